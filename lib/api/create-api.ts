@@ -1,0 +1,33 @@
+// Assembles the API from configuration and adapters: the one place both runtimes build it.
+
+import packageJson from '../../package.json' with { type: 'json' };
+import type { Config } from '../config/config.ts';
+import type { Db } from '../db/pool.ts';
+import { type ApiHandler, createApiHandler } from '../http/app.ts';
+import type { Logger } from '../log/logger.ts';
+import { apiRoutes } from './routes.ts';
+
+export const SERVICE_VERSION: string = packageJson.version;
+
+export interface CreateApiDeps {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  knownMigrations: string[];
+  startedAt?: number;
+}
+
+export function createApi(deps: CreateApiDeps): ApiHandler {
+  const startedAt = deps.startedAt ?? Date.now();
+  return createApiHandler({
+    routes: apiRoutes,
+    deps: {
+      identity: { service: deps.config.service, stage: deps.config.stage, version: SERVICE_VERSION },
+      db: deps.db,
+      knownMigrations: deps.knownMigrations,
+      uptimeSeconds: () => (Date.now() - startedAt) / 1000,
+    },
+    cors: deps.config.cors,
+    logger: deps.logger,
+  });
+}

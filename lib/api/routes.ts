@@ -1,0 +1,30 @@
+// Every route of the API, used by the Lambda handler and the local server alike.
+
+import type { Db } from '../db/pool.ts';
+import { liveness, readiness, type ServiceIdentity } from '../health/readiness.ts';
+import type { Route } from '../http/router.ts';
+
+export interface ApiDeps {
+  identity: ServiceIdentity;
+  db: Db;
+  /** Migration names this code ships, newest last. */
+  knownMigrations: string[];
+  /** Seconds since this process or container started. */
+  uptimeSeconds: () => number;
+}
+
+export const apiRoutes: Route<ApiDeps>[] = [
+  {
+    method: 'GET',
+    path: '/health',
+    handler: (_request, deps) => ({ status: 200, body: liveness(deps.identity, deps.uptimeSeconds()) }),
+  },
+  {
+    method: 'GET',
+    path: '/health/ready',
+    handler: async (_request, deps) => {
+      const report = await readiness(deps.identity, deps.db, deps.knownMigrations);
+      return { status: report.status === 'ready' ? 200 : 503, body: report };
+    },
+  },
+];

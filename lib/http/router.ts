@@ -1,0 +1,79 @@
+// Route table matching: one list of routes serves API Gateway and the local server alike.
+
+export interface ApiRequest {
+  method: string;
+  path: string;
+  /** Values of {name} segments in the route's path. */
+  params: Record<string, string>;
+  query: Record<string, string>;
+  /** Header names lower-cased. */
+  headers: Record<string, string>;
+  /** Parsed JSON for JSON bodies, the raw text otherwise, undefined when empty. */
+  body: unknown;
+  requestId: string;
+}
+
+export interface ApiResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type RouteHandler<Deps> = (request: ApiRequest, deps: Deps) => Promise<ApiResponse> | ApiResponse;
+
+export interface Route<Deps> {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  handler: RouteHandler<Deps>;
+}
+
+export type RouteMatch<Deps> =
+  | { kind: 'found'; route: Route<Deps>; params: Record<string, string> }
+  | { kind: 'method-not-allowed'; allowed: string[]; pattern: string }
+  | { kind: 'not-found' };
+
+interface CompiledRoute<Deps> {
+  route: Route<Deps>;
+  pattern: RegExp;
+  names: string[];
+}
+
+function compile<Deps>(route: Route<Deps>): CompiledRoute<Deps> {
+  const names: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      const name = segment.match(/^\{(\w+)\}$/)?.[1];
+      if (name === undefined) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(name);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { route, pattern: new RegExp(`^${source}/?$`), names };
+}
+
+export function createRouter<Deps>(routes: Route<Deps>[]) {
+  const compiled = routes.map(compile);
+  return {
+    match(method: string, path: string): RouteMatch<Deps> {
+      const allowed: string[] = [];
+      let pattern = '';
+      for (const entry of compiled) {
+        const found = entry.pattern.exec(path);
+        if (!found) continue;
+        pattern = entry.route.path;
+        if (entry.route.method !== method && !(method === 'HEAD' && entry.route.method === 'GET')) {
+          allowed.push(entry.route.method);
+          continue;
+        }
+        const params: Record<string, string> = {};
+        entry.names.forEach((name, index) => {
+          params[name] = decodeURIComponent(found[index + 1] ?? '');
+        });
+        return { kind: 'found', route: entry.route, params };
+      }
+      if (allowed.length > 0) return { kind: 'method-not-allowed', allowed: [...new Set(allowed)], pattern };
+      return { kind: 'not-found' };
+    },
+  };
+}

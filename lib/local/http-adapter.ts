@@ -1,0 +1,151 @@
+// Serves the Lambda handler over node:http by translating requests into API Gateway HTTP API (2.0) events.
+
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Context } from 'aws-lambda';
+import type { ApiHandler } from '../http/app.ts';
+import type { HttpEvent, HttpResult } from '../http/middleware/types.ts';
+
+/** API Gateway refuses payloads over 10 MB before the Lambda runs; so does this adapter. */
+export const GATEWAY_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+
+const TEXT_CONTENT = /^(text\/|application\/([\w.+-]+\+)?(json|xml|javascript|x-www-form-urlencoded))/i;
+
+export function toGatewayEvent(request: IncomingMessage, body: Buffer, stage = '$default'): HttpEvent {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined || name === 'cookie') continue;
+    headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams)
+    query[name] = name in query ? `${query[name]},${value}` : value;
+  const contentType = headers['content-type'] ?? '';
+  const isText = body.length === 0 || contentType === '' || TEXT_CONTENT.test(contentType);
+  const requestId = randomUUID();
+  const now = new Date();
+  const cookies = request.headers.cookie?.split(';').map((cookie) => cookie.trim());
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    ...(cookies ? { cookies } : {}),
+    headers,
+    ...(url.search ? { queryStringParameters: query } : {}),
+    requestContext: {
+      accountId: 'local',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: (headers.host ?? 'localhost').split('.')[0] ?? 'localhost',
+      http: {
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey: '$default',
+      stage,
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: !isText,
+  };
+}
+
+function lambdaContext(requestId: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'loadwatch-local-api',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:loadwatch-local-api',
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: 'local',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function writeResult(response: ServerResponse, result: HttpResult | string | undefined): void {
+  // API Gateway's rules for a response without a statusCode: the value becomes a 200 JSON body.
+  const structured: HttpResult =
+    typeof result === 'object' && result !== null && 'statusCode' in result
+      ? result
+      : {
+          statusCode: 200,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(result ?? null),
+        };
+  for (const [name, value] of Object.entries(structured.headers ?? {}))
+    response.setHeader(name, String(value));
+  if (structured.cookies?.length) response.setHeader('set-cookie', structured.cookies);
+  const body = structured.body ?? '';
+  response.statusCode = structured.statusCode ?? 200;
+  response.end(structured.isBase64Encoded ? Buffer.from(body, 'base64') : body);
+}
+
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        resolve(null);
+        request.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+export interface LocalServerOptions {
+  handler: ApiHandler;
+  /** The Lambda timeout the handler sees through context.getRemainingTimeInMillis(). */
+  timeoutMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+export function createLocalServer(options: LocalServerOptions): Server {
+  const timeoutMs = options.timeoutMs ?? 29_000;
+  const server = createServer(async (request, response) => {
+    try {
+      const body = await readBody(request, GATEWAY_BODY_LIMIT_BYTES);
+      if (body === null) {
+        writeResult(response, {
+          statusCode: 413,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ message: 'Request Entity Too Large' }),
+        });
+        return;
+      }
+      const event = toGatewayEvent(request, body);
+      const result = await options.handler(event, lambdaContext(event.requestContext.requestId, timeoutMs));
+      writeResult(response, result);
+    } catch (error) {
+      // What API Gateway answers when the integration fails.
+      options.onError?.(error);
+      if (!response.headersSent) {
+        writeResult(response, {
+          statusCode: 500,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ message: 'Internal Server Error' }),
+        });
+      }
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  return server;
+}

@@ -1,0 +1,247 @@
+// The local stack: embedded (or given) PostgreSQL, migrations, and the API on localhost, stopped as one.
+
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createApi } from '../api/create-api.ts';
+import type { Config, DatabaseTarget } from '../config/config.ts';
+import { listMigrations, runMigrations } from '../db/migrations.ts';
+import { createDb, type Db } from '../db/pool.ts';
+import type { Logger } from '../log/logger.ts';
+import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './embedded-postgres.ts';
+import { createLocalServer } from './http-adapter.ts';
+
+export class LocalStackError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'LocalStackError';
+    this.code = code;
+  }
+}
+
+/** The project's root: the nearest directory above this file holding package.json. */
+export function projectRoot(start = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return process.cwd();
+  }
+}
+
+export function dataDirectory(config: Config): string {
+  return isAbsolute(config.dataDir) ? config.dataDir : resolve(projectRoot(), config.dataDir);
+}
+
+/** Written while a loadwatch process owns the embedded database, so other commands can find or avoid it. */
+export interface StackState {
+  pid: number;
+  /** 'stack' for npm start; otherwise the command that started the database for its own length. */
+  owner: string;
+  databaseUrl: string | null;
+  apiUrl: string | null;
+  startedAt: string;
+}
+
+function stateFile(dataDir: string): string {
+  return join(dataDir, 'stack.json');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The state of a live loadwatch process on this data directory, or null. */
+export function readStackState(dataDir: string): StackState | null {
+  const file = stateFile(dataDir);
+  if (!existsSync(file)) return null;
+  try {
+    const state = JSON.parse(readFileSync(file, 'utf8')) as StackState;
+    return state.pid !== process.pid && isAlive(state.pid) ? state : null;
+  } catch {
+    return null;
+  }
+}
+
+function claimStackState(dataDir: string, state: StackState): () => void {
+  const running = readStackState(dataDir);
+  if (running) {
+    const what =
+      running.owner === 'stack' ? `the local stack (${running.apiUrl})` : `"loadwatch ${running.owner}"`;
+    throw new LocalStackError(
+      'STACK_RUNNING',
+      `${what} is already running on ${dataDir} (pid ${running.pid}); stop it first, or set LOADWATCH_DATA_DIR to another directory`,
+    );
+  }
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(stateFile(dataDir), `${JSON.stringify(state, null, 2)}\n`);
+  return () => {
+    const current = readStackStateRaw(dataDir);
+    if (current?.pid === process.pid) rmSync(stateFile(dataDir), { force: true });
+  };
+}
+
+function readStackStateRaw(dataDir: string): StackState | null {
+  try {
+    return JSON.parse(readFileSync(stateFile(dataDir), 'utf8')) as StackState;
+  } catch {
+    return null;
+  }
+}
+
+export function urlTarget(url: string): DatabaseTarget {
+  const parsed = new URL(url);
+  return {
+    label: `${parsed.hostname}:${parsed.port}${parsed.pathname}`,
+    url,
+    host: parsed.hostname,
+    port: Number(parsed.port || 5432),
+    database: parsed.pathname.slice(1),
+    user: decodeURIComponent(parsed.username),
+    auth: { kind: 'url' },
+    ssl: 'disable',
+    via: 'url',
+  };
+}
+
+export interface LocalDatabase {
+  target: DatabaseTarget;
+  /** Where it came from, for the start-up banner. */
+  source: 'DATABASE_URL' | 'embedded (started)' | 'embedded (running stack)';
+  release(): Promise<void>;
+}
+
+/**
+ * The database a local command should use: DATABASE_URL when set; else the embedded PostgreSQL of a
+ * running stack; else one started for the length of the command.
+ */
+export async function acquireLocalDatabase(config: Config, owner: string, onLog?: (line: string) => void) {
+  if (config.database.mode === 'external') {
+    const target =
+      owner === 'stack' ? config.database.api : (config.database.migrations ?? config.database.api);
+    return { target, source: 'DATABASE_URL', release: async () => undefined } satisfies LocalDatabase;
+  }
+  const dataDir = dataDirectory(config);
+  const running = readStackState(dataDir);
+  if (running?.databaseUrl && owner !== 'stack') {
+    return {
+      target: urlTarget(running.databaseUrl),
+      source: 'embedded (running stack)',
+      release: async () => undefined,
+    } satisfies LocalDatabase;
+  }
+  const releaseState = claimStackState(dataDir, {
+    pid: process.pid,
+    owner,
+    databaseUrl: null,
+    apiUrl: null,
+    startedAt: new Date().toISOString(),
+  });
+  let handle: EmbeddedPostgresHandle;
+  try {
+    handle = await startEmbeddedPostgres({ dataDir, onLog });
+  } catch (error) {
+    releaseState();
+    throw error;
+  }
+  const state = readStackStateRaw(dataDir);
+  if (state)
+    writeFileSync(stateFile(dataDir), `${JSON.stringify({ ...state, databaseUrl: handle.url }, null, 2)}\n`);
+  return {
+    target: urlTarget(handle.url),
+    source: 'embedded (started)',
+    release: async () => {
+      await handle.stop();
+      releaseState();
+    },
+  } satisfies LocalDatabase;
+}
+
+export interface LocalStack {
+  apiUrl: string;
+  database: LocalDatabase;
+  db: Db;
+  appliedMigrations: string[];
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolveListen, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new LocalStackError(
+              'PORT_IN_USE',
+              `port ${port} is already in use; stop what uses it or set PORT`,
+            )
+          : error,
+      );
+    });
+    server.listen(port, '127.0.0.1', () => resolveListen());
+  });
+}
+
+export async function startLocalStack(config: Config, logger: Logger): Promise<LocalStack> {
+  const database = await acquireLocalDatabase(config, 'stack', (line) =>
+    logger.debug(line, { component: 'postgres' }),
+  );
+  const cleanups: Array<() => Promise<unknown>> = [() => database.release()];
+  let stopping = false;
+  const stop = async () => {
+    stopping = true;
+    for (const cleanup of cleanups.reverse().splice(0)) await cleanup().catch(() => undefined);
+  };
+  try {
+    const appliedMigrations = await runMigrations({
+      target: database.target,
+      direction: 'up',
+      log: (line) => logger.debug(line, { component: 'migrate' }),
+    });
+    const db = createDb({
+      target: database.target,
+      pool: config.pool,
+      applicationName: 'loadwatch-local',
+      onIdleError: (error) => {
+        if (!stopping) logger.warn('idle database connection failed', { error });
+      },
+    });
+    cleanups.push(() => db.close());
+    const handler = createApi({ config, db, logger, knownMigrations: listMigrations() });
+    const server = createLocalServer({
+      handler,
+      onError: (error) => logger.error('handler failed', { error }),
+    });
+    await listen(server, config.port);
+    cleanups.push(
+      () =>
+        new Promise<void>((resolveClose) => {
+          server.close(() => resolveClose());
+          server.closeAllConnections();
+        }),
+    );
+    const apiUrl = `http://localhost:${config.port}`;
+    const dataDir = dataDirectory(config);
+    const state = readStackStateRaw(dataDir);
+    if (state?.pid === process.pid) {
+      writeFileSync(stateFile(dataDir), `${JSON.stringify({ ...state, apiUrl }, null, 2)}\n`);
+    } else if (config.database.mode === 'external') {
+      const release = claimStackState(dataDir, {
+        pid: process.pid,
+        owner: 'stack',
+        databaseUrl: null,
+        apiUrl,
+        startedAt: new Date().toISOString(),
+      });
+      cleanups.push(async () => release());
+    }
+    return { apiUrl, database, db, appliedMigrations, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

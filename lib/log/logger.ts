@@ -1,0 +1,66 @@
+// Structured JSON logs, one object per line, with connection strings and secrets scrubbed.
+
+import type { LogLevel } from '../config/config.ts';
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+}
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie|connectionstring|database_?url/i;
+const CREDENTIALS_IN_URL = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+(:[^@\s]*)?@/gi;
+
+/** Removes credentials from a string: user:password@ in URLs and bearer tokens. */
+export function redactString(value: string): string {
+  return value.replace(CREDENTIALS_IN_URL, '$1***@').replace(/\b(Bearer\s+)[\w.~+/=-]+/gi, '$1***');
+}
+
+export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return redactString(value);
+  if (value instanceof Error) {
+    return {
+      name: value.name,
+      message: redactString(value.message),
+      code: (value as { code?: unknown }).code,
+    };
+  }
+  if (value === null || typeof value !== 'object' || depth > 5) return value;
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
+  const result: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    result[key] = SECRET_KEY.test(key) ? '***' : redact(item, depth + 1);
+  }
+  return result;
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  fields?: LogFields;
+  write?: (line: string) => void;
+  now?: () => Date;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const threshold = LEVELS[options.level ?? 'info'];
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const now = options.now ?? (() => new Date());
+  const base = options.fields ?? {};
+  const emit = (level: LogLevel, message: string, fields?: LogFields) => {
+    if (LEVELS[level] < threshold) return;
+    const entry = { time: now().toISOString(), level, msg: redactString(message), ...base, ...fields };
+    write(JSON.stringify(redact(entry)));
+  };
+  return {
+    debug: (message, fields) => emit('debug', message, fields),
+    info: (message, fields) => emit('info', message, fields),
+    warn: (message, fields) => emit('warn', message, fields),
+    error: (message, fields) => emit('error', message, fields),
+    child: (fields) => createLogger({ ...options, fields: { ...base, ...fields } }),
+  };
+}

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../lib/config/config.ts';
+import { LAMBDA_POOL_DEFAULTS, SERVER_POOL_DEFAULTS } from '../../lib/config/pool-settings.ts';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('uses the local-server defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.runtime).toBe('server');
+    expect(config.stage).toBe('local');
+    expect(config.port).toBe(3000);
+    expect(config.database).toEqual({ mode: 'embedded' });
+    expect(config.pool).toEqual(SERVER_POOL_DEFAULTS);
+    expect(config.pool).toMatchObject({
+      size: 20,
+      maxOverflow: 40,
+      recycleSeconds: 3600,
+      timeoutSeconds: 30,
+    });
+    expect(config.cors).toEqual({ origins: [], credentials: false, maxAgeSeconds: 600 });
+  });
+
+  it('uses one connection per container on Lambda', () => {
+    const config = loadConfig({
+      AWS_LAMBDA_FUNCTION_NAME: 'api',
+      DATABASE_URL: 'postgres://u:p@db:5432/app',
+    });
+    expect(config.runtime).toBe('lambda');
+    expect(config.pool).toEqual(LAMBDA_POOL_DEFAULTS);
+    expect(config.pool.size + config.pool.maxOverflow).toBe(1);
+  });
+
+  it('reads the pool knobs with their units', () => {
+    const config = loadConfig({
+      DB_POOL_SIZE: '5',
+      DB_MAX_OVERFLOW: '10',
+      DB_POOL_RECYCLE: '600',
+      DB_POOL_TIMEOUT: '2',
+      DB_STATEMENT_TIMEOUT: '1500',
+    });
+    expect(config.pool).toEqual({
+      size: 5,
+      maxOverflow: 10,
+      recycleSeconds: 600,
+      timeoutSeconds: 2,
+      statementTimeoutMs: 1500,
+    });
+  });
+
+  it('reports every problem at once, one line each, naming the variable', () => {
+    const problems = problemsOf({
+      CORS_ORIGINS: 'htp:/x, https://ok.example.com',
+      CORS_MAX_AGE: 'soon',
+      DB_POOL_SIZE: '0',
+      DB_POOL_TIMEOUT: 'abc',
+      PORT: '70000',
+      LOG_LEVEL: 'loud',
+    });
+    expect(problems).toEqual([
+      'LOG_LEVEL: "loud" is not one of debug, info, warn, error',
+      'PORT: 70000 is out of range (1 to 65535)',
+      'CORS_ORIGINS: "htp:/x" is not an origin (scheme://host[:port])',
+      'CORS_MAX_AGE: "soon" is not a whole number of seconds',
+      'DB_POOL_SIZE: 0 is out of range (1 to 1000 connections)',
+      'DB_POOL_TIMEOUT: "abc" is not a whole number of seconds',
+    ]);
+  });
+
+  it('refuses "*" with credentials', () => {
+    expect(problemsOf({ CORS_ORIGINS: '*', CORS_CREDENTIALS: 'true' })[0]).toMatch(
+      /^CORS_ORIGINS: "\*" cannot be used with CORS_CREDENTIALS=true/,
+    );
+    expect(loadConfig({ CORS_ORIGINS: '*' }).cors.origins).toEqual(['*']);
+  });
+
+  it('normalises origins and treats an empty list as no cross-origin access', () => {
+    expect(
+      loadConfig({ CORS_ORIGINS: 'https://App.Example.com, http://localhost:5173,' }).cors.origins,
+    ).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(loadConfig({ CORS_ORIGINS: ' ' }).cors.origins).toEqual([]);
+    expect(problemsOf({ CORS_ORIGINS: 'https://app.example.com/' })).toEqual([
+      'CORS_ORIGINS: "https://app.example.com/" is not an origin (scheme://host[:port])',
+    ]);
+  });
+
+  it('builds proxy and direct targets for RDS with IAM auth', () => {
+    const config = loadConfig({
+      AWS_LAMBDA_FUNCTION_NAME: 'api',
+      AWS_REGION: 'eu-west-1',
+      DB_PROXY_ENDPOINT: 'loadwatch.proxy-abc.eu-west-1.rds.amazonaws.com',
+      DB_DIRECT_ENDPOINT: 'loadwatch.abc.eu-west-1.rds.amazonaws.com',
+      DB_NAME: 'loadwatch',
+      DB_USER: 'loadwatch_api',
+      DB_IAM_AUTH: 'true',
+    });
+    if (config.database.mode !== 'external') throw new Error('expected an external database');
+    expect(config.database.api).toMatchObject({
+      via: 'proxy',
+      ssl: 'verify',
+      auth: { kind: 'iam', region: 'eu-west-1' },
+    });
+    expect(config.database.migrations).toMatchObject({
+      via: 'direct',
+      host: 'loadwatch.abc.eu-west-1.rds.amazonaws.com',
+    });
+  });
+
+  it('names what RDS settings are missing', () => {
+    expect(problemsOf({ AWS_LAMBDA_FUNCTION_NAME: 'api', DB_PROXY_ENDPOINT: 'proxy.example.com' })).toEqual([
+      'DB_NAME: is required with DB_PROXY_ENDPOINT',
+      'DB_USER: is required with DB_PROXY_ENDPOINT',
+      'DB_IAM_AUTH: or DB_SECRET_ARN is required with DB_PROXY_ENDPOINT',
+    ]);
+    expect(problemsOf({ AWS_LAMBDA_FUNCTION_NAME: 'api' })).toEqual([
+      'DATABASE_URL: or DB_PROXY_ENDPOINT is required on Lambda (there is no embedded database)',
+    ]);
+  });
+
+  it('rejects a pool larger than two per Lambda container', () => {
+    expect(
+      problemsOf({
+        AWS_LAMBDA_FUNCTION_NAME: 'api',
+        DATABASE_URL: 'postgres://db/app',
+        DB_POOL_SIZE: '5',
+      })[0],
+    ).toMatch(/^DB_POOL_SIZE: 5 \+ DB_MAX_OVERFLOW 0 is over 2 connections per Lambda container/);
+  });
+
+  it('rejects a DATABASE_URL that is not PostgreSQL', () => {
+    expect(problemsOf({ DATABASE_URL: 'mysql://db/app' })).toEqual([
+      'DATABASE_URL: scheme "mysql" is not postgres or postgresql',
+    ]);
+  });
+});

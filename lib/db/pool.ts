@@ -84,6 +84,9 @@ export function createDb(options: CreateDbOptions): Db {
   // An idle connection that dies (server restart, proxy timeout, frozen container) emits here; the pool
   // has already dropped it, so reporting is all that is left to do.
   pool.on('error', (error) => options.onIdleError?.(error));
+  // A checked-out client whose socket dies emits 'error' besides failing its query; without a listener
+  // that event would crash the process. The query's rejection carries the error to the caller.
+  pool.on('connect', (client) => client.on('error', () => undefined));
 
   async function connect(): Promise<pg.PoolClient> {
     try {

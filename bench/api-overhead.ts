@@ -1,0 +1,200 @@
+// Per-request cost of the API handler (middy, CORS, routing, security headers, request log) against a bare handler.
+
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { createApi } from '../lib/api/create-api.ts';
+import { loadConfig } from '../lib/config/config.ts';
+import { listMigrations } from '../lib/db/migrations.ts';
+import type { Db } from '../lib/db/pool.ts';
+import { createLogger } from '../lib/log/logger.ts';
+import { handler as bareHandler } from './anchors/bare-handler.ts';
+import {
+  BENCH_ORIGIN,
+  healthEvent,
+  LAMBDA_ENV,
+  lambdaContext,
+  notFoundEvent,
+  preflightEvent,
+} from './support/lambda-invocation.ts';
+import { formatNanoseconds, formatRatio, type Table } from './support/report.ts';
+import { median } from './support/statistics.ts';
+
+type Handler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+const ROUNDS = 5;
+/** Long enough for V8 to optimise both handlers before any round counts. */
+const WARMUP_MS = 250;
+/** Each round of each handler aims at this much time, within the iteration bounds below. */
+const ROUND_BUDGET_MS = 300;
+const MIN_ITERATIONS = 10_000;
+const MAX_ITERATIONS = 200_000;
+/**
+ * Lambda runs each invocation in its own macrotask; a loop of awaits never leaves the microtask queue, so
+ * Node's per-tick work (the rejection bookkeeping of every error response, for one) would pile up unbounded.
+ */
+const ITERATIONS_PER_MACROTASK = 256;
+
+export interface HandlerTiming {
+  /** Median over the rounds. */
+  nsPerOp: number;
+  iterations: number;
+  roundsNsPerOp: number[];
+}
+
+export interface OverheadCase {
+  name: string;
+  status: number;
+  anchor: HandlerTiming;
+  loadwatch: HandlerTiming;
+  overheadMicroseconds: number;
+  ratio: number;
+}
+
+export interface ApiOverheadResult {
+  rounds: number;
+  cases: OverheadCase[];
+}
+
+interface CaseDefinition {
+  name: string;
+  event: APIGatewayProxyEventV2;
+  status: number;
+  handler: Handler;
+  /** Whether a log line must be written for the case to count; checked before timing. */
+  logLines?: () => number;
+}
+
+function unreachableDb(): Db {
+  const fail = (): never => {
+    throw new Error('bench: the measured routes must not touch the database');
+  };
+  return { query: fail, transaction: fail, stats: fail, close: fail };
+}
+
+function createLoadwatchHandler(write: (line: string) => void): Handler {
+  const config = loadConfig(LAMBDA_ENV);
+  // The same logger functions/deps.ts builds, writing elsewhere.
+  const logger = createLogger({
+    level: config.logLevel,
+    fields: { service: config.service, stage: config.stage },
+    write,
+  });
+  return createApi({ config, db: unreachableDb(), logger, knownMigrations: listMigrations() });
+}
+
+async function timeIterations(handler: Handler, event: APIGatewayProxyEventV2, iterations: number) {
+  const context = lambdaContext();
+  const start = process.hrtime.bigint();
+  for (let index = 1; index <= iterations; index += 1) {
+    await handler(event, context);
+    if (index % ITERATIONS_PER_MACROTASK === 0) await nextMacrotask();
+  }
+  return Number(process.hrtime.bigint() - start) / iterations;
+}
+
+/** Warms the handler up, then picks an iteration count that fits one round into the budget. */
+async function warmUp(handler: Handler, event: APIGatewayProxyEventV2): Promise<number> {
+  const deadline = performance.now() + WARMUP_MS;
+  let nsPerOp = await timeIterations(handler, event, 1_000);
+  while (performance.now() < deadline) nsPerOp = await timeIterations(handler, event, 1_000);
+  const fitting = Math.round((ROUND_BUDGET_MS * 1e6) / nsPerOp);
+  return Math.min(MAX_ITERATIONS, Math.max(MIN_ITERATIONS, fitting));
+}
+
+/** Fails loudly when a handler does not answer as the case assumes, so no figure measures the wrong path. */
+async function verify(definition: CaseDefinition, handler: Handler, expectCors: boolean): Promise<void> {
+  const linesBefore = definition.logLines?.() ?? 0;
+  const result = await handler(definition.event, lambdaContext());
+  const problems: string[] = [];
+  if (result.statusCode !== definition.status) {
+    problems.push(`status ${result.statusCode}, expected ${definition.status}`);
+  }
+  if (expectCors && result.headers?.['Access-Control-Allow-Origin'] !== BENCH_ORIGIN) {
+    problems.push(`no Access-Control-Allow-Origin: ${BENCH_ORIGIN}`);
+  }
+  if (definition.logLines && definition.logLines() === linesBefore) problems.push('no log line written');
+  if (problems.length > 0) throw new Error(`bench: ${definition.name}: ${problems.join('; ')}`);
+}
+
+async function measureCase(definition: CaseDefinition): Promise<OverheadCase> {
+  const anchor = bareHandler as Handler;
+  await verify({ ...definition, status: 200, logLines: undefined }, anchor, false);
+  await verify(definition, definition.handler, true);
+  const anchorIterations = await warmUp(anchor, definition.event);
+  const loadwatchIterations = await warmUp(definition.handler, definition.event);
+  const anchorRounds: number[] = [];
+  const loadwatchRounds: number[] = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    // Alternate the order so that neither handler always runs right after the other's garbage.
+    const anchorFirst = round % 2 === 0;
+    if (anchorFirst) anchorRounds.push(await timeIterations(anchor, definition.event, anchorIterations));
+    loadwatchRounds.push(await timeIterations(definition.handler, definition.event, loadwatchIterations));
+    if (!anchorFirst) anchorRounds.push(await timeIterations(anchor, definition.event, anchorIterations));
+  }
+  const anchorNs = median(anchorRounds);
+  const loadwatchNs = median(loadwatchRounds);
+  return {
+    name: definition.name,
+    status: definition.status,
+    anchor: { nsPerOp: anchorNs, iterations: anchorIterations, roundsNsPerOp: anchorRounds },
+    loadwatch: { nsPerOp: loadwatchNs, iterations: loadwatchIterations, roundsNsPerOp: loadwatchRounds },
+    overheadMicroseconds: (loadwatchNs - anchorNs) / 1_000,
+    ratio: loadwatchNs / anchorNs,
+  };
+}
+
+export async function measureApiOverhead(): Promise<ApiOverheadResult> {
+  const silent = createLoadwatchHandler(() => {});
+  // Synchronous, as process.stdout.write is when stdout is a file or pipe: a stream would only queue
+  // the lines in memory while the loop never yields to the event loop.
+  const devNull = openSync('/dev/null', 'w');
+  let linesWritten = 0;
+  const logging = createLoadwatchHandler((line) => {
+    linesWritten += 1;
+    writeSync(devNull, `${line}\n`);
+  });
+  const definitions: CaseDefinition[] = [
+    { name: 'GET /health', event: healthEvent(), status: 200, handler: silent },
+    {
+      name: 'GET /health, log line to /dev/null',
+      event: healthEvent(),
+      status: 200,
+      handler: logging,
+      logLines: () => linesWritten,
+    },
+    { name: 'OPTIONS /health (preflight)', event: preflightEvent(), status: 204, handler: silent },
+    { name: 'GET /no-such-route (404)', event: notFoundEvent(), status: 404, handler: silent },
+  ];
+  try {
+    const cases: OverheadCase[] = [];
+    for (const definition of definitions) cases.push(await measureCase(definition));
+    return { rounds: ROUNDS, cases };
+  } finally {
+    closeSync(devNull);
+  }
+}
+
+export function apiOverheadTable(result: ApiOverheadResult): Table {
+  return {
+    title: 'API per-request overhead (in process, median ns/op over rounds)',
+    columns: ['request', 'anchor', 'loadwatch', 'overhead', 'ratio'],
+    rows: result.cases.map((entry) => [
+      entry.name,
+      formatNanoseconds(entry.anchor.nsPerOp),
+      formatNanoseconds(entry.loadwatch.nsPerOp),
+      `${entry.overheadMicroseconds.toFixed(2)} µs`,
+      formatRatio(entry.ratio),
+    ]),
+    notes: [
+      'anchor: bare async handler returning a fixed JSON 200 for the same event (bench/anchors/bare-handler.ts)',
+      'loadwatch: createApi() as functions/api.ts builds it, allowed Origin, Lambda context; logs discarded',
+      `unless stated; ${result.rounds} rounds, ` +
+        `${Math.min(...result.cases.map((entry) => entry.loadwatch.iterations)).toLocaleString('en-US')}` +
+        `-${MAX_ITERATIONS.toLocaleString('en-US')} iterations per round, after ${WARMUP_MS} ms warm-up`,
+    ],
+  };
+}

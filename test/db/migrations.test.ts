@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAMBDA_POOL_DEFAULTS } from '../../lib/config/pool-settings.ts';
+import { parseMigrateRequest, runMigrateRequest } from '../../lib/db/migrate-command.ts';
+import { listMigrations, migrationStatus, runMigrations } from '../../lib/db/migrations.ts';
+import { createDb } from '../../lib/db/pool.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+
+const tablesOf = async (database: TestDatabase) =>
+  (
+    await database.admin<{ name: string }>(
+      `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'pgmigrations' ORDER BY 1`,
+    )
+  ).rows.map((row) => row.name);
+
+describe('migrations', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  it('lists the SQL files in order', () => {
+    const names = listMigrations();
+    expect(names.length).toBeGreaterThan(0);
+    expect(names[0]).toBe('0001_api-tokens');
+    expect([...names].sort()).toEqual(names);
+  });
+
+  it('applies every migration once when two runs start at the same time', async () => {
+    const [first, second] = await Promise.all([
+      runMigrations({ target: database.target, direction: 'up' }),
+      runMigrations({ target: database.target, direction: 'up' }),
+    ]);
+    const all = listMigrations();
+    expect([first, second].filter((ran) => ran.length > 0)).toEqual([all]);
+    expect([first, second].filter((ran) => ran.length === 0)).toHaveLength(1);
+    const db = createDb({ target: database.target, pool: LAMBDA_POOL_DEFAULTS });
+    const status = await migrationStatus(db);
+    await db.close();
+    expect(status).toMatchObject({ pending: [], current: all.at(-1), latest: all.at(-1), applied: all });
+  });
+
+  it('reverts every migration with its down, one at a time, and applies them again', async () => {
+    const all = listMigrations();
+    const before = await tablesOf(database);
+    expect(before.length).toBeGreaterThan(0);
+    for (const name of [...all].reverse()) {
+      const result = await runMigrateRequest(database.target, { action: 'down', count: 1 });
+      expect(result.ran).toEqual([name]);
+    }
+    expect(await tablesOf(database)).toEqual([]);
+    const result = await runMigrateRequest(database.target, { action: 'up' });
+    expect(result.ran).toEqual(all);
+    expect(result.status.pending).toEqual([]);
+    expect(await tablesOf(database)).toEqual(before);
+  });
+
+  it('refuses to run through RDS Proxy', async () => {
+    await expect(
+      runMigrations({ target: { ...database.target, via: 'proxy' }, direction: 'up' }),
+    ).rejects.toThrow(/direct database endpoint/);
+  });
+});
+
+describe('parseMigrateRequest', () => {
+  it('defaults to up and accepts down with a count', () => {
+    expect(parseMigrateRequest(undefined)).toEqual({ action: 'up' });
+    expect(parseMigrateRequest({ action: 'down', count: 2 })).toEqual({ action: 'down', count: 2 });
+  });
+
+  it('names the bad field when the request is wrong', () => {
+    expect(() => parseMigrateRequest({ action: 'sideways' })).toThrow(
+      'action: "sideways" is not one of up, down, status',
+    );
+    expect(() => parseMigrateRequest({ action: 'down', count: 0 })).toThrow('count: 0 is not a whole number');
+    expect(() => parseMigrateRequest({ action: 'status', count: 1 })).toThrow('count: not used with status');
+  });
+});

@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMigrations } from '../../lib/db/migrations.ts';
+import { type RunningApi, startApiServer } from '../support/api-server.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+
+const ALLOWED = 'https://app.example.com';
+const OTHER_ALLOWED = 'http://localhost:5173';
+const DENIED = 'https://evil.example.net';
+
+describe('API over HTTP', () => {
+  let database: TestDatabase;
+  let api: RunningApi;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await runMigrations({ target: database.target, direction: 'up' });
+    api = await startApiServer({
+      DATABASE_URL: database.url,
+      CORS_ORIGINS: `${ALLOWED},${OTHER_ALLOWED}`,
+      CORS_MAX_AGE: '300',
+      STAGE: 'test',
+    });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await database?.drop();
+  });
+
+  const get = (path: string, headers: Record<string, string> = {}) => fetch(`${api.url}${path}`, { headers });
+
+  it('answers /health without the database', async () => {
+    const response = await get('/health');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      status: 'ok',
+      service: 'loadwatch',
+      stage: 'test',
+      version: '0.1.0',
+    });
+  });
+
+  it('reports readiness with the migration version and pool stats', async () => {
+    const response = await get('/health/ready');
+    const body = await response.json();
+    expect(response.status).toBe(200);
+    expect(body).toMatchObject({
+      status: 'ready',
+      database: {
+        reachable: true,
+        migrations: { current: '0001_api-tokens', latest: '0001_api-tokens', pending: [] },
+        pool: { max: 60 },
+      },
+    });
+    expect(body.database.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(body.database.pool.total).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers 404 with a JSON error for an unknown path', async () => {
+    const response = await get('/nope');
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toMatchObject({
+      error: { code: 'NOT_FOUND', message: 'no route for GET /nope' },
+    });
+  });
+
+  it('answers 405 with Allow when the path exists but the method does not', async () => {
+    const response = await fetch(`${api.url}/health`, { method: 'DELETE' });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET, OPTIONS');
+    expect(await response.json()).toMatchObject({ error: { code: 'METHOD_NOT_ALLOWED' } });
+  });
+
+  it('answers 413 for a body over 1 MB and 404 rather than 400 for malformed JSON to an unknown route', async () => {
+    const big = await fetch(`${api.url}/health`, { method: 'POST', body: 'x'.repeat(1024 * 1024 + 1) });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
+    const unknown = await fetch(`${api.url}/nope`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{bad',
+    });
+    expect(unknown.status).toBe(404);
+  });
+
+  it('puts security headers and Vary: Origin on every response', async () => {
+    for (const response of [
+      await get('/health'),
+      await get('/nope'),
+      await get('/health', { origin: DENIED }),
+    ]) {
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+      expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(response.headers.get('vary')).toBe('Origin');
+    }
+  });
+
+  it('allows each listed origin exactly, on success and on errors', async () => {
+    for (const origin of [ALLOWED, OTHER_ALLOWED]) {
+      for (const path of ['/health', '/nope']) {
+        const response = await get(path, { origin });
+        expect(response.headers.get('access-control-allow-origin')).toBe(origin);
+        expect(response.headers.get('vary')).toBe('Origin');
+        expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+      }
+    }
+  });
+
+  it('sends no CORS header at all to an origin that is not allowed', async () => {
+    for (const path of ['/health', '/nope']) {
+      const response = await get(path, { origin: DENIED });
+      const corsHeaders = [...response.headers.keys()].filter((name) => name.startsWith('access-control-'));
+      expect(corsHeaders).toEqual([]);
+    }
+  });
+
+  it('answers a preflight with 204, methods, headers and max-age for an allowed origin only', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${api.url}/health/ready`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization, content-type',
+        },
+      });
+    const allowed = await preflight(ALLOWED);
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    expect(allowed.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(allowed.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
+    expect(allowed.headers.get('access-control-max-age')).toBe('300');
+    expect(allowed.headers.get('vary')).toBe('Origin');
+    const denied = await preflight(DENIED);
+    expect(denied.status).toBe(204);
+    expect([...denied.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
+  });
+
+  it('logs one JSON line per request with method, route, status, duration and request id', async () => {
+    const before = api.logs.length;
+    await get('/health/ready?x=1');
+    const lines = api.logs.slice(before).filter((entry) => entry.msg === 'request');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'info', method: 'GET', route: '/health/ready', status: 200 });
+    expect(typeof lines[0]?.durationMs).toBe('number');
+    expect(lines[0]?.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.stringify(api.logs)).not.toContain(database.url);
+  });
+
+  it('recovers on the next request after every API connection was terminated', async () => {
+    await Promise.all([get('/health/ready'), get('/health/ready'), get('/health/ready')]);
+    const killed = await database.admin<{ count: string }>(
+      `SELECT count(pg_terminate_backend(pid)) AS count FROM pg_stat_activity WHERE application_name = 'lw-api-test'`,
+    );
+    expect(Number(killed.rows[0]?.count)).toBeGreaterThan(0);
+    const response = await get('/health/ready');
+    expect(response.status).toBe(200);
+  });
+});
+
+describe('readiness with pending migrations', () => {
+  let database: TestDatabase;
+  let api: RunningApi;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    api = await startApiServer({ DATABASE_URL: database.url });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await database?.drop();
+  });
+
+  it('answers 503 unavailable naming the pending migrations', async () => {
+    const response = await fetch(`${api.url}/health/ready`);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({
+      status: 'unavailable',
+      reason: '1 migration(s) pending: 0001_api-tokens',
+      database: { reachable: true, migrations: { current: null, pending: ['0001_api-tokens'] } },
+    });
+  });
+});

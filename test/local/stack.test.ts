@@ -1,0 +1,135 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../lib/local/embedded-postgres.ts';
+import { type CliRun, runCli, startCli } from '../support/cli.ts';
+import { scratchDataDir } from '../support/data-dir.ts';
+
+function postmasterPid(dataDir: string): number | null {
+  const file = join(dataDir, 'pg', 'postmaster.pid');
+  return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : null;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('loadwatch start', () => {
+  const dataDir = scratchDataDir('stack');
+  const running: CliRun[] = [];
+  afterAll(async () => {
+    for (const run of running) run.child.kill('SIGTERM');
+    await Promise.all(running.map((run) => run.exited));
+    const pid = postmasterPid(dataDir.path);
+    if (pid && alive(pid)) process.kill(pid, 'SIGINT');
+    dataDir.remove();
+  });
+
+  it('serves the API on an embedded PostgreSQL and stops everything on SIGTERM', async () => {
+    const port = await freePort();
+    const env = { LOADWATCH_DATA_DIR: dataDir.path, PORT: String(port) };
+    const stack = startCli(['start'], env);
+    running.push(stack);
+    const banner = await stack.waitFor(/Ctrl-C stops everything/);
+    expect(banner).toContain(`API          http://localhost:${port}`);
+    expect(banner).toMatch(/PostgreSQL {3}127\.0\.0\.1:\d+\/loadwatch {3}embedded \(started\)/);
+    expect(banner).toContain('migrations   applied 0001_api-tokens');
+
+    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
+    expect(ready.status).toBe(200);
+    const pid = postmasterPid(dataDir.path);
+    expect(pid && alive(pid)).toBe(true);
+
+    // The same data directory, another port: refused with the reason.
+    const second = await runCli(['start'], { ...env, PORT: String(await freePort()) });
+    expect(second.code).toBe(1);
+    expect(second.output).toContain(
+      `the local stack (http://localhost:${port}) is already running on ${dataDir.path}`,
+    );
+
+    // Another data directory, the same port: refused with the reason, and its own database stopped again.
+    const otherDir = scratchDataDir('stack-port');
+    const third = await runCli(['start'], { LOADWATCH_DATA_DIR: otherDir.path, PORT: String(port) });
+    expect(third.code).toBe(1);
+    expect(third.output).toContain(`port ${port} is already in use; stop what uses it or set PORT`);
+    const otherPid = postmasterPid(otherDir.path);
+    expect(otherPid === null || !alive(otherPid)).toBe(true);
+    otherDir.remove();
+
+    // While the stack runs, migrate uses its database rather than starting another.
+    const status = await runCli(['migrate', 'status'], env);
+    expect(status.code).toBe(0);
+    expect(status.output).toContain('(embedded (running stack))');
+    expect(status.output).toContain('pending:  (none)');
+
+    stack.child.kill('SIGTERM');
+    expect(await stack.exited).toBe(0);
+    expect(alive(pid as number)).toBe(false);
+    expect(existsSync(join(dataDir.path, 'stack.json'))).toBe(false);
+  });
+
+  it('starts its own database for a command when no stack runs, and keeps data across restarts', async () => {
+    const env = { LOADWATCH_DATA_DIR: dataDir.path };
+    const down = await runCli(['migrate', 'down'], env);
+    expect(down.code).toBe(0);
+    expect(down.output).toContain('reverted: 0001_api-tokens');
+    expect(down.output).toContain('(embedded (started))');
+    const status = await runCli(['migrate', 'status', '--json'], env);
+    expect(JSON.parse(status.output)).toMatchObject({
+      action: 'status',
+      status: { pending: ['0001_api-tokens'] },
+    });
+    const up = await runCli(['migrate', 'up'], env);
+    expect(up.output).toContain('applied: 0001_api-tokens');
+    const pid = postmasterPid(dataDir.path);
+    expect(pid === null || !alive(pid)).toBe(true);
+  });
+
+  it('cleans up a PostgreSQL orphaned by a SIGKILLed stack on the next start', async () => {
+    const port = await freePort();
+    const env = { LOADWATCH_DATA_DIR: dataDir.path, PORT: String(port) };
+    const first = startCli(['start'], env);
+    running.push(first);
+    await first.waitFor(/Ctrl-C stops everything/);
+    const orphan = postmasterPid(dataDir.path) as number;
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(alive(orphan)).toBe(true);
+
+    const second = startCli(['start'], env);
+    running.push(second);
+    const banner = await second.waitFor(/Ctrl-C stops everything/);
+    expect(banner).toContain('embedded (started)');
+    expect(alive(orphan)).toBe(false);
+    expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+  });
+});
+
+describe('loadwatch configuration errors', () => {
+  it('exits 2 naming every bad variable', async () => {
+    const result = await runCli(['start'], {
+      CORS_ORIGINS: 'htp:/x',
+      DB_POOL_TIMEOUT: 'soon',
+      DATABASE_URL: 'mysql://db/app',
+    });
+    expect(result.code).toBe(2);
+    expect(result.output).toContain('CORS_ORIGINS: "htp:/x" is not an origin (scheme://host[:port])');
+    expect(result.output).toContain('DB_POOL_TIMEOUT: "soon" is not a whole number of seconds');
+    expect(result.output).toContain('DATABASE_URL: scheme "mysql" is not postgres or postgresql');
+  });
+
+  it('exits 2 on an unknown command or option', async () => {
+    expect((await runCli(['launch'], {})).code).toBe(2);
+    expect((await runCli(['start', '--bogus'], {})).code).toBe(2);
+    expect((await runCli(['migrate', 'sideways'], {})).output).toContain(
+      'action: "sideways" is not one of up, down, status',
+    );
+  });
+});

@@ -1,0 +1,47 @@
+// The API served on 127.0.0.1 through the local adapter, with its log lines captured for assertions.
+
+import type { Server } from 'node:http';
+import { createApi } from '../../lib/api/create-api.ts';
+import { type Env, loadConfig } from '../../lib/config/config.ts';
+import { listMigrations } from '../../lib/db/migrations.ts';
+import { createDb, type Db } from '../../lib/db/pool.ts';
+import { createLocalServer } from '../../lib/local/http-adapter.ts';
+import { createLogger } from '../../lib/log/logger.ts';
+
+export interface RunningApi {
+  url: string;
+  db: Db;
+  logs: Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(
+  env: Env,
+  options: { knownMigrations?: string[] } = {},
+): Promise<RunningApi> {
+  const config = loadConfig(env);
+  if (config.database.mode !== 'external') throw new Error('startApiServer needs DATABASE_URL');
+  const logs: Array<Record<string, unknown>> = [];
+  const logger = createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line)) });
+  const db = createDb({ target: config.database.api, pool: config.pool, applicationName: 'lw-api-test' });
+  const handler = createApi({
+    config,
+    db,
+    logger,
+    knownMigrations: options.knownMigrations ?? listMigrations(),
+  });
+  const server: Server = createLocalServer({ handler });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('server did not bind');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    db,
+    logs,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.close();
+    },
+  };
+}

@@ -41,7 +41,7 @@ describe('API over HTTP', () => {
 
   it('reports readiness with the migration version and pool stats', async () => {
     const response = await get('/health/ready');
-    const body = await response.json();
+    const body = (await response.json()) as { database: { latencyMs: number; pool: { total: number } } };
     expect(response.status).toBe(200);
     expect(body).toMatchObject({
       status: 'ready',

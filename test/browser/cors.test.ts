@@ -226,7 +226,7 @@ describe('CORS in a real browser', () => {
   });
 
   afterAll(async () => {
-    // Browser first, then proxies, stacks and the database: the reverse of start-up.
+    // The reverse of start-up: proxies before the stacks behind them, stacks before their database.
     for (const cleanup of cleanups.reverse().splice(0)) await cleanup().catch(() => undefined);
   });
 

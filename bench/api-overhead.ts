@@ -25,11 +25,14 @@ type Handler = (
   context: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-const ROUNDS = 5;
-/** Long enough for V8 to optimise both handlers before any round counts. */
+const anchorHandler: Handler = bareHandler;
+
+const ROUNDS = 7;
+/** Long enough for V8 to optimise a handler before any round counts. */
 const WARMUP_MS = 250;
+const WARMUP_BATCH = 1_000;
 /** Each round of each handler aims at this much time, within the iteration bounds below. */
-const ROUND_BUDGET_MS = 300;
+const ROUND_BUDGET_MS = 200;
 const MIN_ITERATIONS = 10_000;
 const MAX_ITERATIONS = 200_000;
 /**
@@ -64,8 +67,16 @@ interface CaseDefinition {
   event: APIGatewayProxyEventV2;
   status: number;
   handler: Handler;
-  /** Whether a log line must be written for the case to count; checked before timing. */
+  /** Counts the log lines written, for cases whose figure must include one; checked before timing. */
   logLines?: () => number;
+}
+
+interface CasePlan {
+  definition: CaseDefinition;
+  anchorIterations: number;
+  loadwatchIterations: number;
+  anchorRounds: number[];
+  loadwatchRounds: number[];
 }
 
 function unreachableDb(): Db {
@@ -75,9 +86,9 @@ function unreachableDb(): Db {
   return { query: fail, transaction: fail, stats: fail, close: fail };
 }
 
-function createLoadwatchHandler(write: (line: string) => void): Handler {
-  const config = loadConfig(LAMBDA_ENV);
-  // The same logger functions/deps.ts builds, writing elsewhere.
+/** The API as functions/api.ts assembles it, with the log lines going to write. */
+function createLoadwatchHandler(write: (line: string) => void, env: Record<string, string> = {}): Handler {
+  const config = loadConfig({ ...LAMBDA_ENV, ...env });
   const logger = createLogger({
     level: config.logLevel,
     fields: { service: config.service, stage: config.stage },
@@ -86,7 +97,11 @@ function createLoadwatchHandler(write: (line: string) => void): Handler {
   return createApi({ config, db: unreachableDb(), logger, knownMigrations: listMigrations() });
 }
 
-async function timeIterations(handler: Handler, event: APIGatewayProxyEventV2, iterations: number) {
+async function timeIterations(
+  handler: Handler,
+  event: APIGatewayProxyEventV2,
+  iterations: number,
+): Promise<number> {
   const context = lambdaContext();
   const start = process.hrtime.bigint();
   for (let index = 1; index <= iterations; index += 1) {
@@ -99,9 +114,11 @@ async function timeIterations(handler: Handler, event: APIGatewayProxyEventV2, i
 /** Warms the handler up, then picks an iteration count that fits one round into the budget. */
 async function warmUp(handler: Handler, event: APIGatewayProxyEventV2): Promise<number> {
   const deadline = performance.now() + WARMUP_MS;
-  let nsPerOp = await timeIterations(handler, event, 1_000);
-  while (performance.now() < deadline) nsPerOp = await timeIterations(handler, event, 1_000);
-  const fitting = Math.round((ROUND_BUDGET_MS * 1e6) / nsPerOp);
+  const batches: number[] = [];
+  while (batches.length < 3 || performance.now() < deadline) {
+    batches.push(await timeIterations(handler, event, WARMUP_BATCH));
+  }
+  const fitting = Math.round((ROUND_BUDGET_MS * 1e6) / median(batches.slice(batches.length >> 1)));
   return Math.min(MAX_ITERATIONS, Math.max(MIN_ITERATIONS, fitting));
 }
 
@@ -120,37 +137,51 @@ async function verify(definition: CaseDefinition, handler: Handler, expectCors: 
   if (problems.length > 0) throw new Error(`bench: ${definition.name}: ${problems.join('; ')}`);
 }
 
-async function measureCase(definition: CaseDefinition): Promise<OverheadCase> {
-  const anchor = bareHandler as Handler;
-  await verify({ ...definition, status: 200, logLines: undefined }, anchor, false);
+async function planCase(definition: CaseDefinition): Promise<CasePlan> {
+  await verify({ ...definition, status: 200, logLines: undefined }, anchorHandler, false);
   await verify(definition, definition.handler, true);
-  const anchorIterations = await warmUp(anchor, definition.event);
-  const loadwatchIterations = await warmUp(definition.handler, definition.event);
-  const anchorRounds: number[] = [];
-  const loadwatchRounds: number[] = [];
-  for (let round = 0; round < ROUNDS; round += 1) {
-    // Alternate the order so that neither handler always runs right after the other's garbage.
-    const anchorFirst = round % 2 === 0;
-    if (anchorFirst) anchorRounds.push(await timeIterations(anchor, definition.event, anchorIterations));
-    loadwatchRounds.push(await timeIterations(definition.handler, definition.event, loadwatchIterations));
-    if (!anchorFirst) anchorRounds.push(await timeIterations(anchor, definition.event, anchorIterations));
-  }
-  const anchorNs = median(anchorRounds);
-  const loadwatchNs = median(loadwatchRounds);
   return {
-    name: definition.name,
-    status: definition.status,
-    anchor: { nsPerOp: anchorNs, iterations: anchorIterations, roundsNsPerOp: anchorRounds },
-    loadwatch: { nsPerOp: loadwatchNs, iterations: loadwatchIterations, roundsNsPerOp: loadwatchRounds },
+    definition,
+    anchorIterations: await warmUp(anchorHandler, definition.event),
+    loadwatchIterations: await warmUp(definition.handler, definition.event),
+    anchorRounds: [],
+    loadwatchRounds: [],
+  };
+}
+
+async function runRound(plan: CasePlan, anchorFirst: boolean): Promise<void> {
+  const { event, handler } = plan.definition;
+  const timeAnchor = async () => {
+    plan.anchorRounds.push(await timeIterations(anchorHandler, event, plan.anchorIterations));
+  };
+  if (anchorFirst) await timeAnchor();
+  plan.loadwatchRounds.push(await timeIterations(handler, event, plan.loadwatchIterations));
+  if (!anchorFirst) await timeAnchor();
+}
+
+function summarize(plan: CasePlan): OverheadCase {
+  const anchorNs = median(plan.anchorRounds);
+  const loadwatchNs = median(plan.loadwatchRounds);
+  return {
+    name: plan.definition.name,
+    status: plan.definition.status,
+    anchor: { nsPerOp: anchorNs, iterations: plan.anchorIterations, roundsNsPerOp: plan.anchorRounds },
+    loadwatch: {
+      nsPerOp: loadwatchNs,
+      iterations: plan.loadwatchIterations,
+      roundsNsPerOp: plan.loadwatchRounds,
+    },
     overheadMicroseconds: (loadwatchNs - anchorNs) / 1_000,
     ratio: loadwatchNs / anchorNs,
   };
 }
 
 export async function measureApiOverhead(): Promise<ApiOverheadResult> {
-  const silent = createLoadwatchHandler(() => {});
+  const discard = () => {};
+  const silent = createLoadwatchHandler(discard);
+  const unlogged = createLoadwatchHandler(discard, { LOG_LEVEL: 'warn' });
   // Synchronous, as process.stdout.write is when stdout is a file or pipe: a stream would only queue
-  // the lines in memory while the loop never yields to the event loop.
+  // the lines in memory while the loop keeps the event loop busy.
   const devNull = openSync('/dev/null', 'w');
   let linesWritten = 0;
   const logging = createLoadwatchHandler((line) => {
@@ -166,21 +197,34 @@ export async function measureApiOverhead(): Promise<ApiOverheadResult> {
       handler: logging,
       logLines: () => linesWritten,
     },
+    {
+      name: 'GET /health, LOG_LEVEL=warn (no log line)',
+      event: healthEvent(),
+      status: 200,
+      handler: unlogged,
+    },
     { name: 'OPTIONS /health (preflight)', event: preflightEvent(), status: 204, handler: silent },
     { name: 'GET /no-such-route (404)', event: notFoundEvent(), status: 404, handler: silent },
   ];
   try {
-    const cases: OverheadCase[] = [];
-    for (const definition of definitions) cases.push(await measureCase(definition));
-    return { rounds: ROUNDS, cases };
+    // Every case is warmed up before any is timed and each round visits every case, so the shared code
+    // sees mixed traffic, as a container does, and no case gains from running first.
+    const plans: CasePlan[] = [];
+    for (const definition of definitions) plans.push(await planCase(definition));
+    for (let round = 0; round < ROUNDS; round += 1) {
+      // Alternate the order so that neither handler always runs right after the other's garbage.
+      for (const plan of plans) await runRound(plan, round % 2 === 0);
+    }
+    return { rounds: ROUNDS, cases: plans.map(summarize) };
   } finally {
     closeSync(devNull);
   }
 }
 
 export function apiOverheadTable(result: ApiOverheadResult): Table {
+  const iterations = result.cases.map((entry) => entry.loadwatch.iterations);
   return {
-    title: 'API per-request overhead (in process, median ns/op over rounds)',
+    title: 'API per-request overhead (in process; median ns/op over rounds)',
     columns: ['request', 'anchor', 'loadwatch', 'overhead', 'ratio'],
     rows: result.cases.map((entry) => [
       entry.name,
@@ -190,11 +234,13 @@ export function apiOverheadTable(result: ApiOverheadResult): Table {
       formatRatio(entry.ratio),
     ]),
     notes: [
-      'anchor: bare async handler returning a fixed JSON 200 for the same event (bench/anchors/bare-handler.ts)',
-      'loadwatch: createApi() as functions/api.ts builds it, allowed Origin, Lambda context; logs discarded',
-      `unless stated; ${result.rounds} rounds, ` +
-        `${Math.min(...result.cases.map((entry) => entry.loadwatch.iterations)).toLocaleString('en-US')}` +
-        `-${MAX_ITERATIONS.toLocaleString('en-US')} iterations per round, after ${WARMUP_MS} ms warm-up`,
+      'anchor: a bare async handler returning a fixed JSON 200 for the same event (bench/anchors/bare-handler.ts)',
+      'loadwatch: createApi() as functions/api.ts assembles it; allowed Origin, Lambda context;',
+      '  log lines are built but discarded unless the row says otherwise',
+      `${result.rounds} rounds after a ${WARMUP_MS} ms warm-up; loadwatch ` +
+        `${Math.min(...iterations).toLocaleString('en-US')}-${Math.max(...iterations).toLocaleString('en-US')} ` +
+        'iterations a round, anchor up to ' +
+        `${MAX_ITERATIONS.toLocaleString('en-US')}`,
     ],
   };
 }

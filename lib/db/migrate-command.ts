@@ -2,7 +2,8 @@
 
 import type { Config, DatabaseTarget } from '../config/config.ts';
 import { LAMBDA_POOL_DEFAULTS } from '../config/pool-settings.ts';
-import { type MigrationStatus, migrationStatus, runMigrations } from './migrations.ts';
+import { runMigrations } from './migration-runner.ts';
+import { type MigrationStatus, migrationStatus } from './migrations.ts';
 import { createDb } from './pool.ts';
 
 export interface MigrateRequest {

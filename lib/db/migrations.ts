@@ -1,12 +1,8 @@
-// Versioned SQL migrations run by node-pg-migrate, always over a direct (non-proxy) connection.
+// The SQL migrations this code ships and which of them a database has applied.
 
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runner } from 'node-pg-migrate';
-import pg from 'pg';
-import type { DatabaseTarget } from '../config/config.ts';
-import { clientConfig } from './connection.ts';
 import type { Db } from './pool.ts';
 
 export const MIGRATIONS_TABLE = 'pgmigrations';
@@ -66,42 +62,4 @@ export async function appliedMigrations(db: Db): Promise<string[]> {
 
 export async function migrationStatus(db: Db, dir = findMigrationsDir()): Promise<MigrationStatus> {
   return compareMigrations(await appliedMigrations(db), listMigrations(dir));
-}
-
-export interface MigrateOptions {
-  target: DatabaseTarget;
-  direction: 'up' | 'down';
-  /** How many to apply or revert; up defaults to all pending, down to one. */
-  count?: number;
-  dir?: string;
-  log?: (line: string) => void;
-}
-
-/**
- * Applies or reverts migrations. Concurrent runs serialize on an advisory lock (fine on a direct
- * connection, never through the proxy): the second waits, then finds nothing left to do.
- */
-export async function runMigrations(options: MigrateOptions): Promise<string[]> {
-  if (options.target.via === 'proxy') {
-    throw new Error('migrations must run against the direct database endpoint, not RDS Proxy');
-  }
-  const client = new pg.Client({ ...clientConfig(options.target), application_name: 'loadwatch-migrate' });
-  await client.connect();
-  const log = options.log ?? (() => undefined);
-  try {
-    const ran = await runner({
-      dbClient: client,
-      dir: options.dir ?? findMigrationsDir(),
-      migrationsTable: MIGRATIONS_TABLE,
-      direction: options.direction,
-      count: options.count ?? (options.direction === 'up' ? Number.POSITIVE_INFINITY : 1),
-      checkOrder: true,
-      singleTransaction: true,
-      advisoryLockMode: 'wait',
-      logger: { debug: () => undefined, info: log, warn: log, error: log },
-    });
-    return ran.map((migration) => migration.name);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }

@@ -18,6 +18,8 @@ const CREDENTIALS_IN_URL = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+(:[^@\s]*)?@/gi;
 
 /** Removes credentials from a string: user:password@ in URLs and bearer tokens. */
 export function redactString(value: string): string {
+  // Fast path: nearly every logged string holds neither a URL with credentials nor a bearer token.
+  if (value.indexOf('@') === -1 && value.indexOf('earer') === -1) return value;
   return value.replace(CREDENTIALS_IN_URL, '$1***@').replace(/\b(Bearer\s+)[\w.~+/=-]+/gi, '$1***');
 }
 
@@ -50,17 +52,17 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const threshold = LEVELS[options.level ?? 'info'];
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const now = options.now ?? (() => new Date());
-  const base = options.fields ?? {};
+  const base = redact(options.fields ?? {}) as LogFields;
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (LEVELS[level] < threshold) return;
-    const entry = { time: now().toISOString(), level, msg: redactString(message), ...base, ...fields };
-    write(JSON.stringify(redact(entry)));
+    const extra = fields === undefined ? undefined : (redact(fields) as LogFields);
+    write(JSON.stringify({ time: now().toISOString(), level, msg: redactString(message), ...base, ...extra }));
   };
   return {
     debug: (message, fields) => emit('debug', message, fields),
     info: (message, fields) => emit('info', message, fields),
     warn: (message, fields) => emit('warn', message, fields),
     error: (message, fields) => emit('error', message, fields),
-    child: (fields) => createLogger({ ...options, fields: { ...base, ...fields } }),
+    child: (fields) => createLogger({ ...options, fields: { ...options.fields, ...fields } }),
   };
 }

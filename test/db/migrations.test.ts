@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_POOL_DEFAULTS } from '../../lib/config/pool-settings.ts';
 import { parseMigrateRequest, runMigrateRequest } from '../../lib/db/migrate-command.ts';
-import { listMigrations, migrationStatus, runMigrations } from '../../lib/db/migrations.ts';
+import { runMigrations } from '../../lib/db/migration-runner.ts';
+import { listMigrations, migrationStatus } from '../../lib/db/migrations.ts';
 import { createDb } from '../../lib/db/pool.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigrations } from '../../lib/db/migrations.ts';
+import { runMigrations } from '../../lib/db/migration-runner.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
@@ -47,7 +47,7 @@ describe('API over HTTP', () => {
       status: 'ready',
       database: {
         reachable: true,
-        migrations: { current: '0001_api-tokens', latest: '0001_api-tokens', pending: [] },
+        migrations: { current: listMigrations().at(-1), latest: listMigrations().at(-1), pending: [] },
         pool: { max: 60 },
       },
     });
@@ -177,8 +177,8 @@ describe('readiness with pending migrations', () => {
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({
       status: 'unavailable',
-      reason: '1 migration(s) pending: 0001_api-tokens',
-      database: { reachable: true, migrations: { current: null, pending: ['0001_api-tokens'] } },
+      reason: `${listMigrations().length} migration(s) pending: ${listMigrations().join(', ')}`,
+      database: { reachable: true, migrations: { current: null, pending: listMigrations() } },
     });
   });
 });

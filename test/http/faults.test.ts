@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseUnavailableError, PoolExhaustedError } from '../../lib/db/errors.ts';
-import { runMigrations } from '../../lib/db/migrations.ts';
+import { runMigrations } from '../../lib/db/migration-runner.ts';
 import { createApiHandler } from '../../lib/http/app.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../lib/local/embedded-postgres.ts';
 import { createLocalServer } from '../../lib/local/http-adapter.ts';

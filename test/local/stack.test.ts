@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { listMigrations } from '../../lib/db/migrations.ts';
 import { freePort } from '../../lib/local/embedded-postgres.ts';
 import { type CliRun, runCli, startCli } from '../support/cli.ts';
 import { scratchDataDir } from '../support/data-dir.ts';
@@ -38,7 +39,7 @@ describe('loadwatch start', () => {
     const banner = await stack.waitFor(/Ctrl-C stops everything/);
     expect(banner).toContain(`API          http://localhost:${port}`);
     expect(banner).toMatch(/PostgreSQL {3}127\.0\.0\.1:\d+\/loadwatch {3}embedded \(started\)/);
-    expect(banner).toContain('migrations   applied 0001_api-tokens');
+    expect(banner).toContain(`migrations   applied ${listMigrations().join(', ')}`);
 
     const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
     expect(ready.status).toBe(200);
@@ -75,9 +76,10 @@ describe('loadwatch start', () => {
 
   it('starts its own database for a command when no stack runs, and keeps data across restarts', async () => {
     const env = { LOADWATCH_DATA_DIR: dataDir.path };
+    const latest = listMigrations().at(-1);
     const down = await runCli(['migrate', 'down'], env);
     expect(down.code).toBe(0);
-    expect(down.output).toContain('reverted: 0001_api-tokens');
+    expect(down.output).toContain(`reverted: ${latest}`);
     expect(down.output).toContain('(embedded (started))');
     const status = await runCli(['migrate', 'status', '--json'], env);
     expect(JSON.parse(status.output)).toMatchObject({

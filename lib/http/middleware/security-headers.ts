@@ -27,10 +27,11 @@ export function appendToken(headers: Record<string, string>, name: string, token
 }
 
 export function securityHeaders(overrides: Record<string, string> = {}): HttpMiddleware {
+  const defaults = Object.entries({ ...JSON_API_SECURITY_HEADERS, ...overrides });
   const apply = (request: HttpRequest) => {
     if (request.response === undefined && request.error) return;
     const headers = responseHeaders(request);
-    for (const [name, value] of Object.entries({ ...JSON_API_SECURITY_HEADERS, ...overrides })) {
+    for (const [name, value] of defaults) {
       if (!(name in headers)) headers[name] = value;
     }
     // Responses differ by Origin, so every shared cache must key on it (middyjs/middy#1263).

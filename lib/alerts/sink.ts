@@ -1,0 +1,20 @@
+// Where notifications go: SNS when deployed; printed locally.
+
+export type Severity = 'critical' | 'warning' | 'info';
+
+export interface Notification {
+  subject: string;
+  /** Human-readable text; the JSON detail is appended by the sink. */
+  message: string;
+  detail: Record<string, unknown>;
+  severity: Severity;
+  /** Extra attributes for subscription filter policies, e.g. { check: 'api-health' }. */
+  attributes?: Record<string, string>;
+  /** Makes a retried publish recognisable downstream. */
+  deduplicationId?: string;
+}
+
+export interface AlertSink {
+  readonly description: string;
+  publish(notification: Notification): Promise<void>;
+}

@@ -1,0 +1,362 @@
+// Runs one shard of a load test against a target over keep-alive connections and measures every request.
+
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Pool } from 'undici';
+import { createHistogram, encodeHistogram, type Histogram, recordMs } from './histogram.ts';
+import type { Endpoint, RateStage } from './options.ts';
+import { RateSchedule } from './schedule.ts';
+
+export type ErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'other';
+export const ERROR_KINDS: ErrorKind[] = ['timeout', 'refused', 'reset', 'dns', 'other'];
+
+export type ShardLoad =
+  | {
+      model: 'closed';
+      /** Requests each virtual user of this shard sends, one entry per user. */
+      requestsPerUser: number[];
+      thinkTimeMs: number;
+    }
+  | {
+      model: 'open';
+      /** The whole run's timeline; this shard sends requests shardIndex, shardIndex + shardCount, … */
+      stages: RateStage[];
+      shardIndex: number;
+      shardCount: number;
+      /** This round's window of the timeline, in seconds from the run's start. */
+      fromSeconds: number;
+      toSeconds: number;
+      maxConnections: number;
+    };
+
+export interface ShardWork {
+  target: string;
+  endpoints: Endpoint[];
+  timeoutMs: number;
+  /** Epoch ms at which the run started: timeline seconds count from here. */
+  runStartedAt: number;
+  /** Epoch ms after which no new request is started (the Lambda's own deadline, with margin). */
+  deadline: number;
+  load: ShardLoad;
+}
+
+export interface TimelineSecond {
+  second: number;
+  requests: number;
+  errors: number;
+  /** Encoded timeline histogram of latencies completed in this second. */
+  histogram: string;
+}
+
+export interface GeneratorHealth {
+  eventLoopLagP99Ms: number;
+  eventLoopLagMaxMs: number;
+  /** CPU time over wall time, in percent of one core. */
+  cpuPercent: number;
+  saturated: boolean;
+}
+
+export interface ShardResult {
+  requests: number;
+  ok: number;
+  failed: number;
+  /** Closed model: requests not sent because the deadline came or the run was aborted. */
+  remaining: number;
+  aborted: boolean;
+  statusCodes: Record<string, number>;
+  errors: Record<ErrorKind, number>;
+  /** Encoded histogram; in the open model measured from the intended send time. */
+  latency: string;
+  /** Encoded histogram measured from the actual send time (equals latency in the closed model). */
+  latencyUncorrected: string;
+  timeline: TimelineSecond[];
+  startedAt: number;
+  finishedAt: number;
+  generator: GeneratorHealth;
+}
+
+export interface EngineHooks {
+  /** Checked about once a second; true stops the shard after the requests in flight. */
+  shouldAbort?: () => boolean | Promise<boolean>;
+  /** Called about four times a second with the totals so far. */
+  onProgress?: (progress: { requests: number; failed: number }) => void;
+}
+
+const SATURATION_LAG_MS = 50;
+const SATURATION_CPU_PERCENT = 90;
+
+export function classifyError(error: unknown): ErrorKind {
+  const codes: string[] = [];
+  for (let current = error as { code?: unknown; cause?: unknown; name?: unknown } | undefined, depth = 0; current && depth < 4; depth++) {
+    if (typeof current.code === 'string') codes.push(current.code);
+    if (typeof current.name === 'string') codes.push(current.name);
+    current = current.cause as typeof current;
+  }
+  if (codes.some((code) => /TIMEOUT|TimeoutError|ETIMEDOUT/i.test(code))) return 'timeout';
+  if (codes.includes('ECONNREFUSED')) return 'refused';
+  if (codes.some((code) => ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(code))) return 'reset';
+  if (codes.some((code) => ['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME'].includes(code))) return 'dns';
+  return 'other';
+}
+
+/** Weighted endpoint choice from a cumulative table; one random number per request. */
+function endpointPicker(endpoints: Endpoint[]): () => Endpoint {
+  const first = endpoints[0];
+  if (first === undefined) throw new Error('no endpoints');
+  if (endpoints.length === 1) return () => first;
+  const total = endpoints.reduce((sum, endpoint) => sum + endpoint.weight, 0);
+  const cumulative: number[] = [];
+  let running = 0;
+  for (const endpoint of endpoints) {
+    running += endpoint.weight / total;
+    cumulative.push(running);
+  }
+  return () => {
+    const roll = Math.random();
+    for (let index = 0; index < cumulative.length; index++) {
+      if (roll < (cumulative[index] ?? 1)) return endpoints[index] ?? first;
+    }
+    return endpoints[endpoints.length - 1] ?? first;
+  };
+}
+
+class Recorder {
+  requests = 0;
+  ok = 0;
+  failed = 0;
+  readonly statusCodes: Record<string, number> = {};
+  readonly errors: Record<ErrorKind, number> = { timeout: 0, refused: 0, reset: 0, dns: 0, other: 0 };
+  readonly latency = createHistogram();
+  readonly uncorrected = createHistogram();
+  private readonly seconds = new Map<number, { requests: number; errors: number; histogram: Histogram }>();
+  private readonly runStartedAt: number;
+
+  constructor(runStartedAt: number) {
+    this.runStartedAt = runStartedAt;
+  }
+
+  record(latencyMs: number, uncorrectedMs: number, status: number | null, error: ErrorKind | null): void {
+    this.requests++;
+    const failed = error !== null || status === null || status >= 400;
+    if (failed) this.failed++;
+    else this.ok++;
+    if (status !== null) this.statusCodes[status] = (this.statusCodes[status] ?? 0) + 1;
+    if (error !== null) this.errors[error]++;
+    recordMs(this.latency, latencyMs);
+    recordMs(this.uncorrected, uncorrectedMs);
+    const second = Math.max(0, Math.floor((Date.now() - this.runStartedAt) / 1000));
+    let bucket = this.seconds.get(second);
+    if (bucket === undefined) {
+      bucket = { requests: 0, errors: 0, histogram: createHistogram('timeline') };
+      this.seconds.set(second, bucket);
+    }
+    bucket.requests++;
+    if (failed) bucket.errors++;
+    recordMs(bucket.histogram, latencyMs);
+  }
+
+  timeline(): TimelineSecond[] {
+    return [...this.seconds.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([second, bucket]) => {
+        const encoded = encodeHistogram(bucket.histogram);
+        bucket.histogram.destroy();
+        return { second, requests: bucket.requests, errors: bucket.errors, histogram: encoded };
+      });
+  }
+}
+
+type Sender = (endpoint: Endpoint) => Promise<number>;
+
+function createSender(pool: Pool, timeoutMs: number, basePath: string): Sender {
+  return async (endpoint) => {
+    const response = await pool.request({
+      path: basePath + endpoint.path,
+      method: endpoint.method,
+      headers: endpoint.headers,
+      body: endpoint.body,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    // Read the body to the end so the connection can carry the next request.
+    await response.body.dump({ limit: 64 * 1024 * 1024 });
+    return response.statusCode;
+  };
+}
+
+async function runClosed(
+  load: Extract<ShardLoad, { model: 'closed' }>,
+  send: Sender,
+  pick: () => Endpoint,
+  recorder: Recorder,
+  stopped: () => boolean,
+): Promise<number> {
+  let remaining = 0;
+  const user = async (count: number) => {
+    let sent = 0;
+    for (; sent < count && !stopped(); sent++) {
+      const started = performance.now();
+      let status: number | null = null;
+      let error: ErrorKind | null = null;
+      try {
+        status = await send(pick());
+      } catch (caught) {
+        error = classifyError(caught);
+      }
+      const elapsed = performance.now() - started;
+      recorder.record(elapsed, elapsed, status, error);
+      if (load.thinkTimeMs > 0 && sent + 1 < count) await new Promise((resolve) => setTimeout(resolve, load.thinkTimeMs));
+    }
+    remaining += count - sent;
+  };
+  await Promise.all(load.requestsPerUser.map(user));
+  return remaining;
+}
+
+async function runOpen(
+  load: Extract<ShardLoad, { model: 'open' }>,
+  send: Sender,
+  pick: () => Endpoint,
+  recorder: Recorder,
+  stopped: () => boolean,
+): Promise<void> {
+  const schedule = new RateSchedule(load.stages);
+  const first = schedule.firstIndexAt(load.fromSeconds);
+  const end = schedule.firstIndexAt(load.toSeconds);
+  // This shard's requests: indices ≡ shardIndex (mod shardCount), interleaved with the other shards.
+  let next = first + ((load.shardIndex - (first % load.shardCount) + load.shardCount) % load.shardCount);
+  const origin = performance.now();
+  const dueAt = (index: number) => origin + (schedule.timeOf(index) - load.fromSeconds) * 1000;
+
+  const queue: number[] = [];
+  let head = 0;
+  let inFlight = 0;
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+
+  const dispatch = (intended: number) => {
+    inFlight++;
+    const sentAt = performance.now();
+    send(pick()).then(
+      (status) => complete(intended, sentAt, status, null),
+      (error: unknown) => complete(intended, sentAt, null, classifyError(error)),
+    );
+  };
+  const drain = () => {
+    while (inFlight < load.maxConnections && head < queue.length) dispatch(queue[head++] as number);
+    if (head > 4096 && head * 2 > queue.length) {
+      queue.splice(0, head);
+      head = 0;
+    }
+  };
+  const complete = (intended: number, sentAt: number, status: number | null, error: ErrorKind | null) => {
+    inFlight--;
+    const now = performance.now();
+    recorder.record(now - intended, now - sentAt, status, error);
+    drain();
+    if (inFlight === 0 && head >= queue.length && (next >= end || stopped())) finish();
+  };
+
+  const tick = () => {
+    if (stopped()) {
+      queue.length = head; // requests not yet sent are dropped, not counted
+      if (inFlight === 0) finish();
+      return;
+    }
+    const now = performance.now();
+    while (next < end && dueAt(next) <= now) {
+      queue.push(dueAt(next));
+      next += load.shardCount;
+    }
+    drain();
+    if (next >= end) {
+      if (inFlight === 0 && head >= queue.length) finish();
+      return;
+    }
+    setTimeout(tick, Math.max(0, Math.min(5, dueAt(next) - performance.now())));
+  };
+  tick();
+  await done;
+}
+
+/** Runs one shard to completion, its deadline, or an abort, and returns its measurements. */
+export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promise<ShardResult> {
+  const url = new URL(work.target);
+  const basePath = url.pathname.replace(/\/$/, '');
+  const connections =
+    work.load.model === 'closed' ? Math.max(1, work.load.requestsPerUser.length) : work.load.maxConnections;
+  const pool = new Pool(url.origin, {
+    connections,
+    pipelining: 1,
+    connect: { timeout: work.timeoutMs },
+    keepAliveTimeout: 30_000,
+  });
+  const recorder = new Recorder(work.runStartedAt);
+  const send = createSender(pool, work.timeoutMs, basePath);
+  const pick = endpointPicker(work.endpoints);
+
+  let stop = false;
+  let aborted = false;
+  let lastAbortCheck = 0;
+  const stopped = () => stop;
+  const ticker = setInterval(async () => {
+    if (Date.now() >= work.deadline) stop = true;
+    hooks.onProgress?.({ requests: recorder.requests, failed: recorder.failed });
+    if (hooks.shouldAbort && Date.now() - lastAbortCheck >= 1000) {
+      lastAbortCheck = Date.now();
+      try {
+        if (await hooks.shouldAbort()) {
+          aborted = true;
+          stop = true;
+        }
+      } catch {
+        // An unreachable abort flag must not end a healthy shard; the next check tries again.
+      }
+    }
+  }, 250);
+
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  const cpuBefore = process.cpuUsage();
+  const startedAt = Date.now();
+  const wallStart = performance.now();
+  let remaining = 0;
+  try {
+    if (work.load.model === 'closed') remaining = await runClosed(work.load, send, pick, recorder, stopped);
+    else await runOpen(work.load, send, pick, recorder, stopped);
+  } finally {
+    clearInterval(ticker);
+    lag.disable();
+    await pool.close().catch(() => undefined);
+  }
+  hooks.onProgress?.({ requests: recorder.requests, failed: recorder.failed });
+  const wallMs = Math.max(1, performance.now() - wallStart);
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10;
+  const lagP99 = Number.isFinite(lag.percentile(99)) ? lag.percentile(99) / 1e6 : 0;
+  const lagMax = Number.isFinite(lag.max) ? lag.max / 1e6 : 0;
+  const result: ShardResult = {
+    requests: recorder.requests,
+    ok: recorder.ok,
+    failed: recorder.failed,
+    remaining,
+    aborted,
+    statusCodes: recorder.statusCodes,
+    errors: recorder.errors,
+    latency: encodeHistogram(recorder.latency),
+    latencyUncorrected: encodeHistogram(recorder.uncorrected),
+    timeline: recorder.timeline(),
+    startedAt,
+    finishedAt: Date.now(),
+    generator: {
+      eventLoopLagP99Ms: Math.round(lagP99 * 100) / 100,
+      eventLoopLagMaxMs: Math.round(lagMax * 100) / 100,
+      cpuPercent,
+      saturated: lagP99 > SATURATION_LAG_MS || cpuPercent > SATURATION_CPU_PERCENT,
+    },
+  };
+  recorder.latency.destroy();
+  recorder.uncorrected.destroy();
+  return result;
+}

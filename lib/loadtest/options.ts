@@ -1,0 +1,431 @@
+// Load-test input: validation with one clear message per bad field, defaults, safety caps and the allowlist.
+
+import { parseThreshold } from './thresholds.ts';
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+const METHODS: HttpMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+export interface Endpoint {
+  path: string;
+  method: HttpMethod;
+  headers: Record<string, string>;
+  body?: string;
+  weight: number;
+}
+
+/** A stretch of the open model: the rate goes linearly from `from` to `to` requests per second. */
+export interface RateStage {
+  durationSeconds: number;
+  from: number;
+  to: number;
+}
+
+interface CommonOptions {
+  target: string;
+  endpoints: Endpoint[];
+  timeoutMs: number;
+  workers: number;
+  thresholds: string[];
+  /** Shards that may fail before the run is an error (percent). */
+  toleratedFailurePercent: number;
+}
+
+export interface ClosedModelOptions extends CommonOptions {
+  model: 'closed';
+  users: number;
+  requestsPerUser: number;
+  thinkTimeMs: number;
+}
+
+export interface OpenModelOptions extends CommonOptions {
+  model: 'open';
+  rate: number;
+  durationSeconds: number;
+  /** The whole timeline: ramp-up stages, then the steady rate for the rest of the duration. */
+  stages: RateStage[];
+}
+
+export type LoadTestOptions = ClosedModelOptions | OpenModelOptions;
+
+/** What a user may send: the JSON body of the API and the Lambda, or the CLI's flags. */
+export interface LoadTestInput {
+  target?: unknown;
+  endpoint?: unknown;
+  endpoints?: unknown;
+  method?: unknown;
+  headers?: unknown;
+  body?: unknown;
+  users?: unknown;
+  requests?: unknown;
+  rate?: unknown;
+  duration?: unknown;
+  rampUp?: unknown;
+  thinkTime?: unknown;
+  timeout?: unknown;
+  workers?: unknown;
+  thresholds?: unknown;
+  toleratedFailurePercent?: unknown;
+}
+
+export interface LoadTestLimits {
+  /** Hosts (host or host:port) a test may target. */
+  allowedHosts: string[];
+  maxUsers: number;
+  maxRate: number;
+  maxDurationSeconds: number;
+  maxWorkers: number;
+  maxRequests: number;
+  maxGbSeconds: number;
+  /** Longest a worker runs one shard before handing the rest to the next round. */
+  shardSeconds: number;
+  workerMemoryMb: number;
+}
+
+export const DEFAULT_LIMITS: LoadTestLimits = {
+  allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
+  maxUsers: 10_000,
+  maxRate: 10_000,
+  maxDurationSeconds: 3600,
+  maxWorkers: 1000,
+  maxRequests: 10_000_000,
+  maxGbSeconds: 50_000,
+  shardSeconds: 600,
+  workerMemoryMb: 1024,
+};
+
+/** Above this many users or requests per second, one worker is added. */
+export const USERS_PER_WORKER = 200;
+export const RATE_PER_WORKER = 500;
+
+export class LoadTestInputError extends Error {
+  readonly code = 'LOADTEST_INVALID';
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join('; '));
+    this.name = 'LoadTestInputError';
+    this.problems = problems;
+  }
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "250ms", "30s", "2m", or a bare number in the field's own unit. */
+export function parseDuration(value: unknown, defaultUnit: 'ms' | 's'): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * UNIT_MS[defaultUnit]! : null;
+  if (typeof value !== 'string') return null;
+  const match = value.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/);
+  if (!match) return null;
+  return Number(match[1]) * UNIT_MS[match[2] ?? defaultUnit]!;
+}
+
+class Problems {
+  readonly list: string[] = [];
+  add(field: string, message: string) {
+    this.list.push(`${field}: ${message}`);
+  }
+  integer(field: string, value: unknown, min: number, max: number, capName?: string): number | undefined {
+    if (value === undefined || value === null || value === '') return undefined;
+    const parsed = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+    if (typeof parsed !== 'number' || !Number.isInteger(parsed)) {
+      this.add(field, `${JSON.stringify(value)} is not a whole number`);
+      return undefined;
+    }
+    if (parsed < min) {
+      this.add(field, `${parsed} is below the minimum of ${min}`);
+      return undefined;
+    }
+    if (parsed > max) {
+      this.add(field, `${parsed} is over the cap of ${max}${capName ? ` (${capName})` : ''}`);
+      return undefined;
+    }
+    return parsed;
+  }
+  number(field: string, value: unknown, min: number, max: number, capName?: string): number | undefined {
+    if (value === undefined || value === null || value === '') return undefined;
+    const parsed = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    if (typeof parsed !== 'number' || !Number.isFinite(parsed)) {
+      this.add(field, `${JSON.stringify(value)} is not a number`);
+      return undefined;
+    }
+    if (parsed < min || (min === 0 && parsed <= 0)) {
+      this.add(field, `${parsed} must be over ${min}`);
+      return undefined;
+    }
+    if (parsed > max) {
+      this.add(field, `${parsed} is over the cap of ${max}${capName ? ` (${capName})` : ''}`);
+      return undefined;
+    }
+    return parsed;
+  }
+  duration(field: string, value: unknown, unit: 'ms' | 's', maxMs: number, capName?: string): number | undefined {
+    if (value === undefined || value === null || value === '') return undefined;
+    const ms = parseDuration(value, unit);
+    if (ms === null) {
+      this.add(field, `${JSON.stringify(value)} is not a duration (e.g. ${unit === 's' ? '30, 30s or 2m' : '500, 500ms or 2s'})`);
+      return undefined;
+    }
+    if (ms > maxMs) {
+      this.add(field, `${ms / 1000}s is over the cap of ${maxMs / 1000}s${capName ? ` (${capName})` : ''}`);
+      return undefined;
+    }
+    return ms;
+  }
+}
+
+function parseHeaders(problems: Problems, field: string, value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  const headers: Record<string, string> = {};
+  const entries: Array<[string, unknown]> = Array.isArray(value)
+    ? value.map((item) => {
+        const text = String(item);
+        const colon = text.indexOf(':');
+        return colon > 0 ? [text.slice(0, colon).trim(), text.slice(colon + 1).trim()] : [text, undefined];
+      })
+    : typeof value === 'object'
+      ? Object.entries(value as Record<string, unknown>)
+      : [];
+  if (!Array.isArray(value) && typeof value !== 'object') problems.add(field, 'must be an object of header names to values');
+  for (const [name, headerValue] of entries) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+      problems.add(field, `"${name}" is not a header name`);
+    } else if (typeof headerValue !== 'string') {
+      problems.add(field, `"${name}" needs a string value ("Name: value")`);
+    } else {
+      headers[name.toLowerCase()] = headerValue;
+    }
+  }
+  return headers;
+}
+
+function parseEndpoint(problems: Problems, field: string, value: unknown, defaults: Omit<Endpoint, 'path'>): Endpoint | null {
+  const raw = typeof value === 'string' ? { path: value } : value;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    problems.add(field, 'must be a path such as "/health" or an object {path, method, headers, body, weight}');
+    return null;
+  }
+  const item = raw as Record<string, unknown>;
+  const path = item.path;
+  if (typeof path !== 'string' || !path.startsWith('/')) {
+    problems.add(`${field}.path`, `${JSON.stringify(path)} must be a path starting with "/"`);
+    return null;
+  }
+  const method = item.method === undefined ? defaults.method : String(item.method).toUpperCase();
+  if (!METHODS.includes(method as HttpMethod)) {
+    problems.add(`${field}.method`, `"${String(item.method)}" is not one of ${METHODS.join(', ')}`);
+    return null;
+  }
+  const weight = item.weight === undefined ? 1 : problems.number(`${field}.weight`, item.weight, 0, 1_000_000);
+  if (weight === undefined) return null;
+  const body =
+    item.body === undefined ? defaults.body : typeof item.body === 'string' ? item.body : JSON.stringify(item.body);
+  const headers = { ...defaults.headers, ...parseHeaders(problems, `${field}.headers`, item.headers) };
+  if (body !== undefined && item.body !== undefined && typeof item.body !== 'string' && !headers['content-type']) {
+    headers['content-type'] = 'application/json';
+  }
+  return { path, method: method as HttpMethod, headers, ...(body === undefined ? {} : { body }), weight };
+}
+
+/** "10s:50,30s:200" or [{duration, rate}] into stages starting from 0 requests per second. */
+function parseRampUp(problems: Problems, value: unknown, rate: number | undefined, limits: LoadTestLimits): RateStage[] {
+  if (value === undefined || value === null || value === '') return [];
+  const maxMs = limits.maxDurationSeconds * 1000;
+  if (typeof value === 'number' || (typeof value === 'string' && !value.includes(':'))) {
+    // One duration: ramp linearly from 0 to the steady rate.
+    const ms = problems.duration('rampUp', value, 's', maxMs);
+    return ms === undefined || rate === undefined ? [] : [{ durationSeconds: ms / 1000, from: 0, to: rate }];
+  }
+  const items: Array<{ duration: unknown; rate: unknown }> = Array.isArray(value)
+    ? (value as Array<{ duration: unknown; rate: unknown }>)
+    : String(value)
+        .split(',')
+        .map((part) => {
+          const [duration, stageRate] = part.split(':');
+          return { duration: duration?.trim(), rate: stageRate?.trim() };
+        });
+  const stages: RateStage[] = [];
+  let from = 0;
+  items.forEach((item, index) => {
+    const field = `rampUp[${index}]`;
+    const ms = problems.duration(`${field}.duration`, item?.duration, 's', maxMs);
+    const to = problems.number(`${field}.rate`, item?.rate, 0, limits.maxRate, 'LOADTEST_MAX_RATE');
+    if (ms === undefined || to === undefined) {
+      if (item?.duration === undefined || item?.rate === undefined) problems.add(field, 'needs a duration and a rate, as "30s:100"');
+      return;
+    }
+    stages.push({ durationSeconds: ms / 1000, from, to });
+    from = to;
+  });
+  return stages;
+}
+
+export function targetHost(target: string): string {
+  return new URL(target).host;
+}
+
+export function isAllowedTarget(target: string, allowedHosts: string[]): boolean {
+  const url = new URL(target);
+  const host = url.host.toLowerCase();
+  const hostname = url.hostname.toLowerCase();
+  return allowedHosts.some((allowed) => {
+    const entry = allowed.toLowerCase();
+    return entry === host || entry === hostname;
+  });
+}
+
+function parseTarget(problems: Problems, value: unknown, fallback: string | undefined, limits: LoadTestLimits): string {
+  const raw = value ?? fallback;
+  if (typeof raw !== 'string' || raw === '') {
+    problems.add('target', 'is required (the base URL of the API under test, e.g. https://api.example.com)');
+    return '';
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.add('target', `"${raw}" is not a URL (e.g. http://localhost:3000)`);
+    return '';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    problems.add('target', `"${raw}" must use http or https`);
+    return '';
+  }
+  const target = `${url.protocol}//${url.host}${url.pathname.replace(/\/$/, '')}`;
+  if (!isAllowedTarget(target, limits.allowedHosts)) {
+    problems.add(
+      'target',
+      `host "${url.host}" is not on the allowlist (${limits.allowedHosts.join(', ')}); add it to LOADTEST_ALLOWED_HOSTS`,
+    );
+  }
+  return target;
+}
+
+function splitEvenly(total: number, parts: number, index: number): number {
+  return Math.floor(total / parts) + (index < total % parts ? 1 : 0);
+}
+export { splitEvenly };
+
+/**
+ * Validates and completes a load-test request. Throws LoadTestInputError listing every bad field.
+ * `defaultTarget` is the service's own API, used when the input names none.
+ */
+export function parseLoadTestInput(
+  input: unknown,
+  limits: LoadTestLimits = DEFAULT_LIMITS,
+  defaultTarget?: string,
+): LoadTestOptions {
+  const problems = new Problems();
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new LoadTestInputError(['input: must be a JSON object such as {"users":10,"requests":10}']);
+  }
+  const raw = input as LoadTestInput;
+  const known = new Set<string>([
+    'target', 'endpoint', 'endpoints', 'method', 'headers', 'body', 'users', 'requests', 'rate', 'duration',
+    'rampUp', 'thinkTime', 'timeout', 'workers', 'thresholds', 'toleratedFailurePercent',
+  ]);
+  for (const key of Object.keys(raw)) if (!known.has(key)) problems.add(key, 'is not a load-test option');
+
+  const target = parseTarget(problems, raw.target, defaultTarget, limits);
+  const method = raw.method === undefined ? 'GET' : String(raw.method).toUpperCase();
+  if (!METHODS.includes(method as HttpMethod)) problems.add('method', `"${String(raw.method)}" is not one of ${METHODS.join(', ')}`);
+  const headers = parseHeaders(problems, 'headers', raw.headers);
+  const body = raw.body === undefined ? undefined : typeof raw.body === 'string' ? raw.body : JSON.stringify(raw.body);
+  if (raw.body !== undefined && typeof raw.body !== 'string' && !headers['content-type']) headers['content-type'] = 'application/json';
+  const defaults = { method: (METHODS.includes(method as HttpMethod) ? method : 'GET') as HttpMethod, headers, weight: 1, ...(body === undefined ? {} : { body }) };
+
+  let endpoints: Endpoint[] = [];
+  if (raw.endpoints !== undefined) {
+    if (raw.endpoint !== undefined) problems.add('endpoint', 'give either endpoint or endpoints, not both');
+    if (!Array.isArray(raw.endpoints) || raw.endpoints.length === 0) {
+      problems.add('endpoints', 'must be a non-empty list of paths or {path, method, headers, body, weight}');
+    } else {
+      endpoints = raw.endpoints
+        .map((item, index) => parseEndpoint(problems, `endpoints[${index}]`, item, defaults))
+        .filter((item): item is Endpoint => item !== null);
+      if (endpoints.length > 0 && endpoints.every((item) => item.weight === 0)) problems.add('endpoints', 'at least one weight must be over 0');
+    }
+  } else {
+    const endpoint = parseEndpoint(problems, 'endpoint', raw.endpoint ?? '/health', defaults);
+    if (endpoint) endpoints = [endpoint];
+  }
+
+  const timeoutMs = problems.duration('timeout', raw.timeout, 'ms', 120_000) ?? 10_000;
+  if (timeoutMs <= 0) problems.add('timeout', 'must be over 0');
+  const thresholds: string[] = [];
+  const thresholdList = raw.thresholds === undefined ? [] : Array.isArray(raw.thresholds) ? raw.thresholds : [raw.thresholds];
+  thresholdList.forEach((expression, index) => {
+    try {
+      thresholds.push(parseThreshold(String(expression)).expression);
+    } catch (error) {
+      problems.add(`thresholds[${index}]`, (error as Error).message);
+    }
+  });
+  const tolerated = problems.number('toleratedFailurePercent', raw.toleratedFailurePercent, 0, 100) ?? 0;
+  const workersGiven = problems.integer('workers', raw.workers, 1, limits.maxWorkers, 'LOADTEST_MAX_WORKERS');
+  const open = raw.rate !== undefined || raw.duration !== undefined;
+
+  let options: LoadTestOptions;
+  if (open) {
+    if (raw.users !== undefined || raw.requests !== undefined) {
+      problems.add('rate', 'the open model (rate, duration) and the closed model (users, requests) do not mix; choose one');
+    }
+    if (raw.thinkTime !== undefined) problems.add('thinkTime', 'applies to the closed model (users, requests) only');
+    const rate = problems.number('rate', raw.rate, 0, limits.maxRate, 'LOADTEST_MAX_RATE');
+    if (raw.rate === undefined) problems.add('rate', 'is required with duration (requests per second)');
+    const durationMs = problems.duration('duration', raw.duration, 's', limits.maxDurationSeconds * 1000, 'LOADTEST_MAX_DURATION');
+    if (raw.duration === undefined) problems.add('duration', 'is required with rate (seconds, e.g. 60 or 2m)');
+    if (durationMs !== undefined && durationMs < 1000) problems.add('duration', 'must be at least 1s');
+    const ramp = parseRampUp(problems, raw.rampUp, rate, limits);
+    const durationSeconds = (durationMs ?? 0) / 1000;
+    const rampSeconds = ramp.reduce((sum, stage) => sum + stage.durationSeconds, 0);
+    if (durationMs !== undefined && rampSeconds > durationSeconds) {
+      problems.add('rampUp', `lasts ${rampSeconds}s, longer than the duration of ${durationSeconds}s`);
+    }
+    const steady = rate ?? 0;
+    const stages = [...ramp];
+    if (durationSeconds - rampSeconds > 0) stages.push({ durationSeconds: durationSeconds - rampSeconds, from: steady, to: steady });
+    const peak = Math.max(steady, ...ramp.map((stage) => stage.to));
+    options = {
+      model: 'open',
+      target,
+      endpoints,
+      timeoutMs,
+      thresholds,
+      toleratedFailurePercent: tolerated,
+      rate: steady,
+      durationSeconds,
+      stages,
+      workers: workersGiven ?? Math.max(1, Math.ceil(peak / RATE_PER_WORKER)),
+    };
+  } else {
+    const users = problems.integer('users', raw.users, 1, limits.maxUsers, 'LOADTEST_MAX_USERS') ?? 10;
+    const requestsPerUser = problems.integer('requests', raw.requests, 1, limits.maxRequests) ?? 10;
+    const thinkTimeMs = problems.duration('thinkTime', raw.thinkTime, 'ms', 60_000) ?? 0;
+    if (raw.rampUp !== undefined) problems.add('rampUp', 'applies to the open model (rate, duration) only');
+    const workers = workersGiven ?? Math.max(1, Math.ceil(users / USERS_PER_WORKER));
+    if (workers > users) problems.add('workers', `${workers} is more than the ${users} users to share among them`);
+    options = {
+      model: 'closed',
+      target,
+      endpoints,
+      timeoutMs,
+      thresholds,
+      toleratedFailurePercent: tolerated,
+      users,
+      requestsPerUser,
+      thinkTimeMs,
+      workers,
+    };
+  }
+  const totalRequests = expectedRequests(options);
+  if (totalRequests > limits.maxRequests) {
+    problems.add('requests', `${totalRequests} requests in all is over the cap of ${limits.maxRequests}`);
+  }
+  if (problems.list.length > 0) throw new LoadTestInputError(problems.list);
+  return options;
+}
+
+/** Requests the run will send: exact for the closed model, the integral of the rate for the open one. */
+export function expectedRequests(options: LoadTestOptions): number {
+  if (options.model === 'closed') return options.users * options.requestsPerUser;
+  return Math.round(options.stages.reduce((sum, stage) => sum + ((stage.from + stage.to) / 2) * stage.durationSeconds, 0));
+}

@@ -1,0 +1,102 @@
+// Splits a load test into shards (by users or by rate) and rounds (by time), and estimates its cost.
+
+import type { ShardLoad } from './engine.ts';
+import {
+  expectedRequests,
+  type LoadTestLimits,
+  LoadTestInputError,
+  type LoadTestOptions,
+  splitEvenly,
+} from './options.ts';
+
+/** Step Functions runs an inline Map of at most 40 branches at a time; beyond that, a distributed Map. */
+export const INLINE_MAP_LIMIT = 40;
+/** A round of the closed model that ran out of time hands its remaining requests to the next round. */
+export const MAX_ROUNDS = 24;
+/** Latency assumed per request when estimating a closed-model run's length. */
+const ASSUMED_LATENCY_MS = 50;
+
+export interface LoadTestEstimate {
+  requests: number;
+  durationSeconds: number;
+  lambdaGbSeconds: number;
+  workerMemoryMb: number;
+}
+
+export interface LoadTestPlan {
+  /** Workers per round. */
+  shards: number;
+  mode: 'INLINE' | 'DISTRIBUTED';
+  maxConcurrency: number;
+  /** Longest a shard runs in one round. */
+  shardSeconds: number;
+  /** Open model: rounds known up front; closed model: null (a round follows while requests remain). */
+  rounds: number | null;
+  maxRounds: number;
+  estimate: LoadTestEstimate;
+}
+
+export function estimate(options: LoadTestOptions, limits: LoadTestLimits): LoadTestEstimate {
+  const requests = expectedRequests(options);
+  const durationSeconds =
+    options.model === 'open'
+      ? options.durationSeconds
+      : Math.ceil((options.requestsPerUser * (options.thinkTimeMs + ASSUMED_LATENCY_MS)) / 1000);
+  const lambdaGbSeconds =
+    Math.round(options.workers * Math.max(1, durationSeconds) * (limits.workerMemoryMb / 1024) * 10) / 10;
+  return { requests, durationSeconds, lambdaGbSeconds, workerMemoryMb: limits.workerMemoryMb };
+}
+
+export function planLoadTest(options: LoadTestOptions, limits: LoadTestLimits): LoadTestPlan {
+  const cost = estimate(options, limits);
+  if (cost.lambdaGbSeconds > limits.maxGbSeconds) {
+    throw new LoadTestInputError([
+      `estimate: about ${cost.lambdaGbSeconds} Lambda GB-seconds (${options.workers} workers × ~${cost.durationSeconds}s × ${limits.workerMemoryMb} MB) is over LOADTEST_MAX_GB_SECONDS=${limits.maxGbSeconds}`,
+    ]);
+  }
+  const shards = options.workers;
+  return {
+    shards,
+    mode: shards <= INLINE_MAP_LIMIT ? 'INLINE' : 'DISTRIBUTED',
+    maxConcurrency: Math.min(shards, shards <= INLINE_MAP_LIMIT ? INLINE_MAP_LIMIT : 1000),
+    shardSeconds: limits.shardSeconds,
+    rounds: options.model === 'open' ? Math.max(1, Math.ceil(options.durationSeconds / limits.shardSeconds)) : null,
+    maxRounds: MAX_ROUNDS,
+    estimate: cost,
+  };
+}
+
+/**
+ * What one shard sends in one round. Closed model: round 0 splits the users evenly; a later round
+ * carries on with what the same shard had left (`previousRemaining`). Open model: every shard takes
+ * its share of the round's window of the timeline.
+ */
+export function shardLoad(
+  options: LoadTestOptions,
+  plan: LoadTestPlan,
+  round: number,
+  shard: number,
+  previousRemaining?: number,
+): ShardLoad {
+  if (options.model === 'closed') {
+    const users = splitEvenly(options.users, plan.shards, shard);
+    const requestsPerUser =
+      round === 0
+        ? Array.from({ length: users }, () => options.requestsPerUser)
+        : Array.from({ length: users }, (_, index) => splitEvenly(previousRemaining ?? 0, users, index));
+    return { model: 'closed', requestsPerUser, thinkTimeMs: options.thinkTimeMs };
+  }
+  const peak = Math.max(...options.stages.map((stage) => Math.max(stage.from, stage.to)));
+  const perShardPeak = peak / plan.shards;
+  return {
+    model: 'open',
+    stages: options.stages,
+    shardIndex: shard,
+    shardCount: plan.shards,
+    fromSeconds: round * plan.shardSeconds,
+    toSeconds: Math.min(options.durationSeconds, (round + 1) * plan.shardSeconds),
+    // Enough connections for a quarter second of latency at the peak rate; a slower target queues,
+    // and the queueing shows in the latency measured from the intended send time.
+    maxConnections: Math.min(512, Math.max(8, Math.ceil(perShardPeak * 0.25))),
+  };
+}

@@ -1,0 +1,170 @@
+// Merges every shard's measurements into one report with exact percentiles, thresholds and a grade.
+
+import type { ErrorKind, ShardResult } from './engine.ts';
+import { ERROR_KINDS } from './engine.ts';
+import { distribution, type LatencySummary, mergeHistograms, summarize } from './histogram.ts';
+import type { LoadTestOptions, RateStage } from './options.ts';
+import type { LoadTestEstimate, LoadTestPlan } from './plan.ts';
+import { evaluateThresholds, grade, type ThresholdResult } from './thresholds.ts';
+
+export interface TimelinePoint {
+  second: number;
+  requests: number;
+  errors: number;
+  p50: number;
+  p99: number;
+}
+
+export interface LoadTestReport {
+  runId: string;
+  target: string;
+  endpoints: Array<{ path: string; method: string; weight: number }>;
+  model: 'closed' | 'open';
+  users?: number;
+  requestsPerUser?: number;
+  thinkTimeMs?: number;
+  rate?: number;
+  duration?: number;
+  stages?: RateStage[];
+  workers: number;
+  rounds: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationSeconds: number;
+  totals: { requests: number; ok: number; failed: number };
+  rps: number;
+  /** In the open model measured from each request's intended send time (coordinated omission corrected). */
+  latencyMs: LatencySummary;
+  /** Measured from the actual send time; equal to latencyMs in the closed model. */
+  latencyUncorrectedMs: LatencySummary;
+  statusCodes: Record<string, number>;
+  errors: Record<ErrorKind, number>;
+  errorPercent: number;
+  timeline: TimelinePoint[];
+  /** [upper bound in ms, requests] buckets of the latency distribution. */
+  histogram: Array<[number, number]>;
+  thresholds: ThresholdResult[];
+  passed: boolean;
+  grade: 'A' | 'B' | 'C' | 'D' | 'F';
+  generator: { saturated: boolean; eventLoopLagMs: number; cpuPercent: number };
+  shards: { planned: number; completed: number; failed: number; retried: number };
+  aborted: boolean;
+  estimate: LoadTestEstimate;
+}
+
+export interface ShardRow {
+  round: number;
+  shard: number;
+  attempts: number;
+  result: ShardResult;
+}
+
+export interface BuildReportInput {
+  runId: string;
+  options: LoadTestOptions;
+  plan: LoadTestPlan;
+  shards: ShardRow[];
+  /** Shards of all rounds that should have reported. */
+  expectedShards: number;
+  aborted: boolean;
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+
+function mergeTimeline(shards: ShardRow[]): TimelinePoint[] {
+  const seconds = new Map<number, { requests: number; errors: number; histograms: string[] }>();
+  for (const { result } of shards) {
+    for (const point of result.timeline) {
+      let entry = seconds.get(point.second);
+      if (!entry) {
+        entry = { requests: 0, errors: 0, histograms: [] };
+        seconds.set(point.second, entry);
+      }
+      entry.requests += point.requests;
+      entry.errors += point.errors;
+      entry.histograms.push(point.histogram);
+    }
+  }
+  return [...seconds.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([second, entry]) => {
+      const merged = mergeHistograms(entry.histograms, 'timeline');
+      const summary = summarize(merged);
+      merged.destroy();
+      return { second, requests: entry.requests, errors: entry.errors, p50: summary.p50, p99: summary.p99 };
+    });
+}
+
+export function buildReport(input: BuildReportInput): LoadTestReport {
+  const { options, plan, shards } = input;
+  const results = shards.map((row) => row.result);
+  const totals = { requests: 0, ok: 0, failed: 0 };
+  const statusCodes: Record<string, number> = {};
+  const errors = Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])) as Record<ErrorKind, number>;
+  for (const result of results) {
+    totals.requests += result.requests;
+    totals.ok += result.ok;
+    totals.failed += result.failed;
+    for (const [code, count] of Object.entries(result.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+    for (const kind of ERROR_KINDS) errors[kind] += result.errors[kind] ?? 0;
+  }
+  const latency = mergeHistograms(results.map((result) => result.latency));
+  const uncorrected = mergeHistograms(results.map((result) => result.latencyUncorrected));
+  const latencyMs = summarize(latency);
+  const latencyUncorrectedMs = summarize(uncorrected);
+  const histogram = distribution(latency);
+  latency.destroy();
+  uncorrected.destroy();
+
+  const startedAt = results.length ? Math.min(...results.map((result) => result.startedAt)) : null;
+  const finishedAt = results.length ? Math.max(...results.map((result) => result.finishedAt)) : null;
+  const durationSeconds = startedAt !== null && finishedAt !== null ? Math.max(0.001, (finishedAt - startedAt) / 1000) : 0;
+  const rps = durationSeconds > 0 ? round2(totals.requests / durationSeconds) : 0;
+  const errorPercent = totals.requests > 0 ? round2((totals.failed / totals.requests) * 100) : 0;
+
+  const thresholds = evaluateThresholds(options.thresholds, { latencyMs, errorPercent, rps, requests: totals.requests });
+  const failedShards = Math.max(0, input.expectedShards - shards.length);
+  const failedShardPercent = input.expectedShards > 0 ? (failedShards / input.expectedShards) * 100 : 0;
+  const shardsOk = failedShardPercent <= options.toleratedFailurePercent;
+  const rounds = shards.length ? Math.max(...shards.map((row) => row.round)) + 1 : 0;
+
+  return {
+    runId: input.runId,
+    target: options.target,
+    endpoints: options.endpoints.map(({ path, method, weight }) => ({ path, method, weight })),
+    model: options.model,
+    ...(options.model === 'closed'
+      ? { users: options.users, requestsPerUser: options.requestsPerUser, thinkTimeMs: options.thinkTimeMs }
+      : { rate: options.rate, duration: options.durationSeconds, stages: options.stages }),
+    workers: plan.shards,
+    rounds,
+    startedAt: startedAt === null ? null : new Date(startedAt).toISOString(),
+    finishedAt: finishedAt === null ? null : new Date(finishedAt).toISOString(),
+    durationSeconds: round2(durationSeconds),
+    totals,
+    rps,
+    latencyMs,
+    latencyUncorrectedMs,
+    statusCodes,
+    errors,
+    errorPercent,
+    timeline: mergeTimeline(shards),
+    histogram,
+    thresholds,
+    passed: thresholds.every((result) => result.passed) && shardsOk && !input.aborted && totals.requests > 0,
+    grade: grade(errorPercent, latencyMs.p95),
+    generator: {
+      saturated: results.some((result) => result.generator.saturated),
+      eventLoopLagMs: Math.max(0, ...results.map((result) => result.generator.eventLoopLagP99Ms)),
+      cpuPercent: Math.max(0, ...results.map((result) => result.generator.cpuPercent)),
+    },
+    shards: {
+      planned: input.expectedShards,
+      completed: shards.length,
+      failed: failedShards,
+      retried: shards.filter((row) => row.attempts > 1).length,
+    },
+    aborted: input.aborted,
+    estimate: plan.estimate,
+  };
+}

@@ -1,0 +1,224 @@
+// Load-test runs and shard results in PostgreSQL: all of the load test's SQL, in one place.
+
+import type { Db } from '../db/pool.ts';
+import type { ShardResult } from './engine.ts';
+import type { LoadTestOptions } from './options.ts';
+import type { LoadTestPlan } from './plan.ts';
+import type { LoadTestReport } from './report.ts';
+
+export type RunStatus = 'pending' | 'running' | 'passed' | 'failed' | 'aborted' | 'error';
+
+export interface RunRecord {
+  id: string;
+  status: RunStatus;
+  target: string;
+  options: LoadTestOptions;
+  plan: LoadTestPlan | null;
+  executionArn: string | null;
+  abortRequested: boolean;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  report: LoadTestReport | null;
+  error: string | null;
+}
+
+interface RunRow {
+  id: string;
+  status: RunStatus;
+  target: string;
+  options: LoadTestOptions;
+  plan: LoadTestPlan | null;
+  execution_arn: string | null;
+  abort_requested: boolean;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  report: LoadTestReport | null;
+  error: string | null;
+}
+
+const toRecord = (row: RunRow): RunRecord => ({
+  id: row.id,
+  status: row.status,
+  target: row.target,
+  options: row.options,
+  plan: row.plan,
+  executionArn: row.execution_arn,
+  abortRequested: row.abort_requested,
+  createdAt: row.created_at.toISOString(),
+  startedAt: row.started_at?.toISOString() ?? null,
+  finishedAt: row.finished_at?.toISOString() ?? null,
+  report: row.report,
+  error: row.error,
+});
+
+export interface StoredShardResult {
+  round: number;
+  shard: number;
+  attempts: number;
+  result: ShardResult;
+}
+
+export interface RunSummary {
+  id: string;
+  status: RunStatus;
+  target: string;
+  createdAt: string;
+  finishedAt: string | null;
+  requests: number | null;
+  passed: boolean | null;
+  grade: string | null;
+}
+
+export class LoadTestStore {
+  private readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  async createRun(id: string, options: LoadTestOptions, plan: LoadTestPlan): Promise<void> {
+    await this.db.query(`INSERT INTO loadtest_runs (id, target, options, plan) VALUES ($1, $2, $3, $4)`, [
+      id,
+      options.target,
+      JSON.stringify(options),
+      JSON.stringify(plan),
+    ]);
+  }
+
+  async getRun(id: string): Promise<RunRecord | null> {
+    const result = await this.db.query<RunRow>(`SELECT * FROM loadtest_runs WHERE id = $1`, [id], { idempotent: true });
+    const row = result.rows[0];
+    return row ? toRecord(row) : null;
+  }
+
+  async listRuns(limit: number, before?: string): Promise<RunSummary[]> {
+    const result = await this.db.query<{
+      id: string;
+      status: RunStatus;
+      target: string;
+      created_at: Date;
+      finished_at: Date | null;
+      requests: string | null;
+      passed: boolean | null;
+      grade: string | null;
+    }>(
+      `SELECT id, status, target, created_at, finished_at,
+              report -> 'totals' ->> 'requests' AS requests,
+              (report ->> 'passed')::boolean AS passed,
+              report ->> 'grade' AS grade
+         FROM loadtest_runs
+        WHERE ($2::timestamptz IS NULL OR created_at < $2::timestamptz)
+        ORDER BY created_at DESC
+        LIMIT $1`,
+      [limit, before ?? null],
+      { idempotent: true },
+    );
+    return result.rows.map((row) => ({
+      id: row.id,
+      status: row.status,
+      target: row.target,
+      createdAt: row.created_at.toISOString(),
+      finishedAt: row.finished_at?.toISOString() ?? null,
+      requests: row.requests === null ? null : Number(row.requests),
+      passed: row.passed,
+      grade: row.grade,
+    }));
+  }
+
+  /** Marks the run started (once) and returns the start time every shard measures from. */
+  async markStarted(id: string, executionArn?: string): Promise<Date> {
+    const result = await this.db.query<{ started_at: Date }>(
+      `UPDATE loadtest_runs
+          SET status = CASE WHEN status = 'pending' THEN 'running' ELSE status END,
+              started_at = COALESCE(started_at, now()),
+              execution_arn = COALESCE($2, execution_arn)
+        WHERE id = $1
+    RETURNING started_at`,
+      [id, executionArn ?? null],
+    );
+    const row = result.rows[0];
+    if (!row) throw new Error(`load test ${id} does not exist`);
+    return row.started_at;
+  }
+
+  async setExecution(id: string, executionArn: string): Promise<void> {
+    await this.db.query(`UPDATE loadtest_runs SET execution_arn = $2 WHERE id = $1`, [id, executionArn]);
+  }
+
+  async requestAbort(id: string): Promise<boolean> {
+    const result = await this.db.query(
+      `UPDATE loadtest_runs SET abort_requested = true WHERE id = $1 AND status IN ('pending', 'running')`,
+      [id],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async isAbortRequested(id: string): Promise<boolean> {
+    const result = await this.db.query<{ abort_requested: boolean }>(
+      `SELECT abort_requested FROM loadtest_runs WHERE id = $1`,
+      [id],
+      { idempotent: true },
+    );
+    return result.rows[0]?.abort_requested ?? false;
+  }
+
+  /** Stores a shard's result; a retried shard replaces its earlier row rather than adding one. */
+  async saveShardResult(id: string, round: number, shard: number, result: ShardResult): Promise<void> {
+    await this.db.query(
+      `INSERT INTO loadtest_shard_results (run_id, round, shard, result) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (run_id, round, shard)
+       DO UPDATE SET result = EXCLUDED.result, attempts = loadtest_shard_results.attempts + 1, updated_at = now()`,
+      [id, round, shard, JSON.stringify(result)],
+    );
+  }
+
+  async shardResult(id: string, round: number, shard: number): Promise<ShardResult | null> {
+    const result = await this.db.query<{ result: ShardResult }>(
+      `SELECT result FROM loadtest_shard_results WHERE run_id = $1 AND round = $2 AND shard = $3`,
+      [id, round, shard],
+      { idempotent: true },
+    );
+    return result.rows[0]?.result ?? null;
+  }
+
+  /** Per round: shards stored and requests left over (closed model). */
+  async roundSummary(id: string, round: number): Promise<{ shards: number; remaining: number; aborted: boolean }> {
+    const result = await this.db.query<{ shards: string; remaining: string | null; aborted: boolean | null }>(
+      `SELECT count(*) AS shards,
+              sum((result ->> 'remaining')::bigint) AS remaining,
+              bool_or((result ->> 'aborted')::boolean) AS aborted
+         FROM loadtest_shard_results WHERE run_id = $1 AND round = $2`,
+      [id, round],
+      { idempotent: true },
+    );
+    const row = result.rows[0];
+    return { shards: Number(row?.shards ?? 0), remaining: Number(row?.remaining ?? 0), aborted: row?.aborted ?? false };
+  }
+
+  async shardResults(id: string): Promise<StoredShardResult[]> {
+    const result = await this.db.query<{ round: number; shard: number; attempts: number; result: ShardResult }>(
+      `SELECT round, shard, attempts, result FROM loadtest_shard_results WHERE run_id = $1 ORDER BY round, shard`,
+      [id],
+      { idempotent: true },
+    );
+    return result.rows;
+  }
+
+  async finish(id: string, status: RunStatus, report: LoadTestReport | null, error?: string): Promise<void> {
+    await this.db.query(
+      `UPDATE loadtest_runs SET status = $2, report = $3, error = $4, finished_at = now() WHERE id = $1`,
+      [id, status, report === null ? null : JSON.stringify(report), error ?? null],
+    );
+  }
+
+  /** Targets of runs in progress, for the monitor's automatic maintenance windows. */
+  async activeTargets(): Promise<string[]> {
+    const result = await this.db.query<{ target: string }>(
+      `SELECT DISTINCT target FROM loadtest_runs WHERE status IN ('pending', 'running')`,
+      [],
+      { idempotent: true },
+    );
+    return result.rows.map((row) => row.target);
+  }
+}

@@ -5,7 +5,10 @@ import type { AlertSink, Notification } from './sink.ts';
 
 /** SNS subjects: at most 100 characters, printable ASCII, no line breaks. */
 export function snsSubject(subject: string): string {
-  const clean = subject.replace(/[\r\n\t]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').trim();
+  const clean = subject
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .trim();
   return clean.length <= 100 ? clean : `${clean.slice(0, 99)}…`.replace('…', '.');
 }
 

@@ -1,5 +1,6 @@
 // The one reader of process.env: validates every setting at start-up and reports every problem at once.
 
+import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/options.ts';
 import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from './pool-settings.ts';
 
 export type Env = Record<string, string | undefined>;
@@ -38,6 +39,13 @@ export type DatabaseConfig =
   | { mode: 'embedded' }
   | { mode: 'external'; api: DatabaseTarget; migrations: DatabaseTarget | null };
 
+export interface AwsNames {
+  /** Names, not ARNs: ARNs are built at run time from the region and the account. */
+  stateMachineName: string | undefined;
+  alertTopicName: string | undefined;
+  metricsNamespace: string;
+}
+
 export interface Config {
   service: string;
   stage: string;
@@ -49,6 +57,10 @@ export interface Config {
   cors: CorsConfig;
   database: DatabaseConfig;
   pool: PoolSettings;
+  /** The service's own public API, when known: the load test's default target. */
+  apiUrl: string | undefined;
+  loadtest: LoadTestLimits;
+  aws: AwsNames;
 }
 
 export class ConfigError extends Error {
@@ -162,6 +174,71 @@ function readCors(reader: EnvReader): CorsConfig {
     credentials,
     maxAgeSeconds: reader.integer('CORS_MAX_AGE', 600, 0, 86_400, 'seconds'),
   };
+}
+
+function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined): LoadTestLimits {
+  const hosts = new Set(DEFAULT_LIMITS.allowedHosts);
+  if (apiUrl) hosts.add(new URL(apiUrl).host);
+  for (const entry of (reader.raw('LOADTEST_ALLOWED_HOSTS') ?? '').split(',')) {
+    const host = entry.trim().toLowerCase();
+    if (host === '') continue;
+    if (!/^([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:]+\])(:\d{1,5})?$/.test(host)) {
+      reader.problem(
+        'LOADTEST_ALLOWED_HOSTS',
+        `"${entry.trim()}" is not a host (host or host:port, no scheme)`,
+      );
+      continue;
+    }
+    hosts.add(host);
+  }
+  return {
+    allowedHosts: [...hosts],
+    maxUsers: reader.integer('LOADTEST_MAX_USERS', DEFAULT_LIMITS.maxUsers, 1, 1_000_000, 'users'),
+    maxRate: reader.integer('LOADTEST_MAX_RATE', DEFAULT_LIMITS.maxRate, 1, 1_000_000, 'requests per second'),
+    maxDurationSeconds: reader.integer(
+      'LOADTEST_MAX_DURATION',
+      DEFAULT_LIMITS.maxDurationSeconds,
+      1,
+      86_400,
+      'seconds',
+    ),
+    maxWorkers: reader.integer('LOADTEST_MAX_WORKERS', DEFAULT_LIMITS.maxWorkers, 1, 10_000, 'workers'),
+    maxRequests: reader.integer(
+      'LOADTEST_MAX_REQUESTS',
+      DEFAULT_LIMITS.maxRequests,
+      1,
+      1_000_000_000,
+      'requests',
+    ),
+    maxGbSeconds: reader.integer(
+      'LOADTEST_MAX_GB_SECONDS',
+      DEFAULT_LIMITS.maxGbSeconds,
+      1,
+      10_000_000,
+      'GB-seconds',
+    ),
+    shardSeconds: reader.integer('LOADTEST_SHARD_SECONDS', DEFAULT_LIMITS.shardSeconds, 5, 840, 'seconds'),
+    workerMemoryMb: reader.integer(
+      'LOADTEST_WORKER_MEMORY_MB',
+      DEFAULT_LIMITS.workerMemoryMb,
+      128,
+      10_240,
+      'MB',
+    ),
+  };
+}
+
+function readApiUrl(reader: EnvReader): string | undefined {
+  const value = reader.raw('API_URL');
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return `${url.protocol}//${url.host}`;
+  } catch {
+    // reported below
+  }
+  reader.problem('API_URL', `"${value}" is not an http(s) URL`);
+  return undefined;
 }
 
 function readPool(reader: EnvReader, runtime: Runtime): PoolSettings {
@@ -314,7 +391,16 @@ export function loadConfig(env: Env = process.env): Config {
     cors: readCors(reader),
     pool: readPool(reader, runtime),
     database: { mode: 'embedded' },
+    apiUrl: undefined,
+    loadtest: DEFAULT_LIMITS,
+    aws: {
+      stateMachineName: reader.raw('LOADTEST_STATE_MACHINE_NAME'),
+      alertTopicName: reader.raw('ALERT_TOPIC_NAME'),
+      metricsNamespace: reader.string('METRICS_NAMESPACE', 'Loadwatch'),
+    },
   };
+  config.apiUrl = readApiUrl(reader);
+  config.loadtest = readLoadTestLimits(reader, config.apiUrl);
   config.database = readDatabase(reader, runtime, region);
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
   return config;

@@ -86,14 +86,19 @@ const SATURATION_CPU_PERCENT = 90;
 
 export function classifyError(error: unknown): ErrorKind {
   const codes: string[] = [];
-  for (let current = error as { code?: unknown; cause?: unknown; name?: unknown } | undefined, depth = 0; current && depth < 4; depth++) {
+  for (
+    let current = error as { code?: unknown; cause?: unknown; name?: unknown } | undefined, depth = 0;
+    current && depth < 4;
+    depth++
+  ) {
     if (typeof current.code === 'string') codes.push(current.code);
     if (typeof current.name === 'string') codes.push(current.name);
     current = current.cause as typeof current;
   }
   if (codes.some((code) => /TIMEOUT|TimeoutError|ETIMEDOUT/i.test(code))) return 'timeout';
   if (codes.includes('ECONNREFUSED')) return 'refused';
-  if (codes.some((code) => ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(code))) return 'reset';
+  if (codes.some((code) => ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(code)))
+    return 'reset';
   if (codes.some((code) => ['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME'].includes(code))) return 'dns';
   return 'other';
 }
@@ -204,7 +209,8 @@ async function runClosed(
       }
       const elapsed = performance.now() - started;
       recorder.record(elapsed, elapsed, status, error);
-      if (load.thinkTimeMs > 0 && sent + 1 < count) await new Promise((resolve) => setTimeout(resolve, load.thinkTimeMs));
+      if (load.thinkTimeMs > 0 && sent + 1 < count)
+        await new Promise((resolve) => setTimeout(resolve, load.thinkTimeMs));
     }
     remaining += count - sent;
   };

@@ -38,7 +38,10 @@ export function decodeHistogram(encoded: string, kind: 'precise' | 'timeline' = 
 }
 
 /** Adds every encoded histogram into one; merging counts is exact, unlike averaging percentiles. */
-export function mergeHistograms(encoded: Iterable<string>, kind: 'precise' | 'timeline' = 'precise'): Histogram {
+export function mergeHistograms(
+  encoded: Iterable<string>,
+  kind: 'precise' | 'timeline' = 'precise',
+): Histogram {
   const merged = createHistogram(kind);
   for (const item of encoded) {
     const histogram = decodeHistogram(item, kind);

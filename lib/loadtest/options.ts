@@ -111,7 +111,8 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 
 /** "250ms", "30s", "2m", or a bare number in the field's own unit. */
 export function parseDuration(value: unknown, defaultUnit: 'ms' | 's'): number | null {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * UNIT_MS[defaultUnit]! : null;
+  if (typeof value === 'number')
+    return Number.isFinite(value) && value >= 0 ? value * UNIT_MS[defaultUnit]! : null;
   if (typeof value !== 'string') return null;
   const match = value.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/);
   if (!match) return null;
@@ -157,11 +158,20 @@ class Problems {
     }
     return parsed;
   }
-  duration(field: string, value: unknown, unit: 'ms' | 's', maxMs: number, capName?: string): number | undefined {
+  duration(
+    field: string,
+    value: unknown,
+    unit: 'ms' | 's',
+    maxMs: number,
+    capName?: string,
+  ): number | undefined {
     if (value === undefined || value === null || value === '') return undefined;
     const ms = parseDuration(value, unit);
     if (ms === null) {
-      this.add(field, `${JSON.stringify(value)} is not a duration (e.g. ${unit === 's' ? '30, 30s or 2m' : '500, 500ms or 2s'})`);
+      this.add(
+        field,
+        `${JSON.stringify(value)} is not a duration (e.g. ${unit === 's' ? '30, 30s or 2m' : '500, 500ms or 2s'})`,
+      );
       return undefined;
     }
     if (ms > maxMs) {
@@ -184,7 +194,8 @@ function parseHeaders(problems: Problems, field: string, value: unknown): Record
     : typeof value === 'object'
       ? Object.entries(value as Record<string, unknown>)
       : [];
-  if (!Array.isArray(value) && typeof value !== 'object') problems.add(field, 'must be an object of header names to values');
+  if (!Array.isArray(value) && typeof value !== 'object')
+    problems.add(field, 'must be an object of header names to values');
   for (const [name, headerValue] of entries) {
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
       problems.add(field, `"${name}" is not a header name`);
@@ -197,10 +208,18 @@ function parseHeaders(problems: Problems, field: string, value: unknown): Record
   return headers;
 }
 
-function parseEndpoint(problems: Problems, field: string, value: unknown, defaults: Omit<Endpoint, 'path'>): Endpoint | null {
+function parseEndpoint(
+  problems: Problems,
+  field: string,
+  value: unknown,
+  defaults: Omit<Endpoint, 'path'>,
+): Endpoint | null {
   const raw = typeof value === 'string' ? { path: value } : value;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    problems.add(field, 'must be a path such as "/health" or an object {path, method, headers, body, weight}');
+    problems.add(
+      field,
+      'must be a path such as "/health" or an object {path, method, headers, body, weight}',
+    );
     return null;
   }
   const item = raw as Record<string, unknown>;
@@ -214,19 +233,34 @@ function parseEndpoint(problems: Problems, field: string, value: unknown, defaul
     problems.add(`${field}.method`, `"${String(item.method)}" is not one of ${METHODS.join(', ')}`);
     return null;
   }
-  const weight = item.weight === undefined ? 1 : problems.number(`${field}.weight`, item.weight, 0, 1_000_000);
+  const weight =
+    item.weight === undefined ? 1 : problems.number(`${field}.weight`, item.weight, 0, 1_000_000);
   if (weight === undefined) return null;
   const body =
-    item.body === undefined ? defaults.body : typeof item.body === 'string' ? item.body : JSON.stringify(item.body);
+    item.body === undefined
+      ? defaults.body
+      : typeof item.body === 'string'
+        ? item.body
+        : JSON.stringify(item.body);
   const headers = { ...defaults.headers, ...parseHeaders(problems, `${field}.headers`, item.headers) };
-  if (body !== undefined && item.body !== undefined && typeof item.body !== 'string' && !headers['content-type']) {
+  if (
+    body !== undefined &&
+    item.body !== undefined &&
+    typeof item.body !== 'string' &&
+    !headers['content-type']
+  ) {
     headers['content-type'] = 'application/json';
   }
   return { path, method: method as HttpMethod, headers, ...(body === undefined ? {} : { body }), weight };
 }
 
 /** "10s:50,30s:200" or [{duration, rate}] into stages starting from 0 requests per second. */
-function parseRampUp(problems: Problems, value: unknown, rate: number | undefined, limits: LoadTestLimits): RateStage[] {
+function parseRampUp(
+  problems: Problems,
+  value: unknown,
+  rate: number | undefined,
+  limits: LoadTestLimits,
+): RateStage[] {
   if (value === undefined || value === null || value === '') return [];
   const maxMs = limits.maxDurationSeconds * 1000;
   if (typeof value === 'number' || (typeof value === 'string' && !value.includes(':'))) {
@@ -249,7 +283,8 @@ function parseRampUp(problems: Problems, value: unknown, rate: number | undefine
     const ms = problems.duration(`${field}.duration`, item?.duration, 's', maxMs);
     const to = problems.number(`${field}.rate`, item?.rate, 0, limits.maxRate, 'LOADTEST_MAX_RATE');
     if (ms === undefined || to === undefined) {
-      if (item?.duration === undefined || item?.rate === undefined) problems.add(field, 'needs a duration and a rate, as "30s:100"');
+      if (item?.duration === undefined || item?.rate === undefined)
+        problems.add(field, 'needs a duration and a rate, as "30s:100"');
       return;
     }
     stages.push({ durationSeconds: ms / 1000, from, to });
@@ -272,7 +307,12 @@ export function isAllowedTarget(target: string, allowedHosts: string[]): boolean
   });
 }
 
-function parseTarget(problems: Problems, value: unknown, fallback: string | undefined, limits: LoadTestLimits): string {
+function parseTarget(
+  problems: Problems,
+  value: unknown,
+  fallback: string | undefined,
+  limits: LoadTestLimits,
+): string {
   const raw = value ?? fallback;
   if (typeof raw !== 'string' || raw === '') {
     problems.add('target', 'is required (the base URL of the API under test, e.g. https://api.example.com)');
@@ -302,6 +342,7 @@ function parseTarget(problems: Problems, value: unknown, fallback: string | unde
 function splitEvenly(total: number, parts: number, index: number): number {
   return Math.floor(total / parts) + (index < total % parts ? 1 : 0);
 }
+
 export { splitEvenly };
 
 /**
@@ -319,18 +360,40 @@ export function parseLoadTestInput(
   }
   const raw = input as LoadTestInput;
   const known = new Set<string>([
-    'target', 'endpoint', 'endpoints', 'method', 'headers', 'body', 'users', 'requests', 'rate', 'duration',
-    'rampUp', 'thinkTime', 'timeout', 'workers', 'thresholds', 'toleratedFailurePercent',
+    'target',
+    'endpoint',
+    'endpoints',
+    'method',
+    'headers',
+    'body',
+    'users',
+    'requests',
+    'rate',
+    'duration',
+    'rampUp',
+    'thinkTime',
+    'timeout',
+    'workers',
+    'thresholds',
+    'toleratedFailurePercent',
   ]);
   for (const key of Object.keys(raw)) if (!known.has(key)) problems.add(key, 'is not a load-test option');
 
   const target = parseTarget(problems, raw.target, defaultTarget, limits);
   const method = raw.method === undefined ? 'GET' : String(raw.method).toUpperCase();
-  if (!METHODS.includes(method as HttpMethod)) problems.add('method', `"${String(raw.method)}" is not one of ${METHODS.join(', ')}`);
+  if (!METHODS.includes(method as HttpMethod))
+    problems.add('method', `"${String(raw.method)}" is not one of ${METHODS.join(', ')}`);
   const headers = parseHeaders(problems, 'headers', raw.headers);
-  const body = raw.body === undefined ? undefined : typeof raw.body === 'string' ? raw.body : JSON.stringify(raw.body);
-  if (raw.body !== undefined && typeof raw.body !== 'string' && !headers['content-type']) headers['content-type'] = 'application/json';
-  const defaults = { method: (METHODS.includes(method as HttpMethod) ? method : 'GET') as HttpMethod, headers, weight: 1, ...(body === undefined ? {} : { body }) };
+  const body =
+    raw.body === undefined ? undefined : typeof raw.body === 'string' ? raw.body : JSON.stringify(raw.body);
+  if (raw.body !== undefined && typeof raw.body !== 'string' && !headers['content-type'])
+    headers['content-type'] = 'application/json';
+  const defaults = {
+    method: (METHODS.includes(method as HttpMethod) ? method : 'GET') as HttpMethod,
+    headers,
+    weight: 1,
+    ...(body === undefined ? {} : { body }),
+  };
 
   let endpoints: Endpoint[] = [];
   if (raw.endpoints !== undefined) {
@@ -341,7 +404,8 @@ export function parseLoadTestInput(
       endpoints = raw.endpoints
         .map((item, index) => parseEndpoint(problems, `endpoints[${index}]`, item, defaults))
         .filter((item): item is Endpoint => item !== null);
-      if (endpoints.length > 0 && endpoints.every((item) => item.weight === 0)) problems.add('endpoints', 'at least one weight must be over 0');
+      if (endpoints.length > 0 && endpoints.every((item) => item.weight === 0))
+        problems.add('endpoints', 'at least one weight must be over 0');
     }
   } else {
     const endpoint = parseEndpoint(problems, 'endpoint', raw.endpoint ?? '/health', defaults);
@@ -351,7 +415,8 @@ export function parseLoadTestInput(
   const timeoutMs = problems.duration('timeout', raw.timeout, 'ms', 120_000) ?? 10_000;
   if (timeoutMs <= 0) problems.add('timeout', 'must be over 0');
   const thresholds: string[] = [];
-  const thresholdList = raw.thresholds === undefined ? [] : Array.isArray(raw.thresholds) ? raw.thresholds : [raw.thresholds];
+  const thresholdList =
+    raw.thresholds === undefined ? [] : Array.isArray(raw.thresholds) ? raw.thresholds : [raw.thresholds];
   thresholdList.forEach((expression, index) => {
     try {
       thresholds.push(parseThreshold(String(expression)).expression);
@@ -366,13 +431,24 @@ export function parseLoadTestInput(
   let options: LoadTestOptions;
   if (open) {
     if (raw.users !== undefined || raw.requests !== undefined) {
-      problems.add('rate', 'the open model (rate, duration) and the closed model (users, requests) do not mix; choose one');
+      problems.add(
+        'rate',
+        'the open model (rate, duration) and the closed model (users, requests) do not mix; choose one',
+      );
     }
-    if (raw.thinkTime !== undefined) problems.add('thinkTime', 'applies to the closed model (users, requests) only');
+    if (raw.thinkTime !== undefined)
+      problems.add('thinkTime', 'applies to the closed model (users, requests) only');
     const rate = problems.number('rate', raw.rate, 0, limits.maxRate, 'LOADTEST_MAX_RATE');
     if (raw.rate === undefined) problems.add('rate', 'is required with duration (requests per second)');
-    const durationMs = problems.duration('duration', raw.duration, 's', limits.maxDurationSeconds * 1000, 'LOADTEST_MAX_DURATION');
-    if (raw.duration === undefined) problems.add('duration', 'is required with rate (seconds, e.g. 60 or 2m)');
+    const durationMs = problems.duration(
+      'duration',
+      raw.duration,
+      's',
+      limits.maxDurationSeconds * 1000,
+      'LOADTEST_MAX_DURATION',
+    );
+    if (raw.duration === undefined)
+      problems.add('duration', 'is required with rate (seconds, e.g. 60 or 2m)');
     if (durationMs !== undefined && durationMs < 1000) problems.add('duration', 'must be at least 1s');
     const ramp = parseRampUp(problems, raw.rampUp, rate, limits);
     const durationSeconds = (durationMs ?? 0) / 1000;
@@ -382,7 +458,8 @@ export function parseLoadTestInput(
     }
     const steady = rate ?? 0;
     const stages = [...ramp];
-    if (durationSeconds - rampSeconds > 0) stages.push({ durationSeconds: durationSeconds - rampSeconds, from: steady, to: steady });
+    if (durationSeconds - rampSeconds > 0)
+      stages.push({ durationSeconds: durationSeconds - rampSeconds, from: steady, to: steady });
     const peak = Math.max(steady, ...ramp.map((stage) => stage.to));
     options = {
       model: 'open',
@@ -402,7 +479,8 @@ export function parseLoadTestInput(
     const thinkTimeMs = problems.duration('thinkTime', raw.thinkTime, 'ms', 60_000) ?? 0;
     if (raw.rampUp !== undefined) problems.add('rampUp', 'applies to the open model (rate, duration) only');
     const workers = workersGiven ?? Math.max(1, Math.ceil(users / USERS_PER_WORKER));
-    if (workers > users) problems.add('workers', `${workers} is more than the ${users} users to share among them`);
+    if (workers > users)
+      problems.add('workers', `${workers} is more than the ${users} users to share among them`);
     options = {
       model: 'closed',
       target,
@@ -427,5 +505,7 @@ export function parseLoadTestInput(
 /** Requests the run will send: exact for the closed model, the integral of the rate for the open one. */
 export function expectedRequests(options: LoadTestOptions): number {
   if (options.model === 'closed') return options.users * options.requestsPerUser;
-  return Math.round(options.stages.reduce((sum, stage) => sum + ((stage.from + stage.to) / 2) * stage.durationSeconds, 0));
+  return Math.round(
+    options.stages.reduce((sum, stage) => sum + ((stage.from + stage.to) / 2) * stage.durationSeconds, 0),
+  );
 }

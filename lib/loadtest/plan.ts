@@ -3,8 +3,8 @@
 import type { ShardLoad } from './engine.ts';
 import {
   expectedRequests,
-  type LoadTestLimits,
   LoadTestInputError,
+  type LoadTestLimits,
   type LoadTestOptions,
   splitEvenly,
 } from './options.ts';
@@ -60,7 +60,8 @@ export function planLoadTest(options: LoadTestOptions, limits: LoadTestLimits): 
     mode: shards <= INLINE_MAP_LIMIT ? 'INLINE' : 'DISTRIBUTED',
     maxConcurrency: Math.min(shards, shards <= INLINE_MAP_LIMIT ? INLINE_MAP_LIMIT : 1000),
     shardSeconds: limits.shardSeconds,
-    rounds: options.model === 'open' ? Math.max(1, Math.ceil(options.durationSeconds / limits.shardSeconds)) : null,
+    rounds:
+      options.model === 'open' ? Math.max(1, Math.ceil(options.durationSeconds / limits.shardSeconds)) : null,
     maxRounds: MAX_ROUNDS,
     estimate: cost,
   };

@@ -47,7 +47,7 @@ export interface LoadTestReport {
   passed: boolean;
   grade: 'A' | 'B' | 'C' | 'D' | 'F';
   generator: { saturated: boolean; eventLoopLagMs: number; cpuPercent: number };
-  shards: { planned: number; completed: number; failed: number; retried: number };
+  shards: { planned: number; completed: number; failed: number; retried: number; withinTolerance: boolean };
   aborted: boolean;
   estimate: LoadTestEstimate;
 }
@@ -105,7 +105,8 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     totals.requests += result.requests;
     totals.ok += result.ok;
     totals.failed += result.failed;
-    for (const [code, count] of Object.entries(result.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+    for (const [code, count] of Object.entries(result.statusCodes))
+      statusCodes[code] = (statusCodes[code] ?? 0) + count;
     for (const kind of ERROR_KINDS) errors[kind] += result.errors[kind] ?? 0;
   }
   const latency = mergeHistograms(results.map((result) => result.latency));
@@ -118,11 +119,17 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
 
   const startedAt = results.length ? Math.min(...results.map((result) => result.startedAt)) : null;
   const finishedAt = results.length ? Math.max(...results.map((result) => result.finishedAt)) : null;
-  const durationSeconds = startedAt !== null && finishedAt !== null ? Math.max(0.001, (finishedAt - startedAt) / 1000) : 0;
+  const durationSeconds =
+    startedAt !== null && finishedAt !== null ? Math.max(0.001, (finishedAt - startedAt) / 1000) : 0;
   const rps = durationSeconds > 0 ? round2(totals.requests / durationSeconds) : 0;
   const errorPercent = totals.requests > 0 ? round2((totals.failed / totals.requests) * 100) : 0;
 
-  const thresholds = evaluateThresholds(options.thresholds, { latencyMs, errorPercent, rps, requests: totals.requests });
+  const thresholds = evaluateThresholds(options.thresholds, {
+    latencyMs,
+    errorPercent,
+    rps,
+    requests: totals.requests,
+  });
   const failedShards = Math.max(0, input.expectedShards - shards.length);
   const failedShardPercent = input.expectedShards > 0 ? (failedShards / input.expectedShards) * 100 : 0;
   const shardsOk = failedShardPercent <= options.toleratedFailurePercent;
@@ -163,6 +170,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
       completed: shards.length,
       failed: failedShards,
       retried: shards.filter((row) => row.attempts > 1).length,
+      withinTolerance: shardsOk,
     },
     aborted: input.aborted,
     estimate: plan.estimate,

@@ -87,7 +87,9 @@ export class LoadTestStore {
   }
 
   async getRun(id: string): Promise<RunRecord | null> {
-    const result = await this.db.query<RunRow>(`SELECT * FROM loadtest_runs WHERE id = $1`, [id], { idempotent: true });
+    const result = await this.db.query<RunRow>(`SELECT * FROM loadtest_runs WHERE id = $1`, [id], {
+      idempotent: true,
+    });
     const row = result.rows[0];
     return row ? toRecord(row) : null;
   }
@@ -183,7 +185,10 @@ export class LoadTestStore {
   }
 
   /** Per round: shards stored and requests left over (closed model). */
-  async roundSummary(id: string, round: number): Promise<{ shards: number; remaining: number; aborted: boolean }> {
+  async roundSummary(
+    id: string,
+    round: number,
+  ): Promise<{ shards: number; remaining: number; aborted: boolean }> {
     const result = await this.db.query<{ shards: string; remaining: string | null; aborted: boolean | null }>(
       `SELECT count(*) AS shards,
               sum((result ->> 'remaining')::bigint) AS remaining,
@@ -193,11 +198,20 @@ export class LoadTestStore {
       { idempotent: true },
     );
     const row = result.rows[0];
-    return { shards: Number(row?.shards ?? 0), remaining: Number(row?.remaining ?? 0), aborted: row?.aborted ?? false };
+    return {
+      shards: Number(row?.shards ?? 0),
+      remaining: Number(row?.remaining ?? 0),
+      aborted: row?.aborted ?? false,
+    };
   }
 
   async shardResults(id: string): Promise<StoredShardResult[]> {
-    const result = await this.db.query<{ round: number; shard: number; attempts: number; result: ShardResult }>(
+    const result = await this.db.query<{
+      round: number;
+      shard: number;
+      attempts: number;
+      result: ShardResult;
+    }>(
       `SELECT round, shard, attempts, result FROM loadtest_shard_results WHERE run_id = $1 ORDER BY round, shard`,
       [id],
       { idempotent: true },

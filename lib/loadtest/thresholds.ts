@@ -26,11 +26,14 @@ const PATTERN = /^\s*([a-z0-9]+)\s*(<=|>=|==|<|>)\s*(\d+(?:\.\d+)?)\s*(ms|s|%)?\
 export function parseThreshold(expression: string): Threshold {
   const match = expression.match(PATTERN);
   if (!match) {
-    throw new Error(`"${expression}" is not a threshold (metric, operator, value: e.g. "p95<300", "errors<1%", "rps>=100")`);
+    throw new Error(
+      `"${expression}" is not a threshold (metric, operator, value: e.g. "p95<300", "errors<1%", "rps>=100")`,
+    );
   }
   const [, rawMetric, operator, rawValue, unit] = match;
   const metric = (rawMetric ?? '').toLowerCase();
-  if (!METRICS.includes(metric)) throw new Error(`"${rawMetric}" is not a metric (one of ${METRICS.join(', ')})`);
+  if (!METRICS.includes(metric))
+    throw new Error(`"${rawMetric}" is not a metric (one of ${METRICS.join(', ')})`);
   let value = Number(rawValue);
   if (LATENCY.includes(metric)) {
     if (unit === '%') throw new Error(`"${expression}": a latency takes ms or s, not %`);
@@ -78,7 +81,11 @@ export function evaluateThresholds(expressions: string[], inputs: ThresholdInput
           : threshold.metric === 'requests'
             ? inputs.requests
             : inputs.latencyMs[threshold.metric];
-    return { expr: threshold.expression, actual, passed: compare(actual, threshold.operator, threshold.value) };
+    return {
+      expr: threshold.expression,
+      actual,
+      passed: compare(actual, threshold.operator, threshold.value),
+    };
   });
 }
 

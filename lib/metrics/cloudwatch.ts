@@ -1,6 +1,6 @@
 // MetricsSink for CloudWatch PutMetricData: batched within the API's limits and retried on throttling.
 
-import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { Metric, MetricsSink } from './sink.ts';
 
 /** PutMetricData takes at most 1,000 metrics and 1 MB per call; stay well inside both. */
@@ -17,7 +17,11 @@ export interface CloudWatchSinkOptions {
 function isThrottle(error: unknown): boolean {
   const name = (error as { name?: string })?.name ?? '';
   const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  return /Throttl|TooManyRequests|LimitExceeded|RequestLimitExceeded/.test(name) || status === 429 || status === 503;
+  return (
+    /Throttl|TooManyRequests|LimitExceeded|RequestLimitExceeded/.test(name) ||
+    status === 429 ||
+    status === 503
+  );
 }
 
 export function toDatum(metric: Metric): MetricDatum {

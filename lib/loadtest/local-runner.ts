@@ -1,0 +1,62 @@
+// Runs the deployed state machine's own definition in-process with aws-local-stepfunctions.
+
+import { StateMachine } from 'aws-local-stepfunctions';
+import definition from './state-machine.asl.json' with { type: 'json' };
+import {
+  advanceStep,
+  aggregateStep,
+  failStep,
+  planStep,
+  type RoundState,
+  type RunOutcome,
+  type ShardTask,
+  type StepDeps,
+  shardStep,
+} from './steps.ts';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** The definition with each Lambda reference (an Fn::GetAtt for CloudFormation) turned into a placeholder ARN. */
+export function localDefinition(): Record<string, Json> {
+  const replace = (value: Json): Json => {
+    if (Array.isArray(value)) return value.map(replace);
+    if (value !== null && typeof value === 'object') {
+      const getAtt = value['Fn::GetAtt'];
+      if (Array.isArray(getAtt)) return `arn:aws:lambda:us-east-1:000000000000:function:${String(getAtt[0])}`;
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, replace(item)]));
+    }
+    return value;
+  };
+  return replace(definition as unknown as Json) as Record<string, Json>;
+}
+
+/** Task state name → the step it runs; every Task state of the definition must be here. */
+export function localTaskHandlers(deps: StepDeps): Record<string, (input: unknown) => Promise<unknown>> {
+  const shard = (input: unknown) => shardStep(input as ShardTask, deps);
+  return {
+    Plan: (input) => planStep(input as { runId: string }, deps),
+    RunShard: shard,
+    RunShardDistributed: shard,
+    Advance: (input) => advanceStep((input as { state: RoundState }).state, deps),
+    Aggregate: (input) => aggregateStep((input as { state: RoundState }).state, deps),
+    MarkFailed: (input) => failStep(input as { runId: string }, deps),
+  };
+}
+
+export interface LocalExecution {
+  result: Promise<RunOutcome>;
+  abort(): void;
+}
+
+export function runLocally(runId: string, deps: StepDeps): LocalExecution {
+  const machine = new StateMachine(localDefinition() as never, {
+    validationOptions: { checkArn: true, checkPaths: true },
+  });
+  const execution = machine.run(
+    { runId },
+    {
+      overrides: { taskResourceLocalHandlers: localTaskHandlers(deps) as never },
+    },
+  );
+  return { result: execution.result as unknown as Promise<RunOutcome>, abort: execution.abort };
+}

@@ -1,0 +1,26 @@
+// Starting a load test, the same way for the CLI, the API and the loadtest Lambda: validate, plan, record.
+
+import { randomUUID } from 'node:crypto';
+import { type LoadTestLimits, type LoadTestOptions, parseLoadTestInput } from './options.ts';
+import { type LoadTestPlan, planLoadTest } from './plan.ts';
+import type { LoadTestStore } from './store.ts';
+
+export interface CreatedRun {
+  runId: string;
+  options: LoadTestOptions;
+  plan: LoadTestPlan;
+}
+
+/** Validates the input against the limits, plans it, and records the run as pending. */
+export async function createLoadTest(
+  input: unknown,
+  store: LoadTestStore,
+  limits: LoadTestLimits,
+  defaultTarget?: string,
+): Promise<CreatedRun> {
+  const options = parseLoadTestInput(input, limits, defaultTarget);
+  const plan = planLoadTest(options, limits);
+  const runId = randomUUID();
+  await store.createRun(runId, options, plan);
+  return { runId, options, plan };
+}

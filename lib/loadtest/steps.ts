@@ -1,0 +1,257 @@
+// The state machine's task steps (plan, run a shard, advance a round, aggregate), free of AWS and of Lambda.
+
+import type { AlertSink } from '../alerts/sink.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Metric, MetricsSink } from '../metrics/sink.ts';
+import { type EngineHooks, runShard } from './engine.ts';
+import { shardLoad } from './plan.ts';
+import { buildReport, type LoadTestReport } from './report.ts';
+import type { LoadTestStore, RunRecord, RunStatus } from './store.ts';
+
+export interface StepDeps {
+  store: LoadTestStore;
+  logger: Logger;
+  metrics?: MetricsSink;
+  alerts?: AlertSink;
+  /** Dimensions on every metric, e.g. { Service: 'loadwatch', Stage: 'prod' }. */
+  dimensions?: Record<string, string>;
+  /** The invoking Lambda's remaining time, so a shard ends well before its timeout. */
+  remainingTimeMs?: () => number;
+  /** Progress of shards run in this process (the local runner draws its progress bar from it). */
+  progress?: EngineHooks['onProgress'];
+}
+
+/** What travels between states: identifiers and counts only, never measurements. */
+export interface RoundState {
+  runId: string;
+  round: number;
+  shards: number[];
+  distributed: boolean;
+  maxConcurrency: number;
+  toleratedFailurePercent: number;
+  done: boolean;
+}
+
+export interface ShardTask {
+  runId: string;
+  round: number;
+  shard: number;
+}
+
+export interface ShardSummary extends ShardTask {
+  requests: number;
+  failed: number;
+  remaining: number;
+}
+
+export interface RunOutcome {
+  runId: string;
+  status: RunStatus;
+  passed: boolean;
+  grade: string | null;
+  requests: number;
+  p95Ms: number | null;
+  errorPercent: number | null;
+}
+
+/** Time kept back from the Lambda timeout for saving the result and returning. */
+const SHARD_MARGIN_MS = 20_000;
+
+type PlannedRun = RunRecord & { plan: NonNullable<RunRecord['plan']> };
+
+async function requireRun(store: LoadTestStore, runId: string): Promise<PlannedRun> {
+  const run = await store.getRun(runId);
+  if (!run) throw new Error(`load test ${runId} does not exist`);
+  if (!run.plan) throw new Error(`load test ${runId} has no plan`);
+  return run as PlannedRun;
+}
+
+function roundState(runId: string, round: number, run: PlannedRun, done: boolean): RoundState {
+  return {
+    runId,
+    round,
+    shards: Array.from({ length: run.plan.shards }, (_, index) => index),
+    distributed: run.plan.mode === 'DISTRIBUTED',
+    maxConcurrency: run.plan.maxConcurrency,
+    toleratedFailurePercent: run.options.toleratedFailurePercent,
+    done,
+  };
+}
+
+export async function planStep(input: { runId: string }, deps: StepDeps): Promise<RoundState> {
+  const run = await requireRun(deps.store, input.runId);
+  await deps.store.markStarted(input.runId);
+  deps.logger.info('load test started', { runId: input.runId, shards: run.plan.shards, mode: run.plan.mode });
+  return roundState(input.runId, 0, run, false);
+}
+
+export async function shardStep(task: ShardTask, deps: StepDeps): Promise<ShardSummary> {
+  const run = await requireRun(deps.store, task.runId);
+  const startedAt = run.startedAt ? Date.parse(run.startedAt) : Date.now();
+  let previousRemaining: number | undefined;
+  if (run.options.model === 'closed' && task.round > 0) {
+    previousRemaining =
+      (await deps.store.shardResult(task.runId, task.round - 1, task.shard))?.remaining ?? 0;
+  }
+  const load = shardLoad(run.options, run.plan, task.round, task.shard, previousRemaining);
+  const budgetMs = Math.min(
+    run.plan.shardSeconds * 1000,
+    deps.remainingTimeMs ? deps.remainingTimeMs() - SHARD_MARGIN_MS : Number.POSITIVE_INFINITY,
+  );
+  const result = await runShard(
+    {
+      target: run.options.target,
+      endpoints: run.options.endpoints,
+      timeoutMs: run.options.timeoutMs,
+      runStartedAt: startedAt,
+      deadline: Date.now() + Math.max(1000, budgetMs),
+      load,
+    },
+    {
+      shouldAbort: () => deps.store.isAbortRequested(task.runId),
+      onProgress: deps.progress,
+    },
+  );
+  await deps.store.saveShardResult(task.runId, task.round, task.shard, result);
+  return { ...task, requests: result.requests, failed: result.failed, remaining: result.remaining };
+}
+
+export async function advanceStep(input: RoundState, deps: StepDeps): Promise<RoundState> {
+  const run = await requireRun(deps.store, input.runId);
+  const summary = await deps.store.roundSummary(input.runId, input.round);
+  const aborted = summary.aborted || run.abortRequested;
+  const next = input.round + 1;
+  const more =
+    !aborted &&
+    next < run.plan.maxRounds &&
+    (run.plan.rounds === null ? summary.remaining > 0 : next < run.plan.rounds);
+  return more ? roundState(input.runId, next, run, false) : { ...input, done: true };
+}
+
+function reportMetrics(report: LoadTestReport, dimensions: Record<string, string>): Metric[] {
+  const timestamp = report.finishedAt ? new Date(report.finishedAt) : new Date();
+  const base = { dimensions: { ...dimensions, Test: 'LoadTest' }, timestamp };
+  return [
+    { ...base, name: 'LoadTestRequests', value: report.totals.requests, unit: 'Count' },
+    { ...base, name: 'LoadTestErrorRate', value: report.errorPercent, unit: 'Percent' },
+    { ...base, name: 'LoadTestThroughput', value: report.rps, unit: 'Count/Second' },
+    { ...base, name: 'LoadTestLatencyP50', value: report.latencyMs.p50, unit: 'Milliseconds' },
+    { ...base, name: 'LoadTestLatencyP95', value: report.latencyMs.p95, unit: 'Milliseconds' },
+    { ...base, name: 'LoadTestLatencyP99', value: report.latencyMs.p99, unit: 'Milliseconds' },
+    { ...base, name: 'LoadTestPassed', value: report.passed ? 1 : 0, unit: 'Count' },
+  ];
+}
+
+export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<RunOutcome> {
+  const run = await requireRun(deps.store, input.runId);
+  const shards = await deps.store.shardResults(input.runId);
+  const roundsRun = input.round + 1;
+  const aborted = run.abortRequested || shards.some((row) => row.result.aborted);
+  const report = buildReport({
+    runId: input.runId,
+    options: run.options,
+    plan: run.plan,
+    shards,
+    expectedShards: run.plan.shards * roundsRun,
+    aborted,
+  });
+  const tooManyFailures = !report.shards.withinTolerance;
+  const status: RunStatus = aborted
+    ? 'aborted'
+    : tooManyFailures
+      ? 'error'
+      : report.passed
+        ? 'passed'
+        : 'failed';
+  await deps.store.finish(
+    input.runId,
+    status,
+    report,
+    tooManyFailures ? `${report.shards.failed} of ${report.shards.planned} shards failed` : undefined,
+  );
+  deps.logger.info('load test finished', {
+    runId: input.runId,
+    status,
+    requests: report.totals.requests,
+    p95: report.latencyMs.p95,
+    errorPercent: report.errorPercent,
+  });
+  if (deps.metrics) {
+    await deps.metrics
+      .put(reportMetrics(report, deps.dimensions ?? {}))
+      .catch((error: unknown) =>
+        deps.logger.warn('load test metrics not sent', { runId: input.runId, error }),
+      );
+  }
+  if (deps.alerts && status !== 'passed' && status !== 'aborted') {
+    const failedThresholds = report.thresholds
+      .filter((item) => !item.passed)
+      .map((item) => `${item.expr} (actual ${item.actual})`);
+    await deps.alerts
+      .publish({
+        subject: `Load test ${status}: ${report.target} (${failedThresholds.length} threshold(s) failed)`,
+        message: [
+          `Load test ${input.runId} against ${report.target} ${status}.`,
+          `Requests: ${report.totals.requests}, failed: ${report.totals.failed} (${report.errorPercent}%), p95 ${report.latencyMs.p95} ms, grade ${report.grade}.`,
+          failedThresholds.length ? `Failed thresholds: ${failedThresholds.join(', ')}.` : '',
+        ]
+          .filter(Boolean)
+          .join('\n'),
+        detail: {
+          runId: input.runId,
+          status,
+          totals: report.totals,
+          latencyMs: report.latencyMs,
+          thresholds: report.thresholds,
+        },
+        severity: 'warning',
+        attributes: { kind: 'loadtest', status },
+      })
+      .catch((error: unknown) =>
+        deps.logger.warn('load test notification not sent', { runId: input.runId, error }),
+      );
+  }
+  return {
+    runId: input.runId,
+    status,
+    passed: report.passed,
+    grade: report.grade,
+    requests: report.totals.requests,
+    p95Ms: report.latencyMs.p95,
+    errorPercent: report.errorPercent,
+  };
+}
+
+export type CoordinatorEvent =
+  | { step: 'plan'; runId: string }
+  | { step: 'advance'; state: RoundState }
+  | { step: 'aggregate'; state: RoundState }
+  | { step: 'fail'; runId: string; error?: { Error?: string; Cause?: string } };
+
+/** The coordinator Lambda's one entry: the state machine names the step. */
+export function coordinatorStep(event: CoordinatorEvent, deps: StepDeps): Promise<unknown> {
+  switch (event.step) {
+    case 'plan':
+      return planStep(event, deps);
+    case 'advance':
+      return advanceStep(event.state, deps);
+    case 'aggregate':
+      return aggregateStep(event.state, deps);
+    case 'fail':
+      return failStep(event, deps);
+    default:
+      throw new Error(`unknown coordinator step ${JSON.stringify((event as { step?: unknown }).step)}`);
+  }
+}
+
+/** The state machine's catch-all: the run ends as an error rather than staying "running" forever. */
+export async function failStep(
+  input: { runId: string; error?: { Error?: string; Cause?: string } },
+  deps: StepDeps,
+) {
+  const message =
+    [input.error?.Error, input.error?.Cause].filter(Boolean).join(': ').slice(0, 2000) || 'unknown error';
+  await deps.store.finish(input.runId, 'error', null, message);
+  deps.logger.error('load test failed', { runId: input.runId, error: message });
+  return { runId: input.runId, status: 'error' as const, error: message };
+}

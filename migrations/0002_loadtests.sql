@@ -12,7 +12,7 @@ CREATE TABLE loadtest_runs (
   created_at       timestamptz NOT NULL DEFAULT now(),
   started_at       timestamptz,
   finished_at      timestamptz,
-  report           jsonb,
+  report           json,   -- json, not jsonb: the report keeps its key order
   error            text
 );
 CREATE INDEX loadtest_runs_created_at ON loadtest_runs (created_at DESC);

@@ -5,7 +5,9 @@ import { SERVICE_VERSION } from '../api/create-api.ts';
 import { type Config, ConfigError, loadConfig } from '../config/config.ts';
 import { MigrateUsageError, parseMigrateRequest, runMigrateRequest } from '../db/migrate-command.ts';
 import { EmbeddedPostgresError, stopAllEmbedded } from '../local/embedded-postgres.ts';
+import { LoadTestInputError } from '../loadtest/options.ts';
 import { acquireLocalDatabase, LocalStackError, startLocalStack } from '../local/stack.ts';
+import { LOADTEST_HELP, loadTestCommand } from './loadtest-command.ts';
 import { createLogger } from '../log/logger.ts';
 
 export class UsageError extends Error {
@@ -13,6 +15,7 @@ export class UsageError extends Error {
 }
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+const COMMANDS = ['start', 'migrate', 'loadtest'];
 
 const HELP = `loadwatch ${SERVICE_VERSION}: production operations for APIs on AWS Lambda
 
@@ -21,10 +24,11 @@ Usage:
   loadwatch migrate up [N]             apply all pending migrations, or the next N
   loadwatch migrate down [N]           revert the last migration, or the last N
   loadwatch migrate status             applied and pending migrations
+  loadwatch loadtest [options]         a load test through the local state machine (loadwatch loadtest --help)
   loadwatch help                       this text
 
 Options:
-  --json                               machine-readable output (migrate)
+  --json                               machine-readable output (migrate, loadtest)
   -h, --help                           this text
   -v, --version                        the version
 
@@ -110,52 +114,67 @@ async function start(config: Config, io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
+function help(io: CliIo): number {
+  io.out(HELP);
+  return EXIT.ok;
+}
+
+function parseFlags(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-    });
-  } catch (error) {
-    io.err(`loadwatch: ${(error as Error).message}\nRun "loadwatch help" for usage.\n`);
-    return EXIT.usage;
-  }
-  const [command, ...args] = parsed.positionals;
-  if (parsed.values.version) {
+  const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v') {
     io.out(`${SERVICE_VERSION}\n`);
     return EXIT.ok;
   }
-  if (parsed.values.help || command === undefined || command === 'help') {
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     io.out(HELP);
-    return command === undefined && !parsed.values.help ? EXIT.usage : EXIT.ok;
+    return command === undefined ? EXIT.usage : EXIT.ok;
   }
   try {
+    if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
+    if (command === 'loadtest' && (rest.includes('--help') || rest.includes('-h'))) {
+      io.out(LOADTEST_HELP);
+      return EXIT.ok;
+    }
     const config = loadConfig(io.env);
     switch (command) {
-      case 'start':
-        if (args.length) throw new UsageError(`start: unexpected argument "${args[0]}"`);
+      case 'start': {
+        const { positionals, values } = parseFlags(rest);
+        if (values.help) return help(io);
+        if (positionals.length) throw new UsageError(`start: unexpected argument "${positionals[0]}"`);
         return await start(config, io);
-      case 'migrate':
-        return await migrate(args, config, io, parsed.values.json === true);
+      }
+      case 'migrate': {
+        const { positionals, values } = parseFlags(rest);
+        if (values.help) return help(io);
+        return await migrate(positionals, config, io, values.json === true);
+      }
       default:
-        throw new UsageError(`unknown command "${command}"`);
+        return await loadTestCommand(rest, config, io);
     }
   } catch (error) {
     if (error instanceof ConfigError) {
-      io.err(
-        `loadwatch: invalid configuration\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`,
-      );
+      io.err(`loadwatch: invalid configuration\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`);
       return EXIT.usage;
     }
-    if (error instanceof UsageError || error instanceof MigrateUsageError) {
-      io.err(`loadwatch: ${error.message}\nRun "loadwatch help" for usage.\n`);
+    if (error instanceof LoadTestInputError) {
+      io.err(`loadwatch: invalid load test\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`);
+      return EXIT.usage;
+    }
+    const isParseError = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    if (error instanceof UsageError || error instanceof MigrateUsageError || isParseError) {
+      io.err(`loadwatch: ${(error as Error).message}\nRun "loadwatch help" for usage.\n`);
       return EXIT.usage;
     }
     if (error instanceof LocalStackError || error instanceof EmbeddedPostgresError) {

@@ -18,7 +18,7 @@ export interface StepDeps {
   /** The invoking Lambda's remaining time, so a shard ends well before its timeout. */
   remainingTimeMs?: () => number;
   /** Progress of shards run in this process (the local runner draws its progress bar from it). */
-  progress?: EngineHooks['onProgress'];
+  progress?: (task: ShardTask, progress: Parameters<NonNullable<EngineHooks['onProgress']>>[0]) => void;
 }
 
 /** What travels between states: identifiers and counts only, never measurements. */
@@ -109,7 +109,7 @@ export async function shardStep(task: ShardTask, deps: StepDeps): Promise<ShardS
     },
     {
       shouldAbort: () => deps.store.isAbortRequested(task.runId),
-      onProgress: deps.progress,
+      onProgress: deps.progress ? (progress) => deps.progress?.(task, progress) : undefined,
     },
   );
   await deps.store.saveShardResult(task.runId, task.round, task.shard, result);

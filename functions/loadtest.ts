@@ -1,0 +1,27 @@
+// loadtest Lambda: `sls invoke -f loadtest --data '{"users":50,"requests":20}'` starts a run and waits for it.
+
+import type { Context } from 'aws-lambda';
+import { launchLoadTest, runSummary, waitForRun } from '../lib/loadtest/launcher.ts';
+import { lambdaDeps } from './deps.ts';
+
+/** Time kept back from the Lambda timeout to answer after waiting. */
+const ANSWER_MARGIN_MS = 5000;
+
+export const handler = async (event: Record<string, unknown> | null, context: Context) => {
+  const deps = lambdaDeps();
+  const { wait, ...input } = event ?? {};
+  const store = deps.loadTests();
+  const run = await launchLoadTest(input, {
+    store,
+    limits: deps.config.loadtest,
+    starter: deps.starter(context),
+    defaultTarget: deps.config.apiUrl,
+  });
+  deps.logger.info('load test launched', { runId: run.runId, estimate: run.plan.estimate });
+  const waitMs = Math.max(
+    0,
+    Math.min(typeof wait === 'number' ? wait * 1000 : Number.POSITIVE_INFINITY, context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS),
+  );
+  const record = await waitForRun(store, run.runId, waitMs);
+  return { estimate: run.plan.estimate, ...runSummary(record, `/v1/loadtests/${run.runId}`) };
+};

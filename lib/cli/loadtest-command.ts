@@ -1,0 +1,158 @@
+// `loadwatch loadtest`: the deployed state machine's definition, run locally against the local stack or --target.
+
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Config } from '../config/config.ts';
+import { runMigrations } from '../db/migration-runner.ts';
+import { createDb } from '../db/pool.ts';
+import { createLogger } from '../log/logger.ts';
+import { runLocally } from '../loadtest/local-runner.ts';
+import type { LoadTestInput } from '../loadtest/options.ts';
+import { createLoadTest } from '../loadtest/service.ts';
+import type { ShardTask } from '../loadtest/steps.ts';
+import { LoadTestStore } from '../loadtest/store.ts';
+import { formatSummary } from '../loadtest/text-summary.ts';
+import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/stack.ts';
+import { createProgressBar } from './progress.ts';
+import type { CliIo } from './main.ts';
+
+export const LOADTEST_HELP = `Usage: loadwatch loadtest [options]
+
+Closed model (each user sends its requests back to back):
+  --users N              virtual users (default 10)
+  --requests N           requests per user (default 10)
+  --think-time D         pause between a user's requests (e.g. 100ms)
+Open model (a fixed arrival rate, latency measured from the intended send time):
+  --rate N               requests per second
+  --duration D           how long (e.g. 60, 60s, 2m)
+  --ramp-up D|STAGES     ramp from 0 to --rate over D, or stages "10s:50,20s:100"
+Requests:
+  --target URL           base URL (default: the local stack, http://localhost:3000)
+  --endpoint PATH        path to request (default /health); repeat for several, equally weighted
+  --method M --header "Name: value" --body TEXT
+  --timeout D            per-request timeout (default 10s)
+  --workers N            shards run in parallel (default: one per 200 users or 500 req/s)
+Results:
+  --threshold EXPR       pass/fail rule, repeatable: "p95<300", "errors<1%", "rps>=100"
+  --json                 print the report JSON alone on stdout
+  --report FILE.html     write a self-contained HTML report
+Exit: 0 passed, 1 a threshold failed (or the run did not finish), 2 bad usage or configuration.
+`;
+
+export function loadTestInputFromArgs(argv: string[]): { input: LoadTestInput; json: boolean; report?: string; help: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      users: { type: 'string' },
+      requests: { type: 'string' },
+      endpoint: { type: 'string', multiple: true },
+      target: { type: 'string' },
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      'ramp-up': { type: 'string' },
+      'think-time': { type: 'string' },
+      timeout: { type: 'string' },
+      workers: { type: 'string' },
+      threshold: { type: 'string', multiple: true },
+      method: { type: 'string' },
+      header: { type: 'string', multiple: true },
+      body: { type: 'string' },
+      json: { type: 'boolean' },
+      report: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const input: LoadTestInput = {};
+  const set = (key: keyof LoadTestInput, value: unknown) => {
+    if (value !== undefined) input[key] = value;
+  };
+  set('users', values.users);
+  set('requests', values.requests);
+  if (values.endpoint?.length === 1) set('endpoint', values.endpoint[0]);
+  else set('endpoints', values.endpoint);
+  set('target', values.target);
+  set('rate', values.rate);
+  set('duration', values.duration);
+  set('rampUp', values['ramp-up']);
+  set('thinkTime', values['think-time']);
+  set('timeout', values.timeout);
+  set('workers', values.workers);
+  set('thresholds', values.threshold);
+  set('method', values.method);
+  set('headers', values.header);
+  set('body', values.body);
+  return { input, json: values.json === true, report: values.report, help: values.help === true };
+}
+
+function defaultTarget(config: Config): string {
+  if (config.apiUrl) return config.apiUrl;
+  return readStackState(dataDirectory(config))?.apiUrl ?? `http://localhost:${config.port}`;
+}
+
+export async function loadTestCommand(argv: string[], config: Config, io: CliIo): Promise<number> {
+  const args = loadTestInputFromArgs(argv);
+  if (args.help) {
+    io.out(LOADTEST_HELP);
+    return 0;
+  }
+  const logger = createLogger({ level: 'error', write: (line) => io.err(`${line}\n`) });
+  const database = await acquireLocalDatabase(config, 'loadtest');
+  const db = createDb({
+    target: database.target,
+    pool: { size: 2, maxOverflow: 8, recycleSeconds: 0, timeoutSeconds: 30, statementTimeoutMs: 0 },
+    applicationName: 'loadwatch-loadtest',
+  });
+  const stopOnSignal: Array<() => void> = [];
+  try {
+    await runMigrations({ target: database.target, direction: 'up' });
+    const store = new LoadTestStore(db);
+    const run = await createLoadTest(args.input, store, config.loadtest, defaultTarget(config));
+    const { estimate } = run.plan;
+    io.err(
+      `load test ${run.runId}: ${run.options.target}, ~${estimate.requests.toLocaleString('en-US')} requests over ${run.plan.shards} worker(s)` +
+        `; on Lambda about ${estimate.lambdaGbSeconds} GB-seconds (cap ${config.loadtest.maxGbSeconds})\n`,
+    );
+
+    const bar = createProgressBar(process.stderr, estimate.requests);
+    const shardProgress = new Map<string, { requests: number; failed: number }>();
+    const onProgress = (task: ShardTask, progress: { requests: number; failed: number }) => {
+      shardProgress.set(`${task.round}:${task.shard}`, progress);
+      let done = 0;
+      let failed = 0;
+      for (const item of shardProgress.values()) {
+        done += item.requests;
+        failed += item.failed;
+      }
+      bar.update(done, failed);
+    };
+    const abort = () => {
+      io.err('\nstopping: the requests in flight finish, then the report is written\n');
+      store.requestAbort(run.runId).catch(() => undefined);
+    };
+    process.once('SIGINT', abort);
+    stopOnSignal.push(() => process.off('SIGINT', abort));
+
+    const outcome = await runLocally(run.runId, { store, logger, progress: onProgress }).result;
+    bar.finish();
+    const record = await store.getRun(run.runId);
+    const report = record?.report;
+    if (!report) {
+      io.err(`loadwatch: the load test ended with status ${outcome.status}${record?.error ? `: ${record.error}` : ''}\n`);
+      return 1;
+    }
+    if (args.report) {
+      const { renderHtmlReport } = await import('../loadtest/html-report.ts');
+      writeFileSync(args.report, renderHtmlReport(report));
+      io.err(`report written to ${args.report}\n`);
+    }
+    if (args.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
+    else io.out(formatSummary(report, outcome.status));
+    return outcome.status === 'passed' ? 0 : 1;
+  } finally {
+    for (const remove of stopOnSignal) remove();
+    await db.close();
+    await database.release();
+  }
+}

@@ -1,0 +1,75 @@
+// Starts a planned run on the state machine and waits for its report, for the API and the loadtest Lambda.
+
+import type { LoadTestLimits } from './options.ts';
+import { type CreatedRun, createLoadTest } from './service.ts';
+import type { LoadTestStore, RunRecord } from './store.ts';
+
+export interface ExecutionStarter {
+  /** Starts the state machine for a run and returns the execution's ARN. */
+  start(runId: string): Promise<string>;
+}
+
+export interface LaunchDeps {
+  store: LoadTestStore;
+  limits: LoadTestLimits;
+  starter: ExecutionStarter;
+  defaultTarget?: string;
+}
+
+export interface LaunchedRun extends CreatedRun {
+  executionArn: string;
+}
+
+export async function launchLoadTest(input: unknown, deps: LaunchDeps): Promise<LaunchedRun> {
+  const created = await createLoadTest(input, deps.store, deps.limits, deps.defaultTarget);
+  try {
+    const executionArn = await deps.starter.start(created.runId);
+    await deps.store.setExecution(created.runId, executionArn);
+    return { ...created, executionArn };
+  } catch (error) {
+    await deps.store.finish(created.runId, 'error', null, `could not start the state machine: ${(error as Error).message}`);
+    throw error;
+  }
+}
+
+const FINISHED = new Set(['passed', 'failed', 'aborted', 'error']);
+
+/** Polls the run until it finishes or the time is up; returns its latest record either way. */
+export async function waitForRun(
+  store: LoadTestStore,
+  runId: string,
+  timeoutMs: number,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<RunRecord> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await store.getRun(runId);
+    if (!run) throw new Error(`load test ${runId} does not exist`);
+    if (FINISHED.has(run.status) || Date.now() >= deadline) return run;
+    await sleep(Math.min(2000, Math.max(100, deadline - Date.now())));
+  }
+}
+
+/** The small answer the Lambda and the API give: the report's headline figures, or where to find it. */
+export function runSummary(run: RunRecord, reportPath: string) {
+  const report = run.report;
+  return {
+    runId: run.id,
+    status: run.status,
+    target: run.target,
+    ...(run.error ? { error: run.error } : {}),
+    ...(report
+      ? {
+          passed: report.passed,
+          grade: report.grade,
+          totals: report.totals,
+          rps: report.rps,
+          latencyMs: report.latencyMs,
+          errorPercent: report.errorPercent,
+          thresholds: report.thresholds,
+          generator: report.generator,
+        }
+      : { message: `still running; fetch the report with GET ${reportPath}` }),
+    report: reportPath,
+  };
+}

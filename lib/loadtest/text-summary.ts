@@ -1,0 +1,65 @@
+// The load-test report as a terminal summary table.
+
+import type { LoadTestReport } from './report.ts';
+
+const number = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+
+function rampUp(report: LoadTestReport): string {
+  const stages = report.stages ?? [];
+  const ramp = stages.slice(0, -1).reduce((sum, stage) => sum + stage.durationSeconds, 0);
+  return ramp > 0 ? `, ramp-up ${ramp}s` : '';
+}
+
+export function formatSummary(report: LoadTestReport, status: string): string {
+  const lines: string[] = [];
+  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(12)}${value}`);
+  lines.push('');
+  lines.push(`loadwatch load test ${report.runId}: ${status.toUpperCase()}, grade ${report.grade}`);
+  row('target', report.target);
+  row(
+    'endpoints',
+    report.endpoints.map((item) => `${item.method} ${item.path}${report.endpoints.length > 1 ? ` ×${item.weight}` : ''}`).join(', '),
+  );
+  row(
+    'model',
+    report.model === 'closed'
+      ? `closed: ${report.users} users × ${report.requestsPerUser} requests${report.thinkTimeMs ? `, think ${report.thinkTimeMs} ms` : ''}`
+      : `open: ${report.rate} req/s for ${report.duration}s${rampUp(report)}`,
+  );
+  row('workers', `${report.workers} × ${report.rounds} round(s)${report.shards.failed ? `, ${report.shards.failed} shard(s) failed` : ''}${report.shards.retried ? `, ${report.shards.retried} retried` : ''}`);
+  row(
+    'requests',
+    `${number(report.totals.requests)} (ok ${number(report.totals.ok)}, failed ${number(report.totals.failed)}, ${report.errorPercent}%) in ${report.durationSeconds}s, ${number(report.rps)} req/s`,
+  );
+  const latency = report.latencyMs;
+  lines.push('');
+  lines.push('  latency ms  min      mean     p50      p90      p95      p99      p99.9    max');
+  const values = (summary: typeof latency) =>
+    [summary.min, summary.mean, summary.p50, summary.p90, summary.p95, summary.p99, summary.p999, summary.max]
+      .map((value) => number(value).padEnd(9))
+      .join('')
+      .trimEnd();
+  lines.push(`  ${(report.model === 'open' ? 'corrected' : 'measured').padEnd(12)}${values(latency)}`);
+  if (report.model === 'open') lines.push(`  ${'uncorrected'.padEnd(12)}${values(report.latencyUncorrectedMs)}`);
+  lines.push('');
+  const codes = Object.entries(report.statusCodes).map(([code, count]) => `${code}: ${number(count)}`);
+  row('status', codes.length ? codes.join(', ') : '(no responses)');
+  const errors = Object.entries(report.errors)
+    .filter(([, count]) => count > 0)
+    .map(([kind, count]) => `${kind}: ${number(count)}`);
+  row('errors', errors.length ? errors.join(', ') : 'none');
+  if (report.thresholds.length) {
+    report.thresholds.forEach((threshold, index) =>
+      row(index === 0 ? 'thresholds' : '', `${threshold.passed ? 'pass' : 'FAIL'}  ${threshold.expr} (actual ${number(threshold.actual)})`),
+    );
+  }
+  row(
+    'generator',
+    report.generator.saturated
+      ? `SATURATED (event-loop lag p99 ${report.generator.eventLoopLagMs} ms, CPU ${report.generator.cpuPercent}%): the figures may measure the load generator, not the target; add --workers or lower the load`
+      : `ok (event-loop lag p99 ${report.generator.eventLoopLagMs} ms, CPU ${report.generator.cpuPercent}%)`,
+  );
+  if (report.aborted) row('aborted', 'the run was stopped before it finished');
+  lines.push('');
+  return lines.join('\n');
+}

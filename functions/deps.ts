@@ -5,8 +5,8 @@ import type { AlertSink } from '../lib/alerts/sink.ts';
 import { createSnsSink } from '../lib/alerts/sns.ts';
 import { type Config, ConfigError, loadConfig } from '../lib/config/config.ts';
 import { createDb, type Db } from '../lib/db/pool.ts';
-import { createStepFunctionsStarter, stateMachineArn } from '../lib/loadtest/step-functions.ts';
 import type { ExecutionStarter } from '../lib/loadtest/launcher.ts';
+import { createStepFunctionsStarter, stateMachineArn } from '../lib/loadtest/step-functions.ts';
 import { LoadTestStore } from '../lib/loadtest/store.ts';
 import { createLogger, type Logger } from '../lib/log/logger.ts';
 import { createCloudWatchSink } from '../lib/metrics/cloudwatch.ts';
@@ -42,7 +42,10 @@ function load(): LambdaDeps {
     }
     throw error;
   }
-  const logger = createLogger({ level: config.logLevel, fields: { service: config.service, stage: config.stage } });
+  const logger = createLogger({
+    level: config.logLevel,
+    fields: { service: config.service, stage: config.stage },
+  });
   let db: Db | undefined;
   let metrics: MetricsSink | undefined;
   let alerts: AlertSink | undefined;
@@ -77,9 +80,13 @@ function load(): LambdaDeps {
     },
     starter: (context) => {
       const name = config.aws.stateMachineName;
-      if (!name) throw new ConfigError(['LOADTEST_STATE_MACHINE_NAME: is required to start load tests on AWS']);
+      if (!name)
+        throw new ConfigError(['LOADTEST_STATE_MACHINE_NAME: is required to start load tests on AWS']);
       const { partition, region, accountId } = arnParts(context);
-      starter ??= createStepFunctionsStarter({ stateMachineArn: stateMachineArn(region, accountId, name, partition), region });
+      starter ??= createStepFunctionsStarter({
+        stateMachineArn: stateMachineArn(region, accountId, name, partition),
+        region,
+      });
       return starter;
     },
     dimensions: { Service: config.service, Stage: config.stage },

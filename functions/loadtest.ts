@@ -20,7 +20,10 @@ export const handler = async (event: Record<string, unknown> | null, context: Co
   deps.logger.info('load test launched', { runId: run.runId, estimate: run.plan.estimate });
   const waitMs = Math.max(
     0,
-    Math.min(typeof wait === 'number' ? wait * 1000 : Number.POSITIVE_INFINITY, context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS),
+    Math.min(
+      typeof wait === 'number' ? wait * 1000 : Number.POSITIVE_INFINITY,
+      context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS,
+    ),
   );
   const record = await waitForRun(store, run.runId, waitMs);
   return { estimate: run.plan.estimate, ...runSummary(record, `/v1/loadtests/${run.runId}`) };

@@ -4,6 +4,8 @@ import packageJson from '../../package.json' with { type: 'json' };
 import type { Config } from '../config/config.ts';
 import type { Db } from '../db/pool.ts';
 import { type ApiHandler, createApiHandler } from '../http/app.ts';
+import type { ExecutionStarter } from '../loadtest/launcher.ts';
+import { LoadTestStore } from '../loadtest/store.ts';
 import type { Logger } from '../log/logger.ts';
 import { apiRoutes } from './routes.ts';
 
@@ -14,6 +16,8 @@ export interface CreateApiDeps {
   db: Db;
   logger: Logger;
   knownMigrations: string[];
+  /** Starts load-test executions: Step Functions on AWS, the in-process state machine locally. */
+  starter: ExecutionStarter;
   startedAt?: number;
 }
 
@@ -26,6 +30,12 @@ export function createApi(deps: CreateApiDeps): ApiHandler {
       db: deps.db,
       knownMigrations: deps.knownMigrations,
       uptimeSeconds: () => (Date.now() - startedAt) / 1000,
+      loadTestApi: {
+        db: deps.db,
+        loadTests: new LoadTestStore(deps.db),
+        limits: deps.config.loadtest,
+        starter: deps.starter,
+      },
     },
     cors: deps.config.cors,
     logger: deps.logger,

@@ -3,6 +3,7 @@
 import type { Db } from '../db/pool.ts';
 import { liveness, readiness, type ServiceIdentity } from '../health/readiness.ts';
 import type { Route } from '../http/router.ts';
+import { type LoadTestApiDeps, loadTestRoutes } from './loadtest-routes.ts';
 
 export interface ApiDeps {
   identity: ServiceIdentity;
@@ -11,6 +12,7 @@ export interface ApiDeps {
   knownMigrations: string[];
   /** Seconds since this process or container started. */
   uptimeSeconds: () => number;
+  loadTestApi: LoadTestApiDeps;
 }
 
 export const apiRoutes: Route<ApiDeps>[] = [
@@ -27,4 +29,5 @@ export const apiRoutes: Route<ApiDeps>[] = [
       return { status: report.status === 'ready' ? 200 : 503, body: report };
     },
   },
+  ...loadTestRoutes<ApiDeps>(),
 ];

@@ -5,7 +5,6 @@ import { parseArgs } from 'node:util';
 import type { Config } from '../config/config.ts';
 import { runMigrations } from '../db/migration-runner.ts';
 import { createDb } from '../db/pool.ts';
-import { createLogger } from '../log/logger.ts';
 import { runLocally } from '../loadtest/local-runner.ts';
 import type { LoadTestInput } from '../loadtest/options.ts';
 import { createLoadTest } from '../loadtest/service.ts';
@@ -13,8 +12,9 @@ import type { ShardTask } from '../loadtest/steps.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
 import { formatSummary } from '../loadtest/text-summary.ts';
 import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/stack.ts';
-import { createProgressBar } from './progress.ts';
+import { createLogger } from '../log/logger.ts';
 import type { CliIo } from './main.ts';
+import { createProgressBar } from './progress.ts';
 
 export const LOADTEST_HELP = `Usage: loadwatch loadtest [options]
 
@@ -39,7 +39,12 @@ Results:
 Exit: 0 passed, 1 a threshold failed (or the run did not finish), 2 bad usage or configuration.
 `;
 
-export function loadTestInputFromArgs(argv: string[]): { input: LoadTestInput; json: boolean; report?: string; help: boolean } {
+export function loadTestInputFromArgs(argv: string[]): {
+  input: LoadTestInput;
+  json: boolean;
+  report?: string;
+  help: boolean;
+} {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -139,7 +144,9 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     const record = await store.getRun(run.runId);
     const report = record?.report;
     if (!report) {
-      io.err(`loadwatch: the load test ended with status ${outcome.status}${record?.error ? `: ${record.error}` : ''}\n`);
+      io.err(
+        `loadwatch: the load test ended with status ${outcome.status}${record?.error ? `: ${record.error}` : ''}\n`,
+      );
       return 1;
     }
     if (args.report) {

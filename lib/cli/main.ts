@@ -4,11 +4,11 @@ import { parseArgs } from 'node:util';
 import { SERVICE_VERSION } from '../api/create-api.ts';
 import { type Config, ConfigError, loadConfig } from '../config/config.ts';
 import { MigrateUsageError, parseMigrateRequest, runMigrateRequest } from '../db/migrate-command.ts';
-import { EmbeddedPostgresError, stopAllEmbedded } from '../local/embedded-postgres.ts';
 import { LoadTestInputError } from '../loadtest/options.ts';
+import { EmbeddedPostgresError, stopAllEmbedded } from '../local/embedded-postgres.ts';
 import { acquireLocalDatabase, LocalStackError, startLocalStack } from '../local/stack.ts';
-import { LOADTEST_HELP, loadTestCommand } from './loadtest-command.ts';
 import { createLogger } from '../log/logger.ts';
+import { LOADTEST_HELP, loadTestCommand } from './loadtest-command.ts';
 
 export class UsageError extends Error {
   readonly code = 'USAGE';
@@ -96,6 +96,7 @@ async function start(config: Config, io: CliIo): Promise<number> {
       `  PostgreSQL   ${stack.database.target.label}   ${stack.database.source}`,
       `  migrations   ${stack.appliedMigrations.length ? `applied ${stack.appliedMigrations.join(', ')}` : 'up to date'}`,
       `  CORS         ${corsLine}`,
+      `  API token    ${stack.token}   (Authorization: Bearer …, for POST /v1/loadtests)`,
       `  pool         ${config.pool.size} + ${config.pool.maxOverflow} overflow, timeout ${config.pool.timeoutSeconds}s`,
       '  Ctrl-C stops everything.',
       '',
@@ -165,7 +166,9 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     }
   } catch (error) {
     if (error instanceof ConfigError) {
-      io.err(`loadwatch: invalid configuration\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`);
+      io.err(
+        `loadwatch: invalid configuration\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`,
+      );
       return EXIT.usage;
     }
     if (error instanceof LoadTestInputError) {

@@ -35,6 +35,11 @@ function lowerCaseHeaders(headers: HttpEvent['headers']): Record<string, string>
   return result;
 }
 
+function iamPrincipal(event: HttpEvent): string | undefined {
+  const authorizer = (event.requestContext as { authorizer?: { iam?: { userArn?: string } } }).authorizer;
+  return authorizer?.iam?.userArn ?? undefined;
+}
+
 export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHandler {
   const router = createRouter(options.routes);
 
@@ -64,6 +69,7 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
       headers: lowerCaseHeaders(event.headers),
       body: decodeBody(event),
       requestId: event.requestContext.requestId,
+      principal: iamPrincipal(event),
     };
     const response = await match.route.handler(request, options.deps);
     const headers: Record<string, string> = { ...response.headers };

@@ -11,6 +11,8 @@ export interface ApiRequest {
   /** Parsed JSON for JSON bodies, the raw text otherwise, undefined when empty. */
   body: unknown;
   requestId: string;
+  /** The IAM principal when API Gateway verified a SigV4 signature for this route. */
+  principal?: string;
 }
 
 export interface ApiResponse {

@@ -27,7 +27,12 @@ export async function launchLoadTest(input: unknown, deps: LaunchDeps): Promise<
     await deps.store.setExecution(created.runId, executionArn);
     return { ...created, executionArn };
   } catch (error) {
-    await deps.store.finish(created.runId, 'error', null, `could not start the state machine: ${(error as Error).message}`);
+    await deps.store.finish(
+      created.runId,
+      'error',
+      null,
+      `could not start the state machine: ${(error as Error).message}`,
+    );
     throw error;
   }
 }

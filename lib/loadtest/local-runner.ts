@@ -60,3 +60,15 @@ export function runLocally(runId: string, deps: StepDeps): LocalExecution {
   );
   return { result: execution.result as unknown as Promise<RunOutcome>, abort: execution.abort };
 }
+
+/** Starts executions in this process, for the local stack's API: the run proceeds in the background. */
+export function createLocalStarter(deps: StepDeps): import('./launcher.ts').ExecutionStarter {
+  return {
+    async start(runId) {
+      runLocally(runId, deps).result.catch((error: unknown) =>
+        deps.logger.error('local load test execution failed', { runId, error }),
+      );
+      return `local:execution:${runId}`;
+    },
+  };
+}

@@ -18,7 +18,9 @@ export function formatSummary(report: LoadTestReport, status: string): string {
   row('target', report.target);
   row(
     'endpoints',
-    report.endpoints.map((item) => `${item.method} ${item.path}${report.endpoints.length > 1 ? ` ×${item.weight}` : ''}`).join(', '),
+    report.endpoints
+      .map((item) => `${item.method} ${item.path}${report.endpoints.length > 1 ? ` ×${item.weight}` : ''}`)
+      .join(', '),
   );
   row(
     'model',
@@ -26,7 +28,10 @@ export function formatSummary(report: LoadTestReport, status: string): string {
       ? `closed: ${report.users} users × ${report.requestsPerUser} requests${report.thinkTimeMs ? `, think ${report.thinkTimeMs} ms` : ''}`
       : `open: ${report.rate} req/s for ${report.duration}s${rampUp(report)}`,
   );
-  row('workers', `${report.workers} × ${report.rounds} round(s)${report.shards.failed ? `, ${report.shards.failed} shard(s) failed` : ''}${report.shards.retried ? `, ${report.shards.retried} retried` : ''}`);
+  row(
+    'workers',
+    `${report.workers} × ${report.rounds} round(s)${report.shards.failed ? `, ${report.shards.failed} shard(s) failed` : ''}${report.shards.retried ? `, ${report.shards.retried} retried` : ''}`,
+  );
   row(
     'requests',
     `${number(report.totals.requests)} (ok ${number(report.totals.ok)}, failed ${number(report.totals.failed)}, ${report.errorPercent}%) in ${report.durationSeconds}s, ${number(report.rps)} req/s`,
@@ -40,7 +45,8 @@ export function formatSummary(report: LoadTestReport, status: string): string {
       .join('')
       .trimEnd();
   lines.push(`  ${(report.model === 'open' ? 'corrected' : 'measured').padEnd(12)}${values(latency)}`);
-  if (report.model === 'open') lines.push(`  ${'uncorrected'.padEnd(12)}${values(report.latencyUncorrectedMs)}`);
+  if (report.model === 'open')
+    lines.push(`  ${'uncorrected'.padEnd(12)}${values(report.latencyUncorrectedMs)}`);
   lines.push('');
   const codes = Object.entries(report.statusCodes).map(([code, count]) => `${code}: ${number(count)}`);
   row('status', codes.length ? codes.join(', ') : '(no responses)');
@@ -50,7 +56,10 @@ export function formatSummary(report: LoadTestReport, status: string): string {
   row('errors', errors.length ? errors.join(', ') : 'none');
   if (report.thresholds.length) {
     report.thresholds.forEach((threshold, index) =>
-      row(index === 0 ? 'thresholds' : '', `${threshold.passed ? 'pass' : 'FAIL'}  ${threshold.expr} (actual ${number(threshold.actual)})`),
+      row(
+        index === 0 ? 'thresholds' : '',
+        `${threshold.passed ? 'pass' : 'FAIL'}  ${threshold.expr} (actual ${number(threshold.actual)})`,
+      ),
     );
   }
   row(

@@ -5,10 +5,13 @@ import type { Server } from 'node:http';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApi } from '../api/create-api.ts';
+import { issueToken } from '../auth/tokens.ts';
 import type { Config, DatabaseTarget } from '../config/config.ts';
 import { runMigrations } from '../db/migration-runner.ts';
 import { listMigrations } from '../db/migrations.ts';
 import { createDb, type Db } from '../db/pool.ts';
+import { createLocalStarter } from '../loadtest/local-runner.ts';
+import { LoadTestStore } from '../loadtest/store.ts';
 import type { Logger } from '../log/logger.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './embedded-postgres.ts';
 import { createLocalServer } from './http-adapter.ts';
@@ -41,6 +44,8 @@ export interface StackState {
   owner: string;
   databaseUrl: string | null;
   apiUrl: string | null;
+  /** The bearer token for the API's write endpoints (local stack only). */
+  token?: string;
   startedAt: string;
 }
 
@@ -80,7 +85,7 @@ function claimStackState(dataDir: string, state: StackState): () => void {
     );
   }
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(stateFile(dataDir), `${JSON.stringify(state, null, 2)}\n`);
+  writeFileSync(stateFile(dataDir), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   return () => {
     const current = readStackStateRaw(dataDir);
     if (current?.pid === process.pid) rmSync(stateFile(dataDir), { force: true });
@@ -165,6 +170,7 @@ export async function acquireLocalDatabase(config: Config, owner: string, onLog?
 
 export interface LocalStack {
   apiUrl: string;
+  token: string;
   database: LocalDatabase;
   db: Db;
   appliedMigrations: string[];
@@ -212,7 +218,15 @@ export async function startLocalStack(config: Config, logger: Logger): Promise<L
       },
     });
     cleanups.push(() => db.close());
-    const handler = createApi({ config, db, logger, knownMigrations: listMigrations() });
+    const loadTests = new LoadTestStore(db);
+    const handler = createApi({
+      config,
+      db,
+      logger,
+      knownMigrations: listMigrations(),
+      starter: createLocalStarter({ store: loadTests, logger }),
+    });
+    const token = await issueToken(db, 'local-stack');
     const server = createLocalServer({
       handler,
       onError: (error) => logger.error('handler failed', { error }),
@@ -229,18 +243,21 @@ export async function startLocalStack(config: Config, logger: Logger): Promise<L
     const dataDir = dataDirectory(config);
     const state = readStackStateRaw(dataDir);
     if (state?.pid === process.pid) {
-      writeFileSync(stateFile(dataDir), `${JSON.stringify({ ...state, apiUrl }, null, 2)}\n`);
+      writeFileSync(stateFile(dataDir), `${JSON.stringify({ ...state, apiUrl, token }, null, 2)}\n`, {
+        mode: 0o600,
+      });
     } else if (config.database.mode === 'external') {
       const release = claimStackState(dataDir, {
         pid: process.pid,
         owner: 'stack',
         databaseUrl: null,
         apiUrl,
+        token,
         startedAt: new Date().toISOString(),
       });
       cleanups.push(async () => release());
     }
-    return { apiUrl, database, db, appliedMigrations, stop };
+    return { apiUrl, token, database, db, appliedMigrations, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -56,7 +56,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (LEVELS[level] < threshold) return;
     const extra = fields === undefined ? undefined : (redact(fields) as LogFields);
-    write(JSON.stringify({ time: now().toISOString(), level, msg: redactString(message), ...base, ...extra }));
+    write(
+      JSON.stringify({ time: now().toISOString(), level, msg: redactString(message), ...base, ...extra }),
+    );
   };
   return {
     debug: (message, fields) => emit('debug', message, fields),

@@ -5,6 +5,8 @@ import { createApi } from '../../lib/api/create-api.ts';
 import { type Env, loadConfig } from '../../lib/config/config.ts';
 import { listMigrations } from '../../lib/db/migrations.ts';
 import { createDb, type Db } from '../../lib/db/pool.ts';
+import { createLocalStarter } from '../../lib/loadtest/local-runner.ts';
+import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { createLocalServer } from '../../lib/local/http-adapter.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 
@@ -29,6 +31,7 @@ export async function startApiServer(
     db,
     logger,
     knownMigrations: options.knownMigrations ?? listMigrations(),
+    starter: createLocalStarter({ store: new LoadTestStore(db), logger }),
   });
   const server: Server = createLocalServer({ handler });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,0 +1,136 @@
+// /v1/loadtests: start (authenticated), list, read and abort load-test runs.
+
+import { verifyToken } from '../auth/tokens.ts';
+import type { Db } from '../db/pool.ts';
+import { HttpError } from '../http/errors.ts';
+import type { ApiRequest, Route } from '../http/router.ts';
+import { type ExecutionStarter, launchLoadTest, runSummary } from '../loadtest/launcher.ts';
+import { LoadTestInputError, type LoadTestLimits } from '../loadtest/options.ts';
+import type { LoadTestStore } from '../loadtest/store.ts';
+
+export interface LoadTestApiDeps {
+  db: Db;
+  loadTests: LoadTestStore;
+  limits: LoadTestLimits;
+  /** Starts executions: Step Functions on AWS, the in-process state machine locally. */
+  starter: ExecutionStarter;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const unauthorized = () =>
+  new HttpError(
+    401,
+    'UNAUTHORIZED',
+    'authentication required: send "Authorization: Bearer <token>" or sign with IAM',
+    {
+      headers: { 'WWW-Authenticate': 'Bearer realm="loadwatch"' },
+    },
+  );
+
+/** IAM-signed requests arrive already verified by API Gateway; otherwise a bearer token must match. */
+export async function authenticate(request: ApiRequest, db: Db): Promise<string> {
+  if (request.principal) return request.principal;
+  const match = request.headers.authorization?.match(/^Bearer\s+(\S+)$/i);
+  if (!match?.[1]) throw unauthorized();
+  const name = await verifyToken(db, match[1]);
+  if (!name) throw unauthorized();
+  return `token:${name}`;
+}
+
+/** The service's own API, as the request reached it: the default target, always allowed. */
+function ownOrigin(request: ApiRequest): string | undefined {
+  const host = request.headers.host;
+  if (!host) return undefined;
+  const proto =
+    request.headers['x-forwarded-proto'] ??
+    (/^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host) ? 'http' : 'https');
+  return `${proto}://${host}`;
+}
+
+function runId(request: ApiRequest): string {
+  const id = request.params.id ?? '';
+  if (!UUID.test(id)) throw new HttpError(404, 'NOT_FOUND', `no load test ${id}`);
+  return id;
+}
+
+export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>(): Route<Deps>[] {
+  return [
+    {
+      method: 'POST',
+      path: '/v1/loadtests',
+      handler: async (request, { loadTestApi }) => {
+        const principal = await authenticate(request, loadTestApi.db);
+        const own = ownOrigin(request);
+        const limits = own
+          ? { ...loadTestApi.limits, allowedHosts: [...loadTestApi.limits.allowedHosts, new URL(own).host] }
+          : loadTestApi.limits;
+        if (request.body === undefined || typeof request.body !== 'object') {
+          throw new HttpError(400, 'BAD_REQUEST', 'send a JSON object such as {"users":10,"requests":10}');
+        }
+        try {
+          const run = await launchLoadTest(request.body, {
+            store: loadTestApi.loadTests,
+            limits,
+            starter: loadTestApi.starter,
+            defaultTarget: own,
+          });
+          return {
+            status: 202,
+            headers: { Location: `/v1/loadtests/${run.runId}` },
+            body: {
+              runId: run.runId,
+              status: 'running',
+              startedBy: principal,
+              estimate: run.plan.estimate,
+              report: `/v1/loadtests/${run.runId}`,
+            },
+          };
+        } catch (error) {
+          if (error instanceof LoadTestInputError) {
+            throw new HttpError(400, 'INVALID_LOADTEST', error.problems.join('; '), { cause: error });
+          }
+          throw error;
+        }
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/loadtests',
+      handler: async (request, { loadTestApi }) => {
+        const limit = Math.min(100, Math.max(1, Number(request.query.limit ?? 20) || 20));
+        const before = request.query.before;
+        if (before !== undefined && Number.isNaN(Date.parse(before))) {
+          throw new HttpError(400, 'BAD_REQUEST', `before: "${before}" is not a timestamp`);
+        }
+        return { status: 200, body: { runs: await loadTestApi.loadTests.listRuns(limit, before) } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/loadtests/{id}',
+      handler: async (request, { loadTestApi }) => {
+        const run = await loadTestApi.loadTests.getRun(runId(request));
+        if (!run) throw new HttpError(404, 'NOT_FOUND', `no load test ${request.params.id}`);
+        if (request.query.view === 'summary' || !run.report) {
+          return { status: 200, body: runSummary(run, `/v1/loadtests/${run.id}`) };
+        }
+        return {
+          status: 200,
+          body: { runId: run.id, status: run.status, error: run.error, report: run.report },
+        };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/loadtests/{id}',
+      handler: async (request, { loadTestApi }) => {
+        await authenticate(request, loadTestApi.db);
+        const id = runId(request);
+        const stopped = await loadTestApi.loadTests.requestAbort(id);
+        if (!stopped) throw new HttpError(409, 'NOT_RUNNING', `load test ${id} is not running`);
+        return { status: 202, body: { runId: id, status: 'aborting' } };
+      },
+    },
+  ];
+}

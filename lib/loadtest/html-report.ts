@@ -53,27 +53,33 @@ function formatCompact(value: number): string {
   if (magnitude >= 1e9) return `${trim(value / 1e9)}G`;
   if (magnitude >= 1e6) return `${trim(value / 1e6)}M`;
   if (magnitude >= 1e4) return `${trim(value / 1e3)}k`;
-  return trim(value);
+  return formatDecimal(value);
 }
 
 function trim(value: number): string {
   return String(Number(value.toPrecision(3)));
 }
 
-function formatMs(value: number): string {
+/** Three significant digits, four for a table's hundreds of milliseconds. */
+function formatMs(value: number, digits: 3 | 4 = 4): string {
   if (!Number.isFinite(value)) return '–';
   if (value < 1) return `${trim(value)} ms`;
-  if (value < 1000) return `${formatDecimal(Number(value.toPrecision(value < 100 ? 3 : 4)))} ms`;
+  if (value < 1000) return `${formatDecimal(Number(value.toPrecision(value < 100 ? 3 : digits)))} ms`;
   if (value < 60_000) return `${trim(value / 1000)} s`;
   if (value < 3_600_000) return `${trim(value / 60_000)} min`;
   return `${trim(value / 3_600_000)} h`;
 }
 
-/** One unit for every tick of a latency axis, chosen from its largest tick. */
-function latencyAxisFormat(top: number): (value: number) => string {
-  if (top >= 120_000) return (value) => `${trim(value / 60_000)} min`;
-  if (top >= 2000) return (value) => `${trim(value / 1000)} s`;
-  return (value) => `${trim(value)} ms`;
+/** A latency axis whose ticks are round numbers in one unit, chosen from the largest value. */
+function latencyAxis(maxMs: number): Axis & { format: (value: number) => string } {
+  const [divisor, unit] =
+    maxMs >= 120_000 ? [60_000, 'min'] : maxMs >= 2000 ? [1000, 's'] : ([1, 'ms'] as const);
+  const axis = linearAxis(maxMs / divisor);
+  return {
+    top: axis.top * divisor,
+    ticks: axis.ticks.map((tick) => tick * divisor),
+    format: (value) => `${trim(value / divisor)} ${unit}`,
+  };
 }
 
 function formatClock(totalSeconds: number): string {
@@ -277,7 +283,7 @@ function hoverBands(
 function latencyChart(buckets: TimelineBucket[], end: number, label: string): string {
   const id = 'chart-latency';
   if (buckets.length === 0) return emptyChart(id, label, 'No requests were recorded');
-  const axis = linearAxis(Math.max(...buckets.map((bucket) => bucket.p99)));
+  const axis = latencyAxis(Math.max(...buckets.map((bucket) => bucket.p99)));
   const x = (bucket: TimelineBucket) =>
     round1(MARGIN.left + ((bucket.start + bucket.seconds / 2) / end) * PLOT_WIDTH);
   const y = (value: number) =>
@@ -307,7 +313,7 @@ function latencyChart(buckets: TimelineBucket[], end: number, label: string): st
     frame({
       yTicks: axis.ticks,
       yTop: axis.top,
-      yFormat: latencyAxisFormat(axis.top),
+      yFormat: axis.format,
       yTitle: 'latency',
       xTicks: timeAxis(end),
       xTitle: 'time since start (m:ss)',
@@ -390,11 +396,11 @@ function histogramChart(report: LoadTestReport, label: string): string {
     .join('');
   // The buckets grow geometrically, so equal-width bars make a logarithmic x axis; label a few bounds.
   const every = Math.max(1, Math.ceil(buckets.length / 8));
-  const xTicks = [{ at: 0, label: formatMs(lowest) }];
+  const xTicks = [{ at: 0, label: formatMs(lowest, 3) }];
   buckets.forEach(([upper], index) => {
     const isLast = index === buckets.length - 1;
     const regular = (index + 1) % every === 0 && buckets.length - 1 - index >= every / 2;
-    if (isLast || regular) xTicks.push({ at: (index + 1) * slot, label: formatMs(upper) });
+    if (isLast || regular) xTicks.push({ at: (index + 1) * slot, label: formatMs(upper, 3) });
   });
   const marker = (value: number, key: 'p50' | 'p99', text: string) => {
     const at = histogramPosition(buckets, lowest, value);
@@ -624,10 +630,7 @@ function generatorCard(report: LoadTestReport): string {
       shards.withinTolerance ? '<span class="good">yes</span>' : '<span class="bad">no</span>',
     ],
   ]);
-  return card(
-    'Generator',
-    `${warning}<div class="split"><div><h4>Health</h4>${health}</div><div><h4>Shards</h4>${shardList}</div></div>`,
-  );
+  return card('Generator', `${warning}<h4>Health</h4>${health}<h4>Shards</h4>${shardList}`);
 }
 
 function header(report: LoadTestReport): string {
@@ -643,7 +646,7 @@ function header(report: LoadTestReport): string {
     : '';
   return `<header class="top">
 <div class="title-row"><div><p class="eyebrow">loadwatch · load test report</p><h1 class="target">${escapeHtml(report.target)}</h1></div>
-<div class="verdict">${badge}<span class="grade grade-${escapeHtml(report.grade)}" title="Grade from the error rate and p95 latency">${escapeHtml(report.grade)}</span></div></div>
+<div class="verdict">${badge}<span class="grade-label">grade</span><span class="grade grade-${escapeHtml(report.grade)}" title="Grade from the error rate and p95 latency">${escapeHtml(report.grade)}</span></div></div>
 ${definitionList([
   ['Run', `<code>${escapeHtml(report.runId)}</code>`],
   ['When', when],
@@ -668,7 +671,7 @@ function summary(report: LoadTestReport): string {
     stat('p95 latency', formatMs(report.latencyMs.p95), `p99 ${formatMs(report.latencyMs.p99)}`),
   ].join('');
   return `<section class="summary"><h2>Summary</h2><div class="stats">${stats}</div>
-<div class="cards">${thresholdsCard(report)}${latencyTable(report)}${statusCard(report)}${errorsCard(report)}${generatorCard(report)}${modelCard(report)}</div></section>`;
+<div class="cards"><div class="column">${thresholdsCard(report)}${statusCard(report)}${errorsCard(report)}</div><div class="column">${latencyTable(report)}</div><div class="column">${generatorCard(report)}${modelCard(report)}</div></div></section>`;
 }
 
 function legend(items: Array<[string, string]>): string {
@@ -744,6 +747,7 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 .badge{display:inline-block;padding:6px 14px;border-radius:999px;font-weight:700;letter-spacing:.06em;font-size:14px;color:#fff}
 .badge.passed{background:var(--good)}
 .badge.failed{background:var(--bad)}
+.grade-label{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em;margin-left:6px}
 .grade{display:inline-flex;align-items:center;justify-content:center;width:40px;height:40px;border-radius:8px;font-size:22px;font-weight:800;color:#fff;background:#475569}
 .grade-A{background:#15803d}.grade-B{background:#4d7c0f}.grade-C{background:#b45309}.grade-D{background:#c2410c}.grade-F{background:#b91c1c}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:12px 0 0}
@@ -758,11 +762,11 @@ dd{margin:0;overflow-wrap:anywhere}
 .stat-value{font-size:22px;font-weight:700;margin-top:2px}
 .stat-note{color:var(--muted);font-size:12px}
 .stat.bad .stat-value{color:var(--bad)}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:12px;margin-top:12px}
+.cards{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:12px;margin-top:12px;align-items:start}
+.column{display:flex;flex-direction:column;gap:12px}
 .card{background:var(--panel);border:1px solid var(--line);border-radius:10px;padding:16px 18px;break-inside:avoid}
-.card dl{margin:0 0 10px}
-.split{display:grid;grid-template-columns:1fr 1fr;gap:16px}
-.split dl{grid-template-columns:max-content 1fr;gap:2px 10px}
+.card dl{margin:0 0 12px}
+.card h4+dl{margin-top:0}
 table{width:100%;border-collapse:collapse}
 th,td{padding:5px 6px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{font-size:12px;color:var(--muted);font-weight:600}
@@ -783,8 +787,8 @@ tbody tr:last-child td{border-bottom:0}
 svg.chart{display:block;width:100%;height:auto;margin-top:6px;overflow:visible}
 svg .grid{stroke:#e2e8f0;stroke-width:1}
 svg .axis{stroke:#94a3b8;stroke-width:1}
-svg .tick{fill:#475569;font-size:12px}
-svg .axis-title{fill:#64748b;font-size:12px}
+svg .tick{fill:#475569;font-size:13px}
+svg .axis-title{fill:#64748b;font-size:13px}
 svg .line{fill:none;stroke-width:2;stroke-linejoin:round;stroke-linecap:round}
 svg .line.p50,svg .dot.p50{stroke:${COLORS.p50}}
 svg .line.p99,svg .dot.p99{stroke:${COLORS.p99}}
@@ -804,7 +808,8 @@ svg .hover:hover{fill:rgba(15,23,42,.06)}
 svg .empty{fill:#f8fafc;stroke:#e2e8f0;stroke-dasharray:4 4}
 svg .empty-text{fill:#64748b;font-size:14px}
 footer{margin-top:20px;color:var(--muted);font-size:12px;text-align:center}
-@media (max-width:900px){.stats{grid-template-columns:repeat(3,minmax(0,1fr))}}
+@media (max-width:900px),print{.stats{grid-template-columns:repeat(3,minmax(0,1fr))}.cards{grid-template-columns:repeat(2,minmax(0,1fr))}svg .tick,svg .axis-title,svg .marker-label{font-size:16px}}
+@media (max-width:600px){.cards{grid-template-columns:minmax(0,1fr)}}
 @media print{body{background:#fff;font-size:12px}main{max-width:none;padding:0}.stat,.card,.chart-card,.top{border-color:#cbd5e1}.charts{break-before:page}svg .hover{display:none}}
 `;
 

@@ -107,16 +107,16 @@ export class LoadTestInputError extends Error {
   }
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
 /** "250ms", "30s", "2m", or a bare number in the field's own unit. */
 export function parseDuration(value: unknown, defaultUnit: 'ms' | 's'): number | null {
   if (typeof value === 'number')
-    return Number.isFinite(value) && value >= 0 ? value * UNIT_MS[defaultUnit]! : null;
+    return Number.isFinite(value) && value >= 0 ? value * UNIT_MS[defaultUnit] : null;
   if (typeof value !== 'string') return null;
   const match = value.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/);
   if (!match) return null;
-  return Number(match[1]) * UNIT_MS[match[2] ?? defaultUnit]!;
+  return Number(match[1]) * UNIT_MS[(match[2] ?? defaultUnit) as keyof typeof UNIT_MS];
 }
 
 class Problems {

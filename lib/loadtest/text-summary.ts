@@ -5,8 +5,10 @@ import type { LoadTestReport } from './report.ts';
 const number = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
 
 function rampUp(report: LoadTestReport): string {
-  const stages = report.stages ?? [];
-  const ramp = stages.slice(0, -1).reduce((sum, stage) => sum + stage.durationSeconds, 0);
+  // Ramp-up stages change the rate; the steady stage does not.
+  const ramp = (report.stages ?? [])
+    .filter((stage) => stage.from !== stage.to)
+    .reduce((sum, stage) => sum + stage.durationSeconds, 0);
   return ramp > 0 ? `, ramp-up ${ramp}s` : '';
 }
 
@@ -54,14 +56,10 @@ export function formatSummary(report: LoadTestReport, status: string): string {
     .filter(([, count]) => count > 0)
     .map(([kind, count]) => `${kind}: ${number(count)}`);
   row('errors', errors.length ? errors.join(', ') : 'none');
-  if (report.thresholds.length) {
-    report.thresholds.forEach((threshold, index) =>
-      row(
-        index === 0 ? 'thresholds' : '',
-        `${threshold.passed ? 'pass' : 'FAIL'}  ${threshold.expr} (actual ${number(threshold.actual)})`,
-      ),
-    );
-  }
+  report.thresholds.forEach((threshold, index) => {
+    const verdict = `${threshold.passed ? 'pass' : 'FAIL'}  ${threshold.expr} (actual ${number(threshold.actual)})`;
+    row(index === 0 ? 'thresholds' : '', verdict);
+  });
   row(
     'generator',
     report.generator.saturated

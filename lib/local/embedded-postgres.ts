@@ -86,12 +86,31 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Stops a postmaster left running by a process that was killed (SIGKILL skips every exit hook). */
+function parentPid(pid: number): number | null {
+  try {
+    // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Stops a postmaster left running by a process that was killed (SIGKILL skips every exit hook): one
+ * whose parent is gone. A postmaster whose parent still runs belongs to someone else and is left alone.
+ */
 async function stopOrphanedPostmaster(dataDir: string, log: (line: string) => void): Promise<void> {
   const pidFile = join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return;
+  const parent = parentPid(pid);
+  if (parent !== null && parent > 1 && processAlive(parent)) {
+    throw new EmbeddedPostgresError(
+      `the data directory ${dataDir} is in use by PostgreSQL pid ${pid}, started by the running process ${parent}; stop that first`,
+    );
+  }
   log(`stopping an orphaned PostgreSQL (pid ${pid}) left running on ${dataDir}`);
   process.kill(pid, 'SIGINT');
   const deadline = Date.now() + 15_000;

@@ -5,6 +5,7 @@ import { createDb, type Db } from '../../lib/db/pool.ts';
 import { runLocally } from '../../lib/loadtest/local-runner.ts';
 import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
+import { aggregateStep, shardStep } from '../../lib/loadtest/steps.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -54,5 +55,84 @@ describe('load test state machine, run locally', () => {
     const latestStart = Math.max(...shards.map((row) => row.result.startedAt));
     const earliestEnd = Math.min(...shards.map((row) => row.result.finishedAt));
     expect(latestStart).toBeLessThan(earliestEnd);
+  });
+
+  it('counts a retried shard once: the retry replaces its row', async () => {
+    const run = await createLoadTest({ target, users: 6, requests: 5, workers: 2 }, store, DEFAULT_LIMITS);
+    await runLocally(run.runId, deps()).result;
+    // Step Functions retries a shard whose Lambda failed after saving: the shard runs again.
+    await shardStep({ runId: run.runId, round: 0, shard: 1 }, deps());
+    const outcome = await aggregateStep(
+      {
+        runId: run.runId,
+        round: 0,
+        shards: [0, 1],
+        distributed: false,
+        maxConcurrency: 2,
+        toleratedFailurePercent: 0,
+        done: true,
+      },
+      deps(),
+    );
+    expect(outcome.requests).toBe(30);
+    const record = await store.getRun(run.runId);
+    expect(record?.report?.shards).toMatchObject({ planned: 2, completed: 2, retried: 1, failed: 0 });
+    expect(record?.report?.totals.requests).toBe(30);
+  });
+
+  it('splits a closed-model run by time into rounds and still sends exactly every request', async () => {
+    const limits = { ...DEFAULT_LIMITS, shardSeconds: 1 };
+    const run = await createLoadTest(
+      { target, users: 4, requests: 8, thinkTime: '250ms', workers: 2 },
+      store,
+      limits,
+    );
+    const outcome = await runLocally(run.runId, deps()).result;
+    expect(outcome).toMatchObject({ status: 'passed', requests: 32 });
+    const record = await store.getRun(run.runId);
+    expect(record?.report?.rounds).toBeGreaterThan(1);
+    expect(record?.report?.totals.requests).toBe(32);
+  });
+
+  it('ends as an error, not "running", when more shards fail than tolerated', async () => {
+    const failing = Object.create(store) as LoadTestStore;
+    failing.saveShardResult = async (runId, round, shard, result) => {
+      if (shard === 1) throw new Error('database write failed');
+      return store.saveShardResult(runId, round, shard, result);
+    };
+    const strict = await createLoadTest({ target, users: 4, requests: 2, workers: 2 }, store, DEFAULT_LIMITS);
+    const strictOutcome = await runLocally(strict.runId, {
+      store: failing,
+      logger: createLogger({ level: 'error' }),
+    }).result;
+    expect(strictOutcome.status).toBe('error');
+    expect((await store.getRun(strict.runId))?.error).toBe('1 of 2 shards failed');
+
+    const lenient = await createLoadTest(
+      { target, users: 4, requests: 2, workers: 2, toleratedFailurePercent: 50 },
+      store,
+      DEFAULT_LIMITS,
+    );
+    const lenientOutcome = await runLocally(lenient.runId, {
+      store: failing,
+      logger: createLogger({ level: 'error' }),
+    }).result;
+    expect(lenientOutcome).toMatchObject({ status: 'passed', requests: 4 });
+  });
+
+  it('fails a run whose thresholds fail and says which', async () => {
+    const run = await createLoadTest(
+      { target, users: 2, requests: 5, endpoint: '/slow', thresholds: ['p50<5', 'errors<1%'] },
+      store,
+      DEFAULT_LIMITS,
+    );
+    const outcome = await runLocally(run.runId, deps()).result;
+    expect(outcome.status).toBe('failed');
+    const report = (await store.getRun(run.runId))?.report;
+    expect(report?.thresholds.map((item) => [item.expr, item.passed])).toEqual([
+      ['p50<5ms', false],
+      ['errors<1%', true],
+    ]);
+    expect(report?.passed).toBe(false);
   });
 });

@@ -1,0 +1,193 @@
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { classifyError, runShard, type ShardWork } from '../../lib/loadtest/engine.ts';
+import {
+  createHistogram,
+  decodeHistogram,
+  encodeHistogram,
+  mergeHistograms,
+  recordMs,
+  summarize,
+} from '../../lib/loadtest/histogram.ts';
+import type { Endpoint } from '../../lib/loadtest/options.ts';
+import { RateSchedule } from '../../lib/loadtest/schedule.ts';
+import { freePort } from '../../lib/local/embedded-postgres.ts';
+
+const endpoint = (path: string): Endpoint[] => [{ path, method: 'GET', headers: {}, weight: 1 }];
+
+describe('histograms', () => {
+  it('merge into exactly the percentiles of one histogram holding every sample', () => {
+    const parts = [createHistogram(), createHistogram(), createHistogram(), createHistogram()];
+    const all = createHistogram();
+    for (let index = 0; index < 40_000; index++) {
+      // A long-tailed distribution, spread unevenly across shards.
+      const value = Math.random() ** 4 * 2000 + (index % 7 === 0 ? 50 : 0);
+      recordMs(parts[index % 3 === 0 ? 0 : index % 4] ?? all, value);
+      recordMs(all, value);
+    }
+    const merged = mergeHistograms(parts.map(encodeHistogram));
+    expect(merged.totalCount).toBe(40_000);
+    expect(summarize(merged)).toEqual(summarize(all));
+  });
+});
+
+describe('RateSchedule', () => {
+  it('spreads a ramp from 0 to 100 req/s and a steady minute exactly', () => {
+    const schedule = new RateSchedule([
+      { durationSeconds: 10, from: 0, to: 100 },
+      { durationSeconds: 60, from: 100, to: 100 },
+    ]);
+    expect(schedule.total).toBe(500 + 6000);
+    expect(schedule.timeOf(0)).toBe(0);
+    expect(schedule.timeOf(500)).toBeCloseTo(10, 6);
+    expect(schedule.timeOf(600)).toBeCloseTo(11, 6);
+    expect(schedule.firstIndexAt(10)).toBe(500);
+    for (let index = 1; index < schedule.total; index += 97) {
+      expect(schedule.timeOf(index)).toBeGreaterThan(schedule.timeOf(index - 1));
+    }
+  });
+});
+
+describe('runShard', () => {
+  let server: Server;
+  let target: string;
+  let stallUntil = 0;
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      if (request.url === '/hang') return; // never answers
+      if (request.url === '/reset') {
+        request.socket.destroy();
+        return;
+      }
+      if (request.url === '/status/503') {
+        response.statusCode = 503;
+        response.end();
+        return;
+      }
+      const wait = Math.max(0, stallUntil - Date.now());
+      setTimeout(() => response.end('ok'), wait + 1);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    if (typeof address !== 'object' || !address) throw new Error('no address');
+    target = `http://127.0.0.1:${address.port}`;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  const work = (overrides: Partial<ShardWork>): ShardWork => ({
+    target,
+    endpoints: endpoint('/ok'),
+    timeoutMs: 2000,
+    runStartedAt: Date.now(),
+    deadline: Date.now() + 30_000,
+    load: { model: 'closed', requestsPerUser: [5, 5], thinkTimeMs: 0 },
+    ...overrides,
+  });
+
+  it('sends every request of every virtual user and counts status codes', async () => {
+    const result = await runShard(
+      work({ load: { model: 'closed', requestsPerUser: [3, 4, 5], thinkTimeMs: 0 } }),
+    );
+    expect(result).toMatchObject({ requests: 12, ok: 12, failed: 0, remaining: 0, statusCodes: { 200: 12 } });
+    expect(result.timeline.reduce((sum, second) => sum + second.requests, 0)).toBe(12);
+    expect(decodeHistogram(result.latency).totalCount).toBe(12);
+  });
+
+  it('classifies refused, timed-out, reset and 5xx requests', async () => {
+    const closedPort = await freePort();
+    const refused = await runShard(work({ target: `http://127.0.0.1:${closedPort}` }));
+    expect(refused).toMatchObject({ requests: 10, failed: 10, errors: { refused: 10 } });
+    const timeouts = await runShard(
+      work({
+        endpoints: endpoint('/hang'),
+        timeoutMs: 150,
+        load: { model: 'closed', requestsPerUser: [2], thinkTimeMs: 0 },
+      }),
+    );
+    expect(timeouts).toMatchObject({ requests: 2, failed: 2, errors: { timeout: 2 } });
+    const resets = await runShard(
+      work({
+        endpoints: endpoint('/reset'),
+        load: { model: 'closed', requestsPerUser: [2], thinkTimeMs: 0 },
+      }),
+    );
+    expect(resets.errors.reset).toBe(2);
+    const unavailable = await runShard(work({ endpoints: endpoint('/status/503') }));
+    expect(unavailable).toMatchObject({
+      failed: 10,
+      statusCodes: { 503: 10 },
+      errors: { timeout: 0, other: 0 },
+    });
+    expect(classifyError(Object.assign(new Error('x'), { cause: { code: 'ENOTFOUND' } }))).toBe('dns');
+  });
+
+  it('stops at its deadline and reports the requests it did not send', async () => {
+    const result = await runShard(
+      work({
+        deadline: Date.now() + 600,
+        load: { model: 'closed', requestsPerUser: [100, 100], thinkTimeMs: 100 },
+      }),
+    );
+    expect(result.requests).toBeGreaterThan(2);
+    expect(result.requests + result.remaining).toBe(200);
+    expect(result.remaining).toBeGreaterThan(150);
+  });
+
+  it('measures from the intended send time when the target stalls, and reports the uncorrected figure too', async () => {
+    const runStartedAt = Date.now();
+    stallUntil = Date.now() + 1500; // every request sent in the first 1.5 s waits until then
+    const result = await runShard(
+      work({
+        runStartedAt,
+        load: {
+          model: 'open',
+          stages: [{ durationSeconds: 2.5, from: 40, to: 40 }],
+          shardIndex: 0,
+          shardCount: 1,
+          fromSeconds: 0,
+          toSeconds: 2.5,
+          maxConnections: 1,
+        },
+      }),
+    );
+    stallUntil = 0;
+    expect(result.requests).toBe(100);
+    const corrected = summarize(decodeHistogram(result.latency));
+    const uncorrected = summarize(decodeHistogram(result.latencyUncorrected));
+    // The stalled request took ~1.5 s; the ~60 requests due meanwhile waited for it.
+    expect(uncorrected.p50).toBeLessThan(50);
+    expect(corrected.p50).toBeGreaterThan(300);
+    expect(corrected.max).toBeGreaterThan(1400);
+  });
+
+  it('divides the open-model timeline between shards without losing or repeating a request', async () => {
+    const stages = [
+      { durationSeconds: 1, from: 0, to: 60 },
+      { durationSeconds: 1, from: 60, to: 60 },
+    ];
+    const schedule = new RateSchedule(stages);
+    const shard = (shardIndex: number, fromSeconds: number, toSeconds: number) =>
+      runShard(
+        work({
+          load: {
+            model: 'open',
+            stages,
+            shardIndex,
+            shardCount: 3,
+            fromSeconds,
+            toSeconds,
+            maxConnections: 8,
+          },
+        }),
+      );
+    const results = await Promise.all(
+      [0, 1, 2].flatMap((index) => [shard(index, 0, 1.2), shard(index, 1.2, 2)]),
+    );
+    expect(results.reduce((sum, result) => sum + result.requests, 0)).toBe(schedule.total);
+    expect(schedule.total).toBe(90);
+  });
+});

@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_LIMITS,
+  expectedRequests,
+  LoadTestInputError,
+  parseLoadTestInput,
+} from '../../lib/loadtest/options.ts';
+import { planLoadTest } from '../../lib/loadtest/plan.ts';
+import { evaluateThresholds, parseThreshold } from '../../lib/loadtest/thresholds.ts';
+
+const target = 'http://localhost:3000';
+
+function problems(input: unknown, limits = DEFAULT_LIMITS): string[] {
+  try {
+    parseLoadTestInput(input, limits);
+  } catch (error) {
+    if (error instanceof LoadTestInputError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a LoadTestInputError');
+}
+
+describe('parseLoadTestInput', () => {
+  it('applies the closed-model defaults of 10 users × 10 requests to /health', () => {
+    const options = parseLoadTestInput({ target });
+    expect(options).toMatchObject({
+      model: 'closed',
+      users: 10,
+      requestsPerUser: 10,
+      workers: 1,
+      timeoutMs: 10_000,
+    });
+    expect(options.endpoints).toEqual([{ path: '/health', method: 'GET', headers: {}, weight: 1 }]);
+    expect(expectedRequests(options)).toBe(100);
+  });
+
+  it('accepts the CLI strings with units and builds the open-model timeline', () => {
+    const options = parseLoadTestInput({ target, rate: '100', duration: '1m', rampUp: '10s', timeout: '2s' });
+    expect(options).toMatchObject({ model: 'open', rate: 100, durationSeconds: 60, timeoutMs: 2000 });
+    if (options.model !== 'open') throw new Error('open model expected');
+    expect(options.stages).toEqual([
+      { durationSeconds: 10, from: 0, to: 100 },
+      { durationSeconds: 50, from: 100, to: 100 },
+    ]);
+    expect(expectedRequests(options)).toBe(500 + 5000);
+  });
+
+  it('reads ramp-up stages and weighted endpoints', () => {
+    const options = parseLoadTestInput({
+      target,
+      rate: 100,
+      duration: 30,
+      rampUp: '5s:50,5s:100',
+      endpoints: [
+        { path: '/a', weight: 3 },
+        { path: '/b', method: 'post', body: { x: 1 } },
+      ],
+    });
+    if (options.model !== 'open') throw new Error('open model expected');
+    expect(options.stages.map((stage) => [stage.from, stage.to])).toEqual([
+      [0, 50],
+      [50, 100],
+      [100, 100],
+    ]);
+    expect(options.endpoints[1]).toEqual({
+      path: '/b',
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"x":1}',
+      weight: 1,
+    });
+  });
+
+  it('names every bad field at once', () => {
+    expect(
+      problems({
+        target: 'ftp://x',
+        users: -1,
+        requests: 'lots',
+        timeout: 'forever',
+        thresholds: ['p95 < fast'],
+        color: 'red',
+      }),
+    ).toEqual([
+      'color: is not a load-test option',
+      'target: "ftp://x" must use http or https',
+      'timeout: "forever" is not a duration (e.g. 500, 500ms or 2s)',
+      'thresholds[0]: "p95 < fast" is not a threshold (metric, operator, value: e.g. "p95<300", "errors<1%", "rps>=100")',
+      'users: -1 is below the minimum of 1',
+      'requests: "lots" is not a whole number',
+    ]);
+  });
+
+  it('refuses mixing the two models and a ramp-up longer than the run', () => {
+    expect(problems({ target, users: 5, rate: 10, duration: 5 })[0]).toMatch(/do not mix; choose one/);
+    expect(problems({ target, rate: 10, duration: 5, rampUp: 10 })).toEqual([
+      'rampUp: lasts 10s, longer than the duration of 5s',
+    ]);
+  });
+
+  it('enforces the caps and the allowlist with the setting to change', () => {
+    const limits = { ...DEFAULT_LIMITS, maxUsers: 100, maxRate: 50, maxDurationSeconds: 60, maxWorkers: 4 };
+    expect(problems({ target, users: 101 }, limits)).toEqual([
+      'users: 101 is over the cap of 100 (LOADTEST_MAX_USERS)',
+    ]);
+    expect(problems({ target, rate: 51, duration: 61 }, limits)).toEqual([
+      'rate: 51 is over the cap of 50 (LOADTEST_MAX_RATE)',
+      'duration: 61s is over the cap of 60s (LOADTEST_MAX_DURATION)',
+    ]);
+    expect(problems({ target, users: 10, workers: 5 }, limits)).toEqual([
+      'workers: 5 is over the cap of 4 (LOADTEST_MAX_WORKERS)',
+    ]);
+    expect(problems({ target: 'https://prod.example.com' })).toEqual([
+      'target: host "prod.example.com" is not on the allowlist (localhost, 127.0.0.1, [::1]); add it to LOADTEST_ALLOWED_HOSTS',
+    ]);
+  });
+});
+
+describe('planLoadTest', () => {
+  it('chooses an inline map up to 40 shards and a distributed map beyond', () => {
+    expect(planLoadTest(parseLoadTestInput({ target, users: 40, workers: 40 }), DEFAULT_LIMITS).mode).toBe(
+      'INLINE',
+    );
+    const large = planLoadTest(parseLoadTestInput({ target, users: 2000, workers: 400 }), DEFAULT_LIMITS);
+    expect(large).toMatchObject({ mode: 'DISTRIBUTED', shards: 400, maxConcurrency: 400 });
+  });
+
+  it('splits an open-model run into rounds of the shard length', () => {
+    const options = parseLoadTestInput(
+      { target, rate: 10, duration: '25m' },
+      { ...DEFAULT_LIMITS, maxDurationSeconds: 3600 },
+    );
+    expect(planLoadTest(options, DEFAULT_LIMITS).rounds).toBe(3);
+  });
+
+  it('refuses a run whose Lambda cost estimate is over LOADTEST_MAX_GB_SECONDS', () => {
+    const options = parseLoadTestInput({ target, rate: 1000, duration: '1h', workers: 100 });
+    expect(() => planLoadTest(options, { ...DEFAULT_LIMITS, maxGbSeconds: 1000 })).toThrow(
+      /about 360000 Lambda GB-seconds \(100 workers × ~3600s × 1024 MB\) is over LOADTEST_MAX_GB_SECONDS=1000/,
+    );
+  });
+});
+
+describe('thresholds', () => {
+  it('parses units into milliseconds and percent', () => {
+    expect(parseThreshold('p95 < 0.3s')).toMatchObject({ expression: 'p95<0.3s', metric: 'p95', value: 300 });
+    expect(parseThreshold('errors<1%')).toMatchObject({ metric: 'errors', value: 1 });
+    expect(() => parseThreshold('p95<1%')).toThrow(/a latency takes ms or s/);
+    expect(() => parseThreshold('latency<1')).toThrow(/"latency" is not a metric/);
+  });
+
+  it('evaluates each threshold against the report figures', () => {
+    const latencyMs = { min: 1, mean: 20, p50: 15, p90: 40, p95: 120, p99: 300, p999: 500, max: 800 };
+    expect(
+      evaluateThresholds(['p95<100', 'errors<1%', 'rps>=50', 'max<=800'], {
+        latencyMs,
+        errorPercent: 0.5,
+        rps: 49,
+        requests: 1000,
+      }),
+    ).toEqual([
+      { expr: 'p95<100ms', actual: 120, passed: false },
+      { expr: 'errors<1%', actual: 0.5, passed: true },
+      { expr: 'rps>=50', actual: 49, passed: false },
+      { expr: 'max<=800ms', actual: 800, passed: true },
+    ]);
+  });
+});

@@ -42,12 +42,13 @@ export const SERVER_POOL_DEFAULTS: PoolSettings = {
  * | scale  | reserved concurrency | DB_POOL_SIZE + OVERFLOW | proxy MaxConnectionsPercent | instance (max_connections) |
  * |--------|----------------------|-------------------------|-----------------------------|----------------------------|
  * | small  | 10                   | 1 + 0                   | 50                          | db.t4g.micro (~80)         |
- * | medium | 100                  | 1 + 0                   | 75                          | db.m7g.large (~800)        |
- * | large  | 1000                 | 1 + 0 (2 + 0 at most)   | 90                          | db.r7g.2xlarge (~3000)     |
+ * | medium | 100                  | 1 + 0                   | 75                          | db.m7g.large (~850)        |
+ * | large  | 1000                 | 1 + 0 (2 + 0 at most)   | 90                          | db.r7g.2xlarge (5000)      |
  *
  * - small: ten containers need ten client connections; half the database's connections is enough and leaves
  *   room for migrations and an operator's psql session.
- * - medium: client connections (100) exceed what one container could use; the proxy shares ~600 backends.
+ * - medium: 100 client connections; the proxy shares at most ~640 backends (75% of ~850) among them.
+ *   (RDS sets max_connections to LEAST(DBInstanceClassMemory / 9531392, 5000) by default.)
  * - large: thousands of client connections fan in; raise MaxConnectionsPercent and watch
  *   DatabaseConnectionsCurrentlySessionPinned stay at zero, since a pinned session defeats the sharing.
  */

@@ -118,7 +118,7 @@ export function urlTarget(url: string): DatabaseTarget {
 export interface LocalDatabase {
   target: DatabaseTarget;
   /** Where it came from, for the start-up banner. */
-  source: 'DATABASE_URL' | 'embedded (started)' | 'embedded (running stack)';
+  source: 'configured' | 'embedded (started)' | 'embedded (running stack)';
   release(): Promise<void>;
 }
 
@@ -130,7 +130,7 @@ export async function acquireLocalDatabase(config: Config, owner: string, onLog?
   if (config.database.mode === 'external') {
     const target =
       owner === 'stack' ? config.database.api : (config.database.migrations ?? config.database.api);
-    return { target, source: 'DATABASE_URL', release: async () => undefined } satisfies LocalDatabase;
+    return { target, source: 'configured', release: async () => undefined } satisfies LocalDatabase;
   }
   const dataDir = dataDirectory(config);
   const running = readStackState(dataDir);

@@ -13,6 +13,11 @@ export function requestLog(options: { logger: Logger; now?: () => number }): Htt
     const begin = started.get(request) ?? now();
     const http = request.event.requestContext.http;
     const status = request.response?.statusCode ?? 500;
+    // The id a client quotes in a support request; exposed to browsers through CORS too.
+    if (request.response) {
+      request.response.headers ??= {};
+      request.response.headers['X-Request-Id'] = request.event.requestContext.requestId;
+    }
     const fields = {
       method: http.method,
       route: matchedRoutes.get(request.event) ?? null,

@@ -1,0 +1,102 @@
+// Probes a live API's CORS behaviour from outside, as a browser would see it: used by the monitor and prodtest.
+
+import { request } from 'undici';
+
+export interface CorsProbeOptions {
+  allowedOrigin: string;
+  deniedOrigin: string;
+  /** Whether the API is expected to allow credentials for the allowed origin. */
+  credentials?: boolean;
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+}
+
+export interface CorsProbeResult {
+  ok: boolean;
+  /** One line per failed expectation, naming what was sent and what came back. */
+  problems: string[];
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+const one = (headers: Headers, name: string): string | undefined => {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+};
+const varyHasOrigin = (headers: Headers) =>
+  (one(headers, 'vary') ?? '')
+    .split(',')
+    .some((token) => token.trim().toLowerCase() === 'origin' || token.trim() === '*');
+
+async function send(url: string, method: string, headers: Record<string, string>, timeoutMs: number) {
+  const response = await request(url, { method, headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  await response.body.dump();
+  return { status: response.statusCode, headers: response.headers as Headers };
+}
+
+export async function probeCors(url: string, options: CorsProbeOptions): Promise<CorsProbeResult> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const base = options.headers ?? {};
+  const problems: string[] = [];
+  const { allowedOrigin, deniedOrigin } = options;
+
+  const allowed = await send(url, 'GET', { ...base, origin: allowedOrigin }, timeoutMs);
+  const allowOrigin = one(allowed.headers, 'access-control-allow-origin');
+  if (allowOrigin !== allowedOrigin && !(allowOrigin === '*' && !options.credentials)) {
+    problems.push(`GET with Origin ${allowedOrigin}: Access-Control-Allow-Origin is ${allowOrigin ?? 'missing'}, expected ${allowedOrigin}`);
+  }
+  const allowCredentials = one(allowed.headers, 'access-control-allow-credentials');
+  if (options.credentials && allowCredentials !== 'true') {
+    problems.push(`GET with Origin ${allowedOrigin}: Access-Control-Allow-Credentials is ${allowCredentials ?? 'missing'}, expected true`);
+  }
+  if (allowCredentials === 'true' && allowOrigin === '*') {
+    problems.push('Access-Control-Allow-Credentials: true with Access-Control-Allow-Origin: * (browsers reject it; it signals a misconfiguration)');
+  }
+
+  const denied = await send(url, 'GET', { ...base, origin: deniedOrigin }, timeoutMs);
+  const deniedAllow = one(denied.headers, 'access-control-allow-origin');
+  if (deniedAllow === deniedOrigin || (deniedAllow === '*' && options.credentials)) {
+    problems.push(`CORS leak: GET with the disallowed Origin ${deniedOrigin} got Access-Control-Allow-Origin: ${deniedAllow}`);
+  }
+  if (one(denied.headers, 'access-control-allow-credentials') === 'true' && deniedAllow !== undefined) {
+    problems.push(`CORS leak: the disallowed Origin ${deniedOrigin} got Access-Control-Allow-Credentials: true`);
+  }
+
+  const none = await send(url, 'GET', base, timeoutMs);
+  const noneAllow = one(none.headers, 'access-control-allow-origin');
+  if (noneAllow !== undefined && noneAllow !== '*') {
+    problems.push(`GET without Origin got Access-Control-Allow-Origin: ${noneAllow} (an origin reflected or hard-coded)`);
+  }
+
+  for (const [label, response] of [
+    [`Origin ${allowedOrigin}`, allowed],
+    [`Origin ${deniedOrigin}`, denied],
+    ['no Origin', none],
+  ] as const) {
+    if (!varyHasOrigin(response.headers)) problems.push(`GET with ${label}: no "Vary: Origin" (shared caches may serve one origin's answer to another)`);
+  }
+
+  const preflightHeaders = { 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' };
+  const preflight = await send(url, 'OPTIONS', { ...base, origin: allowedOrigin, ...preflightHeaders }, timeoutMs);
+  if (preflight.status !== 204 && preflight.status !== 200) {
+    problems.push(`preflight from ${allowedOrigin}: status ${preflight.status}, expected 204`);
+  }
+  const preflightOrigin = one(preflight.headers, 'access-control-allow-origin');
+  if (preflightOrigin !== allowedOrigin && preflightOrigin !== '*') {
+    problems.push(`preflight from ${allowedOrigin}: Access-Control-Allow-Origin is ${preflightOrigin ?? 'missing'}`);
+  }
+  const methods = (one(preflight.headers, 'access-control-allow-methods') ?? '').toUpperCase();
+  if (!methods.includes('POST') && methods !== '*') problems.push(`preflight from ${allowedOrigin}: Access-Control-Allow-Methods lacks POST (got "${methods}")`);
+  const allowHeaders = (one(preflight.headers, 'access-control-allow-headers') ?? '').toLowerCase();
+  if (!allowHeaders.includes('authorization') && allowHeaders !== '*') {
+    problems.push(`preflight from ${allowedOrigin}: Access-Control-Allow-Headers lacks Authorization (got "${allowHeaders}")`);
+  }
+  if (one(preflight.headers, 'access-control-max-age') === undefined) problems.push(`preflight from ${allowedOrigin}: no Access-Control-Max-Age`);
+
+  const deniedPreflight = await send(url, 'OPTIONS', { ...base, origin: deniedOrigin, ...preflightHeaders }, timeoutMs);
+  const deniedPreflightOrigin = one(deniedPreflight.headers, 'access-control-allow-origin');
+  if (deniedPreflightOrigin === deniedOrigin) {
+    problems.push(`CORS leak: preflight from the disallowed Origin ${deniedOrigin} was allowed`);
+  }
+  return { ok: problems.length === 0, problems };
+}

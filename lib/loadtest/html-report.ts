@@ -8,8 +8,8 @@ import type { LoadTestReport, TimelinePoint } from './report.ts';
 export const MAX_TIMELINE_POINTS = 600;
 
 const CHART_WIDTH = 960;
-const CHART_HEIGHT = 280;
-const MARGIN = { top: 14, right: 18, bottom: 44, left: 72 };
+const CHART_HEIGHT = 296;
+const MARGIN = { top: 30, right: 18, bottom: 44, left: 72 };
 const PLOT_WIDTH = CHART_WIDTH - MARGIN.left - MARGIN.right;
 const PLOT_HEIGHT = CHART_HEIGHT - MARGIN.top - MARGIN.bottom;
 
@@ -205,7 +205,7 @@ export function downsampleTimeline(
 
 /** The run's length on the time axis: one past the last second with data. */
 function timelineEnd(timeline: TimelinePoint[]): number {
-  return Math.max(1, ...timeline.map((point) => point.second + 1));
+  return timeline.reduce((end, point) => Math.max(end, point.second + 1), 1);
 }
 
 // Charts
@@ -246,7 +246,8 @@ function frame({ yTicks, yTop, yFormat, yTitle, xTicks, xTitle }: ChartFrame): s
   }
   parts.push(
     `<text class="axis-title" x="${MARGIN.left + PLOT_WIDTH / 2}" y="${CHART_HEIGHT - 6}" text-anchor="middle">${escapeHtml(xTitle)}</text>`,
-    `<text class="axis-title" transform="translate(16 ${MARGIN.top + PLOT_HEIGHT / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(yTitle)}</text>`,
+    // The y title sits above the axis, horizontal, so it never collides with long tick labels.
+    `<text class="axis-title" x="8" y="14">${escapeHtml(yTitle)}</text>`,
   );
   return parts.join('');
 }
@@ -800,7 +801,7 @@ svg .bar:hover{fill:#4338ca}
 svg .marker{stroke-width:1.5;stroke-dasharray:5 4}
 svg .marker.p50{stroke:${COLORS.p50}}
 svg .marker.p99{stroke:${COLORS.p99}}
-svg .marker-label{font-size:12px;font-weight:600}
+svg .marker-label{font-size:12px;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}
 svg .marker-label.p50{fill:${COLORS.p50}}
 svg .marker-label.p99{fill:${COLORS.p99}}
 svg .hover{fill:transparent}
@@ -808,7 +809,8 @@ svg .hover:hover{fill:rgba(15,23,42,.06)}
 svg .empty{fill:#f8fafc;stroke:#e2e8f0;stroke-dasharray:4 4}
 svg .empty-text{fill:#64748b;font-size:14px}
 footer{margin-top:20px;color:var(--muted);font-size:12px;text-align:center}
-@media (max-width:900px),print{.stats{grid-template-columns:repeat(3,minmax(0,1fr))}.cards{grid-template-columns:repeat(2,minmax(0,1fr))}svg .tick,svg .axis-title,svg .marker-label{font-size:16px}}
+@media (max-width:900px),print{.stats{grid-template-columns:repeat(3,minmax(0,1fr))}svg .tick,svg .axis-title,svg .marker-label{font-size:16px}}
+@media (max-width:900px){.cards{grid-template-columns:repeat(2,minmax(0,1fr))}}
 @media (max-width:600px){.cards{grid-template-columns:minmax(0,1fr)}}
 @media print{body{background:#fff;font-size:12px}main{max-width:none;padding:0}.stat,.card,.chart-card,.top{border-color:#cbd5e1}.charts{break-before:page}svg .hover{display:none}}
 `;

@@ -112,9 +112,11 @@ export function ofType(resources: Record<string, Resource>, type: string): [stri
   return Object.entries(resources).filter(([, resource]) => resource.Type === type);
 }
 
-/** Every statement of a role's inline policies and of the stack's IAM policies. */
+/** Every statement of a role's inline policies. */
 export function roleStatements(role: Resource): PolicyStatement[] {
-  const policies = (role.Properties.Policies ?? []) as { PolicyDocument: { Statement: PolicyStatement[] } }[];
+  const policies = (role.Properties.Policies ?? []) as unknown as {
+    PolicyDocument: { Statement: PolicyStatement[] };
+  }[];
   return policies.flatMap((policy) => policy.PolicyDocument.Statement);
 }
 

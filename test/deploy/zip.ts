@@ -33,13 +33,16 @@ export function readZip(path: string): ZipEntry[] {
     const commentLength = zip.readUInt16LE(offset + 32);
     const localOffset = zip.readUInt32LE(offset + 42);
     const name = zip.toString('utf8', offset + 46, offset + 46 + nameLength);
-    if (compressedSize === 0xffffffff || localOffset === 0xffffffff) throw new Error(`${path}: zip64 entry ${name}`);
+    if (compressedSize === 0xffffffff || localOffset === 0xffffffff)
+      throw new Error(`${path}: zip64 entry ${name}`);
     entries.push({
       name,
       read: () => {
-        if (zip.readUInt32LE(localOffset) !== LOCAL_FILE_HEADER) throw new Error(`${path}: bad local header ${name}`);
+        if (zip.readUInt32LE(localOffset) !== LOCAL_FILE_HEADER)
+          throw new Error(`${path}: bad local header ${name}`);
         // The local header's own name and extra lengths, which may differ from the central directory's.
-        const start = localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
+        const start =
+          localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
         const data = zip.subarray(start, start + compressedSize);
         if (method === 0) return Buffer.from(data);
         if (method === 8) return inflateRawSync(data);
@@ -56,7 +59,8 @@ export function extractZip(path: string, dir: string): void {
   for (const entry of readZip(path)) {
     if (entry.name.endsWith('/')) continue;
     const target = normalize(join(dir, entry.name));
-    if (!target.startsWith(normalize(dir))) throw new Error(`${path}: entry ${entry.name} escapes the directory`);
+    if (!target.startsWith(normalize(dir)))
+      throw new Error(`${path}: entry ${entry.name} escapes the directory`);
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, entry.read());
   }

@@ -7,6 +7,7 @@ import { type ApiHandler, createApiHandler } from '../http/app.ts';
 import type { ExecutionStarter } from '../loadtest/launcher.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
 import type { Logger } from '../log/logger.ts';
+import { MonitorStore } from '../monitor/store.ts';
 import { apiRoutes } from './routes.ts';
 
 export const SERVICE_VERSION: string = packageJson.version;
@@ -35,6 +36,11 @@ export function createApi(deps: CreateApiDeps): ApiHandler {
         loadTests: new LoadTestStore(deps.db),
         limits: deps.config.loadtest,
         starter: deps.starter,
+      },
+      monitorApi: {
+        monitor: new MonitorStore(deps.db),
+        service: deps.config.service,
+        stage: deps.config.stage,
       },
     },
     cors: deps.config.cors,

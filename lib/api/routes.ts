@@ -4,6 +4,7 @@ import type { Db } from '../db/pool.ts';
 import { liveness, readiness, type ServiceIdentity } from '../health/readiness.ts';
 import type { Route } from '../http/router.ts';
 import { type LoadTestApiDeps, loadTestRoutes } from './loadtest-routes.ts';
+import { type MonitorApiDeps, monitorRoutes } from './monitor-routes.ts';
 
 export interface ApiDeps {
   identity: ServiceIdentity;
@@ -13,6 +14,7 @@ export interface ApiDeps {
   /** Seconds since this process or container started. */
   uptimeSeconds: () => number;
   loadTestApi: LoadTestApiDeps;
+  monitorApi: MonitorApiDeps;
 }
 
 export const apiRoutes: Route<ApiDeps>[] = [
@@ -30,4 +32,5 @@ export const apiRoutes: Route<ApiDeps>[] = [
     },
   },
   ...loadTestRoutes<ApiDeps>(),
+  ...monitorRoutes<ApiDeps>(),
 ];

@@ -8,14 +8,13 @@ import { LoadTestInputError } from '../loadtest/options.ts';
 import { EmbeddedPostgresError, stopAllEmbedded } from '../local/embedded-postgres.ts';
 import { acquireLocalDatabase, LocalStackError, startLocalStack } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
+import { CheckConfigError } from '../monitor/checks.ts';
 import { LOADTEST_HELP, loadTestCommand } from './loadtest-command.ts';
-
-export class UsageError extends Error {
-  readonly code = 'USAGE';
-}
+import { MONITOR_HELP, monitorCommand } from './monitor-command.ts';
+import { UsageError } from './usage-error.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
-const COMMANDS = ['start', 'migrate', 'loadtest'];
+const COMMANDS = ['start', 'migrate', 'loadtest', 'monitor'];
 
 const HELP = `loadwatch ${SERVICE_VERSION}: production operations for APIs on AWS Lambda
 
@@ -25,6 +24,7 @@ Usage:
   loadwatch migrate down [N]           revert the last migration, or the last N
   loadwatch migrate status             applied and pending migrations
   loadwatch loadtest [options]         a load test through the local state machine (loadwatch loadtest --help)
+  loadwatch monitor [options]          probe the checks, alert once per incident (loadwatch monitor --help)
   loadwatch help                       this text
 
 Options:
@@ -97,6 +97,7 @@ async function start(config: Config, io: CliIo): Promise<number> {
       `  migrations   ${stack.appliedMigrations.length ? `applied ${stack.appliedMigrations.join(', ')}` : 'up to date'}`,
       `  CORS         ${corsLine}`,
       `  API token    ${stack.token}   (Authorization: Bearer …, for POST /v1/loadtests)`,
+      `  monitor      every ${config.monitor.intervalSeconds}s, status page ${stack.apiUrl}/status; metrics in PostgreSQL only (no CloudWatch locally)`,
       `  pool         ${config.pool.size} + ${config.pool.maxOverflow} overflow, timeout ${config.pool.timeoutSeconds}s`,
       '  Ctrl-C stops everything.',
       '',
@@ -144,8 +145,11 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   }
   try {
     if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
-    if (command === 'loadtest' && (rest.includes('--help') || rest.includes('-h'))) {
-      io.out(LOADTEST_HELP);
+    if (
+      (command === 'loadtest' || command === 'monitor') &&
+      (rest.includes('--help') || rest.includes('-h'))
+    ) {
+      io.out(command === 'loadtest' ? LOADTEST_HELP : MONITOR_HELP);
       return EXIT.ok;
     }
     const config = loadConfig(io.env);
@@ -161,6 +165,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         if (values.help) return help(io);
         return await migrate(positionals, config, io, values.json === true);
       }
+      case 'monitor':
+        return await monitorCommand(rest, config, io);
       default:
         return await loadTestCommand(rest, config, io);
     }
@@ -169,6 +175,10 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       io.err(
         `loadwatch: invalid configuration\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`,
       );
+      return EXIT.usage;
+    }
+    if (error instanceof CheckConfigError) {
+      io.err(`loadwatch: invalid checks in ${error.message}\n`);
       return EXIT.usage;
     }
     if (error instanceof LoadTestInputError) {

@@ -46,6 +46,13 @@ export interface AwsNames {
   metricsNamespace: string;
 }
 
+export interface MonitorSettings {
+  /** A JSON file of checks; the service's own /health and /health/ready when unset. */
+  checksFile: string | undefined;
+  intervalSeconds: number;
+  retentionDays: number;
+}
+
 export interface Config {
   service: string;
   stage: string;
@@ -60,6 +67,7 @@ export interface Config {
   /** The service's own public API, when known: the load test's default target. */
   apiUrl: string | undefined;
   loadtest: LoadTestLimits;
+  monitor: MonitorSettings;
   aws: AwsNames;
 }
 
@@ -393,6 +401,11 @@ export function loadConfig(env: Env = process.env): Config {
     database: { mode: 'embedded' },
     apiUrl: undefined,
     loadtest: DEFAULT_LIMITS,
+    monitor: {
+      checksFile: reader.raw('MONITOR_CHECKS_FILE'),
+      intervalSeconds: reader.integer('MONITOR_INTERVAL', 60, 5, 86_400, 'seconds'),
+      retentionDays: reader.integer('MONITOR_RETENTION_DAYS', 14, 1, 3650, 'days'),
+    },
     aws: {
       stateMachineName: reader.raw('LOADTEST_STATE_MACHINE_NAME'),
       alertTopicName: reader.raw('ALERT_TOPIC_NAME'),

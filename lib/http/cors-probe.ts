@@ -43,29 +43,41 @@ export async function probeCors(url: string, options: CorsProbeOptions): Promise
   const allowed = await send(url, 'GET', { ...base, origin: allowedOrigin }, timeoutMs);
   const allowOrigin = one(allowed.headers, 'access-control-allow-origin');
   if (allowOrigin !== allowedOrigin && !(allowOrigin === '*' && !options.credentials)) {
-    problems.push(`GET with Origin ${allowedOrigin}: Access-Control-Allow-Origin is ${allowOrigin ?? 'missing'}, expected ${allowedOrigin}`);
+    problems.push(
+      `GET with Origin ${allowedOrigin}: Access-Control-Allow-Origin is ${allowOrigin ?? 'missing'}, expected ${allowedOrigin}`,
+    );
   }
   const allowCredentials = one(allowed.headers, 'access-control-allow-credentials');
   if (options.credentials && allowCredentials !== 'true') {
-    problems.push(`GET with Origin ${allowedOrigin}: Access-Control-Allow-Credentials is ${allowCredentials ?? 'missing'}, expected true`);
+    problems.push(
+      `GET with Origin ${allowedOrigin}: Access-Control-Allow-Credentials is ${allowCredentials ?? 'missing'}, expected true`,
+    );
   }
   if (allowCredentials === 'true' && allowOrigin === '*') {
-    problems.push('Access-Control-Allow-Credentials: true with Access-Control-Allow-Origin: * (browsers reject it; it signals a misconfiguration)');
+    problems.push(
+      'Access-Control-Allow-Credentials: true with Access-Control-Allow-Origin: * (browsers reject it; it signals a misconfiguration)',
+    );
   }
 
   const denied = await send(url, 'GET', { ...base, origin: deniedOrigin }, timeoutMs);
   const deniedAllow = one(denied.headers, 'access-control-allow-origin');
   if (deniedAllow === deniedOrigin || (deniedAllow === '*' && options.credentials)) {
-    problems.push(`CORS leak: GET with the disallowed Origin ${deniedOrigin} got Access-Control-Allow-Origin: ${deniedAllow}`);
+    problems.push(
+      `CORS leak: GET with the disallowed Origin ${deniedOrigin} got Access-Control-Allow-Origin: ${deniedAllow}`,
+    );
   }
   if (one(denied.headers, 'access-control-allow-credentials') === 'true' && deniedAllow !== undefined) {
-    problems.push(`CORS leak: the disallowed Origin ${deniedOrigin} got Access-Control-Allow-Credentials: true`);
+    problems.push(
+      `CORS leak: the disallowed Origin ${deniedOrigin} got Access-Control-Allow-Credentials: true`,
+    );
   }
 
   const none = await send(url, 'GET', base, timeoutMs);
   const noneAllow = one(none.headers, 'access-control-allow-origin');
   if (noneAllow !== undefined && noneAllow !== '*') {
-    problems.push(`GET without Origin got Access-Control-Allow-Origin: ${noneAllow} (an origin reflected or hard-coded)`);
+    problems.push(
+      `GET without Origin got Access-Control-Allow-Origin: ${noneAllow} (an origin reflected or hard-coded)`,
+    );
   }
 
   for (const [label, response] of [
@@ -73,27 +85,51 @@ export async function probeCors(url: string, options: CorsProbeOptions): Promise
     [`Origin ${deniedOrigin}`, denied],
     ['no Origin', none],
   ] as const) {
-    if (!varyHasOrigin(response.headers)) problems.push(`GET with ${label}: no "Vary: Origin" (shared caches may serve one origin's answer to another)`);
+    if (!varyHasOrigin(response.headers))
+      problems.push(
+        `GET with ${label}: no "Vary: Origin" (shared caches may serve one origin's answer to another)`,
+      );
   }
 
-  const preflightHeaders = { 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' };
-  const preflight = await send(url, 'OPTIONS', { ...base, origin: allowedOrigin, ...preflightHeaders }, timeoutMs);
+  const preflightHeaders = {
+    'access-control-request-method': 'POST',
+    'access-control-request-headers': 'authorization, content-type',
+  };
+  const preflight = await send(
+    url,
+    'OPTIONS',
+    { ...base, origin: allowedOrigin, ...preflightHeaders },
+    timeoutMs,
+  );
   if (preflight.status !== 204 && preflight.status !== 200) {
     problems.push(`preflight from ${allowedOrigin}: status ${preflight.status}, expected 204`);
   }
   const preflightOrigin = one(preflight.headers, 'access-control-allow-origin');
   if (preflightOrigin !== allowedOrigin && preflightOrigin !== '*') {
-    problems.push(`preflight from ${allowedOrigin}: Access-Control-Allow-Origin is ${preflightOrigin ?? 'missing'}`);
+    problems.push(
+      `preflight from ${allowedOrigin}: Access-Control-Allow-Origin is ${preflightOrigin ?? 'missing'}`,
+    );
   }
   const methods = (one(preflight.headers, 'access-control-allow-methods') ?? '').toUpperCase();
-  if (!methods.includes('POST') && methods !== '*') problems.push(`preflight from ${allowedOrigin}: Access-Control-Allow-Methods lacks POST (got "${methods}")`);
+  if (!methods.includes('POST') && methods !== '*')
+    problems.push(
+      `preflight from ${allowedOrigin}: Access-Control-Allow-Methods lacks POST (got "${methods}")`,
+    );
   const allowHeaders = (one(preflight.headers, 'access-control-allow-headers') ?? '').toLowerCase();
   if (!allowHeaders.includes('authorization') && allowHeaders !== '*') {
-    problems.push(`preflight from ${allowedOrigin}: Access-Control-Allow-Headers lacks Authorization (got "${allowHeaders}")`);
+    problems.push(
+      `preflight from ${allowedOrigin}: Access-Control-Allow-Headers lacks Authorization (got "${allowHeaders}")`,
+    );
   }
-  if (one(preflight.headers, 'access-control-max-age') === undefined) problems.push(`preflight from ${allowedOrigin}: no Access-Control-Max-Age`);
+  if (one(preflight.headers, 'access-control-max-age') === undefined)
+    problems.push(`preflight from ${allowedOrigin}: no Access-Control-Max-Age`);
 
-  const deniedPreflight = await send(url, 'OPTIONS', { ...base, origin: deniedOrigin, ...preflightHeaders }, timeoutMs);
+  const deniedPreflight = await send(
+    url,
+    'OPTIONS',
+    { ...base, origin: deniedOrigin, ...preflightHeaders },
+    timeoutMs,
+  );
   const deniedPreflightOrigin = one(deniedPreflight.headers, 'access-control-allow-origin');
   if (deniedPreflightOrigin === deniedOrigin) {
     problems.push(`CORS leak: preflight from the disallowed Origin ${deniedOrigin} was allowed`);

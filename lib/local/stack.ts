@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import type { Server } from 'node:http';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createConsoleSink } from '../alerts/console.ts';
 import { createApi } from '../api/create-api.ts';
 import { issueToken } from '../auth/tokens.ts';
 import type { Config, DatabaseTarget } from '../config/config.ts';
@@ -13,6 +14,8 @@ import { createDb, type Db } from '../db/pool.ts';
 import { createLocalStarter } from '../loadtest/local-runner.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
 import type { Logger } from '../log/logger.ts';
+import { runMonitor } from '../monitor/runner.ts';
+import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './embedded-postgres.ts';
 import { createLocalServer } from './http-adapter.ts';
 
@@ -193,7 +196,32 @@ function listen(server: Server, port: number): Promise<void> {
   });
 }
 
-export async function startLocalStack(config: Config, logger: Logger): Promise<LocalStack> {
+/** Runs the monitor on its schedule inside the local stack, as the scheduled Lambda does when deployed. */
+function startLocalMonitor(
+  config: Config,
+  db: Db,
+  logger: Logger,
+  apiUrl: string,
+  writeAlert: (text: string) => void,
+) {
+  const controller = new AbortController();
+  const definition = monitorDefinition(config, apiUrl);
+  const deps = monitorDeps({ config, db, logger, alerts: createConsoleSink(writeAlert) });
+  const running = runMonitor(definition, deps, {
+    intervalSeconds: config.monitor.intervalSeconds,
+    signal: controller.signal,
+  }).catch((error: unknown) => logger.error('local monitor stopped', { error }));
+  return async () => {
+    controller.abort();
+    await running;
+  };
+}
+
+export async function startLocalStack(
+  config: Config,
+  logger: Logger,
+  options: { writeAlert?: (text: string) => void; monitor?: boolean } = {},
+): Promise<LocalStack> {
   const database = await acquireLocalDatabase(config, 'stack', (line) =>
     logger.debug(line, { component: 'postgres' }),
   );
@@ -240,6 +268,16 @@ export async function startLocalStack(config: Config, logger: Logger): Promise<L
         }),
     );
     const apiUrl = `http://localhost:${config.port}`;
+    if (options.monitor !== false) {
+      const stopMonitor = startLocalMonitor(
+        config,
+        db,
+        logger,
+        apiUrl,
+        options.writeAlert ?? ((text) => process.stderr.write(text)),
+      );
+      cleanups.push(stopMonitor);
+    }
     const dataDir = dataDirectory(config);
     const state = readStackStateRaw(dataDir);
     if (state?.pid === process.pid) {

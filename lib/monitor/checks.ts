@@ -113,7 +113,8 @@ function readRules(reader: Reader, path: string, raw: unknown): CheckRules {
     } else if (down.failures !== undefined || down.window !== undefined) {
       const failures = reader.int(`${path}.down.failures`, down.failures, 3, 1, 100);
       const window = reader.int(`${path}.down.window`, down.window, 5, 1, 1000);
-      if (failures > window) reader.add(`${path}.down`, `failures (${failures}) cannot exceed window (${window})`);
+      if (failures > window)
+        reader.add(`${path}.down`, `failures (${failures}) cannot exceed window (${window})`);
       downRule = { failures, window };
     } else {
       reader.add(`${path}.down`, 'needs "consecutive", or "failures" and "window"');
@@ -130,10 +131,28 @@ function readRules(reader: Reader, path: string, raw: unknown): CheckRules {
   }
   return {
     down: downRule,
-    degradedCycles: reader.int(`${path}.degradedCycles`, rules.degradedCycles, DEFAULT_RULES.degradedCycles, 1, 100),
+    degradedCycles: reader.int(
+      `${path}.degradedCycles`,
+      rules.degradedCycles,
+      DEFAULT_RULES.degradedCycles,
+      1,
+      100,
+    ),
     errorRate,
-    recoveryCycles: reader.int(`${path}.recoveryCycles`, rules.recoveryCycles, DEFAULT_RULES.recoveryCycles, 1, 100),
-    reminderMinutes: reader.int(`${path}.reminderMinutes`, rules.reminderMinutes, DEFAULT_RULES.reminderMinutes, 0, 10_080),
+    recoveryCycles: reader.int(
+      `${path}.recoveryCycles`,
+      rules.recoveryCycles,
+      DEFAULT_RULES.recoveryCycles,
+      1,
+      100,
+    ),
+    reminderMinutes: reader.int(
+      `${path}.reminderMinutes`,
+      rules.reminderMinutes,
+      DEFAULT_RULES.reminderMinutes,
+      0,
+      10_080,
+    ),
   };
 }
 
@@ -143,23 +162,44 @@ function readOrigin(reader: Reader, path: string, value: unknown): string {
   return '';
 }
 
-function readCheck(reader: Reader, index: number, raw: unknown, baseUrl: string, overridden: boolean): CheckDefinition | null {
+function readCheck(
+  reader: Reader,
+  index: number,
+  raw: unknown,
+  baseUrl: string,
+  overridden: boolean,
+): CheckDefinition | null {
   const path = `checks[${index}]`;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     reader.add(path, 'must be an object with at least "name" and "url" or "endpoint"');
     return null;
   }
   const check = raw as Record<string, unknown>;
-  const known = ['name', 'url', 'endpoint', 'kind', 'method', 'headers', 'expectStatus', 'timeout', 'latency', 'cors', 'rules'];
-  for (const key of Object.keys(check)) if (!known.includes(key)) reader.add(`${path}.${key}`, 'is not a check setting');
+  const known = [
+    'name',
+    'url',
+    'endpoint',
+    'kind',
+    'method',
+    'headers',
+    'expectStatus',
+    'timeout',
+    'latency',
+    'cors',
+    'rules',
+  ];
+  for (const key of Object.keys(check))
+    if (!known.includes(key)) reader.add(`${path}.${key}`, 'is not a check setting');
   const name = check.name;
   if (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name)) {
     reader.add(`${path}.name`, `${JSON.stringify(name)} must be 1-64 letters, digits, ".", "_" or "-"`);
   }
   const kind = (check.kind ?? 'http') as CheckKind;
-  if (!KINDS.includes(kind)) reader.add(`${path}.kind`, `"${String(check.kind)}" is not one of ${KINDS.join(', ')}`);
+  if (!KINDS.includes(kind))
+    reader.add(`${path}.kind`, `"${String(check.kind)}" is not one of ${KINDS.join(', ')}`);
   let url = '';
-  if (check.url !== undefined && check.endpoint !== undefined) reader.add(path, 'give "url" or "endpoint", not both');
+  if (check.url !== undefined && check.endpoint !== undefined)
+    reader.add(path, 'give "url" or "endpoint", not both');
   if (typeof check.url === 'string') {
     try {
       const parsed = new URL(check.url);
@@ -171,31 +211,57 @@ function readCheck(reader: Reader, index: number, raw: unknown, baseUrl: string,
   } else if (typeof check.endpoint === 'string' && check.endpoint.startsWith('/')) {
     url = `${baseUrl.replace(/\/$/, '')}${check.endpoint}`;
   } else {
-    reader.add(`${path}.endpoint`, `${JSON.stringify(check.endpoint ?? check.url)} must be a path starting with "/" (or give "url")`);
+    reader.add(
+      `${path}.endpoint`,
+      `${JSON.stringify(check.endpoint ?? check.url)} must be a path starting with "/" (or give "url")`,
+    );
   }
   const method = String(check.method ?? (kind === 'cors' ? 'GET' : 'GET')).toUpperCase();
-  if (!(METHODS as readonly string[]).includes(method)) reader.add(`${path}.method`, `"${method}" is not one of ${METHODS.join(', ')}`);
-  const expect = check.expectStatus === undefined ? [200] : Array.isArray(check.expectStatus) ? check.expectStatus : [check.expectStatus];
-  const expectStatus = expect.filter((status): status is number => Number.isInteger(status) && status >= 100 && status <= 599);
+  if (!(METHODS as readonly string[]).includes(method))
+    reader.add(`${path}.method`, `"${method}" is not one of ${METHODS.join(', ')}`);
+  const expect =
+    check.expectStatus === undefined
+      ? [200]
+      : Array.isArray(check.expectStatus)
+        ? check.expectStatus
+        : [check.expectStatus];
+  const expectStatus = expect.filter(
+    (status): status is number => Number.isInteger(status) && status >= 100 && status <= 599,
+  );
   if (expectStatus.length !== expect.length || expectStatus.length === 0) {
-    reader.add(`${path}.expectStatus`, `${JSON.stringify(check.expectStatus)} must be an HTTP status or a list of them`);
+    reader.add(
+      `${path}.expectStatus`,
+      `${JSON.stringify(check.expectStatus)} must be an HTTP status or a list of them`,
+    );
   }
   const timeoutMs = reader.int(`${path}.timeout`, check.timeout, 5000, 100, 60_000);
   const latencyRaw = (check.latency ?? {}) as Record<string, unknown>;
   const warnMs = reader.int(`${path}.latency.warn`, latencyRaw.warn, 1000, 1, 60_000);
-  const criticalMs = reader.int(`${path}.latency.critical`, latencyRaw.critical, Math.max(warnMs, 3000), 1, 60_000);
-  if (criticalMs < warnMs) reader.add(`${path}.latency`, `critical (${criticalMs}) must not be below warn (${warnMs})`);
+  const criticalMs = reader.int(
+    `${path}.latency.critical`,
+    latencyRaw.critical,
+    Math.max(warnMs, 3000),
+    1,
+    60_000,
+  );
+  if (criticalMs < warnMs)
+    reader.add(`${path}.latency`, `critical (${criticalMs}) must not be below warn (${warnMs})`);
   let cors: CheckDefinition['cors'];
   if (kind === 'cors') {
     const corsRaw = (check.cors ?? {}) as Record<string, unknown>;
     cors = {
       allowedOrigin: readOrigin(reader, `${path}.cors.allowedOrigin`, corsRaw.allowedOrigin),
-      deniedOrigin: readOrigin(reader, `${path}.cors.deniedOrigin`, corsRaw.deniedOrigin ?? 'https://denied.invalid'),
+      deniedOrigin: readOrigin(
+        reader,
+        `${path}.cors.deniedOrigin`,
+        corsRaw.deniedOrigin ?? 'https://denied.invalid',
+      ),
     };
   }
   const headers: Record<string, string> = {};
   if (check.headers !== undefined) {
-    if (typeof check.headers !== 'object' || check.headers === null) reader.add(`${path}.headers`, 'must be an object');
+    if (typeof check.headers !== 'object' || check.headers === null)
+      reader.add(`${path}.headers`, 'must be an object');
     else for (const [key, value] of Object.entries(check.headers)) headers[key.toLowerCase()] = String(value);
   }
   const rules = readRules(reader, `${path}.rules`, check.rules);
@@ -227,11 +293,15 @@ function readMaintenance(reader: Reader, raw: unknown, names: string[]): Mainten
     const window = (item ?? {}) as Record<string, unknown>;
     const start = new Date(String(window.start));
     const end = new Date(String(window.end));
-    if (Number.isNaN(start.getTime())) reader.add(`${path}.start`, `${JSON.stringify(window.start)} is not an ISO 8601 time`);
-    if (Number.isNaN(end.getTime())) reader.add(`${path}.end`, `${JSON.stringify(window.end)} is not an ISO 8601 time`);
+    if (Number.isNaN(start.getTime()))
+      reader.add(`${path}.start`, `${JSON.stringify(window.start)} is not an ISO 8601 time`);
+    if (Number.isNaN(end.getTime()))
+      reader.add(`${path}.end`, `${JSON.stringify(window.end)} is not an ISO 8601 time`);
     if (end <= start) reader.add(path, 'end must be after start');
-    const checks = window.checks === undefined ? ['*'] : Array.isArray(window.checks) ? window.checks.map(String) : [];
-    for (const check of checks) if (check !== '*' && !names.includes(check)) reader.add(`${path}.checks`, `"${check}" is not a check`);
+    const checks =
+      window.checks === undefined ? ['*'] : Array.isArray(window.checks) ? window.checks.map(String) : [];
+    for (const check of checks)
+      if (check !== '*' && !names.includes(check)) reader.add(`${path}.checks`, `"${check}" is not a check`);
     return [{ checks, start, end, reason: String(window.reason ?? 'maintenance') }];
   });
 }
@@ -240,13 +310,21 @@ function readMaintenance(reader: Reader, raw: unknown, names: string[]): Mainten
  * Validates a monitor definition ({checks, maintenance}). `baseUrl` is the API the endpoints are relative
  * to; `overridden` is true when it came from --target rather than the service's own API.
  */
-export function parseMonitorDefinition(raw: unknown, baseUrl: string, source: string, overridden = false): MonitorDefinition {
+export function parseMonitorDefinition(
+  raw: unknown,
+  baseUrl: string,
+  source: string,
+  overridden = false,
+): MonitorDefinition {
   const reader = new Reader();
   const document = (raw ?? {}) as Record<string, unknown>;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new CheckConfigError(source, ['(file): must be a JSON object {"checks": [...], "maintenance": [...]}']);
+    throw new CheckConfigError(source, [
+      '(file): must be a JSON object {"checks": [...], "maintenance": [...]}',
+    ]);
   }
-  for (const key of Object.keys(document)) if (!['checks', 'maintenance'].includes(key)) reader.add(key, 'is not a monitor setting');
+  for (const key of Object.keys(document))
+    if (!['checks', 'maintenance'].includes(key)) reader.add(key, 'is not a monitor setting');
   const rawChecks = document.checks;
   if (!Array.isArray(rawChecks) || rawChecks.length === 0) reader.add('checks', 'must be a non-empty list');
   const checks = (Array.isArray(rawChecks) ? rawChecks : [])
@@ -257,13 +335,21 @@ export function parseMonitorDefinition(raw: unknown, baseUrl: string, source: st
     if (seen.has(check.name)) reader.add('checks', `"${check.name}" is defined twice`);
     seen.add(check.name);
   }
-  const maintenance = readMaintenance(reader, document.maintenance, checks.map((check) => check.name));
+  const maintenance = readMaintenance(
+    reader,
+    document.maintenance,
+    checks.map((check) => check.name),
+  );
   if (reader.problems.length > 0) throw new CheckConfigError(source, reader.problems);
   return { checks, maintenance };
 }
 
 /** The checks file when one is given, the service's own checks otherwise. */
-export function loadMonitorDefinition(file: string | undefined, baseUrl: string, overridden = false): MonitorDefinition {
+export function loadMonitorDefinition(
+  file: string | undefined,
+  baseUrl: string,
+  overridden = false,
+): MonitorDefinition {
   if (!file) return parseMonitorDefinition({ checks: DEFAULT_CHECKS }, baseUrl, 'default checks', overridden);
   let raw: unknown;
   try {

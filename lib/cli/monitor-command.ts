@@ -1,0 +1,125 @@
+// `loadwatch monitor`: the monitor's cycles from the command line, with a live table and a final report.
+
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createConsoleSink } from '../alerts/console.ts';
+import type { Config } from '../config/config.ts';
+import { runMigrations } from '../db/migration-runner.ts';
+import { createDb } from '../db/pool.ts';
+import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/stack.ts';
+import { createLogger } from '../log/logger.ts';
+import type { CycleResult } from '../monitor/cycle.ts';
+import { formatMonitorReport, type MonitorReport } from '../monitor/report.ts';
+import { runMonitor } from '../monitor/runner.ts';
+import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
+import type { CliIo } from './main.ts';
+import { UsageError } from './usage-error.ts';
+
+export const MONITOR_HELP = `Usage: loadwatch monitor [options]
+
+  --interval S        seconds between cycles (default 60)
+  --duration S        stop after S seconds (default: until Ctrl-C)
+  --once              one cycle, then the report
+  --config FILE       checks file (JSON); default: MONITOR_CHECKS_FILE, else /health and /health/ready
+  --target URL        base URL for the checks (default: the local stack, http://localhost:3000)
+  --json              print the final report as JSON alone on stdout
+  --report FILE       also write the report: .json, .md (Markdown) or anything else as text
+Exit: 0 when every check ends OK, 1 when any ends in ALARM, 2 for bad usage or configuration.
+`;
+
+function seconds(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new UsageError(`--${name}: "${value}" is not a whole number of seconds (at least 1)`);
+  return Number(value);
+}
+
+function liveTable(cycle: CycleResult, count: number): string {
+  const lines = [`cycle ${count} at ${cycle.at.toISOString()}`];
+  for (const sample of cycle.samples) {
+    const state = cycle.states[sample.key] ?? 'OK';
+    const latency = sample.latencyMs === null ? '-' : `${sample.latencyMs} ms`;
+    lines.push(
+      `  ${sample.name.padEnd(16)} ${state.padEnd(6)} ${(sample.ok ? 'ok' : 'FAIL').padEnd(5)} ${String(sample.status ?? '-').padEnd(4)} ${latency.padEnd(10)} ${sample.held ? `held: ${sample.held}` : (sample.error ?? '')}`,
+    );
+  }
+  for (const transition of cycle.transitions)
+    lines.push(
+      `  → ${transition.name}: ${transition.action}${transition.detail ? ` (${transition.detail})` : ''}`,
+    );
+  if (cycle.delivery.pending) lines.push(`  ${cycle.delivery.pending} alert(s) waiting in the outbox`);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function monitorCommand(argv: string[], config: Config, io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      interval: { type: 'string' },
+      duration: { type: 'string' },
+      once: { type: 'boolean' },
+      config: { type: 'string' },
+      target: { type: 'string' },
+      json: { type: 'boolean' },
+      report: { type: 'string' },
+    },
+  });
+  const intervalSeconds = seconds('interval', values.interval) ?? 60;
+  const durationSeconds = seconds('duration', values.duration);
+  if (values.target !== undefined && !/^https?:\/\/[^/\s]+/.test(values.target)) {
+    throw new UsageError(`--target: "${values.target}" is not an http(s) URL`);
+  }
+  const stackUrl = readStackState(dataDirectory(config))?.apiUrl ?? undefined;
+  const baseUrl = values.target ?? config.apiUrl ?? stackUrl ?? `http://localhost:${config.port}`;
+  const definition = monitorDefinition(config, baseUrl, {
+    file: values.config,
+    overridden: values.target !== undefined,
+  });
+
+  const database = await acquireLocalDatabase(config, 'monitor');
+  const db = createDb({
+    target: database.target,
+    pool: { size: 1, maxOverflow: 4, recycleSeconds: 0, timeoutSeconds: 30, statementTimeoutMs: 0 },
+    applicationName: 'loadwatch-monitor',
+  });
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await runMigrations({ target: database.target, direction: 'up' });
+    const logger = createLogger({ level: 'error', write: (line) => io.err(`${line}\n`) });
+    const deps = monitorDeps({ config, db, logger, alerts: createConsoleSink((text) => io.err(text)) });
+    io.err(
+      `monitoring ${definition.checks.length} check(s) at ${baseUrl} every ${intervalSeconds}s` +
+        `${values.once ? ' (once)' : durationSeconds ? ` for ${durationSeconds}s` : ' until Ctrl-C'}; metrics: PostgreSQL only (no CloudWatch configured)\n`,
+    );
+    const report: MonitorReport = await runMonitor(definition, deps, {
+      intervalSeconds,
+      durationSeconds,
+      once: values.once === true,
+      signal: controller.signal,
+      onCycle: (cycle, all) => io.err(liveTable(cycle, all.length)),
+    });
+    if (values.report) {
+      const format = values.report.endsWith('.json')
+        ? 'json'
+        : values.report.endsWith('.md')
+          ? 'markdown'
+          : 'text';
+      writeFileSync(
+        values.report,
+        format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatMonitorReport(report, format),
+      );
+      io.err(`report written to ${values.report}\n`);
+    }
+    io.out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatMonitorReport(report, 'text'));
+    return report.totals.alarms > 0 ? 1 : 0;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await db.close();
+    await database.release();
+  }
+}

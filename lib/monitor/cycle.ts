@@ -1,0 +1,300 @@
+// One monitor cycle: probe every check at once, record, evaluate the rules, queue and deliver alerts, push metrics.
+
+import type { AlertSink, Notification } from '../alerts/sink.ts';
+import type { Logger } from '../log/logger.ts';
+import type { Metric, MetricsSink } from '../metrics/sink.ts';
+import type { CheckDefinition, MonitorDefinition } from './checks.ts';
+import { probe, type Sample } from './probe.ts';
+import { type Decision, decide, evaluateRules, type RuleVerdict } from './rules.ts';
+import type { MonitorStore } from './store.ts';
+
+export interface MonitorDeps {
+  store: MonitorStore;
+  logger: Logger;
+  /** SNS when deployed; a printer locally. */
+  alerts: AlertSink;
+  /** CloudWatch when deployed; absent locally, where samples live in PostgreSQL only. */
+  metrics?: MetricsSink;
+  /** Hosts (host:port) with a load test running, whose checks hold their alerts. */
+  loadTestHosts?: () => Promise<string[]>;
+  dimensions: Record<string, string>;
+  retentionDays: number;
+  latestMigration: string | null;
+  /** For the report: "loadwatch/prod" in alert subjects. */
+  serviceLabel: string;
+  now?: () => Date;
+}
+
+export interface Transition {
+  key: string;
+  name: string;
+  action: Exclude<Decision['action'], 'none'>;
+  detail: string;
+}
+
+export interface CycleResult {
+  at: Date;
+  samples: Sample[];
+  transitions: Transition[];
+  states: Record<string, 'OK' | 'ALARM'>;
+  delivery: { sent: number; failed: number; pending: number; error?: string };
+  metrics: 'sent' | 'failed' | 'not configured';
+}
+
+function maxWindow(checks: CheckDefinition[]): number {
+  return Math.max(
+    2,
+    ...checks.map((check) =>
+      Math.max(
+        check.rules.down.consecutive ?? check.rules.down.window ?? 1,
+        check.rules.degradedCycles,
+        check.rules.errorRate?.window ?? 1,
+      ),
+    ),
+  );
+}
+
+function maintenanceReason(
+  check: CheckDefinition,
+  definition: MonitorDefinition,
+  loadTestHosts: string[],
+  now: Date,
+) {
+  const window = definition.maintenance.find(
+    (item) =>
+      item.start <= now && now < item.end && (item.checks.includes('*') || item.checks.includes(check.name)),
+  );
+  if (window) return `maintenance window until ${window.end.toISOString()}: ${window.reason}`;
+  const host = new URL(check.url).host;
+  if (loadTestHosts.includes(host)) return `a load test is running against ${host}`;
+  return null;
+}
+
+function duration(fromMs: number, toMs: number): string {
+  const minutes = Math.round((toMs - fromMs) / 60_000);
+  if (minutes < 1) return `${Math.max(1, Math.round((toMs - fromMs) / 1000))}s`;
+  return minutes < 60
+    ? `${minutes}m`
+    : `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+function notification(
+  kind: 'raised' | 'resolved' | 'reminder',
+  check: CheckDefinition,
+  sample: Sample,
+  context: { serviceLabel: string; verdict?: RuleVerdict; since: Date; now: Date; incidentId: number },
+): Notification {
+  const { verdict, since, now, serviceLabel } = context;
+  const what = verdict?.firing.includes('down')
+    ? 'is down'
+    : verdict?.firing.includes('errorRate')
+      ? 'is failing'
+      : 'is degraded';
+  const subject =
+    kind === 'raised'
+      ? `[ALARM] ${serviceLabel}: ${check.name} ${what}`
+      : kind === 'reminder'
+        ? `[REMINDER] ${serviceLabel}: ${check.name} still in alarm for ${duration(since.getTime(), now.getTime())}`
+        : `[OK] ${serviceLabel}: ${check.name} recovered after ${duration(since.getTime(), now.getTime())}`;
+  const lines =
+    kind === 'resolved'
+      ? [
+          `${check.name} (${check.url}) is healthy again.`,
+          `The incident lasted ${duration(since.getTime(), now.getTime())}.`,
+        ]
+      : [
+          `${check.name} (${check.url}) ${kind === 'raised' ? what : 'is still in alarm'}.`,
+          ...(verdict?.reasons ?? []),
+        ];
+  lines.push(
+    `Last check: ${sample.ok ? 'ok' : `failed: ${sample.error}`}, status ${sample.status ?? '-'}, ${sample.latencyMs ?? '-'} ms.`,
+  );
+  return {
+    subject,
+    message: lines.join('\n'),
+    detail: {
+      incidentId: context.incidentId,
+      check: check.name,
+      url: check.url,
+      state: kind === 'resolved' ? 'OK' : 'ALARM',
+      rules: verdict?.firing ?? [],
+      since: since.toISOString(),
+      at: now.toISOString(),
+      lastSample: { ok: sample.ok, status: sample.status, latencyMs: sample.latencyMs, error: sample.error },
+    },
+    severity: kind === 'resolved' ? 'info' : (verdict?.severity ?? 'warning'),
+    attributes: { check: check.name, state: kind === 'resolved' ? 'OK' : 'ALARM', kind: 'monitor' },
+    deduplicationId: `${context.incidentId}:${kind}`,
+  };
+}
+
+function metricsFor(
+  samples: Sample[],
+  checks: CheckDefinition[],
+  dimensions: Record<string, string>,
+  at: Date,
+): Metric[] {
+  const metrics: Metric[] = [];
+  for (const sample of samples) {
+    const check = checks.find((item) => item.key === sample.key);
+    const dims = { ...dimensions, Check: sample.name };
+    metrics.push({
+      name: 'Availability',
+      value: sample.ok ? 100 : 0,
+      unit: 'Percent',
+      dimensions: dims,
+      timestamp: at,
+    });
+    if (sample.latencyMs !== null)
+      metrics.push({
+        name: 'ResponseTime',
+        value: sample.latencyMs,
+        unit: 'Milliseconds',
+        dimensions: dims,
+        timestamp: at,
+      });
+    if (check?.kind === 'database' && sample.details) {
+      const pool = sample.details.pool as { total?: number; idle?: number; waiting?: number } | null;
+      const dbLatency = sample.details.databaseLatencyMs as number | null;
+      if (dbLatency !== null && dbLatency !== undefined) {
+        metrics.push({
+          name: 'DatabaseLatency',
+          value: dbLatency,
+          unit: 'Milliseconds',
+          dimensions: dims,
+          timestamp: at,
+        });
+      }
+      if (pool) {
+        metrics.push({
+          name: 'PoolConnections',
+          value: pool.total ?? 0,
+          unit: 'Count',
+          dimensions: dims,
+          timestamp: at,
+        });
+        metrics.push({
+          name: 'PoolIdle',
+          value: pool.idle ?? 0,
+          unit: 'Count',
+          dimensions: dims,
+          timestamp: at,
+        });
+        metrics.push({
+          name: 'PoolWaiting',
+          value: pool.waiting ?? 0,
+          unit: 'Count',
+          dimensions: dims,
+          timestamp: at,
+        });
+      }
+    }
+  }
+  metrics.push({
+    name: 'MonitorMemory',
+    value: process.memoryUsage().rss,
+    unit: 'Bytes',
+    dimensions: { ...dimensions },
+    timestamp: at,
+  });
+  return metrics;
+}
+
+export async function runCycle(definition: MonitorDefinition, deps: MonitorDeps): Promise<CycleResult> {
+  const now = (deps.now ?? (() => new Date()))();
+  const checks = definition.checks;
+  const loadTestHosts = deps.loadTestHosts ? await deps.loadTestHosts().catch(() => []) : [];
+  const held = checks.map((check) => maintenanceReason(check, definition, loadTestHosts, now));
+  const samples = await Promise.all(
+    checks.map(async (check, index) => ({
+      ...(await probe(check, { latestMigration: deps.latestMigration, now: () => now })),
+      held: held[index] ?? null,
+    })),
+  );
+  await deps.store.insertSamples(samples);
+  const recent = await deps.store.recentSamples(
+    checks.map((check) => check.key),
+    maxWindow(checks),
+  );
+  const transitions: Transition[] = [];
+  const states: Record<string, 'OK' | 'ALARM'> = {};
+
+  for (const [index, check] of checks.entries()) {
+    const sample = samples[index] as Sample;
+    const maintenance = held[index] ?? null;
+    // Samples taken while alerts were held count only while they still are: once a window ends, what
+    // failed inside it raises nothing.
+    const history = recent.get(check.key) ?? [];
+    const verdict = evaluateRules(check, maintenance ? history : history.filter((item) => !item.held));
+    const outcome = await deps.store.withCheck(check.key, async (tx) => {
+      const { state, decision } = decide({
+        check,
+        state: tx.state,
+        verdict,
+        incident: tx.incident,
+        maintenance,
+        now,
+      });
+      const context = {
+        serviceLabel: deps.serviceLabel,
+        verdict,
+        since: tx.state.since,
+        now,
+        incidentId: tx.incident?.id ?? 0,
+      };
+      if (decision.action === 'raise') {
+        const id = await tx.openIncident(verdict.firing, verdict.severity, verdict.reasons.join('; '), now);
+        await tx.enqueue(
+          id,
+          'raised',
+          0,
+          notification('raised', check, sample, { ...context, since: now, incidentId: id }),
+        );
+      } else if (decision.action === 'resolve' && tx.incident) {
+        await tx.resolveIncident(tx.incident.id, now);
+        await tx.enqueue(tx.incident.id, 'resolved', 0, notification('resolved', check, sample, context));
+      } else if (decision.action === 'remind' && tx.incident) {
+        await tx.enqueue(
+          tx.incident.id,
+          'reminder',
+          decision.sequence,
+          notification('reminder', check, sample, context),
+        );
+        await tx.markNotified(tx.incident.id, now, decision.sequence);
+      }
+      return { state, result: { decision, state: state.state } };
+    });
+    states[check.key] = outcome.state;
+    if (outcome.decision.action !== 'none') {
+      const detail =
+        outcome.decision.action === 'suppress'
+          ? outcome.decision.reason
+          : outcome.decision.action === 'raise'
+            ? verdict.reasons.join('; ')
+            : '';
+      transitions.push({ key: check.key, name: check.name, action: outcome.decision.action, detail });
+    }
+  }
+
+  const delivered = await deps.store.deliverPending(100, (entry) => deps.alerts.publish(entry.payload));
+  if (delivered.error)
+    deps.logger.warn('alert delivery failed; it stays in the outbox for the next cycle', {
+      error: delivered.error,
+    });
+  const pending = await deps.store.pendingCount();
+
+  let metrics: CycleResult['metrics'] = 'not configured';
+  if (deps.metrics) {
+    try {
+      await deps.metrics.put(metricsFor(samples, checks, deps.dimensions, now));
+      metrics = 'sent';
+    } catch (error) {
+      deps.logger.warn('metrics not sent', { error });
+      metrics = 'failed';
+    }
+  }
+  await deps.store
+    .prune(deps.retentionDays, now)
+    .catch((error: unknown) => deps.logger.warn('sample pruning failed', { error }));
+  return { at: now, samples, transitions, states, delivery: { ...delivered, pending }, metrics };
+}

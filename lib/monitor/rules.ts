@@ -1,0 +1,174 @@
+// Alert rules and incident transitions: pure functions from recent samples and the stored state.
+
+import type { CheckDefinition } from './checks.ts';
+
+export type RuleName = 'down' | 'degraded' | 'errorRate';
+export type Severity = 'critical' | 'warning';
+
+export interface RecentSample {
+  ok: boolean;
+  latencyMs: number | null;
+  error: string | null;
+  /** Taken while alerts were held (maintenance, a load test). */
+  held?: boolean;
+}
+
+export interface RuleVerdict {
+  firing: RuleName[];
+  severity: Severity;
+  /** One line per firing rule, for the alert's text. */
+  reasons: string[];
+}
+
+/** Evaluates every rule of a check over its recent samples, newest first. */
+export function evaluateRules(check: CheckDefinition, recent: RecentSample[]): RuleVerdict {
+  const firing: RuleName[] = [];
+  const reasons: string[] = [];
+  const { down, degradedCycles, errorRate } = check.rules;
+  const lastError = recent.find((sample) => !sample.ok)?.error ?? 'failed';
+
+  if (down.consecutive !== undefined) {
+    const streak = recent.slice(0, down.consecutive);
+    if (streak.length === down.consecutive && streak.every((sample) => !sample.ok)) {
+      firing.push('down');
+      reasons.push(`down: ${down.consecutive} failed checks in a row (${lastError})`);
+    }
+  } else if (down.failures !== undefined && down.window !== undefined) {
+    const failures = recent.slice(0, down.window).filter((sample) => !sample.ok).length;
+    if (failures >= down.failures) {
+      firing.push('down');
+      reasons.push(`down: ${failures} of the last ${down.window} checks failed (${lastError})`);
+    }
+  }
+
+  const slow = recent.slice(0, degradedCycles);
+  if (
+    slow.length === degradedCycles &&
+    slow.every((sample) => sample.latencyMs !== null && sample.latencyMs > check.latency.warnMs)
+  ) {
+    firing.push('degraded');
+    const worst = Math.max(...slow.map((sample) => sample.latencyMs ?? 0));
+    reasons.push(
+      `degraded: over ${check.latency.warnMs} ms for ${degradedCycles} checks (worst ${worst} ms)`,
+    );
+  }
+
+  if (errorRate && recent.length >= errorRate.window) {
+    const window = recent.slice(0, errorRate.window);
+    const percent = (window.filter((sample) => !sample.ok).length / window.length) * 100;
+    if (percent > errorRate.percent) {
+      firing.push('errorRate');
+      reasons.push(
+        `error rate ${Math.round(percent)}% over the last ${errorRate.window} checks (threshold ${errorRate.percent}%)`,
+      );
+    }
+  }
+  const severity: Severity = firing.includes('down') || firing.includes('errorRate') ? 'critical' : 'warning';
+  return { firing, severity, reasons };
+}
+
+export interface CheckState {
+  state: 'OK' | 'ALARM';
+  since: Date;
+  ruleStates: Partial<Record<RuleName, 'OK' | 'ALARM'>>;
+  healthyStreak: number;
+  /** Times of the last state changes, newest last, for the flapping guard. */
+  transitions: string[];
+}
+
+export interface OpenIncident {
+  id: number;
+  lastNotifiedAt: Date | null;
+  remindersSent: number;
+}
+
+export type Decision =
+  | { action: 'none' }
+  | { action: 'raise'; verdict: RuleVerdict }
+  | { action: 'resolve' }
+  | { action: 'remind'; sequence: number }
+  | { action: 'suppress'; reason: string };
+
+/** A check that changed state this often within the hour is flapping: it must stay healthy longer to recover. */
+export const FLAPPING_CHANGES = 4;
+const FLAPPING_WINDOW_MS = 60 * 60_000;
+const FLAPPING_RECOVERY_FACTOR = 3;
+
+export function isFlapping(transitions: string[], now: Date): boolean {
+  return (
+    transitions.filter((time) => now.getTime() - Date.parse(time) <= FLAPPING_WINDOW_MS).length >=
+    FLAPPING_CHANGES
+  );
+}
+
+export interface DecideInput {
+  check: CheckDefinition;
+  state: CheckState;
+  verdict: RuleVerdict;
+  incident: OpenIncident | null;
+  /** Why alerts are held back right now (a maintenance window, a load test), or null. */
+  maintenance: string | null;
+  now: Date;
+}
+
+/** OK → ALARM on any firing rule (one incident per check), ALARM → OK after enough healthy cycles. */
+export function decide(input: DecideInput): { state: CheckState; decision: Decision } {
+  const { check, verdict, now } = input;
+  const ruleStates: CheckState['ruleStates'] = {};
+  for (const rule of ['down', 'degraded', 'errorRate'] as const)
+    ruleStates[rule] = verdict.firing.includes(rule) ? 'ALARM' : 'OK';
+  const transitions = input.state.transitions.slice(-10);
+  const base: CheckState = { ...input.state, ruleStates, transitions };
+  const firing = verdict.firing.length > 0;
+
+  if (input.state.state === 'OK') {
+    if (!firing)
+      return { state: { ...base, healthyStreak: base.healthyStreak + 1 }, decision: { action: 'none' } };
+    if (input.maintenance) {
+      return {
+        state: { ...base, healthyStreak: 0 },
+        decision: { action: 'suppress', reason: input.maintenance },
+      };
+    }
+    return {
+      state: {
+        ...base,
+        state: 'ALARM',
+        since: now,
+        healthyStreak: 0,
+        transitions: [...transitions, now.toISOString()],
+      },
+      decision: { action: 'raise', verdict },
+    };
+  }
+
+  if (firing) {
+    const next = { ...base, healthyStreak: 0 };
+    const reminder = check.rules.reminderMinutes * 60_000;
+    const last = input.incident?.lastNotifiedAt;
+    if (
+      input.incident &&
+      reminder > 0 &&
+      last &&
+      now.getTime() - last.getTime() >= reminder &&
+      !input.maintenance
+    ) {
+      return { state: next, decision: { action: 'remind', sequence: input.incident.remindersSent + 1 } };
+    }
+    return { state: next, decision: { action: 'none' } };
+  }
+
+  const healthyStreak = base.healthyStreak + 1;
+  const needed = check.rules.recoveryCycles * (isFlapping(transitions, now) ? FLAPPING_RECOVERY_FACTOR : 1);
+  if (healthyStreak < needed) return { state: { ...base, healthyStreak }, decision: { action: 'none' } };
+  return {
+    state: {
+      ...base,
+      state: 'OK',
+      since: now,
+      healthyStreak,
+      transitions: [...transitions, now.toISOString()],
+    },
+    decision: { action: 'resolve' },
+  };
+}

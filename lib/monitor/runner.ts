@@ -1,0 +1,63 @@
+// Runs monitor cycles on an interval for a duration (or until stopped) and reports on the whole run.
+
+import type { MonitorDefinition } from './checks.ts';
+import { type CycleResult, type MonitorDeps, runCycle } from './cycle.ts';
+import { buildMonitorReport, type MonitorReport } from './report.ts';
+
+export interface RunMonitorOptions {
+  intervalSeconds: number;
+  /** Stop after this long; undefined runs until the signal aborts. */
+  durationSeconds?: number;
+  once?: boolean;
+  signal?: AbortSignal;
+  onCycle?: (cycle: CycleResult, all: CycleResult[]) => void;
+}
+
+export async function runMonitor(
+  definition: MonitorDefinition,
+  deps: MonitorDeps,
+  options: RunMonitorOptions,
+): Promise<MonitorReport> {
+  const startedAt = new Date();
+  const cycles: CycleResult[] = [];
+  const endAt =
+    options.durationSeconds === undefined
+      ? Number.POSITIVE_INFINITY
+      : Date.now() + options.durationSeconds * 1000;
+  for (;;) {
+    const began = Date.now();
+    const cycle = await runCycle(definition, deps);
+    cycles.push(cycle);
+    options.onCycle?.(cycle, cycles);
+    if (options.once || options.signal?.aborted) break;
+    const next = began + options.intervalSeconds * 1000;
+    if (next > endAt) break;
+    const stopped = await sleepUntil(next, options.signal);
+    if (stopped) break;
+  }
+  return buildMonitorReport(definition.checks, cycles, {
+    startedAt,
+    intervalSeconds: options.intervalSeconds,
+    metrics: deps.metrics ? deps.metrics.description : 'PostgreSQL only (no CloudWatch configured)',
+    alerts: deps.alerts.description,
+  });
+}
+
+/** Resolves true if the signal aborted first. */
+function sleepUntil(time: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(true);
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(false);
+      },
+      Math.max(0, time - Date.now()),
+    );
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

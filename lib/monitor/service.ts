@@ -1,0 +1,51 @@
+// Wires a monitor from configuration: its checks, its store, and where alerts and metrics go.
+
+import type { AlertSink } from '../alerts/sink.ts';
+import type { Config } from '../config/config.ts';
+import { listMigrations } from '../db/migrations.ts';
+import type { Db } from '../db/pool.ts';
+import { LoadTestStore } from '../loadtest/store.ts';
+import type { Logger } from '../log/logger.ts';
+import type { MetricsSink } from '../metrics/sink.ts';
+import { loadMonitorDefinition, type MonitorDefinition } from './checks.ts';
+import type { MonitorDeps } from './cycle.ts';
+import { MonitorStore } from './store.ts';
+
+export interface MonitorWiring {
+  definition: MonitorDefinition;
+  deps: MonitorDeps;
+}
+
+export function monitorDeps(options: {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  alerts: AlertSink;
+  metrics?: MetricsSink;
+}): MonitorDeps {
+  const loadTests = new LoadTestStore(options.db);
+  return {
+    store: new MonitorStore(options.db),
+    logger: options.logger,
+    alerts: options.alerts,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    loadTestHosts: async () => (await loadTests.activeTargets()).map((target) => new URL(target).host),
+    dimensions: { Service: options.config.service, Stage: options.config.stage },
+    retentionDays: options.config.monitor.retentionDays,
+    latestMigration: listMigrations().at(-1) ?? null,
+    serviceLabel: `${options.config.service}/${options.config.stage}`,
+  };
+}
+
+/** The checks for a base URL: `target` overrides the service's own API (and keeps its history apart). */
+export function monitorDefinition(
+  config: Config,
+  baseUrl: string,
+  options: { file?: string; overridden?: boolean } = {},
+) {
+  return loadMonitorDefinition(
+    options.file ?? config.monitor.checksFile,
+    baseUrl,
+    options.overridden ?? false,
+  );
+}

@@ -1,0 +1,352 @@
+// The monitor's PostgreSQL side: samples, check states, incidents and the alert outbox, all its SQL in one place.
+
+import type pg from 'pg';
+import type { Notification } from '../alerts/sink.ts';
+import type { Db } from '../db/pool.ts';
+import type { Sample } from './probe.ts';
+import type { CheckState, OpenIncident, RecentSample } from './rules.ts';
+
+export interface IncidentRecord {
+  id: number;
+  check: string;
+  openedAt: string;
+  resolvedAt: string | null;
+  rules: string[];
+  severity: string;
+  summary: string;
+  remindersSent: number;
+}
+
+export interface CheckStateRecord {
+  check: string;
+  state: 'OK' | 'ALARM';
+  since: string;
+  ruleStates: CheckState['ruleStates'];
+  lastSample: {
+    at: string;
+    ok: boolean;
+    status: number | null;
+    latencyMs: number | null;
+    error: string | null;
+  } | null;
+}
+
+export interface OutboxEntry {
+  id: number;
+  incidentId: number;
+  kind: 'raised' | 'resolved' | 'reminder';
+  payload: Notification;
+  attempts: number;
+}
+
+/** The locked state of one check inside a transaction, and what may be written back. */
+export interface CheckTransaction {
+  state: CheckState;
+  incident: OpenIncident | null;
+  openIncident(rules: string[], severity: string, summary: string, at: Date): Promise<number>;
+  resolveIncident(id: number, at: Date): Promise<void>;
+  enqueue(
+    incidentId: number,
+    kind: OutboxEntry['kind'],
+    sequence: number,
+    notification: Notification,
+  ): Promise<void>;
+  markNotified(id: number, at: Date, remindersSent?: number): Promise<void>;
+}
+
+const incidentRecord = (row: {
+  id: string;
+  check_name: string;
+  opened_at: Date;
+  resolved_at: Date | null;
+  rules: string[];
+  severity: string;
+  summary: string;
+  reminders_sent: number;
+}): IncidentRecord => ({
+  id: Number(row.id),
+  check: row.check_name,
+  openedAt: row.opened_at.toISOString(),
+  resolvedAt: row.resolved_at?.toISOString() ?? null,
+  rules: row.rules,
+  severity: row.severity,
+  summary: row.summary,
+  remindersSent: row.reminders_sent,
+});
+
+export class MonitorStore {
+  private readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  async insertSamples(samples: Sample[]): Promise<void> {
+    if (samples.length === 0) return;
+    await this.db.query(
+      `INSERT INTO monitor_samples (check_name, at, ok, status, latency_ms, error, details, held)
+       SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::boolean[], $4::int[], $5::float8[], $6::text[], $7::jsonb[], $8::boolean[])`,
+      [
+        samples.map((sample) => sample.key),
+        samples.map((sample) => sample.at),
+        samples.map((sample) => sample.ok),
+        samples.map((sample) => sample.status),
+        samples.map((sample) => sample.latencyMs),
+        samples.map((sample) => sample.error),
+        samples.map((sample) => (sample.details ? JSON.stringify(sample.details) : null)),
+        samples.map((sample) => !!sample.held),
+      ],
+    );
+  }
+
+  /** The newest `limit` samples of each check, newest first. */
+  async recentSamples(keys: string[], limit: number): Promise<Map<string, RecentSample[]>> {
+    const result = await this.db.query<{
+      check_name: string;
+      ok: boolean;
+      latency_ms: number | null;
+      error: string | null;
+      held: boolean;
+    }>(
+      `SELECT check_name, ok, latency_ms, error, held FROM (
+         SELECT check_name, ok, latency_ms, error, held, at,
+                row_number() OVER (PARTITION BY check_name ORDER BY at DESC, id DESC) AS position
+           FROM monitor_samples WHERE check_name = ANY($1::text[])
+       ) ranked WHERE position <= $2 ORDER BY check_name, at DESC, position`,
+      [keys, limit],
+      { idempotent: true },
+    );
+    const byCheck = new Map<string, RecentSample[]>(keys.map((key) => [key, []]));
+    for (const row of result.rows) {
+      byCheck
+        .get(row.check_name)
+        ?.push({ ok: row.ok, latencyMs: row.latency_ms, error: row.error, held: row.held });
+    }
+    return byCheck;
+  }
+
+  /** Runs fn with the check's state row locked, so concurrent monitors never raise the same incident twice. */
+  async withCheck<T>(
+    key: string,
+    fn: (tx: CheckTransaction) => Promise<{ state: CheckState; result: T }>,
+  ): Promise<T> {
+    return this.db.transaction(async (client: pg.PoolClient) => {
+      await client.query(`INSERT INTO monitor_check_states (check_name) VALUES ($1) ON CONFLICT DO NOTHING`, [
+        key,
+      ]);
+      const stateRow = await client.query<{
+        state: 'OK' | 'ALARM';
+        since: Date;
+        rule_states: CheckState['ruleStates'];
+        healthy_streak: number;
+        transitions: string[];
+      }>(
+        `SELECT state, since, rule_states, healthy_streak, transitions FROM monitor_check_states WHERE check_name = $1 FOR UPDATE`,
+        [key],
+      );
+      const row = stateRow.rows[0];
+      if (!row) throw new Error(`no state row for check ${key}`);
+      const incidentRow = await client.query<{
+        id: string;
+        last_notified_at: Date | null;
+        reminders_sent: number;
+      }>(
+        `SELECT id, last_notified_at, reminders_sent FROM monitor_incidents WHERE check_name = $1 AND resolved_at IS NULL`,
+        [key],
+      );
+      const open = incidentRow.rows[0];
+      const tx: CheckTransaction = {
+        state: {
+          state: row.state,
+          since: row.since,
+          ruleStates: row.rule_states,
+          healthyStreak: row.healthy_streak,
+          transitions: row.transitions,
+        },
+        incident: open
+          ? { id: Number(open.id), lastNotifiedAt: open.last_notified_at, remindersSent: open.reminders_sent }
+          : null,
+        async openIncident(rules, severity, summary, at) {
+          const inserted = await client.query<{ id: string }>(
+            `INSERT INTO monitor_incidents (check_name, opened_at, rules, severity, summary, last_notified_at)
+             VALUES ($1, $2, $3, $4, $5, $2) RETURNING id`,
+            [key, at, rules, severity, summary],
+          );
+          return Number(inserted.rows[0]?.id);
+        },
+        async resolveIncident(id, at) {
+          await client.query(`UPDATE monitor_incidents SET resolved_at = $2 WHERE id = $1`, [id, at]);
+        },
+        async enqueue(incidentId, kind, sequence, notification) {
+          await client.query(
+            `INSERT INTO alert_outbox (incident_id, kind, sequence, payload) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (incident_id, kind, sequence) DO NOTHING`,
+            [incidentId, kind, sequence, JSON.stringify(notification)],
+          );
+        },
+        async markNotified(id, at, remindersSent) {
+          await client.query(
+            `UPDATE monitor_incidents SET last_notified_at = $2, reminders_sent = COALESCE($3, reminders_sent) WHERE id = $1`,
+            [id, at, remindersSent ?? null],
+          );
+        },
+      };
+      const { state, result } = await fn(tx);
+      await client.query(
+        `UPDATE monitor_check_states
+            SET state = $2, since = $3, rule_states = $4, healthy_streak = $5, transitions = $6, updated_at = now()
+          WHERE check_name = $1`,
+        [
+          key,
+          state.state,
+          state.since,
+          JSON.stringify(state.ruleStates),
+          state.healthyStreak,
+          JSON.stringify(state.transitions),
+        ],
+      );
+      return result;
+    });
+  }
+
+  /** Undelivered notifications, oldest first, locked so two monitors never send the same one. */
+  async deliverPending(
+    limit: number,
+    send: (entry: OutboxEntry) => Promise<void>,
+  ): Promise<{ sent: number; failed: number; error?: string }> {
+    let sent = 0;
+    for (let index = 0; index < limit; index++) {
+      const outcome = await this.db.transaction(async (client) => {
+        const pending = await client.query<{
+          id: string;
+          incident_id: string;
+          kind: OutboxEntry['kind'];
+          payload: Notification;
+          attempts: number;
+        }>(
+          `SELECT id, incident_id, kind, payload, attempts FROM alert_outbox
+            WHERE sent_at IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        );
+        const row = pending.rows[0];
+        if (!row) return 'empty' as const;
+        try {
+          await send({
+            id: Number(row.id),
+            incidentId: Number(row.incident_id),
+            kind: row.kind,
+            payload: row.payload,
+            attempts: row.attempts,
+          });
+        } catch (error) {
+          const message = (error as Error)?.message ?? String(error);
+          await client.query(
+            `UPDATE alert_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1`,
+            [row.id, message.slice(0, 1000)],
+          );
+          return { error: message };
+        }
+        await client.query(
+          `UPDATE alert_outbox SET attempts = attempts + 1, sent_at = now(), last_error = NULL WHERE id = $1`,
+          [row.id],
+        );
+        return 'sent' as const;
+      });
+      if (outcome === 'empty') return { sent, failed: 0 };
+      if (outcome === 'sent') sent++;
+      else return { sent, failed: 1, error: outcome.error };
+    }
+    return { sent, failed: 0 };
+  }
+
+  async pendingCount(): Promise<number> {
+    const result = await this.db.query<{ count: string }>(
+      `SELECT count(*) AS count FROM alert_outbox WHERE sent_at IS NULL`,
+      [],
+      {
+        idempotent: true,
+      },
+    );
+    return Number(result.rows[0]?.count ?? 0);
+  }
+
+  /** Deletes samples older than the retention, counted back from `now` (the monitor's clock). */
+  async prune(retentionDays: number, now: Date): Promise<number> {
+    const result = await this.db.query(
+      `DELETE FROM monitor_samples WHERE at < $2::timestamptz - make_interval(days => $1)`,
+      [retentionDays, now],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  async checkStates(): Promise<CheckStateRecord[]> {
+    const result = await this.db.query<{
+      check_name: string;
+      state: 'OK' | 'ALARM';
+      since: Date;
+      rule_states: CheckState['ruleStates'];
+      at: Date | null;
+      ok: boolean | null;
+      status: number | null;
+      latency_ms: number | null;
+      error: string | null;
+    }>(
+      `SELECT s.check_name, s.state, s.since, s.rule_states, l.at, l.ok, l.status, l.latency_ms, l.error
+         FROM monitor_check_states s
+         LEFT JOIN LATERAL (
+           SELECT at, ok, status, latency_ms, error FROM monitor_samples m
+            WHERE m.check_name = s.check_name ORDER BY at DESC LIMIT 1
+         ) l ON true
+        ORDER BY s.check_name`,
+      [],
+      { idempotent: true },
+    );
+    return result.rows.map((row) => ({
+      check: row.check_name,
+      state: row.state,
+      since: row.since.toISOString(),
+      ruleStates: row.rule_states,
+      lastSample:
+        row.at === null
+          ? null
+          : {
+              at: row.at.toISOString(),
+              ok: row.ok ?? false,
+              status: row.status,
+              latencyMs: row.latency_ms,
+              error: row.error,
+            },
+    }));
+  }
+
+  async incidents(state: 'firing' | 'resolved' | 'all', limit: number): Promise<IncidentRecord[]> {
+    const result = await this.db.query<Parameters<typeof incidentRecord>[0]>(
+      `SELECT id, check_name, opened_at, resolved_at, rules, severity, summary, reminders_sent FROM monitor_incidents
+        WHERE ($1 = 'all') OR ($1 = 'firing' AND resolved_at IS NULL) OR ($1 = 'resolved' AND resolved_at IS NOT NULL)
+        ORDER BY opened_at DESC LIMIT $2`,
+      [state, limit],
+      { idempotent: true },
+    );
+    return result.rows.map(incidentRecord);
+  }
+
+  async samples(key: string, since: Date, limit: number) {
+    const result = await this.db.query<{
+      at: Date;
+      ok: boolean;
+      status: number | null;
+      latency_ms: number | null;
+      error: string | null;
+    }>(
+      `SELECT at, ok, status, latency_ms, error FROM monitor_samples
+        WHERE check_name = $1 AND at >= $2 ORDER BY at DESC LIMIT $3`,
+      [key, since, limit],
+      { idempotent: true },
+    );
+    return result.rows.map((row) => ({
+      at: row.at.toISOString(),
+      ok: row.ok,
+      status: row.status,
+      latencyMs: row.latency_ms,
+      error: row.error,
+    }));
+  }
+}

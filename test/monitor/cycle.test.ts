@@ -1,0 +1,221 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AlertSink, Notification } from '../../lib/alerts/sink.ts';
+import { runMigrations } from '../../lib/db/migration-runner.ts';
+import { createDb, type Db } from '../../lib/db/pool.ts';
+import { createLogger } from '../../lib/log/logger.ts';
+import { parseMonitorDefinition } from '../../lib/monitor/checks.ts';
+import { type MonitorDeps, runCycle } from '../../lib/monitor/cycle.ts';
+import { buildMonitorReport } from '../../lib/monitor/report.ts';
+import { MonitorStore } from '../../lib/monitor/store.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { type FaultTarget, startFaultTarget } from '../support/fault-target.ts';
+
+class RecordingSink implements AlertSink {
+  readonly description = 'test sink';
+  readonly delivered: Notification[] = [];
+  failuresLeft = 0;
+  attempts = 0;
+  async publish(notification: Notification) {
+    this.attempts++;
+    if (this.failuresLeft > 0) {
+      this.failuresLeft--;
+      throw new Error('SNS is unavailable (injected)');
+    }
+    this.delivered.push(notification);
+  }
+}
+
+describe('monitor cycles against a fault-injecting target', () => {
+  let database: TestDatabase;
+  let db: Db;
+  let store: MonitorStore;
+  let target: FaultTarget;
+  let sink: RecordingSink;
+  let clock: Date;
+  let loadTestHosts: string[];
+
+  const definition = (rules: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
+    parseMonitorDefinition(
+      {
+        checks: [
+          {
+            name: 'api',
+            endpoint: '/health',
+            timeout: 300,
+            latency: { warn: 100, critical: 250 },
+            rules: {
+              down: { consecutive: 2 },
+              recoveryCycles: 2,
+              reminderMinutes: 0,
+              errorRate: { percent: 50, window: 4 },
+              ...rules,
+            },
+          },
+        ],
+        ...extra,
+      },
+      target.url,
+      'test',
+    );
+
+  const deps = (): MonitorDeps => ({
+    store,
+    logger: createLogger({ level: 'error' }),
+    alerts: sink,
+    dimensions: { Service: 'loadwatch', Stage: 'test' },
+    retentionDays: 14,
+    latestMigration: null,
+    serviceLabel: 'loadwatch/test',
+    loadTestHosts: async () => loadTestHosts,
+    now: () => clock,
+  });
+
+  async function cycles(monitor: ReturnType<typeof definition>, count: number) {
+    const results = [];
+    for (let index = 0; index < count; index++) {
+      clock = new Date(clock.getTime() + 60_000);
+      results.push(await runCycle(monitor, deps()));
+    }
+    return results;
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await runMigrations({ target: database.target, direction: 'up' });
+    db = createDb({
+      target: database.target,
+      pool: { size: 2, maxOverflow: 2, recycleSeconds: 0, timeoutSeconds: 5, statementTimeoutMs: 0 },
+    });
+    store = new MonitorStore(db);
+    target = await startFaultTarget();
+  });
+  beforeEach(async () => {
+    await database.admin('TRUNCATE monitor_samples, monitor_check_states, monitor_incidents, alert_outbox');
+    await target.set('healthy');
+    sink = new RecordingSink();
+    clock = new Date('2026-01-01T00:00:00Z');
+    loadTestHosts = [];
+  });
+  afterAll(async () => {
+    await target?.close();
+    await db?.close();
+    await database?.drop();
+  });
+
+  it('sends exactly one alert and one recovery for an incident, whichever rules fired', async () => {
+    const monitor = definition();
+    const all = [...(await cycles(monitor, 2))];
+    await target.set('error');
+    all.push(...(await cycles(monitor, 5)));
+    await target.set('healthy');
+    all.push(...(await cycles(monitor, 6)));
+    expect(sink.delivered.map((item) => item.subject)).toEqual([
+      '[ALARM] loadwatch/test: api is down',
+      '[OK] loadwatch/test: api recovered after 6m',
+    ]);
+    expect(sink.delivered[0]?.severity).toBe('critical');
+    expect(sink.delivered[0]?.attributes).toEqual({ check: 'api', state: 'ALARM', kind: 'monitor' });
+    expect(sink.delivered[0]?.message).toContain('status 500, expected 200');
+    const report = buildMonitorReport(monitor.checks, all, {
+      startedAt: clock,
+      intervalSeconds: 60,
+      metrics: 'x',
+      alerts: 'y',
+    });
+    expect(report.checks[0]).toMatchObject({
+      name: 'api',
+      alertsRaised: 1,
+      alertsResolved: 1,
+      state: 'OK',
+      breaches: 5,
+    });
+    expect(report.checks[0]?.availability).toBeCloseTo((8 / 13) * 100, 1);
+  });
+
+  it('raises a warning for slow responses and names timeouts and refused connections', async () => {
+    const monitor = definition({ degradedCycles: 2 });
+    await target.set('slow', 150);
+    await cycles(monitor, 2);
+    expect(sink.delivered.map((item) => [item.subject, item.severity])).toEqual([
+      ['[ALARM] loadwatch/test: api is degraded', 'warning'],
+    ]);
+    await target.set('hang');
+    const [hung] = await cycles(monitor, 1);
+    expect(hung?.samples[0]?.error).toBe('timeout');
+    await target.set('refuse');
+    const [refused] = await cycles(monitor, 1);
+    expect(refused?.samples[0]?.error).toBe('ECONNREFUSED');
+    expect(sink.delivered).toHaveLength(1);
+  });
+
+  it('holds alerts inside a maintenance window and while a load test targets the host', async () => {
+    const start = new Date(clock.getTime() + 30_000).toISOString();
+    const end = new Date(clock.getTime() + 5 * 60_000).toISOString();
+    const windowed = definition({}, { maintenance: [{ checks: ['api'], start, end, reason: 'deploy' }] });
+    await target.set('error');
+    const during = await cycles(windowed, 4);
+    expect(sink.delivered).toEqual([]);
+    expect(during.at(-1)?.transitions[0]).toMatchObject({ action: 'suppress' });
+    await target.set('healthy');
+    await cycles(windowed, 2);
+
+    loadTestHosts = [new URL(target.url).host];
+    await target.set('error');
+    await cycles(definition(), 4);
+    expect(sink.delivered).toEqual([]);
+    loadTestHosts = [];
+    // Failures while held count for nothing: it takes two fresh failures to raise.
+    await cycles(definition(), 1);
+    expect(sink.delivered).toEqual([]);
+    await cycles(definition(), 1);
+    expect(sink.delivered.map((item) => item.subject)).toEqual(['[ALARM] loadwatch/test: api is down']);
+  });
+
+  it('keeps alerts in the outbox while SNS fails, then delivers each exactly once', async () => {
+    const monitor = definition();
+    sink.failuresLeft = 4;
+    await target.set('error');
+    const failing = await cycles(monitor, 4);
+    expect(sink.delivered).toEqual([]);
+    expect(failing.at(-1)?.delivery.pending).toBe(1);
+    await target.set('healthy');
+    await cycles(monitor, 4);
+    expect(sink.delivered.map((item) => item.subject)).toEqual([
+      '[ALARM] loadwatch/test: api is down',
+      '[OK] loadwatch/test: api recovered after 5m',
+    ]);
+    await cycles(monitor, 3);
+    expect(sink.delivered).toHaveLength(2);
+    const outbox = await database.admin<{ kind: string; attempts: number; sent: boolean }>(
+      'SELECT kind, attempts, sent_at IS NOT NULL AS sent FROM alert_outbox ORDER BY id',
+    );
+    expect(outbox.rows).toEqual([
+      { kind: 'raised', attempts: 5, sent: true },
+      { kind: 'resolved', attempts: 1, sent: true },
+    ]);
+  });
+
+  it('reminds while an incident stays open', async () => {
+    const monitor = definition({ reminderMinutes: 2 });
+    await target.set('error');
+    await cycles(monitor, 6);
+    expect(sink.delivered.map((item) => item.subject)).toEqual([
+      '[ALARM] loadwatch/test: api is down',
+      '[REMINDER] loadwatch/test: api still in alarm for 2m',
+      '[REMINDER] loadwatch/test: api still in alarm for 4m',
+    ]);
+  });
+
+  it('needs longer to recover while flapping, so flapping makes one incident', async () => {
+    const monitor = definition({ down: { consecutive: 1 }, recoveryCycles: 1, errorRate: null });
+    for (let round = 0; round < 4; round++) {
+      await target.set('error');
+      await cycles(monitor, 1);
+      await target.set('healthy');
+      await cycles(monitor, 1);
+    }
+    const raised = sink.delivered.filter((item) => item.subject.startsWith('[ALARM]')).length;
+    expect(raised).toBeLessThanOrEqual(3);
+    expect(raised).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -1,5 +1,6 @@
 // Renders a load test report as one self-contained HTML page: summary tables and server-drawn SVG charts.
 
+import { escapeHtml } from '../http/html.ts';
 import type { ErrorKind } from './engine.ts';
 import type { LatencySummary } from './histogram.ts';
 import type { LoadTestReport, TimelinePoint } from './report.ts';
@@ -20,19 +21,6 @@ const COLORS = {
   failed: '#dc2626',
   histogram: '#6366f1',
 };
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Safe in text and in quoted attributes. */
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (character) => ESCAPES[character] ?? character);
-}
 
 // Numbers
 

@@ -87,7 +87,9 @@ export async function probe(check: CheckDefinition, options: ProbeOptions = {}):
       // and its failure would be the monitor's, not the target's.
       reset: true,
     });
-    const text = check.kind === 'database' ? await response.body.text() : (await response.body.dump(), '');
+    let text = '';
+    if (check.kind === 'database') text = await response.body.text();
+    else await response.body.dump();
     const latencyMs = Math.round((performance.now() - started) * 100) / 100;
     const problems: string[] = [];
     let details: Record<string, unknown> | null = null;

@@ -1,5 +1,6 @@
 // The status page: every check's state, a latency sparkline and recent incidents, in one HTML page.
 
+import { escapeHtml } from '../http/html.ts';
 import type { CheckStateRecord, IncidentRecord } from './store.ts';
 
 export interface StatusPageInput {
@@ -9,12 +10,6 @@ export interface StatusPageInput {
   checks: Array<CheckStateRecord & { latencies: Array<number | null> }>;
   incidents: IncidentRecord[];
 }
-
-const escape = (value: string) =>
-  value.replace(
-    /[&<>"']/g,
-    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char] ?? char,
-  );
 
 /** A polyline of latencies, oldest to newest; gaps (failed samples) break the line. */
 export function sparkline(values: Array<number | null>, width = 240, height = 36): string {
@@ -40,7 +35,7 @@ export function sparkline(values: Array<number | null>, width = 240, height = 36
     .map((points) => `<polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5"/>`)
     .join('');
   const label = `latency, last ${values.length} checks, peak ${Math.round(max)} ms`;
-  return `<svg class="spark" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escape(label)}"><title>${escape(label)}</title>${lines}</svg>`;
+  return `<svg class="spark" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(label)}"><title>${escapeHtml(label)}</title>${lines}</svg>`;
 }
 
 export function renderStatusPage(input: StatusPageInput): string {
@@ -57,9 +52,9 @@ export function renderStatusPage(input: StatusPageInput): string {
       const latency =
         last?.latencyMs === null || last?.latencyMs === undefined ? '–' : `${Math.round(last.latencyMs)} ms`;
       return `<tr class="${check.state === 'ALARM' ? 'alarm' : 'ok'}">
-  <td><span class="dot"></span>${escape(check.check)}</td>
-  <td>${check.state === 'ALARM' ? 'Alarm' : 'Operational'}<div class="muted">since ${escape(check.since)}</div></td>
-  <td>${latency}${last && !last.ok && last.error ? `<div class="muted">${escape(last.error)}</div>` : ''}</td>
+  <td><span class="dot"></span>${escapeHtml(check.check)}</td>
+  <td>${check.state === 'ALARM' ? 'Alarm' : 'Operational'}<div class="muted">since ${escapeHtml(check.since)}</div></td>
+  <td>${latency}${last && !last.ok && last.error ? `<div class="muted">${escapeHtml(last.error)}</div>` : ''}</td>
   <td>${sparkline(check.latencies)}</td>
 </tr>`;
     })
@@ -68,11 +63,11 @@ export function renderStatusPage(input: StatusPageInput): string {
     ? input.incidents
         .map(
           (incident) =>
-            `<li><strong>${escape(incident.check)}</strong> · ${escape(incident.severity)} · opened ${escape(incident.openedAt)}${
+            `<li><strong>${escapeHtml(incident.check)}</strong> · ${escapeHtml(incident.severity)} · opened ${escapeHtml(incident.openedAt)}${
               incident.resolvedAt
-                ? `, resolved ${escape(incident.resolvedAt)}`
+                ? `, resolved ${escapeHtml(incident.resolvedAt)}`
                 : ' · <span class="firing">ongoing</span>'
-            }<div class="muted">${escape(incident.summary)}</div></li>`,
+            }<div class="muted">${escapeHtml(incident.summary)}</div></li>`,
         )
         .join('\n')
     : '<li class="muted">No incidents recorded.</li>';
@@ -82,7 +77,7 @@ export function renderStatusPage(input: StatusPageInput): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="60">
-<title>${escape(input.service)} status · ${escape(input.stage)}</title>
+<title>${escapeHtml(input.service)} status · ${escapeHtml(input.stage)}</title>
 <style>
   :root { color-scheme: light dark; --ok: #1a7f37; --alarm: #cf222e; --muted: #6e7781; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
   body { margin: 0 auto; max-width: 960px; padding: 24px; line-height: 1.45; }
@@ -104,9 +99,9 @@ export function renderStatusPage(input: StatusPageInput): string {
 </style>
 </head>
 <body>
-<h1>${escape(input.service)} status</h1>
-<div class="muted">Stage ${escape(input.stage)} · updated ${escape(input.generatedAt.toISOString())} · refreshes every minute</div>
-<div class="banner${alarms ? ' alarm' : ''}" role="status">${escape(overall)}</div>
+<h1>${escapeHtml(input.service)} status</h1>
+<div class="muted">Stage ${escapeHtml(input.stage)} · updated ${escapeHtml(input.generatedAt.toISOString())} · refreshes every minute</div>
+<div class="banner${alarms ? ' alarm' : ''}" role="status">${escapeHtml(overall)}</div>
 <table>
 <thead><tr><th>Check</th><th>State</th><th>Last response</th><th>Latency</th></tr></thead>
 <tbody>

@@ -1,0 +1,111 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MonitorReport } from '../../lib/monitor/report.ts';
+import { runCli, startCli } from '../support/cli.ts';
+import { scratchDataDir } from '../support/data-dir.ts';
+import { type FaultTarget, startFaultTarget } from '../support/fault-target.ts';
+
+describe('loadwatch monitor', () => {
+  const dataDir = scratchDataDir('monitor-cli');
+  const checksFile = join(dataDir.path, 'checks.json');
+  let target: FaultTarget;
+
+  beforeAll(async () => {
+    target = await startFaultTarget();
+    writeFileSync(
+      checksFile,
+      JSON.stringify({
+        checks: [
+          {
+            name: 'api',
+            endpoint: '/health',
+            timeout: 500,
+            latency: { warn: 200, critical: 400 },
+            rules: { down: { consecutive: 2 }, recoveryCycles: 2, reminderMinutes: 0, errorRate: null },
+          },
+        ],
+      }),
+    );
+  });
+  afterAll(async () => {
+    await target?.close();
+    dataDir.remove();
+  });
+
+  it('reports one alert and one recovery for a target that fails for several cycles, and exits 0', async () => {
+    const run = startCli(
+      [
+        'monitor',
+        '--target',
+        target.url,
+        '--config',
+        checksFile,
+        '--interval',
+        '1',
+        '--duration',
+        '9',
+        '--json',
+      ],
+      { LOADWATCH_DATA_DIR: dataDir.path },
+    );
+    await run.waitFor(/cycle 2 at/);
+    await target.set('error');
+    await run.waitFor(/cycle 6 at/);
+    await target.set('healthy');
+    expect(await run.exited).toBe(0);
+    const output = run.output();
+    const report = JSON.parse(output.slice(output.indexOf('{\n'))) as MonitorReport;
+    expect(report.checks).toHaveLength(1);
+    expect(report.checks[0]).toMatchObject({ name: 'api', alertsRaised: 1, alertsResolved: 1, state: 'OK' });
+    expect(report.checks[0]?.availability).toBeLessThan(100);
+    expect(report.checks[0]?.latencyMs.p50).toBeGreaterThan(0);
+    expect(report.totals).toMatchObject({ alertsRaised: 1, alertsResolved: 1, alarms: 0 });
+    expect(output.match(/\[ALARM\] loadwatch\/local: api is down/g)).toHaveLength(1);
+    expect(output.match(/\[OK\] loadwatch\/local: api recovered/g)).toHaveLength(1);
+    expect(output).toContain('metrics: PostgreSQL only (no CloudWatch configured)');
+  });
+
+  it('exits 1 when a check ends in alarm, and writes a Markdown report', async () => {
+    await target.set('refuse');
+    const reportFile = join(dataDir.path, 'report.md');
+    const result = await runCli(
+      [
+        'monitor',
+        '--target',
+        target.url,
+        '--config',
+        checksFile,
+        '--interval',
+        '1',
+        '--duration',
+        '3',
+        '--report',
+        reportFile,
+      ],
+      { LOADWATCH_DATA_DIR: dataDir.path },
+    );
+    await target.set('healthy');
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/api\s+ALARM\s+0%/);
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(reportFile, 'utf8')).toMatch(/^# loadwatch monitor report/);
+  });
+
+  it('exits 2 naming each bad field of a checks file', async () => {
+    const bad = join(dataDir.path, 'bad.json');
+    writeFileSync(
+      bad,
+      JSON.stringify({ checks: [{ name: 'x y', endpoint: 'health', timeout: 'soon', rules: { down: {} } }] }),
+    );
+    const result = await runCli(['monitor', '--config', bad, '--once'], { LOADWATCH_DATA_DIR: dataDir.path });
+    expect(result.code).toBe(2);
+    expect(result.output).toContain('checks[0].name: "x y" must be 1-64 letters, digits');
+    expect(result.output).toContain('checks[0].endpoint: "health" must be a path starting with "/"');
+    expect(result.output).toContain('checks[0].timeout: "soon" is not a whole number');
+    expect(result.output).toContain('checks[0].rules.down: needs "consecutive", or "failures" and "window"');
+    expect((await runCli(['monitor', '--interval', 'fast'], { LOADWATCH_DATA_DIR: dataDir.path })).code).toBe(
+      2,
+    );
+  });
+});

@@ -11,10 +11,16 @@ import { createLogger } from '../log/logger.ts';
 import { CheckConfigError } from '../monitor/checks.ts';
 import { LOADTEST_HELP, loadTestCommand } from './loadtest-command.ts';
 import { MONITOR_HELP, monitorCommand } from './monitor-command.ts';
+import { PRODTEST_HELP, prodtestCommand } from './prodtest-command.ts';
 import { UsageError } from './usage-error.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
-const COMMANDS = ['start', 'migrate', 'loadtest', 'monitor'];
+const COMMANDS = ['start', 'migrate', 'loadtest', 'monitor', 'prodtest'];
+const COMMAND_HELP: Record<string, string> = {
+  loadtest: LOADTEST_HELP,
+  monitor: MONITOR_HELP,
+  prodtest: PRODTEST_HELP,
+};
 
 const HELP = `loadwatch ${SERVICE_VERSION}: production operations for APIs on AWS Lambda
 
@@ -25,6 +31,7 @@ Usage:
   loadwatch migrate status             applied and pending migrations
   loadwatch loadtest [options]         a load test through the local state machine (loadwatch loadtest --help)
   loadwatch monitor [options]          probe the checks, alert once per incident (loadwatch monitor --help)
+  loadwatch prodtest --base-url URL    verify a deployed or local stack (loadwatch prodtest --help)
   loadwatch help                       this text
 
 Options:
@@ -167,6 +174,8 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       }
       case 'monitor':
         return await monitorCommand(rest, config, io);
+      case 'prodtest':
+        return await prodtestCommand(rest, config, io);
       default:
         return await loadTestCommand(rest, config, io);
     }

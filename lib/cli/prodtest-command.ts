@@ -1,0 +1,129 @@
+// `loadwatch prodtest`: verifies a deployed or local stack group by group; 0 all passed, 1 a test failed, 2 usage.
+
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Config } from '../config/config.ts';
+import { listMigrations } from '../db/migrations.ts';
+import { parseThreshold } from '../loadtest/thresholds.ts';
+import { dataDirectory, readStackState } from '../local/stack.ts';
+import { GROUPS, type Group, runGroups } from '../prodtest/groups.ts';
+import { toJunit } from '../prodtest/junit.ts';
+import type { CliIo } from './main.ts';
+import { UsageError } from './usage-error.ts';
+
+export const PRODTEST_HELP = `Usage: loadwatch prodtest --base-url URL [options]
+
+  --base-url URL          the stack to verify (default: the running local stack)
+  --test GROUP            all (default), ${GROUPS.join(', ')}; repeatable
+  --allowed-origin ORIGIN an origin CORS_ORIGINS allows (needed by the cors group)
+  --denied-origin ORIGIN  an origin it must refuse (default https://denied.invalid)
+  --token TOKEN           a bearer token, to check that an invalid one is refused too
+  --load-users N          users for the load group (default 10, at most 50)
+  --load-requests N       requests per user (default 20, at most 100)
+  --threshold EXPR        load-group thresholds (default "p95<1000" and "errors<1%"); repeatable
+  --timeout MS            per-request timeout (default 10000)
+  --json                  print the results as JSON alone on stdout
+  --junit FILE            also write JUnit XML
+Exit: 0 when every test passes, 1 when one fails, 2 for bad usage.
+`;
+
+function bounded(name: string, value: string | undefined, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
+    throw new UsageError(`--${name}: "${value}" must be a whole number from 1 to ${max}`);
+  }
+  return Number(value);
+}
+
+export async function prodtestCommand(argv: string[], config: Config, io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      'base-url': { type: 'string' },
+      test: { type: 'string', multiple: true },
+      'allowed-origin': { type: 'string' },
+      'denied-origin': { type: 'string' },
+      token: { type: 'string' },
+      'load-users': { type: 'string' },
+      'load-requests': { type: 'string' },
+      threshold: { type: 'string', multiple: true },
+      timeout: { type: 'string' },
+      json: { type: 'boolean' },
+      junit: { type: 'string' },
+    },
+  });
+  const baseUrl = (values['base-url'] ?? readStackState(dataDirectory(config))?.apiUrl ?? '').replace(
+    /\/$/,
+    '',
+  );
+  if (!/^https?:\/\/[^/\s]+/.test(baseUrl)) {
+    throw new UsageError(
+      values['base-url']
+        ? `--base-url: "${values['base-url']}" is not an http(s) URL`
+        : '--base-url is required (no local stack is running)',
+    );
+  }
+  const requested = values.test ?? ['all'];
+  for (const name of requested) {
+    if (name !== 'all' && !(GROUPS as readonly string[]).includes(name)) {
+      throw new UsageError(`--test: "${name}" is not one of all, ${GROUPS.join(', ')}`);
+    }
+  }
+  const groups: Group[] = requested.includes('all')
+    ? [...GROUPS]
+    : GROUPS.filter((group) => requested.includes(group));
+  for (const [flag, value] of [
+    ['allowed-origin', values['allowed-origin']],
+    ['denied-origin', values['denied-origin']],
+  ] as const) {
+    if (value !== undefined && !/^https?:\/\/[^/\s]+$/.test(value))
+      throw new UsageError(`--${flag}: "${value}" is not an origin (scheme://host[:port])`);
+  }
+  if (groups.includes('cors') && !values['allowed-origin']) {
+    throw new UsageError(
+      "--allowed-origin is required by the cors group (an origin listed in the stack's CORS_ORIGINS)",
+    );
+  }
+  const thresholds = values.threshold ?? ['p95<1000', 'errors<1%'];
+  for (const expression of thresholds) {
+    try {
+      parseThreshold(expression);
+    } catch (error) {
+      throw new UsageError(`--threshold: ${(error as Error).message}`);
+    }
+  }
+  const started = new Date();
+  const results = await runGroups(
+    groups,
+    {
+      baseUrl,
+      allowedOrigin: values['allowed-origin'],
+      deniedOrigin: values['denied-origin'] ?? 'https://denied.invalid',
+      token: values.token,
+      latestMigration: listMigrations().at(-1) ?? null,
+      timeoutMs: bounded('timeout', values.timeout, 10_000, 120_000),
+      load: {
+        users: bounded('load-users', values['load-users'], 10, 50),
+        requests: bounded('load-requests', values['load-requests'], 20, 100),
+        thresholds,
+      },
+    },
+    (result) => {
+      if (!values.json)
+        io.out(
+          `${result.passed ? 'PASS' : 'FAIL'}  ${result.group.padEnd(8)} ${result.name}: ${result.reason}\n`,
+        );
+    },
+  );
+  const failed = results.filter((result) => !result.passed).length;
+  if (values.junit) writeFileSync(values.junit, toJunit(results, baseUrl, started));
+  if (values.json) {
+    io.out(
+      `${JSON.stringify({ baseUrl, passed: failed === 0, totals: { tests: results.length, passed: results.length - failed, failed }, results }, null, 2)}\n`,
+    );
+  } else {
+    io.out(`\n${results.length - failed} passed, ${failed} failed (${baseUrl})\n`);
+  }
+  return failed === 0 ? 0 : 1;
+}

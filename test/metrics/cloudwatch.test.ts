@@ -1,0 +1,331 @@
+import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createCloudWatchSink, METRICS_PER_CALL } from '../../lib/metrics/cloudwatch.ts';
+import type { Metric } from '../../lib/metrics/sink.ts';
+import {
+  type AwsRecorder,
+  decodedBody,
+  type RecorderResponse,
+  startAwsRecorder,
+} from '../support/aws-recorder.ts';
+
+const NAMESPACE = 'Loadwatch/Test';
+const AT = new Date('2026-03-01T12:00:00.000Z');
+
+function metrics(count: number): Metric[] {
+  return Array.from({ length: count }, (_, index) => ({
+    name: `Metric${index}`,
+    value: index,
+    unit: index % 2 ? 'Milliseconds' : 'Count',
+    dimensions: { Service: 'loadwatch', Check: `check-${index % 3}` },
+    timestamp: AT,
+  }));
+}
+
+function serviceError(name: string, httpStatusCode: number, message = name): Error {
+  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode } });
+}
+
+/** A sleep that returns at once and remembers what it was asked to wait. */
+function recordingSleep() {
+  const waits: number[] = [];
+  return { waits, sleep: async (ms: number) => void waits.push(ms) };
+}
+
+describe('createCloudWatchSink with a mocked client', () => {
+  const cloudWatch = mockClient(CloudWatchClient);
+  const sent = () =>
+    cloudWatch
+      .commandCalls(PutMetricDataCommand)
+      .map((call) => call.args[0].input as PutMetricDataCommand['input']);
+
+  beforeEach(() => {
+    cloudWatch.reset();
+    cloudWatch.on(PutMetricDataCommand).resolves({});
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  afterAll(() => {
+    cloudWatch.restore();
+  });
+
+  it('splits 1,234 metrics into calls of 500, 500 and 234, in order and fully described', async () => {
+    const sink = createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}) });
+    await sink.put(metrics(1234));
+    const calls = sent();
+    expect(METRICS_PER_CALL).toBe(500);
+    expect(calls.map((input) => input.MetricData?.length)).toEqual([500, 500, 234]);
+    expect(calls.every((input) => input.Namespace === NAMESPACE)).toBe(true);
+    const all = calls.flatMap((input) => input.MetricData ?? []);
+    expect(all.map((datum) => datum.MetricName)).toEqual(metrics(1234).map((metric) => metric.name));
+    expect(all[501]).toEqual<MetricDatum>({
+      MetricName: 'Metric501',
+      Value: 501,
+      Unit: 'Milliseconds',
+      Timestamp: AT,
+      Dimensions: [
+        { Name: 'Service', Value: 'loadwatch' },
+        { Name: 'Check', Value: 'check-0' },
+      ],
+    });
+    expect(all[1233]).toMatchObject({ MetricName: 'Metric1233', Value: 1233, Unit: 'Milliseconds' });
+  });
+
+  it('stamps a metric that has no timestamp with the time it was put', async () => {
+    const sink = createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}) });
+    const before = Date.now();
+    await sink.put([{ name: 'Bare', value: 1, unit: 'None', dimensions: {} }]);
+    const datum = sent()[0]?.MetricData?.[0];
+    expect(datum?.Dimensions).toEqual([]);
+    expect(datum?.Timestamp).toBeInstanceOf(Date);
+    expect((datum?.Timestamp as Date).getTime()).toBeGreaterThanOrEqual(before);
+    expect((datum?.Timestamp as Date).getTime()).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('sends nothing for an empty list', async () => {
+    await createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}) }).put([]);
+    expect(sent()).toEqual([]);
+  });
+
+  it('retries a throttled call with growing waits and succeeds when throttled twice', async () => {
+    // The jitter is random; pinned near its top, each wait shows its upper bound.
+    vi.spyOn(Math, 'random').mockReturnValue(0.999);
+    cloudWatch
+      .on(PutMetricDataCommand)
+      .rejectsOnce(serviceError('Throttling', 400, 'Rate exceeded'))
+      .rejectsOnce(serviceError('Throttling', 400, 'Rate exceeded'))
+      .resolves({});
+    const { waits, sleep } = recordingSleep();
+    const sink = createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}), sleep });
+    await expect(sink.put(metrics(3))).resolves.toBeUndefined();
+    expect(sent()).toHaveLength(3);
+    expect(waits).toHaveLength(2);
+    expect(waits[0]).toBeCloseTo(99.9, 5);
+    expect(waits[1]).toBeCloseTo(199.8, 5);
+  });
+
+  it('keeps every wait within its doubling bound when the jitter is left alone', async () => {
+    cloudWatch
+      .on(PutMetricDataCommand)
+      .rejectsOnce(serviceError('Throttling', 400))
+      .rejectsOnce(serviceError('Throttling', 400))
+      .rejectsOnce(serviceError('Throttling', 400))
+      .resolves({});
+    const { waits, sleep } = recordingSleep();
+    await createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}), sleep }).put(
+      metrics(1),
+    );
+    expect(waits).toHaveLength(3);
+    waits.forEach((wait, index) => {
+      expect(wait).toBeGreaterThanOrEqual(0);
+      expect(wait).toBeLessThan(100 * 2 ** index);
+    });
+  });
+
+  it.each([
+    ['TooManyRequestsException', 400],
+    ['UnknownError', 429],
+    ['ServiceUnavailable', 503],
+  ])('treats %s (HTTP %i) as throttling', async (name, status) => {
+    cloudWatch.on(PutMetricDataCommand).rejectsOnce(serviceError(name, status)).resolves({});
+    const { waits, sleep } = recordingSleep();
+    await createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}), sleep }).put(
+      metrics(1),
+    );
+    expect(sent()).toHaveLength(2);
+    expect(waits).toHaveLength(1);
+  });
+
+  it('retries only the throttled batch, never one already accepted', async () => {
+    cloudWatch
+      .on(PutMetricDataCommand)
+      .resolvesOnce({})
+      .rejectsOnce(serviceError('Throttling', 400))
+      .resolves({});
+    const { sleep } = recordingSleep();
+    await createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}), sleep }).put(
+      metrics(600),
+    );
+    expect(sent().map((input) => [input.MetricData?.length, input.MetricData?.[0]?.MetricName])).toEqual([
+      [500, 'Metric0'],
+      [100, 'Metric500'],
+      [100, 'Metric500'],
+    ]);
+  });
+
+  it('gives up after 4 throttled attempts and rethrows the throttle', async () => {
+    cloudWatch.on(PutMetricDataCommand).rejects(serviceError('Throttling', 400, 'Rate exceeded'));
+    const { waits, sleep } = recordingSleep();
+    const sink = createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}), sleep });
+    await expect(sink.put(metrics(2))).rejects.toMatchObject({
+      name: 'Throttling',
+      message: 'Rate exceeded',
+    });
+    expect(sent()).toHaveLength(4);
+    expect(waits).toHaveLength(3);
+  });
+
+  it('rethrows a validation error at once, without waiting or retrying', async () => {
+    cloudWatch
+      .on(PutMetricDataCommand)
+      .rejects(
+        serviceError('InvalidParameterValueException', 400, 'The value NaN for parameter Value is invalid.'),
+      );
+    const { waits, sleep } = recordingSleep();
+    const sink = createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}), sleep });
+    await expect(sink.put(metrics(700))).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
+    expect(sent()).toHaveLength(1);
+    expect(waits).toEqual([]);
+  });
+});
+
+describe('createCloudWatchSink on the wire', () => {
+  const ok: RecorderResponse = {
+    status: 200,
+    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'req-ok' },
+    body: '{}',
+  };
+  const throttled: RecorderResponse = {
+    status: 400,
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amzn-requestid': 'req-throttled',
+      'x-amzn-query-error': 'Throttling;Sender',
+    },
+    body: JSON.stringify({ __type: 'com.amazonaws.cloudwatch#Throttling', message: 'Rate exceeded' }),
+  };
+  let recorder: AwsRecorder;
+
+  // maxAttempts 1, as the sink builds its own client: retries are the sink's alone.
+  const client = () =>
+    new CloudWatchClient({
+      endpoint: recorder.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+      maxAttempts: 1,
+    });
+  const bodyOf = (index: number) => {
+    const request = recorder.requests[index];
+    if (!request) throw new Error(`request ${index} was never sent`);
+    return JSON.parse(decodedBody(request)) as {
+      Namespace: string;
+      MetricData: Array<Record<string, unknown>>;
+    };
+  };
+
+  beforeAll(async () => {
+    recorder = await startAwsRecorder(ok);
+  });
+  beforeEach(() => {
+    recorder.reset();
+  });
+  afterAll(async () => {
+    await recorder?.close();
+  });
+
+  it('sends a signed awsJson1_0 PutMetricData carrying the namespace, names, units and dimensions', async () => {
+    await createCloudWatchSink({ namespace: NAMESPACE, client: client() }).put(metrics(2));
+    expect(recorder.requests).toHaveLength(1);
+    const [request] = recorder.requests;
+    expect(request?.method).toBe('POST');
+    expect(request?.path).toBe('/');
+    expect(request?.headers['content-type']).toBe('application/x-amz-json-1.0');
+    expect(request?.headers['x-amz-target']).toBe('GraniteServiceVersion20100801.PutMetricData');
+    expect(request?.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/us-east-1\/monitoring\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/,
+    );
+    expect(bodyOf(0)).toEqual({
+      Namespace: NAMESPACE,
+      MetricData: [
+        {
+          MetricName: 'Metric0',
+          Value: 0,
+          Unit: 'Count',
+          Timestamp: AT.getTime() / 1000,
+          Dimensions: [
+            { Name: 'Service', Value: 'loadwatch' },
+            { Name: 'Check', Value: 'check-0' },
+          ],
+        },
+        {
+          MetricName: 'Metric1',
+          Value: 1,
+          Unit: 'Milliseconds',
+          Timestamp: AT.getTime() / 1000,
+          Dimensions: [
+            { Name: 'Service', Value: 'loadwatch' },
+            { Name: 'Check', Value: 'check-1' },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('sends one request per batch of 500, the full batch gzip-compressed', async () => {
+    await createCloudWatchSink({ namespace: NAMESPACE, client: client() }).put(metrics(501));
+    expect(recorder.requests).toHaveLength(2);
+    expect(recorder.requests[0]?.headers['content-encoding']).toBe('gzip');
+    expect(bodyOf(0).MetricData).toHaveLength(500);
+    expect(bodyOf(1).MetricData.map((datum) => datum.MetricName)).toEqual(['Metric500']);
+    expect(bodyOf(1).Namespace).toBe(NAMESPACE);
+  });
+
+  it('recognises a Throttling answer from CloudWatch and retries it', async () => {
+    recorder.enqueue(throttled, throttled);
+    const { waits, sleep } = recordingSleep();
+    await createCloudWatchSink({ namespace: NAMESPACE, client: client(), sleep }).put(metrics(1));
+    expect(recorder.requests).toHaveLength(3);
+    expect(waits).toHaveLength(2);
+    expect(bodyOf(2)).toEqual(bodyOf(0));
+  });
+
+  it('stops after 4 Throttling answers and reports the throttle', async () => {
+    recorder.enqueue(throttled, throttled, throttled, throttled, throttled);
+    const { sleep } = recordingSleep();
+    await expect(
+      createCloudWatchSink({ namespace: NAMESPACE, client: client(), sleep }).put(metrics(1)),
+    ).rejects.toMatchObject({ name: 'Throttling', message: 'Rate exceeded' });
+    expect(recorder.requests).toHaveLength(4);
+  });
+
+  it('builds its own client with one attempt per try, so a throttle costs 4 requests, not 12', async () => {
+    vi.stubEnv('AWS_ENDPOINT_URL_CLOUDWATCH', recorder.url);
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDTEST');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+    vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials');
+    try {
+      recorder.enqueue(throttled, throttled, throttled, throttled, throttled);
+      const { sleep } = recordingSleep();
+      const sink = createCloudWatchSink({ namespace: NAMESPACE, region: 'us-east-1', sleep });
+      await expect(sink.put(metrics(1))).rejects.toMatchObject({ name: 'Throttling' });
+      expect(recorder.requests.map((request) => request.headers['amz-sdk-request'])).toEqual(
+        Array(4).fill('attempt=1; max=1'),
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('does not retry a rejected request', async () => {
+    recorder.enqueue({
+      status: 400,
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amzn-query-error': 'InvalidParameterValue;Sender',
+      },
+      body: JSON.stringify({
+        __type: 'com.amazonaws.cloudwatch#InvalidParameterValueException',
+        message: 'The value NaN for parameter MetricData.member.1.Value is invalid.',
+      }),
+    });
+    const { waits, sleep } = recordingSleep();
+    await expect(
+      createCloudWatchSink({ namespace: NAMESPACE, client: client(), sleep }).put(metrics(1)),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
+    expect(recorder.requests).toHaveLength(1);
+    expect(waits).toEqual([]);
+  });
+});

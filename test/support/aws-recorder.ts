@@ -1,0 +1,75 @@
+// A stand-in AWS endpoint on 127.0.0.1: records every request as sent and answers from a queue the test fills.
+
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  /** Header names lower-cased, as node:http gives them. */
+  headers: IncomingHttpHeaders;
+  /** The body exactly as it came over the socket (still gzip-compressed when the client compressed it). */
+  body: Buffer;
+}
+
+export interface RecorderResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+}
+
+export interface AwsRecorder {
+  url: string;
+  requests: RecordedRequest[];
+  /** Answers for the next requests, in order; once the queue is empty every request gets `fallback`. */
+  enqueue(...responses: RecorderResponse[]): void;
+  /** Forgets recorded requests and queued answers between tests. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** The body as text, after undoing a gzip Content-Encoding. */
+export function decodedBody(request: RecordedRequest): string {
+  const gzipped = String(request.headers['content-encoding'] ?? '')
+    .split(',')
+    .some((encoding) => encoding.trim().toLowerCase() === 'gzip');
+  return (gzipped ? gunzipSync(request.body) : request.body).toString('utf8');
+}
+
+export async function startAwsRecorder(fallback: RecorderResponse): Promise<AwsRecorder> {
+  const requests: RecordedRequest[] = [];
+  let queue: RecorderResponse[] = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      requests.push({
+        method: request.method ?? '',
+        path: request.url ?? '',
+        headers: request.headers,
+        body: Buffer.concat(chunks),
+      });
+      const answer = queue.shift() ?? fallback;
+      response.writeHead(answer.status, answer.headers ?? {});
+      response.end(answer.body ?? '');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('recorder did not bind');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    requests,
+    enqueue: (...responses) => {
+      queue.push(...responses);
+    },
+    reset: () => {
+      requests.length = 0;
+      queue = [];
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -152,11 +152,9 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   }
   try {
     if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
-    if (
-      (command === 'loadtest' || command === 'monitor') &&
-      (rest.includes('--help') || rest.includes('-h'))
-    ) {
-      io.out(command === 'loadtest' ? LOADTEST_HELP : MONITOR_HELP);
+    const commandHelp = COMMAND_HELP[command];
+    if (commandHelp && (rest.includes('--help') || rest.includes('-h'))) {
+      io.out(commandHelp);
       return EXIT.ok;
     }
     const config = loadConfig(io.env);

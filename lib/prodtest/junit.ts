@@ -2,13 +2,15 @@
 
 import type { Group, TestResult } from './groups.ts';
 
+/** XML 1.0 has no way to write most control characters, even escaped: they are dropped. */
+const dropControlCharacters = (value: string) =>
+  [...value].filter((char) => char >= ' ' || char === '\t' || char === '\n' || char === '\r').join('');
+
 const xml = (value: string) =>
-  value
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
-    .replace(
-      /[&<>"']/g,
-      (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[char] ?? char,
-    );
+  dropControlCharacters(value).replace(
+    /[&<>"']/g,
+    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[char] ?? char,
+  );
 
 export function toJunit(results: TestResult[], baseUrl: string, timestamp: Date): string {
   const groups = [...new Set(results.map((result) => result.group))] as Group[];

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
 import { listMigrations } from '../../lib/db/migrations.ts';

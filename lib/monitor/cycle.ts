@@ -39,6 +39,8 @@ export interface CycleResult {
   states: Record<string, 'OK' | 'ALARM'>;
   delivery: { sent: number; failed: number; pending: number; error?: string };
   metrics: 'sent' | 'failed' | 'not configured';
+  /** The monitor's own resident memory after the cycle. */
+  memoryBytes: number;
 }
 
 function maxWindow(checks: CheckDefinition[]): number {
@@ -296,5 +298,13 @@ export async function runCycle(definition: MonitorDefinition, deps: MonitorDeps)
   await deps.store
     .prune(deps.retentionDays, now)
     .catch((error: unknown) => deps.logger.warn('sample pruning failed', { error }));
-  return { at: now, samples, transitions, states, delivery: { ...delivered, pending }, metrics };
+  return {
+    at: now,
+    samples,
+    transitions,
+    states,
+    delivery: { ...delivered, pending },
+    metrics,
+    memoryBytes: process.memoryUsage().rss,
+  };
 }

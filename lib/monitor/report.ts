@@ -31,6 +31,14 @@ export interface MonitorReport {
     alertsResolved: number;
     alarms: number;
   };
+  /** Resource use seen over the run: the monitor's own memory, and the API's database as /health/ready reports it. */
+  resources: {
+    monitorMemoryMb: number;
+    database: {
+      latencyMs: { p50: number | null; p95: number | null };
+      pool: Record<string, number> | null;
+    } | null;
+  };
   metrics: string;
   alerts: string;
 }
@@ -74,6 +82,14 @@ export function buildMonitorReport(
       state: last?.states[check.key] ?? 'OK',
     };
   });
+  const databaseSamples = cycles.flatMap((cycle) =>
+    cycle.samples.filter((sample) => sample.details && 'databaseLatencyMs' in sample.details),
+  );
+  const databaseLatencies = databaseSamples
+    .map((sample) => sample.details?.databaseLatencyMs)
+    .filter((value): value is number => typeof value === 'number')
+    .sort((a, b) => a - b);
+  const lastPool = databaseSamples.at(-1)?.details?.pool as Record<string, number> | null | undefined;
   const samples = reports.reduce((sum, item) => sum + item.samples, 0);
   const okSamples = reports.reduce((sum, item) => sum + (item.availability / 100) * item.samples, 0);
   return {
@@ -89,6 +105,16 @@ export function buildMonitorReport(
       alertsRaised: reports.reduce((sum, item) => sum + item.alertsRaised, 0),
       alertsResolved: reports.reduce((sum, item) => sum + item.alertsResolved, 0),
       alarms: reports.filter((item) => item.state === 'ALARM').length,
+    },
+    resources: {
+      monitorMemoryMb:
+        Math.round((Math.max(0, ...cycles.map((cycle) => cycle.memoryBytes ?? 0)) / 1048576) * 10) / 10,
+      database: databaseSamples.length
+        ? {
+            latencyMs: { p50: percentile(databaseLatencies, 50), p95: percentile(databaseLatencies, 95) },
+            pool: lastPool ?? null,
+          }
+        : null,
     },
     metrics: context.metrics,
     alerts: context.alerts,
@@ -132,7 +158,20 @@ export function formatMonitorReport(report: MonitorReport, format: 'text' | 'mar
     String(report.totals.alertsResolved),
   ];
   const intro = `monitor: ${report.cycles} cycle(s) every ${report.intervalSeconds}s from ${report.startedAt} to ${report.finishedAt}`;
-  const footer = [`metrics: ${report.metrics}`, `alerts: ${report.alerts}`];
+  const database = report.resources.database;
+  const footer = [
+    `resources: monitor ${report.resources.monitorMemoryMb} MB${
+      database
+        ? `; database latency p50 ${cell(database.latencyMs.p50)} ms, p95 ${cell(database.latencyMs.p95)} ms; pool ${
+            database.pool
+              ? `${database.pool.total}/${database.pool.max} open, ${database.pool.waiting} waiting`
+              : '-'
+          }`
+        : ''
+    }`,
+    `metrics: ${report.metrics}`,
+    `alerts: ${report.alerts}`,
+  ];
   if (format === 'markdown') {
     const line = (values: string[]) => `| ${values.join(' | ')} |`;
     return [

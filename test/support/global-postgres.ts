@@ -1,19 +1,47 @@
 // One real PostgreSQL for the whole test run: TEST_DATABASE_URL, or an embedded one started here.
 
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../../lib/local/embedded-postgres.ts';
+import {
+  type EmbeddedPostgresHandle,
+  startEmbeddedPostgres,
+  stopOrphanedPostmaster,
+} from '../../lib/local/embedded-postgres.ts';
 import { projectRoot } from '../../lib/local/stack.ts';
 
 let handle: EmbeddedPostgresHandle | undefined;
 let dataDir: string | undefined;
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Test clusters of runs that were killed: their PostgreSQL stopped and their directory removed. */
+async function sweepStaleClusters(root: string): Promise<void> {
+  if (!existsSync(root)) return;
+  for (const entry of readdirSync(root)) {
+    const pid = Number(entry.match(/^test-(\d+)$/)?.[1]);
+    if (!pid || alive(pid)) continue;
+    const dir = join(root, entry);
+    await stopOrphanedPostmaster(join(dir, 'pg'), () => undefined).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export default async function setup(project: TestProject) {
   let url = process.env.TEST_DATABASE_URL;
   if (!url) {
-    const lines: string[] = [];
+    const root = join(projectRoot(), '.loadwatch');
+    await sweepStaleClusters(root);
     // A directory per run, so that two test runs at once never share (or stop) one server.
-    dataDir = `${projectRoot()}/.loadwatch/test-${process.pid}`;
+    dataDir = join(root, `test-${process.pid}`);
+    const lines: string[] = [];
     handle = await startEmbeddedPostgres({
       dataDir,
       database: 'postgres',

@@ -10,7 +10,7 @@ export interface Notification {
   severity: Severity;
   /** Extra attributes for subscription filter policies, e.g. { check: 'api-health' }. */
   attributes?: Record<string, string>;
-  /** Makes a retried publish recognisable downstream. */
+  /** Stable per incident and transition ("12:raised"): sent as the `dedupe` attribute for consumers that deduplicate. */
   deduplicationId?: string;
 }
 

@@ -30,6 +30,9 @@ export function createSnsSink(options: SnsSinkOptions): AlertSink {
       const attributes: Record<string, { DataType: 'String'; StringValue: string }> = {
         severity: { DataType: 'String', StringValue: notification.severity },
       };
+      if (notification.deduplicationId) {
+        attributes.dedupe = { DataType: 'String', StringValue: notification.deduplicationId };
+      }
       for (const [name, value] of Object.entries(notification.attributes ?? {})) {
         attributes[name] = { DataType: 'String', StringValue: value };
       }

@@ -1,3 +1,5 @@
+import { badRequest } from './errors.ts';
+
 // Route table matching: one list of routes serves API Gateway and the local server alike.
 
 export interface ApiRequest {
@@ -54,6 +56,15 @@ function compile<Deps>(route: Route<Deps>): CompiledRoute<Deps> {
   return { route, pattern: new RegExp(`^${source}/?$`), names };
 }
 
+/** A path parameter, percent-decoded; a malformed escape is the client's error (400), not ours. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`the path segment "${segment}" is not valid percent-encoding`);
+  }
+}
+
 export function createRouter<Deps>(routes: Route<Deps>[]) {
   const compiled = routes.map(compile);
   return {
@@ -70,7 +81,7 @@ export function createRouter<Deps>(routes: Route<Deps>[]) {
         }
         const params: Record<string, string> = {};
         entry.names.forEach((name, index) => {
-          params[name] = decodeURIComponent(found[index + 1] ?? '');
+          params[name] = decodeSegment(found[index + 1] ?? '');
         });
         return { kind: 'found', route: entry.route, params };
       }

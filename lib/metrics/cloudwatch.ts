@@ -18,7 +18,7 @@ function isThrottle(error: unknown): boolean {
   const name = (error as { name?: string })?.name ?? '';
   const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
   return (
-    /Throttl|TooManyRequests|LimitExceeded|RequestLimitExceeded/.test(name) ||
+    /Throttl|TooManyRequests|RequestLimitExceeded/.test(name) ||
     status === 429 ||
     status === 503
   );

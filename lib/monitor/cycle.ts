@@ -228,7 +228,7 @@ export async function runCycle(definition: MonitorDefinition, deps: MonitorDeps)
     // failed inside it raises nothing.
     const history = recent.get(check.key) ?? [];
     const verdict = evaluateRules(check, maintenance ? history : history.filter((item) => !item.held));
-    const outcome = await deps.store.withCheck(check.key, async (tx) => {
+    const outcome = await deps.store.withCheck(check.key, now, async (tx) => {
       const { state, decision } = decide({
         check,
         state: tx.state,

@@ -74,6 +74,9 @@ const incidentRecord = (row: {
   remindersSent: row.reminders_sent,
 });
 
+/** After this many failed publishes an outbox entry stops holding up the ones behind it. */
+export const POISON_ATTEMPTS = 5;
+
 export class MonitorStore {
   private readonly db: Db;
   constructor(db: Db) {
@@ -127,12 +130,15 @@ export class MonitorStore {
   /** Runs fn with the check's state row locked, so concurrent monitors never raise the same incident twice. */
   async withCheck<T>(
     key: string,
+    now: Date,
     fn: (tx: CheckTransaction) => Promise<{ state: CheckState; result: T }>,
   ): Promise<T> {
     return this.db.transaction(async (client: pg.PoolClient) => {
-      await client.query(`INSERT INTO monitor_check_states (check_name) VALUES ($1) ON CONFLICT DO NOTHING`, [
-        key,
-      ]);
+      // A new check is OK since the monitor first saw it (on the monitor's clock, not the database's).
+      await client.query(
+        `INSERT INTO monitor_check_states (check_name, since) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+        [key, now],
+      );
       const stateRow = await client.query<{
         state: 'OK' | 'ALARM';
         since: Date;
@@ -208,53 +214,48 @@ export class MonitorStore {
     });
   }
 
-  /** Undelivered notifications, oldest first, locked so two monitors never send the same one. */
+  /**
+   * Sends undelivered notifications, oldest first, each locked so two monitors never send the same one.
+   * A failure stops the round (SNS is likely down for all), except for an entry that has failed
+   * POISON_ATTEMPTS times: it moves to the back, so one message SNS rejects cannot block the others.
+   */
   async deliverPending(
     limit: number,
     send: (entry: OutboxEntry) => Promise<void>,
   ): Promise<{ sent: number; failed: number; error?: string }> {
+    const queued = await this.db.query<{ id: string }>(
+      `SELECT id FROM alert_outbox WHERE sent_at IS NULL ORDER BY attempts >= $1, id LIMIT $2`,
+      [POISON_ATTEMPTS, limit],
+    );
     let sent = 0;
-    for (let index = 0; index < limit; index++) {
+    let failed = 0;
+    let lastError: string | undefined;
+    for (const { id } of queued.rows) {
       const outcome = await this.db.transaction(async (client) => {
-        const pending = await client.query<{
-          id: string;
-          incident_id: string;
-          kind: OutboxEntry['kind'];
-          payload: Notification;
-          attempts: number;
-        }>(
-          `SELECT id, incident_id, kind, payload, attempts FROM alert_outbox
-            WHERE sent_at IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        const locked = await client.query<{ incident_id: string; kind: OutboxEntry['kind']; payload: Notification; attempts: number }>(
+          `SELECT incident_id, kind, payload, attempts FROM alert_outbox WHERE id = $1 AND sent_at IS NULL FOR UPDATE SKIP LOCKED`,
+          [id],
         );
-        const row = pending.rows[0];
-        if (!row) return 'empty' as const;
+        const row = locked.rows[0];
+        if (!row) return { kind: 'skipped' as const };
         try {
-          await send({
-            id: Number(row.id),
-            incidentId: Number(row.incident_id),
-            kind: row.kind,
-            payload: row.payload,
-            attempts: row.attempts,
-          });
+          await send({ id: Number(id), incidentId: Number(row.incident_id), kind: row.kind, payload: row.payload, attempts: row.attempts });
         } catch (error) {
           const message = (error as Error)?.message ?? String(error);
-          await client.query(
-            `UPDATE alert_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1`,
-            [row.id, message.slice(0, 1000)],
-          );
-          return { error: message };
+          await client.query(`UPDATE alert_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, [id, message.slice(0, 1000)]);
+          return { kind: 'failed' as const, message, poison: row.attempts + 1 >= POISON_ATTEMPTS };
         }
-        await client.query(
-          `UPDATE alert_outbox SET attempts = attempts + 1, sent_at = now(), last_error = NULL WHERE id = $1`,
-          [row.id],
-        );
-        return 'sent' as const;
+        await client.query(`UPDATE alert_outbox SET attempts = attempts + 1, sent_at = now(), last_error = NULL WHERE id = $1`, [id]);
+        return { kind: 'sent' as const };
       });
-      if (outcome === 'empty') return { sent, failed: 0 };
-      if (outcome === 'sent') sent++;
-      else return { sent, failed: 1, error: outcome.error };
+      if (outcome.kind === 'sent') sent++;
+      if (outcome.kind === 'failed') {
+        failed++;
+        lastError = outcome.message;
+        if (!outcome.poison) break;
+      }
     }
-    return { sent, failed: 0 };
+    return lastError === undefined ? { sent, failed } : { sent, failed, error: lastError };
   }
 
   async pendingCount(): Promise<number> {

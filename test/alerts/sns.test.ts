@@ -69,6 +69,7 @@ describe('createSnsSink with a mocked client', () => {
       Message: snsMessage(alarm),
       MessageAttributes: {
         severity: { DataType: 'String', StringValue: 'critical' },
+        dedupe: { DataType: 'String', StringValue: '7:raised' },
         check: { DataType: 'String', StringValue: 'api' },
         state: { DataType: 'String', StringValue: 'ALARM' },
         kind: { DataType: 'String', StringValue: 'monitor' },
@@ -158,6 +159,7 @@ describe('createSnsSink on the wire', () => {
     });
     expect(attributes).toEqual({
       severity: { type: 'String', value: 'critical' },
+      dedupe: { type: 'String', value: '7:raised' },
       check: { type: 'String', value: 'api' },
       state: { type: 'String', value: 'ALARM' },
       kind: { type: 'String', value: 'monitor' },

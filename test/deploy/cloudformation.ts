@@ -123,3 +123,43 @@ export function roleStatements(role: Resource): PolicyStatement[] {
 export function asList<T>(value: T | T[]): T[] {
   return Array.isArray(value) ? value : [value];
 }
+
+/** Every policy statement of every resource: role policies, trust policies, key policies, resource policies. */
+export function allStatements(
+  resources: Record<string, Resource>,
+): { id: string; statement: PolicyStatement }[] {
+  const found: { id: string; statement: PolicyStatement }[] = [];
+  const visit = (id: string, value: Json | undefined) => {
+    if (Array.isArray(value)) {
+      for (const item of value) visit(id, item);
+      return;
+    }
+    if (!isObject(value)) return;
+    const statements = value.Statement;
+    if (statements !== undefined && typeof value.Version === 'string') {
+      for (const statement of asList(statements))
+        found.push({ id, statement: statement as unknown as PolicyStatement });
+      return;
+    }
+    for (const item of Object.values(value)) visit(id, item);
+  };
+  for (const [id, resource] of Object.entries(resources)) visit(id, resource.Properties);
+  return found;
+}
+
+/**
+ * The string an Fn::Sub makes, with `${Name}` placeholders filled by `lookup(Name)` unless the Fn::Sub's own
+ * variable map gives them a literal value; `${!Literal}` stays as `${Literal}`, as CloudFormation leaves it.
+ */
+export function substitute(value: Json | undefined, lookup: (name: string) => string): string {
+  const sub = isObject(value) ? value['Fn::Sub'] : undefined;
+  if (sub === undefined) throw new Error(`not an Fn::Sub: ${JSON.stringify(value)}`);
+  const [template, variables = {}] = Array.isArray(sub) ? sub : [sub];
+  if (typeof template !== 'string' || !isObject(variables))
+    throw new Error(`malformed Fn::Sub ${JSON.stringify(sub)}`);
+  return template.replace(/\$\{(!?)([^}]+)\}/g, (_, literal: string, name: string) => {
+    if (literal) return `\${${name}}`;
+    const given = variables[name];
+    return typeof given === 'string' ? given : lookup(name);
+  });
+}

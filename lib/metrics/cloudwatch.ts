@@ -17,11 +17,7 @@ export interface CloudWatchSinkOptions {
 function isThrottle(error: unknown): boolean {
   const name = (error as { name?: string })?.name ?? '';
   const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  return (
-    /Throttl|TooManyRequests|RequestLimitExceeded/.test(name) ||
-    status === 429 ||
-    status === 503
-  );
+  return /Throttl|TooManyRequests|RequestLimitExceeded/.test(name) || status === 429 || status === 503;
 }
 
 export function toDatum(metric: Metric): MetricDatum {

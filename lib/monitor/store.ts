@@ -232,20 +232,37 @@ export class MonitorStore {
     let lastError: string | undefined;
     for (const { id } of queued.rows) {
       const outcome = await this.db.transaction(async (client) => {
-        const locked = await client.query<{ incident_id: string; kind: OutboxEntry['kind']; payload: Notification; attempts: number }>(
+        const locked = await client.query<{
+          incident_id: string;
+          kind: OutboxEntry['kind'];
+          payload: Notification;
+          attempts: number;
+        }>(
           `SELECT incident_id, kind, payload, attempts FROM alert_outbox WHERE id = $1 AND sent_at IS NULL FOR UPDATE SKIP LOCKED`,
           [id],
         );
         const row = locked.rows[0];
         if (!row) return { kind: 'skipped' as const };
         try {
-          await send({ id: Number(id), incidentId: Number(row.incident_id), kind: row.kind, payload: row.payload, attempts: row.attempts });
+          await send({
+            id: Number(id),
+            incidentId: Number(row.incident_id),
+            kind: row.kind,
+            payload: row.payload,
+            attempts: row.attempts,
+          });
         } catch (error) {
           const message = (error as Error)?.message ?? String(error);
-          await client.query(`UPDATE alert_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, [id, message.slice(0, 1000)]);
+          await client.query(
+            `UPDATE alert_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1`,
+            [id, message.slice(0, 1000)],
+          );
           return { kind: 'failed' as const, message, poison: row.attempts + 1 >= POISON_ATTEMPTS };
         }
-        await client.query(`UPDATE alert_outbox SET attempts = attempts + 1, sent_at = now(), last_error = NULL WHERE id = $1`, [id]);
+        await client.query(
+          `UPDATE alert_outbox SET attempts = attempts + 1, sent_at = now(), last_error = NULL WHERE id = $1`,
+          [id],
+        );
         return { kind: 'sent' as const };
       });
       if (outcome.kind === 'sent') sent++;

@@ -12,11 +12,15 @@ export interface StatusPageInput {
 }
 
 /** A polyline of latencies, oldest to newest; gaps (failed samples) break the line. */
+/** Below this, latency differences are noise: the scale never zooms in further, so jitter stays flat. */
+const SPARKLINE_FLOOR_MS = 100;
+
 export function sparkline(values: Array<number | null>, width = 240, height = 36): string {
   const known = values.filter((value): value is number => value !== null);
   if (known.length === 0)
     return `<svg class="spark" viewBox="0 0 ${width} ${height}" role="img" aria-label="no samples"></svg>`;
-  const max = Math.max(...known, 1);
+  const peak = Math.max(...known);
+  const max = Math.max(peak, SPARKLINE_FLOOR_MS);
   const step = values.length > 1 ? width / (values.length - 1) : 0;
   const segments: string[] = [];
   let current: string[] = [];
@@ -32,10 +36,29 @@ export function sparkline(values: Array<number | null>, width = 240, height = 36
   });
   if (current.length) segments.push(current.join(' '));
   const lines = segments
-    .map((points) => `<polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5"/>`)
+    .map((points) =>
+      points.includes(' ')
+        ? `<polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5"/>`
+        : // A lone successful sample between failures: a dot, since a one-point line draws nothing.
+          `<circle cx="${points.split(',')[0]}" cy="${points.split(',')[1]}" r="1.8" fill="currentColor"/>`,
+    )
     .join('');
-  const label = `latency, last ${values.length} checks, peak ${Math.round(max)} ms`;
-  return `<svg class="spark" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(label)}"><title>${escapeHtml(label)}</title>${lines}</svg>`;
+  // Failed samples: short red ticks along the bottom, so a gap reads as a failure rather than missing data.
+  const failures = values
+    .map((value, index) =>
+      value === null
+        ? `<line class="fail" x1="${(index * step).toFixed(1)}" x2="${(index * step).toFixed(1)}" y1="${height}" y2="${height - 6}"/>`
+        : '',
+    )
+    .join('');
+  const label = `latency, last ${values.length} checks, peak ${Math.round(peak)} ms`;
+  return `<svg class="spark" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(label)}"><title>${escapeHtml(label)}</title>${lines}${failures}</svg>`;
+}
+
+/** "2026-03-01 11:00 UTC", with the exact time kept in the datetime attribute. */
+function when(iso: string): string {
+  const readable = `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+  return `<time datetime="${escapeHtml(iso)}">${escapeHtml(readable)}</time>`;
 }
 
 export function renderStatusPage(input: StatusPageInput): string {
@@ -44,7 +67,10 @@ export function renderStatusPage(input: StatusPageInput): string {
     input.checks.length === 0
       ? 'No checks have run yet'
       : alarms
-        ? `${alarms} check(s) in alarm`
+        ? `${alarms} ${alarms === 1 ? 'check' : 'checks'} in alarm: ${input.checks
+            .filter((check) => check.state === 'ALARM')
+            .map((check) => check.check)
+            .join(', ')}`
         : 'All checks operational';
   const rows = input.checks
     .map((check) => {
@@ -53,7 +79,7 @@ export function renderStatusPage(input: StatusPageInput): string {
         last?.latencyMs === null || last?.latencyMs === undefined ? '–' : `${Math.round(last.latencyMs)} ms`;
       return `<tr class="${check.state === 'ALARM' ? 'alarm' : 'ok'}">
   <td><span class="dot"></span>${escapeHtml(check.check)}</td>
-  <td>${check.state === 'ALARM' ? 'Alarm' : 'Operational'}<div class="muted">since ${escapeHtml(check.since)}</div></td>
+  <td>${check.state === 'ALARM' ? 'Alarm' : 'Operational'}<div class="muted">since ${when(check.since)}</div></td>
   <td>${latency}${last && !last.ok && last.error ? `<div class="muted">${escapeHtml(last.error)}</div>` : ''}</td>
   <td>${sparkline(check.latencies)}</td>
 </tr>`;
@@ -63,9 +89,9 @@ export function renderStatusPage(input: StatusPageInput): string {
     ? input.incidents
         .map(
           (incident) =>
-            `<li><strong>${escapeHtml(incident.check)}</strong> · ${escapeHtml(incident.severity)} · opened ${escapeHtml(incident.openedAt)}${
+            `<li><strong>${escapeHtml(incident.check)}</strong> · ${escapeHtml(incident.severity)} · opened ${when(incident.openedAt)}${
               incident.resolvedAt
-                ? `, resolved ${escapeHtml(incident.resolvedAt)}`
+                ? `, resolved ${when(incident.resolvedAt)}`
                 : ' · <span class="firing">ongoing</span>'
             }<div class="muted">${escapeHtml(incident.summary)}</div></li>`,
         )
@@ -92,7 +118,12 @@ export function renderStatusPage(input: StatusPageInput): string {
   tr.alarm td:nth-child(2) { color: var(--alarm); font-weight: 600; }
   .spark { width: 240px; height: 36px; color: #0969da; }
   tr.alarm .spark { color: var(--alarm); }
-  .muted { color: var(--muted); font-size: .85rem; }
+  .muted { color: var(--muted); font-size: .85rem; font-weight: normal; }
+  .spark line.fail { stroke: var(--alarm); stroke-width: 1.5; }
+  @media (prefers-color-scheme: dark) {
+    :root { --muted: #9aa4ae; --ok: #2ea043; }
+    tr.alarm td:nth-child(2), .firing { color: #ff7b72; }
+  }
   .firing { color: var(--alarm); font-weight: 600; }
   ul { padding-left: 18px; }
   li { margin-bottom: 10px; }
@@ -100,7 +131,7 @@ export function renderStatusPage(input: StatusPageInput): string {
 </head>
 <body>
 <h1>${escapeHtml(input.service)} status</h1>
-<div class="muted">Stage ${escapeHtml(input.stage)} · updated ${escapeHtml(input.generatedAt.toISOString())} · refreshes every minute</div>
+<div class="muted">Stage ${escapeHtml(input.stage)} · updated ${when(input.generatedAt.toISOString())} · refreshes every minute</div>
 <div class="banner${alarms ? ' alarm' : ''}" role="status">${escapeHtml(overall)}</div>
 <table>
 <thead><tr><th>Check</th><th>State</th><th>Last response</th><th>Latency</th></tr></thead>

@@ -84,6 +84,12 @@ describe('sparkline', () => {
     expect(svg).toContain('aria-label="no samples"');
   });
 
+  it('draws a lone sample between failures as a dot and marks each failure', () => {
+    const svg = sparkline([null, 50, null]);
+    expect(svg.match(/<circle /g)).toHaveLength(1);
+    expect(svg.match(/<line class="fail"/g)).toHaveLength(2);
+  });
+
   it('labels the chart with the sample count and peak', () => {
     expect(sparkline([12, 87.6, null])).toContain('<title>latency, last 3 checks, peak 88 ms</title>');
   });
@@ -98,7 +104,7 @@ describe('renderStatusPage', () => {
 
   it('counts the checks in alarm in a red banner', () => {
     const html = page({ checks: [check('api', 'ALARM'), check('ready', 'OK'), check('db', 'ALARM')] });
-    expect(html).toMatch(/<div class="banner alarm" role="status">2 check\(s\) in alarm<\/div>/);
+    expect(html).toMatch(/<div class="banner alarm" role="status">2 checks in alarm: [^<]+<\/div>/);
     expect(html.match(/<tr class="alarm">/g)).toHaveLength(2);
     expect(html).toContain('status 500, expected 200');
   });
@@ -175,7 +181,9 @@ describe('renderStatusPage', () => {
       ],
     });
     expect(html).toMatch(/<strong>ready<\/strong>[^\n]*<span class="firing">ongoing<\/span>/);
-    expect(html).toMatch(/<strong>api<\/strong>[^\n]*resolved 2026-03-01T10:05:00\.000Z/);
+    expect(html).toMatch(
+      /<strong>api<\/strong>[^\n]*resolved <time datetime="2026-03-01T10:05:00\.000Z">2026-03-01 10:05 UTC<\/time>/,
+    );
   });
 
   it('references nothing outside the page: no sources, links, imports or scripts', () => {
@@ -294,7 +302,7 @@ describe('GET /status in Chromium', () => {
     });
 
     await expect(tab.title()).resolves.toBe('loadwatch status · staging');
-    await expect(tab.locator('.banner').textContent()).resolves.toBe('1 check(s) in alarm');
+    await expect(tab.locator('.banner').textContent()).resolves.toMatch(/^1 check in alarm: /);
     // The inline stylesheet applied under the policy: the banner is the alarm red.
     const bannerColour = await tab
       .locator('.banner')

@@ -85,7 +85,8 @@ function checkReachableByOthers(path: string): void {
   }
 }
 
-function processAlive(pid: number): boolean {
+/** True while a process with this id exists (EPERM: it exists but belongs to another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -16,7 +16,7 @@ import { LoadTestStore } from '../loadtest/store.ts';
 import type { Logger } from '../log/logger.ts';
 import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
-import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './embedded-postgres.ts';
+import { type EmbeddedPostgresHandle, processAlive, startEmbeddedPostgres } from './embedded-postgres.ts';
 import { createLocalServer } from './http-adapter.ts';
 
 export class LocalStackError extends Error {
@@ -56,22 +56,13 @@ function stateFile(dataDir: string): string {
   return join(dataDir, 'stack.json');
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The state of a live loadwatch process on this data directory, or null. */
 export function readStackState(dataDir: string): StackState | null {
   const file = stateFile(dataDir);
   if (!existsSync(file)) return null;
   try {
     const state = JSON.parse(readFileSync(file, 'utf8')) as StackState;
-    return state.pid !== process.pid && isAlive(state.pid) ? state : null;
+    return state.pid !== process.pid && processAlive(state.pid) ? state : null;
   } catch {
     return null;
   }

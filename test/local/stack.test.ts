@@ -2,22 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listMigrations } from '../../lib/db/migrations.ts';
-import { freePort } from '../../lib/local/embedded-postgres.ts';
+import { freePort, processAlive } from '../../lib/local/embedded-postgres.ts';
 import { type CliRun, runCli, startCli } from '../support/cli.ts';
 import { scratchDataDir } from '../support/data-dir.ts';
 
 function postmasterPid(dataDir: string): number | null {
   const file = join(dataDir, 'pg', 'postmaster.pid');
   return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : null;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('loadwatch start', () => {
@@ -27,7 +18,7 @@ describe('loadwatch start', () => {
     for (const run of running) run.child.kill('SIGTERM');
     await Promise.all(running.map((run) => run.exited));
     const pid = postmasterPid(dataDir.path);
-    if (pid && alive(pid)) process.kill(pid, 'SIGINT');
+    if (pid && processAlive(pid)) process.kill(pid, 'SIGINT');
     dataDir.remove();
   });
 
@@ -44,7 +35,7 @@ describe('loadwatch start', () => {
     const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
     expect(ready.status).toBe(200);
     const pid = postmasterPid(dataDir.path);
-    expect(pid && alive(pid)).toBe(true);
+    expect(pid && processAlive(pid)).toBe(true);
 
     // The same data directory, another port: refused with the reason.
     const second = await runCli(['start'], { ...env, PORT: String(await freePort()) });
@@ -59,7 +50,7 @@ describe('loadwatch start', () => {
     expect(third.code).toBe(1);
     expect(third.output).toContain(`port ${port} is already in use; stop what uses it or set PORT`);
     const otherPid = postmasterPid(otherDir.path);
-    expect(otherPid === null || !alive(otherPid)).toBe(true);
+    expect(otherPid === null || !processAlive(otherPid)).toBe(true);
     otherDir.remove();
 
     // While the stack runs, migrate uses its database rather than starting another.
@@ -70,7 +61,7 @@ describe('loadwatch start', () => {
 
     stack.child.kill('SIGTERM');
     expect(await stack.exited).toBe(0);
-    expect(alive(pid as number)).toBe(false);
+    expect(processAlive(pid as number)).toBe(false);
     expect(existsSync(join(dataDir.path, 'stack.json'))).toBe(false);
   });
 
@@ -89,7 +80,7 @@ describe('loadwatch start', () => {
     const up = await runCli(['migrate', 'up'], env);
     expect(up.output).toContain(`applied: ${latest}`);
     const pid = postmasterPid(dataDir.path);
-    expect(pid === null || !alive(pid)).toBe(true);
+    expect(pid === null || !processAlive(pid)).toBe(true);
   });
 
   it('cleans up a PostgreSQL orphaned by a SIGKILLed stack on the next start', async () => {
@@ -101,13 +92,13 @@ describe('loadwatch start', () => {
     const orphan = postmasterPid(dataDir.path) as number;
     first.child.kill('SIGKILL');
     await first.exited;
-    expect(alive(orphan)).toBe(true);
+    expect(processAlive(orphan)).toBe(true);
 
     const second = startCli(['start'], env);
     running.push(second);
     const banner = await second.waitFor(/Ctrl-C stops everything/);
     expect(banner).toContain('embedded (started)');
-    expect(alive(orphan)).toBe(false);
+    expect(processAlive(orphan)).toBe(false);
     expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);

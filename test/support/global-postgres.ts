@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import {
   type EmbeddedPostgresHandle,
+  processAlive,
   startEmbeddedPostgres,
   stopOrphanedPostmaster,
 } from '../../lib/local/embedded-postgres.ts';
@@ -13,21 +14,12 @@ import { projectRoot } from '../../lib/local/stack.ts';
 let handle: EmbeddedPostgresHandle | undefined;
 let dataDir: string | undefined;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Test clusters of runs that were killed: their PostgreSQL stopped and their directory removed. */
 async function sweepStaleClusters(root: string): Promise<void> {
   if (!existsSync(root)) return;
   for (const entry of readdirSync(root)) {
     const pid = Number(entry.match(/^test-(\d+)$/)?.[1]);
-    if (!pid || alive(pid)) continue;
+    if (!pid || processAlive(pid)) continue;
     const dir = join(root, entry);
     await stopOrphanedPostmaster(join(dir, 'pg'), () => undefined).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });

@@ -71,6 +71,9 @@ export interface RunSummary {
   grade: string | null;
 }
 
+/** How long past its estimated length a run still holds the monitor's alerts for its target. */
+export const ACTIVE_GRACE_SECONDS = 900;
+
 export class LoadTestStore {
   private readonly db: Db;
   constructor(db: Db) {
@@ -227,10 +230,15 @@ export class LoadTestStore {
   }
 
   /** Targets of runs in progress, for the monitor's automatic maintenance windows. */
-  async activeTargets(): Promise<string[]> {
+  async activeTargets(now: Date = new Date()): Promise<string[]> {
+    // A run counts as active for its estimated length plus a quarter hour at most: a load test whose
+    // process died without finishing must not hold the target's alerts forever.
     const result = await this.db.query<{ target: string }>(
-      `SELECT DISTINCT target FROM loadtest_runs WHERE status IN ('pending', 'running')`,
-      [],
+      `SELECT DISTINCT target FROM loadtest_runs
+        WHERE status IN ('pending', 'running')
+          AND COALESCE(started_at, created_at)
+              + make_interval(secs => COALESCE((plan -> 'estimate' ->> 'durationSeconds')::int, 0) + $2) > $1`,
+      [now, ACTIVE_GRACE_SECONDS],
       { idempotent: true },
     );
     return result.rows.map((row) => row.target);

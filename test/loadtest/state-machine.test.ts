@@ -140,4 +140,14 @@ describe('load test state machine, run locally', () => {
     ]);
     expect(report?.passed).toBe(false);
   });
+
+  it('lists a target as under load only while a run can still be going', async () => {
+    const run = await createLoadTest({ target, users: 1, requests: 1 }, store, DEFAULT_LIMITS);
+    expect(await store.activeTargets()).toContain(target);
+    await store.markStarted(run.runId);
+    const later = new Date(Date.now() + (run.plan.estimate.durationSeconds + 901) * 1000);
+    expect(await store.activeTargets(later)).not.toContain(target);
+    await store.finish(run.runId, 'aborted', null);
+    expect(await store.activeTargets()).not.toContain(target);
+  });
 });

@@ -17,7 +17,7 @@ import { UsageError } from './usage-error.ts';
 
 export const MONITOR_HELP = `Usage: loadwatch monitor [options]
 
-  --interval S        seconds between cycles (default 60)
+  --interval S        seconds between cycles (default MONITOR_INTERVAL, else 60)
   --duration S        stop after S seconds (default: until Ctrl-C)
   --once              one cycle, then the report
   --config FILE       checks file (JSON); default: MONITOR_CHECKS_FILE, else /health and /health/ready
@@ -65,7 +65,7 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
       report: { type: 'string' },
     },
   });
-  const intervalSeconds = seconds('interval', values.interval) ?? 60;
+  const intervalSeconds = seconds('interval', values.interval) ?? config.monitor.intervalSeconds;
   const durationSeconds = seconds('duration', values.duration);
   if (values.target !== undefined && !/^https?:\/\/[^/\s]+/.test(values.target)) {
     throw new UsageError(`--target: "${values.target}" is not an http(s) URL`);
@@ -101,6 +101,8 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
       once: values.once === true,
       signal: controller.signal,
       onCycle: (cycle, all) => io.err(liveTable(cycle, all.length)),
+      onCycleError: (error) =>
+        io.err(`cycle failed: ${(error as Error)?.message ?? String(error)}; trying again next cycle\n`),
     });
     if (values.report) {
       const format = values.report.endsWith('.json')

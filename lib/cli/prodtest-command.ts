@@ -17,7 +17,7 @@ export const PRODTEST_HELP = `Usage: loadwatch prodtest --base-url URL [options]
   --test GROUP            all (default), ${GROUPS.join(', ')}; repeatable
   --allowed-origin ORIGIN an origin CORS_ORIGINS allows (needed by the cors group)
   --denied-origin ORIGIN  an origin it must refuse (default https://denied.invalid)
-  --token TOKEN           a bearer token, to check that an invalid one is refused too
+  --token TOKEN           a valid bearer token: checks that it is accepted (nothing is started)
   --load-users N          users for the load group (default 10, at most 50)
   --load-requests N       requests per user (default 20, at most 100)
   --threshold EXPR        load-group thresholds (default "p95<1000" and "errors<1%"); repeatable

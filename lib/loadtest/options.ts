@@ -141,15 +141,23 @@ class Problems {
     }
     return parsed;
   }
-  number(field: string, value: unknown, min: number, max: number, capName?: string): number | undefined {
+  /** A number in [min, max]; with `aboveMin`, min itself is refused too (a rate of 0 sends nothing). */
+  number(
+    field: string,
+    value: unknown,
+    min: number,
+    max: number,
+    capName?: string,
+    aboveMin = false,
+  ): number | undefined {
     if (value === undefined || value === null || value === '') return undefined;
     const parsed = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
     if (typeof parsed !== 'number' || !Number.isFinite(parsed)) {
       this.add(field, `${JSON.stringify(value)} is not a number`);
       return undefined;
     }
-    if (parsed < min || (min === 0 && parsed <= 0)) {
-      this.add(field, `${parsed} must be over ${min}`);
+    if (parsed < min || (aboveMin && parsed === min)) {
+      this.add(field, `${parsed} must be ${aboveMin ? 'over' : 'at least'} ${min}`);
       return undefined;
     }
     if (parsed > max) {
@@ -438,7 +446,7 @@ export function parseLoadTestInput(
     }
     if (raw.thinkTime !== undefined)
       problems.add('thinkTime', 'applies to the closed model (users, requests) only');
-    const rate = problems.number('rate', raw.rate, 0, limits.maxRate, 'LOADTEST_MAX_RATE');
+    const rate = problems.number('rate', raw.rate, 0, limits.maxRate, 'LOADTEST_MAX_RATE', true);
     if (raw.rate === undefined) problems.add('rate', 'is required with duration (requests per second)');
     const durationMs = problems.duration(
       'duration',
@@ -475,7 +483,8 @@ export function parseLoadTestInput(
     };
   } else {
     const users = problems.integer('users', raw.users, 1, limits.maxUsers, 'LOADTEST_MAX_USERS') ?? 10;
-    const requestsPerUser = problems.integer('requests', raw.requests, 1, limits.maxRequests) ?? 10;
+    const requestsPerUser =
+      problems.integer('requests', raw.requests, 1, limits.maxRequests, 'LOADTEST_MAX_REQUESTS') ?? 10;
     const thinkTimeMs = problems.duration('thinkTime', raw.thinkTime, 'ms', 60_000) ?? 0;
     if (raw.rampUp !== undefined) problems.add('rampUp', 'applies to the open model (rate, duration) only');
     const workers = workersGiven ?? Math.max(1, Math.ceil(users / USERS_PER_WORKER));
@@ -496,7 +505,10 @@ export function parseLoadTestInput(
   }
   const totalRequests = expectedRequests(options);
   if (totalRequests > limits.maxRequests) {
-    problems.add('requests', `${totalRequests} requests in all is over the cap of ${limits.maxRequests}`);
+    problems.add(
+      'requests',
+      `${totalRequests} requests in all is over the cap of ${limits.maxRequests} (LOADTEST_MAX_REQUESTS)`,
+    );
   }
   if (problems.list.length > 0) throw new LoadTestInputError(problems.list);
   return options;

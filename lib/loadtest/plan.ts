@@ -55,6 +55,11 @@ export function planLoadTest(options: LoadTestOptions, limits: LoadTestLimits): 
     ]);
   }
   const shards = options.workers;
+  if (options.model === 'open' && Math.ceil(options.durationSeconds / limits.shardSeconds) > MAX_ROUNDS) {
+    throw new LoadTestInputError([
+      `duration: ${options.durationSeconds}s needs more than ${MAX_ROUNDS} rounds of LOADTEST_SHARD_SECONDS=${limits.shardSeconds}; shorten the run or raise LOADTEST_SHARD_SECONDS`,
+    ]);
+  }
   return {
     shards,
     mode: shards <= INLINE_MAP_LIMIT ? 'INLINE' : 'DISTRIBUTED',

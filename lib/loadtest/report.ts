@@ -32,6 +32,8 @@ export interface LoadTestReport {
   finishedAt: string | null;
   durationSeconds: number;
   totals: { requests: number; ok: number; failed: number };
+  /** Closed model: requests never sent, because the run was aborted or ran out of rounds. */
+  unsent: number;
   rps: number;
   /** In the open model measured from each request's intended send time (coordinated omission corrected). */
   latencyMs: LatencySummary;
@@ -136,6 +138,9 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
   const failedShardPercent = input.expectedShards > 0 ? (failedShards / input.expectedShards) * 100 : 0;
   const shardsOk = failedShardPercent <= options.toleratedFailurePercent;
   const rounds = shards.length ? Math.max(...shards.map((row) => row.round)) + 1 : 0;
+  const unsent = shards
+    .filter((row) => row.round === rounds - 1)
+    .reduce((sum, row) => sum + (row.result.remaining ?? 0), 0);
 
   return {
     runId: input.runId,
@@ -151,6 +156,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     finishedAt: finishedAt === null ? null : new Date(finishedAt).toISOString(),
     durationSeconds: round2(durationSeconds),
     totals,
+    unsent,
     rps,
     latencyMs,
     latencyUncorrectedMs,
@@ -160,7 +166,12 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     timeline: mergeTimeline(shards),
     histogram,
     thresholds,
-    passed: thresholds.every((result) => result.passed) && shardsOk && !input.aborted && totals.requests > 0,
+    passed:
+      thresholds.every((result) => result.passed) &&
+      shardsOk &&
+      !input.aborted &&
+      totals.requests > 0 &&
+      unsent === 0,
     grade: totals.requests === 0 ? 'F' : grade(errorPercent, latencyMs.p95),
     generator: {
       saturated: results.some((result) => result.generator.saturated),

@@ -253,5 +253,16 @@ export async function failStep(
     [input.error?.Error, input.error?.Cause].filter(Boolean).join(': ').slice(0, 2000) || 'unknown error';
   await deps.store.finish(input.runId, 'error', null, message);
   deps.logger.error('load test failed', { runId: input.runId, error: message });
+  await deps.alerts
+    ?.publish({
+      subject: `Load test error: run ${input.runId} did not finish`,
+      message: `Load test ${input.runId} ended with an error before its report: ${message}`,
+      detail: { runId: input.runId, status: 'error', error: message },
+      severity: 'warning',
+      attributes: { kind: 'loadtest', status: 'error' },
+    })
+    .catch((error: unknown) =>
+      deps.logger.warn('load test notification not sent', { runId: input.runId, error }),
+    );
   return { runId: input.runId, status: 'error' as const, error: message };
 }

@@ -67,6 +67,8 @@ export function formatSummary(report: LoadTestReport, status: string): string {
       : `ok (event-loop lag p99 ${report.generator.eventLoopLagMs} ms, CPU ${report.generator.cpuPercent}%)`,
   );
   if (report.aborted) row('aborted', 'the run was stopped before it finished');
+  else if (report.unsent > 0)
+    row('unsent', `${number(report.unsent)} requests were never sent: the run used all its rounds`);
   lines.push('');
   return lines.join('\n');
 }

@@ -201,6 +201,7 @@ function startLocalMonitor(
   const running = runMonitor(definition, deps, {
     intervalSeconds: config.monitor.intervalSeconds,
     signal: controller.signal,
+    onCycleError: (error) => logger.error('monitor cycle failed; trying again next cycle', { error }),
   }).catch((error: unknown) => logger.error('local monitor stopped', { error }));
   return async () => {
     controller.abort();

@@ -84,7 +84,14 @@ function notification(
   kind: 'raised' | 'resolved' | 'reminder',
   check: CheckDefinition,
   sample: Sample,
-  context: { serviceLabel: string; verdict?: RuleVerdict; since: Date; now: Date; incidentId: number },
+  context: {
+    serviceLabel: string;
+    verdict?: RuleVerdict;
+    since: Date;
+    now: Date;
+    incidentId: number;
+    sequence?: number;
+  },
 ): Notification {
   const { verdict, since, now, serviceLabel } = context;
   const what = verdict?.firing.includes('down')
@@ -126,7 +133,7 @@ function notification(
     },
     severity: kind === 'resolved' ? 'info' : (verdict?.severity ?? 'warning'),
     attributes: { check: check.name, state: kind === 'resolved' ? 'OK' : 'ALARM', kind: 'monitor' },
-    deduplicationId: `${context.incidentId}:${kind}`,
+    deduplicationId: `${context.incidentId}:${kind}${context.sequence ? `:${context.sequence}` : ''}`,
   };
 }
 
@@ -260,7 +267,7 @@ export async function runCycle(definition: MonitorDefinition, deps: MonitorDeps)
           tx.incident.id,
           'reminder',
           decision.sequence,
-          notification('reminder', check, sample, context),
+          notification('reminder', check, sample, { ...context, sequence: decision.sequence }),
         );
         await tx.markNotified(tx.incident.id, now, decision.sequence);
       }

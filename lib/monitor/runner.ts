@@ -11,6 +11,8 @@ export interface RunMonitorOptions {
   once?: boolean;
   signal?: AbortSignal;
   onCycle?: (cycle: CycleResult, all: CycleResult[]) => void;
+  /** A cycle that failed (the database away, say); the monitor carries on with the next one. */
+  onCycleError?: (error: unknown) => void;
 }
 
 export async function runMonitor(
@@ -26,9 +28,14 @@ export async function runMonitor(
       : Date.now() + options.durationSeconds * 1000;
   for (;;) {
     const began = Date.now();
-    const cycle = await runCycle(definition, deps);
-    cycles.push(cycle);
-    options.onCycle?.(cycle, cycles);
+    try {
+      const cycle = await runCycle(definition, deps);
+      cycles.push(cycle);
+      options.onCycle?.(cycle, cycles);
+    } catch (error) {
+      if (!options.onCycleError) throw error;
+      options.onCycleError(error);
+    }
     if (options.once || options.signal?.aborted) break;
     const next = began + options.intervalSeconds * 1000;
     if (next > endAt) break;

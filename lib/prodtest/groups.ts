@@ -257,18 +257,27 @@ export const TESTS: Record<Group, Array<[string, Check]>> = {
           abort.status === 401 || abort.status === 403,
           `DELETE ${UNKNOWN_RUN} without credentials answered ${abort.status}, expected 401`,
         );
-        if (options.token) {
-          const bad = await call(options, '/v1/loadtests', {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: 'Bearer lw_invalid' },
-            body: '{}',
-          });
-          expectThat(
-            bad.status === 401 || bad.status === 403,
-            `an invalid token answered ${bad.status}, expected 401`,
-          );
-        }
-        return '401 without credentials';
+        const bad = await call(options, '/v1/loadtests', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer lw_invalid' },
+          body: '{}',
+        });
+        expectThat(
+          bad.status === 401 || bad.status === 403,
+          `an invalid token answered ${bad.status}, expected 401`,
+        );
+        if (!options.token) return '401 without credentials or with an invalid token';
+        // The given token must get past authentication; the run it asks for is invalid, so nothing starts.
+        const good = await call(options, '/v1/loadtests', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
+          body: JSON.stringify({ users: 0 }),
+        });
+        expectThat(
+          good.status === 400,
+          `the given token answered ${good.status}, expected 400 for an invalid run (authenticated)`,
+        );
+        return '401 without credentials, the given token accepted';
       },
     ],
   ],

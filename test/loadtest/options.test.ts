@@ -133,6 +133,18 @@ describe('planLoadTest', () => {
     expect(planLoadTest(options, DEFAULT_LIMITS).rounds).toBe(3);
   });
 
+  it('refuses an open-model run that would need more than 24 rounds', () => {
+    const options = parseLoadTestInput({ target, rate: 10, duration: '30m' });
+    expect(() => planLoadTest(options, { ...DEFAULT_LIMITS, shardSeconds: 60 })).toThrow(
+      'duration: 1800s needs more than 24 rounds of LOADTEST_SHARD_SECONDS=60; shorten the run or raise LOADTEST_SHARD_SECONDS',
+    );
+  });
+
+  it('accepts a tolerated failure percentage of 0 and refuses a rate of 0', () => {
+    expect(parseLoadTestInput({ target, toleratedFailurePercent: 0 }).toleratedFailurePercent).toBe(0);
+    expect(problems({ target, rate: 0, duration: 10 })).toEqual(['rate: 0 must be over 0']);
+  });
+
   it('refuses a run whose Lambda cost estimate is over LOADTEST_MAX_GB_SECONDS', () => {
     const options = parseLoadTestInput({ target, rate: 1000, duration: '1h', workers: 100 });
     expect(() => planLoadTest(options, { ...DEFAULT_LIMITS, maxGbSeconds: 1000 })).toThrow(

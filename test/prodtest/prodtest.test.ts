@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueToken } from '../../lib/auth/tokens.ts';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
 import { listMigrations } from '../../lib/db/migrations.ts';
 import { GROUPS, type ProdtestOptions, runGroups, type TestResult } from '../../lib/prodtest/groups.ts';
@@ -43,6 +44,16 @@ describe('prodtest', () => {
     const results = await runGroups([...GROUPS], options(api.url));
     expect(failures(results)).toEqual([]);
     expect(new Set(results.map((result) => result.group))).toEqual(new Set(GROUPS));
+  });
+
+  it('checks that a given token is accepted and names a token that is not', async () => {
+    const token = await issueToken(api.db, 'prodtest');
+    const accepted = await runGroups(['security'], { ...options(api.url), token });
+    expect(failures(accepted)).toEqual([]);
+    const refused = await runGroups(['security'], { ...options(api.url), token: 'lw_revoked' });
+    expect(failures(refused)).toEqual([
+      ['security', 'the given token answered 401, expected 400 for an invalid run (authenticated)'],
+    ]);
   });
 
   it('catches a CORS leak in the cors group', async () => {

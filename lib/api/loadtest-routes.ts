@@ -122,6 +122,31 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
       },
     },
     {
+      method: 'GET',
+      path: '/v1/loadtests/{id}/report.html',
+      handler: async (request, { loadTestApi }) => {
+        const run = await loadTestApi.loadTests.getRun(runId(request));
+        if (!run) throw new HttpError(404, 'NOT_FOUND', `no load test ${request.params.id}`);
+        if (!run.report)
+          throw new HttpError(
+            409,
+            'NOT_FINISHED',
+            `load test ${run.id} is ${run.status}; its report comes when it ends`,
+          );
+        // Loaded on demand: the renderer is not needed for any other route.
+        const { renderHtmlReport } = await import('../loadtest/html-report.ts');
+        return {
+          status: 200,
+          headers: {
+            'Content-Type': 'text/html; charset=utf-8',
+            'Content-Security-Policy':
+              "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+          },
+          body: renderHtmlReport(run.report),
+        };
+      },
+    },
+    {
       method: 'DELETE',
       path: '/v1/loadtests/{id}',
       handler: async (request, { loadTestApi }) => {

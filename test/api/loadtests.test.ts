@@ -68,6 +68,12 @@ describe('/v1/loadtests', () => {
     expect(final.report?.totals).toEqual({ requests: 20, ok: 20, failed: 0 });
     expect(final.report?.target).toBe(api.url);
 
+    const html = await fetch(`${api.url}/v1/loadtests/${body.runId}/report.html`);
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(html.headers.get('content-security-policy')).toContain("style-src 'unsafe-inline'");
+    expect(await html.text()).toContain(body.runId);
+
     const list = (await (await fetch(`${api.url}/v1/loadtests?limit=5`)).json()) as {
       runs: Array<{ id: string; requests: number }>;
     };

@@ -154,6 +154,15 @@ function metricsFor(
       dimensions: dims,
       timestamp: at,
     });
+    // What the CloudWatch alarms watch: availability, except that a held sample (maintenance window, load
+    // test) counts as available, so an alarm holds its notifications exactly when the monitor does.
+    metrics.push({
+      name: 'AlertAvailability',
+      value: sample.ok || sample.held ? 100 : 0,
+      unit: 'Percent',
+      dimensions: dims,
+      timestamp: at,
+    });
     if (sample.latencyMs !== null)
       metrics.push({
         name: 'ResponseTime',

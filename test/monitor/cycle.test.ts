@@ -3,6 +3,7 @@ import type { AlertSink, Notification } from '../../lib/alerts/sink.ts';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
 import { createDb, type Db } from '../../lib/db/pool.ts';
 import { createLogger } from '../../lib/log/logger.ts';
+import type { Metric, MetricsSink } from '../../lib/metrics/sink.ts';
 import { parseMonitorDefinition } from '../../lib/monitor/checks.ts';
 import { type MonitorDeps, runCycle } from '../../lib/monitor/cycle.ts';
 import { buildMonitorReport } from '../../lib/monitor/report.ts';
@@ -169,6 +170,29 @@ describe('monitor cycles against a fault-injecting target', () => {
     expect(sink.delivered).toEqual([]);
     await cycles(definition(), 1);
     expect(sink.delivered.map((item) => item.subject)).toEqual(['[ALARM] loadwatch/test: api is down']);
+  });
+
+  it('reports true availability and, for the alarms, a held failure as available', async () => {
+    const sent: Metric[] = [];
+    const metrics: MetricsSink = { description: 'recorder', put: async (batch) => void sent.push(...batch) };
+    await target.set('error');
+    loadTestHosts = [new URL(target.url).host];
+    clock = new Date(clock.getTime() + 60_000);
+    const held = await runCycle(definition(), { ...deps(), metrics });
+    loadTestHosts = [];
+    clock = new Date(clock.getTime() + 60_000);
+    await runCycle(definition(), { ...deps(), metrics });
+    const values = (name: string) =>
+      sent.filter((metric) => metric.name === name).map((metric) => metric.value);
+    expect(held.metrics).toBe('sent');
+    expect(values('Availability')).toEqual([0, 0]);
+    expect(values('AlertAvailability')).toEqual([100, 0]);
+    expect(sent.find((metric) => metric.name === 'Availability')?.dimensions).toEqual({
+      Service: 'loadwatch',
+      Stage: 'test',
+      Check: 'api',
+    });
+    expect(values('MonitorMemory')[0]).toBeGreaterThan(1_000_000);
   });
 
   it('keeps alerts in the outbox while SNS fails, then delivers each exactly once', async () => {

@@ -4,27 +4,49 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { apiOverheadTable, measureApiOverhead } from './api-overhead.ts';
-import { buildBundles, bundleTable } from './bundle.ts';
-import { coldStartTable, DEFAULT_COLD_START_RUNS, measureColdStart } from './cold-start.ts';
+import { type ApiOverheadResult, apiOverheadTable, measureApiOverhead } from './api-overhead.ts';
+import { type BundleResult, buildBundles, bundleTable } from './bundle.ts';
+import {
+  type ColdStartResult,
+  coldStartTable,
+  DEFAULT_COLD_START_RUNS,
+  measureColdStart,
+} from './cold-start.ts';
+import { type LoadEngineResult, loadEngineTables, measureLoadEngine } from './load-engine.ts';
 import { renderTable } from './support/report.ts';
+
+const SECTIONS = ['api-overhead', 'bundle', 'cold-start', 'load-engine'] as const;
+type Section = (typeof SECTIONS)[number];
 
 const { values: flags } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
+    only: { type: 'string', multiple: true },
     'cold-start-runs': { type: 'string', default: String(DEFAULT_COLD_START_RUNS) },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (flags.help) {
-  console.log(`usage: npm run bench [-- --json] [-- --cold-start-runs N]
+  console.log(`usage: npm run bench [-- --json] [-- --only SECTION[,SECTION]] [-- --cold-start-runs N]
 
-Measures the API handler against named anchors: per-request overhead in process, bundle size, cold start.
+Measures loadwatch against named anchors: per-request overhead of the API in process, bundle size, cold start,
+and the load engine (request rate, latency accuracy, coordinated omission) against autocannon.
 --json                 print the figures as JSON instead of tables
+--only SECTIONS        run only these sections, comma-separated or repeated: ${SECTIONS.join(', ')}
 --cold-start-runs N    fresh processes per bundle for the cold start (default ${DEFAULT_COLD_START_RUNS})`);
   process.exit(0);
 }
+
+const requested = (flags.only ?? []).flatMap((value) => value.split(',')).map((value) => value.trim());
+const unknown = requested.filter((value) => !(SECTIONS as readonly string[]).includes(value));
+if (unknown.length > 0) {
+  console.error(
+    `--only: ${unknown.map((value) => `"${value}"`).join(', ')} not one of ${SECTIONS.join(', ')}`,
+  );
+  process.exit(2);
+}
+const selected = new Set<Section>(requested.length > 0 ? (requested as Section[]) : SECTIONS);
 
 const coldStartRuns = Number(flags['cold-start-runs']);
 if (!Number.isInteger(coldStartRuns) || coldStartRuns < 1) {
@@ -48,20 +70,35 @@ const environment = {
 const started = performance.now();
 const packageDir = mkdtempSync(join(tmpdir(), 'loadwatch-bench-'));
 try {
-  progress('API per-request overhead (about 10 s)');
-  const apiOverhead = await measureApiOverhead();
-  progress('bundles');
-  const bundle = await buildBundles(packageDir);
-  progress(`cold start (${coldStartRuns} processes per bundle)`);
-  const coldStart = await measureColdStart({
-    anchorBundle: bundle.anchor.path,
-    loadwatchBundle: bundle.loadwatch.path,
-    runs: coldStartRuns,
-  });
+  let apiOverhead: ApiOverheadResult | undefined;
+  let bundles: BundleResult | undefined;
+  let coldStart: ColdStartResult | undefined;
+  let loadEngine: LoadEngineResult | undefined;
+  if (selected.has('api-overhead')) {
+    progress('API per-request overhead (about 10 s)');
+    apiOverhead = await measureApiOverhead();
+  }
+  // The cold start runs the bundles, so it builds them even when their sizes are not asked for.
+  if (selected.has('bundle') || selected.has('cold-start')) {
+    progress('bundles');
+    bundles = await buildBundles(packageDir);
+  }
+  if (selected.has('cold-start') && bundles) {
+    progress(`cold start (${coldStartRuns} processes per bundle)`);
+    coldStart = await measureColdStart({
+      anchorBundle: bundles.anchor.path,
+      loadwatchBundle: bundles.loadwatch.path,
+      runs: coldStartRuns,
+    });
+  }
+  if (selected.has('load-engine')) loadEngine = await measureLoadEngine(progress);
+  const bundle = selected.has('bundle') ? bundles : undefined;
   const durationSeconds = (performance.now() - started) / 1000;
 
   if (flags.json) {
-    console.log(JSON.stringify({ environment, durationSeconds, apiOverhead, bundle, coldStart }, null, 2));
+    console.log(
+      JSON.stringify({ environment, durationSeconds, apiOverhead, bundle, coldStart, loadEngine }, null, 2),
+    );
   } else {
     const busy =
       environment.loadAverageAtStart > cores / 2
@@ -71,9 +108,10 @@ try {
       [
         `loadwatch bench: Node ${environment.node} (V8 ${environment.v8}), ${environment.platform}, ` +
           `${cores} × ${environment.cpu}${busy}`,
-        renderTable(apiOverheadTable(apiOverhead)),
-        renderTable(bundleTable(bundle)),
-        renderTable(coldStartTable(coldStart)),
+        ...(apiOverhead ? [renderTable(apiOverheadTable(apiOverhead))] : []),
+        ...(bundle ? [renderTable(bundleTable(bundle))] : []),
+        ...(coldStart ? [renderTable(coldStartTable(coldStart))] : []),
+        ...(loadEngine ? loadEngineTables(loadEngine).map(renderTable) : []),
         `finished in ${durationSeconds.toFixed(1)} s`,
       ].join('\n\n'),
     );

@@ -82,6 +82,7 @@ export interface EngineHooks {
 }
 
 const SATURATION_LAG_MS = 50;
+const LAG_RESOLUTION_MS = 10;
 const SATURATION_CPU_PERCENT = 90;
 
 export function classifyError(error: unknown): ErrorKind {
@@ -131,32 +132,46 @@ class Recorder {
   readonly statusCodes: Record<string, number> = {};
   readonly errors: Record<ErrorKind, number> = { timeout: 0, refused: 0, reset: 0, dns: 0, other: 0 };
   readonly latency = createHistogram();
-  readonly uncorrected = createHistogram();
+  /** Only the open model measures two ways; in the closed model both figures are the same samples. */
+  readonly uncorrected: Histogram | null;
   private readonly seconds = new Map<number, { requests: number; errors: number; histogram: Histogram }>();
-  private readonly runStartedAt: number;
+  /** performance.now() at the run's start, so a request's second needs no Date.now(). */
+  private readonly runOrigin: number;
+  private currentSecond = -1;
+  private current: { requests: number; errors: number; histogram: Histogram } | undefined;
 
-  constructor(runStartedAt: number) {
-    this.runStartedAt = runStartedAt;
+  constructor(runStartedAt: number, measuresTwice: boolean) {
+    this.runOrigin = performance.now() - (Date.now() - runStartedAt);
+    this.uncorrected = measuresTwice ? createHistogram() : null;
   }
 
-  record(latencyMs: number, uncorrectedMs: number, status: number | null, error: ErrorKind | null): void {
+  record(
+    now: number,
+    latencyMs: number,
+    uncorrectedMs: number,
+    status: number,
+    error: ErrorKind | null,
+  ): void {
     this.requests++;
-    const failed = error !== null || status === null || status >= 400;
+    const failed = error !== null || status >= 400;
     if (failed) this.failed++;
     else this.ok++;
-    if (status !== null) this.statusCodes[status] = (this.statusCodes[status] ?? 0) + 1;
+    if (status > 0) this.statusCodes[status] = (this.statusCodes[status] ?? 0) + 1;
     if (error !== null) this.errors[error]++;
     recordMs(this.latency, latencyMs);
-    recordMs(this.uncorrected, uncorrectedMs);
-    const second = Math.max(0, Math.floor((Date.now() - this.runStartedAt) / 1000));
-    let bucket = this.seconds.get(second);
-    if (bucket === undefined) {
-      bucket = { requests: 0, errors: 0, histogram: createHistogram('timeline') };
-      this.seconds.set(second, bucket);
+    if (this.uncorrected) recordMs(this.uncorrected, uncorrectedMs);
+    const second = Math.max(0, Math.floor((now - this.runOrigin) / 1000));
+    if (second !== this.currentSecond || this.current === undefined) {
+      this.currentSecond = second;
+      this.current = this.seconds.get(second);
+      if (this.current === undefined) {
+        this.current = { requests: 0, errors: 0, histogram: createHistogram('timeline') };
+        this.seconds.set(second, this.current);
+      }
     }
-    bucket.requests++;
-    if (failed) bucket.errors++;
-    recordMs(bucket.histogram, latencyMs);
+    this.current.requests++;
+    if (failed) this.current.errors++;
+    recordMs(this.current.histogram, latencyMs);
   }
 
   timeline(): TimelineSecond[] {
@@ -170,52 +185,101 @@ class Recorder {
   }
 }
 
-type Sender = (endpoint: Endpoint) => Promise<number>;
+/** Calls back with the status (0 when the request failed) and the error kind, once the body is read. */
+type Sender = (endpoint: Endpoint, done: (status: number, error: ErrorKind | null) => void) => void;
 
+interface PreparedEndpoint {
+  path: string;
+  method: Endpoint['method'];
+  /** Flat [name, value, …]: undici takes it as is, with no per-request conversion. */
+  headers: string[];
+  body: string | undefined;
+}
+
+/**
+ * Sends through undici's dispatcher with a minimal handler: no header parsing, no body stream, no promise
+ * per request. The body is read to the end (and discarded) so the connection can carry the next request.
+ */
 function createSender(pool: Pool, timeoutMs: number, basePath: string): Sender {
-  return async (endpoint) => {
-    const response = await pool.request({
-      path: basePath + endpoint.path,
-      method: endpoint.method,
-      headers: endpoint.headers,
-      body: endpoint.body,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-    // Read the body to the end so the connection can carry the next request.
-    await response.body.dump({ limit: 64 * 1024 * 1024 });
-    return response.statusCode;
+  const prepared = new WeakMap<Endpoint, PreparedEndpoint>();
+  const prepare = (endpoint: Endpoint): PreparedEndpoint => {
+    let entry = prepared.get(endpoint);
+    if (entry === undefined) {
+      entry = {
+        path: basePath + endpoint.path,
+        method: endpoint.method,
+        headers: Object.entries(endpoint.headers).flat(),
+        body: endpoint.body,
+      };
+      prepared.set(endpoint, entry);
+    }
+    return entry;
+  };
+  return (endpoint, done) => {
+    const request = prepare(endpoint);
+    let status = 0;
+    pool.dispatch(
+      {
+        path: request.path,
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      },
+      {
+        onConnect() {},
+        onHeaders(statusCode: number) {
+          status = statusCode;
+          return true;
+        },
+        onData() {
+          return true;
+        },
+        onComplete() {
+          done(status, null);
+        },
+        onError(error: Error) {
+          done(0, classifyError(error));
+        },
+      } as never,
+    );
   };
 }
 
-async function runClosed(
+function runClosed(
   load: Extract<ShardLoad, { model: 'closed' }>,
   send: Sender,
   pick: () => Endpoint,
   recorder: Recorder,
   stopped: () => boolean,
 ): Promise<number> {
-  let remaining = 0;
-  const user = async (count: number) => {
-    let sent = 0;
-    for (; sent < count && !stopped(); sent++) {
-      const started = performance.now();
-      let status: number | null = null;
-      let error: ErrorKind | null = null;
-      try {
-        status = await send(pick());
-      } catch (caught) {
-        error = classifyError(caught);
-      }
-      const elapsed = performance.now() - started;
-      recorder.record(elapsed, elapsed, status, error);
-      if (load.thinkTimeMs > 0 && sent + 1 < count)
-        await new Promise((resolve) => setTimeout(resolve, load.thinkTimeMs));
-    }
-    remaining += count - sent;
-  };
-  await Promise.all(load.requestsPerUser.map(user));
-  return remaining;
+  return new Promise((resolve) => {
+    let remaining = 0;
+    let running = load.requestsPerUser.length;
+    if (running === 0) resolve(0);
+    const finish = (unsent: number) => {
+      remaining += unsent;
+      if (--running === 0) resolve(remaining);
+    };
+    // Each virtual user is a chain of callbacks: send, record, (think,) send again.
+    const user = (count: number) => {
+      let sent = 0;
+      const next = () => {
+        if (sent >= count || stopped()) return finish(count - sent);
+        sent++;
+        const started = performance.now();
+        send(pick(), (status, error) => {
+          const now = performance.now();
+          recorder.record(now, now - started, now - started, status, error);
+          if (load.thinkTimeMs > 0 && sent < count) setTimeout(next, load.thinkTimeMs);
+          else next();
+        });
+      };
+      next();
+    };
+    for (const count of load.requestsPerUser) user(count);
+  });
 }
 
 async function runOpen(
@@ -240,33 +304,32 @@ async function runOpen(
   const done = new Promise<void>((resolve) => {
     finish = resolve;
   });
+  const settled = () => inFlight === 0 && head >= queue.length && (next >= end || stopped());
 
   const dispatch = (intended: number) => {
     inFlight++;
     const sentAt = performance.now();
-    send(pick()).then(
-      (status) => complete(intended, sentAt, status, null),
-      (error: unknown) => complete(intended, sentAt, null, classifyError(error)),
-    );
+    send(pick(), (status, error) => {
+      inFlight--;
+      const now = performance.now();
+      recorder.record(now, now - intended, now - sentAt, status, error);
+      drain();
+      if (settled()) finish();
+    });
   };
   const drain = () => {
+    // After a stop (deadline or abort) nothing queued is sent: it is dropped, not counted.
+    if (stopped()) head = queue.length;
     while (inFlight < load.maxConnections && head < queue.length) dispatch(queue[head++] as number);
     if (head > 4096 && head * 2 > queue.length) {
       queue.splice(0, head);
       head = 0;
     }
   };
-  const complete = (intended: number, sentAt: number, status: number | null, error: ErrorKind | null) => {
-    inFlight--;
-    const now = performance.now();
-    recorder.record(now - intended, now - sentAt, status, error);
-    drain();
-    if (inFlight === 0 && head >= queue.length && (next >= end || stopped())) finish();
-  };
 
   const tick = () => {
     if (stopped()) {
-      queue.length = head; // requests not yet sent are dropped, not counted
+      head = queue.length;
       if (inFlight === 0) finish();
       return;
     }
@@ -277,7 +340,7 @@ async function runOpen(
     }
     drain();
     if (next >= end) {
-      if (inFlight === 0 && head >= queue.length) finish();
+      if (settled()) finish();
       return;
     }
     setTimeout(tick, Math.max(0, Math.min(5, dueAt(next) - performance.now())));
@@ -298,7 +361,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     connect: { timeout: work.timeoutMs },
     keepAliveTimeout: 30_000,
   });
-  const recorder = new Recorder(work.runStartedAt);
+  const recorder = new Recorder(work.runStartedAt, work.load.model === 'open');
   const send = createSender(pool, work.timeoutMs, basePath);
   const pick = endpointPicker(work.endpoints);
 
@@ -322,7 +385,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     }
   }, 250);
 
-  const lag = monitorEventLoopDelay({ resolution: 10 });
+  const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   lag.enable();
   const cpuBefore = process.cpuUsage();
   const startedAt = Date.now();
@@ -340,8 +403,12 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   const wallMs = Math.max(1, performance.now() - wallStart);
   const cpu = process.cpuUsage(cpuBefore);
   const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10;
-  const lagP99 = Number.isFinite(lag.percentile(99)) ? lag.percentile(99) / 1e6 : 0;
-  const lagMax = Number.isFinite(lag.max) ? lag.max / 1e6 : 0;
+  // The histogram records whole sampling intervals: an idle loop reads about the resolution itself.
+  const lagP99 = Number.isFinite(lag.percentile(99))
+    ? Math.max(0, lag.percentile(99) / 1e6 - LAG_RESOLUTION_MS)
+    : 0;
+  const lagMax = Number.isFinite(lag.max) ? Math.max(0, lag.max / 1e6 - LAG_RESOLUTION_MS) : 0;
+  const latency = encodeHistogram(recorder.latency);
   const result: ShardResult = {
     requests: recorder.requests,
     ok: recorder.ok,
@@ -350,8 +417,8 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     aborted,
     statusCodes: recorder.statusCodes,
     errors: recorder.errors,
-    latency: encodeHistogram(recorder.latency),
-    latencyUncorrected: encodeHistogram(recorder.uncorrected),
+    latency,
+    latencyUncorrected: recorder.uncorrected ? encodeHistogram(recorder.uncorrected) : latency,
     timeline: recorder.timeline(),
     startedAt,
     finishedAt: Date.now(),
@@ -363,6 +430,6 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     },
   };
   recorder.latency.destroy();
-  recorder.uncorrected.destroy();
+  recorder.uncorrected?.destroy();
   return result;
 }

@@ -2,19 +2,18 @@
 
 import { execFile } from 'node:child_process';
 import {
-  cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
-  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/config.ts';
@@ -33,24 +32,12 @@ import {
   roleStatements,
   substitute,
 } from './cloudformation.ts';
+import { copyProject, projectRoot as root, runServerless } from './serverless-cli.ts';
 import { extractZip, readZip } from './zip.ts';
 
 const run = promisify(execFile);
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const packageJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 const PACKAGE_TIMEOUT_MS = 240_000;
-
-// `sls package` empties <service>/.serverless and <service>/.esbuild whatever --package says, so it runs on a
-// copy of the working tree: a developer's own package, or another test run, is never deleted half-way.
-const NOT_COPIED = new Set([
-  'node_modules',
-  '.git',
-  '.loadwatch',
-  '.serverless',
-  '.esbuild',
-  'coverage',
-  'test-results',
-]);
 
 // CloudFormation's own placeholders, for Fn::Sub: escaped, not JavaScript's.
 const DBUSER_ARN = `arn:\${AWS::Partition}:rds-db:\${AWS::Region}:\${AWS::AccountId}:dbuser:\${ResourceId}/loadwatch`;
@@ -122,39 +109,8 @@ const MANAGED_VALUES: { intrinsic: Json; value: string }[] = [
 /** Time the worker keeps back from its timeout to save a shard's result (lib/loadtest/steps.ts). */
 const SHARD_MARGIN_SECONDS = 20;
 
-function copyProject(into: string): void {
-  mkdirSync(into);
-  for (const entry of readdirSync(root)) {
-    if (!NOT_COPIED.has(entry)) cpSync(join(root, entry), join(into, entry), { recursive: true });
-  }
-  symlinkSync(join(root, 'node_modules'), join(into, 'node_modules'), 'dir');
-}
-
 async function slsPackage(project: string, out: string, args: string[]): Promise<void> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    SLS_TELEMETRY_DISABLED: '1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    // No AWS account at all: packaging must resolve nothing through AWS.
-    AWS_SHARED_CREDENTIALS_FILE: join(out, 'no-credentials'),
-    AWS_CONFIG_FILE: join(out, 'no-config'),
-  };
-  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) {
-    delete env[name];
-  }
-  try {
-    await run('npx', ['sls', 'package', '--package', out, ...args], {
-      cwd: project,
-      env,
-      timeout: PACKAGE_TIMEOUT_MS,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    throw new Error(`sls package ${args.join(' ')} failed:\n${stdout ?? ''}\n${stderr ?? ''}`, {
-      cause: error,
-    });
-  }
+  await runServerless(project, ['package', '--package', out, ...args], { timeoutMs: PACKAGE_TIMEOUT_MS });
 }
 
 function resource(resources: Record<string, Resource>, id: string): Resource {
@@ -232,7 +188,15 @@ async function runBundle(bundle: string, script: string, env: Record<string, str
   try {
     const { stdout } = await run(
       'npx',
-      ['node', '--input-type=module', '-e', script, pathToFileURL(bundle).href],
+      // Without syntax detection, only the package.json shipped in the zip can make the bundle an ES module.
+      [
+        'node',
+        '--no-experimental-detect-module',
+        '--input-type=module',
+        '-e',
+        script,
+        pathToFileURL(bundle).href,
+      ],
       {
         cwd: root,
         env: { AWS_REGION: 'us-east-1', ...env, PATH: process.env.PATH, HOME: process.env.HOME },
@@ -247,6 +211,24 @@ async function runBundle(bundle: string, script: string, env: Record<string, str
       .filter((line) => line.length < 500);
     throw new Error(`${bundle} failed:\n${stderr.join('\n')}`, { cause: error });
   }
+}
+
+/**
+ * Whether Lambda's Node.js runtime would import, rather than require, the handler module at modulePath (its
+ * path without extension): a .js file is an ES module when the nearest package.json above it, looking no
+ * further than a node_modules directory, says "type": "module" (aws-lambda-nodejs-runtime-interface-client,
+ * src/UserFunction.js).
+ */
+function lambdaLoadsAsModule(modulePath: string): boolean {
+  if (!existsSync(`${modulePath}.js`)) return false;
+  for (let folder = dirname(modulePath); !folder.endsWith('/node_modules'); folder = dirname(folder)) {
+    const packageFile = join(folder, 'package.json');
+    if (existsSync(packageFile)) {
+      return (JSON.parse(readFileSync(packageFile, 'utf8')) as { type?: string }).type === 'module';
+    }
+    if (folder === dirname(folder)) return false;
+  }
+  return false;
 }
 
 /** A TCP listener in place of PostgreSQL: counts who dials it and hangs up on them. */
@@ -1074,7 +1056,7 @@ describe('serverless package', () => {
     }
   });
 
-  it('ships only its .mjs bundle, its source map and the migrations in each zip when packaged individually', () => {
+  it('ships only its .js bundle, its source map, package.json and the migrations in each zip when packaged individually', () => {
     const migrations = readdirSync(join(root, 'migrations'))
       .filter((file) => file.endsWith('.sql'))
       .map((file) => `migrations/${file}`);
@@ -1082,8 +1064,25 @@ describe('serverless package', () => {
     for (const { key, file } of FUNCTIONS) {
       const entries = readZip(join(managedOut, `${key}.zip`)).map((entry) => entry.name);
       expect(entries.sort(), key).toEqual(
-        [`functions/${file}.mjs`, `functions/${file}.mjs.map`, ...migrations].sort(),
+        [`functions/${file}.js`, `functions/${file}.js.map`, 'package.json', ...migrations].sort(),
       );
+    }
+  });
+
+  it('makes every handler an ES module by the rule the Lambda Node.js runtime applies to .js files', () => {
+    for (const [mode, out] of [
+      ['managed', managedOut],
+      ['existing', existingOut],
+    ] as const) {
+      for (const { key, file } of FUNCTIONS) {
+        const dir = join(work, `module-rule-${mode}-${key}`);
+        extractZip(join(out, `${key}.zip`), dir);
+        // The project's own package.json, whose "type": "module" the bundles were built for.
+        expect(readFileSync(join(dir, 'package.json'), 'utf8'), `${mode} ${key}`).toBe(
+          readFileSync(join(root, 'package.json'), 'utf8'),
+        );
+        expect(lambdaLoadsAsModule(join(dir, 'functions', file)), `${mode} ${key}`).toBe(true);
+      }
     }
   });
 
@@ -1107,7 +1106,7 @@ describe('serverless package', () => {
     extractZip(join(managedOut, 'api.zip'), dir);
     const database = await listenLikeDatabase();
     try {
-      const lines = await runBundle(join(dir, 'functions/api.mjs'), HEALTH_SCRIPT, {
+      const lines = await runBundle(join(dir, 'functions/api.js'), HEALTH_SCRIPT, {
         ...deployedEnvironment(resource(managed, 'ApiLambdaFunction')),
         DB_PROXY_ENDPOINT: '127.0.0.1',
         DB_PORT: String(database.port),
@@ -1133,7 +1132,7 @@ describe('serverless package', () => {
     extractZip(join(managedOut, 'migrate.zip'), dir);
     const database = await listenLikeDatabase();
     try {
-      const lines = await runBundle(join(dir, 'functions/migrate.mjs'), MIGRATE_STATUS_SCRIPT, {
+      const lines = await runBundle(join(dir, 'functions/migrate.js'), MIGRATE_STATUS_SCRIPT, {
         ...deployedEnvironment(resource(managed, 'MigrateLambdaFunction')),
         DB_DIRECT_ENDPOINT: '127.0.0.1',
         DB_PORT: String(database.port),
@@ -1165,7 +1164,7 @@ describe('serverless package', () => {
         extractZip(join(managedOut, `${key}.zip`), dir);
         const database = await listenLikeDatabase();
         try {
-          const lines = await runBundle(join(dir, `functions/${file}.mjs`), invokeScript(event), {
+          const lines = await runBundle(join(dir, `functions/${file}.js`), invokeScript(event), {
             ...deployedEnvironment(resource(managed, lambdaId(key))),
             DB_PROXY_ENDPOINT: '127.0.0.1',
             DB_PORT: String(database.port),
@@ -1186,7 +1185,7 @@ describe('serverless package', () => {
   it('loads the monitor bundle when run with its deployed env', async () => {
     const dir = join(work, 'monitor-bundle');
     extractZip(join(managedOut, 'monitor.zip'), dir);
-    const lines = await runBundle(join(dir, 'functions/monitor.mjs'), IMPORT_HANDLER_SCRIPT, {
+    const lines = await runBundle(join(dir, 'functions/monitor.js'), IMPORT_HANDLER_SCRIPT, {
       ...deployedEnvironment(resource(managed, 'MonitorLambdaFunction')),
       AWS_LAMBDA_FUNCTION_NAME: 'loadwatch-prod-monitor',
     });

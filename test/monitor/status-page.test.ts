@@ -10,7 +10,7 @@ import { renderStatusPage, type StatusPageInput, sparkline } from '../../lib/mon
 import { MonitorStore } from '../../lib/monitor/store.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
 import { launchChromium } from '../support/browser.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
 import { type FaultTarget, startFaultTarget } from '../support/fault-target.ts';
 
 type CheckRow = StatusPageInput['checks'][number];
@@ -206,10 +206,7 @@ describe('GET /status in Chromium', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     await runMigrations({ target: database.target, direction: 'up' });
-    db = createDb({
-      target: database.target,
-      pool: { size: 2, maxOverflow: 2, recycleSeconds: 0, timeoutSeconds: 5, statementTimeoutMs: 0 },
-    });
+    db = testPool(database.target);
     const [api1, payments, search] = await Promise.all([
       startFaultTarget(),
       startFaultTarget(),

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import type { DatabaseTarget } from '../../lib/config/config.ts';
+import { createDb, type Db } from '../../lib/db/pool.ts';
 import { urlTarget } from '../../lib/local/stack.ts';
 
 export interface TestDatabase {
@@ -49,4 +50,12 @@ export async function createTestDatabase(prefix = 'lw_test'): Promise<TestDataba
       await client.end();
     },
   };
+}
+
+/** A small pool on a test database: no recycling, no statement timeout, five seconds to get a connection. */
+export function testPool(target: DatabaseTarget, size = 2): Db {
+  return createDb({
+    target,
+    pool: { size, maxOverflow: size, recycleSeconds: 0, timeoutSeconds: 5, statementTimeoutMs: 0 },
+  });
 }

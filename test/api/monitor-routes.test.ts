@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlertSink, Notification } from '../../lib/alerts/sink.ts';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
-import { createDb, type Db } from '../../lib/db/pool.ts';
-import { createLogger } from '../../lib/log/logger.ts';
+import type { Db } from '../../lib/db/pool.ts';
 import { type MonitorDefinition, parseMonitorDefinition } from '../../lib/monitor/checks.ts';
 import { runCycle } from '../../lib/monitor/cycle.ts';
 import { MonitorStore } from '../../lib/monitor/store.ts';

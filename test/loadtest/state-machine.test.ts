@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
-import { createDb, type Db } from '../../lib/db/pool.ts';
+import type { Db } from '../../lib/db/pool.ts';
 import { runLocally } from '../../lib/loadtest/local-runner.ts';
 import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';

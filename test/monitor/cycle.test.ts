@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AlertSink, Notification } from '../../lib/alerts/sink.ts';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
-import { createDb, type Db } from '../../lib/db/pool.ts';
-import { createLogger } from '../../lib/log/logger.ts';
+import type { Db } from '../../lib/db/pool.ts';
 import type { Metric, MetricsSink } from '../../lib/metrics/sink.ts';
 import { parseMonitorDefinition } from '../../lib/monitor/checks.ts';
 import { type MonitorDeps, runCycle } from '../../lib/monitor/cycle.ts';

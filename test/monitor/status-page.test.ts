@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertSink } from '../../lib/alerts/sink.ts';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
-import { createDb, type Db } from '../../lib/db/pool.ts';
+import type { Db } from '../../lib/db/pool.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { type MonitorDefinition, parseMonitorDefinition } from '../../lib/monitor/checks.ts';
 import { runCycle } from '../../lib/monitor/cycle.ts';

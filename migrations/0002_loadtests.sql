@@ -9,6 +9,8 @@ CREATE TABLE loadtest_runs (
   plan             jsonb,
   execution_arn    text,
   abort_requested  boolean     NOT NULL DEFAULT false,
+  -- Touched by running shards: the monitor holds a target's alerts only while its run shows signs of life.
+  heartbeat_at     timestamptz,
   created_at       timestamptz NOT NULL DEFAULT now(),
   started_at       timestamptz,
   finished_at      timestamptz,

@@ -6,7 +6,7 @@ import type { Metric, MetricsSink } from '../metrics/sink.ts';
 import { type EngineHooks, runShard } from './engine.ts';
 import { shardLoad } from './plan.ts';
 import { buildReport, type LoadTestReport } from './report.ts';
-import type { LoadTestStore, RunRecord, RunStatus } from './store.ts';
+import { HEARTBEAT_SECONDS, type LoadTestStore, type RunRecord, type RunStatus } from './store.ts';
 
 export interface StepDeps {
   store: LoadTestStore;
@@ -94,6 +94,7 @@ export async function shardStep(task: ShardTask, deps: StepDeps): Promise<ShardS
       (await deps.store.shardResult(task.runId, task.round - 1, task.shard))?.remaining ?? 0;
   }
   const load = shardLoad(run.options, run.plan, task.round, task.shard, previousRemaining);
+  let lastBeat = 0;
   const budgetMs = Math.min(
     run.plan.shardSeconds * 1000,
     deps.remainingTimeMs ? deps.remainingTimeMs() - SHARD_MARGIN_MS : Number.POSITIVE_INFINITY,
@@ -108,7 +109,11 @@ export async function shardStep(task: ShardTask, deps: StepDeps): Promise<ShardS
       load,
     },
     {
-      shouldAbort: () => deps.store.isAbortRequested(task.runId),
+      shouldAbort: () => {
+        const beat = Date.now() - lastBeat >= HEARTBEAT_SECONDS * 1000;
+        if (beat) lastBeat = Date.now();
+        return deps.store.isAbortRequested(task.runId, beat);
+      },
       onProgress: deps.progress ? (progress) => deps.progress?.(task, progress) : undefined,
     },
   );

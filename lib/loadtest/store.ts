@@ -71,8 +71,9 @@ export interface RunSummary {
   grade: string | null;
 }
 
-/** How long past its estimated length a run still holds the monitor's alerts for its target. */
-export const ACTIVE_GRACE_SECONDS = 900;
+/** Shards beat every HEARTBEAT_SECONDS; a run silent for HEARTBEAT_GRACE_SECONDS no longer holds alerts. */
+export const HEARTBEAT_SECONDS = 15;
+export const HEARTBEAT_GRACE_SECONDS = 120;
 
 export class LoadTestStore {
   private readonly db: Db;
@@ -159,12 +160,18 @@ export class LoadTestStore {
     return (result.rowCount ?? 0) > 0;
   }
 
-  async isAbortRequested(id: string): Promise<boolean> {
-    const result = await this.db.query<{ abort_requested: boolean }>(
-      `SELECT abort_requested FROM loadtest_runs WHERE id = $1`,
-      [id],
-      { idempotent: true },
-    );
+  /** Whether an abort was asked for; with `heartbeat`, also records that a shard of the run is alive. */
+  async isAbortRequested(id: string, heartbeat = false): Promise<boolean> {
+    const result = heartbeat
+      ? await this.db.query<{ abort_requested: boolean }>(
+          `UPDATE loadtest_runs SET heartbeat_at = now() WHERE id = $1 RETURNING abort_requested`,
+          [id],
+        )
+      : await this.db.query<{ abort_requested: boolean }>(
+          `SELECT abort_requested FROM loadtest_runs WHERE id = $1`,
+          [id],
+          { idempotent: true },
+        );
     return result.rows[0]?.abort_requested ?? false;
   }
 
@@ -229,16 +236,17 @@ export class LoadTestStore {
     );
   }
 
-  /** Targets of runs in progress, for the monitor's automatic maintenance windows. */
+  /**
+   * Targets of runs in progress, for the monitor's automatic holds. A run counts while it shows signs of
+   * life: created or started lately, or a shard's heartbeat within HEARTBEAT_GRACE_SECONDS. A run whose
+   * process died stops holding its target's alerts soon after.
+   */
   async activeTargets(now: Date = new Date()): Promise<string[]> {
-    // A run counts as active for its estimated length plus a quarter hour at most: a load test whose
-    // process died without finishing must not hold the target's alerts forever.
     const result = await this.db.query<{ target: string }>(
       `SELECT DISTINCT target FROM loadtest_runs
         WHERE status IN ('pending', 'running')
-          AND COALESCE(started_at, created_at)
-              + make_interval(secs => COALESCE((plan -> 'estimate' ->> 'durationSeconds')::int, 0) + $2) > $1`,
-      [now, ACTIVE_GRACE_SECONDS],
+          AND GREATEST(created_at, started_at, heartbeat_at) > $1::timestamptz - make_interval(secs => $2)`,
+      [now, HEARTBEAT_GRACE_SECONDS],
       { idempotent: true },
     );
     return result.rows.map((row) => row.target);

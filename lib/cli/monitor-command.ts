@@ -90,7 +90,14 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
   try {
     await runMigrations({ target: database.target, direction: 'up' });
     const logger = createLogger({ level: 'error', write: (line) => io.err(`${line}\n`) });
-    const deps = monitorDeps({ config, db, logger, alerts: createConsoleSink((text) => io.err(text)) });
+    // On a terminal the table redraws in place; an alert printed below it starts a fresh one.
+    const live = io.errIsTerminal === true;
+    let drawnLines = 0;
+    const alerts = createConsoleSink((text) => {
+      io.err(text);
+      drawnLines = 0;
+    });
+    const deps = monitorDeps({ config, db, logger, alerts });
     io.err(
       `monitoring ${definition.checks.length} check(s) at ${baseUrl} every ${intervalSeconds}s` +
         `${values.once ? ' (once)' : durationSeconds ? ` for ${durationSeconds}s` : ' until Ctrl-C'}; metrics: PostgreSQL only (no CloudWatch configured)\n`,
@@ -100,7 +107,11 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
       durationSeconds,
       once: values.once === true,
       signal: controller.signal,
-      onCycle: (cycle, all) => io.err(liveTable(cycle, all.length)),
+      onCycle: (cycle, all) => {
+        const table = liveTable(cycle, all.length);
+        io.err(live && drawnLines > 0 ? `\x1b[${drawnLines}A\x1b[J${table}` : table);
+        drawnLines = table.split('\n').length - 1;
+      },
       onCycleError: (error) =>
         io.err(`cycle failed: ${(error as Error)?.message ?? String(error)}; trying again next cycle\n`),
     });

@@ -607,6 +607,9 @@ function generatorCard(report: LoadTestReport): string {
       generator.saturated ? '<span class="bad">saturated</span>' : '<span class="good">healthy</span>',
     ],
     ['Event-loop lag p99', formatMs(generator.eventLoopLagMs)],
+    ...(report.model === 'open'
+      ? ([['Send lag p99', formatMs(generator.sendLagMs ?? 0)]] as Array<[string, string]>)
+      : []),
     ['CPU', `${formatDecimal(generator.cpuPercent)}% of one core`],
   ]);
   const shardList = definitionList([

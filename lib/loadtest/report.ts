@@ -48,7 +48,8 @@ export interface LoadTestReport {
   thresholds: ThresholdResult[];
   passed: boolean;
   grade: 'A' | 'B' | 'C' | 'D' | 'F';
-  generator: { saturated: boolean; eventLoopLagMs: number; cpuPercent: number };
+  /** sendLagMs: open model, how late requests left because of the generator itself (p99 of the worst shard). */
+  generator: { saturated: boolean; eventLoopLagMs: number; sendLagMs: number; cpuPercent: number };
   shards: { planned: number; completed: number; failed: number; retried: number; withinTolerance: boolean };
   aborted: boolean;
   estimate: LoadTestEstimate;
@@ -176,6 +177,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     generator: {
       saturated: results.some((result) => result.generator.saturated),
       eventLoopLagMs: Math.max(0, ...results.map((result) => result.generator.eventLoopLagP99Ms)),
+      sendLagMs: Math.max(0, ...results.map((result) => result.generator.sendLagP99Ms ?? 0)),
       cpuPercent: Math.max(0, ...results.map((result) => result.generator.cpuPercent)),
     },
     shards: {

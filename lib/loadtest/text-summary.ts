@@ -63,8 +63,8 @@ export function formatSummary(report: LoadTestReport, status: string): string {
   row(
     'generator',
     report.generator.saturated
-      ? `SATURATED (event-loop lag p99 ${report.generator.eventLoopLagMs} ms, CPU ${report.generator.cpuPercent}%): the figures may measure the load generator, not the target; add --workers or lower the load`
-      : `ok (event-loop lag p99 ${report.generator.eventLoopLagMs} ms, CPU ${report.generator.cpuPercent}%)`,
+      ? `SATURATED (event-loop lag p99 ${report.generator.eventLoopLagMs} ms${report.model === 'open' ? `, send lag p99 ${report.generator.sendLagMs} ms` : ''}, CPU ${report.generator.cpuPercent}%): the figures may measure the load generator, not the target; add --workers or lower the load`
+      : `ok (event-loop lag p99 ${report.generator.eventLoopLagMs} ms${report.model === 'open' ? `, send lag p99 ${report.generator.sendLagMs} ms` : ''}, CPU ${report.generator.cpuPercent}%)`,
   );
   if (report.aborted) row('aborted', 'the run was stopped before it finished');
   else if (report.unsent > 0)

@@ -13,10 +13,12 @@ describe('custom metrics in serverless.yml', () => {
         [...source.matchAll(/name: '([A-Za-z]+)'/g)].map((match) => match[1]),
       ),
     );
-    const onDashboard = [...template.matchAll(/"\$\{param:metricsNamespace\}", "([A-Za-z]+)"/g)].map((match) => match[1]);
-    const inAlarms = [...template.matchAll(/Namespace: \$\{param:metricsNamespace\}[\s\S]*?MetricName: ([A-Za-z]+)/g)].map(
+    const onDashboard = [...template.matchAll(/"\$\{param:metricsNamespace\}", "([A-Za-z]+)"/g)].map(
       (match) => match[1],
     );
+    const inAlarms = [
+      ...template.matchAll(/Namespace: \$\{param:metricsNamespace\}[\s\S]*?MetricName: ([A-Za-z]+)/g),
+    ].map((match) => match[1]);
     expect(onDashboard.length).toBeGreaterThan(5);
     expect(inAlarms).toContain('AlertAvailability');
     for (const metric of [...onDashboard, ...inAlarms]) expect(emitted, metric).toContain(metric);

@@ -950,7 +950,11 @@ describe('serverless package', () => {
         }
       }
       for (const check of ['health', 'ready']) {
-        const alarm = find('Loadwatch', 'AlertAvailability', { Service: 'loadwatch', Stage: stage, Check: check });
+        const alarm = find('Loadwatch', 'AlertAvailability', {
+          Service: 'loadwatch',
+          Stage: stage,
+          Check: check,
+        });
         expect(alarm).toMatchObject({
           Statistic: 'Average',
           Threshold: 100,

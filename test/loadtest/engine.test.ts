@@ -185,6 +185,33 @@ describe('runShard', () => {
     expect(uncorrected.p50).toBeLessThan(50);
     expect(corrected.p50).toBeGreaterThan(300);
     expect(corrected.max).toBeGreaterThan(1400);
+    // The stall was the target's: the generator itself noticed every request on time.
+    expect(result.generator.sendLagP99Ms).toBeLessThan(50);
+  });
+
+  it('flags itself saturated when it could not send on time', async () => {
+    // Something else hogs the generator's event loop for 300 ms, twice: requests fall due unnoticed.
+    const hog = () => {
+      const until = performance.now() + 300;
+      while (performance.now() < until);
+    };
+    setTimeout(hog, 300);
+    setTimeout(hog, 900);
+    const result = await runShard(
+      work({
+        load: {
+          model: 'open',
+          stages: [{ durationSeconds: 1.5, from: 50, to: 50 }],
+          shardIndex: 0,
+          shardCount: 1,
+          fromSeconds: 0,
+          toSeconds: 1.5,
+          maxConnections: 8,
+        },
+      }),
+    );
+    expect(result.generator.sendLagP99Ms).toBeGreaterThan(100);
+    expect(result.generator.saturated).toBe(true);
   });
 
   it('divides the open-model timeline between shards without losing or repeating a request', async () => {

@@ -57,6 +57,7 @@ function makeShard(shape: ShardShape): ShardResult {
     generator: {
       eventLoopLagP99Ms: shape.saturated ? 212 : 3.4,
       eventLoopLagMaxMs: shape.saturated ? 480 : 9,
+      sendLagP99Ms: shape.saturated ? 95 : 0.8,
       cpuPercent: shape.saturated ? 97 : 41,
       saturated: shape.saturated ?? false,
     },

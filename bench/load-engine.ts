@@ -460,11 +460,11 @@ function pacedRows(result: PacedComparison, anchorName: string): string[][] {
   ];
 }
 
-/** runShard's own health figures; its lag includes the monitor's 10 ms sampling interval, so idle reads ~10 ms. */
+/** runShard's own health figures (event-loop lag net of its 10 ms sampling interval). */
 function generatorNote(health: GeneratorHealth): string {
   return (
     `runShard's health report: event-loop lag p99 ${health.eventLoopLagP99Ms} ms, ` +
-    `max ${health.eventLoopLagMaxMs} ms (idle reads about 10 ms), CPU ${health.cpuPercent} % of a core` +
+    `max ${health.eventLoopLagMaxMs} ms, send lag p99 ${health.sendLagP99Ms} ms, CPU ${health.cpuPercent} % of a core` +
     (health.saturated ? ', saturated: it sent late, and its figures say so' : '')
   );
 }

@@ -6,6 +6,11 @@ import { lambdaDeps } from './deps.ts';
 
 /** Time kept back from the Lambda timeout to answer after waiting. */
 const ANSWER_MARGIN_MS = 5000;
+/**
+ * Waiting longer by default would outlast `sls invoke`'s 120 s client timeout, and its retry would start a
+ * second run; a longer wait is asked for with "wait" (seconds).
+ */
+const DEFAULT_WAIT_SECONDS = 100;
 
 export const handler = async (event: Record<string, unknown> | null, context: Context) => {
   const deps = lambdaDeps();
@@ -21,7 +26,7 @@ export const handler = async (event: Record<string, unknown> | null, context: Co
   const waitMs = Math.max(
     0,
     Math.min(
-      typeof wait === 'number' ? wait * 1000 : Number.POSITIVE_INFINITY,
+      (typeof wait === 'number' && Number.isFinite(wait) ? wait : DEFAULT_WAIT_SECONDS) * 1000,
       context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS,
     ),
   );

@@ -37,6 +37,20 @@ export async function launchLoadTest(input: unknown, deps: LaunchDeps): Promise<
   }
 }
 
+/** Time kept back from the Lambda timeout to answer after waiting. */
+const ANSWER_MARGIN_MS = 5000;
+/**
+ * Waiting longer by default would outlast `sls invoke`'s 120 s client timeout, and its retry would start a
+ * second run; a longer wait is asked for with "wait" (seconds).
+ */
+export const DEFAULT_WAIT_SECONDS = 100;
+
+/** How long the loadtest function waits for a run: `wait` seconds (or the default), within its own timeout. */
+export function waitBudgetMs(wait: unknown, remainingMs: number): number {
+  const seconds = typeof wait === 'number' && Number.isFinite(wait) && wait >= 0 ? wait : DEFAULT_WAIT_SECONDS;
+  return Math.max(0, Math.min(seconds * 1000, remainingMs - ANSWER_MARGIN_MS));
+}
+
 const FINISHED = new Set(['passed', 'failed', 'aborted', 'error']);
 
 /** Polls the run until it finishes or the time is up; returns its latest record either way. */

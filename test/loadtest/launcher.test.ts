@@ -1,0 +1,97 @@
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMigrations } from '../../lib/db/migration-runner.ts';
+import type { Db } from '../../lib/db/pool.ts';
+import { launchLoadTest, runSummary, waitBudgetMs, waitForRun } from '../../lib/loadtest/launcher.ts';
+import { createLocalStarter } from '../../lib/loadtest/local-runner.ts';
+import { DEFAULT_LIMITS, LoadTestInputError } from '../../lib/loadtest/options.ts';
+import { LoadTestStore } from '../../lib/loadtest/store.ts';
+import { createLogger } from '../../lib/log/logger.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+
+describe('waitBudgetMs', () => {
+  it('waits 100 s by default, what was asked otherwise, never past the function timeout', () => {
+    expect(waitBudgetMs(undefined, 900_000)).toBe(100_000);
+    expect(waitBudgetMs(0, 900_000)).toBe(0);
+    expect(waitBudgetMs(600, 900_000)).toBe(600_000);
+    expect(waitBudgetMs(2000, 900_000)).toBe(895_000);
+    expect(waitBudgetMs('soon', 60_000)).toBe(55_000);
+    expect(waitBudgetMs(-5, 900_000)).toBe(100_000);
+  });
+});
+
+describe('launchLoadTest', () => {
+  let database: TestDatabase;
+  let db: Db;
+  let store: LoadTestStore;
+  let server: Server;
+  let target: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await runMigrations({ target: database.target, direction: 'up' });
+    db = testPool(database.target, 4);
+    store = new LoadTestStore(db);
+    server = createServer((_request, response) => response.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    if (typeof address !== 'object' || !address) throw new Error('no address');
+    target = `http://127.0.0.1:${address.port}`;
+  });
+  afterAll(async () => {
+    server?.close();
+    await db?.close();
+    await database?.drop();
+  });
+
+  it('starts the execution, records its ARN and waits for the report', async () => {
+    const starter = createLocalStarter({ store, logger: createLogger({ level: 'error' }) });
+    const run = await launchLoadTest(
+      { target, users: 3, requests: 3 },
+      { store, limits: DEFAULT_LIMITS, starter },
+    );
+    expect(run.executionArn).toBe(`local:execution:${run.runId}`);
+    const record = await waitForRun(store, run.runId, 10_000);
+    expect(record.status).toBe('passed');
+    expect(runSummary(record, `/v1/loadtests/${run.runId}`)).toMatchObject({
+      runId: run.runId,
+      status: 'passed',
+      passed: true,
+      totals: { requests: 9, ok: 9, failed: 0 },
+      report: `/v1/loadtests/${run.runId}`,
+    });
+  });
+
+  it('answers with the run id and where to look when the wait is over first', async () => {
+    const idle = {
+      start: async (runId: string) => `arn:aws:states:us-east-1:000000000000:execution:lt:${runId}`,
+    };
+    const run = await launchLoadTest(
+      { target, users: 1, requests: 1 },
+      { store, limits: DEFAULT_LIMITS, starter: idle },
+    );
+    const record = await waitForRun(store, run.runId, 0);
+    expect(runSummary(record, `/v1/loadtests/${run.runId}`)).toMatchObject({
+      status: 'pending',
+      message: `still running; fetch the report with GET /v1/loadtests/${run.runId}`,
+    });
+    expect(record.executionArn).toContain(run.runId);
+  });
+
+  it('ends the run as an error when the execution cannot start, and refuses bad input before recording anything', async () => {
+    const broken = { start: async () => Promise.reject(new Error('AccessDenied: states:StartExecution')) };
+    await expect(
+      launchLoadTest({ target, users: 1, requests: 1 }, { store, limits: DEFAULT_LIMITS, starter: broken }),
+    ).rejects.toThrow('AccessDenied');
+    const [latest] = await store.listRuns(1);
+    expect(latest?.status).toBe('error');
+    expect((await store.getRun(latest?.id ?? ''))?.error).toBe(
+      'could not start the state machine: AccessDenied: states:StartExecution',
+    );
+    const before = (await store.listRuns(100)).length;
+    await expect(
+      launchLoadTest({ target, users: 0 }, { store, limits: DEFAULT_LIMITS, starter: broken }),
+    ).rejects.toBeInstanceOf(LoadTestInputError);
+    expect((await store.listRuns(100)).length).toBe(before);
+  });
+});

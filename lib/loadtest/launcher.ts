@@ -47,7 +47,8 @@ export const DEFAULT_WAIT_SECONDS = 100;
 
 /** How long the loadtest function waits for a run: `wait` seconds (or the default), within its own timeout. */
 export function waitBudgetMs(wait: unknown, remainingMs: number): number {
-  const seconds = typeof wait === 'number' && Number.isFinite(wait) && wait >= 0 ? wait : DEFAULT_WAIT_SECONDS;
+  const seconds =
+    typeof wait === 'number' && Number.isFinite(wait) && wait >= 0 ? wait : DEFAULT_WAIT_SECONDS;
   return Math.max(0, Math.min(seconds * 1000, remainingMs - ANSWER_MARGIN_MS));
 }
 

@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { projectRoot } from '../../lib/local/stack.ts';
 
-export const CLI = join(projectRoot(), 'bin', 'loadwatch.js');
+export const CLI = join(projectRoot(), 'lib', 'cli', 'loadwatch.js');
 
 export interface CliRun {
   child: ChildProcess;

@@ -1,5 +1,0 @@
-#!/usr/bin/env node
-// The loadwatch command. Node 22 runs the TypeScript sources directly (type stripping).
-import { main } from '../lib/cli/main.ts';
-
-main();

@@ -1,6 +1,6 @@
 // Liveness and readiness: what /health and /health/ready report.
 
-import { compareMigrations, MIGRATIONS_TABLE, type MigrationStatus } from '../db/migrations.ts';
+import { appliedMigrations, compareMigrations, type MigrationStatus } from '../db/migrations.ts';
 import type { Db, PoolStats } from '../db/pool.ts';
 
 export interface ServiceIdentity {
@@ -40,25 +40,15 @@ export async function readiness(
   const started = now();
   let applied: string[];
   try {
-    const result = await db.query<{ name: string }>(
-      `SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY run_on, id`,
-      [],
-      {
-        idempotent: true,
-      },
-    );
-    applied = result.rows.map((row) => row.name);
+    applied = await appliedMigrations(db);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code !== '42P01') {
-      return {
-        status: 'unavailable',
-        ...identity,
-        reason: code === 'DB_POOL_EXHAUSTED' ? 'database pool exhausted' : 'database unreachable',
-        database: { reachable: false, latencyMs: null, migrations: null, pool: db.stats() },
-      };
-    }
-    applied = []; // no migrations table yet: every migration is pending
+    return {
+      status: 'unavailable',
+      ...identity,
+      reason: code === 'DB_POOL_EXHAUSTED' ? 'database pool exhausted' : 'database unreachable',
+      database: { reachable: false, latencyMs: null, migrations: null, pool: db.stats() },
+    };
   }
   const latencyMs = Math.round((now() - started) * 100) / 100;
   const { current, latest, pending } = compareMigrations(applied, knownMigrations);

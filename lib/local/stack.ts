@@ -68,6 +68,11 @@ export function readStackState(dataDir: string): StackState | null {
   }
 }
 
+/** Readable by the owner only: the state holds the database URL and the API token. */
+function writeStackState(dataDir: string, state: StackState): void {
+  writeFileSync(stateFile(dataDir), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+}
+
 function claimStackState(dataDir: string, state: StackState): () => void {
   const running = readStackState(dataDir);
   if (running) {
@@ -79,7 +84,7 @@ function claimStackState(dataDir: string, state: StackState): () => void {
     );
   }
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(stateFile(dataDir), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  writeStackState(dataDir, state);
   return () => {
     const current = readStackStateRaw(dataDir);
     if (current?.pid === process.pid) rmSync(stateFile(dataDir), { force: true });
@@ -150,8 +155,7 @@ export async function acquireLocalDatabase(config: Config, owner: string, onLog?
     throw error;
   }
   const state = readStackStateRaw(dataDir);
-  if (state)
-    writeFileSync(stateFile(dataDir), `${JSON.stringify({ ...state, databaseUrl: handle.url }, null, 2)}\n`);
+  if (state) writeStackState(dataDir, { ...state, databaseUrl: handle.url });
   return {
     target: urlTarget(handle.url),
     source: 'embedded (started)',
@@ -273,9 +277,7 @@ export async function startLocalStack(
     const dataDir = dataDirectory(config);
     const state = readStackStateRaw(dataDir);
     if (state?.pid === process.pid) {
-      writeFileSync(stateFile(dataDir), `${JSON.stringify({ ...state, apiUrl, token }, null, 2)}\n`, {
-        mode: 0o600,
-      });
+      writeStackState(dataDir, { ...state, apiUrl, token });
     } else if (config.database.mode === 'external') {
       const release = claimStackState(dataDir, {
         pid: process.pid,

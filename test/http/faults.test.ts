@@ -9,13 +9,7 @@ import { urlTarget } from '../../lib/local/stack.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
 import { scratchDataDir } from '../support/data-dir.ts';
-
-async function serve(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('server did not bind');
-  return `http://127.0.0.1:${address.port}`;
-}
+import { listenLocally } from '../support/listen.ts';
 
 describe('error responses', () => {
   const logs: string[] = [];
@@ -52,7 +46,7 @@ describe('error responses', () => {
       logger: createLogger({ write: (line) => logs.push(line) }),
     });
     server = createLocalServer({ handler });
-    url = await serve(server);
+    url = await listenLocally(server);
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 

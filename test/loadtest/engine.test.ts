@@ -12,6 +12,7 @@ import {
 import type { Endpoint } from '../../lib/loadtest/options.ts';
 import { RateSchedule } from '../../lib/loadtest/schedule.ts';
 import { freePort } from '../../lib/local/embedded-postgres.ts';
+import { listenLocally } from '../support/listen.ts';
 
 const endpoint = (path: string): Endpoint[] => [{ path, method: 'GET', headers: {}, weight: 1 }];
 
@@ -68,10 +69,7 @@ describe('runShard', () => {
       const wait = request.url === '/hundred' ? 100 : Math.max(0, stallUntil - Date.now());
       setTimeout(() => response.end('ok'), wait + 1);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    if (typeof address !== 'object' || !address) throw new Error('no address');
-    target = `http://127.0.0.1:${address.port}`;
+    target = await listenLocally(server);
   });
   afterAll(() => {
     server.closeAllConnections();

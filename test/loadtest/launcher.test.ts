@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS, LoadTestInputError } from '../../lib/loadtest/options.t
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { listenLocally } from '../support/listen.ts';
 
 describe('waitBudgetMs', () => {
   it('waits 100 s by default, what was asked otherwise, never past the function timeout', () => {
@@ -33,10 +34,7 @@ describe('launchLoadTest', () => {
     db = testPool(database.target, 4);
     store = new LoadTestStore(db);
     server = createServer((_request, response) => response.end('ok'));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    if (typeof address !== 'object' || !address) throw new Error('no address');
-    target = `http://127.0.0.1:${address.port}`;
+    target = await listenLocally(server);
   });
   afterAll(async () => {
     server?.close();

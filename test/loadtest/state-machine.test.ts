@@ -9,6 +9,7 @@ import { aggregateStep, shardStep } from '../../lib/loadtest/steps.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { listenLocally } from '../support/listen.ts';
 
 describe('load test state machine, run locally', () => {
   let database: TestDatabase;
@@ -34,10 +35,7 @@ describe('load test state machine, run locally', () => {
         response.end(JSON.stringify({ ok: true }));
       }, delay);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    if (typeof address !== 'object' || !address) throw new Error('no address');
-    target = `http://127.0.0.1:${address.port}`;
+    target = await listenLocally(server);
   });
   afterAll(async () => {
     server?.close();

@@ -9,6 +9,7 @@ import { createLocalStarter } from '../../lib/loadtest/local-runner.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { createLocalServer } from '../../lib/local/http-adapter.ts';
 import { createLogger } from '../../lib/log/logger.ts';
+import { listenLocally } from './listen.ts';
 
 export interface RunningApi {
   url: string;
@@ -34,11 +35,9 @@ export async function startApiServer(
     starter: createLocalStarter({ store: new LoadTestStore(db), logger }),
   });
   const server: Server = createLocalServer({ handler });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('server did not bind');
+  const url = await listenLocally(server);
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url,
     db,
     logs,
     close: async () => {

@@ -2,6 +2,7 @@
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { request } from 'undici';
+import { listenLocally } from './listen.ts';
 
 export interface ProxiedResponse {
   status: number;
@@ -44,11 +45,9 @@ export async function startMutatingProxy(
     outgoing.writeHead(mutated.status, mutated.headers);
     outgoing.end(mutated.body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (typeof address !== 'object' || !address) throw new Error('no address');
+  const url = await listenLocally(server);
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,0 +1,10 @@
+// Starts a test server on a free port of 127.0.0.1 and says where it is.
+
+import type { Server } from 'node:http';
+
+export async function listenLocally(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('the test server did not bind');
+  return `http://127.0.0.1:${address.port}`;
+}

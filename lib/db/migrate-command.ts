@@ -2,13 +2,17 @@
 
 import type { Config, DatabaseTarget } from '../config/config.ts';
 import { LAMBDA_POOL_DEFAULTS } from '../config/pool-settings.ts';
-import { runMigrations } from './migration-runner.ts';
+import { MigrateUsageError, runMigrations } from './migration-runner.ts';
 import { type MigrationStatus, migrationStatus } from './migrations.ts';
 import { createDb } from './pool.ts';
+
+export { MigrateUsageError };
 
 export interface MigrateRequest {
   action: 'up' | 'down' | 'status';
   count?: number;
+  /** Every pending (up) or every applied (down) migration; down needs it to empty the database. */
+  all?: boolean;
 }
 
 export interface MigrateResult {
@@ -18,14 +22,14 @@ export interface MigrateResult {
   status: Pick<MigrationStatus, 'current' | 'latest' | 'pending' | 'applied'>;
 }
 
-export class MigrateUsageError extends Error {
-  readonly code = 'MIGRATE_USAGE';
-}
-
 export function parseMigrateRequest(input: unknown): MigrateRequest {
   const event = (input ?? {}) as Record<string, unknown>;
   if (typeof event !== 'object' || Array.isArray(event)) {
     throw new MigrateUsageError('expected an object like {"action":"up"}');
+  }
+  const unknown = Object.keys(event).filter((key) => !['action', 'count', 'all'].includes(key));
+  if (unknown.length > 0) {
+    throw new MigrateUsageError(`${unknown[0]}: not a migrate field (action, count, all)`);
   }
   const action = event.action ?? 'up';
   if (action !== 'up' && action !== 'down' && action !== 'status') {
@@ -36,7 +40,14 @@ export function parseMigrateRequest(input: unknown): MigrateRequest {
     throw new MigrateUsageError(`count: ${JSON.stringify(count)} is not a whole number of at least 1`);
   }
   if (count !== undefined && action === 'status') throw new MigrateUsageError('count: not used with status');
-  return count === undefined ? { action } : { action, count };
+  const all = event.all;
+  if (all !== undefined && typeof all !== 'boolean') {
+    throw new MigrateUsageError(`all: ${JSON.stringify(all)} is not true or false`);
+  }
+  if (all === true && action === 'status') throw new MigrateUsageError('all: not used with status');
+  if (all === true && count !== undefined)
+    throw new MigrateUsageError('all: give either count or all, not both');
+  return { action, ...(count === undefined ? {} : { count }), ...(all === true ? { all } : {}) };
 }
 
 export function migrationTarget(config: Config): DatabaseTarget {
@@ -58,7 +69,13 @@ export async function runMigrateRequest(
   const ran =
     request.action === 'status'
       ? []
-      : await runMigrations({ target, direction: request.action, count: request.count, log });
+      : await runMigrations({
+          target,
+          direction: request.action,
+          count: request.count,
+          all: request.all,
+          log,
+        });
   const db = createDb({ target, pool: { ...LAMBDA_POOL_DEFAULTS }, applicationName: 'loadwatch-migrate' });
   try {
     const { applied, current, latest, pending } = await migrationStatus(db);

@@ -7,11 +7,23 @@ import type { DatabaseTarget } from '../config/config.ts';
 import { clientConfig } from './connection.ts';
 import { findMigrationsDir, MIGRATIONS_TABLE } from './migrations.ts';
 
+/** A migrate request that cannot be carried out as written (exit code 2 on the command line). */
+export class MigrateUsageError extends Error {
+  readonly code: 'MIGRATE_USAGE' | 'MIGRATE_BEYOND_APPLIED';
+  constructor(message: string, code: MigrateUsageError['code'] = 'MIGRATE_USAGE') {
+    super(message);
+    this.name = 'MigrateUsageError';
+    this.code = code;
+  }
+}
+
 export interface MigrateOptions {
   target: DatabaseTarget;
   direction: 'up' | 'down';
   /** How many to apply or revert; up defaults to all pending, down to one. */
   count?: number;
+  /** Revert every applied migration: down never does that unless asked to by name. */
+  all?: boolean;
   dir?: string;
   log?: (line: string) => void;
 }
@@ -28,12 +40,16 @@ export async function runMigrations(options: MigrateOptions): Promise<string[]> 
   await client.connect();
   const log = options.log ?? (() => undefined);
   try {
+    const count = options.all
+      ? Number.POSITIVE_INFINITY
+      : (options.count ?? (options.direction === 'up' ? Number.POSITIVE_INFINITY : 1));
+    if (options.direction === 'down' && !options.all) await refuseBeyondApplied(client, count);
     const ran = await runner({
       dbClient: client,
       dir: options.dir ?? findMigrationsDir(),
       migrationsTable: MIGRATIONS_TABLE,
       direction: options.direction,
-      count: options.count ?? (options.direction === 'up' ? Number.POSITIVE_INFINITY : 1),
+      count,
       checkOrder: true,
       singleTransaction: true,
       advisoryLockMode: 'wait',
@@ -43,4 +59,29 @@ export async function runMigrations(options: MigrateOptions): Promise<string[]> 
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * node-pg-migrate reverts min(count, applied), so "down 9" on three migrations would silently empty the
+ * database: a count beyond what is applied is refused instead, and reverting everything needs `all`.
+ */
+async function refuseBeyondApplied(client: pg.Client, count: number): Promise<void> {
+  const exists = await client.query<{ table: string | null }>('SELECT to_regclass($1) AS table', [
+    MIGRATIONS_TABLE,
+  ]);
+  const applied =
+    exists.rows[0]?.table === null
+      ? 0
+      : Number(
+          (await client.query<{ count: string }>(`SELECT count(*) AS count FROM ${MIGRATIONS_TABLE}`)).rows[0]
+            ?.count ?? 0,
+        );
+  if (count <= applied) return;
+  const wanted = `count: cannot revert ${count} migration${count === 1 ? '' : 's'}`;
+  throw new MigrateUsageError(
+    applied === 0
+      ? `${wanted}, none is applied`
+      : `${wanted}, only ${applied} ${applied === 1 ? 'is' : 'are'} applied; to revert every one, use --all (or "all": true)`,
+    'MIGRATE_BEYOND_APPLIED',
+  );
 }

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config/config.ts';
 import { LAMBDA_POOL_DEFAULTS } from '../../lib/config/pool-settings.ts';
-import { parseMigrateRequest, runMigrateRequest } from '../../lib/db/migrate-command.ts';
+import {
+  MigrateUsageError,
+  migrateCommand,
+  parseMigrateRequest,
+  runMigrateRequest,
+} from '../../lib/db/migrate-command.ts';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
 import { listMigrations, migrationStatus } from '../../lib/db/migrations.ts';
 import { createDb } from '../../lib/db/pool.ts';
@@ -58,6 +64,38 @@ describe('migrations', () => {
     expect(await tablesOf(database)).toEqual(before);
   });
 
+  it('refuses down N beyond what is applied, naming how many are, and keeps every table', async () => {
+    const all = listMigrations();
+    const before = await tablesOf(database);
+    // The migrate Lambda's path: its event parsed, then run against the configured database.
+    const config = loadConfig({ DATABASE_URL: database.url });
+    const request = parseMigrateRequest({ action: 'down', count: all.length + 6 });
+    const refused = migrateCommand(config, request);
+    await expect(refused).rejects.toThrow(MigrateUsageError);
+    await expect(refused).rejects.toThrow(
+      `count: cannot revert ${all.length + 6} migrations, only ${all.length} are applied; to revert every one, use --all`,
+    );
+    expect(await tablesOf(database)).toEqual(before);
+    const status = await runMigrateRequest(database.target, { action: 'status' });
+    expect(status.status.applied).toEqual(all);
+  });
+
+  it('reverts every applied migration only when asked for all, then refuses a plain down', async () => {
+    const all = listMigrations();
+    const before = await tablesOf(database);
+    const reverted = await runMigrateRequest(
+      database.target,
+      parseMigrateRequest({ action: 'down', all: true }),
+    );
+    expect(reverted.ran).toEqual([...all].reverse());
+    expect(await tablesOf(database)).toEqual([]);
+    await expect(runMigrateRequest(database.target, { action: 'down' })).rejects.toThrow(
+      'count: cannot revert 1 migration, none is applied',
+    );
+    await runMigrateRequest(database.target, { action: 'up' });
+    expect(await tablesOf(database)).toEqual(before);
+  });
+
   it('refuses to run through RDS Proxy', async () => {
     await expect(
       runMigrations({ target: { ...database.target, via: 'proxy' }, direction: 'up' }),
@@ -77,5 +115,18 @@ describe('parseMigrateRequest', () => {
     );
     expect(() => parseMigrateRequest({ action: 'down', count: 0 })).toThrow('count: 0 is not a whole number');
     expect(() => parseMigrateRequest({ action: 'status', count: 1 })).toThrow('count: not used with status');
+    expect(() => parseMigrateRequest({ action: 'down', all: 'yes' })).toThrow(
+      'all: "yes" is not true or false',
+    );
+    expect(() => parseMigrateRequest({ action: 'down', count: 2, all: true })).toThrow(
+      'all: give either count or all, not both',
+    );
+    expect(() => parseMigrateRequest({ action: 'down', cout: 9 })).toThrow(
+      'cout: not a migrate field (action, count, all)',
+    );
+  });
+
+  it('accepts all for down', () => {
+    expect(parseMigrateRequest({ action: 'down', all: true })).toEqual({ action: 'down', all: true });
   });
 });

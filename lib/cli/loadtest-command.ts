@@ -1,22 +1,23 @@
 // `loadwatch loadtest`: the deployed state machine's definition, run locally against the local stack or --target.
 
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Config } from '../config/config.ts';
 import { runMigrations } from '../db/migration-runner.ts';
 import { createDb } from '../db/pool.ts';
 import { runLocally } from '../loadtest/local-runner.ts';
-import type { LoadTestInput } from '../loadtest/options.ts';
+import { type LoadTestInput, LoadTestInputError, parseLoadTestInput } from '../loadtest/options.ts';
 import { createLoadTest } from '../loadtest/service.ts';
 import type { ShardTask } from '../loadtest/steps.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
 import { formatSummary } from '../loadtest/text-summary.ts';
 import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
+import { parseFlags } from './flags.ts';
 import type { CliIo } from './main.ts';
 import { createProgressBar } from './progress.ts';
+import { UsageError } from './usage-error.ts';
 
-export const LOADTEST_HELP = `Usage: loadwatch loadtest [options]
+export const loadTestHelp = (config: Config) => `Usage: loadwatch loadtest [options]
 
 Closed model (each user sends its requests back to back):
   --users N              virtual users (default 10)
@@ -27,7 +28,7 @@ Open model (a fixed arrival rate, latency measured from the intended send time):
   --duration D           how long (e.g. 60, 60s, 2m)
   --ramp-up D|STAGES     ramp from 0 to --rate over D, or stages "10s:50,20s:100"
 Requests:
-  --target URL           base URL (default: the local stack, http://localhost:3000)
+  --target URL           base URL (default: ${defaultTarget(config)})
   --endpoint PATH        path to request (default /health); repeat for several, equally weighted
   --method M --header "Name: value" --body TEXT
   --timeout D            per-request timeout (default 10s)
@@ -44,30 +45,27 @@ export function loadTestInputFromArgs(argv: string[]): {
   json: boolean;
   report?: string;
   help: boolean;
+  /** Unknown or malformed flags; the values themselves are checked by parseLoadTestInput. */
+  problems: string[];
 } {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      users: { type: 'string' },
-      requests: { type: 'string' },
-      endpoint: { type: 'string', multiple: true },
-      target: { type: 'string' },
-      rate: { type: 'string' },
-      duration: { type: 'string' },
-      'ramp-up': { type: 'string' },
-      'think-time': { type: 'string' },
-      timeout: { type: 'string' },
-      workers: { type: 'string' },
-      threshold: { type: 'string', multiple: true },
-      method: { type: 'string' },
-      header: { type: 'string', multiple: true },
-      body: { type: 'string' },
-      json: { type: 'boolean' },
-      report: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const { values, problems } = parseFlags(argv, {
+    users: { type: 'string' },
+    requests: { type: 'string' },
+    endpoint: { type: 'string', multiple: true },
+    target: { type: 'string' },
+    rate: { type: 'string' },
+    duration: { type: 'string' },
+    'ramp-up': { type: 'string' },
+    'think-time': { type: 'string' },
+    timeout: { type: 'string' },
+    workers: { type: 'string' },
+    threshold: { type: 'string', multiple: true },
+    method: { type: 'string' },
+    header: { type: 'string', multiple: true },
+    body: { type: 'string' },
+    json: { type: 'boolean' },
+    report: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   });
   const input: LoadTestInput = {};
   const set = (key: keyof LoadTestInput, value: unknown) => {
@@ -88,10 +86,11 @@ export function loadTestInputFromArgs(argv: string[]): {
   set('method', values.method);
   set('headers', values.header);
   set('body', values.body);
-  return { input, json: values.json === true, report: values.report, help: values.help === true };
+  return { input, json: values.json === true, report: values.report, help: values.help === true, problems };
 }
 
-function defaultTarget(config: Config): string {
+/** Where a run goes without --target: the service's own API, the running stack, else localhost on PORT. */
+export function defaultTarget(config: Config): string {
   if (config.apiUrl) return config.apiUrl;
   return readStackState(dataDirectory(config))?.apiUrl ?? `http://localhost:${config.port}`;
 }
@@ -99,8 +98,19 @@ function defaultTarget(config: Config): string {
 export async function loadTestCommand(argv: string[], config: Config, io: CliIo): Promise<number> {
   const args = loadTestInputFromArgs(argv);
   if (args.help) {
-    io.out(LOADTEST_HELP);
+    io.out(loadTestHelp(config));
     return 0;
+  }
+  if (args.problems.length > 0) {
+    // The values are checked too, so that one run names every mistake, not only the flags.
+    let valueProblems: string[] = [];
+    try {
+      parseLoadTestInput(args.input, config.loadtest, defaultTarget(config));
+    } catch (error) {
+      if (!(error instanceof LoadTestInputError)) throw error;
+      valueProblems = error.problems;
+    }
+    throw new UsageError([...args.problems, ...valueProblems]);
   }
   const logger = createLogger({ level: 'error', write: (line) => io.err(`${line}\n`) });
   const database = await acquireLocalDatabase(config, 'loadtest');

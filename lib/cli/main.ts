@@ -1,6 +1,5 @@
-// The loadwatch command line: start the local stack, run migrations. Exit 0 ok, 1 failed, 2 usage or config.
+// The loadwatch command line: a registry of commands, each with its own help. Exit 0 ok, 1 failed, 2 usage or config.
 
-import { parseArgs } from 'node:util';
 import { SERVICE_VERSION } from '../api/create-api.ts';
 import { type Config, ConfigError, loadConfig } from '../config/config.ts';
 import { MigrateUsageError, parseMigrateRequest, runMigrateRequest } from '../db/migrate-command.ts';
@@ -9,39 +8,63 @@ import { EmbeddedPostgresError, stopAllEmbedded } from '../local/embedded-postgr
 import { acquireLocalDatabase, LocalStackError, startLocalStack } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
 import { CheckConfigError } from '../monitor/checks.ts';
-import { LOADTEST_HELP, loadTestCommand } from './loadtest-command.ts';
-import { MONITOR_HELP, monitorCommand } from './monitor-command.ts';
+import { closestName, parseFlags } from './flags.ts';
+import { loadTestCommand, loadTestHelp } from './loadtest-command.ts';
+import { monitorCommand, monitorHelp } from './monitor-command.ts';
 import { PRODTEST_HELP, prodtestCommand } from './prodtest-command.ts';
 import { UsageError } from './usage-error.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
-const COMMANDS = ['start', 'migrate', 'loadtest', 'monitor', 'prodtest'];
-const COMMAND_HELP: Record<string, string> = {
-  loadtest: LOADTEST_HELP,
-  monitor: MONITOR_HELP,
-  prodtest: PRODTEST_HELP,
-};
 
-const HELP = `loadwatch ${SERVICE_VERSION}: production operations for APIs on AWS Lambda
+const localApi = (config: Config) => `http://localhost:${config.port}`;
+
+const overviewHelp = (
+  config: Config,
+) => `loadwatch ${SERVICE_VERSION}: production operations for APIs on AWS Lambda
 
 Usage:
-  loadwatch start                      PostgreSQL, migrations and the API on http://localhost:3000
-  loadwatch migrate up [N]             apply all pending migrations, or the next N
-  loadwatch migrate down [N]           revert the last migration, or the last N
-  loadwatch migrate status             applied and pending migrations
+  loadwatch start                      PostgreSQL, migrations and the API on ${localApi(config)}
+  loadwatch migrate up|down|status     apply, revert or list migrations (loadwatch migrate --help)
   loadwatch loadtest [options]         a load test through the local state machine (loadwatch loadtest --help)
   loadwatch monitor [options]          probe the checks, alert once per incident (loadwatch monitor --help)
   loadwatch prodtest --base-url URL    verify a deployed or local stack (loadwatch prodtest --help)
-  loadwatch help                       this text
+  loadwatch help [COMMAND]             this text, or a command's own
 
 Options:
-  --json                               machine-readable output (migrate, loadtest)
-  -h, --help                           this text
+  -h, --help                           help (after a command: that command's)
   -v, --version                        the version
 
 The database is DATABASE_URL when set; otherwise the local stack's embedded PostgreSQL
 (the running one, or one started for the length of the command). Configuration: README.md.
 `;
+
+const startHelp = (config: Config) => `Usage: loadwatch start
+
+  Starts PostgreSQL (DATABASE_URL, or the embedded one in ${config.dataDir}), applies pending migrations,
+  then serves the API on ${localApi(config)} (PORT) with the monitor running every ${config.monitor.intervalSeconds}s.
+  -h, --help    this text
+Exit: 0 after Ctrl-C or SIGTERM, 1 when the stack cannot start, 2 for bad usage or configuration.
+`;
+
+const migrateHelp = () => `Usage: loadwatch migrate up|down|status [N] [options]
+
+  loadwatch migrate up           apply every pending migration
+  loadwatch migrate up N         apply the next N
+  loadwatch migrate down         revert the last applied migration
+  loadwatch migrate down N       revert the last N (refused when fewer than N are applied)
+  loadwatch migrate down --all   revert every applied migration: this deletes all data
+  loadwatch migrate status       applied and pending migrations
+
+  --all         every pending (up) or every applied (down) migration
+  --json        print the result as JSON alone on stdout
+  -h, --help    this text
+Exit: 0 done, 1 a migration failed (it is rolled back), 2 bad usage or configuration.
+`;
+
+interface Command {
+  help(config: Config): string;
+  run(args: string[], config: Config, io: CliIo): Promise<number>;
+}
 
 export interface CliIo {
   out: (text: string) => void;
@@ -58,13 +81,27 @@ const processIo: CliIo = {
   env: process.env,
 };
 
-async function migrate(args: string[], config: Config, io: CliIo, json: boolean): Promise<number> {
-  const [action, count, ...rest] = args;
-  if (rest.length > 0) throw new UsageError(`migrate: unexpected argument "${rest[0]}"`);
-  if (count !== undefined && !/^\d+$/.test(count)) {
-    throw new UsageError(`migrate: count "${count}" is not a whole number`);
+async function migrate(args: string[], config: Config, io: CliIo): Promise<number> {
+  // A bare "migrate" used to mean "up"; it now names the choices instead of guessing which one was meant.
+  if (args.length === 0) {
+    io.out(migrateHelp());
+    return EXIT.usage;
   }
-  const request = parseMigrateRequest({ action, ...(count === undefined ? {} : { count: Number(count) }) });
+  const { values, positionals, problems } = parseFlags(
+    args,
+    { json: { type: 'boolean' }, all: { type: 'boolean' } },
+    { maxPositionals: 2 },
+  );
+  const [action, count] = positionals;
+  if (action === undefined) problems.unshift('migrate: name an action: up, down or status');
+  if (count !== undefined && !/^\d+$/.test(count)) problems.push(`count: "${count}" is not a whole number`);
+  if (problems.length > 0) throw new UsageError(problems);
+  const request = parseMigrateRequest({
+    action,
+    ...(count === undefined ? {} : { count: Number(count) }),
+    ...(values.all ? { all: true } : {}),
+  });
+  const json = values.json === true;
   const database = await acquireLocalDatabase(config, `migrate ${action}`);
   try {
     const result = await runMigrateRequest(database.target, request, (line) => {
@@ -126,60 +163,62 @@ async function start(config: Config, io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
-function help(io: CliIo): number {
-  io.out(HELP);
+const COMMANDS: Record<string, Command> = {
+  start: {
+    help: startHelp,
+    run: (args, config, io) => {
+      const { problems } = parseFlags(args, {});
+      if (problems.length > 0) throw new UsageError(problems);
+      return start(config, io);
+    },
+  },
+  migrate: { help: migrateHelp, run: migrate },
+  loadtest: { help: loadTestHelp, run: loadTestCommand },
+  monitor: { help: monitorHelp, run: monitorCommand },
+  prodtest: { help: () => PRODTEST_HELP, run: prodtestCommand },
+};
+
+const asksForHelp = (args: string[]) => {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+};
+
+/** Help shows what the command would really use (PORT, the data directory), so it needs the configuration. */
+function printHelp(text: (config: Config) => string, io: CliIo): number {
+  try {
+    io.out(text(loadConfig(io.env)));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.out(text(loadConfig({})));
+    io.err(`(the configuration is invalid, so the defaults above are shown: ${error.problems.join('; ')})\n`);
+  }
   return EXIT.ok;
 }
 
-function parseFlags(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
-
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === '--version' || command === '-v') {
+  const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v') {
     io.out(`${SERVICE_VERSION}\n`);
     return EXIT.ok;
   }
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    io.out(HELP);
-    return command === undefined ? EXIT.usage : EXIT.ok;
+  if (name === 'help' && rest[0] !== undefined && COMMANDS[rest[0]]) {
+    return printHelp((COMMANDS[rest[0]] as Command).help, io);
   }
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    printHelp(overviewHelp, io);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   try {
-    if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
-    const commandHelp = COMMAND_HELP[command];
-    if (commandHelp && (rest.includes('--help') || rest.includes('-h'))) {
-      io.out(commandHelp);
-      return EXIT.ok;
+    if (command === undefined) {
+      const known = Object.keys(COMMANDS);
+      const suggestion = closestName(name, known);
+      throw new UsageError(
+        `unknown command "${name}"${suggestion ? `; did you mean ${suggestion}?` : ''} (commands: ${known.join(', ')})`,
+      );
     }
-    const config = loadConfig(io.env);
-    switch (command) {
-      case 'start': {
-        const { positionals, values } = parseFlags(rest);
-        if (values.help) return help(io);
-        if (positionals.length) throw new UsageError(`start: unexpected argument "${positionals[0]}"`);
-        return await start(config, io);
-      }
-      case 'migrate': {
-        const { positionals, values } = parseFlags(rest);
-        if (values.help) return help(io);
-        return await migrate(positionals, config, io, values.json === true);
-      }
-      case 'monitor':
-        return await monitorCommand(rest, config, io);
-      case 'prodtest':
-        return await prodtestCommand(rest, config, io);
-      default:
-        return await loadTestCommand(rest, config, io);
-    }
+    if (asksForHelp(rest)) return printHelp(command.help, io);
+    return await command.run(rest, loadConfig(io.env), io);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.err(
@@ -195,9 +234,15 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       io.err(`loadwatch: invalid load test\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`);
       return EXIT.usage;
     }
-    const isParseError = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    if (error instanceof UsageError || error instanceof MigrateUsageError || isParseError) {
-      io.err(`loadwatch: ${(error as Error).message}\nRun "loadwatch help" for usage.\n`);
+    if (error instanceof UsageError || error instanceof MigrateUsageError) {
+      const problems = error instanceof UsageError ? error.problems : [error.message];
+      const helpHint = command ? `loadwatch ${name} --help` : 'loadwatch help';
+      io.err(
+        problems.length === 1
+          ? `loadwatch: ${problems[0]}\n`
+          : `loadwatch: ${problems.length} problems\n${problems.map((problem) => `  ${problem}\n`).join('')}`,
+      );
+      io.err(`Run "${helpHint}" for usage.\n`);
       return EXIT.usage;
     }
     if (error instanceof LocalStackError || error instanceof EmbeddedPostgresError) {

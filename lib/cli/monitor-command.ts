@@ -1,7 +1,6 @@
 // `loadwatch monitor`: the monitor's cycles from the command line, with a live table and a final report.
 
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { createConsoleSink } from '../alerts/console.ts';
 import type { Config } from '../config/config.ts';
 import { runMigrations } from '../db/migration-runner.ts';
@@ -12,16 +11,18 @@ import type { CycleResult } from '../monitor/cycle.ts';
 import { formatMonitorReport, type MonitorReport } from '../monitor/report.ts';
 import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
+import { parseFlags } from './flags.ts';
+import { defaultTarget } from './loadtest-command.ts';
 import type { CliIo } from './main.ts';
 import { UsageError } from './usage-error.ts';
 
-export const MONITOR_HELP = `Usage: loadwatch monitor [options]
+export const monitorHelp = (config: Config) => `Usage: loadwatch monitor [options]
 
   --interval S        seconds between cycles (default MONITOR_INTERVAL, else 60)
   --duration S        stop after S seconds (default: until Ctrl-C)
   --once              one cycle, then the report
   --config FILE       checks file (JSON); default: MONITOR_CHECKS_FILE, else /health and /health/ready
-  --target URL        base URL for the checks (default: the local stack, http://localhost:3000)
+  --target URL        base URL for the checks (default: ${defaultTarget(config)})
   --json              print the final report as JSON alone on stdout
   --report FILE       also write the report: .json, .md (Markdown) or anything else as text
 Exit: 0 when every check ends OK, 1 when any ends in ALARM, 2 for bad usage or configuration.
@@ -52,19 +53,16 @@ function liveTable(cycle: CycleResult, count: number): string {
 }
 
 export async function monitorCommand(argv: string[], config: Config, io: CliIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      interval: { type: 'string' },
-      duration: { type: 'string' },
-      once: { type: 'boolean' },
-      config: { type: 'string' },
-      target: { type: 'string' },
-      json: { type: 'boolean' },
-      report: { type: 'string' },
-    },
+  const { values, problems } = parseFlags(argv, {
+    interval: { type: 'string' },
+    duration: { type: 'string' },
+    once: { type: 'boolean' },
+    config: { type: 'string' },
+    target: { type: 'string' },
+    json: { type: 'boolean' },
+    report: { type: 'string' },
   });
+  if (problems.length > 0) throw new UsageError(problems);
   const intervalSeconds = seconds('interval', values.interval) ?? config.monitor.intervalSeconds;
   const durationSeconds = seconds('duration', values.duration);
   if (values.target !== undefined && !/^https?:\/\/[^/\s]+/.test(values.target)) {

@@ -1,13 +1,13 @@
 // `loadwatch prodtest`: verifies a deployed or local stack group by group; 0 all passed, 1 a test failed, 2 usage.
 
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Config } from '../config/config.ts';
 import { listMigrations } from '../db/migrations.ts';
 import { parseThreshold } from '../loadtest/thresholds.ts';
 import { dataDirectory, readStackState } from '../local/stack.ts';
 import { GROUPS, type Group, runGroups } from '../prodtest/groups.ts';
 import { toJunit } from '../prodtest/junit.ts';
+import { parseFlags } from './flags.ts';
 import type { CliIo } from './main.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -36,23 +36,20 @@ function bounded(name: string, value: string | undefined, fallback: number, max:
 }
 
 export async function prodtestCommand(argv: string[], config: Config, io: CliIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      'base-url': { type: 'string' },
-      test: { type: 'string', multiple: true },
-      'allowed-origin': { type: 'string' },
-      'denied-origin': { type: 'string' },
-      token: { type: 'string' },
-      'load-users': { type: 'string' },
-      'load-requests': { type: 'string' },
-      threshold: { type: 'string', multiple: true },
-      timeout: { type: 'string' },
-      json: { type: 'boolean' },
-      junit: { type: 'string' },
-    },
+  const { values, problems } = parseFlags(argv, {
+    'base-url': { type: 'string' },
+    test: { type: 'string', multiple: true },
+    'allowed-origin': { type: 'string' },
+    'denied-origin': { type: 'string' },
+    token: { type: 'string' },
+    'load-users': { type: 'string' },
+    'load-requests': { type: 'string' },
+    threshold: { type: 'string', multiple: true },
+    timeout: { type: 'string' },
+    json: { type: 'boolean' },
+    junit: { type: 'string' },
   });
+  if (problems.length > 0) throw new UsageError(problems);
   const baseUrl = (values['base-url'] ?? readStackState(dataDirectory(config))?.apiUrl ?? '').replace(
     /\/$/,
     '',

@@ -1,5 +1,12 @@
-// A command line that cannot be carried out as written: exit code 2.
+// A command line that cannot be carried out as written: exit code 2, every problem named on its own line.
 
 export class UsageError extends Error {
   readonly code = 'USAGE';
+  readonly problems: string[];
+  constructor(problems: string | string[]) {
+    const list = typeof problems === 'string' ? [problems] : problems;
+    super(list.join('; '));
+    this.name = 'UsageError';
+    this.problems = list;
+  }
 }

@@ -6,6 +6,7 @@ import { freePort, processAlive } from '../../lib/local/embedded-postgres.ts';
 import { projectRoot } from '../../lib/local/stack.ts';
 import { type CliRun, runCli, startCli } from '../support/cli.ts';
 import { scratchDataDir } from '../support/data-dir.ts';
+import { createTestDatabase } from '../support/database.ts';
 
 function postmasterPid(dataDir: string): number | null {
   const file = join(dataDir, 'pg', 'postmaster.pid');
@@ -139,5 +140,74 @@ describe('loadwatch configuration errors', () => {
     expect((await runCli(['migrate', 'sideways'], {})).output).toContain(
       'action: "sideways" is not one of up, down, status',
     );
+  });
+});
+
+describe('loadwatch migrate usage', () => {
+  it('refuses down N beyond the applied migrations with exit 2, and reverts all only with --all', async () => {
+    const database = await createTestDatabase('lw_cli_migrate');
+    try {
+      const env = { DATABASE_URL: database.url };
+      const all = listMigrations();
+      expect((await runCli(['migrate', 'up'], env)).code).toBe(0);
+
+      const refused = await runCli(['migrate', 'down', String(all.length + 6)], env);
+      expect(refused.code).toBe(2);
+      expect(refused.output).toContain(
+        `cannot revert ${all.length + 6} migrations, only ${all.length} are applied; to revert every one, use --all`,
+      );
+      const status = await runCli(['migrate', 'status'], env);
+      expect(status.output).toContain(`current:  ${all.at(-1)}`);
+
+      const everything = await runCli(['migrate', 'down', '--all'], env);
+      expect(everything.code).toBe(0);
+      expect(everything.output).toContain(`reverted: ${[...all].reverse().join(', ')}`);
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it('prints its usage with exit 2 when no action is given', async () => {
+    const bare = await runCli(['migrate'], {});
+    expect(bare.code).toBe(2);
+    expect(bare.output).toContain('Usage: loadwatch migrate up|down|status');
+    expect(bare.output).toContain('loadwatch migrate down --all');
+  });
+});
+
+describe('loadwatch help and flags', () => {
+  it('prints each command its own help, with the PORT it would use', async () => {
+    const env = { PORT: '4567' };
+    const start = await runCli(['start', '--help'], env);
+    expect(start.code).toBe(0);
+    expect(start.output).toContain('Usage: loadwatch start');
+    expect(start.output).toContain('http://localhost:4567 (PORT)');
+    const migrate = await runCli(['migrate', '--help'], env);
+    expect(migrate.code).toBe(0);
+    expect(migrate.output).toContain('Usage: loadwatch migrate');
+    for (const command of ['loadtest', 'monitor']) {
+      const help = await runCli([command, '-h'], env);
+      expect(help.code).toBe(0);
+      expect(help.output).toContain(`Usage: loadwatch ${command}`);
+      expect(help.output).toContain('(default: http://localhost:4567)');
+    }
+    expect((await runCli(['help', 'prodtest'], env)).output).toContain('Usage: loadwatch prodtest');
+    expect((await runCli(['help'], env)).output).toContain('the API on http://localhost:4567');
+  });
+
+  it('names every bad flag and value at once, suggesting the flag that was meant', async () => {
+    const result = await runCli(['loadtest', '--users', 'five', '--duraton', '5s', '--jsn'], {});
+    expect(result.code).toBe(2);
+    expect(result.output).toContain('--duraton: unknown option; did you mean --duration?');
+    expect(result.output).toContain('--jsn: unknown option; did you mean --json?');
+    expect(result.output).toContain('users: "five" is not a whole number');
+    expect(result.output).toContain('Run "loadwatch loadtest --help" for usage.');
+    const monitor = await runCli(['monitor', '--onse', '--interval'], {});
+    expect(monitor.code).toBe(2);
+    expect(monitor.output).toContain('--onse: unknown option; did you mean --once?');
+    expect(monitor.output).toContain('--interval: needs a value');
+    const command = await runCli(['lodtest'], {});
+    expect(command.code).toBe(2);
+    expect(command.output).toContain('unknown command "lodtest"; did you mean loadtest?');
   });
 });

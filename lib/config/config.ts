@@ -14,6 +14,10 @@ export interface CorsConfig {
   origins: string[];
   credentials: boolean;
   maxAgeSeconds: number;
+  /** Request headers a preflight allows; unset: the ones the preflight asks for (the cors package's default). */
+  allowHeaders?: string[];
+  /** Response headers a page may read; unset: the middleware's default (Retry-After, X-Request-Id). */
+  exposeHeaders?: string[];
 }
 
 export type DatabaseAuth =
@@ -175,12 +179,41 @@ function parseOrigins(reader: EnvReader, credentials: boolean): string[] {
   return [...new Set(origins)];
 }
 
+export const HEADER_NAME_PATTERN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/i;
+
+/** A comma-separated list of header names (CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS); undefined when unset. */
+function readHeaderNames(reader: EnvReader, name: string, unsetMeans: string): string[] | undefined {
+  const value = reader.raw(name);
+  if (value === undefined) return undefined;
+  const names: string[] = [];
+  for (const entry of value.split(',')) {
+    const header = entry.trim();
+    if (header === '') continue;
+    if (header === '*') {
+      // "*" excludes Authorization and means nothing with credentials: an explicit list says what it means.
+      reader.problem(
+        name,
+        `"*" is not accepted; list the header names, or leave ${name} unset for ${unsetMeans}`,
+      );
+    } else if (!HEADER_NAME_PATTERN.test(header)) {
+      reader.problem(name, `"${header}" is not a header name (letters, digits and !#$%&'*+-.^_\`|~)`);
+    } else if (!names.some((known) => known.toLowerCase() === header.toLowerCase())) {
+      names.push(header);
+    }
+  }
+  return names;
+}
+
 function readCors(reader: EnvReader): CorsConfig {
   const credentials = reader.boolean('CORS_CREDENTIALS', false);
+  const allowHeaders = readHeaderNames(reader, 'CORS_ALLOW_HEADERS', 'the headers each preflight asks for');
+  const exposeHeaders = readHeaderNames(reader, 'CORS_EXPOSE_HEADERS', 'Retry-After and X-Request-Id');
   return {
     origins: parseOrigins(reader, credentials),
     credentials,
     maxAgeSeconds: reader.integer('CORS_MAX_AGE', 600, 0, 86_400, 'seconds'),
+    ...(allowHeaders === undefined ? {} : { allowHeaders }),
+    ...(exposeHeaders === undefined ? {} : { exposeHeaders }),
   };
 }
 

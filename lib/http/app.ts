@@ -24,8 +24,6 @@ export interface CreateApiOptions<Deps> {
 }
 
 export const CORS_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-export const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'X-Request-Id'];
-export const CORS_EXPOSE_HEADERS = ['Retry-After', 'X-Request-Id'];
 
 function lowerCaseHeaders(headers: HttpEvent['headers']): Record<string, string> {
   const result: Record<string, string> = {};
@@ -85,14 +83,7 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
   return middy<HttpEvent, HttpResult>(dispatch)
     .use(requestLog({ logger: options.logger }))
     .use(securityHeaders())
-    .use(
-      cors({
-        ...options.cors,
-        methods: CORS_METHODS,
-        allowHeaders: CORS_ALLOW_HEADERS,
-        exposeHeaders: CORS_EXPOSE_HEADERS,
-      }),
-    )
+    .use(cors({ ...options.cors, methods: CORS_METHODS }))
     .use(errorResponse({ logger: options.logger }))
     .use(bodyLimit({ limitBytes: options.bodyLimitBytes })) as unknown as ApiHandler;
 }

@@ -153,6 +153,25 @@ let api: RecordingProxy;
 let credentialedApi: RecordingProxy;
 /** The API's handler with one JSON POST route (the API has none yet), served by the local adapter. */
 let echoApi: RecordingProxy;
+/** The same with CORS_ALLOW_HEADERS pinned to Authorization, Content-Type and X-Api-Key. */
+let pinnedApi: RecordingProxy;
+
+/** POST /echo answering its JSON body, behind the API's own middleware with the CORS settings of env. */
+async function startEchoApi(env: Record<string, string>): Promise<RecordingProxy> {
+  const server = createLocalServer({
+    handler: createApiHandler({
+      routes: [
+        { method: 'POST', path: '/echo', handler: (request) => ({ status: 200, body: request.body }) },
+      ],
+      deps: {},
+      cors: loadConfig(env).cors,
+      logger,
+    }),
+  });
+  const port = await listen(server);
+  cleanups.push(() => close(server));
+  return startRecordingProxy(port);
+}
 
 async function openPage(origin: string): Promise<OpenedPage> {
   const context = await browser.newContext();
@@ -210,19 +229,11 @@ describe('CORS in a real browser', () => {
     });
     credentialedApi = await startRecordingProxy(portOf(credentialedStack.apiUrl));
 
-    const echoServer = createLocalServer({
-      handler: createApiHandler({
-        routes: [
-          { method: 'POST', path: '/echo', handler: (request) => ({ status: 200, body: request.body }) },
-        ],
-        deps: {},
-        cors: loadConfig({ CORS_ORIGINS: allowedOrigin }).cors,
-        logger,
-      }),
+    echoApi = await startEchoApi({ CORS_ORIGINS: allowedOrigin });
+    pinnedApi = await startEchoApi({
+      CORS_ORIGINS: allowedOrigin,
+      CORS_ALLOW_HEADERS: 'Authorization, Content-Type, X-Api-Key',
     });
-    const echoPort = await listen(echoServer);
-    cleanups.push(() => close(echoServer));
-    echoApi = await startRecordingProxy(echoPort);
   });
 
   afterAll(async () => {
@@ -231,7 +242,7 @@ describe('CORS in a real browser', () => {
   });
 
   beforeEach(() => {
-    for (const proxy of [api, credentialedApi, echoApi]) proxy.exchanges.splice(0);
+    for (const proxy of [api, credentialedApi, echoApi, pinnedApi]) proxy.exchanges.splice(0);
   });
 
   afterEach(async () => {
@@ -269,10 +280,56 @@ describe('CORS in a real browser', () => {
     expect(preflight?.responseHeaders).toMatchObject({
       'access-control-allow-origin': allowedOrigin,
       'access-control-allow-methods': expect.stringMatching(/\bGET\b/),
-      'access-control-allow-headers': expect.stringMatching(/\bAuthorization\b/),
+      'access-control-allow-headers': expect.stringMatching(/\bauthorization\b/i),
       'access-control-max-age': '600',
     });
     expect(actual?.requestHeaders.authorization).toBe('Bearer x');
+  });
+
+  it('lets an allowed page send any header its app needs, such as X-Api-Key and traceparent', async () => {
+    const { page } = await openPage(allowedOrigin);
+
+    const outcome = await fetchFrom(page, `${api.url}/health`, {
+      headers: { 'X-Api-Key': 'k', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+    });
+
+    expect(expectResponse(outcome, 200)).toMatchObject({ status: 'ok' });
+    expect(api.exchanges.map((exchange) => exchange.method)).toEqual(['OPTIONS', 'GET']);
+    const [preflight, actual] = api.exchanges;
+    expect(preflight?.requestHeaders['access-control-request-headers']).toBe('traceparent,x-api-key');
+    expect(preflight?.responseHeaders).toMatchObject({
+      'access-control-allow-origin': allowedOrigin,
+      'access-control-allow-headers': 'traceparent, x-api-key',
+      vary: 'Origin, Access-Control-Request-Headers',
+    });
+    expect(actual?.requestHeaders['x-api-key']).toBe('k');
+  });
+
+  it('blocks a header outside CORS_ALLOW_HEADERS before the request is sent, and allows those inside', async () => {
+    const { page, consoleMessages } = await openPage(allowedOrigin);
+    const post = (headers: Record<string, string>) =>
+      fetchFrom(page, `${pinnedApi.url}/echo`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...headers },
+        body: '{"sent":true}',
+      });
+
+    expect(expectResponse(await post({ 'X-Api-Key': 'k' }), 200)).toEqual({ sent: true });
+    expectBlocked(
+      await post({
+        'X-Api-Key': 'k',
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      }),
+    );
+
+    // Two preflights, one POST: the second request never left the browser.
+    expect(pinnedApi.exchanges.map((exchange) => exchange.method)).toEqual(['OPTIONS', 'POST', 'OPTIONS']);
+    expect(pinnedApi.exchanges[2]?.responseHeaders['access-control-allow-headers']).toBe(
+      'Authorization, Content-Type, X-Api-Key',
+    );
+    await expect
+      .poll(() => consoleMessages.join('\n'))
+      .toMatch(/Request header field traceparent is not allowed by Access-Control-Allow-Headers/);
   });
 
   it('lets the page read 404, 405 and 413 errors when its origin is allowed', async () => {
@@ -311,7 +368,7 @@ describe('CORS in a real browser', () => {
     expect(expectResponse(wellFormed, 200)).toEqual({ fine: true });
     const [preflight] = exchangesOf(echoApi, 'OPTIONS', '/echo');
     expect(preflight?.requestHeaders['access-control-request-headers']).toBe('content-type');
-    expect(preflight?.responseHeaders['access-control-allow-headers']).toMatch(/\bContent-Type\b/);
+    expect(preflight?.responseHeaders['access-control-allow-headers']).toMatch(/\bcontent-type\b/i);
     expect(exchangesOf(echoApi, 'POST', '/echo')).toHaveLength(2);
   });
 

@@ -92,6 +92,22 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads CORS_ALLOW_HEADERS and CORS_EXPOSE_HEADERS as header-name lists, unset by default', () => {
+    expect(loadConfig({}).cors.allowHeaders).toBeUndefined();
+    expect(loadConfig({}).cors.exposeHeaders).toBeUndefined();
+    expect(
+      loadConfig({
+        CORS_ALLOW_HEADERS: 'Authorization, x-api-key,X-API-Key,',
+        CORS_EXPOSE_HEADERS: 'X-Request-Id',
+      }).cors,
+    ).toMatchObject({ allowHeaders: ['Authorization', 'x-api-key'], exposeHeaders: ['X-Request-Id'] });
+    expect(problemsOf({ CORS_ALLOW_HEADERS: 'X-Ok, bad header, *', CORS_EXPOSE_HEADERS: 'a:b' })).toEqual([
+      `CORS_ALLOW_HEADERS: "bad header" is not a header name (letters, digits and !#$%&'*+-.^_\`|~)`,
+      'CORS_ALLOW_HEADERS: "*" is not accepted; list the header names, or leave CORS_ALLOW_HEADERS unset for the headers each preflight asks for',
+      `CORS_EXPOSE_HEADERS: "a:b" is not a header name (letters, digits and !#$%&'*+-.^_\`|~)`,
+    ]);
+  });
+
   it('builds proxy and direct targets for RDS with IAM auth', () => {
     const config = loadConfig({
       AWS_LAMBDA_FUNCTION_NAME: 'api',

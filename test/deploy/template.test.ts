@@ -357,6 +357,8 @@ describe('serverless package', () => {
       CORS_ORIGINS: '',
       CORS_CREDENTIALS: 'false',
       CORS_MAX_AGE: '600',
+      CORS_ALLOW_HEADERS: '',
+      CORS_EXPOSE_HEADERS: '',
     });
   });
 

@@ -133,10 +133,46 @@ describe('API over HTTP', () => {
     expect(allowed.headers.get('access-control-allow-methods')).toContain('POST');
     expect(allowed.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
     expect(allowed.headers.get('access-control-max-age')).toBe('300');
-    expect(allowed.headers.get('vary')).toBe('Origin');
+    expect(allowed.headers.get('vary')).toBe('Origin, Access-Control-Request-Headers');
     const denied = await preflight(DENIED);
     expect(denied.status).toBe(204);
     expect([...denied.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
+  });
+
+  const preflightAsking = (url: string, origin: string, requestHeaders: string) =>
+    fetch(`${url}/health`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': requestHeaders,
+      },
+    });
+
+  it('allows the headers an allowed preflight asks for, and varies on them', async () => {
+    const allowed = await preflightAsking(api.url, ALLOWED, 'X-Api-Key, traceparent,authorization');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-headers')).toBe('x-api-key, traceparent, authorization');
+    expect(allowed.headers.get('vary')).toBe('Origin, Access-Control-Request-Headers');
+    const denied = await preflightAsking(api.url, DENIED, 'x-api-key');
+    expect([...denied.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
+  });
+
+  it('reflects nothing when the asked-for headers are not a list of header names', async () => {
+    for (const requested of [
+      'x-api-key, bad header',
+      'x-a(b)',
+      Array.from({ length: 65 }, (_, i) => `x-h${i}`).join(','),
+    ]) {
+      const response = await preflightAsking(api.url, ALLOWED, requested);
+      expect(response.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+      expect(response.headers.get('access-control-allow-headers')).toBeNull();
+    }
+  });
+
+  it('exposes Retry-After and X-Request-Id by default', async () => {
+    const response = await get('/health', { origin: ALLOWED });
+    expect(response.headers.get('access-control-expose-headers')).toBe('Retry-After, X-Request-Id');
   });
 
   it('logs one JSON line per request with method, route, status, duration and request id', async () => {
@@ -158,6 +194,44 @@ describe('API over HTTP', () => {
     expect(Number(killed.rows[0]?.count)).toBeGreaterThan(0);
     const response = await get('/health/ready');
     expect(response.status).toBe(200);
+  });
+});
+
+describe('CORS with pinned header lists', () => {
+  let database: TestDatabase;
+  let api: RunningApi;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    api = await startApiServer({
+      DATABASE_URL: database.url,
+      CORS_ORIGINS: ALLOWED,
+      CORS_ALLOW_HEADERS: 'Authorization, Content-Type, X-Api-Key',
+      CORS_EXPOSE_HEADERS: 'X-Request-Id, Traceresponse',
+    });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await database?.drop();
+  });
+
+  it('answers every preflight with CORS_ALLOW_HEADERS, whatever it asks for', async () => {
+    const response = await fetch(`${api.url}/health`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: ALLOWED,
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'x-api-key, traceparent',
+      },
+    });
+    expect(response.headers.get('access-control-allow-headers')).toBe(
+      'Authorization, Content-Type, X-Api-Key',
+    );
+    expect(response.headers.get('vary')).toBe('Origin');
+  });
+
+  it('exposes CORS_EXPOSE_HEADERS instead of the default', async () => {
+    const response = await fetch(`${api.url}/health`, { headers: { origin: ALLOWED } });
+    expect(response.headers.get('access-control-expose-headers')).toBe('X-Request-Id, Traceresponse');
   });
 });
 

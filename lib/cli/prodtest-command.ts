@@ -15,7 +15,8 @@ export const PRODTEST_HELP = `Usage: loadwatch prodtest --base-url URL [options]
 
   --base-url URL          the stack to verify (default: the running local stack)
   --test GROUP            all (default), ${GROUPS.join(', ')}; repeatable
-  --allowed-origin ORIGIN an origin CORS_ORIGINS allows (needed by the cors group)
+  --allowed-origin ORIGIN an origin CORS_ORIGINS allows; without it the cors group checks
+                          that the stack is same-origin only (CORS_ORIGINS empty)
   --denied-origin ORIGIN  an origin it must refuse (default https://denied.invalid)
   --token TOKEN           a valid bearer token: checks that it is accepted (nothing is started)
   --load-users N          users for the load group (default 10, at most 50)
@@ -27,10 +28,17 @@ export const PRODTEST_HELP = `Usage: loadwatch prodtest --base-url URL [options]
 Exit: 0 when every test passes, 1 when one fails, 2 for bad usage.
 `;
 
-function bounded(name: string, value: string | undefined, fallback: number, max: number): number {
+function bounded(
+  problems: string[],
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  max: number,
+): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
-    throw new UsageError(`--${name}: "${value}" must be a whole number from 1 to ${max}`);
+    problems.push(`--${name}: "${value}" must be a whole number from 1 to ${max}`);
+    return fallback;
   }
   return Number(value);
 }
@@ -49,13 +57,12 @@ export async function prodtestCommand(argv: string[], config: Config, io: CliIo)
     json: { type: 'boolean' },
     junit: { type: 'string' },
   });
-  if (problems.length > 0) throw new UsageError(problems);
   const baseUrl = (values['base-url'] ?? readStackState(dataDirectory(config))?.apiUrl ?? '').replace(
     /\/$/,
     '',
   );
   if (!/^https?:\/\/[^/\s]+/.test(baseUrl)) {
-    throw new UsageError(
+    problems.push(
       values['base-url']
         ? `--base-url: "${values['base-url']}" is not an http(s) URL`
         : '--base-url is required (no local stack is running)',
@@ -64,7 +71,7 @@ export async function prodtestCommand(argv: string[], config: Config, io: CliIo)
   const requested = values.test ?? ['all'];
   for (const name of requested) {
     if (name !== 'all' && !(GROUPS as readonly string[]).includes(name)) {
-      throw new UsageError(`--test: "${name}" is not one of all, ${GROUPS.join(', ')}`);
+      problems.push(`--test: "${name}" is not one of all, ${GROUPS.join(', ')}`);
     }
   }
   const groups: Group[] = requested.includes('all')
@@ -75,21 +82,20 @@ export async function prodtestCommand(argv: string[], config: Config, io: CliIo)
     ['denied-origin', values['denied-origin']],
   ] as const) {
     if (value !== undefined && !/^https?:\/\/[^/\s]+$/.test(value))
-      throw new UsageError(`--${flag}: "${value}" is not an origin (scheme://host[:port])`);
-  }
-  if (groups.includes('cors') && !values['allowed-origin']) {
-    throw new UsageError(
-      "--allowed-origin is required by the cors group (an origin listed in the stack's CORS_ORIGINS)",
-    );
+      problems.push(`--${flag}: "${value}" is not an origin (scheme://host[:port])`);
   }
   const thresholds = values.threshold ?? ['p95<1000', 'errors<1%'];
   for (const expression of thresholds) {
     try {
       parseThreshold(expression);
     } catch (error) {
-      throw new UsageError(`--threshold: ${(error as Error).message}`);
+      problems.push(`--threshold: ${(error as Error).message}`);
     }
   }
+  const timeoutMs = bounded(problems, 'timeout', values.timeout, 10_000, 120_000);
+  const users = bounded(problems, 'load-users', values['load-users'], 10, 50);
+  const requests = bounded(problems, 'load-requests', values['load-requests'], 20, 100);
+  if (problems.length > 0) throw new UsageError(problems);
   const started = new Date();
   const results = await runGroups(
     groups,
@@ -99,10 +105,10 @@ export async function prodtestCommand(argv: string[], config: Config, io: CliIo)
       deniedOrigin: values['denied-origin'] ?? 'https://denied.invalid',
       token: values.token,
       latestMigration: listMigrations().at(-1) ?? null,
-      timeoutMs: bounded('timeout', values.timeout, 10_000, 120_000),
+      timeoutMs,
       load: {
-        users: bounded('load-users', values['load-users'], 10, 50),
-        requests: bounded('load-requests', values['load-requests'], 20, 100),
+        users,
+        requests,
         thresholds,
       },
     },

@@ -28,6 +28,15 @@ const varyHasOrigin = (headers: Headers) =>
     .split(',')
     .some((token) => token.trim().toLowerCase() === 'origin' || token.trim() === '*');
 
+/** What a page's fetch with a bearer token and a JSON body makes the browser ask for. */
+const PREFLIGHT_HEADERS = {
+  'access-control-request-method': 'POST',
+  'access-control-request-headers': 'authorization, content-type',
+};
+
+const accessControlNames = (headers: Headers) =>
+  Object.keys(headers).filter((name) => name.toLowerCase().startsWith('access-control-'));
+
 async function send(url: string, method: string, headers: Record<string, string>, timeoutMs: number) {
   const response = await request(url, { method, headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   await response.body.dump();
@@ -91,14 +100,10 @@ export async function probeCors(url: string, options: CorsProbeOptions): Promise
       );
   }
 
-  const preflightHeaders = {
-    'access-control-request-method': 'POST',
-    'access-control-request-headers': 'authorization, content-type',
-  };
   const preflight = await send(
     url,
     'OPTIONS',
-    { ...base, origin: allowedOrigin, ...preflightHeaders },
+    { ...base, origin: allowedOrigin, ...PREFLIGHT_HEADERS },
     timeoutMs,
   );
   if (preflight.status !== 204 && preflight.status !== 200) {
@@ -127,12 +132,50 @@ export async function probeCors(url: string, options: CorsProbeOptions): Promise
   const deniedPreflight = await send(
     url,
     'OPTIONS',
-    { ...base, origin: deniedOrigin, ...preflightHeaders },
+    { ...base, origin: deniedOrigin, ...PREFLIGHT_HEADERS },
     timeoutMs,
   );
   const deniedPreflightOrigin = one(deniedPreflight.headers, 'access-control-allow-origin');
   if (deniedPreflightOrigin === deniedOrigin) {
     problems.push(`CORS leak: preflight from the disallowed Origin ${deniedOrigin} was allowed`);
+  }
+  return { ok: problems.length === 0, problems };
+}
+
+/**
+ * For an API that allows no origin (CORS_ORIGINS empty): a foreign origin gets no Access-Control-* header on a
+ * request or a preflight, so browsers confine the API to same-origin pages; responses still say Vary: Origin.
+ */
+export async function probeSameOriginOnly(
+  url: string,
+  options: Pick<CorsProbeOptions, 'deniedOrigin' | 'timeoutMs' | 'headers'>,
+): Promise<CorsProbeResult> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const base = options.headers ?? {};
+  const { deniedOrigin } = options;
+  const problems: string[] = [];
+  const request = await send(url, 'GET', { ...base, origin: deniedOrigin }, timeoutMs);
+  const preflight = await send(
+    url,
+    'OPTIONS',
+    { ...base, origin: deniedOrigin, ...PREFLIGHT_HEADERS },
+    timeoutMs,
+  );
+  for (const [label, response] of [
+    [`GET with Origin ${deniedOrigin}`, request],
+    [`preflight from ${deniedOrigin}`, preflight],
+  ] as const) {
+    const leaked = accessControlNames(response.headers);
+    if (leaked.length > 0) {
+      problems.push(
+        `CORS leak: ${label} got ${leaked.map((name) => `${name}: ${one(response.headers, name)}`).join(', ')} (expected no Access-Control-* header)`,
+      );
+    }
+  }
+  if (!varyHasOrigin(request.headers)) {
+    problems.push(
+      `GET with Origin ${deniedOrigin}: no "Vary: Origin" (shared caches may serve one origin's answer to another)`,
+    );
   }
   return { ok: problems.length === 0, problems };
 }

@@ -1,7 +1,7 @@
 // The production verification groups: each sends real requests to a deployed (or local) stack and judges them.
 
 import { request } from 'undici';
-import { probeCors } from '../http/cors-probe.ts';
+import { probeCors, probeSameOriginOnly } from '../http/cors-probe.ts';
 import { runShard } from '../loadtest/engine.ts';
 import { decodeHistogram, summarize } from '../loadtest/histogram.ts';
 import { evaluateThresholds } from '../loadtest/thresholds.ts';
@@ -20,6 +20,7 @@ export interface TestResult {
 
 export interface ProdtestOptions {
   baseUrl: string;
+  /** An origin the stack allows; without one the cors group checks that the API is same-origin only. */
   allowedOrigin?: string;
   deniedOrigin: string;
   token?: string;
@@ -103,6 +104,10 @@ const SECURITY_HEADERS: Array<[string, (value: string) => boolean, string]> = [
   ['content-security-policy', (value) => value.length > 0, 'a policy'],
 ];
 
+// The cors group says which of its two modes it checked, in every result.
+const SAME_ORIGIN_MODE = 'same-origin only (no --allowed-origin given)';
+const allowlistMode = (origin: string) => `allowlist (--allowed-origin ${origin})`;
+
 const UNKNOWN_RUN = '/v1/loadtests/00000000-0000-4000-8000-000000000000';
 
 export const TESTS: Record<Group, Array<[string, Check]>> = {
@@ -134,29 +139,36 @@ export const TESTS: Record<Group, Array<[string, Check]>> = {
   ],
   cors: [
     [
-      'CORS: allowed, disallowed and missing Origin; preflight; Vary: Origin',
+      'CORS as configured: allowed, disallowed and missing Origin; preflight; Vary: Origin',
       async (options) => {
-        const allowedOrigin = options.allowedOrigin ?? fail('needs --allowed-origin');
-        const result = await probeCors(`${options.baseUrl}/health`, {
-          allowedOrigin,
-          deniedOrigin: options.deniedOrigin,
-          timeoutMs: options.timeoutMs,
-        });
-        expectThat(result.ok, result.problems.join('; '));
-        return `${allowedOrigin} allowed, ${options.deniedOrigin} refused`;
+        const { allowedOrigin, deniedOrigin } = options;
+        const url = `${options.baseUrl}/health`;
+        if (allowedOrigin === undefined) {
+          const result = await probeSameOriginOnly(url, { deniedOrigin, timeoutMs: options.timeoutMs });
+          expectThat(result.ok, `${SAME_ORIGIN_MODE}: ${result.problems.join('; ')}`);
+          return `${SAME_ORIGIN_MODE}: ${deniedOrigin} gets no CORS header and its preflight is refused`;
+        }
+        const result = await probeCors(url, { allowedOrigin, deniedOrigin, timeoutMs: options.timeoutMs });
+        expectThat(result.ok, `${allowlistMode(allowedOrigin)}: ${result.problems.join('; ')}`);
+        return `${allowlistMode(allowedOrigin)}: ${allowedOrigin} allowed, ${deniedOrigin} refused`;
       },
     ],
     [
-      'CORS headers on error responses for the allowed origin',
+      'CORS headers on error responses: present for an allowed origin, absent for a refused one',
       async (options) => {
-        const allowedOrigin = options.allowedOrigin ?? fail('needs --allowed-origin');
+        const { allowedOrigin, deniedOrigin } = options;
+        const denied = await call(options, '/no-such-route', { headers: { origin: deniedOrigin } });
+        expectThat(denied.status === 404, `status ${denied.status}, expected 404`);
+        const leaked = Object.keys(denied.headers).filter((name) => name.startsWith('access-control-'));
+        expectThat(leaked.length === 0, `CORS leak: a 404 for ${deniedOrigin} carries ${leaked.join(', ')}`);
+        if (allowedOrigin === undefined) return `${SAME_ORIGIN_MODE}: none on a 404 for ${deniedOrigin}`;
         const response = await call(options, '/no-such-route', { headers: { origin: allowedOrigin } });
         expectThat(response.status === 404, `status ${response.status}, expected 404`);
         expectThat(
           response.headers['access-control-allow-origin'] === allowedOrigin,
           `a 404 for ${allowedOrigin} has Access-Control-Allow-Origin ${response.headers['access-control-allow-origin'] ?? 'missing'}: browsers will hide the error`,
         );
-        return 'present on 404';
+        return `${allowlistMode(allowedOrigin)}: present on a 404 for ${allowedOrigin}, none for ${deniedOrigin}`;
       },
     ],
   ],

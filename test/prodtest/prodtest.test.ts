@@ -179,9 +179,40 @@ describe('prodtest', () => {
     expect(failing.output).toContain(
       'FAIL  health   GET /health/ready answers 200 {"status":"ready"}: status 503',
     );
-    expect((await runCli(['prodtest', '--base-url', api.url, '--test', 'speed'], {})).code).toBe(2);
-    const cors = await runCli(['prodtest', '--base-url', api.url, '--test', 'cors'], {});
-    expect(cors.code).toBe(2);
-    expect(cors.output).toContain('--allowed-origin is required by the cors group');
+    const usage = await runCli(
+      ['prodtest', '--base-url', api.url, '--test', 'speed', '--load-users', '500', '--alowed-origin', 'x'],
+      {},
+    );
+    expect(usage.code).toBe(2);
+    expect(usage.output).toContain('--alowed-origin: unknown option; did you mean --allowed-origin?');
+    expect(usage.output).toContain('--test: "speed" is not one of all');
+    expect(usage.output).toContain('--load-users: "500" must be a whole number from 1 to 50');
+  });
+
+  it('passes --test all on a stack with CORS_ORIGINS empty, checking same-origin only and saying so', async () => {
+    const sameOrigin = await startApiServer({ DATABASE_URL: database.url });
+    closers.push(sameOrigin.close);
+    const result = await runCli(['prodtest', '--base-url', sameOrigin.url, '--test', 'all'], {});
+    expect(result.output).toMatch(/^\d+ passed, 0 failed/m);
+    expect(result.code).toBe(0);
+    expect(result.output).toContain(
+      'PASS  cors     CORS as configured: allowed, disallowed and missing Origin; preflight; Vary: Origin: same-origin only (no --allowed-origin given): https://denied.invalid gets no CORS header and its preflight is refused',
+    );
+  });
+
+  it('catches an origin allowed where the API should be same-origin only', async () => {
+    const leaky = await startMutatingProxy(api.url, (response, incoming) =>
+      incoming.method === 'OPTIONS'
+        ? { ...response, headers: { ...response.headers, 'access-control-allow-origin': '*' } }
+        : response,
+    );
+    closers.push(leaky.close);
+    const results = await runGroups(['cors'], { ...options(leaky.url), allowedOrigin: undefined });
+    expect(failures(results)).toEqual([
+      [
+        'cors',
+        'same-origin only (no --allowed-origin given): CORS leak: preflight from https://evil.example.net got access-control-allow-origin: * (expected no Access-Control-* header)',
+      ],
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-// Migrate Lambda: {"action":"up"|"down"|"status","count"?:N} against the direct database endpoint.
+// Migrate Lambda: {"action":"up"|"down"|"status","count"?:N,"all"?:true} against the direct database endpoint.
 
 import { migrateCommand, parseMigrateRequest } from '../lib/db/migrate-command.ts';
 import { lambdaDeps } from './deps.ts';

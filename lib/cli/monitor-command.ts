@@ -8,6 +8,7 @@ import { runMigrations } from '../db/migration-runner.ts';
 import { createDb } from '../db/pool.ts';
 import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
+import { MONITOR_INTERVAL_SECONDS } from '../monitor/checks.ts';
 import type { CycleResult } from '../monitor/cycle.ts';
 import { formatMonitorReport, type MonitorReport } from '../monitor/report.ts';
 import { runMonitor } from '../monitor/runner.ts';
@@ -17,7 +18,7 @@ import { UsageError } from './usage-error.ts';
 
 export const MONITOR_HELP = `Usage: loadwatch monitor [options]
 
-  --interval S        seconds between cycles (default MONITOR_INTERVAL, else 60)
+  --interval S        seconds between cycles, ${MONITOR_INTERVAL_SECONDS.min} to ${MONITOR_INTERVAL_SECONDS.max} (default MONITOR_INTERVAL, else 60)
   --duration S        stop after S seconds (default: until Ctrl-C)
   --once              one cycle, then the report
   --config FILE       checks file (JSON); default: MONITOR_CHECKS_FILE, else /health and /health/ready
@@ -27,11 +28,20 @@ export const MONITOR_HELP = `Usage: loadwatch monitor [options]
 Exit: 0 when every check ends OK, 1 when any ends in ALARM, 2 for bad usage or configuration.
 `;
 
-function seconds(name: string, value: string | undefined): number | undefined {
+function seconds(
+  name: string,
+  value: string | undefined,
+  range: { min: number; max: number } = { min: 1, max: Number.MAX_SAFE_INTEGER },
+): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < 1)
-    throw new UsageError(`--${name}: "${value}" is not a whole number of seconds (at least 1)`);
-  return Number(value);
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name}: "${value}" is not a whole number of seconds`);
+  const parsed = Number(value);
+  if (parsed < range.min || parsed > range.max) {
+    const bound =
+      range.max === Number.MAX_SAFE_INTEGER ? `at least ${range.min}` : `${range.min} to ${range.max}`;
+    throw new UsageError(`--${name}: ${parsed} is out of range (${bound} seconds)`);
+  }
+  return parsed;
 }
 
 function liveTable(cycle: CycleResult, count: number): string {
@@ -65,7 +75,8 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
       report: { type: 'string' },
     },
   });
-  const intervalSeconds = seconds('interval', values.interval) ?? config.monitor.intervalSeconds;
+  const intervalSeconds =
+    seconds('interval', values.interval, MONITOR_INTERVAL_SECONDS) ?? config.monitor.intervalSeconds;
   const durationSeconds = seconds('duration', values.duration);
   if (values.target !== undefined && !/^https?:\/\/[^/\s]+/.test(values.target)) {
     throw new UsageError(`--target: "${values.target}" is not an http(s) URL`);

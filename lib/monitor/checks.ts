@@ -62,6 +62,9 @@ export class CheckConfigError extends Error {
   }
 }
 
+/** Seconds between monitor cycles, for MONITOR_INTERVAL and --interval alike. */
+export const MONITOR_INTERVAL_SECONDS = { min: 1, max: 86_400 } as const;
+
 export const DEFAULT_RULES: CheckRules = {
   down: { consecutive: 3 },
   degradedCycles: 3,

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ConfigError, loadConfig } from '../../lib/config/config.ts';
 import type { MonitorReport } from '../../lib/monitor/report.ts';
 import { runCli, startCli } from '../support/cli.ts';
 import { scratchDataDir } from '../support/data-dir.ts';
@@ -108,5 +109,29 @@ describe('loadwatch monitor', () => {
     expect((await runCli(['monitor', '--interval', 'fast'], { LOADWATCH_DATA_DIR: dataDir.path })).code).toBe(
       2,
     );
+  });
+
+  it('takes an interval from --interval in exactly the range MONITOR_INTERVAL accepts', async () => {
+    const configProblem = (value: string) => {
+      try {
+        loadConfig({ MONITOR_INTERVAL: value });
+        return null;
+      } catch (error) {
+        return (error as ConfigError).problems.join('\n');
+      }
+    };
+    expect(configProblem('1')).toBeNull();
+    expect(configProblem('86400')).toBeNull();
+    expect(configProblem('86401')).toBe('MONITOR_INTERVAL: 86401 is out of range (1 to 86400 seconds)');
+    const tooLong = await runCli(['monitor', '--interval', '86401', '--once'], {
+      LOADWATCH_DATA_DIR: dataDir.path,
+    });
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.output).toContain('--interval: 86401 is out of range (1 to 86400 seconds)');
+    const tooShort = await runCli(['monitor', '--interval', '0', '--once'], {
+      LOADWATCH_DATA_DIR: dataDir.path,
+    });
+    expect(tooShort.code).toBe(2);
+    expect(tooShort.output).toContain('--interval: 0 is out of range (1 to 86400 seconds)');
   });
 });

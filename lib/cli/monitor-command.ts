@@ -10,7 +10,7 @@ import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/st
 import { createLogger } from '../log/logger.ts';
 import { MONITOR_INTERVAL_SECONDS } from '../monitor/checks.ts';
 import type { CycleResult } from '../monitor/cycle.ts';
-import { formatMonitorReport, type MonitorReport } from '../monitor/report.ts';
+import { everyCheckOk, formatMonitorReport, type MonitorReport } from '../monitor/report.ts';
 import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
 import type { CliIo } from './main.ts';
@@ -25,7 +25,8 @@ export const MONITOR_HELP = `Usage: loadwatch monitor [options]
   --target URL        base URL for the checks (default: the local stack, http://localhost:3000)
   --json              print the final report as JSON alone on stdout
   --report FILE       also write the report: .json, .md (Markdown) or anything else as text
-Exit: 0 when every check ends OK, 1 when any ends in ALARM, 2 for bad usage or configuration.
+Exit: 0 when every check ends OK (not in ALARM, and its last probe passed), 1 when any does not,
+      2 for bad usage or configuration.
 `;
 
 function seconds(
@@ -139,7 +140,7 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
       io.err(`report written to ${values.report}\n`);
     }
     io.out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatMonitorReport(report, 'text'));
-    return report.totals.alarms > 0 ? 1 : 0;
+    return everyCheckOk(report) ? 0 : 1;
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

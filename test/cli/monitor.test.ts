@@ -94,6 +94,38 @@ describe('loadwatch monitor', () => {
     expect(readFileSync(reportFile, 'utf8')).toMatch(/^# loadwatch monitor report/);
   });
 
+  it('exits 1 after --once when a check failed without raising an alert yet, and 0 when it passed', async () => {
+    // A check of its own: the earlier tests leave "api" in alarm.
+    const onceFile = join(dataDir.path, 'once.json');
+    writeFileSync(
+      onceFile,
+      JSON.stringify({
+        checks: [{ name: 'once', endpoint: '/health', timeout: 500, rules: { down: { consecutive: 2 } } }],
+      }),
+    );
+    await target.set('error');
+    const failing = await runCli(
+      ['monitor', '--target', target.url, '--config', onceFile, '--once', '--json'],
+      {
+        LOADWATCH_DATA_DIR: dataDir.path,
+      },
+    );
+    await target.set('healthy');
+    expect(failing.code).toBe(1);
+    const report = JSON.parse(failing.output.slice(failing.output.indexOf('{\n'))) as MonitorReport;
+    expect(report.checks[0]).toMatchObject({
+      state: 'OK',
+      alertsRaised: 0,
+      last: { ok: false, error: 'status 500, expected 200' },
+    });
+    expect(report.totals).toMatchObject({ alarms: 0, failing: 1 });
+    const passing = await runCli(['monitor', '--target', target.url, '--config', onceFile, '--once'], {
+      LOADWATCH_DATA_DIR: dataDir.path,
+    });
+    expect(passing.code).toBe(0);
+    expect(passing.output).toMatch(/total\s+OK\s+100%/);
+  });
+
   it('exits 2 naming each bad field of a checks file', async () => {
     const bad = join(dataDir.path, 'bad.json');
     writeFileSync(

@@ -87,6 +87,7 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
   const definition = monitorDefinition(config, baseUrl, {
     file: values.config,
     overridden: values.target !== undefined,
+    intervalSeconds,
   });
 
   const database = await acquireLocalDatabase(config, 'monitor');

@@ -65,6 +65,12 @@ export class CheckConfigError extends Error {
 /** Seconds between monitor cycles, for MONITOR_INTERVAL and --interval alike. */
 export const MONITOR_INTERVAL_SECONDS = { min: 1, max: 86_400 } as const;
 
+/** The monitor function's timeout in serverless.yml: every probe's deadline must end inside it. */
+export const MONITOR_LAMBDA_TIMEOUT_SECONDS = 50;
+
+/** A check's deadline when it gives none, unless half the interval is shorter. */
+const DEFAULT_TIMEOUT_MS = 5000;
+
 export const DEFAULT_RULES: CheckRules = {
   down: { consecutive: 3 },
   degradedCycles: 3,
@@ -165,12 +171,36 @@ function readOrigin(reader: Reader, path: string, value: unknown): string {
   return '';
 }
 
+/** A probe still running when the next cycle starts, or when the Lambda is stopped, would never be recorded. */
+function checkDeadline(
+  reader: Reader,
+  path: string,
+  name: unknown,
+  timeoutMs: number,
+  intervalSeconds: number | undefined,
+) {
+  const label = typeof name === 'string' ? `check "${name}"` : 'the check';
+  if (intervalSeconds !== undefined && timeoutMs >= intervalSeconds * 1000) {
+    reader.add(
+      `${path}.timeout`,
+      `${timeoutMs} ms for ${label} is not below the monitor's interval of ${intervalSeconds} s (${intervalSeconds * 1000} ms); lower the timeout or lengthen the interval`,
+    );
+  }
+  if (timeoutMs >= MONITOR_LAMBDA_TIMEOUT_SECONDS * 1000) {
+    reader.add(
+      `${path}.timeout`,
+      `${timeoutMs} ms for ${label} is not below the monitor function's timeout of ${MONITOR_LAMBDA_TIMEOUT_SECONDS} s (${MONITOR_LAMBDA_TIMEOUT_SECONDS * 1000} ms)`,
+    );
+  }
+}
+
 function readCheck(
   reader: Reader,
   index: number,
   raw: unknown,
   baseUrl: string,
   overridden: boolean,
+  intervalSeconds: number | undefined,
 ): CheckDefinition | null {
   const path = `checks[${index}]`;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -237,7 +267,12 @@ function readCheck(
       `${JSON.stringify(check.expectStatus)} must be an HTTP status or a list of them`,
     );
   }
-  const timeoutMs = reader.int(`${path}.timeout`, check.timeout, 5000, 100, 60_000);
+  const defaultTimeoutMs =
+    intervalSeconds === undefined
+      ? DEFAULT_TIMEOUT_MS
+      : Math.min(DEFAULT_TIMEOUT_MS, Math.floor((intervalSeconds * 1000) / 2));
+  const timeoutMs = reader.int(`${path}.timeout`, check.timeout, defaultTimeoutMs, 100, 60_000);
+  checkDeadline(reader, path, name, timeoutMs, intervalSeconds);
   const latencyRaw = (check.latency ?? {}) as Record<string, unknown>;
   const warnMs = reader.int(`${path}.latency.warn`, latencyRaw.warn, 1000, 1, 60_000);
   const criticalMs = reader.int(
@@ -311,13 +346,15 @@ function readMaintenance(reader: Reader, raw: unknown, names: string[]): Mainten
 
 /**
  * Validates a monitor definition ({checks, maintenance}). `baseUrl` is the API the endpoints are relative
- * to; `overridden` is true when it came from --target rather than the service's own API.
+ * to; `overridden` is true when it came from --target rather than the service's own API; `intervalSeconds`, the
+ * seconds between the cycles that will run it, bounds each check's timeout.
  */
 export function parseMonitorDefinition(
   raw: unknown,
   baseUrl: string,
   source: string,
   overridden = false,
+  intervalSeconds?: number,
 ): MonitorDefinition {
   const reader = new Reader();
   const document = (raw ?? {}) as Record<string, unknown>;
@@ -331,7 +368,7 @@ export function parseMonitorDefinition(
   const rawChecks = document.checks;
   if (!Array.isArray(rawChecks) || rawChecks.length === 0) reader.add('checks', 'must be a non-empty list');
   const checks = (Array.isArray(rawChecks) ? rawChecks : [])
-    .map((check, index) => readCheck(reader, index, check, baseUrl, overridden))
+    .map((check, index) => readCheck(reader, index, check, baseUrl, overridden, intervalSeconds))
     .filter((check): check is CheckDefinition => check !== null);
   const seen = new Set<string>();
   for (const check of checks) {
@@ -352,13 +389,22 @@ export function loadMonitorDefinition(
   file: string | undefined,
   baseUrl: string,
   overridden = false,
+  intervalSeconds?: number,
 ): MonitorDefinition {
-  if (!file) return parseMonitorDefinition({ checks: DEFAULT_CHECKS }, baseUrl, 'default checks', overridden);
+  if (!file) {
+    return parseMonitorDefinition(
+      { checks: DEFAULT_CHECKS },
+      baseUrl,
+      'default checks',
+      overridden,
+      intervalSeconds,
+    );
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new CheckConfigError(file, [`(file): ${(error as Error).message}`]);
   }
-  return parseMonitorDefinition(raw, baseUrl, file, overridden);
+  return parseMonitorDefinition(raw, baseUrl, file, overridden, intervalSeconds);
 }

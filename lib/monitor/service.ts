@@ -37,15 +37,19 @@ export function monitorDeps(options: {
   };
 }
 
-/** The checks for a base URL: `target` overrides the service's own API (and keeps its history apart). */
+/**
+ * The checks for a base URL: `target` overrides the service's own API (and keeps its history apart). Their
+ * timeouts must fit `intervalSeconds`, MONITOR_INTERVAL unless the caller runs cycles at another pace.
+ */
 export function monitorDefinition(
   config: Config,
   baseUrl: string,
-  options: { file?: string; overridden?: boolean } = {},
+  options: { file?: string; overridden?: boolean; intervalSeconds?: number } = {},
 ) {
   return loadMonitorDefinition(
     options.file ?? config.monitor.checksFile,
     baseUrl,
     options.overridden ?? false,
+    options.intervalSeconds ?? config.monitor.intervalSeconds,
   );
 }

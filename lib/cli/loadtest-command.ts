@@ -15,6 +15,7 @@ import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/st
 import { createLogger } from '../log/logger.ts';
 import type { CliIo } from './main.ts';
 import { createProgressBar } from './progress.ts';
+import { terminalJson, terminalSafe } from './terminal-text.ts';
 
 export const LOADTEST_HELP = `Usage: loadwatch loadtest [options]
 
@@ -116,7 +117,7 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     const run = await createLoadTest(args.input, store, config.loadtest, defaultTarget(config));
     const { estimate } = run.plan;
     io.err(
-      `load test ${run.runId}: ${run.options.target}, ~${estimate.requests.toLocaleString('en-US')} requests over ${run.plan.shards} worker(s)` +
+      `load test ${run.runId}: ${terminalSafe(run.options.target)}, ~${estimate.requests.toLocaleString('en-US')} requests over ${run.plan.shards} worker(s)` +
         `; on Lambda about ${estimate.lambdaGbSeconds} GB-seconds (cap ${config.loadtest.maxGbSeconds})\n`,
     );
 
@@ -145,7 +146,7 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     const report = record?.report;
     if (!report) {
       io.err(
-        `loadwatch: the load test ended with status ${outcome.status}${record?.error ? `: ${record.error}` : ''}\n`,
+        `loadwatch: the load test ended with status ${outcome.status}${record?.error ? `: ${terminalSafe(record.error)}` : ''}\n`,
       );
       return 1;
     }
@@ -154,7 +155,7 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
       writeFileSync(args.report, renderHtmlReport(report));
       io.err(`report written to ${args.report}\n`);
     }
-    if (args.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
+    if (args.json) io.out(`${terminalJson(report)}\n`);
     else io.out(formatSummary(report, outcome.status));
     return outcome.status === 'passed' ? 0 : 1;
   } finally {

@@ -12,6 +12,7 @@ import { CheckConfigError } from '../monitor/checks.ts';
 import { LOADTEST_HELP, loadTestCommand } from './loadtest-command.ts';
 import { MONITOR_HELP, monitorCommand } from './monitor-command.ts';
 import { PRODTEST_HELP, prodtestCommand } from './prodtest-command.ts';
+import { terminalSafe } from './terminal-text.ts';
 import { UsageError } from './usage-error.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -181,30 +182,34 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
         return await loadTestCommand(rest, config, io);
     }
   } catch (error) {
+    // These lines echo what was given (flags, variables, files): shown escaped, never obeyed by the terminal.
+    const explain = (text: string) => io.err(terminalSafe(text, { keepLines: true }));
     if (error instanceof ConfigError) {
-      io.err(
+      explain(
         `loadwatch: invalid configuration\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`,
       );
       return EXIT.usage;
     }
     if (error instanceof CheckConfigError) {
-      io.err(`loadwatch: invalid checks in ${error.message}\n`);
+      explain(`loadwatch: invalid checks in ${error.message}\n`);
       return EXIT.usage;
     }
     if (error instanceof LoadTestInputError) {
-      io.err(`loadwatch: invalid load test\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`);
+      explain(
+        `loadwatch: invalid load test\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`,
+      );
       return EXIT.usage;
     }
     const isParseError = (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     if (error instanceof UsageError || error instanceof MigrateUsageError || isParseError) {
-      io.err(`loadwatch: ${(error as Error).message}\nRun "loadwatch help" for usage.\n`);
+      explain(`loadwatch: ${(error as Error).message}\nRun "loadwatch help" for usage.\n`);
       return EXIT.usage;
     }
     if (error instanceof LocalStackError || error instanceof EmbeddedPostgresError) {
-      io.err(`loadwatch: ${error.message}\n`);
+      explain(`loadwatch: ${error.message}\n`);
       return EXIT.failed;
     }
-    io.err(`loadwatch: ${(error as Error)?.message ?? String(error)}\n`);
+    explain(`loadwatch: ${(error as Error)?.message ?? String(error)}\n`);
     return EXIT.failed;
   } finally {
     await stopAllEmbedded();
@@ -214,7 +219,9 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
 /** The process entry: runs the CLI, and stops PostgreSQL on crashes too (an orphan would block the next start). */
 export function main(argv = process.argv.slice(2)): void {
   const bail = (error: unknown) => {
-    process.stderr.write(`loadwatch: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.stderr.write(
+      terminalSafe(`loadwatch: ${(error as Error)?.stack ?? String(error)}\n`, { keepLines: true }),
+    );
     stopAllEmbedded().finally(() => process.exit(EXIT.failed));
   };
   process.on('uncaughtException', bail);

@@ -14,6 +14,7 @@ import { everyCheckOk, formatMonitorReport, type MonitorReport } from '../monito
 import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
 import type { CliIo } from './main.ts';
+import { hasControlCharacters, terminalJson, terminalSafe } from './terminal-text.ts';
 import { UsageError } from './usage-error.ts';
 
 export const MONITOR_HELP = `Usage: loadwatch monitor [options]
@@ -45,18 +46,32 @@ function seconds(
   return parsed;
 }
 
+function isHttpUrl(value: string): boolean {
+  if (hasControlCharacters(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** The table of one cycle; what the target said (errors) and the checks file gave (names, holds) is escaped. */
 function liveTable(cycle: CycleResult, count: number): string {
   const lines = [`cycle ${count} at ${cycle.at.toISOString()}`];
   for (const sample of cycle.samples) {
     const state = cycle.states[sample.key] ?? 'OK';
     const latency = sample.latencyMs === null ? '-' : `${sample.latencyMs} ms`;
+    const note = sample.held ? `held: ${sample.held}` : (sample.error ?? '');
     lines.push(
-      `  ${sample.name.padEnd(16)} ${state.padEnd(6)} ${(sample.ok ? 'ok' : 'FAIL').padEnd(5)} ${String(sample.status ?? '-').padEnd(4)} ${latency.padEnd(10)} ${sample.held ? `held: ${sample.held}` : (sample.error ?? '')}`,
+      `  ${terminalSafe(sample.name).padEnd(16)} ${state.padEnd(6)} ${(sample.ok ? 'ok' : 'FAIL').padEnd(5)} ${String(sample.status ?? '-').padEnd(4)} ${latency.padEnd(10)} ${terminalSafe(note)}`,
     );
   }
   for (const transition of cycle.transitions)
     lines.push(
-      `  → ${transition.name}: ${transition.action}${transition.detail ? ` (${transition.detail})` : ''}`,
+      terminalSafe(
+        `  → ${transition.name}: ${transition.action}${transition.detail ? ` (${transition.detail})` : ''}`,
+      ),
     );
   if (cycle.delivery.pending) lines.push(`  ${cycle.delivery.pending} alert(s) waiting in the outbox`);
   return `${lines.join('\n')}\n`;
@@ -79,7 +94,7 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
   const intervalSeconds =
     seconds('interval', values.interval, MONITOR_INTERVAL_SECONDS) ?? config.monitor.intervalSeconds;
   const durationSeconds = seconds('duration', values.duration);
-  if (values.target !== undefined && !/^https?:\/\/[^/\s]+/.test(values.target)) {
+  if (values.target !== undefined && !isHttpUrl(values.target)) {
     throw new UsageError(`--target: "${values.target}" is not an http(s) URL`);
   }
   const stackUrl = readStackState(dataDirectory(config))?.apiUrl ?? undefined;
@@ -112,7 +127,7 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
     });
     const deps = monitorDeps({ config, db, logger, alerts });
     io.err(
-      `monitoring ${definition.checks.length} check(s) at ${baseUrl} every ${intervalSeconds}s` +
+      `monitoring ${definition.checks.length} check(s) at ${terminalSafe(baseUrl)} every ${intervalSeconds}s` +
         `${values.once ? ' (once)' : durationSeconds ? ` for ${durationSeconds}s` : ' until Ctrl-C'}; metrics: PostgreSQL only (no CloudWatch configured)\n`,
     );
     const report: MonitorReport = await runMonitor(definition, deps, {
@@ -126,7 +141,9 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
         drawnLines = table.split('\n').length - 1;
       },
       onCycleError: (error) =>
-        io.err(`cycle failed: ${(error as Error)?.message ?? String(error)}; trying again next cycle\n`),
+        io.err(
+          `cycle failed: ${terminalSafe((error as Error)?.message ?? String(error))}; trying again next cycle\n`,
+        ),
     });
     if (values.report) {
       const format = values.report.endsWith('.json')
@@ -134,13 +151,20 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
         : values.report.endsWith('.md')
           ? 'markdown'
           : 'text';
+      // A report is read with cat as often as with an editor: it carries no raw control character either.
       writeFileSync(
         values.report,
-        format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatMonitorReport(report, format),
+        format === 'json'
+          ? `${terminalJson(report)}\n`
+          : terminalSafe(formatMonitorReport(report, format), { keepLines: true }),
       );
-      io.err(`report written to ${values.report}\n`);
+      io.err(`report written to ${terminalSafe(values.report)}\n`);
     }
-    io.out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatMonitorReport(report, 'text'));
+    io.out(
+      values.json
+        ? `${terminalJson(report)}\n`
+        : terminalSafe(formatMonitorReport(report, 'text'), { keepLines: true }),
+    );
     return everyCheckOk(report) ? 0 : 1;
   } finally {
     process.off('SIGINT', stop);

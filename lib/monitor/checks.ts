@@ -1,6 +1,7 @@
 // Check definitions: read once from a JSON file (or the defaults), validated with one message per bad field.
 
 import { readFileSync } from 'node:fs';
+import { hasControlCharacters, terminalSafe } from '../cli/terminal-text.ts';
 
 export type CheckKind = 'http' | 'cors' | 'database';
 
@@ -241,6 +242,8 @@ function readCheck(
     } catch {
       reader.add(`${path}.url`, `"${check.url}" is not an http(s) URL`);
     }
+  } else if (typeof check.endpoint === 'string' && hasControlCharacters(check.endpoint)) {
+    reader.add(`${path}.endpoint`, `"${terminalSafe(check.endpoint)}" holds a control character`);
   } else if (typeof check.endpoint === 'string' && check.endpoint.startsWith('/')) {
     url = `${baseUrl.replace(/\/$/, '')}${check.endpoint}`;
   } else {
@@ -300,7 +303,12 @@ function readCheck(
   if (check.headers !== undefined) {
     if (typeof check.headers !== 'object' || check.headers === null)
       reader.add(`${path}.headers`, 'must be an object');
-    else for (const [key, value] of Object.entries(check.headers)) headers[key.toLowerCase()] = String(value);
+    else
+      for (const [key, value] of Object.entries(check.headers)) {
+        if (hasControlCharacters(key) || hasControlCharacters(String(value)))
+          reader.add(`${path}.headers.${terminalSafe(key)}`, 'holds a control character');
+        else headers[key.toLowerCase()] = String(value);
+      }
   }
   const rules = readRules(reader, `${path}.rules`, check.rules);
   if (typeof name !== 'string') return null;

@@ -1,7 +1,7 @@
 // The one reader of process.env: validates every setting at start-up and reports every problem at once.
 
 import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/options.ts';
-import { MONITOR_INTERVAL_SECONDS } from '../monitor/checks.ts';
+import { DEFAULT_MONITOR_INTERVAL_SECONDS, MONITOR_INTERVAL_SECONDS } from '../monitor/checks.ts';
 import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from './pool-settings.ts';
 
 export type Env = Record<string, string | undefined>;
@@ -382,7 +382,7 @@ function readDatabase(reader: EnvReader, runtime: Runtime, region: string | unde
 
 function readMonitorInterval(reader: EnvReader): number {
   const { min, max } = MONITOR_INTERVAL_SECONDS;
-  return reader.integer('MONITOR_INTERVAL', 60, min, max, 'seconds');
+  return reader.integer('MONITOR_INTERVAL', DEFAULT_MONITOR_INTERVAL_SECONDS, min, max, 'seconds');
 }
 
 /** Reads and validates the whole configuration; throws ConfigError naming every problem. */

@@ -65,6 +65,7 @@ export class CheckConfigError extends Error {
 
 /** Seconds between monitor cycles, for MONITOR_INTERVAL and --interval alike. */
 export const MONITOR_INTERVAL_SECONDS = { min: 1, max: 86_400 } as const;
+export const DEFAULT_MONITOR_INTERVAL_SECONDS = 60;
 
 /** The monitor function's timeout in serverless.yml: every probe's deadline must end inside it. */
 export const MONITOR_LAMBDA_TIMEOUT_SECONDS = 50;

@@ -19,6 +19,8 @@ export interface MonitorDeps {
   loadTestHosts?: () => Promise<string[]>;
   dimensions: Record<string, string>;
   retentionDays: number;
+  /** Seconds between this monitor's cycles, stored with each check so readers can tell when it went quiet. */
+  intervalSeconds: number;
   latestMigration: string | null;
   /** For the report: "loadwatch/prod" in alert subjects. */
   serviceLabel: string;
@@ -261,7 +263,8 @@ async function runCheck(
   // failed inside it raises nothing.
   const history = recent.get(check.key) ?? [];
   const verdict = evaluateRules(check, maintenance ? history : history.filter((item) => !item.held));
-  const outcome = await deps.store.withCheck(check.key, now, async (tx) => {
+  const run = { now, intervalSeconds: deps.intervalSeconds };
+  const outcome = await deps.store.withCheck(check.key, run, async (tx) => {
     const { state, decision } = decide({
       check,
       state: tx.state,

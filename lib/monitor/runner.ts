@@ -29,7 +29,11 @@ export async function runMonitor(
   for (;;) {
     const began = Date.now();
     try {
-      const cycle = await runCycle(definition, deps, options.signal ? { signal: options.signal } : {});
+      const cycle = await runCycle(
+        definition,
+        { ...deps, intervalSeconds: options.intervalSeconds },
+        options.signal ? { signal: options.signal } : {},
+      );
       cycles.push(cycle);
       options.onCycle?.(cycle, cycles);
     } catch (error) {

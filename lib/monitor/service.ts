@@ -32,6 +32,7 @@ export function monitorDeps(options: {
     loadTestHosts: async () => (await loadTests.activeTargets()).map((target) => new URL(target).host),
     dimensions: { Service: options.config.service, Stage: options.config.stage },
     retentionDays: options.config.monitor.retentionDays,
+    intervalSeconds: options.config.monitor.intervalSeconds,
     latestMigration: listMigrations().at(-1) ?? null,
     serviceLabel: `${options.config.service}/${options.config.stage}`,
   };

@@ -51,9 +51,12 @@ describe('parseMonitorDefinition', () => {
     expect(long?.timeoutMs).toBe(5000);
   });
 
-  it('checks against the timeout serverless.yml gives the monitor function', () => {
+  it('checks against the timeout serverless.yml gives the monitor function, and the interval it runs at', () => {
     const yaml = readFileSync(join(projectRoot(), 'serverless.yml'), 'utf8');
-    const block = yaml.slice(yaml.indexOf('\n  monitor:\n'));
+    const start = yaml.indexOf('\n  monitor:\n');
+    const block = yaml.slice(start, yaml.indexOf('\n\n', start));
     expect(block.match(/\n {4}timeout: (\d+)/)?.[1]).toBe(String(MONITOR_LAMBDA_TIMEOUT_SECONDS));
+    // The same number as the schedule's period, so the stored interval and the staleness it decides are true.
+    expect(block).toContain(`MONITOR_INTERVAL: \${param:monitorPeriodSeconds}`);
   });
 });

@@ -107,20 +107,25 @@ export async function probe(check: CheckDefinition, options: ProbeOptions = {}):
   const at = now();
   const base = { key: check.key, name: check.name, at };
   const started = performance.now();
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), check.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([deadline.signal, options.signal]) : deadline.signal;
+  // One controller for the deadline and the monitor's stop alike; a listener rather than AbortSignal.any, so
+  // the monitor's long-lived signal keeps nothing of the probes that ended.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), check.timeoutMs);
+  const stop = () => controller.abort();
+  options.signal?.addEventListener('abort', stop, { once: true });
+  if (options.signal?.aborted) stop();
   try {
-    const sample = await probeWithin(check, options, signal, started);
+    const sample = await probeWithin(check, options, controller.signal, started);
     // undici's dump() ends quietly when aborted: a deadline that fired means no complete answer, whatever was read.
-    signal.throwIfAborted();
+    controller.signal.throwIfAborted();
     return { ...base, ...sample };
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
-    const described = deadline.signal.aborted ? 'timeout' : describeError(error);
+    const described = controller.signal.aborted ? 'timeout' : describeError(error);
     return { ...base, ok: false, status: null, latencyMs: null, error: described, details: null };
   } finally {
     clearTimeout(timer);
+    options.signal?.removeEventListener('abort', stop);
   }
 }
 

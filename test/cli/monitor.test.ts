@@ -5,6 +5,7 @@ import { type ConfigError, loadConfig } from '../../lib/config/config.ts';
 import type { MonitorReport } from '../../lib/monitor/report.ts';
 import { runCli, startCli } from '../support/cli.ts';
 import { scratchDataDir } from '../support/data-dir.ts';
+import { createTestDatabase } from '../support/database.ts';
 import { type FaultTarget, startFaultTarget } from '../support/fault-target.ts';
 
 describe('loadwatch monitor', () => {
@@ -125,6 +126,30 @@ describe('loadwatch monitor', () => {
     expect(passing.code).toBe(0);
     expect(passing.output).toMatch(/total\s+OK\s+100%/);
   });
+
+  it('ends --once at the check timeout against a target that trickles a byte at a time', async () => {
+    const trickleFile = join(dataDir.path, 'trickle.json');
+    writeFileSync(
+      trickleFile,
+      JSON.stringify({ checks: [{ name: 'trickle', endpoint: '/health', timeout: 1000 }] }),
+    );
+    // A database of its own, so that what is timed is the probe, not starting an embedded PostgreSQL.
+    const database = await createTestDatabase();
+    await target.set('trickle', 200);
+    const started = performance.now();
+    const result = await runCli(
+      ['monitor', '--target', target.url, '--config', trickleFile, '--once'],
+      { LOADWATCH_DATA_DIR: dataDir.path, DATABASE_URL: database.url },
+      20_000,
+    );
+    const elapsed = performance.now() - started;
+    await target.set('healthy');
+    await database.drop();
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/trickle\s+OK\s+FAIL\s+-\s+-\s+timeout/);
+    // Start-up and migrations included: a second of probing, where the trickle used to keep it forever.
+    expect(elapsed).toBeLessThan(8000);
+  }, 30_000);
 
   it('exits 2 naming each bad field of a checks file', async () => {
     const bad = join(dataDir.path, 'bad.json');

@@ -97,6 +97,25 @@ describe('terminal output of loadwatch monitor', () => {
     expect(output).toContain(SHOWN);
   }, 20_000);
 
+  it('escapes the headers a hostile target answers in prodtest results, text and JSON', async () => {
+    const args = [
+      'prodtest',
+      '--base-url',
+      target.url,
+      '--test',
+      'cors',
+      '--allowed-origin',
+      'https://app.test',
+    ];
+    const text = await runCli(args, env());
+    expect(text.code).toBe(1);
+    expect(rawControls(text.output)).toEqual([]);
+    expect(text.output).toContain('Access-Control-Allow-Origin is https://evil.test\\x9b31m');
+    const json = await runCli([...args, '--json'], env());
+    expect(rawControls(json.output)).toEqual([]);
+    expect(JSON.stringify(JSON.parse(json.output))).toContain('https://evil.test\x9b31m');
+  });
+
   it('escapes flags, targets and checks-file values it echoes in an error', async () => {
     const badTarget = await runCli(['monitor', '--target', 'http://x\x1b]0;PWNED\x07', '--once'], env());
     expect(badTarget.code).toBe(2);

@@ -15,6 +15,7 @@ import { createLogger } from '../log/logger.ts';
 import { parseFlags } from './flags.ts';
 import type { CliIo } from './main.ts';
 import { createProgressBar } from './progress.ts';
+import { terminalJson, terminalSafe } from './terminal-text.ts';
 import { UsageError } from './usage-error.ts';
 
 export const loadTestHelp = (config: Config) => `Usage: loadwatch loadtest [options]
@@ -126,7 +127,7 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     const run = await createLoadTest(args.input, store, config.loadtest, defaultTarget(config));
     const { estimate } = run.plan;
     io.err(
-      `load test ${run.runId}: ${run.options.target}, ~${estimate.requests.toLocaleString('en-US')} requests over ${run.plan.shards} worker(s)` +
+      `load test ${run.runId}: ${terminalSafe(run.options.target)}, ~${estimate.requests.toLocaleString('en-US')} requests over ${run.plan.shards} worker(s)` +
         `; on Lambda about ${estimate.lambdaGbSeconds} GB-seconds (cap ${config.loadtest.maxGbSeconds})\n`,
     );
 
@@ -155,7 +156,7 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     const report = record?.report;
     if (!report) {
       io.err(
-        `loadwatch: the load test ended with status ${outcome.status}${record?.error ? `: ${record.error}` : ''}\n`,
+        `loadwatch: the load test ended with status ${outcome.status}${record?.error ? `: ${terminalSafe(record.error)}` : ''}\n`,
       );
       return 1;
     }
@@ -164,7 +165,7 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
       writeFileSync(args.report, renderHtmlReport(report));
       io.err(`report written to ${args.report}\n`);
     }
-    if (args.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
+    if (args.json) io.out(`${terminalJson(report)}\n`);
     else io.out(formatSummary(report, outcome.status));
     return outcome.status === 'passed' ? 0 : 1;
   } finally {

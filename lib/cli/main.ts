@@ -12,6 +12,7 @@ import { closestName, parseFlags } from './flags.ts';
 import { loadTestCommand, loadTestHelp } from './loadtest-command.ts';
 import { monitorCommand, monitorHelp } from './monitor-command.ts';
 import { PRODTEST_HELP, prodtestCommand } from './prodtest-command.ts';
+import { terminalSafe } from './terminal-text.ts';
 import { UsageError } from './usage-error.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -220,24 +221,28 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     if (asksForHelp(rest)) return printHelp(command.help, io);
     return await command.run(rest, loadConfig(io.env), io);
   } catch (error) {
+    // These lines echo what was given (flags, variables, files): shown escaped, never obeyed by the terminal.
+    const explain = (text: string) => io.err(terminalSafe(text, { keepLines: true }));
     if (error instanceof ConfigError) {
-      io.err(
+      explain(
         `loadwatch: invalid configuration\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`,
       );
       return EXIT.usage;
     }
     if (error instanceof CheckConfigError) {
-      io.err(`loadwatch: invalid checks in ${error.message}\n`);
+      explain(`loadwatch: invalid checks in ${error.message}\n`);
       return EXIT.usage;
     }
     if (error instanceof LoadTestInputError) {
-      io.err(`loadwatch: invalid load test\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`);
+      explain(
+        `loadwatch: invalid load test\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`,
+      );
       return EXIT.usage;
     }
     if (error instanceof UsageError || error instanceof MigrateUsageError) {
       const problems = error instanceof UsageError ? error.problems : [error.message];
       const helpHint = command ? `loadwatch ${name} --help` : 'loadwatch help';
-      io.err(
+      explain(
         problems.length === 1
           ? `loadwatch: ${problems[0]}\n`
           : `loadwatch: ${problems.length} problems\n${problems.map((problem) => `  ${problem}\n`).join('')}`,
@@ -246,10 +251,10 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       return EXIT.usage;
     }
     if (error instanceof LocalStackError || error instanceof EmbeddedPostgresError) {
-      io.err(`loadwatch: ${error.message}\n`);
+      explain(`loadwatch: ${error.message}\n`);
       return EXIT.failed;
     }
-    io.err(`loadwatch: ${(error as Error)?.message ?? String(error)}\n`);
+    explain(`loadwatch: ${(error as Error)?.message ?? String(error)}\n`);
     return EXIT.failed;
   } finally {
     await stopAllEmbedded();
@@ -259,7 +264,9 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
 /** The process entry: runs the CLI, and stops PostgreSQL on crashes too (an orphan would block the next start). */
 export function main(argv = process.argv.slice(2)): void {
   const bail = (error: unknown) => {
-    process.stderr.write(`loadwatch: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.stderr.write(
+      terminalSafe(`loadwatch: ${(error as Error)?.stack ?? String(error)}\n`, { keepLines: true }),
+    );
     stopAllEmbedded().finally(() => process.exit(EXIT.failed));
   };
   process.on('uncaughtException', bail);

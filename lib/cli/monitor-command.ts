@@ -7,46 +7,72 @@ import { runMigrations } from '../db/migration-runner.ts';
 import { createDb } from '../db/pool.ts';
 import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
+import { MONITOR_INTERVAL_SECONDS } from '../monitor/checks.ts';
 import type { CycleResult } from '../monitor/cycle.ts';
-import { formatMonitorReport, type MonitorReport } from '../monitor/report.ts';
+import { everyCheckOk, formatMonitorReport, type MonitorReport } from '../monitor/report.ts';
 import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
 import { parseFlags } from './flags.ts';
 import { defaultTarget } from './loadtest-command.ts';
 import type { CliIo } from './main.ts';
+import { hasControlCharacters, terminalJson, terminalSafe } from './terminal-text.ts';
 import { UsageError } from './usage-error.ts';
 
 export const monitorHelp = (config: Config) => `Usage: loadwatch monitor [options]
 
-  --interval S        seconds between cycles (default MONITOR_INTERVAL, else 60)
+  --interval S        seconds between cycles, ${MONITOR_INTERVAL_SECONDS.min} to ${MONITOR_INTERVAL_SECONDS.max} (default MONITOR_INTERVAL, else 60)
   --duration S        stop after S seconds (default: until Ctrl-C)
   --once              one cycle, then the report
   --config FILE       checks file (JSON); default: MONITOR_CHECKS_FILE, else /health and /health/ready
   --target URL        base URL for the checks (default: ${defaultTarget(config)})
   --json              print the final report as JSON alone on stdout
   --report FILE       also write the report: .json, .md (Markdown) or anything else as text
-Exit: 0 when every check ends OK, 1 when any ends in ALARM, 2 for bad usage or configuration.
+Exit: 0 when every check ends OK (not in ALARM, and its last probe passed), 1 when any does not,
+      2 for bad usage or configuration.
 `;
 
-function seconds(name: string, value: string | undefined): number | undefined {
+function seconds(
+  name: string,
+  value: string | undefined,
+  range: { min: number; max: number } = { min: 1, max: Number.MAX_SAFE_INTEGER },
+): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < 1)
-    throw new UsageError(`--${name}: "${value}" is not a whole number of seconds (at least 1)`);
-  return Number(value);
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name}: "${value}" is not a whole number of seconds`);
+  const parsed = Number(value);
+  if (parsed < range.min || parsed > range.max) {
+    const bound =
+      range.max === Number.MAX_SAFE_INTEGER ? `at least ${range.min}` : `${range.min} to ${range.max}`;
+    throw new UsageError(`--${name}: ${parsed} is out of range (${bound} seconds)`);
+  }
+  return parsed;
 }
 
+function isHttpUrl(value: string): boolean {
+  if (hasControlCharacters(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** The table of one cycle; what the target said (errors) and the checks file gave (names, holds) is escaped. */
 function liveTable(cycle: CycleResult, count: number): string {
   const lines = [`cycle ${count} at ${cycle.at.toISOString()}`];
   for (const sample of cycle.samples) {
     const state = cycle.states[sample.key] ?? 'OK';
     const latency = sample.latencyMs === null ? '-' : `${sample.latencyMs} ms`;
+    const note = sample.held ? `held: ${sample.held}` : (sample.error ?? '');
     lines.push(
-      `  ${sample.name.padEnd(16)} ${state.padEnd(6)} ${(sample.ok ? 'ok' : 'FAIL').padEnd(5)} ${String(sample.status ?? '-').padEnd(4)} ${latency.padEnd(10)} ${sample.held ? `held: ${sample.held}` : (sample.error ?? '')}`,
+      `  ${terminalSafe(sample.name).padEnd(16)} ${state.padEnd(6)} ${(sample.ok ? 'ok' : 'FAIL').padEnd(5)} ${String(sample.status ?? '-').padEnd(4)} ${latency.padEnd(10)} ${terminalSafe(note)}`,
     );
   }
   for (const transition of cycle.transitions)
     lines.push(
-      `  → ${transition.name}: ${transition.action}${transition.detail ? ` (${transition.detail})` : ''}`,
+      terminalSafe(
+        `  → ${transition.name}: ${transition.action}${transition.detail ? ` (${transition.detail})` : ''}`,
+      ),
     );
   if (cycle.delivery.pending) lines.push(`  ${cycle.delivery.pending} alert(s) waiting in the outbox`);
   return `${lines.join('\n')}\n`;
@@ -63,9 +89,10 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
     report: { type: 'string' },
   });
   if (problems.length > 0) throw new UsageError(problems);
-  const intervalSeconds = seconds('interval', values.interval) ?? config.monitor.intervalSeconds;
+  const intervalSeconds =
+    seconds('interval', values.interval, MONITOR_INTERVAL_SECONDS) ?? config.monitor.intervalSeconds;
   const durationSeconds = seconds('duration', values.duration);
-  if (values.target !== undefined && !/^https?:\/\/[^/\s]+/.test(values.target)) {
+  if (values.target !== undefined && !isHttpUrl(values.target)) {
     throw new UsageError(`--target: "${values.target}" is not an http(s) URL`);
   }
   const stackUrl = readStackState(dataDirectory(config))?.apiUrl ?? undefined;
@@ -73,6 +100,7 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
   const definition = monitorDefinition(config, baseUrl, {
     file: values.config,
     overridden: values.target !== undefined,
+    intervalSeconds,
   });
 
   const database = await acquireLocalDatabase(config, 'monitor');
@@ -97,7 +125,7 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
     });
     const deps = monitorDeps({ config, db, logger, alerts });
     io.err(
-      `monitoring ${definition.checks.length} check(s) at ${baseUrl} every ${intervalSeconds}s` +
+      `monitoring ${definition.checks.length} check(s) at ${terminalSafe(baseUrl)} every ${intervalSeconds}s` +
         `${values.once ? ' (once)' : durationSeconds ? ` for ${durationSeconds}s` : ' until Ctrl-C'}; metrics: PostgreSQL only (no CloudWatch configured)\n`,
     );
     const report: MonitorReport = await runMonitor(definition, deps, {
@@ -111,7 +139,9 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
         drawnLines = table.split('\n').length - 1;
       },
       onCycleError: (error) =>
-        io.err(`cycle failed: ${(error as Error)?.message ?? String(error)}; trying again next cycle\n`),
+        io.err(
+          `cycle failed: ${terminalSafe((error as Error)?.message ?? String(error))}; trying again next cycle\n`,
+        ),
     });
     if (values.report) {
       const format = values.report.endsWith('.json')
@@ -119,14 +149,21 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
         : values.report.endsWith('.md')
           ? 'markdown'
           : 'text';
+      // A report is read with cat as often as with an editor: it carries no raw control character either.
       writeFileSync(
         values.report,
-        format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatMonitorReport(report, format),
+        format === 'json'
+          ? `${terminalJson(report)}\n`
+          : terminalSafe(formatMonitorReport(report, format), { keepLines: true }),
       );
-      io.err(`report written to ${values.report}\n`);
+      io.err(`report written to ${terminalSafe(values.report)}\n`);
     }
-    io.out(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatMonitorReport(report, 'text'));
-    return report.totals.alarms > 0 ? 1 : 0;
+    io.out(
+      values.json
+        ? `${terminalJson(report)}\n`
+        : terminalSafe(formatMonitorReport(report, 'text'), { keepLines: true }),
+    );
+    return everyCheckOk(report) ? 0 : 1;
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -9,6 +9,7 @@ import { GROUPS, type Group, runGroups } from '../prodtest/groups.ts';
 import { toJunit } from '../prodtest/junit.ts';
 import { parseFlags } from './flags.ts';
 import type { CliIo } from './main.ts';
+import { terminalJson, terminalSafe } from './terminal-text.ts';
 import { UsageError } from './usage-error.ts';
 
 export const PRODTEST_HELP = `Usage: loadwatch prodtest --base-url URL [options]
@@ -115,7 +116,7 @@ export async function prodtestCommand(argv: string[], config: Config, io: CliIo)
     (result) => {
       if (!values.json)
         io.out(
-          `${result.passed ? 'PASS' : 'FAIL'}  ${result.group.padEnd(8)} ${result.name}: ${result.reason}\n`,
+          `${result.passed ? 'PASS' : 'FAIL'}  ${result.group.padEnd(8)} ${result.name}: ${terminalSafe(result.reason)}\n`,
         );
     },
   );
@@ -123,7 +124,7 @@ export async function prodtestCommand(argv: string[], config: Config, io: CliIo)
   if (values.junit) writeFileSync(values.junit, toJunit(results, baseUrl, started));
   if (values.json) {
     io.out(
-      `${JSON.stringify({ baseUrl, passed: failed === 0, totals: { tests: results.length, passed: results.length - failed, failed }, results }, null, 2)}\n`,
+      `${terminalJson({ baseUrl, passed: failed === 0, totals: { tests: results.length, passed: results.length - failed, failed }, results })}\n`,
     );
   } else {
     io.out(`\n${results.length - failed} passed, ${failed} failed (${baseUrl})\n`);

@@ -1,6 +1,7 @@
 // The one reader of process.env: validates every setting at start-up and reports every problem at once.
 
 import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/options.ts';
+import { DEFAULT_MONITOR_INTERVAL_SECONDS, MONITOR_INTERVAL_SECONDS } from '../monitor/checks.ts';
 import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from './pool-settings.ts';
 
 export type Env = Record<string, string | undefined>;
@@ -412,6 +413,11 @@ function readDatabase(reader: EnvReader, runtime: Runtime, region: string | unde
   return { mode: 'embedded' };
 }
 
+function readMonitorInterval(reader: EnvReader): number {
+  const { min, max } = MONITOR_INTERVAL_SECONDS;
+  return reader.integer('MONITOR_INTERVAL', DEFAULT_MONITOR_INTERVAL_SECONDS, min, max, 'seconds');
+}
+
 /** Reads and validates the whole configuration; throws ConfigError naming every problem. */
 export function loadConfig(env: Env = process.env): Config {
   const reader = new EnvReader(env);
@@ -436,7 +442,7 @@ export function loadConfig(env: Env = process.env): Config {
     loadtest: DEFAULT_LIMITS,
     monitor: {
       checksFile: reader.raw('MONITOR_CHECKS_FILE'),
-      intervalSeconds: reader.integer('MONITOR_INTERVAL', 60, 5, 86_400, 'seconds'),
+      intervalSeconds: readMonitorInterval(reader),
       retentionDays: reader.integer('MONITOR_RETENTION_DAYS', 14, 1, 3650, 'days'),
     },
     aws: {

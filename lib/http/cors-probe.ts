@@ -9,6 +9,8 @@ export interface CorsProbeOptions {
   credentials?: boolean;
   timeoutMs?: number;
   headers?: Record<string, string>;
+  /** Aborts every request of the probe: the monitor's one deadline for the whole check. */
+  signal?: AbortSignal;
 }
 
 export interface CorsProbeResult {
@@ -37,8 +39,20 @@ const PREFLIGHT_HEADERS = {
 const accessControlNames = (headers: Headers) =>
   Object.keys(headers).filter((name) => name.toLowerCase().startsWith('access-control-'));
 
-async function send(url: string, method: string, headers: Record<string, string>, timeoutMs: number) {
-  const response = await request(url, { method, headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+async function send(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+) {
+  const response = await request(url, {
+    method,
+    headers,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    ...(signal ? { signal } : {}),
+  });
   await response.body.dump();
   return { status: response.statusCode, headers: response.headers as Headers };
 }
@@ -49,7 +63,7 @@ export async function probeCors(url: string, options: CorsProbeOptions): Promise
   const problems: string[] = [];
   const { allowedOrigin, deniedOrigin } = options;
 
-  const allowed = await send(url, 'GET', { ...base, origin: allowedOrigin }, timeoutMs);
+  const allowed = await send(url, 'GET', { ...base, origin: allowedOrigin }, timeoutMs, options.signal);
   const allowOrigin = one(allowed.headers, 'access-control-allow-origin');
   if (allowOrigin !== allowedOrigin && !(allowOrigin === '*' && !options.credentials)) {
     problems.push(
@@ -68,7 +82,7 @@ export async function probeCors(url: string, options: CorsProbeOptions): Promise
     );
   }
 
-  const denied = await send(url, 'GET', { ...base, origin: deniedOrigin }, timeoutMs);
+  const denied = await send(url, 'GET', { ...base, origin: deniedOrigin }, timeoutMs, options.signal);
   const deniedAllow = one(denied.headers, 'access-control-allow-origin');
   if (deniedAllow === deniedOrigin || (deniedAllow === '*' && options.credentials)) {
     problems.push(
@@ -81,7 +95,7 @@ export async function probeCors(url: string, options: CorsProbeOptions): Promise
     );
   }
 
-  const none = await send(url, 'GET', base, timeoutMs);
+  const none = await send(url, 'GET', base, timeoutMs, options.signal);
   const noneAllow = one(none.headers, 'access-control-allow-origin');
   if (noneAllow !== undefined && noneAllow !== '*') {
     problems.push(
@@ -105,6 +119,7 @@ export async function probeCors(url: string, options: CorsProbeOptions): Promise
     'OPTIONS',
     { ...base, origin: allowedOrigin, ...PREFLIGHT_HEADERS },
     timeoutMs,
+    options.signal,
   );
   if (preflight.status !== 204 && preflight.status !== 200) {
     problems.push(`preflight from ${allowedOrigin}: status ${preflight.status}, expected 204`);
@@ -134,6 +149,7 @@ export async function probeCors(url: string, options: CorsProbeOptions): Promise
     'OPTIONS',
     { ...base, origin: deniedOrigin, ...PREFLIGHT_HEADERS },
     timeoutMs,
+    options.signal,
   );
   const deniedPreflightOrigin = one(deniedPreflight.headers, 'access-control-allow-origin');
   if (deniedPreflightOrigin === deniedOrigin) {

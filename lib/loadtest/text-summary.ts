@@ -1,5 +1,6 @@
 // The load-test report as a terminal summary table.
 
+import { terminalSafe } from '../cli/terminal-text.ts';
 import type { LoadTestReport } from './report.ts';
 
 const number = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
@@ -14,7 +15,8 @@ function rampUp(report: LoadTestReport): string {
 
 export function formatSummary(report: LoadTestReport, status: string): string {
   const lines: string[] = [];
-  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(12)}${value}`);
+  // Values hold the target, paths and errors as given or answered: escaped, so the terminal only prints them.
+  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(12)}${terminalSafe(value)}`);
   lines.push('');
   lines.push(`loadwatch load test ${report.runId}: ${status.toUpperCase()}, grade ${report.grade}`);
   row('target', report.target);

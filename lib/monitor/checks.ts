@@ -1,6 +1,7 @@
 // Check definitions: read once from a JSON file (or the defaults), validated with one message per bad field.
 
 import { readFileSync } from 'node:fs';
+import { hasControlCharacters, terminalSafe } from '../cli/terminal-text.ts';
 
 export type CheckKind = 'http' | 'cors' | 'database';
 
@@ -61,6 +62,16 @@ export class CheckConfigError extends Error {
     this.problems = problems;
   }
 }
+
+/** Seconds between monitor cycles, for MONITOR_INTERVAL and --interval alike. */
+export const MONITOR_INTERVAL_SECONDS = { min: 1, max: 86_400 } as const;
+export const DEFAULT_MONITOR_INTERVAL_SECONDS = 60;
+
+/** The monitor function's timeout in serverless.yml: every probe's deadline must end inside it. */
+export const MONITOR_LAMBDA_TIMEOUT_SECONDS = 50;
+
+/** A check's deadline when it gives none, unless half the interval is shorter. */
+const DEFAULT_TIMEOUT_MS = 5000;
 
 export const DEFAULT_RULES: CheckRules = {
   down: { consecutive: 3 },
@@ -162,12 +173,36 @@ function readOrigin(reader: Reader, path: string, value: unknown): string {
   return '';
 }
 
+/** A probe still running when the next cycle starts, or when the Lambda is stopped, would never be recorded. */
+function checkDeadline(
+  reader: Reader,
+  path: string,
+  name: unknown,
+  timeoutMs: number,
+  intervalSeconds: number | undefined,
+) {
+  const label = typeof name === 'string' ? `check "${name}"` : 'the check';
+  if (intervalSeconds !== undefined && timeoutMs >= intervalSeconds * 1000) {
+    reader.add(
+      `${path}.timeout`,
+      `${timeoutMs} ms for ${label} is not below the monitor's interval of ${intervalSeconds} s (${intervalSeconds * 1000} ms); lower the timeout or lengthen the interval`,
+    );
+  }
+  if (timeoutMs >= MONITOR_LAMBDA_TIMEOUT_SECONDS * 1000) {
+    reader.add(
+      `${path}.timeout`,
+      `${timeoutMs} ms for ${label} is not below the monitor function's timeout of ${MONITOR_LAMBDA_TIMEOUT_SECONDS} s (${MONITOR_LAMBDA_TIMEOUT_SECONDS * 1000} ms)`,
+    );
+  }
+}
+
 function readCheck(
   reader: Reader,
   index: number,
   raw: unknown,
   baseUrl: string,
   overridden: boolean,
+  intervalSeconds: number | undefined,
 ): CheckDefinition | null {
   const path = `checks[${index}]`;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -208,6 +243,8 @@ function readCheck(
     } catch {
       reader.add(`${path}.url`, `"${check.url}" is not an http(s) URL`);
     }
+  } else if (typeof check.endpoint === 'string' && hasControlCharacters(check.endpoint)) {
+    reader.add(`${path}.endpoint`, `"${terminalSafe(check.endpoint)}" holds a control character`);
   } else if (typeof check.endpoint === 'string' && check.endpoint.startsWith('/')) {
     url = `${baseUrl.replace(/\/$/, '')}${check.endpoint}`;
   } else {
@@ -234,7 +271,12 @@ function readCheck(
       `${JSON.stringify(check.expectStatus)} must be an HTTP status or a list of them`,
     );
   }
-  const timeoutMs = reader.int(`${path}.timeout`, check.timeout, 5000, 100, 60_000);
+  const defaultTimeoutMs =
+    intervalSeconds === undefined
+      ? DEFAULT_TIMEOUT_MS
+      : Math.min(DEFAULT_TIMEOUT_MS, Math.floor((intervalSeconds * 1000) / 2));
+  const timeoutMs = reader.int(`${path}.timeout`, check.timeout, defaultTimeoutMs, 100, 60_000);
+  checkDeadline(reader, path, name, timeoutMs, intervalSeconds);
   const latencyRaw = (check.latency ?? {}) as Record<string, unknown>;
   const warnMs = reader.int(`${path}.latency.warn`, latencyRaw.warn, 1000, 1, 60_000);
   const criticalMs = reader.int(
@@ -262,7 +304,12 @@ function readCheck(
   if (check.headers !== undefined) {
     if (typeof check.headers !== 'object' || check.headers === null)
       reader.add(`${path}.headers`, 'must be an object');
-    else for (const [key, value] of Object.entries(check.headers)) headers[key.toLowerCase()] = String(value);
+    else
+      for (const [key, value] of Object.entries(check.headers)) {
+        if (hasControlCharacters(key) || hasControlCharacters(String(value)))
+          reader.add(`${path}.headers.${terminalSafe(key)}`, 'holds a control character');
+        else headers[key.toLowerCase()] = String(value);
+      }
   }
   const rules = readRules(reader, `${path}.rules`, check.rules);
   if (typeof name !== 'string') return null;
@@ -308,13 +355,15 @@ function readMaintenance(reader: Reader, raw: unknown, names: string[]): Mainten
 
 /**
  * Validates a monitor definition ({checks, maintenance}). `baseUrl` is the API the endpoints are relative
- * to; `overridden` is true when it came from --target rather than the service's own API.
+ * to; `overridden` is true when it came from --target rather than the service's own API; `intervalSeconds`, the
+ * seconds between the cycles that will run it, bounds each check's timeout.
  */
 export function parseMonitorDefinition(
   raw: unknown,
   baseUrl: string,
   source: string,
   overridden = false,
+  intervalSeconds?: number,
 ): MonitorDefinition {
   const reader = new Reader();
   const document = (raw ?? {}) as Record<string, unknown>;
@@ -328,7 +377,7 @@ export function parseMonitorDefinition(
   const rawChecks = document.checks;
   if (!Array.isArray(rawChecks) || rawChecks.length === 0) reader.add('checks', 'must be a non-empty list');
   const checks = (Array.isArray(rawChecks) ? rawChecks : [])
-    .map((check, index) => readCheck(reader, index, check, baseUrl, overridden))
+    .map((check, index) => readCheck(reader, index, check, baseUrl, overridden, intervalSeconds))
     .filter((check): check is CheckDefinition => check !== null);
   const seen = new Set<string>();
   for (const check of checks) {
@@ -349,13 +398,22 @@ export function loadMonitorDefinition(
   file: string | undefined,
   baseUrl: string,
   overridden = false,
+  intervalSeconds?: number,
 ): MonitorDefinition {
-  if (!file) return parseMonitorDefinition({ checks: DEFAULT_CHECKS }, baseUrl, 'default checks', overridden);
+  if (!file) {
+    return parseMonitorDefinition(
+      { checks: DEFAULT_CHECKS },
+      baseUrl,
+      'default checks',
+      overridden,
+      intervalSeconds,
+    );
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new CheckConfigError(file, [`(file): ${(error as Error).message}`]);
   }
-  return parseMonitorDefinition(raw, baseUrl, file, overridden);
+  return parseMonitorDefinition(raw, baseUrl, file, overridden, intervalSeconds);
 }

@@ -1,4 +1,4 @@
-// One monitor cycle: probe every check at once, record, evaluate the rules, queue and deliver alerts, push metrics.
+// One monitor cycle: every check at once and on its own (probe, record, evaluate, queue and deliver), then metrics.
 
 import type { AlertSink, Notification } from '../alerts/sink.ts';
 import type { Logger } from '../log/logger.ts';
@@ -19,6 +19,8 @@ export interface MonitorDeps {
   loadTestHosts?: () => Promise<string[]>;
   dimensions: Record<string, string>;
   retentionDays: number;
+  /** Seconds between this monitor's cycles, stored with each check so readers can tell when it went quiet. */
+  intervalSeconds: number;
   latestMigration: string | null;
   /** For the report: "loadwatch/prod" in alert subjects. */
   serviceLabel: string;
@@ -218,83 +220,149 @@ function metricsFor(
   return metrics;
 }
 
-export async function runCycle(definition: MonitorDefinition, deps: MonitorDeps): Promise<CycleResult> {
+export interface CycleOptions {
+  /** Stops the cycle (the monitor is shutting down): probes in flight are abandoned, and nothing of them stored. */
+  signal?: AbortSignal;
+}
+
+interface Delivery {
+  sent: number;
+  failed: number;
+  error?: string;
+}
+
+interface CheckOutcome {
+  sample: Sample;
+  state: 'OK' | 'ALARM';
+  transition: Transition | null;
+  delivery: Delivery;
+}
+
+async function deliver(deps: MonitorDeps): Promise<Delivery> {
+  return deps.store.deliverPending(100, (entry) => deps.alerts.publish(entry.payload));
+}
+
+/**
+ * One check, from its probe to its alert: stored, evaluated and delivered as soon as its own probe ends, so a
+ * slow check holds back no other.
+ */
+async function runCheck(
+  check: CheckDefinition,
+  context: { deps: MonitorDeps; now: Date; maintenance: string | null; signal?: AbortSignal },
+): Promise<CheckOutcome> {
+  const { deps, now, maintenance } = context;
+  const probed = await probe(check, {
+    latestMigration: deps.latestMigration,
+    now: () => now,
+    ...(context.signal ? { signal: context.signal } : {}),
+  });
+  const sample: Sample = { ...probed, held: maintenance };
+  await deps.store.insertSamples([sample]);
+  const recent = await deps.store.recentSamples([check.key], maxWindow([check]));
+  // Samples taken while alerts were held count only while they still are: once a window ends, what
+  // failed inside it raises nothing.
+  const history = recent.get(check.key) ?? [];
+  const verdict = evaluateRules(check, maintenance ? history : history.filter((item) => !item.held));
+  const run = { now, intervalSeconds: deps.intervalSeconds };
+  const outcome = await deps.store.withCheck(check.key, run, async (tx) => {
+    const { state, decision } = decide({
+      check,
+      state: tx.state,
+      verdict,
+      incident: tx.incident,
+      maintenance,
+      now,
+    });
+    const notice = {
+      serviceLabel: deps.serviceLabel,
+      verdict,
+      since: tx.state.since,
+      now,
+      incidentId: tx.incident?.id ?? 0,
+    };
+    let queued = false;
+    if (decision.action === 'raise') {
+      const id = await tx.openIncident(verdict.firing, verdict.severity, verdict.reasons.join('; '), now);
+      await tx.enqueue(
+        id,
+        'raised',
+        0,
+        notification('raised', check, sample, { ...notice, since: now, incidentId: id }),
+      );
+      queued = true;
+    } else if (decision.action === 'resolve' && tx.incident) {
+      await tx.resolveIncident(tx.incident.id, now);
+      await tx.enqueue(tx.incident.id, 'resolved', 0, notification('resolved', check, sample, notice));
+      queued = true;
+    } else if (decision.action === 'remind' && tx.incident) {
+      await tx.enqueue(
+        tx.incident.id,
+        'reminder',
+        decision.sequence,
+        notification('reminder', check, sample, { ...notice, sequence: decision.sequence }),
+      );
+      await tx.markNotified(tx.incident.id, now, decision.sequence);
+      queued = true;
+    }
+    return { state, result: { decision, state: state.state, queued } };
+  });
+  let transition: Transition | null = null;
+  if (outcome.decision.action !== 'none') {
+    const detail =
+      outcome.decision.action === 'suppress'
+        ? outcome.decision.reason
+        : outcome.decision.action === 'raise'
+          ? verdict.reasons.join('; ')
+          : '';
+    transition = { key: check.key, name: check.name, action: outcome.decision.action, detail };
+  }
+  // Delivery takes each outbox row under FOR UPDATE SKIP LOCKED, so checks delivering at once never send twice.
+  const delivery = outcome.queued ? await deliver(deps) : { sent: 0, failed: 0 };
+  return { sample, state: outcome.state, transition, delivery };
+}
+
+export async function runCycle(
+  definition: MonitorDefinition,
+  deps: MonitorDeps,
+  options: CycleOptions = {},
+): Promise<CycleResult> {
   const now = (deps.now ?? (() => new Date()))();
   const checks = definition.checks;
   const loadTestHosts = deps.loadTestHosts ? await deps.loadTestHosts().catch(() => []) : [];
-  const held = checks.map((check) => maintenanceReason(check, definition, loadTestHosts, now));
-  const samples = await Promise.all(
-    checks.map(async (check, index) => ({
-      ...(await probe(check, { latestMigration: deps.latestMigration, now: () => now })),
-      held: held[index] ?? null,
-    })),
+  const settled = await Promise.allSettled(
+    checks.map((check) =>
+      runCheck(check, {
+        deps,
+        now,
+        maintenance: maintenanceReason(check, definition, loadTestHosts, now),
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
+    ),
   );
-  await deps.store.insertSamples(samples);
-  const recent = await deps.store.recentSamples(
-    checks.map((check) => check.key),
-    maxWindow(checks),
-  );
-  const transitions: Transition[] = [];
+  // Every check has ended, one way or the other, before the cycle reports a failure: none is left running.
+  const failure = settled.find((result) => result.status === 'rejected');
+  if (failure) throw failure.reason;
+  const outcomes = settled.map((result) => (result as PromiseFulfilledResult<CheckOutcome>).value);
+  const samples = outcomes.map((outcome) => outcome.sample);
+  const transitions = outcomes.flatMap((outcome) => (outcome.transition ? [outcome.transition] : []));
   const states: Record<string, 'OK' | 'ALARM'> = {};
+  for (const outcome of outcomes) states[outcome.sample.key] = outcome.state;
 
-  for (const [index, check] of checks.entries()) {
-    const sample = samples[index] as Sample;
-    const maintenance = held[index] ?? null;
-    // Samples taken while alerts were held count only while they still are: once a window ends, what
-    // failed inside it raises nothing.
-    const history = recent.get(check.key) ?? [];
-    const verdict = evaluateRules(check, maintenance ? history : history.filter((item) => !item.held));
-    const outcome = await deps.store.withCheck(check.key, now, async (tx) => {
-      const { state, decision } = decide({
-        check,
-        state: tx.state,
-        verdict,
-        incident: tx.incident,
-        maintenance,
-        now,
-      });
-      const context = {
-        serviceLabel: deps.serviceLabel,
-        verdict,
-        since: tx.state.since,
-        now,
-        incidentId: tx.incident?.id ?? 0,
-      };
-      if (decision.action === 'raise') {
-        const id = await tx.openIncident(verdict.firing, verdict.severity, verdict.reasons.join('; '), now);
-        await tx.enqueue(
-          id,
-          'raised',
-          0,
-          notification('raised', check, sample, { ...context, since: now, incidentId: id }),
-        );
-      } else if (decision.action === 'resolve' && tx.incident) {
-        await tx.resolveIncident(tx.incident.id, now);
-        await tx.enqueue(tx.incident.id, 'resolved', 0, notification('resolved', check, sample, context));
-      } else if (decision.action === 'remind' && tx.incident) {
-        await tx.enqueue(
-          tx.incident.id,
-          'reminder',
-          decision.sequence,
-          notification('reminder', check, sample, { ...context, sequence: decision.sequence }),
-        );
-        await tx.markNotified(tx.incident.id, now, decision.sequence);
-      }
-      return { state, result: { decision, state: state.state } };
-    });
-    states[check.key] = outcome.state;
-    if (outcome.decision.action !== 'none') {
-      const detail =
-        outcome.decision.action === 'suppress'
-          ? outcome.decision.reason
-          : outcome.decision.action === 'raise'
-            ? verdict.reasons.join('; ')
-            : '';
-      transitions.push({ key: check.key, name: check.name, action: outcome.decision.action, detail });
-    }
+  // What is still waiting, earlier cycles' failed publishes included; not again right after a publish failed in
+  // this cycle, when SNS is probably down for all of them.
+  const final = outcomes.some((outcome) => outcome.delivery.error !== undefined)
+    ? { sent: 0, failed: 0 }
+    : await deliver(deps);
+  const delivered: Delivery = {
+    sent: final.sent,
+    failed: final.failed,
+    ...(final.error === undefined ? {} : { error: final.error }),
+  };
+  for (const { delivery } of outcomes) {
+    delivered.sent += delivery.sent;
+    delivered.failed += delivery.failed;
+    if (delivery.error !== undefined && delivered.error === undefined) delivered.error = delivery.error;
   }
-
-  const delivered = await deps.store.deliverPending(100, (entry) => deps.alerts.publish(entry.payload));
   if (delivered.error)
     deps.logger.warn('alert delivery failed; it stays in the outbox for the next cycle', {
       error: delivered.error,

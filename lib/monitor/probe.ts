@@ -1,6 +1,6 @@
 // Runs one check once and turns what it saw into a sample: status, latency, and why it failed.
 
-import { request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import { probeCors } from '../http/cors-probe.ts';
 import type { CheckDefinition } from './checks.ts';
 
@@ -23,6 +23,30 @@ export interface ProbeOptions {
   /** The newest migration this code ships, to compare with what the API reports. */
   latestMigration?: string | null;
   now?: () => Date;
+  /** Stops the probe (the monitor is shutting down): it then rejects with the signal's reason, no sample. */
+  signal?: AbortSignal;
+}
+
+/** The most of an answer a probe reads: enough for any readiness document, bounded against an endless body. */
+export const MAX_PROBE_BODY_BYTES = 1_048_576;
+
+class ProbeBodyTooLargeError extends Error {
+  readonly code = 'PROBE_BODY_TOO_LARGE';
+}
+
+/** The body as text, refusing it once it passes `limit` bytes. */
+async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      body.destroy();
+      throw new ProbeBodyTooLargeError(`the answer is over ${limit} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function describeError(error: unknown): string {
@@ -35,6 +59,7 @@ function describeError(error: unknown): string {
     if (current.code) parts.push(current.code);
     current = current.cause as typeof current;
   }
+  if (parts.includes('PROBE_BODY_TOO_LARGE')) return (error as Error).message;
   const code = parts.find((part) => /TIMEOUT/.test(part)) ? 'timeout' : parts[0];
   return code ?? (error as Error)?.message ?? String(error);
 }
@@ -72,59 +97,87 @@ function databaseVerdict(body: ReadinessBody, latestMigration: string | null | u
   };
 }
 
+/**
+ * Probes a check within one deadline, `check.timeoutMs`, for everything: connecting, the headers, the body (read up
+ * to MAX_PROBE_BODY_BYTES) and, for a CORS check, its further requests. A target that trickles its answer a byte
+ * at a time is cut off there like one that never answers.
+ */
 export async function probe(check: CheckDefinition, options: ProbeOptions = {}): Promise<Sample> {
   const now = options.now ?? (() => new Date());
   const at = now();
   const base = { key: check.key, name: check.name, at };
   const started = performance.now();
+  // One controller for the deadline and the monitor's stop alike; a listener rather than AbortSignal.any, so
+  // the monitor's long-lived signal keeps nothing of the probes that ended.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), check.timeoutMs);
+  const stop = () => controller.abort();
+  options.signal?.addEventListener('abort', stop, { once: true });
+  if (options.signal?.aborted) stop();
   try {
-    const response = await request(check.url, {
-      method: check.method,
-      headers: check.headers,
-      headersTimeout: check.timeoutMs,
-      bodyTimeout: check.timeoutMs,
-      // A fresh connection per probe: a keep-alive socket idle since the last cycle may be dead already,
-      // and its failure would be the monitor's, not the target's.
-      reset: true,
-    });
-    let text = '';
-    if (check.kind === 'database') text = await response.body.text();
-    else await response.body.dump();
-    const latencyMs = Math.round((performance.now() - started) * 100) / 100;
-    const problems: string[] = [];
-    let details: Record<string, unknown> | null = null;
-    if (!check.expectStatus.includes(response.statusCode)) {
-      problems.push(`status ${response.statusCode}, expected ${check.expectStatus.join(' or ')}`);
-    }
-    if (latencyMs > check.latency.criticalMs)
-      problems.push(`${latencyMs} ms is over the critical ${check.latency.criticalMs} ms`);
-    if (check.kind === 'database') {
-      try {
-        const verdict = databaseVerdict(JSON.parse(text) as ReadinessBody, options.latestMigration);
-        problems.push(...verdict.problems);
-        details = verdict.details;
-      } catch {
-        problems.push('the readiness answer is not JSON');
-      }
-    }
-    if (check.kind === 'cors' && check.cors) {
-      const cors = await probeCors(check.url, {
-        ...check.cors,
-        timeoutMs: check.timeoutMs,
-        headers: check.headers,
-      });
-      problems.push(...cors.problems);
-      details = { cors: cors.problems };
-    }
-    return {
-      ...base,
-      ok: problems.length === 0,
-      status: response.statusCode,
-      latencyMs,
-      error: problems.length ? problems.join('; ') : null,
-      details,
-    };
+    const sample = await probeWithin(check, options, controller.signal, started);
+    // undici's dump() ends quietly when aborted: a deadline that fired means no complete answer, whatever was read.
+    controller.signal.throwIfAborted();
+    return { ...base, ...sample };
   } catch (error) {
-    return { ...base, ok: false, status: null, latencyMs: null, error: describeError(error), details: null };
+    if (options.signal?.aborted) throw options.signal.reason;
+    const described = controller.signal.aborted ? 'timeout' : describeError(error);
+    return { ...base, ok: false, status: null, latencyMs: null, error: described, details: null };
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', stop);
   }
+}
+
+async function probeWithin(
+  check: CheckDefinition,
+  options: ProbeOptions,
+  signal: AbortSignal,
+  started: number,
+): Promise<Omit<Sample, 'key' | 'name' | 'at'>> {
+  const response = await request(check.url, {
+    method: check.method,
+    headers: check.headers,
+    signal,
+    // A fresh connection per probe: a keep-alive socket idle since the last cycle may be dead already,
+    // and its failure would be the monitor's, not the target's.
+    reset: true,
+  });
+  let text = '';
+  if (check.kind === 'database') text = await readCapped(response.body, MAX_PROBE_BODY_BYTES);
+  else await response.body.dump({ limit: MAX_PROBE_BODY_BYTES });
+  const latencyMs = Math.round((performance.now() - started) * 100) / 100;
+  const problems: string[] = [];
+  let details: Record<string, unknown> | null = null;
+  if (!check.expectStatus.includes(response.statusCode)) {
+    problems.push(`status ${response.statusCode}, expected ${check.expectStatus.join(' or ')}`);
+  }
+  if (latencyMs > check.latency.criticalMs)
+    problems.push(`${latencyMs} ms is over the critical ${check.latency.criticalMs} ms`);
+  if (check.kind === 'database') {
+    try {
+      const verdict = databaseVerdict(JSON.parse(text) as ReadinessBody, options.latestMigration);
+      problems.push(...verdict.problems);
+      details = verdict.details;
+    } catch {
+      problems.push('the readiness answer is not JSON');
+    }
+  }
+  if (check.kind === 'cors' && check.cors) {
+    const cors = await probeCors(check.url, {
+      ...check.cors,
+      timeoutMs: check.timeoutMs,
+      headers: check.headers,
+      signal,
+    });
+    problems.push(...cors.problems);
+    details = { cors: cors.problems };
+  }
+  return {
+    ok: problems.length === 0,
+    status: response.statusCode,
+    latencyMs,
+    error: problems.length ? problems.join('; ') : null,
+    details,
+  };
 }

@@ -15,6 +15,8 @@ export interface CheckReport {
   alertsRaised: number;
   alertsResolved: number;
   state: 'OK' | 'ALARM';
+  /** The check's newest sample of the run; null when no cycle reached it. */
+  last: { at: string; ok: boolean; error: string | null } | null;
 }
 
 export interface MonitorReport {
@@ -30,6 +32,8 @@ export interface MonitorReport {
     alertsRaised: number;
     alertsResolved: number;
     alarms: number;
+    /** Checks whose newest sample failed (or that were never probed), in alarm or not yet. */
+    failing: number;
   };
   /** Resource use seen over the run: the monitor's own memory, and the API's database as /health/ready reports it. */
   resources: {
@@ -63,6 +67,7 @@ export function buildMonitorReport(
       .sort((a, b) => a - b);
     const transitions = cycles.flatMap((cycle) => cycle.transitions.filter((item) => item.key === check.key));
     const last = cycles.at(-1);
+    const newest = samples.at(-1);
     return {
       name: check.name,
       url: check.url,
@@ -80,6 +85,7 @@ export function buildMonitorReport(
       alertsRaised: transitions.filter((item) => item.action === 'raise').length,
       alertsResolved: transitions.filter((item) => item.action === 'resolve').length,
       state: last?.states[check.key] ?? 'OK',
+      last: newest ? { at: newest.at.toISOString(), ok: newest.ok, error: newest.error } : null,
     };
   });
   const databaseSamples = cycles.flatMap((cycle) =>
@@ -105,6 +111,7 @@ export function buildMonitorReport(
       alertsRaised: reports.reduce((sum, item) => sum + item.alertsRaised, 0),
       alertsResolved: reports.reduce((sum, item) => sum + item.alertsResolved, 0),
       alarms: reports.filter((item) => item.state === 'ALARM').length,
+      failing: reports.filter((item) => !item.last?.ok).length,
     },
     resources: {
       monitorMemoryMb:
@@ -119,6 +126,14 @@ export function buildMonitorReport(
     metrics: context.metrics,
     alerts: context.alerts,
   };
+}
+
+/**
+ * True when every check ended healthy: not in alarm, and its last probe passed. A failing check that has not yet
+ * tripped a rule (a single `--once` cycle, say) is not healthy.
+ */
+export function everyCheckOk(report: MonitorReport): boolean {
+  return report.checks.every((check) => check.state === 'OK' && check.last?.ok === true);
 }
 
 const cell = (value: number | null) => (value === null ? '-' : String(value));
@@ -148,7 +163,11 @@ export function formatMonitorReport(report: MonitorReport, format: 'text' | 'mar
   ]);
   const totals = [
     'total',
-    report.totals.alarms ? `${report.totals.alarms} ALARM` : 'OK',
+    report.totals.alarms
+      ? `${report.totals.alarms} ALARM`
+      : report.totals.failing
+        ? `${report.totals.failing} FAILING`
+        : 'OK',
     `${report.totals.availability}%`,
     '',
     '',

@@ -67,6 +67,15 @@ export function evaluateRules(check: CheckDefinition, recent: RecentSample[]): R
   return { firing, severity, reasons };
 }
 
+/** A check not probed for this many of its monitor's intervals is stale: its monitor has stopped or fallen behind. */
+export const STALE_AFTER_INTERVALS = 3;
+
+/** Whether a check last probed at `lastCheckedAt` (null: never, or pruned) is stale at `now`. */
+export function isStale(lastCheckedAt: Date | null, intervalSeconds: number, now: Date): boolean {
+  if (lastCheckedAt === null) return true;
+  return now.getTime() - lastCheckedAt.getTime() > STALE_AFTER_INTERVALS * intervalSeconds * 1000;
+}
+
 export interface CheckState {
   state: 'OK' | 'ALARM';
   since: Date;

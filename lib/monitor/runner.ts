@@ -29,10 +29,16 @@ export async function runMonitor(
   for (;;) {
     const began = Date.now();
     try {
-      const cycle = await runCycle(definition, deps);
+      const cycle = await runCycle(
+        definition,
+        { ...deps, intervalSeconds: options.intervalSeconds },
+        options.signal ? { signal: options.signal } : {},
+      );
       cycles.push(cycle);
       options.onCycle?.(cycle, cycles);
     } catch (error) {
+      // Stopped in the middle of a cycle: its unfinished probes are no failure of the target, and not reported.
+      if (options.signal?.aborted) break;
       if (!options.onCycleError) throw error;
       options.onCycleError(error);
     }

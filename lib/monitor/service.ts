@@ -32,20 +32,25 @@ export function monitorDeps(options: {
     loadTestHosts: async () => (await loadTests.activeTargets()).map((target) => new URL(target).host),
     dimensions: { Service: options.config.service, Stage: options.config.stage },
     retentionDays: options.config.monitor.retentionDays,
+    intervalSeconds: options.config.monitor.intervalSeconds,
     latestMigration: listMigrations().at(-1) ?? null,
     serviceLabel: `${options.config.service}/${options.config.stage}`,
   };
 }
 
-/** The checks for a base URL: `target` overrides the service's own API (and keeps its history apart). */
+/**
+ * The checks for a base URL: `target` overrides the service's own API (and keeps its history apart). Their
+ * timeouts must fit `intervalSeconds`, MONITOR_INTERVAL unless the caller runs cycles at another pace.
+ */
 export function monitorDefinition(
   config: Config,
   baseUrl: string,
-  options: { file?: string; overridden?: boolean } = {},
+  options: { file?: string; overridden?: boolean; intervalSeconds?: number } = {},
 ) {
   return loadMonitorDefinition(
     options.file ?? config.monitor.checksFile,
     baseUrl,
     options.overridden ?? false,
+    options.intervalSeconds ?? config.monitor.intervalSeconds,
   );
 }

@@ -3,8 +3,9 @@
 import type pg from 'pg';
 import type { Notification } from '../alerts/sink.ts';
 import type { Db } from '../db/pool.ts';
+import { DEFAULT_MONITOR_INTERVAL_SECONDS } from './checks.ts';
 import type { Sample } from './probe.ts';
-import type { CheckState, OpenIncident, RecentSample } from './rules.ts';
+import { type CheckState, isStale, type OpenIncident, type RecentSample } from './rules.ts';
 
 export interface IncidentRecord {
   id: number;
@@ -22,6 +23,12 @@ export interface CheckStateRecord {
   state: 'OK' | 'ALARM';
   since: string;
   ruleStates: CheckState['ruleStates'];
+  /** When the check was last probed (its newest sample), or null when it has none. */
+  lastCheckedAt: string | null;
+  /** Seconds between the cycles of the monitor that last ran it. */
+  intervalSeconds: number;
+  /** Not probed for STALE_AFTER_INTERVALS intervals: its state is old news, whatever it says. */
+  stale: boolean;
   lastSample: {
     at: string;
     ok: boolean;
@@ -130,9 +137,10 @@ export class MonitorStore {
   /** Runs fn with the check's state row locked, so concurrent monitors never raise the same incident twice. */
   async withCheck<T>(
     key: string,
-    now: Date,
+    run: { now: Date; intervalSeconds: number },
     fn: (tx: CheckTransaction) => Promise<{ state: CheckState; result: T }>,
   ): Promise<T> {
+    const { now } = run;
     return this.db.transaction(async (client: pg.PoolClient) => {
       // A new check is OK since the monitor first saw it (on the monitor's clock, not the database's).
       await client.query(
@@ -199,7 +207,8 @@ export class MonitorStore {
       const { state, result } = await fn(tx);
       await client.query(
         `UPDATE monitor_check_states
-            SET state = $2, since = $3, rule_states = $4, healthy_streak = $5, transitions = $6, updated_at = now()
+            SET state = $2, since = $3, rule_states = $4, healthy_streak = $5, transitions = $6, updated_at = now(),
+                interval_seconds = $7
           WHERE check_name = $1`,
         [
           key,
@@ -208,6 +217,7 @@ export class MonitorStore {
           JSON.stringify(state.ruleStates),
           state.healthyStreak,
           JSON.stringify(state.transitions),
+          run.intervalSeconds,
         ],
       );
       return result;
@@ -295,19 +305,22 @@ export class MonitorStore {
     return result.rowCount ?? 0;
   }
 
-  async checkStates(): Promise<CheckStateRecord[]> {
+  /** Every check's state and newest sample, and whether it is stale at `now`. */
+  async checkStates(now = new Date()): Promise<CheckStateRecord[]> {
     const result = await this.db.query<{
       check_name: string;
       state: 'OK' | 'ALARM';
       since: Date;
       rule_states: CheckState['ruleStates'];
+      interval_seconds: number | null;
       at: Date | null;
       ok: boolean | null;
       status: number | null;
       latency_ms: number | null;
       error: string | null;
     }>(
-      `SELECT s.check_name, s.state, s.since, s.rule_states, l.at, l.ok, l.status, l.latency_ms, l.error
+      `SELECT s.check_name, s.state, s.since, s.rule_states, s.interval_seconds,
+              l.at, l.ok, l.status, l.latency_ms, l.error
          FROM monitor_check_states s
          LEFT JOIN LATERAL (
            SELECT at, ok, status, latency_ms, error FROM monitor_samples m
@@ -322,6 +335,9 @@ export class MonitorStore {
       state: row.state,
       since: row.since.toISOString(),
       ruleStates: row.rule_states,
+      lastCheckedAt: row.at?.toISOString() ?? null,
+      intervalSeconds: row.interval_seconds ?? DEFAULT_MONITOR_INTERVAL_SECONDS,
+      stale: isStale(row.at, row.interval_seconds ?? DEFAULT_MONITOR_INTERVAL_SECONDS, now),
       lastSample:
         row.at === null
           ? null

@@ -1,9 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ConfigError, loadConfig } from '../../lib/config/config.ts';
 import type { MonitorReport } from '../../lib/monitor/report.ts';
 import { runCli, startCli } from '../support/cli.ts';
 import { scratchDataDir } from '../support/data-dir.ts';
+import { createTestDatabase } from '../support/database.ts';
 import { type FaultTarget, startFaultTarget } from '../support/fault-target.ts';
 
 describe('loadwatch monitor', () => {
@@ -93,6 +95,62 @@ describe('loadwatch monitor', () => {
     expect(readFileSync(reportFile, 'utf8')).toMatch(/^# loadwatch monitor report/);
   });
 
+  it('exits 1 after --once when a check failed without raising an alert yet, and 0 when it passed', async () => {
+    // A check of its own: the earlier tests leave "api" in alarm.
+    const onceFile = join(dataDir.path, 'once.json');
+    writeFileSync(
+      onceFile,
+      JSON.stringify({
+        checks: [{ name: 'once', endpoint: '/health', timeout: 500, rules: { down: { consecutive: 2 } } }],
+      }),
+    );
+    await target.set('error');
+    const failing = await runCli(
+      ['monitor', '--target', target.url, '--config', onceFile, '--once', '--json'],
+      {
+        LOADWATCH_DATA_DIR: dataDir.path,
+      },
+    );
+    await target.set('healthy');
+    expect(failing.code).toBe(1);
+    const report = JSON.parse(failing.output.slice(failing.output.indexOf('{\n'))) as MonitorReport;
+    expect(report.checks[0]).toMatchObject({
+      state: 'OK',
+      alertsRaised: 0,
+      last: { ok: false, error: 'status 500, expected 200' },
+    });
+    expect(report.totals).toMatchObject({ alarms: 0, failing: 1 });
+    const passing = await runCli(['monitor', '--target', target.url, '--config', onceFile, '--once'], {
+      LOADWATCH_DATA_DIR: dataDir.path,
+    });
+    expect(passing.code).toBe(0);
+    expect(passing.output).toMatch(/total\s+OK\s+100%/);
+  });
+
+  it('ends --once at the check timeout against a target that trickles a byte at a time', async () => {
+    const trickleFile = join(dataDir.path, 'trickle.json');
+    writeFileSync(
+      trickleFile,
+      JSON.stringify({ checks: [{ name: 'trickle', endpoint: '/health', timeout: 1000 }] }),
+    );
+    // A database of its own, so that what is timed is the probe, not starting an embedded PostgreSQL.
+    const database = await createTestDatabase();
+    await target.set('trickle', 200);
+    const started = performance.now();
+    const result = await runCli(
+      ['monitor', '--target', target.url, '--config', trickleFile, '--once'],
+      { LOADWATCH_DATA_DIR: dataDir.path, DATABASE_URL: database.url },
+      20_000,
+    );
+    const elapsed = performance.now() - started;
+    await target.set('healthy');
+    await database.drop();
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/trickle\s+OK\s+FAIL\s+-\s+-\s+timeout/);
+    // Start-up and migrations included: a second of probing, where the trickle used to keep it forever.
+    expect(elapsed).toBeLessThan(8000);
+  }, 30_000);
+
   it('exits 2 naming each bad field of a checks file', async () => {
     const bad = join(dataDir.path, 'bad.json');
     writeFileSync(
@@ -108,5 +166,29 @@ describe('loadwatch monitor', () => {
     expect((await runCli(['monitor', '--interval', 'fast'], { LOADWATCH_DATA_DIR: dataDir.path })).code).toBe(
       2,
     );
+  });
+
+  it('takes an interval from --interval in exactly the range MONITOR_INTERVAL accepts', async () => {
+    const configProblem = (value: string) => {
+      try {
+        loadConfig({ MONITOR_INTERVAL: value });
+        return null;
+      } catch (error) {
+        return (error as ConfigError).problems.join('\n');
+      }
+    };
+    expect(configProblem('1')).toBeNull();
+    expect(configProblem('86400')).toBeNull();
+    expect(configProblem('86401')).toBe('MONITOR_INTERVAL: 86401 is out of range (1 to 86400 seconds)');
+    const tooLong = await runCli(['monitor', '--interval', '86401', '--once'], {
+      LOADWATCH_DATA_DIR: dataDir.path,
+    });
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.output).toContain('--interval: 86401 is out of range (1 to 86400 seconds)');
+    const tooShort = await runCli(['monitor', '--interval', '0', '--once'], {
+      LOADWATCH_DATA_DIR: dataDir.path,
+    });
+    expect(tooShort.code).toBe(2);
+    expect(tooShort.output).toContain('--interval: 0 is out of range (1 to 86400 seconds)');
   });
 });

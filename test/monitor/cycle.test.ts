@@ -214,4 +214,54 @@ describe('monitor cycles against a fault-injecting target', () => {
     expect(raised).toBeLessThanOrEqual(3);
     expect(raised).toBeGreaterThanOrEqual(1);
   });
+
+  it('stores and alerts on a fast check while a slow one is still probing, then stores the slow one', async () => {
+    const slow = await startFaultTarget();
+    try {
+      await slow.set('hang');
+      await target.set('error');
+      const rules = { down: { consecutive: 1 }, reminderMinutes: 0, errorRate: null };
+      const monitor = parseMonitorDefinition(
+        {
+          checks: [
+            { name: 'api', endpoint: '/health', timeout: 1500, rules },
+            { name: 'stuck', url: `${slow.url}/health`, timeout: 1500, rules },
+          ],
+        },
+        target.url,
+        'test',
+      );
+      clock = new Date(clock.getTime() + 60_000);
+      const started = performance.now();
+      let finished = false;
+      const cycle = runCycle(monitor, deps()).finally(() => {
+        finished = true;
+      });
+      const stored = async (key: string) => (await store.samples(key, new Date(0), 10)).length;
+      while ((await stored('api')) === 0 && performance.now() - started < 3000) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const fastStoredAfter = performance.now() - started;
+      expect(finished).toBe(false);
+      expect(fastStoredAfter).toBeLessThan(1000);
+      expect(await stored('stuck')).toBe(0);
+      // The fast check's alert went out without waiting for the slow probe either.
+      while (sink.delivered.length === 0 && performance.now() - started < 1400) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(sink.delivered.map((item) => item.subject)).toEqual(['[ALARM] loadwatch/test: api is down']);
+      expect(finished).toBe(false);
+      const result = await cycle;
+      expect(performance.now() - started).toBeGreaterThanOrEqual(1450);
+      expect(result.samples.map((sample) => [sample.key, sample.error])).toEqual([
+        ['api', 'status 500, expected 200'],
+        ['stuck', 'timeout'],
+      ]);
+      expect(await stored('stuck')).toBe(1);
+      expect(result.states).toEqual({ api: 'ALARM', stuck: 'ALARM' });
+      expect(result.delivery).toMatchObject({ sent: 2, failed: 0, pending: 0 });
+    } finally {
+      await slow.close();
+    }
+  }, 10_000);
 });

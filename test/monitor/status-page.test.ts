@@ -21,6 +21,9 @@ function check(name: string, state: 'OK' | 'ALARM', overrides: Partial<CheckRow>
     state,
     since: '2026-03-01T11:00:00.000Z',
     ruleStates: {} as CheckRow['ruleStates'],
+    lastCheckedAt: '2026-03-01T11:59:00.000Z',
+    intervalSeconds: 60,
+    stale: false,
     lastSample: {
       at: '2026-03-01T11:59:00.000Z',
       ok: state === 'OK',
@@ -107,6 +110,34 @@ describe('renderStatusPage', () => {
     expect(html).toMatch(/<div class="banner alarm" role="status">2 checks in alarm: [^<]+<\/div>/);
     expect(html.match(/<tr class="alarm">/g)).toHaveLength(2);
     expect(html).toContain('status 500, expected 200');
+  });
+
+  it('never says operational while a check is stale, and names the stale ones', () => {
+    const html = page({
+      checks: [
+        check('api', 'OK'),
+        check('old', 'OK', { stale: true, lastCheckedAt: '2026-03-01T09:00:00.000Z' }),
+      ],
+    });
+    expect(html).toMatch(
+      /<div class="banner stale" role="status">1 check not checked for over 3 intervals: old<\/div>/,
+    );
+    expect(html).not.toContain('All checks operational');
+    expect(html).toMatch(
+      /<tr class="ok stale">[\s\S]*?Stale<div class="muted">last seen operational; not checked for over 3 × 60s/,
+    );
+    expect(html).toContain('checked <time datetime="2026-03-01T09:00:00.000Z">2026-03-01 09:00 UTC</time>');
+  });
+
+  it('puts alarms first and stale checks after them in a red banner', () => {
+    const html = page({ checks: [check('api', 'ALARM'), check('old', 'OK', { stale: true })] });
+    expect(html).toMatch(
+      /<div class="banner alarm" role="status">1 check in alarm: api; 1 check not checked for over 3 intervals: old<\/div>/,
+    );
+  });
+
+  it('shows when each check was last checked', () => {
+    expect(page().match(/checked <time datetime="2026-03-01T11:59:00\.000Z">/g)).toHaveLength(2);
   });
 
   it('says no checks have run yet when there are none', () => {
@@ -227,7 +258,8 @@ describe('GET /status in Chromium', () => {
     );
     const store = new MonitorStore(db);
     const alerts: AlertSink = { description: 'discard', publish: async () => {} };
-    let clock = new Date(Date.now() - 40 * 60_000);
+    // 25 cycles a minute apart, the last one a minute ago: every check is current, none stale.
+    let clock = new Date(Date.now() - 26 * 60_000);
     const cycles = async (count: number) => {
       for (let index = 0; index < count; index++) {
         clock = new Date(clock.getTime() + 60_000);
@@ -237,6 +269,7 @@ describe('GET /status in Chromium', () => {
           alerts,
           dimensions: {},
           retentionDays: 14,
+          intervalSeconds: 60,
           latestMigration: null,
           serviceLabel: 'loadwatch/staging',
           now: () => clock,

@@ -33,6 +33,7 @@ export function testMonitorDeps(
     alerts,
     dimensions: { Service: 'loadwatch', Stage: 'test' },
     retentionDays: 14,
+    intervalSeconds: 60,
     latestMigration: null,
     serviceLabel: 'loadwatch/test',
     now,

@@ -35,6 +35,8 @@ export function createApi(deps: CreateApiDeps): ApiHandler {
         db: deps.db,
         loadTests: new LoadTestStore(deps.db),
         limits: deps.config.loadtest,
+        apiUrl: deps.config.apiUrl,
+        runtime: deps.config.runtime,
         starter: deps.starter,
       },
       monitorApi: {

@@ -1,6 +1,7 @@
 // /v1/loadtests: start (authenticated), list, read and abort load-test runs.
 
 import { verifyToken } from '../auth/tokens.ts';
+import type { Runtime } from '../config/config.ts';
 import type { Db } from '../db/pool.ts';
 import { HttpError } from '../http/errors.ts';
 import type { ApiRequest, Route } from '../http/router.ts';
@@ -12,6 +13,10 @@ export interface LoadTestApiDeps {
   db: Db;
   loadTests: LoadTestStore;
   limits: LoadTestLimits;
+  /** The service's own public API from configuration (API_URL), when set. */
+  apiUrl: string | undefined;
+  /** API Gateway serves https; the local adapter serves plain http. */
+  runtime: Runtime;
   /** Starts executions: Step Functions on AWS, the in-process state machine locally. */
   starter: ExecutionStarter;
 }
@@ -38,14 +43,24 @@ export async function authenticate(request: ApiRequest, db: Db): Promise<string>
   return `token:${name}`;
 }
 
-/** The service's own API, as the request reached it: the default target, always allowed. */
-function ownOrigin(request: ApiRequest): string | undefined {
-  const host = request.headers.host;
-  if (!host) return undefined;
-  const proto =
-    request.headers['x-forwarded-proto'] ??
-    (/^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host) ? 'http' : 'https');
-  return `${proto}://${host}`;
+/**
+ * The service's own API, the default target and always allowed: API_URL, else the domain in the event's
+ * requestContext. Never a request header (Host, X-Forwarded-*, Forwarded): a client sets those at will, and
+ * whatever it names would join the allowlist.
+ */
+export function ownOrigin(
+  request: Pick<ApiRequest, 'domainName'>,
+  deps: Pick<LoadTestApiDeps, 'apiUrl' | 'runtime'>,
+): string | undefined {
+  if (deps.apiUrl) return deps.apiUrl;
+  if (!request.domainName) return undefined;
+  const scheme = deps.runtime === 'lambda' ? 'https' : 'http';
+  try {
+    const url = new URL(`${scheme}://${request.domainName}`);
+    return `${url.protocol}//${url.host}`;
+  } catch {
+    return undefined;
+  }
 }
 
 function runId(request: ApiRequest): string {
@@ -61,7 +76,7 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
       path: '/v1/loadtests',
       handler: async (request, { loadTestApi }) => {
         const principal = await authenticate(request, loadTestApi.db);
-        const own = ownOrigin(request);
+        const own = ownOrigin(request, loadTestApi);
         const limits = own
           ? { ...loadTestApi.limits, allowedHosts: [...loadTestApi.limits.allowedHosts, new URL(own).host] }
           : loadTestApi.limits;

@@ -70,6 +70,7 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
       body: decodeBody(event),
       requestId: event.requestContext.requestId,
       principal: iamPrincipal(event),
+      ...(event.requestContext.domainName ? { domainName: event.requestContext.domainName } : {}),
     };
     const response = await match.route.handler(request, options.deps);
     const headers: Record<string, string> = { ...response.headers };

@@ -15,6 +15,11 @@ export interface ApiRequest {
   requestId: string;
   /** The IAM principal when API Gateway verified a SigV4 signature for this route. */
   principal?: string;
+  /**
+   * The domain the request arrived on, as API Gateway (or the local adapter) reports it in the event's
+   * requestContext: unlike the Host header, nothing a client sends can change it.
+   */
+  domainName?: string;
 }
 
 export interface ApiResponse {

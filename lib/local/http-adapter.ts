@@ -11,6 +11,16 @@ export const GATEWAY_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 
 const TEXT_CONTENT = /^(text\/|application\/([\w.+-]+\+)?(json|xml|javascript|x-www-form-urlencoded))/i;
 
+/**
+ * The address this server accepted the connection on, as API Gateway names the domain it serves: taken
+ * from the socket, never from the Host header a client writes.
+ */
+export function listeningDomain(request: IncomingMessage): string {
+  const address = (request.socket.localAddress ?? '127.0.0.1').replace(/^::ffff:(?=\d+\.)/, '');
+  const host = address.includes(':') ? `[${address}]` : address;
+  return request.socket.localPort ? `${host}:${request.socket.localPort}` : host;
+}
+
 export function toGatewayEvent(request: IncomingMessage, body: Buffer, stage = '$default'): HttpEvent {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
@@ -25,6 +35,7 @@ export function toGatewayEvent(request: IncomingMessage, body: Buffer, stage = '
   const isText = body.length === 0 || contentType === '' || TEXT_CONTENT.test(contentType);
   const requestId = randomUUID();
   const now = new Date();
+  const domainName = listeningDomain(request);
   const cookies = request.headers.cookie?.split(';').map((cookie) => cookie.trim());
   return {
     version: '2.0',
@@ -37,8 +48,8 @@ export function toGatewayEvent(request: IncomingMessage, body: Buffer, stage = '
     requestContext: {
       accountId: 'local',
       apiId: 'local',
-      domainName: headers.host ?? 'localhost',
-      domainPrefix: (headers.host ?? 'localhost').split('.')[0] ?? 'localhost',
+      domainName,
+      domainPrefix: domainName.split('.')[0] ?? domainName,
       http: {
         method: request.method ?? 'GET',
         path: url.pathname,

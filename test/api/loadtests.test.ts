@@ -1,3 +1,4 @@
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../lib/auth/tokens.ts';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
@@ -92,6 +93,42 @@ describe('/v1/loadtests', () => {
     expect(body.error.message).toContain('target: host "example.com" is not on the allowlist');
     expect(body.error.message).toContain('users: 0 is below the minimum of 1');
     expect(body.error.message).toContain('requests: "many" is not a whole number');
+  });
+
+  it('never lets a request header widen the allowlist or pick the default target', async () => {
+    const spoofed: Array<Record<string, string>> = [
+      { host: 'evil.test' },
+      { 'x-forwarded-proto': 'http://evil2.test/#' },
+      { 'x-forwarded-host': 'evil.test' },
+      { forwarded: 'host=evil.test;proto=http' },
+      { 'x-original-host': 'evil.test' },
+      { 'x-host': 'evil.test' },
+      { 'x-forwarded-server': 'evil.test' },
+      { host: 'evil.test', 'x-forwarded-proto': 'http', 'x-forwarded-port': '80' },
+    ];
+    const send = async (body: unknown, headers: Record<string, string>) => {
+      const response = await request(`${api.url}/v1/loadtests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+        body: JSON.stringify(body),
+      });
+      return { status: response.statusCode, body: (await response.body.json()) as Record<string, never> };
+    };
+    for (const headers of spoofed) {
+      for (const target of ['http://evil.test', 'https://evil.test', 'http://evil2.test']) {
+        const answer = await send({ users: 1, requests: 1, target }, headers);
+        expect({ headers, target, status: answer.status }).toEqual({ headers, target, status: 400 });
+        expect(JSON.stringify(answer.body)).toContain('is not on the allowlist');
+      }
+    }
+    const defaulted = await send({ users: 1, requests: 1 }, { host: 'evil.test' });
+    expect(defaulted.status).toBe(202);
+    const run = (await (
+      await fetch(`${api.url}/v1/loadtests/${defaulted.body.runId}?view=summary`)
+    ).json()) as {
+      target: string;
+    };
+    expect(run.target).toBe(api.url);
   });
 
   it('answers 404 for an unknown run and 409 when aborting a finished one', async () => {

@@ -184,7 +184,7 @@ function readCors(reader: EnvReader): CorsConfig {
   };
 }
 
-function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined): LoadTestLimits {
+function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runtime: Runtime): LoadTestLimits {
   const hosts = new Set(DEFAULT_LIMITS.allowedHosts);
   if (apiUrl) hosts.add(new URL(apiUrl).host);
   for (const entry of (reader.raw('LOADTEST_ALLOWED_HOSTS') ?? '').split(',')) {
@@ -197,10 +197,14 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined): Load
       );
       continue;
     }
-    hosts.add(host);
+    // The spelling `new URL` gives a target ([0:0::1] → [::1]), so that an entry matches its targets.
+    hosts.add(new URL(`http://${host}`).host);
   }
   return {
     allowedHosts: [...hosts],
+    // On Lambda, loopback is the Runtime API and link-local the metadata service: only when listed.
+    allowLoopback: runtime === 'server',
+    refusedLoopbackPorts: DEFAULT_LIMITS.refusedLoopbackPorts,
     maxUsers: reader.integer('LOADTEST_MAX_USERS', DEFAULT_LIMITS.maxUsers, 1, 1_000_000, 'users'),
     maxRate: reader.integer('LOADTEST_MAX_RATE', DEFAULT_LIMITS.maxRate, 1, 1_000_000, 'requests per second'),
     maxDurationSeconds: reader.integer(
@@ -413,7 +417,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
   };
   config.apiUrl = readApiUrl(reader);
-  config.loadtest = readLoadTestLimits(reader, config.apiUrl);
+  config.loadtest = readLoadTestLimits(reader, config.apiUrl, runtime);
   config.database = readDatabase(reader, runtime, region);
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
   return config;

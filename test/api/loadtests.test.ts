@@ -131,6 +131,17 @@ describe('/v1/loadtests', () => {
     expect(run.target).toBe(api.url);
   });
 
+  it("refuses the stack's own PostgreSQL port on loopback while other loopback ports stay allowed", async () => {
+    const port = new URL(database.url).port;
+    for (const target of [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`]) {
+      const response = await post({ users: 1, requests: 1, target }, { authorization: `Bearer ${token}` });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toContain(
+        "is the stack's own PostgreSQL",
+      );
+    }
+  });
+
   it('answers 404 for an unknown run and 409 when aborting a finished one', async () => {
     expect((await fetch(`${api.url}/v1/loadtests/00000000-0000-0000-0000-000000000000`)).status).toBe(404);
     expect((await fetch(`${api.url}/v1/loadtests/not-a-uuid`)).status).toBe(404);

@@ -4,6 +4,7 @@ import { verifyToken } from '../auth/tokens.ts';
 import type { Runtime } from '../config/config.ts';
 import type { Db } from '../db/pool.ts';
 import { HttpError } from '../http/errors.ts';
+import { queryChoice, queryInteger, queryTime } from '../http/query.ts';
 import type { ApiRequest, Route } from '../http/router.ts';
 import { type ExecutionStarter, launchLoadTest, runSummary } from '../loadtest/launcher.ts';
 import { LoadTestInputError, type LoadTestLimits } from '../loadtest/options.ts';
@@ -113,11 +114,8 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
       method: 'GET',
       path: '/v1/loadtests',
       handler: async (request, { loadTestApi }) => {
-        const limit = Math.min(100, Math.max(1, Number(request.query.limit ?? 20) || 20));
-        const before = request.query.before;
-        if (before !== undefined && Number.isNaN(Date.parse(before))) {
-          throw new HttpError(400, 'BAD_REQUEST', `before: "${before}" is not a timestamp`);
-        }
+        const limit = queryInteger(request, 'limit', { fallback: 20, min: 1, max: 100 });
+        const before = queryTime(request, 'before')?.toISOString();
         return { status: 200, body: { runs: await loadTestApi.loadTests.listRuns(limit, before) } };
       },
     },
@@ -125,9 +123,10 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
       method: 'GET',
       path: '/v1/loadtests/{id}',
       handler: async (request, { loadTestApi }) => {
+        const view = queryChoice(request, 'view', ['summary', 'report'], 'report');
         const run = await loadTestApi.loadTests.getRun(runId(request));
         if (!run) throw new HttpError(404, 'NOT_FOUND', `no load test ${request.params.id}`);
-        if (request.query.view === 'summary' || !run.report) {
+        if (view === 'summary' || !run.report) {
           return { status: 200, body: runSummary(run, `/v1/loadtests/${run.id}`) };
         }
         return {

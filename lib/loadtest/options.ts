@@ -196,6 +196,24 @@ class Problems {
   }
 }
 
+// What HTTP allows in a field value (RFC 9110 5.5): no CR, LF, NUL or other control character but tab.
+const INVALID_HEADER_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
+// What a request target may hold as sent (RFC 3986): printable ASCII; anything else is percent-encoded.
+const INVALID_PATH = /[^\u0021-\u007e]/;
+
+/** The first character of text matching pattern, named so that an invisible one can be seen. */
+function characterName(text: string, pattern: RegExp): string {
+  const character = text.match(pattern)?.[0] ?? '';
+  const code = `U+${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+  const names: Record<string, string> = { '\r': 'CR', '\n': 'LF', '\0': 'NUL', ' ': 'a space' };
+  return `${names[character] ?? `the character ${JSON.stringify(character)}`} (${code}), which is not allowed`;
+}
+
+/** A body is sent as given, but the run is stored in PostgreSQL, whose text cannot hold NUL. */
+function refuseNul(problems: Problems, field: string, text: string | undefined): void {
+  if (text?.includes('\0')) problems.add(field, `holds ${characterName(text, /\0/)}`);
+}
+
 function parseHeaders(problems: Problems, field: string, value: unknown): Record<string, string> {
   if (value === undefined || value === null) return {};
   const headers: Record<string, string> = {};
@@ -212,9 +230,14 @@ function parseHeaders(problems: Problems, field: string, value: unknown): Record
     problems.add(field, 'must be an object of header names to values');
   for (const [name, headerValue] of entries) {
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-      problems.add(field, `"${name}" is not a header name`);
+      problems.add(field, `${JSON.stringify(name)} is not a header name`);
     } else if (typeof headerValue !== 'string') {
       problems.add(field, `"${name}" needs a string value ("Name: value")`);
+    } else if (INVALID_HEADER_VALUE.test(headerValue)) {
+      problems.add(
+        field,
+        `"${name}" has a value holding ${characterName(headerValue, INVALID_HEADER_VALUE)}`,
+      );
     } else {
       headers[name.toLowerCase()] = headerValue;
     }
@@ -242,6 +265,10 @@ function parseEndpoint(
     problems.add(`${field}.path`, `${JSON.stringify(path)} must be a path starting with "/"`);
     return null;
   }
+  if (INVALID_PATH.test(path)) {
+    problems.add(`${field}.path`, `holds ${characterName(path, INVALID_PATH)}; percent-encode it`);
+    return null;
+  }
   const method = item.method === undefined ? defaults.method : String(item.method).toUpperCase();
   if (!METHODS.includes(method as HttpMethod)) {
     problems.add(`${field}.method`, `"${String(item.method)}" is not one of ${METHODS.join(', ')}`);
@@ -256,6 +283,7 @@ function parseEndpoint(
       : typeof item.body === 'string'
         ? item.body
         : JSON.stringify(item.body);
+  if (item.body !== undefined) refuseNul(problems, `${field}.body`, body);
   const headers = { ...defaults.headers, ...parseHeaders(problems, `${field}.headers`, item.headers) };
   if (
     body !== undefined &&
@@ -473,6 +501,7 @@ export function parseLoadTestInput(
   const headers = parseHeaders(problems, 'headers', raw.headers);
   const body =
     raw.body === undefined ? undefined : typeof raw.body === 'string' ? raw.body : JSON.stringify(raw.body);
+  refuseNul(problems, 'body', body);
   if (raw.body !== undefined && typeof raw.body !== 'string' && !headers['content-type'])
     headers['content-type'] = 'application/json';
   const defaults = {

@@ -119,6 +119,53 @@ describe('parseLoadTestInput', () => {
   });
 });
 
+describe('characters a request cannot carry', () => {
+  it('refuses CR, LF, NUL and other control characters in header names and values', () => {
+    expect(
+      problems({
+        target,
+        headers: {
+          'x-a': 'one\r\nInjected: yes',
+          'x-b': 'nul\u0000',
+          'x-c': 'bell\u0007',
+          'x-ok': 'tab\there',
+        },
+      }),
+    ).toEqual([
+      'headers: "x-a" has a value holding CR (U+000D), which is not allowed',
+      'headers: "x-b" has a value holding NUL (U+0000), which is not allowed',
+      'headers: "x-c" has a value holding the character "\\u0007" (U+0007), which is not allowed',
+    ]);
+    expect(problems({ target, headers: ['X-Bad\r\nName: 1', 'X-Lf: a\nb'] })).toEqual([
+      'headers: "X-Bad\\r\\nName" is not a header name',
+      'headers: "X-Lf" has a value holding LF (U+000A), which is not allowed',
+    ]);
+  });
+
+  it('refuses a path holding a space, a control character or anything but printable ASCII', () => {
+    expect(
+      problems({
+        target,
+        endpoints: ['/a b', '/x\r\nHost: evil.test', { path: '/n\u0000ul' }, '/caf\u00e9', '/ok%20fine?x=1'],
+      }),
+    ).toEqual([
+      'endpoints[0].path: holds a space (U+0020), which is not allowed; percent-encode it',
+      'endpoints[1].path: holds CR (U+000D), which is not allowed; percent-encode it',
+      'endpoints[2].path: holds NUL (U+0000), which is not allowed; percent-encode it',
+      'endpoints[3].path: holds the character "é" (U+00E9), which is not allowed; percent-encode it',
+    ]);
+  });
+
+  it('refuses NUL in a body, which PostgreSQL cannot store with the run', () => {
+    expect(problems({ target, method: 'POST', body: 'a\u0000b' })).toEqual([
+      'body: holds NUL (U+0000), which is not allowed',
+    ]);
+    expect(problems({ target, endpoints: [{ path: '/a', method: 'POST', body: 'x\u0000' }] })).toEqual([
+      'endpoints[0].body: holds NUL (U+0000), which is not allowed',
+    ]);
+  });
+});
+
 describe('target rules', () => {
   const onAws = loadConfig({
     AWS_LAMBDA_FUNCTION_NAME: 'api',

@@ -104,7 +104,10 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
           };
         } catch (error) {
           if (error instanceof LoadTestInputError) {
-            throw new HttpError(400, 'INVALID_LOADTEST', error.problems.join('; '), { cause: error });
+            throw new HttpError(400, 'INVALID_LOADTEST', 'invalid load test', {
+              cause: error,
+              problems: error.problems,
+            });
           }
           throw error;
         }

@@ -95,6 +95,28 @@ describe('/v1/loadtests', () => {
     expect(body.error.message).toContain('requests: "many" is not a whole number');
   });
 
+  it('lists the first 20 problems and how many more, however many there are and however long', async () => {
+    const response = await post(
+      { users: 1, requests: 'x'.repeat(200_000), thresholds: Array.from({ length: 60_000 }, () => 'bad') },
+      { authorization: `Bearer ${token}` },
+    );
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(text.length).toBeLessThan(25_000);
+    const body = JSON.parse(text) as { error: { code: string; message: string; problems: string[] } };
+    expect(body.error.code).toBe('INVALID_LOADTEST');
+    expect(body.error.problems).toHaveLength(21);
+    expect(body.error.problems[0]).toMatch(/^thresholds\[0\]: "bad" is not a threshold/);
+    expect(body.error.problems[20]).toBe('and 59981 more');
+    expect(body.error.message).toContain('thresholds[19]: "bad" is not a threshold');
+    expect(body.error.message).toMatch(/; and 59981 more$/);
+    const long = await post({ users: 'y'.repeat(200_000) }, { authorization: `Bearer ${token}` });
+    const longBody = (await long.json()) as { error: { problems: string[] } };
+    expect(longBody.error.problems).toHaveLength(1);
+    expect(longBody.error.problems[0]?.length).toBeLessThanOrEqual(500);
+    expect(longBody.error.problems[0]).toMatch(/^users: "yyy.*…$/);
+  });
+
   it('never lets a request header widen the allowlist or pick the default target', async () => {
     const spoofed: Array<Record<string, string>> = [
       { host: 'evil.test' },

@@ -2,11 +2,12 @@
 
 import { DatabaseError, DatabaseUnavailableError, PoolExhaustedError } from '../../db/errors.ts';
 import type { Logger } from '../../log/logger.ts';
-import { HttpError } from '../errors.ts';
+import { clientMessage, HttpError, listProblems } from '../errors.ts';
 import type { HttpMiddleware } from './types.ts';
 
 export interface ErrorBody {
-  error: { code: string; message: string };
+  /** problems: one line per bad field, at most MAX_LISTED_PROBLEMS and then "and N more". */
+  error: { code: string; message: string; problems?: string[] };
   requestId: string;
 }
 
@@ -48,7 +49,11 @@ export function errorResponse(options: { logger: Logger }): HttpMiddleware {
         });
       }
       const body: ErrorBody = {
-        error: { code: error.code, message: error.expose ? error.message : 'internal error' },
+        error: {
+          code: error.code,
+          message: error.expose ? clientMessage(error) : 'internal error',
+          ...(error.expose && error.problems?.length ? { problems: listProblems(error.problems) } : {}),
+        },
         requestId,
       };
       request.response = {

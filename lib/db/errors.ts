@@ -28,6 +28,27 @@ export class DatabaseUnavailableError extends DatabaseError {
   }
 }
 
+/**
+ * The schema lacks a table or column this code reads: migrations have not been applied (or were reverted).
+ * Like /health/ready, every route answers 503 with the reason rather than a 500.
+ */
+export class MigrationsPendingError extends DatabaseError {
+  readonly retryAfterSeconds = 30;
+  constructor(detail: string, options?: ErrorOptions) {
+    super('DB_MIGRATIONS_PENDING', `database migrations pending (${detail})`, options);
+    this.name = 'MigrationsPendingError';
+  }
+}
+
+// 42P01 undefined_table, 42703 undefined_column, 42883 undefined_function, 3F000 invalid_schema_name.
+const SCHEMA_MISSING_CODES = new Set(['42P01', '42703', '42883', '3F000']);
+
+/** True when PostgreSQL refused the statement because the schema it names does not exist (yet). */
+export function isSchemaMissing(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && SCHEMA_MISSING_CODES.has(code);
+}
+
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',

@@ -4,7 +4,14 @@ import pg from 'pg';
 import type { DatabaseTarget } from '../config/config.ts';
 import type { PoolSettings } from '../config/pool-settings.ts';
 import { clientConfig } from './connection.ts';
-import { DatabaseError, DatabaseUnavailableError, isConnectionError, PoolExhaustedError } from './errors.ts';
+import {
+  DatabaseError,
+  DatabaseUnavailableError,
+  isConnectionError,
+  isSchemaMissing,
+  MigrationsPendingError,
+  PoolExhaustedError,
+} from './errors.ts';
 
 export interface PoolStats {
   /** Open connections, busy or idle. */
@@ -73,6 +80,7 @@ function toDatabaseError(error: unknown, pool: pg.Pool, settings: PoolSettings):
   if (message === 'timeout exceeded when trying to connect') {
     return new PoolExhaustedError(settings.timeoutSeconds, { cause: error });
   }
+  if (isSchemaMissing(error)) return new MigrationsPendingError(message, { cause: error });
   if (isConnectionError(error) || (pool.totalCount === 0 && /connect/i.test(message))) {
     const code = (error as { code?: string }).code;
     return new DatabaseUnavailableError(code ?? message, { cause: error });

@@ -262,3 +262,40 @@ describe('readiness with pending migrations', () => {
     });
   });
 });
+
+describe('routes after migrations were reverted', () => {
+  let database: TestDatabase;
+  let api: RunningApi;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await runMigrations({ target: database.target, direction: 'up' });
+    await runMigrations({ target: database.target, direction: 'down', count: 2 });
+    api = await startApiServer({ DATABASE_URL: database.url });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await database?.drop();
+  });
+
+  it('answers 503 with Retry-After and the reason on every route that reads a missing table', async () => {
+    for (const path of [
+      '/status',
+      '/v1/checks',
+      '/v1/alerts',
+      '/v1/checks/api/samples',
+      '/v1/loadtests',
+      '/v1/loadtests/00000000-0000-0000-0000-000000000000',
+    ]) {
+      const response = await fetch(`${api.url}${path}`);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect({ path, status: response.status, code: body.error.code }).toEqual({
+        path,
+        status: 503,
+        code: 'DB_MIGRATIONS_PENDING',
+      });
+      expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(body.error.message).toContain('migrations pending');
+    }
+    expect((await fetch(`${api.url}/health/ready`)).status).toBe(503);
+  });
+});

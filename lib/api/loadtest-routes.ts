@@ -170,7 +170,12 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
         await authenticate(request, loadTestApi.db);
         const id = runId(request);
         const stopped = await loadTestApi.loadTests.requestAbort(id);
-        if (!stopped) throw new HttpError(409, 'NOT_RUNNING', `load test ${id} is not running`);
+        if (!stopped) {
+          // Nothing to abort: a run that never existed is 404, one that already finished is 409.
+          if (!(await loadTestApi.loadTests.getRun(id)))
+            throw new HttpError(404, 'NOT_FOUND', `no load test ${id}`);
+          throw new HttpError(409, 'NOT_RUNNING', `load test ${id} is not running`);
+        }
         return { status: 202, body: { runId: id, status: 'aborting' } };
       },
     },

@@ -164,9 +164,15 @@ describe('/v1/loadtests', () => {
     }
   });
 
-  it('answers 404 for an unknown run and 409 when aborting a finished one', async () => {
+  it('answers 404 for an unknown run, also when aborting it, and 409 when aborting a finished one', async () => {
     expect((await fetch(`${api.url}/v1/loadtests/00000000-0000-0000-0000-000000000000`)).status).toBe(404);
     expect((await fetch(`${api.url}/v1/loadtests/not-a-uuid`)).status).toBe(404);
+    const unknown = await fetch(`${api.url}/v1/loadtests/00000000-0000-0000-0000-000000000000`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
     const started = await post({ users: 1, requests: 1 }, { authorization: `Bearer ${token}` });
     const { runId } = (await started.json()) as { runId: string };
     await poll(

@@ -30,6 +30,7 @@ export function createApi(deps: CreateApiDeps): ApiHandler {
       identity: { service: deps.config.service, stage: deps.config.stage, version: SERVICE_VERSION },
       db: deps.db,
       knownMigrations: deps.knownMigrations,
+      readinessTimeoutMs: deps.config.timeouts.readinessTimeoutMs,
       uptimeSeconds: () => (Date.now() - startedAt) / 1000,
       loadTestApi: {
         db: deps.db,
@@ -47,5 +48,6 @@ export function createApi(deps: CreateApiDeps): ApiHandler {
     },
     cors: deps.config.cors,
     logger: deps.logger,
+    handlerTimeoutMs: deps.config.timeouts.handlerTimeoutMs,
   });
 }

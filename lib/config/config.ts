@@ -1,7 +1,14 @@
 // The one reader of process.env: validates every setting at start-up and reports every problem at once.
 
 import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/options.ts';
-import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from './pool-settings.ts';
+import {
+  API_TIMEOUT_DEFAULTS,
+  type ApiTimeouts,
+  GATEWAY_TIMEOUT_MS,
+  LAMBDA_POOL_DEFAULTS,
+  type PoolSettings,
+  SERVER_POOL_DEFAULTS,
+} from './pool-settings.ts';
 
 export type Env = Record<string, string | undefined>;
 export type Runtime = 'lambda' | 'server';
@@ -64,6 +71,7 @@ export interface Config {
   cors: CorsConfig;
   database: DatabaseConfig;
   pool: PoolSettings;
+  timeouts: ApiTimeouts;
   /** The service's own public API, when known: the load test's default target. */
   apiUrl: string | undefined;
   loadtest: LoadTestLimits;
@@ -277,6 +285,52 @@ function readPool(reader: EnvReader, runtime: Runtime): PoolSettings {
   return pool;
 }
 
+/** The API's deadlines, and the check that every timeout nests inside the next one out. */
+function readApiTimeouts(reader: EnvReader, pool: PoolSettings): ApiTimeouts {
+  const timeouts = {
+    handlerTimeoutMs: reader.integer(
+      'API_HANDLER_TIMEOUT',
+      API_TIMEOUT_DEFAULTS.handlerTimeoutMs,
+      100,
+      900_000,
+      'milliseconds',
+    ),
+    readinessTimeoutMs: reader.integer(
+      'READINESS_TIMEOUT',
+      API_TIMEOUT_DEFAULTS.readinessTimeoutMs,
+      50,
+      900_000,
+      'milliseconds',
+    ),
+  };
+  const poolMs = pool.timeoutSeconds * 1000;
+  if (pool.statementTimeoutMs > 0 && pool.statementTimeoutMs >= poolMs) {
+    reader.problem(
+      'DB_STATEMENT_TIMEOUT',
+      `${pool.statementTimeoutMs} ms must be under DB_POOL_TIMEOUT (${poolMs} ms), so that a request waiting for a connection outlasts one stuck statement`,
+    );
+  }
+  if (poolMs >= timeouts.handlerTimeoutMs) {
+    reader.problem(
+      'DB_POOL_TIMEOUT',
+      `${poolMs} ms must be under API_HANDLER_TIMEOUT (${timeouts.handlerTimeoutMs} ms), so that a saturated pool answers 503 before the handler gives up`,
+    );
+  }
+  if (timeouts.handlerTimeoutMs >= GATEWAY_TIMEOUT_MS) {
+    reader.problem(
+      'API_HANDLER_TIMEOUT',
+      `${timeouts.handlerTimeoutMs} ms must be under API Gateway's ${GATEWAY_TIMEOUT_MS} ms, so that the API answers 503 itself`,
+    );
+  }
+  if (timeouts.readinessTimeoutMs >= timeouts.handlerTimeoutMs) {
+    reader.problem(
+      'READINESS_TIMEOUT',
+      `${timeouts.readinessTimeoutMs} ms must be under API_HANDLER_TIMEOUT (${timeouts.handlerTimeoutMs} ms)`,
+    );
+  }
+  return timeouts;
+}
+
 function readUrlTarget(reader: EnvReader, url: string): DatabaseTarget | null {
   let parsed: URL;
   try {
@@ -402,6 +456,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: reader.string('LOADWATCH_DATA_DIR', '.loadwatch'),
     cors: readCors(reader),
     pool: readPool(reader, runtime),
+    timeouts: API_TIMEOUT_DEFAULTS,
     database: { mode: 'embedded' },
     apiUrl: undefined,
     loadtest: DEFAULT_LIMITS,
@@ -416,6 +471,7 @@ export function loadConfig(env: Env = process.env): Config {
       metricsNamespace: reader.string('METRICS_NAMESPACE', 'Loadwatch'),
     },
   };
+  config.timeouts = readApiTimeouts(reader, config.pool);
   config.apiUrl = readApiUrl(reader);
   config.loadtest = readLoadTestLimits(reader, config.apiUrl, runtime);
   config.database = readDatabase(reader, runtime, region);

@@ -6,9 +6,11 @@ import type { PoolSettings } from '../config/pool-settings.ts';
 import { clientConfig } from './connection.ts';
 import {
   DatabaseError,
+  DatabaseTimeoutError,
   DatabaseUnavailableError,
   isConnectionError,
   isSchemaMissing,
+  isStatementTimeout,
   MigrationsPendingError,
   PoolExhaustedError,
 } from './errors.ts';
@@ -81,6 +83,8 @@ function toDatabaseError(error: unknown, pool: pg.Pool, settings: PoolSettings):
     return new PoolExhaustedError(settings.timeoutSeconds, { cause: error });
   }
   if (isSchemaMissing(error)) return new MigrationsPendingError(message, { cause: error });
+  if (isStatementTimeout(error))
+    return new DatabaseTimeoutError(settings.statementTimeoutMs, { cause: error });
   if (isConnectionError(error) || (pool.totalCount === 0 && /connect/i.test(message))) {
     const code = (error as { code?: string }).code;
     return new DatabaseUnavailableError(code ?? message, { cause: error });

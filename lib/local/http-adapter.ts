@@ -143,7 +143,13 @@ export function createLocalServer(options: LocalServerOptions): Server {
         return;
       }
       const event = toGatewayEvent(request, body);
-      const result = await options.handler(event, lambdaContext(event.requestContext.requestId, timeoutMs));
+      const invocation = options.handler(event, lambdaContext(event.requestContext.requestId, timeoutMs));
+      // Lambda ends an invocation at its timeout whatever the handler does; so does this adapter.
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`handler timed out after ${timeoutMs} ms`)), timeoutMs);
+      });
+      const result = await Promise.race([invocation, timedOut]).finally(() => clearTimeout(timer));
       writeResult(response, result);
     } catch (error) {
       // What API Gateway answers when the integration fails.

@@ -15,6 +15,7 @@ export interface ErrorBody {
 const DATABASE_MESSAGES: Record<string, string> = {
   DB_POOL_EXHAUSTED: 'the service is busy; retry shortly',
   DB_UNAVAILABLE: 'the database is unavailable; retry shortly',
+  DB_TIMEOUT: 'the database is too slow right now; retry shortly',
   DB_MIGRATIONS_PENDING:
     'database migrations pending: the schema is behind this version; run "loadwatch migrate up" (or the migrate function)',
 };

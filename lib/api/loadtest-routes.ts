@@ -8,7 +8,7 @@ import { queryChoice, queryInteger, queryTime } from '../http/query.ts';
 import type { ApiRequest, Route } from '../http/router.ts';
 import { type ExecutionStarter, launchLoadTest, runSummary } from '../loadtest/launcher.ts';
 import { LoadTestInputError, type LoadTestLimits } from '../loadtest/options.ts';
-import type { LoadTestStore } from '../loadtest/store.ts';
+import { ConcurrencyLimitError, type LoadTestStore } from '../loadtest/store.ts';
 
 export interface LoadTestApiDeps {
   db: Db;
@@ -103,6 +103,13 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
             },
           };
         } catch (error) {
+          if (error instanceof ConcurrencyLimitError) {
+            throw new HttpError(429, error.code, error.message, {
+              cause: error,
+              headers: { 'Retry-After': String(error.retryAfterSeconds) },
+              details: { running: error.runningIds, limit: error.limit },
+            });
+          }
           if (error instanceof LoadTestInputError) {
             throw new HttpError(400, 'INVALID_LOADTEST', 'invalid load test', {
               cause: error,

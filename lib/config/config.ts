@@ -192,6 +192,11 @@ function readCors(reader: EnvReader): CorsConfig {
   };
 }
 
+/** Locally every run shares the API's process and CPU; on AWS each has its own workers. */
+function readMaxConcurrentRuns(reader: EnvReader, runtime: Runtime): number {
+  return reader.integer('LOADTEST_MAX_CONCURRENT_RUNS', runtime === 'lambda' ? 10 : 2, 1, 1000, 'runs');
+}
+
 function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runtime: Runtime): LoadTestLimits {
   const hosts = new Set(DEFAULT_LIMITS.allowedHosts);
   if (apiUrl) hosts.add(new URL(apiUrl).host);
@@ -213,6 +218,7 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runti
     // On Lambda, loopback is the Runtime API and link-local the metadata service: only when listed.
     allowLoopback: runtime === 'server',
     refusedLoopbackPorts: DEFAULT_LIMITS.refusedLoopbackPorts,
+    maxConcurrentRuns: readMaxConcurrentRuns(reader, runtime),
     maxUsers: reader.integer('LOADTEST_MAX_USERS', DEFAULT_LIMITS.maxUsers, 1, 1_000_000, 'users'),
     maxRate: reader.integer('LOADTEST_MAX_RATE', DEFAULT_LIMITS.maxRate, 1, 1_000_000, 'requests per second'),
     maxDurationSeconds: reader.integer(

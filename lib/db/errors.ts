@@ -50,6 +50,11 @@ export class DatabaseTimeoutError extends DatabaseError {
   }
 }
 
+/** 40001 serialization_failure: a serializable transaction lost a race and may be run again. */
+export function isSerializationFailure(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '40001';
+}
+
 // 42P01 undefined_table, 42703 undefined_column, 42883 undefined_function, 3F000 invalid_schema_name.
 const SCHEMA_MISSING_CODES = new Set(['42P01', '42703', '42883', '3F000']);
 

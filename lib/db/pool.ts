@@ -30,14 +30,21 @@ export interface QueryOptions {
   idempotent?: boolean;
 }
 
+export interface TransactionOptions {
+  isolation?: 'read committed' | 'serializable';
+}
+
 export interface Db {
   query<Row extends pg.QueryResultRow = pg.QueryResultRow>(
     sql: string,
     params?: unknown[],
     options?: QueryOptions,
   ): Promise<pg.QueryResult<Row>>;
-  /** Runs fn inside BEGIN/COMMIT on one connection, rolling back when it throws. */
-  transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn inside BEGIN/COMMIT on one connection, rolling back when it throws. `serializable` starts the
+   * transaction at that level (in BEGIN itself: no SET, so nothing pins a session through RDS Proxy).
+   */
+  transaction<T>(fn: (client: pg.PoolClient) => Promise<T>, options?: TransactionOptions): Promise<T>;
   stats(): PoolStats;
   close(): Promise<void>;
 }
@@ -131,10 +138,15 @@ export function createDb(options: CreateDbOptions): Db {
       }
     },
 
-    async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    async transaction<T>(
+      fn: (client: pg.PoolClient) => Promise<T>,
+      transactionOptions: TransactionOptions = {},
+    ): Promise<T> {
       const client = await connect();
       try {
-        await client.query('BEGIN');
+        await client.query(
+          transactionOptions.isolation === 'serializable' ? 'BEGIN ISOLATION LEVEL SERIALIZABLE' : 'BEGIN',
+        );
         const result = await fn(client);
         await client.query('COMMIT');
         client.release();

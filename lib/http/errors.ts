@@ -8,11 +8,18 @@ export class HttpError extends Error {
   readonly headers: Record<string, string>;
   /** One line per bad field; the response lists the first MAX_LISTED_PROBLEMS of them. */
   readonly problems: string[] | undefined;
+  /** Machine-readable facts beside the message, such as the ids of the runs in the way. */
+  readonly details: Record<string, unknown> | undefined;
   constructor(
     status: number,
     code: string,
     message: string,
-    options: ErrorOptions & { expose?: boolean; headers?: Record<string, string>; problems?: string[] } = {},
+    options: ErrorOptions & {
+      expose?: boolean;
+      headers?: Record<string, string>;
+      problems?: string[];
+      details?: Record<string, unknown>;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = 'HttpError';
@@ -21,6 +28,7 @@ export class HttpError extends Error {
     this.expose = options.expose ?? status < 500;
     this.headers = options.headers ?? {};
     this.problems = options.problems;
+    this.details = options.details;
   }
 }
 

@@ -74,6 +74,8 @@ export interface LoadTestLimits {
   allowLoopback: boolean;
   /** Loopback ports never targeted, listed or not: the stack's own PostgreSQL. */
   refusedLoopbackPorts: number[];
+  /** Runs in progress at once (LOADTEST_MAX_CONCURRENT_RUNS); one more is refused with 429. */
+  maxConcurrentRuns: number;
   maxUsers: number;
   maxRate: number;
   maxDurationSeconds: number;
@@ -89,6 +91,7 @@ export const DEFAULT_LIMITS: LoadTestLimits = {
   allowedHosts: [],
   allowLoopback: true,
   refusedLoopbackPorts: [],
+  maxConcurrentRuns: 2,
   maxUsers: 10_000,
   maxRate: 10_000,
   maxDurationSeconds: 3600,

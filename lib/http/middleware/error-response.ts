@@ -7,7 +7,7 @@ import type { HttpMiddleware } from './types.ts';
 
 export interface ErrorBody {
   /** problems: one line per bad field, at most MAX_LISTED_PROBLEMS and then "and N more". */
-  error: { code: string; message: string; problems?: string[] };
+  error: { code: string; message: string; problems?: string[]; [detail: string]: unknown };
   requestId: string;
 }
 
@@ -53,6 +53,7 @@ export function errorResponse(options: { logger: Logger }): HttpMiddleware {
       }
       const body: ErrorBody = {
         error: {
+          ...(error.expose ? error.details : {}),
           code: error.code,
           message: error.expose ? clientMessage(error) : 'internal error',
           ...(error.expose && error.problems?.length ? { problems: listProblems(error.problems) } : {}),

@@ -1,9 +1,11 @@
+import { createServer } from 'node:http';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../lib/auth/tokens.ts';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { listenLocally } from '../support/listen.ts';
 
 async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -161,6 +163,44 @@ describe('/v1/loadtests', () => {
       expect(((await response.json()) as { error: { message: string } }).error.message).toContain(
         "is the stack's own PostgreSQL",
       );
+    }
+  });
+
+  it('sends credential query parameters for real but masks them in everything it stores, serves and logs', async () => {
+    const seen: string[] = [];
+    const recorder = createServer((request, response) => {
+      seen.push(request.url ?? '');
+      response.end('ok');
+    });
+    const target = await listenLocally(recorder);
+    try {
+      const path = '/x?api_key=SECRET1&page=2&X-Amz-Signature=SECRET2&access_token=SECRET3';
+      const started = await post(
+        { target, users: 1, requests: 2, endpoint: path },
+        { authorization: `Bearer ${token}` },
+      );
+      expect(started.status).toBe(202);
+      const { runId } = (await started.json()) as { runId: string };
+      const final = await poll(
+        async () => (await fetch(`${api.url}/v1/loadtests/${runId}`)).text(),
+        (text) => /"status":"(passed|failed|error)"/.test(text),
+      );
+      expect(seen).toEqual([path, path]);
+      expect(final).toContain('/x?api_key=***&page=2&X-Amz-Signature=***&access_token=***');
+      const served = [
+        final,
+        await (await fetch(`${api.url}/v1/loadtests/${runId}?view=summary`)).text(),
+        await (await fetch(`${api.url}/v1/loadtests/${runId}/report.html`)).text(),
+        await (await fetch(`${api.url}/v1/loadtests?limit=100`)).text(),
+        JSON.stringify(api.logs),
+      ];
+      const stored = await database.admin<{ report: unknown }>(
+        'SELECT report FROM loadtest_runs WHERE id = $1',
+        [runId],
+      );
+      for (const text of [...served, JSON.stringify(stored.rows)]) expect(text).not.toMatch(/SECRET\d/);
+    } finally {
+      recorder.close();
     }
   });
 

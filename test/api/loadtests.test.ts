@@ -1,10 +1,17 @@
 import { createServer } from 'node:http';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApi } from '../../lib/api/create-api.ts';
 import { issueToken } from '../../lib/auth/tokens.ts';
+import { loadConfig } from '../../lib/config/config.ts';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
+import { listMigrations } from '../../lib/db/migrations.ts';
+import type { Db } from '../../lib/db/pool.ts';
+import { LoadTestStore } from '../../lib/loadtest/store.ts';
+import { createLogger } from '../../lib/log/logger.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { gatewayEvent, lambdaContext } from '../support/gateway-event.ts';
 import { listenLocally } from '../support/listen.ts';
 
 async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
@@ -252,5 +259,82 @@ describe('/v1/loadtests', () => {
     expect(final.report?.aborted).toBe(true);
     expect(final.report?.totals.requests).toBeGreaterThan(0);
     expect(final.report?.totals.requests).toBeLessThan(50 * 30);
+  });
+});
+
+describe('/v1/loadtests on Lambda', () => {
+  let database: TestDatabase;
+  let db: Db;
+  const started: string[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await runMigrations({ target: database.target, direction: 'up' });
+    db = testPool(database.target);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await database?.drop();
+  });
+
+  const lambdaApi = (env: Record<string, string> = {}) =>
+    createApi({
+      config: loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'api', DATABASE_URL: database.url, ...env }),
+      db,
+      logger: createLogger({ level: 'error', write: () => undefined }),
+      knownMigrations: listMigrations(),
+      // Step Functions' port: records what it was asked to start; nothing is sent anywhere.
+      starter: {
+        start: async (runId) => {
+          started.push(runId);
+          return `arn:aws:states:eu-west-1:123456789012:execution:test:${runId}`;
+        },
+      },
+    });
+  const spoofing = {
+    host: 'evil.test',
+    'x-forwarded-host': 'evil.test',
+    'x-forwarded-proto': 'http',
+    forwarded: 'host=evil.test',
+  };
+  const start = async (api: ReturnType<typeof lambdaApi>, body: unknown) => {
+    const result = await api(
+      gatewayEvent({
+        method: 'POST',
+        path: '/v1/loadtests',
+        headers: spoofing,
+        body,
+        userArn: 'arn:aws:iam::1:user/t',
+      }),
+      lambdaContext(29_000),
+    );
+    return { status: result.statusCode, body: JSON.parse(result.body ?? '{}') as { runId: string } };
+  };
+  const targetOf = async (runId: string) => (await new LoadTestStore(db).getRun(runId))?.target;
+
+  it("defaults to https on the event's API Gateway domain, whatever the headers say", async () => {
+    const api = lambdaApi();
+    const defaulted = await start(api, { users: 1, requests: 1 });
+    expect(defaulted.status).toBe(202);
+    expect(await targetOf(defaulted.body.runId)).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com');
+    expect(started).toContain(defaulted.body.runId);
+    for (const target of [
+      'http://evil.test',
+      'https://evil.test',
+      'http://127.0.0.1:9001',
+      'http://169.254.169.254',
+    ]) {
+      const refused = await start(api, { users: 1, requests: 1, target });
+      expect({ target, status: refused.status }).toEqual({ target, status: 400 });
+    }
+  });
+
+  it('uses API_URL over the domain when it is set', async () => {
+    const defaulted = await start(lambdaApi({ API_URL: 'https://api.example.com' }), {
+      users: 1,
+      requests: 1,
+    });
+    expect(defaulted.status).toBe(202);
+    expect(await targetOf(defaulted.body.runId)).toBe('https://api.example.com');
   });
 });

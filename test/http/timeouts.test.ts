@@ -1,8 +1,14 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createApi } from '../../lib/api/create-api.ts';
+import { loadConfig } from '../../lib/config/config.ts';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
+import { listMigrations } from '../../lib/db/migrations.ts';
+import { createDb } from '../../lib/db/pool.ts';
+import { createLogger } from '../../lib/log/logger.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { gatewayEvent, lambdaContext } from '../support/gateway-event.ts';
 
 describe('timeouts under a slow database', () => {
   let database: TestDatabase;
@@ -81,6 +87,36 @@ describe('timeouts under a slow database', () => {
     expect(slow).toMatchObject({ status: 503, code: 'TIMEOUT', retryAfter: '5' });
     expect(slow.ms).toBeGreaterThanOrEqual(1400);
     expect(slow.ms).toBeLessThan(2500);
+  });
+
+  it("on Lambda answers 503 before the invocation's own end when that comes before API_HANDLER_TIMEOUT", async () => {
+    const config = loadConfig({
+      AWS_LAMBDA_FUNCTION_NAME: 'api',
+      DATABASE_URL: database.url,
+      DB_STATEMENT_TIMEOUT: '0',
+    });
+    const db = createDb({ target: database.target, pool: config.pool });
+    const handler = createApi({
+      config,
+      db,
+      logger: createLogger({ level: 'error', write: () => undefined }),
+      knownMigrations: listMigrations(),
+      starter: { start: async (runId) => `arn:test:${runId}` },
+    });
+    try {
+      await lock('loadtest_runs');
+      const started = performance.now();
+      const result = await handler(gatewayEvent({ path: '/v1/loadtests?limit=1' }), lambdaContext(1500));
+      const ms = performance.now() - started;
+      expect(result.statusCode).toBe(503);
+      expect(result.headers?.['Retry-After']).toBe('5');
+      expect(JSON.parse(result.body ?? '{}')).toMatchObject({ error: { code: 'TIMEOUT' } });
+      expect(ms).toBeGreaterThanOrEqual(900);
+      expect(ms).toBeLessThan(1500);
+    } finally {
+      await locker?.query('ROLLBACK');
+      await db.close();
+    }
   });
 
   it('answers /health/ready 503 when its round trip takes longer than READINESS_TIMEOUT', async () => {

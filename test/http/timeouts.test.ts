@@ -62,7 +62,7 @@ describe('timeouts under a slow database', () => {
       READINESS_TIMEOUT: '500',
     });
     await lock('loadtest_runs');
-    const answers = await Promise.all(Array.from({ length: 30 }, () => answer('/v1/loadtests?limit=1')));
+    const answers = await Promise.all(Array.from({ length: 100 }, () => answer('/v1/loadtests?limit=1')));
     for (const { status, retryAfter, code, ms } of answers) {
       expect({ status, code: ['DB_TIMEOUT', 'DB_POOL_EXHAUSTED'].includes(code ?? '') }).toEqual({
         status: 503,

@@ -30,11 +30,14 @@ export function createApi(deps: CreateApiDeps): ApiHandler {
       identity: { service: deps.config.service, stage: deps.config.stage, version: SERVICE_VERSION },
       db: deps.db,
       knownMigrations: deps.knownMigrations,
+      readinessTimeoutMs: deps.config.timeouts.readinessTimeoutMs,
       uptimeSeconds: () => (Date.now() - startedAt) / 1000,
       loadTestApi: {
         db: deps.db,
         loadTests: new LoadTestStore(deps.db),
         limits: deps.config.loadtest,
+        apiUrl: deps.config.apiUrl,
+        runtime: deps.config.runtime,
         starter: deps.starter,
       },
       monitorApi: {
@@ -45,5 +48,6 @@ export function createApi(deps: CreateApiDeps): ApiHandler {
     },
     cors: deps.config.cors,
     logger: deps.logger,
+    handlerTimeoutMs: deps.config.timeouts.handlerTimeoutMs,
   });
 }

@@ -1,17 +1,23 @@
 // /v1/loadtests: start (authenticated), list, read and abort load-test runs.
 
 import { verifyToken } from '../auth/tokens.ts';
+import type { Runtime } from '../config/config.ts';
 import type { Db } from '../db/pool.ts';
 import { HttpError } from '../http/errors.ts';
+import { queryChoice, queryInteger, queryTime } from '../http/query.ts';
 import type { ApiRequest, Route } from '../http/router.ts';
 import { type ExecutionStarter, launchLoadTest, runSummary } from '../loadtest/launcher.ts';
 import { LoadTestInputError, type LoadTestLimits } from '../loadtest/options.ts';
-import type { LoadTestStore } from '../loadtest/store.ts';
+import { ConcurrencyLimitError, type LoadTestStore } from '../loadtest/store.ts';
 
 export interface LoadTestApiDeps {
   db: Db;
   loadTests: LoadTestStore;
   limits: LoadTestLimits;
+  /** The service's own public API from configuration (API_URL), when set. */
+  apiUrl: string | undefined;
+  /** API Gateway serves https; the local adapter serves plain http. */
+  runtime: Runtime;
   /** Starts executions: Step Functions on AWS, the in-process state machine locally. */
   starter: ExecutionStarter;
 }
@@ -38,14 +44,24 @@ export async function authenticate(request: ApiRequest, db: Db): Promise<string>
   return `token:${name}`;
 }
 
-/** The service's own API, as the request reached it: the default target, always allowed. */
-function ownOrigin(request: ApiRequest): string | undefined {
-  const host = request.headers.host;
-  if (!host) return undefined;
-  const proto =
-    request.headers['x-forwarded-proto'] ??
-    (/^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host) ? 'http' : 'https');
-  return `${proto}://${host}`;
+/**
+ * The service's own API, the default target and always allowed: API_URL, else the domain in the event's
+ * requestContext. Never a request header (Host, X-Forwarded-*, Forwarded): a client sets those at will, and
+ * whatever it names would join the allowlist.
+ */
+export function ownOrigin(
+  request: Pick<ApiRequest, 'domainName'>,
+  deps: Pick<LoadTestApiDeps, 'apiUrl' | 'runtime'>,
+): string | undefined {
+  if (deps.apiUrl) return deps.apiUrl;
+  if (!request.domainName) return undefined;
+  const scheme = deps.runtime === 'lambda' ? 'https' : 'http';
+  try {
+    const url = new URL(`${scheme}://${request.domainName}`);
+    return `${url.protocol}//${url.host}`;
+  } catch {
+    return undefined;
+  }
 }
 
 function runId(request: ApiRequest): string {
@@ -61,7 +77,7 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
       path: '/v1/loadtests',
       handler: async (request, { loadTestApi }) => {
         const principal = await authenticate(request, loadTestApi.db);
-        const own = ownOrigin(request);
+        const own = ownOrigin(request, loadTestApi);
         const limits = own
           ? { ...loadTestApi.limits, allowedHosts: [...loadTestApi.limits.allowedHosts, new URL(own).host] }
           : loadTestApi.limits;
@@ -87,8 +103,18 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
             },
           };
         } catch (error) {
+          if (error instanceof ConcurrencyLimitError) {
+            throw new HttpError(429, error.code, error.message, {
+              cause: error,
+              headers: { 'Retry-After': String(error.retryAfterSeconds) },
+              details: { running: error.runningIds, limit: error.limit },
+            });
+          }
           if (error instanceof LoadTestInputError) {
-            throw new HttpError(400, 'INVALID_LOADTEST', error.problems.join('; '), { cause: error });
+            throw new HttpError(400, 'INVALID_LOADTEST', 'invalid load test', {
+              cause: error,
+              problems: error.problems,
+            });
           }
           throw error;
         }
@@ -98,11 +124,8 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
       method: 'GET',
       path: '/v1/loadtests',
       handler: async (request, { loadTestApi }) => {
-        const limit = Math.min(100, Math.max(1, Number(request.query.limit ?? 20) || 20));
-        const before = request.query.before;
-        if (before !== undefined && Number.isNaN(Date.parse(before))) {
-          throw new HttpError(400, 'BAD_REQUEST', `before: "${before}" is not a timestamp`);
-        }
+        const limit = queryInteger(request, 'limit', { fallback: 20, min: 1, max: 100 });
+        const before = queryTime(request, 'before')?.toISOString();
         return { status: 200, body: { runs: await loadTestApi.loadTests.listRuns(limit, before) } };
       },
     },
@@ -110,9 +133,10 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
       method: 'GET',
       path: '/v1/loadtests/{id}',
       handler: async (request, { loadTestApi }) => {
+        const view = queryChoice(request, 'view', ['summary', 'report'], 'report');
         const run = await loadTestApi.loadTests.getRun(runId(request));
         if (!run) throw new HttpError(404, 'NOT_FOUND', `no load test ${request.params.id}`);
-        if (request.query.view === 'summary' || !run.report) {
+        if (view === 'summary' || !run.report) {
           return { status: 200, body: runSummary(run, `/v1/loadtests/${run.id}`) };
         }
         return {
@@ -153,7 +177,12 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
         await authenticate(request, loadTestApi.db);
         const id = runId(request);
         const stopped = await loadTestApi.loadTests.requestAbort(id);
-        if (!stopped) throw new HttpError(409, 'NOT_RUNNING', `load test ${id} is not running`);
+        if (!stopped) {
+          // Nothing to abort: a run that never existed is 404, one that already finished is 409.
+          if (!(await loadTestApi.loadTests.getRun(id)))
+            throw new HttpError(404, 'NOT_FOUND', `no load test ${id}`);
+          throw new HttpError(409, 'NOT_RUNNING', `load test ${id} is not running`);
+        }
         return { status: 202, body: { runId: id, status: 'aborting' } };
       },
     },

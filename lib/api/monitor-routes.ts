@@ -1,6 +1,7 @@
 // Monitor state over HTTP: /v1/checks, /v1/alerts, /v1/checks/{name}/samples and the /status page.
 
 import { HttpError } from '../http/errors.ts';
+import { queryChoice, queryInteger, queryTime } from '../http/query.ts';
 import type { Route } from '../http/router.ts';
 import { renderStatusPage } from '../monitor/status-page.ts';
 import type { MonitorStore } from '../monitor/store.ts';
@@ -27,11 +28,8 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
       method: 'GET',
       path: '/v1/alerts',
       handler: async (request, { monitorApi }) => {
-        const state = request.query.state ?? 'all';
-        if (state !== 'firing' && state !== 'resolved' && state !== 'all') {
-          throw new HttpError(400, 'BAD_REQUEST', `state: "${state}" is not one of firing, resolved, all`);
-        }
-        const limit = Math.min(500, Math.max(1, Number(request.query.limit ?? 100) || 100));
+        const state = queryChoice(request, 'state', ['firing', 'resolved', 'all'], 'all');
+        const limit = queryInteger(request, 'limit', { fallback: 100, min: 1, max: 500 });
         return { status: 200, body: { state, alerts: await monitorApi.monitor.incidents(state, limit) } };
       },
     },
@@ -39,14 +37,11 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
       method: 'GET',
       path: '/v1/checks/{name}/samples',
       handler: async (request, { monitorApi }) => {
-        const since = request.query.since ? new Date(request.query.since) : new Date(Date.now() - 3_600_000);
-        if (Number.isNaN(since.getTime())) {
-          throw new HttpError(400, 'BAD_REQUEST', `since: "${request.query.since}" is not an ISO 8601 time`);
-        }
+        const since = queryTime(request, 'since') ?? new Date(Date.now() - 3_600_000);
+        const limit = queryInteger(request, 'limit', { fallback: 1000, min: 1, max: 5000 });
         const name = request.params.name ?? '';
         const known = (await monitorApi.monitor.checkStates()).some((check) => check.check === name);
         if (!known) throw new HttpError(404, 'NOT_FOUND', `no check named "${name}"`);
-        const limit = Math.min(5000, Math.max(1, Number(request.query.limit ?? 1000) || 1000));
         return {
           status: 200,
           body: {

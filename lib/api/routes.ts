@@ -11,6 +11,8 @@ export interface ApiDeps {
   db: Db;
   /** Migration names this code ships, newest last. */
   knownMigrations: string[];
+  /** Longest /health/ready waits for the database (READINESS_TIMEOUT). */
+  readinessTimeoutMs: number;
   /** Seconds since this process or container started. */
   uptimeSeconds: () => number;
   loadTestApi: LoadTestApiDeps;
@@ -27,8 +29,15 @@ export const apiRoutes: Route<ApiDeps>[] = [
     method: 'GET',
     path: '/health/ready',
     handler: async (_request, deps) => {
-      const report = await readiness(deps.identity, deps.db, deps.knownMigrations);
-      return { status: report.status === 'ready' ? 200 : 503, body: report };
+      const report = await readiness(
+        deps.identity,
+        deps.db,
+        deps.knownMigrations,
+        undefined,
+        deps.readinessTimeoutMs,
+      );
+      if (report.status === 'ready') return { status: 200, body: report };
+      return { status: 503, headers: { 'Retry-After': '5' }, body: report };
     },
   },
   ...loadTestRoutes<ApiDeps>(),

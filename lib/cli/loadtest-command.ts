@@ -5,7 +5,12 @@ import type { Config } from '../config/config.ts';
 import { runMigrations } from '../db/migration-runner.ts';
 import { createDb } from '../db/pool.ts';
 import { runLocally } from '../loadtest/local-runner.ts';
-import { type LoadTestInput, LoadTestInputError, parseLoadTestInput } from '../loadtest/options.ts';
+import {
+  type LoadTestInput,
+  LoadTestInputError,
+  parseLoadTestInput,
+  refuseDatabasePort,
+} from '../loadtest/options.ts';
 import { createLoadTest } from '../loadtest/service.ts';
 import type { ShardTask } from '../loadtest/steps.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
@@ -124,7 +129,8 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
   try {
     await runMigrations({ target: database.target, direction: 'up' });
     const store = new LoadTestStore(db);
-    const run = await createLoadTest(args.input, store, config.loadtest, defaultTarget(config));
+    const limits = refuseDatabasePort(config.loadtest, database.target);
+    const run = await createLoadTest(args.input, store, limits, defaultTarget(config));
     const { estimate } = run.plan;
     io.err(
       `load test ${run.runId}: ${terminalSafe(run.options.target)}, ~${estimate.requests.toLocaleString('en-US')} requests over ${run.plan.shards} worker(s)` +

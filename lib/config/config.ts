@@ -2,7 +2,14 @@
 
 import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/options.ts';
 import { DEFAULT_MONITOR_INTERVAL_SECONDS, MONITOR_INTERVAL_SECONDS } from '../monitor/checks.ts';
-import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from './pool-settings.ts';
+import {
+  API_TIMEOUT_DEFAULTS,
+  type ApiTimeouts,
+  GATEWAY_TIMEOUT_MS,
+  LAMBDA_POOL_DEFAULTS,
+  type PoolSettings,
+  SERVER_POOL_DEFAULTS,
+} from './pool-settings.ts';
 
 export type Env = Record<string, string | undefined>;
 export type Runtime = 'lambda' | 'server';
@@ -69,6 +76,7 @@ export interface Config {
   cors: CorsConfig;
   database: DatabaseConfig;
   pool: PoolSettings;
+  timeouts: ApiTimeouts;
   /** The service's own public API, when known: the load test's default target. */
   apiUrl: string | undefined;
   loadtest: LoadTestLimits;
@@ -218,7 +226,12 @@ function readCors(reader: EnvReader): CorsConfig {
   };
 }
 
-function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined): LoadTestLimits {
+/** Locally every run shares the API's process and CPU; on AWS each has its own workers. */
+function readMaxConcurrentRuns(reader: EnvReader, runtime: Runtime): number {
+  return reader.integer('LOADTEST_MAX_CONCURRENT_RUNS', runtime === 'lambda' ? 10 : 2, 1, 1000, 'runs');
+}
+
+function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runtime: Runtime): LoadTestLimits {
   const hosts = new Set(DEFAULT_LIMITS.allowedHosts);
   if (apiUrl) hosts.add(new URL(apiUrl).host);
   for (const entry of (reader.raw('LOADTEST_ALLOWED_HOSTS') ?? '').split(',')) {
@@ -231,10 +244,15 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined): Load
       );
       continue;
     }
-    hosts.add(host);
+    // The spelling `new URL` gives a target ([0:0::1] → [::1]), so that an entry matches its targets.
+    hosts.add(new URL(`http://${host}`).host);
   }
   return {
     allowedHosts: [...hosts],
+    // On Lambda, loopback is the Runtime API and link-local the metadata service: only when listed.
+    allowLoopback: runtime === 'server',
+    refusedLoopbackPorts: DEFAULT_LIMITS.refusedLoopbackPorts,
+    maxConcurrentRuns: readMaxConcurrentRuns(reader, runtime),
     maxUsers: reader.integer('LOADTEST_MAX_USERS', DEFAULT_LIMITS.maxUsers, 1, 1_000_000, 'users'),
     maxRate: reader.integer('LOADTEST_MAX_RATE', DEFAULT_LIMITS.maxRate, 1, 1_000_000, 'requests per second'),
     maxDurationSeconds: reader.integer(
@@ -305,6 +323,52 @@ function readPool(reader: EnvReader, runtime: Runtime): PoolSettings {
     );
   }
   return pool;
+}
+
+/** The API's deadlines, and the check that every timeout nests inside the next one out. */
+function readApiTimeouts(reader: EnvReader, pool: PoolSettings): ApiTimeouts {
+  const timeouts = {
+    handlerTimeoutMs: reader.integer(
+      'API_HANDLER_TIMEOUT',
+      API_TIMEOUT_DEFAULTS.handlerTimeoutMs,
+      100,
+      900_000,
+      'milliseconds',
+    ),
+    readinessTimeoutMs: reader.integer(
+      'READINESS_TIMEOUT',
+      API_TIMEOUT_DEFAULTS.readinessTimeoutMs,
+      50,
+      900_000,
+      'milliseconds',
+    ),
+  };
+  const poolMs = pool.timeoutSeconds * 1000;
+  if (pool.statementTimeoutMs > 0 && pool.statementTimeoutMs >= poolMs) {
+    reader.problem(
+      'DB_STATEMENT_TIMEOUT',
+      `${pool.statementTimeoutMs} ms must be under DB_POOL_TIMEOUT (${poolMs} ms), so that a request waiting for a connection outlasts one stuck statement`,
+    );
+  }
+  if (poolMs >= timeouts.handlerTimeoutMs) {
+    reader.problem(
+      'DB_POOL_TIMEOUT',
+      `${poolMs} ms must be under API_HANDLER_TIMEOUT (${timeouts.handlerTimeoutMs} ms), so that a saturated pool answers 503 before the handler gives up`,
+    );
+  }
+  if (timeouts.handlerTimeoutMs >= GATEWAY_TIMEOUT_MS) {
+    reader.problem(
+      'API_HANDLER_TIMEOUT',
+      `${timeouts.handlerTimeoutMs} ms must be under API Gateway's ${GATEWAY_TIMEOUT_MS} ms, so that the API answers 503 itself`,
+    );
+  }
+  if (timeouts.readinessTimeoutMs >= timeouts.handlerTimeoutMs) {
+    reader.problem(
+      'READINESS_TIMEOUT',
+      `${timeouts.readinessTimeoutMs} ms must be under API_HANDLER_TIMEOUT (${timeouts.handlerTimeoutMs} ms)`,
+    );
+  }
+  return timeouts;
 }
 
 function readUrlTarget(reader: EnvReader, url: string): DatabaseTarget | null {
@@ -437,6 +501,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: reader.string('LOADWATCH_DATA_DIR', '.loadwatch'),
     cors: readCors(reader),
     pool: readPool(reader, runtime),
+    timeouts: API_TIMEOUT_DEFAULTS,
     database: { mode: 'embedded' },
     apiUrl: undefined,
     loadtest: DEFAULT_LIMITS,
@@ -451,8 +516,9 @@ export function loadConfig(env: Env = process.env): Config {
       metricsNamespace: reader.string('METRICS_NAMESPACE', 'Loadwatch'),
     },
   };
+  config.timeouts = readApiTimeouts(reader, config.pool);
   config.apiUrl = readApiUrl(reader);
-  config.loadtest = readLoadTestLimits(reader, config.apiUrl);
+  config.loadtest = readLoadTestLimits(reader, config.apiUrl, runtime);
   config.database = readDatabase(reader, runtime, region);
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
   return config;

@@ -22,8 +22,8 @@ export const LAMBDA_POOL_DEFAULTS: PoolSettings = {
   size: 1,
   maxOverflow: 0,
   recycleSeconds: 900,
-  timeoutSeconds: 5,
-  statementTimeoutMs: 10_000,
+  timeoutSeconds: 10,
+  statementTimeoutMs: 8000,
 };
 
 /** The long-running local server handles many requests at once against its own database. */
@@ -31,9 +31,26 @@ export const SERVER_POOL_DEFAULTS: PoolSettings = {
   size: 20,
   maxOverflow: 40,
   recycleSeconds: 3600,
-  timeoutSeconds: 30,
-  statementTimeoutMs: 30_000,
+  timeoutSeconds: 15,
+  statementTimeoutMs: 10_000,
 };
+
+/**
+ * The API's own deadlines. They nest inside the database's: statement timeout < pool wait < handler timeout <
+ * API Gateway's 29 s, so the innermost limit fires first and names the cause, and every request that runs out
+ * answers 503 with Retry-After from the handler rather than a gateway 500/504.
+ */
+export interface ApiTimeouts {
+  /** Longest a route may take before the API answers 503 (API_HANDLER_TIMEOUT, ms). */
+  handlerTimeoutMs: number;
+  /** Longest /health/ready waits for its database round trip before it answers 503 (READINESS_TIMEOUT, ms). */
+  readinessTimeoutMs: number;
+}
+
+/** API Gateway's integration timeout, which the local adapter imitates. */
+export const GATEWAY_TIMEOUT_MS = 29_000;
+
+export const API_TIMEOUT_DEFAULTS: ApiTimeouts = { handlerTimeoutMs: 25_000, readinessTimeoutMs: 2000 };
 
 /**
  * Recommended settings by scale. The proxy opens at most MaxConnectionsPercent of the database's

@@ -28,6 +28,52 @@ export class DatabaseUnavailableError extends DatabaseError {
   }
 }
 
+/**
+ * The schema lacks a table or column this code reads: migrations have not been applied (or were reverted).
+ * Like /health/ready, every route answers 503 with the reason rather than a 500.
+ */
+export class MigrationsPendingError extends DatabaseError {
+  readonly retryAfterSeconds = 30;
+  constructor(detail: string, options?: ErrorOptions) {
+    super('DB_MIGRATIONS_PENDING', `database migrations pending (${detail})`, options);
+    this.name = 'MigrationsPendingError';
+  }
+}
+
+/** A statement ran past its timeout, or waited past it for a lock: the database is too slow right now. */
+export class DatabaseTimeoutError extends DatabaseError {
+  readonly retryAfterSeconds: number;
+  constructor(timeoutMs: number, options?: ErrorOptions) {
+    super('DB_TIMEOUT', `a database statement ran past its ${timeoutMs} ms timeout`, options);
+    this.name = 'DatabaseTimeoutError';
+    this.retryAfterSeconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+  }
+}
+
+/** 40001 serialization_failure: a serializable transaction lost a race and may be run again. */
+export function isSerializationFailure(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '40001';
+}
+
+// 42P01 undefined_table, 42703 undefined_column, 42883 undefined_function, 3F000 invalid_schema_name.
+const SCHEMA_MISSING_CODES = new Set(['42P01', '42703', '42883', '3F000']);
+
+/** True when PostgreSQL refused the statement because the schema it names does not exist (yet). */
+export function isSchemaMissing(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && SCHEMA_MISSING_CODES.has(code);
+}
+
+// 57014 query_canceled (statement_timeout), 55P03 lock_not_available (lock_timeout).
+const TIMEOUT_CODES = new Set(['57014', '55P03']);
+
+/** True for a server-side statement or lock timeout, and for pg's client-side query_timeout. */
+export function isStatementTimeout(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) return true;
+  return error instanceof Error && /Query read timeout/.test(error.message);
+}
+
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',

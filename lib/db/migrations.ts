@@ -3,6 +3,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MigrationsPendingError } from './errors.ts';
 import type { Db } from './pool.ts';
 
 export const MIGRATIONS_TABLE = 'pgmigrations';
@@ -55,7 +56,7 @@ export async function appliedMigrations(db: Db): Promise<string[]> {
     );
     return result.rows.map((row) => row.name);
   } catch (error) {
-    if ((error as { code?: string }).code === '42P01') return [];
+    if (error instanceof MigrationsPendingError) return [];
     throw error;
   }
 }

@@ -4,7 +4,16 @@ import pg from 'pg';
 import type { DatabaseTarget } from '../config/config.ts';
 import type { PoolSettings } from '../config/pool-settings.ts';
 import { clientConfig } from './connection.ts';
-import { DatabaseError, DatabaseUnavailableError, isConnectionError, PoolExhaustedError } from './errors.ts';
+import {
+  DatabaseError,
+  DatabaseTimeoutError,
+  DatabaseUnavailableError,
+  isConnectionError,
+  isSchemaMissing,
+  isStatementTimeout,
+  MigrationsPendingError,
+  PoolExhaustedError,
+} from './errors.ts';
 
 export interface PoolStats {
   /** Open connections, busy or idle. */
@@ -21,14 +30,21 @@ export interface QueryOptions {
   idempotent?: boolean;
 }
 
+export interface TransactionOptions {
+  isolation?: 'read committed' | 'serializable';
+}
+
 export interface Db {
   query<Row extends pg.QueryResultRow = pg.QueryResultRow>(
     sql: string,
     params?: unknown[],
     options?: QueryOptions,
   ): Promise<pg.QueryResult<Row>>;
-  /** Runs fn inside BEGIN/COMMIT on one connection, rolling back when it throws. */
-  transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn inside BEGIN/COMMIT on one connection, rolling back when it throws. `serializable` starts the
+   * transaction at that level (in BEGIN itself: no SET, so nothing pins a session through RDS Proxy).
+   */
+  transaction<T>(fn: (client: pg.PoolClient) => Promise<T>, options?: TransactionOptions): Promise<T>;
   stats(): PoolStats;
   close(): Promise<void>;
 }
@@ -73,6 +89,9 @@ function toDatabaseError(error: unknown, pool: pg.Pool, settings: PoolSettings):
   if (message === 'timeout exceeded when trying to connect') {
     return new PoolExhaustedError(settings.timeoutSeconds, { cause: error });
   }
+  if (isSchemaMissing(error)) return new MigrationsPendingError(message, { cause: error });
+  if (isStatementTimeout(error))
+    return new DatabaseTimeoutError(settings.statementTimeoutMs, { cause: error });
   if (isConnectionError(error) || (pool.totalCount === 0 && /connect/i.test(message))) {
     const code = (error as { code?: string }).code;
     return new DatabaseUnavailableError(code ?? message, { cause: error });
@@ -119,10 +138,15 @@ export function createDb(options: CreateDbOptions): Db {
       }
     },
 
-    async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    async transaction<T>(
+      fn: (client: pg.PoolClient) => Promise<T>,
+      transactionOptions: TransactionOptions = {},
+    ): Promise<T> {
       const client = await connect();
       try {
-        await client.query('BEGIN');
+        await client.query(
+          transactionOptions.isolation === 'serializable' ? 'BEGIN ISOLATION LEVEL SERIALIZABLE' : 'BEGIN',
+        );
         const result = await fn(client);
         await client.query('COMMIT');
         client.release();

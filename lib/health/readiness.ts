@@ -30,25 +30,49 @@ export function liveness(identity: ServiceIdentity, uptimeSeconds: number): Live
   return { status: 'ok', ...identity, uptimeSeconds: Math.round(uptimeSeconds) };
 }
 
-/** One round trip: the applied migrations, whose timing doubles as the database latency. */
+const UNAVAILABLE_REASONS: Record<string, string> = {
+  DB_POOL_EXHAUSTED: 'database pool exhausted',
+  DB_TIMEOUT: 'database statement timed out',
+};
+
+/** A database slower than this is not ready, even if it would answer in the end. */
+export const DEFAULT_READINESS_TIMEOUT_MS = 2000;
+
+/** One round trip within timeoutMs: the applied migrations, whose timing doubles as the database latency. */
 export async function readiness(
   identity: ServiceIdentity,
   db: Db,
   knownMigrations: string[],
   now: () => number = () => performance.now(),
+  timeoutMs = DEFAULT_READINESS_TIMEOUT_MS,
 ): Promise<Readiness> {
   const started = now();
   let applied: string[];
+  let timer: NodeJS.Timeout | undefined;
+  const tooSlow = new Promise<'too slow'>((resolve) => {
+    timer = setTimeout(() => resolve('too slow'), timeoutMs);
+  });
   try {
-    applied = await appliedMigrations(db);
+    const answer = await Promise.race([appliedMigrations(db), tooSlow]);
+    if (answer === 'too slow') {
+      return {
+        status: 'unavailable',
+        ...identity,
+        reason: `database round trip over ${timeoutMs} ms`,
+        database: { reachable: true, latencyMs: null, migrations: null, pool: db.stats() },
+      };
+    }
+    applied = answer;
   } catch (error) {
     const code = (error as { code?: string }).code;
     return {
       status: 'unavailable',
       ...identity,
-      reason: code === 'DB_POOL_EXHAUSTED' ? 'database pool exhausted' : 'database unreachable',
+      reason: UNAVAILABLE_REASONS[code ?? ''] ?? 'database unreachable',
       database: { reachable: false, latencyMs: null, migrations: null, pool: db.stats() },
     };
+  } finally {
+    clearTimeout(timer);
   }
   const latencyMs = Math.round((now() - started) * 100) / 100;
   const { current, latest, pending } = compareMigrations(applied, knownMigrations);

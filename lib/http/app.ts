@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { CorsConfig } from '../config/config.ts';
 import type { Logger } from '../log/logger.ts';
-import { methodNotAllowed, notFound } from './errors.ts';
+import { HttpError, methodNotAllowed, notFound } from './errors.ts';
 import { bodyLimit, decodeBody } from './middleware/body.ts';
 import { cors } from './middleware/cors.ts';
 import { errorResponse } from './middleware/error-response.ts';
@@ -21,6 +21,30 @@ export interface CreateApiOptions<Deps> {
   cors: CorsConfig;
   logger: Logger;
   bodyLimitBytes?: number;
+  /** Longest a route may run before the request answers 503 (API_HANDLER_TIMEOUT). */
+  handlerTimeoutMs?: number;
+}
+
+/** Kept back from the Lambda's own timeout, so that the 503 is written before Lambda ends the invocation. */
+export const ANSWER_MARGIN_MS = 500;
+const RETRY_AFTER_TIMEOUT_SECONDS = 5;
+
+/** Settles with the route's answer, or rejects with a 503 once the deadline passes (the route runs on unseen). */
+function withDeadline<T>(work: Promise<T> | T, deadlineMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new HttpError(503, 'TIMEOUT', `the request ran out of its ${deadlineMs} ms; retry shortly`, {
+            expose: true,
+            headers: { 'Retry-After': String(RETRY_AFTER_TIMEOUT_SECONDS) },
+          }),
+        ),
+      deadlineMs,
+    );
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 export const CORS_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -41,7 +65,11 @@ function iamPrincipal(event: HttpEvent): string | undefined {
 export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHandler {
   const router = createRouter(options.routes);
 
-  const dispatch = async (event: HttpEvent): Promise<HttpResult> => {
+  const handlerTimeoutMs = options.handlerTimeoutMs ?? Number.POSITIVE_INFINITY;
+  const dispatch = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
+    // The configured deadline, or the Lambda's own (less a margin) when that comes first.
+    const remainingMs = context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
+    const deadlineMs = Math.max(0, Math.min(handlerTimeoutMs, remainingMs - ANSWER_MARGIN_MS));
     const method = event.requestContext.http.method.toUpperCase();
     const path = event.rawPath || event.requestContext.http.path;
     if (method === 'OPTIONS') {
@@ -68,8 +96,11 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
       body: decodeBody(event),
       requestId: event.requestContext.requestId,
       principal: iamPrincipal(event),
+      ...(event.requestContext.domainName ? { domainName: event.requestContext.domainName } : {}),
     };
-    const response = await match.route.handler(request, options.deps);
+    const response = Number.isFinite(deadlineMs)
+      ? await withDeadline(match.route.handler(request, options.deps), deadlineMs)
+      : await match.route.handler(request, options.deps);
     const headers: Record<string, string> = { ...response.headers };
     if (response.body === undefined) return { statusCode: response.status, headers };
     if (typeof response.body === 'string')
@@ -80,7 +111,8 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
 
   // after/onError run in reverse order of use(): errors become responses first, then CORS, then
   // security headers, and the request log sees the final status.
-  return middy<HttpEvent, HttpResult>(dispatch)
+  // middy's own early timeout would answer a 500; the deadline above answers 503 instead.
+  return middy<HttpEvent, HttpResult>(dispatch, { timeoutEarlyInMillis: 0 })
     .use(requestLog({ logger: options.logger }))
     .use(securityHeaders())
     .use(cors({ ...options.cors, methods: CORS_METHODS }))

@@ -15,6 +15,11 @@ export interface ApiRequest {
   requestId: string;
   /** The IAM principal when API Gateway verified a SigV4 signature for this route. */
   principal?: string;
+  /**
+   * The domain the request arrived on, as API Gateway (or the local adapter) reports it in the event's
+   * requestContext: unlike the Host header, nothing a client sends can change it.
+   */
+  domainName?: string;
 }
 
 export interface ApiResponse {
@@ -56,13 +61,22 @@ function compile<Deps>(route: Route<Deps>): CompiledRoute<Deps> {
   return { route, pattern: new RegExp(`^${source}/?$`), names };
 }
 
-/** A path parameter, percent-decoded; a malformed escape is the client's error (400), not ours. */
+/**
+ * A path parameter, percent-decoded; a malformed escape or a control character (%00, %0A: nothing a name
+ * holds, and NUL is what PostgreSQL cannot store) is the client's error (400), not ours.
+ */
 function decodeSegment(segment: string): string {
+  let decoded: string;
   try {
-    return decodeURIComponent(segment);
+    decoded = decodeURIComponent(segment);
   } catch {
     throw badRequest(`the path segment "${segment}" is not valid percent-encoding`);
   }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
+  if (/[\u0000-\u001f\u007f]/.test(decoded)) {
+    throw badRequest(`the path segment "${segment}" holds a control character`);
+  }
+  return decoded;
 }
 
 export function createRouter<Deps>(routes: Route<Deps>[]) {

@@ -68,8 +68,14 @@ export interface LoadTestInput {
 }
 
 export interface LoadTestLimits {
-  /** Hosts (host or host:port) a test may target. */
+  /** Hosts (host or host:port) a test may target: LOADTEST_ALLOWED_HOSTS and the service's own API. */
   allowedHosts: string[];
+  /** Loopback targets without listing them: testing an app on localhost is the local stack's main use. */
+  allowLoopback: boolean;
+  /** Loopback ports never targeted, listed or not: the stack's own PostgreSQL. */
+  refusedLoopbackPorts: number[];
+  /** Runs in progress at once (LOADTEST_MAX_CONCURRENT_RUNS); one more is refused with 429. */
+  maxConcurrentRuns: number;
   maxUsers: number;
   maxRate: number;
   maxDurationSeconds: number;
@@ -82,7 +88,10 @@ export interface LoadTestLimits {
 }
 
 export const DEFAULT_LIMITS: LoadTestLimits = {
-  allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
+  allowedHosts: [],
+  allowLoopback: true,
+  refusedLoopbackPorts: [],
+  maxConcurrentRuns: 2,
   maxUsers: 10_000,
   maxRate: 10_000,
   maxDurationSeconds: 3600,
@@ -190,6 +199,24 @@ class Problems {
   }
 }
 
+// What HTTP allows in a field value (RFC 9110 5.5): no CR, LF, NUL or other control character but tab.
+const INVALID_HEADER_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
+// What a request target may hold as sent (RFC 3986): printable ASCII; anything else is percent-encoded.
+const INVALID_PATH = /[^\u0021-\u007e]/;
+
+/** The first character of text matching pattern, named so that an invisible one can be seen. */
+function characterName(text: string, pattern: RegExp): string {
+  const character = text.match(pattern)?.[0] ?? '';
+  const code = `U+${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+  const names: Record<string, string> = { '\r': 'CR', '\n': 'LF', '\0': 'NUL', ' ': 'a space' };
+  return `${names[character] ?? `the character ${JSON.stringify(character)}`} (${code}), which is not allowed`;
+}
+
+/** A body is sent as given, but the run is stored in PostgreSQL, whose text cannot hold NUL. */
+function refuseNul(problems: Problems, field: string, text: string | undefined): void {
+  if (text?.includes('\0')) problems.add(field, `holds ${characterName(text, /\0/)}`);
+}
+
 function parseHeaders(problems: Problems, field: string, value: unknown): Record<string, string> {
   if (value === undefined || value === null) return {};
   const headers: Record<string, string> = {};
@@ -206,9 +233,14 @@ function parseHeaders(problems: Problems, field: string, value: unknown): Record
     problems.add(field, 'must be an object of header names to values');
   for (const [name, headerValue] of entries) {
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-      problems.add(field, `"${name}" is not a header name`);
+      problems.add(field, `${JSON.stringify(name)} is not a header name`);
     } else if (typeof headerValue !== 'string') {
       problems.add(field, `"${name}" needs a string value ("Name: value")`);
+    } else if (INVALID_HEADER_VALUE.test(headerValue)) {
+      problems.add(
+        field,
+        `"${name}" has a value holding ${characterName(headerValue, INVALID_HEADER_VALUE)}`,
+      );
     } else {
       headers[name.toLowerCase()] = headerValue;
     }
@@ -236,6 +268,10 @@ function parseEndpoint(
     problems.add(`${field}.path`, `${JSON.stringify(path)} must be a path starting with "/"`);
     return null;
   }
+  if (INVALID_PATH.test(path)) {
+    problems.add(`${field}.path`, `holds ${characterName(path, INVALID_PATH)}; percent-encode it`);
+    return null;
+  }
   const method = item.method === undefined ? defaults.method : String(item.method).toUpperCase();
   if (!METHODS.includes(method as HttpMethod)) {
     problems.add(`${field}.method`, `"${String(item.method)}" is not one of ${METHODS.join(', ')}`);
@@ -250,6 +286,7 @@ function parseEndpoint(
       : typeof item.body === 'string'
         ? item.body
         : JSON.stringify(item.body);
+  if (item.body !== undefined) refuseNul(problems, `${field}.body`, body);
   const headers = { ...defaults.headers, ...parseHeaders(problems, `${field}.headers`, item.headers) };
   if (
     body !== undefined &&
@@ -305,14 +342,91 @@ export function targetHost(target: string): string {
   return new URL(target).host;
 }
 
-export function isAllowedTarget(target: string, allowedHosts: string[]): boolean {
+export type SpecialAddress = 'loopback' | 'link-local';
+
+/** The eight 16-bit groups of an IPv6 address as `new URL` writes it (compressed, no dotted quad), or null. */
+function ipv6Groups(address: string): number[] | null {
+  const [head = '', tail] = address.split('::');
+  const part = (text: string) =>
+    text === '' ? [] : text.split(':').map((group) => Number.parseInt(group, 16));
+  const left = part(head);
+  const right = tail === undefined ? [] : part(tail);
+  const groups =
+    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill(0), ...right];
+  return groups.length === 8 && groups.every((group) => Number.isInteger(group)) ? groups : null;
+}
+
+function ipv4Kind(octets: number[]): SpecialAddress | undefined {
+  const [first, second] = octets;
+  // 0.0.0.0/8 reaches this machine too on Linux, like 127.0.0.0/8.
+  if (first === 127 || first === 0) return 'loopback';
+  if (first === 169 && second === 254) return 'link-local';
+  return undefined;
+}
+
+/**
+ * Whether a hostname, as `new URL` normalises it (so decimal, hex and octal IPv4 spellings arrive dotted and
+ * IPv6 compressed), names this machine or the link-local range where the instance metadata lives.
+ */
+export function specialAddress(hostname: string): SpecialAddress | undefined {
+  const name = hostname.toLowerCase().replace(/\.$/, '');
+  if (name === 'localhost' || name.endsWith('.localhost')) return 'loopback';
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return ipv4Kind(name.split('.').map(Number));
+  if (!name.startsWith('[')) return undefined;
+  const groups = ipv6Groups(name.slice(1, -1));
+  if (groups === null) return undefined;
+  const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = groups;
+  if ((g0 & 0xffc0) === 0xfe80) return 'link-local';
+  // The EC2 instance metadata service's IPv6 address.
+  if (g0 === 0xfd00 && g1 === 0x0ec2 && g2 + g3 + g4 + g5 + g6 === 0 && g7 === 0x254) return 'link-local';
+  if (g0 + g1 + g2 + g3 + g4 === 0 && (g5 === 0 || g5 === 0xffff)) {
+    // ::, ::1, and IPv4-mapped (::ffff:a.b.c.d) or IPv4-compatible (::a.b.c.d) forms of a special IPv4.
+    if (g5 === 0 && g6 === 0 && g7 <= 1) return 'loopback';
+    return ipv4Kind([g6 >> 8, g6 & 0xff, g7 >> 8, g7 & 0xff]);
+  }
+  return undefined;
+}
+
+type TargetRules = Pick<LoadTestLimits, 'allowedHosts' | 'allowLoopback' | 'refusedLoopbackPorts'>;
+
+/** Why a target may not be load-tested, or undefined when it may. */
+export function targetRefusal(target: string, rules: TargetRules): string | undefined {
   const url = new URL(target);
   const host = url.host.toLowerCase();
   const hostname = url.hostname.toLowerCase();
-  return allowedHosts.some((allowed) => {
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const kind = specialAddress(hostname);
+  if (kind === 'loopback' && rules.refusedLoopbackPorts.includes(port)) {
+    return `port ${port} of ${hostname} is the stack's own PostgreSQL, never a load-test target`;
+  }
+  const listed = rules.allowedHosts.some((allowed) => {
     const entry = allowed.toLowerCase();
     return entry === host || entry === hostname;
   });
+  if (listed || (kind === 'loopback' && rules.allowLoopback)) return undefined;
+  if (kind !== undefined) {
+    return `host "${url.host}" is a ${kind} address, refused unless listed in LOADTEST_ALLOWED_HOSTS (host or host:port)`;
+  }
+  const allowlist = [
+    ...(rules.allowLoopback ? ['localhost', '127.0.0.1', '[::1]'] : []),
+    ...rules.allowedHosts,
+  ];
+  return `host "${url.host}" is not on the allowlist (${allowlist.join(', ') || 'empty'}); add it to LOADTEST_ALLOWED_HOSTS`;
+}
+
+export function isAllowedTarget(target: string, rules: TargetRules): boolean {
+  return targetRefusal(target, rules) === undefined;
+}
+
+/** The limits with the database's own port refused when that database listens on this machine. */
+export function refuseDatabasePort(
+  limits: LoadTestLimits,
+  database: { host: string; port: number },
+): LoadTestLimits {
+  const host =
+    database.host.includes(':') && !database.host.startsWith('[') ? `[${database.host}]` : database.host;
+  if (specialAddress(host) !== 'loopback') return limits;
+  return { ...limits, refusedLoopbackPorts: [...new Set([...limits.refusedLoopbackPorts, database.port])] };
 }
 
 function parseTarget(
@@ -338,12 +452,8 @@ function parseTarget(
     return '';
   }
   const target = `${url.protocol}//${url.host}${url.pathname.replace(/\/$/, '')}`;
-  if (!isAllowedTarget(target, limits.allowedHosts)) {
-    problems.add(
-      'target',
-      `host "${url.host}" is not on the allowlist (${limits.allowedHosts.join(', ')}); add it to LOADTEST_ALLOWED_HOSTS`,
-    );
-  }
+  const refusal = targetRefusal(target, limits);
+  if (refusal !== undefined) problems.add('target', refusal);
   return target;
 }
 
@@ -394,6 +504,7 @@ export function parseLoadTestInput(
   const headers = parseHeaders(problems, 'headers', raw.headers);
   const body =
     raw.body === undefined ? undefined : typeof raw.body === 'string' ? raw.body : JSON.stringify(raw.body);
+  refuseNul(problems, 'body', body);
   if (raw.body !== undefined && typeof raw.body !== 'string' && !headers['content-type'])
     headers['content-type'] = 'application/json';
   const defaults = {

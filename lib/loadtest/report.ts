@@ -1,5 +1,6 @@
 // Merges every shard's measurements into one report with exact percentiles, thresholds and a grade.
 
+import { redactQuery } from '../log/logger.ts';
 import type { ErrorKind, ShardResult } from './engine.ts';
 import { ERROR_KINDS } from './engine.ts';
 import { distribution, type LatencySummary, mergeHistograms, summarize } from './histogram.ts';
@@ -146,7 +147,13 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
   return {
     runId: input.runId,
     target: options.target,
-    endpoints: options.endpoints.map(({ path, method, weight }) => ({ path, method, weight })),
+    // Headers and bodies stay out of the report; credential query parameters are masked. The run's options
+    // keep the real values, which only the workers read.
+    endpoints: options.endpoints.map(({ path, method, weight }) => ({
+      path: redactQuery(path),
+      method,
+      weight,
+    })),
     model: options.model,
     ...(options.model === 'closed'
       ? { users: options.users, requestsPerUser: options.requestsPerUser, thinkTimeMs: options.thinkTimeMs }

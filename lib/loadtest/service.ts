@@ -21,6 +21,6 @@ export async function createLoadTest(
   const options = parseLoadTestInput(input, limits, defaultTarget);
   const plan = planLoadTest(options, limits);
   const runId = randomUUID();
-  await store.createRun(runId, options, plan);
+  await store.createRun(runId, options, plan, limits.maxConcurrentRuns);
   return { runId, options, plan };
 }

@@ -1,5 +1,6 @@
 // Load-test runs and shard results in PostgreSQL: all of the load test's SQL, in one place.
 
+import { isSerializationFailure } from '../db/errors.ts';
 import type { Db } from '../db/pool.ts';
 import type { ShardResult } from './engine.ts';
 import type { LoadTestOptions } from './options.ts';
@@ -71,6 +72,26 @@ export interface RunSummary {
   grade: string | null;
 }
 
+/** Starts racing for the last place are retried this often before the error reaches the caller. */
+const SERIALIZATION_ATTEMPTS = 10;
+
+/** LOADTEST_MAX_CONCURRENT_RUNS runs are in progress: the API answers 429 with their ids. */
+export class ConcurrencyLimitError extends Error {
+  readonly code = 'LOADTEST_CONCURRENCY_LIMIT';
+  readonly limit: number;
+  readonly runningIds: string[];
+  /** Runs last minutes; a client polling every half minute neither hammers nor waits long. */
+  readonly retryAfterSeconds = 30;
+  constructor(limit: number, runningIds: string[]) {
+    super(
+      `${runningIds.length} load test(s) already running (LOADTEST_MAX_CONCURRENT_RUNS=${limit}): ${runningIds.join(', ')}; wait for one to end or abort it`,
+    );
+    this.name = 'ConcurrencyLimitError';
+    this.limit = limit;
+    this.runningIds = runningIds;
+  }
+}
+
 /** Shards beat every HEARTBEAT_SECONDS; a run silent for HEARTBEAT_GRACE_SECONDS no longer holds alerts. */
 export const HEARTBEAT_SECONDS = 15;
 export const HEARTBEAT_GRACE_SECONDS = 120;
@@ -81,13 +102,49 @@ export class LoadTestStore {
     this.db = db;
   }
 
-  async createRun(id: string, options: LoadTestOptions, plan: LoadTestPlan): Promise<void> {
-    await this.db.query(`INSERT INTO loadtest_runs (id, target, options, plan) VALUES ($1, $2, $3, $4)`, [
-      id,
-      options.target,
-      JSON.stringify(options),
-      JSON.stringify(plan),
-    ]);
+  /**
+   * Records a run, unless maxConcurrent runs are already in progress (ConcurrencyLimitError). Count and insert
+   * share one SERIALIZABLE transaction: of two starts racing for the last place PostgreSQL aborts one
+   * (40001), which then counts again. No advisory lock and no session state, so it holds through RDS Proxy.
+   */
+  async createRun(
+    id: string,
+    options: LoadTestOptions,
+    plan: LoadTestPlan,
+    maxConcurrent = Number.POSITIVE_INFINITY,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.db.transaction(
+          async (client) => {
+            if (Number.isFinite(maxConcurrent)) {
+              const running = await client.query<{ id: string }>(
+                `SELECT id FROM loadtest_runs
+                  WHERE status IN ('pending', 'running')
+                    AND GREATEST(created_at, started_at, heartbeat_at) > now() - make_interval(secs => $1)
+                  ORDER BY created_at`,
+                [HEARTBEAT_GRACE_SECONDS],
+              );
+              if (running.rows.length >= maxConcurrent) {
+                throw new ConcurrencyLimitError(
+                  maxConcurrent,
+                  running.rows.map((row) => row.id),
+                );
+              }
+            }
+            await client.query(
+              `INSERT INTO loadtest_runs (id, target, options, plan) VALUES ($1, $2, $3, $4)`,
+              [id, options.target, JSON.stringify(options), JSON.stringify(plan)],
+            );
+          },
+          { isolation: 'serializable' },
+        );
+        return;
+      } catch (error) {
+        if (!isSerializationFailure(error) || attempt >= SERIALIZATION_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
   }
 
   async getRun(id: string): Promise<RunRecord | null> {

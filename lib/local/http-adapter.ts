@@ -11,6 +11,16 @@ export const GATEWAY_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 
 const TEXT_CONTENT = /^(text\/|application\/([\w.+-]+\+)?(json|xml|javascript|x-www-form-urlencoded))/i;
 
+/**
+ * The address this server accepted the connection on, as API Gateway names the domain it serves: taken
+ * from the socket, never from the Host header a client writes.
+ */
+export function listeningDomain(request: IncomingMessage): string {
+  const address = (request.socket.localAddress ?? '127.0.0.1').replace(/^::ffff:(?=\d+\.)/, '');
+  const host = address.includes(':') ? `[${address}]` : address;
+  return request.socket.localPort ? `${host}:${request.socket.localPort}` : host;
+}
+
 export function toGatewayEvent(request: IncomingMessage, body: Buffer, stage = '$default'): HttpEvent {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
@@ -25,6 +35,7 @@ export function toGatewayEvent(request: IncomingMessage, body: Buffer, stage = '
   const isText = body.length === 0 || contentType === '' || TEXT_CONTENT.test(contentType);
   const requestId = randomUUID();
   const now = new Date();
+  const domainName = listeningDomain(request);
   const cookies = request.headers.cookie?.split(';').map((cookie) => cookie.trim());
   return {
     version: '2.0',
@@ -37,8 +48,8 @@ export function toGatewayEvent(request: IncomingMessage, body: Buffer, stage = '
     requestContext: {
       accountId: 'local',
       apiId: 'local',
-      domainName: headers.host ?? 'localhost',
-      domainPrefix: (headers.host ?? 'localhost').split('.')[0] ?? 'localhost',
+      domainName,
+      domainPrefix: domainName.split('.')[0] ?? domainName,
       http: {
         method: request.method ?? 'GET',
         path: url.pathname,
@@ -132,7 +143,13 @@ export function createLocalServer(options: LocalServerOptions): Server {
         return;
       }
       const event = toGatewayEvent(request, body);
-      const result = await options.handler(event, lambdaContext(event.requestContext.requestId, timeoutMs));
+      const invocation = options.handler(event, lambdaContext(event.requestContext.requestId, timeoutMs));
+      // Lambda ends an invocation at its timeout whatever the handler does; so does this adapter.
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`handler timed out after ${timeoutMs} ms`)), timeoutMs);
+      });
+      const result = await Promise.race([invocation, timedOut]).finally(() => clearTimeout(timer));
       writeResult(response, result);
     } catch (error) {
       // What API Gateway answers when the integration fails.

@@ -12,6 +12,7 @@ import { runMigrations } from '../db/migration-runner.ts';
 import { listMigrations } from '../db/migrations.ts';
 import { createDb, type Db } from '../db/pool.ts';
 import { createLocalStarter } from '../loadtest/local-runner.ts';
+import { refuseDatabasePort } from '../loadtest/options.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
 import type { Logger } from '../log/logger.ts';
 import { runMonitor } from '../monitor/runner.ts';
@@ -244,7 +245,7 @@ export async function startLocalStack(
     cleanups.push(() => db.close());
     const loadTests = new LoadTestStore(db);
     const handler = createApi({
-      config,
+      config: { ...config, loadtest: refuseDatabasePort(config.loadtest, database.target) },
       db,
       logger,
       knownMigrations: listMigrations(),

@@ -16,11 +16,34 @@ const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error:
 const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie|connectionstring|database_?url/i;
 const CREDENTIALS_IN_URL = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+(:[^@\s]*)?@/gi;
 
-/** Removes credentials from a string: user:password@ in URLs and bearer tokens. */
+/** Query parameters whose names say they carry a credential (api_key, access_token, X-Amz-Signature, …). */
+const SECRET_PARAM =
+  /key|token|secret|pass(word|wd)?|pwd|sig(nature)?|auth|session|credential|jwt|bearer|cookie|otp/i;
+const QUERY_PARAM = /([?&;])([^=&;#\s?]+)=([^&;#\s]+)/g;
+
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
+}
+
+/** A URL or path with the values of credential-like query parameters replaced by ***, the rest kept. */
+export function redactQuery(value: string): string {
+  if (value.indexOf('=') === -1) return value;
+  return value.replace(QUERY_PARAM, (whole: string, separator: string, name: string) =>
+    SECRET_PARAM.test(decodedName(name)) ? `${separator}${name}=***` : whole,
+  );
+}
+
+/** Removes credentials from a string: user:password@ in URLs, bearer tokens and credential query parameters. */
 export function redactString(value: string): string {
-  // Fast path: nearly every logged string holds neither a URL with credentials nor a bearer token.
-  if (value.indexOf('@') === -1 && value.indexOf('earer') === -1) return value;
-  return value.replace(CREDENTIALS_IN_URL, '$1***@').replace(/\b(Bearer\s+)[\w.~+/=-]+/gi, '$1***');
+  // Fast path: nearly every logged string holds no URL with credentials, bearer token or query parameter.
+  if (value.indexOf('@') === -1 && value.indexOf('earer') === -1 && value.indexOf('=') === -1) return value;
+  return redactQuery(
+    value.replace(CREDENTIALS_IN_URL, '$1***@').replace(/\b(Bearer\s+)[\w.~+/=-]+/gi, '$1***'),
+  );
 }
 
 export function redact(value: unknown, depth = 0): unknown {

@@ -1,8 +1,18 @@
+import { createServer } from 'node:http';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApi } from '../../lib/api/create-api.ts';
 import { issueToken } from '../../lib/auth/tokens.ts';
+import { loadConfig } from '../../lib/config/config.ts';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
+import { listMigrations } from '../../lib/db/migrations.ts';
+import type { Db } from '../../lib/db/pool.ts';
+import { LoadTestStore } from '../../lib/loadtest/store.ts';
+import { createLogger } from '../../lib/log/logger.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { gatewayEvent, lambdaContext } from '../support/gateway-event.ts';
+import { listenLocally } from '../support/listen.ts';
 
 async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -94,9 +104,122 @@ describe('/v1/loadtests', () => {
     expect(body.error.message).toContain('requests: "many" is not a whole number');
   });
 
-  it('answers 404 for an unknown run and 409 when aborting a finished one', async () => {
+  it('lists the first 20 problems and how many more, however many there are and however long', async () => {
+    const response = await post(
+      { users: 1, requests: 'x'.repeat(200_000), thresholds: Array.from({ length: 60_000 }, () => 'bad') },
+      { authorization: `Bearer ${token}` },
+    );
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(text.length).toBeLessThan(25_000);
+    const body = JSON.parse(text) as { error: { code: string; message: string; problems: string[] } };
+    expect(body.error.code).toBe('INVALID_LOADTEST');
+    expect(body.error.problems).toHaveLength(21);
+    expect(body.error.problems[0]).toMatch(/^thresholds\[0\]: "bad" is not a threshold/);
+    expect(body.error.problems[20]).toBe('and 59981 more');
+    expect(body.error.message).toContain('thresholds[19]: "bad" is not a threshold');
+    expect(body.error.message).toMatch(/; and 59981 more$/);
+    const long = await post({ users: 'y'.repeat(200_000) }, { authorization: `Bearer ${token}` });
+    const longBody = (await long.json()) as { error: { problems: string[] } };
+    expect(longBody.error.problems).toHaveLength(1);
+    expect(longBody.error.problems[0]?.length).toBeLessThanOrEqual(500);
+    expect(longBody.error.problems[0]).toMatch(/^users: "yyy.*…$/);
+  });
+
+  it('never lets a request header widen the allowlist or pick the default target', async () => {
+    const spoofed: Array<Record<string, string>> = [
+      { host: 'evil.test' },
+      { 'x-forwarded-proto': 'http://evil2.test/#' },
+      { 'x-forwarded-host': 'evil.test' },
+      { forwarded: 'host=evil.test;proto=http' },
+      { 'x-original-host': 'evil.test' },
+      { 'x-host': 'evil.test' },
+      { 'x-forwarded-server': 'evil.test' },
+      { host: 'evil.test', 'x-forwarded-proto': 'http', 'x-forwarded-port': '80' },
+    ];
+    const send = async (body: unknown, headers: Record<string, string>) => {
+      const response = await request(`${api.url}/v1/loadtests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+        body: JSON.stringify(body),
+      });
+      return { status: response.statusCode, body: (await response.body.json()) as Record<string, never> };
+    };
+    for (const headers of spoofed) {
+      for (const target of ['http://evil.test', 'https://evil.test', 'http://evil2.test']) {
+        const answer = await send({ users: 1, requests: 1, target }, headers);
+        expect({ headers, target, status: answer.status }).toEqual({ headers, target, status: 400 });
+        expect(JSON.stringify(answer.body)).toContain('is not on the allowlist');
+      }
+    }
+    const defaulted = await send({ users: 1, requests: 1 }, { host: 'evil.test' });
+    expect(defaulted.status).toBe(202);
+    const run = (await (
+      await fetch(`${api.url}/v1/loadtests/${defaulted.body.runId}?view=summary`)
+    ).json()) as {
+      target: string;
+    };
+    expect(run.target).toBe(api.url);
+  });
+
+  it("refuses the stack's own PostgreSQL port on loopback while other loopback ports stay allowed", async () => {
+    const port = new URL(database.url).port;
+    for (const target of [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`]) {
+      const response = await post({ users: 1, requests: 1, target }, { authorization: `Bearer ${token}` });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toContain(
+        "is the stack's own PostgreSQL",
+      );
+    }
+  });
+
+  it('sends credential query parameters for real but masks them in everything it stores, serves and logs', async () => {
+    const seen: string[] = [];
+    const recorder = createServer((request, response) => {
+      seen.push(request.url ?? '');
+      response.end('ok');
+    });
+    const target = await listenLocally(recorder);
+    try {
+      const path = '/x?api_key=SECRET1&page=2&X-Amz-Signature=SECRET2&access_token=SECRET3';
+      const started = await post(
+        { target, users: 1, requests: 2, endpoint: path },
+        { authorization: `Bearer ${token}` },
+      );
+      expect(started.status).toBe(202);
+      const { runId } = (await started.json()) as { runId: string };
+      const final = await poll(
+        async () => (await fetch(`${api.url}/v1/loadtests/${runId}`)).text(),
+        (text) => /"status":"(passed|failed|error)"/.test(text),
+      );
+      expect(seen).toEqual([path, path]);
+      expect(final).toContain('/x?api_key=***&page=2&X-Amz-Signature=***&access_token=***');
+      const served = [
+        final,
+        await (await fetch(`${api.url}/v1/loadtests/${runId}?view=summary`)).text(),
+        await (await fetch(`${api.url}/v1/loadtests/${runId}/report.html`)).text(),
+        await (await fetch(`${api.url}/v1/loadtests?limit=100`)).text(),
+        JSON.stringify(api.logs),
+      ];
+      const stored = await database.admin<{ report: unknown }>(
+        'SELECT report FROM loadtest_runs WHERE id = $1',
+        [runId],
+      );
+      for (const text of [...served, JSON.stringify(stored.rows)]) expect(text).not.toMatch(/SECRET\d/);
+    } finally {
+      recorder.close();
+    }
+  });
+
+  it('answers 404 for an unknown run, also when aborting it, and 409 when aborting a finished one', async () => {
     expect((await fetch(`${api.url}/v1/loadtests/00000000-0000-0000-0000-000000000000`)).status).toBe(404);
     expect((await fetch(`${api.url}/v1/loadtests/not-a-uuid`)).status).toBe(404);
+    const unknown = await fetch(`${api.url}/v1/loadtests/00000000-0000-0000-0000-000000000000`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
     const started = await post({ users: 1, requests: 1 }, { authorization: `Bearer ${token}` });
     const { runId } = (await started.json()) as { runId: string };
     await poll(
@@ -136,5 +259,82 @@ describe('/v1/loadtests', () => {
     expect(final.report?.aborted).toBe(true);
     expect(final.report?.totals.requests).toBeGreaterThan(0);
     expect(final.report?.totals.requests).toBeLessThan(50 * 30);
+  });
+});
+
+describe('/v1/loadtests on Lambda', () => {
+  let database: TestDatabase;
+  let db: Db;
+  const started: string[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await runMigrations({ target: database.target, direction: 'up' });
+    db = testPool(database.target);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await database?.drop();
+  });
+
+  const lambdaApi = (env: Record<string, string> = {}) =>
+    createApi({
+      config: loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'api', DATABASE_URL: database.url, ...env }),
+      db,
+      logger: createLogger({ level: 'error', write: () => undefined }),
+      knownMigrations: listMigrations(),
+      // Step Functions' port: records what it was asked to start; nothing is sent anywhere.
+      starter: {
+        start: async (runId) => {
+          started.push(runId);
+          return `arn:aws:states:eu-west-1:123456789012:execution:test:${runId}`;
+        },
+      },
+    });
+  const spoofing = {
+    host: 'evil.test',
+    'x-forwarded-host': 'evil.test',
+    'x-forwarded-proto': 'http',
+    forwarded: 'host=evil.test',
+  };
+  const start = async (api: ReturnType<typeof lambdaApi>, body: unknown) => {
+    const result = await api(
+      gatewayEvent({
+        method: 'POST',
+        path: '/v1/loadtests',
+        headers: spoofing,
+        body,
+        userArn: 'arn:aws:iam::1:user/t',
+      }),
+      lambdaContext(29_000),
+    );
+    return { status: result.statusCode, body: JSON.parse(result.body ?? '{}') as { runId: string } };
+  };
+  const targetOf = async (runId: string) => (await new LoadTestStore(db).getRun(runId))?.target;
+
+  it("defaults to https on the event's API Gateway domain, whatever the headers say", async () => {
+    const api = lambdaApi();
+    const defaulted = await start(api, { users: 1, requests: 1 });
+    expect(defaulted.status).toBe(202);
+    expect(await targetOf(defaulted.body.runId)).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com');
+    expect(started).toContain(defaulted.body.runId);
+    for (const target of [
+      'http://evil.test',
+      'https://evil.test',
+      'http://127.0.0.1:9001',
+      'http://169.254.169.254',
+    ]) {
+      const refused = await start(api, { users: 1, requests: 1, target });
+      expect({ target, status: refused.status }).toEqual({ target, status: 400 });
+    }
+  });
+
+  it('uses API_URL over the domain when it is set', async () => {
+    const defaulted = await start(lambdaApi({ API_URL: 'https://api.example.com' }), {
+      users: 1,
+      requests: 1,
+    });
+    expect(defaulted.status).toBe(202);
+    expect(await targetOf(defaulted.body.runId)).toBe('https://api.example.com');
   });
 });

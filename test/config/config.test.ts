@@ -24,8 +24,10 @@ describe('loadConfig', () => {
       size: 20,
       maxOverflow: 40,
       recycleSeconds: 3600,
-      timeoutSeconds: 30,
+      timeoutSeconds: 15,
+      statementTimeoutMs: 10_000,
     });
+    expect(config.timeouts).toEqual({ handlerTimeoutMs: 25_000, readinessTimeoutMs: 2000 });
     expect(config.cors).toEqual({ origins: [], credentials: false, maxAgeSeconds: 600 });
   });
 
@@ -54,6 +56,32 @@ describe('loadConfig', () => {
       timeoutSeconds: 2,
       statementTimeoutMs: 1500,
     });
+  });
+
+  it('refuses timeouts that do not nest: statement < pool wait < handler < the gateway', () => {
+    expect(problemsOf({ DB_STATEMENT_TIMEOUT: '12000', DB_POOL_TIMEOUT: '10' })).toEqual([
+      'DB_STATEMENT_TIMEOUT: 12000 ms must be under DB_POOL_TIMEOUT (10000 ms), so that a request waiting for a connection outlasts one stuck statement',
+    ]);
+    expect(problemsOf({ DB_POOL_TIMEOUT: '30' })).toEqual([
+      'DB_POOL_TIMEOUT: 30000 ms must be under API_HANDLER_TIMEOUT (25000 ms), so that a saturated pool answers 503 before the handler gives up',
+    ]);
+    expect(
+      problemsOf({
+        AWS_LAMBDA_FUNCTION_NAME: 'api',
+        DATABASE_URL: 'postgres://u:p@db:5432/app',
+        API_HANDLER_TIMEOUT: '29000',
+        READINESS_TIMEOUT: '30000',
+      }),
+    ).toEqual([
+      "API_HANDLER_TIMEOUT: 29000 ms must be under API Gateway's 29000 ms, so that the API answers 503 itself",
+      'READINESS_TIMEOUT: 30000 ms must be under API_HANDLER_TIMEOUT (29000 ms)',
+    ]);
+    for (const env of [{}, { AWS_LAMBDA_FUNCTION_NAME: 'api', DATABASE_URL: 'postgres://u:p@db:5432/app' }]) {
+      const { pool, timeouts } = loadConfig(env);
+      expect(pool.statementTimeoutMs).toBeLessThan(pool.timeoutSeconds * 1000);
+      expect(pool.timeoutSeconds * 1000).toBeLessThan(timeouts.handlerTimeoutMs);
+      expect(timeouts.handlerTimeoutMs).toBeLessThan(29_000);
+    }
   });
 
   it('reports every problem at once, one line each, naming the variable', () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseTarget } from '../../lib/config/config.ts';
 import type { PoolSettings } from '../../lib/config/pool-settings.ts';
-import { DatabaseUnavailableError, PoolExhaustedError } from '../../lib/db/errors.ts';
+import { DatabaseTimeoutError, DatabaseUnavailableError, PoolExhaustedError } from '../../lib/db/errors.ts';
 import { createDb, type Db, poolConfig } from '../../lib/db/pool.ts';
 import { freePort } from '../../lib/local/embedded-postgres.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -151,7 +151,9 @@ describe('createDb', () => {
   it('enforces the statement timeout on the server', async () => {
     const pool = db({ statementTimeoutMs: 200 });
     const error = await pool.query('SELECT pg_sleep(2)').catch((caught: unknown) => caught);
-    expect((error as { code?: string }).code).toBe('57014');
+    expect(error).toBeInstanceOf(DatabaseTimeoutError);
+    expect((error as DatabaseTimeoutError).code).toBe('DB_TIMEOUT');
+    expect(((error as Error).cause as { code?: string }).code).toBe('57014');
     const after = await pool.query<{ ok: number }>('SELECT 1 AS ok');
     expect(after.rows[0]?.ok).toBe(1);
   });

@@ -186,6 +186,85 @@ describe('API over HTTP', () => {
     expect(JSON.stringify(api.logs)).not.toContain(database.url);
   });
 
+  it('answers 400 naming the parameter for every bad query value, on every route that reads one', async () => {
+    const cases: Array<[string, RegExp]> = [];
+    for (const path of ['/v1/loadtests', '/v1/alerts', '/v1/checks/api/samples']) {
+      for (const bad of ['1.5', '0', '-1', 'abc', '1e3', '99999999999999999999', '%00']) {
+        cases.push([`${path}?limit=${bad}`, /^limit: /]);
+      }
+    }
+    for (const bad of [
+      '0',
+      '-1',
+      '1',
+      'yesterday',
+      '0000-01-01',
+      '2024-13-01',
+      '2024-02-30T00:00:00Z',
+      '%00',
+    ]) {
+      cases.push([`/v1/loadtests?before=${bad}`, /^before: /]);
+      cases.push([`/v1/checks/api/samples?since=${bad}`, /^since: /]);
+    }
+    cases.push(['/v1/alerts?state=%00bogus', /^state: /]);
+    cases.push(['/v1/loadtests/00000000-0000-0000-0000-000000000000?view=%0A', /^view: /]);
+    for (const [path, message] of cases) {
+      const response = await get(path);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect({ path, status: response.status, code: body.error.code }).toEqual({
+        path,
+        status: 400,
+        code: 'BAD_REQUEST',
+      });
+      expect(body.error.message).toMatch(message);
+    }
+    for (const good of ['/v1/loadtests?limit=100&before=2024-05-01T12:00:00Z', '/v1/alerts?limit=500']) {
+      expect((await get(good)).status).toBe(200);
+    }
+    expect((await get('/v1/loadtests?before=2024-05-01T12:00:00.123456+02:00')).status).toBe(200);
+  });
+
+  it('answers 400 for a control character in a path parameter', async () => {
+    for (const path of ['/v1/checks/a%00b/samples', '/v1/checks/a%0d%0ab/samples']) {
+      const response = await get(path);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toContain(
+        'holds a control character',
+      );
+    }
+  });
+
+  it('answers 400 naming the field for a NUL anywhere in a JSON body, and for a body nested too deep', async () => {
+    const post = (body: string) =>
+      fetch(`${api.url}/v1/loadtests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    const cases: Array<[unknown, string]> = [
+      [{ endpoint: '/x\u0000' }, 'endpoint: holds a NUL character'],
+      [{ body: 'a\u0000' }, 'body: holds a NUL character'],
+      [{ headers: { 'x-a': 'v\u0000' } }, 'headers.x-a: holds a NUL character'],
+      [{ endpoints: [{ path: '/a' }, { path: '/b\u0000' }] }, 'endpoints[1].path: holds a NUL character'],
+      [{ 'a\u0000': 1 }, 'body: a key holds a NUL character'],
+    ];
+    for (const [body, message] of cases) {
+      const response = await post(JSON.stringify(body));
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toContain(message);
+    }
+    const deep = `{"body":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const response = await post(deep);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      error: {
+        code: 'BODY_TOO_DEEP',
+        message:
+          'body[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]: nested deeper than 64 levels',
+      },
+    });
+  });
+
   it('recovers on the next request after every API connection was terminated', async () => {
     await Promise.all([get('/health/ready'), get('/health/ready'), get('/health/ready')]);
     const killed = await database.admin<{ count: string }>(
@@ -255,5 +334,43 @@ describe('readiness with pending migrations', () => {
       reason: `${listMigrations().length} migration(s) pending: ${listMigrations().join(', ')}`,
       database: { reachable: true, migrations: { current: null, pending: listMigrations() } },
     });
+  });
+});
+
+describe('routes after migrations were reverted', () => {
+  let database: TestDatabase;
+  let api: RunningApi;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await runMigrations({ target: database.target, direction: 'up' });
+    // Every migration after the first (the API tokens) reverted: the monitor's and the load tests' tables are gone.
+    await runMigrations({ target: database.target, direction: 'down', count: listMigrations().length - 1 });
+    api = await startApiServer({ DATABASE_URL: database.url });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await database?.drop();
+  });
+
+  it('answers 503 with Retry-After and the reason on every route that reads a missing table', async () => {
+    for (const path of [
+      '/status',
+      '/v1/checks',
+      '/v1/alerts',
+      '/v1/checks/api/samples',
+      '/v1/loadtests',
+      '/v1/loadtests/00000000-0000-0000-0000-000000000000',
+    ]) {
+      const response = await fetch(`${api.url}${path}`);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect({ path, status: response.status, code: body.error.code }).toEqual({
+        path,
+        status: 503,
+        code: 'DB_MIGRATIONS_PENDING',
+      });
+      expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(body.error.message).toContain('migrations pending');
+    }
+    expect((await fetch(`${api.url}/health/ready`)).status).toBe(503);
   });
 });

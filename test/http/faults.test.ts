@@ -80,7 +80,12 @@ describe('readiness when the database stops', () => {
   beforeAll(async () => {
     postgres = await startEmbeddedPostgres({ dataDir: dataDir.path });
     await runMigrations({ target: urlTarget(postgres.url), direction: 'up' });
-    api = await startApiServer({ DATABASE_URL: postgres.url, DB_POOL_TIMEOUT: '2', DB_POOL_SIZE: '2' });
+    api = await startApiServer({
+      DATABASE_URL: postgres.url,
+      DB_POOL_TIMEOUT: '2',
+      DB_STATEMENT_TIMEOUT: '1500',
+      DB_POOL_SIZE: '2',
+    });
   });
   afterAll(async () => {
     await api?.close();

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config/config.ts';
 import {
   DEFAULT_LIMITS,
   expectedRequests,
+  isAllowedTarget,
   LoadTestInputError,
   parseLoadTestInput,
+  refuseDatabasePort,
 } from '../../lib/loadtest/options.ts';
 import { planLoadTest } from '../../lib/loadtest/plan.ts';
 import { evaluateThresholds, parseThreshold } from '../../lib/loadtest/thresholds.ts';
@@ -113,6 +116,135 @@ describe('parseLoadTestInput', () => {
     expect(problems({ target: 'https://prod.example.com' })).toEqual([
       'target: host "prod.example.com" is not on the allowlist (localhost, 127.0.0.1, [::1]); add it to LOADTEST_ALLOWED_HOSTS',
     ]);
+  });
+});
+
+describe('characters a request cannot carry', () => {
+  it('refuses CR, LF, NUL and other control characters in header names and values', () => {
+    expect(
+      problems({
+        target,
+        headers: {
+          'x-a': 'one\r\nInjected: yes',
+          'x-b': 'nul\u0000',
+          'x-c': 'bell\u0007',
+          'x-ok': 'tab\there',
+        },
+      }),
+    ).toEqual([
+      'headers: "x-a" has a value holding CR (U+000D), which is not allowed',
+      'headers: "x-b" has a value holding NUL (U+0000), which is not allowed',
+      'headers: "x-c" has a value holding the character "\\u0007" (U+0007), which is not allowed',
+    ]);
+    expect(problems({ target, headers: ['X-Bad\r\nName: 1', 'X-Lf: a\nb'] })).toEqual([
+      'headers: "X-Bad\\r\\nName" is not a header name',
+      'headers: "X-Lf" has a value holding LF (U+000A), which is not allowed',
+    ]);
+  });
+
+  it('refuses a path holding a space, a control character or anything but printable ASCII', () => {
+    expect(
+      problems({
+        target,
+        endpoints: ['/a b', '/x\r\nHost: evil.test', { path: '/n\u0000ul' }, '/caf\u00e9', '/ok%20fine?x=1'],
+      }),
+    ).toEqual([
+      'endpoints[0].path: holds a space (U+0020), which is not allowed; percent-encode it',
+      'endpoints[1].path: holds CR (U+000D), which is not allowed; percent-encode it',
+      'endpoints[2].path: holds NUL (U+0000), which is not allowed; percent-encode it',
+      'endpoints[3].path: holds the character "é" (U+00E9), which is not allowed; percent-encode it',
+    ]);
+  });
+
+  it('refuses NUL in a body, which PostgreSQL cannot store with the run', () => {
+    expect(problems({ target, method: 'POST', body: 'a\u0000b' })).toEqual([
+      'body: holds NUL (U+0000), which is not allowed',
+    ]);
+    expect(problems({ target, endpoints: [{ path: '/a', method: 'POST', body: 'x\u0000' }] })).toEqual([
+      'endpoints[0].body: holds NUL (U+0000), which is not allowed',
+    ]);
+  });
+});
+
+describe('target rules', () => {
+  const onAws = loadConfig({
+    AWS_LAMBDA_FUNCTION_NAME: 'api',
+    DATABASE_URL: 'postgres://u:p@db:5432/app',
+  }).loadtest;
+  const locally = refuseDatabasePort(loadConfig({}).loadtest, { host: '127.0.0.1', port: 54_321 });
+  const loopbackAndLinkLocal = [
+    'http://localhost:22',
+    'http://LOCALHOST.:8080',
+    'http://app.localhost',
+    'http://127.0.0.1:9001',
+    'http://127.9.8.7',
+    'http://2130706433:9001',
+    'http://0x7f000001',
+    'http://0177.0.0.1',
+    'http://127.1',
+    'http://0.0.0.0:9001',
+    'http://[::1]:9001',
+    'http://[0:0:0:0:0:0:0:1]',
+    'http://[::]',
+    'http://[::ffff:127.0.0.1]',
+    'http://[::ffff:7f00:1]',
+    'http://[::127.0.0.1]',
+    'http://169.254.169.254/latest/meta-data',
+    'http://2852039166',
+    'http://0xa9.0xfe.0xa9.0xfe',
+    'http://[::ffff:169.254.169.254]',
+    'http://[fe80::1]',
+    'http://[febf::1]',
+    'http://[fd00:ec2::254]',
+  ];
+
+  it('refuses loopback and link-local on AWS in every spelling new URL accepts', () => {
+    for (const url of loopbackAndLinkLocal) {
+      expect({ url, allowed: isAllowedTarget(url, onAws) }).toEqual({ url, allowed: false });
+      expect(problems({ target: url }, onAws)[0]).toMatch(
+        /^target: host ".*" is a (loopback|link-local) address/,
+      );
+    }
+    expect(isAllowedTarget('http://[fe00::1]', onAws)).toBe(false);
+    expect(problems({ target: 'http://[fe00::1]' }, onAws)[0]).toMatch(/is not on the allowlist \(empty\)/);
+  });
+
+  it('allows on AWS exactly what LOADTEST_ALLOWED_HOSTS lists, in any spelling', () => {
+    const listed = loadConfig({
+      AWS_LAMBDA_FUNCTION_NAME: 'api',
+      DATABASE_URL: 'postgres://u:p@db:5432/app',
+      LOADTEST_ALLOWED_HOSTS: '127.0.0.1:8080,[0:0::1],api.example.com',
+    }).loadtest;
+    expect(isAllowedTarget('http://127.0.0.1:8080', listed)).toBe(true);
+    expect(isAllowedTarget('http://2130706433:8080', listed)).toBe(true);
+    expect(isAllowedTarget('http://127.0.0.1:9001', listed)).toBe(false);
+    expect(isAllowedTarget('http://[::1]:9001', listed)).toBe(true);
+    expect(isAllowedTarget('https://api.example.com', listed)).toBe(true);
+    expect(isAllowedTarget('http://169.254.169.254', listed)).toBe(false);
+  });
+
+  it('allows loopback locally except the database port, and still refuses link-local', () => {
+    for (const url of [
+      'http://localhost:8080',
+      'http://127.0.0.1:3000',
+      'http://[::1]:5173',
+      'http://2130706433',
+    ]) {
+      expect({ url, allowed: isAllowedTarget(url, locally) }).toEqual({ url, allowed: true });
+    }
+    for (const url of [
+      'http://localhost:54321',
+      'http://127.0.0.1:54321',
+      'http://[::1]:54321',
+      'http://2130706433:54321',
+    ]) {
+      expect({ url, allowed: isAllowedTarget(url, locally) }).toEqual({ url, allowed: false });
+    }
+    expect(problems({ target: 'http://localhost:54321' }, locally)).toEqual([
+      "target: port 54321 of localhost is the stack's own PostgreSQL, never a load-test target",
+    ]);
+    expect(isAllowedTarget('http://169.254.169.254', locally)).toBe(false);
+    expect(refuseDatabasePort(locally, { host: 'db.example.com', port: 5432 })).toBe(locally);
   });
 });
 

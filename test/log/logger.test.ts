@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, redactString } from '../../lib/log/logger.ts';
+import { createLogger, redactQuery, redactString } from '../../lib/log/logger.ts';
 
 describe('createLogger', () => {
   const capture = (level: 'debug' | 'info' | 'warn' | 'error' = 'info') => {
@@ -74,5 +74,24 @@ describe('redactString', () => {
     expect(redactString('GET /health 200')).toBe('GET /health 200');
     expect(redactString('user@example.com wrote')).toBe('user@example.com wrote');
     expect(redactString('https://user:pw@host/path')).toBe('https://***@host/path');
+  });
+});
+
+describe('redactQuery', () => {
+  it('masks the values of credential-like query parameters and keeps every other one', () => {
+    expect(redactQuery('/x?api_key=SECRET&page=2')).toBe('/x?api_key=***&page=2');
+    expect(
+      redactQuery(
+        'https://h/p?X-Amz-Signature=abc&X-Amz-Credential=AKIA%2F&access_token=t&password=p&sessionid=s&sig=1&q=ok#frag',
+      ),
+    ).toBe(
+      'https://h/p?X-Amz-Signature=***&X-Amz-Credential=***&access_token=***&password=***&sessionid=***&sig=***&q=ok#frag',
+    );
+    expect(redactQuery('/a?Authorization=Basic%20x;apiKey=k&limit=10')).toBe(
+      '/a?Authorization=***;apiKey=***&limit=10',
+    );
+    expect(redactQuery('/a?%61pi_key=encoded-name&empty_token=')).toBe('/a?%61pi_key=***&empty_token=');
+    expect(redactQuery('/health')).toBe('/health');
+    expect(redactString('GET /x?token=abc failed')).toBe('GET /x?token=*** failed');
   });
 });

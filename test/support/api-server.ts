@@ -6,6 +6,7 @@ import { type Env, loadConfig } from '../../lib/config/config.ts';
 import { listMigrations } from '../../lib/db/migrations.ts';
 import { createDb, type Db } from '../../lib/db/pool.ts';
 import { createLocalStarter } from '../../lib/loadtest/local-runner.ts';
+import { refuseDatabasePort } from '../../lib/loadtest/options.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { createLocalServer } from '../../lib/local/http-adapter.ts';
 import { createLogger } from '../../lib/log/logger.ts';
@@ -28,7 +29,7 @@ export async function startApiServer(
   const logger = createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line)) });
   const db = createDb({ target: config.database.api, pool: config.pool, applicationName: 'lw-api-test' });
   const handler = createApi({
-    config,
+    config: { ...config, loadtest: refuseDatabasePort(config.loadtest, config.database.api) },
     db,
     logger,
     knownMigrations: options.knownMigrations ?? listMigrations(),

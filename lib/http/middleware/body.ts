@@ -5,6 +5,33 @@ import type { HttpEvent, HttpMiddleware } from './types.ts';
 import { header } from './types.ts';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+/** Deeper than this a JSON body is an attack on the recursion of whatever reads it, not a request. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Refuses what no route can walk or store: nesting beyond MAX_JSON_DEPTH, and NUL in any string or key
+ * (PostgreSQL's text and jsonb cannot hold U+0000). Iterative, so the check itself cannot overflow the stack.
+ */
+export function checkJsonBody(value: unknown): void {
+  const pending: Array<{ value: unknown; field: string; depth: number }> = [{ value, field: '', depth: 0 }];
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    const field = item.field || 'body';
+    if (typeof item.value === 'string') {
+      if (item.value.includes('\0')) throw badRequest(`${field}: holds a NUL character (\\u0000)`);
+      continue;
+    }
+    if (item.value === null || typeof item.value !== 'object') continue;
+    if (item.depth >= MAX_JSON_DEPTH) {
+      throw badRequest(`${field}: nested deeper than ${MAX_JSON_DEPTH} levels`, 'BODY_TOO_DEEP');
+    }
+    const isArray = Array.isArray(item.value);
+    for (const [key, child] of Object.entries(item.value)) {
+      if (key.includes('\0')) throw badRequest(`${field}: a key holds a NUL character (\\u0000)`);
+      const childField = isArray ? `${item.field}[${key}]` : item.field ? `${item.field}.${key}` : key;
+      pending.push({ value: child, field: childField, depth: item.depth + 1 });
+    }
+  }
+}
 
 /** The body as text, or as JSON for JSON content types; undefined when empty. */
 export function decodeBody(event: HttpEvent): unknown {
@@ -13,11 +40,14 @@ export function decodeBody(event: HttpEvent): unknown {
   const text = isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
   const contentType = header(event, 'content-type') ?? '';
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) return text;
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (error) {
     throw badRequest(`malformed JSON body: ${(error as Error).message}`, 'MALFORMED_JSON');
   }
+  checkJsonBody(parsed);
+  return parsed;
 }
 
 export function bodyLimit(options: { limitBytes?: number } = {}): HttpMiddleware {

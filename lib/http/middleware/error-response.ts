@@ -1,33 +1,37 @@
 // Turns any error into a JSON response; a client never sees a stack trace or a driver message.
 
-import { DatabaseError, DatabaseUnavailableError, PoolExhaustedError } from '../../db/errors.ts';
+import { DatabaseError } from '../../db/errors.ts';
 import type { Logger } from '../../log/logger.ts';
-import { HttpError } from '../errors.ts';
+import { clientMessage, HttpError, listProblems } from '../errors.ts';
 import type { HttpMiddleware } from './types.ts';
 
 export interface ErrorBody {
-  error: { code: string; message: string };
+  /** problems: one line per bad field, at most MAX_LISTED_PROBLEMS and then "and N more". */
+  error: { code: string; message: string; problems?: string[]; [detail: string]: unknown };
   requestId: string;
 }
 
+/** What a client may read for each typed database error: all of them are 503 with Retry-After. */
+const DATABASE_MESSAGES: Record<string, string> = {
+  DB_POOL_EXHAUSTED: 'the service is busy; retry shortly',
+  DB_UNAVAILABLE: 'the database is unavailable; retry shortly',
+  DB_TIMEOUT: 'the database is too slow right now; retry shortly',
+  DB_MIGRATIONS_PENDING:
+    'database migrations pending: the schema is behind this version; run "loadwatch migrate up" (or the migrate function)',
+};
+
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
-  if (error instanceof PoolExhaustedError) {
-    return new HttpError(503, error.code, 'the service is busy; retry shortly', {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message =
+    error instanceof DatabaseError && typeof code === 'string' ? DATABASE_MESSAGES[code] : undefined;
+  if (message !== undefined) {
+    const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds ?? 5;
+    return new HttpError(503, code as string, message, {
       expose: true,
-      headers: { 'Retry-After': String(error.retryAfterSeconds) },
+      headers: { 'Retry-After': String(retryAfter) },
       cause: error,
     });
-  }
-  if (error instanceof DatabaseUnavailableError) {
-    return new HttpError(503, error.code, 'the database is unavailable; retry shortly', {
-      expose: true,
-      headers: { 'Retry-After': String(error.retryAfterSeconds) },
-      cause: error,
-    });
-  }
-  if (error instanceof DatabaseError) {
-    return new HttpError(500, 'INTERNAL', 'internal error', { expose: false, cause: error });
   }
   return new HttpError(500, 'INTERNAL', 'internal error', { expose: false, cause: error });
 }
@@ -48,7 +52,12 @@ export function errorResponse(options: { logger: Logger }): HttpMiddleware {
         });
       }
       const body: ErrorBody = {
-        error: { code: error.code, message: error.expose ? error.message : 'internal error' },
+        error: {
+          ...(error.expose ? error.details : {}),
+          code: error.code,
+          message: error.expose ? clientMessage(error) : 'internal error',
+          ...(error.expose && error.problems?.length ? { problems: listProblems(error.problems) } : {}),
+        },
         requestId,
       };
       request.response = {

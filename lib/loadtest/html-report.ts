@@ -622,7 +622,17 @@ function generatorCard(report: LoadTestReport): string {
       shards.withinTolerance ? '<span class="good">yes</span>' : '<span class="bad">no</span>',
     ],
   ]);
-  return card('Generator', `${warning}<h4>Health</h4>${health}<h4>Shards</h4>${shardList}`);
+  // Reports stored before shard failures were recorded have no list.
+  const failures = shards.failures ?? [];
+  const reasons = failures.length
+    ? `<h4>Why shards failed</h4><ul class="shard-failures">${failures
+        .map(
+          (item) =>
+            `<li><code>${escapeHtml(item.error)}</code>${item.cause ? ` ${escapeHtml(item.cause)}` : ''} <span class="muted">×${formatCount(item.shards)}${item.first ? `, first round ${item.first.round} shard ${item.first.shard}` : ''}</span></li>`,
+        )
+        .join('')}</ul>`
+    : '';
+  return card('Generator', `${warning}<h4>Health</h4>${health}<h4>Shards</h4>${shardList}${reasons}`);
 }
 
 function header(report: LoadTestReport): string {

@@ -5,6 +5,7 @@ import { ERROR_KINDS } from './engine.ts';
 import { distribution, type LatencySummary, mergeHistograms, summarize } from './histogram.ts';
 import type { LoadTestOptions, RateStage } from './options.ts';
 import type { LoadTestEstimate, LoadTestPlan } from './plan.ts';
+import type { ShardFailure } from './store.ts';
 import { evaluateThresholds, grade, type ThresholdResult } from './thresholds.ts';
 
 export interface TimelinePoint {
@@ -50,9 +51,26 @@ export interface LoadTestReport {
   grade: 'A' | 'B' | 'C' | 'D' | 'F';
   /** sendLagMs: open model, how late requests left because of the generator itself (p99 of the worst shard). */
   generator: { saturated: boolean; eventLoopLagMs: number; sendLagMs: number; cpuPercent: number };
-  shards: { planned: number; completed: number; failed: number; retried: number; withinTolerance: boolean };
+  shards: {
+    planned: number;
+    completed: number;
+    failed: number;
+    retried: number;
+    withinTolerance: boolean;
+    /** Why the failed shards failed: one entry per distinct reason, most frequent first. */
+    failures: ShardFailureReason[];
+  };
   aborted: boolean;
   estimate: LoadTestEstimate;
+}
+
+export interface ShardFailureReason {
+  error: string;
+  cause: string | null;
+  /** Failed shards that gave this reason. */
+  shards: number;
+  /** The first of them, to find in the execution's history; null when no reason was recorded. */
+  first: { round: number; shard: number } | null;
 }
 
 export interface ShardRow {
@@ -69,10 +87,46 @@ export interface BuildReportInput {
   shards: ShardRow[];
   /** Shards of all rounds that should have reported. */
   expectedShards: number;
+  /** Reasons recorded for shards that failed; a shard that stored a result after all is not counted. */
+  failures?: ShardFailure[];
   aborted: boolean;
 }
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
+
+/** A report lists at most this many distinct reasons; 200 shards timing out are one reason, not 200. */
+const MAX_FAILURE_REASONS = 10;
+
+/** Groups the failed shards by reason; shards that failed without a recorded reason are counted as such. */
+function failureReasons(shards: ShardRow[], failures: ShardFailure[], failedShards: number) {
+  const stored = new Set(shards.map((row) => `${row.round}:${row.shard}`));
+  const groups = new Map<string, ShardFailureReason>();
+  let explained = 0;
+  for (const failure of failures) {
+    if (stored.has(`${failure.round}:${failure.shard}`)) continue;
+    explained++;
+    const key = JSON.stringify([failure.error, failure.cause]);
+    const group = groups.get(key);
+    if (group) group.shards++;
+    else
+      groups.set(key, {
+        error: failure.error,
+        cause: failure.cause,
+        shards: 1,
+        first: { round: failure.round, shard: failure.shard },
+      });
+  }
+  const reasons = [...groups.values()].sort((a, b) => b.shards - a.shards);
+  const unexplained = failedShards - explained;
+  if (unexplained > 0)
+    reasons.push({
+      error: 'unknown',
+      cause: 'the shard stored neither a result nor a reason',
+      shards: unexplained,
+      first: null,
+    });
+  return reasons.slice(0, MAX_FAILURE_REASONS);
+}
 
 function mergeTimeline(shards: ShardRow[]): TimelinePoint[] {
   const seconds = new Map<number, { requests: number; errors: number; histograms: string[] }>();
@@ -186,6 +240,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
       failed: failedShards,
       retried: shards.filter((row) => row.attempts > 1).length,
       withinTolerance: shardsOk,
+      failures: failureReasons(shards, input.failures ?? [], failedShards),
     },
     aborted: input.aborted,
     estimate: plan.estimate,

@@ -60,6 +60,14 @@ export interface StoredShardResult {
   result: ShardResult;
 }
 
+/** Why a shard ended without a result, as Step Functions caught it (trimmed). */
+export interface ShardFailure {
+  round: number;
+  shard: number;
+  error: string;
+  cause: string | null;
+}
+
 export interface RunSummary {
   id: string;
   status: RunStatus;
@@ -223,6 +231,25 @@ export class LoadTestStore {
       result: ShardResult;
     }>(
       `SELECT round, shard, attempts, result FROM loadtest_shard_results WHERE run_id = $1 ORDER BY round, shard`,
+      [id],
+      { idempotent: true },
+    );
+    return result.rows;
+  }
+
+  /** Records why a shard failed; a retried shard's later failure replaces the earlier reason. */
+  async saveShardFailure(id: string, failure: ShardFailure): Promise<void> {
+    await this.db.query(
+      `INSERT INTO loadtest_shard_failures (run_id, round, shard, error, cause) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (run_id, round, shard)
+       DO UPDATE SET error = EXCLUDED.error, cause = EXCLUDED.cause, recorded_at = now()`,
+      [id, failure.round, failure.shard, failure.error, failure.cause],
+    );
+  }
+
+  async shardFailures(id: string): Promise<ShardFailure[]> {
+    const result = await this.db.query<ShardFailure>(
+      `SELECT round, shard, error, cause FROM loadtest_shard_failures WHERE run_id = $1 ORDER BY round, shard`,
       [id],
       { idempotent: true },
     );

@@ -56,6 +56,14 @@ export function formatSummary(report: LoadTestReport, status: string): string {
     .filter(([, count]) => count > 0)
     .map(([kind, count]) => `${kind}: ${number(count)}`);
   row('errors', errors.length ? errors.join(', ') : 'none');
+  // Reports stored before shard failures were recorded have no list.
+  (report.shards.failures ?? []).forEach((item, index) => {
+    const where = item.first ? `, first round ${item.first.round} shard ${item.first.shard}` : '';
+    row(
+      index === 0 ? 'shard fails' : '',
+      `${item.error}${item.cause ? `: ${item.cause}` : ''} (${number(item.shards)} shard${item.shards === 1 ? '' : 's'}${where})`,
+    );
+  });
   report.thresholds.forEach((threshold, index) => {
     const verdict = `${threshold.passed ? 'pass' : 'FAIL'}  ${threshold.expr} (actual ${number(threshold.actual)})`;
     row(index === 0 ? 'thresholds' : '', verdict);

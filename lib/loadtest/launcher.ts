@@ -89,7 +89,9 @@ export function runSummary(run: RunRecord, reportPath: string) {
           thresholds: report.thresholds,
           generator: report.generator,
         }
-      : { message: `still running; fetch the report with GET ${reportPath}` }),
+      : FINISHED.has(run.status)
+        ? {}
+        : { message: `still running; fetch the report with GET ${reportPath}` }),
     report: reportPath,
   };
 }

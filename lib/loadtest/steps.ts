@@ -172,6 +172,7 @@ export async function shardFailedStep(
 }
 
 export async function advanceStep(input: RoundState, deps: StepDeps): Promise<RoundState> {
+  await deps.store.recordHeartbeat(input.runId);
   const run = await requireRun(deps.store, input.runId);
   const summary = await deps.store.roundSummary(input.runId, input.round);
   const aborted = summary.aborted || run.abortRequested;
@@ -206,6 +207,8 @@ export function shardFailureMessage(report: LoadTestReport): string {
 }
 
 export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<RunOutcome> {
+  // Merging a large run's histograms takes a while: the run is alive meanwhile, not stale.
+  await deps.store.recordHeartbeat(input.runId);
   const run = await requireRun(deps.store, input.runId);
   const [shards, failures] = await Promise.all([
     deps.store.shardResults(input.runId),

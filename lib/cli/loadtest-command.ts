@@ -1,6 +1,6 @@
 // `loadwatch loadtest`: the deployed state machine's definition, run locally against the local stack or --target.
 
-import { writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Config } from '../config/config.ts';
 import { runMigrations } from '../db/migration-runner.ts';
@@ -15,6 +15,7 @@ import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/st
 import { createLogger } from '../log/logger.ts';
 import type { CliIo } from './main.ts';
 import { createProgressBar } from './progress.ts';
+import { UsageError } from './usage-error.ts';
 
 export const LOADTEST_HELP = `Usage: loadwatch loadtest [options]
 
@@ -35,8 +36,10 @@ Requests:
 Results:
   --threshold EXPR       pass/fail rule, repeatable: "p95<300", "errors<1%", "rps>=100"
   --json                 print the report JSON alone on stdout
-  --report FILE.html     write a self-contained HTML report
-Exit: 0 passed, 1 a threshold failed (or the run did not finish), 2 bad usage or configuration.
+  --report FILE.html     write a self-contained HTML report (checked before the run starts)
+Without --threshold, a run fails when every request failed (the default threshold errors<100%).
+Exit: 0 passed, 1 a threshold failed (or the run did not finish), 2 bad usage or configuration
+(an unwritable --report path included).
 `;
 
 export function loadTestInputFromArgs(argv: string[]): {
@@ -91,6 +94,32 @@ export function loadTestInputFromArgs(argv: string[]): {
   return { input, json: values.json === true, report: values.report, help: values.help === true };
 }
 
+/**
+ * Refuses a --report path that cannot be written before any request is sent, rather than after the run.
+ * Opening it for appending is the exact test (permissions, a missing directory, a read-only disk, a
+ * directory in the way) and changes nothing; a file the probe created is removed again.
+ */
+function ensureWritable(path: string): void {
+  const existed = existsSync(path);
+  try {
+    closeSync(openSync(path, 'a'));
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    const why =
+      code === 'ENOENT'
+        ? 'its directory does not exist'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : code === 'EROFS'
+              ? 'the file system is read-only'
+              : message;
+    throw new UsageError(`--report: cannot write "${path}": ${why}`, { cause: error });
+  }
+  if (!existed) unlinkSync(path);
+}
+
 function defaultTarget(config: Config): string {
   if (config.apiUrl) return config.apiUrl;
   return readStackState(dataDirectory(config))?.apiUrl ?? `http://localhost:${config.port}`;
@@ -102,6 +131,7 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     io.out(LOADTEST_HELP);
     return 0;
   }
+  if (args.report) ensureWritable(args.report);
   const logger = createLogger({ level: 'error', write: (line) => io.err(`${line}\n`) });
   const database = await acquireLocalDatabase(config, 'loadtest');
   const db = createDb({

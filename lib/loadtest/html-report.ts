@@ -3,7 +3,7 @@
 import { escapeHtml } from '../http/html.ts';
 import type { ErrorKind } from './engine.ts';
 import type { LatencySummary } from './histogram.ts';
-import type { LoadTestReport, TimelinePoint } from './report.ts';
+import { explainVerdict, type LoadTestReport, type TimelinePoint, verdictLabel } from './report.ts';
 
 /** Most points a timeline chart draws; longer runs merge adjacent seconds. */
 export const MAX_TIMELINE_POINTS = 600;
@@ -579,10 +579,15 @@ function formatThresholdActual(expression: string, actual: number): string {
 }
 
 function thresholdsCard(report: LoadTestReport): string {
+  const defaulted = report.thresholds.some((threshold) => threshold.default);
+  const note = defaulted
+    ? '<p class="muted">No thresholds were set: the default applies, every request failing fails the run.</p>'
+    : '';
   const content =
     report.thresholds.length === 0
       ? '<p class="muted">No thresholds were set.</p>'
-      : table(
+      : note +
+        table(
           ['Threshold', 'Actual', 'Result'],
           report.thresholds.map((threshold) => [
             `<code>${escapeHtml(threshold.expr)}</code>`,
@@ -636,9 +641,10 @@ function generatorCard(report: LoadTestReport): string {
 }
 
 function header(report: LoadTestReport): string {
-  const badge = report.passed
-    ? '<span class="badge passed">PASSED</span>'
-    : '<span class="badge failed">FAILED</span>';
+  const label = verdictLabel(report);
+  const badge = `<span class="badge ${label.toLowerCase()}">${label}</span>`;
+  const why = explainVerdict(report);
+  const reason = why ? `<p class="verdict-reason">${escapeHtml(why)}</p>` : '';
   const when =
     report.startedAt === null
       ? 'not started'
@@ -654,7 +660,7 @@ ${definitionList([
   ['When', when],
   ['Duration', escapeHtml(formatDuration(report.durationSeconds))],
 ])}
-${aborted}</header>`;
+${reason}${aborted}</header>`;
 }
 
 function summary(report: LoadTestReport): string {
@@ -749,6 +755,8 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 .badge{display:inline-block;padding:6px 14px;border-radius:999px;font-weight:700;letter-spacing:.06em;font-size:14px;color:#fff}
 .badge.passed{background:var(--good)}
 .badge.failed{background:var(--bad)}
+.badge.aborted{background:#b45309}
+.verdict-reason{margin:8px 0 0;font-weight:600}
 .grade-label{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em;margin-left:6px}
 .grade{display:inline-flex;align-items:center;justify-content:center;width:40px;height:40px;border-radius:8px;font-size:22px;font-weight:800;color:#fff;background:#475569}
 .grade-A{background:#15803d}.grade-B{background:#4d7c0f}.grade-C{background:#b45309}.grade-D{background:#c2410c}.grade-F{background:#b91c1c}
@@ -818,7 +826,7 @@ footer{margin-top:20px;color:var(--muted);font-size:12px;text-align:center}
 
 /** One HTML file that opens offline: inline styles, server-drawn SVG, no scripts, every report string escaped. */
 export function renderHtmlReport(report: LoadTestReport): string {
-  const verdict = report.passed ? 'PASSED' : 'FAILED';
+  const verdict = verdictLabel(report);
   return `<!doctype html>
 <html lang="en">
 <head>

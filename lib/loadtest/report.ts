@@ -6,7 +6,13 @@ import { distribution, type LatencySummary, mergeHistograms, summarize } from '.
 import type { LoadTestOptions, RateStage } from './options.ts';
 import type { LoadTestEstimate, LoadTestPlan } from './plan.ts';
 import type { ShardFailure } from './store.ts';
-import { evaluateThresholds, grade, type ThresholdResult } from './thresholds.ts';
+import {
+  DEFAULT_THRESHOLD,
+  evaluateThresholds,
+  grade,
+  gradeReason,
+  type ThresholdResult,
+} from './thresholds.ts';
 
 export interface TimelinePoint {
   second: number;
@@ -46,8 +52,11 @@ export interface LoadTestReport {
   timeline: TimelinePoint[];
   /** [upper bound in ms, requests] buckets of the latency distribution. */
   histogram: Array<[number, number]>;
+  /** The thresholds set, or DEFAULT_THRESHOLD (marked `default`) when none was. */
   thresholds: ThresholdResult[];
   passed: boolean;
+  /** Why the run did not pass; empty when it passed. */
+  failedBecause: string[];
   grade: 'A' | 'B' | 'C' | 'D' | 'F';
   /** sendLagMs: open model, how late requests left because of the generator itself (p99 of the worst shard). */
   generator: { saturated: boolean; eventLoopLagMs: number; sendLagMs: number; cpuPercent: number };
@@ -154,6 +163,38 @@ function mergeTimeline(shards: ShardRow[]): TimelinePoint[] {
     });
 }
 
+/** "%" or " ms" after a threshold's actual value, from the unit its canonical form ends with. */
+function unitOf(expression: string): string {
+  return expression.endsWith('%') ? '%' : expression.endsWith('ms') ? ' ms' : '';
+}
+
+function describeFailedThreshold(result: ThresholdResult): string {
+  if (result.default) return `every request failed (${result.expr}, the default when no threshold is set)`;
+  return `threshold ${result.expr} failed (actual ${result.actual}${unitOf(result.expr)})`;
+}
+
+/** The badge a report shows: what happened to the run, in one word. */
+export function verdictLabel(report: LoadTestReport): 'PASSED' | 'FAILED' | 'ABORTED' {
+  return report.aborted ? 'ABORTED' : report.passed ? 'PASSED' : 'FAILED';
+}
+
+/**
+ * Why the verdict is what it is, so that a verdict never contradicts its grade without a word: the reasons
+ * a run failed, or, for a run that passed with grade F, what it passed on and what earned the F.
+ */
+export function explainVerdict(report: LoadTestReport): string | null {
+  // Reports stored before the reasons were recorded have none.
+  const because = report.failedBecause ?? [];
+  if (!report.passed) return because.length ? because.join('; ') : null;
+  if (report.grade !== 'F') return null;
+  const set = report.thresholds.filter((result) => !result.default).map((result) => result.expr);
+  const passedOn = set.length
+    ? `passed its thresholds (${set.join(', ')})`
+    : `passed the default threshold (${DEFAULT_THRESHOLD}: not every request failed)`;
+  const graded = gradeReason(report.errorPercent, report.latencyMs.p95);
+  return `${passedOn}, but graded F${graded ? `: ${graded}` : ''}`;
+}
+
 export function buildReport(input: BuildReportInput): LoadTestReport {
   const { options, plan, shards } = input;
   const results = shards.map((row) => row.result);
@@ -183,12 +224,14 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
   const rps = durationSeconds > 0 ? round2(totals.requests / durationSeconds) : 0;
   const errorPercent = totals.requests > 0 ? round2((totals.failed / totals.requests) * 100) : 0;
 
-  const thresholds = evaluateThresholds(options.thresholds, {
-    latencyMs,
-    errorPercent,
-    rps,
-    requests: totals.requests,
-  });
+  const figures = { latencyMs, errorPercent, rps, requests: totals.requests };
+  const thresholds =
+    options.thresholds.length > 0
+      ? evaluateThresholds(options.thresholds, figures)
+      : evaluateThresholds([DEFAULT_THRESHOLD], figures).map((result) => ({
+          ...result,
+          default: true as const,
+        }));
   const failedShards = Math.max(0, input.expectedShards - shards.length);
   const failedShardPercent = input.expectedShards > 0 ? (failedShards / input.expectedShards) * 100 : 0;
   const shardsOk = failedShardPercent <= options.toleratedFailurePercent;
@@ -196,6 +239,14 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
   const unsent = shards
     .filter((row) => row.round === rounds - 1)
     .reduce((sum, row) => sum + (row.result.remaining ?? 0), 0);
+  const failedBecause = [
+    ...(input.aborted ? ['it was aborted before it finished'] : []),
+    ...(totals.requests === 0
+      ? ['no request was sent']
+      : thresholds.filter((result) => !result.passed).map(describeFailedThreshold)),
+    ...(shardsOk ? [] : [`${failedShards} of ${input.expectedShards} shards failed`]),
+    ...(unsent > 0 ? [`${unsent} requests were never sent`] : []),
+  ];
 
   return {
     runId: input.runId,
@@ -221,12 +272,8 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     timeline: mergeTimeline(shards),
     histogram,
     thresholds,
-    passed:
-      thresholds.every((result) => result.passed) &&
-      shardsOk &&
-      !input.aborted &&
-      totals.requests > 0 &&
-      unsent === 0,
+    passed: failedBecause.length === 0,
+    failedBecause,
     grade: totals.requests === 0 ? 'F' : grade(errorPercent, latencyMs.p95),
     generator: {
       saturated: results.some((result) => result.generator.saturated),

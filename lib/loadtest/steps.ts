@@ -264,6 +264,7 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
           `Load test ${input.runId} against ${report.target} ${status}.`,
           `Requests: ${report.totals.requests}, failed: ${report.totals.failed} (${report.errorPercent}%), p95 ${report.latencyMs.p95} ms, grade ${report.grade}.`,
           failedThresholds.length ? `Failed thresholds: ${failedThresholds.join(', ')}.` : '',
+          report.failedBecause.length ? `Why: ${report.failedBecause.join('; ')}.` : '',
         ]
           .filter(Boolean)
           .join('\n'),

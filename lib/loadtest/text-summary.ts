@@ -1,6 +1,6 @@
 // The load-test report as a terminal summary table.
 
-import type { LoadTestReport } from './report.ts';
+import { explainVerdict, type LoadTestReport } from './report.ts';
 
 const number = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
 
@@ -16,7 +16,10 @@ export function formatSummary(report: LoadTestReport, status: string): string {
   const lines: string[] = [];
   const row = (label: string, value: string) => lines.push(`  ${label.padEnd(12)}${value}`);
   lines.push('');
-  lines.push(`loadwatch load test ${report.runId}: ${status.toUpperCase()}, grade ${report.grade}`);
+  const why = explainVerdict(report);
+  lines.push(
+    `loadwatch load test ${report.runId}: ${status.toUpperCase()}, grade ${report.grade}${why ? `: ${why}` : ''}`,
+  );
   row('target', report.target);
   row(
     'endpoints',
@@ -65,7 +68,7 @@ export function formatSummary(report: LoadTestReport, status: string): string {
     );
   });
   report.thresholds.forEach((threshold, index) => {
-    const verdict = `${threshold.passed ? 'pass' : 'FAIL'}  ${threshold.expr} (actual ${number(threshold.actual)})`;
+    const verdict = `${threshold.passed ? 'pass' : 'FAIL'}  ${threshold.expr} (actual ${number(threshold.actual)})${threshold.default ? ', the default when no threshold is set' : ''}`;
     row(index === 0 ? 'thresholds' : '', verdict);
   });
   row(

@@ -473,7 +473,11 @@ function latencyTable(report: LoadTestReport): string {
   const note = open
     ? '<p class="note">Corrected latency counts from when each request was scheduled, not from when it was sent, so time spent waiting behind a slow response is included (coordinated omission); uncorrected counts from the actual send.</p>'
     : '';
-  return card('Latency', table(head, rows, 'latency') + note);
+  // Reports stored before responses were counted apart have no figure.
+  const samples = report.noResponse
+    ? `<p class="note">Over ${formatCount(report.responses)} responses; ${formatCount(report.noResponse)} requests without a response (refused, timed out, reset) are counted under errors, not here.</p>`
+    : '';
+  return card('Latency', table(head, rows, 'latency') + samples + note);
 }
 
 function modelCard(report: LoadTestReport): string {

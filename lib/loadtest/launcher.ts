@@ -85,6 +85,8 @@ export function runSummary(run: RunRecord, reportPath: string) {
           totals: report.totals,
           rps: report.rps,
           latencyMs: report.latencyMs,
+          responses: report.responses,
+          noResponse: report.noResponse,
           errorPercent: report.errorPercent,
           thresholds: report.thresholds,
           generator: report.generator,

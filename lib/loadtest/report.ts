@@ -42,8 +42,15 @@ export interface LoadTestReport {
   /** Closed model: requests never sent, because the run was aborted or ran out of rounds. */
   unsent: number;
   rps: number;
-  /** In the open model measured from each request's intended send time (coordinated omission corrected). */
+  /**
+   * Over the requests that got a response (any status), never over refused, timed-out or reset ones. In the
+   * open model measured from each request's intended send time (coordinated omission corrected).
+   */
   latencyMs: LatencySummary;
+  /** Requests that got a response: the samples of latencyMs. */
+  responses: number;
+  /** Requests without a response, counted by kind in `errors` and left out of latencyMs. */
+  noResponse: number;
   /** Measured from the actual send time; equal to latencyMs in the closed model. */
   latencyUncorrectedMs: LatencySummary;
   statusCodes: Record<string, number>;
@@ -212,6 +219,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
   const latency = mergeHistograms(results.map((result) => result.latency));
   const uncorrected = mergeHistograms(results.map((result) => result.latencyUncorrected));
   const latencyMs = summarize(latency);
+  const responses = latency.totalCount;
   const latencyUncorrectedMs = summarize(uncorrected);
   const histogram = distribution(latency);
   latency.destroy();
@@ -265,6 +273,8 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     unsent,
     rps,
     latencyMs,
+    responses,
+    noResponse: ERROR_KINDS.reduce((sum, kind) => sum + errors[kind], 0),
     latencyUncorrectedMs,
     statusCodes,
     errors,

@@ -52,6 +52,11 @@ export function formatSummary(report: LoadTestReport, status: string): string {
   lines.push(`  ${(report.model === 'open' ? 'corrected' : 'measured').padEnd(12)}${values(latency)}`);
   if (report.model === 'open')
     lines.push(`  ${'uncorrected'.padEnd(12)}${values(report.latencyUncorrectedMs)}`);
+  // Reports stored before responses were counted apart have no figure.
+  if (report.noResponse)
+    lines.push(
+      `  ${''.padEnd(12)}over ${number(report.responses)} responses; ${number(report.noResponse)} without a response are counted under errors only`,
+    );
   lines.push('');
   const codes = Object.entries(report.statusCodes).map(([code, count]) => `${code}: ${number(count)}`);
   row('status', codes.length ? codes.join(', ') : '(no responses)');

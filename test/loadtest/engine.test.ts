@@ -9,7 +9,9 @@ import {
   recordMs,
   summarize,
 } from '../../lib/loadtest/histogram.ts';
-import type { Endpoint } from '../../lib/loadtest/options.ts';
+import { DEFAULT_LIMITS, type Endpoint, parseLoadTestInput } from '../../lib/loadtest/options.ts';
+import { planLoadTest } from '../../lib/loadtest/plan.ts';
+import { buildReport } from '../../lib/loadtest/report.ts';
 import { RateSchedule } from '../../lib/loadtest/schedule.ts';
 import { freePort } from '../../lib/local/embedded-postgres.ts';
 import { listenLocally } from '../support/listen.ts';
@@ -121,6 +123,45 @@ describe('runShard', () => {
       errors: { timeout: 0, other: 0 },
     });
     expect(classifyError(Object.assign(new Error('x'), { cause: { code: 'ENOTFOUND' } }))).toBe('dns');
+  });
+
+  it('measures latency over responses only, and keeps it exact when shards merge into the report', async () => {
+    const closedPort = await freePort();
+    const refused = await runShard(
+      work({
+        target: `http://127.0.0.1:${closedPort}`,
+        load: { model: 'closed', requestsPerUser: [10], thinkTimeMs: 0 },
+      }),
+    );
+    const answered = await runShard(
+      work({
+        endpoints: endpoint('/hundred'),
+        load: { model: 'closed', requestsPerUser: [4], thinkTimeMs: 0 },
+      }),
+    );
+    expect(refused).toMatchObject({ requests: 10, errors: { refused: 10 } });
+    expect(decodeHistogram(refused.latency).totalCount).toBe(0);
+    expect(refused.timeline.reduce((sum, second) => sum + second.requests, 0)).toBe(10);
+
+    const options = parseLoadTestInput({ target, users: 2, requests: 7, workers: 2 });
+    const report = buildReport({
+      runId: 'merge',
+      options,
+      plan: planLoadTest(options, DEFAULT_LIMITS),
+      shards: [refused, answered].map((result, shard) => ({ round: 0, shard, attempts: 1, result })),
+      expectedShards: 2,
+      aborted: false,
+    });
+    expect(report).toMatchObject({
+      responses: 4,
+      noResponse: 10,
+      totals: { requests: 14, ok: 4, failed: 10 },
+    });
+    // Ten refused connections of under a millisecond no longer make the median.
+    expect(report.latencyMs.min).toBeGreaterThanOrEqual(100);
+    expect(report.latencyMs.p50).toBeGreaterThanOrEqual(100);
+    expect(report.latencyMs).toEqual(summarize(decodeHistogram(answered.latency)));
+    for (const second of report.timeline) if (second.p50 > 0) expect(second.p50).toBeGreaterThanOrEqual(100);
   });
 
   it('stops at its deadline and reports the requests it did not send', async () => {

@@ -55,6 +55,8 @@ export interface GeneratorHealth {
   /** CPU time over wall time, in percent of one core. */
   cpuPercent: number;
   saturated: boolean;
+  /** The shard ran under MIN_SELF_CHECK_MS: its figures are kept but not judged (never saturated). */
+  tooShortToJudge?: boolean;
 }
 
 export interface ShardResult {
@@ -86,6 +88,28 @@ export interface EngineHooks {
 const SATURATION_LAG_MS = 50;
 const LAG_RESOLUTION_MS = 10;
 const SATURATION_CPU_PERCENT = 90;
+/**
+ * The shortest shard whose CPU and lag figures mean anything: over a few milliseconds of start-up, one request
+ * reads 110 % CPU. A shorter shard is "too short to judge", never saturated.
+ */
+export const MIN_SELF_CHECK_MS = 1000;
+
+/** The generator's self-check: saturated when it lagged or its CPU was busy, judged only over a long enough run. */
+export function judgeGenerator(figures: {
+  wallMs: number;
+  cpuPercent: number;
+  eventLoopLagP99Ms: number;
+  sendLagP99Ms: number;
+}): { saturated: boolean; tooShortToJudge: boolean } {
+  if (figures.wallMs < MIN_SELF_CHECK_MS) return { saturated: false, tooShortToJudge: true };
+  return {
+    saturated:
+      figures.eventLoopLagP99Ms > SATURATION_LAG_MS ||
+      figures.sendLagP99Ms > SATURATION_LAG_MS ||
+      figures.cpuPercent > SATURATION_CPU_PERCENT,
+    tooShortToJudge: false,
+  };
+}
 
 export function classifyError(error: unknown): ErrorKind {
   const codes: string[] = [];
@@ -488,8 +512,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
       eventLoopLagMaxMs: Math.round(lagMax * 100) / 100,
       sendLagP99Ms: sendLagP99,
       cpuPercent,
-      saturated:
-        lagP99 > SATURATION_LAG_MS || sendLagP99 > SATURATION_LAG_MS || cpuPercent > SATURATION_CPU_PERCENT,
+      ...judgeGenerator({ wallMs, cpuPercent, eventLoopLagP99Ms: lagP99, sendLagP99Ms: sendLagP99 }),
     },
   };
   recorder.latency.destroy();

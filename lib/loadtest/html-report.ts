@@ -1,7 +1,7 @@
 // Renders a load test report as one self-contained HTML page: summary tables and server-drawn SVG charts.
 
 import { escapeHtml } from '../http/html.ts';
-import type { ErrorKind } from './engine.ts';
+import { type ErrorKind, MIN_SELF_CHECK_MS } from './engine.ts';
 import type { LatencySummary } from './histogram.ts';
 import { explainVerdict, type LoadTestReport, type TimelinePoint, verdictLabel } from './report.ts';
 
@@ -613,7 +613,11 @@ function generatorCard(report: LoadTestReport): string {
   const health = definitionList([
     [
       'Status',
-      generator.saturated ? '<span class="bad">saturated</span>' : '<span class="good">healthy</span>',
+      generator.tooShortToJudge
+        ? `<span class="muted">too short to judge</span> <span class="muted">(the self-check needs a shard to run ${MIN_SELF_CHECK_MS / 1000} s)</span>`
+        : generator.saturated
+          ? '<span class="bad">saturated</span>'
+          : '<span class="good">healthy</span>',
     ],
     ['Event-loop lag p99', formatMs(generator.eventLoopLagMs)],
     ...(report.model === 'open'

@@ -65,8 +65,17 @@ export interface LoadTestReport {
   /** Why the run did not pass; empty when it passed. */
   failedBecause: string[];
   grade: 'A' | 'B' | 'C' | 'D' | 'F';
-  /** sendLagMs: open model, how late requests left because of the generator itself (p99 of the worst shard). */
-  generator: { saturated: boolean; eventLoopLagMs: number; sendLagMs: number; cpuPercent: number };
+  /**
+   * sendLagMs: open model, how late requests left because of the generator itself (p99 of the worst shard).
+   * tooShortToJudge: every shard ran too briefly (under MIN_SELF_CHECK_MS) for its figures to mean anything.
+   */
+  generator: {
+    saturated: boolean;
+    tooShortToJudge: boolean;
+    eventLoopLagMs: number;
+    sendLagMs: number;
+    cpuPercent: number;
+  };
   shards: {
     planned: number;
     completed: number;
@@ -287,6 +296,8 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     grade: totals.requests === 0 ? 'F' : grade(errorPercent, latencyMs.p95),
     generator: {
       saturated: results.some((result) => result.generator.saturated),
+      tooShortToJudge:
+        results.length > 0 && results.every((result) => result.generator.tooShortToJudge === true),
       eventLoopLagMs: Math.max(0, ...results.map((result) => result.generator.eventLoopLagP99Ms)),
       sendLagMs: Math.max(0, ...results.map((result) => result.generator.sendLagP99Ms ?? 0)),
       cpuPercent: Math.max(0, ...results.map((result) => result.generator.cpuPercent)),

@@ -1,5 +1,6 @@
 // The load-test report as a terminal summary table.
 
+import { MIN_SELF_CHECK_MS } from './engine.ts';
 import { explainVerdict, type LoadTestReport } from './report.ts';
 
 const number = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
@@ -76,11 +77,14 @@ export function formatSummary(report: LoadTestReport, status: string): string {
     const verdict = `${threshold.passed ? 'pass' : 'FAIL'}  ${threshold.expr} (actual ${number(threshold.actual)})${threshold.default ? ', the default when no threshold is set' : ''}`;
     row(index === 0 ? 'thresholds' : '', verdict);
   });
+  const figures = `event-loop lag p99 ${report.generator.eventLoopLagMs} ms${report.model === 'open' ? `, send lag p99 ${report.generator.sendLagMs} ms` : ''}, CPU ${report.generator.cpuPercent}%`;
   row(
     'generator',
-    report.generator.saturated
-      ? `SATURATED (event-loop lag p99 ${report.generator.eventLoopLagMs} ms${report.model === 'open' ? `, send lag p99 ${report.generator.sendLagMs} ms` : ''}, CPU ${report.generator.cpuPercent}%): the figures may measure the load generator, not the target; add --workers or lower the load`
-      : `ok (event-loop lag p99 ${report.generator.eventLoopLagMs} ms${report.model === 'open' ? `, send lag p99 ${report.generator.sendLagMs} ms` : ''}, CPU ${report.generator.cpuPercent}%)`,
+    report.generator.tooShortToJudge
+      ? `too short to judge (the self-check needs a shard to run ${MIN_SELF_CHECK_MS / 1000} s; ${figures})`
+      : report.generator.saturated
+        ? `SATURATED (${figures}): the figures may measure the load generator, not the target; add --workers or lower the load`
+        : `ok (${figures})`,
   );
   if (report.aborted) row('aborted', 'the run was stopped before it finished');
   else if (report.unsent > 0)

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyError, runShard, type ShardWork } from '../../lib/loadtest/engine.ts';
+import { classifyError, judgeGenerator, runShard, type ShardWork } from '../../lib/loadtest/engine.ts';
 import {
   createHistogram,
   decodeHistogram,
@@ -9,10 +9,12 @@ import {
   recordMs,
   summarize,
 } from '../../lib/loadtest/histogram.ts';
+import { renderHtmlReport } from '../../lib/loadtest/html-report.ts';
 import { DEFAULT_LIMITS, type Endpoint, parseLoadTestInput } from '../../lib/loadtest/options.ts';
 import { planLoadTest } from '../../lib/loadtest/plan.ts';
 import { buildReport } from '../../lib/loadtest/report.ts';
 import { RateSchedule } from '../../lib/loadtest/schedule.ts';
+import { formatSummary } from '../../lib/loadtest/text-summary.ts';
 import { freePort } from '../../lib/local/embedded-postgres.ts';
 import { listenLocally } from '../support/listen.ts';
 
@@ -67,6 +69,11 @@ describe('runShard', () => {
         response.statusCode = 503;
         response.end();
         return;
+      }
+      if (request.url === '/busy') {
+        // Burns this process's CPU, which the shard measures as its own.
+        const until = performance.now() + 40;
+        while (performance.now() < until);
       }
       const wait = request.url === '/hundred' ? 100 : Math.max(0, stallUntil - Date.now());
       setTimeout(() => response.end('ok'), wait + 1);
@@ -251,6 +258,38 @@ describe('runShard', () => {
     );
     expect(result.generator.sendLagP99Ms).toBeGreaterThan(100);
     expect(result.generator.saturated).toBe(true);
+  });
+
+  it('says too short to judge, never saturated, when a shard ran for milliseconds at full CPU', async () => {
+    // What a one-request run measured: 110 % CPU over 10 ms.
+    expect(judgeGenerator({ wallMs: 10, cpuPercent: 110, eventLoopLagP99Ms: 0, sendLagP99Ms: 0 })).toEqual({
+      saturated: false,
+      tooShortToJudge: true,
+    });
+    expect(judgeGenerator({ wallMs: 1500, cpuPercent: 110, eventLoopLagP99Ms: 0, sendLagP99Ms: 0 })).toEqual({
+      saturated: true,
+      tooShortToJudge: false,
+    });
+    const result = await runShard(
+      work({ endpoints: endpoint('/busy'), load: { model: 'closed', requestsPerUser: [1], thinkTimeMs: 0 } }),
+    );
+    expect(result.generator).toMatchObject({ saturated: false, tooShortToJudge: true });
+
+    const options = parseLoadTestInput({ target, users: 1, requests: 1 });
+    const report = buildReport({
+      runId: 'tiny',
+      options,
+      plan: planLoadTest(options, DEFAULT_LIMITS),
+      shards: [{ round: 0, shard: 0, attempts: 1, result }],
+      expectedShards: 1,
+      aborted: false,
+    });
+    expect(report.generator).toMatchObject({ saturated: false, tooShortToJudge: true });
+    expect(formatSummary(report, 'passed')).toMatch(
+      /generator {3}too short to judge \(the self-check needs a shard to run 1 s; event-loop lag/,
+    );
+    expect(formatSummary(report, 'passed')).not.toContain('SATURATED');
+    expect(renderHtmlReport(report)).toContain('too short to judge');
   });
 
   it('divides the open-model timeline between shards without losing or repeating a request', async () => {

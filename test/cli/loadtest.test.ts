@@ -50,6 +50,21 @@ describe('loadwatch loadtest', () => {
     expect(code).toBe(1);
   });
 
+  it('refuses a plan that sends no request and a malformed ramp-up, and exits 2', async () => {
+    const empty = await runCli(
+      ['loadtest', '--target', target, '--rate', '0.0001', '--duration', '3600'],
+      env(),
+    );
+    expect(empty.output).toContain('rate: 0.0001 req/s for 3600s sends no request (0.36 due)');
+    expect(empty.code).toBe(2);
+    const ramp = await runCli(
+      ['loadtest', '--target', target, '--rate', '10', '--duration', '5', '--ramp-up', '::,::'],
+      env(),
+    );
+    expect(ramp.output).toContain('rampUp[0]: "::" is not a stage');
+    expect(ramp.code).toBe(2);
+  });
+
   it('refuses a --report path it cannot write before sending any request, and exits 2', async () => {
     const before = requests;
     const missing = join(scratch, 'no-such-directory', 'report.html');

@@ -10,7 +10,7 @@ import type { LoadTestInput } from '../loadtest/options.ts';
 import { createLoadTest } from '../loadtest/service.ts';
 import type { ShardTask } from '../loadtest/steps.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
-import { formatSummary } from '../loadtest/text-summary.ts';
+import { formatSummary, plural } from '../loadtest/text-summary.ts';
 import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
 import type { CliIo } from './main.ts';
@@ -146,7 +146,7 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     const run = await createLoadTest(args.input, store, config.loadtest, defaultTarget(config));
     const { estimate } = run.plan;
     io.err(
-      `load test ${run.runId}: ${run.options.target}, ~${estimate.requests.toLocaleString('en-US')} requests over ${run.plan.shards} worker(s)` +
+      `load test ${run.runId}: ${run.options.target}, ~${plural(estimate.requests, 'request')} over ${plural(run.plan.shards, 'worker')}` +
         `; on Lambda about ${estimate.lambdaGbSeconds} GB-seconds (cap ${config.loadtest.maxGbSeconds})\n`,
     );
 

@@ -3,7 +3,7 @@
 import { escapeHtml } from '../http/html.ts';
 import { type ErrorKind, MIN_SELF_CHECK_MS } from './engine.ts';
 import type { LatencySummary } from './histogram.ts';
-import { explainVerdict, type LoadTestReport, type TimelinePoint, verdictLabel } from './report.ts';
+import { explainVerdict, heldRate, type LoadTestReport, type TimelinePoint, verdictLabel } from './report.ts';
 
 /** Most points a timeline chart draws; longer runs merge adjacent seconds. */
 export const MAX_TIMELINE_POINTS = 600;
@@ -496,13 +496,15 @@ function modelCard(report: LoadTestReport): string {
       ['Duration', formatDuration(report.duration ?? 0)],
     );
     const stages = report.stages ?? [];
-    if (stages.length > 0) {
+    // A steady run's one stage only repeats the rate and the duration.
+    if (stages.some((stage) => stage.from !== stage.to)) {
       entries.push([
         'Stages',
         stages
-          .map(
-            (stage) =>
-              `${formatDecimal(stage.from)} → ${formatDecimal(stage.to)} req/s over ${escapeHtml(formatDuration(stage.durationSeconds))}`,
+          .map((stage) =>
+            stage.from === stage.to
+              ? `${formatDecimal(stage.from)} req/s for ${escapeHtml(formatDuration(stage.durationSeconds))}`
+              : `${formatDecimal(stage.from)} → ${formatDecimal(stage.to)} req/s over ${escapeHtml(formatDuration(stage.durationSeconds))}`,
           )
           .join('<br>'),
       ]);
@@ -683,7 +685,9 @@ function summary(report: LoadTestReport): string {
       totals.failed > 0 ? 'bad' : '',
     ),
     stat('Error rate', `${formatDecimal(report.errorPercent)}%`, '', report.errorPercent > 0 ? 'bad' : ''),
-    stat('Throughput', `${formatDecimal(report.rps)}`, 'requests per second'),
+    heldRate(report)
+      ? stat('Throughput', `${formatDecimal(report.rps)}`, 'requests per second')
+      : stat('Throughput', '—', 'under a second: too short for a rate'),
     stat('p95 latency', formatMs(report.latencyMs.p95), `p99 ${formatMs(report.latencyMs.p99)}`),
   ].join('');
   return `<section class="summary"><h2>Summary</h2><div class="stats">${stats}</div>

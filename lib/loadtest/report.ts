@@ -41,6 +41,7 @@ export interface LoadTestReport {
   totals: { requests: number; ok: number; failed: number };
   /** Closed model: requests never sent, because the run was aborted or ran out of rounds. */
   unsent: number;
+  /** Requests per second over the run, or over one second for a run shorter than that. */
   rps: number;
   /**
    * Over the requests that got a response (any status), never over refused, timed-out or reset ones. In the
@@ -189,6 +190,11 @@ function describeFailedThreshold(result: ThresholdResult): string {
   return `threshold ${result.expr} failed (actual ${result.actual}${unitOf(result.expr)})`;
 }
 
+/** Whether the run lasted long enough to have held a rate: under a second, requests per second is no fact. */
+export function heldRate(report: LoadTestReport): boolean {
+  return report.durationSeconds >= 1;
+}
+
 /** The badge a report shows: what happened to the run, in one word. */
 export function verdictLabel(report: LoadTestReport): 'PASSED' | 'FAILED' | 'ABORTED' {
   return report.aborted ? 'ABORTED' : report.passed ? 'PASSED' : 'FAILED';
@@ -238,7 +244,8 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
   const finishedAt = results.length ? Math.max(...results.map((result) => result.finishedAt)) : null;
   const durationSeconds =
     startedAt !== null && finishedAt !== null ? Math.max(0.001, (finishedAt - startedAt) / 1000) : 0;
-  const rps = durationSeconds > 0 ? round2(totals.requests / durationSeconds) : 0;
+  // Over one second at least: a run of 10 ms sending 3 requests never held 300 req/s.
+  const rps = durationSeconds > 0 ? round2(totals.requests / Math.max(1, durationSeconds)) : 0;
   const errorPercent = totals.requests > 0 ? round2((totals.failed / totals.requests) * 100) : 0;
 
   const figures = { latencyMs, errorPercent, rps, requests: totals.requests };

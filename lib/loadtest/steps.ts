@@ -7,6 +7,7 @@ import { type EngineHooks, runShard } from './engine.ts';
 import { shardLoad } from './plan.ts';
 import { buildReport, type LoadTestReport } from './report.ts';
 import { HEARTBEAT_SECONDS, type LoadTestStore, type RunRecord, type RunStatus } from './store.ts';
+import { plural } from './text-summary.ts';
 
 export interface StepDeps {
   store: LoadTestStore;
@@ -259,7 +260,7 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
       .map((item) => `${item.expr} (actual ${item.actual})`);
     await deps.alerts
       .publish({
-        subject: `Load test ${status}: ${report.target} (${failedThresholds.length} threshold(s) failed)`,
+        subject: `Load test ${status}: ${report.target} (${plural(failedThresholds.length, 'threshold')} failed)`,
         message: [
           `Load test ${input.runId} against ${report.target} ${status}.`,
           `Requests: ${report.totals.requests}, failed: ${report.totals.failed} (${report.errorPercent}%), p95 ${report.latencyMs.p95} ms, grade ${report.grade}.`,

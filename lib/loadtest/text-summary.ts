@@ -1,9 +1,14 @@
 // The load-test report as a terminal summary table.
 
 import { MIN_SELF_CHECK_MS } from './engine.ts';
-import { explainVerdict, type LoadTestReport } from './report.ts';
+import { explainVerdict, heldRate, type LoadTestReport } from './report.ts';
 
 const number = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+
+/** "1 user", "2 users", "1,000 requests". */
+export function plural(count: number, noun: string): string {
+  return `${number(count)} ${noun}${count === 1 ? '' : 's'}`;
+}
 
 function rampUp(report: LoadTestReport): string {
   // Ramp-up stages change the rate; the steady stage does not.
@@ -31,16 +36,16 @@ export function formatSummary(report: LoadTestReport, status: string): string {
   row(
     'model',
     report.model === 'closed'
-      ? `closed: ${report.users} users × ${report.requestsPerUser} requests${report.thinkTimeMs ? `, think ${report.thinkTimeMs} ms` : ''}`
+      ? `closed: ${plural(report.users ?? 0, 'user')} × ${plural(report.requestsPerUser ?? 0, 'request')}${report.thinkTimeMs ? `, think ${report.thinkTimeMs} ms` : ''}`
       : `open: ${report.rate} req/s for ${report.duration}s${rampUp(report)}`,
   );
   row(
     'workers',
-    `${report.workers} × ${report.rounds} round(s)${report.shards.failed ? `, ${report.shards.failed} shard(s) failed` : ''}${report.shards.retried ? `, ${report.shards.retried} retried` : ''}`,
+    `${number(report.workers)} × ${plural(report.rounds, 'round')}${report.shards.failed ? `, ${plural(report.shards.failed, 'shard')} failed` : ''}${report.shards.retried ? `, ${number(report.shards.retried)} retried` : ''}`,
   );
   row(
     'requests',
-    `${number(report.totals.requests)} (ok ${number(report.totals.ok)}, failed ${number(report.totals.failed)}, ${report.errorPercent}%) in ${report.durationSeconds}s, ${number(report.rps)} req/s`,
+    `${number(report.totals.requests)} (ok ${number(report.totals.ok)}, failed ${number(report.totals.failed)}, ${report.errorPercent}%) in ${report.durationSeconds}s, ${heldRate(report) ? `${number(report.rps)} req/s` : 'under a second: too short for a rate'}`,
   );
   const latency = report.latencyMs;
   lines.push('');
@@ -70,7 +75,7 @@ export function formatSummary(report: LoadTestReport, status: string): string {
     const where = item.first ? `, first round ${item.first.round} shard ${item.first.shard}` : '';
     row(
       index === 0 ? 'shard fails' : '',
-      `${item.error}${item.cause ? `: ${item.cause}` : ''} (${number(item.shards)} shard${item.shards === 1 ? '' : 's'}${where})`,
+      `${item.error}${item.cause ? `: ${item.cause}` : ''} (${plural(item.shards, 'shard')}${where})`,
     );
   });
   report.thresholds.forEach((threshold, index) => {
@@ -88,7 +93,10 @@ export function formatSummary(report: LoadTestReport, status: string): string {
   );
   if (report.aborted) row('aborted', 'the run was stopped before it finished');
   else if (report.unsent > 0)
-    row('unsent', `${number(report.unsent)} requests were never sent: the run used all its rounds`);
+    row(
+      'unsent',
+      `${plural(report.unsent, 'request')} ${report.unsent === 1 ? 'was' : 'were'} never sent: the run used all its rounds`,
+    );
   lines.push('');
   return lines.join('\n');
 }

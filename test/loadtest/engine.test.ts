@@ -10,13 +10,12 @@ import {
   summarize,
 } from '../../lib/loadtest/histogram.ts';
 import { renderHtmlReport } from '../../lib/loadtest/html-report.ts';
-import { DEFAULT_LIMITS, type Endpoint, parseLoadTestInput } from '../../lib/loadtest/options.ts';
-import { planLoadTest } from '../../lib/loadtest/plan.ts';
-import { buildReport } from '../../lib/loadtest/report.ts';
+import type { Endpoint } from '../../lib/loadtest/options.ts';
 import { RateSchedule } from '../../lib/loadtest/schedule.ts';
 import { formatSummary } from '../../lib/loadtest/text-summary.ts';
 import { freePort } from '../../lib/local/embedded-postgres.ts';
 import { listenLocally } from '../support/listen.ts';
+import { reportOf } from '../support/report.ts';
 
 const endpoint = (path: string): Endpoint[] => [{ path, method: 'GET', headers: {}, weight: 1 }];
 
@@ -150,15 +149,7 @@ describe('runShard', () => {
     expect(decodeHistogram(refused.latency).totalCount).toBe(0);
     expect(refused.timeline.reduce((sum, second) => sum + second.requests, 0)).toBe(10);
 
-    const options = parseLoadTestInput({ target, users: 2, requests: 7, workers: 2 });
-    const report = buildReport({
-      runId: 'merge',
-      options,
-      plan: planLoadTest(options, DEFAULT_LIMITS),
-      shards: [refused, answered].map((result, shard) => ({ round: 0, shard, attempts: 1, result })),
-      expectedShards: 2,
-      aborted: false,
-    });
+    const report = reportOf({ target, users: 2, requests: 7, workers: 2 }, [refused, answered]);
     expect(report).toMatchObject({
       responses: 4,
       noResponse: 10,
@@ -275,15 +266,7 @@ describe('runShard', () => {
     );
     expect(result.generator).toMatchObject({ saturated: false, tooShortToJudge: true });
 
-    const options = parseLoadTestInput({ target, users: 1, requests: 1 });
-    const report = buildReport({
-      runId: 'tiny',
-      options,
-      plan: planLoadTest(options, DEFAULT_LIMITS),
-      shards: [{ round: 0, shard: 0, attempts: 1, result }],
-      expectedShards: 1,
-      aborted: false,
-    });
+    const report = reportOf({ target, users: 1, requests: 1 }, [result]);
     expect(report.generator).toMatchObject({ saturated: false, tooShortToJudge: true });
     expect(formatSummary(report, 'passed')).toMatch(
       /generator {3}too short to judge \(the self-check needs a shard to run 1 s; event-loop lag/,

@@ -5,6 +5,7 @@ import { ERROR_KINDS } from './engine.ts';
 import { distribution, type LatencySummary, mergeHistograms, summarize } from './histogram.ts';
 import type { LoadTestOptions, RateStage } from './options.ts';
 import type { LoadTestEstimate, LoadTestPlan } from './plan.ts';
+import { plural } from './plural.ts';
 import type { ShardFailure } from './store.ts';
 import {
   DEFAULT_THRESHOLD,
@@ -269,7 +270,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
       ? ['no request was sent']
       : thresholds.filter((result) => !result.passed).map(describeFailedThreshold)),
     ...(shardsOk ? [] : [`${failedShards} of ${input.expectedShards} shards failed`]),
-    ...(unsent > 0 ? [`${unsent} requests were never sent`] : []),
+    ...(unsent > 0 ? [`${plural(unsent, 'request')} ${unsent === 1 ? 'was' : 'were'} never sent`] : []),
   ];
 
   return {

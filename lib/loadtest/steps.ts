@@ -5,9 +5,9 @@ import type { Logger } from '../log/logger.ts';
 import type { Metric, MetricsSink } from '../metrics/sink.ts';
 import { type EngineHooks, runShard } from './engine.ts';
 import { shardLoad } from './plan.ts';
+import { plural } from './plural.ts';
 import { buildReport, type LoadTestReport } from './report.ts';
 import { HEARTBEAT_SECONDS, type LoadTestStore, type RunRecord, type RunStatus } from './store.ts';
-import { plural } from './text-summary.ts';
 
 export interface StepDeps {
   store: LoadTestStore;

@@ -1,14 +1,10 @@
 // The load-test report as a terminal summary table.
 
 import { MIN_SELF_CHECK_MS } from './engine.ts';
+import { plural } from './plural.ts';
 import { explainVerdict, heldRate, type LoadTestReport } from './report.ts';
 
 const number = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
-
-/** "1 user", "2 users", "1,000 requests". */
-export function plural(count: number, noun: string): string {
-  return `${number(count)} ${noun}${count === 1 ? '' : 's'}`;
-}
 
 function rampUp(report: LoadTestReport): string {
   // Ramp-up stages change the rate; the steady stage does not.

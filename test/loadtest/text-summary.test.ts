@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runShard, type ShardResult } from '../../lib/loadtest/engine.ts';
 import { renderHtmlReport } from '../../lib/loadtest/html-report.ts';
-import { formatSummary, plural } from '../../lib/loadtest/text-summary.ts';
+import { plural } from '../../lib/loadtest/plural.ts';
+import { formatSummary } from '../../lib/loadtest/text-summary.ts';
 import { listenLocally } from '../support/listen.ts';
 import { reportOf } from '../support/report.ts';
 

@@ -90,6 +90,8 @@ export function runSummary(run: RunRecord, reportPath: string) {
           errorPercent: report.errorPercent,
           thresholds: report.thresholds,
           generator: report.generator,
+          // Reports stored before shard failures were recorded have no list.
+          ...(report.shards.failures?.length ? { shardFailures: report.shards.failures } : {}),
         }
       : FINISHED.has(run.status)
         ? {}

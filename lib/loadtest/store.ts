@@ -114,6 +114,9 @@ export class LoadTestStore {
           SET status = 'failed', finished_at = now(), error = ${STALE_REASON}
         WHERE id IN (SELECT id FROM loadtest_runs WHERE ${STALE} FOR UPDATE SKIP LOCKED)
     RETURNING id`,
+      [],
+      // Repeating it changes nothing more, so it may be retried like the read it comes before.
+      { idempotent: true },
     );
     return result.rows.map((row) => row.id);
   }

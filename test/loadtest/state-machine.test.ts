@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
 import type { Db } from '../../lib/db/pool.ts';
 import { renderHtmlReport } from '../../lib/loadtest/html-report.ts';
+import { runSummary } from '../../lib/loadtest/launcher.ts';
 import {
   type Json,
   localDefinition,
@@ -16,7 +17,7 @@ import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
 import type { LoadTestReport } from '../../lib/loadtest/report.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { aggregateStep, shardStep } from '../../lib/loadtest/steps.ts';
-import { LoadTestStore } from '../../lib/loadtest/store.ts';
+import { LoadTestStore, type RunRecord } from '../../lib/loadtest/store.ts';
 import { formatSummary } from '../../lib/loadtest/text-summary.ts';
 import { projectRoot } from '../../lib/local/stack.ts';
 import { createLogger } from '../../lib/log/logger.ts';
@@ -203,6 +204,9 @@ describe('load test state machine, run locally', () => {
       failures: [{ error: 'States.Timeout', cause: null, shards: 1, first: { round: 0, shard: 0 } }],
     });
     const report = record?.report as LoadTestReport;
+    expect(runSummary(record as RunRecord, '/r')).toMatchObject({
+      shardFailures: [{ error: 'States.Timeout', shards: 1 }],
+    });
     expect(formatSummary(report, 'error')).toContain(
       'shard fails States.Timeout (1 shard, first round 0 shard 0)',
     );

@@ -3,6 +3,7 @@
 import { escapeHtml } from '../http/html.ts';
 import { type ErrorKind, MIN_SELF_CHECK_MS } from './engine.ts';
 import type { LatencySummary } from './histogram.ts';
+import { plural } from './plural.ts';
 import { explainVerdict, heldRate, type LoadTestReport, type TimelinePoint, verdictLabel } from './report.ts';
 
 /** Most points a timeline chart draws; longer runs merge adjacent seconds. */
@@ -475,7 +476,7 @@ function latencyTable(report: LoadTestReport): string {
     : '';
   // Reports stored before responses were counted apart have no figure.
   const samples = report.noResponse
-    ? `<p class="note">Over ${formatCount(report.responses)} responses; ${formatCount(report.noResponse)} requests without a response (refused, timed out, reset) are counted under errors, not here.</p>`
+    ? `<p class="note">Over ${plural(report.responses, 'response')}; ${plural(report.noResponse, 'request')} without a response (refused, timed out, reset) ${report.noResponse === 1 ? 'is' : 'are'} counted under errors, not here.</p>`
     : '';
   return card('Latency', table(head, rows, 'latency') + samples + note);
 }

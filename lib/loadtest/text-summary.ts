@@ -57,7 +57,7 @@ export function formatSummary(report: LoadTestReport, status: string): string {
   // Reports stored before responses were counted apart have no figure.
   if (report.noResponse)
     lines.push(
-      `  ${''.padEnd(12)}over ${number(report.responses)} responses; ${number(report.noResponse)} without a response are counted under errors only`,
+      `  ${''.padEnd(12)}over ${plural(report.responses, 'response')}; ${number(report.noResponse)} without a response ${report.noResponse === 1 ? 'is' : 'are'} counted under errors only`,
     );
   lines.push('');
   const codes = Object.entries(report.statusCodes).map(([code, count]) => `${code}: ${number(count)}`);

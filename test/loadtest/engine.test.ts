@@ -160,6 +160,10 @@ describe('runShard', () => {
     expect(report.latencyMs.p50).toBeGreaterThanOrEqual(100);
     expect(report.latencyMs).toEqual(summarize(decodeHistogram(answered.latency)));
     for (const second of report.timeline) if (second.p50 > 0) expect(second.p50).toBeGreaterThanOrEqual(100);
+    expect(formatSummary(report, 'failed')).toContain(
+      'over 4 responses; 10 without a response are counted under errors only',
+    );
+    expect(renderHtmlReport(report)).toContain('Over 4 responses; 10 requests without a response');
   });
 
   it('stops at its deadline and reports the requests it did not send', async () => {

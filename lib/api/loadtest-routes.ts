@@ -183,7 +183,8 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
             throw new HttpError(404, 'NOT_FOUND', `no load test ${id}`);
           throw new HttpError(409, 'NOT_RUNNING', `load test ${id} is not running`);
         }
-        return { status: 202, body: { runId: id, status: 'aborting' } };
+        // A run whose process is gone is finished at once ("aborted"); a live one stops shortly ("aborting").
+        return { status: stopped === 'aborted' ? 200 : 202, body: { runId: id, status: stopped } };
       },
     },
   ];

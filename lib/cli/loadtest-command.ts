@@ -1,6 +1,6 @@
 // `loadwatch loadtest`: the deployed state machine's definition, run locally against the local stack or --target.
 
-import { writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Config } from '../config/config.ts';
 import { runMigrations } from '../db/migration-runner.ts';
 import { createDb } from '../db/pool.ts';
@@ -11,6 +11,7 @@ import {
   parseLoadTestInput,
   refuseDatabasePort,
 } from '../loadtest/options.ts';
+import { plural } from '../loadtest/plural.ts';
 import { createLoadTest } from '../loadtest/service.ts';
 import type { ShardTask } from '../loadtest/steps.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
@@ -42,8 +43,10 @@ Requests:
 Results:
   --threshold EXPR       pass/fail rule, repeatable: "p95<300", "errors<1%", "rps>=100"
   --json                 print the report JSON alone on stdout
-  --report FILE.html     write a self-contained HTML report
-Exit: 0 passed, 1 a threshold failed (or the run did not finish), 2 bad usage or configuration.
+  --report FILE.html     write a self-contained HTML report (checked before the run starts)
+Without --threshold, a run fails when every request failed (the default threshold errors<100%).
+Exit: 0 passed, 1 a threshold failed (or the run did not finish), 2 bad usage or configuration
+(an unwritable --report path included).
 `;
 
 export function loadTestInputFromArgs(argv: string[]): {
@@ -95,6 +98,32 @@ export function loadTestInputFromArgs(argv: string[]): {
   return { input, json: values.json === true, report: values.report, help: values.help === true, problems };
 }
 
+/**
+ * Refuses a --report path that cannot be written before any request is sent, rather than after the run.
+ * Opening it for appending is the exact test (permissions, a missing directory, a read-only disk, a
+ * directory in the way) and changes nothing; a file the probe created is removed again.
+ */
+function ensureWritable(path: string): void {
+  const existed = existsSync(path);
+  try {
+    closeSync(openSync(path, 'a'));
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    const why =
+      code === 'ENOENT'
+        ? 'its directory does not exist'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : code === 'EROFS'
+              ? 'the file system is read-only'
+              : message;
+    throw new UsageError(`--report: cannot write "${path}": ${why}`, { cause: error });
+  }
+  if (!existed) unlinkSync(path);
+}
+
 /** Where a run goes without --target: the service's own API, the running stack, else localhost on PORT. */
 export function defaultTarget(config: Config): string {
   if (config.apiUrl) return config.apiUrl;
@@ -118,6 +147,7 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     }
     throw new UsageError([...args.problems, ...valueProblems]);
   }
+  if (args.report) ensureWritable(args.report);
   const logger = createLogger({ level: 'error', write: (line) => io.err(`${line}\n`) });
   const database = await acquireLocalDatabase(config, 'loadtest');
   const db = createDb({
@@ -133,7 +163,7 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     const run = await createLoadTest(args.input, store, limits, defaultTarget(config));
     const { estimate } = run.plan;
     io.err(
-      `load test ${run.runId}: ${terminalSafe(run.options.target)}, ~${estimate.requests.toLocaleString('en-US')} requests over ${run.plan.shards} worker(s)` +
+      `load test ${run.runId}: ${terminalSafe(run.options.target)}, ~${plural(estimate.requests, 'request')} over ${plural(run.plan.shards, 'worker')}` +
         `; on Lambda about ${estimate.lambdaGbSeconds} GB-seconds (cap ${config.loadtest.maxGbSeconds})\n`,
     );
 

@@ -3,9 +3,9 @@
 export class UsageError extends Error {
   readonly code = 'USAGE';
   readonly problems: string[];
-  constructor(problems: string | string[]) {
+  constructor(problems: string | string[], options?: ErrorOptions) {
     const list = typeof problems === 'string' ? [problems] : problems;
-    super(list.join('; '));
+    super(list.join('; '), options);
     this.name = 'UsageError';
     this.problems = list;
   }

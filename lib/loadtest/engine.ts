@@ -43,7 +43,7 @@ export interface TimelineSecond {
   second: number;
   requests: number;
   errors: number;
-  /** Encoded timeline histogram of latencies completed in this second. */
+  /** Encoded timeline histogram of latencies of the responses completed in this second. */
   histogram: string;
 }
 
@@ -55,6 +55,8 @@ export interface GeneratorHealth {
   /** CPU time over wall time, in percent of one core. */
   cpuPercent: number;
   saturated: boolean;
+  /** The shard ran under MIN_SELF_CHECK_MS: its figures are kept but not judged (never saturated). */
+  tooShortToJudge?: boolean;
 }
 
 export interface ShardResult {
@@ -66,7 +68,7 @@ export interface ShardResult {
   aborted: boolean;
   statusCodes: Record<string, number>;
   errors: Record<ErrorKind, number>;
-  /** Encoded histogram; in the open model measured from the intended send time. */
+  /** Encoded histogram of the requests that got a response; in the open model from the intended send time. */
   latency: string;
   /** Encoded histogram measured from the actual send time (equals latency in the closed model). */
   latencyUncorrected: string;
@@ -86,6 +88,28 @@ export interface EngineHooks {
 const SATURATION_LAG_MS = 50;
 const LAG_RESOLUTION_MS = 10;
 const SATURATION_CPU_PERCENT = 90;
+/**
+ * The shortest shard whose CPU and lag figures mean anything: over a few milliseconds of start-up, one request
+ * reads 110 % CPU. A shorter shard is "too short to judge", never saturated.
+ */
+export const MIN_SELF_CHECK_MS = 1000;
+
+/** The generator's self-check: saturated when it lagged or its CPU was busy, judged only over a long enough run. */
+export function judgeGenerator(figures: {
+  wallMs: number;
+  cpuPercent: number;
+  eventLoopLagP99Ms: number;
+  sendLagP99Ms: number;
+}): { saturated: boolean; tooShortToJudge: boolean } {
+  if (figures.wallMs < MIN_SELF_CHECK_MS) return { saturated: false, tooShortToJudge: true };
+  return {
+    saturated:
+      figures.eventLoopLagP99Ms > SATURATION_LAG_MS ||
+      figures.sendLagP99Ms > SATURATION_LAG_MS ||
+      figures.cpuPercent > SATURATION_CPU_PERCENT,
+    tooShortToJudge: false,
+  };
+}
 
 export function classifyError(error: unknown): ErrorKind {
   const codes: string[] = [];
@@ -164,8 +188,13 @@ class Recorder {
     else this.ok++;
     if (status > 0) this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
     if (error !== null) this.errors[error]++;
-    recordMs(this.latency, latencyMs);
-    if (this.uncorrected) recordMs(this.uncorrected, uncorrectedMs);
+    // Latency is measured over responses only: a refused connection's 0.7 ms is no latency of the
+    // target's, and would pull p50 down; requests without a response are counted in errors instead.
+    const responded = error === null;
+    if (responded) {
+      recordMs(this.latency, latencyMs);
+      if (this.uncorrected) recordMs(this.uncorrected, uncorrectedMs);
+    }
     const second = Math.max(0, Math.floor((now - this.runOrigin) / 1000));
     if (second > this.currentSecond) {
       this.closeSecond();
@@ -173,7 +202,7 @@ class Recorder {
     }
     this.secondRequests++;
     if (failed) this.secondErrors++;
-    recordMs(this.secondHistogram, latencyMs);
+    if (responded) recordMs(this.secondHistogram, latencyMs);
   }
 
   private closeSecond(): void {
@@ -483,8 +512,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
       eventLoopLagMaxMs: Math.round(lagMax * 100) / 100,
       sendLagP99Ms: sendLagP99,
       cpuPercent,
-      saturated:
-        lagP99 > SATURATION_LAG_MS || sendLagP99 > SATURATION_LAG_MS || cpuPercent > SATURATION_CPU_PERCENT,
+      ...judgeGenerator({ wallMs, cpuPercent, eventLoopLagP99Ms: lagP99, sendLagP99Ms: sendLagP99 }),
     },
   };
   recorder.latency.destroy();

@@ -1,9 +1,10 @@
 // Renders a load test report as one self-contained HTML page: summary tables and server-drawn SVG charts.
 
 import { escapeHtml } from '../http/html.ts';
-import type { ErrorKind } from './engine.ts';
+import { type ErrorKind, MIN_SELF_CHECK_MS } from './engine.ts';
 import type { LatencySummary } from './histogram.ts';
-import type { LoadTestReport, TimelinePoint } from './report.ts';
+import { plural } from './plural.ts';
+import { explainVerdict, heldRate, type LoadTestReport, type TimelinePoint, verdictLabel } from './report.ts';
 
 /** Most points a timeline chart draws; longer runs merge adjacent seconds. */
 export const MAX_TIMELINE_POINTS = 600;
@@ -473,7 +474,11 @@ function latencyTable(report: LoadTestReport): string {
   const note = open
     ? '<p class="note">Corrected latency counts from when each request was scheduled, not from when it was sent, so time spent waiting behind a slow response is included (coordinated omission); uncorrected counts from the actual send.</p>'
     : '';
-  return card('Latency', table(head, rows, 'latency') + note);
+  // Reports stored before responses were counted apart have no figure.
+  const samples = report.noResponse
+    ? `<p class="note">Over ${plural(report.responses, 'response')}; ${plural(report.noResponse, 'request')} without a response (refused, timed out, reset) ${report.noResponse === 1 ? 'is' : 'are'} counted under errors, not here.</p>`
+    : '';
+  return card('Latency', table(head, rows, 'latency') + samples + note);
 }
 
 function modelCard(report: LoadTestReport): string {
@@ -492,13 +497,15 @@ function modelCard(report: LoadTestReport): string {
       ['Duration', formatDuration(report.duration ?? 0)],
     );
     const stages = report.stages ?? [];
-    if (stages.length > 0) {
+    // A steady run's one stage only repeats the rate and the duration.
+    if (stages.some((stage) => stage.from !== stage.to)) {
       entries.push([
         'Stages',
         stages
-          .map(
-            (stage) =>
-              `${formatDecimal(stage.from)} → ${formatDecimal(stage.to)} req/s over ${escapeHtml(formatDuration(stage.durationSeconds))}`,
+          .map((stage) =>
+            stage.from === stage.to
+              ? `${formatDecimal(stage.from)} req/s for ${escapeHtml(formatDuration(stage.durationSeconds))}`
+              : `${formatDecimal(stage.from)} → ${formatDecimal(stage.to)} req/s over ${escapeHtml(formatDuration(stage.durationSeconds))}`,
           )
           .join('<br>'),
       ]);
@@ -579,10 +586,15 @@ function formatThresholdActual(expression: string, actual: number): string {
 }
 
 function thresholdsCard(report: LoadTestReport): string {
+  const defaulted = report.thresholds.some((threshold) => threshold.default);
+  const note = defaulted
+    ? '<p class="muted">No thresholds were set: the default applies, every request failing fails the run.</p>'
+    : '';
   const content =
     report.thresholds.length === 0
       ? '<p class="muted">No thresholds were set.</p>'
-      : table(
+      : note +
+        table(
           ['Threshold', 'Actual', 'Result'],
           report.thresholds.map((threshold) => [
             `<code>${escapeHtml(threshold.expr)}</code>`,
@@ -604,7 +616,11 @@ function generatorCard(report: LoadTestReport): string {
   const health = definitionList([
     [
       'Status',
-      generator.saturated ? '<span class="bad">saturated</span>' : '<span class="good">healthy</span>',
+      generator.tooShortToJudge
+        ? `<span class="muted">too short to judge</span> <span class="muted">(the self-check needs a shard to run ${MIN_SELF_CHECK_MS / 1000} s)</span>`
+        : generator.saturated
+          ? '<span class="bad">saturated</span>'
+          : '<span class="good">healthy</span>',
     ],
     ['Event-loop lag p99', formatMs(generator.eventLoopLagMs)],
     ...(report.model === 'open'
@@ -622,13 +638,24 @@ function generatorCard(report: LoadTestReport): string {
       shards.withinTolerance ? '<span class="good">yes</span>' : '<span class="bad">no</span>',
     ],
   ]);
-  return card('Generator', `${warning}<h4>Health</h4>${health}<h4>Shards</h4>${shardList}`);
+  // Reports stored before shard failures were recorded have no list.
+  const failures = shards.failures ?? [];
+  const reasons = failures.length
+    ? `<h4>Why shards failed</h4><ul class="shard-failures">${failures
+        .map(
+          (item) =>
+            `<li><code>${escapeHtml(item.error)}</code>${item.cause ? ` ${escapeHtml(item.cause)}` : ''} <span class="muted">×${formatCount(item.shards)}${item.first ? `, first round ${item.first.round} shard ${item.first.shard}` : ''}</span></li>`,
+        )
+        .join('')}</ul>`
+    : '';
+  return card('Generator', `${warning}<h4>Health</h4>${health}<h4>Shards</h4>${shardList}${reasons}`);
 }
 
 function header(report: LoadTestReport): string {
-  const badge = report.passed
-    ? '<span class="badge passed">PASSED</span>'
-    : '<span class="badge failed">FAILED</span>';
+  const label = verdictLabel(report);
+  const badge = `<span class="badge ${label.toLowerCase()}">${label}</span>`;
+  const why = explainVerdict(report);
+  const reason = why ? `<p class="verdict-reason">${escapeHtml(why)}</p>` : '';
   const when =
     report.startedAt === null
       ? 'not started'
@@ -644,7 +671,7 @@ ${definitionList([
   ['When', when],
   ['Duration', escapeHtml(formatDuration(report.durationSeconds))],
 ])}
-${aborted}</header>`;
+${reason}${aborted}</header>`;
 }
 
 function summary(report: LoadTestReport): string {
@@ -659,7 +686,9 @@ function summary(report: LoadTestReport): string {
       totals.failed > 0 ? 'bad' : '',
     ),
     stat('Error rate', `${formatDecimal(report.errorPercent)}%`, '', report.errorPercent > 0 ? 'bad' : ''),
-    stat('Throughput', `${formatDecimal(report.rps)}`, 'requests per second'),
+    heldRate(report)
+      ? stat('Throughput', `${formatDecimal(report.rps)}`, 'requests per second')
+      : stat('Throughput', '—', 'under a second: too short for a rate'),
     stat('p95 latency', formatMs(report.latencyMs.p95), `p99 ${formatMs(report.latencyMs.p99)}`),
   ].join('');
   return `<section class="summary"><h2>Summary</h2><div class="stats">${stats}</div>
@@ -739,6 +768,8 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 .badge{display:inline-block;padding:6px 14px;border-radius:999px;font-weight:700;letter-spacing:.06em;font-size:14px;color:#fff}
 .badge.passed{background:var(--good)}
 .badge.failed{background:var(--bad)}
+.badge.aborted{background:#b45309}
+.verdict-reason{margin:8px 0 0;font-weight:600}
 .grade-label{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em;margin-left:6px}
 .grade{display:inline-flex;align-items:center;justify-content:center;width:40px;height:40px;border-radius:8px;font-size:22px;font-weight:800;color:#fff;background:#475569}
 .grade-A{background:#15803d}.grade-B{background:#4d7c0f}.grade-C{background:#b45309}.grade-D{background:#c2410c}.grade-F{background:#b91c1c}
@@ -808,7 +839,7 @@ footer{margin-top:20px;color:var(--muted);font-size:12px;text-align:center}
 
 /** One HTML file that opens offline: inline styles, server-drawn SVG, no scripts, every report string escaped. */
 export function renderHtmlReport(report: LoadTestReport): string {
-  const verdict = report.passed ? 'PASSED' : 'FAILED';
+  const verdict = verdictLabel(report);
   return `<!doctype html>
 <html lang="en">
 <head>

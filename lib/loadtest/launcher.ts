@@ -85,11 +85,17 @@ export function runSummary(run: RunRecord, reportPath: string) {
           totals: report.totals,
           rps: report.rps,
           latencyMs: report.latencyMs,
+          responses: report.responses,
+          noResponse: report.noResponse,
           errorPercent: report.errorPercent,
           thresholds: report.thresholds,
           generator: report.generator,
+          // Reports stored before shard failures were recorded have no list.
+          ...(report.shards.failures?.length ? { shardFailures: report.shards.failures } : {}),
         }
-      : { message: `still running; fetch the report with GET ${reportPath}` }),
+      : FINISHED.has(run.status)
+        ? {}
+        : { message: `still running; fetch the report with GET ${reportPath}` }),
     report: reportPath,
   };
 }

@@ -11,10 +11,11 @@ import {
   type RunOutcome,
   type ShardTask,
   type StepDeps,
+  shardFailedStep,
   shardStep,
 } from './steps.ts';
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** The definition with each Lambda reference (an Fn::GetAtt for CloudFormation) turned into a placeholder ARN. */
 export function localDefinition(): Record<string, Json> {
@@ -33,10 +34,13 @@ export function localDefinition(): Record<string, Json> {
 /** Task state name → the step it runs; every Task state of the definition must be here. */
 export function localTaskHandlers(deps: StepDeps): Record<string, (input: unknown) => Promise<unknown>> {
   const shard = (input: unknown) => shardStep(input as ShardTask, deps);
+  const shardFailed = (input: unknown) => shardFailedStep(input as ShardTask, deps);
   return {
     Plan: (input) => planStep(input as { runId: string }, deps),
     RunShard: shard,
     RunShardDistributed: shard,
+    ShardFailed: shardFailed,
+    ShardFailedDistributed: shardFailed,
     Advance: (input) => advanceStep((input as { state: RoundState }).state, deps),
     Aggregate: (input) => aggregateStep((input as { state: RoundState }).state, deps),
     MarkFailed: (input) => failStep(input as { runId: string }, deps),
@@ -48,8 +52,13 @@ export interface LocalExecution {
   abort(): void;
 }
 
-export function runLocally(runId: string, deps: StepDeps): LocalExecution {
-  const machine = new StateMachine(localDefinition() as never, {
+/** `definition` defaults to the deployed one; a test may hand in a variant (a shorter Task timeout, say). */
+export function runLocally(
+  runId: string,
+  deps: StepDeps,
+  definition: Record<string, Json> = localDefinition(),
+): LocalExecution {
+  const machine = new StateMachine(definition as never, {
     validationOptions: { checkArn: true, checkPaths: true },
   });
   const execution = machine.run(

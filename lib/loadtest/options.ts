@@ -1,5 +1,6 @@
 // Load-test input: validation with one clear message per bad field, defaults, safety caps and the allowlist.
 
+import { RateSchedule } from './schedule.ts';
 import { parseThreshold } from './thresholds.ts';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -313,25 +314,32 @@ function parseRampUp(
     const ms = problems.duration('rampUp', value, 's', maxMs);
     return ms === undefined || rate === undefined ? [] : [{ durationSeconds: ms / 1000, from: 0, to: rate }];
   }
-  const items: Array<{ duration: unknown; rate: unknown }> = Array.isArray(value)
-    ? (value as Array<{ duration: unknown; rate: unknown }>)
+  // Each stage as given (for the message) and its two parts; a part left empty counts as missing.
+  const items: Array<{ given: string; duration: unknown; rate: unknown }> = Array.isArray(value)
+    ? value.map((item: unknown) => {
+        const stage = (item !== null && typeof item === 'object' ? item : {}) as Record<string, unknown>;
+        return { given: JSON.stringify(item) ?? String(item), duration: stage.duration, rate: stage.rate };
+      })
     : String(value)
         .split(',')
         .map((part) => {
-          const [duration, stageRate] = part.split(':');
-          return { duration: duration?.trim(), rate: stageRate?.trim() };
+          const pieces = part.split(':').map((piece) => piece.trim());
+          return pieces.length === 2
+            ? { given: JSON.stringify(part), duration: pieces[0], rate: pieces[1] }
+            : { given: JSON.stringify(part), duration: undefined, rate: undefined };
         });
+  const missing = (part: unknown) => part === undefined || part === null || part === '';
   const stages: RateStage[] = [];
   let from = 0;
   items.forEach((item, index) => {
     const field = `rampUp[${index}]`;
-    const ms = problems.duration(`${field}.duration`, item?.duration, 's', maxMs);
-    const to = problems.number(`${field}.rate`, item?.rate, 0, limits.maxRate, 'LOADTEST_MAX_RATE');
-    if (ms === undefined || to === undefined) {
-      if (item?.duration === undefined || item?.rate === undefined)
-        problems.add(field, 'needs a duration and a rate, as "30s:100"');
+    if (missing(item.duration) || missing(item.rate)) {
+      problems.add(field, `${item.given} is not a stage: it needs a duration and a rate, as "30s:100"`);
       return;
     }
+    const ms = problems.duration(`${field}.duration`, item.duration, 's', maxMs);
+    const to = problems.number(`${field}.rate`, item.rate, 0, limits.maxRate, 'LOADTEST_MAX_RATE');
+    if (ms === undefined || to === undefined) return;
     stages.push({ durationSeconds: ms / 1000, from, to });
     from = to;
   });
@@ -549,6 +557,7 @@ export function parseLoadTestInput(
 
   let options: LoadTestOptions;
   if (open) {
+    const problemsBefore = problems.list.length;
     if (raw.users !== undefined || raw.requests !== undefined) {
       problems.add(
         'rate',
@@ -592,6 +601,13 @@ export function parseLoadTestInput(
       stages,
       workers: workersGiven ?? Math.max(1, Math.ceil(peak / RATE_PER_WORKER)),
     };
+    // Only a timeline that is otherwise valid can be judged empty: a bad rate already has its own message.
+    if (problems.list.length === problemsBefore && expectedRequests(options) < 1) {
+      problems.add(
+        'rate',
+        `${steady} req/s for ${durationSeconds}s${ramp.length ? ' with its ramp-up' : ''} sends no request (${roundTo(expectedRequestsExactly(options), 4)} due); raise the rate or the duration`,
+      );
+    }
   } else {
     const users = problems.integer('users', raw.users, 1, limits.maxUsers, 'LOADTEST_MAX_USERS') ?? 10;
     const requestsPerUser =
@@ -625,10 +641,21 @@ export function parseLoadTestInput(
   return options;
 }
 
-/** Requests the run will send: exact for the closed model, the integral of the rate for the open one. */
+/** The integral of the open model's rate: requests due, before the timeline counts whole ones. */
+function expectedRequestsExactly(options: OpenModelOptions): number {
+  return options.stages.reduce(
+    (sum, stage) => sum + ((stage.from + stage.to) / 2) * stage.durationSeconds,
+    0,
+  );
+}
+
+const roundTo = (value: number, digits: number) => Number(value.toPrecision(digits));
+
+/**
+ * Requests the run will send: exact for the closed model; for the open one, the whole requests its
+ * timeline holds, counted as the engine counts them (RateSchedule), so the estimate never promises more.
+ */
 export function expectedRequests(options: LoadTestOptions): number {
   if (options.model === 'closed') return options.users * options.requestsPerUser;
-  return Math.round(
-    options.stages.reduce((sum, stage) => sum + ((stage.from + stage.to) / 2) * stage.durationSeconds, 0),
-  );
+  return new RateSchedule(options.stages).total;
 }

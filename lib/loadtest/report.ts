@@ -6,7 +6,15 @@ import { ERROR_KINDS } from './engine.ts';
 import { distribution, type LatencySummary, mergeHistograms, summarize } from './histogram.ts';
 import type { LoadTestOptions, RateStage } from './options.ts';
 import type { LoadTestEstimate, LoadTestPlan } from './plan.ts';
-import { evaluateThresholds, grade, type ThresholdResult } from './thresholds.ts';
+import { plural } from './plural.ts';
+import type { ShardFailure } from './store.ts';
+import {
+  DEFAULT_THRESHOLD,
+  evaluateThresholds,
+  grade,
+  gradeReason,
+  type ThresholdResult,
+} from './thresholds.ts';
 
 export interface TimelinePoint {
   second: number;
@@ -35,9 +43,17 @@ export interface LoadTestReport {
   totals: { requests: number; ok: number; failed: number };
   /** Closed model: requests never sent, because the run was aborted or ran out of rounds. */
   unsent: number;
+  /** Requests per second over the run, or over one second for a run shorter than that. */
   rps: number;
-  /** In the open model measured from each request's intended send time (coordinated omission corrected). */
+  /**
+   * Over the requests that got a response (any status), never over refused, timed-out or reset ones. In the
+   * open model measured from each request's intended send time (coordinated omission corrected).
+   */
   latencyMs: LatencySummary;
+  /** Requests that got a response: the samples of latencyMs. */
+  responses: number;
+  /** Requests without a response, counted by kind in `errors` and left out of latencyMs. */
+  noResponse: number;
   /** Measured from the actual send time; equal to latencyMs in the closed model. */
   latencyUncorrectedMs: LatencySummary;
   statusCodes: Record<string, number>;
@@ -46,14 +62,43 @@ export interface LoadTestReport {
   timeline: TimelinePoint[];
   /** [upper bound in ms, requests] buckets of the latency distribution. */
   histogram: Array<[number, number]>;
+  /** The thresholds set, or DEFAULT_THRESHOLD (marked `default`) when none was. */
   thresholds: ThresholdResult[];
   passed: boolean;
+  /** Why the run did not pass; empty when it passed. */
+  failedBecause: string[];
   grade: 'A' | 'B' | 'C' | 'D' | 'F';
-  /** sendLagMs: open model, how late requests left because of the generator itself (p99 of the worst shard). */
-  generator: { saturated: boolean; eventLoopLagMs: number; sendLagMs: number; cpuPercent: number };
-  shards: { planned: number; completed: number; failed: number; retried: number; withinTolerance: boolean };
+  /**
+   * sendLagMs: open model, how late requests left because of the generator itself (p99 of the worst shard).
+   * tooShortToJudge: every shard ran too briefly (under MIN_SELF_CHECK_MS) for its figures to mean anything.
+   */
+  generator: {
+    saturated: boolean;
+    tooShortToJudge: boolean;
+    eventLoopLagMs: number;
+    sendLagMs: number;
+    cpuPercent: number;
+  };
+  shards: {
+    planned: number;
+    completed: number;
+    failed: number;
+    retried: number;
+    withinTolerance: boolean;
+    /** Why the failed shards failed: one entry per distinct reason, most frequent first. */
+    failures: ShardFailureReason[];
+  };
   aborted: boolean;
   estimate: LoadTestEstimate;
+}
+
+export interface ShardFailureReason {
+  error: string;
+  cause: string | null;
+  /** Failed shards that gave this reason. */
+  shards: number;
+  /** The first of them, to find in the execution's history; null when no reason was recorded. */
+  first: { round: number; shard: number } | null;
 }
 
 export interface ShardRow {
@@ -70,10 +115,46 @@ export interface BuildReportInput {
   shards: ShardRow[];
   /** Shards of all rounds that should have reported. */
   expectedShards: number;
+  /** Reasons recorded for shards that failed; a shard that stored a result after all is not counted. */
+  failures?: ShardFailure[];
   aborted: boolean;
 }
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
+
+/** A report lists at most this many distinct reasons; 200 shards timing out are one reason, not 200. */
+const MAX_FAILURE_REASONS = 10;
+
+/** Groups the failed shards by reason; shards that failed without a recorded reason are counted as such. */
+function failureReasons(shards: ShardRow[], failures: ShardFailure[], failedShards: number) {
+  const stored = new Set(shards.map((row) => `${row.round}:${row.shard}`));
+  const groups = new Map<string, ShardFailureReason>();
+  let explained = 0;
+  for (const failure of failures) {
+    if (stored.has(`${failure.round}:${failure.shard}`)) continue;
+    explained++;
+    const key = JSON.stringify([failure.error, failure.cause]);
+    const group = groups.get(key);
+    if (group) group.shards++;
+    else
+      groups.set(key, {
+        error: failure.error,
+        cause: failure.cause,
+        shards: 1,
+        first: { round: failure.round, shard: failure.shard },
+      });
+  }
+  const reasons = [...groups.values()].sort((a, b) => b.shards - a.shards);
+  const unexplained = failedShards - explained;
+  if (unexplained > 0)
+    reasons.push({
+      error: 'unknown',
+      cause: 'the shard stored neither a result nor a reason',
+      shards: unexplained,
+      first: null,
+    });
+  return reasons.slice(0, MAX_FAILURE_REASONS);
+}
 
 function mergeTimeline(shards: ShardRow[]): TimelinePoint[] {
   const seconds = new Map<number, { requests: number; errors: number; histograms: string[] }>();
@@ -101,6 +182,43 @@ function mergeTimeline(shards: ShardRow[]): TimelinePoint[] {
     });
 }
 
+/** "%" or " ms" after a threshold's actual value, from the unit its canonical form ends with. */
+function unitOf(expression: string): string {
+  return expression.endsWith('%') ? '%' : expression.endsWith('ms') ? ' ms' : '';
+}
+
+function describeFailedThreshold(result: ThresholdResult): string {
+  if (result.default) return `every request failed (${result.expr}, the default when no threshold is set)`;
+  return `threshold ${result.expr} failed (actual ${result.actual}${unitOf(result.expr)})`;
+}
+
+/** Whether the run lasted long enough to have held a rate: under a second, requests per second is no fact. */
+export function heldRate(report: LoadTestReport): boolean {
+  return report.durationSeconds >= 1;
+}
+
+/** The badge a report shows: what happened to the run, in one word. */
+export function verdictLabel(report: LoadTestReport): 'PASSED' | 'FAILED' | 'ABORTED' {
+  return report.aborted ? 'ABORTED' : report.passed ? 'PASSED' : 'FAILED';
+}
+
+/**
+ * Why the verdict is what it is, so that a verdict never contradicts its grade without a word: the reasons
+ * a run failed, or, for a run that passed with grade F, what it passed on and what earned the F.
+ */
+export function explainVerdict(report: LoadTestReport): string | null {
+  // Reports stored before the reasons were recorded have none.
+  const because = report.failedBecause ?? [];
+  if (!report.passed) return because.length ? because.join('; ') : null;
+  if (report.grade !== 'F') return null;
+  const set = report.thresholds.filter((result) => !result.default).map((result) => result.expr);
+  const passedOn = set.length
+    ? `passed its thresholds (${set.join(', ')})`
+    : `passed the default threshold (${DEFAULT_THRESHOLD}: not every request failed)`;
+  const graded = gradeReason(report.errorPercent, report.latencyMs.p95);
+  return `${passedOn}, but graded F${graded ? `: ${graded}` : ''}`;
+}
+
 export function buildReport(input: BuildReportInput): LoadTestReport {
   const { options, plan, shards } = input;
   const results = shards.map((row) => row.result);
@@ -118,6 +236,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
   const latency = mergeHistograms(results.map((result) => result.latency));
   const uncorrected = mergeHistograms(results.map((result) => result.latencyUncorrected));
   const latencyMs = summarize(latency);
+  const responses = latency.totalCount;
   const latencyUncorrectedMs = summarize(uncorrected);
   const histogram = distribution(latency);
   latency.destroy();
@@ -127,15 +246,18 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
   const finishedAt = results.length ? Math.max(...results.map((result) => result.finishedAt)) : null;
   const durationSeconds =
     startedAt !== null && finishedAt !== null ? Math.max(0.001, (finishedAt - startedAt) / 1000) : 0;
-  const rps = durationSeconds > 0 ? round2(totals.requests / durationSeconds) : 0;
+  // Over one second at least: a run of 10 ms sending 3 requests never held 300 req/s.
+  const rps = durationSeconds > 0 ? round2(totals.requests / Math.max(1, durationSeconds)) : 0;
   const errorPercent = totals.requests > 0 ? round2((totals.failed / totals.requests) * 100) : 0;
 
-  const thresholds = evaluateThresholds(options.thresholds, {
-    latencyMs,
-    errorPercent,
-    rps,
-    requests: totals.requests,
-  });
+  const figures = { latencyMs, errorPercent, rps, requests: totals.requests };
+  const thresholds =
+    options.thresholds.length > 0
+      ? evaluateThresholds(options.thresholds, figures)
+      : evaluateThresholds([DEFAULT_THRESHOLD], figures).map((result) => ({
+          ...result,
+          default: true as const,
+        }));
   const failedShards = Math.max(0, input.expectedShards - shards.length);
   const failedShardPercent = input.expectedShards > 0 ? (failedShards / input.expectedShards) * 100 : 0;
   const shardsOk = failedShardPercent <= options.toleratedFailurePercent;
@@ -143,6 +265,14 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
   const unsent = shards
     .filter((row) => row.round === rounds - 1)
     .reduce((sum, row) => sum + (row.result.remaining ?? 0), 0);
+  const failedBecause = [
+    ...(input.aborted ? ['it was aborted before it finished'] : []),
+    ...(totals.requests === 0
+      ? ['no request was sent']
+      : thresholds.filter((result) => !result.passed).map(describeFailedThreshold)),
+    ...(shardsOk ? [] : [`${failedShards} of ${input.expectedShards} shards failed`]),
+    ...(unsent > 0 ? [`${plural(unsent, 'request')} ${unsent === 1 ? 'was' : 'were'} never sent`] : []),
+  ];
 
   return {
     runId: input.runId,
@@ -167,6 +297,8 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     unsent,
     rps,
     latencyMs,
+    responses,
+    noResponse: ERROR_KINDS.reduce((sum, kind) => sum + errors[kind], 0),
     latencyUncorrectedMs,
     statusCodes,
     errors,
@@ -174,15 +306,13 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     timeline: mergeTimeline(shards),
     histogram,
     thresholds,
-    passed:
-      thresholds.every((result) => result.passed) &&
-      shardsOk &&
-      !input.aborted &&
-      totals.requests > 0 &&
-      unsent === 0,
+    passed: failedBecause.length === 0,
+    failedBecause,
     grade: totals.requests === 0 ? 'F' : grade(errorPercent, latencyMs.p95),
     generator: {
       saturated: results.some((result) => result.generator.saturated),
+      tooShortToJudge:
+        results.length > 0 && results.every((result) => result.generator.tooShortToJudge === true),
       eventLoopLagMs: Math.max(0, ...results.map((result) => result.generator.eventLoopLagP99Ms)),
       sendLagMs: Math.max(0, ...results.map((result) => result.generator.sendLagP99Ms ?? 0)),
       cpuPercent: Math.max(0, ...results.map((result) => result.generator.cpuPercent)),
@@ -193,6 +323,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
       failed: failedShards,
       retried: shards.filter((row) => row.attempts > 1).length,
       withinTolerance: shardsOk,
+      failures: failureReasons(shards, input.failures ?? [], failedShards),
     },
     aborted: input.aborted,
     estimate: plan.estimate,

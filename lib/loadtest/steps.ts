@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Metric, MetricsSink } from '../metrics/sink.ts';
 import { type EngineHooks, runShard } from './engine.ts';
 import { shardLoad } from './plan.ts';
+import { plural } from './plural.ts';
 import { buildReport, type LoadTestReport } from './report.ts';
 import { HEARTBEAT_SECONDS, type LoadTestStore, type RunRecord, type RunStatus } from './store.ts';
 
@@ -52,6 +53,40 @@ export interface RunOutcome {
   requests: number;
   p95Ms: number | null;
   errorPercent: number | null;
+}
+
+/** What a Catch hands on: Step Functions' error name and its cause (for a Lambda, a JSON error object). */
+export interface StepError {
+  Error?: string;
+  Cause?: string;
+}
+
+const MAX_ERROR_CHARS = 200;
+const MAX_CAUSE_CHARS = 500;
+
+const trim = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/**
+ * The error and cause of a caught failure, trimmed for a report. A Lambda's cause is JSON with a stack
+ * trace; its type and message are what a reader needs.
+ */
+export function describeStepError(error: StepError | undefined): { error: string; cause: string | null } {
+  let cause = error?.Cause?.trim() || null;
+  if (cause?.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(cause) as { errorType?: unknown; errorMessage?: unknown };
+      if (typeof parsed.errorMessage === 'string')
+        cause =
+          typeof parsed.errorType === 'string'
+            ? `${parsed.errorType}: ${parsed.errorMessage}`
+            : parsed.errorMessage;
+    } catch {
+      // Not JSON after all: kept as it came.
+    }
+  }
+  const name = trim(error?.Error?.trim() || 'unknown error', MAX_ERROR_CHARS);
+  // States.Timeout's cause repeats its name.
+  return { error: name, cause: cause === null || cause === name ? null : trim(cause, MAX_CAUSE_CHARS) };
 }
 
 /** Time kept back from the Lambda timeout for saving the result and returning. */
@@ -121,7 +156,24 @@ export async function shardStep(task: ShardTask, deps: StepDeps): Promise<ShardS
   return { ...task, requests: result.requests, failed: result.failed, remaining: result.remaining };
 }
 
+/** A shard's Catch: records why it failed, so the report can say; the round carries on without it. */
+export async function shardFailedStep(
+  input: ShardTask & { error?: StepError },
+  deps: StepDeps,
+): Promise<ShardTask & { failed: true }> {
+  const reason = describeStepError(input.error);
+  await deps.store.saveShardFailure(input.runId, { round: input.round, shard: input.shard, ...reason });
+  deps.logger.warn('load test shard failed', {
+    runId: input.runId,
+    round: input.round,
+    shard: input.shard,
+    ...reason,
+  });
+  return { runId: input.runId, round: input.round, shard: input.shard, failed: true };
+}
+
 export async function advanceStep(input: RoundState, deps: StepDeps): Promise<RoundState> {
+  await deps.store.recordHeartbeat(input.runId);
   const run = await requireRun(deps.store, input.runId);
   const summary = await deps.store.roundSummary(input.runId, input.round);
   const aborted = summary.aborted || run.abortRequested;
@@ -147,9 +199,22 @@ function reportMetrics(report: LoadTestReport, dimensions: Record<string, string
   ];
 }
 
+/** "2 of 2 shards failed: States.Timeout (2)": the count, then each reason with how many shards gave it. */
+export function shardFailureMessage(report: LoadTestReport): string {
+  const reasons = report.shards.failures
+    .map((item) => `${item.error}${item.cause ? ` (${item.cause})` : ''} ×${item.shards}`)
+    .join('; ');
+  return `${report.shards.failed} of ${report.shards.planned} shards failed${reasons ? `: ${reasons}` : ''}`;
+}
+
 export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<RunOutcome> {
+  // Merging a large run's histograms takes a while: the run is alive meanwhile, not stale.
+  await deps.store.recordHeartbeat(input.runId);
   const run = await requireRun(deps.store, input.runId);
-  const shards = await deps.store.shardResults(input.runId);
+  const [shards, failures] = await Promise.all([
+    deps.store.shardResults(input.runId),
+    deps.store.shardFailures(input.runId),
+  ]);
   const roundsRun = input.round + 1;
   const aborted = run.abortRequested || shards.some((row) => row.result.aborted);
   const report = buildReport({
@@ -158,6 +223,7 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
     plan: run.plan,
     shards,
     expectedShards: run.plan.shards * roundsRun,
+    failures,
     aborted,
   });
   const tooManyFailures = !report.shards.withinTolerance;
@@ -172,7 +238,7 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
     input.runId,
     status,
     report,
-    tooManyFailures ? `${report.shards.failed} of ${report.shards.planned} shards failed` : undefined,
+    tooManyFailures ? shardFailureMessage(report) : undefined,
   );
   deps.logger.info('load test finished', {
     runId: input.runId,
@@ -194,11 +260,12 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
       .map((item) => `${item.expr} (actual ${item.actual})`);
     await deps.alerts
       .publish({
-        subject: `Load test ${status}: ${report.target} (${failedThresholds.length} threshold(s) failed)`,
+        subject: `Load test ${status}: ${report.target} (${plural(failedThresholds.length, 'threshold')} failed)`,
         message: [
           `Load test ${input.runId} against ${report.target} ${status}.`,
           `Requests: ${report.totals.requests}, failed: ${report.totals.failed} (${report.errorPercent}%), p95 ${report.latencyMs.p95} ms, grade ${report.grade}.`,
           failedThresholds.length ? `Failed thresholds: ${failedThresholds.join(', ')}.` : '',
+          report.failedBecause.length ? `Why: ${report.failedBecause.join('; ')}.` : '',
         ]
           .filter(Boolean)
           .join('\n'),
@@ -231,7 +298,8 @@ export type CoordinatorEvent =
   | { step: 'plan'; runId: string }
   | { step: 'advance'; state: RoundState }
   | { step: 'aggregate'; state: RoundState }
-  | { step: 'fail'; runId: string; error?: { Error?: string; Cause?: string } };
+  | ({ step: 'shardFailed'; error?: StepError } & ShardTask)
+  | { step: 'fail'; runId: string; error?: StepError };
 
 /** The coordinator Lambda's one entry: the state machine names the step. */
 export function coordinatorStep(event: CoordinatorEvent, deps: StepDeps): Promise<unknown> {
@@ -242,6 +310,8 @@ export function coordinatorStep(event: CoordinatorEvent, deps: StepDeps): Promis
       return advanceStep(event.state, deps);
     case 'aggregate':
       return aggregateStep(event.state, deps);
+    case 'shardFailed':
+      return shardFailedStep(event, deps);
     case 'fail':
       return failStep(event, deps);
     default:
@@ -250,12 +320,9 @@ export function coordinatorStep(event: CoordinatorEvent, deps: StepDeps): Promis
 }
 
 /** The state machine's catch-all: the run ends as an error rather than staying "running" forever. */
-export async function failStep(
-  input: { runId: string; error?: { Error?: string; Cause?: string } },
-  deps: StepDeps,
-) {
-  const message =
-    [input.error?.Error, input.error?.Cause].filter(Boolean).join(': ').slice(0, 2000) || 'unknown error';
+export async function failStep(input: { runId: string; error?: StepError }, deps: StepDeps) {
+  const reason = describeStepError(input.error);
+  const message = reason.cause ? `${reason.error}: ${reason.cause}` : reason.error;
   await deps.store.finish(input.runId, 'error', null, message);
   deps.logger.error('load test failed', { runId: input.runId, error: message });
   await deps.alerts

@@ -61,6 +61,14 @@ export interface StoredShardResult {
   result: ShardResult;
 }
 
+/** Why a shard ended without a result, as Step Functions caught it (trimmed). */
+export interface ShardFailure {
+  round: number;
+  shard: number;
+  error: string;
+  cause: string | null;
+}
+
 export interface RunSummary {
   id: string;
   status: RunStatus;
@@ -92,14 +100,46 @@ export class ConcurrencyLimitError extends Error {
   }
 }
 
-/** Shards beat every HEARTBEAT_SECONDS; a run silent for HEARTBEAT_GRACE_SECONDS no longer holds alerts. */
+/**
+ * Shards beat every HEARTBEAT_SECONDS (the coordinator's steps too); a run silent for HEARTBEAT_GRACE_SECONDS
+ * no longer holds alerts, and is marked failed: the process that ran it is gone.
+ */
 export const HEARTBEAT_SECONDS = 15;
 export const HEARTBEAT_GRACE_SECONDS = 120;
+
+/** A run in progress that has shown no sign of life (created, started, a heartbeat) within the grace. */
+const STALE = `status IN ('pending', 'running')
+  AND GREATEST(created_at, started_at, heartbeat_at) < now() - make_interval(secs => ${HEARTBEAT_GRACE_SECONDS})`;
+
+/** Why a stale run ended, with its last sign of life. */
+const STALE_REASON = `'the process running it stopped: no heartbeat for over ${HEARTBEAT_GRACE_SECONDS} s (last sign of life '
+  || to_char(GREATEST(created_at, started_at, heartbeat_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') || ')'`;
+
+/** What an abort request found: a live run now stopping, a dead one finished at once, or nothing running. */
+export type AbortOutcome = 'aborting' | 'aborted' | null;
 
 export class LoadTestStore {
   private readonly db: Db;
   constructor(db: Db) {
     this.db = db;
+  }
+
+  /**
+   * Marks every stale run failed, with the reason: runs whose process died (a killed CLI or stack) would
+   * otherwise stay "running" forever. Reads, starts and the monitor's cycle call it; locked rows are left
+   * to the next call rather than waited for.
+   */
+  async failStaleRuns(): Promise<string[]> {
+    const result = await this.db.query<{ id: string }>(
+      `UPDATE loadtest_runs
+          SET status = 'failed', finished_at = now(), error = ${STALE_REASON}
+        WHERE id IN (SELECT id FROM loadtest_runs WHERE ${STALE} FOR UPDATE SKIP LOCKED)
+    RETURNING id`,
+      [],
+      // Repeating it changes nothing more, so it may be retried like the read it comes before.
+      { idempotent: true },
+    );
+    return result.rows.map((row) => row.id);
   }
 
   /**
@@ -113,6 +153,7 @@ export class LoadTestStore {
     plan: LoadTestPlan,
     maxConcurrent = Number.POSITIVE_INFINITY,
   ): Promise<void> {
+    await this.failStaleRuns();
     for (let attempt = 1; ; attempt++) {
       try {
         await this.db.transaction(
@@ -120,10 +161,8 @@ export class LoadTestStore {
             if (Number.isFinite(maxConcurrent)) {
               const running = await client.query<{ id: string }>(
                 `SELECT id FROM loadtest_runs
-                  WHERE status IN ('pending', 'running')
-                    AND GREATEST(created_at, started_at, heartbeat_at) > now() - make_interval(secs => $1)
+                  WHERE status IN ('pending', 'running') AND NOT (${STALE})
                   ORDER BY created_at`,
-                [HEARTBEAT_GRACE_SECONDS],
               );
               if (running.rows.length >= maxConcurrent) {
                 throw new ConcurrencyLimitError(
@@ -148,6 +187,7 @@ export class LoadTestStore {
   }
 
   async getRun(id: string): Promise<RunRecord | null> {
+    await this.failStaleRuns();
     const result = await this.db.query<RunRow>(`SELECT * FROM loadtest_runs WHERE id = $1`, [id], {
       idempotent: true,
     });
@@ -156,6 +196,7 @@ export class LoadTestStore {
   }
 
   async listRuns(limit: number, before?: string): Promise<RunSummary[]> {
+    await this.failStaleRuns();
     const result = await this.db.query<{
       id: string;
       status: RunStatus;
@@ -195,6 +236,7 @@ export class LoadTestStore {
       `UPDATE loadtest_runs
           SET status = CASE WHEN status = 'pending' THEN 'running' ELSE status END,
               started_at = COALESCE(started_at, now()),
+              heartbeat_at = now(),
               execution_arn = COALESCE($2, execution_arn)
         WHERE id = $1
     RETURNING started_at`,
@@ -209,12 +251,28 @@ export class LoadTestStore {
     await this.db.query(`UPDATE loadtest_runs SET execution_arn = $2 WHERE id = $1`, [id, executionArn]);
   }
 
-  async requestAbort(id: string): Promise<boolean> {
-    const result = await this.db.query(
-      `UPDATE loadtest_runs SET abort_requested = true WHERE id = $1 AND status IN ('pending', 'running')`,
+  /**
+   * Asks a run to stop: its shards see the flag within a second or two. A stale run has no process left to
+   * see it, so it is finished at once as aborted, with the reason.
+   */
+  async requestAbort(id: string): Promise<AbortOutcome> {
+    const result = await this.db.query<{ status: RunStatus }>(
+      `UPDATE loadtest_runs
+          SET abort_requested = true,
+              status = CASE WHEN ${STALE} THEN 'aborted' ELSE status END,
+              error = CASE WHEN ${STALE} THEN ${STALE_REASON} ELSE error END,
+              finished_at = CASE WHEN ${STALE} THEN now() ELSE finished_at END
+        WHERE id = $1 AND status IN ('pending', 'running')
+    RETURNING status`,
       [id],
     );
-    return (result.rowCount ?? 0) > 0;
+    const status = result.rows[0]?.status;
+    return status === undefined ? null : status === 'aborted' ? 'aborted' : 'aborting';
+  }
+
+  /** Records that the run is alive, for steps that run between shards' heartbeats. */
+  async recordHeartbeat(id: string): Promise<void> {
+    await this.db.query(`UPDATE loadtest_runs SET heartbeat_at = now() WHERE id = $1`, [id]);
   }
 
   /** Whether an abort was asked for; with `heartbeat`, also records that a shard of the run is alive. */
@@ -286,6 +344,25 @@ export class LoadTestStore {
     return result.rows;
   }
 
+  /** Records why a shard failed; a retried shard's later failure replaces the earlier reason. */
+  async saveShardFailure(id: string, failure: ShardFailure): Promise<void> {
+    await this.db.query(
+      `INSERT INTO loadtest_shard_failures (run_id, round, shard, error, cause) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (run_id, round, shard)
+       DO UPDATE SET error = EXCLUDED.error, cause = EXCLUDED.cause, recorded_at = now()`,
+      [id, failure.round, failure.shard, failure.error, failure.cause],
+    );
+  }
+
+  async shardFailures(id: string): Promise<ShardFailure[]> {
+    const result = await this.db.query<ShardFailure>(
+      `SELECT round, shard, error, cause FROM loadtest_shard_failures WHERE run_id = $1 ORDER BY round, shard`,
+      [id],
+      { idempotent: true },
+    );
+    return result.rows;
+  }
+
   async finish(id: string, status: RunStatus, report: LoadTestReport | null, error?: string): Promise<void> {
     await this.db.query(
       `UPDATE loadtest_runs SET status = $2, report = $3, error = $4, finished_at = now() WHERE id = $1`,
@@ -296,9 +373,10 @@ export class LoadTestStore {
   /**
    * Targets of runs in progress, for the monitor's automatic holds. A run counts while it shows signs of
    * life: created or started lately, or a shard's heartbeat within HEARTBEAT_GRACE_SECONDS. A run whose
-   * process died stops holding its target's alerts soon after.
+   * process died stops holding its target's alerts soon after, and each cycle marks it failed.
    */
   async activeTargets(now: Date = new Date()): Promise<string[]> {
+    await this.failStaleRuns();
     const result = await this.db.query<{ target: string }>(
       `SELECT DISTINCT target FROM loadtest_runs
         WHERE status IN ('pending', 'running')

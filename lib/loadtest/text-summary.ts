@@ -1,7 +1,9 @@
 // The load-test report as a terminal summary table.
 
 import { terminalSafe } from '../cli/terminal-text.ts';
-import type { LoadTestReport } from './report.ts';
+import { MIN_SELF_CHECK_MS } from './engine.ts';
+import { plural } from './plural.ts';
+import { explainVerdict, heldRate, type LoadTestReport } from './report.ts';
 
 const number = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
 
@@ -18,7 +20,10 @@ export function formatSummary(report: LoadTestReport, status: string): string {
   // Values hold the target, paths and errors as given or answered: escaped, so the terminal only prints them.
   const row = (label: string, value: string) => lines.push(`  ${label.padEnd(12)}${terminalSafe(value)}`);
   lines.push('');
-  lines.push(`loadwatch load test ${report.runId}: ${status.toUpperCase()}, grade ${report.grade}`);
+  const why = explainVerdict(report);
+  lines.push(
+    `loadwatch load test ${report.runId}: ${status.toUpperCase()}, grade ${report.grade}${why ? `: ${why}` : ''}`,
+  );
   row('target', report.target);
   row(
     'endpoints',
@@ -29,16 +34,16 @@ export function formatSummary(report: LoadTestReport, status: string): string {
   row(
     'model',
     report.model === 'closed'
-      ? `closed: ${report.users} users × ${report.requestsPerUser} requests${report.thinkTimeMs ? `, think ${report.thinkTimeMs} ms` : ''}`
+      ? `closed: ${plural(report.users ?? 0, 'user')} × ${plural(report.requestsPerUser ?? 0, 'request')}${report.thinkTimeMs ? `, think ${report.thinkTimeMs} ms` : ''}`
       : `open: ${report.rate} req/s for ${report.duration}s${rampUp(report)}`,
   );
   row(
     'workers',
-    `${report.workers} × ${report.rounds} round(s)${report.shards.failed ? `, ${report.shards.failed} shard(s) failed` : ''}${report.shards.retried ? `, ${report.shards.retried} retried` : ''}`,
+    `${number(report.workers)} × ${plural(report.rounds, 'round')}${report.shards.failed ? `, ${plural(report.shards.failed, 'shard')} failed` : ''}${report.shards.retried ? `, ${number(report.shards.retried)} retried` : ''}`,
   );
   row(
     'requests',
-    `${number(report.totals.requests)} (ok ${number(report.totals.ok)}, failed ${number(report.totals.failed)}, ${report.errorPercent}%) in ${report.durationSeconds}s, ${number(report.rps)} req/s`,
+    `${number(report.totals.requests)} (ok ${number(report.totals.ok)}, failed ${number(report.totals.failed)}, ${report.errorPercent}%) in ${report.durationSeconds}s, ${heldRate(report) ? `${number(report.rps)} req/s` : 'under a second: too short for a rate'}`,
   );
   const latency = report.latencyMs;
   lines.push('');
@@ -51,6 +56,11 @@ export function formatSummary(report: LoadTestReport, status: string): string {
   lines.push(`  ${(report.model === 'open' ? 'corrected' : 'measured').padEnd(12)}${values(latency)}`);
   if (report.model === 'open')
     lines.push(`  ${'uncorrected'.padEnd(12)}${values(report.latencyUncorrectedMs)}`);
+  // Reports stored before responses were counted apart have no figure.
+  if (report.noResponse)
+    lines.push(
+      `  ${''.padEnd(12)}over ${plural(report.responses, 'response')}; ${number(report.noResponse)} without a response ${report.noResponse === 1 ? 'is' : 'are'} counted under errors only`,
+    );
   lines.push('');
   const codes = Object.entries(report.statusCodes).map(([code, count]) => `${code}: ${number(count)}`);
   row('status', codes.length ? codes.join(', ') : '(no responses)');
@@ -58,19 +68,33 @@ export function formatSummary(report: LoadTestReport, status: string): string {
     .filter(([, count]) => count > 0)
     .map(([kind, count]) => `${kind}: ${number(count)}`);
   row('errors', errors.length ? errors.join(', ') : 'none');
+  // Reports stored before shard failures were recorded have no list.
+  (report.shards.failures ?? []).forEach((item, index) => {
+    const where = item.first ? `, first round ${item.first.round} shard ${item.first.shard}` : '';
+    row(
+      index === 0 ? 'shard fails' : '',
+      `${item.error}${item.cause ? `: ${item.cause}` : ''} (${plural(item.shards, 'shard')}${where})`,
+    );
+  });
   report.thresholds.forEach((threshold, index) => {
-    const verdict = `${threshold.passed ? 'pass' : 'FAIL'}  ${threshold.expr} (actual ${number(threshold.actual)})`;
+    const verdict = `${threshold.passed ? 'pass' : 'FAIL'}  ${threshold.expr} (actual ${number(threshold.actual)})${threshold.default ? ', the default when no threshold is set' : ''}`;
     row(index === 0 ? 'thresholds' : '', verdict);
   });
+  const figures = `event-loop lag p99 ${report.generator.eventLoopLagMs} ms${report.model === 'open' ? `, send lag p99 ${report.generator.sendLagMs} ms` : ''}, CPU ${report.generator.cpuPercent}%`;
   row(
     'generator',
-    report.generator.saturated
-      ? `SATURATED (event-loop lag p99 ${report.generator.eventLoopLagMs} ms${report.model === 'open' ? `, send lag p99 ${report.generator.sendLagMs} ms` : ''}, CPU ${report.generator.cpuPercent}%): the figures may measure the load generator, not the target; add --workers or lower the load`
-      : `ok (event-loop lag p99 ${report.generator.eventLoopLagMs} ms${report.model === 'open' ? `, send lag p99 ${report.generator.sendLagMs} ms` : ''}, CPU ${report.generator.cpuPercent}%)`,
+    report.generator.tooShortToJudge
+      ? `too short to judge (the self-check needs a shard to run ${MIN_SELF_CHECK_MS / 1000} s; ${figures})`
+      : report.generator.saturated
+        ? `SATURATED (${figures}): the figures may measure the load generator, not the target; add --workers or lower the load`
+        : `ok (${figures})`,
   );
   if (report.aborted) row('aborted', 'the run was stopped before it finished');
   else if (report.unsent > 0)
-    row('unsent', `${number(report.unsent)} requests were never sent: the run used all its rounds`);
+    row(
+      'unsent',
+      `${plural(report.unsent, 'request')} ${report.unsent === 1 ? 'was' : 'were'} never sent: the run used all its rounds`,
+    );
   lines.push('');
   return lines.join('\n');
 }

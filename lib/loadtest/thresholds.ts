@@ -17,7 +17,15 @@ export interface ThresholdResult {
   expr: string;
   actual: number;
   passed: boolean;
+  /** The threshold applied because none was set (DEFAULT_THRESHOLD). */
+  default?: true;
 }
+
+/**
+ * Applied when a run sets no threshold, like k6's http_req_failed: a run in which every request failed
+ * does not pass, whatever else it measured.
+ */
+export const DEFAULT_THRESHOLD = 'errors<100%';
 
 const LATENCY = ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'];
 const METRICS = [...LATENCY, 'errors', 'rps', 'requests'];
@@ -89,11 +97,27 @@ export function evaluateThresholds(expressions: string[], inputs: ThresholdInput
   });
 }
 
+type Grade = 'A' | 'B' | 'C' | 'D' | 'F';
+
+/** Each grade's bounds: both the error rate (percent) and p95 (ms) must be under them; F is the rest. */
+const GRADE_BOUNDS: Array<{ grade: Grade; errorPercent: number; p95Ms: number }> = [
+  { grade: 'A', errorPercent: 0.1, p95Ms: 200 },
+  { grade: 'B', errorPercent: 1, p95Ms: 500 },
+  { grade: 'C', errorPercent: 2, p95Ms: 1000 },
+  { grade: 'D', errorPercent: 5, p95Ms: 2000 },
+];
+
 /** A letter grade from the error rate and the 95th percentile, whatever the thresholds say. */
-export function grade(errorPercent: number, p95Ms: number): 'A' | 'B' | 'C' | 'D' | 'F' {
-  if (errorPercent < 0.1 && p95Ms < 200) return 'A';
-  if (errorPercent < 1 && p95Ms < 500) return 'B';
-  if (errorPercent < 2 && p95Ms < 1000) return 'C';
-  if (errorPercent < 5 && p95Ms < 2000) return 'D';
-  return 'F';
+export function grade(errorPercent: number, p95Ms: number): Grade {
+  return GRADE_BOUNDS.find((bound) => errorPercent < bound.errorPercent && p95Ms < bound.p95Ms)?.grade ?? 'F';
+}
+
+/** What kept a run from the next better grade, e.g. "60% of requests failed (D needs under 5%)". */
+export function gradeReason(errorPercent: number, p95Ms: number): string | null {
+  const index = GRADE_BOUNDS.findIndex((bound) => bound.grade === grade(errorPercent, p95Ms));
+  const better = GRADE_BOUNDS[index === -1 ? GRADE_BOUNDS.length - 1 : index - 1];
+  if (better === undefined) return null;
+  return errorPercent >= better.errorPercent
+    ? `${errorPercent}% of requests failed (${better.grade} needs under ${better.errorPercent}%)`
+    : `p95 was ${p95Ms} ms (${better.grade} needs under ${better.p95Ms} ms)`;
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyError, runShard, type ShardWork } from '../../lib/loadtest/engine.ts';
+import { classifyError, judgeGenerator, runShard, type ShardWork } from '../../lib/loadtest/engine.ts';
 import {
   createHistogram,
   decodeHistogram,
@@ -9,10 +9,13 @@ import {
   recordMs,
   summarize,
 } from '../../lib/loadtest/histogram.ts';
+import { renderHtmlReport } from '../../lib/loadtest/html-report.ts';
 import type { Endpoint } from '../../lib/loadtest/options.ts';
 import { RateSchedule } from '../../lib/loadtest/schedule.ts';
+import { formatSummary } from '../../lib/loadtest/text-summary.ts';
 import { freePort } from '../../lib/local/embedded-postgres.ts';
 import { listenLocally } from '../support/listen.ts';
+import { reportOf } from '../support/report.ts';
 
 const endpoint = (path: string): Endpoint[] => [{ path, method: 'GET', headers: {}, weight: 1 }];
 
@@ -65,6 +68,11 @@ describe('runShard', () => {
         response.statusCode = 503;
         response.end();
         return;
+      }
+      if (request.url === '/busy') {
+        // Burns this process's CPU, which the shard measures as its own.
+        const until = performance.now() + 40;
+        while (performance.now() < until);
       }
       const wait = request.url === '/hundred' ? 100 : Math.max(0, stallUntil - Date.now());
       setTimeout(() => response.end('ok'), wait + 1);
@@ -121,6 +129,41 @@ describe('runShard', () => {
       errors: { timeout: 0, other: 0 },
     });
     expect(classifyError(Object.assign(new Error('x'), { cause: { code: 'ENOTFOUND' } }))).toBe('dns');
+  });
+
+  it('measures latency over responses only, and keeps it exact when shards merge into the report', async () => {
+    const closedPort = await freePort();
+    const refused = await runShard(
+      work({
+        target: `http://127.0.0.1:${closedPort}`,
+        load: { model: 'closed', requestsPerUser: [10], thinkTimeMs: 0 },
+      }),
+    );
+    const answered = await runShard(
+      work({
+        endpoints: endpoint('/hundred'),
+        load: { model: 'closed', requestsPerUser: [4], thinkTimeMs: 0 },
+      }),
+    );
+    expect(refused).toMatchObject({ requests: 10, errors: { refused: 10 } });
+    expect(decodeHistogram(refused.latency).totalCount).toBe(0);
+    expect(refused.timeline.reduce((sum, second) => sum + second.requests, 0)).toBe(10);
+
+    const report = reportOf({ target, users: 2, requests: 7, workers: 2 }, [refused, answered]);
+    expect(report).toMatchObject({
+      responses: 4,
+      noResponse: 10,
+      totals: { requests: 14, ok: 4, failed: 10 },
+    });
+    // Ten refused connections of under a millisecond no longer make the median.
+    expect(report.latencyMs.min).toBeGreaterThanOrEqual(100);
+    expect(report.latencyMs.p50).toBeGreaterThanOrEqual(100);
+    expect(report.latencyMs).toEqual(summarize(decodeHistogram(answered.latency)));
+    for (const second of report.timeline) if (second.p50 > 0) expect(second.p50).toBeGreaterThanOrEqual(100);
+    expect(formatSummary(report, 'failed')).toContain(
+      'over 4 responses; 10 without a response are counted under errors only',
+    );
+    expect(renderHtmlReport(report)).toContain('Over 4 responses; 10 requests without a response');
   });
 
   it('stops at its deadline and reports the requests it did not send', async () => {
@@ -210,6 +253,30 @@ describe('runShard', () => {
     );
     expect(result.generator.sendLagP99Ms).toBeGreaterThan(100);
     expect(result.generator.saturated).toBe(true);
+  });
+
+  it('says too short to judge, never saturated, when a shard ran for milliseconds at full CPU', async () => {
+    // What a one-request run measured: 110 % CPU over 10 ms.
+    expect(judgeGenerator({ wallMs: 10, cpuPercent: 110, eventLoopLagP99Ms: 0, sendLagP99Ms: 0 })).toEqual({
+      saturated: false,
+      tooShortToJudge: true,
+    });
+    expect(judgeGenerator({ wallMs: 1500, cpuPercent: 110, eventLoopLagP99Ms: 0, sendLagP99Ms: 0 })).toEqual({
+      saturated: true,
+      tooShortToJudge: false,
+    });
+    const result = await runShard(
+      work({ endpoints: endpoint('/busy'), load: { model: 'closed', requestsPerUser: [1], thinkTimeMs: 0 } }),
+    );
+    expect(result.generator).toMatchObject({ saturated: false, tooShortToJudge: true });
+
+    const report = reportOf({ target, users: 1, requests: 1 }, [result]);
+    expect(report.generator).toMatchObject({ saturated: false, tooShortToJudge: true });
+    expect(formatSummary(report, 'passed')).toMatch(
+      /generator {3}too short to judge \(the self-check needs a shard to run 1 s; event-loop lag/,
+    );
+    expect(formatSummary(report, 'passed')).not.toContain('SATURATED');
+    expect(renderHtmlReport(report)).toContain('too short to judge');
   });
 
   it('divides the open-model timeline between shards without losing or repeating a request', async () => {

@@ -11,6 +11,7 @@ import { downsampleTimeline, MAX_TIMELINE_POINTS, renderHtmlReport } from '../..
 import { DEFAULT_LIMITS, type LoadTestOptions } from '../../lib/loadtest/options.ts';
 import { planLoadTest } from '../../lib/loadtest/plan.ts';
 import { buildReport, type LoadTestReport, type ShardRow } from '../../lib/loadtest/report.ts';
+import { formatSummary } from '../../lib/loadtest/text-summary.ts';
 import { launchChromium } from '../support/browser.ts';
 
 const SCREENSHOT_PATH = '/tmp/loadwatch-report.png';
@@ -234,7 +235,8 @@ describe('renderHtmlReport', () => {
     expect(closedHtml).not.toContain('Uncorrected');
     expect(closedHtml).not.toContain('coordinated omission');
     expect(closedHtml).toContain('Requests per user');
-    expect(closedHtml).toContain('No thresholds were set.');
+    expect(closedHtml).toContain('No thresholds were set: the default applies');
+    expect(closed.thresholds).toEqual([{ expr: 'errors<100%', actual: 0, passed: true, default: true }]);
   });
 
   it('marks each threshold passed or failed with its actual value when thresholds are set', () => {
@@ -266,6 +268,53 @@ describe('renderHtmlReport', () => {
     expect(count(quickHtml, /✓ pass/g)).toBe(2);
     expect(quickHtml).not.toContain('✗ fail');
     expect(quickHtml).toContain('<span class="badge passed">PASSED</span>');
+  });
+
+  it('says ABORTED on the badge and in the title when the run was aborted', () => {
+    const aborted = reportFrom(
+      openOptions({ thresholds: [] }),
+      [makeShard({ seconds: 5, requestsPerSecond: 50, latencyMs: () => 20 })],
+      true,
+    );
+    const abortedHtml = renderHtmlReport(aborted);
+    expect(abortedHtml).toContain('<span class="badge aborted">ABORTED</span>');
+    expect(abortedHtml).toMatch(/<title>ABORTED · /);
+    expect(abortedHtml).toContain('<p class="verdict-reason">it was aborted before it finished</p>');
+    expect(abortedHtml).not.toContain('FAILED');
+  });
+
+  it('fails a run whose every request failed when no threshold is set, and says why', () => {
+    const failing = reportFrom(openOptions({ thresholds: [] }), [
+      makeShard({ seconds: 5, requestsPerSecond: 50, latencyMs: () => 20, failureShare: () => 1 }),
+    ]);
+    expect(failing).toMatchObject({ passed: false, grade: 'F', errorPercent: 100 });
+    expect(failing.failedBecause).toEqual([
+      'every request failed (errors<100%, the default when no threshold is set)',
+    ]);
+    const failingHtml = renderHtmlReport(failing);
+    expect(failingHtml).toContain('<span class="badge failed">FAILED</span>');
+    expect(failingHtml).toContain(
+      'every request failed (errors&lt;100%, the default when no threshold is set)',
+    );
+    expect(formatSummary(failing, 'failed')).toContain(
+      ': FAILED, grade F: every request failed (errors<100%, the default when no threshold is set)',
+    );
+  });
+
+  it('says what a run passed on and what earned the F when it passed with grade F', () => {
+    const lenient = reportFrom(openOptions({ thresholds: ['p95<5000'] }), [
+      makeShard({ seconds: 5, requestsPerSecond: 50, latencyMs: () => 20, failureShare: () => 0.6 }),
+    ]);
+    expect(lenient).toMatchObject({ passed: true, grade: 'F', failedBecause: [] });
+    const why = 'passed its thresholds (p95<5000ms), but graded F: 60% of requests failed (D needs under 5%)';
+    expect(formatSummary(lenient, 'passed')).toContain(`: PASSED, grade F: ${why}`);
+    expect(renderHtmlReport(lenient)).toContain(`<p class="verdict-reason">${why.replace('<', '&lt;')}</p>`);
+    const defaulted = reportFrom(openOptions({ thresholds: [] }), [
+      makeShard({ seconds: 5, requestsPerSecond: 50, latencyMs: () => 20, failureShare: () => 0.6 }),
+    ]);
+    expect(formatSummary(defaulted, 'passed')).toContain(
+      ': PASSED, grade F: passed the default threshold (errors<100%: not every request failed), but graded F',
+    );
   });
 
   it('warns about the load generator only when it was saturated', () => {

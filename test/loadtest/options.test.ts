@@ -277,6 +277,34 @@ describe('planLoadTest', () => {
     expect(problems({ target, rate: 0, duration: 10 })).toEqual(['rate: 0 must be over 0']);
   });
 
+  it('refuses a plan that would send no request, with the reason', () => {
+    expect(problems({ target, rate: 0.0001, duration: 3600 })).toEqual([
+      'rate: 0.0001 req/s for 3600s sends no request (0.36 due); raise the rate or the duration',
+    ]);
+    expect(problems({ target, rate: 0.5, duration: 1 })).toEqual([
+      'rate: 0.5 req/s for 1s sends no request (0.5 due); raise the rate or the duration',
+    ]);
+    // The estimate counts whole requests as the engine sends them.
+    expect(expectedRequests(parseLoadTestInput({ target, rate: 1.5, duration: 1 }))).toBe(1);
+    expect(expectedRequests(parseLoadTestInput({ target, rate: 0.5, duration: 2 }))).toBe(1);
+  });
+
+  it('refuses a malformed ramp-up, naming each stage that is not duration:rate', () => {
+    expect(problems({ target, rate: 10, duration: 60, rampUp: '::,::' })).toEqual([
+      'rampUp[0]: "::" is not a stage: it needs a duration and a rate, as "30s:100"',
+      'rampUp[1]: "::" is not a stage: it needs a duration and a rate, as "30s:100"',
+    ]);
+    expect(problems({ target, rate: 10, duration: 60, rampUp: '10s:50,' })).toEqual([
+      'rampUp[1]: "" is not a stage: it needs a duration and a rate, as "30s:100"',
+    ]);
+    expect(problems({ target, rate: 10, duration: 60, rampUp: '10s:50:5' })).toEqual([
+      'rampUp[0]: "10s:50:5" is not a stage: it needs a duration and a rate, as "30s:100"',
+    ]);
+    expect(problems({ target, rate: 10, duration: 60, rampUp: [{ duration: '10s' }] })).toEqual([
+      'rampUp[0]: {"duration":"10s"} is not a stage: it needs a duration and a rate, as "30s:100"',
+    ]);
+  });
+
   it('refuses a run whose Lambda cost estimate is over LOADTEST_MAX_GB_SECONDS', () => {
     const options = parseLoadTestInput({ target, rate: 1000, duration: '1h', workers: 100 });
     expect(() => planLoadTest(options, { ...DEFAULT_LIMITS, maxGbSeconds: 1000 })).toThrow(

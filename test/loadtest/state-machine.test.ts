@@ -1,15 +1,73 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parse } from 'yaml';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
 import type { Db } from '../../lib/db/pool.ts';
-import { runLocally } from '../../lib/loadtest/local-runner.ts';
+import { renderHtmlReport } from '../../lib/loadtest/html-report.ts';
+import { runSummary } from '../../lib/loadtest/launcher.ts';
+import {
+  type Json,
+  localDefinition,
+  localTaskHandlers,
+  runLocally,
+} from '../../lib/loadtest/local-runner.ts';
 import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
+import type { LoadTestReport } from '../../lib/loadtest/report.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { aggregateStep, shardStep } from '../../lib/loadtest/steps.ts';
-import { LoadTestStore } from '../../lib/loadtest/store.ts';
+import { LoadTestStore, type RunRecord } from '../../lib/loadtest/store.ts';
+import { formatSummary } from '../../lib/loadtest/text-summary.ts';
+import { projectRoot } from '../../lib/local/stack.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
 import { listenLocally } from '../support/listen.ts';
+
+type State = { [key: string]: Json };
+
+/** Every Task state of the definition, nested ones included, by name. */
+function taskStates(states: Record<string, Json>): Array<[string, State]> {
+  return Object.entries(states).flatMap(([name, value]) => {
+    const state = value as State;
+    const nested = (state.ItemProcessor as State | undefined)?.States as Record<string, Json> | undefined;
+    return [
+      ...(state.Type === 'Task' ? [[name, state] as [string, State]] : []),
+      ...taskStates(nested ?? {}),
+    ];
+  });
+}
+
+describe('load test state machine definition', () => {
+  const source = JSON.parse(readFileSync(join(projectRoot(), 'lib/loadtest/state-machine.asl.json'), 'utf8'));
+  const tasks = taskStates(source.States);
+  const functions = (
+    parse(readFileSync(join(projectRoot(), 'serverless.yml'), 'utf8'), {
+      logLevel: 'silent',
+      merge: true,
+    }) as {
+      functions: Record<string, { timeout: number }>;
+    }
+  ).functions;
+
+  it('gives every Task state the timeout of the function it invokes, never the 60 s local default', () => {
+    expect(tasks.length).toBeGreaterThanOrEqual(8);
+    for (const [name, state] of tasks) {
+      const [functionName] = (state.Resource as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
+      const timeout = functions[functionName]?.timeout;
+      expect(timeout, `${name} invokes ${functionName}`).toBeGreaterThan(60);
+      expect(state.TimeoutSeconds, name).toBe(timeout);
+    }
+  });
+
+  it('runs every Task state in process when run locally', () => {
+    const handlers = localTaskHandlers({
+      store: {} as LoadTestStore,
+      logger: createLogger({ level: 'error' }),
+    });
+    expect(Object.keys(handlers).sort()).toEqual(tasks.map(([name]) => name).sort());
+  });
+});
 
 describe('load test state machine, run locally', () => {
   let database: TestDatabase;
@@ -106,7 +164,11 @@ describe('load test state machine, run locally', () => {
       logger: createLogger({ level: 'error' }),
     }).result;
     expect(strictOutcome.status).toBe('error');
-    expect((await store.getRun(strict.runId))?.error).toBe('1 of 2 shards failed');
+    const strictRun = await store.getRun(strict.runId);
+    expect(strictRun?.error).toBe('1 of 2 shards failed: Error (database write failed) ×1');
+    expect(strictRun?.report?.shards.failures).toEqual([
+      { error: 'Error', cause: 'database write failed', shards: 1, first: { round: 0, shard: 1 } },
+    ]);
 
     const lenient = await createLoadTest(
       { target, users: 4, requests: 2, workers: 2, toleratedFailurePercent: 50 },
@@ -119,6 +181,49 @@ describe('load test state machine, run locally', () => {
     }).result;
     expect(lenientOutcome).toMatchObject({ status: 'passed', requests: 4 });
   });
+
+  it('records States.Timeout as the reason when a shard outlives its Task timeout', async () => {
+    const definition = localDefinition();
+    const runShard = Object.fromEntries(taskStates(definition.States as Record<string, Json>)).RunShard;
+    if (!runShard) throw new Error('the definition has no RunShard state');
+    runShard.TimeoutSeconds = 1;
+    const saves: Array<Promise<void>> = [];
+    const tracking = Object.create(store) as LoadTestStore;
+    tracking.saveShardResult = (...args) => {
+      const saved = store.saveShardResult(...args);
+      saves.push(saved);
+      return saved;
+    };
+    const run = await createLoadTest({ target, rate: 2, duration: 3 }, store, DEFAULT_LIMITS);
+    const outcome = await runLocally(run.runId, { ...deps(), store: tracking }, definition).result;
+    expect(outcome.status).toBe('error');
+    const record = await store.getRun(run.runId);
+    expect(record?.error).toBe('1 of 1 shards failed: States.Timeout ×1');
+    expect(record?.report?.shards).toMatchObject({
+      failed: 1,
+      failures: [{ error: 'States.Timeout', cause: null, shards: 1, first: { round: 0, shard: 0 } }],
+    });
+    const report = record?.report as LoadTestReport;
+    expect(runSummary(record as RunRecord, '/r')).toMatchObject({
+      shardFailures: [{ error: 'States.Timeout', shards: 1 }],
+    });
+    expect(formatSummary(report, 'error')).toContain(
+      'shard fails States.Timeout (1 shard, first round 0 shard 0)',
+    );
+    expect(renderHtmlReport(report)).toMatch(/Why shards failed.*<code>States\.Timeout<\/code>/s);
+    // The abandoned shard still runs to its end; let it finish before the database goes.
+    await vi.waitFor(() => expect(saves).toHaveLength(1), { timeout: 5000, interval: 100 });
+    await saves[0];
+  });
+
+  it('runs an open-model test past 60 s with every shard completing', async () => {
+    const run = await createLoadTest({ target, rate: 2, duration: 62 }, store, DEFAULT_LIMITS);
+    const outcome = await runLocally(run.runId, deps()).result;
+    expect(outcome).toMatchObject({ status: 'passed', requests: 124 });
+    const report = (await store.getRun(run.runId))?.report;
+    expect(report?.shards).toMatchObject({ planned: 1, completed: 1, failed: 0, failures: [] });
+    expect(report?.durationSeconds).toBeGreaterThan(61);
+  }, 90_000);
 
   it('fails a run whose thresholds fail and says which', async () => {
     const run = await createLoadTest(
@@ -143,11 +248,11 @@ describe('load test state machine, run locally', () => {
     expect(await store.activeTargets(inTwoMinutes())).not.toContain(target);
     await store.markStarted(run.runId);
     await database.admin(
-      `UPDATE loadtest_runs SET created_at = now() - interval '1 hour', started_at = now() - interval '1 hour' WHERE id = $1`,
+      `UPDATE loadtest_runs SET created_at = now() - interval '100 seconds', started_at = now() - interval '100 seconds', heartbeat_at = NULL WHERE id = $1`,
       [run.runId],
     );
-    expect(await store.activeTargets()).not.toContain(target);
-    // A shard's heartbeat brings it back, for two minutes.
+    expect(await store.activeTargets(new Date(Date.now() + 30_000))).not.toContain(target);
+    // A shard's heartbeat keeps it listed, for two minutes.
     expect(await store.isAbortRequested(run.runId, true)).toBe(false);
     expect(await store.activeTargets()).toContain(target);
     expect(await store.activeTargets(inTwoMinutes())).not.toContain(target);

@@ -1,12 +1,70 @@
-import { describe, expect, it } from 'vitest';
+// The terminal summary's wording (and the HTML report's, where they share it): plurals, rates, stages.
+
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runShard, type ShardResult } from '../../lib/loadtest/engine.ts';
+import { renderHtmlReport } from '../../lib/loadtest/html-report.ts';
 import { DEFAULT_LIMITS, type LoadTestOptions } from '../../lib/loadtest/options.ts';
 import { planLoadTest } from '../../lib/loadtest/plan.ts';
+import { plural } from '../../lib/loadtest/plural.ts';
 import { buildReport } from '../../lib/loadtest/report.ts';
 import { formatSummary } from '../../lib/loadtest/text-summary.ts';
 import { HOSTILE_TEXT } from '../support/fault-target.ts';
+import { listenLocally } from '../support/listen.ts';
+import { reportOf } from '../support/report.ts';
 import { rawControls } from '../support/terminal.ts';
 
 describe('formatSummary', () => {
+  let server: Server;
+  let target: string;
+  /** One real request, measured by the engine: a run of a few milliseconds. */
+  let oneRequest: ShardResult;
+
+  beforeAll(async () => {
+    server = createServer((_, response) => response.end('ok'));
+    target = await listenLocally(server);
+    oneRequest = await runShard({
+      target,
+      endpoints: [{ path: '/', method: 'GET', headers: {}, weight: 1 }],
+      timeoutMs: 2000,
+      runStartedAt: Date.now(),
+      deadline: Date.now() + 10_000,
+      load: { model: 'closed', requestsPerUser: [1], thinkTimeMs: 0 },
+    });
+  });
+  afterAll(() => {
+    server.close();
+  });
+
+  it('counts in the singular when there is one user, one request and one round', () => {
+    const summary = formatSummary(reportOf({ target, users: 1, requests: 1 }, [oneRequest]), 'passed');
+    expect(summary).toContain('closed: 1 user × 1 request\n');
+    expect(summary).toContain('workers     1 × 1 round\n');
+    expect(plural(2, 'user')).toBe('2 users');
+    expect(plural(1000, 'request')).toBe('1,000 requests');
+  });
+
+  it('claims no rate for a run shorter than a second', () => {
+    const report = reportOf({ target, users: 1, requests: 1 }, [oneRequest]);
+    expect(report.durationSeconds).toBeLessThan(1);
+    expect(report.rps).toBe(1);
+    const requestsLine = formatSummary(report, 'passed')
+      .split('\n')
+      .find((line) => line.startsWith('  requests'));
+    expect(requestsLine).toMatch(/in [\d.]+s, under a second: too short for a rate$/);
+    expect(renderHtmlReport(report)).toContain('under a second: too short for a rate');
+  });
+
+  it('shows a steady rate as one rate, and an arrow only where the rate ramps', () => {
+    const steady = renderHtmlReport(reportOf({ target, rate: 50, duration: 2 }, [oneRequest]));
+    expect(steady).not.toContain('50 → 50');
+    expect(steady).not.toContain('Stages');
+    const ramped = renderHtmlReport(reportOf({ target, rate: 50, duration: 3, rampUp: '1s' }, [oneRequest]));
+    expect(ramped).toContain('0 → 50 req/s over 1 s');
+    expect(ramped).toContain('50 req/s for 2 s');
+    expect(ramped).not.toContain('50 → 50');
+  });
+
   it('shows control characters in the target and the paths escaped, never raw', () => {
     const options: LoadTestOptions = {
       model: 'closed',

@@ -6,7 +6,12 @@ import { type Config, ConfigError, loadConfig } from '../config/config.ts';
 import { MigrateUsageError, parseMigrateRequest, runMigrateRequest } from '../db/migrate-command.ts';
 import { LoadTestInputError } from '../loadtest/options.ts';
 import { EmbeddedPostgresError, stopAllEmbedded } from '../local/embedded-postgres.ts';
-import { acquireLocalDatabase, LocalStackError, startLocalStack } from '../local/stack.ts';
+import {
+  acquireLocalDatabase,
+  describeDataLocation,
+  LocalStackError,
+  startLocalStack,
+} from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
 import { CheckConfigError } from '../monitor/checks.ts';
 import { LOADTEST_HELP, loadTestCommand } from './loadtest-command.ts';
@@ -97,6 +102,7 @@ async function start(config: Config, io: CliIo): Promise<number> {
     fields: { service: config.service, stage: config.stage },
   });
   const stack = await startLocalStack(config, logger);
+  const dataLocation = describeDataLocation(config, stack.database);
   const corsLine = config.cors.origins.length ? config.cors.origins.join(', ') : '(none: same-origin only)';
   io.err(
     [
@@ -104,6 +110,7 @@ async function start(config: Config, io: CliIo): Promise<number> {
       `loadwatch ${SERVICE_VERSION} is running (stage ${config.stage})`,
       `  API          ${stack.apiUrl}   (try ${stack.apiUrl}/health/ready)`,
       `  PostgreSQL   ${stack.database.target.label}   ${stack.database.source}`,
+      ...(dataLocation ? [`  data         ${dataLocation}`] : []),
       `  migrations   ${stack.appliedMigrations.length ? `applied ${stack.appliedMigrations.join(', ')}` : 'up to date'}`,
       `  CORS         ${corsLine}`,
       `  API token    ${stack.token}   (Authorization: Bearer …, for POST /v1/loadtests)`,

@@ -16,7 +16,12 @@ import { LoadTestStore } from '../loadtest/store.ts';
 import type { Logger } from '../log/logger.ts';
 import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
-import { type EmbeddedPostgresHandle, processAlive, startEmbeddedPostgres } from './embedded-postgres.ts';
+import {
+  type EmbeddedPostgresHandle,
+  postgresDataDir,
+  processAlive,
+  startEmbeddedPostgres,
+} from './embedded-postgres.ts';
 import { createLocalServer } from './http-adapter.ts';
 
 export class LocalStackError extends Error {
@@ -118,6 +123,8 @@ export interface LocalDatabase {
   target: DatabaseTarget;
   /** Where it came from, for the start-up banner. */
   source: 'configured' | 'embedded (started)' | 'embedded (running stack)';
+  /** The embedded PostgreSQL's data directory; unset for a configured database. */
+  dataDir?: string;
   release(): Promise<void>;
 }
 
@@ -137,6 +144,7 @@ export async function acquireLocalDatabase(config: Config, owner: string, onLog?
     return {
       target: urlTarget(running.databaseUrl),
       source: 'embedded (running stack)',
+      dataDir: postgresDataDir(dataDir),
       release: async () => undefined,
     } satisfies LocalDatabase;
   }
@@ -159,11 +167,21 @@ export async function acquireLocalDatabase(config: Config, owner: string, onLog?
   return {
     target: urlTarget(handle.url),
     source: 'embedded (started)',
+    dataDir: handle.dataDir,
     release: async () => {
       await handle.stop();
       releaseState();
     },
   } satisfies LocalDatabase;
+}
+
+/** Where the embedded PostgreSQL keeps its data, for the banner; null for a configured database. */
+export function describeDataLocation(config: Config, database: LocalDatabase): string | null {
+  if (!database.dataDir) return null;
+  const inside = database.dataDir.startsWith(`${dataDirectory(config)}/`);
+  return inside
+    ? database.dataDir
+    : `${database.dataDir}   (outside the project: the OS user postgres cannot enter ${dataDirectory(config)})`;
 }
 
 export interface LocalStack {

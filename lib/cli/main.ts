@@ -209,7 +209,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     }
     if (error instanceof LocalStackError || error instanceof EmbeddedPostgresError) {
       io.err(`loadwatch: ${error.message}\n`);
-      return EXIT.failed;
+      return error.exitCode;
     }
     io.err(`loadwatch: ${(error as Error)?.message ?? String(error)}\n`);
     return EXIT.failed;

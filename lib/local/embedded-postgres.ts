@@ -33,10 +33,14 @@ process.on('exit', () => {
 });
 
 export class EmbeddedPostgresError extends Error {
-  readonly code = 'EMBEDDED_POSTGRES_FAILED';
-  constructor(message: string, options?: ErrorOptions) {
+  readonly code: 'EMBEDDED_POSTGRES_FAILED' | 'DATA_DIR_IN_USE';
+  /** 2 when the start was refused as asked (nothing was wrong with the machine), 1 when it failed. */
+  readonly exitCode: 1 | 2;
+  constructor(message: string, options?: ErrorOptions & { code?: 'DATA_DIR_IN_USE' }) {
     super(message, options);
     this.name = 'EmbeddedPostgresError';
+    this.code = options?.code ?? 'EMBEDDED_POSTGRES_FAILED';
+    this.exitCode = options?.code ? 2 : 1;
   }
 }
 
@@ -241,6 +245,7 @@ export async function stopOrphanedPostmaster(dataDir: string, log: (line: string
   if (parent !== null && parent > 1 && processAlive(parent)) {
     throw new EmbeddedPostgresError(
       `the data directory ${dataDir} is in use by PostgreSQL pid ${pid}, started by the running process ${parent}; stop that first`,
+      { code: 'DATA_DIR_IN_USE' },
     );
   }
   log(`stopping an orphaned PostgreSQL (pid ${pid}) left running on ${dataDir}`);

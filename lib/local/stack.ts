@@ -24,12 +24,17 @@ import {
 } from './embedded-postgres.ts';
 import { createLocalServer } from './http-adapter.ts';
 
+/** Refusals of what was asked (exit 2, like bad usage), as opposed to failures of the machine (exit 1). */
+const REFUSALS: ReadonlySet<string> = new Set(['PORT_IN_USE', 'STACK_RUNNING']);
+
 export class LocalStackError extends Error {
   readonly code: string;
+  readonly exitCode: 1 | 2;
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'LocalStackError';
     this.code = code;
+    this.exitCode = REFUSALS.has(code) ? 2 : 1;
   }
 }
 

@@ -11,7 +11,8 @@ import {
   startEmbeddedPostgres,
 } from '../../lib/local/embedded-postgres.ts';
 import { copyProject } from '../deploy/serverless-cli.ts';
-import { type CliRun, startCli } from '../support/cli.ts';
+import { type CliRun, runCli, startCli } from '../support/cli.ts';
+import { scratchDataDir } from '../support/data-dir.ts';
 
 const asRoot = process.getuid?.() === 0;
 
@@ -79,6 +80,26 @@ describe.skipIf(!asRoot)('the embedded PostgreSQL as root in a directory only ro
     } finally {
       stack.child.kill('SIGTERM');
       expect(await stack.exited).toBe(0);
+    }
+  });
+});
+
+describe('loadwatch start on a data directory whose PostgreSQL another process runs', () => {
+  it('is refused with exit 2, naming the process', async () => {
+    const dataDir = scratchDataDir('in-use');
+    const handle = await startEmbeddedPostgres({ dataDir: dataDir.path });
+    try {
+      const refused = await runCli(['start'], {
+        LOADWATCH_DATA_DIR: dataDir.path,
+        PORT: String(await freePort()),
+      });
+      expect(refused.output).toContain(
+        `is in use by PostgreSQL pid ${handle.pid}, started by the running process ${process.pid}; stop that first`,
+      );
+      expect(refused.code).toBe(2);
+    } finally {
+      await handle.stop();
+      dataDir.remove();
     }
   });
 });

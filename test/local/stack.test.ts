@@ -40,7 +40,7 @@ describe('loadwatch start', () => {
 
     // The same data directory, another port: refused with the reason.
     const second = await runCli(['start'], { ...env, PORT: String(await freePort()) });
-    expect(second.code).toBe(1);
+    expect(second.code).toBe(2);
     expect(second.output).toContain(
       `the local stack (http://localhost:${port}) is already running on ${dataDir.path}`,
     );
@@ -48,7 +48,7 @@ describe('loadwatch start', () => {
     // Another data directory, the same port: refused with the reason, and its own database stopped again.
     const otherDir = scratchDataDir('stack-port');
     const third = await runCli(['start'], { LOADWATCH_DATA_DIR: otherDir.path, PORT: String(port) });
-    expect(third.code).toBe(1);
+    expect(third.code).toBe(2);
     expect(third.output).toContain(`port ${port} is already in use; stop what uses it or set PORT`);
     const otherPid = postmasterPid(otherDir.path);
     expect(otherPid === null || !processAlive(otherPid)).toBe(true);

@@ -60,6 +60,8 @@ export interface Config {
   runtime: Runtime;
   logLevel: LogLevel;
   port: number;
+  /** Host names the local server answers for besides localhost, 127.0.0.1 and [::1] (LOCAL_ALLOWED_HOSTS). */
+  localAllowedHosts: string[];
   dataDir: string;
   cors: CorsConfig;
   database: DatabaseConfig;
@@ -236,6 +238,24 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined): Load
   };
 }
 
+/** Names, not origins: "app.test", or ".app.test" for it and every subdomain. */
+function readLocalAllowedHosts(reader: EnvReader): string[] {
+  const hosts: string[] = [];
+  for (const entry of (reader.raw('LOCAL_ALLOWED_HOSTS') ?? '').split(',')) {
+    const host = entry.trim().toLowerCase();
+    if (host === '') continue;
+    if (!/^(\.?[a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])$/.test(host)) {
+      reader.problem(
+        'LOCAL_ALLOWED_HOSTS',
+        `"${entry.trim()}" is not a host name (no scheme or port; ".example.test" for a domain and its subdomains)`,
+      );
+      continue;
+    }
+    hosts.push(host);
+  }
+  return [...new Set(hosts)];
+}
+
 function readApiUrl(reader: EnvReader): string | undefined {
   const value = reader.raw('API_URL');
   if (value === undefined) return undefined;
@@ -395,6 +415,7 @@ export function loadConfig(env: Env = process.env): Config {
     runtime,
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     port: reader.integer('PORT', 3000, 1, 65535),
+    localAllowedHosts: readLocalAllowedHosts(reader),
     dataDir: reader.string('LOADWATCH_DATA_DIR', '.loadwatch'),
     cors: readCors(reader),
     pool: readPool(reader, runtime),

@@ -16,6 +16,7 @@ import { LoadTestStore } from '../loadtest/store.ts';
 import type { Logger } from '../log/logger.ts';
 import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
+import { LOOPBACK_HOSTS } from './allowed-hosts.ts';
 import {
   type EmbeddedPostgresHandle,
   postgresDataDir,
@@ -276,6 +277,7 @@ export async function startLocalStack(
     const token = await issueToken(db, 'local-stack');
     const server = createLocalServer({
       handler,
+      allowedHosts: [...LOOPBACK_HOSTS, ...config.localAllowedHosts],
       onError: (error) => logger.error('handler failed', { error }),
     });
     await listen(server, config.port);

@@ -19,6 +19,7 @@ import {
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 
 // The last resort on a plain exit: signal every server still running (synchronously, as 'exit' requires).
@@ -66,6 +67,10 @@ export interface StartEmbeddedOptions {
   onLog?: (line: string) => void;
   /** PostgreSQL's bin/, lib/ and share/; the npm-shipped ones for this platform when omitted. */
   installDir?: string;
+  /** When set, a postmaster that dies unasked is restarted on the same port, and every step is reported here. */
+  onSupervision?: (event: SupervisionEvent) => void;
+  /** The waits before each restart attempt; RESTART_DELAYS_MS by default. */
+  restartDelaysMs?: readonly number[];
 }
 
 const OS_USER = 'postgres';
@@ -425,13 +430,16 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
       throw explain('could not initialise the embedded PostgreSQL', error);
     }
   }
-  const { child, ready } = startPostmaster(bin, pgDir, port, user, log);
-  try {
-    await ready;
-  } catch (error) {
-    await stopPostmaster(child);
-    throw explain('the embedded PostgreSQL did not start', error);
-  }
+  const launch = async () => {
+    const { child, ready } = startPostmaster(bin, pgDir, port, user, log);
+    try {
+      return await ready;
+    } catch (error) {
+      await stopPostmaster(child);
+      throw explain('the embedded PostgreSQL did not start', error);
+    }
+  };
+  let child = await launch();
 
   const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
   const admin = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, password, database: 'postgres' });
@@ -447,6 +455,9 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
   }
 
   let stopping: Promise<void> | undefined;
+  let restarting: Promise<void> | undefined;
+  // Ends a restart's wait at once when the server is stopped meanwhile.
+  const stopSignal = new AbortController();
   const handle: EmbeddedPostgresHandle = {
     url,
     port,
@@ -454,10 +465,80 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
     installDir,
     pid: child.pid as number,
     stop() {
-      stopping ??= stopPostmaster(child).finally(() => liveHandles.delete(handle));
+      stopping ??= (async () => {
+        stopSignal.abort();
+        await restarting;
+        await stopPostmaster(child);
+      })().finally(() => liveHandles.delete(handle));
       return stopping;
     },
   };
+  const supervise = options.onSupervision;
+  const watch = (current: ChildProcess) => {
+    current.once('exit', (code, signal) => {
+      if (stopping || !supervise) return;
+      restarting = restartPostmaster(
+        { pid: current.pid as number, reason: signal ?? `exit code ${code}` },
+        {
+          launch,
+          delaysMs: options.restartDelaysMs ?? RESTART_DELAYS_MS,
+          onEvent: supervise,
+          signal: stopSignal.signal,
+        },
+      ).then((restarted) => {
+        if (!restarted) return;
+        if (stopping) return stopPostmaster(restarted);
+        child = restarted;
+        handle.pid = restarted.pid as number;
+        watch(restarted);
+      });
+    });
+  };
+  watch(child);
   liveHandles.add(handle);
   return handle;
+}
+
+/** What the supervisor of an embedded PostgreSQL reports: it died, a restart is due, it is back, or it gave up. */
+export type SupervisionEvent =
+  | { kind: 'down'; pid: number; reason: string }
+  | { kind: 'restarting'; attempt: number; attempts: number; delayMs: number }
+  | { kind: 'back'; pid: number; attempt: number; downForMs: number }
+  | { kind: 'gave-up'; attempts: number; error: Error };
+
+/** Bounded, with backoff: a server that cannot come back within about half a minute needs a person. */
+export const RESTART_DELAYS_MS: readonly number[] = [500, 1_000, 2_000, 4_000, 8_000, 16_000];
+
+async function restartPostmaster(
+  down: { pid: number; reason: string },
+  options: {
+    launch: () => Promise<ChildProcess>;
+    delaysMs: readonly number[];
+    onEvent: (event: SupervisionEvent) => void;
+    signal: AbortSignal;
+  },
+): Promise<ChildProcess | null> {
+  const since = Date.now();
+  options.onEvent({ kind: 'down', ...down });
+  let lastError = new Error('no restart attempted');
+  for (const [index, delayMs] of options.delaysMs.entries()) {
+    options.onEvent({ kind: 'restarting', attempt: index + 1, attempts: options.delaysMs.length, delayMs });
+    await delay(delayMs, undefined, { signal: options.signal }).catch(() => undefined);
+    if (options.signal.aborted) return null;
+    try {
+      const child = await options.launch();
+      options.onEvent({
+        kind: 'back',
+        pid: child.pid as number,
+        attempt: index + 1,
+        downForMs: Date.now() - since,
+      });
+      return child;
+    } catch (error) {
+      // Backends of the killed postmaster hold its shared memory for a moment: the next attempt usually succeeds.
+      lastError = error as Error;
+    }
+  }
+  options.onEvent({ kind: 'gave-up', attempts: options.delaysMs.length, error: lastError });
+  return null;
 }

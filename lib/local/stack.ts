@@ -21,6 +21,7 @@ import {
   type EmbeddedPostgresHandle,
   postgresDataDir,
   processAlive,
+  type SupervisionEvent,
   startEmbeddedPostgres,
 } from './embedded-postgres.ts';
 import { createLocalServer } from './http-adapter.ts';
@@ -138,7 +139,12 @@ export interface LocalDatabase {
  * The database a local command should use: DATABASE_URL when set; else the embedded PostgreSQL of a
  * running stack; else one started for the length of the command.
  */
-export async function acquireLocalDatabase(config: Config, owner: string, onLog?: (line: string) => void) {
+export async function acquireLocalDatabase(
+  config: Config,
+  owner: string,
+  onLog?: (line: string) => void,
+  onSupervision?: (event: SupervisionEvent) => void,
+) {
   if (config.database.mode === 'external') {
     const target =
       owner === 'stack' ? config.database.api : (config.database.migrations ?? config.database.api);
@@ -163,7 +169,7 @@ export async function acquireLocalDatabase(config: Config, owner: string, onLog?
   });
   let handle: EmbeddedPostgresHandle;
   try {
-    handle = await startEmbeddedPostgres({ dataDir, onLog });
+    handle = await startEmbeddedPostgres({ dataDir, onLog, ...(onSupervision ? { onSupervision } : {}) });
   } catch (error) {
     releaseState();
     throw error;
@@ -188,6 +194,20 @@ export function describeDataLocation(config: Config, database: LocalDatabase): s
   return inside
     ? database.dataDir
     : `${database.dataDir}   (outside the project: the OS user postgres cannot enter ${dataDirectory(config)})`;
+}
+
+/** The console line for each step of the embedded PostgreSQL's supervision. */
+export function describeSupervision(event: SupervisionEvent): string {
+  switch (event.kind) {
+    case 'down':
+      return `PostgreSQL (pid ${event.pid}) stopped unexpectedly (${event.reason}); the API answers 503 until it is back`;
+    case 'restarting':
+      return `restarting PostgreSQL in ${event.delayMs / 1000}s (attempt ${event.attempt} of ${event.attempts})`;
+    case 'back':
+      return `PostgreSQL is back (pid ${event.pid}) after ${(event.downForMs / 1000).toFixed(1)}s`;
+    case 'gave-up':
+      return `PostgreSQL could not be restarted after ${event.attempts} attempts; stop the stack (Ctrl-C) and start it again. ${event.error.message.split('\n')[0]}`;
+  }
 }
 
 export interface LocalStack {
@@ -240,10 +260,24 @@ function startLocalMonitor(
 export async function startLocalStack(
   config: Config,
   logger: Logger,
-  options: { writeAlert?: (text: string) => void; monitor?: boolean } = {},
+  options: {
+    writeAlert?: (text: string) => void;
+    writeNotice?: (text: string) => void;
+    monitor?: boolean;
+  } = {},
 ): Promise<LocalStack> {
-  const database = await acquireLocalDatabase(config, 'stack', (line) =>
-    logger.debug(line, { component: 'postgres' }),
+  // The console, not only the log: a person watching the stack must see its database go and come back.
+  const notice = options.writeNotice ?? ((text: string) => process.stderr.write(text));
+  const database = await acquireLocalDatabase(
+    config,
+    'stack',
+    (line) => logger.debug(line, { component: 'postgres' }),
+    (event) => {
+      const text = describeSupervision(event);
+      notice(`${text}\n`);
+      const level = event.kind === 'back' ? 'info' : event.kind === 'restarting' ? 'debug' : 'error';
+      logger[level](text, { component: 'postgres', event: event.kind });
+    },
   );
   const cleanups: Array<() => Promise<unknown>> = [() => database.release()];
   let stopping = false;

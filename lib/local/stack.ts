@@ -139,12 +139,36 @@ export interface LocalDatabase {
  * The database a local command should use: DATABASE_URL when set; else the embedded PostgreSQL of a
  * running stack; else one started for the length of the command.
  */
-export async function acquireLocalDatabase(
-  config: Config,
-  owner: string,
-  onLog?: (line: string) => void,
-  onSupervision?: (event: SupervisionEvent) => void,
-) {
+export interface AcquireOptions {
+  /** The embedded server's log lines. */
+  onLog?: (line: string) => void;
+  /** Supervise the embedded server (the stack does; short commands do not need to). */
+  onSupervision?: (event: SupervisionEvent) => void;
+  /** Where a one-line notice for the person at the terminal goes; stderr by default. */
+  writeNotice?: (text: string) => void;
+}
+
+/**
+ * A one-line notice when a loadwatch stack answers on the configured port although none runs on this data
+ * directory: what this command records in its own database will not show up in that stack. It reads only the
+ * public /health, so nothing of either stack is disclosed.
+ */
+export async function otherStackNotice(config: Config, dataDir: string): Promise<string | null> {
+  const url = `http://localhost:${config.port}`;
+  try {
+    const response = await fetch(`http://127.0.0.1:${config.port}/health`, {
+      signal: AbortSignal.timeout(1_000),
+    });
+    const body = (await response.json()) as { status?: unknown; service?: unknown };
+    if (body.status !== 'ok' || typeof body.service !== 'string') return null;
+  } catch {
+    return null;
+  }
+  return `loadwatch: a loadwatch stack answers on ${url}, but not from this data directory (${dataDir}): this command uses a PostgreSQL of its own, and what it records will not show up in that stack (/v1/loadtests); run it from that stack's project or set LOADWATCH_DATA_DIR to its data directory`;
+}
+
+export async function acquireLocalDatabase(config: Config, owner: string, options: AcquireOptions = {}) {
+  const { onLog, onSupervision } = options;
   if (config.database.mode === 'external') {
     const target =
       owner === 'stack' ? config.database.api : (config.database.migrations ?? config.database.api);
@@ -159,6 +183,10 @@ export async function acquireLocalDatabase(
       dataDir: postgresDataDir(dataDir),
       release: async () => undefined,
     } satisfies LocalDatabase;
+  }
+  if (owner !== 'stack') {
+    const notice = await otherStackNotice(config, dataDir);
+    if (notice) (options.writeNotice ?? ((text: string) => process.stderr.write(text)))(`${notice}\n`);
   }
   const releaseState = claimStackState(dataDir, {
     pid: process.pid,
@@ -268,17 +296,15 @@ export async function startLocalStack(
 ): Promise<LocalStack> {
   // The console, not only the log: a person watching the stack must see its database go and come back.
   const notice = options.writeNotice ?? ((text: string) => process.stderr.write(text));
-  const database = await acquireLocalDatabase(
-    config,
-    'stack',
-    (line) => logger.debug(line, { component: 'postgres' }),
-    (event) => {
+  const database = await acquireLocalDatabase(config, 'stack', {
+    onLog: (line) => logger.debug(line, { component: 'postgres' }),
+    onSupervision: (event) => {
       const text = describeSupervision(event);
       notice(`${text}\n`);
       const level = event.kind === 'back' ? 'info' : event.kind === 'restarting' ? 'debug' : 'error';
       logger[level](text, { component: 'postgres', event: event.kind });
     },
-  );
+  });
   const cleanups: Array<() => Promise<unknown>> = [() => database.release()];
   let stopping = false;
   const stop = async () => {

@@ -12,7 +12,7 @@ import {
   LocalStackError,
   startLocalStack,
 } from '../local/stack.ts';
-import { createLogger } from '../log/logger.ts';
+import { createStackLog } from '../local/stack-log.ts';
 import { CheckConfigError } from '../monitor/checks.ts';
 import { LOADTEST_HELP, loadTestCommand } from './loadtest-command.ts';
 import { MONITOR_HELP, monitorCommand } from './monitor-command.ts';
@@ -97,11 +97,11 @@ async function migrate(args: string[], config: Config, io: CliIo, json: boolean)
 }
 
 async function start(config: Config, io: CliIo): Promise<number> {
-  const logger = createLogger({
-    level: config.logLevel,
-    fields: { service: config.service, stage: config.stage },
+  const log = createStackLog(config, { stdoutIsTerminal: process.stdout.isTTY === true });
+  const stack = await startLocalStack(config, log.logger).catch(async (error: unknown) => {
+    await log.close();
+    throw error;
   });
-  const stack = await startLocalStack(config, logger);
   const dataLocation = describeDataLocation(config, stack.database);
   const corsLine = config.cors.origins.length ? config.cors.origins.join(', ') : '(none: same-origin only)';
   io.err(
@@ -112,6 +112,9 @@ async function start(config: Config, io: CliIo): Promise<number> {
       `  PostgreSQL   ${stack.database.target.label}   ${stack.database.source}`,
       ...(dataLocation ? [`  data         ${dataLocation}`] : []),
       `  migrations   ${stack.appliedMigrations.length ? `applied ${stack.appliedMigrations.join(', ')}` : 'up to date'}`,
+      ...(log.file
+        ? [`  log          ${log.file}   (the full JSON log; here, short lines and one summary a second)`]
+        : []),
       `  CORS         ${corsLine}`,
       `  API token    ${stack.token}   (Authorization: Bearer …, for POST /v1/loadtests)`,
       `  monitor      every ${config.monitor.intervalSeconds}s, status page ${stack.apiUrl}/status; metrics in PostgreSQL only (no CloudWatch locally)`,
@@ -129,6 +132,7 @@ async function start(config: Config, io: CliIo): Promise<number> {
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGHUP', () => shutdown('SIGHUP'));
   });
+  await log.close();
   io.err('stopped\n');
   return EXIT.ok;
 }

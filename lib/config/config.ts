@@ -6,6 +6,8 @@ import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from '.
 export type Env = Record<string, string | undefined>;
 export type Runtime = 'lambda' | 'server';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** auto: short lines on a terminal (the full JSON to a file), JSON lines otherwise; json or pretty to force one. */
+export type LogFormat = 'auto' | 'json' | 'pretty';
 /** verify: TLS checked against the RDS CA bundle; require: TLS without verification; disable: plain TCP. */
 export type SslMode = 'verify' | 'require' | 'disable';
 
@@ -59,6 +61,7 @@ export interface Config {
   region: string | undefined;
   runtime: Runtime;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   port: number;
   /** Host names the local server answers for besides localhost, 127.0.0.1 and [::1] (LOCAL_ALLOWED_HOSTS). */
   localAllowedHosts: string[];
@@ -238,6 +241,10 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined): Load
   };
 }
 
+function readLogFormat(reader: EnvReader): LogFormat {
+  return reader.oneOf('LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto');
+}
+
 /** Names, not origins: "app.test", or ".app.test" for it and every subdomain. */
 function readLocalAllowedHosts(reader: EnvReader): string[] {
   const hosts: string[] = [];
@@ -414,6 +421,7 @@ export function loadConfig(env: Env = process.env): Config {
     region,
     runtime,
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: readLogFormat(reader),
     port: reader.integer('PORT', 3000, 1, 65535),
     localAllowedHosts: readLocalAllowedHosts(reader),
     dataDir: reader.string('LOADWATCH_DATA_DIR', '.loadwatch'),

@@ -41,6 +41,8 @@ describe('the Lambda entries', () => {
     };
   });
   afterAll(async () => {
+    // The entries' shared pool, closed before its database is dropped under it.
+    await (await import('../../functions/deps.ts')).lambdaDeps().db().close();
     delete process.env.DATABASE_URL;
     delete process.env.LOG_LEVEL;
     await database?.drop();

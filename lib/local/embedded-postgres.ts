@@ -237,15 +237,21 @@ function parentPid(pid: number): number | null {
   }
 }
 
+/** The process id PostgreSQL recorded in its data directory, or null when there is none. */
+export function postmasterPid(pgDir: string): number | null {
+  const pidFile = join(pgDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
 /**
  * Stops a postmaster left running by a process that was killed (SIGKILL skips every exit hook): one
  * whose parent is gone. A postmaster whose parent still runs belongs to someone else and is left alone.
  */
 export async function stopOrphanedPostmaster(dataDir: string, log: (line: string) => void): Promise<void> {
-  const pidFile = join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return;
+  const pid = postmasterPid(dataDir);
+  if (pid === null || !processAlive(pid)) return;
   const parent = parentPid(pid);
   if (parent !== null && parent > 1 && processAlive(parent)) {
     throw new EmbeddedPostgresError(

@@ -1,16 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listMigrations } from '../../lib/db/migrations.ts';
-import { freePort, postgresDataDir, processAlive } from '../../lib/local/embedded-postgres.ts';
+import {
+  freePort,
+  postgresDataDir,
+  processAlive,
+  postmasterPid as recordedPid,
+} from '../../lib/local/embedded-postgres.ts';
 import { projectRoot } from '../../lib/local/stack.ts';
 import { type CliRun, runCli, startCli } from '../support/cli.ts';
 import { scratchDataDir } from '../support/data-dir.ts';
 
-function postmasterPid(dataDir: string): number | null {
-  const file = join(postgresDataDir(dataDir), 'postmaster.pid');
-  return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : null;
-}
+const postmasterPid = (dataDir: string) => recordedPid(postgresDataDir(dataDir));
 
 describe('loadwatch start', () => {
   const dataDir = scratchDataDir('stack');

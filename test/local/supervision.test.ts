@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import {
   freePort,
   postgresDataDir,
+  postmasterPid,
   type SupervisionEvent,
   startEmbeddedPostgres,
 } from '../../lib/local/embedded-postgres.ts';
@@ -91,8 +90,7 @@ describe('loadwatch start when its PostgreSQL dies', () => {
     try {
       await stack.waitFor(/Ctrl-C stops everything/);
       expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
-      const pidFile = join(postgresDataDir(dataDir.path), 'postmaster.pid');
-      const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+      const pid = postmasterPid(postgresDataDir(dataDir.path)) as number;
       process.kill(pid, 'SIGKILL');
       await stack.waitFor(
         new RegExp(

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config/config.ts';
 import { freePort } from '../../lib/local/embedded-postgres.ts';
+import { createStackLog, LOG_FILE_ROTATE_BYTES } from '../../lib/local/stack-log.ts';
 import { startCli } from '../support/cli.ts';
 import { scratchDataDir } from '../support/data-dir.ts';
 
@@ -45,6 +47,22 @@ describe('loadwatch start with short log lines (a terminal, or LOG_FORMAT=pretty
     expect(
       logged.filter((entry) => entry.msg === 'request' && entry.path === '/health').length,
     ).toBeGreaterThanOrEqual(600);
+    dataDir.remove();
+  });
+});
+
+describe('createStackLog', () => {
+  it('moves a log file grown past its limit aside at start-up, keeping one previous file', async () => {
+    const dataDir = scratchDataDir('stack-log-rotate');
+    const file = join(dataDir.path, 'api.log');
+    writeFileSync(file, 'x');
+    truncateSync(file, LOG_FILE_ROTATE_BYTES + 1);
+    const config = loadConfig({ LOADWATCH_DATA_DIR: dataDir.path, LOG_FORMAT: 'pretty' });
+    const log = createStackLog(config, { stdoutIsTerminal: false, out: () => undefined });
+    log.logger.info('after rotation');
+    await log.close();
+    expect(statSync(`${file}.1`).size).toBe(LOG_FILE_ROTATE_BYTES + 1);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ msg: 'after rotation' });
     dataDir.remove();
   });
 });

@@ -1,12 +1,13 @@
 // loadtest Lambda: `sls invoke -f loadtest --data '{"users":50,"requests":20}'` starts a run and waits for it.
 
 import type { Context } from 'aws-lambda';
+import { parseLoadTestEvent } from '../lib/loadtest/lambda-events.ts';
 import { launchLoadTest, runSummary, waitBudgetMs, waitForRun } from '../lib/loadtest/launcher.ts';
 import { lambdaDeps } from './deps.ts';
 
-export const handler = async (event: Record<string, unknown> | null, context: Context) => {
+export const handler = async (event: unknown, context: Context) => {
+  const { wait, ...input } = parseLoadTestEvent(event);
   const deps = lambdaDeps();
-  const { wait, ...input } = event ?? {};
   const store = deps.loadTests();
   const run = await launchLoadTest(input, {
     store,

@@ -5,8 +5,13 @@ import { type Config, ConfigError, loadConfig } from '../config/config.ts';
 import { MigrateUsageError, parseMigrateRequest, runMigrateRequest } from '../db/migrate-command.ts';
 import { LoadTestInputError } from '../loadtest/options.ts';
 import { EmbeddedPostgresError, stopAllEmbedded } from '../local/embedded-postgres.ts';
-import { acquireLocalDatabase, LocalStackError, startLocalStack } from '../local/stack.ts';
-import { createLogger } from '../log/logger.ts';
+import {
+  acquireLocalDatabase,
+  describeDataLocation,
+  LocalStackError,
+  startLocalStack,
+} from '../local/stack.ts';
+import { createStackLog } from '../local/stack-log.ts';
 import { CheckConfigError } from '../monitor/checks.ts';
 import { closestName, parseFlags } from './flags.ts';
 import { loadTestCommand, loadTestHelp } from './loadtest-command.ts';
@@ -130,11 +135,12 @@ async function migrate(args: string[], config: Config, io: CliIo): Promise<numbe
 }
 
 async function start(config: Config, io: CliIo): Promise<number> {
-  const logger = createLogger({
-    level: config.logLevel,
-    fields: { service: config.service, stage: config.stage },
+  const log = createStackLog(config, { stdoutIsTerminal: process.stdout.isTTY === true });
+  const stack = await startLocalStack(config, log.logger).catch(async (error: unknown) => {
+    await log.close();
+    throw error;
   });
-  const stack = await startLocalStack(config, logger);
+  const dataLocation = describeDataLocation(config, stack.database);
   const corsLine = config.cors.origins.length ? config.cors.origins.join(', ') : '(none: same-origin only)';
   io.err(
     [
@@ -142,7 +148,11 @@ async function start(config: Config, io: CliIo): Promise<number> {
       `loadwatch ${SERVICE_VERSION} is running (stage ${config.stage})`,
       `  API          ${stack.apiUrl}   (try ${stack.apiUrl}/health/ready)`,
       `  PostgreSQL   ${stack.database.target.label}   ${stack.database.source}`,
+      ...(dataLocation ? [`  data         ${dataLocation}`] : []),
       `  migrations   ${stack.appliedMigrations.length ? `applied ${stack.appliedMigrations.join(', ')}` : 'up to date'}`,
+      ...(log.file
+        ? [`  log          ${log.file}   (the full JSON log; here, short lines and one summary a second)`]
+        : []),
       `  CORS         ${corsLine}`,
       `  API token    ${stack.token}   (Authorization: Bearer …, for POST /v1/loadtests)`,
       `  monitor      every ${config.monitor.intervalSeconds}s, status page ${stack.apiUrl}/status; metrics in PostgreSQL only (no CloudWatch locally)`,
@@ -160,6 +170,7 @@ async function start(config: Config, io: CliIo): Promise<number> {
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGHUP', () => shutdown('SIGHUP'));
   });
+  await log.close();
   io.err('stopped\n');
   return EXIT.ok;
 }
@@ -252,7 +263,7 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     }
     if (error instanceof LocalStackError || error instanceof EmbeddedPostgresError) {
       explain(`loadwatch: ${error.message}\n`);
-      return EXIT.failed;
+      return error.exitCode;
     }
     explain(`loadwatch: ${(error as Error)?.message ?? String(error)}\n`);
     return EXIT.failed;

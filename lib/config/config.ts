@@ -14,6 +14,8 @@ import {
 export type Env = Record<string, string | undefined>;
 export type Runtime = 'lambda' | 'server';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** auto: short lines on a terminal (the full JSON to a file), JSON lines otherwise; json or pretty to force one. */
+export type LogFormat = 'auto' | 'json' | 'pretty';
 /** verify: TLS checked against the RDS CA bundle; require: TLS without verification; disable: plain TCP. */
 export type SslMode = 'verify' | 'require' | 'disable';
 
@@ -71,7 +73,10 @@ export interface Config {
   region: string | undefined;
   runtime: Runtime;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   port: number;
+  /** Host names the local server answers for besides localhost, 127.0.0.1 and [::1] (LOCAL_ALLOWED_HOSTS). */
+  localAllowedHosts: string[];
   dataDir: string;
   cors: CorsConfig;
   database: DatabaseConfig;
@@ -288,6 +293,28 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runti
   };
 }
 
+function readLogFormat(reader: EnvReader): LogFormat {
+  return reader.oneOf('LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto');
+}
+
+/** Names, not origins: "app.test", or ".app.test" for it and every subdomain. */
+function readLocalAllowedHosts(reader: EnvReader): string[] {
+  const hosts: string[] = [];
+  for (const entry of (reader.raw('LOCAL_ALLOWED_HOSTS') ?? '').split(',')) {
+    const host = entry.trim().toLowerCase();
+    if (host === '') continue;
+    if (!/^(\.?[a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])$/.test(host)) {
+      reader.problem(
+        'LOCAL_ALLOWED_HOSTS',
+        `"${entry.trim()}" is not a host name (no scheme or port; ".example.test" for a domain and its subdomains)`,
+      );
+      continue;
+    }
+    hosts.push(host);
+  }
+  return [...new Set(hosts)];
+}
+
 function readApiUrl(reader: EnvReader): string | undefined {
   const value = reader.raw('API_URL');
   if (value === undefined) return undefined;
@@ -497,7 +524,9 @@ export function loadConfig(env: Env = process.env): Config {
     region,
     runtime,
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: readLogFormat(reader),
     port: reader.integer('PORT', 3000, 1, 65535),
+    localAllowedHosts: readLocalAllowedHosts(reader),
     dataDir: reader.string('LOADWATCH_DATA_DIR', '.loadwatch'),
     cors: readCors(reader),
     pool: readPool(reader, runtime),

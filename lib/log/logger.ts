@@ -3,6 +3,8 @@
 import type { LogLevel } from '../config/config.ts';
 
 export type LogFields = Record<string, unknown>;
+/** One log line before it is written: what the JSON line holds. */
+export type LogEntry = LogFields & { time: string; level: LogLevel; msg: string };
 
 export interface Logger {
   debug(message: string, fields?: LogFields): void;
@@ -67,7 +69,8 @@ export function redact(value: unknown, depth = 0): unknown {
 export interface LoggerOptions {
   level?: LogLevel;
   fields?: LogFields;
-  write?: (line: string) => void;
+  /** Receives each JSON line, and the entry it encodes for writers that print it another way. */
+  write?: (line: string, entry: LogEntry) => void;
   now?: () => Date;
 }
 
@@ -79,9 +82,14 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (LEVELS[level] < threshold) return;
     const extra = fields === undefined ? undefined : (redact(fields) as LogFields);
-    write(
-      JSON.stringify({ time: now().toISOString(), level, msg: redactString(message), ...base, ...extra }),
-    );
+    const entry: LogEntry = {
+      time: now().toISOString(),
+      level,
+      msg: redactString(message),
+      ...base,
+      ...extra,
+    };
+    write(JSON.stringify(entry), entry);
   };
   return {
     debug: (message, fields) => emit('debug', message, fields),

@@ -13,27 +13,6 @@ const INVOKE_TIMEOUT_MS = 120_000;
 /** Existing mode with no endpoints, so that DATABASE_URL picks the database; the test server speaks no TLS. */
 const LOCAL_PARAMS = ['--param=createDatabase=false', '--param=dbSsl=disable'];
 
-const HEALTH_EVENT = {
-  version: '2.0',
-  routeKey: '$default',
-  rawPath: '/health',
-  rawQueryString: '',
-  headers: { host: 'localhost' },
-  isBase64Encoded: false,
-  requestContext: {
-    accountId: '123456789012',
-    apiId: 'local',
-    domainName: 'localhost',
-    domainPrefix: 'localhost',
-    http: { method: 'GET', path: '/health', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
-    requestId: 'invoke-local',
-    routeKey: '$default',
-    stage: '$default',
-    time: '',
-    timeEpoch: 0,
-  },
-};
-
 /** The handler's result, which invoke local prints last, indented, after whatever the handler logged. */
 function printedResult(stdout: string): unknown {
   const lines = stdout.trimEnd().split('\n');
@@ -47,10 +26,12 @@ describe('sls invoke local', () => {
   let project: string;
   let database: TestDatabase;
 
-  const invoke = async (functionKey: string, event: unknown) => {
+  /** With no event and no --path, invoke local hands the function an empty event, as a user's first try does. */
+  const invoke = async (functionKey: string, event?: unknown, extra: string[] = []) => {
+    const data = event === undefined ? [] : ['--data', JSON.stringify(event)];
     const { stdout } = await runServerless(
       project,
-      ['invoke', 'local', '-f', functionKey, ...LOCAL_PARAMS, '--data', JSON.stringify(event)],
+      ['invoke', 'local', '-f', functionKey, ...LOCAL_PARAMS, ...data, ...extra],
       { timeoutMs: INVOKE_TIMEOUT_MS, env: { DATABASE_URL: database.url } },
     );
     return printedResult(stdout);
@@ -89,11 +70,29 @@ describe('sls invoke local', () => {
   );
 
   it(
-    'answers GET /health with 200 when the api is given an API Gateway v2 event',
+    'answers GET /health with 200 when the api is given the sample API Gateway v2 event',
     async () => {
-      const response = (await invoke('api', HEALTH_EVENT)) as { statusCode: number; body: string };
+      const response = (await invoke('api', undefined, ['--path', 'functions/events/api-health.json'])) as {
+        statusCode: number;
+        body: string;
+      };
       expect(response.statusCode).toBe(200);
       expect(JSON.parse(response.body)).toMatchObject({ status: 'ok', service: 'loadwatch', stage: 'dev' });
+    },
+    INVOKE_TIMEOUT_MS + 10_000,
+  );
+
+  it(
+    'answers 400 naming the missing fields when the api is invoked with no event',
+    async () => {
+      const response = (await invoke('api')) as { statusCode: number; body: string };
+      expect(response.statusCode).toBe(400);
+      const body = JSON.parse(response.body) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('INVALID_EVENT');
+      expect(body.error.message).toContain(
+        'not an API Gateway HTTP API (payload 2.0) event: the event is empty',
+      );
+      expect(body.error.message).toContain('functions/events/api-health.json');
     },
     INVOKE_TIMEOUT_MS + 10_000,
   );

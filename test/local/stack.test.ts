@@ -1,17 +1,19 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listMigrations } from '../../lib/db/migrations.ts';
-import { freePort, processAlive } from '../../lib/local/embedded-postgres.ts';
+import {
+  freePort,
+  postgresDataDir,
+  processAlive,
+  postmasterPid as recordedPid,
+} from '../../lib/local/embedded-postgres.ts';
 import { projectRoot } from '../../lib/local/stack.ts';
 import { type CliRun, runCli, startCli } from '../support/cli.ts';
 import { scratchDataDir } from '../support/data-dir.ts';
 import { createTestDatabase } from '../support/database.ts';
 
-function postmasterPid(dataDir: string): number | null {
-  const file = join(dataDir, 'pg', 'postmaster.pid');
-  return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : null;
-}
+const postmasterPid = (dataDir: string) => recordedPid(postgresDataDir(dataDir));
 
 describe('loadwatch start', () => {
   const dataDir = scratchDataDir('stack');
@@ -41,7 +43,7 @@ describe('loadwatch start', () => {
 
     // The same data directory, another port: refused with the reason.
     const second = await runCli(['start'], { ...env, PORT: String(await freePort()) });
-    expect(second.code).toBe(1);
+    expect(second.code).toBe(2);
     expect(second.output).toContain(
       `the local stack (http://localhost:${port}) is already running on ${dataDir.path}`,
     );
@@ -49,7 +51,7 @@ describe('loadwatch start', () => {
     // Another data directory, the same port: refused with the reason, and its own database stopped again.
     const otherDir = scratchDataDir('stack-port');
     const third = await runCli(['start'], { LOADWATCH_DATA_DIR: otherDir.path, PORT: String(port) });
-    expect(third.code).toBe(1);
+    expect(third.code).toBe(2);
     expect(third.output).toContain(`port ${port} is already in use; stop what uses it or set PORT`);
     const otherPid = postmasterPid(otherDir.path);
     expect(otherPid === null || !processAlive(otherPid)).toBe(true);

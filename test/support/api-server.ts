@@ -35,7 +35,8 @@ export async function startApiServer(
     knownMigrations: options.knownMigrations ?? listMigrations(),
     starter: createLocalStarter({ store: new LoadTestStore(db), logger }),
   });
-  const server: Server = createLocalServer({ handler });
+  // Every Host reaches the API here, so that its own defences against a spoofed Host can be tested.
+  const server: Server = createLocalServer({ handler, allowedHosts: 'any' });
   const url = await listenLocally(server);
   return {
     url,

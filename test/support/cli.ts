@@ -20,8 +20,9 @@ export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-export function startCli(args: string[], env: Record<string, string>): CliRun {
-  const child = spawn(process.execPath, [CLI, ...args], {
+/** Runs the command; `cli` names another copy of the project's entry (a copy in a private directory). */
+export function startCli(args: string[], env: Record<string, string>, cli = CLI): CliRun {
+  const child = spawn(process.execPath, [cli, ...args], {
     env: cliEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

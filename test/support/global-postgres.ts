@@ -1,11 +1,13 @@
 // One real PostgreSQL for the whole test run: TEST_DATABASE_URL, or an embedded one started here.
 
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import {
   type EmbeddedPostgresHandle,
+  postgresDataDir,
   processAlive,
+  removeDataDirectory,
   startEmbeddedPostgres,
   stopOrphanedPostmaster,
 } from '../../lib/local/embedded-postgres.ts';
@@ -21,8 +23,8 @@ async function sweepStaleClusters(root: string): Promise<void> {
     const pid = Number(entry.match(/^test-(\d+)$/)?.[1]);
     if (!pid || processAlive(pid)) continue;
     const dir = join(root, entry);
-    await stopOrphanedPostmaster(join(dir, 'pg'), () => undefined).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    await stopOrphanedPostmaster(postgresDataDir(dir), () => undefined).catch(() => undefined);
+    removeDataDirectory(dir);
   }
 }
 
@@ -44,7 +46,7 @@ export default async function setup(project: TestProject) {
   project.provide('databaseUrl', url);
   return async () => {
     await handle?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) removeDataDirectory(dataDir);
   };
 }
 

@@ -32,7 +32,7 @@ Requests:
   --endpoint PATH        path to request (default /health); repeat for several, equally weighted
   --method M --header "Name: value" --body TEXT
   --timeout D            per-request timeout (default 10s)
-  --workers N            shards run in parallel (default: one per 200 users or 500 req/s)
+  --workers N            shards run in parallel (default: one per ${config.loadtest.usersPerWorker} users or ${config.loadtest.ratePerWorker} req/s)
 Results:
   --threshold EXPR       pass/fail rule, repeatable: "p95<300", "errors<1%", "rps>=100"
   --json                 print the report JSON alone on stdout

@@ -1,6 +1,13 @@
 // The one reader of process.env: validates every setting at start-up and reports every problem at once.
 
 import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/options.ts';
+import {
+  ENGINE_COST,
+  MAX_CONNECTIONS_PER_WORKER,
+  MIN_RATE_PER_WORKER,
+  minimumWorkerMemoryMb,
+  workerLoadFor,
+} from '../loadtest/worker-capacity.ts';
 import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from './pool-settings.ts';
 
 export type Env = Record<string, string | undefined>;
@@ -232,6 +239,13 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined): Load
     }
     hosts.add(host);
   }
+  const workerMemoryMb = reader.integer(
+    'LOADTEST_WORKER_MEMORY_MB',
+    DEFAULT_LIMITS.workerMemoryMb,
+    128,
+    10_240,
+    'MB',
+  );
   return {
     allowedHosts: [...hosts],
     maxUsers: reader.integer('LOADTEST_MAX_USERS', DEFAULT_LIMITS.maxUsers, 1, 1_000_000, 'users'),
@@ -259,12 +273,36 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined): Load
       'GB-seconds',
     ),
     shardSeconds: reader.integer('LOADTEST_SHARD_SECONDS', DEFAULT_LIMITS.shardSeconds, 5, 840, 'seconds'),
-    workerMemoryMb: reader.integer(
+    workerMemoryMb,
+    ...readWorkerLoad(reader, workerMemoryMb),
+  };
+}
+
+/** Per-worker load: derived from the worker's memory (lib/loadtest/worker-capacity.ts) unless set. */
+function readWorkerLoad(reader: EnvReader, workerMemoryMb: number) {
+  const derived = workerLoadFor(workerMemoryMb);
+  const floorMb = minimumWorkerMemoryMb();
+  if (workerMemoryMb < floorMb) {
+    reader.problem(
       'LOADTEST_WORKER_MEMORY_MB',
-      DEFAULT_LIMITS.workerMemoryMb,
-      128,
-      10_240,
-      'MB',
+      `${workerMemoryMb} MB is too small a CPU share: the load engine keeps ${Math.round(ENGINE_COST.fixedCpuShare * 100)} % of a vCPU busy at any rate, leaving a worker under ${MIN_RATE_PER_WORKER} req/s; give at least ${floorMb} MB`,
+    );
+  }
+  return {
+    ratePerWorker: reader.integer(
+      'LOADTEST_RATE_PER_WORKER',
+      derived.ratePerWorker,
+      1,
+      100_000,
+      'requests per second',
+    ),
+    // Each user holds a connection of its own, and a worker's connections stay well under Lambda's 1,024 descriptors.
+    usersPerWorker: reader.integer(
+      'LOADTEST_USERS_PER_WORKER',
+      derived.usersPerWorker,
+      1,
+      MAX_CONNECTIONS_PER_WORKER,
+      'users (one connection each)',
     ),
   };
 }

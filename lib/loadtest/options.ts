@@ -1,6 +1,7 @@
 // Load-test input: validation with one clear message per bad field, defaults, safety caps and the allowlist.
 
 import { parseThreshold } from './thresholds.ts';
+import { DEFAULT_WORKER_MEMORY_MB, workerLoadFor } from './worker-capacity.ts';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
 const METHODS: HttpMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -79,6 +80,9 @@ export interface LoadTestLimits {
   /** Longest a worker runs one shard before handing the rest to the next round. */
   shardSeconds: number;
   workerMemoryMb: number;
+  /** Per worker, when `workers` is not given: requests per second (open model) and users (closed model). */
+  ratePerWorker: number;
+  usersPerWorker: number;
 }
 
 export const DEFAULT_LIMITS: LoadTestLimits = {
@@ -90,12 +94,10 @@ export const DEFAULT_LIMITS: LoadTestLimits = {
   maxRequests: 10_000_000,
   maxGbSeconds: 50_000,
   shardSeconds: 600,
-  workerMemoryMb: 1024,
+  workerMemoryMb: DEFAULT_WORKER_MEMORY_MB,
+  ratePerWorker: workerLoadFor(DEFAULT_WORKER_MEMORY_MB).ratePerWorker,
+  usersPerWorker: workerLoadFor(DEFAULT_WORKER_MEMORY_MB).usersPerWorker,
 };
-
-/** Above this many users or requests per second, one worker is added. */
-export const USERS_PER_WORKER = 200;
-export const RATE_PER_WORKER = 500;
 
 export class LoadTestInputError extends Error {
   readonly code = 'LOADTEST_INVALID';
@@ -479,7 +481,7 @@ export function parseLoadTestInput(
       rate: steady,
       durationSeconds,
       stages,
-      workers: workersGiven ?? Math.max(1, Math.ceil(peak / RATE_PER_WORKER)),
+      workers: workersGiven ?? Math.max(1, Math.ceil(peak / limits.ratePerWorker)),
     };
   } else {
     const users = problems.integer('users', raw.users, 1, limits.maxUsers, 'LOADTEST_MAX_USERS') ?? 10;
@@ -487,7 +489,7 @@ export function parseLoadTestInput(
       problems.integer('requests', raw.requests, 1, limits.maxRequests, 'LOADTEST_MAX_REQUESTS') ?? 10;
     const thinkTimeMs = problems.duration('thinkTime', raw.thinkTime, 'ms', 60_000) ?? 0;
     if (raw.rampUp !== undefined) problems.add('rampUp', 'applies to the open model (rate, duration) only');
-    const workers = workersGiven ?? Math.max(1, Math.ceil(users / USERS_PER_WORKER));
+    const workers = workersGiven ?? Math.max(1, Math.ceil(users / limits.usersPerWorker));
     if (workers > users)
       problems.add('workers', `${workers} is more than the ${users} users to share among them`);
     options = {

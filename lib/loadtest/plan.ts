@@ -8,13 +8,17 @@ import {
   type LoadTestOptions,
   splitEvenly,
 } from './options.ts';
+import {
+  ASSUMED_LATENCY_MS,
+  LAMBDA_FILE_DESCRIPTORS,
+  MAX_CONNECTIONS_PER_WORKER,
+  RESPONSE_TIME_ALLOWANCE_SECONDS,
+} from './worker-capacity.ts';
 
 /** Step Functions runs an inline Map of at most 40 branches at a time; beyond that, a distributed Map. */
 export const INLINE_MAP_LIMIT = 40;
 /** A round of the closed model that ran out of time hands its remaining requests to the next round. */
 export const MAX_ROUNDS = 24;
-/** Latency assumed per request when estimating a closed-model run's length. */
-const ASSUMED_LATENCY_MS = 50;
 
 export interface LoadTestEstimate {
   requests: number;
@@ -55,6 +59,11 @@ export function planLoadTest(options: LoadTestOptions, limits: LoadTestLimits): 
     ]);
   }
   const shards = options.workers;
+  if (options.model === 'closed' && Math.ceil(options.users / shards) > MAX_CONNECTIONS_PER_WORKER) {
+    throw new LoadTestInputError([
+      `workers: ${shards} would give a worker ${Math.ceil(options.users / shards)} users, each with a connection of its own; at most ${MAX_CONNECTIONS_PER_WORKER} fit well under Lambda's ${LAMBDA_FILE_DESCRIPTORS} file descriptors, so give at least ${Math.ceil(options.users / MAX_CONNECTIONS_PER_WORKER)} workers`,
+    ]);
+  }
   if (options.model === 'open' && Math.ceil(options.durationSeconds / limits.shardSeconds) > MAX_ROUNDS) {
     throw new LoadTestInputError([
       `duration: ${options.durationSeconds}s needs more than ${MAX_ROUNDS} rounds of LOADTEST_SHARD_SECONDS=${limits.shardSeconds}; shorten the run or raise LOADTEST_SHARD_SECONDS`,
@@ -101,8 +110,11 @@ export function shardLoad(
     shardCount: plan.shards,
     fromSeconds: round * plan.shardSeconds,
     toSeconds: Math.min(options.durationSeconds, (round + 1) * plan.shardSeconds),
-    // Enough connections for a quarter second of latency at the peak rate; a slower target queues,
+    // Enough connections for the response-time allowance at the peak rate; a slower target queues,
     // and the queueing shows in the latency measured from the intended send time.
-    maxConnections: Math.min(512, Math.max(8, Math.ceil(perShardPeak * 0.25))),
+    maxConnections: Math.min(
+      MAX_CONNECTIONS_PER_WORKER,
+      Math.max(8, Math.ceil(perShardPeak * RESPONSE_TIME_ALLOWANCE_SECONDS)),
+    ),
   };
 }

@@ -4,6 +4,7 @@ import { verifyToken } from '../auth/tokens.ts';
 import type { Db } from '../db/pool.ts';
 import { HttpError } from '../http/errors.ts';
 import type { ApiRequest, Route } from '../http/router.ts';
+import type { CapacityCheck } from '../loadtest/capacity.ts';
 import { type ExecutionStarter, launchLoadTest, runSummary } from '../loadtest/launcher.ts';
 import { LoadTestInputError, type LoadTestLimits } from '../loadtest/options.ts';
 import type { LoadTestStore } from '../loadtest/store.ts';
@@ -14,6 +15,8 @@ export interface LoadTestApiDeps {
   limits: LoadTestLimits;
   /** Starts executions: Step Functions on AWS, the in-process state machine locally. */
   starter: ExecutionStarter;
+  /** The Lambda concurrency preflight; unset locally. */
+  capacity?: CapacityCheck;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -74,6 +77,7 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
             limits,
             starter: loadTestApi.starter,
             defaultTarget: own,
+            capacity: loadTestApi.capacity,
           });
           return {
             status: 202,
@@ -83,6 +87,7 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
               status: 'running',
               startedBy: principal,
               estimate: run.plan.estimate,
+              capacity: run.capacity,
               report: `/v1/loadtests/${run.runId}`,
             },
           };

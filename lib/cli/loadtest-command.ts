@@ -6,6 +6,7 @@ import { runMigrations } from '../db/migration-runner.ts';
 import { createDb } from '../db/pool.ts';
 import { runLocally } from '../loadtest/local-runner.ts';
 import { type LoadTestInput, LoadTestInputError, parseLoadTestInput } from '../loadtest/options.ts';
+import { describeEstimate } from '../loadtest/plan.ts';
 import { createLoadTest } from '../loadtest/service.ts';
 import type { ShardTask } from '../loadtest/steps.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
@@ -127,7 +128,8 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     const { estimate } = run.plan;
     io.err(
       `load test ${run.runId}: ${run.options.target}, ~${estimate.requests.toLocaleString('en-US')} requests over ${run.plan.shards} worker(s)` +
-        `; on Lambda about ${estimate.lambdaGbSeconds} GB-seconds (cap ${config.loadtest.maxGbSeconds})\n`,
+        `; on Lambda ${describeEstimate(estimate)} (caps ${config.loadtest.maxGbSeconds} GB-s, $${config.loadtest.maxUsd})\n` +
+        `${run.capacity.note}\n`,
     );
 
     const bar = createProgressBar(process.stderr, estimate.requests);

@@ -1,6 +1,7 @@
 // The one reader of process.env: validates every setting at start-up and reports every problem at once.
 
 import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/options.ts';
+import { LAMBDA_ARCHITECTURES } from '../loadtest/pricing.ts';
 import {
   ENGINE_COST,
   MAX_CONNECTIONS_PER_WORKER,
@@ -53,6 +54,8 @@ export type DatabaseConfig =
 export interface AwsNames {
   /** Names, not ARNs: ARNs are built at run time from the region and the account. */
   stateMachineName: string | undefined;
+  /** The worker function, whose reserved concurrency the preflight reads. */
+  loadtestWorkerFunctionName: string | undefined;
   alertTopicName: string | undefined;
   metricsNamespace: string;
 }
@@ -275,6 +278,36 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined): Load
     shardSeconds: reader.integer('LOADTEST_SHARD_SECONDS', DEFAULT_LIMITS.shardSeconds, 5, 840, 'seconds'),
     workerMemoryMb,
     ...readWorkerLoad(reader, workerMemoryMb),
+    ...readCostGuards(reader),
+  };
+}
+
+/** The dollar cap, the architecture that prices the workers, and the concurrency a run leaves to others. */
+function readCostGuards(reader: EnvReader) {
+  const raw = reader.raw('LOADTEST_MAX_USD');
+  let maxUsd = DEFAULT_LIMITS.maxUsd;
+  if (raw !== undefined) {
+    const parsed = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(parsed > 0 && parsed <= 1_000_000)) {
+      reader.problem('LOADTEST_MAX_USD', `"${raw}" is not an amount of US dollars over 0 and up to 1000000`);
+    } else {
+      maxUsd = parsed;
+    }
+  }
+  return {
+    maxUsd,
+    workerArchitecture: reader.oneOf(
+      'LOADTEST_WORKER_ARCHITECTURE',
+      LAMBDA_ARCHITECTURES,
+      DEFAULT_LIMITS.workerArchitecture,
+    ),
+    concurrencyReserve: reader.integer(
+      'LOADTEST_CONCURRENCY_RESERVE',
+      DEFAULT_LIMITS.concurrencyReserve,
+      0,
+      1_000_000,
+      'concurrent executions',
+    ),
   };
 }
 
@@ -479,6 +512,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     aws: {
       stateMachineName: reader.raw('LOADTEST_STATE_MACHINE_NAME'),
+      loadtestWorkerFunctionName: reader.raw('LOADTEST_WORKER_FUNCTION_NAME'),
       alertTopicName: reader.raw('ALERT_TOPIC_NAME'),
       metricsNamespace: reader.string('METRICS_NAMESPACE', 'Loadwatch'),
     },

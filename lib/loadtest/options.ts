@@ -1,5 +1,6 @@
 // Load-test input: validation with one clear message per bad field, defaults, safety caps and the allowlist.
 
+import type { LambdaArchitecture } from './pricing.ts';
 import { parseThreshold } from './thresholds.ts';
 import { DEFAULT_WORKER_MEMORY_MB, workerLoadFor } from './worker-capacity.ts';
 
@@ -83,6 +84,12 @@ export interface LoadTestLimits {
   /** Per worker, when `workers` is not given: requests per second (open model) and users (closed model). */
   ratePerWorker: number;
   usersPerWorker: number;
+  /** Runs whose estimated AWS cost is higher are refused. */
+  maxUsd: number;
+  /** The worker function's architecture, which sets its price per GB-second. */
+  workerArchitecture: LambdaArchitecture;
+  /** Lambda concurrency a run must leave unused in the account, for the API under test and everything else. */
+  concurrencyReserve: number;
 }
 
 export const DEFAULT_LIMITS: LoadTestLimits = {
@@ -97,6 +104,9 @@ export const DEFAULT_LIMITS: LoadTestLimits = {
   workerMemoryMb: DEFAULT_WORKER_MEMORY_MB,
   ratePerWorker: workerLoadFor(DEFAULT_WORKER_MEMORY_MB).ratePerWorker,
   usersPerWorker: workerLoadFor(DEFAULT_WORKER_MEMORY_MB).usersPerWorker,
+  maxUsd: 25,
+  workerArchitecture: 'arm64',
+  concurrencyReserve: 100,
 };
 
 export class LoadTestInputError extends Error {

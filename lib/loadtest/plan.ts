@@ -8,6 +8,7 @@ import {
   type LoadTestOptions,
   splitEvenly,
 } from './options.ts';
+import { priceRun, type RunCostUsd } from './pricing.ts';
 import {
   ASSUMED_LATENCY_MS,
   LAMBDA_FILE_DESCRIPTORS,
@@ -20,11 +21,26 @@ export const INLINE_MAP_LIMIT = 40;
 /** A round of the closed model that ran out of time hands its remaining requests to the next round. */
 export const MAX_ROUNDS = 24;
 
+/** States the run's own execution enters: Plan and Aggregate once; ChooseMap, the Map, Advance, MoreRounds a round. */
+const PARENT_TRANSITIONS = { once: 2, perRound: 4 };
+/** A shard's own state, RunShard in an inline iteration or RunShardDistributed in a child execution. */
+const TRANSITIONS_PER_SHARD = 1;
+/** Coordinator invocations: Plan and Aggregate once, Advance every round. */
+const COORDINATOR_INVOCATIONS = { once: 2, perRound: 1 };
+
 export interface LoadTestEstimate {
   requests: number;
   durationSeconds: number;
   lambdaGbSeconds: number;
   workerMemoryMb: number;
+  workers: number;
+  rounds: number;
+  /** Worker and coordinator invocations, without retries. */
+  lambdaRequests: number;
+  stateTransitions: number;
+  childExecutions: number;
+  /** The figures above at the dated prices of lib/loadtest/pricing.ts. */
+  usd: RunCostUsd;
 }
 
 export interface LoadTestPlan {
@@ -48,7 +64,44 @@ export function estimate(options: LoadTestOptions, limits: LoadTestLimits): Load
       : Math.ceil((options.requestsPerUser * (options.thinkTimeMs + ASSUMED_LATENCY_MS)) / 1000);
   const lambdaGbSeconds =
     Math.round(options.workers * Math.max(1, durationSeconds) * (limits.workerMemoryMb / 1024) * 10) / 10;
-  return { requests, durationSeconds, lambdaGbSeconds, workerMemoryMb: limits.workerMemoryMb };
+  // A closed-model round that runs out of time hands on to the next, so its rounds follow from its length too.
+  const rounds = Math.min(MAX_ROUNDS, Math.max(1, Math.ceil(durationSeconds / limits.shardSeconds)));
+  const shardRuns = options.workers * rounds;
+  const childExecutions = options.workers > INLINE_MAP_LIMIT ? shardRuns : 0;
+  const lambdaRequests = shardRuns + COORDINATOR_INVOCATIONS.once + COORDINATOR_INVOCATIONS.perRound * rounds;
+  const stateTransitions =
+    PARENT_TRANSITIONS.once + PARENT_TRANSITIONS.perRound * rounds + TRANSITIONS_PER_SHARD * shardRuns;
+  return {
+    requests,
+    durationSeconds,
+    lambdaGbSeconds,
+    workerMemoryMb: limits.workerMemoryMb,
+    workers: options.workers,
+    rounds,
+    lambdaRequests,
+    stateTransitions,
+    childExecutions,
+    usd: priceRun(
+      { workerGbSeconds: lambdaGbSeconds, lambdaRequests, stateTransitions, childExecutions },
+      limits.workerArchitecture,
+    ),
+  };
+}
+
+/** One line for the CLI and the logs: what the run is expected to cost on AWS. */
+export function describeEstimate(cost: LoadTestEstimate): string {
+  const { usd } = cost;
+  return (
+    `about $${formatUsd(usd.total)} on AWS (${usd.region} prices of ${usd.pricesAsOf}): ` +
+    `Lambda ${cost.lambdaGbSeconds} GB-s $${formatUsd(usd.lambdaCompute)} (${usd.architecture}), ` +
+    `${cost.lambdaRequests} invocations $${formatUsd(usd.lambdaRequests)}, ` +
+    `${cost.stateTransitions} state transitions $${formatUsd(usd.stateTransitions)}, ` +
+    `${cost.childExecutions} Map child executions $${formatUsd(usd.childExecutions)}`
+  );
+}
+
+export function formatUsd(value: number): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 3 });
 }
 
 export function planLoadTest(options: LoadTestOptions, limits: LoadTestLimits): LoadTestPlan {
@@ -56,6 +109,11 @@ export function planLoadTest(options: LoadTestOptions, limits: LoadTestLimits): 
   if (cost.lambdaGbSeconds > limits.maxGbSeconds) {
     throw new LoadTestInputError([
       `estimate: about ${cost.lambdaGbSeconds} Lambda GB-seconds (${options.workers} workers × ~${cost.durationSeconds}s × ${limits.workerMemoryMb} MB) is over LOADTEST_MAX_GB_SECONDS=${limits.maxGbSeconds}`,
+    ]);
+  }
+  if (cost.usd.total > limits.maxUsd) {
+    throw new LoadTestInputError([
+      `estimate: ${describeEstimate(cost)}; over LOADTEST_MAX_USD=${limits.maxUsd}`,
     ]);
   }
   const shards = options.workers;

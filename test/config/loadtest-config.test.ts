@@ -48,3 +48,46 @@ describe('loadConfig load-test worker sizing', () => {
     expect(loadConfig({ LOADTEST_WORKER_MEMORY_MB: String(floor) }).loadtest.workerMemoryMb).toBe(floor);
   });
 });
+
+describe('loadConfig load-test cost guards', () => {
+  it('defaults to a $25 cap, arm64 workers and 100 executions left to the rest of the account', () => {
+    expect(loadConfig({}).loadtest).toMatchObject({
+      maxUsd: 25,
+      workerArchitecture: 'arm64',
+      concurrencyReserve: 100,
+    });
+  });
+
+  it('reads LOADTEST_MAX_USD in dollars and cents, the architecture and the reserve', () => {
+    const limits = loadConfig({
+      LOADTEST_MAX_USD: '2.50',
+      LOADTEST_WORKER_ARCHITECTURE: 'x86_64',
+      LOADTEST_CONCURRENCY_RESERVE: '250',
+    }).loadtest;
+    expect(limits).toMatchObject({ maxUsd: 2.5, workerArchitecture: 'x86_64', concurrencyReserve: 250 });
+  });
+
+  it('names each bad cost setting and what is wrong with it', () => {
+    expect(
+      problemsOf({
+        LOADTEST_MAX_USD: '$10',
+        LOADTEST_WORKER_ARCHITECTURE: 'arm',
+        LOADTEST_CONCURRENCY_RESERVE: '-1',
+      }),
+    ).toEqual([
+      'LOADTEST_MAX_USD: "$10" is not an amount of US dollars over 0 and up to 1000000',
+      'LOADTEST_WORKER_ARCHITECTURE: "arm" is not one of arm64, x86_64',
+      'LOADTEST_CONCURRENCY_RESERVE: -1 is out of range (0 to 1000000 concurrent executions)',
+    ]);
+    expect(problemsOf({ LOADTEST_MAX_USD: '0' })).toEqual([
+      'LOADTEST_MAX_USD: "0" is not an amount of US dollars over 0 and up to 1000000',
+    ]);
+  });
+
+  it('names the worker function for the concurrency preflight', () => {
+    expect(
+      loadConfig({ LOADTEST_WORKER_FUNCTION_NAME: 'loadwatch-prod-loadtestWorker' }).aws
+        .loadtestWorkerFunctionName,
+    ).toBe('loadwatch-prod-loadtestWorker');
+  });
+});

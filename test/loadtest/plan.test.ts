@@ -76,3 +76,42 @@ describe('shardLoad connections', () => {
     expect(tinyLoad.model === 'open' && tinyLoad.maxConnections).toBe(8);
   });
 });
+
+describe('planLoadTest estimate in dollars', () => {
+  it('counts invocations, state transitions and child executions of a distributed run, and prices them', () => {
+    // 100 workers, 2 rounds of 600 s: 200 shard runs in child executions.
+    const { plan: planned } = plan({ rate: 100_000, duration: '20m', workers: 100 });
+    expect(planned.estimate).toMatchObject({
+      workers: 100,
+      rounds: 2,
+      lambdaGbSeconds: 120_000,
+      lambdaRequests: 200 + 2 + 2,
+      stateTransitions: 2 + 4 * 2 + 200,
+      childExecutions: 200,
+    });
+    expect(planned.estimate.usd).toMatchObject({
+      lambdaCompute: 1.6,
+      lambdaRequests: 0.001,
+      stateTransitions: 0.005,
+      childExecutions: 0.005,
+      total: 1.61,
+      architecture: 'arm64',
+    });
+  });
+
+  it('starts no child executions for an inline Map and prices x86 workers at their own rate', () => {
+    const limits = { ...SCALE_LIMITS, workerArchitecture: 'x86_64' as const };
+    const { plan: inline } = plan({ rate: 100, duration: 60, workers: 4 }, limits);
+    expect(inline.estimate).toMatchObject({ childExecutions: 0, rounds: 1, lambdaGbSeconds: 240 });
+    expect(inline.estimate.usd).toMatchObject({ lambdaCompute: 0.004, architecture: 'x86_64' });
+  });
+
+  it('refuses a run whose estimate is over LOADTEST_MAX_USD, naming the figure and the variable', () => {
+    const limits = { ...SCALE_LIMITS, maxUsd: 1 };
+    const options = parseLoadTestInput({ target, rate: 100_000, duration: '20m', workers: 100 }, limits);
+    expect(() => planLoadTest(options, limits)).toThrow(
+      /^estimate: about \$1\.61 on AWS \(us-east-1 prices of \d{4}-\d{2}-\d{2}\): Lambda 120000 GB-s \$1\.60 \(arm64\), 204 invocations \$0\.001, 210 state transitions \$0\.005, 200 Map child executions \$0\.005; over LOADTEST_MAX_USD=1$/,
+    );
+    expect(planLoadTest(options, { ...limits, maxUsd: 2 }).estimate.usd.total).toBe(1.61);
+  });
+});

@@ -252,7 +252,13 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined): Load
   return {
     allowedHosts: [...hosts],
     maxUsers: reader.integer('LOADTEST_MAX_USERS', DEFAULT_LIMITS.maxUsers, 1, 1_000_000, 'users'),
-    maxRate: reader.integer('LOADTEST_MAX_RATE', DEFAULT_LIMITS.maxRate, 1, 1_000_000, 'requests per second'),
+    maxRate: reader.integer(
+      'LOADTEST_MAX_RATE',
+      DEFAULT_LIMITS.maxRate,
+      1,
+      10_000_000,
+      'requests per second',
+    ),
     maxDurationSeconds: reader.integer(
       'LOADTEST_MAX_DURATION',
       DEFAULT_LIMITS.maxDurationSeconds,
@@ -265,7 +271,8 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined): Load
       'LOADTEST_MAX_REQUESTS',
       DEFAULT_LIMITS.maxRequests,
       1,
-      1_000_000_000,
+      // An hour at 10,000,000 req/s.
+      100_000_000_000,
       'requests',
     ),
     maxGbSeconds: reader.integer(

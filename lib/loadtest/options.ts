@@ -95,9 +95,10 @@ export interface LoadTestLimits {
 export const DEFAULT_LIMITS: LoadTestLimits = {
   allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
   maxUsers: 10_000,
-  maxRate: 10_000,
+  // Internet scale by default: the GB-second and dollar caps are what guard the bill.
+  maxRate: 1_000_000,
   maxDurationSeconds: 3600,
-  maxWorkers: 1000,
+  maxWorkers: 10_000,
   maxRequests: 10_000_000,
   maxGbSeconds: 50_000,
   shardSeconds: 600,

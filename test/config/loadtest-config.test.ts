@@ -91,3 +91,19 @@ describe('loadConfig load-test cost guards', () => {
     ).toBe('loadwatch-prod-loadtestWorker');
   });
 });
+
+describe('loadConfig load-test caps for real scale', () => {
+  it('allows 1,000,000 req/s and 10,000 workers by default', () => {
+    expect(loadConfig({}).loadtest).toMatchObject({ maxRate: 1_000_000, maxWorkers: 10_000 });
+  });
+
+  it('accepts caps up to 10,000,000 req/s and an hour of it in requests, and no further', () => {
+    expect(
+      loadConfig({ LOADTEST_MAX_RATE: '10000000', LOADTEST_MAX_REQUESTS: '36000000000' }).loadtest,
+    ).toMatchObject({ maxRate: 10_000_000, maxRequests: 36_000_000_000 });
+    expect(problemsOf({ LOADTEST_MAX_RATE: '10000001', LOADTEST_MAX_WORKERS: '10001' })).toEqual([
+      'LOADTEST_MAX_RATE: 10000001 is out of range (1 to 10000000 requests per second)',
+      'LOADTEST_MAX_WORKERS: 10001 is out of range (1 to 10000 workers)',
+    ]);
+  });
+});

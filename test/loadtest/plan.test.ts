@@ -115,3 +115,14 @@ describe('planLoadTest estimate in dollars', () => {
     expect(planLoadTest(options, { ...limits, maxUsd: 2 }).estimate.usd.total).toBe(1.61);
   });
 });
+
+describe('planLoadTest under the default caps', () => {
+  it('leaves the GB-second cap to refuse a 1,000,000 req/s hour that the rate and worker caps allow', () => {
+    const limits = { ...DEFAULT_LIMITS, maxRequests: 3_600_000_000 };
+    const options = parseLoadTestInput({ target, rate: 1_000_000, duration: '1h' }, limits);
+    expect(options.workers).toBe(391);
+    expect(() => planLoadTest(options, limits)).toThrow(
+      'estimate: about 1407600 Lambda GB-seconds (391 workers × ~3600s × 1024 MB) is over LOADTEST_MAX_GB_SECONDS=50000',
+    );
+  });
+});

@@ -11,6 +11,7 @@ import {
   summarize,
 } from '../lib/loadtest/histogram.ts';
 import type { Endpoint } from '../lib/loadtest/options.ts';
+import { RESPONSE_TIME_ALLOWANCE_SECONDS } from '../lib/loadtest/worker-capacity.ts';
 import { formatRatio, type Table } from './support/report.ts';
 import { median } from './support/statistics.ts';
 import { type HttpTarget, startHttpTarget, type TargetSnapshot } from './support/target-process.ts';
@@ -24,8 +25,8 @@ const RATE_ROUNDS = 5;
 const DELAY_CYCLE_MS = [5, 5, 20, 5, 5, 5, 20, 5, 5, 100, 5, 20, 5, 5, 5, 20, 5, 5, 20, 5];
 const PACED_RATE = 200;
 const PACED_SECONDS = 10;
-/** What lib/loadtest/plan.ts gives a shard at this rate: a quarter second of the rate, at least 8. */
-const ACCURACY_CONNECTIONS = Math.max(8, Math.ceil(PACED_RATE * 0.25));
+/** What lib/loadtest/plan.ts gives a shard at this rate: the response-time allowance's worth, at least 8. */
+const ACCURACY_CONNECTIONS = Math.max(8, Math.ceil(PACED_RATE * RESPONSE_TIME_ALLOWANCE_SECONDS));
 /** The planner's floor: fewer connections than requests fall due during the stall, so requests must wait. */
 const STALL_CONNECTIONS = 8;
 /** Half-way through the run. */

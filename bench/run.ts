@@ -14,8 +14,9 @@ import {
 } from './cold-start.ts';
 import { type LoadEngineResult, loadEngineTables, measureLoadEngine } from './load-engine.ts';
 import { renderTable } from './support/report.ts';
+import { measureWorkerCapacity, type WorkerCapacityResult, workerCapacityTable } from './worker-capacity.ts';
 
-const SECTIONS = ['api-overhead', 'bundle', 'cold-start', 'load-engine'] as const;
+const SECTIONS = ['api-overhead', 'bundle', 'cold-start', 'load-engine', 'worker-capacity'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: flags } = parseArgs({
@@ -31,7 +32,8 @@ if (flags.help) {
   console.log(`usage: npm run bench [-- --json] [-- --only SECTION[,SECTION]] [-- --cold-start-runs N]
 
 Measures loadwatch against named anchors: per-request overhead of the API in process, bundle size, cold start,
-and the load engine (request rate, latency accuracy, coordinated omission) against autocannon.
+and the load engine (request rate, latency accuracy, coordinated omission) against autocannon, and its
+capacity on one core (requests per CPU-second), the figure the planner sizes Lambda workers from.
 --json                 print the figures as JSON instead of tables
 --only SECTIONS        run only these sections, comma-separated or repeated: ${SECTIONS.join(', ')}
 --cold-start-runs N    fresh processes per bundle for the cold start (default ${DEFAULT_COLD_START_RUNS})`);
@@ -74,6 +76,7 @@ try {
   let bundles: BundleResult | undefined;
   let coldStart: ColdStartResult | undefined;
   let loadEngine: LoadEngineResult | undefined;
+  let workerCapacity: WorkerCapacityResult | undefined;
   if (selected.has('api-overhead')) {
     progress('API per-request overhead (about 10 s)');
     apiOverhead = await measureApiOverhead();
@@ -92,12 +95,17 @@ try {
     });
   }
   if (selected.has('load-engine')) loadEngine = await measureLoadEngine(progress);
+  if (selected.has('worker-capacity')) workerCapacity = await measureWorkerCapacity(progress);
   const bundle = selected.has('bundle') ? bundles : undefined;
   const durationSeconds = (performance.now() - started) / 1000;
 
   if (flags.json) {
     console.log(
-      JSON.stringify({ environment, durationSeconds, apiOverhead, bundle, coldStart, loadEngine }, null, 2),
+      JSON.stringify(
+        { environment, durationSeconds, apiOverhead, bundle, coldStart, loadEngine, workerCapacity },
+        null,
+        2,
+      ),
     );
   } else {
     const busy =
@@ -112,6 +120,7 @@ try {
         ...(bundle ? [renderTable(bundleTable(bundle))] : []),
         ...(coldStart ? [renderTable(coldStartTable(coldStart))] : []),
         ...(loadEngine ? loadEngineTables(loadEngine).map(renderTable) : []),
+        ...(workerCapacity ? [renderTable(workerCapacityTable(workerCapacity))] : []),
         `finished in ${durationSeconds.toFixed(1)} s`,
       ].join('\n\n'),
     );

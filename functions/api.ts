@@ -21,6 +21,12 @@ const api = createApi({
       return deps.starter(currentContext).start(runId);
     },
   },
+  capacity: {
+    check: (plan) => {
+      if (!currentContext) throw new Error('no Lambda context');
+      return deps.capacity(currentContext).check(plan);
+    },
+  },
 });
 
 export const handler = (event: HttpEvent, context: Context) => {

@@ -5,6 +5,8 @@ import type { AlertSink } from '../lib/alerts/sink.ts';
 import { createSnsSink } from '../lib/alerts/sns.ts';
 import { type Config, ConfigError, loadConfig } from '../lib/config/config.ts';
 import { createDb, type Db } from '../lib/db/pool.ts';
+import { type CapacityCheck, createCapacityCheck } from '../lib/loadtest/capacity.ts';
+import { createLambdaConcurrencyReader } from '../lib/loadtest/lambda-capacity.ts';
 import type { ExecutionStarter } from '../lib/loadtest/launcher.ts';
 import { createStepFunctionsStarter, stateMachineArn } from '../lib/loadtest/step-functions.ts';
 import { LoadTestStore } from '../lib/loadtest/store.ts';
@@ -22,6 +24,8 @@ export interface LambdaDeps {
   /** Undefined when no topic is configured. */
   alerts: (context: Context) => AlertSink | undefined;
   starter: (context: Context) => ExecutionStarter;
+  /** The Lambda concurrency preflight for the runs this function starts. */
+  capacity: (context: Context) => CapacityCheck;
   dimensions: Record<string, string>;
 }
 
@@ -50,6 +54,7 @@ function load(): LambdaDeps {
   let metrics: MetricsSink | undefined;
   let alerts: AlertSink | undefined;
   let starter: ExecutionStarter | undefined;
+  let capacity: CapacityCheck | undefined;
   const getDb = () => {
     if (config.database.mode !== 'external') throw new Error('no database configured');
     db ??= createDb({
@@ -88,6 +93,18 @@ function load(): LambdaDeps {
         region,
       });
       return starter;
+    },
+    capacity: (context) => {
+      const name = config.aws.loadtestWorkerFunctionName;
+      if (!name)
+        throw new ConfigError([
+          'LOADTEST_WORKER_FUNCTION_NAME: is required to check Lambda concurrency before load tests on AWS',
+        ]);
+      capacity ??= createCapacityCheck({
+        read: createLambdaConcurrencyReader({ functionName: name, region: arnParts(context).region }),
+        reserve: config.loadtest.concurrencyReserve,
+      });
+      return capacity;
     },
     dimensions: { Service: config.service, Stage: config.stage },
   };

@@ -14,9 +14,18 @@ export const handler = async (event: unknown, context: Context) => {
     limits: deps.config.loadtest,
     starter: deps.starter(context),
     defaultTarget: deps.config.apiUrl,
+    capacity: deps.capacity(context),
   });
-  deps.logger.info('load test launched', { runId: run.runId, estimate: run.plan.estimate });
+  deps.logger.info('load test launched', {
+    runId: run.runId,
+    estimate: run.plan.estimate,
+    capacity: run.capacity,
+  });
   const waitMs = waitBudgetMs(wait, context.getRemainingTimeInMillis());
   const record = await waitForRun(store, run.runId, waitMs);
-  return { estimate: run.plan.estimate, ...runSummary(record, `/v1/loadtests/${run.runId}`) };
+  return {
+    estimate: run.plan.estimate,
+    capacity: run.capacity,
+    ...runSummary(record, `/v1/loadtests/${run.runId}`),
+  };
 };

@@ -4,6 +4,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import type { Config } from '../config/config.ts';
 import type { Db } from '../db/pool.ts';
 import { type ApiHandler, createApiHandler } from '../http/app.ts';
+import type { CapacityCheck } from '../loadtest/capacity.ts';
 import type { ExecutionStarter } from '../loadtest/launcher.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
 import type { Logger } from '../log/logger.ts';
@@ -19,6 +20,8 @@ export interface CreateApiDeps {
   knownMigrations: string[];
   /** Starts load-test executions: Step Functions on AWS, the in-process state machine locally. */
   starter: ExecutionStarter;
+  /** The Lambda concurrency preflight on AWS; unset locally. */
+  capacity?: CapacityCheck;
   startedAt?: number;
 }
 
@@ -39,6 +42,7 @@ export function createApi(deps: CreateApiDeps): ApiHandler {
         apiUrl: deps.config.apiUrl,
         runtime: deps.config.runtime,
         starter: deps.starter,
+        capacity: deps.capacity,
       },
       monitorApi: {
         monitor: new MonitorStore(deps.db),

@@ -6,6 +6,7 @@ import type { Db } from '../db/pool.ts';
 import { HttpError } from '../http/errors.ts';
 import { queryChoice, queryInteger, queryTime } from '../http/query.ts';
 import type { ApiRequest, Route } from '../http/router.ts';
+import type { CapacityCheck } from '../loadtest/capacity.ts';
 import { type ExecutionStarter, launchLoadTest, runSummary } from '../loadtest/launcher.ts';
 import { LoadTestInputError, type LoadTestLimits } from '../loadtest/options.ts';
 import { ConcurrencyLimitError, type LoadTestStore } from '../loadtest/store.ts';
@@ -20,6 +21,8 @@ export interface LoadTestApiDeps {
   runtime: Runtime;
   /** Starts executions: Step Functions on AWS, the in-process state machine locally. */
   starter: ExecutionStarter;
+  /** The Lambda concurrency preflight; unset locally. */
+  capacity?: CapacityCheck;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -90,6 +93,7 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
             limits,
             starter: loadTestApi.starter,
             defaultTarget: own,
+            capacity: loadTestApi.capacity,
           });
           return {
             status: 202,
@@ -99,6 +103,7 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
               status: 'running',
               startedBy: principal,
               estimate: run.plan.estimate,
+              capacity: run.capacity,
               report: `/v1/loadtests/${run.runId}`,
             },
           };

@@ -11,6 +11,7 @@ import {
   parseLoadTestInput,
   refuseDatabasePort,
 } from '../loadtest/options.ts';
+import { describeEstimate } from '../loadtest/plan.ts';
 import { plural } from '../loadtest/plural.ts';
 import { createLoadTest } from '../loadtest/service.ts';
 import type { ShardTask } from '../loadtest/steps.ts';
@@ -39,7 +40,7 @@ Requests:
   --endpoint PATH        path to request (default /health); repeat for several, equally weighted
   --method M --header "Name: value" --body TEXT
   --timeout D            per-request timeout (default 10s)
-  --workers N            shards run in parallel (default: one per 200 users or 500 req/s)
+  --workers N            shards run in parallel (default: one per ${config.loadtest.usersPerWorker} users or ${config.loadtest.ratePerWorker} req/s)
 Results:
   --threshold EXPR       pass/fail rule, repeatable: "p95<300", "errors<1%", "rps>=100"
   --json                 print the report JSON alone on stdout
@@ -164,7 +165,8 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     const { estimate } = run.plan;
     io.err(
       `load test ${run.runId}: ${terminalSafe(run.options.target)}, ~${plural(estimate.requests, 'request')} over ${plural(run.plan.shards, 'worker')}` +
-        `; on Lambda about ${estimate.lambdaGbSeconds} GB-seconds (cap ${config.loadtest.maxGbSeconds})\n`,
+        `; on Lambda ${describeEstimate(estimate)} (caps ${config.loadtest.maxGbSeconds} GB-s, $${config.loadtest.maxUsd})\n` +
+        `${run.capacity.note}\n`,
     );
 
     const bar = createProgressBar(process.stderr, estimate.requests);

@@ -1,6 +1,14 @@
 // The one reader of process.env: validates every setting at start-up and reports every problem at once.
 
 import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/options.ts';
+import { LAMBDA_ARCHITECTURES } from '../loadtest/pricing.ts';
+import {
+  ENGINE_COST,
+  MAX_CONNECTIONS_PER_WORKER,
+  MIN_RATE_PER_WORKER,
+  minimumWorkerMemoryMb,
+  workerLoadFor,
+} from '../loadtest/worker-capacity.ts';
 import { DEFAULT_MONITOR_INTERVAL_SECONDS, MONITOR_INTERVAL_SECONDS } from '../monitor/checks.ts';
 import {
   API_TIMEOUT_DEFAULTS,
@@ -56,6 +64,8 @@ export type DatabaseConfig =
 export interface AwsNames {
   /** Names, not ARNs: ARNs are built at run time from the region and the account. */
   stateMachineName: string | undefined;
+  /** The worker function, whose reserved concurrency the preflight reads. */
+  loadtestWorkerFunctionName: string | undefined;
   alertTopicName: string | undefined;
   metricsNamespace: string;
 }
@@ -252,6 +262,13 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runti
     // The spelling `new URL` gives a target ([0:0::1] → [::1]), so that an entry matches its targets.
     hosts.add(new URL(`http://${host}`).host);
   }
+  const workerMemoryMb = reader.integer(
+    'LOADTEST_WORKER_MEMORY_MB',
+    DEFAULT_LIMITS.workerMemoryMb,
+    128,
+    10_240,
+    'MB',
+  );
   return {
     allowedHosts: [...hosts],
     // On Lambda, loopback is the Runtime API and link-local the metadata service: only when listed.
@@ -259,7 +276,13 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runti
     refusedLoopbackPorts: DEFAULT_LIMITS.refusedLoopbackPorts,
     maxConcurrentRuns: readMaxConcurrentRuns(reader, runtime),
     maxUsers: reader.integer('LOADTEST_MAX_USERS', DEFAULT_LIMITS.maxUsers, 1, 1_000_000, 'users'),
-    maxRate: reader.integer('LOADTEST_MAX_RATE', DEFAULT_LIMITS.maxRate, 1, 1_000_000, 'requests per second'),
+    maxRate: reader.integer(
+      'LOADTEST_MAX_RATE',
+      DEFAULT_LIMITS.maxRate,
+      1,
+      10_000_000,
+      'requests per second',
+    ),
     maxDurationSeconds: reader.integer(
       'LOADTEST_MAX_DURATION',
       DEFAULT_LIMITS.maxDurationSeconds,
@@ -272,7 +295,8 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runti
       'LOADTEST_MAX_REQUESTS',
       DEFAULT_LIMITS.maxRequests,
       1,
-      1_000_000_000,
+      // An hour at 10,000,000 req/s.
+      100_000_000_000,
       'requests',
     ),
     maxGbSeconds: reader.integer(
@@ -283,12 +307,66 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runti
       'GB-seconds',
     ),
     shardSeconds: reader.integer('LOADTEST_SHARD_SECONDS', DEFAULT_LIMITS.shardSeconds, 5, 840, 'seconds'),
-    workerMemoryMb: reader.integer(
+    workerMemoryMb,
+    ...readWorkerLoad(reader, workerMemoryMb),
+    ...readCostGuards(reader),
+  };
+}
+
+/** The dollar cap, the architecture that prices the workers, and the concurrency a run leaves to others. */
+function readCostGuards(reader: EnvReader) {
+  const raw = reader.raw('LOADTEST_MAX_USD');
+  let maxUsd = DEFAULT_LIMITS.maxUsd;
+  if (raw !== undefined) {
+    const parsed = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(parsed > 0 && parsed <= 1_000_000)) {
+      reader.problem('LOADTEST_MAX_USD', `"${raw}" is not an amount of US dollars over 0 and up to 1000000`);
+    } else {
+      maxUsd = parsed;
+    }
+  }
+  return {
+    maxUsd,
+    workerArchitecture: reader.oneOf(
+      'LOADTEST_WORKER_ARCHITECTURE',
+      LAMBDA_ARCHITECTURES,
+      DEFAULT_LIMITS.workerArchitecture,
+    ),
+    concurrencyReserve: reader.integer(
+      'LOADTEST_CONCURRENCY_RESERVE',
+      DEFAULT_LIMITS.concurrencyReserve,
+      0,
+      1_000_000,
+      'concurrent executions',
+    ),
+  };
+}
+
+/** Per-worker load: derived from the worker's memory (lib/loadtest/worker-capacity.ts) unless set. */
+function readWorkerLoad(reader: EnvReader, workerMemoryMb: number) {
+  const derived = workerLoadFor(workerMemoryMb);
+  const floorMb = minimumWorkerMemoryMb();
+  if (workerMemoryMb < floorMb) {
+    reader.problem(
       'LOADTEST_WORKER_MEMORY_MB',
-      DEFAULT_LIMITS.workerMemoryMb,
-      128,
-      10_240,
-      'MB',
+      `${workerMemoryMb} MB is too small a CPU share: the load engine keeps ${Math.round(ENGINE_COST.fixedCpuShare * 100)} % of a vCPU busy at any rate, leaving a worker under ${MIN_RATE_PER_WORKER} req/s; give at least ${floorMb} MB`,
+    );
+  }
+  return {
+    ratePerWorker: reader.integer(
+      'LOADTEST_RATE_PER_WORKER',
+      derived.ratePerWorker,
+      1,
+      100_000,
+      'requests per second',
+    ),
+    // Each user holds a connection of its own, and a worker's connections stay well under Lambda's 1,024 descriptors.
+    usersPerWorker: reader.integer(
+      'LOADTEST_USERS_PER_WORKER',
+      derived.usersPerWorker,
+      1,
+      MAX_CONNECTIONS_PER_WORKER,
+      'users (one connection each)',
     ),
   };
 }
@@ -541,6 +619,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     aws: {
       stateMachineName: reader.raw('LOADTEST_STATE_MACHINE_NAME'),
+      loadtestWorkerFunctionName: reader.raw('LOADTEST_WORKER_FUNCTION_NAME'),
       alertTopicName: reader.raw('ALERT_TOPIC_NAME'),
       metricsNamespace: reader.string('METRICS_NAMESPACE', 'Loadwatch'),
     },

@@ -1,5 +1,6 @@
 // Starts a planned run on the state machine and waits for its report, for the API and the loadtest Lambda.
 
+import type { CapacityCheck } from './capacity.ts';
 import type { LoadTestLimits } from './options.ts';
 import { type CreatedRun, createLoadTest } from './service.ts';
 import type { LoadTestStore, RunRecord } from './store.ts';
@@ -14,6 +15,8 @@ export interface LaunchDeps {
   limits: LoadTestLimits;
   starter: ExecutionStarter;
   defaultTarget?: string;
+  /** The Lambda concurrency preflight; locally a no-op. */
+  capacity?: CapacityCheck;
 }
 
 export interface LaunchedRun extends CreatedRun {
@@ -21,7 +24,7 @@ export interface LaunchedRun extends CreatedRun {
 }
 
 export async function launchLoadTest(input: unknown, deps: LaunchDeps): Promise<LaunchedRun> {
-  const created = await createLoadTest(input, deps.store, deps.limits, deps.defaultTarget);
+  const created = await createLoadTest(input, deps.store, deps.limits, deps.defaultTarget, deps.capacity);
   try {
     const executionArn = await deps.starter.start(created.runId);
     await deps.store.setExecution(created.runId, executionArn);

@@ -1,7 +1,9 @@
 // Load-test input: validation with one clear message per bad field, defaults, safety caps and the allowlist.
 
+import type { LambdaArchitecture } from './pricing.ts';
 import { RateSchedule } from './schedule.ts';
 import { parseThreshold } from './thresholds.ts';
+import { DEFAULT_WORKER_MEMORY_MB, workerLoadFor } from './worker-capacity.ts';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
 const METHODS: HttpMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -86,6 +88,15 @@ export interface LoadTestLimits {
   /** Longest a worker runs one shard before handing the rest to the next round. */
   shardSeconds: number;
   workerMemoryMb: number;
+  /** Per worker, when `workers` is not given: requests per second (open model) and users (closed model). */
+  ratePerWorker: number;
+  usersPerWorker: number;
+  /** Runs whose estimated AWS cost is higher are refused. */
+  maxUsd: number;
+  /** The worker function's architecture, which sets its price per GB-second. */
+  workerArchitecture: LambdaArchitecture;
+  /** Lambda concurrency a run must leave unused in the account, for the API under test and everything else. */
+  concurrencyReserve: number;
 }
 
 export const DEFAULT_LIMITS: LoadTestLimits = {
@@ -94,18 +105,20 @@ export const DEFAULT_LIMITS: LoadTestLimits = {
   refusedLoopbackPorts: [],
   maxConcurrentRuns: 2,
   maxUsers: 10_000,
-  maxRate: 10_000,
+  // Internet scale by default: the GB-second and dollar caps are what guard the bill.
+  maxRate: 1_000_000,
   maxDurationSeconds: 3600,
-  maxWorkers: 1000,
+  maxWorkers: 10_000,
   maxRequests: 10_000_000,
   maxGbSeconds: 50_000,
   shardSeconds: 600,
-  workerMemoryMb: 1024,
+  workerMemoryMb: DEFAULT_WORKER_MEMORY_MB,
+  ratePerWorker: workerLoadFor(DEFAULT_WORKER_MEMORY_MB).ratePerWorker,
+  usersPerWorker: workerLoadFor(DEFAULT_WORKER_MEMORY_MB).usersPerWorker,
+  maxUsd: 25,
+  workerArchitecture: 'arm64',
+  concurrencyReserve: 100,
 };
-
-/** Above this many users or requests per second, one worker is added. */
-export const USERS_PER_WORKER = 200;
-export const RATE_PER_WORKER = 500;
 
 export class LoadTestInputError extends Error {
   readonly code = 'LOADTEST_INVALID';
@@ -599,7 +612,7 @@ export function parseLoadTestInput(
       rate: steady,
       durationSeconds,
       stages,
-      workers: workersGiven ?? Math.max(1, Math.ceil(peak / RATE_PER_WORKER)),
+      workers: workersGiven ?? Math.max(1, Math.ceil(peak / limits.ratePerWorker)),
     };
     // Only a timeline that is otherwise valid can be judged empty: a bad rate already has its own message.
     if (problems.list.length === problemsBefore && expectedRequests(options) < 1) {
@@ -614,7 +627,7 @@ export function parseLoadTestInput(
       problems.integer('requests', raw.requests, 1, limits.maxRequests, 'LOADTEST_MAX_REQUESTS') ?? 10;
     const thinkTimeMs = problems.duration('thinkTime', raw.thinkTime, 'ms', 60_000) ?? 0;
     if (raw.rampUp !== undefined) problems.add('rampUp', 'applies to the open model (rate, duration) only');
-    const workers = workersGiven ?? Math.max(1, Math.ceil(users / USERS_PER_WORKER));
+    const workers = workersGiven ?? Math.max(1, Math.ceil(users / limits.usersPerWorker));
     if (workers > users)
       problems.add('workers', `${workers} is more than the ${users} users to share among them`);
     options = {

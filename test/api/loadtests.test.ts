@@ -62,8 +62,18 @@ describe('/v1/loadtests', () => {
       { authorization: `Bearer ${token}` },
     );
     expect(started.status).toBe(202);
-    const body = (await started.json()) as { runId: string; estimate: { requests: number } };
+    const body = (await started.json()) as {
+      runId: string;
+      estimate: { requests: number; usd: { total: number; architecture: string } };
+      capacity: { checked: boolean; note: string };
+    };
     expect(body.estimate.requests).toBe(20);
+    // The price of the same run on AWS, and the local stack's word that it had no Lambda concurrency to check.
+    expect(body.estimate.usd).toMatchObject({ total: 0.001, architecture: 'arm64' });
+    expect(body.capacity).toEqual({
+      checked: false,
+      note: 'local run: shards run in this process, no Lambda concurrency to check',
+    });
     expect(started.headers.get('location')).toBe(`/v1/loadtests/${body.runId}`);
 
     const final = await poll(

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/config.ts';
 import { LAMBDA_POOL_DEFAULTS } from '../../lib/config/pool-settings.ts';
 import { stateMachineArn } from '../../lib/loadtest/step-functions.ts';
+import { startAwsRecorder } from '../support/aws-recorder.ts';
 import {
   allStatements,
   asList,
@@ -461,9 +462,10 @@ describe('serverless package', () => {
         if (statement.Resource === undefined || !asList(statement.Resource).includes('*')) continue;
         for (const action of actions) expect(action, where).not.toMatch(/\*/);
         // Where '*' is the only resource there is: ENIs at the time Lambda creates them, PutMetricData
-        // (narrowed by namespace), and a key policy's own key.
+        // (narrowed by namespace), the account's Lambda settings, and a key policy's own key.
         const allowed =
           statement.Sid === 'VpcNetworkInterfaces' ||
+          (actions.length === 1 && actions[0] === 'lambda:GetAccountSettings') ||
           (actions.length === 1 && actions[0] === 'cloudwatch:PutMetricData') ||
           resource(resources, id).Type === 'AWS::KMS::Key';
         expect(allowed, where).toBe(true);
@@ -769,6 +771,47 @@ describe('serverless package', () => {
           substitute(statement?.Resource, (key) => pseudo[key] ?? `<${key}>`),
           id,
         ).toBe(stateMachineArn(region, '123456789012', name, 'aws'));
+      }
+    }
+  });
+
+  it('lets only the run starters read the Lambda concurrency, of the account and the worker function, when packaged', () => {
+    for (const [resources, stage, region] of [
+      [managed, 'prod', 'us-east-1'],
+      [existing, 'dev', 'eu-west-1'],
+    ] as const) {
+      const readers = (action: string) =>
+        ofType(resources, 'AWS::IAM::Role')
+          .filter(([, role]) => statementsWith(roleStatements(role), action).length > 0)
+          .map(([id]) => id)
+          .sort();
+      expect(readers('lambda:GetAccountSettings')).toEqual(['ApiFunctionRole', 'LoadtestFunctionRole']);
+      expect(readers('lambda:GetFunctionConcurrency')).toEqual(['ApiFunctionRole', 'LoadtestFunctionRole']);
+      const workerName = `loadwatch-${stage}-loadtestWorker`;
+      const worker = resource(resources, 'LoadtestWorkerLambdaFunction').Properties;
+      expect(worker.FunctionName).toBe(workerName);
+      const pseudo: Record<string, string> = {
+        'AWS::Partition': 'aws',
+        'AWS::Region': region,
+        'AWS::AccountId': '123456789012',
+      };
+      for (const id of ['ApiFunctionRole', 'LoadtestFunctionRole']) {
+        const [statement, ...others] = statementsWith(
+          roleStatements(resource(resources, id)),
+          'lambda:GetFunctionConcurrency',
+        );
+        expect(others, id).toEqual([]);
+        expect(asList(statement?.Action), id).toEqual(['lambda:GetFunctionConcurrency']);
+        expect(
+          substitute(statement?.Resource, (key) => pseudo[key] ?? `<${key}>`),
+          id,
+        ).toBe(`arn:aws:lambda:${region}:123456789012:function:${workerName}`);
+      }
+      for (const key of ['api', 'loadtest']) {
+        const env = environmentOf(resource(resources, lambdaId(key)));
+        expect(env.LOADTEST_WORKER_FUNCTION_NAME, key).toBe(workerName);
+        // The estimate prices the workers at the architecture they are deployed on.
+        expect([env.LOADTEST_WORKER_ARCHITECTURE], key).toEqual(worker.Architectures);
       }
     }
   });
@@ -1169,6 +1212,14 @@ describe('serverless package', () => {
         const dir = join(work, `${key}-bundle`);
         extractZip(join(managedOut, `${key}.zip`), dir);
         const database = await listenLikeDatabase();
+        // The loadtest function reads the Lambda concurrency before it records a run: one answer serves both calls.
+        const lambdaApi = await startAwsRecorder({
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            AccountLimit: { ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 1000 },
+          }),
+        });
         try {
           const lines = await runBundle(join(dir, `functions/${file}.js`), invokeScript(event), {
             ...deployedEnvironment(resource(managed, lambdaId(key))),
@@ -1177,11 +1228,19 @@ describe('serverless package', () => {
             AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
             AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
             AWS_LAMBDA_FUNCTION_NAME: `loadwatch-prod-${key}`,
+            AWS_ENDPOINT_URL_LAMBDA: lambdaApi.url,
           });
           expect(lines[0], key).toBe('function');
           expect(JSON.parse(lines.at(-1) ?? '{}'), key).toEqual({ rejected: 'DB_UNAVAILABLE' });
+          if (key === 'loadtest') {
+            expect(lambdaApi.requests.map((request) => request.path).sort(), key).toEqual([
+              '/2016-08-19/account-settings',
+              '/2019-09-30/functions/loadwatch-prod-loadtestWorker/concurrency',
+            ]);
+          }
         } finally {
           await database.close();
+          await lambdaApi.close();
         }
         expect(database.connections, key).toBeGreaterThan(0);
       }),

@@ -92,16 +92,18 @@ export function estimate(options: LoadTestOptions, limits: LoadTestLimits): Load
 export function describeEstimate(cost: LoadTestEstimate): string {
   const { usd } = cost;
   return (
-    `about $${formatUsd(usd.total)} on AWS (${usd.region} prices of ${usd.pricesAsOf}): ` +
-    `Lambda ${cost.lambdaGbSeconds} GB-s $${formatUsd(usd.lambdaCompute)} (${usd.architecture}), ` +
-    `${cost.lambdaRequests} invocations $${formatUsd(usd.lambdaRequests)}, ` +
-    `${cost.stateTransitions} state transitions $${formatUsd(usd.stateTransitions)}, ` +
-    `${cost.childExecutions} Map child executions $${formatUsd(usd.childExecutions)}`
+    `about ${formatUsd(usd.total)} on AWS (${usd.region} prices of ${usd.pricesAsOf}): ` +
+    `Lambda ${cost.lambdaGbSeconds} GB-s ${formatUsd(usd.lambdaCompute)} (${usd.architecture}), ` +
+    `${cost.lambdaRequests} invocations ${formatUsd(usd.lambdaRequests)}, ` +
+    `${cost.stateTransitions} state transitions ${formatUsd(usd.stateTransitions)}, ` +
+    `${cost.childExecutions} Map child executions ${formatUsd(usd.childExecutions)}`
   );
 }
 
+/** "$18.887", "$0.005", and "under $0.001" rather than a rounded figure a thousand times the real one. */
 export function formatUsd(value: number): string {
-  return value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 3 });
+  if (value > 0 && value < 0.001) return 'under $0.001';
+  return `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 3 })}`;
 }
 
 export function planLoadTest(options: LoadTestOptions, limits: LoadTestLimits): LoadTestPlan {

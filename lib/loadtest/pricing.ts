@@ -40,9 +40,13 @@ export interface RunCostUsd {
   pricesAsOf: string;
 }
 
-/** Rounded to a tenth of a cent: an estimate, and small runs still show they cost something. */
-function cents(value: number): number {
-  return value === 0 ? 0 : Math.max(0.001, Math.round(value * 1000) / 1000);
+/**
+ * To a tenth of a cent, and below that to the micro-dollar: a small run's fraction of a cent stays what it is
+ * instead of being rounded up to a figure many times the real one (the display says "under $0.001").
+ */
+function roundUsd(value: number): number {
+  const scale = value >= 0.001 ? 1000 : 1_000_000;
+  return Math.round(value * scale) / scale;
 }
 
 export function priceRun(usage: RunUsage, architecture: LambdaArchitecture): RunCostUsd {
@@ -51,11 +55,11 @@ export function priceRun(usage: RunUsage, architecture: LambdaArchitecture): Run
   const stateTransitions = usage.stateTransitions * PRICES.stateTransitionUsd;
   const childExecutions = usage.childExecutions * PRICES.stateTransitionUsd;
   return {
-    lambdaCompute: cents(lambdaCompute),
-    lambdaRequests: cents(lambdaRequests),
-    stateTransitions: cents(stateTransitions),
-    childExecutions: cents(childExecutions),
-    total: cents(lambdaCompute + lambdaRequests + stateTransitions + childExecutions),
+    lambdaCompute: roundUsd(lambdaCompute),
+    lambdaRequests: roundUsd(lambdaRequests),
+    stateTransitions: roundUsd(stateTransitions),
+    childExecutions: roundUsd(childExecutions),
+    total: roundUsd(lambdaCompute + lambdaRequests + stateTransitions + childExecutions),
     architecture,
     region: PRICES.region,
     pricesAsOf: PRICES.asOf,

@@ -91,7 +91,7 @@ describe('planLoadTest estimate in dollars', () => {
     });
     expect(planned.estimate.usd).toMatchObject({
       lambdaCompute: 1.6,
-      lambdaRequests: 0.001,
+      lambdaRequests: 0.000041,
       stateTransitions: 0.005,
       childExecutions: 0.005,
       total: 1.61,
@@ -110,7 +110,7 @@ describe('planLoadTest estimate in dollars', () => {
     const limits = { ...SCALE_LIMITS, maxUsd: 1 };
     const options = parseLoadTestInput({ target, rate: 100_000, duration: '20m', workers: 100 }, limits);
     expect(() => planLoadTest(options, limits)).toThrow(
-      /^estimate: about \$1\.61 on AWS \(us-east-1 prices of \d{4}-\d{2}-\d{2}\): Lambda 120000 GB-s \$1\.60 \(arm64\), 204 invocations \$0\.001, 210 state transitions \$0\.005, 200 Map child executions \$0\.005; over LOADTEST_MAX_USD=1$/,
+      /^estimate: about \$1\.61 on AWS \(us-east-1 prices of \d{4}-\d{2}-\d{2}\): Lambda 120000 GB-s \$1\.60 \(arm64\), 204 invocations under \$0\.001, 210 state transitions \$0\.005, 200 Map child executions \$0\.005; over LOADTEST_MAX_USD=1$/,
     );
     expect(planLoadTest(options, { ...limits, maxUsd: 2 }).estimate.usd.total).toBe(1.61);
   });

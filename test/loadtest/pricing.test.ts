@@ -33,13 +33,18 @@ describe('priceRun', () => {
     expect(priceRun(usage, 'arm64').lambdaCompute).toBe(8);
   });
 
-  it('shows a tenth of a cent for a run that costs anything, and zero for nothing', () => {
+  it('keeps a tiny run to the micro-dollar and shows it as under a tenth of a cent, never rounded up', () => {
     const tiny = priceRun(
       { workerGbSeconds: 1, lambdaRequests: 3, stateTransitions: 7, childExecutions: 0 },
       'arm64',
     );
-    expect(tiny.total).toBe(0.001);
+    // 1 GB-s $0.0000133334, 3 invocations $0.0000006, 7 transitions $0.000175.
+    expect(tiny.total).toBe(0.000189);
+    expect(tiny.lambdaRequests).toBe(0.000001);
     expect(tiny.childExecutions).toBe(0);
+    expect(formatUsd(tiny.total)).toBe('under $0.001');
+    expect(formatUsd(0)).toBe('$0.00');
+    expect(formatUsd(18.8874)).toBe('$18.887');
   });
 
   it('names its source and date', () => {
@@ -74,20 +79,20 @@ describe('the cost of a 1,000,000 req/s hour in the docs', () => {
       '|---|---|---|',
       row('workers × rounds of 600 s', (estimate) => `${count(estimate.workers)} × ${estimate.rounds}`),
       row('worker GB-seconds', (estimate) => count(estimate.lambdaGbSeconds)),
-      row('Lambda compute', (estimate) => `$${formatUsd(estimate.usd.lambdaCompute)}`),
+      row('Lambda compute', (estimate) => `${formatUsd(estimate.usd.lambdaCompute)}`),
       row(
         `Lambda requests (${count(arm.lambdaRequests)} invocations)`,
-        (estimate) => `$${formatUsd(estimate.usd.lambdaRequests)}`,
+        (estimate) => `${formatUsd(estimate.usd.lambdaRequests)}`,
       ),
       row(
         `state transitions (${count(arm.stateTransitions)})`,
-        (estimate) => `$${formatUsd(estimate.usd.stateTransitions)}`,
+        (estimate) => `${formatUsd(estimate.usd.stateTransitions)}`,
       ),
       row(
         `Map child executions (${count(arm.childExecutions)})`,
-        (estimate) => `$${formatUsd(estimate.usd.childExecutions)}`,
+        (estimate) => `${formatUsd(estimate.usd.childExecutions)}`,
       ),
-      row('total', (estimate) => `$${formatUsd(estimate.usd.total)}`),
+      row('total', (estimate) => `${formatUsd(estimate.usd.total)}`),
     ].join('\n');
     const docs = readFileSync(new URL('../../docs/production/LOAD_TESTING.md', import.meta.url), 'utf8');
     expect(docs).toContain(table);

@@ -1,6 +1,7 @@
 // Runs one shard of a load test against a target over keep-alive connections and measures every request.
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
 import { Pool } from 'undici';
 import { createHistogram, encodeHistogram, type Histogram, recordMs } from './histogram.ts';
 import type { Endpoint, RateStage } from './options.ts';
@@ -81,9 +82,21 @@ export interface ShardResult {
 export interface EngineHooks {
   /** Checked about once a second; true stops the shard after the requests in flight. */
   shouldAbort?: () => boolean | Promise<boolean>;
+  /** Stops the shard at once (after the requests in flight), as shouldAbort's true does. */
+  signal?: AbortSignal;
   /** Called about four times a second with the totals so far. */
   onProgress?: (progress: { requests: number; failed: number }) => void;
 }
+
+/** Runs a shard's load: runShard below, in this thread or on a worker thread (lib/loadtest/shard-thread-pool.ts). */
+export type ShardEngine = (work: ShardWork, hooks?: EngineHooks) => Promise<ShardResult>;
+
+/**
+ * This thread's CPU time: on a worker thread the process's figure would count every other thread's shards too,
+ * and call a busy machine a saturated generator.
+ */
+const threadCpuUsage = (previous?: NodeJS.CpuUsage): NodeJS.CpuUsage =>
+  isMainThread ? process.cpuUsage(previous) : process.threadCpuUsage(previous);
 
 const SATURATION_LAG_MS = 50;
 const LAG_RESOLUTION_MS = 10;
@@ -449,6 +462,12 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   let aborted = false;
   let lastAbortCheck = 0;
   const stopped = () => stop;
+  const onAbort = () => {
+    aborted = true;
+    stop = true;
+  };
+  if (hooks.signal?.aborted) onAbort();
+  hooks.signal?.addEventListener('abort', onAbort, { once: true });
   const ticker = setInterval(async () => {
     if (Date.now() >= work.deadline) stop = true;
     hooks.onProgress?.({ requests: recorder.requests, failed: recorder.failed });
@@ -467,7 +486,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
 
   const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   lag.enable();
-  const cpuBefore = process.cpuUsage();
+  const cpuBefore = threadCpuUsage();
   const startedAt = Date.now();
   const wallStart = performance.now();
   let remaining = 0;
@@ -477,12 +496,13 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     else await runOpen(work.load, newSlot, pick, recorder, stopped);
   } finally {
     clearInterval(ticker);
+    hooks.signal?.removeEventListener('abort', onAbort);
     lag.disable();
     await pool.close().catch(() => undefined);
   }
   hooks.onProgress?.({ requests: recorder.requests, failed: recorder.failed });
   const wallMs = Math.max(1, performance.now() - wallStart);
-  const cpu = process.cpuUsage(cpuBefore);
+  const cpu = threadCpuUsage(cpuBefore);
   const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10;
   // The histogram records whole sampling intervals: an idle loop reads about the resolution itself.
   const lagP99 = Number.isFinite(lag.percentile(99))

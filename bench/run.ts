@@ -13,9 +13,10 @@ import {
   measureColdStart,
 } from './cold-start.ts';
 import { type LoadEngineResult, loadEngineTables, measureLoadEngine } from './load-engine.ts';
+import { type LocalThreadsResult, localThreadsTable, measureLocalThreads } from './local-threads.ts';
 import { renderTable } from './support/report.ts';
 
-const SECTIONS = ['api-overhead', 'bundle', 'cold-start', 'load-engine'] as const;
+const SECTIONS = ['api-overhead', 'bundle', 'cold-start', 'load-engine', 'local-threads'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: flags } = parseArgs({
@@ -31,7 +32,8 @@ if (flags.help) {
   console.log(`usage: npm run bench [-- --json] [-- --only SECTION[,SECTION]] [-- --cold-start-runs N]
 
 Measures loadwatch against named anchors: per-request overhead of the API in process, bundle size, cold start,
-and the load engine (request rate, latency accuracy, coordinated omission) against autocannon.
+and the load engine (request rate, latency accuracy, coordinated omission) against autocannon; a local run's
+shards on one worker thread against two.
 --json                 print the figures as JSON instead of tables
 --only SECTIONS        run only these sections, comma-separated or repeated: ${SECTIONS.join(', ')}
 --cold-start-runs N    fresh processes per bundle for the cold start (default ${DEFAULT_COLD_START_RUNS})`);
@@ -92,12 +94,21 @@ try {
     });
   }
   if (selected.has('load-engine')) loadEngine = await measureLoadEngine(progress);
+  let localThreads: LocalThreadsResult | undefined;
+  if (selected.has('local-threads')) {
+    progress('local run on one worker thread against two (about 20 s)');
+    localThreads = await measureLocalThreads();
+  }
   const bundle = selected.has('bundle') ? bundles : undefined;
   const durationSeconds = (performance.now() - started) / 1000;
 
   if (flags.json) {
     console.log(
-      JSON.stringify({ environment, durationSeconds, apiOverhead, bundle, coldStart, loadEngine }, null, 2),
+      JSON.stringify(
+        { environment, durationSeconds, apiOverhead, bundle, coldStart, loadEngine, localThreads },
+        null,
+        2,
+      ),
     );
   } else {
     const busy =
@@ -112,6 +123,7 @@ try {
         ...(bundle ? [renderTable(bundleTable(bundle))] : []),
         ...(coldStart ? [renderTable(coldStartTable(coldStart))] : []),
         ...(loadEngine ? loadEngineTables(loadEngine).map(renderTable) : []),
+        ...(localThreads ? [renderTable(localThreadsTable(localThreads))] : []),
         `finished in ${durationSeconds.toFixed(1)} s`,
       ].join('\n\n'),
     );

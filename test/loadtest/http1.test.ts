@@ -1,4 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyError } from '../../lib/loadtest/engine.ts';
 import { ConnectionSet, prepareRequest } from '../../lib/loadtest/http1.ts';
@@ -179,5 +185,75 @@ describe('HTTP/1.1 connections of the engine', () => {
     expect(performance.now() - started).toBeLessThan(600);
     expect(await send('GET', '/reset')).toEqual({ status: 0, error: 'reset' });
     expect(await send('GET', '/garbage')).toEqual({ status: 0, error: 'other' });
+  });
+
+  it('speaks TLS to an https target, verifying its certificate, and keeps the connection alive', async () => {
+    // A throw-away certificate for localhost, trusted for this test only.
+    const directory = mkdtempSync(join(tmpdir(), 'loadwatch-tls-'));
+    const [keyPath, certPath] = [join(directory, 'key.pem'), join(directory, 'cert.pem')];
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost',
+        '-keyout',
+        keyPath,
+        '-out',
+        certPath,
+      ],
+      { stdio: 'ignore' },
+    );
+    const cert = readFileSync(certPath, 'utf8');
+    const key = readFileSync(keyPath, 'utf8');
+    rmSync(directory, { recursive: true, force: true });
+    let connections = 0;
+    const server = createHttpsServer({ key, cert }, (_request, response) => response.end('secure'));
+    server.on('secureConnection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const trusted = getCACertificates('default');
+    cleanups.push(
+      () => new Promise<void>((resolve) => server.close(() => resolve())),
+      () => server.closeAllConnections(),
+      () => setDefaultCACertificates(trusted),
+    );
+    const send = async (origin: URL) => {
+      const connections = new ConnectionSet(origin, 2000);
+      cleanups.push(() => connections.close());
+      const connection = connections.create();
+      const once = () =>
+        new Promise<{ status: number; error: string | null }>((resolve) =>
+          connection.send(
+            prepareRequest(origin, 'GET', '/', {}, undefined),
+            (status, error) => resolve({ status, error: error ? classifyError(error) : null }),
+            performance.now(),
+          ),
+        );
+      return [await once(), await once()];
+    };
+    const origin = new URL(`https://localhost:${port}`);
+    // Not yet trusted: the handshake is refused, as it must be for a certificate nobody vouches for.
+    expect(await send(origin)).toEqual([
+      { status: 0, error: 'other' },
+      { status: 0, error: 'other' },
+    ]);
+    setDefaultCACertificates([...trusted, cert]);
+    connections = 0;
+    expect(await send(origin)).toEqual([
+      { status: 200, error: null },
+      { status: 200, error: null },
+    ]);
+    expect(connections).toBe(1);
   });
 });

@@ -9,11 +9,15 @@ export type ThreadRequest = { type: 'run'; id: number; work: ShardWork } | { typ
 export type ThreadReport =
   | { type: 'progress'; id: number; requests: number; failed: number }
   | { type: 'result'; id: number; result: ShardResult }
-  | { type: 'error'; id: number; message: string; stack?: string | undefined };
+  | { type: 'error'; id: number; message: string; name?: string; code?: string; stack?: string };
 
+/**
+ * A shard that failed on its thread: the thread's error as thrown there (its name, code and message, so that the
+ * report names it as on Lambda), or SHARD_THREAD_FAILED / SHARD_THREAD_POOL_CLOSED when the thread itself went.
+ */
 export class ShardThreadError extends Error {
-  readonly code: 'SHARD_THREAD_FAILED' | 'SHARD_THREAD_POOL_CLOSED';
-  constructor(code: ShardThreadError['code'], message: string, options?: ErrorOptions) {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'ShardThreadError';
     this.code = code;
@@ -91,7 +95,8 @@ export function createShardThreadPool(options: { threads?: number } = {}): Shard
       } else if (report.type === 'result') {
         settle(report.id)?.resolve(report.result);
       } else {
-        const error = new ShardThreadError('SHARD_THREAD_FAILED', report.message);
+        const error = new ShardThreadError(report.code ?? 'SHARD_THREAD_FAILED', report.message);
+        if (report.name) error.name = report.name;
         if (report.stack) error.stack = report.stack;
         settle(report.id)?.reject(error);
       }

@@ -24,13 +24,17 @@ port.on('message', (request: ThreadRequest) => {
   })
     .then(
       (result) => report({ type: 'result', id: request.id, result }),
-      (error: unknown) =>
+      (error: unknown) => {
+        const { name, code, stack } = (error ?? {}) as { name?: unknown; code?: unknown; stack?: unknown };
         report({
           type: 'error',
           id: request.id,
           message: error instanceof Error ? error.message : String(error),
-          stack: error instanceof Error ? error.stack : undefined,
-        }),
+          ...(typeof name === 'string' ? { name } : {}),
+          ...(typeof code === 'string' ? { code } : {}),
+          ...(typeof stack === 'string' ? { stack } : {}),
+        });
+      },
     )
     .finally(() => running.delete(request.id));
 });

@@ -10,7 +10,11 @@ export interface PreparedRequest {
   bytes: Buffer;
   /** False for HEAD: the response carries no body whatever its headers say. */
   expectsBody: boolean;
+  /** Idempotent (RFC 9110 §9.2.2): safe to send again when a reused connection was closed under it. */
+  retryable: boolean;
 }
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
 
 /** Calls back with the status (0 when the request failed) and the error, once the response is read to its end. */
 export type ResponseCallback = (status: number, error: Error | null) => void;
@@ -63,7 +67,11 @@ export function prepareRequest(
   const payload = body === undefined ? undefined : Buffer.from(body, 'utf8');
   if (payload && !names.has('content-length')) lines.push(`content-length: ${payload.length}`);
   const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
-  return { bytes: payload ? Buffer.concat([head, payload]) : head, expectsBody: method !== 'HEAD' };
+  return {
+    bytes: payload ? Buffer.concat([head, payload]) : head,
+    expectsBody: method !== 'HEAD',
+    retryable: IDEMPOTENT.has(method),
+  };
 }
 
 /** Where the response in flight is: plain numbers, so that Node's type stripping runs this file as it is. */
@@ -105,6 +113,11 @@ export class Connection {
   private closeAfter = false;
   private keepAliveMs = DEFAULT_KEEP_ALIVE_MS;
   private idleSince = 0;
+  private request: PreparedRequest | null = null;
+  /** Responses the current socket has carried: a request on a reused socket may meet the server closing it. */
+  private served = 0;
+  private answered = false;
+  private resent = false;
   /** performance.now() when the request in flight was sent; 0 when idle. */
   sentAt = 0;
 
@@ -118,6 +131,9 @@ export class Connection {
 
   send(request: PreparedRequest, callback: ResponseCallback, now: number): void {
     this.callback = callback;
+    this.request = request;
+    this.answered = false;
+    this.resent = false;
     this.expectsBody = request.expectsBody;
     this.status = 0;
     this.framing = Framing.Head;
@@ -164,6 +180,7 @@ export class Connection {
     // A half-close ends the socket (allowHalfOpen is off), so 'close' also covers a body read until close.
     socket.on('close', () => this.lost(socket, null));
     this.socket = socket;
+    this.served = 0;
     return socket;
   }
 
@@ -179,7 +196,13 @@ export class Connection {
     socket.destroy();
     if (!this.callback) return;
     if (this.framing === Framing.UntilClose && error === null) this.finish(this.status, null);
-    else
+    else if (this.served > 0 && !this.answered && !this.resent && this.request?.retryable) {
+      // The server closed a kept-alive connection as this request went out, before answering a byte (its idle
+      // timeout without a Keep-Alive hint): sent once more on a fresh connection, as browsers do. Its latency
+      // still counts from the first send.
+      this.resent = true;
+      this.open().write(this.request.bytes);
+    } else
       this.finish(
         0,
         error ??
@@ -196,6 +219,7 @@ export class Connection {
   }
 
   private complete(): void {
+    this.served++;
     if (this.closeAfter) this.drop();
     this.idleSince = performance.now();
     this.finish(this.status, null);
@@ -213,6 +237,7 @@ export class Connection {
       if (length > 0) this.drop();
       return true;
     }
+    if (length > 0) this.answered = true;
     let offset = 0;
     while (offset < length && this.callback) {
       if (this.framing === Framing.Head) offset = this.readHead(chunk, offset, length);

@@ -169,6 +169,23 @@ describe('HTTP/1.1 connections of the engine', () => {
     expect(server.connections).toBe(3);
   });
 
+  it('sends an idempotent request once more when a reused connection closes before any answer, never a POST', async () => {
+    const servedOn = new WeakMap<Socket, number>();
+    const { server, send } = await setUp((socket) => {
+      // The second request on each connection meets the server closing it, unanswered.
+      const served = (servedOn.get(socket) ?? 0) + 1;
+      servedOn.set(socket, served);
+      if (served === 2) socket.destroy();
+      else socket.write(OK);
+    });
+    expect(await send()).toEqual({ status: 200, error: null });
+    expect(await send()).toEqual({ status: 200, error: null });
+    expect(server.connections).toBe(2);
+    expect(server.requests).toHaveLength(3);
+    expect(await send('POST', '/', {}, 'once')).toEqual({ status: 0, error: 'reset' });
+    expect(server.requests).toHaveLength(4);
+  });
+
   it('times out a request without a response, and reports a reset and a malformed response', async () => {
     const { send } = await setUp((socket, request) => {
       if (request.startsWith('GET /hang')) return;

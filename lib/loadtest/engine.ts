@@ -346,6 +346,11 @@ const POLL_SPIN_MS = 0.07;
 /** Polling (less its sleeps) may take at most this share of the wall time; beyond it, setTimeout's accuracy. */
 const POLL_BUDGET = 0.1;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/**
+ * Open-model shards running on this thread. Only a shard alone on its thread polls (as on Lambda, one shard per
+ * worker): a poll's sleep would hold up every other shard of the thread, and their budgets would add up.
+ */
+let openShardsOnThread = 0;
 
 /** A slot of the open model, with its request's intended and actual send time and one completion callback. */
 interface OpenSlot {
@@ -440,7 +445,11 @@ async function runOpen(
       return;
     }
     const wait = nextDue - performance.now();
-    if (wait <= POLL_WINDOW_MS && pollingMs <= POLL_BUDGET * (now - origin) + POLL_WINDOW_MS) {
+    if (
+      wait <= POLL_WINDOW_MS &&
+      openShardsOnThread === 1 &&
+      pollingMs <= POLL_BUDGET * (now - origin) + POLL_WINDOW_MS
+    ) {
       if (wait > POLL_SPIN_MS) {
         const asleep = performance.now();
         Atomics.wait(sleeper, 0, 0, Math.min(POLL_SLEEP_MS, wait - POLL_SPIN_MS));
@@ -449,8 +458,13 @@ async function runOpen(
       setImmediate(tick, true, now);
     } else setTimeout(tick, Math.max(0, Math.min(5, wait)), false, 0);
   };
-  tick(false, 0);
-  await done;
+  openShardsOnThread++;
+  try {
+    tick(false, 0);
+    await done;
+  } finally {
+    openShardsOnThread--;
+  }
 }
 
 /** Runs one shard to completion, its deadline, or an abort, and returns its measurements. */

@@ -13,10 +13,18 @@ import {
   measureColdStart,
 } from './cold-start.ts';
 import { type LoadEngineResult, loadEngineTables, measureLoadEngine } from './load-engine.ts';
+import { type LocalThreadsResult, localThreadsTable, measureLocalThreads } from './local-threads.ts';
 import { renderTable } from './support/report.ts';
 import { measureWorkerCapacity, type WorkerCapacityResult, workerCapacityTable } from './worker-capacity.ts';
 
-const SECTIONS = ['api-overhead', 'bundle', 'cold-start', 'load-engine', 'worker-capacity'] as const;
+const SECTIONS = [
+  'api-overhead',
+  'bundle',
+  'cold-start',
+  'load-engine',
+  'worker-capacity',
+  'local-threads',
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: flags } = parseArgs({
@@ -33,7 +41,8 @@ if (flags.help) {
 
 Measures loadwatch against named anchors: per-request overhead of the API in process, bundle size, cold start,
 and the load engine (request rate, latency accuracy, coordinated omission) against autocannon, and its
-capacity on one core (requests per CPU-second), the figure the planner sizes Lambda workers from.
+capacity on one core (requests per CPU-second), the figure the planner sizes Lambda workers from; a local run's
+shards on one worker thread against two.
 --json                 print the figures as JSON instead of tables
 --only SECTIONS        run only these sections, comma-separated or repeated: ${SECTIONS.join(', ')}
 --cold-start-runs N    fresh processes per bundle for the cold start (default ${DEFAULT_COLD_START_RUNS})`);
@@ -96,13 +105,27 @@ try {
   }
   if (selected.has('load-engine')) loadEngine = await measureLoadEngine(progress);
   if (selected.has('worker-capacity')) workerCapacity = await measureWorkerCapacity(progress);
+  let localThreads: LocalThreadsResult | undefined;
+  if (selected.has('local-threads')) {
+    progress('local run on one worker thread against two (about 20 s)');
+    localThreads = await measureLocalThreads();
+  }
   const bundle = selected.has('bundle') ? bundles : undefined;
   const durationSeconds = (performance.now() - started) / 1000;
 
   if (flags.json) {
     console.log(
       JSON.stringify(
-        { environment, durationSeconds, apiOverhead, bundle, coldStart, loadEngine, workerCapacity },
+        {
+          environment,
+          durationSeconds,
+          apiOverhead,
+          bundle,
+          coldStart,
+          loadEngine,
+          workerCapacity,
+          localThreads,
+        },
         null,
         2,
       ),
@@ -121,6 +144,7 @@ try {
         ...(coldStart ? [renderTable(coldStartTable(coldStart))] : []),
         ...(loadEngine ? loadEngineTables(loadEngine).map(renderTable) : []),
         ...(workerCapacity ? [renderTable(workerCapacityTable(workerCapacity))] : []),
+        ...(localThreads ? [renderTable(localThreadsTable(localThreads))] : []),
         `finished in ${durationSeconds.toFixed(1)} s`,
       ].join('\n\n'),
     );

@@ -1,6 +1,7 @@
 // Runs the deployed state machine's own definition in-process with aws-local-stepfunctions.
 
 import { StateMachine } from 'aws-local-stepfunctions';
+import { createShardThreadPool, type ShardThreadPool } from './shard-thread-pool.ts';
 import definition from './state-machine.asl.json' with { type: 'json' };
 import {
   advanceStep,
@@ -48,11 +49,18 @@ export function localTaskHandlers(deps: StepDeps): Record<string, (input: unknow
 }
 
 export interface LocalExecution {
+  /** Settles once the threads it started have ended too. */
   result: Promise<RunOutcome>;
   abort(): void;
+  /** The worker threads it runs shards on; null when `deps.engine` was handed in. */
+  threads: ShardThreadPool | null;
 }
 
-/** `definition` defaults to the deployed one; a test may hand in a variant (a shorter Task timeout, say). */
+/**
+ * `definition` defaults to the deployed one; a test may hand in a variant (a shorter Task timeout, say).
+ * Shards run on worker threads, one per core, unless `deps.engine` says otherwise; the threads end with the
+ * execution, however it ends (a shard it abandoned is stopped, as Lambda would stop it).
+ */
 export function runLocally(
   runId: string,
   deps: StepDeps,
@@ -61,13 +69,18 @@ export function runLocally(
   const machine = new StateMachine(definition as never, {
     validationOptions: { checkArn: true, checkPaths: true },
   });
-  const execution = machine.run(
-    { runId },
-    {
-      overrides: { taskResourceLocalHandlers: localTaskHandlers(deps) as never },
+  const threads = deps.engine ? null : createShardThreadPool();
+  const handlers = localTaskHandlers(threads ? { ...deps, engine: threads.runShard } : deps);
+  const execution = machine.run({ runId }, { overrides: { taskResourceLocalHandlers: handlers as never } });
+  const result = (execution.result as unknown as Promise<RunOutcome>).finally(() => threads?.close());
+  return {
+    result,
+    abort: () => {
+      execution.abort();
+      void threads?.close();
     },
-  );
-  return { result: execution.result as unknown as Promise<RunOutcome>, abort: execution.abort };
+    threads,
+  };
 }
 
 /** Starts executions in this process, for the local stack's API: the run proceeds in the background. */

@@ -3,7 +3,7 @@
 import type { AlertSink } from '../alerts/sink.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metric, MetricsSink } from '../metrics/sink.ts';
-import { type EngineHooks, runShard } from './engine.ts';
+import { type EngineHooks, runShard, type ShardEngine } from './engine.ts';
 import { shardLoad } from './plan.ts';
 import { plural } from './plural.ts';
 import { buildReport, type LoadTestReport } from './report.ts';
@@ -18,6 +18,8 @@ export interface StepDeps {
   dimensions?: Record<string, string>;
   /** The invoking Lambda's remaining time, so a shard ends well before its timeout. */
   remainingTimeMs?: () => number;
+  /** Runs a shard's load; runShard in this thread unless given (the local runner hands in worker threads). */
+  engine?: ShardEngine;
   /** Progress of shards run in this process (the local runner draws its progress bar from it). */
   progress?: (task: ShardTask, progress: Parameters<NonNullable<EngineHooks['onProgress']>>[0]) => void;
 }
@@ -134,7 +136,7 @@ export async function shardStep(task: ShardTask, deps: StepDeps): Promise<ShardS
     run.plan.shardSeconds * 1000,
     deps.remainingTimeMs ? deps.remainingTimeMs() - SHARD_MARGIN_MS : Number.POSITIVE_INFINITY,
   );
-  const result = await runShard(
+  const result = await (deps.engine ?? runShard)(
     {
       target: run.options.target,
       endpoints: run.options.endpoints,

@@ -222,12 +222,13 @@ describe('runShard', () => {
     expect(result.requests).toBe(100);
     const corrected = summarize(decodeHistogram(result.latency));
     const uncorrected = summarize(decodeHistogram(result.latencyUncorrected));
-    // The stalled request took ~1.5 s; the ~60 requests due meanwhile waited for it.
-    expect(uncorrected.p50).toBeLessThan(50);
+    // The stalled request took ~1.5 s; the ~60 requests due meanwhile waited for it. The bounds are set against
+    // the 1.5 s stall, not a quiet machine's few milliseconds, so that a busy CI core cannot blur the two figures.
     expect(corrected.p50).toBeGreaterThan(300);
+    expect(uncorrected.p50).toBeLessThan(corrected.p50 / 4);
     expect(corrected.max).toBeGreaterThan(1400);
-    // The stall was the target's: the generator itself noticed every request on time.
-    expect(result.generator.sendLagP99Ms).toBeLessThan(50);
+    // The stall was the target's: the generator itself noticed every request due within a small part of it.
+    expect(result.generator.sendLagP99Ms).toBeLessThan(200);
   });
 
   it('flags itself saturated when it could not send on time', async () => {

@@ -32,10 +32,18 @@ export interface ShardWork {
   target: string;
   endpoints: Endpoint[];
   timeoutMs: number;
-  /** Epoch ms at which the run started: timeline seconds count from here. */
+  /**
+   * Epoch ms at which the run's timeline starts: timeline seconds count from here, and the open model's
+   * requests fall due on it, whenever the shard itself started (every shard of a round shares it).
+   */
   runStartedAt: number;
   /** Epoch ms after which no new request is started (the Lambda's own deadline, with margin). */
   deadline: number;
+  /**
+   * Epoch ms at which requests still in flight are cut and counted as timeouts, so that a shard never outlives
+   * its Lambda; by then each has had at least the request timeout. Unset, they are waited for.
+   */
+  cutoff?: number;
   load: ShardLoad;
 }
 
@@ -363,14 +371,15 @@ async function runOpen(
   pick: () => Endpoint,
   recorder: Recorder,
   stopped: () => boolean,
+  runOrigin: number,
 ): Promise<void> {
   const schedule = new RateSchedule(load.stages);
   const first = schedule.firstIndexAt(load.fromSeconds);
   const end = schedule.firstIndexAt(load.toSeconds);
   // This shard's requests: indices ≡ shardIndex (mod shardCount), interleaved with the other shards.
   let next = first + ((load.shardIndex - (first % load.shardCount) + load.shardCount) % load.shardCount);
-  const origin = performance.now();
-  const dueAt = (index: number) => origin + (schedule.timeOf(index) - load.fromSeconds) * 1000;
+  // Due times on the run's timeline, not from this shard's start: a shard that starts late catches up.
+  const dueAt = (index: number) => runOrigin + schedule.timeOf(index) * 1000;
 
   const queue: number[] = [];
   let head = 0;
@@ -445,7 +454,8 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   const newSlot = slotFactory(pool, work.timeoutMs, basePath);
   const pick = endpointPicker(work.endpoints);
 
-  let stop = false;
+  // A shard whose deadline has already passed sends nothing.
+  let stop = Date.now() >= work.deadline;
   let aborted = false;
   let lastAbortCheck = 0;
   const stopped = () => stop;
@@ -464,6 +474,19 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
       }
     }
   }, 250);
+  const cut =
+    work.cutoff === undefined
+      ? undefined
+      : setTimeout(
+          () => {
+            stop = true;
+            const error = Object.assign(new Error('cut at the shard cutoff, past the request timeout'), {
+              code: 'UND_ERR_REQUEST_CUT_TIMEOUT',
+            });
+            pool.destroy(error).catch(() => undefined);
+          },
+          Math.max(0, work.cutoff - Date.now()),
+        );
 
   const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   lag.enable();
@@ -474,9 +497,18 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   try {
     if (work.load.model === 'closed')
       remaining = await runClosed(work.load, newSlot, pick, recorder, stopped);
-    else await runOpen(work.load, newSlot, pick, recorder, stopped);
+    else
+      await runOpen(
+        work.load,
+        newSlot,
+        pick,
+        recorder,
+        stopped,
+        performance.now() - (Date.now() - work.runStartedAt),
+      );
   } finally {
     clearInterval(ticker);
+    clearTimeout(cut);
     lag.disable();
     await pool.close().catch(() => undefined);
   }

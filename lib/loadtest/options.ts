@@ -86,6 +86,10 @@ export interface LoadTestLimits {
   /** Longest a worker runs one shard before handing the rest to the next round. */
   shardSeconds: number;
   workerMemoryMb: number;
+  /** The worker Lambda's timeout (LOADTEST_WORKER_TIMEOUT): a shard, start to saved result, must fit in it. */
+  workerTimeoutSeconds: number;
+  /** Where shards run: on Lambda behind Step Functions, or in this process (how long they take to start). */
+  workersRunOn: 'lambda' | 'local';
 }
 
 export const DEFAULT_LIMITS: LoadTestLimits = {
@@ -101,6 +105,8 @@ export const DEFAULT_LIMITS: LoadTestLimits = {
   maxGbSeconds: 50_000,
   shardSeconds: 600,
   workerMemoryMb: 1024,
+  workerTimeoutSeconds: 900,
+  workersRunOn: 'local',
 };
 
 /** Above this many users or requests per second, one worker is added. */

@@ -156,19 +156,27 @@ export interface ShardTimeBudget {
 }
 
 /**
- * A shard's deadlines: it sends until its round's shard length is over, and stops early enough that the
- * requests in flight (at most the request timeout) and storing the result still fit in its Lambda.
+ * A shard's deadlines. The closed model sends for the shard length from its round's start (or from its own,
+ * when it started late: a retried shard still gets its time); the open model sends until its window's
+ * requests are all out, since a due request dropped would make the totals wrong. Either stops early enough
+ * that the requests in flight (at most the request timeout) and storing the result fit in its Lambda.
  */
 export function shardTimeBudget(input: {
   startsAt: number;
+  invokedAt: number;
   lambdaEndsAt: number;
-  shardSeconds: number;
+  /** Closed model: the shard length; open model: null (its window's requests end it). */
+  sendSeconds: number | null;
   requestTimeoutMs: number;
 }): ShardTimeBudget {
-  const cutoff = Math.min(
-    input.startsAt + input.shardSeconds * 1000 + input.requestTimeoutMs,
-    input.lambdaEndsAt - SAVE_MARGIN_SECONDS * 1000,
-  );
+  const lambdaCutoff = input.lambdaEndsAt - SAVE_MARGIN_SECONDS * 1000;
+  const cutoff =
+    input.sendSeconds === null
+      ? lambdaCutoff
+      : Math.min(
+          Math.max(input.startsAt, input.invokedAt) + input.sendSeconds * 1000 + input.requestTimeoutMs,
+          lambdaCutoff,
+        );
   return { deadline: cutoff - input.requestTimeoutMs, cutoff };
 }
 

@@ -172,8 +172,9 @@ export async function shardStep(task: ShardTask, deps: StepDeps): Promise<ShardS
   const abortedWhileWaiting = await waitForStart(startsAt, shouldAbort);
   const budget = shardTimeBudget({
     startsAt,
+    invokedAt,
     lambdaEndsAt,
-    shardSeconds: run.plan.shardSeconds,
+    sendSeconds: run.options.model === 'closed' ? run.plan.shardSeconds : null,
     requestTimeoutMs: run.options.timeoutMs,
   });
   const result = await runShard(

@@ -13,9 +13,10 @@ import {
   measureColdStart,
 } from './cold-start.ts';
 import { type LoadEngineResult, loadEngineTables, measureLoadEngine } from './load-engine.ts';
+import { measureStateMachine, type StateMachineResult, stateMachineTable } from './state-machine.ts';
 import { renderTable } from './support/report.ts';
 
-const SECTIONS = ['api-overhead', 'bundle', 'cold-start', 'load-engine'] as const;
+const SECTIONS = ['api-overhead', 'bundle', 'cold-start', 'load-engine', 'state-machine'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: flags } = parseArgs({
@@ -31,7 +32,8 @@ if (flags.help) {
   console.log(`usage: npm run bench [-- --json] [-- --only SECTION[,SECTION]] [-- --cold-start-runs N]
 
 Measures loadwatch against named anchors: per-request overhead of the API in process, bundle size, cold start,
-and the load engine (request rate, latency accuracy, coordinated omission) against autocannon.
+the load engine (request rate, latency accuracy, coordinated omission) against autocannon, and the load test's
+state machine at 10,000 shards (largest payload and history events against Step Functions' limits).
 --json                 print the figures as JSON instead of tables
 --only SECTIONS        run only these sections, comma-separated or repeated: ${SECTIONS.join(', ')}
 --cold-start-runs N    fresh processes per bundle for the cold start (default ${DEFAULT_COLD_START_RUNS})`);
@@ -74,6 +76,7 @@ try {
   let bundles: BundleResult | undefined;
   let coldStart: ColdStartResult | undefined;
   let loadEngine: LoadEngineResult | undefined;
+  let stateMachine: StateMachineResult | undefined;
   if (selected.has('api-overhead')) {
     progress('API per-request overhead (about 10 s)');
     apiOverhead = await measureApiOverhead();
@@ -92,12 +95,17 @@ try {
     });
   }
   if (selected.has('load-engine')) loadEngine = await measureLoadEngine(progress);
+  if (selected.has('state-machine')) stateMachine = await measureStateMachine(progress);
   const bundle = selected.has('bundle') ? bundles : undefined;
   const durationSeconds = (performance.now() - started) / 1000;
 
   if (flags.json) {
     console.log(
-      JSON.stringify({ environment, durationSeconds, apiOverhead, bundle, coldStart, loadEngine }, null, 2),
+      JSON.stringify(
+        { environment, durationSeconds, apiOverhead, bundle, coldStart, loadEngine, stateMachine },
+        null,
+        2,
+      ),
     );
   } else {
     const busy =
@@ -112,6 +120,7 @@ try {
         ...(bundle ? [renderTable(bundleTable(bundle))] : []),
         ...(coldStart ? [renderTable(coldStartTable(coldStart))] : []),
         ...(loadEngine ? loadEngineTables(loadEngine).map(renderTable) : []),
+        ...(stateMachine ? [renderTable(stateMachineTable(stateMachine))] : []),
         `finished in ${durationSeconds.toFixed(1)} s`,
       ].join('\n\n'),
     );

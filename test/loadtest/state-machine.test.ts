@@ -303,6 +303,18 @@ describe('load test state machine, run locally', () => {
     expect(Date.now() - started).toBeLessThan(60_000);
   }, 90_000);
 
+  it('ends an open-model run of 50 workers within a few seconds of its duration, with exact totals', async () => {
+    const started = Date.now();
+    const run = await createLoadTest({ target, rate: 100, duration: 10, workers: 50 }, store, DEFAULT_LIMITS);
+    const outcome = await runLocally(run.runId, deps()).result;
+    const elapsedSeconds = (Date.now() - started) / 1000;
+    expect(outcome).toMatchObject({ status: 'passed', requests: 1000 });
+    expect((await store.getRun(run.runId))?.report?.totals).toEqual({ requests: 1000, ok: 1000, failed: 0 });
+    // Planning, the 0.6 s start lead, the run's 10 s and the merge.
+    expect(elapsedSeconds).toBeGreaterThanOrEqual(10);
+    expect(elapsedSeconds).toBeLessThan(15);
+  }, 30_000);
+
   it('judges shard failures once, after every round: under the tolerance passes, over it stops and errs', async () => {
     const failing = Object.create(store) as LoadTestStore;
     // Shards 7, 19 and 33 of 60 fail in every round: 5 %.
@@ -359,6 +371,7 @@ describe('load test state machine, run locally', () => {
     expect(summary).toMatchObject({ requests: result?.requests, failed: result?.requests });
     expect(result?.errors.timeout).toBe(result?.requests);
     expect((result?.requests ?? 0) + (result?.remaining ?? 0)).toBe(6);
+    await store.finish(run.runId, 'error', null);
   });
 
   it('sends the requests of a shard that started late on the round timeline, measured from when they fell due', async () => {
@@ -373,6 +386,7 @@ describe('load test state machine, run locally', () => {
     const latency = summarize(decodeHistogram(result?.latency ?? ''));
     // The last request fell due 1.9 s into the round, 1.1 s before the shard started.
     expect(latency.min).toBeGreaterThanOrEqual(1000);
+    await store.finish(run.runId, 'passed', null);
   });
 
   it('fails a run whose thresholds fail and says which', async () => {

@@ -156,14 +156,15 @@ export interface ShardTimeBudget {
 }
 
 /**
- * A shard's deadlines. The closed model sends for the shard length from its round's start (or from its own,
- * when it started late: a retried shard still gets its time); the open model sends until its window's
+ * A shard's deadlines. The closed model sends for the shard length from its round's start (or from when it was
+ * ready, when that was later: a retried or slow-to-start shard still gets its time); the open model sends until its window's
  * requests are all out, since a due request dropped would make the totals wrong. Either stops early enough
  * that the requests in flight (at most the request timeout) and storing the result fit in its Lambda.
  */
 export function shardTimeBudget(input: {
   startsAt: number;
-  invokedAt: number;
+  /** When the shard was ready to send (its run read, its wait over). */
+  readyAt: number;
   lambdaEndsAt: number;
   /** Closed model: the shard length; open model: null (its window's requests end it). */
   sendSeconds: number | null;
@@ -174,7 +175,7 @@ export function shardTimeBudget(input: {
     input.sendSeconds === null
       ? lambdaCutoff
       : Math.min(
-          Math.max(input.startsAt, input.invokedAt) + input.sendSeconds * 1000 + input.requestTimeoutMs,
+          Math.max(input.startsAt, input.readyAt) + input.sendSeconds * 1000 + input.requestTimeoutMs,
           lambdaCutoff,
         );
   return { deadline: cutoff - input.requestTimeoutMs, cutoff };

@@ -172,7 +172,7 @@ export async function shardStep(task: ShardTask, deps: StepDeps): Promise<ShardS
   const abortedWhileWaiting = await waitForStart(startsAt, shouldAbort);
   const budget = shardTimeBudget({
     startsAt,
-    invokedAt,
+    readyAt: Date.now(),
     lambdaEndsAt,
     sendSeconds: run.options.model === 'closed' ? run.plan.shardSeconds : null,
     requestTimeoutMs: run.options.timeoutMs,

@@ -96,7 +96,7 @@ describe('shardTimeBudget', () => {
     expect(
       shardTimeBudget({
         startsAt,
-        invokedAt: startsAt - 5000,
+        readyAt: startsAt - 5000,
         lambdaEndsAt: startsAt + 900_000,
         sendSeconds: 600,
         requestTimeoutMs: 10_000,
@@ -108,7 +108,7 @@ describe('shardTimeBudget', () => {
     const lambdaEndsAt = startsAt + 100_000;
     const budget = shardTimeBudget({
       startsAt,
-      invokedAt: startsAt,
+      readyAt: startsAt,
       lambdaEndsAt,
       sendSeconds: 600,
       requestTimeoutMs: 10_000,
@@ -120,7 +120,7 @@ describe('shardTimeBudget', () => {
   it('gives a late closed-model shard its full length and an open-model shard until its window is sent', () => {
     const late = {
       startsAt,
-      invokedAt: startsAt + 30_000,
+      readyAt: startsAt + 30_000,
       lambdaEndsAt: startsAt + 930_000,
       requestTimeoutMs: 1000,
     };

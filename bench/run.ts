@@ -14,6 +14,7 @@ import {
 } from './cold-start.ts';
 import { type LoadEngineResult, loadEngineTables, measureLoadEngine } from './load-engine.ts';
 import { type LocalThreadsResult, localThreadsTable, measureLocalThreads } from './local-threads.ts';
+import { measureStateMachine, type StateMachineResult, stateMachineTable } from './state-machine.ts';
 import { renderTable } from './support/report.ts';
 import { measureWorkerCapacity, type WorkerCapacityResult, workerCapacityTable } from './worker-capacity.ts';
 
@@ -24,6 +25,7 @@ const SECTIONS = [
   'load-engine',
   'worker-capacity',
   'local-threads',
+  'state-machine',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -42,7 +44,8 @@ if (flags.help) {
 Measures loadwatch against named anchors: per-request overhead of the API in process, bundle size, cold start,
 and the load engine (request rate, latency accuracy, coordinated omission) against autocannon, and its
 capacity on one core (requests per CPU-second), the figure the planner sizes Lambda workers from; a local run's
-shards on one worker thread against two.
+shards on one worker thread against two; and the load test's state machine at 10,000 shards (largest payload
+and history events against Step Functions' limits).
 --json                 print the figures as JSON instead of tables
 --only SECTIONS        run only these sections, comma-separated or repeated: ${SECTIONS.join(', ')}
 --cold-start-runs N    fresh processes per bundle for the cold start (default ${DEFAULT_COLD_START_RUNS})`);
@@ -86,6 +89,7 @@ try {
   let coldStart: ColdStartResult | undefined;
   let loadEngine: LoadEngineResult | undefined;
   let workerCapacity: WorkerCapacityResult | undefined;
+  let stateMachine: StateMachineResult | undefined;
   if (selected.has('api-overhead')) {
     progress('API per-request overhead (about 10 s)');
     apiOverhead = await measureApiOverhead();
@@ -110,6 +114,7 @@ try {
     progress('local run on one worker thread against two (about 20 s)');
     localThreads = await measureLocalThreads();
   }
+  if (selected.has('state-machine')) stateMachine = await measureStateMachine(progress);
   const bundle = selected.has('bundle') ? bundles : undefined;
   const durationSeconds = (performance.now() - started) / 1000;
 
@@ -125,6 +130,7 @@ try {
           loadEngine,
           workerCapacity,
           localThreads,
+          stateMachine,
         },
         null,
         2,
@@ -145,6 +151,7 @@ try {
         ...(loadEngine ? loadEngineTables(loadEngine).map(renderTable) : []),
         ...(workerCapacity ? [renderTable(workerCapacityTable(workerCapacity))] : []),
         ...(localThreads ? [renderTable(localThreadsTable(localThreads))] : []),
+        ...(stateMachine ? [renderTable(stateMachineTable(stateMachine))] : []),
         `finished in ${durationSeconds.toFixed(1)} s`,
       ].join('\n\n'),
     );

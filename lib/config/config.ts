@@ -1,6 +1,7 @@
 // The one reader of process.env: validates every setting at start-up and reports every problem at once.
 
 import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/options.ts';
+import { SAVE_MARGIN_SECONDS, startLeadSeconds } from '../loadtest/plan.ts';
 import { LAMBDA_ARCHITECTURES } from '../loadtest/pricing.ts';
 import {
   ENGINE_COST,
@@ -269,7 +270,23 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runti
     10_240,
     'MB',
   );
-  return {
+  const shardSeconds = reader.integer(
+    'LOADTEST_SHARD_SECONDS',
+    DEFAULT_LIMITS.shardSeconds,
+    5,
+    840,
+    'seconds',
+  );
+  // Lambda's own ceiling is 900 s; the deployed stack sets the worker's timeout here too.
+  const workerTimeoutSeconds = reader.integer(
+    'LOADTEST_WORKER_TIMEOUT',
+    DEFAULT_LIMITS.workerTimeoutSeconds,
+    60,
+    900,
+    'seconds',
+  );
+  const workersRunOn = runtime === 'lambda' ? 'lambda' : 'local';
+  const limits: LoadTestLimits = {
     allowedHosts: [...hosts],
     // On Lambda, loopback is the Runtime API and link-local the metadata service: only when listed.
     allowLoopback: runtime === 'server',
@@ -306,11 +323,21 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runti
       10_000_000,
       'GB-seconds',
     ),
-    shardSeconds: reader.integer('LOADTEST_SHARD_SECONDS', DEFAULT_LIMITS.shardSeconds, 5, 840, 'seconds'),
+    shardSeconds,
     workerMemoryMb,
     ...readWorkerLoad(reader, workerMemoryMb),
     ...readCostGuards(reader),
+    workerTimeoutSeconds,
+    workersRunOn,
   };
+  const fixedNeed = startLeadSeconds(1, workersRunOn) + shardSeconds + 1 + SAVE_MARGIN_SECONDS;
+  if (fixedNeed > workerTimeoutSeconds) {
+    reader.problem(
+      'LOADTEST_SHARD_SECONDS',
+      `${shardSeconds} s does not fit LOADTEST_WORKER_TIMEOUT (${workerTimeoutSeconds} s) with a ${startLeadSeconds(1, workersRunOn)} s start, a 1 s request timeout and ${SAVE_MARGIN_SECONDS} s to save the result; at most ${workerTimeoutSeconds - fixedNeed + shardSeconds} s`,
+    );
+  }
+  return limits;
 }
 
 /** The dollar cap, the architecture that prices the workers, and the concurrency a run leaves to others. */

@@ -3,7 +3,13 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 import { createHistogram, encodeHistogram, type Histogram, recordMs } from './histogram.ts';
-import { ConnectionSet, type PreparedRequest, prepareRequest, type ResponseCallback } from './http1.ts';
+import {
+  ConnectionError,
+  ConnectionSet,
+  type PreparedRequest,
+  prepareRequest,
+  type ResponseCallback,
+} from './http1.ts';
 import type { Endpoint, RateStage } from './options.ts';
 import { RateSchedule } from './schedule.ts';
 
@@ -33,10 +39,18 @@ export interface ShardWork {
   target: string;
   endpoints: Endpoint[];
   timeoutMs: number;
-  /** Epoch ms at which the run started: timeline seconds count from here. */
+  /**
+   * Epoch ms at which the run's timeline starts: timeline seconds count from here, and the open model's
+   * requests fall due on it, whenever the shard itself started (every shard of a round shares it).
+   */
   runStartedAt: number;
   /** Epoch ms after which no new request is started (the Lambda's own deadline, with margin). */
   deadline: number;
+  /**
+   * Epoch ms at which requests still in flight are cut and counted as timeouts, so that a shard never outlives
+   * its Lambda; by then each has had at least the request timeout. Unset, they are waited for.
+   */
+  cutoff?: number;
   load: ShardLoad;
 }
 
@@ -366,14 +380,17 @@ async function runOpen(
   pick: () => Endpoint,
   recorder: Recorder,
   stopped: () => boolean,
+  runOrigin: number,
 ): Promise<void> {
   const schedule = new RateSchedule(load.stages);
   const first = schedule.firstIndexAt(load.fromSeconds);
   const end = schedule.firstIndexAt(load.toSeconds);
   // This shard's requests: indices ≡ shardIndex (mod shardCount), interleaved with the other shards.
   let next = first + ((load.shardIndex - (first % load.shardCount) + load.shardCount) % load.shardCount);
-  const origin = performance.now();
-  const dueAt = (index: number) => origin + (schedule.timeOf(index) - load.fromSeconds) * 1000;
+  // Due times on the run's timeline, not from this shard's start: a shard that starts late catches up.
+  const dueAt = (index: number) => runOrigin + schedule.timeOf(index) * 1000;
+  // The polling budget is a share of this shard's own wall time.
+  const startedAt = performance.now();
   let nextDue = next < end ? dueAt(next) : Number.POSITIVE_INFINITY;
 
   const queue: number[] = [];
@@ -448,7 +465,7 @@ async function runOpen(
     if (
       wait <= POLL_WINDOW_MS &&
       openShardsOnThread === 1 &&
-      pollingMs <= POLL_BUDGET * (now - origin) + POLL_WINDOW_MS
+      pollingMs <= POLL_BUDGET * (now - startedAt) + POLL_WINDOW_MS
     ) {
       if (wait > POLL_SPIN_MS) {
         const asleep = performance.now();
@@ -477,7 +494,8 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   const newSlot = slotFactory(connections, prepared);
   const pick = endpointPicker(work.endpoints);
 
-  let stop = false;
+  // A shard whose deadline has already passed sends nothing.
+  let stop = Date.now() >= work.deadline;
   let aborted = false;
   let lastAbortCheck = 0;
   const stopped = () => stop;
@@ -502,6 +520,21 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
       }
     }
   }, 250);
+  const cut =
+    work.cutoff === undefined
+      ? undefined
+      : setTimeout(
+          () => {
+            stop = true;
+            connections.failInFlight(
+              new ConnectionError(
+                'LOADTEST_REQUEST_CUT_TIMEOUT',
+                'cut at the shard cutoff, past the request timeout',
+              ),
+            );
+          },
+          Math.max(0, work.cutoff - Date.now()),
+        );
 
   const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   lag.enable();
@@ -512,10 +545,19 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   try {
     if (work.load.model === 'closed')
       remaining = await runClosed(work.load, newSlot, pick, recorder, stopped);
-    else await runOpen(work.load, newSlot, pick, recorder, stopped);
+    else
+      await runOpen(
+        work.load,
+        newSlot,
+        pick,
+        recorder,
+        stopped,
+        performance.now() - (Date.now() - work.runStartedAt),
+      );
   } finally {
     clearInterval(ticker);
     hooks.signal?.removeEventListener('abort', onAbort);
+    clearTimeout(cut);
     lag.disable();
     connections.close();
   }

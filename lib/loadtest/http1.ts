@@ -446,6 +446,11 @@ export class ConnectionSet {
     for (const connection of this.connections) connection.close();
   }
 
+  /** Fails every request still in flight with `error`: the shard's cutoff, so that it never outlives its Lambda. */
+  failInFlight(error: Error): void {
+    for (const connection of this.connections) if (connection.sentAt > 0) connection.fail(error);
+  }
+
   private expire(): void {
     const now = performance.now();
     for (const connection of this.connections) {

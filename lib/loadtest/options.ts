@@ -97,6 +97,10 @@ export interface LoadTestLimits {
   workerArchitecture: LambdaArchitecture;
   /** Lambda concurrency a run must leave unused in the account, for the API under test and everything else. */
   concurrencyReserve: number;
+  /** The worker Lambda's timeout (LOADTEST_WORKER_TIMEOUT): a shard, start to saved result, must fit in it. */
+  workerTimeoutSeconds: number;
+  /** Where shards run: on Lambda behind Step Functions, or in this process (how long they take to start). */
+  workersRunOn: 'lambda' | 'local';
 }
 
 export const DEFAULT_LIMITS: LoadTestLimits = {
@@ -118,6 +122,8 @@ export const DEFAULT_LIMITS: LoadTestLimits = {
   maxUsd: 25,
   workerArchitecture: 'arm64',
   concurrencyReserve: 100,
+  workerTimeoutSeconds: 900,
+  workersRunOn: 'local',
 };
 
 export class LoadTestInputError extends Error {

@@ -18,6 +18,25 @@ import {
 
 /** Step Functions runs an inline Map of at most 40 branches at a time; beyond that, a distributed Map. */
 export const INLINE_MAP_LIMIT = 40;
+/**
+ * A round's shards go in blocks of at most this many, each block an inline Map: the distributed Map iterates
+ * over blocks, so its items list is 250 numbers at 10,000 shards, not 10,000.
+ */
+export const SHARDS_PER_BLOCK = INLINE_MAP_LIMIT;
+/** Seconds a worker keeps back from its Lambda timeout to store its result and return. */
+export const SAVE_MARGIN_SECONDS = 20;
+/**
+ * How long before a round's start instant the shards are set going, on AWS: the state transitions and the Map
+ * Run starting its child executions (a few seconds), a worker's cold start in the VPC (a few seconds), and
+ * Lambda's scaling rate of 1,000 more concurrent executions per function every 10 seconds, so that the
+ * 10,000th worker of a round is running before the round starts.
+ */
+const LAMBDA_START_SECONDS = 10;
+const LAMBDA_SCALING_STEP = 1000;
+const LAMBDA_SCALING_STEP_SECONDS = 10;
+/** In one process, starting a shard costs a couple of queries and a connection pool: milliseconds each. */
+const LOCAL_START_SECONDS = 0.5;
+const LOCAL_START_MS_PER_SHARD = 2;
 /** A round of the closed model that ran out of time hands its remaining requests to the next round. */
 export const MAX_ROUNDS = 24;
 
@@ -47,7 +66,14 @@ export interface LoadTestPlan {
   /** Workers per round. */
   shards: number;
   mode: 'INLINE' | 'DISTRIBUTED';
+  /** Shards running at once: all of a round's, never in waves. */
   maxConcurrency: number;
+  /** Blocks of at most SHARDS_PER_BLOCK shards per round; each is one child execution of a distributed Map. */
+  blocks: number;
+  /** Seconds between planning a round and its shared start instant (startLeadSeconds). */
+  startLeadSeconds: number;
+  /** The worker's Lambda timeout the plan fits in (LOADTEST_WORKER_TIMEOUT). */
+  workerTimeoutSeconds: number;
   /** Longest a shard runs in one round. */
   shardSeconds: number;
   /** Open model: rounds known up front; closed model: null (a round follows while requests remain). */
@@ -129,16 +155,99 @@ export function planLoadTest(options: LoadTestOptions, limits: LoadTestLimits): 
       `duration: ${options.durationSeconds}s needs more than ${MAX_ROUNDS} rounds of LOADTEST_SHARD_SECONDS=${limits.shardSeconds}; shorten the run or raise LOADTEST_SHARD_SECONDS`,
     ]);
   }
+  const startLead = startLeadSeconds(shards, limits.workersRunOn);
+  const budget = workerBudgetProblem(options, limits, startLead);
+  if (budget) throw new LoadTestInputError([budget]);
   return {
     shards,
     mode: shards <= INLINE_MAP_LIMIT ? 'INLINE' : 'DISTRIBUTED',
-    maxConcurrency: Math.min(shards, shards <= INLINE_MAP_LIMIT ? INLINE_MAP_LIMIT : 1000),
+    maxConcurrency: shards,
+    blocks: Math.ceil(shards / SHARDS_PER_BLOCK),
+    startLeadSeconds: startLead,
+    workerTimeoutSeconds: limits.workerTimeoutSeconds,
     shardSeconds: limits.shardSeconds,
     rounds:
       options.model === 'open' ? Math.max(1, Math.ceil(options.durationSeconds / limits.shardSeconds)) : null,
     maxRounds: MAX_ROUNDS,
     estimate: cost,
   };
+}
+
+/**
+ * Seconds from planning a round to the instant all its shards start together: long enough for every worker
+ * to be running and waiting by then, so that the open model's schedule is one timeline however many shards.
+ */
+export function startLeadSeconds(shards: number, workersRunOn: LoadTestLimits['workersRunOn']): number {
+  if (workersRunOn === 'local')
+    return Math.round((LOCAL_START_SECONDS + (shards * LOCAL_START_MS_PER_SHARD) / 1000) * 10) / 10;
+  return (
+    LAMBDA_START_SECONDS +
+    Math.floor((Math.max(1, shards) - 1) / LAMBDA_SCALING_STEP) * LAMBDA_SCALING_STEP_SECONDS
+  );
+}
+
+/** Seconds of one round a shard can be busy sending: the shard length, or a shorter open-model run. */
+function sendingSeconds(options: LoadTestOptions, limits: LoadTestLimits): number {
+  return options.model === 'open'
+    ? Math.min(limits.shardSeconds, Math.ceil(options.durationSeconds))
+    : limits.shardSeconds;
+}
+
+/**
+ * Why the worker's Lambda would time out before a shard ends, or undefined when it fits: a shard waits for
+ * its round's start (at most the lead), sends for up to the shard length, lets the requests in flight finish
+ * or cuts them (the request timeout), then stores its result (SAVE_MARGIN_SECONDS).
+ */
+export function workerBudgetProblem(
+  options: LoadTestOptions,
+  limits: LoadTestLimits,
+  startLead = startLeadSeconds(options.workers, limits.workersRunOn),
+): string | undefined {
+  const timeout = limits.workerTimeoutSeconds;
+  const sending = sendingSeconds(options, limits);
+  const requestSeconds = Math.ceil(options.timeoutMs / 1000);
+  if (startLead + sending + requestSeconds + SAVE_MARGIN_SECONDS <= timeout) return undefined;
+  const parts = `a ${startLead} s start, ${sending} s of sending (LOADTEST_SHARD_SECONDS=${limits.shardSeconds}), the request timeout and ${SAVE_MARGIN_SECONDS} s to save the result must fit the worker's ${timeout} s (LOADTEST_WORKER_TIMEOUT)`;
+  const room = timeout - startLead - sending - SAVE_MARGIN_SECONDS;
+  if (room >= 1) return `timeout: ${options.timeoutMs / 1000}s is too long: ${parts}; at most ${room}s`;
+  return `workers: ${options.workers} workers take ${startLead} s to start; ${parts}; use fewer workers or lower LOADTEST_SHARD_SECONDS`;
+}
+
+/** Whether the shards that failed so far are within the run's tolerance: the one rule, for Advance and the report. */
+export function shardFailuresTolerated(failed: number, planned: number, toleratedPercent: number): boolean {
+  return planned <= 0 || (failed / planned) * 100 <= toleratedPercent;
+}
+
+/** When a shard stops sending (deadline) and cuts the requests still in flight (cutoff), epoch ms. */
+export interface ShardTimeBudget {
+  deadline: number;
+  cutoff: number;
+}
+
+/**
+ * A shard's deadlines. The closed model sends for the shard length from its round's start (or from when it was
+ * ready, when that was later: a retried or slow-to-start shard still gets its time); the open model sends until its window's
+ * requests are all out, since a due request dropped would make the totals wrong. Either stops early enough
+ * that the requests in flight (at most the request timeout) and storing the result fit in its Lambda.
+ */
+export function shardTimeBudget(input: {
+  startsAt: number;
+  /** When the shard was ready to send (its run read, its wait over). */
+  readyAt: number;
+  lambdaEndsAt: number;
+  /** Closed model: the shard length; open model: null (its window's requests end it). */
+  sendSeconds: number | null;
+  requestTimeoutMs: number;
+}): ShardTimeBudget {
+  const lambdaCutoff = input.lambdaEndsAt - SAVE_MARGIN_SECONDS * 1000;
+  const cutoff =
+    input.sendSeconds === null
+      ? lambdaCutoff
+      : Math.min(
+          Math.max(input.startsAt, input.readyAt) + input.sendSeconds * 1000 + input.requestTimeoutMs,
+          lambdaCutoff,
+        );
+  return { deadline: cutoff - input.requestTimeoutMs, cutoff };
 }
 
 /**

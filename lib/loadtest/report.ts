@@ -5,7 +5,7 @@ import type { ErrorKind, ShardResult } from './engine.ts';
 import { ERROR_KINDS } from './engine.ts';
 import { distribution, type LatencySummary, mergeHistograms, summarize } from './histogram.ts';
 import type { LoadTestOptions, RateStage } from './options.ts';
-import type { LoadTestEstimate, LoadTestPlan } from './plan.ts';
+import { type LoadTestEstimate, type LoadTestPlan, shardFailuresTolerated } from './plan.ts';
 import { plural } from './plural.ts';
 import type { ShardFailure } from './store.ts';
 import {
@@ -259,8 +259,11 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
           default: true as const,
         }));
   const failedShards = Math.max(0, input.expectedShards - shards.length);
-  const failedShardPercent = input.expectedShards > 0 ? (failedShards / input.expectedShards) * 100 : 0;
-  const shardsOk = failedShardPercent <= options.toleratedFailurePercent;
+  const shardsOk = shardFailuresTolerated(
+    failedShards,
+    input.expectedShards,
+    options.toleratedFailurePercent,
+  );
   const rounds = shards.length ? Math.max(...shards.map((row) => row.round)) + 1 : 0;
   const unsent = shards
     .filter((row) => row.round === rounds - 1)

@@ -4,7 +4,7 @@ import type { AlertSink } from '../alerts/sink.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metric, MetricsSink } from '../metrics/sink.ts';
 import { type EngineHooks, runShard, type ShardEngine } from './engine.ts';
-import { shardLoad } from './plan.ts';
+import { SHARDS_PER_BLOCK, shardFailuresTolerated, shardLoad, shardTimeBudget } from './plan.ts';
 import { plural } from './plural.ts';
 import { buildReport, type LoadTestReport } from './report.ts';
 import { HEARTBEAT_SECONDS, type LoadTestStore, type RunRecord, type RunStatus } from './store.ts';
@@ -24,14 +24,22 @@ export interface StepDeps {
   progress?: (task: ShardTask, progress: Parameters<NonNullable<EngineHooks['onProgress']>>[0]) => void;
 }
 
-/** What travels between states: identifiers and counts only, never measurements. */
+/**
+ * What travels between states: identifiers and counts only, never measurements, and nothing that grows with
+ * the number of shards but the list of blocks (at most 250 numbers at 10,000 shards).
+ */
 export interface RoundState {
   runId: string;
   round: number;
-  shards: number[];
+  /** Epoch ms at which every shard of this round starts: one time origin however many shards. */
+  startsAt: number;
+  /** The Map's items: block b runs shards b, b + blockCount, b + 2 × blockCount, … up to lastShard. */
+  blocks: number[];
+  blockCount: number;
+  lastShard: number;
   distributed: boolean;
-  maxConcurrency: number;
-  toleratedFailurePercent: number;
+  /** Shards of the rounds run so far that stored no result (counted in PostgreSQL by Advance). */
+  failedShards: number;
   done: boolean;
 }
 
@@ -39,6 +47,8 @@ export interface ShardTask {
   runId: string;
   round: number;
   shard: number;
+  /** The round's start instant (RoundState.startsAt); a task without one starts at once. */
+  startsAt?: number;
 }
 
 export interface ShardSummary extends ShardTask {
@@ -91,9 +101,6 @@ export function describeStepError(error: StepError | undefined): { error: string
   return { error: name, cause: cause === null || cause === name ? null : trim(cause, MAX_CAUSE_CHARS) };
 }
 
-/** Time kept back from the Lambda timeout for saving the result and returning. */
-const SHARD_MARGIN_MS = 20_000;
-
 type PlannedRun = RunRecord & { plan: NonNullable<RunRecord['plan']> };
 
 async function requireRun(store: LoadTestStore, runId: string): Promise<PlannedRun> {
@@ -103,15 +110,24 @@ async function requireRun(store: LoadTestStore, runId: string): Promise<PlannedR
   return run as PlannedRun;
 }
 
-function roundState(runId: string, round: number, run: PlannedRun, done: boolean): RoundState {
+function roundState(
+  runId: string,
+  round: number,
+  run: PlannedRun,
+  failedShards: number,
+  now = Date.now(),
+): RoundState {
+  const blockCount = run.plan.blocks ?? Math.ceil(run.plan.shards / SHARDS_PER_BLOCK);
   return {
     runId,
     round,
-    shards: Array.from({ length: run.plan.shards }, (_, index) => index),
+    startsAt: now + (run.plan.startLeadSeconds ?? 0) * 1000,
+    blocks: Array.from({ length: blockCount }, (_, index) => index),
+    blockCount,
+    lastShard: run.plan.shards - 1,
     distributed: run.plan.mode === 'DISTRIBUTED',
-    maxConcurrency: run.plan.maxConcurrency,
-    toleratedFailurePercent: run.options.toleratedFailurePercent,
-    done,
+    failedShards,
+    done: false,
   };
 }
 
@@ -119,12 +135,30 @@ export async function planStep(input: { runId: string }, deps: StepDeps): Promis
   const run = await requireRun(deps.store, input.runId);
   await deps.store.markStarted(input.runId);
   deps.logger.info('load test started', { runId: input.runId, shards: run.plan.shards, mode: run.plan.mode });
-  return roundState(input.runId, 0, run, false);
+  return roundState(input.runId, 0, run, 0);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits for the round's start instant; true when an abort came meanwhile. Checks the abort flag (and beats)
+ * as a running shard does, so that a stop reaches a waiting shard too.
+ */
+async function waitForStart(startsAt: number, shouldAbort: () => Promise<boolean>): Promise<boolean> {
+  for (let left = startsAt - Date.now(); left > 0; left = startsAt - Date.now()) {
+    await sleep(Math.min(1000, left));
+    if (Date.now() < startsAt && (await shouldAbort().catch(() => false))) return true;
+  }
+  return false;
 }
 
 export async function shardStep(task: ShardTask, deps: StepDeps): Promise<ShardSummary> {
+  const invokedAt = Date.now();
+  const remainingMs = deps.remainingTimeMs?.();
   const run = await requireRun(deps.store, task.runId);
-  const startedAt = run.startedAt ? Date.parse(run.startedAt) : Date.now();
+  // Locally no Lambda context: the Task's timeout, which is the worker's, bounds the shard the same way.
+  const lambdaEndsAt = invokedAt + (remainingMs ?? (run.plan.workerTimeoutSeconds ?? 900) * 1000);
+  const startsAt = task.startsAt ?? invokedAt;
   let previousRemaining: number | undefined;
   if (run.options.model === 'closed' && task.round > 0) {
     previousRemaining =
@@ -132,25 +166,32 @@ export async function shardStep(task: ShardTask, deps: StepDeps): Promise<ShardS
   }
   const load = shardLoad(run.options, run.plan, task.round, task.shard, previousRemaining);
   let lastBeat = 0;
-  const budgetMs = Math.min(
-    run.plan.shardSeconds * 1000,
-    deps.remainingTimeMs ? deps.remainingTimeMs() - SHARD_MARGIN_MS : Number.POSITIVE_INFINITY,
-  );
+  const shouldAbort = async () => {
+    const beat = Date.now() - lastBeat >= HEARTBEAT_SECONDS * 1000;
+    if (beat) lastBeat = Date.now();
+    return deps.store.isAbortRequested(task.runId, beat);
+  };
+  const abortedWhileWaiting = await waitForStart(startsAt, shouldAbort);
+  const budget = shardTimeBudget({
+    startsAt,
+    readyAt: Date.now(),
+    lambdaEndsAt,
+    sendSeconds: run.options.model === 'closed' ? run.plan.shardSeconds : null,
+    requestTimeoutMs: run.options.timeoutMs,
+  });
   const result = await (deps.engine ?? runShard)(
     {
       target: run.options.target,
       endpoints: run.options.endpoints,
       timeoutMs: run.options.timeoutMs,
-      runStartedAt: startedAt,
-      deadline: Date.now() + Math.max(1000, budgetMs),
+      // Timeline seconds and the open model's due times count from the run's start as this round sees it.
+      runStartedAt: startsAt - task.round * run.plan.shardSeconds * 1000,
+      deadline: abortedWhileWaiting ? Date.now() : budget.deadline,
+      cutoff: budget.cutoff,
       load,
     },
     {
-      shouldAbort: () => {
-        const beat = Date.now() - lastBeat >= HEARTBEAT_SECONDS * 1000;
-        if (beat) lastBeat = Date.now();
-        return deps.store.isAbortRequested(task.runId, beat);
-      },
+      shouldAbort,
       onProgress: deps.progress ? (progress) => deps.progress?.(task, progress) : undefined,
     },
   );
@@ -178,13 +219,21 @@ export async function advanceStep(input: RoundState, deps: StepDeps): Promise<Ro
   await deps.store.recordHeartbeat(input.runId);
   const run = await requireRun(deps.store, input.runId);
   const summary = await deps.store.roundSummary(input.runId, input.round);
+  const failedShards = input.failedShards + Math.max(0, run.plan.shards - summary.shards);
+  // Past the tolerance already, the run cannot pass: its remaining rounds would only cost.
+  const tolerated = shardFailuresTolerated(
+    failedShards,
+    run.plan.shards * (input.round + 1),
+    run.options.toleratedFailurePercent,
+  );
   const aborted = summary.aborted || run.abortRequested;
   const next = input.round + 1;
   const more =
     !aborted &&
+    tolerated &&
     next < run.plan.maxRounds &&
     (run.plan.rounds === null ? summary.remaining > 0 : next < run.plan.rounds);
-  return more ? roundState(input.runId, next, run, false) : { ...input, done: true };
+  return more ? roundState(input.runId, next, run, failedShards) : { ...input, failedShards, done: true };
 }
 
 function reportMetrics(report: LoadTestReport, dimensions: Record<string, string>): Metric[] {

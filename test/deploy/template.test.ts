@@ -848,6 +848,9 @@ describe('serverless package', () => {
       expect(config.loadtest.workerMemoryMb).toBe(worker.MemorySize);
     }
     expect(api.loadtest.shardSeconds + SHARD_MARGIN_SECONDS).toBeLessThan(worker.Timeout as number);
+    // The planners check every run against the worker's real timeout.
+    expect(api.loadtest.workerTimeoutSeconds).toBe(worker.Timeout);
+    expect(loadtest.loadtest.workerTimeoutSeconds).toBe(worker.Timeout);
     expect(api.aws.stateMachineName).toBe('loadwatch-prod-loadtest');
   });
 

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
 import type { Db } from '../../lib/db/pool.ts';
+import { decodeHistogram, summarize } from '../../lib/loadtest/histogram.ts';
 import { renderHtmlReport } from '../../lib/loadtest/html-report.ts';
 import { runSummary } from '../../lib/loadtest/launcher.ts';
 import {
@@ -16,7 +18,7 @@ import {
 import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
 import type { LoadTestReport } from '../../lib/loadtest/report.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
-import { aggregateStep, shardStep } from '../../lib/loadtest/steps.ts';
+import { aggregateStep, type ShardTask, shardStep } from '../../lib/loadtest/steps.ts';
 import { LoadTestStore, type RunRecord } from '../../lib/loadtest/store.ts';
 import { formatSummary } from '../../lib/loadtest/text-summary.ts';
 import { projectRoot } from '../../lib/local/stack.ts';
@@ -60,6 +62,27 @@ describe('load test state machine definition', () => {
     }
   });
 
+  it('runs a round as blocks of at most 40 shards, the same in both Maps, and keeps every output out of state', () => {
+    const inline = source.States.RunShardsInline;
+    const distributed = source.States.RunShardsDistributed;
+    const renamed = (state: Json) => JSON.parse(JSON.stringify(state).replaceAll('Distributed', ''));
+    expect(renamed(distributed.ItemProcessor.States)).toEqual(inline.ItemProcessor.States);
+    expect(renamed(distributed.ItemSelector)).toEqual(inline.ItemSelector);
+    for (const map of [inline, distributed]) {
+      expect(map).toMatchObject({
+        ItemsPath: '$.blocks',
+        MaxConcurrencyPath: '$.blockCount',
+        ResultPath: null,
+      });
+      // Tolerance is judged by Advance and Aggregate from PostgreSQL, never by the Map (the local runner ignores it).
+      expect(Object.keys(map).filter((key) => key.startsWith('ToleratedFailure'))).toEqual([]);
+    }
+    const block = Object.values(inline.ItemProcessor.States)[0] as State;
+    expect(block).toMatchObject({ Type: 'Map', ItemsPath: '$.shards', MaxConcurrency: 40, OutputPath: null });
+    const shardStates = Object.values((block.ItemProcessor as State).States as Record<string, State>);
+    for (const state of shardStates) expect(state.OutputPath, String(state.Type)).toBeNull();
+  });
+
   it('runs every Task state in process when run locally', () => {
     const handlers = localTaskHandlers({
       store: {} as LoadTestStore,
@@ -87,6 +110,8 @@ describe('load test state machine, run locally', () => {
     server = createServer((request, response) => {
       inFlight++;
       peakInFlight = Math.max(peakInFlight, inFlight);
+      // /hang never answers: a request to it ends only by its timeout or by being cut.
+      if (request.url === '/hang') return;
       const delay = request.url === '/slow' ? 20 : request.url === '/steady' ? 50 : 1;
       setTimeout(() => {
         inFlight--;
@@ -96,6 +121,7 @@ describe('load test state machine, run locally', () => {
     target = await listenLocally(server);
   });
   afterAll(async () => {
+    server?.closeAllConnections();
     server?.close();
     await db?.close();
     await database?.drop();
@@ -124,10 +150,12 @@ describe('load test state machine, run locally', () => {
       {
         runId: run.runId,
         round: 0,
-        shards: [0, 1],
+        startsAt: Date.now(),
+        blocks: [0],
+        blockCount: 1,
+        lastShard: 1,
         distributed: false,
-        maxConcurrency: 2,
-        toleratedFailurePercent: 0,
+        failedShards: 0,
         done: true,
       },
       deps(),
@@ -224,6 +252,145 @@ describe('load test state machine, run locally', () => {
     expect(report?.shards).toMatchObject({ planned: 1, completed: 1, failed: 0, failures: [] });
     expect(report?.durationSeconds).toBeGreaterThan(61);
   }, 90_000);
+
+  it('runs 2,000 shards over three rounds, each round on one start instant, with exact totals', async () => {
+    const limits = { ...DEFAULT_LIMITS, shardSeconds: 1, maxWorkers: 2000 };
+    // One request per shard per round: each user's 1.5 s think outlasts the 1 s round, so its next request goes
+    // to the next round. (The closed model, so that 2,000 shards in one process do not wait on timers.)
+    const run = await createLoadTest(
+      { target, users: 2000, requests: 3, thinkTime: '1500ms', workers: 2000 },
+      store,
+      limits,
+    );
+    expect(run.plan).toMatchObject({ mode: 'DISTRIBUTED', shards: 2000, blocks: 50 });
+    const machine = new StateMachine(localDefinition() as never, {
+      validationOptions: { checkArn: true, checkPaths: true },
+    });
+    // Every state's input and output as the execution passes it on, measured where the runner hands it over.
+    let largestPayload = 0;
+    const shardTasks: ShardTask[] = [];
+    const measured = Object.fromEntries(
+      Object.entries(localTaskHandlers(deps())).map(([name, handler]) => [
+        name,
+        async (input: unknown) => {
+          if (name === 'RunShardDistributed') shardTasks.push(input as ShardTask);
+          const output = await handler(input);
+          largestPayload = Math.max(
+            largestPayload,
+            JSON.stringify(input).length,
+            JSON.stringify(output).length,
+          );
+          return output;
+        },
+      ]),
+    );
+    const execution = machine.run(
+      { runId: run.runId },
+      { overrides: { taskResourceLocalHandlers: measured as never } },
+    );
+    const outcome = (await execution.result) as { status: string; requests: number };
+    expect(outcome).toMatchObject({ status: 'passed', requests: 6000 });
+    const report = (await store.getRun(run.runId))?.report;
+    expect(report?.totals).toEqual({ requests: 6000, ok: 6000, failed: 0 });
+    expect(report?.shards).toMatchObject({ planned: 6000, completed: 6000, failed: 0 });
+    expect(report?.rounds).toBe(3);
+    const rows = await store.shardResults(run.runId);
+    for (const round of [0, 1, 2]) {
+      const tasks = shardTasks.filter((task) => task.round === round);
+      expect(tasks).toHaveLength(2000);
+      // One start instant per round, planned ahead of the shards it was handed to.
+      expect(new Set(tasks.map((task) => task.startsAt)).size, `round ${round}`).toBe(1);
+      expect(rows.filter((row) => row.round === round).every((row) => row.result.requests === 1)).toBe(true);
+    }
+    // The Advance state holds 50 block numbers, not 2,000 shard numbers.
+    expect(largestPayload).toBeLessThan(1024);
+  }, 90_000);
+
+  it('ends an open-model run of 50 workers within 15 s of its duration, with exact totals', async () => {
+    const started = Date.now();
+    const run = await createLoadTest({ target, rate: 100, duration: 10, workers: 50 }, store, DEFAULT_LIMITS);
+    const outcome = await runLocally(run.runId, deps()).result;
+    const elapsedSeconds = (Date.now() - started) / 1000;
+    expect(outcome).toMatchObject({ status: 'passed', requests: 1000 });
+    expect((await store.getRun(run.runId))?.report?.totals).toEqual({ requests: 1000, ok: 1000, failed: 0 });
+    // Planning, the 0.6 s start lead, the run's 10 s and the merge: no stragglers, no wait for a timeout.
+    expect(elapsedSeconds).toBeGreaterThanOrEqual(10);
+    expect(elapsedSeconds).toBeLessThan(10 + 15);
+  }, 30_000);
+
+  it('judges shard failures once, after every round: under the tolerance passes, over it stops and errs', async () => {
+    const failing = Object.create(store) as LoadTestStore;
+    // Shards 7, 19 and 33 of 60 fail in every round: 5 %.
+    failing.saveShardResult = async (runId, round, shard, result) => {
+      if ([7, 19, 33].includes(shard)) throw new Error('database write failed');
+      return store.saveShardResult(runId, round, shard, result);
+    };
+    const failingDeps = { store: failing, logger: createLogger({ level: 'error' }) };
+    const limits = { ...DEFAULT_LIMITS, shardSeconds: 1 };
+    const input = { target, rate: 60, duration: 2, workers: 60 };
+    const lenient = await createLoadTest({ ...input, toleratedFailurePercent: 5 }, store, limits);
+    expect(lenient.plan).toMatchObject({ mode: 'DISTRIBUTED', blocks: 2, rounds: 2 });
+    expect(await runLocally(lenient.runId, failingDeps).result).toMatchObject({
+      status: 'passed',
+      requests: 114,
+    });
+    expect((await store.getRun(lenient.runId))?.report?.shards).toMatchObject({
+      planned: 120,
+      completed: 114,
+      failed: 6,
+      withinTolerance: true,
+    });
+
+    const strict = await createLoadTest({ ...input, toleratedFailurePercent: 4 }, store, limits);
+    expect((await runLocally(strict.runId, failingDeps).result).status).toBe('error');
+    const record = await store.getRun(strict.runId);
+    // Over the tolerance after the first round: the second never runs.
+    expect(record?.report?.rounds).toBe(1);
+    expect(record?.report?.shards).toMatchObject({
+      planned: 60,
+      completed: 57,
+      failed: 3,
+      withinTolerance: false,
+    });
+    expect(record?.error).toBe('3 of 60 shards failed: Error (database write failed) ×3');
+  }, 60_000);
+
+  it('cuts requests still in flight at the request timeout so that a shard ends before its Lambda', async () => {
+    const run = await createLoadTest(
+      { target, users: 2, requests: 3, endpoint: '/hang', timeout: '1s' },
+      store,
+      DEFAULT_LIMITS,
+    );
+    await store.markStarted(run.runId);
+    const started = Date.now();
+    // 23 s left: 20 s are kept to save the result, so the shard sends for 2 s and cuts at 3 s.
+    const summary = await shardStep(
+      { runId: run.runId, round: 0, shard: 0, startsAt: started },
+      { ...deps(), remainingTimeMs: () => 23_000 },
+    );
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeLessThan(3000 + 1500);
+    const result = await store.shardResult(run.runId, 0, 0);
+    expect(summary).toMatchObject({ requests: result?.requests, failed: result?.requests });
+    expect(result?.errors.timeout).toBe(result?.requests);
+    expect((result?.requests ?? 0) + (result?.remaining ?? 0)).toBe(6);
+    await store.finish(run.runId, 'error', null);
+  });
+
+  it('sends the requests of a shard that started late on the round timeline, measured from when they fell due', async () => {
+    const run = await createLoadTest({ target, rate: 10, duration: 2 }, store, DEFAULT_LIMITS);
+    await store.markStarted(run.runId);
+    const began = Date.now();
+    // The round started 3 s ago: every one of its 20 requests is overdue.
+    await shardStep({ runId: run.runId, round: 0, shard: 0, startsAt: began - 3000 }, deps());
+    expect(Date.now() - began).toBeLessThan(1500);
+    const result = await store.shardResult(run.runId, 0, 0);
+    expect(result?.requests).toBe(20);
+    const latency = summarize(decodeHistogram(result?.latency ?? ''));
+    // The last request fell due 1.9 s into the round, 1.1 s before the shard started.
+    expect(latency.min).toBeGreaterThanOrEqual(1000);
+    await store.finish(run.runId, 'passed', null);
+  });
 
   it('fails a run whose thresholds fail and says which', async () => {
     const run = await createLoadTest(

@@ -42,7 +42,9 @@ export const MAX_ROUNDS = 24;
 
 /** States the run's own execution enters: Plan and Aggregate once; ChooseMap, the Map, Advance, MoreRounds a round. */
 const PARENT_TRANSITIONS = { once: 2, perRound: 4 };
-/** A shard's own state, RunShard in an inline iteration or RunShardDistributed in a child execution. */
+/** A block's own Map state (RunBlock, or RunBlockDistributed in its child execution). */
+const TRANSITIONS_PER_BLOCK = 1;
+/** A shard's own state, RunShard or RunShardDistributed. */
 const TRANSITIONS_PER_SHARD = 1;
 /** Coordinator invocations: Plan and Aggregate once, Advance every round. */
 const COORDINATOR_INVOCATIONS = { once: 2, perRound: 1 };
@@ -93,10 +95,15 @@ export function estimate(options: LoadTestOptions, limits: LoadTestLimits): Load
   // A closed-model round that runs out of time hands on to the next, so its rounds follow from its length too.
   const rounds = Math.min(MAX_ROUNDS, Math.max(1, Math.ceil(durationSeconds / limits.shardSeconds)));
   const shardRuns = options.workers * rounds;
-  const childExecutions = options.workers > INLINE_MAP_LIMIT ? shardRuns : 0;
+  // A distributed Map starts one child execution per block of shards, not per shard.
+  const blockRuns = Math.ceil(options.workers / SHARDS_PER_BLOCK) * rounds;
+  const childExecutions = options.workers > INLINE_MAP_LIMIT ? blockRuns : 0;
   const lambdaRequests = shardRuns + COORDINATOR_INVOCATIONS.once + COORDINATOR_INVOCATIONS.perRound * rounds;
   const stateTransitions =
-    PARENT_TRANSITIONS.once + PARENT_TRANSITIONS.perRound * rounds + TRANSITIONS_PER_SHARD * shardRuns;
+    PARENT_TRANSITIONS.once +
+    PARENT_TRANSITIONS.perRound * rounds +
+    TRANSITIONS_PER_BLOCK * blockRuns +
+    TRANSITIONS_PER_SHARD * shardRuns;
   return {
     requests,
     durationSeconds,

@@ -79,22 +79,24 @@ describe('shardLoad connections', () => {
 
 describe('planLoadTest estimate in dollars', () => {
   it('counts invocations, state transitions and child executions of a distributed run, and prices them', () => {
-    // 100 workers, 2 rounds of 600 s: 200 shard runs in child executions.
+    // 100 workers, 2 rounds of 600 s: 200 shard runs in 6 blocks, one child execution each.
     const { plan: planned } = plan({ rate: 100_000, duration: '20m', workers: 100 });
     expect(planned.estimate).toMatchObject({
       workers: 100,
       rounds: 2,
       lambdaGbSeconds: 120_000,
       lambdaRequests: 200 + 2 + 2,
-      stateTransitions: 2 + 4 * 2 + 200,
-      childExecutions: 200,
+      // Plan and Aggregate; four parent states a round; three blocks of at most 40 shards a round; each shard.
+      stateTransitions: 2 + 4 * 2 + 3 * 2 + 200,
+      // One child execution per block, not per shard.
+      childExecutions: 3 * 2,
     });
     expect(planned.estimate.usd).toMatchObject({
       lambdaCompute: 1.6,
       lambdaRequests: 0.000041,
       stateTransitions: 0.005,
-      childExecutions: 0.005,
-      total: 1.61,
+      childExecutions: 0.00015,
+      total: 1.606,
       architecture: 'arm64',
     });
   });
@@ -110,9 +112,9 @@ describe('planLoadTest estimate in dollars', () => {
     const limits = { ...SCALE_LIMITS, maxUsd: 1 };
     const options = parseLoadTestInput({ target, rate: 100_000, duration: '20m', workers: 100 }, limits);
     expect(() => planLoadTest(options, limits)).toThrow(
-      /^estimate: about \$1\.61 on AWS \(us-east-1 prices of \d{4}-\d{2}-\d{2}\): Lambda 120000 GB-s \$1\.60 \(arm64\), 204 invocations under \$0\.001, 210 state transitions \$0\.005, 200 Map child executions \$0\.005; over LOADTEST_MAX_USD=1$/,
+      /^estimate: about \$1\.606 on AWS \(us-east-1 prices of \d{4}-\d{2}-\d{2}\): Lambda 120000 GB-s \$1\.60 \(arm64\), 204 invocations under \$0\.001, 216 state transitions \$0\.005, 6 Map child executions under \$0\.001; over LOADTEST_MAX_USD=1$/,
     );
-    expect(planLoadTest(options, { ...limits, maxUsd: 2 }).estimate.usd.total).toBe(1.61);
+    expect(planLoadTest(options, { ...limits, maxUsd: 2 }).estimate.usd.total).toBe(1.606);
   });
 });
 

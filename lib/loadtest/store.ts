@@ -5,7 +5,7 @@ import type { Db } from '../db/pool.ts';
 import type { ShardResult } from './engine.ts';
 import type { LoadTestOptions } from './options.ts';
 import type { LoadTestPlan } from './plan.ts';
-import type { LoadTestReport } from './report.ts';
+import type { LegacyShardResult, LoadTestReport } from './report.ts';
 
 export type RunStatus = 'pending' | 'running' | 'passed' | 'failed' | 'aborted' | 'error';
 
@@ -58,8 +58,51 @@ export interface StoredShardResult {
   round: number;
   shard: number;
   attempts: number;
-  result: ShardResult;
+  result: ShardResult | LegacyShardResult;
 }
+
+/** A shard's figures without its histograms and timeline: what rounds and summaries read. */
+export type ShardResultSummary = Omit<ShardResult, 'latency' | 'latencyUncorrected' | 'timeline'>;
+
+interface ShardResultRow {
+  round: number;
+  shard: number;
+  attempts: number;
+  /** Rows stored before the bucket-count format: the whole result, histograms in compressed base64. */
+  result: LegacyShardResult | null;
+  summary: ShardResultSummary | null;
+  latency: Buffer | null;
+  latency_uncorrected: Buffer | null;
+  timeline: Buffer | null;
+}
+
+function toStoredShardResult(row: ShardResultRow): StoredShardResult {
+  const { round, shard, attempts } = row;
+  if (row.summary === null || row.latency === null || row.timeline === null) {
+    if (row.result === null) throw new Error(`shard ${round}:${shard} has neither a result nor its counts`);
+    return { round, shard, attempts, result: row.result };
+  }
+  return {
+    round,
+    shard,
+    attempts,
+    result: {
+      ...row.summary,
+      latency: row.latency,
+      latencyUncorrected: row.latency_uncorrected ?? row.latency,
+      timeline: row.timeline,
+    },
+  };
+}
+
+/** Rows per page when the Aggregate step reads a run's shards: a few MB at a time, whatever the run's size. */
+export const SHARD_RESULTS_PAGE_SIZE = 200;
+
+/**
+ * Shard rows (and failure reasons) of a run are kept this long after it finished, then pruned: the report
+ * holds everything they said, and a 1,000-shard hour is about 200 MB of rows.
+ */
+export const SHARD_RESULT_RETENTION_HOURS = 24;
 
 /** Why a shard ended without a result, as Step Functions caught it (trimmed). */
 export interface ShardFailure {
@@ -292,21 +335,40 @@ export class LoadTestStore {
 
   /** Stores a shard's result; a retried shard replaces its earlier row rather than adding one. */
   async saveShardResult(id: string, round: number, shard: number, result: ShardResult): Promise<void> {
+    const { latency, latencyUncorrected, timeline, ...summary } = result;
     await this.db.query(
-      `INSERT INTO loadtest_shard_results (run_id, round, shard, result) VALUES ($1, $2, $3, $4)
+      `INSERT INTO loadtest_shard_results (run_id, round, shard, summary, latency, latency_uncorrected, timeline)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (run_id, round, shard)
-       DO UPDATE SET result = EXCLUDED.result, attempts = loadtest_shard_results.attempts + 1, updated_at = now()`,
-      [id, round, shard, JSON.stringify(result)],
+       DO UPDATE SET result = NULL, summary = EXCLUDED.summary, latency = EXCLUDED.latency,
+                     latency_uncorrected = EXCLUDED.latency_uncorrected, timeline = EXCLUDED.timeline,
+                     attempts = loadtest_shard_results.attempts + 1, updated_at = now()`,
+      [
+        id,
+        round,
+        shard,
+        JSON.stringify(summary),
+        Buffer.from(latency.buffer, latency.byteOffset, latency.byteLength),
+        latencyUncorrected === latency
+          ? null
+          : Buffer.from(
+              latencyUncorrected.buffer,
+              latencyUncorrected.byteOffset,
+              latencyUncorrected.byteLength,
+            ),
+        Buffer.from(timeline.buffer, timeline.byteOffset, timeline.byteLength),
+      ],
     );
   }
 
-  async shardResult(id: string, round: number, shard: number): Promise<ShardResult | null> {
-    const result = await this.db.query<{ result: ShardResult }>(
-      `SELECT result FROM loadtest_shard_results WHERE run_id = $1 AND round = $2 AND shard = $3`,
+  async shardResult(id: string, round: number, shard: number): Promise<ShardResultSummary | null> {
+    const result = await this.db.query<{ summary: ShardResultSummary }>(
+      `SELECT COALESCE(summary, result) AS summary
+         FROM loadtest_shard_results WHERE run_id = $1 AND round = $2 AND shard = $3`,
       [id, round, shard],
       { idempotent: true },
     );
-    return result.rows[0]?.result ?? null;
+    return result.rows[0]?.summary ?? null;
   }
 
   /** Per round: shards stored and requests left over (closed model). */
@@ -316,8 +378,8 @@ export class LoadTestStore {
   ): Promise<{ shards: number; remaining: number; aborted: boolean }> {
     const result = await this.db.query<{ shards: string; remaining: string | null; aborted: boolean | null }>(
       `SELECT count(*) AS shards,
-              sum((result ->> 'remaining')::bigint) AS remaining,
-              bool_or((result ->> 'aborted')::boolean) AS aborted
+              sum((COALESCE(summary, result) ->> 'remaining')::bigint) AS remaining,
+              bool_or((COALESCE(summary, result) ->> 'aborted')::boolean) AS aborted
          FROM loadtest_shard_results WHERE run_id = $1 AND round = $2`,
       [id, round],
       { idempotent: true },
@@ -330,18 +392,59 @@ export class LoadTestStore {
     };
   }
 
+  /**
+   * A run's shard results a page at a time, in (round, shard) order. Keyset pagination: each page starts
+   * after the last row of the one before, so a page costs the same however far into the run it is.
+   */
+  async *shardResultPages(
+    id: string,
+    pageSize = SHARD_RESULTS_PAGE_SIZE,
+  ): AsyncGenerator<StoredShardResult[]> {
+    let after: [number, number] = [-1, -1];
+    for (;;) {
+      const page = await this.db.query<ShardResultRow>(
+        `SELECT round, shard, attempts, result, summary, latency, latency_uncorrected, timeline
+           FROM loadtest_shard_results
+          WHERE run_id = $1 AND (round, shard) > ($2, $3)
+          ORDER BY round, shard
+          LIMIT $4`,
+        [id, after[0], after[1], pageSize],
+        { idempotent: true },
+      );
+      if (page.rows.length === 0) return;
+      yield page.rows.map(toStoredShardResult);
+      const last = page.rows[page.rows.length - 1] as ShardResultRow;
+      after = [last.round, last.shard];
+      if (page.rows.length < pageSize) return;
+    }
+  }
+
+  /** Every shard result of a run at once: for small runs and checks; the Aggregate step reads pages. */
   async shardResults(id: string): Promise<StoredShardResult[]> {
-    const result = await this.db.query<{
-      round: number;
-      shard: number;
-      attempts: number;
-      result: ShardResult;
-    }>(
-      `SELECT round, shard, attempts, result FROM loadtest_shard_results WHERE run_id = $1 ORDER BY round, shard`,
-      [id],
-      { idempotent: true },
+    const rows: StoredShardResult[] = [];
+    for await (const page of this.shardResultPages(id)) rows.push(...page);
+    return rows;
+  }
+
+  /**
+   * Deletes the shard rows and failure reasons of runs finished over SHARD_RESULT_RETENTION_HOURS ago
+   * (or `olderThanHours`); their reports keep what the rows said. Returns the shard rows deleted.
+   */
+  async pruneShardResults(olderThanHours = SHARD_RESULT_RETENTION_HOURS): Promise<number> {
+    const result = await this.db.query<{ deleted: string }>(
+      `WITH expired AS (
+         SELECT id FROM loadtest_runs
+          WHERE finished_at < now() - make_interval(secs => $1::double precision * 3600)
+            AND status NOT IN ('pending', 'running')
+       ), failures AS (
+         DELETE FROM loadtest_shard_failures WHERE run_id IN (SELECT id FROM expired)
+       ), shards AS (
+         DELETE FROM loadtest_shard_results WHERE run_id IN (SELECT id FROM expired) RETURNING 1
+       )
+       SELECT count(*) AS deleted FROM shards`,
+      [olderThanHours],
     );
-    return result.rows;
+    return Number(result.rows[0]?.deleted ?? 0);
   }
 
   /** Records why a shard failed; a retried shard's later failure replaces the earlier reason. */

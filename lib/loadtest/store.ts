@@ -163,8 +163,11 @@ export type AbortOutcome = 'aborting' | 'aborted' | null;
 
 export class LoadTestStore {
   private readonly db: Db;
-  constructor(db: Db) {
+  private readonly shardPageSize: number;
+  /** `shardPageSize`: rows per page of shardResultPages (SHARD_RESULTS_PAGE_SIZE). */
+  constructor(db: Db, options: { shardPageSize?: number } = {}) {
     this.db = db;
+    this.shardPageSize = options.shardPageSize ?? SHARD_RESULTS_PAGE_SIZE;
   }
 
   /**
@@ -396,10 +399,7 @@ export class LoadTestStore {
    * A run's shard results a page at a time, in (round, shard) order. Keyset pagination: each page starts
    * after the last row of the one before, so a page costs the same however far into the run it is.
    */
-  async *shardResultPages(
-    id: string,
-    pageSize = SHARD_RESULTS_PAGE_SIZE,
-  ): AsyncGenerator<StoredShardResult[]> {
+  async *shardResultPages(id: string, pageSize = this.shardPageSize): AsyncGenerator<StoredShardResult[]> {
     let after: [number, number] = [-1, -1];
     for (;;) {
       const page = await this.db.query<ShardResultRow>(

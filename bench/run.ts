@@ -13,9 +13,10 @@ import {
   measureColdStart,
 } from './cold-start.ts';
 import { type LoadEngineResult, loadEngineTables, measureLoadEngine } from './load-engine.ts';
+import { type MergeCostResult, measureMergeCost, mergeCostTables } from './merge-cost.ts';
 import { renderTable } from './support/report.ts';
 
-const SECTIONS = ['api-overhead', 'bundle', 'cold-start', 'load-engine'] as const;
+const SECTIONS = ['api-overhead', 'bundle', 'cold-start', 'load-engine', 'merge-cost'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: flags } = parseArgs({
@@ -23,18 +24,21 @@ const { values: flags } = parseArgs({
     json: { type: 'boolean', default: false },
     only: { type: 'string', multiple: true },
     'cold-start-runs': { type: 'string', default: String(DEFAULT_COLD_START_RUNS) },
+    'merge-runs': { type: 'string', default: '3' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (flags.help) {
-  console.log(`usage: npm run bench [-- --json] [-- --only SECTION[,SECTION]] [-- --cold-start-runs N]
+  console.log(`usage: npm run bench [-- --json] [-- --only SECTION[,SECTION]] [-- --cold-start-runs N] [-- --merge-runs N]
 
 Measures loadwatch against named anchors: per-request overhead of the API in process, bundle size, cold start,
-and the load engine (request rate, latency accuracy, coordinated omission) against autocannon.
+the load engine (request rate, latency accuracy, coordinated omission) against autocannon, and the cost of
+merging shard results (time, memory, storage) against decoding every histogram.
 --json                 print the figures as JSON instead of tables
 --only SECTIONS        run only these sections, comma-separated or repeated: ${SECTIONS.join(', ')}
---cold-start-runs N    fresh processes per bundle for the cold start (default ${DEFAULT_COLD_START_RUNS})`);
+--cold-start-runs N    fresh processes per bundle for the cold start (default ${DEFAULT_COLD_START_RUNS})
+--merge-runs N         Aggregate steps timed per merge-cost run size (default 3)`);
   process.exit(0);
 }
 
@@ -51,6 +55,12 @@ const selected = new Set<Section>(requested.length > 0 ? (requested as Section[]
 const coldStartRuns = Number(flags['cold-start-runs']);
 if (!Number.isInteger(coldStartRuns) || coldStartRuns < 1) {
   console.error(`--cold-start-runs: "${flags['cold-start-runs']}" is not a positive whole number`);
+  process.exit(2);
+}
+
+const mergeRuns = Number(flags['merge-runs']);
+if (!Number.isInteger(mergeRuns) || mergeRuns < 1) {
+  console.error(`--merge-runs: "${flags['merge-runs']}" is not a positive whole number`);
   process.exit(2);
 }
 
@@ -74,6 +84,7 @@ try {
   let bundles: BundleResult | undefined;
   let coldStart: ColdStartResult | undefined;
   let loadEngine: LoadEngineResult | undefined;
+  let mergeCost: MergeCostResult | undefined;
   if (selected.has('api-overhead')) {
     progress('API per-request overhead (about 10 s)');
     apiOverhead = await measureApiOverhead();
@@ -92,12 +103,17 @@ try {
     });
   }
   if (selected.has('load-engine')) loadEngine = await measureLoadEngine(progress);
+  if (selected.has('merge-cost')) mergeCost = await measureMergeCost(progress, { runs: mergeRuns });
   const bundle = selected.has('bundle') ? bundles : undefined;
   const durationSeconds = (performance.now() - started) / 1000;
 
   if (flags.json) {
     console.log(
-      JSON.stringify({ environment, durationSeconds, apiOverhead, bundle, coldStart, loadEngine }, null, 2),
+      JSON.stringify(
+        { environment, durationSeconds, apiOverhead, bundle, coldStart, loadEngine, mergeCost },
+        null,
+        2,
+      ),
     );
   } else {
     const busy =
@@ -112,6 +128,7 @@ try {
         ...(bundle ? [renderTable(bundleTable(bundle))] : []),
         ...(coldStart ? [renderTable(coldStartTable(coldStart))] : []),
         ...(loadEngine ? loadEngineTables(loadEngine).map(renderTable) : []),
+        ...(mergeCost ? mergeCostTables(mergeCost).map(renderTable) : []),
         `finished in ${durationSeconds.toFixed(1)} s`,
       ].join('\n\n'),
     );

@@ -71,9 +71,10 @@ interface ShardResultRow {
   /** Rows stored before the bucket-count format: the whole result, histograms in compressed base64. */
   result: LegacyShardResult | null;
   summary: ShardResultSummary | null;
-  latency: Buffer | null;
-  latency_uncorrected: Buffer | null;
-  timeline: Buffer | null;
+  /** The bytea columns, read as base64. */
+  latency: string | null;
+  latency_uncorrected: string | null;
+  timeline: string | null;
 }
 
 function toStoredShardResult(row: ShardResultRow): StoredShardResult {
@@ -88,9 +89,9 @@ function toStoredShardResult(row: ShardResultRow): StoredShardResult {
     attempts,
     result: {
       ...row.summary,
-      latency: row.latency,
-      latencyUncorrected: row.latency_uncorrected ?? row.latency,
-      timeline: row.timeline,
+      latency: Buffer.from(row.latency, 'base64'),
+      latencyUncorrected: Buffer.from(row.latency_uncorrected ?? row.latency, 'base64'),
+      timeline: Buffer.from(row.timeline, 'base64'),
     },
   };
 }
@@ -400,22 +401,33 @@ export class LoadTestStore {
    * after the last row of the one before, so a page costs the same however far into the run it is.
    */
   async *shardResultPages(id: string, pageSize = this.shardPageSize): AsyncGenerator<StoredShardResult[]> {
-    let after: [number, number] = [-1, -1];
-    for (;;) {
-      const page = await this.db.query<ShardResultRow>(
-        `SELECT round, shard, attempts, result, summary, latency, latency_uncorrected, timeline
-           FROM loadtest_shard_results
-          WHERE run_id = $1 AND (round, shard) > ($2, $3)
-          ORDER BY round, shard
-          LIMIT $4`,
-        [id, after[0], after[1], pageSize],
+    const fetchAfter = (round: number, shard: number) =>
+      this.db.query<ShardResultRow>(
+        // Base64 text, not bytea's hex: a third of the bytes on the wire and decoded about three times
+        // faster by the driver.
+        // The page is chosen first and encoded after: were the planner to sort the run's rows (a seq scan on
+        // a table not yet analysed), encoding in the same SELECT would detoast every row for every page.
+        `SELECT round, shard, attempts, result, summary,
+                encode(latency, 'base64') AS latency,
+                encode(latency_uncorrected, 'base64') AS latency_uncorrected,
+                encode(timeline, 'base64') AS timeline
+           FROM (SELECT * FROM loadtest_shard_results
+                  WHERE run_id = $1 AND (round, shard) > ($2, $3)
+                  ORDER BY round, shard
+                  LIMIT $4) AS page
+          ORDER BY round, shard`,
+        [id, round, shard, pageSize],
         { idempotent: true },
       );
-      if (page.rows.length === 0) return;
-      yield page.rows.map(toStoredShardResult);
-      const last = page.rows[page.rows.length - 1] as ShardResultRow;
-      after = [last.round, last.shard];
-      if (page.rows.length < pageSize) return;
+    let pending: ReturnType<typeof fetchAfter> | null = fetchAfter(-1, -1);
+    while (pending) {
+      const page: Awaited<ReturnType<typeof fetchAfter>> = await pending;
+      const last: ShardResultRow | undefined = page.rows[page.rows.length - 1];
+      // The next page is read while the caller adds up this one.
+      pending = last && page.rows.length === pageSize ? fetchAfter(last.round, last.shard) : null;
+      // A caller that stops early never awaits it: its failure must not surface as unhandled.
+      pending?.catch(() => undefined);
+      if (page.rows.length > 0) yield page.rows.map(toStoredShardResult);
     }
   }
 

@@ -9,6 +9,7 @@ import {
   addEncodedHistogram,
   bucketCount,
   createMergedHistogram,
+  EncodingError,
   type Histogram,
   inflateBuckets,
   type LegacyEncodedHistogram,
@@ -104,13 +105,14 @@ interface MergedSecond {
 
 /** The run's timeline, accumulated one shard at a time: memory grows with the run's seconds, not its shards. */
 export class TimelineMerge {
-  private readonly seconds = new Map<number, MergedSecond>();
+  /** Indexed by second of the run; holes for seconds no shard has reported yet. */
+  private readonly seconds: Array<MergedSecond | undefined> = [];
 
   private at(second: number): MergedSecond {
-    let entry = this.seconds.get(second);
+    let entry = this.seconds[second];
     if (!entry) {
       entry = { requests: 0, errors: 0, counts: new Float64Array(bucketCount('timeline')) };
-      this.seconds.set(second, entry);
+      this.seconds[second] = entry;
     }
     return entry;
   }
@@ -125,25 +127,64 @@ export class TimelineMerge {
       }
       return;
     }
-    readSeconds(encoded, (second, requests, errors, bytes, offset) => {
+    // The merge's inner loop, over millions of shard-seconds: varints decoded in place (one byte is the
+    // common case), no callback and no object per second or per bucket.
+    const bytes = inflateBuckets(encoded);
+    const end = bytes.length;
+    let position = 0;
+    let second = -1;
+    // A second's header: gap since the previous second, requests, errors, buckets that follow.
+    const values = new Float64Array(4);
+    while (position < end) {
+      for (let field = 0; field < 4; field++) {
+        let byte = bytes[position++] as number;
+        let value = byte & 0x7f;
+        for (let scale = 0x80; byte >= 0x80; scale *= 0x80) {
+          byte = bytes[position++] as number;
+          value += (byte & 0x7f) * scale;
+        }
+        values[field] = value;
+      }
+      second += (values[0] as number) + 1;
       const entry = this.at(second);
-      entry.requests += requests;
-      entry.errors += errors;
-      return addBuckets(bytes, offset, entry.counts);
-    });
+      entry.requests += values[1] as number;
+      entry.errors += values[2] as number;
+      const counts = entry.counts;
+      const pairs = values[3] as number;
+      let index = -1;
+      for (let pair = 0; pair < pairs; pair++) {
+        let byte = bytes[position++] as number;
+        let gap = byte & 0x7f;
+        for (let scale = 0x80; byte >= 0x80; scale *= 0x80) {
+          byte = bytes[position++] as number;
+          gap += (byte & 0x7f) * scale;
+        }
+        byte = bytes[position++] as number;
+        let count = byte & 0x7f;
+        for (let scale = 0x80; byte >= 0x80; scale *= 0x80) {
+          byte = bytes[position++] as number;
+          count += (byte & 0x7f) * scale;
+        }
+        index += gap + 1;
+        counts[index] = (counts[index] as number) + count;
+      }
+      if (position > end || index >= counts.length)
+        throw new EncodingError('timeline buckets end early or fall outside the histogram');
+    }
   }
 
   points(): TimelinePoint[] {
     const reader = createMergedHistogram('timeline');
-    const points = [...this.seconds.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([second, entry]) => {
-        loadCounts(reader, entry.counts);
-        // Only two percentiles per second: summarize() would look up eight.
-        const p50 = reader.totalCount ? Math.round(reader.getValueAtPercentile(50)) / 1000 : 0;
-        const p99 = reader.totalCount ? Math.round(reader.getValueAtPercentile(99)) / 1000 : 0;
-        return { second, requests: entry.requests, errors: entry.errors, p50, p99 };
-      });
+    const points: TimelinePoint[] = [];
+    // forEach skips the holes: seconds no shard reported.
+    this.seconds.forEach((entry, second) => {
+      if (!entry) return;
+      loadCounts(reader, entry.counts);
+      // Only two percentiles per second: summarize() would look up eight.
+      const p50 = reader.totalCount ? Math.round(reader.getValueAtPercentile(50)) / 1000 : 0;
+      const p99 = reader.totalCount ? Math.round(reader.getValueAtPercentile(99)) / 1000 : 0;
+      points.push({ second, requests: entry.requests, errors: entry.errors, p50, p99 });
+    });
     reader.destroy();
     return points;
   }

@@ -5,7 +5,6 @@ import * as hdr from 'hdr-histogram-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
 import type { Db } from '../../lib/db/pool.ts';
-import type { ShardResult } from '../../lib/loadtest/engine.ts';
 import {
   createHistogram,
   distribution,
@@ -16,137 +15,13 @@ import {
   summarize,
 } from '../../lib/loadtest/histogram.ts';
 import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
-import { buildReport, type LegacyShardResult, type ShardRow } from '../../lib/loadtest/report.ts';
+import { buildReport, type ShardRow } from '../../lib/loadtest/report.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { aggregateStep } from '../../lib/loadtest/steps.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
-import { TimelineWriter } from '../../lib/loadtest/timeline.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
-
-const RUN_STARTED_AT = Date.parse('2026-01-05T10:00:00Z');
-
-/** Deterministic pseudo-random numbers in [0, 1). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1_664_525 + 1_013_904_223) % 4_294_967_296;
-    return state / 4_294_967_296;
-  };
-}
-
-/** Every sample of every shard kept, as one histogram would: the figures a merge must reproduce. */
-class Truth {
-  readonly latency = createHistogram();
-  readonly uncorrected = createHistogram();
-  readonly seconds = new Map<number, { requests: number; errors: number; histogram: Histogram }>();
-  requests = 0;
-
-  second(second: number) {
-    let entry = this.seconds.get(second);
-    if (!entry) {
-      entry = { requests: 0, errors: 0, histogram: createHistogram('timeline') };
-      this.seconds.set(second, entry);
-    }
-    return entry;
-  }
-}
-
-interface SyntheticShard {
-  /** The result in today's encoding, and the same samples in the encoding of rows stored before it. */
-  result: ShardResult;
-  legacy: LegacyShardResult;
-}
-
-/** One shard of one round: a long-tailed latency per request, some 503s, a second with refused connections. */
-function syntheticShard(
-  seed: number,
-  fromSecond: number,
-  seconds: number,
-  truth: Truth | null,
-): SyntheticShard {
-  const random = seededRandom(seed);
-  const latency = createHistogram();
-  const uncorrected = createHistogram();
-  const timeline = new TimelineWriter();
-  const legacyTimeline: LegacyShardResult['timeline'] = [];
-  let requests = 0;
-  let failed = 0;
-  for (let second = fromSecond; second < fromSecond + seconds; second++) {
-    // Shards skip seconds now and then: a merge must not assume every shard covers every second.
-    if (random() < 0.1) continue;
-    const perSecond = createHistogram('timeline');
-    const count = 1 + Math.floor(random() * 120);
-    let errors = 0;
-    for (let index = 0; index < count; index++) {
-      const refused = random() < 0.02;
-      const milliseconds = (random() < 0.03 ? 400 : 20) * Math.exp(random() ** 2 * 2.5) + random();
-      const late = milliseconds + (random() < 0.1 ? random() * 50 : 0);
-      requests++;
-      if (refused || random() < 0.05) {
-        errors++;
-        failed++;
-      }
-      if (refused) continue;
-      recordMs(latency, late);
-      recordMs(uncorrected, milliseconds);
-      recordMs(perSecond, late);
-      if (truth) {
-        recordMs(truth.latency, late);
-        recordMs(truth.uncorrected, milliseconds);
-        recordMs(truth.second(second).histogram, late);
-      }
-    }
-    if (truth) {
-      truth.second(second).requests += count;
-      truth.second(second).errors += errors;
-      truth.requests += count;
-    }
-    timeline.add(second, count, errors, perSecond);
-    legacyTimeline.push({
-      second,
-      requests: count,
-      errors,
-      histogram: hdr.encodeIntoCompressedBase64(perSecond),
-    });
-    perSecond.destroy();
-  }
-  const summary = {
-    requests,
-    ok: requests - failed,
-    failed,
-    remaining: 0,
-    aborted: false,
-    statusCodes: { 200: requests - failed },
-    errors: { timeout: 0, refused: 0, reset: 0, dns: 0, other: 0 },
-    startedAt: RUN_STARTED_AT + fromSecond * 1000,
-    finishedAt: RUN_STARTED_AT + (fromSecond + seconds) * 1000,
-    generator: {
-      eventLoopLagP99Ms: (seed % 7) + 1,
-      eventLoopLagMaxMs: 20,
-      sendLagP99Ms: seed % 5,
-      cpuPercent: 30 + (seed % 11),
-      saturated: false,
-    },
-  };
-  const shard = {
-    result: {
-      ...summary,
-      latency: encodeHistogram(latency),
-      latencyUncorrected: encodeHistogram(uncorrected),
-      timeline: timeline.finish(),
-    },
-    legacy: {
-      ...summary,
-      latency: hdr.encodeIntoCompressedBase64(latency),
-      latencyUncorrected: hdr.encodeIntoCompressedBase64(uncorrected),
-      timeline: legacyTimeline,
-    },
-  };
-  latency.destroy();
-  uncorrected.destroy();
-  return shard;
-}
+import { SampleTruth, seededRandom, syntheticShard } from '../support/synthetic-shards.ts';
 
 const ROUNDS = 3;
 const SHARDS = 5;
@@ -175,18 +50,21 @@ describe('aggregateStep', () => {
       { ...DEFAULT_LIMITS, shardSeconds: ROUND_SECONDS },
     );
     await store.markStarted(runId);
-    const truth = new Truth();
+    const truth = new SampleTruth();
     const rows: ShardRow[] = [];
     const legacyRows: ShardRow[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       for (let shard = 0; shard < SHARDS; shard++) {
         const seed = 1 + round * SHARDS + shard;
+        const window = { fromSecond: round * ROUND_SECONDS, seconds: ROUND_SECONDS, requestsPerSecond: 60 };
         if (round === 1 && shard === 3) {
           // A first attempt whose Lambda died after saving: its retry replaces the row, never adds to it.
-          const discarded = syntheticShard(9_999, round * ROUND_SECONDS, ROUND_SECONDS, null);
+          const discarded = syntheticShard({ seed: 9_999, ...window });
           await store.saveShardResult(runId, round, shard, discarded.result);
         }
-        const synthetic = syntheticShard(seed, round * ROUND_SECONDS, ROUND_SECONDS, truth);
+        // Shards skip seconds now and then: a merge must not assume every shard covers every second.
+        const synthetic = syntheticShard({ seed, ...window, idleShare: 0.1, truth, legacy: true });
+        if (!synthetic.legacy) throw new Error('no legacy encoding');
         if (round === 0 && shard === 2) {
           // Written by the previous version during an upgrade: the whole result as JSON.
           await database.admin(

@@ -183,4 +183,12 @@ describe('mergeHistograms', () => {
       expect(distribution(histogram)).toEqual(distribution(added));
     }
   });
+
+  it('refuses bytes of a format it does not know instead of merging garbage', () => {
+    const encoded = encodeHistogram(createHistogram());
+    encoded[0] = 9;
+    expect(() => mergeHistograms([encoded])).toThrow(
+      expect.objectContaining({ code: 'LOADTEST_ENCODING', message: 'unknown histogram format 9' }),
+    );
+  });
 });

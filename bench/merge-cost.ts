@@ -10,7 +10,8 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { runMigrations } from '../lib/db/migration-runner.ts';
 import { createDb, type Db } from '../lib/db/pool.ts';
-import { DEFAULT_LIMITS, type LoadTestLimits } from '../lib/loadtest/options.ts';
+import { DEFAULT_LIMITS, type LoadTestLimits, parseLoadTestInput } from '../lib/loadtest/options.ts';
+import { planLoadTest } from '../lib/loadtest/plan.ts';
 import { buildReport, type ShardRow } from '../lib/loadtest/report.ts';
 import { createLoadTest } from '../lib/loadtest/service.ts';
 import {
@@ -116,34 +117,21 @@ function measureAnchor(runs: number): MergeCostResult['anchor'] {
     legacyRows.push({ round: 0, shard, attempts: 1, result: synthetic.legacy });
     rows.push({ round: 0, shard, attempts: 1, result: synthetic.result });
   }
-  const options = {
-    model: 'open',
-    target: 'http://127.0.0.1:9',
-    endpoints: [{ path: '/', method: 'GET', headers: {}, weight: 1 }],
-    timeoutMs: 10_000,
-    workers: ANCHOR.shards,
-    thresholds: [],
-    toleratedFailurePercent: 0,
-    rate: SHARD_RATE * ANCHOR.shards,
-    durationSeconds: ANCHOR.seconds,
-    stages: [
-      { durationSeconds: ANCHOR.seconds, from: SHARD_RATE * ANCHOR.shards, to: SHARD_RATE * ANCHOR.shards },
-    ],
-  } as const;
-  const plan = {
-    shards: ANCHOR.shards,
-    mode: 'INLINE',
-    maxConcurrency: ANCHOR.shards,
-    shardSeconds: ROUND_SECONDS,
-    rounds: 1,
-    maxRounds: 1,
-    estimate: { requests: 0, durationSeconds: ANCHOR.seconds, lambdaGbSeconds: 0, workerMemoryMb: 1024 },
-  } as const;
+  const options = parseLoadTestInput(
+    {
+      target: 'http://127.0.0.1:9',
+      rate: SHARD_RATE * ANCHOR.shards,
+      duration: ANCHOR.seconds,
+      workers: ANCHOR.shards,
+    },
+    LIMITS,
+  );
+  const plan = planLoadTest(options, LIMITS);
   const merge = (shards: ShardRow[]) =>
     buildReport({
       runId: 'bench',
-      options: structuredClone(options) as never,
-      plan: structuredClone(plan) as never,
+      options,
+      plan,
       shards,
       expectedShards: ANCHOR.shards,
       aborted: false,

@@ -3,6 +3,7 @@
 import { isSerializationFailure } from '../db/errors.ts';
 import type { Db } from '../db/pool.ts';
 import type { ShardResult } from './engine.ts';
+import { EncodingError } from './histogram.ts';
 import type { LoadTestOptions } from './options.ts';
 import type { LoadTestPlan } from './plan.ts';
 import type { LegacyShardResult, LoadTestReport } from './report.ts';
@@ -80,7 +81,8 @@ interface ShardResultRow {
 function toStoredShardResult(row: ShardResultRow): StoredShardResult {
   const { round, shard, attempts } = row;
   if (row.summary === null || row.latency === null || row.timeline === null) {
-    if (row.result === null) throw new Error(`shard ${round}:${shard} has neither a result nor its counts`);
+    if (row.result === null)
+      throw new EncodingError(`shard ${round}:${shard} has neither a result nor its bucket counts`);
     return { round, shard, attempts, result: row.result };
   }
   return {

@@ -12,6 +12,7 @@ import { runMigrations } from '../lib/db/migration-runner.ts';
 import { createDb, type Db } from '../lib/db/pool.ts';
 import { DEFAULT_LIMITS, type LoadTestLimits, parseLoadTestInput } from '../lib/loadtest/options.ts';
 import { planLoadTest } from '../lib/loadtest/plan.ts';
+import { plural } from '../lib/loadtest/plural.ts';
 import { buildReport, type ShardRow } from '../lib/loadtest/report.ts';
 import { createLoadTest } from '../lib/loadtest/service.ts';
 import {
@@ -282,14 +283,29 @@ export async function measureMergeCost(
       const scenarios: MergeScenarioResult[] = [];
       for (const scenario of options.scenarios ?? MERGE_SCENARIOS) {
         const rounds = Math.ceil(scenario.seconds / ROUND_SECONDS);
-        progress(`merge cost: seeding ${scenario.shards} shards × ${scenario.seconds} s (${rounds} rounds)`);
+        progress(
+          `merge cost: seeding ${scenario.shards} shards × ${scenario.seconds} s (${plural(rounds, 'round')})`,
+        );
         const seed = performance.now();
         const runId = await seedScenario(db, store, scenario);
         const seedSeconds = (performance.now() - seed) / 1000;
+        const seeded = await db.query<{ requests: string }>(
+          `SELECT sum((summary ->> 'requests')::bigint) AS requests FROM loadtest_shard_results WHERE run_id = $1`,
+          [runId],
+        );
         const runs: MergeChildResult[] = [];
         for (let index = 0; index < options.runs; index++) {
           progress(`merge cost: Aggregate step, run ${index + 1} of ${options.runs}`);
-          runs.push(await mergeInChild(url.toString(), runId, rounds - 1));
+          const child = await mergeInChild(url.toString(), runId, rounds - 1);
+          // A merge that skipped rows would be fast for the wrong reason.
+          if (
+            child.requests !== Number(seeded.rows[0]?.requests) ||
+            child.timelineSeconds !== scenario.seconds
+          )
+            throw new Error(
+              `the Aggregate step reported ${child.requests} requests over ${child.timelineSeconds} s; the rows hold ${seeded.rows[0]?.requests} over ${scenario.seconds} s`,
+            );
+          runs.push(child);
         }
         // What the retention does to the run a day later, done now.
         const prune = performance.now();

@@ -6,6 +6,7 @@ import { type GeneratorHealth, runShard, type ShardLoad, type ShardResult } from
 import {
   createHistogram,
   decodeHistogram,
+  type EncodedHistogram,
   type Histogram,
   recordMs,
   summarize,
@@ -124,7 +125,7 @@ function figuresOf(samplesMs: number[]): LatencyFigures {
   return result;
 }
 
-function decodedFigures(encoded: string): LatencyFigures {
+function decodedFigures(encoded: EncodedHistogram): LatencyFigures {
   const histogram = decodeHistogram(encoded);
   const result = figures(histogram);
   histogram.destroy();

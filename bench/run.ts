@@ -14,6 +14,7 @@ import {
 } from './cold-start.ts';
 import { type LoadEngineResult, loadEngineTables, measureLoadEngine } from './load-engine.ts';
 import { type LocalThreadsResult, localThreadsTable, measureLocalThreads } from './local-threads.ts';
+import { type MergeCostResult, measureMergeCost, mergeCostTables } from './merge-cost.ts';
 import { measureStateMachine, type StateMachineResult, stateMachineTable } from './state-machine.ts';
 import { renderTable } from './support/report.ts';
 import { measureWorkerCapacity, type WorkerCapacityResult, workerCapacityTable } from './worker-capacity.ts';
@@ -26,6 +27,7 @@ const SECTIONS = [
   'worker-capacity',
   'local-threads',
   'state-machine',
+  'merge-cost',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -34,21 +36,24 @@ const { values: flags } = parseArgs({
     json: { type: 'boolean', default: false },
     only: { type: 'string', multiple: true },
     'cold-start-runs': { type: 'string', default: String(DEFAULT_COLD_START_RUNS) },
+    'merge-runs': { type: 'string', default: '3' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (flags.help) {
-  console.log(`usage: npm run bench [-- --json] [-- --only SECTION[,SECTION]] [-- --cold-start-runs N]
+  console.log(`usage: npm run bench [-- --json] [-- --only SECTION[,SECTION]] [-- --cold-start-runs N] [-- --merge-runs N]
 
 Measures loadwatch against named anchors: per-request overhead of the API in process, bundle size, cold start,
 and the load engine (request rate, latency accuracy, coordinated omission) against autocannon, and its
 capacity on one core (requests per CPU-second), the figure the planner sizes Lambda workers from; a local run's
 shards on one worker thread against two; and the load test's state machine at 10,000 shards (largest payload
-and history events against Step Functions' limits).
+and history events against Step Functions' limits); and the cost of merging shard results (time, memory,
+storage) against decoding every histogram.
 --json                 print the figures as JSON instead of tables
 --only SECTIONS        run only these sections, comma-separated or repeated: ${SECTIONS.join(', ')}
---cold-start-runs N    fresh processes per bundle for the cold start (default ${DEFAULT_COLD_START_RUNS})`);
+--cold-start-runs N    fresh processes per bundle for the cold start (default ${DEFAULT_COLD_START_RUNS})
+--merge-runs N         Aggregate steps timed per merge-cost run size (default 3)`);
   process.exit(0);
 }
 
@@ -65,6 +70,12 @@ const selected = new Set<Section>(requested.length > 0 ? (requested as Section[]
 const coldStartRuns = Number(flags['cold-start-runs']);
 if (!Number.isInteger(coldStartRuns) || coldStartRuns < 1) {
   console.error(`--cold-start-runs: "${flags['cold-start-runs']}" is not a positive whole number`);
+  process.exit(2);
+}
+
+const mergeRuns = Number(flags['merge-runs']);
+if (!Number.isInteger(mergeRuns) || mergeRuns < 1) {
+  console.error(`--merge-runs: "${flags['merge-runs']}" is not a positive whole number`);
   process.exit(2);
 }
 
@@ -90,6 +101,7 @@ try {
   let loadEngine: LoadEngineResult | undefined;
   let workerCapacity: WorkerCapacityResult | undefined;
   let stateMachine: StateMachineResult | undefined;
+  let mergeCost: MergeCostResult | undefined;
   if (selected.has('api-overhead')) {
     progress('API per-request overhead (about 10 s)');
     apiOverhead = await measureApiOverhead();
@@ -115,6 +127,7 @@ try {
     localThreads = await measureLocalThreads();
   }
   if (selected.has('state-machine')) stateMachine = await measureStateMachine(progress);
+  if (selected.has('merge-cost')) mergeCost = await measureMergeCost(progress, { runs: mergeRuns });
   const bundle = selected.has('bundle') ? bundles : undefined;
   const durationSeconds = (performance.now() - started) / 1000;
 
@@ -131,6 +144,7 @@ try {
           workerCapacity,
           localThreads,
           stateMachine,
+          mergeCost,
         },
         null,
         2,
@@ -152,6 +166,7 @@ try {
         ...(workerCapacity ? [renderTable(workerCapacityTable(workerCapacity))] : []),
         ...(localThreads ? [renderTable(localThreadsTable(localThreads))] : []),
         ...(stateMachine ? [renderTable(stateMachineTable(stateMachine))] : []),
+        ...(mergeCost ? mergeCostTables(mergeCost).map(renderTable) : []),
         `finished in ${durationSeconds.toFixed(1)} s`,
       ].join('\n\n'),
     );

@@ -21,6 +21,7 @@ import {
   type ShardFailure,
   type StoredShardResult,
 } from '../lib/loadtest/store.ts';
+import { TimelineWriter } from '../lib/loadtest/timeline.ts';
 import { createLogger } from '../lib/log/logger.ts';
 import { formatBytes, type Table } from './support/report.ts';
 
@@ -101,7 +102,7 @@ class MemoryLoadTestStore extends LoadTestStore {
 }
 
 /** One request per shard, no timeline: the smallest result the Aggregate step merges. */
-function stubResult(emptyHistogram: string): ShardResult {
+function stubResult(emptyHistogram: Uint8Array, emptyTimeline: Uint8Array): ShardResult {
   const now = Date.now();
   return {
     requests: 1,
@@ -113,7 +114,7 @@ function stubResult(emptyHistogram: string): ShardResult {
     errors: { timeout: 0, refused: 0, reset: 0, dns: 0, other: 0 },
     latency: emptyHistogram,
     latencyUncorrected: emptyHistogram,
-    timeline: [],
+    timeline: emptyTimeline,
     startedAt: now,
     finishedAt: now,
     generator: {
@@ -194,6 +195,7 @@ export async function measureStateMachine(
   const deps = { store, logger: createLogger({ level: 'error' }) };
   const real = localTaskHandlers(deps);
   const emptyHistogram = encodeHistogram(createHistogram());
+  const emptyTimeline = new TimelineWriter().finish();
 
   let largestPayloadBytes = 0;
   let largestPayloadState = '';
@@ -220,7 +222,12 @@ export async function measureStateMachine(
       throw Object.assign(new Error('Rate exceeded'), { name: 'Lambda.TooManyRequestsException' });
     }
     if (FAILING(task.shard)) throw new Error('the worker failed');
-    await store.saveShardResult(task.runId, task.round, task.shard, stubResult(emptyHistogram));
+    await store.saveShardResult(
+      task.runId,
+      task.round,
+      task.shard,
+      stubResult(emptyHistogram, emptyTimeline),
+    );
     return { ...task, requests: 1, failed: 0, remaining: 0 };
   };
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};

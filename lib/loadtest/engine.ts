@@ -12,6 +12,7 @@ import {
 } from './http1.ts';
 import type { Endpoint, RateStage } from './options.ts';
 import { RateSchedule } from './schedule.ts';
+import { TimelineWriter } from './timeline.ts';
 
 export type ErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'other';
 export const ERROR_KINDS: ErrorKind[] = ['timeout', 'refused', 'reset', 'dns', 'other'];
@@ -54,14 +55,6 @@ export interface ShardWork {
   load: ShardLoad;
 }
 
-export interface TimelineSecond {
-  second: number;
-  requests: number;
-  errors: number;
-  /** Encoded timeline histogram of latencies of the responses completed in this second. */
-  histogram: string;
-}
-
 export interface GeneratorHealth {
   eventLoopLagP99Ms: number;
   eventLoopLagMaxMs: number;
@@ -84,10 +77,11 @@ export interface ShardResult {
   statusCodes: Record<string, number>;
   errors: Record<ErrorKind, number>;
   /** Encoded histogram of the requests that got a response; in the open model from the intended send time. */
-  latency: string;
+  latency: Uint8Array;
   /** Encoded histogram measured from the actual send time (equals latency in the closed model). */
-  latencyUncorrected: string;
-  timeline: TimelineSecond[];
+  latencyUncorrected: Uint8Array;
+  /** Encoded per-second requests, errors and latencies (lib/loadtest/timeline.ts). */
+  timeline: Uint8Array;
   startedAt: number;
   finishedAt: number;
   generator: GeneratorHealth;
@@ -188,7 +182,7 @@ class Recorder {
   /** Only the open model measures two ways; in the closed model both figures are the same samples. */
   readonly uncorrected: Histogram | null;
   /** Seconds already over, encoded; completions arrive in time order, so a second never reopens. */
-  private readonly finished: TimelineSecond[] = [];
+  private readonly finished = new TimelineWriter();
   /** One live histogram for the current second, reset and reused for the next. */
   private readonly secondHistogram = createHistogram('timeline');
   private currentSecond = -1;
@@ -234,12 +228,7 @@ class Recorder {
 
   private closeSecond(): void {
     if (this.secondRequests === 0) return;
-    this.finished.push({
-      second: this.currentSecond,
-      requests: this.secondRequests,
-      errors: this.secondErrors,
-      histogram: encodeHistogram(this.secondHistogram),
-    });
+    this.finished.add(this.currentSecond, this.secondRequests, this.secondErrors, this.secondHistogram);
     this.secondHistogram.reset();
     this.secondRequests = 0;
     this.secondErrors = 0;
@@ -256,10 +245,10 @@ class Recorder {
     return Object.fromEntries([...this.statuses].map(([status, count]) => [String(status), count]));
   }
 
-  timeline(): TimelineSecond[] {
+  timeline(): Uint8Array {
     this.closeSecond();
     this.secondHistogram.destroy();
-    return this.finished;
+    return this.finished.finish();
   }
 }
 

@@ -3,7 +3,15 @@
 import { redactQuery } from '../log/logger.ts';
 import type { ErrorKind, ShardResult } from './engine.ts';
 import { ERROR_KINDS } from './engine.ts';
-import { distribution, type LatencySummary, mergeHistograms, summarize } from './histogram.ts';
+import {
+  addEncodedHistogram,
+  bucketCount,
+  distribution,
+  histogramFromCounts,
+  type LatencySummary,
+  type LegacyEncodedHistogram,
+  summarize,
+} from './histogram.ts';
 import type { LoadTestOptions, RateStage } from './options.ts';
 import { type LoadTestEstimate, type LoadTestPlan, shardFailuresTolerated } from './plan.ts';
 import { plural } from './plural.ts';
@@ -15,14 +23,9 @@ import {
   gradeReason,
   type ThresholdResult,
 } from './thresholds.ts';
+import { type LegacyTimelineSecond, TimelineMerge, type TimelinePoint } from './timeline.ts';
 
-export interface TimelinePoint {
-  second: number;
-  requests: number;
-  errors: number;
-  p50: number;
-  p99: number;
-}
+export type { TimelinePoint } from './timeline.ts';
 
 export interface LoadTestReport {
   runId: string;
@@ -101,18 +104,93 @@ export interface ShardFailureReason {
   first: { round: number; shard: number } | null;
 }
 
+/**
+ * A shard result stored before histograms were kept as bucket counts: a run in progress during an upgrade
+ * still merges.
+ */
+export type LegacyShardResult = Omit<ShardResult, 'latency' | 'latencyUncorrected' | 'timeline'> & {
+  latency: LegacyEncodedHistogram;
+  latencyUncorrected: LegacyEncodedHistogram;
+  timeline: LegacyTimelineSecond[];
+};
+
 export interface ShardRow {
   round: number;
   shard: number;
   attempts: number;
-  result: ShardResult;
+  result: ShardResult | LegacyShardResult;
+}
+
+/**
+ * Every shard's measurements added up one shard at a time: counters, bucket counts and per-second counts.
+ * Its size depends on the run's length, never on its number of shards, so the Aggregate step can feed it
+ * page by page.
+ */
+export class ShardResultsMerge {
+  shards = 0;
+  retried = 0;
+  readonly totals = { requests: 0, ok: 0, failed: 0 };
+  readonly statusCodes: Record<string, number> = {};
+  readonly errors = Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])) as Record<ErrorKind, number>;
+  readonly latency = new Float64Array(bucketCount('precise'));
+  readonly latencyUncorrected = new Float64Array(bucketCount('precise'));
+  readonly timeline = new TimelineMerge();
+  startedAt = Number.POSITIVE_INFINITY;
+  finishedAt = Number.NEGATIVE_INFINITY;
+  /** Closed model: requests left over per round; only the last round's count as never sent. */
+  readonly remainingByRound = new Map<number, number>();
+  /** round:shard of every stored result, so a failure recorded before a successful retry is not reported. */
+  readonly stored = new Set<string>();
+  anyAborted = false;
+  readonly generator = {
+    saturated: false,
+    allTooShortToJudge: true,
+    eventLoopLagMs: 0,
+    sendLagMs: 0,
+    cpuPercent: 0,
+  };
+
+  add(row: ShardRow): void {
+    const { result } = row;
+    this.shards++;
+    if (row.attempts > 1) this.retried++;
+    this.stored.add(`${row.round}:${row.shard}`);
+    this.totals.requests += result.requests;
+    this.totals.ok += result.ok;
+    this.totals.failed += result.failed;
+    for (const [code, count] of Object.entries(result.statusCodes))
+      this.statusCodes[code] = (this.statusCodes[code] ?? 0) + count;
+    for (const kind of ERROR_KINDS) this.errors[kind] += result.errors[kind] ?? 0;
+    addEncodedHistogram(result.latency, this.latency);
+    addEncodedHistogram(result.latencyUncorrected, this.latencyUncorrected);
+    this.timeline.add(result.timeline);
+    this.startedAt = Math.min(this.startedAt, result.startedAt);
+    this.finishedAt = Math.max(this.finishedAt, result.finishedAt);
+    this.remainingByRound.set(
+      row.round,
+      (this.remainingByRound.get(row.round) ?? 0) + (result.remaining ?? 0),
+    );
+    if (result.aborted) this.anyAborted = true;
+    const generator = result.generator;
+    if (generator.saturated) this.generator.saturated = true;
+    if (generator.tooShortToJudge !== true) this.generator.allTooShortToJudge = false;
+    this.generator.eventLoopLagMs = Math.max(this.generator.eventLoopLagMs, generator.eventLoopLagP99Ms);
+    this.generator.sendLagMs = Math.max(this.generator.sendLagMs, generator.sendLagP99Ms ?? 0);
+    this.generator.cpuPercent = Math.max(this.generator.cpuPercent, generator.cpuPercent);
+  }
+
+  /** Rounds that stored a result: the highest round plus one. */
+  get rounds(): number {
+    return this.remainingByRound.size ? Math.max(...this.remainingByRound.keys()) + 1 : 0;
+  }
 }
 
 export interface BuildReportInput {
   runId: string;
   options: LoadTestOptions;
   plan: LoadTestPlan;
-  shards: ShardRow[];
+  /** The shards' rows, or a merge they were already added to (the Aggregate step adds them page by page). */
+  shards: ShardRow[] | ShardResultsMerge;
   /** Shards of all rounds that should have reported. */
   expectedShards: number;
   /** Reasons recorded for shards that failed; a shard that stored a result after all is not counted. */
@@ -126,8 +204,7 @@ const round2 = (value: number) => Math.round(value * 100) / 100;
 const MAX_FAILURE_REASONS = 10;
 
 /** Groups the failed shards by reason; shards that failed without a recorded reason are counted as such. */
-function failureReasons(shards: ShardRow[], failures: ShardFailure[], failedShards: number) {
-  const stored = new Set(shards.map((row) => `${row.round}:${row.shard}`));
+function failureReasons(stored: Set<string>, failures: ShardFailure[], failedShards: number) {
   const groups = new Map<string, ShardFailureReason>();
   let explained = 0;
   for (const failure of failures) {
@@ -154,32 +231,6 @@ function failureReasons(shards: ShardRow[], failures: ShardFailure[], failedShar
       first: null,
     });
   return reasons.slice(0, MAX_FAILURE_REASONS);
-}
-
-function mergeTimeline(shards: ShardRow[]): TimelinePoint[] {
-  const seconds = new Map<number, { requests: number; errors: number; histograms: string[] }>();
-  for (const { result } of shards) {
-    for (const point of result.timeline) {
-      let entry = seconds.get(point.second);
-      if (!entry) {
-        entry = { requests: 0, errors: 0, histograms: [] };
-        seconds.set(point.second, entry);
-      }
-      entry.requests += point.requests;
-      entry.errors += point.errors;
-      entry.histograms.push(point.histogram);
-    }
-  }
-  return [...seconds.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([second, entry]) => {
-      const merged = mergeHistograms(entry.histograms, 'timeline');
-      // Only two percentiles per second: summarize() would look up eight.
-      const p50 = merged.totalCount ? Math.round(merged.getValueAtPercentile(50)) / 1000 : 0;
-      const p99 = merged.totalCount ? Math.round(merged.getValueAtPercentile(99)) / 1000 : 0;
-      merged.destroy();
-      return { second, requests: entry.requests, errors: entry.errors, p50, p99 };
-    });
 }
 
 /** "%" or " ms" after a threshold's actual value, from the unit its canonical form ends with. */
@@ -220,21 +271,16 @@ export function explainVerdict(report: LoadTestReport): string | null {
 }
 
 export function buildReport(input: BuildReportInput): LoadTestReport {
-  const { options, plan, shards } = input;
-  const results = shards.map((row) => row.result);
-  const totals = { requests: 0, ok: 0, failed: 0 };
-  const statusCodes: Record<string, number> = {};
-  const errors = Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])) as Record<ErrorKind, number>;
-  for (const result of results) {
-    totals.requests += result.requests;
-    totals.ok += result.ok;
-    totals.failed += result.failed;
-    for (const [code, count] of Object.entries(result.statusCodes))
-      statusCodes[code] = (statusCodes[code] ?? 0) + count;
-    for (const kind of ERROR_KINDS) errors[kind] += result.errors[kind] ?? 0;
+  const { options, plan } = input;
+  let merge: ShardResultsMerge;
+  if (input.shards instanceof ShardResultsMerge) merge = input.shards;
+  else {
+    merge = new ShardResultsMerge();
+    for (const row of input.shards) merge.add(row);
   }
-  const latency = mergeHistograms(results.map((result) => result.latency));
-  const uncorrected = mergeHistograms(results.map((result) => result.latencyUncorrected));
+  const { totals, statusCodes, errors } = merge;
+  const latency = histogramFromCounts(merge.latency);
+  const uncorrected = histogramFromCounts(merge.latencyUncorrected);
   const latencyMs = summarize(latency);
   const responses = latency.totalCount;
   const latencyUncorrectedMs = summarize(uncorrected);
@@ -242,8 +288,8 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
   latency.destroy();
   uncorrected.destroy();
 
-  const startedAt = results.length ? Math.min(...results.map((result) => result.startedAt)) : null;
-  const finishedAt = results.length ? Math.max(...results.map((result) => result.finishedAt)) : null;
+  const startedAt = merge.shards ? merge.startedAt : null;
+  const finishedAt = merge.shards ? merge.finishedAt : null;
   const durationSeconds =
     startedAt !== null && finishedAt !== null ? Math.max(0.001, (finishedAt - startedAt) / 1000) : 0;
   // Over one second at least: a run of 10 ms sending 3 requests never held 300 req/s.
@@ -258,16 +304,14 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
           ...result,
           default: true as const,
         }));
-  const failedShards = Math.max(0, input.expectedShards - shards.length);
+  const failedShards = Math.max(0, input.expectedShards - merge.shards);
   const shardsOk = shardFailuresTolerated(
     failedShards,
     input.expectedShards,
     options.toleratedFailurePercent,
   );
-  const rounds = shards.length ? Math.max(...shards.map((row) => row.round)) + 1 : 0;
-  const unsent = shards
-    .filter((row) => row.round === rounds - 1)
-    .reduce((sum, row) => sum + (row.result.remaining ?? 0), 0);
+  const rounds = merge.rounds;
+  const unsent = merge.remainingByRound.get(rounds - 1) ?? 0;
   const failedBecause = [
     ...(input.aborted ? ['it was aborted before it finished'] : []),
     ...(totals.requests === 0
@@ -306,27 +350,26 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     statusCodes,
     errors,
     errorPercent,
-    timeline: mergeTimeline(shards),
+    timeline: merge.timeline.points(),
     histogram,
     thresholds,
     passed: failedBecause.length === 0,
     failedBecause,
     grade: totals.requests === 0 ? 'F' : grade(errorPercent, latencyMs.p95),
     generator: {
-      saturated: results.some((result) => result.generator.saturated),
-      tooShortToJudge:
-        results.length > 0 && results.every((result) => result.generator.tooShortToJudge === true),
-      eventLoopLagMs: Math.max(0, ...results.map((result) => result.generator.eventLoopLagP99Ms)),
-      sendLagMs: Math.max(0, ...results.map((result) => result.generator.sendLagP99Ms ?? 0)),
-      cpuPercent: Math.max(0, ...results.map((result) => result.generator.cpuPercent)),
+      saturated: merge.generator.saturated,
+      tooShortToJudge: merge.shards > 0 && merge.generator.allTooShortToJudge,
+      eventLoopLagMs: merge.generator.eventLoopLagMs,
+      sendLagMs: merge.generator.sendLagMs,
+      cpuPercent: merge.generator.cpuPercent,
     },
     shards: {
       planned: input.expectedShards,
-      completed: shards.length,
+      completed: merge.shards,
       failed: failedShards,
-      retried: shards.filter((row) => row.attempts > 1).length,
+      retried: merge.retried,
       withinTolerance: shardsOk,
-      failures: failureReasons(shards, input.failures ?? [], failedShards),
+      failures: failureReasons(merge.stored, input.failures ?? [], failedShards),
     },
     aborted: input.aborted,
     estimate: plan.estimate,

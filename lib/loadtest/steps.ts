@@ -6,7 +6,7 @@ import type { Metric, MetricsSink } from '../metrics/sink.ts';
 import { type EngineHooks, runShard, type ShardEngine } from './engine.ts';
 import { SHARDS_PER_BLOCK, shardFailuresTolerated, shardLoad, shardTimeBudget } from './plan.ts';
 import { plural } from './plural.ts';
-import { buildReport, type LoadTestReport } from './report.ts';
+import { buildReport, type LoadTestReport, ShardResultsMerge } from './report.ts';
 import { HEARTBEAT_SECONDS, type LoadTestStore, type RunRecord, type RunStatus } from './store.ts';
 
 export interface StepDeps {
@@ -262,17 +262,24 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
   // Merging a large run's histograms takes a while: the run is alive meanwhile, not stale.
   await deps.store.recordHeartbeat(input.runId);
   const run = await requireRun(deps.store, input.runId);
-  const [shards, failures] = await Promise.all([
-    deps.store.shardResults(input.runId),
-    deps.store.shardFailures(input.runId),
-  ]);
+  // Page by page into running totals: memory follows the run's length, never its number of shards.
+  const merge = new ShardResultsMerge();
+  let lastBeat = Date.now();
+  for await (const page of deps.store.shardResultPages(input.runId)) {
+    for (const row of page) merge.add(row);
+    if (Date.now() - lastBeat >= HEARTBEAT_SECONDS * 1000) {
+      await deps.store.recordHeartbeat(input.runId);
+      lastBeat = Date.now();
+    }
+  }
+  const failures = await deps.store.shardFailures(input.runId);
   const roundsRun = input.round + 1;
-  const aborted = run.abortRequested || shards.some((row) => row.result.aborted);
+  const aborted = run.abortRequested || merge.anyAborted;
   const report = buildReport({
     runId: input.runId,
     options: run.options,
     plan: run.plan,
-    shards,
+    shards: merge,
     expectedShards: run.plan.shards * roundsRun,
     failures,
     aborted,
@@ -291,6 +298,10 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
     report,
     tooManyFailures ? shardFailureMessage(report) : undefined,
   );
+  // Rows of runs finished long enough ago go; a failure here must not fail a run that has its report.
+  await deps.store
+    .pruneShardResults()
+    .catch((error: unknown) => deps.logger.warn('old load test shard rows not pruned', { error }));
   deps.logger.info('load test finished', {
     runId: input.runId,
     status,

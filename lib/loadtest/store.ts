@@ -3,9 +3,10 @@
 import { isSerializationFailure } from '../db/errors.ts';
 import type { Db } from '../db/pool.ts';
 import type { ShardResult } from './engine.ts';
+import { EncodingError } from './histogram.ts';
 import type { LoadTestOptions } from './options.ts';
 import type { LoadTestPlan } from './plan.ts';
-import type { LoadTestReport } from './report.ts';
+import type { LegacyShardResult, LoadTestReport } from './report.ts';
 
 export type RunStatus = 'pending' | 'running' | 'passed' | 'failed' | 'aborted' | 'error';
 
@@ -58,8 +59,53 @@ export interface StoredShardResult {
   round: number;
   shard: number;
   attempts: number;
-  result: ShardResult;
+  result: ShardResult | LegacyShardResult;
 }
+
+/** A shard's figures without its histograms and timeline: what rounds and summaries read. */
+export type ShardResultSummary = Omit<ShardResult, 'latency' | 'latencyUncorrected' | 'timeline'>;
+
+interface ShardResultRow {
+  round: number;
+  shard: number;
+  attempts: number;
+  /** Rows stored before the bucket-count format: the whole result, histograms in compressed base64. */
+  result: LegacyShardResult | null;
+  summary: ShardResultSummary | null;
+  /** The bytea columns, read as base64. */
+  latency: string | null;
+  latency_uncorrected: string | null;
+  timeline: string | null;
+}
+
+function toStoredShardResult(row: ShardResultRow): StoredShardResult {
+  const { round, shard, attempts } = row;
+  if (row.summary === null || row.latency === null || row.timeline === null) {
+    if (row.result === null)
+      throw new EncodingError(`shard ${round}:${shard} has neither a result nor its bucket counts`);
+    return { round, shard, attempts, result: row.result };
+  }
+  return {
+    round,
+    shard,
+    attempts,
+    result: {
+      ...row.summary,
+      latency: Buffer.from(row.latency, 'base64'),
+      latencyUncorrected: Buffer.from(row.latency_uncorrected ?? row.latency, 'base64'),
+      timeline: Buffer.from(row.timeline, 'base64'),
+    },
+  };
+}
+
+/** Rows per page when the Aggregate step reads a run's shards: a few MB at a time, whatever the run's size. */
+export const SHARD_RESULTS_PAGE_SIZE = 200;
+
+/**
+ * Shard rows (and failure reasons) of a run are kept this long after it finished, then pruned: the report
+ * holds everything they said, and a 1,000-shard hour is about 200 MB of rows.
+ */
+export const SHARD_RESULT_RETENTION_HOURS = 24;
 
 /** Why a shard ended without a result, as Step Functions caught it (trimmed). */
 export interface ShardFailure {
@@ -120,8 +166,11 @@ export type AbortOutcome = 'aborting' | 'aborted' | null;
 
 export class LoadTestStore {
   private readonly db: Db;
-  constructor(db: Db) {
+  private readonly shardPageSize: number;
+  /** `shardPageSize`: rows per page of shardResultPages (SHARD_RESULTS_PAGE_SIZE). */
+  constructor(db: Db, options: { shardPageSize?: number } = {}) {
     this.db = db;
+    this.shardPageSize = options.shardPageSize ?? SHARD_RESULTS_PAGE_SIZE;
   }
 
   /**
@@ -292,21 +341,40 @@ export class LoadTestStore {
 
   /** Stores a shard's result; a retried shard replaces its earlier row rather than adding one. */
   async saveShardResult(id: string, round: number, shard: number, result: ShardResult): Promise<void> {
+    const { latency, latencyUncorrected, timeline, ...summary } = result;
     await this.db.query(
-      `INSERT INTO loadtest_shard_results (run_id, round, shard, result) VALUES ($1, $2, $3, $4)
+      `INSERT INTO loadtest_shard_results (run_id, round, shard, summary, latency, latency_uncorrected, timeline)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (run_id, round, shard)
-       DO UPDATE SET result = EXCLUDED.result, attempts = loadtest_shard_results.attempts + 1, updated_at = now()`,
-      [id, round, shard, JSON.stringify(result)],
+       DO UPDATE SET result = NULL, summary = EXCLUDED.summary, latency = EXCLUDED.latency,
+                     latency_uncorrected = EXCLUDED.latency_uncorrected, timeline = EXCLUDED.timeline,
+                     attempts = loadtest_shard_results.attempts + 1, updated_at = now()`,
+      [
+        id,
+        round,
+        shard,
+        JSON.stringify(summary),
+        Buffer.from(latency.buffer, latency.byteOffset, latency.byteLength),
+        latencyUncorrected === latency
+          ? null
+          : Buffer.from(
+              latencyUncorrected.buffer,
+              latencyUncorrected.byteOffset,
+              latencyUncorrected.byteLength,
+            ),
+        Buffer.from(timeline.buffer, timeline.byteOffset, timeline.byteLength),
+      ],
     );
   }
 
-  async shardResult(id: string, round: number, shard: number): Promise<ShardResult | null> {
-    const result = await this.db.query<{ result: ShardResult }>(
-      `SELECT result FROM loadtest_shard_results WHERE run_id = $1 AND round = $2 AND shard = $3`,
+  async shardResult(id: string, round: number, shard: number): Promise<ShardResultSummary | null> {
+    const result = await this.db.query<{ summary: ShardResultSummary }>(
+      `SELECT COALESCE(summary, result) AS summary
+         FROM loadtest_shard_results WHERE run_id = $1 AND round = $2 AND shard = $3`,
       [id, round, shard],
       { idempotent: true },
     );
-    return result.rows[0]?.result ?? null;
+    return result.rows[0]?.summary ?? null;
   }
 
   /** Per round: shards stored and requests left over (closed model). */
@@ -316,8 +384,8 @@ export class LoadTestStore {
   ): Promise<{ shards: number; remaining: number; aborted: boolean }> {
     const result = await this.db.query<{ shards: string; remaining: string | null; aborted: boolean | null }>(
       `SELECT count(*) AS shards,
-              sum((result ->> 'remaining')::bigint) AS remaining,
-              bool_or((result ->> 'aborted')::boolean) AS aborted
+              sum((COALESCE(summary, result) ->> 'remaining')::bigint) AS remaining,
+              bool_or((COALESCE(summary, result) ->> 'aborted')::boolean) AS aborted
          FROM loadtest_shard_results WHERE run_id = $1 AND round = $2`,
       [id, round],
       { idempotent: true },
@@ -330,18 +398,67 @@ export class LoadTestStore {
     };
   }
 
+  /**
+   * A run's shard results a page at a time, in (round, shard) order. Keyset pagination: each page starts
+   * after the last row of the one before, so a page costs the same however far into the run it is.
+   */
+  async *shardResultPages(id: string, pageSize = this.shardPageSize): AsyncGenerator<StoredShardResult[]> {
+    const fetchAfter = (round: number, shard: number) =>
+      this.db.query<ShardResultRow>(
+        // Base64 text, not bytea's hex: a third of the bytes on the wire and decoded about three times
+        // faster by the driver.
+        // The page is chosen first and encoded after: were the planner to sort the run's rows (a seq scan on
+        // a table not yet analysed), encoding in the same SELECT would detoast every row for every page.
+        `SELECT round, shard, attempts, result, summary,
+                encode(latency, 'base64') AS latency,
+                encode(latency_uncorrected, 'base64') AS latency_uncorrected,
+                encode(timeline, 'base64') AS timeline
+           FROM (SELECT * FROM loadtest_shard_results
+                  WHERE run_id = $1 AND (round, shard) > ($2, $3)
+                  ORDER BY round, shard
+                  LIMIT $4) AS page
+          ORDER BY round, shard`,
+        [id, round, shard, pageSize],
+        { idempotent: true },
+      );
+    let pending: ReturnType<typeof fetchAfter> | null = fetchAfter(-1, -1);
+    while (pending) {
+      const page: Awaited<ReturnType<typeof fetchAfter>> = await pending;
+      const last: ShardResultRow | undefined = page.rows[page.rows.length - 1];
+      // The next page is read while the caller adds up this one.
+      pending = last && page.rows.length === pageSize ? fetchAfter(last.round, last.shard) : null;
+      // A caller that stops early never awaits it: its failure must not surface as unhandled.
+      pending?.catch(() => undefined);
+      if (page.rows.length > 0) yield page.rows.map(toStoredShardResult);
+    }
+  }
+
+  /** Every shard result of a run at once: for small runs and checks; the Aggregate step reads pages. */
   async shardResults(id: string): Promise<StoredShardResult[]> {
-    const result = await this.db.query<{
-      round: number;
-      shard: number;
-      attempts: number;
-      result: ShardResult;
-    }>(
-      `SELECT round, shard, attempts, result FROM loadtest_shard_results WHERE run_id = $1 ORDER BY round, shard`,
-      [id],
-      { idempotent: true },
+    const rows: StoredShardResult[] = [];
+    for await (const page of this.shardResultPages(id)) rows.push(...page);
+    return rows;
+  }
+
+  /**
+   * Deletes the shard rows and failure reasons of runs finished over SHARD_RESULT_RETENTION_HOURS ago
+   * (or `olderThanHours`); their reports keep what the rows said. Returns the shard rows deleted.
+   */
+  async pruneShardResults(olderThanHours = SHARD_RESULT_RETENTION_HOURS): Promise<number> {
+    const result = await this.db.query<{ deleted: string }>(
+      `WITH expired AS (
+         SELECT id FROM loadtest_runs
+          WHERE finished_at < now() - make_interval(secs => $1::double precision * 3600)
+            AND status NOT IN ('pending', 'running')
+       ), failures AS (
+         DELETE FROM loadtest_shard_failures WHERE run_id IN (SELECT id FROM expired)
+       ), shards AS (
+         DELETE FROM loadtest_shard_results WHERE run_id IN (SELECT id FROM expired) RETURNING 1
+       )
+       SELECT count(*) AS deleted FROM shards`,
+      [olderThanHours],
     );
-    return result.rows;
+    return Number(result.rows[0]?.deleted ?? 0);
   }
 
   /** Records why a shard failed; a retried shard's later failure replaces the earlier reason. */

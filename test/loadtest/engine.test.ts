@@ -13,6 +13,7 @@ import { renderHtmlReport } from '../../lib/loadtest/html-report.ts';
 import type { Endpoint } from '../../lib/loadtest/options.ts';
 import { RateSchedule } from '../../lib/loadtest/schedule.ts';
 import { formatSummary } from '../../lib/loadtest/text-summary.ts';
+import { readTimeline } from '../../lib/loadtest/timeline.ts';
 import { freePort } from '../../lib/local/embedded-postgres.ts';
 import { listenLocally } from '../support/listen.ts';
 import { reportOf } from '../support/report.ts';
@@ -99,7 +100,7 @@ describe('runShard', () => {
       work({ load: { model: 'closed', requestsPerUser: [3, 4, 5], thinkTimeMs: 0 } }),
     );
     expect(result).toMatchObject({ requests: 12, ok: 12, failed: 0, remaining: 0, statusCodes: { 200: 12 } });
-    expect(result.timeline.reduce((sum, second) => sum + second.requests, 0)).toBe(12);
+    expect(readTimeline(result.timeline).reduce((sum, second) => sum + second.requests, 0)).toBe(12);
     expect(decodeHistogram(result.latency).totalCount).toBe(12);
   });
 
@@ -147,7 +148,7 @@ describe('runShard', () => {
     );
     expect(refused).toMatchObject({ requests: 10, errors: { refused: 10 } });
     expect(decodeHistogram(refused.latency).totalCount).toBe(0);
-    expect(refused.timeline.reduce((sum, second) => sum + second.requests, 0)).toBe(10);
+    expect(readTimeline(refused.timeline).reduce((sum, second) => sum + second.requests, 0)).toBe(10);
 
     const report = reportOf({ target, users: 2, requests: 7, workers: 2 }, [refused, answered]);
     expect(report).toMatchObject({

@@ -12,6 +12,7 @@ import { DEFAULT_LIMITS, type LoadTestOptions } from '../../lib/loadtest/options
 import { planLoadTest } from '../../lib/loadtest/plan.ts';
 import { buildReport, type LoadTestReport, type ShardRow } from '../../lib/loadtest/report.ts';
 import { formatSummary } from '../../lib/loadtest/text-summary.ts';
+import { TimelineWriter } from '../../lib/loadtest/timeline.ts';
 import { launchChromium } from '../support/browser.ts';
 
 const SCREENSHOT_PATH = '/tmp/loadwatch-report.png';
@@ -50,9 +51,9 @@ function makeShard(shape: ShardShape): ShardResult {
     aborted: false,
     statusCodes: {},
     errors: { timeout: 0, refused: 0, reset: 0, dns: 0, other: 0 },
-    latency: '',
-    latencyUncorrected: '',
-    timeline: [],
+    latency: new Uint8Array(),
+    latencyUncorrected: new Uint8Array(),
+    timeline: new Uint8Array(),
     startedAt: RUN_STARTED_AT,
     finishedAt: RUN_STARTED_AT + shape.seconds * 1000,
     generator: {
@@ -63,6 +64,7 @@ function makeShard(shape: ShardShape): ShardResult {
       saturated: shape.saturated ?? false,
     },
   };
+  const timeline = new TimelineWriter();
   for (let second = 0; second < shape.seconds; second++) {
     const perSecond = createHistogram('timeline');
     let errors = 0;
@@ -84,14 +86,10 @@ function makeShard(shape: ShardShape): ShardResult {
       }
       result.requests++;
     }
-    result.timeline.push({
-      second,
-      requests: shape.requestsPerSecond,
-      errors,
-      histogram: encodeHistogram(perSecond),
-    });
+    timeline.add(second, shape.requestsPerSecond, errors, perSecond);
     perSecond.destroy();
   }
+  result.timeline = timeline.finish();
   result.latency = encodeHistogram(latency);
   result.latencyUncorrected = encodeHistogram(uncorrected);
   latency.destroy();

@@ -384,9 +384,9 @@ describe('load test state machine, run locally', () => {
     // The round started 3 s ago: every one of its 20 requests is overdue.
     await shardStep({ runId: run.runId, round: 0, shard: 0, startsAt: began - 3000 }, deps());
     expect(Date.now() - began).toBeLessThan(1500);
-    const result = await store.shardResult(run.runId, 0, 0);
-    expect(result?.requests).toBe(20);
-    const latency = summarize(decodeHistogram(result?.latency ?? ''));
+    const stored = (await store.shardResults(run.runId)).find((row) => row.round === 0 && row.shard === 0);
+    expect(stored?.result.requests).toBe(20);
+    const latency = summarize(decodeHistogram(stored?.result.latency ?? ''));
     // The last request fell due 1.9 s into the round, 1.1 s before the shard started.
     expect(latency.min).toBeGreaterThanOrEqual(1000);
     await store.finish(run.runId, 'passed', null);

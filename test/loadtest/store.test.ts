@@ -3,9 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
 import type { Db } from '../../lib/db/pool.ts';
+import { createHistogram, encodeHistogram, recordMs } from '../../lib/loadtest/histogram.ts';
 import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
-import { HEARTBEAT_GRACE_SECONDS, LoadTestStore } from '../../lib/loadtest/store.ts';
+import {
+  HEARTBEAT_GRACE_SECONDS,
+  LoadTestStore,
+  SHARD_RESULT_RETENTION_HOURS,
+} from '../../lib/loadtest/store.ts';
+import { TimelineWriter } from '../../lib/loadtest/timeline.ts';
 import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
 
 const TARGET = 'http://127.0.0.1:9';
@@ -89,5 +95,66 @@ describe('LoadTestStore', () => {
     expect(run).toMatchObject({ status: 'aborted', abortRequested: true });
     expect(run?.error).toMatch(staleReason);
     expect(await store.requestAbort(dead)).toBeNull();
+  });
+
+  /** A run with one stored shard result and one failure reason, finished `hoursAgo` (or still running). */
+  async function runWithShardRows(hoursAgo: number | null): Promise<string> {
+    const { runId } = await createLoadTest({ target: TARGET, users: 1, requests: 1 }, store, LIMITS);
+    await store.markStarted(runId);
+    const latency = createHistogram();
+    recordMs(latency, 12);
+    const perSecond = createHistogram('timeline');
+    recordMs(perSecond, 12);
+    const timeline = new TimelineWriter();
+    timeline.add(0, 1, 0, perSecond);
+    const encoded = encodeHistogram(latency);
+    await store.saveShardResult(runId, 0, 0, {
+      requests: 1,
+      ok: 1,
+      failed: 0,
+      remaining: 0,
+      aborted: false,
+      statusCodes: { 200: 1 },
+      errors: { timeout: 0, refused: 0, reset: 0, dns: 0, other: 0 },
+      latency: encoded,
+      latencyUncorrected: encoded,
+      timeline: timeline.finish(),
+      startedAt: Date.now(),
+      finishedAt: Date.now(),
+      generator: {
+        eventLoopLagP99Ms: 0,
+        eventLoopLagMaxMs: 0,
+        sendLagP99Ms: 0,
+        cpuPercent: 1,
+        saturated: false,
+      },
+    });
+    await store.saveShardFailure(runId, { round: 0, shard: 1, error: 'States.Timeout', cause: null });
+    if (hoursAgo !== null) {
+      await store.finish(runId, 'passed', null);
+      await database.admin(
+        `UPDATE loadtest_runs SET finished_at = now() - make_interval(secs => $2 * 3600) WHERE id = $1`,
+        [runId, hoursAgo],
+      );
+    }
+    return runId;
+  }
+
+  const rowsOf = async (runId: string) => ({
+    shards: (await store.shardResults(runId)).length,
+    failures: (await store.shardFailures(runId)).length,
+  });
+
+  it('prunes shard rows and failure reasons of runs finished longer ago than the retention', async () => {
+    const expired = await runWithShardRows(SHARD_RESULT_RETENTION_HOURS + 1);
+    const recent = await runWithShardRows(SHARD_RESULT_RETENTION_HOURS - 1);
+    const running = await runWithShardRows(null);
+    expect(await rowsOf(expired)).toEqual({ shards: 1, failures: 1 });
+    expect(await store.pruneShardResults()).toBeGreaterThanOrEqual(1);
+    expect(await rowsOf(expired)).toEqual({ shards: 0, failures: 0 });
+    expect(await rowsOf(recent)).toEqual({ shards: 1, failures: 1 });
+    expect(await rowsOf(running)).toEqual({ shards: 1, failures: 1 });
+    // The run itself and its report stay.
+    expect(await store.getRun(expired)).toMatchObject({ status: 'passed' });
   });
 });

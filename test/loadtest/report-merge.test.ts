@@ -1,0 +1,196 @@
+// The Aggregate step's merge against a real PostgreSQL: page by page, over several rounds, with a retried shard
+// and a row stored in the older format, it reports exactly what one histogram of every sample would.
+
+import * as hdr from 'hdr-histogram-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMigrations } from '../../lib/db/migration-runner.ts';
+import type { Db } from '../../lib/db/pool.ts';
+import {
+  createHistogram,
+  distribution,
+  encodeHistogram,
+  type Histogram,
+  mergeHistograms,
+  recordMs,
+  summarize,
+} from '../../lib/loadtest/histogram.ts';
+import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
+import { buildReport, type ShardRow } from '../../lib/loadtest/report.ts';
+import { createLoadTest } from '../../lib/loadtest/service.ts';
+import { aggregateStep } from '../../lib/loadtest/steps.ts';
+import { LoadTestStore } from '../../lib/loadtest/store.ts';
+import { createLogger } from '../../lib/log/logger.ts';
+import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { SampleTruth, seededRandom, syntheticShard } from '../support/synthetic-shards.ts';
+
+const ROUNDS = 3;
+const SHARDS = 5;
+const ROUND_SECONDS = 20;
+
+describe('aggregateStep', () => {
+  let database: TestDatabase;
+  let db: Db;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await runMigrations({ target: database.target, direction: 'up' });
+    db = testPool(database.target);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await database?.drop();
+  });
+
+  it('reports, page by page over several rounds, exactly the figures of one histogram of every sample', async () => {
+    // Pages of 4 rows: the 15 rows of the run take four pages, the last one short.
+    const store = new LoadTestStore(db, { shardPageSize: 4 });
+    const { runId } = await createLoadTest(
+      { target: 'http://127.0.0.1:9', rate: 50, duration: ROUNDS * ROUND_SECONDS, workers: SHARDS },
+      store,
+      { ...DEFAULT_LIMITS, shardSeconds: ROUND_SECONDS },
+    );
+    await store.markStarted(runId);
+    const truth = new SampleTruth();
+    const rows: ShardRow[] = [];
+    const legacyRows: ShardRow[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let shard = 0; shard < SHARDS; shard++) {
+        const seed = 1 + round * SHARDS + shard;
+        const window = { fromSecond: round * ROUND_SECONDS, seconds: ROUND_SECONDS, requestsPerSecond: 60 };
+        if (round === 1 && shard === 3) {
+          // A first attempt whose Lambda died after saving: its retry replaces the row, never adds to it.
+          const discarded = syntheticShard({ seed: 9_999, ...window });
+          await store.saveShardResult(runId, round, shard, discarded.result);
+        }
+        // Shards skip seconds now and then: a merge must not assume every shard covers every second.
+        const synthetic = syntheticShard({ seed, ...window, idleShare: 0.1, truth, legacy: true });
+        if (!synthetic.legacy) throw new Error('no legacy encoding');
+        if (round === 0 && shard === 2) {
+          // Written by the previous version during an upgrade: the whole result as JSON.
+          await database.admin(
+            `INSERT INTO loadtest_shard_results (run_id, round, shard, result) VALUES ($1, $2, $3, $4)`,
+            [runId, round, shard, JSON.stringify(synthetic.legacy)],
+          );
+        } else {
+          await store.saveShardResult(runId, round, shard, synthetic.result);
+        }
+        const attempts = round === 1 && shard === 3 ? 2 : 1;
+        rows.push({ round, shard, attempts, result: synthetic.result });
+        legacyRows.push({ round, shard, attempts, result: synthetic.legacy });
+      }
+    }
+
+    const pages: number[] = [];
+    for await (const page of store.shardResultPages(runId)) pages.push(page.length);
+    expect(pages).toEqual([4, 4, 4, 3]);
+
+    const outcome = await aggregateStep(
+      {
+        runId,
+        round: ROUNDS - 1,
+        startsAt: 0,
+        blocks: [0],
+        blockCount: 1,
+        lastShard: SHARDS - 1,
+        distributed: false,
+        failedShards: 0,
+        done: true,
+      },
+      { store, logger: createLogger({ level: 'error' }) },
+    );
+    const report = (await store.getRun(runId))?.report;
+    if (!report) throw new Error('no report stored');
+    expect(outcome.requests).toBe(truth.requests);
+    expect(report.totals.requests).toBe(truth.requests);
+    expect(report.shards).toMatchObject({ planned: 15, completed: 15, retried: 1, failed: 0 });
+    expect(report.rounds).toBe(ROUNDS);
+
+    // The run's percentiles, as one histogram holding every sample of every shard gives them.
+    expect(JSON.stringify(report.latencyMs)).toBe(JSON.stringify(summarize(truth.latency)));
+    expect(JSON.stringify(report.latencyUncorrectedMs)).toBe(JSON.stringify(summarize(truth.uncorrected)));
+    expect(report.responses).toBe(truth.latency.totalCount);
+    // Every second's counts and percentiles, as one histogram of that second's samples gives them.
+    const expectedTimeline = [...truth.seconds.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([second, entry]) => ({
+        second,
+        requests: entry.requests,
+        errors: entry.errors,
+        p50: entry.histogram.totalCount ? Math.round(entry.histogram.getValueAtPercentile(50)) / 1000 : 0,
+        p99: entry.histogram.totalCount ? Math.round(entry.histogram.getValueAtPercentile(99)) / 1000 : 0,
+      }));
+    expect(report.timeline.length).toBeGreaterThan(ROUNDS * ROUND_SECONDS * 0.8);
+    expect(JSON.stringify(report.timeline)).toBe(JSON.stringify(expectedTimeline));
+
+    // The whole report, byte for byte, as the decode-every-histogram merge of the same samples gives it,
+    // and as all rows merged at once in memory.
+    const run = await store.getRun(runId);
+    if (!run?.plan) throw new Error('no plan');
+    const inMemory = buildReport({
+      runId,
+      options: run.options,
+      plan: run.plan,
+      shards: rows,
+      expectedShards: 15,
+      aborted: false,
+    });
+    const decodedOneByOne = buildReport({
+      runId,
+      options: run.options,
+      plan: run.plan,
+      shards: legacyRows,
+      expectedShards: 15,
+      aborted: false,
+    });
+    expect(JSON.stringify(report)).toBe(JSON.stringify(inMemory));
+    expect(JSON.stringify(report)).toBe(JSON.stringify(decodedOneByOne));
+    // The plotted distribution reads the merged minimum and maximum: bucket bounds, not raw samples.
+    const legacyMerged = hdr.build({
+      bitBucketSize: 32,
+      autoResize: false,
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 3_600_000_000,
+      numberOfSignificantValueDigits: 3,
+      useWebAssembly: false,
+    });
+    for (const row of legacyRows) {
+      const decoded = hdr.decodeFromCompressedBase64(row.result.latency as string, 32, false);
+      legacyMerged.add(decoded);
+    }
+    // As stored: JSON, where the -0 of an empty bucket is 0.
+    expect(JSON.stringify(report.histogram)).toBe(JSON.stringify(distribution(legacyMerged)));
+  });
+});
+
+describe('mergeHistograms', () => {
+  it('gives the percentiles, minimum and maximum that decoding and adding each HDR histogram gives', () => {
+    const random = seededRandom(42);
+    const parts = Array.from({ length: 6 }, () => createHistogram());
+    const added = createHistogram();
+    for (let index = 0; index < 30_000; index++) {
+      recordMs(parts[index % 6] as Histogram, random() ** 5 * 3000 + 0.2);
+    }
+    for (const part of parts) added.add(hdr.decodeFromCompressedBase64(hdr.encodeIntoCompressedBase64(part)));
+    const merged = mergeHistograms(parts.map(encodeHistogram));
+    const mixed = mergeHistograms(
+      parts.map((part, index) => (index % 2 ? encodeHistogram(part) : hdr.encodeIntoCompressedBase64(part))),
+    );
+    for (const histogram of [merged, mixed]) {
+      expect(histogram.totalCount).toBe(30_000);
+      expect(summarize(histogram)).toEqual(summarize(added));
+      expect([histogram.minNonZeroValue, histogram.maxValue]).toEqual([
+        added.minNonZeroValue,
+        added.maxValue,
+      ]);
+      expect(distribution(histogram)).toEqual(distribution(added));
+    }
+  });
+
+  it('refuses bytes of a format it does not know instead of merging garbage', () => {
+    const encoded = encodeHistogram(createHistogram());
+    encoded[0] = 9;
+    expect(() => mergeHistograms([encoded])).toThrow(
+      expect.objectContaining({ code: 'LOADTEST_ENCODING', message: 'unknown histogram format 9' }),
+    );
+  });
+});

@@ -2,25 +2,18 @@
 
 import { SERVICE_VERSION } from '../api/create-api.ts';
 import { type Config, ConfigError, loadConfig } from '../config/config.ts';
-import { MigrateUsageError, parseMigrateRequest, runMigrateRequest } from '../db/migrate-command.ts';
-import { LoadTestInputError } from '../loadtest/options.ts';
-import { EmbeddedPostgresError, stopAllEmbedded } from '../local/embedded-postgres.ts';
-import {
-  acquireLocalDatabase,
-  describeDataLocation,
-  LocalStackError,
-  startLocalStack,
-} from '../local/stack.ts';
+import { parseMigrateRequest, runMigrateRequest } from '../db/migrate-command.ts';
+import { EXIT, LoadwatchError } from '../errors.ts';
+import { stopAllEmbedded } from '../local/embedded-postgres.ts';
+import { acquireLocalDatabase, describeDataLocation, startLocalStack } from '../local/stack.ts';
 import { createStackLog } from '../local/stack-log.ts';
-import { CheckConfigError } from '../monitor/checks.ts';
 import { closestName, parseFlags } from './flags.ts';
+import { type CliIo, processIo } from './io.ts';
 import { loadTestCommand, loadTestHelp } from './loadtest-command.ts';
 import { monitorCommand, monitorHelp } from './monitor-command.ts';
 import { PRODTEST_HELP, prodtestCommand } from './prodtest-command.ts';
 import { terminalSafe } from './terminal-text.ts';
 import { UsageError } from './usage-error.ts';
-
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 const localApi = (config: Config) => `http://localhost:${config.port}`;
 
@@ -71,21 +64,6 @@ interface Command {
   help(config: Config): string;
   run(args: string[], config: Config, io: CliIo): Promise<number>;
 }
-
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  env: Record<string, string | undefined>;
-  /** stderr is a terminal: live displays may redraw in place. */
-  errIsTerminal?: boolean;
-}
-
-const processIo: CliIo = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
-  errIsTerminal: process.stderr.isTTY === true,
-  env: process.env,
-};
 
 async function migrate(args: string[], config: Config, io: CliIo): Promise<number> {
   // A bare "migrate" used to mean "up"; it now names the choices instead of guessing which one was meant.
@@ -207,6 +185,31 @@ function printHelp(text: (config: Config) => string, io: CliIo): number {
   return EXIT.ok;
 }
 
+/** Codes of a command line that cannot be carried out as written: their message ends by pointing to help. */
+const POINTS_TO_HELP: ReadonlySet<string> = new Set(['USAGE', 'MIGRATE_USAGE', 'MIGRATE_BEYOND_APPLIED']);
+
+/** What the command line says of an error, read off its fields: a summary over its problems, or them counted. */
+export function explainFailure(error: unknown): { text: string; exitCode: number; pointsToHelp: boolean } {
+  if (!(error instanceof LoadwatchError)) {
+    return {
+      text: `loadwatch: ${(error as Error)?.message ?? String(error)}\n`,
+      exitCode: EXIT.failed,
+      pointsToHelp: false,
+    };
+  }
+  const problems = error.problems ?? [];
+  const listed = problems.map((problem) => `  ${problem}\n`).join('');
+  const text =
+    problems.length === 0
+      ? `loadwatch: ${error.message}\n`
+      : error.summary !== undefined
+        ? `loadwatch: ${error.summary}\n${listed}`
+        : problems.length === 1
+          ? `loadwatch: ${problems[0]}\n`
+          : `loadwatch: ${problems.length} problems\n${listed}`;
+  return { text, exitCode: error.exitCode, pointsToHelp: POINTS_TO_HELP.has(error.code) };
+}
+
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--version' || name === '-v') {
@@ -232,41 +235,12 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     if (asksForHelp(rest)) return printHelp(command.help, io);
     return await command.run(rest, loadConfig(io.env), io);
   } catch (error) {
+    const failure = explainFailure(error);
     // These lines echo what was given (flags, variables, files): shown escaped, never obeyed by the terminal.
-    const explain = (text: string) => io.err(terminalSafe(text, { keepLines: true }));
-    if (error instanceof ConfigError) {
-      explain(
-        `loadwatch: invalid configuration\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`,
-      );
-      return EXIT.usage;
-    }
-    if (error instanceof CheckConfigError) {
-      explain(`loadwatch: invalid checks in ${error.message}\n`);
-      return EXIT.usage;
-    }
-    if (error instanceof LoadTestInputError) {
-      explain(
-        `loadwatch: invalid load test\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`,
-      );
-      return EXIT.usage;
-    }
-    if (error instanceof UsageError || error instanceof MigrateUsageError) {
-      const problems = error instanceof UsageError ? error.problems : [error.message];
-      const helpHint = command ? `loadwatch ${name} --help` : 'loadwatch help';
-      explain(
-        problems.length === 1
-          ? `loadwatch: ${problems[0]}\n`
-          : `loadwatch: ${problems.length} problems\n${problems.map((problem) => `  ${problem}\n`).join('')}`,
-      );
-      io.err(`Run "${helpHint}" for usage.\n`);
-      return EXIT.usage;
-    }
-    if (error instanceof LocalStackError || error instanceof EmbeddedPostgresError) {
-      explain(`loadwatch: ${error.message}\n`);
-      return error.exitCode;
-    }
-    explain(`loadwatch: ${(error as Error)?.message ?? String(error)}\n`);
-    return EXIT.failed;
+    io.err(terminalSafe(failure.text, { keepLines: true }));
+    if (failure.pointsToHelp)
+      io.err(`Run "${command ? `loadwatch ${name} --help` : 'loadwatch help'}" for usage.\n`);
+    return failure.exitCode;
   } finally {
     await stopAllEmbedded();
   }

@@ -13,8 +13,8 @@ import { everyCheckOk, formatMonitorReport, type MonitorReport } from '../monito
 import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
 import { parseFlags } from './flags.ts';
+import type { CliIo } from './io.ts';
 import { defaultTarget } from './loadtest-command.ts';
-import type { CliIo } from './main.ts';
 import { hasControlCharacters, terminalJson, terminalSafe } from './terminal-text.ts';
 import { UsageError } from './usage-error.ts';
 

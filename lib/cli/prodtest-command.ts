@@ -8,7 +8,7 @@ import { dataDirectory, readStackState } from '../local/stack.ts';
 import { GROUPS, type Group, runGroups } from '../prodtest/groups.ts';
 import { toJunit } from '../prodtest/junit.ts';
 import { parseFlags } from './flags.ts';
-import type { CliIo } from './main.ts';
+import type { CliIo } from './io.ts';
 import { terminalJson, terminalSafe } from './terminal-text.ts';
 import { UsageError } from './usage-error.ts';
 

@@ -1,5 +1,6 @@
 // The one reader of process.env: validates every setting at start-up and reports every problem at once.
 
+import { EXIT, LoadwatchError } from '../errors.ts';
 import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/options.ts';
 import { LAMBDA_ARCHITECTURES } from '../loadtest/pricing.ts';
 import {
@@ -99,13 +100,16 @@ export interface Config {
   aws: AwsNames;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
-  readonly problems: string[];
+export class ConfigError extends LoadwatchError {
+  declare readonly problems: string[];
   constructor(problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+    super(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`, {
+      code: 'CONFIG_INVALID',
+      exitCode: EXIT.usage,
+      problems,
+      summary: 'invalid configuration',
+    });
     this.name = 'ConfigError';
-    this.problems = problems;
   }
 }
 

@@ -134,7 +134,7 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
       requestId: context?.awsRequestId ?? '',
     };
     return {
-      statusCode: 400,
+      statusCode: error.status,
       headers: { 'Content-Type': 'application/json; charset=utf-8' },
       body: JSON.stringify(body),
     };

@@ -2,6 +2,7 @@
 
 import { isSerializationFailure } from '../db/errors.ts';
 import type { Db } from '../db/pool.ts';
+import { LoadwatchError } from '../errors.ts';
 import type { ShardResult } from './engine.ts';
 import type { LoadTestOptions } from './options.ts';
 import type { LoadTestPlan } from './plan.ts';
@@ -84,8 +85,7 @@ export interface RunSummary {
 const SERIALIZATION_ATTEMPTS = 10;
 
 /** LOADTEST_MAX_CONCURRENT_RUNS runs are in progress: the API answers 429 with their ids. */
-export class ConcurrencyLimitError extends Error {
-  readonly code = 'LOADTEST_CONCURRENCY_LIMIT';
+export class ConcurrencyLimitError extends LoadwatchError {
   readonly limit: number;
   readonly runningIds: string[];
   /** Runs last minutes; a client polling every half minute neither hammers nor waits long. */
@@ -93,6 +93,12 @@ export class ConcurrencyLimitError extends Error {
   constructor(limit: number, runningIds: string[]) {
     super(
       `${runningIds.length} load test(s) already running (LOADTEST_MAX_CONCURRENT_RUNS=${limit}): ${runningIds.join(', ')}; wait for one to end or abort it`,
+      {
+        code: 'LOADTEST_CONCURRENCY_LIMIT',
+        status: 429,
+        headers: { 'Retry-After': '30' },
+        details: { running: runningIds, limit },
+      },
     );
     this.name = 'ConcurrencyLimitError';
     this.limit = limit;

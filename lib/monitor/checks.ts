@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { hasControlCharacters, terminalSafe } from '../cli/terminal-text.ts';
+import { EXIT, LoadwatchError } from '../errors.ts';
 
 export type CheckKind = 'http' | 'cors' | 'database';
 
@@ -53,13 +54,16 @@ export interface MonitorDefinition {
   maintenance: MaintenanceWindow[];
 }
 
-export class CheckConfigError extends Error {
-  readonly code = 'CHECKS_INVALID';
-  readonly problems: string[];
+export class CheckConfigError extends LoadwatchError {
+  declare readonly problems: string[];
   constructor(source: string, problems: string[]) {
-    super(`${source}:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+    super(`${source}:\n${problems.map((problem) => `  ${problem}`).join('\n')}`, {
+      code: 'CHECKS_INVALID',
+      exitCode: EXIT.usage,
+      problems,
+      summary: `invalid checks in ${source}:`,
+    });
     this.name = 'CheckConfigError';
-    this.problems = problems;
   }
 }
 

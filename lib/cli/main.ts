@@ -7,12 +7,12 @@ import { EXIT, LoadwatchError } from '../errors.ts';
 import { stopAllEmbedded } from '../local/embedded-postgres.ts';
 import { acquireLocalDatabase, describeDataLocation, startLocalStack } from '../local/stack.ts';
 import { createStackLog } from '../local/stack-log.ts';
+import { terminalSafe } from '../terminal-text.ts';
 import { closestName, parseFlags } from './flags.ts';
 import { type CliIo, processIo } from './io.ts';
 import { loadTestCommand, loadTestHelp } from './loadtest-command.ts';
 import { monitorCommand, monitorHelp } from './monitor-command.ts';
 import { PRODTEST_HELP, prodtestCommand } from './prodtest-command.ts';
-import { terminalSafe } from './terminal-text.ts';
 import { UsageError } from './usage-error.ts';
 
 const localApi = (config: Config) => `http://localhost:${config.port}`;

@@ -3,10 +3,10 @@
 
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
-import type { DatabaseTarget } from '../config/config.ts';
 import { EXIT, LoadwatchError } from '../errors.ts';
 import { clientConfig } from './connection.ts';
 import { findMigrationsDir, MIGRATIONS_TABLE } from './migrations.ts';
+import type { DatabaseTarget } from './target.ts';
 
 /** A migrate request that cannot be carried out as written (exit code 2 on the command line). */
 export class MigrateUsageError extends LoadwatchError {

@@ -1,8 +1,8 @@
 // Check definitions: read once from a JSON file (or the defaults), validated with one message per bad field.
 
 import { readFileSync } from 'node:fs';
-import { hasControlCharacters, terminalSafe } from '../cli/terminal-text.ts';
 import { EXIT, LoadwatchError } from '../errors.ts';
+import { hasControlCharacters, terminalSafe } from '../terminal-text.ts';
 
 export type CheckKind = 'http' | 'cors' | 'database';
 
@@ -65,6 +65,13 @@ export class CheckConfigError extends LoadwatchError {
     });
     this.name = 'CheckConfigError';
   }
+}
+
+export interface MonitorSettings {
+  /** A JSON file of checks; the service's own /health and /health/ready when unset. */
+  checksFile: string | undefined;
+  intervalSeconds: number;
+  retentionDays: number;
 }
 
 /** Seconds between monitor cycles, for MONITOR_INTERVAL and --interval alike. */

@@ -145,7 +145,7 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
             'NOT_FINISHED',
             `load test ${run.id} is ${run.status}; its report comes when it ends`,
           );
-        // Loaded on demand: the renderer is not needed for any other route.
+        // esbuild bundles the renderer into the API all the same; importing it here only defers its evaluation.
         const { renderHtmlReport } = await import('../loadtest/html-report.ts');
         return {
           status: 200,

@@ -6,7 +6,7 @@ import { LoadwatchError } from '../errors.ts';
 import type { ShardResult } from './engine.ts';
 import type { LoadTestOptions } from './options.ts';
 import type { LoadTestPlan } from './plan.ts';
-import type { LoadTestReport } from './report.ts';
+import type { LoadTestReport, ShardRow } from './report.ts';
 
 export type RunStatus = 'pending' | 'running' | 'passed' | 'failed' | 'aborted' | 'error';
 
@@ -55,12 +55,7 @@ const toRecord = (row: RunRow): RunRecord => ({
   error: row.error,
 });
 
-export interface StoredShardResult {
-  round: number;
-  shard: number;
-  attempts: number;
-  result: ShardResult;
-}
+export type StoredShardResult = ShardRow;
 
 /** Why a shard ended without a result, as Step Functions caught it (trimmed). */
 export interface ShardFailure {

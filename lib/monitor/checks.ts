@@ -264,7 +264,7 @@ function readCheck(
       `${JSON.stringify(check.endpoint ?? check.url)} must be a path starting with "/" (or give "url")`,
     );
   }
-  const method = String(check.method ?? (kind === 'cors' ? 'GET' : 'GET')).toUpperCase();
+  const method = String(check.method ?? 'GET').toUpperCase();
   if (!(METHODS as readonly string[]).includes(method))
     reader.add(`${path}.method`, `"${method}" is not one of ${METHODS.join(', ')}`);
   const expect =

@@ -1,4 +1,7 @@
-// What a command reads and writes: the process's streams and environment, or a test's stand-ins.
+// What every command shares: what it reads and writes (the process's streams and environment, or a test's
+// stand-ins), and the shape the command registry holds.
+
+import type { Config } from '../config/config.ts';
 
 export interface CliIo {
   out: (text: string) => void;
@@ -14,3 +17,9 @@ export const processIo: CliIo = {
   errIsTerminal: process.stderr.isTTY === true,
   env: process.env,
 };
+
+/** One entry of the registry: its help (which shows the configuration it would use) and what it runs. */
+export interface Command {
+  help(config: Config): string;
+  run(args: string[], config: Config, io: CliIo): Promise<number>;
+}

@@ -15,7 +15,7 @@ export interface LoadwatchErrorOptions extends ErrorOptions {
   expose?: boolean;
   /** What a client reads when the message is not exposed; "internal error" when unset. */
   publicMessage?: string;
-  /** One line per bad field or flag; responses list the first of them only. */
+  /** One line per bad field or flag; a response lists the first MAX_LISTED_PROBLEMS (lib/http/errors.ts). */
   problems?: string[];
   /** Response headers that belong to the error, such as Retry-After or Allow. */
   headers?: Record<string, string>;

@@ -21,8 +21,8 @@ import {
 } from '../monitor/checks.ts';
 import { API_TIMEOUT_DEFAULTS, type ApiTimeouts, GATEWAY_TIMEOUT_MS } from './api-timeouts.ts';
 
-export type { DatabaseAuth, DatabaseConfig, DatabaseTarget, SslMode } from '../db/target.ts';
 // The settings' types belong to the folders that use them; these re-exports keep one place to import them from.
+export type { DatabaseAuth, DatabaseConfig, DatabaseTarget, SslMode } from '../db/target.ts';
 export type { CorsConfig } from '../http/cors-settings.ts';
 export type { LogLevel } from '../log/levels.ts';
 export type { MonitorSettings } from '../monitor/checks.ts';

@@ -11,6 +11,7 @@ export class HttpError extends LoadwatchError {
     options: Omit<LoadwatchErrorOptions, 'code' | 'status'> = {},
   ) {
     super(message, { ...options, code, status });
+    this.name = 'HttpError';
   }
 }
 

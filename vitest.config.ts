@@ -8,6 +8,5 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: more workers only add contention with PostgreSQL and the browser.
     maxWorkers: 2,
-    reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

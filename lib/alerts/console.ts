@@ -1,6 +1,6 @@
 // AlertSink for the local stack and the CLI: prints each notification; the outbox keeps them all.
 
-import { terminalSafe } from '../cli/terminal-text.ts';
+import { terminalSafe } from '../terminal-text.ts';
 import type { AlertSink } from './sink.ts';
 
 export function createConsoleSink(write: (text: string) => void): AlertSink {

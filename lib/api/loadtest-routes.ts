@@ -8,8 +8,8 @@ import { queryChoice, queryInteger, queryTime } from '../http/query.ts';
 import type { ApiRequest, Route } from '../http/router.ts';
 import type { CapacityCheck } from '../loadtest/capacity.ts';
 import { type ExecutionStarter, launchLoadTest, runSummary } from '../loadtest/launcher.ts';
-import { LoadTestInputError, type LoadTestLimits } from '../loadtest/options.ts';
-import { ConcurrencyLimitError, type LoadTestStore } from '../loadtest/store.ts';
+import type { LoadTestLimits } from '../loadtest/options.ts';
+import type { LoadTestStore } from '../loadtest/store.ts';
 
 export interface LoadTestApiDeps {
   db: Db;
@@ -87,42 +87,25 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
         if (request.body === undefined || typeof request.body !== 'object') {
           throw new HttpError(400, 'BAD_REQUEST', 'send a JSON object such as {"users":10,"requests":10}');
         }
-        try {
-          const run = await launchLoadTest(request.body, {
-            store: loadTestApi.loadTests,
-            limits,
-            starter: loadTestApi.starter,
-            defaultTarget: own,
-            capacity: loadTestApi.capacity,
-          });
-          return {
-            status: 202,
-            headers: { Location: `/v1/loadtests/${run.runId}` },
-            body: {
-              runId: run.runId,
-              status: 'running',
-              startedBy: principal,
-              estimate: run.plan.estimate,
-              capacity: run.capacity,
-              report: `/v1/loadtests/${run.runId}`,
-            },
-          };
-        } catch (error) {
-          if (error instanceof ConcurrencyLimitError) {
-            throw new HttpError(429, error.code, error.message, {
-              cause: error,
-              headers: { 'Retry-After': String(error.retryAfterSeconds) },
-              details: { running: error.runningIds, limit: error.limit },
-            });
-          }
-          if (error instanceof LoadTestInputError) {
-            throw new HttpError(400, 'INVALID_LOADTEST', 'invalid load test', {
-              cause: error,
-              problems: error.problems,
-            });
-          }
-          throw error;
-        }
+        const run = await launchLoadTest(request.body, {
+          store: loadTestApi.loadTests,
+          limits,
+          starter: loadTestApi.starter,
+          defaultTarget: own,
+          capacity: loadTestApi.capacity,
+        });
+        return {
+          status: 202,
+          headers: { Location: `/v1/loadtests/${run.runId}` },
+          body: {
+            runId: run.runId,
+            status: 'running',
+            startedBy: principal,
+            estimate: run.plan.estimate,
+            capacity: run.capacity,
+            report: `/v1/loadtests/${run.runId}`,
+          },
+        };
       },
     },
     {
@@ -162,7 +145,7 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
             'NOT_FINISHED',
             `load test ${run.id} is ${run.status}; its report comes when it ends`,
           );
-        // Loaded on demand: the renderer is not needed for any other route.
+        // esbuild bundles the renderer into the API all the same; importing it here only defers its evaluation.
         const { renderHtmlReport } = await import('../loadtest/html-report.ts');
         return {
           status: 200,

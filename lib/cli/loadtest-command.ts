@@ -19,10 +19,10 @@ import { LoadTestStore } from '../loadtest/store.ts';
 import { formatSummary } from '../loadtest/text-summary.ts';
 import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
+import { terminalJson, terminalSafe } from '../terminal-text.ts';
 import { parseFlags } from './flags.ts';
-import type { CliIo } from './main.ts';
+import type { CliIo } from './io.ts';
 import { createProgressBar } from './progress.ts';
-import { terminalJson, terminalSafe } from './terminal-text.ts';
 import { UsageError } from './usage-error.ts';
 
 export const loadTestHelp = (config: Config) => `Usage: loadwatch loadtest [options]

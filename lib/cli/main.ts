@@ -2,27 +2,17 @@
 
 import { SERVICE_VERSION } from '../api/create-api.ts';
 import { type Config, ConfigError, loadConfig } from '../config/config.ts';
-import { MigrateUsageError, parseMigrateRequest, runMigrateRequest } from '../db/migrate-command.ts';
-import { LoadTestInputError } from '../loadtest/options.ts';
-import { EmbeddedPostgresError, stopAllEmbedded } from '../local/embedded-postgres.ts';
-import {
-  acquireLocalDatabase,
-  describeDataLocation,
-  LocalStackError,
-  startLocalStack,
-} from '../local/stack.ts';
-import { createStackLog } from '../local/stack-log.ts';
-import { CheckConfigError } from '../monitor/checks.ts';
-import { closestName, parseFlags } from './flags.ts';
+import { EXIT, LoadwatchError } from '../errors.ts';
+import { stopAllEmbedded } from '../local/embedded-postgres.ts';
+import { terminalSafe } from '../terminal-text.ts';
+import { closestName } from './flags.ts';
+import { type CliIo, type Command, processIo } from './io.ts';
 import { loadTestCommand, loadTestHelp } from './loadtest-command.ts';
+import { migrateCommand, migrateHelp } from './migrate-command.ts';
 import { monitorCommand, monitorHelp } from './monitor-command.ts';
 import { PRODTEST_HELP, prodtestCommand } from './prodtest-command.ts';
-import { terminalSafe } from './terminal-text.ts';
+import { localApi, startCommand, startHelp } from './start-command.ts';
 import { UsageError } from './usage-error.ts';
-
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
-
-const localApi = (config: Config) => `http://localhost:${config.port}`;
 
 const overviewHelp = (
   config: Config,
@@ -44,147 +34,9 @@ The database is DATABASE_URL when set; otherwise the local stack's embedded Post
 (the running one, or one started for the length of the command). Configuration: README.md.
 `;
 
-const startHelp = (config: Config) => `Usage: loadwatch start
-
-  Starts PostgreSQL (DATABASE_URL, or the embedded one in ${config.dataDir}), applies pending migrations,
-  then serves the API on ${localApi(config)} (PORT) with the monitor running every ${config.monitor.intervalSeconds}s.
-  -h, --help    this text
-Exit: 0 after Ctrl-C or SIGTERM, 1 when the stack cannot start, 2 for bad usage or configuration.
-`;
-
-const migrateHelp = () => `Usage: loadwatch migrate up|down|status [N] [options]
-
-  loadwatch migrate up           apply every pending migration
-  loadwatch migrate up N         apply the next N
-  loadwatch migrate down         revert the last applied migration
-  loadwatch migrate down N       revert the last N (refused when fewer than N are applied)
-  loadwatch migrate down --all   revert every applied migration: this deletes all data
-  loadwatch migrate status       applied and pending migrations
-
-  --all         every pending (up) or every applied (down) migration
-  --json        print the result as JSON alone on stdout
-  -h, --help    this text
-Exit: 0 done, 1 a migration failed (it is rolled back), 2 bad usage or configuration.
-`;
-
-interface Command {
-  help(config: Config): string;
-  run(args: string[], config: Config, io: CliIo): Promise<number>;
-}
-
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  env: Record<string, string | undefined>;
-  /** stderr is a terminal: live displays may redraw in place. */
-  errIsTerminal?: boolean;
-}
-
-const processIo: CliIo = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
-  errIsTerminal: process.stderr.isTTY === true,
-  env: process.env,
-};
-
-async function migrate(args: string[], config: Config, io: CliIo): Promise<number> {
-  // A bare "migrate" used to mean "up"; it now names the choices instead of guessing which one was meant.
-  if (args.length === 0) {
-    io.out(migrateHelp());
-    return EXIT.usage;
-  }
-  const { values, positionals, problems } = parseFlags(
-    args,
-    { json: { type: 'boolean' }, all: { type: 'boolean' } },
-    { maxPositionals: 2 },
-  );
-  const [action, count] = positionals;
-  if (action === undefined) problems.unshift('migrate: name an action: up, down or status');
-  if (count !== undefined && !/^\d+$/.test(count)) problems.push(`count: "${count}" is not a whole number`);
-  if (problems.length > 0) throw new UsageError(problems);
-  const request = parseMigrateRequest({
-    action,
-    ...(count === undefined ? {} : { count: Number(count) }),
-    ...(values.all ? { all: true } : {}),
-  });
-  const json = values.json === true;
-  const database = await acquireLocalDatabase(config, `migrate ${action}`);
-  try {
-    const result = await runMigrateRequest(database.target, request, (line) => {
-      if (!json) io.err(`${line}\n`);
-    });
-    if (json) {
-      io.out(`${JSON.stringify(result, null, 2)}\n`);
-      return EXIT.ok;
-    }
-    const verb = request.action === 'up' ? 'applied' : 'reverted';
-    if (request.action !== 'status') {
-      io.out(
-        result.ran.length
-          ? `${verb}: ${result.ran.join(', ')}\n`
-          : `nothing to ${request.action === 'up' ? 'apply' : 'revert'}\n`,
-      );
-    }
-    io.out(`database: ${database.target.label} (${database.source})\n`);
-    io.out(`current:  ${result.status.current ?? '(none)'}\nlatest:   ${result.status.latest ?? '(none)'}\n`);
-    io.out(`pending:  ${result.status.pending.length ? result.status.pending.join(', ') : '(none)'}\n`);
-    return EXIT.ok;
-  } finally {
-    await database.release();
-  }
-}
-
-async function start(config: Config, io: CliIo): Promise<number> {
-  const log = createStackLog(config, { stdoutIsTerminal: process.stdout.isTTY === true });
-  const stack = await startLocalStack(config, log.logger).catch(async (error: unknown) => {
-    await log.close();
-    throw error;
-  });
-  const dataLocation = describeDataLocation(config, stack.database);
-  const corsLine = config.cors.origins.length ? config.cors.origins.join(', ') : '(none: same-origin only)';
-  io.err(
-    [
-      '',
-      `loadwatch ${SERVICE_VERSION} is running (stage ${config.stage})`,
-      `  API          ${stack.apiUrl}   (try ${stack.apiUrl}/health/ready)`,
-      `  PostgreSQL   ${stack.database.target.label}   ${stack.database.source}`,
-      ...(dataLocation ? [`  data         ${dataLocation}`] : []),
-      `  migrations   ${stack.appliedMigrations.length ? `applied ${stack.appliedMigrations.join(', ')}` : 'up to date'}`,
-      ...(log.file
-        ? [`  log          ${log.file}   (the full JSON log; here, short lines and one summary a second)`]
-        : []),
-      `  CORS         ${corsLine}`,
-      `  API token    ${stack.token}   (Authorization: Bearer …, for POST /v1/loadtests)`,
-      `  monitor      every ${config.monitor.intervalSeconds}s, status page ${stack.apiUrl}/status; metrics in PostgreSQL only (no CloudWatch locally)`,
-      `  pool         ${config.pool.size} + ${config.pool.maxOverflow} overflow, timeout ${config.pool.timeoutSeconds}s`,
-      '  Ctrl-C stops everything.',
-      '',
-    ].join('\n'),
-  );
-  await new Promise<void>((resolveStop) => {
-    const shutdown = (signal: string) => {
-      io.err(`\n${signal}: stopping the API and PostgreSQL…\n`);
-      stack.stop().then(resolveStop, resolveStop);
-    };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGHUP', () => shutdown('SIGHUP'));
-  });
-  await log.close();
-  io.err('stopped\n');
-  return EXIT.ok;
-}
-
 const COMMANDS: Record<string, Command> = {
-  start: {
-    help: startHelp,
-    run: (args, config, io) => {
-      const { problems } = parseFlags(args, {});
-      if (problems.length > 0) throw new UsageError(problems);
-      return start(config, io);
-    },
-  },
-  migrate: { help: migrateHelp, run: migrate },
+  start: { help: startHelp, run: startCommand },
+  migrate: { help: migrateHelp, run: migrateCommand },
   loadtest: { help: loadTestHelp, run: loadTestCommand },
   monitor: { help: monitorHelp, run: monitorCommand },
   prodtest: { help: () => PRODTEST_HELP, run: prodtestCommand },
@@ -205,6 +57,31 @@ function printHelp(text: (config: Config) => string, io: CliIo): number {
     io.err(`(the configuration is invalid, so the defaults above are shown: ${error.problems.join('; ')})\n`);
   }
   return EXIT.ok;
+}
+
+/** Codes of a command line that cannot be carried out as written: their message ends by pointing to help. */
+const POINTS_TO_HELP: ReadonlySet<string> = new Set(['USAGE', 'MIGRATE_USAGE', 'MIGRATE_BEYOND_APPLIED']);
+
+/** What the command line says of an error, read off its fields: a summary over its problems, or them counted. */
+export function explainFailure(error: unknown): { text: string; exitCode: number; pointsToHelp: boolean } {
+  if (!(error instanceof LoadwatchError)) {
+    return {
+      text: `loadwatch: ${(error as Error)?.message ?? String(error)}\n`,
+      exitCode: EXIT.failed,
+      pointsToHelp: false,
+    };
+  }
+  const problems = error.problems ?? [];
+  const listed = problems.map((problem) => `  ${problem}\n`).join('');
+  const text =
+    problems.length === 0
+      ? `loadwatch: ${error.message}\n`
+      : error.summary !== undefined
+        ? `loadwatch: ${error.summary}\n${listed}`
+        : problems.length === 1
+          ? `loadwatch: ${problems[0]}\n`
+          : `loadwatch: ${problems.length} problems\n${listed}`;
+  return { text, exitCode: error.exitCode, pointsToHelp: POINTS_TO_HELP.has(error.code) };
 }
 
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -232,41 +109,12 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     if (asksForHelp(rest)) return printHelp(command.help, io);
     return await command.run(rest, loadConfig(io.env), io);
   } catch (error) {
+    const failure = explainFailure(error);
     // These lines echo what was given (flags, variables, files): shown escaped, never obeyed by the terminal.
-    const explain = (text: string) => io.err(terminalSafe(text, { keepLines: true }));
-    if (error instanceof ConfigError) {
-      explain(
-        `loadwatch: invalid configuration\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`,
-      );
-      return EXIT.usage;
-    }
-    if (error instanceof CheckConfigError) {
-      explain(`loadwatch: invalid checks in ${error.message}\n`);
-      return EXIT.usage;
-    }
-    if (error instanceof LoadTestInputError) {
-      explain(
-        `loadwatch: invalid load test\n${error.problems.map((problem) => `  ${problem}`).join('\n')}\n`,
-      );
-      return EXIT.usage;
-    }
-    if (error instanceof UsageError || error instanceof MigrateUsageError) {
-      const problems = error instanceof UsageError ? error.problems : [error.message];
-      const helpHint = command ? `loadwatch ${name} --help` : 'loadwatch help';
-      explain(
-        problems.length === 1
-          ? `loadwatch: ${problems[0]}\n`
-          : `loadwatch: ${problems.length} problems\n${problems.map((problem) => `  ${problem}\n`).join('')}`,
-      );
-      io.err(`Run "${helpHint}" for usage.\n`);
-      return EXIT.usage;
-    }
-    if (error instanceof LocalStackError || error instanceof EmbeddedPostgresError) {
-      explain(`loadwatch: ${error.message}\n`);
-      return error.exitCode;
-    }
-    explain(`loadwatch: ${(error as Error)?.message ?? String(error)}\n`);
-    return EXIT.failed;
+    io.err(terminalSafe(failure.text, { keepLines: true }));
+    if (failure.pointsToHelp)
+      io.err(`Run "${command ? `loadwatch ${name} --help` : 'loadwatch help'}" for usage.\n`);
+    return failure.exitCode;
   } finally {
     await stopAllEmbedded();
   }

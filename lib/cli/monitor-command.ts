@@ -12,10 +12,10 @@ import type { CycleResult } from '../monitor/cycle.ts';
 import { everyCheckOk, formatMonitorReport, type MonitorReport } from '../monitor/report.ts';
 import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
+import { hasControlCharacters, terminalJson, terminalSafe } from '../terminal-text.ts';
 import { parseFlags } from './flags.ts';
+import type { CliIo } from './io.ts';
 import { defaultTarget } from './loadtest-command.ts';
-import type { CliIo } from './main.ts';
-import { hasControlCharacters, terminalJson, terminalSafe } from './terminal-text.ts';
 import { UsageError } from './usage-error.ts';
 
 export const monitorHelp = (config: Config) => `Usage: loadwatch monitor [options]

@@ -7,9 +7,9 @@ import { parseThreshold } from '../loadtest/thresholds.ts';
 import { dataDirectory, readStackState } from '../local/stack.ts';
 import { GROUPS, type Group, runGroups } from '../prodtest/groups.ts';
 import { toJunit } from '../prodtest/junit.ts';
+import { terminalJson, terminalSafe } from '../terminal-text.ts';
 import { parseFlags } from './flags.ts';
-import type { CliIo } from './main.ts';
-import { terminalJson, terminalSafe } from './terminal-text.ts';
+import type { CliIo } from './io.ts';
 import { UsageError } from './usage-error.ts';
 
 export const PRODTEST_HELP = `Usage: loadwatch prodtest --base-url URL [options]

@@ -1,5 +1,9 @@
 // The one reader of process.env: validates every setting at start-up and reports every problem at once.
 
+import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from '../db/pool-settings.ts';
+import type { DatabaseAuth, DatabaseConfig, DatabaseTarget, SslMode } from '../db/target.ts';
+import { EXIT, LoadwatchError } from '../errors.ts';
+import { type CorsConfig, HEADER_NAME_PATTERN } from '../http/cors-settings.ts';
 import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/options.ts';
 import { SAVE_MARGIN_SECONDS, startLeadSeconds } from '../loadtest/plan.ts';
 import { LAMBDA_ARCHITECTURES } from '../loadtest/pricing.ts';
@@ -10,58 +14,24 @@ import {
   minimumWorkerMemoryMb,
   workerLoadFor,
 } from '../loadtest/worker-capacity.ts';
-import { DEFAULT_MONITOR_INTERVAL_SECONDS, MONITOR_INTERVAL_SECONDS } from '../monitor/checks.ts';
+import type { LogLevel } from '../log/levels.ts';
 import {
-  API_TIMEOUT_DEFAULTS,
-  type ApiTimeouts,
-  GATEWAY_TIMEOUT_MS,
-  LAMBDA_POOL_DEFAULTS,
-  type PoolSettings,
-  SERVER_POOL_DEFAULTS,
-} from './pool-settings.ts';
+  DEFAULT_MONITOR_INTERVAL_SECONDS,
+  MONITOR_INTERVAL_SECONDS,
+  type MonitorSettings,
+} from '../monitor/checks.ts';
+import { API_TIMEOUT_DEFAULTS, type ApiTimeouts, GATEWAY_TIMEOUT_MS } from './api-timeouts.ts';
+
+// The settings' types belong to the folders that use them; these re-exports keep one place to import them from.
+export type { DatabaseAuth, DatabaseConfig, DatabaseTarget, SslMode } from '../db/target.ts';
+export type { CorsConfig } from '../http/cors-settings.ts';
+export type { LogLevel } from '../log/levels.ts';
+export type { MonitorSettings } from '../monitor/checks.ts';
 
 export type Env = Record<string, string | undefined>;
 export type Runtime = 'lambda' | 'server';
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 /** auto: short lines on a terminal (the full JSON to a file), JSON lines otherwise; json or pretty to force one. */
 export type LogFormat = 'auto' | 'json' | 'pretty';
-/** verify: TLS checked against the RDS CA bundle; require: TLS without verification; disable: plain TCP. */
-export type SslMode = 'verify' | 'require' | 'disable';
-
-export interface CorsConfig {
-  /** Exact origins allowed to call the API cross-origin; ['*'] for any; [] for none. */
-  origins: string[];
-  credentials: boolean;
-  maxAgeSeconds: number;
-  /** Request headers a preflight allows; unset: the ones the preflight asks for (the cors package's default). */
-  allowHeaders?: string[];
-  /** Response headers a page may read; unset: the middleware's default (Retry-After, X-Request-Id). */
-  exposeHeaders?: string[];
-}
-
-export type DatabaseAuth =
-  | { kind: 'url' }
-  | { kind: 'iam'; region: string }
-  | { kind: 'secret'; secretArn: string; region: string };
-
-export interface DatabaseTarget {
-  /** Where this target points, for logs and errors; never holds a password. */
-  label: string;
-  /** Set when the target came from a connection string (it may hold a password: never log it). */
-  url?: string;
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  auth: DatabaseAuth;
-  ssl: SslMode | 'url';
-  via: 'url' | 'proxy' | 'direct';
-}
-
-export type DatabaseConfig =
-  | { mode: 'embedded' }
-  | { mode: 'external'; api: DatabaseTarget; migrations: DatabaseTarget | null };
-
 export interface AwsNames {
   /** Names, not ARNs: ARNs are built at run time from the region and the account. */
   stateMachineName: string | undefined;
@@ -69,13 +39,6 @@ export interface AwsNames {
   loadtestWorkerFunctionName: string | undefined;
   alertTopicName: string | undefined;
   metricsNamespace: string;
-}
-
-export interface MonitorSettings {
-  /** A JSON file of checks; the service's own /health and /health/ready when unset. */
-  checksFile: string | undefined;
-  intervalSeconds: number;
-  retentionDays: number;
 }
 
 export interface Config {
@@ -100,13 +63,16 @@ export interface Config {
   aws: AwsNames;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
-  readonly problems: string[];
+export class ConfigError extends LoadwatchError {
+  declare readonly problems: string[];
   constructor(problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+    super(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`, {
+      code: 'CONFIG_INVALID',
+      exitCode: EXIT.usage,
+      problems,
+      summary: 'invalid configuration',
+    });
     this.name = 'ConfigError';
-    this.problems = problems;
   }
 }
 
@@ -203,8 +169,6 @@ function parseOrigins(reader: EnvReader, credentials: boolean): string[] {
   }
   return [...new Set(origins)];
 }
-
-export const HEADER_NAME_PATTERN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/i;
 
 /** A comma-separated list of header names (CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS); undefined when unset. */
 function readHeaderNames(reader: EnvReader, name: string, unsetMeans: string): string[] | undefined {

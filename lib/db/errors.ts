@@ -1,29 +1,47 @@
-// Typed database errors: the API maps them to responses without ever showing a driver message.
+// Typed database errors: all answer 503 with Retry-After and a message of their own, never a driver's.
 
-export class DatabaseError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
+import { LoadwatchError } from '../errors.ts';
+
+export class DatabaseError extends LoadwatchError {
+  readonly retryAfterSeconds: number;
+  constructor(
+    code: string,
+    message: string,
+    options: ErrorOptions & { publicMessage: string; retryAfterSeconds: number },
+  ) {
+    super(message, {
+      code,
+      status: 503,
+      expose: false,
+      publicMessage: options.publicMessage,
+      headers: { 'Retry-After': String(options.retryAfterSeconds) },
+      cause: options.cause,
+    });
     this.name = 'DatabaseError';
-    this.code = code;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
 /** Every connection was busy for the whole pool timeout. */
 export class PoolExhaustedError extends DatabaseError {
-  readonly retryAfterSeconds: number;
   constructor(timeoutSeconds: number, options?: ErrorOptions) {
-    super('DB_POOL_EXHAUSTED', `no database connection became free within ${timeoutSeconds}s`, options);
+    super('DB_POOL_EXHAUSTED', `no database connection became free within ${timeoutSeconds}s`, {
+      ...options,
+      publicMessage: 'the service is busy; retry shortly',
+      retryAfterSeconds: Math.max(1, Math.ceil(timeoutSeconds)),
+    });
     this.name = 'PoolExhaustedError';
-    this.retryAfterSeconds = Math.max(1, Math.ceil(timeoutSeconds));
   }
 }
 
 /** The database could not be reached, or dropped the connection. */
 export class DatabaseUnavailableError extends DatabaseError {
-  readonly retryAfterSeconds = 5;
   constructor(reason: string, options?: ErrorOptions) {
-    super('DB_UNAVAILABLE', `database unavailable: ${reason}`, options);
+    super('DB_UNAVAILABLE', `database unavailable: ${reason}`, {
+      ...options,
+      publicMessage: 'the database is unavailable; retry shortly',
+      retryAfterSeconds: 5,
+    });
     this.name = 'DatabaseUnavailableError';
   }
 }
@@ -33,20 +51,26 @@ export class DatabaseUnavailableError extends DatabaseError {
  * Like /health/ready, every route answers 503 with the reason rather than a 500.
  */
 export class MigrationsPendingError extends DatabaseError {
-  readonly retryAfterSeconds = 30;
   constructor(detail: string, options?: ErrorOptions) {
-    super('DB_MIGRATIONS_PENDING', `database migrations pending (${detail})`, options);
+    super('DB_MIGRATIONS_PENDING', `database migrations pending (${detail})`, {
+      ...options,
+      publicMessage:
+        'database migrations pending: the schema is behind this version; run "loadwatch migrate up" (or the migrate function)',
+      retryAfterSeconds: 30,
+    });
     this.name = 'MigrationsPendingError';
   }
 }
 
 /** A statement ran past its timeout, or waited past it for a lock: the database is too slow right now. */
 export class DatabaseTimeoutError extends DatabaseError {
-  readonly retryAfterSeconds: number;
   constructor(timeoutMs: number, options?: ErrorOptions) {
-    super('DB_TIMEOUT', `a database statement ran past its ${timeoutMs} ms timeout`, options);
+    super('DB_TIMEOUT', `a database statement ran past its ${timeoutMs} ms timeout`, {
+      ...options,
+      publicMessage: 'the database is too slow right now; retry shortly',
+      retryAfterSeconds: Math.max(1, Math.ceil(timeoutMs / 1000)),
+    });
     this.name = 'DatabaseTimeoutError';
-    this.retryAfterSeconds = Math.max(1, Math.ceil(timeoutMs / 1000));
   }
 }
 

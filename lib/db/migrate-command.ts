@@ -1,10 +1,10 @@
 // The migrate action shared by the CLI and the migrate Lambda: parse, run, report.
 
-import type { Config, DatabaseTarget } from '../config/config.ts';
-import { LAMBDA_POOL_DEFAULTS } from '../config/pool-settings.ts';
 import { MigrateUsageError, runMigrations } from './migration-runner.ts';
 import { type MigrationStatus, migrationStatus } from './migrations.ts';
 import { createDb } from './pool.ts';
+import { LAMBDA_POOL_DEFAULTS } from './pool-settings.ts';
+import type { DatabaseConfig, DatabaseTarget } from './target.ts';
 
 export { MigrateUsageError };
 
@@ -50,7 +50,7 @@ export function parseMigrateRequest(input: unknown): MigrateRequest {
   return { action, ...(count === undefined ? {} : { count }), ...(all === true ? { all } : {}) };
 }
 
-export function migrationTarget(config: Config): DatabaseTarget {
+export function migrationTarget(config: { database: DatabaseConfig }): DatabaseTarget {
   if (config.database.mode !== 'external') throw new Error('no database configured');
   const target = config.database.migrations;
   if (!target) {
@@ -85,6 +85,10 @@ export async function runMigrateRequest(
   }
 }
 
-export function migrateCommand(config: Config, request: MigrateRequest, log?: (line: string) => void) {
+export function migrateCommand(
+  config: { database: DatabaseConfig },
+  request: MigrateRequest,
+  log?: (line: string) => void,
+) {
   return runMigrateRequest(migrationTarget(config), request, log);
 }

@@ -3,17 +3,18 @@
 
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
-import type { DatabaseTarget } from '../config/config.ts';
+import { EXIT, LoadwatchError } from '../errors.ts';
 import { clientConfig } from './connection.ts';
 import { findMigrationsDir, MIGRATIONS_TABLE } from './migrations.ts';
+import type { DatabaseTarget } from './target.ts';
 
 /** A migrate request that cannot be carried out as written (exit code 2 on the command line). */
-export class MigrateUsageError extends Error {
-  readonly code: 'MIGRATE_USAGE' | 'MIGRATE_BEYOND_APPLIED';
+export class MigrateUsageError extends LoadwatchError {
+  declare readonly code: 'MIGRATE_USAGE' | 'MIGRATE_BEYOND_APPLIED';
+  declare readonly problems: string[];
   constructor(message: string, code: MigrateUsageError['code'] = 'MIGRATE_USAGE') {
-    super(message);
+    super(message, { code, status: 400, exitCode: EXIT.usage, problems: [message] });
     this.name = 'MigrateUsageError';
-    this.code = code;
   }
 }
 

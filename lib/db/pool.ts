@@ -1,8 +1,6 @@
 // The one pg pool: sizing from config, typed errors, and one retry of idempotent reads on a dropped connection.
 
 import pg from 'pg';
-import type { DatabaseTarget } from '../config/config.ts';
-import type { PoolSettings } from '../config/pool-settings.ts';
 import { clientConfig } from './connection.ts';
 import {
   DatabaseError,
@@ -14,6 +12,8 @@ import {
   MigrationsPendingError,
   PoolExhaustedError,
 } from './errors.ts';
+import type { PoolSettings } from './pool-settings.ts';
+import type { DatabaseTarget } from './target.ts';
 
 export interface PoolStats {
   /** Open connections, busy or idle. */

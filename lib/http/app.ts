@@ -2,9 +2,9 @@
 
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { CorsConfig } from '../config/config.ts';
 import { eventProblems, type FieldRule, InvalidEventError } from '../lambda/events.ts';
 import type { Logger } from '../log/logger.ts';
+import type { CorsConfig } from './cors-settings.ts';
 import { HttpError, methodNotAllowed, notFound } from './errors.ts';
 import { bodyLimit, decodeBody } from './middleware/body.ts';
 import { cors } from './middleware/cors.ts';
@@ -134,7 +134,7 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
       requestId: context?.awsRequestId ?? '',
     };
     return {
-      statusCode: 400,
+      statusCode: error.status,
       headers: { 'Content-Type': 'application/json; charset=utf-8' },
       body: JSON.stringify(body),
     };

@@ -1,34 +1,17 @@
-// HTTP errors that carry their status, a stable code, and whether their message may reach the client.
+// The API's own errors and the bounds on what an error body lists.
 
-export class HttpError extends Error {
-  readonly status: number;
-  readonly code: string;
-  /** When false the client gets a generic message; the real one stays in the logs. */
-  readonly expose: boolean;
-  readonly headers: Record<string, string>;
-  /** One line per bad field; the response lists the first MAX_LISTED_PROBLEMS of them. */
-  readonly problems: string[] | undefined;
-  /** Machine-readable facts beside the message, such as the ids of the runs in the way. */
-  readonly details: Record<string, unknown> | undefined;
+import { LoadwatchError, type LoadwatchErrorOptions } from '../errors.ts';
+
+/** An answer the API gives on purpose (400, 404, 409…): its status and code are chosen where it is thrown. */
+export class HttpError extends LoadwatchError {
   constructor(
     status: number,
     code: string,
     message: string,
-    options: ErrorOptions & {
-      expose?: boolean;
-      headers?: Record<string, string>;
-      problems?: string[];
-      details?: Record<string, unknown>;
-    } = {},
+    options: Omit<LoadwatchErrorOptions, 'code' | 'status'> = {},
   ) {
-    super(message, { cause: options.cause });
+    super(message, { ...options, code, status });
     this.name = 'HttpError';
-    this.status = status;
-    this.code = code;
-    this.expose = options.expose ?? status < 500;
-    this.headers = options.headers ?? {};
-    this.problems = options.problems;
-    this.details = options.details;
   }
 }
 
@@ -49,7 +32,7 @@ export function listProblems(problems: string[], max = MAX_LISTED_PROBLEMS): str
 }
 
 /** The message a client may see: the listed problems when there are some, else the message, bounded alike. */
-export function clientMessage(error: HttpError): string {
+export function clientMessage(error: LoadwatchError): string {
   if (error.problems?.length) return listProblems(error.problems).join('; ');
   return truncate(error.message, MAX_PROBLEM_LENGTH * 4);
 }

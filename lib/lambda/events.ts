@@ -1,17 +1,22 @@
 // The shape each Lambda entry needs of its event, checked before use so a wrong one is named, not a TypeError.
 
+import { EXIT, LoadwatchError } from '../errors.ts';
+
 export type FieldKind = 'string' | 'integer' | 'object' | 'array';
 
 /** A field by its dotted path ("requestContext.http.method") and the kind of value it must hold. */
 export type FieldRule = readonly [path: string, kind: FieldKind];
 
-export class InvalidEventError extends Error {
-  readonly code = 'INVALID_EVENT';
-  readonly problems: string[];
+export class InvalidEventError extends LoadwatchError {
+  declare readonly problems: string[];
   constructor(what: string, problems: string[], example: string) {
-    super(`not ${what}: ${problems.join('; ')}; for an example see ${example}`);
+    super(`not ${what}: ${problems.join('; ')}; for an example see ${example}`, {
+      code: 'INVALID_EVENT',
+      status: 400,
+      exitCode: EXIT.usage,
+      problems,
+    });
     this.name = 'InvalidEventError';
-    this.problems = problems;
   }
 }
 

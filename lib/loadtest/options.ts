@@ -1,5 +1,6 @@
 // Load-test input: validation with one clear message per bad field, defaults, safety caps and the allowlist.
 
+import { EXIT, LoadwatchError } from '../errors.ts';
 import type { LambdaArchitecture } from './pricing.ts';
 import { RateSchedule } from './schedule.ts';
 import { parseThreshold } from './thresholds.ts';
@@ -126,13 +127,17 @@ export const DEFAULT_LIMITS: LoadTestLimits = {
   workersRunOn: 'local',
 };
 
-export class LoadTestInputError extends Error {
-  readonly code = 'LOADTEST_INVALID';
-  readonly problems: string[];
+export class LoadTestInputError extends LoadwatchError {
+  declare readonly problems: string[];
   constructor(problems: string[]) {
-    super(problems.join('; '));
+    super(problems.join('; '), {
+      code: 'INVALID_LOADTEST',
+      status: 400,
+      exitCode: EXIT.usage,
+      problems,
+      summary: 'invalid load test',
+    });
     this.name = 'LoadTestInputError';
-    this.problems = problems;
   }
 }
 

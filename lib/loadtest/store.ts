@@ -2,11 +2,12 @@
 
 import { isSerializationFailure } from '../db/errors.ts';
 import type { Db } from '../db/pool.ts';
+import { LoadwatchError } from '../errors.ts';
 import type { ShardResult } from './engine.ts';
 import { EncodingError } from './histogram.ts';
 import type { LoadTestOptions } from './options.ts';
 import type { LoadTestPlan } from './plan.ts';
-import type { LegacyShardResult, LoadTestReport } from './report.ts';
+import type { LegacyShardResult, LoadTestReport, ShardRow } from './report.ts';
 
 export type RunStatus = 'pending' | 'running' | 'passed' | 'failed' | 'aborted' | 'error';
 
@@ -55,12 +56,8 @@ const toRecord = (row: RunRow): RunRecord => ({
   error: row.error,
 });
 
-export interface StoredShardResult {
-  round: number;
-  shard: number;
-  attempts: number;
-  result: ShardResult | LegacyShardResult;
-}
+/** A shard's stored result as the merge reads it. */
+export type StoredShardResult = ShardRow;
 
 /** A shard's figures without its histograms and timeline: what rounds and summaries read. */
 export type ShardResultSummary = Omit<ShardResult, 'latency' | 'latencyUncorrected' | 'timeline'>;
@@ -130,8 +127,7 @@ export interface RunSummary {
 const SERIALIZATION_ATTEMPTS = 10;
 
 /** LOADTEST_MAX_CONCURRENT_RUNS runs are in progress: the API answers 429 with their ids. */
-export class ConcurrencyLimitError extends Error {
-  readonly code = 'LOADTEST_CONCURRENCY_LIMIT';
+export class ConcurrencyLimitError extends LoadwatchError {
   readonly limit: number;
   readonly runningIds: string[];
   /** Runs last minutes; a client polling every half minute neither hammers nor waits long. */
@@ -139,6 +135,12 @@ export class ConcurrencyLimitError extends Error {
   constructor(limit: number, runningIds: string[]) {
     super(
       `${runningIds.length} load test(s) already running (LOADTEST_MAX_CONCURRENT_RUNS=${limit}): ${runningIds.join(', ')}; wait for one to end or abort it`,
+      {
+        code: 'LOADTEST_CONCURRENCY_LIMIT',
+        status: 429,
+        headers: { 'Retry-After': '30' },
+        details: { running: runningIds, limit },
+      },
     );
     this.name = 'ConcurrencyLimitError';
     this.limit = limit;

@@ -1,6 +1,6 @@
 // The load-test report as a terminal summary table.
 
-import { terminalSafe } from '../cli/terminal-text.ts';
+import { terminalSafe } from '../terminal-text.ts';
 import { MIN_SELF_CHECK_MS } from './engine.ts';
 import { plural } from './plural.ts';
 import { explainVerdict, heldRate, type LoadTestReport } from './report.ts';

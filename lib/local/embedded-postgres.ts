@@ -21,6 +21,7 @@ import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
+import { EXIT, LoadwatchError } from '../errors.ts';
 
 // The last resort on a plain exit: signal every server still running (synchronously, as 'exit' requires).
 process.on('exit', () => {
@@ -33,15 +34,17 @@ process.on('exit', () => {
   }
 });
 
-export class EmbeddedPostgresError extends Error {
-  readonly code: 'EMBEDDED_POSTGRES_FAILED' | 'DATA_DIR_IN_USE';
+export class EmbeddedPostgresError extends LoadwatchError {
+  declare readonly code: 'EMBEDDED_POSTGRES_FAILED' | 'DATA_DIR_IN_USE';
   /** 2 when the start was refused as asked (nothing was wrong with the machine), 1 when it failed. */
-  readonly exitCode: 1 | 2;
+  declare readonly exitCode: 1 | 2;
   constructor(message: string, options?: ErrorOptions & { code?: 'DATA_DIR_IN_USE' }) {
-    super(message, options);
+    super(message, {
+      cause: options?.cause,
+      code: options?.code ?? 'EMBEDDED_POSTGRES_FAILED',
+      exitCode: options?.code ? EXIT.usage : EXIT.failed,
+    });
     this.name = 'EmbeddedPostgresError';
-    this.code = options?.code ?? 'EMBEDDED_POSTGRES_FAILED';
-    this.exitCode = options?.code ? 2 : 1;
   }
 }
 

@@ -11,6 +11,7 @@ import type { Config, DatabaseTarget } from '../config/config.ts';
 import { runMigrations } from '../db/migration-runner.ts';
 import { listMigrations } from '../db/migrations.ts';
 import { createDb, type Db } from '../db/pool.ts';
+import { EXIT, LoadwatchError } from '../errors.ts';
 import { createLocalStarter } from '../loadtest/local-runner.ts';
 import { refuseDatabasePort } from '../loadtest/options.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
@@ -30,14 +31,10 @@ import { createLocalServer } from './http-adapter.ts';
 /** Refusals of what was asked (exit 2, like bad usage), as opposed to failures of the machine (exit 1). */
 const REFUSALS: ReadonlySet<string> = new Set(['PORT_IN_USE', 'STACK_RUNNING']);
 
-export class LocalStackError extends Error {
-  readonly code: string;
-  readonly exitCode: 1 | 2;
+export class LocalStackError extends LoadwatchError {
   constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(message, { ...options, code, exitCode: REFUSALS.has(code) ? EXIT.usage : EXIT.failed });
     this.name = 'LocalStackError';
-    this.code = code;
-    this.exitCode = REFUSALS.has(code) ? 2 : 1;
   }
 }
 

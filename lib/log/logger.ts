@@ -1,6 +1,6 @@
 // Structured JSON logs, one object per line, with connection strings and secrets scrubbed.
 
-import type { LogLevel } from '../config/config.ts';
+import type { LogLevel } from './levels.ts';
 
 export type LogFields = Record<string, unknown>;
 /** One log line before it is written: what the JSON line holds. */

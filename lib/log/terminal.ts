@@ -1,6 +1,6 @@
 // Log entries as short lines for a person at a terminal, with floods folded into one summary line a second.
 
-import { terminalSafe } from '../cli/terminal-text.ts';
+import { terminalSafe } from '../terminal-text.ts';
 import type { LogEntry } from './logger.ts';
 
 /** Fields every entry carries, left off the terminal line. */

@@ -1,7 +1,8 @@
 // Check definitions: read once from a JSON file (or the defaults), validated with one message per bad field.
 
 import { readFileSync } from 'node:fs';
-import { hasControlCharacters, terminalSafe } from '../cli/terminal-text.ts';
+import { EXIT, LoadwatchError } from '../errors.ts';
+import { hasControlCharacters, terminalSafe } from '../terminal-text.ts';
 
 export type CheckKind = 'http' | 'cors' | 'database';
 
@@ -53,14 +54,24 @@ export interface MonitorDefinition {
   maintenance: MaintenanceWindow[];
 }
 
-export class CheckConfigError extends Error {
-  readonly code = 'CHECKS_INVALID';
-  readonly problems: string[];
+export class CheckConfigError extends LoadwatchError {
+  declare readonly problems: string[];
   constructor(source: string, problems: string[]) {
-    super(`${source}:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+    super(`${source}:\n${problems.map((problem) => `  ${problem}`).join('\n')}`, {
+      code: 'CHECKS_INVALID',
+      exitCode: EXIT.usage,
+      problems,
+      summary: `invalid checks in ${source}:`,
+    });
     this.name = 'CheckConfigError';
-    this.problems = problems;
   }
+}
+
+export interface MonitorSettings {
+  /** A JSON file of checks; the service's own /health and /health/ready when unset. */
+  checksFile: string | undefined;
+  intervalSeconds: number;
+  retentionDays: number;
 }
 
 /** Seconds between monitor cycles, for MONITOR_INTERVAL and --interval alike. */
@@ -253,7 +264,7 @@ function readCheck(
       `${JSON.stringify(check.endpoint ?? check.url)} must be a path starting with "/" (or give "url")`,
     );
   }
-  const method = String(check.method ?? (kind === 'cors' ? 'GET' : 'GET')).toUpperCase();
+  const method = String(check.method ?? 'GET').toUpperCase();
   if (!(METHODS as readonly string[]).includes(method))
     reader.add(`${path}.method`, `"${method}" is not one of ${METHODS.join(', ')}`);
   const expect =

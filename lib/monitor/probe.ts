@@ -1,6 +1,7 @@
 // Runs one check once and turns what it saw into a sample: status, latency, and why it failed.
 
 import { type Dispatcher, request } from 'undici';
+import { LoadwatchError } from '../errors.ts';
 import { probeCors } from '../http/cors-probe.ts';
 import type { CheckDefinition } from './checks.ts';
 
@@ -30,8 +31,11 @@ export interface ProbeOptions {
 /** The most of an answer a probe reads: enough for any readiness document, bounded against an endless body. */
 export const MAX_PROBE_BODY_BYTES = 1_048_576;
 
-class ProbeBodyTooLargeError extends Error {
-  readonly code = 'PROBE_BODY_TOO_LARGE';
+class ProbeBodyTooLargeError extends LoadwatchError {
+  constructor(message: string) {
+    super(message, { code: 'PROBE_BODY_TOO_LARGE' });
+    this.name = 'ProbeBodyTooLargeError';
+  }
 }
 
 /** The body as text, refusing it once it passes `limit` bytes. */

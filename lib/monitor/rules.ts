@@ -1,9 +1,9 @@
 // Alert rules and incident transitions: pure functions from recent samples and the stored state.
 
+import type { Severity } from '../alerts/sink.ts';
 import type { CheckDefinition } from './checks.ts';
 
 export type RuleName = 'down' | 'degraded' | 'errorRate';
-export type Severity = 'critical' | 'warning';
 
 export interface RecentSample {
   ok: boolean;
@@ -15,7 +15,8 @@ export interface RecentSample {
 
 export interface RuleVerdict {
   firing: RuleName[];
-  severity: Severity;
+  /** An incident is critical or a warning; 'info' is for notices such as a resolution. */
+  severity: Exclude<Severity, 'info'>;
   /** One line per firing rule, for the alert's text. */
   reasons: string[];
 }
@@ -63,7 +64,8 @@ export function evaluateRules(check: CheckDefinition, recent: RecentSample[]): R
       );
     }
   }
-  const severity: Severity = firing.includes('down') || firing.includes('errorRate') ? 'critical' : 'warning';
+  const severity: Exclude<Severity, 'info'> =
+    firing.includes('down') || firing.includes('errorRate') ? 'critical' : 'warning';
   return { firing, severity, reasons };
 }
 

@@ -1,23 +1,24 @@
 // Wires a monitor from configuration: its checks, its store, and where alerts and metrics go.
 
 import type { AlertSink } from '../alerts/sink.ts';
-import type { Config } from '../config/config.ts';
 import { listMigrations } from '../db/migrations.ts';
 import type { Db } from '../db/pool.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MetricsSink } from '../metrics/sink.ts';
-import { loadMonitorDefinition, type MonitorDefinition } from './checks.ts';
+import { loadMonitorDefinition, type MonitorSettings } from './checks.ts';
 import type { MonitorDeps } from './cycle.ts';
 import { MonitorStore } from './store.ts';
 
-export interface MonitorWiring {
-  definition: MonitorDefinition;
-  deps: MonitorDeps;
+/** What a monitor reads of the configuration. */
+export interface MonitorConfig {
+  service: string;
+  stage: string;
+  monitor: MonitorSettings;
 }
 
 export function monitorDeps(options: {
-  config: Config;
+  config: MonitorConfig;
   db: Db;
   logger: Logger;
   alerts: AlertSink;
@@ -43,7 +44,7 @@ export function monitorDeps(options: {
  * timeouts must fit `intervalSeconds`, MONITOR_INTERVAL unless the caller runs cycles at another pace.
  */
 export function monitorDefinition(
-  config: Config,
+  config: MonitorConfig,
   baseUrl: string,
   options: { file?: string; overridden?: boolean; intervalSeconds?: number } = {},
 ) {

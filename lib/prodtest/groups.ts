@@ -1,6 +1,7 @@
 // The production verification groups: each sends real requests to a deployed (or local) stack and judges them.
 
 import { request } from 'undici';
+import { LoadwatchError } from '../errors.ts';
 import { probeCors, probeSameOriginOnly } from '../http/cors-probe.ts';
 import { runShard } from '../loadtest/engine.ts';
 import { decodeHistogram, summarize } from '../loadtest/histogram.ts';
@@ -66,7 +67,11 @@ async function call(
 /** What a test checks: it returns a short note when it passes and throws an Error naming the problem when not. */
 type Check = (options: ProdtestOptions) => Promise<string>;
 
-class Failure extends Error {}
+class Failure extends LoadwatchError {
+  constructor(message: string) {
+    super(message, { code: 'PRODTEST_FAILED' });
+  }
+}
 const fail = (message: string): never => {
   throw new Failure(message);
 };

@@ -3,7 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, runCli as runCliInProcess } from '../../lib/cli/main.ts';
+import type { CliIo } from '../../lib/cli/io.ts';
+import { runCli as runCliInProcess } from '../../lib/cli/main.ts';
 import { runCli } from '../support/cli.ts';
 import { scratchDataDir } from '../support/data-dir.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config/config.ts';
-import { LAMBDA_POOL_DEFAULTS, SERVER_POOL_DEFAULTS } from '../../lib/config/pool-settings.ts';
+import { LAMBDA_POOL_DEFAULTS, SERVER_POOL_DEFAULTS } from '../../lib/db/pool-settings.ts';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/config.ts';
-import { LAMBDA_POOL_DEFAULTS } from '../../lib/config/pool-settings.ts';
 import {
   MigrateUsageError,
   migrateCommand,
@@ -10,6 +9,7 @@ import {
 import { runMigrations } from '../../lib/db/migration-runner.ts';
 import { listMigrations, migrationStatus } from '../../lib/db/migrations.ts';
 import { createDb } from '../../lib/db/pool.ts';
+import { LAMBDA_POOL_DEFAULTS } from '../../lib/db/pool-settings.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 const tablesOf = async (database: TestDatabase) =>

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatabaseTarget } from '../../lib/config/config.ts';
-import type { PoolSettings } from '../../lib/config/pool-settings.ts';
 import { DatabaseTimeoutError, DatabaseUnavailableError, PoolExhaustedError } from '../../lib/db/errors.ts';
 import { createDb, type Db, poolConfig } from '../../lib/db/pool.ts';
+import type { PoolSettings } from '../../lib/db/pool-settings.ts';
 import { freePort } from '../../lib/local/embedded-postgres.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { startTcpProxy } from '../support/tcp-proxy.ts';

@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/config.ts';
-import { LAMBDA_POOL_DEFAULTS } from '../../lib/config/pool-settings.ts';
+import { LAMBDA_POOL_DEFAULTS } from '../../lib/db/pool-settings.ts';
 import { stateMachineArn } from '../../lib/loadtest/step-functions.ts';
 import { startAwsRecorder } from '../support/aws-recorder.ts';
 import {

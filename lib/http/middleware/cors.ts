@@ -1,7 +1,7 @@
 // CORS from the configured allowlist, on top of @middy/http-cors, strict about what a refused origin sees.
 
 import httpCors from '@middy/http-cors';
-import { type CorsConfig, HEADER_NAME_PATTERN } from '../../config/config.ts';
+import { type CorsConfig, HEADER_NAME_PATTERN } from '../cors-settings.ts';
 import { appendToken } from './security-headers.ts';
 import type { HttpMiddleware, HttpRequest } from './types.ts';
 import { header, responseHeaders } from './types.ts';

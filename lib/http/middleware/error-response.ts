@@ -1,8 +1,8 @@
 // Turns any error into a JSON response; a client never sees a stack trace or a driver message.
 
-import { DatabaseError } from '../../db/errors.ts';
+import { LoadwatchError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
-import { clientMessage, HttpError, listProblems } from '../errors.ts';
+import { clientMessage, listProblems } from '../errors.ts';
 import type { HttpMiddleware } from './types.ts';
 
 export interface ErrorBody {
@@ -11,30 +11,18 @@ export interface ErrorBody {
   requestId: string;
 }
 
-/** What a client may read for each typed database error: all of them are 503 with Retry-After. */
-const DATABASE_MESSAGES: Record<string, string> = {
-  DB_POOL_EXHAUSTED: 'the service is busy; retry shortly',
-  DB_UNAVAILABLE: 'the database is unavailable; retry shortly',
-  DB_TIMEOUT: 'the database is too slow right now; retry shortly',
-  DB_MIGRATIONS_PENDING:
-    'database migrations pending: the schema is behind this version; run "loadwatch migrate up" (or the migrate function)',
-};
-
-export function toHttpError(error: unknown): HttpError {
-  if (error instanceof HttpError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const message =
-    error instanceof DatabaseError && typeof code === 'string' ? DATABASE_MESSAGES[code] : undefined;
-  if (message !== undefined) {
-    const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds ?? 5;
-    return new HttpError(503, code as string, message, {
-      expose: true,
-      headers: { 'Retry-After': String(retryAfter) },
-      cause: error,
-    });
-  }
-  return new HttpError(500, 'INTERNAL', 'internal error', { expose: false, cause: error });
+/**
+ * The error a client may learn of: a member of the family that is exposed or has a public message answers as
+ * itself; anything else is a bug or a fault of the service, answered 500 INTERNAL without its message.
+ */
+export function toHttpError(error: unknown): LoadwatchError {
+  if (error instanceof LoadwatchError && (error.expose || error.publicMessage !== undefined)) return error;
+  return new LoadwatchError('internal error', { code: 'INTERNAL', status: 500, expose: false, cause: error });
 }
+
+/** The message a client may read: its own when exposed, else the error's public one, else none at all. */
+const publicMessage = (error: LoadwatchError) =>
+  error.expose ? clientMessage(error) : (error.publicMessage ?? 'internal error');
 
 export function errorResponse(options: { logger: Logger }): HttpMiddleware {
   return {
@@ -55,7 +43,7 @@ export function errorResponse(options: { logger: Logger }): HttpMiddleware {
         error: {
           ...(error.expose ? error.details : {}),
           code: error.code,
-          message: error.expose ? clientMessage(error) : 'internal error',
+          message: publicMessage(error),
           ...(error.expose && error.problems?.length ? { problems: listProblems(error.problems) } : {}),
         },
         requestId,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { hasControlCharacters, terminalJson, terminalSafe } from '../../lib/cli/terminal-text.ts';
-import { rawControls } from '../support/terminal.ts';
+import { hasControlCharacters, terminalJson, terminalSafe } from '../lib/terminal-text.ts';
+import { rawControls } from './support/terminal.ts';
 
 describe('terminalSafe', () => {
   it('writes out ESC, BEL, CSI, DEL and C1 controls instead of passing them to the terminal', () => {

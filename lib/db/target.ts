@@ -1,0 +1,27 @@
+// Where the database is and how to reach it: built by config, used by the pool, migrations and the stack.
+
+/** verify: TLS checked against the RDS CA bundle; require: TLS without verification; disable: plain TCP. */
+export type SslMode = 'verify' | 'require' | 'disable';
+
+export type DatabaseAuth =
+  | { kind: 'url' }
+  | { kind: 'iam'; region: string }
+  | { kind: 'secret'; secretArn: string; region: string };
+
+export interface DatabaseTarget {
+  /** Where this target points, for logs and errors; never holds a password. */
+  label: string;
+  /** Set when the target came from a connection string (it may hold a password: never log it). */
+  url?: string;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  auth: DatabaseAuth;
+  ssl: SslMode | 'url';
+  via: 'url' | 'proxy' | 'direct';
+}
+
+export type DatabaseConfig =
+  | { mode: 'embedded' }
+  | { mode: 'external'; api: DatabaseTarget; migrations: DatabaseTarget | null };

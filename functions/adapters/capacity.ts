@@ -2,8 +2,11 @@
 
 import type { Context } from 'aws-lambda';
 import { type Config, ConfigError } from '../../lib/config/config.ts';
-import { type CapacityCheck, createCapacityCheck } from '../../lib/loadtest/capacity.ts';
-import { createLambdaConcurrencyReader } from '../../lib/loadtest/lambda-capacity.ts';
+import {
+  type CapacityCheck,
+  createCapacityCheck,
+  type LambdaConcurrency,
+} from '../../lib/loadtest/capacity.ts';
 import { arnParts, perContainer } from '../environment.ts';
 
 export function lambdaCapacityCheck(config: Config): (context: Context) => CapacityCheck {
@@ -13,8 +16,16 @@ export function lambdaCapacityCheck(config: Config): (context: Context) => Capac
       throw new ConfigError([
         'LOADTEST_WORKER_FUNCTION_NAME: is required to check Lambda concurrency before load tests on AWS',
       ]);
+    const region = arnParts(context).region;
+    let read: Promise<() => Promise<LambdaConcurrency>> | undefined;
     return createCapacityCheck({
-      read: createLambdaConcurrencyReader({ functionName: name, region: arnParts(context).region }),
+      read: async () => {
+        // The bundle holds the SDK either way; evaluating it waits for the first run, off every cold start.
+        read ??= import('../../lib/loadtest/lambda-capacity.ts').then((module) =>
+          module.createLambdaConcurrencyReader({ functionName: name, region }),
+        );
+        return (await read)();
+      },
       reserve: config.loadtest.concurrencyReserve,
     });
   });

@@ -7,6 +7,7 @@ import { createApi } from '../lib/api/create-api.ts';
 import { loadConfig } from '../lib/config/config.ts';
 import { listMigrations } from '../lib/db/migrations.ts';
 import type { Db } from '../lib/db/pool.ts';
+import { invocationLogFields } from '../lib/log/lambda-context.ts';
 import { createLogger } from '../lib/log/logger.ts';
 import { handler as bareHandler } from './anchors/bare-handler.ts';
 import {
@@ -98,6 +99,8 @@ function createLoadwatchHandler(write: (line: string) => void, env: Record<strin
     config,
     db: unreachableDb(),
     logger,
+    // As functions/api.ts: each invocation logs through a child carrying its request id, cold start and trace.
+    logFields: invocationLogFields(config.traceHeader),
     knownMigrations: listMigrations(),
     // Never reached: the measured routes start no load test.
     starter: { start: () => Promise.reject(new Error('not used by the bench')) },

@@ -1,4 +1,4 @@
-// Size of the API Lambda bundle, built with esbuild as for deployment, against a bundle of a bare handler.
+// Size of every Lambda bundle, built with esbuild as for deployment, against a bundle of a bare handler.
 
 import { cpSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,6 +44,23 @@ export interface BundleInput {
   bytes: number;
 }
 
+/** Every entry serverless.yml deploys, with the most its bundle may weigh (raw, minified); the worker has none. */
+export const FUNCTION_BUNDLES = [
+  { entry: 'api', targetKiB: 350 },
+  { entry: 'monitor', targetKiB: 500 },
+  { entry: 'loadtest-coordinator', targetKiB: 500 },
+  { entry: 'migrate', targetKiB: 400 },
+  { entry: 'loadtest', targetKiB: undefined },
+  { entry: 'loadtest-worker', targetKiB: undefined },
+] as const;
+
+export interface FunctionBundle {
+  entry: string;
+  targetKiB: number | undefined;
+  size: BundleSize;
+  largestInputs: BundleInput[];
+}
+
 export interface BundleResult {
   anchor: BundleSize;
   /** The bare handler wrapped in @middy/core alone: how much the middleware engine itself weighs. */
@@ -52,6 +69,8 @@ export interface BundleResult {
   ratio: { raw: number; gzip: number };
   /** What the loadwatch bundle is made of, largest first. */
   largestInputs: BundleInput[];
+  /** Every function's bundle, the api's included. */
+  functions: FunctionBundle[];
 }
 
 function packageOf(input: string): string {
@@ -109,16 +128,24 @@ export async function buildBundles(packageDir: string): Promise<BundleResult> {
       'bench/anchors/middy-core-handler.ts',
       join(packageDir, 'anchors/middy-core-handler.mjs'),
     );
-    const loadwatch = await bundle('functions/api.ts', join(packageDir, 'functions/api.mjs'));
+    const functions: FunctionBundle[] = [];
+    for (const { entry, targetKiB } of FUNCTION_BUNDLES) {
+      const built = await bundle(`functions/${entry}.ts`, join(packageDir, `functions/${entry}.mjs`));
+      functions.push({ entry, targetKiB, size: built.size, largestInputs: largestInputs(built.metafile) });
+    }
+    const api = functions.find((built) => built.entry === 'api');
+    if (!api) throw new Error('no api bundle');
+    const loadwatch = api.size;
     return {
       anchor: anchor.size,
       middyCore: middyCore.size,
-      loadwatch: loadwatch.size,
+      loadwatch,
       ratio: {
-        raw: loadwatch.size.rawBytes / anchor.size.rawBytes,
-        gzip: loadwatch.size.gzipBytes / anchor.size.gzipBytes,
+        raw: loadwatch.rawBytes / anchor.size.rawBytes,
+        gzip: loadwatch.gzipBytes / anchor.size.gzipBytes,
       },
-      largestInputs: largestInputs(loadwatch.metafile),
+      largestInputs: api.largestInputs,
+      functions,
     };
   } finally {
     // esbuild keeps a service process alive between builds; the rest of the bench does not need it.
@@ -149,5 +176,27 @@ export function bundleTable(result: BundleResult): Table {
         .join(', ')}`,
       `each bundle also ships a linked source map: loadwatch ${formatBytes(result.loadwatch.sourceMapBytes)}`,
     ],
+  };
+}
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+
+/** Each function's bundle against its target, and the three largest parts of it. */
+export function functionBundlesTable(result: BundleResult): Table {
+  return {
+    title: 'Every function bundle (esbuild as serverless.yml custom.esbuild), against its target',
+    columns: ['function', 'raw', 'gzip', 'target', 'met', 'largest parts'],
+    rows: result.functions.map(({ entry, targetKiB, size, largestInputs: parts }) => [
+      `functions/${entry}.ts`,
+      kib(size.rawBytes),
+      kib(size.gzipBytes),
+      targetKiB === undefined ? '-' : `≤ ${targetKiB} KiB`,
+      targetKiB === undefined ? '-' : size.rawBytes <= targetKiB * 1024 ? 'yes' : 'no',
+      parts
+        .slice(0, 3)
+        .map((part) => `${part.name} ${kib(part.bytes)}`)
+        .join(', '),
+    ]),
+    notes: [`anchor: bare handler ${formatBytes(result.anchor.rawBytes)} raw, built in the same run`],
   };
 }

@@ -5,7 +5,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ApiOverheadResult, apiOverheadTable, measureApiOverhead } from './api-overhead.ts';
-import { type BundleResult, buildBundles, bundleTable } from './bundle.ts';
+import { type BundleResult, buildBundles, bundleTable, functionBundlesTable } from './bundle.ts';
 import {
   type ColdStartResult,
   coldStartTable,
@@ -160,7 +160,7 @@ try {
         `loadwatch bench: Node ${environment.node} (V8 ${environment.v8}), ${environment.platform}, ` +
           `${cores} × ${environment.cpu}${busy}`,
         ...(apiOverhead ? [renderTable(apiOverheadTable(apiOverhead))] : []),
-        ...(bundle ? [renderTable(bundleTable(bundle))] : []),
+        ...(bundle ? [renderTable(bundleTable(bundle)), renderTable(functionBundlesTable(bundle))] : []),
         ...(coldStart ? [renderTable(coldStartTable(coldStart))] : []),
         ...(loadEngine ? loadEngineTables(loadEngine).map(renderTable) : []),
         ...(workerCapacity ? [renderTable(workerCapacityTable(workerCapacity))] : []),

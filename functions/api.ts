@@ -1,35 +1,23 @@
 // API Lambda: API Gateway HTTP API (payload 2.0) events in, responses out.
 
-import type { Context } from 'aws-lambda';
 import { createApi } from '../lib/api/create-api.ts';
 import { listMigrations } from '../lib/db/migrations.ts';
-import type { HttpEvent } from '../lib/http/middleware/types.ts';
-import { lambdaDeps } from './deps.ts';
+import { invocationLogFields } from '../lib/log/lambda-context.ts';
+import { lambdaCapacityCheck } from './adapters/capacity.ts';
+import { lambdaDb } from './adapters/database.ts';
+import { stepFunctionsStarter } from './adapters/step-functions.ts';
+import { lambdaEnvironment } from './environment.ts';
 
-const deps = lambdaDeps();
-// A container serves one invocation at a time; the starter needs its ARN to name the state machine.
-let currentContext: Context | undefined;
+const environment = lambdaEnvironment();
+const { config, logger } = environment;
 
-const api = createApi({
-  config: deps.config,
-  db: deps.db(),
-  logger: deps.logger,
+export const handler = createApi({
+  config,
+  db: lambdaDb(environment),
+  logger,
+  logFields: invocationLogFields(config.traceHeader),
   knownMigrations: listMigrations(),
-  starter: {
-    start: (runId) => {
-      if (!currentContext) throw new Error('no Lambda context');
-      return deps.starter(currentContext).start(runId);
-    },
-  },
-  capacity: {
-    check: (plan) => {
-      if (!currentContext) throw new Error('no Lambda context');
-      return deps.capacity(currentContext).check(plan);
-    },
-  },
+  // Both need the account, which only an invocation's context names: built on the first that uses them.
+  starter: stepFunctionsStarter(config),
+  capacity: lambdaCapacityCheck(config),
 });
-
-export const handler = (event: HttpEvent, context: Context) => {
-  currentContext = context;
-  return api(event, context);
-};

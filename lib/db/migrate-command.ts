@@ -4,6 +4,7 @@ import { MigrateUsageError, runMigrations } from './migration-runner.ts';
 import { type MigrationStatus, migrationStatus } from './migrations.ts';
 import { createDb } from './pool.ts';
 import { LAMBDA_POOL_DEFAULTS } from './pool-settings.ts';
+import { RDS_CA_BUNDLE } from './rds-ca.ts';
 import type { DatabaseConfig, DatabaseTarget } from './target.ts';
 
 export { MigrateUsageError };
@@ -58,7 +59,8 @@ export function migrationTarget(config: { database: DatabaseConfig }): DatabaseT
       'DB_DIRECT_ENDPOINT: required for migrations (they hold an advisory lock, which RDS Proxy would pin)',
     );
   }
-  return target;
+  // Migrations connect to the instance itself, whose certificate only the RDS CA bundle verifies.
+  return { ...target, rdsCa: RDS_CA_BUNDLE };
 }
 
 export async function runMigrateRequest(

@@ -20,6 +20,11 @@ export interface DatabaseTarget {
   auth: DatabaseAuth;
   ssl: SslMode | 'url';
   via: 'url' | 'proxy' | 'direct';
+  /**
+   * The RDS CA certificates (lib/db/rds-ca.ts) for DB_SSL=verify on a direct or connection-string target, set by
+   * whoever connects that way; RDS Proxy's certificates chain to roots Node already trusts.
+   */
+  rdsCa?: readonly string[];
 }
 
 export type DatabaseConfig =

@@ -3,12 +3,13 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { eventProblems, type FieldRule, InvalidEventError } from '../lambda/events.ts';
-import type { Logger } from '../log/logger.ts';
+import type { LogFields, Logger } from '../log/logger.ts';
 import type { CorsConfig } from './cors-settings.ts';
 import { HttpError, methodNotAllowed, notFound } from './errors.ts';
 import { bodyLimit, decodeBody } from './middleware/body.ts';
 import { cors } from './middleware/cors.ts';
 import { type ErrorBody, errorResponse } from './middleware/error-response.ts';
+import { invocationLogger } from './middleware/invocation-logger.ts';
 import { matchedRoutes, requestLog } from './middleware/request-log.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
 import type { HttpEvent, HttpResult } from './middleware/types.ts';
@@ -16,11 +17,19 @@ import { type ApiRequest, createRouter, type Route } from './router.ts';
 
 export type ApiHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 
-export interface CreateApiOptions<Deps> {
+/**
+ * deps: the same for every invocation; depsFor: the deps of one invocation, for adapters its context completes
+ * (on Lambda, the account in the function's ARN).
+ */
+export type CreateApiOptions<Deps> = ApiHandlerOptions<Deps> &
+  ({ deps: Deps; depsFor?: undefined } | { depsFor: (context: Context) => Deps });
+
+interface ApiHandlerOptions<Deps> {
   routes: Route<Deps>[];
-  deps: Deps;
   cors: CorsConfig;
   logger: Logger;
+  /** Fields each invocation's log lines carry besides the logger's own (request id, cold start, trace). */
+  logFields?: (context: Context) => LogFields;
   bodyLimitBytes?: number;
   /** Longest a route may run before the request answers 503 (API_HANDLER_TIMEOUT). */
   handlerTimeoutMs?: number;
@@ -99,9 +108,10 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
       principal: iamPrincipal(event),
       ...(event.requestContext.domainName ? { domainName: event.requestContext.domainName } : {}),
     };
+    const deps = options.depsFor ? options.depsFor(context) : options.deps;
     const response = Number.isFinite(deadlineMs)
-      ? await withDeadline(match.route.handler(request, options.deps), deadlineMs)
-      : await match.route.handler(request, options.deps);
+      ? await withDeadline(match.route.handler(request, deps), deadlineMs)
+      : await match.route.handler(request, deps);
     const headers: Record<string, string> = { ...response.headers };
     if (response.body === undefined) return { statusCode: response.status, headers };
     if (typeof response.body === 'string')
@@ -113,7 +123,10 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
   // after/onError run in reverse order of use(): errors become responses first, then CORS, then
   // security headers, and the request log sees the final status.
   // middy's own early timeout would answer a 500; the deadline above answers 503 instead.
-  const handler = middy<HttpEvent, HttpResult>(dispatch, { timeoutEarlyInMillis: 0 })
+  const engine = middy<HttpEvent, HttpResult>(dispatch, { timeoutEarlyInMillis: 0 });
+  // Without fields to add, every invocation logs through the logger itself, at no cost per request.
+  if (options.logFields) engine.use(invocationLogger({ logger: options.logger, fields: options.logFields }));
+  const handler = engine
     .use(requestLog({ logger: options.logger }))
     .use(securityHeaders())
     .use(cors({ ...options.cors, methods: CORS_METHODS }))

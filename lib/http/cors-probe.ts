@@ -1,6 +1,7 @@
 // Probes a live API's CORS behaviour from outside, as a browser would see it: used by the monitor and prodtest.
 
-import { request } from 'undici';
+import { finished } from 'node:stream/promises';
+import { freshRequest } from './fresh-request.ts';
 
 export interface CorsProbeOptions {
   allowedOrigin: string;
@@ -46,15 +47,15 @@ async function send(
   timeoutMs: number,
   signal?: AbortSignal,
 ) {
-  const response = await request(url, {
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const response = await freshRequest(url, {
     method,
     headers,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    ...(signal ? { signal } : {}),
+    signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
   });
-  await response.body.dump();
-  return { status: response.statusCode, headers: response.headers as Headers };
+  response.resume();
+  await finished(response);
+  return { status: response.statusCode ?? 0, headers: response.headers as Headers };
 }
 
 export async function probeCors(url: string, options: CorsProbeOptions): Promise<CorsProbeResult> {

@@ -10,12 +10,12 @@ import {
   prepareRequest,
   type ResponseCallback,
 } from './http1.ts';
+import { type ErrorKind, MIN_SELF_CHECK_MS } from './measurement.ts';
 import type { Endpoint, RateStage } from './options.ts';
 import { RateSchedule } from './schedule.ts';
 import { TimelineWriter } from './timeline.ts';
 
-export type ErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'other';
-export const ERROR_KINDS: ErrorKind[] = ['timeout', 'refused', 'reset', 'dns', 'other'];
+export { ERROR_KINDS, type ErrorKind, MIN_SELF_CHECK_MS } from './measurement.ts';
 
 export type ShardLoad =
   | {
@@ -109,11 +109,6 @@ const threadCpuUsage = (previous?: NodeJS.CpuUsage): NodeJS.CpuUsage =>
 const SATURATION_LAG_MS = 50;
 const LAG_RESOLUTION_MS = 10;
 const SATURATION_CPU_PERCENT = 90;
-/**
- * The shortest shard whose CPU and lag figures mean anything: over a few milliseconds of start-up, one request
- * reads 110 % CPU. A shorter shard is "too short to judge", never saturated.
- */
-export const MIN_SELF_CHECK_MS = 1000;
 
 /** The generator's self-check: saturated when it lagged or its CPU was busy, judged only over a long enough run. */
 export function judgeGenerator(figures: {

@@ -6,6 +6,9 @@
 
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import * as hdr from 'hdr-histogram-js';
+import { EncodingError } from './measurement.ts';
+
+export { EncodingError };
 
 export type Histogram = hdr.Histogram;
 
@@ -128,15 +131,6 @@ export function inflateBuckets(encoded: Uint8Array): Uint8Array {
   if (encoded[0] !== BUCKET_COUNTS_FORMAT)
     throw new EncodingError(`unknown histogram format ${encoded[0] ?? '(empty)'}`);
   return inflateRawSync(encoded.subarray(1));
-}
-
-/** Stored measurements that this version cannot read. */
-export class EncodingError extends Error {
-  readonly code = 'LOADTEST_ENCODING';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'EncodingError';
-  }
 }
 
 /**

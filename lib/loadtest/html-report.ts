@@ -1,10 +1,11 @@
 // Renders a load test report as one self-contained HTML page: summary tables and server-drawn SVG charts.
 
 import { escapeHtml } from '../http/html.ts';
-import { type ErrorKind, MIN_SELF_CHECK_MS } from './engine.ts';
 import type { LatencySummary } from './histogram.ts';
+import { type ErrorKind, MIN_SELF_CHECK_MS } from './measurement.ts';
 import { plural } from './plural.ts';
-import { explainVerdict, heldRate, type LoadTestReport, type TimelinePoint, verdictLabel } from './report.ts';
+import type { LoadTestReport, TimelinePoint } from './report.ts';
+import { explainVerdict, heldRate, verdictLabel } from './verdict.ts';
 
 /** Most points a timeline chart draws; longer runs merge adjacent seconds. */
 export const MAX_TIMELINE_POINTS = 600;

@@ -1,6 +1,7 @@
 // Runs the deployed state machine's own definition in-process with aws-local-stepfunctions.
 
 import { StateMachine } from 'aws-local-stepfunctions';
+import { runShard } from './engine.ts';
 import { createShardThreadPool, type ShardThreadPool } from './shard-thread-pool.ts';
 import definition from './state-machine.asl.json' with { type: 'json' };
 import {
@@ -34,7 +35,8 @@ export function localDefinition(): Record<string, Json> {
 
 /** Task state name → the step it runs; every Task state of the definition must be here. */
 export function localTaskHandlers(deps: StepDeps): Record<string, (input: unknown) => Promise<unknown>> {
-  const shard = (input: unknown) => shardStep(input as ShardTask, deps);
+  const shard = (input: unknown) =>
+    shardStep(input as ShardTask, { ...deps, runShard: deps.engine ?? runShard });
   const shardFailed = (input: unknown) => shardFailedStep(input as ShardTask, deps);
   return {
     Plan: (input) => planStep(input as { runId: string }, deps),

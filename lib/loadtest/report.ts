@@ -1,8 +1,7 @@
 // Merges every shard's measurements into one report with exact percentiles, thresholds and a grade.
 
 import { redactQuery } from '../log/logger.ts';
-import type { ErrorKind, ShardResult } from './engine.ts';
-import { ERROR_KINDS } from './engine.ts';
+import type { ShardResult } from './engine.ts';
 import {
   addEncodedHistogram,
   bucketCount,
@@ -12,20 +11,16 @@ import {
   type LegacyEncodedHistogram,
   summarize,
 } from './histogram.ts';
+import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
 import type { LoadTestOptions, RateStage } from './options.ts';
 import { type LoadTestEstimate, type LoadTestPlan, shardFailuresTolerated } from './plan.ts';
 import { plural } from './plural.ts';
 import type { ShardFailure } from './store.ts';
-import {
-  DEFAULT_THRESHOLD,
-  evaluateThresholds,
-  grade,
-  gradeReason,
-  type ThresholdResult,
-} from './thresholds.ts';
+import { DEFAULT_THRESHOLD, evaluateThresholds, grade, type ThresholdResult } from './thresholds.ts';
 import { type LegacyTimelineSecond, TimelineMerge, type TimelinePoint } from './timeline.ts';
 
 export type { TimelinePoint } from './timeline.ts';
+export { explainVerdict, heldRate, verdictLabel } from './verdict.ts';
 
 export interface LoadTestReport {
   runId: string;
@@ -241,33 +236,6 @@ function unitOf(expression: string): string {
 function describeFailedThreshold(result: ThresholdResult): string {
   if (result.default) return `every request failed (${result.expr}, the default when no threshold is set)`;
   return `threshold ${result.expr} failed (actual ${result.actual}${unitOf(result.expr)})`;
-}
-
-/** Whether the run lasted long enough to have held a rate: under a second, requests per second is no fact. */
-export function heldRate(report: LoadTestReport): boolean {
-  return report.durationSeconds >= 1;
-}
-
-/** The badge a report shows: what happened to the run, in one word. */
-export function verdictLabel(report: LoadTestReport): 'PASSED' | 'FAILED' | 'ABORTED' {
-  return report.aborted ? 'ABORTED' : report.passed ? 'PASSED' : 'FAILED';
-}
-
-/**
- * Why the verdict is what it is, so that a verdict never contradicts its grade without a word: the reasons
- * a run failed, or, for a run that passed with grade F, what it passed on and what earned the F.
- */
-export function explainVerdict(report: LoadTestReport): string | null {
-  // Reports stored before the reasons were recorded have none.
-  const because = report.failedBecause ?? [];
-  if (!report.passed) return because.length ? because.join('; ') : null;
-  if (report.grade !== 'F') return null;
-  const set = report.thresholds.filter((result) => !result.default).map((result) => result.expr);
-  const passedOn = set.length
-    ? `passed its thresholds (${set.join(', ')})`
-    : `passed the default threshold (${DEFAULT_THRESHOLD}: not every request failed)`;
-  const graded = gradeReason(report.errorPercent, report.latencyMs.p95);
-  return `${passedOn}, but graded F${graded ? `: ${graded}` : ''}`;
 }
 
 export function buildReport(input: BuildReportInput): LoadTestReport {

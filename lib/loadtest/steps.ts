@@ -3,7 +3,7 @@
 import type { AlertSink } from '../alerts/sink.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metric, MetricsSink } from '../metrics/sink.ts';
-import { type EngineHooks, runShard, type ShardEngine } from './engine.ts';
+import type { EngineHooks, ShardEngine } from './engine.ts';
 import { SHARDS_PER_BLOCK, shardFailuresTolerated, shardLoad, shardTimeBudget } from './plan.ts';
 import { plural } from './plural.ts';
 import { buildReport, type LoadTestReport, ShardResultsMerge } from './report.ts';
@@ -18,7 +18,7 @@ export interface StepDeps {
   dimensions?: Record<string, string>;
   /** The invoking Lambda's remaining time, so a shard ends well before its timeout. */
   remainingTimeMs?: () => number;
-  /** Runs a shard's load; runShard in this thread unless given (the local runner hands in worker threads). */
+  /** Runs a shard's load locally: the engine in this thread when given, else the local runner's worker threads. */
   engine?: ShardEngine;
   /** Progress of shards run in this process (the local runner draws its progress bar from it). */
   progress?: (task: ShardTask, progress: Parameters<NonNullable<EngineHooks['onProgress']>>[0]) => void;
@@ -152,7 +152,12 @@ async function waitForStart(startsAt: number, shouldAbort: () => Promise<boolean
   return false;
 }
 
-export async function shardStep(task: ShardTask, deps: StepDeps): Promise<ShardSummary> {
+/** The load engine, handed in so that the coordinator's steps bundle without it (and its HTTP client). */
+export interface ShardStepDeps extends StepDeps {
+  runShard: ShardEngine;
+}
+
+export async function shardStep(task: ShardTask, deps: ShardStepDeps): Promise<ShardSummary> {
   const invokedAt = Date.now();
   const remainingMs = deps.remainingTimeMs?.();
   const run = await requireRun(deps.store, task.runId);
@@ -179,7 +184,7 @@ export async function shardStep(task: ShardTask, deps: StepDeps): Promise<ShardS
     sendSeconds: run.options.model === 'closed' ? run.plan.shardSeconds : null,
     requestTimeoutMs: run.options.timeoutMs,
   });
-  const result = await (deps.engine ?? runShard)(
+  const result = await deps.runShard(
     {
       target: run.options.target,
       endpoints: run.options.endpoints,

@@ -4,7 +4,7 @@ import { isSerializationFailure } from '../db/errors.ts';
 import type { Db } from '../db/pool.ts';
 import { LoadwatchError } from '../errors.ts';
 import type { ShardResult } from './engine.ts';
-import { EncodingError } from './histogram.ts';
+import { EncodingError } from './measurement.ts';
 import type { LoadTestOptions } from './options.ts';
 import type { LoadTestPlan } from './plan.ts';
 import type { LegacyShardResult, LoadTestReport, ShardRow } from './report.ts';

@@ -1,9 +1,10 @@
 // The load-test report as a terminal summary table.
 
 import { terminalSafe } from '../terminal-text.ts';
-import { MIN_SELF_CHECK_MS } from './engine.ts';
+import { MIN_SELF_CHECK_MS } from './measurement.ts';
 import { plural } from './plural.ts';
-import { explainVerdict, heldRate, type LoadTestReport } from './report.ts';
+import type { LoadTestReport } from './report.ts';
+import { explainVerdict, heldRate } from './verdict.ts';
 
 const number = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
 

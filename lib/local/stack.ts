@@ -11,6 +11,7 @@ import type { Config, DatabaseTarget } from '../config/config.ts';
 import { runMigrations } from '../db/migration-runner.ts';
 import { listMigrations } from '../db/migrations.ts';
 import { createDb, type Db } from '../db/pool.ts';
+import { RDS_CA_BUNDLE } from '../db/rds-ca.ts';
 import { EXIT, LoadwatchError } from '../errors.ts';
 import { createLocalStarter } from '../loadtest/local-runner.ts';
 import { refuseDatabasePort } from '../loadtest/options.ts';
@@ -168,8 +169,10 @@ export async function otherStackNotice(config: Config, dataDir: string): Promise
 export async function acquireLocalDatabase(config: Config, owner: string, options: AcquireOptions = {}) {
   const { onLog, onSupervision } = options;
   if (config.database.mode === 'external') {
-    const target =
+    const configured =
       owner === 'stack' ? config.database.api : (config.database.migrations ?? config.database.api);
+    // A command line may reach an RDS instance directly.
+    const target = { ...configured, rdsCa: RDS_CA_BUNDLE };
     return { target, source: 'configured', release: async () => undefined } satisfies LocalDatabase;
   }
   const dataDir = dataDirectory(config);

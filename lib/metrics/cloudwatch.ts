@@ -1,23 +1,24 @@
-// MetricsSink for CloudWatch PutMetricData: batched within the API's limits and retried on throttling.
+// MetricsSink for CloudWatch PutMetricData: batched within the API's limits, throttling retried by the SDK itself.
 
 import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { Metric, MetricsSink } from './sink.ts';
 
 /** PutMetricData takes at most 1,000 metrics and 1 MB per call; stay well inside both. */
 export const METRICS_PER_CALL = 500;
-const MAX_ATTEMPTS = 4;
+/** Requests per batch, the first included: the SDK's standard strategy retries throttling and 5xx answers. */
+export const MAX_ATTEMPTS = 4;
 
 export interface CloudWatchSinkOptions {
   namespace: string;
+  /** A client of the caller's, which then retries as it was built to. */
   client?: Pick<CloudWatchClient, 'send'>;
   region?: string;
-  sleep?: (ms: number) => Promise<void>;
-}
-
-function isThrottle(error: unknown): boolean {
-  const name = (error as { name?: string })?.name ?? '';
-  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-  return /Throttl|TooManyRequests|RequestLimitExceeded/.test(name) || status === 429 || status === 503;
+  /**
+   * The wait before retry n (1, 2, 3) of the sink's own client; unset, the SDK's exponential backoff with jitter,
+   * which starts higher for throttling.
+   */
+  retryDelayMs?: (retry: number) => number;
 }
 
 export function toDatum(metric: Metric): MetricDatum {
@@ -31,23 +32,21 @@ export function toDatum(metric: Metric): MetricDatum {
 }
 
 export function createCloudWatchSink(options: CloudWatchSinkOptions): MetricsSink {
-  const client = options.client ?? new CloudWatchClient({ region: options.region, maxAttempts: 1 });
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const client =
+    options.client ??
+    new CloudWatchClient({
+      region: options.region,
+      maxAttempts: MAX_ATTEMPTS,
+      ...(options.retryDelayMs
+        ? { retryStrategy: new ConfiguredRetryStrategy(MAX_ATTEMPTS, options.retryDelayMs) }
+        : {}),
+    });
   return {
     description: `CloudWatch namespace ${options.namespace}`,
     async put(metrics) {
       for (let start = 0; start < metrics.length; start += METRICS_PER_CALL) {
         const batch = metrics.slice(start, start + METRICS_PER_CALL).map(toDatum);
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await client.send(new PutMetricDataCommand({ Namespace: options.namespace, MetricData: batch }));
-            break;
-          } catch (error) {
-            if (!isThrottle(error) || attempt >= MAX_ATTEMPTS) throw error;
-            // Exponential backoff with full jitter: 100 ms, then up to 200, 400 ms.
-            await sleep(Math.random() * 100 * 2 ** (attempt - 1));
-          }
-        }
+        await client.send(new PutMetricDataCommand({ Namespace: options.namespace, MetricData: batch }));
       }
     },
   };

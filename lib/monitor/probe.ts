@@ -1,8 +1,9 @@
 // Runs one check once and turns what it saw into a sample: status, latency, and why it failed.
 
-import { type Dispatcher, request } from 'undici';
+import type { IncomingMessage } from 'node:http';
 import { LoadwatchError } from '../errors.ts';
 import { probeCors } from '../http/cors-probe.ts';
+import { freshRequest } from '../http/fresh-request.ts';
 import type { CheckDefinition } from './checks.ts';
 
 export interface Sample {
@@ -38,17 +39,24 @@ class ProbeBodyTooLargeError extends LoadwatchError {
   }
 }
 
-/** The body as text, refusing it once it passes `limit` bytes. */
-async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+/**
+ * Reads the body up to `limit` bytes: as text, refusing it once it passes the limit, or (`keep` false) only to
+ * see it end, no further than the limit. Either way the rest is cancelled, not read.
+ */
+async function readCapped(body: IncomingMessage, limit: number, keep: boolean): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      body.destroy();
-      throw new ProbeBodyTooLargeError(`the answer is over ${limit} bytes`);
+  try {
+    for await (const chunk of body) {
+      size += (chunk as Buffer).length;
+      if (size > limit) {
+        if (keep) throw new ProbeBodyTooLargeError(`the answer is over ${limit} bytes`);
+        break;
+      }
+      if (keep) chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } finally {
+    body.destroy();
   }
   return Buffer.concat(chunks).toString('utf8');
 }
@@ -120,7 +128,7 @@ export async function probe(check: CheckDefinition, options: ProbeOptions = {}):
   if (options.signal?.aborted) stop();
   try {
     const sample = await probeWithin(check, options, controller.signal, started);
-    // undici's dump() ends quietly when aborted: a deadline that fired means no complete answer, whatever was read.
+    // A deadline that fired means no complete answer, whatever was read before it.
     controller.signal.throwIfAborted();
     return { ...base, ...sample };
   } catch (error) {
@@ -139,22 +147,16 @@ async function probeWithin(
   signal: AbortSignal,
   started: number,
 ): Promise<Omit<Sample, 'key' | 'name' | 'at'>> {
-  const response = await request(check.url, {
-    method: check.method,
-    headers: check.headers,
-    signal,
-    // A fresh connection per probe: a keep-alive socket idle since the last cycle may be dead already,
-    // and its failure would be the monitor's, not the target's.
-    reset: true,
-  });
-  let text = '';
-  if (check.kind === 'database') text = await readCapped(response.body, MAX_PROBE_BODY_BYTES);
-  else await response.body.dump({ limit: MAX_PROBE_BODY_BYTES });
+  // A fresh connection per probe: a keep-alive socket idle since the last cycle may be dead already,
+  // and its failure would be the monitor's, not the target's.
+  const response = await freshRequest(check.url, { method: check.method, headers: check.headers, signal });
+  const text = await readCapped(response, MAX_PROBE_BODY_BYTES, check.kind === 'database');
+  const status = response.statusCode ?? 0;
   const latencyMs = Math.round((performance.now() - started) * 100) / 100;
   const problems: string[] = [];
   let details: Record<string, unknown> | null = null;
-  if (!check.expectStatus.includes(response.statusCode)) {
-    problems.push(`status ${response.statusCode}, expected ${check.expectStatus.join(' or ')}`);
+  if (!check.expectStatus.includes(status)) {
+    problems.push(`status ${status}, expected ${check.expectStatus.join(' or ')}`);
   }
   if (latencyMs > check.latency.criticalMs)
     problems.push(`${latencyMs} ms is over the critical ${check.latency.criticalMs} ms`);
@@ -179,7 +181,7 @@ async function probeWithin(
   }
   return {
     ok: problems.length === 0,
-    status: response.statusCode,
+    status,
     latencyMs,
     error: problems.length ? problems.join('; ') : null,
     details,

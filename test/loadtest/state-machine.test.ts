@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
 import type { Db } from '../../lib/db/pool.ts';
+import { runShard } from '../../lib/loadtest/engine.ts';
 import { decodeHistogram, summarize } from '../../lib/loadtest/histogram.ts';
 import { renderHtmlReport } from '../../lib/loadtest/html-report.ts';
 import { runSummary } from '../../lib/loadtest/launcher.ts';
@@ -145,7 +146,7 @@ describe('load test state machine, run locally', () => {
     const run = await createLoadTest({ target, users: 6, requests: 5, workers: 2 }, store, DEFAULT_LIMITS);
     await runLocally(run.runId, deps()).result;
     // Step Functions retries a shard whose Lambda failed after saving: the shard runs again.
-    await shardStep({ runId: run.runId, round: 0, shard: 1 }, deps());
+    await shardStep({ runId: run.runId, round: 0, shard: 1 }, { ...deps(), runShard });
     const outcome = await aggregateStep(
       {
         runId: run.runId,
@@ -366,7 +367,7 @@ describe('load test state machine, run locally', () => {
     // 23 s left: 20 s are kept to save the result, so the shard sends for 2 s and cuts at 3 s.
     const summary = await shardStep(
       { runId: run.runId, round: 0, shard: 0, startsAt: started },
-      { ...deps(), remainingTimeMs: () => 23_000 },
+      { ...deps(), runShard, remainingTimeMs: () => 23_000 },
     );
     const elapsed = Date.now() - started;
     expect(elapsed).toBeLessThan(3000 + 1500);
@@ -382,7 +383,10 @@ describe('load test state machine, run locally', () => {
     await store.markStarted(run.runId);
     const began = Date.now();
     // The round started 3 s ago: every one of its 20 requests is overdue.
-    await shardStep({ runId: run.runId, round: 0, shard: 0, startsAt: began - 3000 }, deps());
+    await shardStep(
+      { runId: run.runId, round: 0, shard: 0, startsAt: began - 3000 },
+      { ...deps(), runShard },
+    );
     expect(Date.now() - began).toBeLessThan(1500);
     const stored = (await store.shardResults(run.runId)).find((row) => row.round === 0 && row.shard === 0);
     expect(stored?.result.requests).toBe(20);

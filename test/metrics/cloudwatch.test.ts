@@ -1,7 +1,7 @@
 import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createCloudWatchSink, METRICS_PER_CALL } from '../../lib/metrics/cloudwatch.ts';
+import { createCloudWatchSink, MAX_ATTEMPTS, METRICS_PER_CALL } from '../../lib/metrics/cloudwatch.ts';
 import type { Metric } from '../../lib/metrics/sink.ts';
 import {
   type AwsRecorder,
@@ -25,12 +25,6 @@ function metrics(count: number): Metric[] {
 
 function serviceError(name: string, httpStatusCode: number, message = name): Error {
   return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode } });
-}
-
-/** A sleep that returns at once and remembers what it was asked to wait. */
-function recordingSleep() {
-  const waits: number[] = [];
-  return { waits, sleep: async (ms: number) => void waits.push(ms) };
 }
 
 describe('createCloudWatchSink with a mocked client', () => {
@@ -90,95 +84,11 @@ describe('createCloudWatchSink with a mocked client', () => {
     expect(sent()).toEqual([]);
   });
 
-  it('retries a throttled call with growing waits and succeeds when throttled twice', async () => {
-    // The jitter is random; pinned near its top, each wait shows its upper bound.
-    vi.spyOn(Math, 'random').mockReturnValue(0.999);
-    cloudWatch
-      .on(PutMetricDataCommand)
-      .rejectsOnce(serviceError('Throttling', 400, 'Rate exceeded'))
-      .rejectsOnce(serviceError('Throttling', 400, 'Rate exceeded'))
-      .resolves({});
-    const { waits, sleep } = recordingSleep();
-    const sink = createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}), sleep });
-    await expect(sink.put(metrics(3))).resolves.toBeUndefined();
-    expect(sent()).toHaveLength(3);
-    expect(waits).toHaveLength(2);
-    expect(waits[0]).toBeCloseTo(99.9, 5);
-    expect(waits[1]).toBeCloseTo(199.8, 5);
-  });
-
-  it('keeps every wait within its doubling bound when the jitter is left alone', async () => {
-    cloudWatch
-      .on(PutMetricDataCommand)
-      .rejectsOnce(serviceError('Throttling', 400))
-      .rejectsOnce(serviceError('Throttling', 400))
-      .rejectsOnce(serviceError('Throttling', 400))
-      .resolves({});
-    const { waits, sleep } = recordingSleep();
-    await createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}), sleep }).put(
-      metrics(1),
-    );
-    expect(waits).toHaveLength(3);
-    waits.forEach((wait, index) => {
-      expect(wait).toBeGreaterThanOrEqual(0);
-      expect(wait).toBeLessThan(100 * 2 ** index);
-    });
-  });
-
-  it.each([
-    ['TooManyRequestsException', 400],
-    ['UnknownError', 429],
-    ['ServiceUnavailable', 503],
-  ])('treats %s (HTTP %i) as throttling', async (name, status) => {
-    cloudWatch.on(PutMetricDataCommand).rejectsOnce(serviceError(name, status)).resolves({});
-    const { waits, sleep } = recordingSleep();
-    await createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}), sleep }).put(
-      metrics(1),
-    );
-    expect(sent()).toHaveLength(2);
-    expect(waits).toHaveLength(1);
-  });
-
-  it('retries only the throttled batch, never one already accepted', async () => {
-    cloudWatch
-      .on(PutMetricDataCommand)
-      .resolvesOnce({})
-      .rejectsOnce(serviceError('Throttling', 400))
-      .resolves({});
-    const { sleep } = recordingSleep();
-    await createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}), sleep }).put(
-      metrics(600),
-    );
-    expect(sent().map((input) => [input.MetricData?.length, input.MetricData?.[0]?.MetricName])).toEqual([
-      [500, 'Metric0'],
-      [100, 'Metric500'],
-      [100, 'Metric500'],
-    ]);
-  });
-
-  it('gives up after 4 throttled attempts and rethrows the throttle', async () => {
+  it('sends a call that a caller-built client rejects only once: retries are then up to that client', async () => {
     cloudWatch.on(PutMetricDataCommand).rejects(serviceError('Throttling', 400, 'Rate exceeded'));
-    const { waits, sleep } = recordingSleep();
-    const sink = createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}), sleep });
-    await expect(sink.put(metrics(2))).rejects.toMatchObject({
-      name: 'Throttling',
-      message: 'Rate exceeded',
-    });
-    expect(sent()).toHaveLength(4);
-    expect(waits).toHaveLength(3);
-  });
-
-  it('rethrows a validation error at once, without waiting or retrying', async () => {
-    cloudWatch
-      .on(PutMetricDataCommand)
-      .rejects(
-        serviceError('InvalidParameterValueException', 400, 'The value NaN for parameter Value is invalid.'),
-      );
-    const { waits, sleep } = recordingSleep();
-    const sink = createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}), sleep });
-    await expect(sink.put(metrics(700))).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
+    const sink = createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}) });
+    await expect(sink.put(metrics(700))).rejects.toMatchObject({ name: 'Throttling' });
     expect(sent()).toHaveLength(1);
-    expect(waits).toEqual([]);
   });
 });
 
@@ -199,7 +109,7 @@ describe('createCloudWatchSink on the wire', () => {
   };
   let recorder: AwsRecorder;
 
-  // maxAttempts 1, as the sink builds its own client: retries are the sink's alone.
+  // A caller's client with one attempt: what the sink itself sends, request for request.
   const client = () =>
     new CloudWatchClient({
       endpoint: recorder.url,
@@ -273,60 +183,87 @@ describe('createCloudWatchSink on the wire', () => {
     expect(bodyOf(1).Namespace).toBe(NAMESPACE);
   });
 
-  it('recognises a Throttling answer from CloudWatch and retries it', async () => {
-    recorder.enqueue(throttled, throttled);
-    const { waits, sleep } = recordingSleep();
-    await createCloudWatchSink({ namespace: NAMESPACE, client: client(), sleep }).put(metrics(1));
-    expect(recorder.requests).toHaveLength(3);
-    expect(waits).toHaveLength(2);
-    expect(bodyOf(2)).toEqual(bodyOf(0));
-  });
-
-  it('stops after 4 Throttling answers and reports the throttle', async () => {
-    recorder.enqueue(throttled, throttled, throttled, throttled, throttled);
-    const { sleep } = recordingSleep();
-    await expect(
-      createCloudWatchSink({ namespace: NAMESPACE, client: client(), sleep }).put(metrics(1)),
-    ).rejects.toMatchObject({ name: 'Throttling', message: 'Rate exceeded' });
-    expect(recorder.requests).toHaveLength(4);
-  });
-
-  it('builds its own client with one attempt per try, so a throttle costs 4 requests, not 12', async () => {
-    vi.stubEnv('AWS_ENDPOINT_URL_CLOUDWATCH', recorder.url);
-    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDTEST');
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
-    vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');
-    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials');
-    try {
-      recorder.enqueue(throttled, throttled, throttled, throttled, throttled);
-      const { sleep } = recordingSleep();
-      const sink = createCloudWatchSink({ namespace: NAMESPACE, region: 'us-east-1', sleep });
-      await expect(sink.put(metrics(1))).rejects.toMatchObject({ name: 'Throttling' });
-      expect(recorder.requests.map((request) => request.headers['amz-sdk-request'])).toEqual(
-        Array(4).fill('attempt=1; max=1'),
-      );
-    } finally {
-      vi.unstubAllEnvs();
-    }
-  });
-
-  it('does not retry a rejected request', async () => {
-    recorder.enqueue({
-      status: 400,
-      headers: {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amzn-query-error': 'InvalidParameterValue;Sender',
+  /** The sink's own client, pointed at the recorder; `delays` records the retry number of each wait. */
+  const ownSink = (delays: number[] = []) =>
+    createCloudWatchSink({
+      namespace: NAMESPACE,
+      region: 'us-east-1',
+      retryDelayMs: (retry) => {
+        delays.push(retry);
+        return 0;
       },
-      body: JSON.stringify({
-        __type: 'com.amazonaws.cloudwatch#InvalidParameterValueException',
-        message: 'The value NaN for parameter MetricData.member.1.Value is invalid.',
-      }),
     });
-    const { waits, sleep } = recordingSleep();
-    await expect(
-      createCloudWatchSink({ namespace: NAMESPACE, client: client(), sleep }).put(metrics(1)),
-    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
-    expect(recorder.requests).toHaveLength(1);
-    expect(waits).toEqual([]);
+  const attempts = () => recorder.requests.map((request) => request.headers['amz-sdk-request']);
+
+  describe('with its own client', () => {
+    beforeEach(() => {
+      vi.stubEnv('AWS_ENDPOINT_URL_CLOUDWATCH', recorder.url);
+      vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDTEST');
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+      vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');
+      vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials');
+    });
+    afterEach(() => {
+      vi.unstubAllEnvs();
+    });
+
+    it('retries a Throttling answer through the SDK and succeeds when throttled twice', async () => {
+      recorder.enqueue(throttled, throttled);
+      const delays: number[] = [];
+      await expect(ownSink(delays).put(metrics(1))).resolves.toBeUndefined();
+      expect(attempts()).toEqual(['attempt=1; max=4', 'attempt=2; max=4', 'attempt=3; max=4']);
+      expect(delays).toEqual([1, 2]);
+      expect(bodyOf(2)).toEqual(bodyOf(0));
+    });
+
+    it('stops after 4 Throttling answers and reports the throttle', async () => {
+      recorder.enqueue(throttled, throttled, throttled, throttled, throttled);
+      await expect(ownSink().put(metrics(1))).rejects.toMatchObject({
+        name: 'Throttling',
+        message: 'Rate exceeded',
+      });
+      expect(recorder.requests).toHaveLength(MAX_ATTEMPTS);
+    });
+
+    it.each([429, 503])('retries an HTTP %i answer', async (status) => {
+      recorder.enqueue({ status, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: '{}' });
+      await ownSink().put(metrics(1));
+      expect(attempts()).toEqual(['attempt=1; max=4', 'attempt=2; max=4']);
+    });
+
+    it('retries only the throttled batch, never one already accepted', async () => {
+      recorder.enqueue(ok, throttled);
+      await ownSink().put(metrics(501));
+      expect(recorder.requests).toHaveLength(3);
+      expect(bodyOf(0).MetricData).toHaveLength(500);
+      expect(bodyOf(1).MetricData.map((datum) => datum.MetricName)).toEqual(['Metric500']);
+      expect(bodyOf(2)).toEqual(bodyOf(1));
+    });
+
+    it('does not retry a rejected request', async () => {
+      recorder.enqueue({
+        status: 400,
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amzn-query-error': 'InvalidParameterValue;Sender',
+        },
+        body: JSON.stringify({
+          __type: 'com.amazonaws.cloudwatch#InvalidParameterValueException',
+          message: 'The value NaN for parameter MetricData.member.1.Value is invalid.',
+        }),
+      });
+      const delays: number[] = [];
+      await expect(ownSink(delays).put(metrics(1))).rejects.toMatchObject({
+        $metadata: { httpStatusCode: 400 },
+      });
+      expect(recorder.requests).toHaveLength(1);
+      expect(delays).toEqual([]);
+    });
+
+    it('retries with the backoff of the SDK when given no delays', async () => {
+      recorder.enqueue(throttled);
+      await createCloudWatchSink({ namespace: NAMESPACE, region: 'us-east-1' }).put(metrics(1));
+      expect(attempts()).toEqual(['attempt=1; max=4', 'attempt=2; max=4']);
+    });
   });
 });

@@ -3,6 +3,7 @@
 import { LoadwatchError } from '../../errors.ts';
 import type { Logger } from '../../log/logger.ts';
 import { clientMessage, listProblems } from '../errors.ts';
+import { loggerFor } from './invocation-logger.ts';
 import type { HttpMiddleware } from './types.ts';
 
 export interface ErrorBody {
@@ -31,7 +32,7 @@ export function errorResponse(options: { logger: Logger }): HttpMiddleware {
       const requestId = request.event.requestContext.requestId;
       if (error.status >= 500) {
         const original = request.error as Error | undefined;
-        options.logger.error('request failed', {
+        loggerFor(request, options.logger).error('request failed', {
           requestId,
           code: error.code,
           error: original?.message,

@@ -1,6 +1,7 @@
 // One structured log line per request: method, route, status, duration and request id.
 
 import type { Logger } from '../../log/logger.ts';
+import { loggerFor } from './invocation-logger.ts';
 import type { HttpMiddleware, HttpRequest } from './types.ts';
 
 const started = new WeakMap<object, number>();
@@ -27,8 +28,9 @@ export function requestLog(options: { logger: Logger; now?: () => number }): Htt
       requestId: request.event.requestContext.requestId,
       sourceIp: http.sourceIp,
     };
-    if (status >= 500) options.logger.error('request', fields);
-    else options.logger.info('request', fields);
+    const logger = loggerFor(request, options.logger);
+    if (status >= 500) logger.error('request', fields);
+    else logger.info('request', fields);
   };
   return {
     before: (request) => {

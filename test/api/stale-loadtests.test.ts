@@ -7,6 +7,7 @@ import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { HEARTBEAT_GRACE_SECONDS, LoadTestStore } from '../../lib/loadtest/store.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
 import { useMigratedDatabase } from '../support/database.ts';
+import { backdateRun } from '../support/loadtest-runs.ts';
 
 describe('/v1/loadtests for runs of a dead process', () => {
   const postgres = useMigratedDatabase();
@@ -30,13 +31,7 @@ describe('/v1/loadtests for runs of a dead process', () => {
       DEFAULT_LIMITS,
     );
     await store.markStarted(runId);
-    await postgres.database.admin(
-      `UPDATE loadtest_runs
-          SET created_at = now() - make_interval(secs => $2), started_at = now() - make_interval(secs => $2),
-              heartbeat_at = now() - make_interval(secs => $2)
-        WHERE id = $1`,
-      [runId, HEARTBEAT_GRACE_SECONDS + 10],
-    );
+    await backdateRun(postgres.database, runId, HEARTBEAT_GRACE_SECONDS + 10);
     return runId;
   }
 

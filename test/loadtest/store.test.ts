@@ -11,6 +11,7 @@ import {
 } from '../../lib/loadtest/store.ts';
 import { TimelineWriter } from '../../lib/loadtest/timeline.ts';
 import { useMigratedDatabase } from '../support/database.ts';
+import { backdateRun } from '../support/loadtest-runs.ts';
 
 const TARGET = 'http://127.0.0.1:9';
 /** These tests leave live runs behind on purpose: no cap on runs in progress gets in their way. */
@@ -28,13 +29,7 @@ describe('LoadTestStore', () => {
   async function runLastSeen(secondsAgo: number): Promise<string> {
     const { runId } = await createLoadTest({ target: TARGET, users: 1, requests: 1 }, store, LIMITS);
     await store.markStarted(runId);
-    await postgres.database.admin(
-      `UPDATE loadtest_runs
-          SET created_at = now() - make_interval(secs => $2), started_at = now() - make_interval(secs => $2),
-              heartbeat_at = now() - make_interval(secs => $2)
-        WHERE id = $1`,
-      [runId, secondsAgo],
-    );
+    await backdateRun(postgres.database, runId, secondsAgo);
     return runId;
   }
 

@@ -126,6 +126,30 @@ export class VarintWriter {
   }
 }
 
+/** Reads unsigned LEB128 varints from `position` on; past the end it reads zeros and `position` runs over. */
+export class VarintReader {
+  private readonly bytes: Uint8Array;
+  position: number;
+
+  constructor(bytes: Uint8Array, position = 0) {
+    this.bytes = bytes;
+    this.position = position;
+  }
+
+  read(): number {
+    let byte = this.bytes[this.position++] as number;
+    if (byte < 0x80) return byte;
+    let value = byte & 0x7f;
+    let scale = 0x80;
+    do {
+      byte = this.bytes[this.position++] as number;
+      value += (byte & 0x7f) * scale;
+      scale *= 0x80;
+    } while (byte >= 0x80);
+    return value;
+  }
+}
+
 /** The varints of an encoded histogram or timeline, after its format byte. */
 export function inflateBuckets(encoded: Uint8Array): Uint8Array {
   if (encoded[0] !== BUCKET_COUNTS_FORMAT)
@@ -138,28 +162,16 @@ export function inflateBuckets(encoded: Uint8Array): Uint8Array {
  * The merge's inner loop: varints read in place, no object per bucket.
  */
 export function addBuckets(bytes: Uint8Array, offset: number, counts: Float64Array): number {
-  let position = offset;
-  const read = () => {
-    let byte = bytes[position++] as number;
-    if (byte < 0x80) return byte;
-    let value = byte & 0x7f;
-    let scale = 0x80;
-    do {
-      byte = bytes[position++] as number;
-      value += (byte & 0x7f) * scale;
-      scale *= 0x80;
-    } while (byte >= 0x80);
-    return value;
-  };
-  const pairs = read();
+  const reader = new VarintReader(bytes, offset);
+  const pairs = reader.read();
   let index = -1;
   for (let pair = 0; pair < pairs; pair++) {
-    index += read() + 1;
-    counts[index] = (counts[index] as number) + read();
+    index += reader.read() + 1;
+    counts[index] = (counts[index] as number) + reader.read();
   }
-  if (position > bytes.length || index >= counts.length)
+  if (reader.position > bytes.length || index >= counts.length)
     throw new EncodingError('histogram buckets end early or fall outside the histogram');
-  return position;
+  return reader.position;
 }
 
 export function encodeHistogram(histogram: Histogram): Uint8Array {

@@ -1,6 +1,6 @@
 // Renders a load test report as one self-contained HTML page: summary tables and server-drawn SVG charts.
 
-import { escapeHtml } from '../http/html.ts';
+import { escapeHtml, htmlPage } from '../http/html.ts';
 import type { LatencySummary } from './histogram.ts';
 import { type ErrorKind, MIN_SELF_CHECK_MS } from './measurement.ts';
 import { plural } from './plural.ts';
@@ -61,7 +61,7 @@ function formatMs(value: number, digits: 3 | 4 = 4): string {
 }
 
 /** A latency axis whose ticks are round numbers in one unit, chosen from the largest value. */
-function latencyAxis(maxMs: number): Axis & { format: (value: number) => string } {
+function latencyAxis(maxMs: number): LabelledAxis {
   const [divisor, unit] =
     maxMs >= 120_000 ? [60_000, 'min'] : maxMs >= 2000 ? [1000, 's'] : ([1, 'ms'] as const);
   const axis = linearAxis(maxMs / divisor);
@@ -108,6 +108,16 @@ function percentOf(part: number, whole: number): string {
 interface Axis {
   top: number;
   ticks: number[];
+}
+
+/** An axis with the formatter for its tick labels. */
+interface LabelledAxis extends Axis {
+  format: (value: number) => string;
+}
+
+/** A linear axis of counts, labelled 1.2k, 3.4M. */
+function countAxis(max: number): LabelledAxis {
+  return { ...linearAxis(max), format: formatCompact };
 }
 
 /** 0 to a round number above max, with about `count` evenly spaced round ticks. */
@@ -201,9 +211,7 @@ function timelineEnd(timeline: TimelinePoint[]): number {
 // Charts
 
 interface ChartFrame {
-  yTicks: number[];
-  yTop: number;
-  yFormat: (value: number) => string;
+  yAxis: LabelledAxis;
   yTitle: string;
   xTicks: Array<{ at: number; label: string }>;
   xTitle: string;
@@ -214,13 +222,13 @@ function svgOpen(id: string, label: string): string {
 }
 
 /** Grid lines, ticks and axis titles; x ticks are given in plot pixels. */
-function frame({ yTicks, yTop, yFormat, yTitle, xTicks, xTitle }: ChartFrame): string {
+function frame({ yAxis, yTitle, xTicks, xTitle }: ChartFrame): string {
   const parts: string[] = [];
-  for (const tick of yTicks) {
-    const y = round1(MARGIN.top + PLOT_HEIGHT - (tick / yTop) * PLOT_HEIGHT);
+  for (const tick of yAxis.ticks) {
+    const y = round1(MARGIN.top + PLOT_HEIGHT - (tick / yAxis.top) * PLOT_HEIGHT);
     parts.push(
       `<line class="grid" x1="${MARGIN.left}" x2="${MARGIN.left + PLOT_WIDTH}" y1="${y}" y2="${y}"/>`,
-      `<text class="tick" x="${MARGIN.left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle">${escapeHtml(yFormat(tick))}</text>`,
+      `<text class="tick" x="${MARGIN.left - 8}" y="${y}" text-anchor="end" dominant-baseline="middle">${escapeHtml(yAxis.format(tick))}</text>`,
     );
   }
   const baseline = MARGIN.top + PLOT_HEIGHT;
@@ -302,9 +310,7 @@ function latencyChart(buckets: TimelineBucket[], end: number, label: string): st
   return [
     svgOpen(id, label),
     frame({
-      yTicks: axis.ticks,
-      yTop: axis.top,
-      yFormat: axis.format,
+      yAxis: axis,
       yTitle: 'latency',
       xTicks: timeAxis(end),
       xTitle: 'time since start (m:ss)',
@@ -325,7 +331,7 @@ function rateChart(buckets: TimelineBucket[], end: number, label: string): strin
   if (buckets.length === 0) return emptyChart(id, label, 'No requests were recorded');
   // Per second of the bucket, so the axis reads requests per second however many seconds a bar merges.
   const perSecond = (count: number, bucket: TimelineBucket) => count / Math.max(1, bucket.seconds);
-  const axis = linearAxis(Math.max(...buckets.map((bucket) => perSecond(bucket.requests, bucket))));
+  const axis = countAxis(Math.max(...buckets.map((bucket) => perSecond(bucket.requests, bucket))));
   const height = (value: number) => (Math.min(value, axis.top) / axis.top) * PLOT_HEIGHT;
   const baseline = MARGIN.top + PLOT_HEIGHT;
   const okBars: string[] = [];
@@ -348,9 +354,7 @@ function rateChart(buckets: TimelineBucket[], end: number, label: string): strin
   return [
     svgOpen(id, label),
     frame({
-      yTicks: axis.ticks,
-      yTop: axis.top,
-      yFormat: formatCompact,
+      yAxis: axis,
       yTitle: 'requests per second',
       xTicks: timeAxis(end),
       xTitle: 'time since start (m:ss)',
@@ -370,7 +374,7 @@ function histogramChart(report: LoadTestReport, label: string): string {
   const buckets = report.histogram;
   if (buckets.length === 0 || buckets.every(([, count]) => count <= 0))
     return emptyChart(id, label, 'No latencies were recorded');
-  const axis = linearAxis(Math.max(...buckets.map(([, count]) => count)));
+  const axis = countAxis(Math.max(...buckets.map(([, count]) => count)));
   const slot = PLOT_WIDTH / buckets.length;
   const gap = Math.min(slot * 0.12, 3);
   const baseline = MARGIN.top + PLOT_HEIGHT;
@@ -404,9 +408,7 @@ function histogramChart(report: LoadTestReport, label: string): string {
   return [
     svgOpen(id, label),
     frame({
-      yTicks: axis.ticks,
-      yTop: axis.top,
-      yFormat: formatCompact,
+      yAxis: axis,
       yTitle: 'requests',
       xTicks,
       xTitle: 'latency (logarithmic buckets)',
@@ -841,23 +843,15 @@ footer{margin-top:20px;color:var(--muted);font-size:12px;text-align:center}
 /** One HTML file that opens offline: inline styles, server-drawn SVG, no scripts, every report string escaped. */
 export function renderHtmlReport(report: LoadTestReport): string {
   const verdict = verdictLabel(report);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>${escapeHtml(`${verdict} · ${report.target} · load test ${report.runId}`)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
+  return htmlPage({
+    title: `${verdict} · ${report.target} · load test ${report.runId}`,
+    meta: `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
+    style: STYLE,
+    body: `<main>
 ${header(report)}
 ${summary(report)}
 ${charts(report)}
 <footer>loadwatch · run <code>${escapeHtml(report.runId)}</code></footer>
-</main>
-</body>
-</html>
-`;
+</main>`,
+  });
 }

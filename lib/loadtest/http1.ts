@@ -4,6 +4,7 @@
 
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
+import { LoadwatchError } from '../errors.ts';
 
 /** The endpoint's request, serialised once. */
 export interface PreparedRequest {
@@ -32,12 +33,10 @@ const CR = 0x0d;
 const SEMICOLON = 0x3b;
 
 /** A failure of the connection itself, with the code lib/loadtest/engine.ts's classifyError reads. */
-export class ConnectionError extends Error {
-  readonly code: string;
+export class ConnectionError extends LoadwatchError {
   constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(message, { ...options, code });
     this.name = 'ConnectionError';
-    this.code = code;
   }
 }
 

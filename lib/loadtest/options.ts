@@ -370,10 +370,6 @@ function parseRampUp(
   return stages;
 }
 
-export function targetHost(target: string): string {
-  return new URL(target).host;
-}
-
 export type SpecialAddress = 'loopback' | 'link-local';
 
 /** The eight 16-bit groups of an IPv6 address as `new URL` writes it (compressed, no dotted quad), or null. */

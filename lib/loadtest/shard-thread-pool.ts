@@ -2,6 +2,7 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { LoadwatchError } from '../errors.ts';
 import type { EngineHooks, ShardEngine, ShardResult, ShardWork } from './engine.ts';
 
 export type ThreadRequest = { type: 'run'; id: number; work: ShardWork } | { type: 'abort'; id: number };
@@ -15,12 +16,10 @@ export type ThreadReport =
  * A shard that failed on its thread: the thread's error as thrown there (its name, code and message, so that the
  * report names it as on Lambda), or SHARD_THREAD_FAILED / SHARD_THREAD_POOL_CLOSED when the thread itself went.
  */
-export class ShardThreadError extends Error {
-  readonly code: string;
+export class ShardThreadError extends LoadwatchError {
   constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(message, { ...options, code });
     this.name = 'ShardThreadError';
-    this.code = code;
   }
 }
 

@@ -14,6 +14,7 @@ export interface Threshold {
 }
 
 export interface ThresholdResult {
+  /** Threshold.expression; stored and served as `expr`, which stored reports and API clients read. */
   expr: string;
   actual: number;
   passed: boolean;

@@ -14,6 +14,7 @@ import {
   inflateBuckets,
   type LegacyEncodedHistogram,
   loadCounts,
+  VarintReader,
   VarintWriter,
 } from './histogram.ts';
 
@@ -61,24 +62,13 @@ function readSeconds(
   visit: (second: number, requests: number, errors: number, bytes: Uint8Array, offset: number) => number,
 ): void {
   const bytes = inflateBuckets(encoded);
-  let position = 0;
-  const read = () => {
-    let value = 0;
-    let scale = 1;
-    let byte: number;
-    do {
-      byte = bytes[position++] as number;
-      value += (byte & 0x7f) * scale;
-      scale *= 0x80;
-    } while (byte >= 0x80);
-    return value;
-  };
+  const reader = new VarintReader(bytes);
   let second = -1;
-  while (position < bytes.length) {
-    second += read() + 1;
-    const requests = read();
-    const errors = read();
-    position = visit(second, requests, errors, bytes, position);
+  while (reader.position < bytes.length) {
+    second += reader.read() + 1;
+    const requests = reader.read();
+    const errors = reader.read();
+    reader.position = visit(second, requests, errors, bytes, reader.position);
   }
 }
 

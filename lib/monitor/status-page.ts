@@ -1,6 +1,6 @@
 // The status page: every check's state, a latency sparkline and recent incidents, in one HTML page.
 
-import { escapeHtml } from '../http/html.ts';
+import { escapeHtml, htmlPage } from '../http/html.ts';
 import { STALE_AFTER_INTERVALS } from './rules.ts';
 import type { CheckStateRecord, IncidentRecord } from './store.ts';
 
@@ -87,6 +87,34 @@ function stateCell(check: StatusPageInput['checks'][number]): string {
   return `Stale<div class="muted">last seen ${state.toLowerCase()}; not checked for over ${STALE_AFTER_INTERVALS} × ${check.intervalSeconds}s</div>`;
 }
 
+const STYLE = `
+  :root { color-scheme: light dark; --ok: #1a7f37; --alarm: #cf222e; --muted: #6e7781; --stale: #9a6700; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
+  body { margin: 0 auto; max-width: 960px; padding: 24px; line-height: 1.45; }
+  h1 { font-size: 1.4rem; margin: 0 0 4px; }
+  .banner { padding: 14px 18px; border-radius: 8px; color: #fff; font-weight: 600; margin: 16px 0 24px; background: var(--ok); }
+  .banner.alarm { background: var(--alarm); }
+  .banner.stale { background: var(--stale); }
+  tr.stale .dot { background: var(--stale); }
+  tr.stale td:nth-child(2) { color: var(--stale); font-weight: 600; }
+  table { width: 100%; border-collapse: collapse; }
+  th, td { text-align: left; padding: 10px 8px; border-bottom: 1px solid rgba(127,127,127,.25); vertical-align: top; }
+  th { font-size: .8rem; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
+  .dot { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 8px; background: var(--ok); }
+  tr.alarm .dot { background: var(--alarm); }
+  tr.alarm td:nth-child(2) { color: var(--alarm); font-weight: 600; }
+  .spark { width: 240px; height: 36px; color: #0969da; }
+  tr.alarm .spark { color: var(--alarm); }
+  .muted { color: var(--muted); font-size: .85rem; font-weight: normal; }
+  .spark line.fail { stroke: var(--alarm); stroke-width: 1.5; }
+  @media (prefers-color-scheme: dark) {
+    :root { --muted: #9aa4ae; --ok: #2ea043; }
+    tr.alarm td:nth-child(2), .firing { color: #ff7b72; }
+  }
+  .firing { color: var(--alarm); font-weight: 600; }
+  ul { padding-left: 18px; }
+  li { margin-bottom: 10px; }
+`;
+
 export function renderStatusPage(input: StatusPageInput): string {
   const overall = overallStatus(input);
   const rows = input.checks
@@ -115,43 +143,11 @@ export function renderStatusPage(input: StatusPageInput): string {
         )
         .join('\n')
     : '<li class="muted">No incidents recorded.</li>';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="60">
-<title>${escapeHtml(input.service)} status · ${escapeHtml(input.stage)}</title>
-<style>
-  :root { color-scheme: light dark; --ok: #1a7f37; --alarm: #cf222e; --muted: #6e7781; --stale: #9a6700; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; }
-  body { margin: 0 auto; max-width: 960px; padding: 24px; line-height: 1.45; }
-  h1 { font-size: 1.4rem; margin: 0 0 4px; }
-  .banner { padding: 14px 18px; border-radius: 8px; color: #fff; font-weight: 600; margin: 16px 0 24px; background: var(--ok); }
-  .banner.alarm { background: var(--alarm); }
-  .banner.stale { background: var(--stale); }
-  tr.stale .dot { background: var(--stale); }
-  tr.stale td:nth-child(2) { color: var(--stale); font-weight: 600; }
-  table { width: 100%; border-collapse: collapse; }
-  th, td { text-align: left; padding: 10px 8px; border-bottom: 1px solid rgba(127,127,127,.25); vertical-align: top; }
-  th { font-size: .8rem; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
-  .dot { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 8px; background: var(--ok); }
-  tr.alarm .dot { background: var(--alarm); }
-  tr.alarm td:nth-child(2) { color: var(--alarm); font-weight: 600; }
-  .spark { width: 240px; height: 36px; color: #0969da; }
-  tr.alarm .spark { color: var(--alarm); }
-  .muted { color: var(--muted); font-size: .85rem; font-weight: normal; }
-  .spark line.fail { stroke: var(--alarm); stroke-width: 1.5; }
-  @media (prefers-color-scheme: dark) {
-    :root { --muted: #9aa4ae; --ok: #2ea043; }
-    tr.alarm td:nth-child(2), .firing { color: #ff7b72; }
-  }
-  .firing { color: var(--alarm); font-weight: 600; }
-  ul { padding-left: 18px; }
-  li { margin-bottom: 10px; }
-</style>
-</head>
-<body>
-<h1>${escapeHtml(input.service)} status</h1>
+  return htmlPage({
+    title: `${input.service} status · ${input.stage}`,
+    meta: '<meta http-equiv="refresh" content="60">',
+    style: STYLE,
+    body: `<h1>${escapeHtml(input.service)} status</h1>
 <div class="muted">Stage ${escapeHtml(input.stage)} · updated ${when(input.generatedAt.toISOString())} · refreshes every minute</div>
 <div class="banner${overall.tone === 'ok' ? '' : ` ${overall.tone}`}" role="status">${escapeHtml(overall.text)}</div>
 <table>
@@ -163,8 +159,6 @@ ${rows || '<tr><td colspan="4" class="muted">No checks have run yet.</td></tr>'}
 <h2>Recent incidents</h2>
 <ul>
 ${incidents}
-</ul>
-</body>
-</html>
-`;
+</ul>`,
+  });
 }

@@ -4,13 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../lib/api/create-api.ts';
 import { issueToken } from '../../lib/auth/tokens.ts';
 import { loadConfig } from '../../lib/config/config.ts';
-import { runMigrations } from '../../lib/db/migration-runner.ts';
 import { listMigrations } from '../../lib/db/migrations.ts';
-import type { Db } from '../../lib/db/pool.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
-import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { useMigratedDatabase } from '../support/database.ts';
 import { gatewayEvent, lambdaContext } from '../support/gateway-event.ts';
 import { listenLocally } from '../support/listen.ts';
 
@@ -24,19 +22,19 @@ async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, time
 }
 
 describe('/v1/loadtests', () => {
-  let database: TestDatabase;
+  const postgres = useMigratedDatabase();
   let api: RunningApi;
   let token: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-    api = await startApiServer({ DATABASE_URL: database.url, CORS_ORIGINS: 'https://app.example.com' });
+    api = await startApiServer({
+      DATABASE_URL: postgres.database.url,
+      CORS_ORIGINS: 'https://app.example.com',
+    });
     token = await issueToken(api.db, 'test');
   });
   afterAll(async () => {
     await api?.close();
-    await database?.drop();
   });
 
   const post = (body: unknown, headers: Record<string, string> = {}) =>
@@ -176,7 +174,7 @@ describe('/v1/loadtests', () => {
   });
 
   it("refuses the stack's own PostgreSQL port on loopback while other loopback ports stay allowed", async () => {
-    const port = new URL(database.url).port;
+    const port = new URL(postgres.database.url).port;
     for (const target of [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`]) {
       const response = await post({ users: 1, requests: 1, target }, { authorization: `Bearer ${token}` });
       expect(response.status).toBe(400);
@@ -214,7 +212,7 @@ describe('/v1/loadtests', () => {
         await (await fetch(`${api.url}/v1/loadtests?limit=100`)).text(),
         JSON.stringify(api.logs),
       ];
-      const stored = await database.admin<{ report: unknown }>(
+      const stored = await postgres.database.admin<{ report: unknown }>(
         'SELECT report FROM loadtest_runs WHERE id = $1',
         [runId],
       );
@@ -276,24 +274,13 @@ describe('/v1/loadtests', () => {
 });
 
 describe('/v1/loadtests on Lambda', () => {
-  let database: TestDatabase;
-  let db: Db;
+  const postgres = useMigratedDatabase({ poolSize: 2 });
   const started: string[] = [];
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-    db = testPool(database.target);
-  });
-  afterAll(async () => {
-    await db?.close();
-    await database?.drop();
-  });
 
   const lambdaApi = (env: Record<string, string> = {}) =>
     createApi({
-      config: loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'api', DATABASE_URL: database.url, ...env }),
-      db,
+      config: loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'api', DATABASE_URL: postgres.database.url, ...env }),
+      db: postgres.db,
       logger: createLogger({ level: 'error', write: () => undefined }),
       knownMigrations: listMigrations(),
       // Step Functions' port: records what it was asked to start; nothing is sent anywhere.
@@ -323,7 +310,7 @@ describe('/v1/loadtests on Lambda', () => {
     );
     return { status: result.statusCode, body: JSON.parse(result.body ?? '{}') as { runId: string } };
   };
-  const targetOf = async (runId: string) => (await new LoadTestStore(db).getRun(runId))?.target;
+  const targetOf = async (runId: string) => (await new LoadTestStore(postgres.db).getRun(runId))?.target;
 
   it("defaults to https on the event's API Gateway domain, whatever the headers say", async () => {
     const api = lambdaApi();

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigrations } from '../../lib/db/migration-runner.ts';
-import type { Db } from '../../lib/db/pool.ts';
 import { type MonitorDefinition, parseMonitorDefinition } from '../../lib/monitor/checks.ts';
 import { runCycle } from '../../lib/monitor/cycle.ts';
 import { MonitorStore } from '../../lib/monitor/store.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
-import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { useMigratedDatabase } from '../support/database.ts';
 import { type FaultTarget, startFaultTarget } from '../support/fault-target.ts';
 import { RecordingSink, testMonitorDeps } from '../support/monitor.ts';
 
@@ -27,8 +25,7 @@ interface Sample {
 const RULES = { down: { consecutive: 2 }, recoveryCycles: 2, reminderMinutes: 0, errorRate: null };
 
 describe('monitor routes over HTTP, after real monitor cycles', () => {
-  let database: TestDatabase;
-  let db: Db;
+  const postgres = useMigratedDatabase({ poolSize: 2 });
   let api: RunningApi;
   let flaky: FaultTarget;
   let steady: FaultTarget;
@@ -54,13 +51,10 @@ describe('monitor routes over HTTP, after real monitor cycles', () => {
   });
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-    db = testPool(database.target);
-    const store = new MonitorStore(db);
+    const store = new MonitorStore(postgres.db);
     flaky = await startFaultTarget();
     steady = await startFaultTarget();
-    api = await startApiServer({ DATABASE_URL: database.url });
+    api = await startApiServer({ DATABASE_URL: postgres.database.url });
 
     const own = parseMonitorDefinition(
       { checks: [{ name: 'api', endpoint: '/health', timeout: 1000, rules: RULES }] },
@@ -99,8 +93,6 @@ describe('monitor routes over HTTP, after real monitor cycles', () => {
     await api?.close();
     await flaky?.close();
     await steady?.close();
-    await db?.close();
-    await database?.drop();
   });
 
   const at = (cycle: number) => cycleTimes[cycle - 1]?.toISOString();

@@ -2,27 +2,24 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../lib/auth/tokens.ts';
-import { runMigrations } from '../../lib/db/migration-runner.ts';
 import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { HEARTBEAT_GRACE_SECONDS, LoadTestStore } from '../../lib/loadtest/store.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { useMigratedDatabase } from '../support/database.ts';
+import { backdateRun } from '../support/loadtest-runs.ts';
 
 describe('/v1/loadtests for runs of a dead process', () => {
-  let database: TestDatabase;
+  const postgres = useMigratedDatabase();
   let api: RunningApi;
   let token: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-    api = await startApiServer({ DATABASE_URL: database.url });
+    api = await startApiServer({ DATABASE_URL: postgres.database.url });
     token = await issueToken(api.db, 'test');
   });
   afterAll(async () => {
     await api?.close();
-    await database?.drop();
   });
 
   /** A run started by a process that was then killed: no heartbeat for longer than the grace. */
@@ -34,13 +31,7 @@ describe('/v1/loadtests for runs of a dead process', () => {
       DEFAULT_LIMITS,
     );
     await store.markStarted(runId);
-    await database.admin(
-      `UPDATE loadtest_runs
-          SET created_at = now() - make_interval(secs => $2), started_at = now() - make_interval(secs => $2),
-              heartbeat_at = now() - make_interval(secs => $2)
-        WHERE id = $1`,
-      [runId, HEARTBEAT_GRACE_SECONDS + 10],
-    );
+    await backdateRun(postgres.database, runId, HEARTBEAT_GRACE_SECONDS + 10);
     return runId;
   }
 

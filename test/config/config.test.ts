@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../lib/config/config.ts';
+import { loadConfig } from '../../lib/config/config.ts';
 import { LAMBDA_POOL_DEFAULTS, SERVER_POOL_DEFAULTS } from '../../lib/db/pool-settings.ts';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { configProblems } from '../support/config.ts';
 
 describe('loadConfig', () => {
   it('uses the local-server defaults when nothing is set', () => {
@@ -59,14 +50,14 @@ describe('loadConfig', () => {
   });
 
   it('refuses timeouts that do not nest: statement < pool wait < handler < the gateway', () => {
-    expect(problemsOf({ DB_STATEMENT_TIMEOUT: '12000', DB_POOL_TIMEOUT: '10' })).toEqual([
+    expect(configProblems({ DB_STATEMENT_TIMEOUT: '12000', DB_POOL_TIMEOUT: '10' })).toEqual([
       'DB_STATEMENT_TIMEOUT: 12000 ms must be under DB_POOL_TIMEOUT (10000 ms), so that a request waiting for a connection outlasts one stuck statement',
     ]);
-    expect(problemsOf({ DB_POOL_TIMEOUT: '30' })).toEqual([
+    expect(configProblems({ DB_POOL_TIMEOUT: '30' })).toEqual([
       'DB_POOL_TIMEOUT: 30000 ms must be under API_HANDLER_TIMEOUT (25000 ms), so that a saturated pool answers 503 before the handler gives up',
     ]);
     expect(
-      problemsOf({
+      configProblems({
         AWS_LAMBDA_FUNCTION_NAME: 'api',
         DATABASE_URL: 'postgres://u:p@db:5432/app',
         API_HANDLER_TIMEOUT: '29000',
@@ -85,7 +76,7 @@ describe('loadConfig', () => {
   });
 
   it('reports every problem at once, one line each, naming the variable', () => {
-    const problems = problemsOf({
+    const problems = configProblems({
       CORS_ORIGINS: 'htp:/x, https://ok.example.com',
       CORS_MAX_AGE: 'soon',
       DB_POOL_SIZE: '0',
@@ -104,7 +95,7 @@ describe('loadConfig', () => {
   });
 
   it('refuses "*" with credentials', () => {
-    expect(problemsOf({ CORS_ORIGINS: '*', CORS_CREDENTIALS: 'true' })[0]).toMatch(
+    expect(configProblems({ CORS_ORIGINS: '*', CORS_CREDENTIALS: 'true' })[0]).toMatch(
       /^CORS_ORIGINS: "\*" cannot be used with CORS_CREDENTIALS=true/,
     );
     expect(loadConfig({ CORS_ORIGINS: '*' }).cors.origins).toEqual(['*']);
@@ -115,7 +106,7 @@ describe('loadConfig', () => {
       loadConfig({ CORS_ORIGINS: 'https://App.Example.com, http://localhost:5173,' }).cors.origins,
     ).toEqual(['https://app.example.com', 'http://localhost:5173']);
     expect(loadConfig({ CORS_ORIGINS: ' ' }).cors.origins).toEqual([]);
-    expect(problemsOf({ CORS_ORIGINS: 'https://app.example.com/' })).toEqual([
+    expect(configProblems({ CORS_ORIGINS: 'https://app.example.com/' })).toEqual([
       'CORS_ORIGINS: "https://app.example.com/" is not an origin (scheme://host[:port])',
     ]);
   });
@@ -129,11 +120,13 @@ describe('loadConfig', () => {
         CORS_EXPOSE_HEADERS: 'X-Request-Id',
       }).cors,
     ).toMatchObject({ allowHeaders: ['Authorization', 'x-api-key'], exposeHeaders: ['X-Request-Id'] });
-    expect(problemsOf({ CORS_ALLOW_HEADERS: 'X-Ok, bad header, *', CORS_EXPOSE_HEADERS: 'a:b' })).toEqual([
-      `CORS_ALLOW_HEADERS: "bad header" is not a header name (letters, digits and !#$%&'*+-.^_\`|~)`,
-      'CORS_ALLOW_HEADERS: "*" is not accepted; list the header names, or leave CORS_ALLOW_HEADERS unset for the headers each preflight asks for',
-      `CORS_EXPOSE_HEADERS: "a:b" is not a header name (letters, digits and !#$%&'*+-.^_\`|~)`,
-    ]);
+    expect(configProblems({ CORS_ALLOW_HEADERS: 'X-Ok, bad header, *', CORS_EXPOSE_HEADERS: 'a:b' })).toEqual(
+      [
+        `CORS_ALLOW_HEADERS: "bad header" is not a header name (letters, digits and !#$%&'*+-.^_\`|~)`,
+        'CORS_ALLOW_HEADERS: "*" is not accepted; list the header names, or leave CORS_ALLOW_HEADERS unset for the headers each preflight asks for',
+        `CORS_EXPOSE_HEADERS: "a:b" is not a header name (letters, digits and !#$%&'*+-.^_\`|~)`,
+      ],
+    );
   });
 
   it('builds proxy and direct targets for RDS with IAM auth', () => {
@@ -159,19 +152,21 @@ describe('loadConfig', () => {
   });
 
   it('names what RDS settings are missing', () => {
-    expect(problemsOf({ AWS_LAMBDA_FUNCTION_NAME: 'api', DB_PROXY_ENDPOINT: 'proxy.example.com' })).toEqual([
+    expect(
+      configProblems({ AWS_LAMBDA_FUNCTION_NAME: 'api', DB_PROXY_ENDPOINT: 'proxy.example.com' }),
+    ).toEqual([
       'DB_NAME: is required with DB_PROXY_ENDPOINT',
       'DB_USER: is required with DB_PROXY_ENDPOINT',
       'DB_IAM_AUTH: or DB_SECRET_ARN is required with DB_PROXY_ENDPOINT',
     ]);
-    expect(problemsOf({ AWS_LAMBDA_FUNCTION_NAME: 'api' })).toEqual([
+    expect(configProblems({ AWS_LAMBDA_FUNCTION_NAME: 'api' })).toEqual([
       'DATABASE_URL: or DB_PROXY_ENDPOINT is required on Lambda (there is no embedded database)',
     ]);
   });
 
   it('rejects a pool larger than two per Lambda container', () => {
     expect(
-      problemsOf({
+      configProblems({
         AWS_LAMBDA_FUNCTION_NAME: 'api',
         DATABASE_URL: 'postgres://db/app',
         DB_POOL_SIZE: '5',
@@ -180,7 +175,7 @@ describe('loadConfig', () => {
   });
 
   it('rejects a DATABASE_URL that is not PostgreSQL', () => {
-    expect(problemsOf({ DATABASE_URL: 'mysql://db/app' })).toEqual([
+    expect(configProblems({ DATABASE_URL: 'mysql://db/app' })).toEqual([
       'DATABASE_URL: scheme "mysql" is not postgres or postgresql',
     ]);
   });

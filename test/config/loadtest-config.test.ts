@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../lib/config/config.ts';
+import { loadConfig } from '../../lib/config/config.ts';
 import { minimumWorkerMemoryMb, workerLoadFor } from '../../lib/loadtest/worker-capacity.ts';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { configProblems } from '../support/config.ts';
 
 describe('loadConfig load-test worker sizing', () => {
   it("derives the per-worker load from the worker's memory", () => {
@@ -27,18 +18,18 @@ describe('loadConfig load-test worker sizing', () => {
   });
 
   it('names the variable and the bound when a per-worker figure is out of range', () => {
-    expect(problemsOf({ LOADTEST_RATE_PER_WORKER: '0', LOADTEST_USERS_PER_WORKER: '600' })).toEqual([
+    expect(configProblems({ LOADTEST_RATE_PER_WORKER: '0', LOADTEST_USERS_PER_WORKER: '600' })).toEqual([
       'LOADTEST_RATE_PER_WORKER: 0 is out of range (1 to 100000 requests per second)',
       'LOADTEST_USERS_PER_WORKER: 600 is out of range (1 to 512 users (one connection each))',
     ]);
-    expect(problemsOf({ LOADTEST_USERS_PER_WORKER: 'many' })).toEqual([
+    expect(configProblems({ LOADTEST_USERS_PER_WORKER: 'many' })).toEqual([
       'LOADTEST_USERS_PER_WORKER: "many" is not a whole number of users (one connection each)',
     ]);
   });
 
   it('refuses a worker memory too small for the load engine, naming the smallest that works', () => {
     const floor = minimumWorkerMemoryMb();
-    expect(problemsOf({ LOADTEST_WORKER_MEMORY_MB: String(floor - 1) })).toEqual([
+    expect(configProblems({ LOADTEST_WORKER_MEMORY_MB: String(floor - 1) })).toEqual([
       expect.stringMatching(
         new RegExp(
           `^LOADTEST_WORKER_MEMORY_MB: ${floor - 1} MB is too small a CPU share: .* give at least ${floor} MB$`,
@@ -69,7 +60,7 @@ describe('loadConfig load-test cost guards', () => {
 
   it('names each bad cost setting and what is wrong with it', () => {
     expect(
-      problemsOf({
+      configProblems({
         LOADTEST_MAX_USD: '$10',
         LOADTEST_WORKER_ARCHITECTURE: 'arm',
         LOADTEST_CONCURRENCY_RESERVE: '-1',
@@ -79,7 +70,7 @@ describe('loadConfig load-test cost guards', () => {
       'LOADTEST_WORKER_ARCHITECTURE: "arm" is not one of arm64, x86_64',
       'LOADTEST_CONCURRENCY_RESERVE: -1 is out of range (0 to 1000000 concurrent executions)',
     ]);
-    expect(problemsOf({ LOADTEST_MAX_USD: '0' })).toEqual([
+    expect(configProblems({ LOADTEST_MAX_USD: '0' })).toEqual([
       'LOADTEST_MAX_USD: "0" is not an amount of US dollars over 0 and up to 1000000',
     ]);
   });
@@ -101,7 +92,7 @@ describe('loadConfig load-test caps for real scale', () => {
     expect(
       loadConfig({ LOADTEST_MAX_RATE: '10000000', LOADTEST_MAX_REQUESTS: '36000000000' }).loadtest,
     ).toMatchObject({ maxRate: 10_000_000, maxRequests: 36_000_000_000 });
-    expect(problemsOf({ LOADTEST_MAX_RATE: '10000001', LOADTEST_MAX_WORKERS: '10001' })).toEqual([
+    expect(configProblems({ LOADTEST_MAX_RATE: '10000001', LOADTEST_MAX_WORKERS: '10001' })).toEqual([
       'LOADTEST_MAX_RATE: 10000001 is out of range (1 to 10000000 requests per second)',
       'LOADTEST_MAX_WORKERS: 10001 is out of range (1 to 10000 workers)',
     ]);

@@ -2,21 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
 import { listMigrations } from '../../lib/db/migrations.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, type TestDatabase, useMigratedDatabase } from '../support/database.ts';
 
 const ALLOWED = 'https://app.example.com';
 const OTHER_ALLOWED = 'http://localhost:5173';
 const DENIED = 'https://evil.example.net';
 
 describe('API over HTTP', () => {
-  let database: TestDatabase;
+  const postgres = useMigratedDatabase();
   let api: RunningApi;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
     api = await startApiServer({
-      DATABASE_URL: database.url,
+      DATABASE_URL: postgres.database.url,
       CORS_ORIGINS: `${ALLOWED},${OTHER_ALLOWED}`,
       CORS_MAX_AGE: '300',
       STAGE: 'test',
@@ -24,7 +22,6 @@ describe('API over HTTP', () => {
   });
   afterAll(async () => {
     await api?.close();
-    await database?.drop();
   });
 
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${api.url}${path}`, { headers });
@@ -183,7 +180,7 @@ describe('API over HTTP', () => {
     expect(lines[0]).toMatchObject({ level: 'info', method: 'GET', route: '/health/ready', status: 200 });
     expect(typeof lines[0]?.durationMs).toBe('number');
     expect(lines[0]?.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(JSON.stringify(api.logs)).not.toContain(database.url);
+    expect(JSON.stringify(api.logs)).not.toContain(postgres.database.url);
   });
 
   it('answers 400 naming the parameter for every bad query value, on every route that reads one', async () => {
@@ -267,7 +264,7 @@ describe('API over HTTP', () => {
 
   it('recovers on the next request after every API connection was terminated', async () => {
     await Promise.all([get('/health/ready'), get('/health/ready'), get('/health/ready')]);
-    const killed = await database.admin<{ count: string }>(
+    const killed = await postgres.database.admin<{ count: string }>(
       `SELECT count(pg_terminate_backend(pid)) AS count FROM pg_stat_activity WHERE application_name = 'lw-api-test'`,
     );
     expect(Number(killed.rows[0]?.count)).toBeGreaterThan(0);
@@ -338,18 +335,19 @@ describe('readiness with pending migrations', () => {
 });
 
 describe('routes after migrations were reverted', () => {
-  let database: TestDatabase;
+  const postgres = useMigratedDatabase();
   let api: RunningApi;
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
     // Every migration after the first (the API tokens) reverted: the monitor's and the load tests' tables are gone.
-    await runMigrations({ target: database.target, direction: 'down', count: listMigrations().length - 1 });
-    api = await startApiServer({ DATABASE_URL: database.url });
+    await runMigrations({
+      target: postgres.database.target,
+      direction: 'down',
+      count: listMigrations().length - 1,
+    });
+    api = await startApiServer({ DATABASE_URL: postgres.database.url });
   });
   afterAll(async () => {
     await api?.close();
-    await database?.drop();
   });
 
   it('answers 503 with Retry-After and the reason on every route that reads a missing table', async () => {

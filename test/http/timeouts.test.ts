@@ -1,24 +1,19 @@
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createApi } from '../../lib/api/create-api.ts';
 import { loadConfig } from '../../lib/config/config.ts';
-import { runMigrations } from '../../lib/db/migration-runner.ts';
 import { listMigrations } from '../../lib/db/migrations.ts';
 import { createDb } from '../../lib/db/pool.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { useMigratedDatabase } from '../support/database.ts';
 import { gatewayEvent, lambdaContext } from '../support/gateway-event.ts';
 
 describe('timeouts under a slow database', () => {
-  let database: TestDatabase;
+  const postgres = useMigratedDatabase();
   let api: RunningApi | undefined;
   let locker: pg.Client | undefined;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-  });
   afterEach(async () => {
     await locker?.query('ROLLBACK').catch(() => undefined);
     await locker?.end();
@@ -26,13 +21,10 @@ describe('timeouts under a slow database', () => {
     await api?.close();
     api = undefined;
   });
-  afterAll(async () => {
-    await database?.drop();
-  });
 
   /** Holds an exclusive lock on table until the test ends, as a long migration or a stuck transaction would. */
   async function lock(table: string): Promise<void> {
-    locker = new pg.Client({ connectionString: database.url });
+    locker = new pg.Client({ connectionString: postgres.database.url });
     await locker.connect();
     await locker.query('BEGIN');
     await locker.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
@@ -53,7 +45,7 @@ describe('timeouts under a slow database', () => {
 
   it('answers 503 with Retry-After to every request while a lock holds the table, never 500', async () => {
     api = await startApiServer({
-      DATABASE_URL: database.url,
+      DATABASE_URL: postgres.database.url,
       DB_POOL_SIZE: '2',
       DB_MAX_OVERFLOW: '0',
       DB_STATEMENT_TIMEOUT: '300',
@@ -76,7 +68,7 @@ describe('timeouts under a slow database', () => {
 
   it('answers 503 TIMEOUT at the handler deadline when no statement timeout is set', async () => {
     api = await startApiServer({
-      DATABASE_URL: database.url,
+      DATABASE_URL: postgres.database.url,
       DB_STATEMENT_TIMEOUT: '0',
       DB_POOL_TIMEOUT: '1',
       API_HANDLER_TIMEOUT: '1500',
@@ -92,10 +84,10 @@ describe('timeouts under a slow database', () => {
   it("on Lambda answers 503 before the invocation's own end when that comes before API_HANDLER_TIMEOUT", async () => {
     const config = loadConfig({
       AWS_LAMBDA_FUNCTION_NAME: 'api',
-      DATABASE_URL: database.url,
+      DATABASE_URL: postgres.database.url,
       DB_STATEMENT_TIMEOUT: '0',
     });
-    const db = createDb({ target: database.target, pool: config.pool });
+    const db = createDb({ target: postgres.database.target, pool: config.pool });
     const handler = createApi({
       config,
       db,
@@ -121,7 +113,7 @@ describe('timeouts under a slow database', () => {
 
   it('answers /health/ready 503 when its round trip takes longer than READINESS_TIMEOUT', async () => {
     api = await startApiServer({
-      DATABASE_URL: database.url,
+      DATABASE_URL: postgres.database.url,
       DB_STATEMENT_TIMEOUT: '0',
       DB_POOL_TIMEOUT: '1',
       API_HANDLER_TIMEOUT: '3000',

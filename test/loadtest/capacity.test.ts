@@ -1,6 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigrations } from '../../lib/db/migration-runner.ts';
-import type { Db } from '../../lib/db/pool.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   concurrentWorkers,
   createCapacityCheck,
@@ -12,7 +10,7 @@ import { DEFAULT_LIMITS, LoadTestInputError, parseLoadTestInput } from '../../li
 import { planLoadTest } from '../../lib/loadtest/plan.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
-import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { useMigratedDatabase } from '../support/database.ts';
 
 const target = 'http://localhost:3000';
 const account = (unreserved: number, workerReserved: number | null = null): LambdaConcurrency => ({
@@ -98,19 +96,11 @@ describe('createCapacityCheck', () => {
 });
 
 describe('createLoadTest with a capacity check', () => {
-  let database: TestDatabase;
-  let db: Db;
+  const postgres = useMigratedDatabase({ poolSize: 2 });
   let store: LoadTestStore;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-    db = testPool(database.target, 2);
-    store = new LoadTestStore(db);
-  });
-  afterAll(async () => {
-    await db?.close();
-    await database?.drop();
+  beforeAll(() => {
+    store = new LoadTestStore(postgres.db);
   });
 
   it('records no run that the account cannot hold, and records one it can with the report', async () => {

@@ -1,27 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../lib/auth/tokens.ts';
-import { runMigrations } from '../../lib/db/migration-runner.ts';
-import type { Db } from '../../lib/db/pool.ts';
 import { DEFAULT_LIMITS, parseLoadTestInput } from '../../lib/loadtest/options.ts';
 import { planLoadTest } from '../../lib/loadtest/plan.ts';
 import { ConcurrencyLimitError, LoadTestStore } from '../../lib/loadtest/store.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
-import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { useMigratedDatabase } from '../support/database.ts';
 
 describe('LoadTestStore.createRun under LOADTEST_MAX_CONCURRENT_RUNS', () => {
-  let database: TestDatabase;
-  let db: Db;
+  const postgres = useMigratedDatabase({ poolSize: 12 });
   let store: LoadTestStore;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-    db = testPool(database.target, 12);
-    store = new LoadTestStore(db);
-  });
-  afterAll(async () => {
-    await db?.close();
-    await database?.drop();
+  beforeAll(() => {
+    store = new LoadTestStore(postgres.db);
   });
 
   it('lets exactly the limit through when 24 starts race on 24 connections', async () => {
@@ -39,7 +29,9 @@ describe('LoadTestStore.createRun under LOADTEST_MAX_CONCURRENT_RUNS', () => {
       expect(outcome.reason).toBeInstanceOf(ConcurrencyLimitError);
       expect([...(outcome.reason as ConcurrencyLimitError).runningIds].sort()).toEqual([...created].sort());
     }
-    const rows = await database.admin<{ count: string }>('SELECT count(*) AS count FROM loadtest_runs');
+    const rows = await postgres.database.admin<{ count: string }>(
+      'SELECT count(*) AS count FROM loadtest_runs',
+    );
     expect(Number(rows.rows[0]?.count)).toBe(3);
 
     // A finished run frees its place.
@@ -49,19 +41,16 @@ describe('LoadTestStore.createRun under LOADTEST_MAX_CONCURRENT_RUNS', () => {
 });
 
 describe('POST /v1/loadtests over the limit', () => {
-  let database: TestDatabase;
+  const postgres = useMigratedDatabase();
   let api: RunningApi;
   let token: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-    api = await startApiServer({ DATABASE_URL: database.url, LOADTEST_MAX_CONCURRENT_RUNS: '2' });
+    api = await startApiServer({ DATABASE_URL: postgres.database.url, LOADTEST_MAX_CONCURRENT_RUNS: '2' });
     token = await issueToken(api.db, 'test');
   });
   afterAll(async () => {
     await api?.close();
-    await database?.drop();
   });
 
   it('answers 429 with Retry-After and the running run ids to starts beyond the limit, sent at once', async () => {

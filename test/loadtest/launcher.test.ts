@@ -1,13 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigrations } from '../../lib/db/migration-runner.ts';
-import type { Db } from '../../lib/db/pool.ts';
 import { launchLoadTest, runSummary, waitBudgetMs, waitForRun } from '../../lib/loadtest/launcher.ts';
 import { createLocalStarter } from '../../lib/loadtest/local-runner.ts';
 import { DEFAULT_LIMITS, LoadTestInputError } from '../../lib/loadtest/options.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { createLogger } from '../../lib/log/logger.ts';
-import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { useMigratedDatabase } from '../support/database.ts';
 import { listenLocally } from '../support/listen.ts';
 
 describe('waitBudgetMs', () => {
@@ -22,24 +20,18 @@ describe('waitBudgetMs', () => {
 });
 
 describe('launchLoadTest', () => {
-  let database: TestDatabase;
-  let db: Db;
+  const postgres = useMigratedDatabase({ poolSize: 4 });
   let store: LoadTestStore;
   let server: Server;
   let target: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-    db = testPool(database.target, 4);
-    store = new LoadTestStore(db);
+    store = new LoadTestStore(postgres.db);
     server = createServer((_request, response) => response.end('ok'));
     target = await listenLocally(server);
   });
-  afterAll(async () => {
+  afterAll(() => {
     server?.close();
-    await db?.close();
-    await database?.drop();
   });
 
   it('starts the execution, records its ARN and waits for the report', async () => {

@@ -2,9 +2,7 @@
 // and a row stored in the older format, it reports exactly what one histogram of every sample would.
 
 import * as hdr from 'hdr-histogram-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigrations } from '../../lib/db/migration-runner.ts';
-import type { Db } from '../../lib/db/pool.ts';
+import { describe, expect, it } from 'vitest';
 import {
   createHistogram,
   distribution,
@@ -20,7 +18,7 @@ import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { aggregateStep } from '../../lib/loadtest/steps.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { createLogger } from '../../lib/log/logger.ts';
-import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { useMigratedDatabase } from '../support/database.ts';
 import { SampleTruth, seededRandom, syntheticShard } from '../support/synthetic-shards.ts';
 
 const ROUNDS = 3;
@@ -28,22 +26,11 @@ const SHARDS = 5;
 const ROUND_SECONDS = 20;
 
 describe('aggregateStep', () => {
-  let database: TestDatabase;
-  let db: Db;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-    db = testPool(database.target);
-  });
-  afterAll(async () => {
-    await db?.close();
-    await database?.drop();
-  });
+  const postgres = useMigratedDatabase({ poolSize: 2 });
 
   it('reports, page by page over several rounds, exactly the figures of one histogram of every sample', async () => {
     // Pages of 4 rows: the 15 rows of the run take four pages, the last one short.
-    const store = new LoadTestStore(db, { shardPageSize: 4 });
+    const store = new LoadTestStore(postgres.db, { shardPageSize: 4 });
     const { runId } = await createLoadTest(
       { target: 'http://127.0.0.1:9', rate: 50, duration: ROUNDS * ROUND_SECONDS, workers: SHARDS },
       store,
@@ -67,7 +54,7 @@ describe('aggregateStep', () => {
         if (!synthetic.legacy) throw new Error('no legacy encoding');
         if (round === 0 && shard === 2) {
           // Written by the previous version during an upgrade: the whole result as JSON.
-          await database.admin(
+          await postgres.database.admin(
             `INSERT INTO loadtest_shard_results (run_id, round, shard, result) VALUES ($1, $2, $3, $4)`,
             [runId, round, shard, JSON.stringify(synthetic.legacy)],
           );

@@ -1,19 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runMigrations } from '../../lib/db/migration-runner.ts';
-import type { Db } from '../../lib/db/pool.ts';
 import { runLocally } from '../../lib/loadtest/local-runner.ts';
 import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { createShardThreadPool, ShardThreadError } from '../../lib/loadtest/shard-thread-pool.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { createLogger } from '../../lib/log/logger.ts';
-import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { useMigratedDatabase } from '../support/database.ts';
 import { listenLocally } from '../support/listen.ts';
 
 describe('local load test on worker threads', () => {
-  let database: TestDatabase;
-  let db: Db;
+  const postgres = useMigratedDatabase({ poolSize: 4 });
   let store: LoadTestStore;
   let server: Server;
   let target: string;
@@ -23,10 +20,7 @@ describe('local load test on worker threads', () => {
   const logger = createLogger({ level: 'error' });
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-    db = testPool(database.target, 4);
-    store = new LoadTestStore(db);
+    store = new LoadTestStore(postgres.db);
     server = createServer((_request, response) => {
       received++;
       lastArrival = performance.now();
@@ -34,11 +28,9 @@ describe('local load test on worker threads', () => {
     });
     target = await listenLocally(server);
   });
-  afterAll(async () => {
+  afterAll(() => {
     server?.closeAllConnections();
     server?.close();
-    await db?.close();
-    await database?.drop();
   });
 
   it('runs a four-shard run on one thread per core, sends exactly users × requests, and ends the threads', async () => {

@@ -4,8 +4,6 @@ import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
-import { runMigrations } from '../../lib/db/migration-runner.ts';
-import type { Db } from '../../lib/db/pool.ts';
 import { runShard } from '../../lib/loadtest/engine.ts';
 import { decodeHistogram, summarize } from '../../lib/loadtest/histogram.ts';
 import { renderHtmlReport } from '../../lib/loadtest/html-report.ts';
@@ -24,7 +22,7 @@ import { LoadTestStore, type RunRecord } from '../../lib/loadtest/store.ts';
 import { formatSummary } from '../../lib/loadtest/text-summary.ts';
 import { projectRoot } from '../../lib/local/stack.ts';
 import { createLogger } from '../../lib/log/logger.ts';
-import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { useMigratedDatabase } from '../support/database.ts';
 import { listenLocally } from '../support/listen.ts';
 
 type State = { [key: string]: Json };
@@ -94,8 +92,7 @@ describe('load test state machine definition', () => {
 });
 
 describe('load test state machine, run locally', () => {
-  let database: TestDatabase;
-  let db: Db;
+  const postgres = useMigratedDatabase({ poolSize: 4 });
   let store: LoadTestStore;
   let server: Server;
   let target: string;
@@ -104,10 +101,7 @@ describe('load test state machine, run locally', () => {
   const deps = () => ({ store, logger: createLogger({ level: 'error' }) });
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-    db = testPool(database.target, 4);
-    store = new LoadTestStore(db);
+    store = new LoadTestStore(postgres.db);
     server = createServer((request, response) => {
       inFlight++;
       peakInFlight = Math.max(peakInFlight, inFlight);
@@ -121,11 +115,9 @@ describe('load test state machine, run locally', () => {
     });
     target = await listenLocally(server);
   });
-  afterAll(async () => {
+  afterAll(() => {
     server?.closeAllConnections();
     server?.close();
-    await db?.close();
-    await database?.drop();
   });
 
   it('sends exactly users × requests over four shards running in parallel', async () => {
@@ -418,7 +410,7 @@ describe('load test state machine, run locally', () => {
     expect(await store.activeTargets()).toContain(target);
     expect(await store.activeTargets(inTwoMinutes())).not.toContain(target);
     await store.markStarted(run.runId);
-    await database.admin(
+    await postgres.database.admin(
       `UPDATE loadtest_runs SET created_at = now() - interval '100 seconds', started_at = now() - interval '100 seconds', heartbeat_at = NULL WHERE id = $1`,
       [run.runId],
     );

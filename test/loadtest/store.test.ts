@@ -1,8 +1,6 @@
 // The load-test store against a real PostgreSQL: runs whose process died do not stay "running".
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigrations } from '../../lib/db/migration-runner.ts';
-import type { Db } from '../../lib/db/pool.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createHistogram, encodeHistogram, recordMs } from '../../lib/loadtest/histogram.ts';
 import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
@@ -12,39 +10,26 @@ import {
   SHARD_RESULT_RETENTION_HOURS,
 } from '../../lib/loadtest/store.ts';
 import { TimelineWriter } from '../../lib/loadtest/timeline.ts';
-import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { useMigratedDatabase } from '../support/database.ts';
+import { backdateRun } from '../support/loadtest-runs.ts';
 
 const TARGET = 'http://127.0.0.1:9';
 /** These tests leave live runs behind on purpose: no cap on runs in progress gets in their way. */
 const LIMITS = { ...DEFAULT_LIMITS, maxConcurrentRuns: 1000 };
 
 describe('LoadTestStore', () => {
-  let database: TestDatabase;
-  let db: Db;
+  const postgres = useMigratedDatabase({ poolSize: 2 });
   let store: LoadTestStore;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-    db = testPool(database.target);
-    store = new LoadTestStore(db);
-  });
-  afterAll(async () => {
-    await db?.close();
-    await database?.drop();
+  beforeAll(() => {
+    store = new LoadTestStore(postgres.db);
   });
 
   /** A started run whose last sign of life (creation, start, heartbeat) was `secondsAgo` ago. */
   async function runLastSeen(secondsAgo: number): Promise<string> {
     const { runId } = await createLoadTest({ target: TARGET, users: 1, requests: 1 }, store, LIMITS);
     await store.markStarted(runId);
-    await database.admin(
-      `UPDATE loadtest_runs
-          SET created_at = now() - make_interval(secs => $2), started_at = now() - make_interval(secs => $2),
-              heartbeat_at = now() - make_interval(secs => $2)
-        WHERE id = $1`,
-      [runId, secondsAgo],
-    );
+    await backdateRun(postgres.database, runId, secondsAgo);
     return runId;
   }
 
@@ -61,9 +46,10 @@ describe('LoadTestStore', () => {
 
   it('leaves a run running while its heartbeat is within the grace, however old the run', async () => {
     const runId = await runLastSeen(HEARTBEAT_GRACE_SECONDS - 20);
-    await database.admin(`UPDATE loadtest_runs SET created_at = now() - interval '1 hour' WHERE id = $1`, [
-      runId,
-    ]);
+    await postgres.database.admin(
+      `UPDATE loadtest_runs SET created_at = now() - interval '1 hour' WHERE id = $1`,
+      [runId],
+    );
     expect(await store.getRun(runId)).toMatchObject({ status: 'running', error: null });
     expect((await store.listRuns(100)).find((run) => run.id === runId)?.status).toBe('running');
   });
@@ -77,7 +63,7 @@ describe('LoadTestStore', () => {
     const beforeCycle = await runLastSeen(HEARTBEAT_GRACE_SECONDS + 1);
     // The monitor's cycle asks which targets are under load.
     await store.activeTargets();
-    const statuses = await database.admin<{ id: string; status: string }>(
+    const statuses = await postgres.database.admin<{ id: string; status: string }>(
       `SELECT id, status FROM loadtest_runs WHERE id = ANY($1::uuid[])`,
       [[beforeStart, beforeCycle]],
     );
@@ -132,7 +118,7 @@ describe('LoadTestStore', () => {
     await store.saveShardFailure(runId, { round: 0, shard: 1, error: 'States.Timeout', cause: null });
     if (hoursAgo !== null) {
       await store.finish(runId, 'passed', null);
-      await database.admin(
+      await postgres.database.admin(
         `UPDATE loadtest_runs SET finished_at = now() - make_interval(secs => $2 * 3600) WHERE id = $1`,
         [runId, hoursAgo],
       );

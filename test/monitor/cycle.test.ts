@@ -1,18 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runMigrations } from '../../lib/db/migration-runner.ts';
-import type { Db } from '../../lib/db/pool.ts';
 import type { Metric, MetricsSink } from '../../lib/metrics/sink.ts';
 import { parseMonitorDefinition } from '../../lib/monitor/checks.ts';
 import { type MonitorDeps, runCycle } from '../../lib/monitor/cycle.ts';
 import { buildMonitorReport } from '../../lib/monitor/report.ts';
 import { MonitorStore } from '../../lib/monitor/store.ts';
-import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { useMigratedDatabase } from '../support/database.ts';
 import { type FaultTarget, startFaultTarget } from '../support/fault-target.ts';
 import { RecordingSink, testMonitorDeps } from '../support/monitor.ts';
 
 describe('monitor cycles against a fault-injecting target', () => {
-  let database: TestDatabase;
-  let db: Db;
+  const postgres = useMigratedDatabase({ poolSize: 2 });
   let store: MonitorStore;
   let target: FaultTarget;
   let sink: RecordingSink;
@@ -56,14 +53,13 @@ describe('monitor cycles against a fault-injecting target', () => {
   }
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-    db = testPool(database.target);
-    store = new MonitorStore(db);
+    store = new MonitorStore(postgres.db);
     target = await startFaultTarget();
   });
   beforeEach(async () => {
-    await database.admin('TRUNCATE monitor_samples, monitor_check_states, monitor_incidents, alert_outbox');
+    await postgres.database.admin(
+      'TRUNCATE monitor_samples, monitor_check_states, monitor_incidents, alert_outbox',
+    );
     await target.set('healthy');
     sink = new RecordingSink();
     clock = new Date('2026-01-01T00:00:00Z');
@@ -71,8 +67,6 @@ describe('monitor cycles against a fault-injecting target', () => {
   });
   afterAll(async () => {
     await target?.close();
-    await db?.close();
-    await database?.drop();
   });
 
   it('sends exactly one alert and one recovery for an incident, whichever rules fired', async () => {
@@ -182,7 +176,7 @@ describe('monitor cycles against a fault-injecting target', () => {
     ]);
     await cycles(monitor, 3);
     expect(sink.delivered).toHaveLength(2);
-    const outbox = await database.admin<{ kind: string; attempts: number; sent: boolean }>(
+    const outbox = await postgres.database.admin<{ kind: string; attempts: number; sent: boolean }>(
       'SELECT kind, attempts, sent_at IS NOT NULL AS sent FROM alert_outbox ORDER BY id',
     );
     expect(outbox.rows).toEqual([

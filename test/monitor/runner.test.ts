@@ -1,15 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigrations } from '../../lib/db/migration-runner.ts';
-import type { Db } from '../../lib/db/pool.ts';
 import { freePort } from '../../lib/local/embedded-postgres.ts';
 import { parseMonitorDefinition } from '../../lib/monitor/checks.ts';
 import { runMonitor } from '../../lib/monitor/runner.ts';
 import { MonitorStore } from '../../lib/monitor/store.ts';
 import { startCli } from '../support/cli.ts';
 import { scratchDataDir } from '../support/data-dir.ts';
-import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { useMigratedDatabase } from '../support/database.ts';
 import { type FaultTarget, startFaultTarget } from '../support/fault-target.ts';
 import { RecordingSink, testMonitorDeps } from '../support/monitor.ts';
 
@@ -22,27 +20,21 @@ async function untilProbed(target: FaultTarget, before: number, timeoutMs = 20_0
 }
 
 describe('runMonitor stopped during a cycle', () => {
-  let database: TestDatabase;
-  let db: Db;
+  const postgres = useMigratedDatabase({ poolSize: 2 });
   let target: FaultTarget;
   const dataDir = scratchDataDir('monitor-stop');
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-    db = testPool(database.target);
     target = await startFaultTarget();
     await target.set('hang');
   });
   afterAll(async () => {
     await target?.close();
-    await db?.close();
-    await database?.drop();
     dataDir.remove();
   });
 
   it('returns at once, abandoning the probe in flight without storing or reporting it', async () => {
-    const store = new MonitorStore(db);
+    const store = new MonitorStore(postgres.db);
     const definition = parseMonitorDefinition(
       { checks: [{ name: 'stuck', url: `${target.url}/health`, timeout: 4000 }] },
       target.url,
@@ -81,7 +73,7 @@ describe('runMonitor stopped during a cycle', () => {
     const before = target.requests();
     const stack = startCli(['start'], {
       LOADWATCH_DATA_DIR: dataDir.path,
-      DATABASE_URL: database.url,
+      DATABASE_URL: postgres.database.url,
       PORT: String(await freePort()),
       MONITOR_CHECKS_FILE: checksFile,
       MONITOR_INTERVAL: '5',

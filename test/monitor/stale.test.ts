@@ -1,27 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigrations } from '../../lib/db/migration-runner.ts';
-import type { Db } from '../../lib/db/pool.ts';
 import { parseMonitorDefinition } from '../../lib/monitor/checks.ts';
 import { runCycle } from '../../lib/monitor/cycle.ts';
 import { MonitorStore } from '../../lib/monitor/store.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
-import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { useMigratedDatabase } from '../support/database.ts';
 import { type FaultTarget, startFaultTarget } from '../support/fault-target.ts';
 import { RecordingSink, testMonitorDeps } from '../support/monitor.ts';
 
 describe('checks whose monitor went quiet', () => {
-  let database: TestDatabase;
-  let db: Db;
+  const postgres = useMigratedDatabase({ poolSize: 2 });
   let api: RunningApi;
   let target: FaultTarget;
   const lastChecked: Record<string, string> = {};
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-    db = testPool(database.target);
     target = await startFaultTarget();
-    const store = new MonitorStore(db);
+    const store = new MonitorStore(postgres.db);
     // Each check is run by its own monitor: when it last ran, and at what interval.
     const monitors = [
       { name: 'gone', minutesAgo: 10, intervalSeconds: 60 },
@@ -43,13 +37,11 @@ describe('checks whose monitor went quiet', () => {
         testMonitorDeps(store, new RecordingSink(), () => at, { intervalSeconds }),
       );
     }
-    api = await startApiServer({ DATABASE_URL: database.url });
+    api = await startApiServer({ DATABASE_URL: postgres.database.url });
   });
   afterAll(async () => {
     await api?.close();
     await target?.close();
-    await db?.close();
-    await database?.drop();
   });
 
   it('lists each check with its last-checked time and stale after three of its monitor’s intervals', async () => {

@@ -1,8 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertSink } from '../../lib/alerts/sink.ts';
-import { runMigrations } from '../../lib/db/migration-runner.ts';
-import type { Db } from '../../lib/db/pool.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { type MonitorDefinition, parseMonitorDefinition } from '../../lib/monitor/checks.ts';
 import { runCycle } from '../../lib/monitor/cycle.ts';
@@ -10,7 +8,7 @@ import { renderStatusPage, type StatusPageInput, sparkline } from '../../lib/mon
 import { MonitorStore } from '../../lib/monitor/store.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
 import { launchChromium } from '../support/browser.ts';
-import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';
+import { useMigratedDatabase } from '../support/database.ts';
 import { type FaultTarget, startFaultTarget } from '../support/fault-target.ts';
 
 type CheckRow = StatusPageInput['checks'][number];
@@ -228,16 +226,12 @@ describe('renderStatusPage', () => {
 });
 
 describe('GET /status in Chromium', () => {
-  let database: TestDatabase;
-  let db: Db;
+  const postgres = useMigratedDatabase({ poolSize: 2 });
   let api: RunningApi;
   let browser: Browser;
   const targets: FaultTarget[] = [];
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-    db = testPool(database.target);
     const [api1, payments, search] = await Promise.all([
       startFaultTarget(),
       startFaultTarget(),
@@ -256,7 +250,7 @@ describe('GET /status in Chromium', () => {
       api1.url,
       'test',
     );
-    const store = new MonitorStore(db);
+    const store = new MonitorStore(postgres.db);
     const alerts: AlertSink = { description: 'discard', publish: async () => {} };
     // 25 cycles a minute apart, the last one a minute ago: every check is current, none stale.
     let clock = new Date(Date.now() - 26 * 60_000);
@@ -287,15 +281,17 @@ describe('GET /status in Chromium', () => {
     await api1.set('error');
     await cycles(3);
 
-    api = await startApiServer({ DATABASE_URL: database.url, SERVICE_NAME: 'loadwatch', STAGE: 'staging' });
+    api = await startApiServer({
+      DATABASE_URL: postgres.database.url,
+      SERVICE_NAME: 'loadwatch',
+      STAGE: 'staging',
+    });
     browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
     await api?.close();
     await Promise.all(targets.map((target) => target.close()));
-    await db?.close();
-    await database?.drop();
   });
 
   it('renders with no console errors, no other request, and a CSP that allows only inline styles', async () => {

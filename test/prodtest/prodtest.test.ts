@@ -1,20 +1,19 @@
 /// <reference lib="dom" />
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../lib/auth/tokens.ts';
-import { runMigrations } from '../../lib/db/migration-runner.ts';
 import { listMigrations } from '../../lib/db/migrations.ts';
 import { GROUPS, type ProdtestOptions, runGroups, type TestResult } from '../../lib/prodtest/groups.ts';
 import { toJunit } from '../../lib/prodtest/junit.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
 import { launchChromium } from '../support/browser.ts';
 import { runCli } from '../support/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { useMigratedDatabase } from '../support/database.ts';
 import { startMutatingProxy } from '../support/mutating-proxy.ts';
 
 const ALLOWED = 'https://app.example.com';
 
 describe('prodtest', () => {
-  let database: TestDatabase;
+  const postgres = useMigratedDatabase();
   let api: RunningApi;
   const closers: Array<() => Promise<void>> = [];
 
@@ -30,14 +29,11 @@ describe('prodtest', () => {
     results.filter((result) => !result.passed).map((result) => [result.group, result.reason]);
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await runMigrations({ target: database.target, direction: 'up' });
-    api = await startApiServer({ DATABASE_URL: database.url, CORS_ORIGINS: ALLOWED });
+    api = await startApiServer({ DATABASE_URL: postgres.database.url, CORS_ORIGINS: ALLOWED });
   });
   afterAll(async () => {
     for (const close of closers) await close();
     await api?.close();
-    await database?.drop();
   });
 
   it('passes every group against the real API', async () => {
@@ -107,7 +103,7 @@ describe('prodtest', () => {
 
   it('catches a pending migration in the database and health groups', async () => {
     const behind = await startApiServer(
-      { DATABASE_URL: database.url, CORS_ORIGINS: ALLOWED },
+      { DATABASE_URL: postgres.database.url, CORS_ORIGINS: ALLOWED },
       {
         knownMigrations: [...listMigrations(), '9999_future'],
       },
@@ -170,7 +166,7 @@ describe('prodtest', () => {
     expect(passing.code).toBe(0);
     expect(passing.output).toMatch(/^6 passed, 0 failed/m);
     const behind = await startApiServer(
-      { DATABASE_URL: database.url },
+      { DATABASE_URL: postgres.database.url },
       { knownMigrations: [...listMigrations(), '9999_future'] },
     );
     closers.push(behind.close);
@@ -190,7 +186,7 @@ describe('prodtest', () => {
   });
 
   it('passes --test all on a stack with CORS_ORIGINS empty, checking same-origin only and saying so', async () => {
-    const sameOrigin = await startApiServer({ DATABASE_URL: database.url });
+    const sameOrigin = await startApiServer({ DATABASE_URL: postgres.database.url });
     closers.push(sameOrigin.close);
     const result = await runCli(['prodtest', '--base-url', sameOrigin.url, '--test', 'all'], {});
     expect(result.output).toMatch(/^\d+ passed, 0 failed/m);

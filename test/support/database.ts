@@ -2,8 +2,9 @@
 
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { DatabaseTarget } from '../../lib/config/config.ts';
+import { runMigrations } from '../../lib/db/migration-runner.ts';
 import { createDb, type Db } from '../../lib/db/pool.ts';
 import { urlTarget } from '../../lib/local/stack.ts';
 
@@ -58,4 +59,46 @@ export function testPool(target: DatabaseTarget, size = 2): Db {
     target,
     pool: { size, maxOverflow: size, recycleSeconds: 0, timeoutSeconds: 5, statementTimeoutMs: 0 },
   });
+}
+
+/** A migrated test database, set before the describe block's tests run. */
+export interface MigratedDatabase {
+  readonly database: TestDatabase;
+}
+
+export interface MigratedDatabaseWithPool extends MigratedDatabase {
+  readonly db: Db;
+}
+
+/**
+ * Registers the describe block's hooks: before its tests a fresh database with every migration applied (and, given
+ * `poolSize`, a testPool on it); after them the pool closed and the database dropped. Hooks the block registers
+ * later run after these before the tests and before these after them.
+ */
+export function useMigratedDatabase(options: { poolSize: number }): MigratedDatabaseWithPool;
+export function useMigratedDatabase(): MigratedDatabase;
+export function useMigratedDatabase(options?: { poolSize: number }): MigratedDatabaseWithPool {
+  let database: TestDatabase | undefined;
+  let db: Db | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await runMigrations({ target: database.target, direction: 'up' });
+    if (options) db = testPool(database.target, options.poolSize);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await database?.drop();
+  });
+  const early = (what: string) =>
+    new Error(`the test ${what} is opened in beforeAll: read it in a hook or a test`);
+  return {
+    get database() {
+      if (!database) throw early('database');
+      return database;
+    },
+    get db() {
+      if (!db) throw early(options ? 'pool' : 'pool (pass poolSize)');
+      return db;
+    },
+  };
 }

@@ -5,6 +5,7 @@ import * as hdr from 'hdr-histogram-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMigrations } from '../../lib/db/migration-runner.ts';
 import type { Db } from '../../lib/db/pool.ts';
+import { aggregateStep } from '../../lib/loadtest/coordinator-steps.ts';
 import {
   createHistogram,
   distribution,
@@ -17,7 +18,6 @@ import {
 import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
 import { buildReport, type ShardRow } from '../../lib/loadtest/report.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
-import { aggregateStep } from '../../lib/loadtest/steps.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { createTestDatabase, type TestDatabase, testPool } from '../support/database.ts';

@@ -25,7 +25,7 @@ export interface ShardSummary extends ShardTask {
   remaining: number;
 }
 
-/** The load engine, handed in so that the coordinator's steps bundle without it (and its HTTP client). */
+/** The load engine, handed in: this thread's on Lambda, the local runner's worker threads in one process. */
 export interface ShardStepDeps extends StepDeps {
   runShard: ShardEngine;
 }

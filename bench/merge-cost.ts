@@ -1,5 +1,5 @@
-// The Aggregate step's merge of many shards (lib/loadtest/report.ts, store.ts, steps.ts) on synthetic shard
-// results seeded into a real embedded PostgreSQL, against today's anchor: decoding every per-second HDR
+// The Aggregate step's merge of many shards (lib/loadtest/report.ts, store.ts, coordinator-steps.ts) on synthetic
+// shard results seeded into a real embedded PostgreSQL, against today's anchor: decoding every per-second HDR
 // histogram one by one (the older row format, still read during an upgrade). Also PostgreSQL bytes per
 // shard-second of rows written by the store.
 

@@ -13,7 +13,7 @@ import { type Json, localDefinition, localTaskHandlers } from '../lib/loadtest/l
 import { DEFAULT_LIMITS, type LoadTestLimits } from '../lib/loadtest/options.ts';
 import { MAX_ROUNDS } from '../lib/loadtest/plan.ts';
 import { createLoadTest } from '../lib/loadtest/service.ts';
-import type { ShardTask } from '../lib/loadtest/steps.ts';
+import type { ShardTask } from '../lib/loadtest/step-deps.ts';
 import {
   LoadTestStore,
   type RunRecord,

@@ -1,8 +1,8 @@
 // loadtestCoordinator Lambda: the plan, advance, aggregate and fail steps of the state machine.
 
 import type { Context } from 'aws-lambda';
+import { coordinatorStep } from '../lib/loadtest/coordinator-steps.ts';
 import { parseCoordinatorEvent } from '../lib/loadtest/lambda-events.ts';
-import { coordinatorStep } from '../lib/loadtest/steps.ts';
 import { LoadTestStore } from '../lib/loadtest/store.ts';
 import { invocationLogFields } from '../lib/log/lambda-context.ts';
 import { snsAlerts } from './adapters/alerts.ts';

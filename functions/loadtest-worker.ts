@@ -3,7 +3,7 @@
 import type { Context } from 'aws-lambda';
 import { runShard } from '../lib/loadtest/engine.ts';
 import { parseShardTask } from '../lib/loadtest/lambda-events.ts';
-import { shardStep } from '../lib/loadtest/steps.ts';
+import { shardStep } from '../lib/loadtest/shard-step.ts';
 import { LoadTestStore } from '../lib/loadtest/store.ts';
 import { invocationLogFields } from '../lib/log/lambda-context.ts';
 import { lambdaDb } from './adapters/database.ts';

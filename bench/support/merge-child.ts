@@ -2,7 +2,7 @@
 // usage: node bench/support/merge-child.ts DATABASE_URL RUN_ID LAST_ROUND
 
 import { createDb } from '../../lib/db/pool.ts';
-import { aggregateStep } from '../../lib/loadtest/steps.ts';
+import { aggregateStep } from '../../lib/loadtest/coordinator-steps.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { urlTarget } from '../../lib/local/stack.ts';
 import { createLogger } from '../../lib/log/logger.ts';

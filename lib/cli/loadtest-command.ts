@@ -14,7 +14,7 @@ import {
 import { describeEstimate } from '../loadtest/plan.ts';
 import { plural } from '../loadtest/plural.ts';
 import { createLoadTest } from '../loadtest/service.ts';
-import type { ShardTask } from '../loadtest/steps.ts';
+import type { ShardTask } from '../loadtest/step-deps.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
 import { formatSummary } from '../loadtest/text-summary.ts';
 import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/stack.ts';

@@ -1,7 +1,8 @@
 // The events the load-test Lambdas accept, checked at their entry so a wrong one is named rather than crashing.
 
 import { checkEvent, type FieldRule, InvalidEventError } from '../lambda/events.ts';
-import type { CoordinatorEvent, ShardTask } from './steps.ts';
+import type { CoordinatorEvent } from './coordinator-steps.ts';
+import type { ShardTask } from './step-deps.ts';
 
 const ROUND_STATE: readonly FieldRule[] = [
   ['state', 'object'],

@@ -1,9 +1,6 @@
 // Runs the deployed state machine's own definition in-process with aws-local-stepfunctions.
 
 import { StateMachine } from 'aws-local-stepfunctions';
-import { runShard } from './engine.ts';
-import { createShardThreadPool, type ShardThreadPool } from './shard-thread-pool.ts';
-import definition from './state-machine.asl.json' with { type: 'json' };
 import {
   advanceStep,
   aggregateStep,
@@ -11,11 +8,13 @@ import {
   planStep,
   type RoundState,
   type RunOutcome,
-  type ShardTask,
-  type StepDeps,
   shardFailedStep,
-  shardStep,
-} from './steps.ts';
+} from './coordinator-steps.ts';
+import { runShard } from './engine.ts';
+import { shardStep } from './shard-step.ts';
+import { createShardThreadPool, type ShardThreadPool } from './shard-thread-pool.ts';
+import definition from './state-machine.asl.json' with { type: 'json' };
+import type { ShardTask, StepDeps } from './step-deps.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

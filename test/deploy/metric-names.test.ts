@@ -9,7 +9,7 @@ describe('custom metrics in serverless.yml', () => {
   it('names only metrics the code emits, in the alarms and on the dashboard', () => {
     const template = read('serverless.yml');
     const emitted = new Set(
-      [read('lib/monitor/cycle.ts'), read('lib/loadtest/steps.ts')].flatMap((source) =>
+      [read('lib/monitor/cycle.ts'), read('lib/loadtest/coordinator-steps.ts')].flatMap((source) =>
         [...source.matchAll(/name: '([A-Za-z]+)'/g)].map((match) => match[1]),
       ),
     );

@@ -107,7 +107,7 @@ const MANAGED_VALUES: { intrinsic: Json; value: string }[] = [
   { intrinsic: { 'Fn::GetAtt': ['HttpApi', 'ApiEndpoint'] }, value: API_ENDPOINT },
 ];
 
-/** Time the worker keeps back from its timeout to save a shard's result (lib/loadtest/steps.ts). */
+/** Time the worker keeps back from its timeout to save a shard's result (SAVE_MARGIN_SECONDS, lib/loadtest/plan.ts). */
 const SHARD_MARGIN_SECONDS = 20;
 
 async function slsPackage(project: string, out: string, args: string[]): Promise<void> {

@@ -3,6 +3,7 @@
 
 import * as hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
+import { aggregateStep } from '../../lib/loadtest/coordinator-steps.ts';
 import {
   createHistogram,
   distribution,
@@ -15,7 +16,6 @@ import {
 import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
 import { buildReport, type ShardRow } from '../../lib/loadtest/report.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
-import { aggregateStep } from '../../lib/loadtest/steps.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { useMigratedDatabase } from '../support/database.ts';

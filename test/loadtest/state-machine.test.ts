@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
+import { aggregateStep } from '../../lib/loadtest/coordinator-steps.ts';
 import { runShard } from '../../lib/loadtest/engine.ts';
 import { decodeHistogram, summarize } from '../../lib/loadtest/histogram.ts';
 import { renderHtmlReport } from '../../lib/loadtest/html-report.ts';
@@ -17,7 +18,8 @@ import {
 import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
 import type { LoadTestReport } from '../../lib/loadtest/report.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
-import { aggregateStep, type ShardTask, shardStep } from '../../lib/loadtest/steps.ts';
+import { shardStep } from '../../lib/loadtest/shard-step.ts';
+import type { ShardTask } from '../../lib/loadtest/step-deps.ts';
 import { LoadTestStore, type RunRecord } from '../../lib/loadtest/store.ts';
 import { formatSummary } from '../../lib/loadtest/text-summary.ts';
 import { projectRoot } from '../../lib/local/stack.ts';

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../lib/local/stack.ts';
 import {
   CheckConfigError,
+  DEFAULT_RULES,
   MONITOR_LAMBDA_TIMEOUT_SECONDS,
   parseMonitorDefinition,
 } from '../../lib/monitor/checks.ts';
@@ -58,5 +59,61 @@ describe('parseMonitorDefinition', () => {
     expect(block.match(/\n {4}timeout: (\d+)/)?.[1]).toBe(String(MONITOR_LAMBDA_TIMEOUT_SECONDS));
     // The same number as the schedule's period, so the stored interval and the staleness it decides are true.
     expect(block).toContain(`MONITOR_INTERVAL: \${param:monitorPeriodSeconds}`);
+  });
+});
+
+function rulesOf(rules: unknown) {
+  const [check] = parseMonitorDefinition(
+    { checks: [{ name: 'a', endpoint: '/health', rules }] },
+    'http://127.0.0.1:1',
+    'test',
+    false,
+  ).checks;
+  return check?.rules;
+}
+
+describe('parseMonitorDefinition alert rules', () => {
+  it('gives a check the default rules when it sets none', () => {
+    expect(rulesOf(undefined)).toEqual(DEFAULT_RULES);
+  });
+
+  it('keeps the defaults for every rule a check leaves out when it sets only some', () => {
+    expect(rulesOf({ recoveryCycles: 5, reminderMinutes: 0 })).toEqual({
+      ...DEFAULT_RULES,
+      recoveryCycles: 5,
+      reminderMinutes: 0,
+    });
+  });
+
+  it('reads down as X failures of the last Y checks when failures and window are given', () => {
+    expect(rulesOf({ down: { failures: 3, window: 5 } })?.down).toEqual({ failures: 3, window: 5 });
+    expect(rulesOf({ down: { consecutive: 4 } })?.down).toEqual({ consecutive: 4 });
+  });
+
+  it('turns the error-rate rule off when errorRate is null or false', () => {
+    expect(rulesOf({ errorRate: null })?.errorRate).toBeNull();
+    expect(rulesOf({ errorRate: false })?.errorRate).toBeNull();
+    expect(rulesOf({ errorRate: { percent: 20, window: 30 } })?.errorRate).toEqual({
+      percent: 20,
+      window: 30,
+    });
+  });
+
+  it('refuses a down rule whose failures exceed its window, or that names neither form', () => {
+    expect(
+      problemsOf([{ name: 'a', endpoint: '/health', rules: { down: { failures: 6, window: 5 } } }]),
+    ).toEqual(['checks[0].rules.down: failures (6) cannot exceed window (5)']);
+    expect(problemsOf([{ name: 'a', endpoint: '/health', rules: { down: {} } }])).toEqual([
+      'checks[0].rules.down: needs "consecutive", or "failures" and "window"',
+    ]);
+  });
+
+  it('refuses a rule count that is not a whole number in range, naming the field', () => {
+    expect(
+      problemsOf([{ name: 'a', endpoint: '/health', rules: { recoveryCycles: 0, degradedCycles: 1.5 } }]),
+    ).toEqual([
+      'checks[0].rules.degradedCycles: 1.5 is not a whole number',
+      'checks[0].rules.recoveryCycles: 0 is out of range (1 to 100)',
+    ]);
   });
 });

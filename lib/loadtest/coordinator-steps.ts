@@ -1,28 +1,12 @@
-// The state machine's task steps (plan, run a shard, advance a round, aggregate), free of AWS and of Lambda.
+// The coordinator's steps of the state machine (plan, advance a round, aggregate, a shard's or the run's
+// failure), free of AWS and of Lambda; the worker's shard step is in shard-step.ts.
 
-import type { AlertSink } from '../alerts/sink.ts';
-import type { Logger } from '../log/logger.ts';
-import type { Metric, MetricsSink } from '../metrics/sink.ts';
-import type { EngineHooks, ShardEngine } from './engine.ts';
-import { SHARDS_PER_BLOCK, shardFailuresTolerated, shardLoad, shardTimeBudget } from './plan.ts';
+import type { Metric } from '../metrics/sink.ts';
+import { SHARDS_PER_BLOCK, shardFailuresTolerated } from './plan.ts';
 import { plural } from './plural.ts';
 import { buildReport, type LoadTestReport, ShardResultsMerge } from './report.ts';
-import { HEARTBEAT_SECONDS, type LoadTestStore, type RunRecord, type RunStatus } from './store.ts';
-
-export interface StepDeps {
-  store: LoadTestStore;
-  logger: Logger;
-  metrics?: MetricsSink;
-  alerts?: AlertSink;
-  /** Dimensions on every metric, e.g. { Service: 'loadwatch', Stage: 'prod' }. */
-  dimensions?: Record<string, string>;
-  /** The invoking Lambda's remaining time, so a shard ends well before its timeout. */
-  remainingTimeMs?: () => number;
-  /** Runs a shard's load locally: the engine in this thread when given, else the local runner's worker threads. */
-  engine?: ShardEngine;
-  /** Progress of shards run in this process (the local runner draws its progress bar from it). */
-  progress?: (task: ShardTask, progress: Parameters<NonNullable<EngineHooks['onProgress']>>[0]) => void;
-}
+import { type PlannedRun, requireRun, type ShardTask, type StepDeps } from './step-deps.ts';
+import { HEARTBEAT_SECONDS, type RunStatus } from './store.ts';
 
 /**
  * What travels between states: identifiers and counts only, never measurements, and nothing that grows with
@@ -41,20 +25,6 @@ export interface RoundState {
   /** Shards of the rounds run so far that stored no result (counted in PostgreSQL by Advance). */
   failedShards: number;
   done: boolean;
-}
-
-export interface ShardTask {
-  runId: string;
-  round: number;
-  shard: number;
-  /** The round's start instant (RoundState.startsAt); a task without one starts at once. */
-  startsAt?: number;
-}
-
-export interface ShardSummary extends ShardTask {
-  requests: number;
-  failed: number;
-  remaining: number;
 }
 
 export interface RunOutcome {
@@ -101,15 +71,6 @@ export function describeStepError(error: StepError | undefined): { error: string
   return { error: name, cause: cause === null || cause === name ? null : trim(cause, MAX_CAUSE_CHARS) };
 }
 
-type PlannedRun = RunRecord & { plan: NonNullable<RunRecord['plan']> };
-
-async function requireRun(store: LoadTestStore, runId: string): Promise<PlannedRun> {
-  const run = await store.getRun(runId);
-  if (!run) throw new Error(`load test ${runId} does not exist`);
-  if (!run.plan) throw new Error(`load test ${runId} has no plan`);
-  return run as PlannedRun;
-}
-
 function roundState(
   runId: string,
   round: number,
@@ -136,72 +97,6 @@ export async function planStep(input: { runId: string }, deps: StepDeps): Promis
   await deps.store.markStarted(input.runId);
   deps.logger.info('load test started', { runId: input.runId, shards: run.plan.shards, mode: run.plan.mode });
   return roundState(input.runId, 0, run, 0);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Waits for the round's start instant; true when an abort came meanwhile. Checks the abort flag (and beats)
- * as a running shard does, so that a stop reaches a waiting shard too.
- */
-async function waitForStart(startsAt: number, shouldAbort: () => Promise<boolean>): Promise<boolean> {
-  for (let left = startsAt - Date.now(); left > 0; left = startsAt - Date.now()) {
-    await sleep(Math.min(1000, left));
-    if (Date.now() < startsAt && (await shouldAbort().catch(() => false))) return true;
-  }
-  return false;
-}
-
-/** The load engine, handed in so that the coordinator's steps bundle without it (and its HTTP client). */
-export interface ShardStepDeps extends StepDeps {
-  runShard: ShardEngine;
-}
-
-export async function shardStep(task: ShardTask, deps: ShardStepDeps): Promise<ShardSummary> {
-  const invokedAt = Date.now();
-  const remainingMs = deps.remainingTimeMs?.();
-  const run = await requireRun(deps.store, task.runId);
-  // Locally no Lambda context: the Task's timeout, which is the worker's, bounds the shard the same way.
-  const lambdaEndsAt = invokedAt + (remainingMs ?? (run.plan.workerTimeoutSeconds ?? 900) * 1000);
-  const startsAt = task.startsAt ?? invokedAt;
-  let previousRemaining: number | undefined;
-  if (run.options.model === 'closed' && task.round > 0) {
-    previousRemaining =
-      (await deps.store.shardResult(task.runId, task.round - 1, task.shard))?.remaining ?? 0;
-  }
-  const load = shardLoad(run.options, run.plan, task.round, task.shard, previousRemaining);
-  let lastBeat = 0;
-  const shouldAbort = async () => {
-    const beat = Date.now() - lastBeat >= HEARTBEAT_SECONDS * 1000;
-    if (beat) lastBeat = Date.now();
-    return deps.store.isAbortRequested(task.runId, beat);
-  };
-  const abortedWhileWaiting = await waitForStart(startsAt, shouldAbort);
-  const budget = shardTimeBudget({
-    startsAt,
-    readyAt: Date.now(),
-    lambdaEndsAt,
-    sendSeconds: run.options.model === 'closed' ? run.plan.shardSeconds : null,
-    requestTimeoutMs: run.options.timeoutMs,
-  });
-  const result = await deps.runShard(
-    {
-      target: run.options.target,
-      endpoints: run.options.endpoints,
-      timeoutMs: run.options.timeoutMs,
-      // Timeline seconds and the open model's due times count from the run's start as this round sees it.
-      runStartedAt: startsAt - task.round * run.plan.shardSeconds * 1000,
-      deadline: abortedWhileWaiting ? Date.now() : budget.deadline,
-      cutoff: budget.cutoff,
-      load,
-    },
-    {
-      shouldAbort,
-      onProgress: deps.progress ? (progress) => deps.progress?.(task, progress) : undefined,
-    },
-  );
-  await deps.store.saveShardResult(task.runId, task.round, task.shard, result);
-  return { ...task, requests: result.requests, failed: result.failed, remaining: result.remaining };
 }
 
 /** A shard's Catch: records why it failed, so the report can say; the round carries on without it. */

@@ -2,6 +2,7 @@
 
 import * as v from 'valibot';
 import { issueLines } from '../validation/issues.ts';
+import { isJsonObject } from '../validation/rules.ts';
 import { MigrateUsageError, runMigrations } from './migration-runner.ts';
 import { type MigrationStatus, migrationStatus } from './migrations.ts';
 import { createDb } from './pool.ts';
@@ -17,13 +18,10 @@ const FIELDS = ['action', 'count', 'all'];
 const countProblem = (issue: v.BaseIssue<unknown>) =>
   `${JSON.stringify(issue.input)} is not a whole number of at least 1`;
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** The migrate Lambda's event and the CLI's arguments; no event at all means up. */
 const MIGRATE_REQUEST = v.nullish(
   v.pipe(
-    v.custom<Record<string, unknown>>(isPlainObject, 'expected an object like {"action":"up"}'),
+    v.custom<Record<string, unknown>>(isJsonObject, 'expected an object like {"action":"up"}'),
     v.strictObject(
       {
         action: v.optional(

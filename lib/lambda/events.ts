@@ -3,6 +3,7 @@
 import * as v from 'valibot';
 import { EXIT, LoadwatchError } from '../errors.ts';
 import { issueLines } from '../validation/issues.ts';
+import { isJsonObject } from '../validation/rules.ts';
 
 export class InvalidEventError extends LoadwatchError {
   declare readonly problems: string[];
@@ -43,7 +44,7 @@ function readEvent<const Schema extends v.GenericSchema>(
   event: unknown,
   schema: Schema,
 ): EventReading<v.InferOutput<Schema>> {
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+  if (!isJsonObject(event)) {
     return { problems: [`the event is ${describeValue(event)}, not a JSON object`] };
   }
   const result = v.safeParse(schema, event);

@@ -6,7 +6,7 @@ type Schema = v.GenericSchema;
 type Issue = v.BaseIssue<unknown>;
 
 /** `endpoints[0].path`, `flows[0].steps[2]`, `requestContext.http.method`; empty for the input itself. */
-export function issueField(issue: Pick<Issue, 'path'>, base = ''): string {
+function issueField(issue: Pick<Issue, 'path'>, base = ''): string {
   let field = base;
   for (const item of issue.path ?? []) {
     const key = item.key;

@@ -24,6 +24,10 @@ export const INVALID_HEADER_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
 // What a request target may hold as sent (RFC 3986): printable ASCII; anything else is percent-encoded.
 export const INVALID_PATH = /[^\u0021-\u007e]/;
 
+/** A JSON object: not null, not a list (which valibot's object schemas would take for one). */
+export const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /** The first character of text matching pattern, named so that an invisible one can be seen. */
 export function characterName(text: string, pattern: RegExp): string {
   const character = text.match(pattern)?.[0] ?? '';

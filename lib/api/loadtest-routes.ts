@@ -1,10 +1,11 @@
 // /v1/loadtests: start (authenticated), list, read and abort load-test runs.
 
+import * as v from 'valibot';
 import { verifyToken } from '../auth/tokens.ts';
 import type { Runtime } from '../config/config.ts';
 import type { Db } from '../db/pool.ts';
 import { HttpError } from '../http/errors.ts';
-import { queryChoice, queryInteger, queryTime } from '../http/query.ts';
+import { choiceParameter, parseQuery, timeParameter, wholeNumberParameter } from '../http/query.ts';
 import type { ApiRequest, Route } from '../http/router.ts';
 import type { CapacityCheck } from '../loadtest/capacity.ts';
 import { type ExecutionStarter, launchLoadTest, runSummary } from '../loadtest/launcher.ts';
@@ -73,6 +74,12 @@ function runId(request: ApiRequest): string {
   return id;
 }
 
+const LIST_QUERY = v.object({
+  limit: wholeNumberParameter({ fallback: 20, min: 1, max: 100 }),
+  before: timeParameter(),
+});
+const RUN_QUERY = v.object({ view: choiceParameter(['summary', 'report'], 'report') });
+
 export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>(): Route<Deps>[] {
   return [
     {
@@ -112,16 +119,18 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
       method: 'GET',
       path: '/v1/loadtests',
       handler: async (request, { loadTestApi }) => {
-        const limit = queryInteger(request, 'limit', { fallback: 20, min: 1, max: 100 });
-        const before = queryTime(request, 'before')?.toISOString();
-        return { status: 200, body: { runs: await loadTestApi.loadTests.listRuns(limit, before) } };
+        const { limit, before } = parseQuery(request, LIST_QUERY);
+        return {
+          status: 200,
+          body: { runs: await loadTestApi.loadTests.listRuns(limit, before?.toISOString()) },
+        };
       },
     },
     {
       method: 'GET',
       path: '/v1/loadtests/{id}',
       handler: async (request, { loadTestApi }) => {
-        const view = queryChoice(request, 'view', ['summary', 'report'], 'report');
+        const { view } = parseQuery(request, RUN_QUERY);
         const run = await loadTestApi.loadTests.getRun(runId(request));
         if (!run) throw new HttpError(404, 'NOT_FOUND', `no load test ${request.params.id}`);
         if (view === 'summary' || !run.report) {

@@ -1,7 +1,8 @@
 // Monitor state over HTTP: /v1/checks, /v1/alerts, /v1/checks/{name}/samples and the /status page.
 
+import * as v from 'valibot';
 import { HttpError } from '../http/errors.ts';
-import { queryChoice, queryInteger, queryTime } from '../http/query.ts';
+import { choiceParameter, parseQuery, timeParameter, wholeNumberParameter } from '../http/query.ts';
 import type { Route } from '../http/router.ts';
 import { renderStatusPage } from '../monitor/status-page.ts';
 import type { MonitorStore } from '../monitor/store.ts';
@@ -13,6 +14,15 @@ export interface MonitorApiDeps {
 }
 
 const STATUS_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
+const ALERTS_QUERY = v.object({
+  state: choiceParameter(['firing', 'resolved', 'all'], 'all'),
+  limit: wholeNumberParameter({ fallback: 100, min: 1, max: 500 }),
+});
+const SAMPLES_QUERY = v.object({
+  since: timeParameter(),
+  limit: wholeNumberParameter({ fallback: 1000, min: 1, max: 5000 }),
+});
 
 export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Route<Deps>[] {
   return [
@@ -28,8 +38,7 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
       method: 'GET',
       path: '/v1/alerts',
       handler: async (request, { monitorApi }) => {
-        const state = queryChoice(request, 'state', ['firing', 'resolved', 'all'], 'all');
-        const limit = queryInteger(request, 'limit', { fallback: 100, min: 1, max: 500 });
+        const { state, limit } = parseQuery(request, ALERTS_QUERY);
         return { status: 200, body: { state, alerts: await monitorApi.monitor.incidents(state, limit) } };
       },
     },
@@ -37,8 +46,9 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
       method: 'GET',
       path: '/v1/checks/{name}/samples',
       handler: async (request, { monitorApi }) => {
-        const since = queryTime(request, 'since') ?? new Date(Date.now() - 3_600_000);
-        const limit = queryInteger(request, 'limit', { fallback: 1000, min: 1, max: 5000 });
+        const query = parseQuery(request, SAMPLES_QUERY);
+        const since = query.since ?? new Date(Date.now() - 3_600_000);
+        const limit = query.limit;
         const name = request.params.name ?? '';
         const known = (await monitorApi.monitor.checkStates()).some((check) => check.check === name);
         if (!known) throw new HttpError(404, 'NOT_FOUND', `no check named "${name}"`);

@@ -12,7 +12,8 @@ import type { CycleResult } from '../monitor/cycle.ts';
 import { everyCheckOk, formatMonitorReport, type MonitorReport } from '../monitor/report.ts';
 import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
-import { hasControlCharacters, terminalJson, terminalSafe } from '../terminal-text.ts';
+import { terminalJson, terminalSafe } from '../terminal-text.ts';
+import { isHttpUrl, WHOLE_NUMBER } from '../validation/rules.ts';
 import { parseFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
 import { defaultTarget } from './loadtest-command.ts';
@@ -37,7 +38,8 @@ function seconds(
   range: { min: number; max: number } = { min: 1, max: Number.MAX_SAFE_INTEGER },
 ): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`--${name}: "${value}" is not a whole number of seconds`);
+  if (!WHOLE_NUMBER.test(value))
+    throw new UsageError(`--${name}: "${value}" is not a whole number of seconds`);
   const parsed = Number(value);
   if (parsed < range.min || parsed > range.max) {
     const bound =
@@ -45,16 +47,6 @@ function seconds(
     throw new UsageError(`--${name}: ${parsed} is out of range (${bound} seconds)`);
   }
   return parsed;
-}
-
-function isHttpUrl(value: string): boolean {
-  if (hasControlCharacters(value)) return false;
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
 }
 
 /** The table of one cycle; what the target said (errors) and the checks file gave (names, holds) is escaped. */

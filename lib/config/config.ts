@@ -3,7 +3,7 @@
 import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from '../db/pool-settings.ts';
 import type { DatabaseAuth, DatabaseConfig, DatabaseTarget, SslMode } from '../db/target.ts';
 import { ConfigError } from '../errors.ts';
-import { type CorsConfig, HEADER_NAME_PATTERN } from '../http/cors-settings.ts';
+import type { CorsConfig } from '../http/cors-settings.ts';
 import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/options.ts';
 import { SAVE_MARGIN_SECONDS, startLeadSeconds } from '../loadtest/plan.ts';
 import { LAMBDA_ARCHITECTURES } from '../loadtest/pricing.ts';
@@ -20,6 +20,7 @@ import {
   MONITOR_INTERVAL_SECONDS,
   type MonitorSettings,
 } from '../monitor/checks.ts';
+import { HEADER_NAME, HOST_AND_PORT, ORIGIN, WHOLE_NUMBER } from '../validation/rules.ts';
 import { API_TIMEOUT_DEFAULTS, type ApiTimeouts, GATEWAY_TIMEOUT_MS } from './api-timeouts.ts';
 
 export type { DatabaseAuth, DatabaseConfig, DatabaseTarget, SslMode } from '../db/target.ts';
@@ -66,7 +67,6 @@ export interface Config {
   traceHeader: () => string | undefined;
 }
 
-const ORIGIN_PATTERN = /^(https?):\/\/([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:]+\])(:\d{1,5})?$/i;
 const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const SSL_MODES: SslMode[] = ['verify', 'require', 'disable'];
 
@@ -104,7 +104,7 @@ class EnvReader {
   integer(name: string, fallback: number, min: number, max: number, unit = ''): number {
     const value = this.raw(name);
     if (value === undefined) return fallback;
-    if (!/^-?\d+$/.test(value)) {
+    if (!WHOLE_NUMBER.test(value)) {
       this.problem(name, `"${value}" is not a whole number${unit ? ` of ${unit}` : ''}`);
       return fallback;
     }
@@ -142,7 +142,7 @@ function parseOrigins(reader: EnvReader, credentials: boolean): string[] {
       origins.push('*');
       continue;
     }
-    if (!ORIGIN_PATTERN.test(origin)) {
+    if (!ORIGIN.test(origin)) {
       reader.problem('CORS_ORIGINS', `"${origin}" is not an origin (scheme://host[:port])`);
       continue;
     }
@@ -174,7 +174,7 @@ function readHeaderNames(reader: EnvReader, name: string, unsetMeans: string): s
         name,
         `"*" is not accepted; list the header names, or leave ${name} unset for ${unsetMeans}`,
       );
-    } else if (!HEADER_NAME_PATTERN.test(header)) {
+    } else if (!HEADER_NAME.test(header)) {
       reader.problem(name, `"${header}" is not a header name (letters, digits and !#$%&'*+-.^_\`|~)`);
     } else if (!names.some((known) => known.toLowerCase() === header.toLowerCase())) {
       names.push(header);
@@ -207,7 +207,7 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runti
   for (const entry of (reader.raw('LOADTEST_ALLOWED_HOSTS') ?? '').split(',')) {
     const host = entry.trim().toLowerCase();
     if (host === '') continue;
-    if (!/^([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:]+\])(:\d{1,5})?$/.test(host)) {
+    if (!HOST_AND_PORT.test(host)) {
       reader.problem(
         'LOADTEST_ALLOWED_HOSTS',
         `"${entry.trim()}" is not a host (host or host:port, no scheme)`,

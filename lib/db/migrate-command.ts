@@ -1,5 +1,8 @@
 // The migrate action shared by the CLI and the migrate Lambda: parse, run, report.
 
+import * as v from 'valibot';
+import { issueLines } from '../validation/issues.ts';
+import { isJsonObject } from '../validation/rules.ts';
 import { MigrateUsageError, runMigrations } from './migration-runner.ts';
 import { type MigrationStatus, migrationStatus } from './migrations.ts';
 import { createDb } from './pool.ts';
@@ -9,12 +12,65 @@ import type { DatabaseConfig, DatabaseTarget } from './target.ts';
 
 export { MigrateUsageError };
 
-export interface MigrateRequest {
-  action: 'up' | 'down' | 'status';
-  count?: number;
-  /** Every pending (up) or every applied (down) migration; down needs it to empty the database. */
-  all?: boolean;
-}
+const ACTIONS = ['up', 'down', 'status'] as const;
+const FIELDS = ['action', 'count', 'all'];
+
+const countProblem = (issue: v.BaseIssue<unknown>) =>
+  `${JSON.stringify(issue.input)} is not a whole number of at least 1`;
+
+/** The migrate Lambda's event and the CLI's arguments; no event at all means up. */
+const MIGRATE_REQUEST = v.nullish(
+  v.pipe(
+    v.custom<Record<string, unknown>>(isJsonObject, 'expected an object like {"action":"up"}'),
+    v.strictObject(
+      {
+        action: v.optional(
+          v.picklist(ACTIONS, (issue) => `"${String(issue.input)}" is not one of ${ACTIONS.join(', ')}`),
+          'up',
+        ),
+        count: v.optional(
+          v.pipe(v.number(countProblem), v.integer(countProblem), v.minValue(1, countProblem)),
+        ),
+        /** Every pending (up) or every applied (down) migration; down needs it to empty the database. */
+        all: v.optional(
+          v.pipe(
+            v.boolean((issue) => `${JSON.stringify(issue.input)} is not true or false`),
+            // `all: false` says nothing more than its absence.
+            v.transform((all) => (all ? true : undefined)),
+          ),
+        ),
+      },
+      `not a migrate field (${FIELDS.join(', ')})`,
+    ),
+    v.forward(
+      v.partialCheck(
+        [['action'], ['count']],
+        (request) => !(request.action === 'status' && request.count !== undefined),
+        'not used with status',
+      ),
+      ['count'],
+    ),
+    v.forward(
+      v.partialCheck(
+        [['action'], ['all']],
+        (request) => !(request.action === 'status' && request.all === true),
+        'not used with status',
+      ),
+      ['all'],
+    ),
+    v.forward(
+      v.partialCheck(
+        [['count'], ['all']],
+        (request) => !(request.all === true && request.count !== undefined),
+        'give either count or all, not both',
+      ),
+      ['all'],
+    ),
+  ),
+  {},
+);
+
+export type MigrateRequest = v.InferOutput<typeof MIGRATE_REQUEST>;
 
 export interface MigrateResult {
   action: MigrateRequest['action'];
@@ -24,31 +80,9 @@ export interface MigrateResult {
 }
 
 export function parseMigrateRequest(input: unknown): MigrateRequest {
-  const event = (input ?? {}) as Record<string, unknown>;
-  if (typeof event !== 'object' || Array.isArray(event)) {
-    throw new MigrateUsageError('expected an object like {"action":"up"}');
-  }
-  const unknown = Object.keys(event).filter((key) => !['action', 'count', 'all'].includes(key));
-  if (unknown.length > 0) {
-    throw new MigrateUsageError(`${unknown[0]}: not a migrate field (action, count, all)`);
-  }
-  const action = event.action ?? 'up';
-  if (action !== 'up' && action !== 'down' && action !== 'status') {
-    throw new MigrateUsageError(`action: "${String(action)}" is not one of up, down, status`);
-  }
-  const count = event.count;
-  if (count !== undefined && (typeof count !== 'number' || !Number.isInteger(count) || count < 1)) {
-    throw new MigrateUsageError(`count: ${JSON.stringify(count)} is not a whole number of at least 1`);
-  }
-  if (count !== undefined && action === 'status') throw new MigrateUsageError('count: not used with status');
-  const all = event.all;
-  if (all !== undefined && typeof all !== 'boolean') {
-    throw new MigrateUsageError(`all: ${JSON.stringify(all)} is not true or false`);
-  }
-  if (all === true && action === 'status') throw new MigrateUsageError('all: not used with status');
-  if (all === true && count !== undefined)
-    throw new MigrateUsageError('all: give either count or all, not both');
-  return { action, ...(count === undefined ? {} : { count }), ...(all === true ? { all } : {}) };
+  const result = v.safeParse(MIGRATE_REQUEST, input);
+  if (!result.success) throw new MigrateUsageError(issueLines(result.issues).join('; '));
+  return result.output;
 }
 
 export function migrationTarget(config: { database: DatabaseConfig }): DatabaseTarget {

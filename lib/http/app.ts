@@ -2,7 +2,7 @@
 
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { eventProblems, type FieldRule, InvalidEventError } from '../lambda/events.ts';
+import { eventObject, eventProblems, eventString, InvalidEventError } from '../lambda/events.ts';
 import type { LogFields, Logger } from '../log/logger.ts';
 import type { CorsConfig } from './cors-settings.ts';
 import { HttpError, methodNotAllowed, notFound } from './errors.ts';
@@ -135,7 +135,7 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
   // Checked before any middleware reads the event: a direct invoke with no or another event gets a 400 naming
   // what is missing, not a TypeError from deep inside the error handler.
   return async (event, context) => {
-    const problems = eventProblems(event, HTTP_EVENT_RULES);
+    const problems = eventProblems(event, HTTP_EVENT);
     if (problems.length === 0) return handler(event, context);
     const error = new InvalidEventError(
       'an API Gateway HTTP API (payload 2.0) event',
@@ -155,10 +155,11 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
 }
 
 /** What the handler and its middleware read of an event. */
-const HTTP_EVENT_RULES: readonly FieldRule[] = [
-  ['rawPath', 'string'],
-  ['requestContext.requestId', 'string'],
-  ['requestContext.http.method', 'string'],
-  ['requestContext.http.path', 'string'],
-];
+const HTTP_EVENT = eventObject({
+  rawPath: eventString(),
+  requestContext: eventObject({
+    requestId: eventString(),
+    http: eventObject({ method: eventString(), path: eventString() }),
+  }),
+});
 export const HTTP_EVENT_EXAMPLE = 'functions/events/api-health.json';

@@ -10,6 +10,3 @@ export interface CorsConfig {
   /** Response headers a page may read; unset: the middleware's default (Retry-After, X-Request-Id). */
   exposeHeaders?: string[];
 }
-
-/** An HTTP token (RFC 9110): the only names a header list may hold. */
-export const HEADER_NAME_PATTERN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/i;

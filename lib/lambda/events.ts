@@ -1,11 +1,9 @@
 // The shape each Lambda entry needs of its event, checked before use so a wrong one is named, not a TypeError.
 
+import * as v from 'valibot';
 import { EXIT, LoadwatchError } from '../errors.ts';
-
-export type FieldKind = 'string' | 'integer' | 'object' | 'array';
-
-/** A field by its dotted path ("requestContext.http.method") and the kind of value it must hold. */
-export type FieldRule = readonly [path: string, kind: FieldKind];
+import { issueLines } from '../validation/issues.ts';
+import { isJsonObject } from '../validation/rules.ts';
 
 export class InvalidEventError extends LoadwatchError {
   declare readonly problems: string[];
@@ -20,42 +18,19 @@ export class InvalidEventError extends LoadwatchError {
   }
 }
 
-function holds(value: unknown, kind: FieldKind): boolean {
-  switch (kind) {
-    case 'string':
-      return typeof value === 'string';
-    case 'integer':
-      return Number.isInteger(value);
-    case 'array':
-      return Array.isArray(value);
-    case 'object':
-      return typeof value === 'object' && value !== null && !Array.isArray(value);
-  }
-}
+/** "is required (a string)" when the field is absent, "must be a string" when it holds something else. */
+const kind = (article: string) => (issue: v.BaseIssue<unknown>) =>
+  issue.input === undefined ? `is required (${article})` : `must be ${article}`;
 
-const ARTICLE: Record<FieldKind, string> = {
-  string: 'a string',
-  integer: 'a whole number',
-  object: 'an object',
-  array: 'a list',
-};
+export const eventString = () => v.string(kind('a string'));
 
-/** Every field the rules name that is missing or of the wrong kind, as "field: problem" lines. */
-export function eventProblems(event: unknown, rules: readonly FieldRule[]): string[] {
-  if (!holds(event, 'object')) {
-    return [`the event is ${describeValue(event)}, not a JSON object`];
-  }
-  const problems: string[] = [];
-  for (const [path, kind] of rules) {
-    let value: unknown = event;
-    for (const part of path.split('.')) {
-      value = holds(value, 'object') ? (value as Record<string, unknown>)[part] : undefined;
-    }
-    if (value === undefined) problems.push(`${path}: is required (${ARTICLE[kind]})`);
-    else if (!holds(value, kind)) problems.push(`${path}: must be ${ARTICLE[kind]}`);
-  }
-  return problems;
-}
+export const eventInteger = () => v.pipe(v.number(kind('a whole number')), v.integer(kind('a whole number')));
+
+export const eventList = () => v.array(v.unknown(), kind('a list'));
+
+/** An object holding at least these fields; the ones no schema names pass through untouched. */
+export const eventObject = <const Entries extends v.ObjectEntries>(entries: Entries) =>
+  v.looseObject(entries, kind('an object'));
 
 function describeValue(value: unknown): string {
   if (value === undefined || value === null || value === '') return 'empty';
@@ -63,9 +38,34 @@ function describeValue(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-/** Throws InvalidEventError naming every problem; returns the event, typed, when it has the shape. */
-export function checkEvent<T>(event: unknown, what: string, rules: readonly FieldRule[], example: string): T {
-  const problems = eventProblems(event, rules);
-  if (problems.length > 0) throw new InvalidEventError(what, problems, example);
-  return event as T;
+type EventReading<Output> = { output: Output; problems: [] } | { problems: string[] };
+
+function readEvent<const Schema extends v.GenericSchema>(
+  event: unknown,
+  schema: Schema,
+): EventReading<v.InferOutput<Schema>> {
+  if (!isJsonObject(event)) {
+    return { problems: [`the event is ${describeValue(event)}, not a JSON object`] };
+  }
+  const result = v.safeParse(schema, event);
+  return result.success
+    ? { output: result.output, problems: [] }
+    : { problems: issueLines(result.issues, schema) };
+}
+
+/** Every field the schema names that is missing or of the wrong kind, as "field: problem" lines. */
+export function eventProblems(event: unknown, schema: v.GenericSchema): string[] {
+  return readEvent(event, schema).problems;
+}
+
+/** Throws InvalidEventError naming every problem; returns the event as the schema reads it. */
+export function parseEvent<const Schema extends v.GenericSchema>(
+  event: unknown,
+  what: string,
+  schema: Schema,
+  example: string,
+): v.InferOutput<Schema> {
+  const read = readEvent(event, schema);
+  if (!('output' in read)) throw new InvalidEventError(what, read.problems, example);
+  return read.output;
 }

@@ -1,6 +1,14 @@
 // Load-test input: validation with one clear message per bad field, defaults, safety caps and the allowlist.
 
 import { EXIT, LoadwatchError } from '../errors.ts';
+import {
+  characterName,
+  HEADER_NAME,
+  INVALID_HEADER_VALUE,
+  INVALID_PATH,
+  parseDuration,
+  WHOLE_NUMBER,
+} from '../validation/rules.ts';
 import type { LambdaArchitecture } from './pricing.ts';
 import { RateSchedule } from './schedule.ts';
 import { parseThreshold } from './thresholds.ts';
@@ -141,18 +149,6 @@ export class LoadTestInputError extends LoadwatchError {
   }
 }
 
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
-
-/** "250ms", "30s", "2m", or a bare number in the field's own unit. */
-export function parseDuration(value: unknown, defaultUnit: 'ms' | 's'): number | null {
-  if (typeof value === 'number')
-    return Number.isFinite(value) && value >= 0 ? value * UNIT_MS[defaultUnit] : null;
-  if (typeof value !== 'string') return null;
-  const match = value.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/);
-  if (!match) return null;
-  return Number(match[1]) * UNIT_MS[(match[2] ?? defaultUnit) as keyof typeof UNIT_MS];
-}
-
 class Problems {
   readonly list: string[] = [];
   add(field: string, message: string) {
@@ -160,7 +156,7 @@ class Problems {
   }
   integer(field: string, value: unknown, min: number, max: number, capName?: string): number | undefined {
     if (value === undefined || value === null || value === '') return undefined;
-    const parsed = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+    const parsed = typeof value === 'string' && WHOLE_NUMBER.test(value.trim()) ? Number(value) : value;
     if (typeof parsed !== 'number' || !Number.isInteger(parsed)) {
       this.add(field, `${JSON.stringify(value)} is not a whole number`);
       return undefined;
@@ -224,19 +220,6 @@ class Problems {
   }
 }
 
-// What HTTP allows in a field value (RFC 9110 5.5): no CR, LF, NUL or other control character but tab.
-const INVALID_HEADER_VALUE = /[^\t\u0020-\u007e\u0080-\u00ff]/;
-// What a request target may hold as sent (RFC 3986): printable ASCII; anything else is percent-encoded.
-const INVALID_PATH = /[^\u0021-\u007e]/;
-
-/** The first character of text matching pattern, named so that an invisible one can be seen. */
-function characterName(text: string, pattern: RegExp): string {
-  const character = text.match(pattern)?.[0] ?? '';
-  const code = `U+${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
-  const names: Record<string, string> = { '\r': 'CR', '\n': 'LF', '\0': 'NUL', ' ': 'a space' };
-  return `${names[character] ?? `the character ${JSON.stringify(character)}`} (${code}), which is not allowed`;
-}
-
 /** A body is sent as given, but the run is stored in PostgreSQL, whose text cannot hold NUL. */
 function refuseNul(problems: Problems, field: string, text: string | undefined): void {
   if (text?.includes('\0')) problems.add(field, `holds ${characterName(text, /\0/)}`);
@@ -257,7 +240,7 @@ function parseHeaders(problems: Problems, field: string, value: unknown): Record
   if (!Array.isArray(value) && typeof value !== 'object')
     problems.add(field, 'must be an object of header names to values');
   for (const [name, headerValue] of entries) {
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+    if (!HEADER_NAME.test(name)) {
       problems.add(field, `${JSON.stringify(name)} is not a header name`);
     } else if (typeof headerValue !== 'string') {
       problems.add(field, `"${name}" needs a string value ("Name: value")`);

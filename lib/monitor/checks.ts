@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { EXIT, LoadwatchError } from '../errors.ts';
 import { hasControlCharacters, terminalSafe } from '../terminal-text.ts';
+import { ORIGIN } from '../validation/rules.ts';
 
 export type CheckKind = 'http' | 'cors' | 'database';
 
@@ -179,7 +180,7 @@ function readRules(reader: Reader, path: string, raw: unknown): CheckRules {
 }
 
 function readOrigin(reader: Reader, path: string, value: unknown): string {
-  if (typeof value === 'string' && /^https?:\/\/[^/\s]+$/.test(value)) return value;
+  if (typeof value === 'string' && ORIGIN.test(value)) return value;
   reader.add(path, `${JSON.stringify(value)} is not an origin (scheme://host[:port])`);
   return '';
 }

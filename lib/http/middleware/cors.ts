@@ -1,7 +1,8 @@
 // CORS from the configured allowlist, on top of @middy/http-cors, strict about what a refused origin sees.
 
 import httpCors from '@middy/http-cors';
-import { type CorsConfig, HEADER_NAME_PATTERN } from '../cors-settings.ts';
+import { HEADER_NAME } from '../../validation/rules.ts';
+import type { CorsConfig } from '../cors-settings.ts';
 import { appendToken } from './security-headers.ts';
 import type { HttpMiddleware, HttpRequest } from './types.ts';
 import { header, responseHeaders } from './types.ts';
@@ -26,8 +27,7 @@ export function requestedHeaderNames(value: string | undefined): string[] | null
     .split(',')
     .map((name) => name.trim().toLowerCase())
     .filter((name) => name !== '');
-  if (names.length > MAX_REFLECTED_HEADERS || !names.every((name) => HEADER_NAME_PATTERN.test(name)))
-    return null;
+  if (names.length > MAX_REFLECTED_HEADERS || !names.every((name) => HEADER_NAME.test(name))) return null;
   return [...new Set(names)];
 }
 
@@ -40,7 +40,7 @@ export function cors(options: CorsOptions): HttpMiddleware {
     ['allowHeaders', options.allowHeaders],
     ['exposeHeaders', options.exposeHeaders],
   ] as const) {
-    const invalid = list?.find((entry) => !HEADER_NAME_PATTERN.test(entry));
+    const invalid = list?.find((entry) => !HEADER_NAME.test(entry));
     if (invalid !== undefined) throw new Error(`cors: ${name} "${invalid}" is not a header name`);
   }
   const middy = httpCors({

@@ -23,12 +23,9 @@ import {
 import { HEADER_NAME, HOST_AND_PORT, ORIGIN, WHOLE_NUMBER } from '../validation/rules.ts';
 import { API_TIMEOUT_DEFAULTS, type ApiTimeouts, GATEWAY_TIMEOUT_MS } from './api-timeouts.ts';
 
-export type { DatabaseAuth, DatabaseConfig, DatabaseTarget, SslMode } from '../db/target.ts';
-// The settings' types belong to the folders that use them; these re-exports keep one place to import them from.
+// Callers that read the configuration also get its error and the database target from here.
+export type { DatabaseTarget } from '../db/target.ts';
 export { ConfigError } from '../errors.ts';
-export type { CorsConfig } from '../http/cors-settings.ts';
-export type { LogLevel } from '../log/levels.ts';
-export type { MonitorSettings } from '../monitor/checks.ts';
 
 export type Env = Record<string, string | undefined>;
 export type Runtime = 'lambda' | 'server';

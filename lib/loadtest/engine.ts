@@ -15,8 +15,6 @@ import type { Endpoint, RateStage } from './options.ts';
 import { RateSchedule } from './schedule.ts';
 import { TimelineWriter } from './timeline.ts';
 
-export { ERROR_KINDS, type ErrorKind, MIN_SELF_CHECK_MS } from './measurement.ts';
-
 export type ShardLoad =
   | {
       model: 'closed';

@@ -8,8 +8,6 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import * as hdr from 'hdr-histogram-js';
 import { EncodingError } from './measurement.ts';
 
-export { EncodingError };
-
 export type Histogram = hdr.Histogram;
 
 /**

@@ -4,7 +4,8 @@ import { escapeHtml, htmlPage } from '../http/html.ts';
 import type { LatencySummary } from './histogram.ts';
 import { type ErrorKind, MIN_SELF_CHECK_MS } from './measurement.ts';
 import { plural } from './plural.ts';
-import type { LoadTestReport, TimelinePoint } from './report.ts';
+import type { LoadTestReport } from './report.ts';
+import type { TimelinePoint } from './timeline.ts';
 import { explainVerdict, heldRate, verdictLabel } from './verdict.ts';
 
 /** Most points a timeline chart draws; longer runs merge adjacent seconds. */

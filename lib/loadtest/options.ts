@@ -468,11 +468,9 @@ function parseTarget(
   return target;
 }
 
-function splitEvenly(total: number, parts: number, index: number): number {
+export function splitEvenly(total: number, parts: number, index: number): number {
   return Math.floor(total / parts) + (index < total % parts ? 1 : 0);
 }
-
-export { splitEvenly };
 
 /**
  * Validates and completes a load-test request. Throws LoadTestInputError listing every bad field.

@@ -19,9 +19,6 @@ import type { ShardFailure } from './store.ts';
 import { DEFAULT_THRESHOLD, evaluateThresholds, grade, type ThresholdResult } from './thresholds.ts';
 import { type LegacyTimelineSecond, TimelineMerge, type TimelinePoint } from './timeline.ts';
 
-export type { TimelinePoint } from './timeline.ts';
-export { explainVerdict, heldRate, verdictLabel } from './verdict.ts';
-
 export interface LoadTestReport {
   runId: string;
   target: string;

@@ -9,7 +9,6 @@ import {
   addEncodedHistogram,
   bucketCount,
   createMergedHistogram,
-  EncodingError,
   type Histogram,
   inflateBuckets,
   type LegacyEncodedHistogram,
@@ -17,6 +16,7 @@ import {
   VarintReader,
   VarintWriter,
 } from './histogram.ts';
+import { EncodingError } from './measurement.ts';
 
 export interface TimelinePoint {
   second: number;

@@ -4,7 +4,7 @@ import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from '.
 import type { DatabaseAuth, DatabaseConfig, DatabaseTarget, SslMode } from '../db/target.ts';
 import { ConfigError } from '../errors.ts';
 import type { CorsConfig } from '../http/cors-settings.ts';
-import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/options.ts';
+import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/limits.ts';
 import { SAVE_MARGIN_SECONDS, startLeadSeconds } from '../loadtest/plan.ts';
 import { LAMBDA_ARCHITECTURES } from '../loadtest/pricing.ts';
 import {

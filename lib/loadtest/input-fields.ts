@@ -22,10 +22,14 @@ export type HttpMethod = (typeof METHODS)[number];
 export function targetField(limits: LoadTestLimits, fallback: string | undefined) {
   const required = 'is required (the base URL of the API under test, e.g. https://api.example.com)';
   return v.pipe(
-    v.nullish(v.string(required), fallback ?? ''),
+    // Typed as always there, so that the options always have a target; a missing one is refused below.
+    v.nullish(v.string(required), fallback as string),
+    v.description(
+      'Base URL of the API under test, e.g. https://api.example.com; it must be on the allowlist.',
+    ),
     v.rawTransform(({ dataset, addIssue, NEVER }) => {
-      const raw = dataset.value;
-      if (raw === '') {
+      const raw: string | undefined = dataset.value;
+      if (raw === undefined || raw === '') {
         addIssue({ message: required });
         return NEVER;
       }
@@ -45,9 +49,6 @@ export function targetField(limits: LoadTestLimits, fallback: string | undefined
       addIssue({ message: refusal });
       return NEVER;
     }),
-    v.description(
-      'Base URL of the API under test, e.g. https://api.example.com; it must be on the allowlist.',
-    ),
   );
 }
 
@@ -55,13 +56,15 @@ const notMethod = (issue: { input: unknown }) =>
   `"${String(issue.input)}" is not one of ${METHODS.join(', ')}`;
 
 /** An HTTP method in any case, sent upper-case. */
-export const methodField = v.optional(
-  v.pipe(
-    v.string(notMethod),
-    v.check((method) => (METHODS as readonly string[]).includes(method.toUpperCase()), notMethod),
-    v.transform((method) => method.toUpperCase() as HttpMethod),
-    v.description(`One of ${METHODS.join(', ')} (any case).`),
+export const methodField = v.pipe(
+  v.optional(
+    v.pipe(
+      v.string(notMethod),
+      v.check((method) => (METHODS as readonly string[]).includes(method.toUpperCase()), notMethod),
+      v.transform((method) => method.toUpperCase() as HttpMethod),
+    ),
   ),
+  v.description(`One of ${METHODS.join(', ')}, in any case (default GET).`),
 );
 
 /** Header name and value from a "Name: value" line; the value is missing when there is no colon after a name. */
@@ -80,50 +83,54 @@ function headerProblem(name: string, value: unknown): string | undefined {
 }
 
 /** Header names to values, or "Name: value" lines (the CLI's --header); the names lower-cased. */
-export const headersField = v.optional(
-  v.pipe(
-    v.union(
-      [v.array(v.unknown()), v.record(v.string(), v.unknown()), v.null()],
-      'must be an object of header names to values',
-    ),
-    v.rawTransform(({ dataset, addIssue, NEVER }) => {
-      const value = dataset.value ?? {};
-      const headers: Record<string, string> = {};
-      let valid = true;
-      for (const [name, headerValue] of Array.isArray(value)
-        ? value.map(headerLine)
-        : Object.entries(value)) {
-        const problem = headerProblem(name, headerValue);
-        if (problem === undefined) headers[name.toLowerCase()] = headerValue as string;
-        else {
-          addIssue({ message: problem });
-          valid = false;
+export const headersField = v.pipe(
+  v.optional(
+    v.pipe(
+      v.union(
+        [v.array(v.unknown()), v.record(v.string(), v.unknown()), v.null()],
+        'must be an object of header names to values',
+      ),
+      v.rawTransform(({ dataset, addIssue, NEVER }) => {
+        const value = dataset.value ?? {};
+        const headers: Record<string, string> = {};
+        let valid = true;
+        for (const [name, headerValue] of Array.isArray(value)
+          ? value.map(headerLine)
+          : Object.entries(value)) {
+          const problem = headerProblem(name, headerValue);
+          if (problem === undefined) headers[name.toLowerCase()] = headerValue as string;
+          else {
+            addIssue({ message: problem });
+            valid = false;
+          }
         }
-      }
-      return valid ? headers : NEVER;
-    }),
-    v.description('Header names to values ({"Authorization": "Bearer …"}) or "Name: value" lines.'),
+        return valid ? headers : NEVER;
+      }),
+    ),
   ),
+  v.description('Header names to values ({"Authorization": "Bearer …"}) or "Name: value" lines.'),
 );
 
 /**
  * A request body, sent as given when text and as JSON otherwise (`json` then asks for the content type).
  * The run is stored in PostgreSQL, whose text cannot hold NUL.
  */
-export const bodyField = v.optional(
-  v.pipe(
-    v.unknown(),
-    v.transform((body) => ({
-      text: typeof body === 'string' ? body : (JSON.stringify(body) as string),
-      json: typeof body !== 'string',
-    })),
-    v.check(
-      (body) => !body.text.includes('\0'),
-      (issue) => `holds ${characterName(issue.input.text, /\0/)}`,
+export const bodyField = v.pipe(
+  v.optional(
+    v.pipe(
+      v.unknown(),
+      v.transform((body) => ({
+        text: typeof body === 'string' ? body : (JSON.stringify(body) as string),
+        json: typeof body !== 'string',
+      })),
+      v.check(
+        (body) => !body.text.includes('\0'),
+        (issue) => `holds ${characterName(issue.input.text, /\0/)}`,
+      ),
     ),
-    v.description(
-      'The request body: text as given, anything else as JSON (with Content-Type: application/json).',
-    ),
+  ),
+  v.description(
+    'The request body: text as given, anything else as JSON (with Content-Type: application/json).',
   ),
 );
 
@@ -177,24 +184,26 @@ export const endpointsField = v.optional(
 );
 
 /** Pass/fail rules, one expression or a list: "p95<300", "errors<1%", "rps>=100". */
-export const thresholdsField = v.optional(
-  v.pipe(
-    v.union([v.string(), v.array(v.unknown())], 'must be a threshold such as "p95<300" or a list of them'),
-    v.rawTransform(({ dataset, addIssue, NEVER }) => {
-      const list = Array.isArray(dataset.value) ? dataset.value : [dataset.value];
-      const thresholds: string[] = [];
-      list.forEach((expression, index) => {
-        try {
-          thresholds.push(parseThreshold(String(expression)).expression);
-        } catch (error) {
-          addIssue({ message: (error as Error).message, path: [itemPath(list, index)] });
-        }
-      });
-      return thresholds.length === list.length ? thresholds : NEVER;
-    }),
-    v.description('Pass/fail rules: "p95<300", "errors<1%", "rps>=100"; one or a list.'),
+export const thresholdsField = v.pipe(
+  v.optional(
+    v.pipe(
+      v.union([v.string(), v.array(v.string())], 'must be a threshold such as "p95<300" or a list of them'),
+      v.rawTransform(({ dataset, addIssue, NEVER }) => {
+        const list = Array.isArray(dataset.value) ? dataset.value : [dataset.value];
+        const thresholds: string[] = [];
+        list.forEach((expression, index) => {
+          try {
+            thresholds.push(parseThreshold(expression).expression);
+          } catch (error) {
+            addIssue({ message: (error as Error).message, path: [itemPath(list, index)] });
+          }
+        });
+        return thresholds.length === list.length ? thresholds : NEVER;
+      }),
+    ),
+    [],
   ),
-  [],
+  v.description('Pass/fail rules: "p95<300", "errors<1%", "rps>=100"; one or a list.'),
 );
 
 const notStage = (given: string) => `${given} is not a stage: it needs a duration and a rate, as "30s:100"`;
@@ -210,7 +219,7 @@ export function rampUpField(limits: LoadTestLimits) {
     duration,
     rate: numberField({ min: 0, max: limits.maxRate, cap: 'LOADTEST_MAX_RATE' }),
   });
-  return v.optional(
+  const field = v.optional(
     v.pipe(
       v.union(
         [v.number(), v.string(), v.array(v.unknown()), v.null()],
@@ -259,9 +268,12 @@ export function rampUpField(limits: LoadTestLimits) {
         });
         return valid ? { stages } : NEVER;
       }),
-      v.description(
-        'Ramp from 0 to rate over one duration ("30s"), or stages "10s:50,30s:200" / [{"duration": "10s", "rate": 50}].',
-      ),
+    ),
+  );
+  return v.pipe(
+    field,
+    v.description(
+      'Open model: ramp from 0 to rate over one duration ("30s"), or in stages each ending at its own rate: "10s:50,30s:200" or [{"duration": "10s", "rate": 50}].',
     ),
   );
 }

@@ -56,7 +56,10 @@ function inputFields(limits: LoadTestLimits, defaultTarget: string | undefined) 
     method: methodField,
     headers: headersField,
     body: bodyField,
-    endpoint: v.nullish(endpointField),
+    endpoint: v.pipe(
+      v.nullish(endpointField),
+      v.description('The one endpoint to request (default "/health"); or give endpoints.'),
+    ),
     endpoints: endpointsField,
     timeout: v.pipe(
       durationField({ unit: 'ms', maxMs: 120_000 }),

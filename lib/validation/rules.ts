@@ -4,7 +4,7 @@ import * as v from 'valibot';
 import { hasControlCharacters } from '../terminal-text.ts';
 
 // A DNS name or a bracketed IPv6 address, as `new URL` lowercases it (patterns using it are case-insensitive).
-const HOST_NAME = String.raw`([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:]+\])`;
+const HOST_NAME = String.raw`([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])`;
 const PORT = String.raw`(:\d{1,5})?`;
 
 /** scheme://host[:port], nothing after it: what CORS compares and what a check's base points at. */
@@ -12,6 +12,15 @@ export const ORIGIN = new RegExp(`^(https?)://${HOST_NAME}${PORT}$`, 'i');
 
 /** host or host:port, no scheme: an entry of a host allowlist. */
 export const HOST_AND_PORT = new RegExp(`^${HOST_NAME}${PORT}$`, 'i');
+
+/** A host alone: no scheme, no port (a database endpoint). */
+export const HOST = new RegExp(`^${HOST_NAME}$`, 'i');
+
+/** A host, or ".domain" for a domain and every subdomain of it: an entry of the local server's allowlist. */
+export const HOST_OR_DOMAIN = new RegExp(`^\\.?${HOST_NAME}$`, 'i');
+
+/** A Host header: the host (group 1), then an optional trailing dot and port. */
+export const HOST_HEADER = new RegExp(`^(${HOST_NAME})\\.?${PORT}$`, 'i');
 
 const DIGITS = String.raw`-?\d+`;
 

@@ -23,6 +23,12 @@ export const LAMBDA_BUILD_OPTIONS = {
   target: 'node22',
   format: 'esm',
   mainFields: ['module', 'main'],
+  alias: {
+    '@aws-sdk/credential-provider-node': './functions/bundle/aws-credentials.ts',
+    jiti: './functions/bundle/sql-migration-loaders.ts',
+    glob: './functions/bundle/sql-migration-loaders.ts',
+    pako: './functions/bundle/pako-zlib.ts',
+  },
   banner: {
     js: "import { createRequire as loadwatchCreateRequire } from 'node:module'; const require = loadwatchCreateRequire(import.meta.url);",
   },

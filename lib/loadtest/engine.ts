@@ -228,7 +228,7 @@ class Recorder {
   }
 
   /** The generator's own lateness, kept apart: it says whether the figures above can be trusted. */
-  readonly sendLag = createHistogram('timeline');
+  readonly sendLag = createHistogram();
 
   recordSendLag(ms: number): void {
     recordMs(this.sendLag, ms);

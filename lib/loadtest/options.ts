@@ -9,6 +9,7 @@ import {
   parseDuration,
   WHOLE_NUMBER,
 } from '../validation/rules.ts';
+import { CONNECTION_FIELDS, parseTargetConnection, type TargetConnection } from './connection-options.ts';
 import type { LambdaArchitecture } from './pricing.ts';
 import { RateSchedule } from './schedule.ts';
 import { parseThreshold } from './thresholds.ts';
@@ -40,6 +41,8 @@ interface CommonOptions {
   thresholds: string[];
   /** Shards that may fail before the run is an error (percent). */
   toleratedFailurePercent: number;
+  /** HTTP/2 and TLS settings (lib/loadtest/connection-options.ts); absent for HTTP/1.1 with default TLS. */
+  connection?: TargetConnection;
 }
 
 export interface ClosedModelOptions extends CommonOptions {
@@ -77,6 +80,11 @@ export interface LoadTestInput {
   workers?: unknown;
   thresholds?: unknown;
   toleratedFailurePercent?: unknown;
+  http2?: unknown;
+  clientCert?: unknown;
+  clientKey?: unknown;
+  ca?: unknown;
+  insecure?: unknown;
 }
 
 export interface LoadTestLimits {
@@ -503,10 +511,16 @@ export function parseLoadTestInput(
     'workers',
     'thresholds',
     'toleratedFailurePercent',
+    ...CONNECTION_FIELDS,
   ]);
   for (const key of Object.keys(raw)) if (!known.has(key)) problems.add(key, 'is not a load-test option');
 
   const target = parseTarget(problems, raw.target, defaultTarget, limits);
+  const connection = parseTargetConnection(
+    raw as Record<string, unknown>,
+    target === '' ? undefined : target.startsWith('https:'),
+  );
+  problems.list.push(...connection.problems);
   const method = raw.method === undefined ? 'GET' : String(raw.method).toUpperCase();
   if (!METHODS.includes(method as HttpMethod))
     problems.add('method', `"${String(raw.method)}" is not one of ${METHODS.join(', ')}`);
@@ -631,6 +645,7 @@ export function parseLoadTestInput(
       workers,
     };
   }
+  if (connection.connection) options.connection = connection.connection;
   const totalRequests = expectedRequests(options);
   if (totalRequests > limits.maxRequests) {
     problems.add(

@@ -6,6 +6,7 @@ import { EXIT, LoadwatchError } from '../errors.ts';
 import { fieldPath } from '../validation/combinators.ts';
 import { issueLines } from '../validation/issues.ts';
 import { durationField, isJsonObject, numberField, wholeNumberField } from '../validation/rules.ts';
+import { connectionFields, parseTargetConnection } from './connection-options.ts';
 import {
   bodyField,
   type EndpointAsGiven,
@@ -67,6 +68,7 @@ function inputFields(limits: LoadTestLimits, defaultTarget: string | undefined) 
       v.description('Per-request timeout (default 10s).'),
     ),
     ...CARRIED_FIELDS,
+    ...connectionFields,
     workers: v.pipe(
       wholeNumberField({ min: 1, max: limits.maxWorkers, cap: 'LOADTEST_MAX_WORKERS' }),
       v.description('Shards run in parallel (default: from the users or the rate).'),
@@ -175,11 +177,19 @@ function resolveOptions(fields: Fields, failed: ReadonlySet<string>, limits: Loa
   if (fields.endpoints && endpoints.every((endpoint) => endpoint.weight === 0))
     problems.push(['endpoints', 'at least one weight must be over 0']);
 
+  const https = fields.target === undefined ? undefined : fields.target.startsWith('https:');
+  const connection = parseTargetConnection(fields, https, failed);
+  for (const line of connection.problems) {
+    const colon = line.indexOf(': ');
+    problems.push([line.slice(0, colon), line.slice(colon + 2)]);
+  }
+
   const common = {
     target: fields.target,
     endpoints,
     timeoutMs: fields.timeout ?? 10_000,
     ...pick(fields, Object.keys(CARRIED_FIELDS) as Array<keyof typeof CARRIED_FIELDS>),
+    ...(connection.connection ? { connection: connection.connection } : {}),
   };
 
   let options:

@@ -1,0 +1,113 @@
+// Certificates made by openssl at test time: a private CA, a server certificate it signed for 127.0.0.1, a
+// self-signed one, and client certificates, for the TLS tests of the load engine and its options.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestCertificates {
+  /** The private CA's certificate (PEM). */
+  ca: string;
+  /** A server certificate for 127.0.0.1 and localhost, signed by the CA, and its key. */
+  server: { cert: string; key: string };
+  /** A self-signed server certificate for 127.0.0.1, which nothing trusts. */
+  selfSigned: { cert: string; key: string };
+  /** A client certificate signed by the CA, and its key. */
+  client: { cert: string; key: string };
+  /** A client certificate signed by a CA no server trusts. */
+  stranger: { cert: string; key: string };
+  /** The same key as `client`, encrypted with a passphrase. */
+  encryptedClientKey: string;
+}
+
+/** Generates every certificate in a temporary directory (P-256 keys: a few milliseconds each). */
+export function createTestCertificates(): TestCertificates {
+  const dir = mkdtempSync(join(tmpdir(), 'loadwatch-certs-'));
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+  const key = (name: string) =>
+    openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', name);
+  const selfSigned = (name: string, subject: string, extensions: string[]) => {
+    key(`${name}.key`);
+    openssl(
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-subj',
+      subject,
+      ...extensions,
+    );
+  };
+  const signed = (name: string, by: string, subject: string, extensions: string) => {
+    key(`${name}.key`);
+    openssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
+    writeFileSync(join(dir, `${name}.ext`), extensions);
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${by}.crt`,
+      '-CAkey',
+      `${by}.key`,
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    );
+  };
+  try {
+    selfSigned('ca', '/CN=loadwatch test CA', [
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
+    selfSigned('other-ca', '/CN=loadwatch untrusted CA', [
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
+    signed(
+      'server',
+      'ca',
+      '/CN=127.0.0.1',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+    );
+    selfSigned('self', '/CN=127.0.0.1', ['-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']);
+    signed('client', 'ca', '/CN=loadwatch load test', 'extendedKeyUsage=clientAuth\n');
+    signed('stranger', 'other-ca', '/CN=someone else', 'extendedKeyUsage=clientAuth\n');
+    openssl(
+      'pkey',
+      '-in',
+      'client.key',
+      '-out',
+      'client-encrypted.key',
+      '-aes256',
+      '-passout',
+      'pass:secret',
+    );
+    return {
+      ca: read('ca.crt'),
+      server: { cert: read('server.crt'), key: read('server.key') },
+      selfSigned: { cert: read('self.crt'), key: read('self.key') },
+      client: { cert: read('client.crt'), key: read('client.key') },
+      stranger: { cert: read('stranger.crt'), key: read('stranger.key') },
+      encryptedClientKey: read('client-encrypted.key'),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../lib/local/stack.ts';
+import { DEFAULT_RULES } from '../../lib/monitor/check-schema.ts';
 import {
   CheckConfigError,
-  DEFAULT_RULES,
   MONITOR_LAMBDA_TIMEOUT_SECONDS,
   parseMonitorDefinition,
 } from '../../lib/monitor/checks.ts';

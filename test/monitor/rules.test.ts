@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type CheckDefinition, type CheckRules, DEFAULT_RULES } from '../../lib/monitor/checks.ts';
+import { type CheckRules, DEFAULT_RULES } from '../../lib/monitor/check-schema.ts';
+import type { CheckDefinition } from '../../lib/monitor/checks.ts';
 import {
   type CheckState,
   type DecideInput,
@@ -23,9 +24,12 @@ function checkWith(rules: Partial<CheckRules> = {}): CheckDefinition {
     key: 'health',
     kind: 'http',
     url: 'http://127.0.0.1:1/health',
+    holdHost: '127.0.0.1:1',
     method: 'GET',
     headers: {},
     expectStatus: [200],
+    assert: [],
+    dependsOn: [],
     timeoutMs: 1000,
     latency: { warnMs: 500, criticalMs: 2000 },
     rules: { ...DEFAULT_RULES, ...rules },

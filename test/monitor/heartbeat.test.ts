@@ -23,13 +23,13 @@ function heartbeat(extra: Record<string, unknown> = {}): HeartbeatCheckDefinitio
 
 describe('heartbeatFinding', () => {
   const registeredAt = new Date('2026-03-01T00:00:00Z');
-  const after = (seconds: number) => new Date(registeredAt.getTime() + seconds * 1000);
+  const secondsLater = (seconds: number) => new Date(registeredAt.getTime() + seconds * 1000);
 
   it('passes until the period plus grace has gone by since the last beat, then fails saying for how long', () => {
     const check = heartbeat();
-    const record = { lastBeatAt: after(0), registeredAt };
-    expect(heartbeatFinding(check, record, after(360))).toMatchObject({ ok: true, error: null });
-    expect(heartbeatFinding(check, record, after(361))).toMatchObject({
+    const record = { lastBeatAt: secondsLater(0), registeredAt };
+    expect(heartbeatFinding(check, record, secondsLater(360))).toMatchObject({ ok: true, error: null });
+    expect(heartbeatFinding(check, record, secondsLater(361))).toMatchObject({
       ok: false,
       error: 'no beat for 6m01s (period 5m + grace 1m)',
       details: { lastBeatAt: '2026-03-01T00:00:00.000Z', dueBy: '2026-03-01T00:06:00.000Z' },
@@ -37,7 +37,7 @@ describe('heartbeatFinding', () => {
   });
 
   it('counts from the registration when no beat ever came', () => {
-    const finding = heartbeatFinding(heartbeat(), { lastBeatAt: null, registeredAt }, after(3700));
+    const finding = heartbeatFinding(heartbeat(), { lastBeatAt: null, registeredAt }, secondsLater(3700));
     expect(finding.error).toBe('no beat since the heartbeat was registered 1h01m ago (period 5m + grace 1m)');
   });
 

@@ -55,7 +55,7 @@ function liveTable(cycle: CycleResult, count: number): string {
   for (const sample of cycle.samples) {
     const state = cycle.states[sample.key] ?? 'OK';
     const latency = sample.latencyMs === null ? '-' : `${sample.latencyMs} ms`;
-    const note = sample.held ? `held: ${sample.held}` : (sample.error ?? '');
+    const note = sample.held ? `held: ${sample.held}` : (sample.error ?? sample.warning ?? '');
     lines.push(
       `  ${terminalSafe(sample.name).padEnd(16)} ${state.padEnd(6)} ${(sample.ok ? 'ok' : 'FAIL').padEnd(5)} ${String(sample.status ?? '-').padEnd(4)} ${latency.padEnd(10)} ${terminalSafe(note)}`,
     );

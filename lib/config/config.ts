@@ -19,7 +19,7 @@ import {
   DEFAULT_MONITOR_INTERVAL_SECONDS,
   MONITOR_INTERVAL_SECONDS,
   type MonitorSettings,
-} from '../monitor/checks.ts';
+} from '../monitor/settings.ts';
 import { HEADER_NAME, HOST_AND_PORT, ORIGIN, WHOLE_NUMBER } from '../validation/rules.ts';
 import { API_TIMEOUT_DEFAULTS, type ApiTimeouts, GATEWAY_TIMEOUT_MS } from './api-timeouts.ts';
 

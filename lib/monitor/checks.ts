@@ -16,6 +16,7 @@ import {
   MONITOR_FILE,
 } from './check-schema.ts';
 import { heartbeatTokenHash } from './heartbeat.ts';
+import { MONITOR_LAMBDA_TIMEOUT_SECONDS } from './settings.ts';
 
 interface CheckCommon {
   name: string;
@@ -97,20 +98,6 @@ export class CheckConfigError extends LoadwatchError {
     this.name = 'CheckConfigError';
   }
 }
-
-export interface MonitorSettings {
-  /** A JSON file of checks; the service's own /health and /health/ready when unset. */
-  checksFile: string | undefined;
-  intervalSeconds: number;
-  retentionDays: number;
-}
-
-/** Seconds between monitor cycles, for MONITOR_INTERVAL and --interval alike. */
-export const MONITOR_INTERVAL_SECONDS = { min: 1, max: 86_400 } as const;
-export const DEFAULT_MONITOR_INTERVAL_SECONDS = 60;
-
-/** The monitor function's timeout in serverless.yml: every probe's deadline must end inside it. */
-export const MONITOR_LAMBDA_TIMEOUT_SECONDS = 50;
 
 /** A check's deadline when it gives none, unless half the interval is shorter. */
 const DEFAULT_TIMEOUT_MS = 5000;

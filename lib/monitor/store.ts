@@ -3,10 +3,10 @@
 import type pg from 'pg';
 import type { Notification } from '../alerts/sink.ts';
 import type { Db } from '../db/pool.ts';
-import { DEFAULT_MONITOR_INTERVAL_SECONDS } from './checks.ts';
 import { type HeartbeatRecord, heartbeatTokenMatches } from './heartbeat.ts';
 import type { Sample } from './probe.ts';
 import { type CheckState, isStale, type OpenIncident, type RecentSample } from './rules.ts';
+import { DEFAULT_MONITOR_INTERVAL_SECONDS } from './settings.ts';
 
 export interface IncidentRecord {
   id: number;

@@ -10,9 +10,11 @@ export interface ProbeFinding {
   ok: boolean;
   status: number | null;
   latencyMs: number | null;
+  /** Why the sample failed (the failed assertion named); null when it passed. */
   error: string | null;
   /** Why the sample, though it passed, counts towards `degraded` (a certificate close to expiry). */
   warning: string | null;
+  /** What the probe read: pool and migrations of a readiness answer, a certificate, DNS addresses, a last beat. */
   details: Record<string, unknown> | null;
 }
 

@@ -9,20 +9,11 @@ import type { CheckDefinition, HttpCheckDefinition } from './checks.ts';
 import { type HeartbeatRecord, heartbeatFinding } from './heartbeat.ts';
 import { type ProbeFinding, probeDns, probeTcp, probeTls } from './network-probes.ts';
 
-export interface Sample {
+export interface Sample extends ProbeFinding {
   key: string;
   name: string;
   at: Date;
-  ok: boolean;
-  status: number | null;
-  latencyMs: number | null;
-  /** Why the sample failed (the failed assertion named); null when it passed. */
-  error: string | null;
-  /** Why a sample that passed still counts towards `degraded`: a certificate close to expiry. */
-  warning: string | null;
-  /** Database checks: pool stats, database latency and migration versions from /health/ready. */
-  details: Record<string, unknown> | null;
-  /** Why alerts were held for this sample (maintenance, a load test); it then counts for no rule. */
+  /** Why alerts were held for this sample (maintenance, a load test, a dependency down). */
   held?: string | null;
 }
 

@@ -7,11 +7,11 @@ import { runMigrations } from '../db/migration-runner.ts';
 import { createDb } from '../db/pool.ts';
 import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
-import { MONITOR_INTERVAL_SECONDS } from '../monitor/checks.ts';
 import type { CycleResult } from '../monitor/cycle.ts';
 import { everyCheckOk, formatMonitorReport, type MonitorReport } from '../monitor/report.ts';
 import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
+import { MONITOR_INTERVAL_SECONDS } from '../monitor/settings.ts';
 import { terminalJson, terminalSafe } from '../terminal-text.ts';
 import { isHttpUrl, wholeNumberOf } from '../validation/rules.ts';
 import { parseFlags } from './flags.ts';
@@ -54,7 +54,7 @@ function liveTable(cycle: CycleResult, count: number): string {
   for (const sample of cycle.samples) {
     const state = cycle.states[sample.key] ?? 'OK';
     const latency = sample.latencyMs === null ? '-' : `${sample.latencyMs} ms`;
-    const note = sample.held ? `held: ${sample.held}` : (sample.error ?? '');
+    const note = sample.held ? `held: ${sample.held}` : (sample.error ?? sample.warning ?? '');
     lines.push(
       `  ${terminalSafe(sample.name).padEnd(16)} ${state.padEnd(6)} ${(sample.ok ? 'ok' : 'FAIL').padEnd(5)} ${String(sample.status ?? '-').padEnd(4)} ${latency.padEnd(10)} ${terminalSafe(note)}`,
     );

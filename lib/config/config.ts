@@ -19,7 +19,7 @@ import {
   DEFAULT_MONITOR_INTERVAL_SECONDS,
   MONITOR_INTERVAL_SECONDS,
   type MonitorSettings,
-} from '../monitor/checks.ts';
+} from '../monitor/settings.ts';
 import {
   HEADER_NAME,
   HOST,

@@ -331,10 +331,13 @@ describe('serverless package', () => {
     expect(Object.keys(routes).sort()).toEqual([
       '$default',
       'DELETE /v1/loadtests/{id}',
+      'POST /v1/heartbeats/{name}',
       'POST /v1/loadtests',
     ]);
     // Reads and CORS preflights stay on $default, open to anyone.
     expect(routes.$default).not.toHaveProperty('AuthorizationType');
+    // A heartbeat's token is checked by the code: the job that beats signs nothing.
+    expect(routes['POST /v1/heartbeats/{name}']).not.toHaveProperty('AuthorizationType');
     expect(routes['POST /v1/loadtests']?.AuthorizationType).toBe('AWS_IAM');
     expect(routes['DELETE /v1/loadtests/{id}']?.AuthorizationType).toBe('AWS_IAM');
     const integrations = ofType(managed, 'AWS::ApiGatewayV2::Integration');

@@ -530,7 +530,12 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   lag.enable();
   const cpuBefore = threadCpuUsage();
-  const startedAt = Date.now();
+  // The open model's window starts on the run's timeline: a shard that began late still owns the requests due
+  // since then (it catches up), so its span is the schedule's, not the part of it left when it began.
+  const startedAt =
+    work.load.model === 'open'
+      ? Math.min(Date.now(), work.runStartedAt + work.load.fromSeconds * 1000)
+      : Date.now();
   const wallStart = performance.now();
   let remaining = 0;
   try {

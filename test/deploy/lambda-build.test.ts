@@ -1,7 +1,8 @@
 // What the Lambda build's aliases (serverless.yml custom.esbuild.alias) put in place of the packages they replace.
 
-import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server } from 'node:https';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -203,5 +204,95 @@ describe('the Lambda build’s pako', () => {
     expect(pako.inflate(deflate(data))).toEqual(data);
     expect(inflate(deflateSync(data))).toEqual(data);
     expect(new Uint8Array(inflateSync(deflate(data)))).toEqual(data);
+  });
+});
+
+describe('the Lambda build’s node:https', () => {
+  let server: Server;
+  let origin: string;
+  let certificateFile: string;
+  let bundle: string;
+  const paths: string[] = [];
+  const SCRIPT = `
+    const { createStepFunctionsStarter, freshRequest } = await import(process.argv[1]);
+    const loaded = () => process.moduleLoadList.includes('NativeModule https');
+    const atImport = loaded();
+    const starter = createStepFunctionsStarter({
+      stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:loadwatch-prod-loadtest',
+      region: 'eu-west-1',
+    });
+    const executionArn = await starter.start('run-1');
+    const afterCall = loaded();
+    const response = await freshRequest(process.env.PROBE_URL, { method: 'GET' });
+    response.resume();
+    console.log(JSON.stringify({ atImport, afterCall, executionArn, probeStatus: response.statusCode }));
+  `;
+
+  beforeAll(async () => {
+    // A throw-away certificate for localhost, trusted by the bundle's process alone (NODE_EXTRA_CA_CERTS).
+    const directory = join(work, 'tls');
+    mkdirSync(directory, { recursive: true });
+    const keyFile = join(directory, 'key.pem');
+    certificateFile = join(directory, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        ...[
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '1',
+        ],
+        ...['-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'],
+        ...['-keyout', keyFile, '-out', certificateFile],
+      ],
+      { stdio: 'ignore' },
+    );
+    server = createHttpsServer(
+      { key: readFileSync(keyFile), cert: readFileSync(certificateFile) },
+      (request, response) => {
+        paths.push(`${request.method} ${request.url}`);
+        request.resume();
+        response.setHeader('content-type', 'application/x-amz-json-1.0');
+        response.end(
+          JSON.stringify({ executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:x:run-1' }),
+        );
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `https://localhost:${(server.address() as { port: number }).port}`;
+    bundle = await buildLambdaEntry(
+      join(work, 'https'),
+      'https-clients',
+      "export { createStepFunctionsStarter } from '../lib/loadtest/step-functions.ts';\n" +
+        "export { freshRequest } from '../lib/http/fresh-request.ts';",
+    );
+  });
+
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  });
+
+  it('loads node:https with the first HTTPS request, not at import, and both the SDK and the probes speak TLS', async () => {
+    const result = await runScript(bundle, SCRIPT, {
+      NODE_EXTRA_CA_CERTS: certificateFile,
+      AWS_ENDPOINT_URL_SFN: origin,
+      AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
+      PROBE_URL: `${origin}/health`,
+    });
+    expect(result).toEqual({
+      atImport: false,
+      afterCall: true,
+      executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:x:run-1',
+      probeStatus: 200,
+    });
+    expect(paths).toEqual(['POST /', 'GET /health']);
   });
 });

@@ -28,6 +28,7 @@ export const LAMBDA_BUILD_OPTIONS = {
     jiti: './functions/bundle/sql-migration-loaders.ts',
     glob: './functions/bundle/sql-migration-loaders.ts',
     pako: './functions/bundle/pako-zlib.ts',
+    '@assemblyscript/loader': './functions/bundle/no-webassembly-loader.ts',
     'node:https': './functions/bundle/lazy-https.ts',
   },
   banner: {

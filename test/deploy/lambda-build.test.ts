@@ -1,7 +1,7 @@
 // What the Lambda build's aliases (serverless.yml custom.esbuild.alias) put in place of the packages they replace.
 
-import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import { createHistogram, encodeHistogram, recordMs, summarize } from '../../lib
 import { projectRoot } from '../../lib/local/stack.ts';
 import { type AwsRecorder, startAwsRecorder } from '../support/aws-recorder.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { localhostCertificate } from '../support/tls-certificate.ts';
 
 const run = promisify(execFile);
 
@@ -268,41 +269,18 @@ describe('the Lambda build’s node:https', () => {
   `;
 
   beforeAll(async () => {
-    // A throw-away certificate for localhost, trusted by the bundle's process alone (NODE_EXTRA_CA_CERTS).
-    const directory = join(work, 'tls');
-    mkdirSync(directory, { recursive: true });
-    const keyFile = join(directory, 'key.pem');
-    certificateFile = join(directory, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        ...[
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-days',
-          '1',
-        ],
-        ...['-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'],
-        ...['-keyout', keyFile, '-out', certificateFile],
-      ],
-      { stdio: 'ignore' },
-    );
-    server = createHttpsServer(
-      { key: readFileSync(keyFile), cert: readFileSync(certificateFile) },
-      (request, response) => {
-        paths.push(`${request.method} ${request.url}`);
-        request.resume();
-        response.setHeader('content-type', 'application/x-amz-json-1.0');
-        response.end(
-          JSON.stringify({ executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:x:run-1' }),
-        );
-      },
-    );
+    // Trusted by the bundle's process alone (NODE_EXTRA_CA_CERTS).
+    const { key, cert } = localhostCertificate();
+    certificateFile = join(work, 'localhost-cert.pem');
+    writeFileSync(certificateFile, cert);
+    server = createHttpsServer({ key, cert }, (request, response) => {
+      paths.push(`${request.method} ${request.url}`);
+      request.resume();
+      response.setHeader('content-type', 'application/x-amz-json-1.0');
+      response.end(
+        JSON.stringify({ executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:x:run-1' }),
+      );
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `https://localhost:${(server.address() as { port: number }).port}`;
     bundle = await buildLambdaEntry(

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -157,6 +158,26 @@ const EXPECTED: Record<
     filesNotCarried: ['lib/loadtest/html-report.ts', 'lib/loadtest/coordinator-steps.ts'],
   },
 };
+
+/** custom.esbuild.alias of serverless.yml: `key: path` lines, indented under it, comments skipped. */
+function serverlessAliases(): Record<string, string> {
+  const lines = readFileSync(join(projectRoot(), 'serverless.yml'), 'utf8').split('\n');
+  const start = lines.indexOf('    alias:');
+  expect(start, 'serverless.yml has custom.esbuild.alias').toBeGreaterThan(0);
+  const aliases: Record<string, string> = {};
+  for (const line of lines.slice(start + 1)) {
+    if (!line.startsWith('      ')) break;
+    const match = line.trim().match(/^"?([^"#:][^"]*?)"?:\s*(\S+)$/);
+    if (match) aliases[match[1] as string] = match[2] as string;
+  }
+  return aliases;
+}
+
+describe('the Lambda build options', () => {
+  it('alias what serverless.yml aliases, so the bench and these tests build what is deployed', () => {
+    expect(serverlessAliases()).toEqual(LAMBDA_BUILD_OPTIONS.alias);
+  });
+});
 
 describe('every function’s Lambda bundle', () => {
   const contents = new Map<string, { packages: Set<string>; files: Set<string> }>();

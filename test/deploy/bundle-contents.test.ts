@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_BUNDLES, LAMBDA_BUILD_OPTIONS } from '../../bench/bundle.ts';
+import lambdaBuildPlugins from '../../functions/bundle/esbuild-plugins.ts';
 import { projectRoot } from '../../lib/local/stack.ts';
 
 /** The project's own files an entry's bundle carries, relative to the project, as esbuild resolves them. */
@@ -24,7 +25,9 @@ async function bundledFiles(entry: string): Promise<string[]> {
 }
 
 /** The npm packages and project files that end up in an entry's Lambda bundle, as serverless.yml builds it. */
-async function lambdaBundleContents(entry: string): Promise<{ packages: Set<string>; files: Set<string> }> {
+async function lambdaBundleContents(
+  entry: string,
+): Promise<{ packages: Set<string>; files: Set<string>; modules: Set<string> }> {
   const result = await build({
     ...LAMBDA_BUILD_OPTIONS,
     absWorkingDir: projectRoot(),
@@ -36,16 +39,18 @@ async function lambdaBundleContents(entry: string): Promise<{ packages: Set<stri
   });
   const packages = new Set<string>();
   const files = new Set<string>();
+  const modules = new Set<string>();
   for (const output of Object.values(result.metafile.outputs)) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
       // A module tree shaking emptied is not carried.
       if (bytesInOutput === 0) continue;
+      modules.add(input);
       const name = input.match(/node_modules\/((@[^/]+\/)?[^/]+)/)?.[1];
       if (name) packages.add(name);
       else files.add(input);
     }
   }
-  return { packages, files };
+  return { packages, files, modules };
 }
 
 describe('the load test functions’ bundles', () => {
@@ -77,7 +82,7 @@ const NO_FUNCTION_RUNS = [
   // node-pg-migrate's loaders of .js/.ts migrations and glob patterns (sql-migration-loaders.ts).
   'jiti',
   'glob',
-  // hdr-histogram-js's zlib and loader for its WebAssembly build (pako-zlib.ts, no-webassembly-loader.ts).
+  // hdr-histogram-js's fallback zlib (pako-zlib.ts), and the loader of its WebAssembly build (no-webassembly.ts).
   'pako',
   '@assemblyscript/loader',
   // The local stack and the CLI: embedded PostgreSQL, the local state machine, the production test client.
@@ -177,10 +182,16 @@ describe('the Lambda build options', () => {
   it('alias what serverless.yml aliases, so the bench and these tests build what is deployed', () => {
     expect(serverlessAliases()).toEqual(LAMBDA_BUILD_OPTIONS.alias);
   });
+
+  it('use the plugins of the file serverless.yml names', () => {
+    const serverless = readFileSync(join(projectRoot(), 'serverless.yml'), 'utf8');
+    expect(serverless).toContain('\n    plugins: ./functions/bundle/esbuild-plugins.ts\n');
+    expect(LAMBDA_BUILD_OPTIONS.plugins).toBe(lambdaBuildPlugins);
+  });
 });
 
 describe('every function’s Lambda bundle', () => {
-  const contents = new Map<string, { packages: Set<string>; files: Set<string> }>();
+  const contents = new Map<string, Awaited<ReturnType<typeof lambdaBundleContents>>>();
 
   beforeAll(async () => {
     for (const { entry } of FUNCTION_BUNDLES) contents.set(entry, await lambdaBundleContents(entry));
@@ -189,10 +200,18 @@ describe('every function’s Lambda bundle', () => {
   it.each(FUNCTION_BUNDLES.map(({ entry }) => entry))(
     'carries only what %s runs when built as serverless.yml builds it',
     (entry) => {
-      const { packages, files } = contents.get(entry) ?? { packages: new Set(), files: new Set() };
+      const { packages, files, modules } = contents.get(entry) ?? {
+        packages: new Set(),
+        files: new Set(),
+        modules: new Set(),
+      };
       const expected = EXPECTED[entry];
       const unwanted = [...NO_FUNCTION_RUNS, ...expected.mustNotCarry].filter((name) => packages.has(name));
-      const unwantedFiles = (expected.filesNotCarried ?? []).filter((file) => files.has(file));
+      const unwantedFiles = [
+        ...(expected.filesNotCarried ?? []).filter((file) => files.has(file)),
+        // hdr-histogram-js's WebAssembly build (esbuild-plugins.ts), in the bundles that hold hdr-histogram-js.
+        ...[...modules].filter((module) => module.includes('hdr-histogram-js/dist/wasm/')),
+      ];
       expect({ entry, unwanted, unwantedFiles }).toEqual({ entry, unwanted: [], unwantedFiles: [] });
       expect(
         expected.carries.filter((name) => !packages.has(name)),

@@ -12,7 +12,12 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_BUILD_OPTIONS } from '../../bench/bundle.ts';
-import { instantiate, instantiateSync } from '../../functions/bundle/no-webassembly-loader.ts';
+import {
+  initWebAssembly,
+  initWebAssemblySync,
+  WasmHistogram,
+  webAssemblyAvailable,
+} from '../../functions/bundle/no-webassembly.ts';
 import { deflate, inflate } from '../../functions/bundle/pako-zlib.ts';
 import { createJiti, glob } from '../../functions/bundle/sql-migration-loaders.ts';
 import { createHistogram, encodeHistogram, recordMs, summarize } from '../../lib/loadtest/histogram.ts';
@@ -200,7 +205,7 @@ describe('the migrate bundle’s migration loaders', () => {
 });
 
 describe('the Lambda build’s hdr-histogram-js', () => {
-  it('records, encodes and decodes histograms, the older compressed base64 too, without pako or the wasm loader', async () => {
+  it('records, encodes and decodes histograms, the older compressed base64 too, without the WebAssembly build', async () => {
     const histogram = createHistogram();
     for (const ms of [1.5, 2, 2, 3.25, 40, 900]) recordMs(histogram, ms);
     // The encoding rows written before the bucket-count format still hold, made by hdr-histogram-js itself.
@@ -230,9 +235,13 @@ describe('the Lambda build’s hdr-histogram-js', () => {
     });
   });
 
-  it('names the WebAssembly build when asked to instantiate it, which loadwatch never is', async () => {
-    await expect(instantiate()).rejects.toThrow('WebAssembly histograms are not part of the Lambda bundles');
-    expect(() => instantiateSync()).toThrow('build them with useWebAssembly false');
+  it('finds WebAssembly unavailable, and names the build when asked for it, which loadwatch never is', async () => {
+    expect(webAssemblyAvailable).toBe(false);
+    await expect(initWebAssembly()).rejects.toThrow(
+      'WebAssembly histograms are not part of the Lambda bundles',
+    );
+    expect(() => initWebAssemblySync()).toThrow('build them with useWebAssembly false');
+    expect(() => WasmHistogram.build()).toThrow('WebAssembly histograms are not part of the Lambda bundles');
   });
 });
 

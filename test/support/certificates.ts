@@ -28,43 +28,18 @@ export function createTestCertificates(): TestCertificates {
   const read = (name: string) => readFileSync(join(dir, name), 'utf8');
   const key = (name: string) =>
     openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', name);
+  // File names hold no space: each command line is split on them.
+  const run = (command: string, ...rest: string[]) => openssl(...command.split(' '), ...rest);
   const selfSigned = (name: string, subject: string, extensions: string[]) => {
     key(`${name}.key`);
-    openssl(
-      'req',
-      '-x509',
-      '-new',
-      '-key',
-      `${name}.key`,
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '2',
-      '-subj',
-      subject,
-      ...extensions,
-    );
+    run(`req -x509 -new -key ${name}.key -out ${name}.crt -days 2 -subj`, subject, ...extensions);
   };
   const signed = (name: string, by: string, subject: string, extensions: string) => {
     key(`${name}.key`);
-    openssl('req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
+    run(`req -new -key ${name}.key -out ${name}.csr -subj`, subject);
     writeFileSync(join(dir, `${name}.ext`), extensions);
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      `${by}.crt`,
-      '-CAkey',
-      `${by}.key`,
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '2',
-      '-extfile',
-      `${name}.ext`,
+    run(
+      `x509 -req -in ${name}.csr -CA ${by}.crt -CAkey ${by}.key -CAcreateserial -out ${name}.crt -days 2 -extfile ${name}.ext`,
     );
   };
   try {

@@ -119,7 +119,7 @@ export interface LoadEngineResult {
   rate: RateComparison;
   accuracy: PacedComparison;
   stall: PacedComparison;
-  /** HTTP/2 (undici) against the engine's own HTTP/1.1, in clear text and over TLS. */
+  /** HTTP/2 (node:http2) against the engine's own HTTP/1.1, in clear text and over TLS. */
   protocols: ProtocolRun[];
 }
 
@@ -645,7 +645,7 @@ export function loadEngineProtocolTable(runs: ProtocolRun[]): Table {
     ]),
     notes: [
       'runShard, closed model, against a target process per protocol (node:http, node:https, node:http2 with the same body);',
-      "  HTTP/1.1 is the engine's own client over one connection per user; HTTP/2 is undici's (a Client per 100 users, allowH2 or h2c),",
+      "  HTTP/1.1 is the engine's own client over one connection per user; HTTP/2 is node:http2, one session per 100 users,",
       "  its users' requests multiplexed as streams, up to 100 a connection; TLS: a P-256 certificate of a private CA",
       'anchor: HTTP/1.1 over the same transport, measured in the same run, rounds interleaved',
       'CPU per request: the bench process only, user + system over all its threads',

@@ -32,9 +32,9 @@ const TIMELINE_SIGNIFICANT_DIGITS = 1;
 /**
  * First byte of every encoded histogram and timeline.
  * pairs: (index gap, count) varint pairs, deflated; its timeline seconds hold 2 significant digits.
- * runs: counts from the first to the last non-zero bucket, a run of empty ones as 0 and its length (or pairs, for
- * a sparse histogram: VarintWriter.writeBuckets), compressed with brotli; its timeline seconds hold 1 significant
- * digit. Written since a shard-second at 1,000 req/s took 288 bytes in the pairs format.
+ * runs: counts from the first to the last non-zero bucket, a run of empty ones as 0 and its length, compressed
+ * with brotli; its timeline seconds hold 1 significant digit. Written since a shard-second at 1,000 req/s
+ * took 288 bytes in the pairs format.
  */
 export const BucketFormat = { pairs: 1, runs: 2 } as const;
 export type BucketFormat = (typeof BucketFormat)[keyof typeof BucketFormat];
@@ -102,11 +102,10 @@ export class VarintWriter {
   }
 
   /**
-   * Writes a histogram's buckets in the runs format. Recorded latencies mostly sit close together: then the list is
-   * its span doubled (the buckets from the first non-zero one to the last), the first one's index, and each
-   * count, a stretch of empty buckets written as 0 and its length less one, so that most buckets cost no index.
-   * A sparse histogram (a few samples over a wide range) is written as its number of non-zero buckets doubled
-   * plus one, then (index gap, count) pairs, whichever takes fewer varints. An empty one is 0.
+   * Writes a histogram's buckets in the runs format: how many buckets from the first non-zero one to the last
+   * (0 when empty), the first one's index, then each count, a stretch of empty buckets written as 0 and the
+   * stretch's length less one. Recorded latencies sit close together, so most buckets between the two ends
+   * hold something and cost no index.
    */
   writeBuckets(histogram: Histogram): void {
     const buckets = asBuckets(histogram);
@@ -117,25 +116,7 @@ export class VarintWriter {
     // Scanning only between the lowest and highest recorded buckets.
     const first = buckets.getCountAtIndex(0) > 0 ? 0 : buckets.countsArrayIndex(buckets.minNonZeroValue);
     const last = Math.min(buckets.countsArrayLength - 1, buckets.countsArrayIndex(buckets.maxValue));
-    let nonZero = 0;
-    let stretches = 0;
-    for (let index = first; index <= last; index++) {
-      if (buckets.getCountAtIndex(index) > 0) nonZero++;
-      else if (buckets.getCountAtIndex(index - 1) > 0) stretches++;
-    }
-    if (2 * nonZero < nonZero + 2 * stretches) {
-      this.write(2 * nonZero + 1);
-      let previous = -1;
-      for (let index = first; index <= last; index++) {
-        const count = buckets.getCountAtIndex(index);
-        if (count === 0) continue;
-        this.write(index - previous - 1);
-        this.write(count);
-        previous = index;
-      }
-      return;
-    }
-    this.write(2 * (last - first + 1));
+    this.write(last - first + 1);
     this.write(first);
     for (let index = first; index <= last; index++) {
       const count = buckets.getCountAtIndex(index);
@@ -236,12 +217,9 @@ export function addBuckets(
     counts[at] = (counts[at] as number) + count;
   };
   const length = (indexes ?? counts).length;
-  const head = reader.read();
-  if (head === 0 && format === BucketFormat.runs) return reader.position;
   let inside: boolean;
-  if (format === BucketFormat.pairs || head % 2 === 1) {
-    // The pairs format's list, or a sparse one of the runs format.
-    const pairs = format === BucketFormat.pairs ? head : (head - 1) / 2;
+  if (format === BucketFormat.pairs) {
+    const pairs = reader.read();
     let index = -1;
     for (let pair = 0; pair < pairs; pair++) {
       index += reader.read() + 1;
@@ -249,8 +227,10 @@ export function addBuckets(
     }
     inside = index < length;
   } else {
+    const span = reader.read();
+    if (span === 0) return reader.position;
     let index = reader.read();
-    const end = index + head / 2;
+    const end = index + span;
     while (index < end) {
       const count = reader.read();
       if (count > 0) add(index++, count);

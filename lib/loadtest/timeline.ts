@@ -139,7 +139,7 @@ export class TimelineMerge {
     const end = bytes.length;
     let position = 0;
     let second = -1;
-    // A second's header: gap since the previous second, requests, errors, the head of its bucket list.
+    // A second's header: gap since the previous second, requests, errors, buckets from first to last.
     const values = new Float64Array(4);
     while (position < end) {
       for (let field = 0; field < 4; field++) {
@@ -155,40 +155,16 @@ export class TimelineMerge {
       const entry = this.at(second);
       entry.requests += values[1] as number;
       entry.errors += values[2] as number;
-      const head = values[3] as number;
-      if (head === 0) continue;
+      const span = values[3] as number;
+      if (span === 0) continue;
       const counts = entry.counts;
-      let byte: number;
-      if (head % 2 === 1) {
-        // A sparse second: (index gap, count) pairs.
-        let index = -1;
-        for (let pair = (head - 1) / 2; pair > 0; pair--) {
-          byte = bytes[position++] as number;
-          let gap = byte & 0x7f;
-          for (let scale = 0x80; byte >= 0x80; scale *= 0x80) {
-            byte = bytes[position++] as number;
-            gap += (byte & 0x7f) * scale;
-          }
-          byte = bytes[position++] as number;
-          let count = byte & 0x7f;
-          for (let scale = 0x80; byte >= 0x80; scale *= 0x80) {
-            byte = bytes[position++] as number;
-            count += (byte & 0x7f) * scale;
-          }
-          index += gap + 1;
-          counts[index] = (counts[index] as number) + count;
-        }
-        if (position > end || index >= counts.length)
-          throw new EncodingError('timeline buckets end early or fall outside the histogram');
-        continue;
-      }
-      byte = bytes[position++] as number;
+      let byte = bytes[position++] as number;
       let index = byte & 0x7f;
       for (let scale = 0x80; byte >= 0x80; scale *= 0x80) {
         byte = bytes[position++] as number;
         index += (byte & 0x7f) * scale;
       }
-      const last = index + head / 2;
+      const last = index + span;
       while (index < last) {
         byte = bytes[position++] as number;
         let count = byte & 0x7f;

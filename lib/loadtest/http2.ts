@@ -15,7 +15,7 @@ import {
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
 } from 'node:http2';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import {
   ConnectionError,
@@ -70,6 +70,8 @@ class Session {
     const current = this.session;
     if (current && !current.closed && !current.destroyed) return current;
     const session = this.open();
+    // As the HTTP/1.1 connections: a small request is written at once, not held back for the previous one's ACK.
+    session.once('connect', (_session, socket) => (socket as Socket).setNoDelay(true));
     // Failures reach each stream as its own 'error'; a session error left unheard would end the process.
     session.on('error', () => undefined);
     session.on('close', () => {

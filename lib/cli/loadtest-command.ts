@@ -4,8 +4,9 @@ import { closeSync, existsSync, openSync, unlinkSync, writeFileSync } from 'node
 import type { Config } from '../config/config.ts';
 import { runMigrations } from '../db/migration-runner.ts';
 import { createDb } from '../db/pool.ts';
+import { LoadTestInputError } from '../loadtest/input-error.ts';
 import { runLocally } from '../loadtest/local-runner.ts';
-import { type LoadTestInput, LoadTestInputError, parseLoadTestInput } from '../loadtest/options.ts';
+import { type LoadTestInput, parseLoadTestInput } from '../loadtest/options.ts';
 import { describeEstimate } from '../loadtest/plan.ts';
 import { plural } from '../loadtest/plural.ts';
 import { createLoadTest } from '../loadtest/service.ts';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/config.ts';
+import { LoadTestInputError } from '../../lib/loadtest/input-error.ts';
 import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
-import { LoadTestInputError, parseLoadTestInput } from '../../lib/loadtest/options.ts';
+import { parseLoadTestInput } from '../../lib/loadtest/options.ts';
 import { planLoadTest } from '../../lib/loadtest/plan.ts';
 import { expectedRequests } from '../../lib/loadtest/request-count.ts';
 import { isAllowedTarget, refuseDatabasePort } from '../../lib/loadtest/target-rules.ts';

@@ -91,6 +91,34 @@ describe('parseLoadTestInput', () => {
     ]);
   });
 
+  it('reads a weight left null or empty as the default 1, rather than dropping the endpoint', () => {
+    const options = parseLoadTestInput({
+      target,
+      endpoints: [
+        { path: '/a', weight: null },
+        { path: '/b', weight: '' },
+      ],
+    });
+    expect(options.endpoints.map((endpoint) => [endpoint.path, endpoint.weight])).toEqual([
+      ['/a', 1],
+      ['/b', 1],
+    ]);
+  });
+
+  it('judges workers against the users only when the user count itself is valid', () => {
+    expect(problems({ target, users: 'many', workers: 20 })).toEqual(['users: "many" is not a whole number']);
+    expect(problems({ target, users: 5, workers: 20 })).toEqual([
+      'workers: 20 is more than the 5 users to share among them',
+    ]);
+  });
+
+  it('checks a field given outside its model as well as refusing it there', () => {
+    expect(problems({ target, rate: 10, duration: 5, thinkTime: 'soon' })).toEqual([
+      'thinkTime: "soon" is not a duration (e.g. 500, 500ms or 2s)',
+      'thinkTime: applies to the closed model (users, requests) only',
+    ]);
+  });
+
   it('refuses mixing the two models and a ramp-up longer than the run', () => {
     expect(problems({ target, users: 5, rate: 10, duration: 5 })[0]).toMatch(/do not mix; choose one/);
     expect(problems({ target, rate: 10, duration: 5, rampUp: 10 })).toEqual([

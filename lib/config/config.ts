@@ -1,6 +1,7 @@
 // The one reader of process.env: validates every setting at start-up and reports every problem at once.
 
 import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from '../db/pool-settings.ts';
+import { RETENTION_DEFAULTS, type RetentionSettings } from '../db/retention.ts';
 import type { DatabaseAuth, DatabaseConfig, DatabaseTarget, SslMode } from '../db/target.ts';
 import { ConfigError } from '../errors.ts';
 import type { CorsConfig } from '../http/cors-settings.ts';
@@ -59,6 +60,8 @@ export interface Config {
   apiUrl: string | undefined;
   loadtest: LoadTestLimits;
   monitor: MonitorSettings;
+  /** How long samples' companions, shard rows and runs are kept, and the batches they are pruned in. */
+  retention: RetentionSettings;
   aws: AwsNames;
   /** The current invocation's X-Ray trace header: Lambda sets _X_AMZN_TRACE_ID anew for each invocation. */
   traceHeader: () => string | undefined;
@@ -560,6 +563,35 @@ function readDatabase(reader: EnvReader, runtime: Runtime, region: string | unde
   return { mode: 'embedded' };
 }
 
+function readRetention(reader: EnvReader): RetentionSettings {
+  const defaults = RETENTION_DEFAULTS;
+  return {
+    sampleBatchRows: reader.integer(
+      'MONITOR_PRUNE_BATCH_ROWS',
+      defaults.sampleBatchRows,
+      1,
+      1_000_000,
+      'rows',
+    ),
+    shardRetentionHours: reader.integer(
+      'LOADTEST_SHARD_RETENTION_HOURS',
+      defaults.shardRetentionHours,
+      0,
+      87_600,
+      'hours',
+    ),
+    shardBatchRows: reader.integer('LOADTEST_PRUNE_BATCH_ROWS', defaults.shardBatchRows, 1, 100_000, 'rows'),
+    runRetentionDays: reader.integer(
+      'LOADTEST_RUN_RETENTION_DAYS',
+      defaults.runRetentionDays,
+      0,
+      36_500,
+      'days',
+    ),
+    maxBatches: reader.integer('PRUNE_MAX_BATCHES', defaults.maxBatches, 1, 100_000),
+  };
+}
+
 function readMonitorInterval(reader: EnvReader): number {
   const { min, max } = MONITOR_INTERVAL_SECONDS;
   return reader.integer('MONITOR_INTERVAL', DEFAULT_MONITOR_INTERVAL_SECONDS, min, max, 'seconds');
@@ -595,6 +627,7 @@ export function loadConfig(env: Env = process.env): Config {
       intervalSeconds: readMonitorInterval(reader),
       retentionDays: reader.integer('MONITOR_RETENTION_DAYS', 14, 1, 3650, 'days'),
     },
+    retention: readRetention(reader),
     aws: {
       stateMachineName: reader.raw('LOADTEST_STATE_MACHINE_NAME'),
       loadtestWorkerFunctionName: reader.raw('LOADTEST_WORKER_FUNCTION_NAME'),

@@ -327,7 +327,7 @@ export async function startLocalStack(
       },
     });
     cleanups.push(() => db.close());
-    const loadTests = new LoadTestStore(db);
+    const loadTests = new LoadTestStore(db, { retention: config.retention });
     const handler = createApi({
       config: { ...config, loadtest: refuseDatabasePort(config.loadtest, database.target) },
       db,

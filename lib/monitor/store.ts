@@ -3,6 +3,12 @@
 import type pg from 'pg';
 import type { Notification } from '../alerts/sink.ts';
 import type { Db } from '../db/pool.ts';
+import {
+  deleteInBatches,
+  type PruneReport,
+  RETENTION_DEFAULTS,
+  type RetentionSettings,
+} from '../db/retention.ts';
 import { DEFAULT_MONITOR_INTERVAL_SECONDS } from './checks.ts';
 import type { Sample } from './probe.ts';
 import { type CheckState, isStale, type OpenIncident, type RecentSample } from './rules.ts';
@@ -86,8 +92,14 @@ export const POISON_ATTEMPTS = 5;
 
 export class MonitorStore {
   private readonly db: Db;
-  constructor(db: Db) {
+  private readonly retention: Pick<RetentionSettings, 'sampleBatchRows' | 'maxBatches'>;
+  /** `retention`: how many samples one pruning statement deletes, and how many statements one prune runs. */
+  constructor(
+    db: Db,
+    options: { retention?: Pick<RetentionSettings, 'sampleBatchRows' | 'maxBatches'> } = {},
+  ) {
     this.db = db;
+    this.retention = options.retention ?? RETENTION_DEFAULTS;
   }
 
   async insertSamples(samples: Sample[]): Promise<void> {
@@ -117,11 +129,15 @@ export class MonitorStore {
       error: string | null;
       held: boolean;
     }>(
-      `SELECT check_name, ok, latency_ms, error, held FROM (
-         SELECT check_name, ok, latency_ms, error, held, at,
-                row_number() OVER (PARTITION BY check_name ORDER BY at DESC, id DESC) AS position
-           FROM monitor_samples WHERE check_name = ANY($1::text[])
-       ) ranked WHERE position <= $2 ORDER BY check_name, at DESC, position`,
+      // One index range per check (monitor_samples_check_at), however long the history: a window over every
+      // sample of the checks would read all of them to keep a few.
+      `SELECT k.check_name, r.ok, r.latency_ms, r.error, r.held
+         FROM unnest($1::text[]) WITH ORDINALITY AS k (check_name, position)
+        CROSS JOIN LATERAL (
+          SELECT id, at, ok, latency_ms, error, held FROM monitor_samples m
+           WHERE m.check_name = k.check_name ORDER BY at DESC, id DESC LIMIT $2
+        ) r
+        ORDER BY k.position, r.at DESC, r.id DESC`,
       [keys, limit],
       { idempotent: true },
     );
@@ -296,13 +312,18 @@ export class MonitorStore {
     return Number(result.rows[0]?.count ?? 0);
   }
 
-  /** Deletes samples older than the retention, counted back from `now` (the monitor's clock). */
-  async prune(retentionDays: number, now: Date): Promise<number> {
-    const result = await this.db.query(
-      `DELETE FROM monitor_samples WHERE at < $2::timestamptz - make_interval(days => $1)`,
+  /**
+   * Deletes samples older than the retention, counted back from `now` (the monitor's clock), oldest first and a
+   * bounded batch per statement: a month's backlog never becomes one statement holding its locks for seconds.
+   */
+  async prune(retentionDays: number, now: Date): Promise<PruneReport> {
+    return deleteInBatches(
+      this.db,
+      `DELETE FROM monitor_samples WHERE ctid = ANY (ARRAY(
+         SELECT ctid FROM monitor_samples WHERE at < $2::timestamptz - make_interval(days => $1) ORDER BY at LIMIT $3))`,
       [retentionDays, now],
+      { batchRows: this.retention.sampleBatchRows, maxBatches: this.retention.maxBatches },
     );
-    return result.rowCount ?? 0;
   }
 
   /** Every check's state and newest sample, and whether it is stale at `now`. */

@@ -4,6 +4,7 @@ import * as v from 'valibot';
 import { HttpError } from '../http/errors.ts';
 import { choiceParameter, parseQuery, timeParameter, wholeNumberParameter } from '../http/query.ts';
 import type { Route } from '../http/router.ts';
+import { DEFAULT_MONITOR_INTERVAL_SECONDS } from '../monitor/checks.ts';
 import { renderStatusPage } from '../monitor/status-page.ts';
 import type { MonitorStore } from '../monitor/store.ts';
 
@@ -11,6 +12,18 @@ export interface MonitorApiDeps {
   monitor: MonitorStore;
   service: string;
   stage: string;
+}
+
+/**
+ * Check states change once per monitor cycle: half the shortest interval of the monitors that ran the checks
+ * (at most 30 s) keeps a reader at most one and a half cycles behind, and spares the database repeated reads.
+ */
+export function checkStatesMaxAge(states: Array<{ intervalSeconds: number }>): number {
+  const shortest = Math.min(
+    DEFAULT_MONITOR_INTERVAL_SECONDS,
+    ...states.map((state) => state.intervalSeconds),
+  );
+  return Math.max(1, Math.min(30, Math.floor(shortest / 2)));
 }
 
 const STATUS_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
@@ -29,10 +42,14 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
     {
       method: 'GET',
       path: '/v1/checks',
-      handler: async (_request, { monitorApi }) => ({
-        status: 200,
-        body: { checks: await monitorApi.monitor.checkStates() },
-      }),
+      handler: async (_request, { monitorApi }) => {
+        const checks = await monitorApi.monitor.checkStates();
+        return {
+          status: 200,
+          headers: { 'Cache-Control': `private, max-age=${checkStatesMaxAge(checks)}` },
+          body: { checks },
+        };
+      },
     },
     {
       method: 'GET',
@@ -85,7 +102,12 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
         });
         return {
           status: 200,
-          headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': STATUS_PAGE_CSP },
+          headers: {
+            'Content-Type': 'text/html; charset=utf-8',
+            'Content-Security-Policy': STATUS_PAGE_CSP,
+            // Public like the page itself; an authenticated request gets it private (conditionalGet).
+            'Cache-Control': `public, max-age=${checkStatesMaxAge(states)}`,
+          },
           body: html,
         };
       },

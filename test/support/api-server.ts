@@ -5,6 +5,7 @@ import { createApi } from '../../lib/api/create-api.ts';
 import { type Env, loadConfig } from '../../lib/config/config.ts';
 import { listMigrations } from '../../lib/db/migrations.ts';
 import { createDb, type Db } from '../../lib/db/pool.ts';
+import type { ExecutionStarter } from '../../lib/loadtest/launcher.ts';
 import { createLocalStarter } from '../../lib/loadtest/local-runner.ts';
 import { refuseDatabasePort } from '../../lib/loadtest/options.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
@@ -21,7 +22,7 @@ export interface RunningApi {
 
 export async function startApiServer(
   env: Env,
-  options: { knownMigrations?: string[] } = {},
+  options: { knownMigrations?: string[]; starter?: ExecutionStarter } = {},
 ): Promise<RunningApi> {
   const config = loadConfig(env);
   if (config.database.mode !== 'external') throw new Error('startApiServer needs DATABASE_URL');
@@ -33,7 +34,7 @@ export async function startApiServer(
     db,
     logger,
     knownMigrations: options.knownMigrations ?? listMigrations(),
-    starter: createLocalStarter({ store: new LoadTestStore(db), logger }),
+    starter: options.starter ?? createLocalStarter({ store: new LoadTestStore(db), logger }),
   });
   // Every Host reaches the API here, so that its own defences against a spoofed Host can be tested.
   const server: Server = createLocalServer({ handler, allowedHosts: 'any' });

@@ -457,23 +457,20 @@ function readApiTimeouts(reader: EnvReader, pool: PoolSettings): ApiTimeouts {
   return timeouts;
 }
 
-function readUrlTarget(reader: EnvReader, url: string): DatabaseTarget | null {
+function readUrlTarget(reader: EnvReader, url: string, name = 'DATABASE_URL'): DatabaseTarget | null {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    reader.problem('DATABASE_URL', 'is not a URL (postgres://user:password@host:5432/database)');
+    reader.problem(name, 'is not a URL (postgres://user:password@host:5432/database)');
     return null;
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    reader.problem(
-      'DATABASE_URL',
-      `scheme "${parsed.protocol.replace(/:$/, '')}" is not postgres or postgresql`,
-    );
+    reader.problem(name, `scheme "${parsed.protocol.replace(/:$/, '')}" is not postgres or postgresql`);
     return null;
   }
   if (parsed.hostname === '') {
-    reader.problem('DATABASE_URL', 'has no host');
+    reader.problem(name, 'has no host');
     return null;
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres';
@@ -536,10 +533,21 @@ function readRdsTargets(reader: EnvReader, region: string | undefined): Database
     via: kind,
   });
   const directTarget = direct ? target(direct, 'direct') : null;
+  const readHost = reader.raw('DB_READ_ENDPOINT');
+  if (readHost !== undefined && !/^[a-z0-9.-]+$/i.test(readHost)) {
+    reader.problem(
+      'DB_READ_ENDPOINT',
+      `"${readHost}" is not a host name (give the endpoint without scheme or port)`,
+    );
+  }
+  // A proxy's read-only endpoint (….endpoint.proxy-….rds.amazonaws.com) or a replica's own endpoint.
+  const readTarget =
+    readHost === undefined ? undefined : target(readHost, /\.proxy-/.test(readHost) ? 'proxy' : 'direct');
   return {
     mode: 'external',
     api: proxy ? target(proxy, 'proxy') : (directTarget as DatabaseTarget),
     migrations: directTarget,
+    ...(readTarget ? { reader: { ...readTarget, label: `reader ${readTarget.label}` } } : {}),
   };
 }
 
@@ -551,7 +559,21 @@ function readDatabase(reader: EnvReader, runtime: Runtime, region: string | unde
       reader.problem('DATABASE_URL', 'set together with DB_PROXY_ENDPOINT/DB_DIRECT_ENDPOINT; choose one');
     }
     const target = readUrlTarget(reader, url);
-    return target ? { mode: 'external', api: target, migrations: target } : { mode: 'embedded' };
+    const readUrl = reader.raw('DATABASE_READ_URL');
+    const readTarget = readUrl === undefined ? null : readUrlTarget(reader, readUrl, 'DATABASE_READ_URL');
+    if (!target) return { mode: 'embedded' };
+    return {
+      mode: 'external',
+      api: target,
+      migrations: target,
+      ...(readTarget ? { reader: readTarget } : {}),
+    };
+  }
+  if (reader.raw('DATABASE_READ_URL') !== undefined) {
+    reader.problem(
+      'DATABASE_READ_URL',
+      'needs DATABASE_URL (the writer) beside it; with RDS set DB_READ_ENDPOINT',
+    );
   }
   if (rds !== undefined) return readRdsTargets(reader, region);
   if (runtime === 'lambda') {

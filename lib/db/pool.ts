@@ -29,6 +29,11 @@ export interface PoolStats {
 export interface QueryOptions {
   /** Safe to run twice: retried once on a fresh connection when the first one turns out dead. */
   idempotent?: boolean;
+  /**
+   * A read that may be a moment behind the writer (no read of the caller's own writes): served by the read
+   * replica when one is configured (lib/db/read-replica.ts).
+   */
+  replica?: boolean;
 }
 
 export interface TransactionOptions {

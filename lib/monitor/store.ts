@@ -349,7 +349,8 @@ export class MonitorStore {
          ) l ON true
         ORDER BY s.check_name`,
       [],
-      { idempotent: true },
+      // What the API shows: a replica's moment of lag is fine.
+      { idempotent: true, replica: true },
     );
     return result.rows.map((row) => ({
       check: row.check_name,
@@ -378,7 +379,8 @@ export class MonitorStore {
         WHERE ($1 = 'all') OR ($1 = 'firing' AND resolved_at IS NULL) OR ($1 = 'resolved' AND resolved_at IS NOT NULL)
         ORDER BY opened_at DESC LIMIT $2`,
       [state, limit],
-      { idempotent: true },
+      // What the API shows: a replica's moment of lag is fine.
+      { idempotent: true, replica: true },
     );
     return result.rows.map(incidentRecord);
   }
@@ -394,7 +396,8 @@ export class MonitorStore {
       `SELECT at, ok, status, latency_ms, error FROM monitor_samples
         WHERE check_name = $1 AND at >= $2 ORDER BY at DESC LIMIT $3`,
       [key, since, limit],
-      { idempotent: true },
+      // What the API shows: a replica's moment of lag is fine.
+      { idempotent: true, replica: true },
     );
     return result.rows.map((row) => ({
       at: row.at.toISOString(),

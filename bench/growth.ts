@@ -159,25 +159,19 @@ async function timeRoutes(grown: Grown): Promise<Map<string, { p50: number; p95:
 function timedDb(db: Db): Db & { elapsedMs: number } {
   const timed = {
     elapsedMs: 0,
-    async query(...args: Parameters<Db['query']>) {
-      const started = performance.now();
-      try {
-        return await db.query(...args);
-      } finally {
-        timed.elapsedMs += performance.now() - started;
-      }
-    },
-    async transaction(...args: Parameters<Db['transaction']>) {
-      const started = performance.now();
-      try {
-        return await db.transaction(...args);
-      } finally {
-        timed.elapsedMs += performance.now() - started;
-      }
-    },
+    query: (...args: Parameters<Db['query']>) => measure(() => db.query(...args)),
+    transaction: (...args: Parameters<Db['transaction']>) => measure(() => db.transaction(...args)),
     stats: () => db.stats(),
     close: () => db.close(),
   };
+  async function measure<T>(call: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await call();
+    } finally {
+      timed.elapsedMs += performance.now() - started;
+    }
+  }
   return timed as Db & { elapsedMs: number };
 }
 

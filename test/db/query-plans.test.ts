@@ -1,9 +1,8 @@
-import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { MonitorStore } from '../../lib/monitor/store.ts';
 import { useMigratedDatabase } from '../support/database.ts';
-import { type GrowthData, seedGrowth } from '../support/growth-seed.ts';
+import { type GrowthData, seedGrowthAt } from '../support/growth-seed.ts';
 import {
   type ExplainedStatement,
   explainingDb,
@@ -35,13 +34,7 @@ describe('query plans at size', () => {
   let data: GrowthData;
 
   beforeAll(async () => {
-    const client = new pg.Client({ connectionString: postgres.database.url });
-    await client.connect();
-    try {
-      data = await seedGrowth(client, SCALE);
-    } finally {
-      await client.end();
-    }
+    data = await seedGrowthAt(postgres.database.url, SCALE);
   });
 
   /** Runs `call` against a Db that plans its statements, and checks every plan. */

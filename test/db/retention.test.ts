@@ -1,11 +1,10 @@
-import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/config.ts';
 import { RETENTION_DEFAULTS } from '../../lib/db/retention.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { MonitorStore } from '../../lib/monitor/store.ts';
 import { useMigratedDatabase } from '../support/database.ts';
-import { type GrowthData, seedGrowth } from '../support/growth-seed.ts';
+import { type GrowthData, seedGrowthAt } from '../support/growth-seed.ts';
 
 const SCALE = {
   checks: 20,
@@ -23,13 +22,7 @@ describe('retention', () => {
     Number((await postgres.database.admin<{ count: string }>(sql, params)).rows[0]?.count);
 
   beforeAll(async () => {
-    const client = new pg.Client({ connectionString: postgres.database.url });
-    await client.connect();
-    try {
-      data = await seedGrowth(client, SCALE);
-    } finally {
-      await client.end();
-    }
+    data = await seedGrowthAt(postgres.database.url, SCALE);
   });
 
   it('prunes samples past the retention in batches of the configured size, and reports them', async () => {

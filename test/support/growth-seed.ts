@@ -2,7 +2,7 @@
 // incidents and alerts, finished load-test runs with their reports and shard rows. For the query-plan tests and
 // the growth bench.
 
-import type pg from 'pg';
+import pg from 'pg';
 import type { ShardResult } from '../../lib/loadtest/engine.ts';
 import { parseLoadTestInput } from '../../lib/loadtest/options.ts';
 import type { LoadTestReport } from '../../lib/loadtest/report.ts';
@@ -131,4 +131,15 @@ export async function seedGrowth(
     report,
     now,
   };
+}
+
+/** seedGrowth on the database at `url`, over a connection of its own. */
+export async function seedGrowthAt(url: string, scale: GrowthScale, now = new Date()): Promise<GrowthData> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await seedGrowth(client, scale, now);
+  } finally {
+    await client.end();
+  }
 }

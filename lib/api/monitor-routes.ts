@@ -85,14 +85,17 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
       handler: async (_request, { monitorApi }) => {
         const states = await monitorApi.monitor.checkStates();
         const since = new Date(Date.now() - 6 * 3_600_000);
-        const checks = await Promise.all(
-          states.map(async (state) => ({
-            ...state,
-            latencies: (await monitorApi.monitor.samples(state.check, since, 60))
-              .reverse()
-              .map((sample) => (sample.ok ? sample.latencyMs : null)),
-          })),
+        const samples = await monitorApi.monitor.samplesOf(
+          states.map((state) => state.check),
+          since,
+          60,
         );
+        const checks = states.map((state) => ({
+          ...state,
+          latencies: [...(samples.get(state.check) ?? [])]
+            .reverse()
+            .map((sample) => (sample.ok ? sample.latencyMs : null)),
+        }));
         const html = renderStatusPage({
           service: monitorApi.service,
           stage: monitorApi.stage,

@@ -44,6 +44,15 @@ export interface CheckStateRecord {
   } | null;
 }
 
+/** One probe as the API shows it. */
+export interface SampleRecord {
+  at: string;
+  ok: boolean;
+  status: number | null;
+  latencyMs: number | null;
+  error: string | null;
+}
+
 export interface OutboxEntry {
   id: number;
   incidentId: number;
@@ -385,26 +394,44 @@ export class MonitorStore {
     return result.rows.map(incidentRecord);
   }
 
-  async samples(key: string, since: Date, limit: number) {
+  async samples(key: string, since: Date, limit: number): Promise<SampleRecord[]> {
+    return (await this.samplesOf([key], since, limit)).get(key) ?? [];
+  }
+
+  /**
+   * Each check's samples since `since`, newest first, at most `limit` each: one statement for every check (one
+   * index range each on monitor_samples_check_at), not a round trip per check.
+   */
+  async samplesOf(keys: string[], since: Date, limit: number): Promise<Map<string, SampleRecord[]>> {
     const result = await this.db.query<{
+      check_name: string;
       at: Date;
       ok: boolean;
       status: number | null;
       latency_ms: number | null;
       error: string | null;
     }>(
-      `SELECT at, ok, status, latency_ms, error FROM monitor_samples
-        WHERE check_name = $1 AND at >= $2 ORDER BY at DESC LIMIT $3`,
-      [key, since, limit],
+      `SELECT k.check_name, r.at, r.ok, r.status, r.latency_ms, r.error
+         FROM unnest($1::text[]) WITH ORDINALITY AS k (check_name, position)
+        CROSS JOIN LATERAL (
+          SELECT at, ok, status, latency_ms, error FROM monitor_samples m
+           WHERE m.check_name = k.check_name AND at >= $2 ORDER BY at DESC LIMIT $3
+        ) r
+        ORDER BY k.position, r.at DESC`,
+      [keys, since, limit],
       // What the API shows: a replica's moment of lag is fine.
       { idempotent: true, replica: true },
     );
-    return result.rows.map((row) => ({
-      at: row.at.toISOString(),
-      ok: row.ok,
-      status: row.status,
-      latencyMs: row.latency_ms,
-      error: row.error,
-    }));
+    const byCheck = new Map<string, SampleRecord[]>(keys.map((key) => [key, []]));
+    for (const row of result.rows) {
+      byCheck.get(row.check_name)?.push({
+        at: row.at.toISOString(),
+        ok: row.ok,
+        status: row.status,
+        latencyMs: row.latency_ms,
+        error: row.error,
+      });
+    }
+    return byCheck;
   }
 }

@@ -84,6 +84,28 @@ describe('query plans at size', () => {
     );
   });
 
+  it('reads every check’s recent samples for the status page in one statement, one index range per check', async () => {
+    const since = new Date(data.now.getTime() - 6 * 3_600_000);
+    const statements = await expectPlans(
+      ({ monitor }) => monitor.samplesOf(data.checkNames, since, 60),
+      ['monitor_samples_check_at'],
+    );
+    expect(statements).toHaveLength(1);
+    // The same samples, per check and in order, as a query of each check's own returns.
+    const keys = data.checkNames.slice(0, 3);
+    const together = await new MonitorStore(postgres.db).samplesOf(keys, since, 60);
+    for (const key of keys) {
+      const alone = await postgres.database.admin<{ at: Date }>(
+        `SELECT at FROM monitor_samples WHERE check_name = $1 AND at >= $2 ORDER BY at DESC LIMIT 60`,
+        [key, since],
+      );
+      expect(alone.rows).toHaveLength(60);
+      expect(together.get(key)?.map((sample) => sample.at)).toEqual(
+        alone.rows.map((row) => row.at.toISOString()),
+      );
+    }
+  });
+
   it('reads the newest samples the rules need by the (check, time) index, not by ranking the history', async () => {
     const keys = data.checkNames.slice(0, 5);
     await expectPlans(({ monitor }) => monitor.recentSamples(keys, 5), ['monitor_samples_check_at']);

@@ -339,7 +339,7 @@ export async function measureMergeCost(
         }
         // What the retention does to the run a day later, done now.
         const prune = performance.now();
-        const prunedRows = await store.pruneShardResults(0);
+        const prunedRows = (await store.pruneShardResults(0)).deleted;
         scenarios.push({
           ...scenario,
           rounds,

@@ -5,6 +5,7 @@ import * as v from 'valibot';
 import { HttpError } from '../http/errors.ts';
 import { choiceParameter, parseQuery, timeParameter, wholeNumberParameter } from '../http/query.ts';
 import type { Route } from '../http/router.ts';
+import { DEFAULT_MONITOR_INTERVAL_SECONDS } from '../monitor/checks.ts';
 import { renderStatusPage } from '../monitor/status-page.ts';
 import type { MonitorStore } from '../monitor/store.ts';
 
@@ -12,6 +13,18 @@ export interface MonitorApiDeps {
   monitor: MonitorStore;
   service: string;
   stage: string;
+}
+
+/**
+ * Check states change once per monitor cycle: half the shortest interval of the monitors that ran the checks
+ * (at most 30 s) keeps a reader at most one and a half cycles behind, and spares the database repeated reads.
+ */
+export function checkStatesMaxAge(states: Array<{ intervalSeconds: number }>): number {
+  const shortest = Math.min(
+    DEFAULT_MONITOR_INTERVAL_SECONDS,
+    ...states.map((state) => state.intervalSeconds),
+  );
+  return Math.max(1, Math.min(30, Math.floor(shortest / 2)));
 }
 
 const STATUS_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
@@ -50,10 +63,14 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
     {
       method: 'GET',
       path: '/v1/checks',
-      handler: async (_request, { monitorApi }) => ({
-        status: 200,
-        body: { checks: await monitorApi.monitor.checkStates() },
-      }),
+      handler: async (_request, { monitorApi }) => {
+        const checks = await monitorApi.monitor.checkStates();
+        return {
+          status: 200,
+          headers: { 'Cache-Control': `private, max-age=${checkStatesMaxAge(checks)}` },
+          body: { checks },
+        };
+      },
     },
     {
       method: 'GET',
@@ -89,14 +106,17 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
       handler: async (_request, { monitorApi }) => {
         const states = await monitorApi.monitor.checkStates();
         const since = new Date(Date.now() - 6 * 3_600_000);
-        const checks = await Promise.all(
-          states.map(async (state) => ({
-            ...state,
-            latencies: (await monitorApi.monitor.samples(state.check, since, 60))
-              .reverse()
-              .map((sample) => (sample.ok ? sample.latencyMs : null)),
-          })),
+        const samples = await monitorApi.monitor.samplesOf(
+          states.map((state) => state.check),
+          since,
+          60,
         );
+        const checks = states.map((state) => ({
+          ...state,
+          latencies: [...(samples.get(state.check) ?? [])]
+            .reverse()
+            .map((sample) => (sample.ok ? sample.latencyMs : null)),
+        }));
         const html = renderStatusPage({
           service: monitorApi.service,
           stage: monitorApi.stage,
@@ -106,7 +126,12 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
         });
         return {
           status: 200,
-          headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': STATUS_PAGE_CSP },
+          headers: {
+            'Content-Type': 'text/html; charset=utf-8',
+            'Content-Security-Policy': STATUS_PAGE_CSP,
+            // Public like the page itself; an authenticated request gets it private (conditionalGet).
+            'Cache-Control': `public, max-age=${checkStatesMaxAge(states)}`,
+          },
           body: html,
         };
       },

@@ -1,6 +1,7 @@
 // The one reader of process.env: validates every setting at start-up and reports every problem at once.
 
 import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from '../db/pool-settings.ts';
+import { RETENTION_DEFAULTS, type RetentionSettings } from '../db/retention.ts';
 import type { DatabaseAuth, DatabaseConfig, DatabaseTarget, SslMode } from '../db/target.ts';
 import { ConfigError } from '../errors.ts';
 import type { CorsConfig } from '../http/cors-settings.ts';
@@ -67,6 +68,8 @@ export interface Config {
   apiUrl: string | undefined;
   loadtest: LoadTestLimits;
   monitor: MonitorSettings;
+  /** How long samples' companions, shard rows and runs are kept, and the batches they are pruned in. */
+  retention: RetentionSettings;
   aws: AwsNames;
   /** The current invocation's X-Ray trace header: Lambda sets _X_AMZN_TRACE_ID anew for each invocation. */
   traceHeader: () => string | undefined;
@@ -454,23 +457,20 @@ function readApiTimeouts(reader: EnvReader, pool: PoolSettings): ApiTimeouts {
   return timeouts;
 }
 
-function readUrlTarget(reader: EnvReader, url: string): DatabaseTarget | null {
+function readUrlTarget(reader: EnvReader, url: string, name = 'DATABASE_URL'): DatabaseTarget | null {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    reader.problem('DATABASE_URL', 'is not a URL (postgres://user:password@host:5432/database)');
+    reader.problem(name, 'is not a URL (postgres://user:password@host:5432/database)');
     return null;
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    reader.problem(
-      'DATABASE_URL',
-      `scheme "${parsed.protocol.replace(/:$/, '')}" is not postgres or postgresql`,
-    );
+    reader.problem(name, `scheme "${parsed.protocol.replace(/:$/, '')}" is not postgres or postgresql`);
     return null;
   }
   if (parsed.hostname === '') {
-    reader.problem('DATABASE_URL', 'has no host');
+    reader.problem(name, 'has no host');
     return null;
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres';
@@ -533,10 +533,21 @@ function readRdsTargets(reader: EnvReader, region: string | undefined): Database
     via: kind,
   });
   const directTarget = direct ? target(direct, 'direct') : null;
+  const readHost = reader.raw('DB_READ_ENDPOINT');
+  if (readHost !== undefined && !/^[a-z0-9.-]+$/i.test(readHost)) {
+    reader.problem(
+      'DB_READ_ENDPOINT',
+      `"${readHost}" is not a host name (give the endpoint without scheme or port)`,
+    );
+  }
+  // A proxy's read-only endpoint (….endpoint.proxy-….rds.amazonaws.com) or a replica's own endpoint.
+  const readTarget =
+    readHost === undefined ? undefined : target(readHost, /\.proxy-/.test(readHost) ? 'proxy' : 'direct');
   return {
     mode: 'external',
     api: proxy ? target(proxy, 'proxy') : (directTarget as DatabaseTarget),
     migrations: directTarget,
+    ...(readTarget ? { reader: { ...readTarget, label: `reader ${readTarget.label}` } } : {}),
   };
 }
 
@@ -548,7 +559,21 @@ function readDatabase(reader: EnvReader, runtime: Runtime, region: string | unde
       reader.problem('DATABASE_URL', 'set together with DB_PROXY_ENDPOINT/DB_DIRECT_ENDPOINT; choose one');
     }
     const target = readUrlTarget(reader, url);
-    return target ? { mode: 'external', api: target, migrations: target } : { mode: 'embedded' };
+    const readUrl = reader.raw('DATABASE_READ_URL');
+    const readTarget = readUrl === undefined ? null : readUrlTarget(reader, readUrl, 'DATABASE_READ_URL');
+    if (!target) return { mode: 'embedded' };
+    return {
+      mode: 'external',
+      api: target,
+      migrations: target,
+      ...(readTarget ? { reader: readTarget } : {}),
+    };
+  }
+  if (reader.raw('DATABASE_READ_URL') !== undefined) {
+    reader.problem(
+      'DATABASE_READ_URL',
+      'needs DATABASE_URL (the writer) beside it; with RDS set DB_READ_ENDPOINT',
+    );
   }
   if (rds !== undefined) return readRdsTargets(reader, region);
   if (runtime === 'lambda') {
@@ -558,6 +583,35 @@ function readDatabase(reader: EnvReader, runtime: Runtime, region: string | unde
     );
   }
   return { mode: 'embedded' };
+}
+
+function readRetention(reader: EnvReader): RetentionSettings {
+  const defaults = RETENTION_DEFAULTS;
+  return {
+    sampleBatchRows: reader.integer(
+      'MONITOR_PRUNE_BATCH_ROWS',
+      defaults.sampleBatchRows,
+      1,
+      1_000_000,
+      'rows',
+    ),
+    shardRetentionHours: reader.integer(
+      'LOADTEST_SHARD_RETENTION_HOURS',
+      defaults.shardRetentionHours,
+      0,
+      87_600,
+      'hours',
+    ),
+    shardBatchRows: reader.integer('LOADTEST_PRUNE_BATCH_ROWS', defaults.shardBatchRows, 1, 100_000, 'rows'),
+    runRetentionDays: reader.integer(
+      'LOADTEST_RUN_RETENTION_DAYS',
+      defaults.runRetentionDays,
+      0,
+      36_500,
+      'days',
+    ),
+    maxBatches: reader.integer('PRUNE_MAX_BATCHES', defaults.maxBatches, 1, 100_000),
+  };
 }
 
 function readMonitorInterval(reader: EnvReader): number {
@@ -595,6 +649,7 @@ export function loadConfig(env: Env = process.env): Config {
       intervalSeconds: readMonitorInterval(reader),
       retentionDays: reader.integer('MONITOR_RETENTION_DAYS', 14, 1, 3650, 'days'),
     },
+    retention: readRetention(reader),
     aws: {
       stateMachineName: reader.raw('LOADTEST_STATE_MACHINE_NAME'),
       loadtestWorkerFunctionName: reader.raw('LOADTEST_WORKER_FUNCTION_NAME'),

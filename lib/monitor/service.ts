@@ -3,6 +3,7 @@
 import type { AlertSink } from '../alerts/sink.ts';
 import { listMigrations } from '../db/migrations.ts';
 import type { Db } from '../db/pool.ts';
+import type { RetentionSettings } from '../db/retention.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MetricsSink } from '../metrics/sink.ts';
@@ -16,6 +17,8 @@ export interface MonitorConfig {
   service: string;
   stage: string;
   monitor: MonitorSettings;
+  /** The batches samples are pruned in; the defaults when unset. */
+  retention?: RetentionSettings;
 }
 
 export function monitorDeps(options: {
@@ -27,7 +30,7 @@ export function monitorDeps(options: {
 }): MonitorDeps {
   const loadTests = new LoadTestStore(options.db);
   return {
-    store: new MonitorStore(options.db),
+    store: new MonitorStore(options.db, { retention: options.config.retention }),
     logger: options.logger,
     alerts: options.alerts,
     ...(options.metrics ? { metrics: options.metrics } : {}),

@@ -4,6 +4,12 @@ import type pg from 'pg';
 import type { Notification } from '../alerts/sink.ts';
 import type { Db } from '../db/pool.ts';
 import { type HeartbeatRecord, heartbeatTokenMatches } from './heartbeat.ts';
+import {
+  deleteInBatches,
+  type PruneReport,
+  RETENTION_DEFAULTS,
+  type RetentionSettings,
+} from '../db/retention.ts';
 import type { Sample } from './probe.ts';
 import { type CheckState, isStale, type OpenIncident, type RecentSample } from './rules.ts';
 import { DEFAULT_MONITOR_INTERVAL_SECONDS } from './settings.ts';
@@ -37,6 +43,15 @@ export interface CheckStateRecord {
     latencyMs: number | null;
     error: string | null;
   } | null;
+}
+
+/** One probe as the API shows it. */
+export interface SampleRecord {
+  at: string;
+  ok: boolean;
+  status: number | null;
+  latencyMs: number | null;
+  error: string | null;
 }
 
 export interface OutboxEntry {
@@ -87,8 +102,14 @@ export const POISON_ATTEMPTS = 5;
 
 export class MonitorStore {
   private readonly db: Db;
-  constructor(db: Db) {
+  private readonly retention: Pick<RetentionSettings, 'sampleBatchRows' | 'maxBatches'>;
+  /** `retention`: how many samples one pruning statement deletes, and how many statements one prune runs. */
+  constructor(
+    db: Db,
+    options: { retention?: Pick<RetentionSettings, 'sampleBatchRows' | 'maxBatches'> } = {},
+  ) {
     this.db = db;
+    this.retention = options.retention ?? RETENTION_DEFAULTS;
   }
 
   async insertSamples(samples: Sample[]): Promise<void> {
@@ -120,11 +141,15 @@ export class MonitorStore {
       warning: string | null;
       held: boolean;
     }>(
-      `SELECT check_name, ok, latency_ms, error, warning, held FROM (
-         SELECT check_name, ok, latency_ms, error, warning, held, at,
-                row_number() OVER (PARTITION BY check_name ORDER BY at DESC, id DESC) AS position
-           FROM monitor_samples WHERE check_name = ANY($1::text[])
-       ) ranked WHERE position <= $2 ORDER BY check_name, at DESC, position`,
+      // One index range per check (monitor_samples_check_at), however long the history: a window over every
+      // sample of the checks would read all of them to keep a few.
+      `SELECT k.check_name, r.ok, r.latency_ms, r.error, r.warning, r.held
+         FROM unnest($1::text[]) WITH ORDINALITY AS k (check_name, position)
+        CROSS JOIN LATERAL (
+          SELECT id, at, ok, latency_ms, error, warning, held FROM monitor_samples m
+           WHERE m.check_name = k.check_name ORDER BY at DESC, id DESC LIMIT $2
+        ) r
+        ORDER BY k.position, r.at DESC, r.id DESC`,
       [keys, limit],
       { idempotent: true },
     );
@@ -381,13 +406,18 @@ export class MonitorStore {
     return Number(result.rows[0]?.count ?? 0);
   }
 
-  /** Deletes samples older than the retention, counted back from `now` (the monitor's clock). */
-  async prune(retentionDays: number, now: Date): Promise<number> {
-    const result = await this.db.query(
-      `DELETE FROM monitor_samples WHERE at < $2::timestamptz - make_interval(days => $1)`,
+  /**
+   * Deletes samples older than the retention, counted back from `now` (the monitor's clock), oldest first and a
+   * bounded batch per statement: a month's backlog never becomes one statement holding its locks for seconds.
+   */
+  async prune(retentionDays: number, now: Date): Promise<PruneReport> {
+    return deleteInBatches(
+      this.db,
+      `DELETE FROM monitor_samples WHERE ctid = ANY (ARRAY(
+         SELECT ctid FROM monitor_samples WHERE at < $2::timestamptz - make_interval(days => $1) ORDER BY at LIMIT $3))`,
       [retentionDays, now],
+      { batchRows: this.retention.sampleBatchRows, maxBatches: this.retention.maxBatches },
     );
-    return result.rowCount ?? 0;
   }
 
   /** Every check's state and newest sample, and whether it is stale at `now`. */
@@ -413,7 +443,8 @@ export class MonitorStore {
          ) l ON true
         ORDER BY s.check_name`,
       [],
-      { idempotent: true },
+      // What the API shows: a replica's moment of lag is fine.
+      { idempotent: true, replica: true },
     );
     return result.rows.map((row) => ({
       check: row.check_name,
@@ -442,30 +473,50 @@ export class MonitorStore {
         WHERE ($1 = 'all') OR ($1 = 'firing' AND resolved_at IS NULL) OR ($1 = 'resolved' AND resolved_at IS NOT NULL)
         ORDER BY opened_at DESC LIMIT $2`,
       [state, limit],
-      { idempotent: true },
+      // What the API shows: a replica's moment of lag is fine.
+      { idempotent: true, replica: true },
     );
     return result.rows.map(incidentRecord);
   }
 
-  async samples(key: string, since: Date, limit: number) {
+  async samples(key: string, since: Date, limit: number): Promise<SampleRecord[]> {
+    return (await this.samplesOf([key], since, limit)).get(key) ?? [];
+  }
+
+  /**
+   * Each check's samples since `since`, newest first, at most `limit` each: one statement for every check (one
+   * index range each on monitor_samples_check_at), not a round trip per check.
+   */
+  async samplesOf(keys: string[], since: Date, limit: number): Promise<Map<string, SampleRecord[]>> {
     const result = await this.db.query<{
+      check_name: string;
       at: Date;
       ok: boolean;
       status: number | null;
       latency_ms: number | null;
       error: string | null;
     }>(
-      `SELECT at, ok, status, latency_ms, error FROM monitor_samples
-        WHERE check_name = $1 AND at >= $2 ORDER BY at DESC LIMIT $3`,
-      [key, since, limit],
-      { idempotent: true },
+      `SELECT k.check_name, r.at, r.ok, r.status, r.latency_ms, r.error
+         FROM unnest($1::text[]) WITH ORDINALITY AS k (check_name, position)
+        CROSS JOIN LATERAL (
+          SELECT at, ok, status, latency_ms, error FROM monitor_samples m
+           WHERE m.check_name = k.check_name AND at >= $2 ORDER BY at DESC LIMIT $3
+        ) r
+        ORDER BY k.position, r.at DESC`,
+      [keys, since, limit],
+      // What the API shows: a replica's moment of lag is fine.
+      { idempotent: true, replica: true },
     );
-    return result.rows.map((row) => ({
-      at: row.at.toISOString(),
-      ok: row.ok,
-      status: row.status,
-      latencyMs: row.latency_ms,
-      error: row.error,
-    }));
+    const byCheck = new Map<string, SampleRecord[]>(keys.map((key) => [key, []]));
+    for (const row of result.rows) {
+      byCheck.get(row.check_name)?.push({
+        at: row.at.toISOString(),
+        ok: row.ok,
+        status: row.status,
+        latencyMs: row.latency_ms,
+        error: row.error,
+      });
+    }
+    return byCheck;
   }
 }

@@ -5,7 +5,7 @@ import * as v from 'valibot';
 import { HttpError } from '../http/errors.ts';
 import { choiceParameter, parseQuery, timeParameter, wholeNumberParameter } from '../http/query.ts';
 import type { Route } from '../http/router.ts';
-import { DEFAULT_MONITOR_INTERVAL_SECONDS } from '../monitor/checks.ts';
+import { DEFAULT_MONITOR_INTERVAL_SECONDS } from '../monitor/settings.ts';
 import { renderStatusPage } from '../monitor/status-page.ts';
 import type { MonitorStore } from '../monitor/store.ts';
 

@@ -1,6 +1,7 @@
 // Load-test input: validation with one clear message per bad field, defaults, safety caps and the allowlist.
 
 import { EXIT, LoadwatchError } from '../errors.ts';
+import { parseScenario, requestsPerIteration, type Scenario, ScenarioError } from '../scenario/schema.ts';
 import {
   characterName,
   HEADER_NAME,
@@ -34,7 +35,10 @@ export interface RateStage {
 
 interface CommonOptions {
   target: string;
+  /** Empty when a scenario runs. */
   endpoints: Endpoint[];
+  /** Flows of steps instead of endpoints; `requests` and `rate` then count iterations (lib/scenario/). */
+  scenario?: Scenario;
   timeoutMs: number;
   workers: number;
   thresholds: string[];
@@ -77,6 +81,7 @@ export interface LoadTestInput {
   workers?: unknown;
   thresholds?: unknown;
   toleratedFailurePercent?: unknown;
+  scenario?: unknown;
 }
 
 export interface LoadTestLimits {
@@ -503,6 +508,7 @@ export function parseLoadTestInput(
     'workers',
     'thresholds',
     'toleratedFailurePercent',
+    'scenario',
   ]);
   for (const key of Object.keys(raw)) if (!known.has(key)) problems.add(key, 'is not a load-test option');
 
@@ -524,7 +530,17 @@ export function parseLoadTestInput(
   };
 
   let endpoints: Endpoint[] = [];
-  if (raw.endpoints !== undefined) {
+  let scenario: Scenario | undefined;
+  if (raw.scenario !== undefined) {
+    for (const key of ['endpoint', 'endpoints', 'method', 'headers', 'body'] as const)
+      if (raw[key] !== undefined) problems.add(key, 'give a scenario or the endpoint options, not both');
+    try {
+      scenario = parseScenario(raw.scenario, 'scenario');
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      problems.list.push(...error.problems);
+    }
+  } else if (raw.endpoints !== undefined) {
     if (raw.endpoint !== undefined) problems.add('endpoint', 'give either endpoint or endpoints, not both');
     if (!Array.isArray(raw.endpoints) || raw.endpoints.length === 0) {
       problems.add('endpoints', 'must be a non-empty list of paths or {path, method, headers, body, weight}');
@@ -594,6 +610,7 @@ export function parseLoadTestInput(
       model: 'open',
       target,
       endpoints,
+      ...(scenario ? { scenario } : {}),
       timeoutMs,
       thresholds,
       toleratedFailurePercent: tolerated,
@@ -622,6 +639,7 @@ export function parseLoadTestInput(
       model: 'closed',
       target,
       endpoints,
+      ...(scenario ? { scenario } : {}),
       timeoutMs,
       thresholds,
       toleratedFailurePercent: tolerated,
@@ -657,6 +675,15 @@ const roundTo = (value: number, digits: number) => Number(value.toPrecision(digi
  * timeline holds, counted as the engine counts them (RateSchedule), so the estimate never promises more.
  */
 export function expectedRequests(options: LoadTestOptions): number {
-  if (options.model === 'closed') return options.users * options.requestsPerUser;
-  return new RateSchedule(options.stages).total;
+  const perUnit = options.scenario ? scenarioRequestsPerIteration(options.scenario) : 1;
+  if (options.model === 'closed') return options.users * options.requestsPerUser * perUnit;
+  return new RateSchedule(options.stages).total * perUnit;
+}
+
+/** The most requests an iteration of the scenario sends (of the flows that can be picked): what caps count. */
+export function scenarioRequestsPerIteration(scenario: Scenario): number {
+  return Math.max(
+    1,
+    ...scenario.flows.filter((flow) => flow.weight > 0).map((flow) => requestsPerIteration(flow.steps)),
+  );
 }

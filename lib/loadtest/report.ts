@@ -1,6 +1,7 @@
 // Merges every shard's measurements into one report with exact percentiles, thresholds and a grade.
 
 import { redactQuery } from '../log/logger.ts';
+import { type StepDefinition, stepDefinitions } from '../scenario/compile.ts';
 import type { ShardResult } from './engine.ts';
 import {
   addEncodedHistogram,
@@ -15,6 +16,13 @@ import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
 import type { LoadTestOptions, RateStage } from './options.ts';
 import { type LoadTestEstimate, type LoadTestPlan, shardFailuresTolerated } from './plan.ts';
 import { plural } from './plural.ts';
+import {
+  type IterationReport,
+  type ReportCheck,
+  type StepReport,
+  StepResultsMerge,
+  stepReports,
+} from './steps.ts';
 import type { ShardFailure } from './store.ts';
 import { DEFAULT_THRESHOLD, evaluateThresholds, grade, type ThresholdResult } from './thresholds.ts';
 import { type LegacyTimelineSecond, TimelineMerge, type TimelinePoint } from './timeline.ts';
@@ -85,6 +93,12 @@ export interface LoadTestReport {
   };
   aborted: boolean;
   estimate: LoadTestEstimate;
+  /** One entry per step of the scenario (steps sharing a name are one), or per endpoint of the shorthand. */
+  steps: StepReport[];
+  /** Every check of every step. */
+  checks: ReportCheck[];
+  /** Scenarios only: iterations started, completed, and failed with their reasons. */
+  iterations?: IterationReport;
 }
 
 export interface ShardFailureReason {
@@ -127,6 +141,8 @@ export class ShardResultsMerge {
   readonly latency = new Float64Array(bucketCount('precise'));
   readonly latencyUncorrected = new Float64Array(bucketCount('precise'));
   readonly timeline = new TimelineMerge();
+  /** Per step, and a scenario's iterations. */
+  readonly steps = new StepResultsMerge();
   startedAt = Number.POSITIVE_INFINITY;
   finishedAt = Number.NEGATIVE_INFINITY;
   /** Closed model: requests left over per round; only the last round's count as never sent. */
@@ -156,6 +172,7 @@ export class ShardResultsMerge {
     addEncodedHistogram(result.latency, this.latency);
     addEncodedHistogram(result.latencyUncorrected, this.latencyUncorrected);
     this.timeline.add(result.timeline);
+    this.steps.add(result);
     this.startedAt = Math.min(this.startedAt, result.startedAt);
     this.finishedAt = Math.max(this.finishedAt, result.finishedAt);
     this.remainingByRound.set(
@@ -233,6 +250,17 @@ function unitOf(expression: string): string {
 function describeFailedThreshold(result: ThresholdResult): string {
   if (result.default) return `every request failed (${result.expr}, the default when no threshold is set)`;
   return `threshold ${result.expr} failed (actual ${result.actual}${unitOf(result.expr)})`;
+}
+
+/** The report's steps as the options define them: the scenario's, or one per endpoint ("METHOD /path"). */
+export function reportStepDefinitions(options: LoadTestOptions): StepDefinition[] {
+  if (options.scenario) return stepDefinitions(options.scenario);
+  return options.endpoints.map(({ method, path }) => ({
+    name: `${method} ${redactQuery(path)}`,
+    method,
+    path: redactQuery(path),
+    checks: [],
+  }));
 }
 
 export function buildReport(input: BuildReportInput): LoadTestReport {
@@ -338,5 +366,11 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     },
     aborted: input.aborted,
     estimate: plan.estimate,
+    ...stepReports(reportStepDefinitions(options), merge.steps, durationSeconds, {
+      ...totals,
+      statusCodes,
+      errors,
+      latencyMs,
+    }),
   };
 }

@@ -1,7 +1,7 @@
 // The worker's step of the state machine: one shard of one round, from its start wait to its stored result.
 
 import type { ShardEngine } from './engine.ts';
-import { shardLoad, shardTimeBudget } from './plan.ts';
+import { shardDataRange, shardLoad, shardTimeBudget } from './plan.ts';
 import { requireRun, type ShardTask, type StepDeps } from './step-deps.ts';
 import { HEARTBEAT_SECONDS } from './store.ts';
 
@@ -43,6 +43,17 @@ export async function shardStep(task: ShardTask, deps: ShardStepDeps): Promise<S
       (await deps.store.shardResult(task.runId, task.round - 1, task.shard))?.remaining ?? 0;
   }
   const load = shardLoad(run.options, run.plan, task.round, task.shard, previousRemaining);
+  const { scenario } = run.options;
+  const feeder = scenario?.data;
+  const range = feeder ? shardDataRange(feeder, run.plan.shards, task.shard) : null;
+  const data =
+    feeder && range
+      ? {
+          order: feeder.order,
+          per: feeder.per,
+          rows: await deps.store.dataRows(task.runId, range.from, range.to),
+        }
+      : undefined;
   let lastBeat = 0;
   const shouldAbort = async () => {
     const beat = Date.now() - lastBeat >= HEARTBEAT_SECONDS * 1000;
@@ -61,6 +72,8 @@ export async function shardStep(task: ShardTask, deps: ShardStepDeps): Promise<S
     {
       target: run.options.target,
       endpoints: run.options.endpoints,
+      ...(scenario ? { scenario } : {}),
+      ...(data ? { data } : {}),
       timeoutMs: run.options.timeoutMs,
       // Timeline seconds and the open model's due times count from the run's start as this round sees it.
       runStartedAt: startsAt - task.round * run.plan.shardSeconds * 1000,

@@ -1,0 +1,423 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runShard, type ShardResult, type ShardWork } from '../../lib/loadtest/engine.ts';
+import { runLocally } from '../../lib/loadtest/local-runner.ts';
+import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
+import { createLoadTest } from '../../lib/loadtest/service.ts';
+import { LoadTestStore } from '../../lib/loadtest/store.ts';
+import { formatSummary } from '../../lib/loadtest/text-summary.ts';
+import { createLogger } from '../../lib/log/logger.ts';
+import { parseScenario } from '../../lib/scenario/schema.ts';
+import { useMigratedDatabase } from '../support/database.ts';
+import { listenLocally } from '../support/listen.ts';
+import { reportOf } from '../support/report.ts';
+
+const readBody = (request: IncomingMessage) =>
+  new Promise<string>((resolve) => {
+    let text = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk) => {
+      text += chunk;
+    });
+    request.on('end', () => resolve(text));
+  });
+
+/** A login that hands out a fresh token per call, and an API that answers only a token it issued. */
+function startShop() {
+  const issued = new Map<string, string>();
+  const seen = {
+    logins: [] as Array<{ user: string }>,
+    orders: [] as Array<{ authorization: string | undefined; status: number }>,
+    items: 0,
+    ids: [] as string[],
+  };
+  const server = createServer(async (request, response) => {
+    const url = new URL(request.url ?? '/', 'http://shop');
+    const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
+      response.writeHead(status, { 'content-type': 'application/json', ...headers });
+      response.end(JSON.stringify(value));
+    };
+    if (url.pathname === '/ping') return json(200, { pong: true });
+    if (url.pathname === '/orders-down') return json(503, { error: 'down' });
+    if (url.pathname === '/login' && request.method === 'POST') {
+      const body = JSON.parse(await readBody(request)) as { user: string };
+      seen.logins.push(body);
+      const token = randomUUID();
+      issued.set(token, body.user);
+      return json(200, { data: { token } }, { 'x-session': `s-${body.user}` });
+    }
+    if (url.pathname === '/orders') {
+      const authorization = request.headers.authorization;
+      const token = authorization?.replace(/^Bearer /, '') ?? '';
+      const status = issued.has(token) ? 200 : 401;
+      seen.orders.push({ authorization, status });
+      return json(
+        status,
+        status === 200 ? { orders: [{ id: 7 }], user: issued.get(token) } : { error: 'no' },
+      );
+    }
+    if (url.pathname === '/items') {
+      // Every fourth answer lacks "ok": a check on it fails on exactly a quarter of the responses.
+      seen.items++;
+      return json(200, seen.items % 4 === 0 ? { broken: true } : { ok: true });
+    }
+    if (url.pathname.startsWith('/products/')) {
+      seen.ids.push(url.pathname.slice('/products/'.length));
+      return json(200, { id: url.pathname.slice('/products/'.length) });
+    }
+    if (url.pathname === '/empty') return json(200, {});
+    json(404, { error: 'not found' });
+  });
+  return { server, seen, issued };
+}
+
+describe('scenarios on the engine', () => {
+  let shop: ReturnType<typeof startShop>;
+  let target: string;
+
+  beforeAll(async () => {
+    shop = startShop();
+    target = await listenLocally(shop.server);
+  });
+  beforeEach(() => {
+    shop.seen.logins.length = 0;
+    shop.seen.orders.length = 0;
+    shop.seen.items = 0;
+    shop.seen.ids.length = 0;
+  });
+  afterAll(() => {
+    shop.server.closeAllConnections();
+    shop.server.close();
+  });
+
+  const work = (overrides: Partial<ShardWork>): ShardWork => ({
+    target,
+    endpoints: [],
+    timeoutMs: 2000,
+    runStartedAt: Date.now(),
+    deadline: Date.now() + 30_000,
+    load: { model: 'closed', requestsPerUser: [5, 5], thinkTimeMs: 0 },
+    ...overrides,
+  });
+
+  it('reports each endpoint of the shorthand as its own step, so the failing one is named', async () => {
+    const input = { target, endpoints: ['/ping', '/orders-down'], users: 2, requests: 50, workers: 2 };
+    const endpoints = [
+      { path: '/ping', method: 'GET' as const, headers: {}, weight: 1 },
+      { path: '/orders-down', method: 'GET' as const, headers: {}, weight: 1 },
+    ];
+    const shards = await Promise.all(
+      [0, 1].map(() =>
+        runShard(work({ endpoints, load: { model: 'closed', requestsPerUser: [50], thinkTimeMs: 0 } })),
+      ),
+    );
+    const report = reportOf(input, shards);
+    const [ping, orders] = report.steps;
+    expect(report.steps.map((step) => step.name)).toEqual(['GET /ping', 'GET /orders-down']);
+    expect((ping?.requests ?? 0) + (orders?.requests ?? 0)).toBe(100);
+    expect(ping).toMatchObject({ failed: 0, httpFailures: 0, errorPercent: 0 });
+    expect(ping?.ok).toBe(ping?.requests);
+    expect(orders).toMatchObject({ ok: 0, errorPercent: 100, statusCodes: { '503': orders?.requests } });
+    expect(orders?.httpFailures).toBe(orders?.requests);
+    expect(report.totals.failed).toBe(orders?.requests);
+    expect(report.checks).toEqual([]);
+    expect(report.iterations).toBeUndefined();
+    // The summary still prints.
+    expect(formatSummary(report, 'failed')).toContain('GET /orders-down');
+  });
+
+  it('logs in, captures the token and sends it to the API that requires it', async () => {
+    const scenario = parseScenario({
+      flows: [
+        {
+          steps: [
+            {
+              name: 'login',
+              method: 'POST',
+              path: '/login',
+              json: { user: 'user-{{ $vu }}' },
+              capture: { token: { json: '$.data.token' }, session: { header: 'x-session' } },
+              checks: [{ status: 200 }],
+            },
+            {
+              name: 'orders',
+              path: '/orders',
+              headers: { authorization: 'Bearer {{ token }}', 'x-session': '{{ session }}' },
+              checks: [
+                { status: 200 },
+                { json: '$.orders[0].id', equals: 7 },
+                { name: 'fast', latencyUnder: 2000 },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const result = await runShard(
+      work({ scenario, load: { model: 'closed', requestsPerUser: [4, 4, 4], thinkTimeMs: 0, firstUser: 6 } }),
+    );
+    // On the wire: twelve logins by users 7, 8 and 9, each followed by an order carrying the token it issued.
+    expect(shop.seen.logins.map((login) => login.user).sort()).toEqual(
+      ['user-7', 'user-8', 'user-9'].flatMap((user) => [user, user, user, user]),
+    );
+    expect(shop.seen.orders).toHaveLength(12);
+    expect(shop.seen.orders.every((order) => order.status === 200)).toBe(true);
+    expect(new Set(shop.seen.orders.map((order) => order.authorization)).size).toBe(12);
+    expect(result.iterations).toEqual({ started: 12, completed: 12, failed: 0, failedBecause: {} });
+    const report = reportOf({ target, scenario: rawLogin(), users: 3, requests: 4 }, [result]);
+    expect(report.steps.map(({ name, requests, ok, failed }) => ({ name, requests, ok, failed }))).toEqual([
+      { name: 'login', requests: 12, ok: 12, failed: 0 },
+      { name: 'orders', requests: 12, ok: 12, failed: 0 },
+    ]);
+    expect(report.checks).toEqual([
+      { step: 'login', name: 'status 200', passed: 12, failed: 0 },
+      { step: 'orders', name: 'status 200', passed: 12, failed: 0 },
+      { step: 'orders', name: '$.orders[0].id == 7', passed: 12, failed: 0 },
+      { step: 'orders', name: 'fast', passed: 12, failed: 0 },
+    ]);
+    expect(report.totals.requests).toBe(24);
+    expect(report.iterations).toEqual({ started: 12, completed: 12, failed: 0, failedBecause: {} });
+  });
+
+  it('counts a failed check exactly, per check name, and carries on with the flow', async () => {
+    const scenario = parseScenario({
+      flows: [
+        {
+          steps: [
+            {
+              path: '/items',
+              checks: [{ name: 'has ok', json: '$.ok', equals: true }, { status: [200, 201] }],
+            },
+            { path: '/ping' },
+          ],
+        },
+      ],
+    });
+    const results = await Promise.all([
+      runShard(work({ scenario, load: { model: 'closed', requestsPerUser: [10, 10], thinkTimeMs: 0 } })),
+      runShard(work({ scenario, load: { model: 'closed', requestsPerUser: [10, 10], thinkTimeMs: 0 } })),
+    ]);
+    const report = reportOf(
+      {
+        target,
+        scenario: {
+          flows: [
+            {
+              steps: [
+                {
+                  path: '/items',
+                  checks: [{ name: 'has ok', json: '$.ok', equals: true }, { status: [200, 201] }],
+                },
+                { path: '/ping' },
+              ],
+            },
+          ],
+        },
+        users: 4,
+        requests: 10,
+        workers: 2,
+      },
+      results,
+    );
+    expect(report.checks).toEqual([
+      { step: 'GET /items', name: 'has ok', passed: 30, failed: 10 },
+      { step: 'GET /items', name: 'status 200|201', passed: 40, failed: 0 },
+    ]);
+    // A failed check is not a failed request, and the next step still ran.
+    expect(report.steps.map((step) => [step.name, step.requests, step.ok])).toEqual([
+      ['GET /items', 40, 40],
+      ['GET /ping', 40, 40],
+    ]);
+    expect(report.iterations).toMatchObject({ started: 40, completed: 40, failed: 0 });
+  });
+
+  it('ends an iteration whose capture finds nothing or whose aborting check fails, with the reason counted', async () => {
+    const scenario = parseScenario({
+      flows: [
+        {
+          weight: 1,
+          steps: [
+            { name: 'empty', path: '/empty', capture: { token: { json: '$.data.token' } } },
+            { name: 'never', path: '/orders', headers: { authorization: 'Bearer {{ token }}' } },
+          ],
+        },
+        {
+          weight: 1,
+          steps: [
+            { name: 'items', path: '/items', checks: [{ json: '$.ok', exists: true, abortIteration: true }] },
+            { name: 'after items', path: '/ping' },
+          ],
+        },
+      ],
+    });
+    const result = await runShard(
+      work({ scenario, load: { model: 'closed', requestsPerUser: [40], thinkTimeMs: 0 } }),
+    );
+    const steps = result.steps ?? [];
+    const emptyRuns = steps[0]?.requests ?? 0;
+    const itemsRuns = steps[2]?.requests ?? 0;
+    const brokenItems = steps[2]?.checks[0]?.[1] ?? 0;
+    expect(emptyRuns + itemsRuns).toBe(40);
+    expect(emptyRuns).toBeGreaterThan(0);
+    expect(brokenItems).toBe(Math.floor(itemsRuns / 4));
+    expect(steps[1]?.requests).toBe(0);
+    expect(steps[3]?.requests).toBe(itemsRuns - brokenItems);
+    expect(shop.seen.orders).toHaveLength(0);
+    expect(result.iterations).toEqual({
+      started: 40,
+      completed: itemsRuns - brokenItems,
+      failed: emptyRuns + brokenItems,
+      failedBecause: {
+        'empty: capture token ($.data.token) found nothing': emptyRuns,
+        ...(brokenItems > 0 ? { 'items: check "$.ok exists" failed': brokenItems } : {}),
+      },
+    });
+  });
+
+  it('drives scenarios in the open model: iterations started per second, each its own virtual user', async () => {
+    const scenario = parseScenario({
+      flows: [{ steps: [{ path: '/products/{{ $vu }}' }, { think: 5 }, { path: '/ping' }] }],
+    });
+    const result = await runShard(
+      work({
+        scenario,
+        load: {
+          model: 'open',
+          stages: [{ durationSeconds: 2, from: 20, to: 20 }],
+          shardIndex: 0,
+          shardCount: 1,
+          fromSeconds: 0,
+          toSeconds: 2,
+          maxConnections: 8,
+        },
+      }),
+    );
+    expect(result.iterations).toMatchObject({ started: 40, completed: 40, failed: 0 });
+    expect(result.requests).toBe(80);
+    expect(shop.seen.ids.map(Number).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 40 }, (_, index) => index + 1),
+    );
+  });
+
+  it('loops, fills query parameters and body templates, and waits its think time', async () => {
+    const scenario = parseScenario({
+      flows: [
+        {
+          steps: [
+            {
+              loop: {
+                count: 3,
+                steps: [
+                  { path: '/products/p{{ $iteration }}', query: { n: '{{ $randomInt(5,5) }}' } },
+                  { think: '20ms' },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const started = performance.now();
+    const result = await runShard(
+      work({ scenario, load: { model: 'closed', requestsPerUser: [2], thinkTimeMs: 0 } }),
+    );
+    expect(performance.now() - started).toBeGreaterThanOrEqual(6 * 20);
+    expect(result.requests).toBe(6);
+    expect(shop.seen.ids).toEqual(['p0', 'p0', 'p0', 'p1', 'p1', 'p1']);
+  });
+});
+
+/** The scenario of the login test, as a request would send it. */
+function rawLogin() {
+  return {
+    flows: [
+      {
+        steps: [
+          {
+            name: 'login',
+            method: 'POST',
+            path: '/login',
+            json: { user: 'user-{{ $vu }}' },
+            capture: { token: { json: '$.data.token' }, session: { header: 'x-session' } },
+            checks: [{ status: 200 }],
+          },
+          {
+            name: 'orders',
+            path: '/orders',
+            headers: { authorization: 'Bearer {{ token }}', 'x-session': '{{ session }}' },
+            checks: [
+              { status: 200 },
+              { json: '$.orders[0].id', equals: 7 },
+              { name: 'fast', latencyUnder: 2000 },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+describe('scenario runs through the state machine', () => {
+  const postgres = useMigratedDatabase({ poolSize: 4 });
+  let store: LoadTestStore;
+  let shop: ReturnType<typeof startShop>;
+  let target: string;
+
+  beforeAll(async () => {
+    store = new LoadTestStore(postgres.db);
+    shop = startShop();
+    target = await listenLocally(shop.server);
+  });
+  afterAll(() => {
+    shop.server.closeAllConnections();
+    shop.server.close();
+  });
+
+  it('gives each of four shards its own slice of a sequential feeder, so every row is used exactly once', async () => {
+    const rows = Array.from({ length: 40 }, (_, index) => ({ id: `row-${index}` }));
+    const run = await createLoadTest(
+      {
+        target,
+        users: 8,
+        requests: 5,
+        workers: 4,
+        scenario: {
+          flows: [
+            {
+              steps: [
+                { name: 'product', path: '/products/{{ id }}', checks: [{ json: '$.id', exists: true }] },
+              ],
+            },
+          ],
+          data: { rows, order: 'sequential', per: 'iteration' },
+        },
+      },
+      store,
+      DEFAULT_LIMITS,
+    );
+    // The rows are stored apart from the run's options, which every shard reads.
+    const record = await store.getRun(run.runId);
+    expect(record?.options.scenario?.data).toEqual({
+      order: 'sequential',
+      per: 'iteration',
+      rowCount: 40,
+      columns: ['id'],
+    });
+    const outcome = await runLocally(run.runId, {
+      store,
+      logger: createLogger({ level: 'error' }),
+      engine: runShard,
+    }).result;
+    expect(outcome).toMatchObject({ status: 'passed', requests: 40 });
+    expect([...shop.seen.ids].sort()).toEqual(rows.map((row) => row.id).sort());
+    const report = (await store.getRun(run.runId))?.report;
+    expect(report?.steps).toHaveLength(1);
+    expect(report?.steps[0]).toMatchObject({ name: 'product', requests: 40, ok: 40 });
+    expect(report?.checks).toEqual([{ step: 'product', name: '$.id exists', passed: 40, failed: 0 }]);
+    expect(report?.iterations).toEqual({ started: 40, completed: 40, failed: 0, failedBecause: {} });
+    // Each shard's per-step figures were stored and merged, not read from the run's totals.
+    const shards = await store.shardResults(run.runId);
+    expect(shards.map((row) => (row.result as ShardResult).steps?.[0]?.requests)).toEqual([10, 10, 10, 10]);
+  });
+});

@@ -535,7 +535,7 @@ export function parseLoadTestInput(
     for (const key of ['endpoint', 'endpoints', 'method', 'headers', 'body'] as const)
       if (raw[key] !== undefined) problems.add(key, 'give a scenario or the endpoint options, not both');
     try {
-      scenario = parseScenario(raw.scenario, 'scenario');
+      scenario = parseScenario(raw.scenario, { field: 'scenario' });
     } catch (error) {
       if (!(error instanceof ScenarioError)) throw error;
       problems.list.push(...error.problems);

@@ -589,15 +589,18 @@ const scenario = v.pipe(
 );
 
 /**
- * Validates a scenario document; throws ScenarioError with one line per problem, each named by its path and
- * prefixed with `base` ("scenario" in a load-test request, the file's name on the CLI).
+ * Validates a scenario document; throws ScenarioError with one line per problem, each named by its path in the
+ * document: under `field` in a load-test request ("scenario.flows[0].path: …"), after the file's name on the CLI
+ * ("checkout.yml: flows[0].path: …").
  */
-export function parseScenario(input: unknown, base = ''): Scenario {
+export function parseScenario(input: unknown, where: { field?: string; file?: string } = {}): Scenario {
   const result = v.safeParse(scenario, input);
   if (result.success) return result.output;
-  // rawCheck issues at the top carry their field in the message; the rest carry a path.
-  const lines = issueLines(result.issues, scenario as v.GenericSchema).map((line) =>
-    base === '' ? line : /^[\w[\].-]+: /.test(line) ? `${base}.${line}` : `${base}: ${line}`,
-  );
-  throw new ScenarioError([...new Set(lines)]);
+  const named = (line: string) => {
+    if (where.file !== undefined) return `${where.file}: ${line}`;
+    if (where.field === undefined) return line;
+    // A line that starts with its field ("flows[0]: …") goes under the scenario's; a whole-document one after it.
+    return /^[\w[\].-]+: /.test(line) ? `${where.field}.${line}` : `${where.field}: ${line}`;
+  };
+  throw new ScenarioError([...new Set(issueLines(result.issues, scenario as v.GenericSchema).map(named))]);
 }

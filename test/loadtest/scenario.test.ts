@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runShard, type ShardResult, type ShardWork } from '../../lib/loadtest/engine.ts';
 import { runLocally } from '../../lib/loadtest/local-runner.ts';
@@ -10,82 +8,19 @@ import { formatSummary } from '../../lib/loadtest/text-summary.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { parseScenario } from '../../lib/scenario/schema.ts';
 import { useMigratedDatabase } from '../support/database.ts';
+import { createDemoShop, type DemoShop, PRODUCTS } from '../support/demo-shop.ts';
 import { listenLocally } from '../support/listen.ts';
 import { reportOf } from '../support/report.ts';
 
-const readBody = (request: IncomingMessage) =>
-  new Promise<string>((resolve) => {
-    let text = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk) => {
-      text += chunk;
-    });
-    request.on('end', () => resolve(text));
-  });
-
-/** A login that hands out a fresh token per call, and an API that answers only a token it issued. */
-function startShop() {
-  const issued = new Map<string, string>();
-  const seen = {
-    logins: [] as Array<{ user: string }>,
-    orders: [] as Array<{ authorization: string | undefined; status: number }>,
-    items: 0,
-    ids: [] as string[],
-  };
-  const server = createServer(async (request, response) => {
-    const url = new URL(request.url ?? '/', 'http://shop');
-    const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
-      response.writeHead(status, { 'content-type': 'application/json', ...headers });
-      response.end(JSON.stringify(value));
-    };
-    if (url.pathname === '/ping') return json(200, { pong: true });
-    if (url.pathname === '/orders-down') return json(503, { error: 'down' });
-    if (url.pathname === '/login' && request.method === 'POST') {
-      const body = JSON.parse(await readBody(request)) as { user: string };
-      seen.logins.push(body);
-      const token = randomUUID();
-      issued.set(token, body.user);
-      return json(200, { data: { token } }, { 'x-session': `s-${body.user}` });
-    }
-    if (url.pathname === '/orders') {
-      const authorization = request.headers.authorization;
-      const token = authorization?.replace(/^Bearer /, '') ?? '';
-      const status = issued.has(token) ? 200 : 401;
-      seen.orders.push({ authorization, status });
-      return json(
-        status,
-        status === 200 ? { orders: [{ id: 7 }], user: issued.get(token) } : { error: 'no' },
-      );
-    }
-    if (url.pathname === '/items') {
-      // Every fourth answer lacks "ok": a check on it fails on exactly a quarter of the responses.
-      seen.items++;
-      return json(200, seen.items % 4 === 0 ? { broken: true } : { ok: true });
-    }
-    if (url.pathname.startsWith('/products/')) {
-      seen.ids.push(url.pathname.slice('/products/'.length));
-      return json(200, { id: url.pathname.slice('/products/'.length) });
-    }
-    if (url.pathname === '/empty') return json(200, {});
-    json(404, { error: 'not found' });
-  });
-  return { server, seen, issued };
-}
-
 describe('scenarios on the engine', () => {
-  let shop: ReturnType<typeof startShop>;
+  let shop: DemoShop;
   let target: string;
 
   beforeAll(async () => {
-    shop = startShop();
+    shop = createDemoShop();
     target = await listenLocally(shop.server);
   });
-  beforeEach(() => {
-    shop.seen.logins.length = 0;
-    shop.seen.orders.length = 0;
-    shop.seen.items = 0;
-    shop.seen.ids.length = 0;
-  });
+  beforeEach(() => shop.reset());
   afterAll(() => {
     shop.server.closeAllConnections();
     shop.server.close();
@@ -295,7 +230,7 @@ describe('scenarios on the engine', () => {
     );
     expect(result.iterations).toMatchObject({ started: 40, completed: 40, failed: 0 });
     expect(result.requests).toBe(80);
-    expect(shop.seen.ids.map(Number).sort((a, b) => a - b)).toEqual(
+    expect(shop.seen.productIds.map(Number).sort((a, b) => a - b)).toEqual(
       Array.from({ length: 40 }, (_, index) => index + 1),
     );
   });
@@ -324,7 +259,7 @@ describe('scenarios on the engine', () => {
     );
     expect(performance.now() - started).toBeGreaterThanOrEqual(6 * 20);
     expect(result.requests).toBe(6);
-    expect(shop.seen.ids).toEqual(['p0', 'p0', 'p0', 'p1', 'p1', 'p1']);
+    expect(shop.seen.productIds).toEqual(['p0', 'p0', 'p0', 'p1', 'p1', 'p1']);
   });
 });
 
@@ -361,12 +296,12 @@ function rawLogin() {
 describe('scenario runs through the state machine', () => {
   const postgres = useMigratedDatabase({ poolSize: 4 });
   let store: LoadTestStore;
-  let shop: ReturnType<typeof startShop>;
+  let shop: DemoShop;
   let target: string;
 
   beforeAll(async () => {
     store = new LoadTestStore(postgres.db);
-    shop = startShop();
+    shop = createDemoShop();
     target = await listenLocally(shop.server);
   });
   afterAll(() => {
@@ -375,11 +310,11 @@ describe('scenario runs through the state machine', () => {
   });
 
   it('gives each of four shards its own slice of a sequential feeder, so every row is used exactly once', async () => {
-    const rows = Array.from({ length: 40 }, (_, index) => ({ id: `row-${index}` }));
+    const rows = PRODUCTS.map(({ id }) => ({ id }));
     const run = await createLoadTest(
       {
         target,
-        users: 8,
+        users: 4,
         requests: 5,
         workers: 4,
         scenario: {
@@ -401,7 +336,7 @@ describe('scenario runs through the state machine', () => {
     expect(record?.options.scenario?.data).toEqual({
       order: 'sequential',
       per: 'iteration',
-      rowCount: 40,
+      rowCount: 20,
       columns: ['id'],
     });
     const outcome = await runLocally(run.runId, {
@@ -409,15 +344,15 @@ describe('scenario runs through the state machine', () => {
       logger: createLogger({ level: 'error' }),
       engine: runShard,
     }).result;
-    expect(outcome).toMatchObject({ status: 'passed', requests: 40 });
-    expect([...shop.seen.ids].sort()).toEqual(rows.map((row) => row.id).sort());
+    expect(outcome).toMatchObject({ status: 'passed', requests: 20 });
+    expect([...shop.seen.productIds].sort()).toEqual(rows.map((row) => row.id).sort());
     const report = (await store.getRun(run.runId))?.report;
     expect(report?.steps).toHaveLength(1);
-    expect(report?.steps[0]).toMatchObject({ name: 'product', requests: 40, ok: 40 });
-    expect(report?.checks).toEqual([{ step: 'product', name: '$.id exists', passed: 40, failed: 0 }]);
-    expect(report?.iterations).toEqual({ started: 40, completed: 40, failed: 0, failedBecause: {} });
+    expect(report?.steps[0]).toMatchObject({ name: 'product', requests: 20, ok: 20 });
+    expect(report?.checks).toEqual([{ step: 'product', name: '$.id exists', passed: 20, failed: 0 }]);
+    expect(report?.iterations).toEqual({ started: 20, completed: 20, failed: 0, failedBecause: {} });
     // Each shard's per-step figures were stored and merged, not read from the run's totals.
     const shards = await store.shardResults(run.runId);
-    expect(shards.map((row) => (row.result as ShardResult).steps?.[0]?.requests)).toEqual([10, 10, 10, 10]);
+    expect(shards.map((row) => (row.result as ShardResult).steps?.[0]?.requests)).toEqual([5, 5, 5, 5]);
   });
 });

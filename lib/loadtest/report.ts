@@ -44,7 +44,7 @@ export interface LoadTestReport {
   finishedAt: string | null;
   durationSeconds: number;
   totals: { requests: number; ok: number; failed: number };
-  /** Closed model: requests never sent, because the run was aborted or ran out of rounds. */
+  /** Closed model: requests (a scenario: iterations) never sent, because the run was aborted or ran out of rounds. */
   unsent: number;
   /** Requests per second over the run, or over one second for a run shorter than that. */
   rps: number;
@@ -311,7 +311,13 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
       ? ['no request was sent']
       : thresholds.filter((result) => !result.passed).map(describeFailedThreshold)),
     ...(shardsOk ? [] : [`${failedShards} of ${input.expectedShards} shards failed`]),
-    ...(unsent > 0 ? [`${plural(unsent, 'request')} ${unsent === 1 ? 'was' : 'were'} never sent`] : []),
+    ...(unsent > 0
+      ? [
+          options.scenario
+            ? `${plural(unsent, 'iteration')} ${unsent === 1 ? 'was' : 'were'} never started`
+            : `${plural(unsent, 'request')} ${unsent === 1 ? 'was' : 'were'} never sent`,
+        ]
+      : []),
   ];
 
   return {

@@ -109,7 +109,11 @@ const describe = (value: unknown) => JSON.stringify(value)?.slice(0, 60) ?? Stri
 
 /** A strict object's message: an unknown key is named with the keys it may hold, anything else gets `shape`. */
 const strictMessage = (what: string, keys: string, shape: string) => (issue: v.BaseIssue<unknown>) =>
-  issue.expected === 'never' ? `is not a key of ${what} (${keys})` : shape;
+  issue.expected === 'never'
+    ? `is not a key of ${what} (${keys})`
+    : issue.received === 'undefined' && issue.path?.at(-1)?.origin === 'key'
+      ? 'is required'
+      : shape;
 
 /** A template: compiled here so that a wrong expression is named by its field. */
 const template = (what = 'a string') =>

@@ -5,17 +5,13 @@ import type { Config } from '../config/config.ts';
 import { runMigrations } from '../db/migration-runner.ts';
 import { createDb } from '../db/pool.ts';
 import { runLocally } from '../loadtest/local-runner.ts';
-import {
-  type LoadTestInput,
-  LoadTestInputError,
-  parseLoadTestInput,
-  refuseDatabasePort,
-} from '../loadtest/options.ts';
+import { type LoadTestInput, LoadTestInputError, parseLoadTestInput } from '../loadtest/options.ts';
 import { describeEstimate } from '../loadtest/plan.ts';
 import { plural } from '../loadtest/plural.ts';
 import { createLoadTest } from '../loadtest/service.ts';
 import type { ShardTask } from '../loadtest/step-deps.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
+import { refuseDatabasePort } from '../loadtest/target-rules.ts';
 import { formatSummary } from '../loadtest/text-summary.ts';
 import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
@@ -90,7 +86,7 @@ export function loadTestInputFromArgs(argv: string[]): {
     { maxPositionals: 1 },
   );
   const input: LoadTestInput = {};
-  const set = (key: keyof LoadTestInput, value: unknown) => {
+  const set = <Key extends keyof LoadTestInput>(key: Key, value: LoadTestInput[Key]) => {
     if (value !== undefined) input[key] = value;
   };
   set('users', values.users);

@@ -13,7 +13,7 @@ import { everyCheckOk, formatMonitorReport, type MonitorReport } from '../monito
 import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
 import { terminalJson, terminalSafe } from '../terminal-text.ts';
-import { isHttpUrl, WHOLE_NUMBER } from '../validation/rules.ts';
+import { isHttpUrl, wholeNumberOf } from '../validation/rules.ts';
 import { parseFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
 import { defaultTarget } from './loadtest-command.ts';
@@ -38,9 +38,8 @@ function seconds(
   range: { min: number; max: number } = { min: 1, max: Number.MAX_SAFE_INTEGER },
 ): number | undefined {
   if (value === undefined) return undefined;
-  if (!WHOLE_NUMBER.test(value))
-    throw new UsageError(`--${name}: "${value}" is not a whole number of seconds`);
-  const parsed = Number(value);
+  const parsed = wholeNumberOf(value);
+  if (parsed === undefined) throw new UsageError(`--${name}: "${value}" is not a whole number of seconds`);
   if (parsed < range.min || parsed > range.max) {
     const bound =
       range.max === Number.MAX_SAFE_INTEGER ? `at least ${range.min}` : `${range.min} to ${range.max}`;

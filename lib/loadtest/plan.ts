@@ -2,15 +2,10 @@
 
 import { thinkMsPerIteration } from '../scenario/schema.ts';
 import type { ShardLoad } from './engine.ts';
-import {
-  expectedRequests,
-  LoadTestInputError,
-  type LoadTestLimits,
-  type LoadTestOptions,
-  scenarioRequestsPerIteration,
-  splitEvenly,
-} from './options.ts';
+import type { LoadTestLimits } from './limits.ts';
+import { LoadTestInputError, type LoadTestOptions } from './options.ts';
 import { priceRun, type RunCostUsd } from './pricing.ts';
+import { expectedRequests, scenarioRequestsPerIteration } from './request-count.ts';
 import {
   ASSUMED_LATENCY_MS,
   LAMBDA_FILE_DESCRIPTORS,
@@ -272,6 +267,11 @@ export function shardTimeBudget(input: {
           lambdaCutoff,
         );
   return { deadline: cutoff - input.requestTimeoutMs, cutoff };
+}
+
+/** The `index`th of `parts` shares of `total` that differ by at most one, the larger ones first. */
+function splitEvenly(total: number, parts: number, index: number): number {
+  return Math.floor(total / parts) + (index < total % parts ? 1 : 0);
 }
 
 /**

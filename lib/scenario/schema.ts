@@ -115,13 +115,23 @@ const strictMessage = (what: string, keys: string, shape: string) => (issue: v.B
       ? 'is required'
       : shape;
 
+/**
+ * Problems a value of the right form may hold, each added with its own path when it has one. A transformation
+ * that changes nothing: the load-test input's JSON Schema (input mode) describes a field's form and stops at it.
+ */
+function rawProblems<T>(find: (context: v.RawTransformContext<T>) => void) {
+  return v.rawTransform<T, T>((context) => {
+    find(context);
+    return context.dataset.value;
+  });
+}
+
 /** A template: compiled here so that a wrong expression is named by its field. */
 const template = (what = 'a string') =>
   v.pipe(
     v.union([v.string(), v.number(), v.boolean()], (issue) => `${describe(issue.input)} is not ${what}`),
     v.transform(String),
-    v.rawCheck(({ dataset, addIssue }) => {
-      if (!dataset.typed) return;
+    rawProblems(({ dataset, addIssue }) => {
       try {
         compileTemplate(dataset.value);
       } catch (error) {
@@ -137,8 +147,7 @@ const path = v.pipe(
     (value) => !INVALID_PATH.test(value.replace(/\{\{.*?\}\}/g, '')),
     (issue) => `holds ${characterName(String(issue.input), INVALID_PATH)}; percent-encode it`,
   ),
-  v.rawCheck(({ dataset, addIssue }) => {
-    if (!dataset.typed) return;
+  rawProblems(({ dataset, addIssue }) => {
     try {
       compileTemplate(dataset.value);
     } catch (error) {
@@ -149,7 +158,7 @@ const path = v.pipe(
 
 const method = v.pipe(
   v.string((issue) => `${describe(issue.input)} is not one of ${SCENARIO_METHODS.join(', ')}`),
-  v.toUpperCase(),
+  v.transform((value) => value.toUpperCase()),
   v.picklist(
     SCENARIO_METHODS,
     (issue) => `"${String(issue.input)}" is not one of ${SCENARIO_METHODS.join(', ')}`,
@@ -168,7 +177,10 @@ const headers = v.pipe(
   v.record(
     v.pipe(
       v.string(),
-      v.regex(HEADER_NAME, (issue) => `${describe(issue.input)} is not a header name`),
+      v.check(
+        (name: string) => HEADER_NAME.test(name),
+        (issue) => `${describe(issue.input)} is not a header name`,
+      ),
     ),
     headerValue,
     'must be an object of header names to values',
@@ -180,8 +192,7 @@ const headers = v.pipe(
 
 const jsonPath = v.pipe(
   v.string('must be a JSON path such as $.data.token'),
-  v.rawCheck(({ dataset, addIssue }) => {
-    if (!dataset.typed) return;
+  rawProblems(({ dataset, addIssue }) => {
     try {
       compileJsonPath(dataset.value);
     } catch (error) {
@@ -192,8 +203,7 @@ const jsonPath = v.pipe(
 
 const regularExpression = v.pipe(
   v.string('must be a regular expression'),
-  v.rawCheck(({ dataset, addIssue }) => {
-    if (!dataset.typed) return;
+  rawProblems(({ dataset, addIssue }) => {
     try {
       new RegExp(dataset.value);
     } catch (error) {
@@ -204,8 +214,11 @@ const regularExpression = v.pipe(
 
 const headerName = v.pipe(
   v.string('must be a header name'),
-  v.regex(HEADER_NAME, (issue) => `${describe(issue.input)} is not a header name`),
-  v.toLowerCase(),
+  v.check(
+    (name: string) => HEADER_NAME.test(name),
+    (issue) => `${describe(issue.input)} is not a header name`,
+  ),
+  v.transform((value) => value.toLowerCase()),
 );
 
 /** Exactly one of `keys` present: what a capture or a check reads. */
@@ -381,8 +394,8 @@ const requestStep = v.pipe(
     ),
   ),
   v.check((value) => value.json === undefined || value.body === undefined, 'give json or body, not both'),
-  v.rawCheck(({ dataset, addIssue }) => {
-    if (dataset.typed && dataset.value.json !== undefined) {
+  rawProblems(({ dataset, addIssue }) => {
+    if (dataset.value.json !== undefined) {
       const at = {
         type: 'object',
         origin: 'value',
@@ -435,12 +448,16 @@ const loopStep = v.strictObject(
   strictMessage('a loop step', 'loop', 'must be { loop: { count, steps } }'),
 );
 
+// The step's kind is chosen by its key, so that a problem is named against the kind it is; read without an input
+// (the JSON Schema export), it is any of the three.
 const step: v.GenericSchema<unknown, Step> = v.lazy((input) =>
-  isJsonObject(input) && 'think' in input
-    ? thinkStep
-    : isJsonObject(input) && 'loop' in input
-      ? loopStep
-      : requestStep,
+  input === undefined
+    ? (v.union([thinkStep, loopStep, requestStep]) as v.GenericSchema<unknown, Step>)
+    : isJsonObject(input) && 'think' in input
+      ? thinkStep
+      : isJsonObject(input) && 'loop' in input
+        ? loopStep
+        : requestStep,
 );
 
 const flow = v.strictObject(
@@ -487,8 +504,7 @@ const data = v.pipe(
       'must be { file or rows, format?, order?, per? }',
     ),
   ),
-  v.rawCheck(({ dataset, addIssue }) => {
-    if (!dataset.typed) return;
+  rawProblems(({ dataset, addIssue }) => {
     const { file, rows } = dataset.value;
     if (file !== undefined)
       addIssue({
@@ -507,20 +523,34 @@ const data = v.pipe(
   }),
 );
 
-/** The request steps in document order, with their paths in the document, loops walked once. */
-export function requestSteps(flows: Flow[]): Array<{ step: RequestStep; at: string }> {
-  const found: Array<{ step: RequestStep; at: string }> = [];
-  const walk = (list: Step[], at: string) => {
+/** The request steps in document order, with their keys in the document, loops walked once. */
+export function requestSteps(flows: Flow[]): Array<{ step: RequestStep; keys: Array<string | number> }> {
+  const found: Array<{ step: RequestStep; keys: Array<string | number> }> = [];
+  const walk = (list: Step[], keys: Array<string | number>) => {
     list.forEach((item, index) => {
-      if ('loop' in item) walk(item.loop.steps, `${at}[${index}].loop.steps`);
-      else if (!('think' in item)) found.push({ step: item, at: `${at}[${index}]` });
+      if ('loop' in item) walk(item.loop.steps, [...keys, index, 'loop', 'steps']);
+      else if (!('think' in item)) found.push({ step: item, keys: [...keys, index] });
     });
   };
   flows.forEach((item, index) => {
-    walk(item.steps, `flows[${index}].steps`);
+    walk(item.steps, ['flows', index, 'steps']);
   });
   return found;
 }
+
+/** "flows[0].steps[2]" from its keys. */
+const keysText = (keys: Array<string | number>) =>
+  keys.map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? key : `.${key}`)).join('');
+
+/** An issue path from keys: lib/validation/issues.ts names a field by its keys alone. */
+const issuePath = (...keys: Array<string | number>) =>
+  keys.map((key) => ({
+    type: 'object',
+    origin: 'value',
+    input: undefined,
+    key,
+    value: undefined,
+  })) as unknown as [v.IssuePathItem, ...v.IssuePathItem[]];
 
 /** The name a step is reported under: its own, or "METHOD /path" as written. */
 export const stepName = (step: RequestStep) => step.name ?? `${step.method} ${step.path}`;
@@ -561,35 +591,47 @@ const scenario = v.pipe(
     },
     strictMessage('a scenario', 'flows, data', 'a scenario must be an object { flows: [...], data? }'),
   ),
-  v.rawCheck(({ dataset, addIssue }) => {
-    if (!dataset.typed) return;
+  rawProblems(({ dataset, addIssue }) => {
     const { flows } = dataset.value;
     const found = requestSteps(flows);
     if (found.length > MAX_SCENARIO_STEPS)
-      addIssue({ message: `flows: ${found.length} request steps, over the cap of ${MAX_SCENARIO_STEPS}` });
+      addIssue({
+        message: `${found.length} request steps, over the cap of ${MAX_SCENARIO_STEPS}`,
+        path: issuePath('flows'),
+      });
     if (flows.length > 0 && flows.every((item) => item.weight === 0))
-      addIssue({ message: 'flows: at least one weight must be over 0' });
+      addIssue({ message: 'at least one weight must be over 0', path: issuePath('flows') });
     flows.forEach((item, index) => {
       const requests = requestsPerIteration(item.steps);
-      if (requests === 0) addIssue({ message: `flows[${index}].steps: sends no request` });
+      if (requests === 0) addIssue({ message: 'sends no request', path: issuePath('flows', index, 'steps') });
       if (requests > MAX_REQUESTS_PER_ITERATION)
         addIssue({
-          message: `flows[${index}].steps: ${requests} requests per iteration with its loops, over the cap of ${MAX_REQUESTS_PER_ITERATION}`,
+          message: `${requests} requests per iteration with its loops, over the cap of ${MAX_REQUESTS_PER_ITERATION}`,
+          path: issuePath('flows', index, 'steps'),
         });
     });
     // Steps sharing a name are one entry of the report, so they must be the same request.
     const byName = new Map<string, { method: string; path: string; at: string }>();
-    for (const { step: request, at } of found) {
+    for (const { step: request, keys } of found) {
       const name = stepName(request);
       const first = byName.get(name);
-      if (!first) byName.set(name, { method: request.method, path: request.path, at });
+      if (!first) byName.set(name, { method: request.method, path: request.path, at: keysText(keys) });
       else if (first.method !== request.method || first.path !== request.path)
         addIssue({
-          message: `${at}.name: "${name}" already names ${first.at} (${first.method} ${first.path}); a name is one step`,
+          message: `"${name}" already names ${first.at} (${first.method} ${first.path}); a name is one step`,
+          path: issuePath(...keys, 'name'),
         });
     }
   }),
   v.transform((value): Scenario => value as Scenario),
+);
+
+/** The load-test input's optional `scenario`: its problems are named under it ("scenario.flows[0]…"). */
+export const scenarioField = v.optional(
+  v.pipe(
+    scenario as v.GenericSchema<unknown, Scenario>,
+    v.description('Weighted flows of steps with captures, checks and a data feeder; replaces the endpoints.'),
+  ),
 );
 
 /**
@@ -600,11 +642,7 @@ const scenario = v.pipe(
 export function parseScenario(input: unknown, where: { field?: string; file?: string } = {}): Scenario {
   const result = v.safeParse(scenario, input);
   if (result.success) return result.output;
-  const named = (line: string) => {
-    if (where.file !== undefined) return `${where.file}: ${line}`;
-    if (where.field === undefined) return line;
-    // A line that starts with its field ("flows[0]: …") goes under the scenario's; a whole-document one after it.
-    return /^[\w[\].-]+: /.test(line) ? `${where.field}.${line}` : `${where.field}: ${line}`;
-  };
-  throw new ScenarioError([...new Set(issueLines(result.issues, scenario as v.GenericSchema).map(named))]);
+  const lines = issueLines(result.issues, scenario as v.GenericSchema, where.field ?? '');
+  const named = where.file === undefined ? lines : lines.map((line) => `${where.file}: ${line}`);
+  throw new ScenarioError([...new Set(named)]);
 }

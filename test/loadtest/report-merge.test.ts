@@ -13,7 +13,7 @@ import {
   recordMs,
   summarize,
 } from '../../lib/loadtest/histogram.ts';
-import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
+import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
 import { buildReport, type ShardRow } from '../../lib/loadtest/report.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runShard, type ShardResult, type ShardWork } from '../../lib/loadtest/engine.ts';
+import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
 import { runLocally } from '../../lib/loadtest/local-runner.ts';
-import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { formatSummary } from '../../lib/loadtest/text-summary.ts';

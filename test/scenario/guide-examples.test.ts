@@ -2,7 +2,9 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadTestInputJsonSchema } from '../../bench/loadtest-input-schema.ts';
 import { runShard } from '../../lib/loadtest/engine.ts';
 import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
 import { runLocally } from '../../lib/loadtest/local-runner.ts';
@@ -57,6 +59,21 @@ describe('the scenario guide', () => {
       expect(guide).toContain(readFileSync(join(folder, file), 'utf8'));
     },
   );
+
+  it('are accepted by the load-test input JSON Schema that editors read', () => {
+    const validate = new Ajv({ strict: true, allErrors: true }).compile(loadTestInputJsonSchema());
+    for (const file of ['login.yml', 'browse.yml', 'checkout.yml']) {
+      const input = { users: 2, requests: 2, scenario: readScenarioFile(join(folder, file)) };
+      expect({ file, valid: validate(input), errors: validate.errors ?? null }).toEqual({
+        file,
+        valid: true,
+        errors: null,
+      });
+    }
+    expect(
+      validate({ scenario: { flows: [{ steps: [{ think: '1s' }, { loop: { count: 2, steps: [] } }] }] } }),
+    ).toBe(false);
+  });
 
   it('logs in and reuses the token on every later request', async () => {
     const { outcome, report } = await run('login.yml', { users: 3, requests: 2 });

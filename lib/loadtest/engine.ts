@@ -539,24 +539,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
           pickFlow: weightedPicker(compiled.flows),
           rows,
           stopped,
-          record: (
-            now: number,
-            latencyMs: number,
-            uncorrectedMs: number,
-            status: number,
-            error: ErrorKind | null,
-            step: number,
-            httpFailed: boolean,
-          ) =>
-            recorder.record(
-              now,
-              latencyMs,
-              uncorrectedMs,
-              status,
-              error,
-              steps[step] as StepRecorder,
-              httpFailed,
-            ),
+          record: recorder.record.bind(recorder),
         };
         return () => scenarioUnit(newSlot(), context);
       })()

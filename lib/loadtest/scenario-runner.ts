@@ -148,6 +148,17 @@ class ResponseView implements ScenarioResponse {
   }
 }
 
+/** The shard's recorder of one request: its totals, its timeline, and the step it belongs to. */
+export type RecordRequest = (
+  now: number,
+  latencyMs: number,
+  uncorrectedMs: number,
+  status: number,
+  error: ErrorKind | null,
+  step: StepRecorder,
+  httpFailed: boolean,
+) => void;
+
 export interface ScenarioContext {
   compiled: CompiledScenario;
   origin: URL;
@@ -156,15 +167,7 @@ export interface ScenarioContext {
   prepared: Map<CompiledRequest, PreparedRequest>;
   steps: StepRecorder[];
   /** Records a request into the shard's totals and timeline as well as its step. */
-  record(
-    now: number,
-    latencyMs: number,
-    uncorrectedMs: number,
-    status: number,
-    error: ErrorKind | null,
-    step: number,
-    httpFailed: boolean,
-  ): void;
+  record: RecordRequest;
   iterations: IterationCounts;
   pickFlow: () => CompiledFlow;
   rows: RowSource | null;
@@ -255,9 +258,9 @@ export function scenarioUnit(slot: Slot, context: ScenarioContext): UnitRunner {
     first = false;
     const expected = request.expectedStatus;
     const httpFailed = status > 0 && (expected === null ? status >= 400 : !expected.includes(status));
-    context.record(now, latencyMs, now - sentAt, status, error, request.step, httpFailed);
-    response.reset(error === null ? status : 0, now - sentAt, kept);
     const recorder = context.steps[request.step] as StepRecorder;
+    context.record(now, latencyMs, now - sentAt, status, error, recorder, httpFailed);
+    response.reset(error === null ? status : 0, now - sentAt, kept);
     let abortedBy: string | null = null;
     for (const check of request.checks) {
       const passed = check.test(response);

@@ -126,18 +126,24 @@ function rawProblems<T>(find: (context: v.RawTransformContext<T>) => void) {
   });
 }
 
+/** The problem of compiling a value, named by the compiler's message: a template, a JSON path, a pattern. */
+const compileProblems = (compile: (text: string) => unknown, prefix = '') =>
+  rawProblems<string>(({ dataset, addIssue }) => {
+    try {
+      compile(dataset.value);
+    } catch (error) {
+      addIssue({ message: `${prefix}${(error as Error).message}` });
+    }
+  });
+
+const templateProblems = compileProblems(compileTemplate);
+
 /** A template: compiled here so that a wrong expression is named by its field. */
 const template = (what = 'a string') =>
   v.pipe(
     v.union([v.string(), v.number(), v.boolean()], (issue) => `${describe(issue.input)} is not ${what}`),
     v.transform(String),
-    rawProblems(({ dataset, addIssue }) => {
-      try {
-        compileTemplate(dataset.value);
-      } catch (error) {
-        addIssue({ message: (error as Error).message });
-      }
-    }),
+    templateProblems,
   );
 
 const path = v.pipe(
@@ -147,13 +153,7 @@ const path = v.pipe(
     (value) => !INVALID_PATH.test(value.replace(/\{\{.*?\}\}/g, '')),
     (issue) => `holds ${characterName(String(issue.input), INVALID_PATH)}; percent-encode it`,
   ),
-  rawProblems(({ dataset, addIssue }) => {
-    try {
-      compileTemplate(dataset.value);
-    } catch (error) {
-      addIssue({ message: (error as Error).message });
-    }
-  }),
+  templateProblems,
 );
 
 const method = v.pipe(
@@ -192,24 +192,12 @@ const headers = v.pipe(
 
 const jsonPath = v.pipe(
   v.string('must be a JSON path such as $.data.token'),
-  rawProblems(({ dataset, addIssue }) => {
-    try {
-      compileJsonPath(dataset.value);
-    } catch (error) {
-      addIssue({ message: (error as Error).message });
-    }
-  }),
+  compileProblems(compileJsonPath),
 );
 
 const regularExpression = v.pipe(
   v.string('must be a regular expression'),
-  rawProblems(({ dataset, addIssue }) => {
-    try {
-      new RegExp(dataset.value);
-    } catch (error) {
-      addIssue({ message: `is not a regular expression: ${(error as Error).message}` });
-    }
-  }),
+  compileProblems((text) => new RegExp(text), 'is not a regular expression: '),
 );
 
 const headerName = v.pipe(
@@ -266,18 +254,21 @@ const statusCode = v.pipe(
   v.maxValue(599, 'must be an HTTP status from 100 to 599'),
 );
 
+/** A step's or a check's own name, as the report shows it. */
+const nameField = v.optional(
+  v.pipe(
+    v.string('must be a string'),
+    v.minLength(1, 'must not be empty'),
+    v.maxLength(100, 'is over 100 characters'),
+  ),
+);
+
 const CHECK_SUBJECTS = ['status', 'json', 'header', 'bodyContains', 'latencyUnder'];
 
 const check = v.pipe(
   v.strictObject(
     {
-      name: v.optional(
-        v.pipe(
-          v.string('must be a string'),
-          v.minLength(1, 'must not be empty'),
-          v.maxLength(100, 'is over 100 characters'),
-        ),
-      ),
+      name: nameField,
       status: v.optional(
         v.pipe(
           v.union([statusCode, v.array(statusCode)], 'must be an HTTP status or a list of them'),
@@ -344,13 +335,7 @@ function checkJsonTemplates(
 const requestStep = v.pipe(
   v.strictObject(
     {
-      name: v.optional(
-        v.pipe(
-          v.string('must be a string'),
-          v.minLength(1, 'must not be empty'),
-          v.maxLength(100, 'is over 100 characters'),
-        ),
-      ),
+      name: nameField,
       method: v.optional(method, 'GET'),
       path,
       headers: v.optional(headers, {}),

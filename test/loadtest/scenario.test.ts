@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runShard, type ShardResult, type ShardWork } from '../../lib/loadtest/engine.ts';
-import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
-import { runLocally } from '../../lib/loadtest/local-runner.ts';
-import { createLoadTest } from '../../lib/loadtest/service.ts';
-import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { formatSummary } from '../../lib/loadtest/text-summary.ts';
-import { createLogger } from '../../lib/log/logger.ts';
 import { parseScenario } from '../../lib/scenario/schema.ts';
-import { useMigratedDatabase } from '../support/database.ts';
 import { createDemoShop, type DemoShop, PRODUCTS } from '../support/demo-shop.ts';
 import { listenLocally } from '../support/listen.ts';
 import { reportOf } from '../support/report.ts';
+import { useShopRuns } from '../support/scenario-runs.ts';
 
 describe('scenarios on the engine', () => {
   let shop: DemoShop;
@@ -63,32 +58,7 @@ describe('scenarios on the engine', () => {
   });
 
   it('logs in, captures the token and sends it to the API that requires it', async () => {
-    const scenario = parseScenario({
-      flows: [
-        {
-          steps: [
-            {
-              name: 'login',
-              method: 'POST',
-              path: '/login',
-              json: { user: 'user-{{ $vu }}' },
-              capture: { token: { json: '$.data.token' }, session: { header: 'x-session' } },
-              checks: [{ status: 200 }],
-            },
-            {
-              name: 'orders',
-              path: '/orders',
-              headers: { authorization: 'Bearer {{ token }}', 'x-session': '{{ session }}' },
-              checks: [
-                { status: 200 },
-                { json: '$.orders[0].id', equals: 7 },
-                { name: 'fast', latencyUnder: 2000 },
-              ],
-            },
-          ],
-        },
-      ],
-    });
+    const scenario = parseScenario(rawLogin());
     const result = await runShard(
       work({ scenario, load: { model: 'closed', requestsPerUser: [4, 4, 4], thinkTimeMs: 0, firstUser: 6 } }),
     );
@@ -294,65 +264,41 @@ function rawLogin() {
 }
 
 describe('scenario runs through the state machine', () => {
-  const postgres = useMigratedDatabase({ poolSize: 4 });
-  let store: LoadTestStore;
-  let shop: DemoShop;
-  let target: string;
-
-  beforeAll(async () => {
-    store = new LoadTestStore(postgres.db);
-    shop = createDemoShop();
-    target = await listenLocally(shop.server);
-  });
-  afterAll(() => {
-    shop.server.closeAllConnections();
-    shop.server.close();
-  });
+  const runs = useShopRuns();
 
   it('gives each of four shards its own slice of a sequential feeder, so every row is used exactly once', async () => {
     const rows = PRODUCTS.map(({ id }) => ({ id }));
-    const run = await createLoadTest(
-      {
-        target,
-        users: 4,
-        requests: 5,
-        workers: 4,
-        scenario: {
-          flows: [
-            {
-              steps: [
-                { name: 'product', path: '/products/{{ id }}', checks: [{ json: '$.id', exists: true }] },
-              ],
-            },
-          ],
-          data: { rows, order: 'sequential', per: 'iteration' },
-        },
+    const { runId, outcome, record } = await runs.run({
+      users: 4,
+      requests: 5,
+      workers: 4,
+      scenario: {
+        flows: [
+          {
+            steps: [
+              { name: 'product', path: '/products/{{ id }}', checks: [{ json: '$.id', exists: true }] },
+            ],
+          },
+        ],
+        data: { rows, order: 'sequential', per: 'iteration' },
       },
-      store,
-      DEFAULT_LIMITS,
-    );
+    });
     // The rows are stored apart from the run's options, which every shard reads.
-    const record = await store.getRun(run.runId);
     expect(record?.options.scenario?.data).toEqual({
       order: 'sequential',
       per: 'iteration',
       rowCount: 20,
       columns: ['id'],
     });
-    const outcome = await runLocally(run.runId, {
-      store,
-      logger: createLogger({ level: 'error' }),
-      engine: runShard,
-    }).result;
     expect(outcome).toMatchObject({ status: 'passed', requests: 20 });
-    expect([...shop.seen.productIds].sort()).toEqual(rows.map((row) => row.id).sort());
-    const report = (await store.getRun(run.runId))?.report;
+    expect([...runs.shop.seen.productIds].sort()).toEqual(rows.map((row) => row.id).sort());
+    const report = record?.report;
     expect(report?.steps).toHaveLength(1);
     expect(report?.steps[0]).toMatchObject({ name: 'product', requests: 20, ok: 20 });
     expect(report?.checks).toEqual([{ step: 'product', name: '$.id exists', passed: 20, failed: 0 }]);
     expect(report?.iterations).toEqual({ started: 20, completed: 20, failed: 0, failedBecause: {} });
     // Each shard's per-step figures were stored and merged, not read from the run's totals.
-    const shards = await store.shardResults(run.runId);
+    const shards = await runs.store.shardResults(runId);
     expect(shards.map((row) => (row.result as ShardResult).steps?.[0]?.requests)).toEqual([5, 5, 5, 5]);
   });
 });

@@ -3,54 +3,23 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { loadTestInputJsonSchema } from '../../bench/loadtest-input-schema.ts';
-import { runShard } from '../../lib/loadtest/engine.ts';
-import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
-import { runLocally } from '../../lib/loadtest/local-runner.ts';
-import { createLoadTest } from '../../lib/loadtest/service.ts';
-import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { projectRoot } from '../../lib/local/stack.ts';
-import { createLogger } from '../../lib/log/logger.ts';
 import { readScenarioFile } from '../../lib/scenario/file.ts';
-import { useMigratedDatabase } from '../support/database.ts';
-import { createDemoShop, type DemoShop } from '../support/demo-shop.ts';
-import { listenLocally } from '../support/listen.ts';
+import { useShopRuns } from '../support/scenario-runs.ts';
 
 const folder = join(projectRoot(), 'docs', 'production', 'scenarios');
 const guide = readFileSync(join(projectRoot(), 'docs', 'production', 'LOAD_TESTING.md'), 'utf8');
 
 describe('the scenario guide', () => {
-  const postgres = useMigratedDatabase({ poolSize: 4 });
-  let store: LoadTestStore;
-  let shop: DemoShop;
-  let target: string;
-
-  beforeAll(async () => {
-    store = new LoadTestStore(postgres.db);
-    shop = createDemoShop();
-    target = await listenLocally(shop.server);
-  });
-  beforeEach(() => shop.reset());
-  afterAll(() => {
-    shop.server.closeAllConnections();
-    shop.server.close();
-  });
+  const runs = useShopRuns();
+  beforeEach(() => runs.shop.reset());
 
   const run = async (file: string, load: Record<string, unknown>) => {
-    const created = await createLoadTest(
-      { target, ...load, scenario: readScenarioFile(join(folder, file)) },
-      store,
-      DEFAULT_LIMITS,
-    );
-    const outcome = await runLocally(created.runId, {
-      store,
-      logger: createLogger({ level: 'error' }),
-      engine: runShard,
-    }).result;
-    const report = (await store.getRun(created.runId))?.report;
-    if (!report) throw new Error(`${file}: no report (${outcome.status})`);
-    return { outcome, report };
+    const { outcome, record } = await runs.run({ ...load, scenario: readScenarioFile(join(folder, file)) });
+    if (!record?.report) throw new Error(`${file}: no report (${outcome.status})`);
+    return { outcome, report: record.report };
   };
 
   it.each(['login.yml', 'browse.yml', 'checkout.yml', 'products.csv'])(
@@ -78,9 +47,9 @@ describe('the scenario guide', () => {
   it('logs in and reuses the token on every later request', async () => {
     const { outcome, report } = await run('login.yml', { users: 3, requests: 2 });
     expect(outcome.status).toBe('passed');
-    expect(shop.seen.logins).toHaveLength(6);
-    expect(shop.seen.orders).toHaveLength(18);
-    expect(shop.seen.orders.every((order) => order.status === 200)).toBe(true);
+    expect(runs.shop.seen.logins).toHaveLength(6);
+    expect(runs.shop.seen.orders).toHaveLength(18);
+    expect(runs.shop.seen.orders.every((order) => order.status === 200)).toBe(true);
     expect(report.steps.map((step) => [step.name, step.requests, step.ok])).toEqual([
       ['login', 6, 6],
       ['my orders', 18, 18],
@@ -92,7 +61,7 @@ describe('the scenario guide', () => {
   it('browses the catalogue with every id of the CSV used once', async () => {
     const { outcome, report } = await run('browse.yml', { users: 4, requests: 2, workers: 2 });
     expect(outcome.status).toBe('passed');
-    expect([...shop.seen.productIds].sort()).toEqual(['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8']);
+    expect([...runs.shop.seen.productIds].sort()).toEqual(['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8']);
     expect(report.checks.map((check) => [check.step, check.name, check.passed, check.failed])).toEqual([
       ['catalogue', 'status 200', 8, 0],
       ['catalogue', '$.products[0].id exists', 8, 0],
@@ -106,7 +75,7 @@ describe('the scenario guide', () => {
     const { outcome, report } = await run('checkout.yml', { users: 4, requests: 5 });
     expect(outcome.status).toBe('passed');
     const checkout = report.steps.find((step) => step.name === 'checkout');
-    expect(shop.seen.checkouts).toBe(checkout?.requests);
+    expect(runs.shop.seen.checkouts).toBe(checkout?.requests);
     expect(report.checks.find((check) => check.name === 'order placed')).toEqual({
       step: 'checkout',
       name: 'order placed',

@@ -107,6 +107,8 @@ export interface ShardResult {
   stepLatency?: Uint8Array;
   /** Scenarios only. */
   iterations?: IterationCounts;
+  /** A scenario's sequential data feeder: rows this shard has taken, its earlier rounds included. */
+  dataPosition?: number;
   startedAt: number;
   finishedAt: number;
   generator: GeneratorHealth;
@@ -526,9 +528,9 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   let aborted = false;
   let lastAbortCheck = 0;
   const stopped = () => stop;
+  const rows = compiled && work.data ? new RowSource(work.data) : null;
   const newUnit: () => UnitRunner = compiled
     ? (() => {
-        const rows = work.data ? new RowSource(work.data) : null;
         const context = {
           compiled,
           origin: url,
@@ -632,6 +634,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     steps: steps.map((step) => step.result()),
     stepLatency: encodeStepLatency(steps),
     ...(iterations ? { iterations } : {}),
+    ...(rows ? { dataPosition: rows.position } : {}),
     startedAt,
     finishedAt: Date.now(),
     generator: {

@@ -35,6 +35,8 @@ export interface ShardData {
   order: ScenarioData['order'];
   per: ScenarioData['per'];
   rows: DataRow[];
+  /** Rows this shard took in its earlier rounds: a sequential feeder carries on from there. */
+  position?: number;
 }
 
 export interface IterationCounts {
@@ -82,10 +84,15 @@ export function weightedPicker<T extends { weight: number }>(items: T[]): () => 
 
 /** Rows handed out in order (each shard has its own slice, so no row is used twice) or at random. */
 export class RowSource {
-  private next = 0;
+  private next: number;
   private readonly data: ShardData;
   constructor(data: ShardData) {
     this.data = data;
+    this.next = data.position ?? 0;
+  }
+  /** Rows taken so far, earlier rounds included: where the next round starts. */
+  get position(): number {
+    return this.next;
   }
   get per(): ShardData['per'] {
     return this.data.per;

@@ -38,9 +38,12 @@ export async function shardStep(task: ShardTask, deps: ShardStepDeps): Promise<S
   const lambdaEndsAt = invokedAt + (remainingMs ?? (run.plan.workerTimeoutSeconds ?? 900) * 1000);
   const startsAt = task.startsAt ?? invokedAt;
   let previousRemaining: number | undefined;
+  // A later round of the closed model carries on where the shard's previous round left off in its data rows.
+  let dataPosition: number | undefined;
   if (run.options.model === 'closed' && task.round > 0) {
-    previousRemaining =
-      (await deps.store.shardResult(task.runId, task.round - 1, task.shard))?.remaining ?? 0;
+    const previous = await deps.store.shardResult(task.runId, task.round - 1, task.shard);
+    previousRemaining = previous?.remaining ?? 0;
+    dataPosition = previous?.dataPosition;
   }
   const load = shardLoad(run.options, run.plan, task.round, task.shard, previousRemaining);
   const { scenario } = run.options;
@@ -52,6 +55,7 @@ export async function shardStep(task: ShardTask, deps: ShardStepDeps): Promise<S
           order: feeder.order,
           per: feeder.per,
           rows: await deps.store.dataRows(task.runId, range.from, range.to),
+          ...(dataPosition === undefined ? {} : { position: dataPosition }),
         }
       : undefined;
   let lastBeat = 0;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runShard, type ShardResult, type ShardWork } from '../../lib/loadtest/engine.ts';
+import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
 import { formatSummary } from '../../lib/loadtest/text-summary.ts';
 import { parseScenario } from '../../lib/scenario/schema.ts';
 import { createDemoShop, type DemoShop, PRODUCTS } from '../support/demo-shop.ts';
@@ -265,6 +266,7 @@ function rawLogin() {
 
 describe('scenario runs through the state machine', () => {
   const runs = useShopRuns();
+  beforeEach(() => runs.shop.reset());
 
   it('gives each of four shards its own slice of a sequential feeder, so every row is used exactly once', async () => {
     const rows = PRODUCTS.map(({ id }) => ({ id }));
@@ -300,5 +302,23 @@ describe('scenario runs through the state machine', () => {
     // Each shard's per-step figures were stored and merged, not read from the run's totals.
     const shards = await runs.store.shardResults(runId);
     expect(shards.map((row) => (row.result as ShardResult).steps?.[0]?.requests)).toEqual([5, 5, 5, 5]);
+  });
+
+  it('carries a sequential feeder on across the rounds of a closed-model run, each row once', async () => {
+    const rows = PRODUCTS.slice(0, 6).map(({ id }) => ({ id }));
+    const { outcome, record } = await runs.run(
+      {
+        users: 1,
+        requests: 6,
+        scenario: {
+          flows: [{ steps: [{ name: 'product', path: '/products/{{ id }}' }, { think: 450 }] }],
+          data: { rows },
+        },
+      },
+      { ...DEFAULT_LIMITS, shardSeconds: 1 },
+    );
+    expect(outcome.status).toBe('passed');
+    expect(record?.report?.rounds).toBeGreaterThan(1);
+    expect(runs.shop.seen.productIds).toEqual(rows.map((row) => row.id));
   });
 });

@@ -2,7 +2,7 @@
 
 import { afterAll, beforeAll } from 'vitest';
 import { runShard } from '../../lib/loadtest/engine.ts';
-import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
+import { DEFAULT_LIMITS, type LoadTestLimits } from '../../lib/loadtest/limits.ts';
 import { runLocally } from '../../lib/loadtest/local-runner.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
@@ -37,9 +37,9 @@ export function useShopRuns() {
     get shop() {
       return ready().shop;
     },
-    async run(input: Record<string, unknown>) {
+    async run(input: Record<string, unknown>, limits: LoadTestLimits = DEFAULT_LIMITS) {
       const { store } = ready();
-      const created = await createLoadTest({ target, ...input }, store, DEFAULT_LIMITS);
+      const created = await createLoadTest({ target, ...input }, store, limits);
       const outcome = await runLocally(created.runId, {
         store,
         logger: createLogger({ level: 'error' }),

@@ -58,6 +58,29 @@ describe('scenarios on the engine', () => {
     expect(formatSummary(report, 'failed')).toContain('GET /orders-down');
   });
 
+  it('reports the run itself as the one step of a single-endpoint run stored before per-step figures', async () => {
+    const endpoints = [{ path: '/orders-down', method: 'GET' as const, headers: {}, weight: 1 }];
+    const {
+      steps: _steps,
+      stepLatency: _latency,
+      ...older
+    } = await runShard(
+      work({ endpoints, load: { model: 'closed', requestsPerUser: [4, 4], thinkTimeMs: 0 } }),
+    );
+    const report = reportOf({ target, endpoint: '/orders-down', users: 2, requests: 4 }, [older]);
+    expect(report.steps).toEqual([
+      expect.objectContaining({
+        name: 'GET /orders-down',
+        requests: 8,
+        ok: 0,
+        failed: 8,
+        httpFailures: 8,
+        statusCodes: { '503': 8 },
+        latencyMs: report.latencyMs,
+      }),
+    ]);
+  });
+
   it('logs in, captures the token and sends it to the API that requires it', async () => {
     const scenario = parseScenario(rawLogin());
     const result = await runShard(

@@ -15,7 +15,6 @@ import { refuseDatabasePort } from '../loadtest/target-rules.ts';
 import { formatSummary } from '../loadtest/text-summary.ts';
 import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
-import { readScenarioFile } from '../scenario/file.ts';
 import { parseScenario, ScenarioError } from '../scenario/schema.ts';
 import { terminalJson, terminalSafe } from '../terminal-text.ts';
 import { parseFlags } from './flags.ts';
@@ -155,6 +154,8 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
   if (args.scenarioFile !== undefined) {
     // Read here, not by a worker; problems are named by the file's own paths ("checkout.yml: flows[0]…").
     try {
+      // The YAML parser is loaded only for a run that reads a scenario file.
+      const { readScenarioFile } = await import('../scenario/file.ts');
       const document = readScenarioFile(args.scenarioFile);
       parseScenario(document, { file: args.scenarioFile });
       args.input.scenario = document;

@@ -254,7 +254,14 @@ function describeFailedThreshold(result: ThresholdResult): string {
 
 /** The report's steps as the options define them: the scenario's, or one per endpoint ("METHOD /path"). */
 export function reportStepDefinitions(options: LoadTestOptions): StepDefinition[] {
-  if (options.scenario) return stepDefinitions(options.scenario);
+  // Credential query parameters are masked in a path and in the name derived from it, as for endpoints.
+  if (options.scenario)
+    return stepDefinitions(options.scenario).map((step) => ({
+      ...step,
+      name:
+        step.name === `${step.method} ${step.path}` ? `${step.method} ${redactQuery(step.path)}` : step.name,
+      path: redactQuery(step.path),
+    }));
   return options.endpoints.map(({ method, path }) => ({
     name: `${method} ${redactQuery(path)}`,
     method,

@@ -81,6 +81,20 @@ describe('scenarios on the engine', () => {
     ]);
   });
 
+  it('masks a credential in the query of a step path in the report, as it does for endpoints', async () => {
+    const document = { flows: [{ steps: [{ path: '/ping?api_key=s3cret&page=2' }] }] };
+    const result = await runShard(
+      work({
+        scenario: parseScenario(document),
+        load: { model: 'closed', requestsPerUser: [2], thinkTimeMs: 0 },
+      }),
+    );
+    const report = reportOf({ target, scenario: document, users: 1, requests: 2 }, [result]);
+    expect(report.steps.map(({ name, path, ok }) => ({ name, path, ok }))).toEqual([
+      { name: 'GET /ping?api_key=***&page=2', path: '/ping?api_key=***&page=2', ok: 2 },
+    ]);
+  });
+
   it('logs in, captures the token and sends it to the API that requires it', async () => {
     const scenario = parseScenario(rawLogin());
     const result = await runShard(

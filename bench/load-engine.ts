@@ -14,6 +14,7 @@ import {
 } from '../lib/loadtest/histogram.ts';
 import type { Endpoint } from '../lib/loadtest/options.ts';
 import { RESPONSE_TIME_ALLOWANCE_SECONDS } from '../lib/loadtest/worker-capacity.ts';
+import { parseScenario, type Scenario } from '../lib/scenario/schema.ts';
 import { createTestCertificates } from '../test/support/certificates.ts';
 import { formatRatio, type Table } from './support/report.ts';
 import { median } from './support/statistics.ts';
@@ -121,6 +122,7 @@ export interface LoadEngineResult {
   stall: PacedComparison;
   /** HTTP/2 (node:http2) against the engine's own HTTP/1.1, in clear text and over TLS. */
   protocols: ProtocolRun[];
+  scenario: ScenarioComparison;
 }
 
 const PROTOCOL_REQUESTS = 20_000;
@@ -152,18 +154,58 @@ async function measureProtocols(): Promise<ProtocolRun[]> {
           ? { http2: true, insecure: false }
           : undefined;
     for (const [index, variant] of variants.entries())
-      await loadwatchRateRun(targets[index] as HttpTarget, RATE_WARMUP_REQUESTS, connectionOf(variant));
+      await loadwatchRateRun(targets[index] as HttpTarget, RATE_WARMUP_REQUESTS, {
+        connection: connectionOf(variant),
+      });
     // Rounds interleave the protocols, so that a machine whose load drifts weighs on each alike.
     for (let round = 0; round < PROTOCOL_ROUNDS; round++)
       for (const [index, variant] of variants.entries())
         runs[index]?.push(
-          await loadwatchRateRun(targets[index] as HttpTarget, PROTOCOL_REQUESTS, connectionOf(variant)),
+          await loadwatchRateRun(targets[index] as HttpTarget, PROTOCOL_REQUESTS, {
+            connection: connectionOf(variant),
+          }),
         );
   } finally {
     await Promise.all(targets.map((target) => target.stop()));
   }
   return variants.map((variant, index) => ({ ...variant, summary: summarizeRuns(runs[index] ?? []) }));
 }
+
+/** A three-step scenario against the single-endpoint shorthand, measured in the same run. */
+export interface ScenarioComparison {
+  requests: number;
+  endpoint: RateSummary;
+  scenario: RateSummary;
+  /** Scenario CPU per request over the single endpoint's. */
+  cpuRatio: number;
+}
+
+/** The scenario's CPU per request over the single endpoint's: templating, a capture and two checks cost this much. */
+export const SCENARIO_CPU_TARGET = 1.3;
+
+/** Log in (capture from the JSON body), send the token in a header (status check), read a page (JSON check). */
+const BENCH_SCENARIO: Scenario = parseScenario({
+  flows: [
+    {
+      steps: [
+        {
+          name: 'login',
+          method: 'POST',
+          path: '/login',
+          json: { user: 'u{{ $vu }}' },
+          capture: { token: { json: '$.status' } },
+        },
+        {
+          name: 'orders',
+          path: '/orders',
+          headers: { authorization: 'Bearer {{ token }}' },
+          checks: [{ status: 200 }],
+        },
+        { name: 'catalogue', path: '/catalogue', checks: [{ json: '$.service', equals: 'loadwatch-bench' }] },
+      ],
+    },
+  ],
+});
 
 function figures(histogram: Histogram): LatencyFigures {
   const { p50, p90, p99, max } = summarize(histogram);
@@ -192,13 +234,14 @@ function assertNoFailures(what: string, failed: number, total: number): void {
 async function runEngine(
   target: string,
   load: ShardLoad,
-  connection?: TargetConnection,
+  engine: { connection?: TargetConnection; scenario?: Scenario } = {},
 ): Promise<{ result: ShardResult; wallMs: number }> {
   const started = performance.now();
   const result = await runShard({
     target,
-    ...(connection ? { connection } : {}),
-    endpoints: ENDPOINTS,
+    ...(engine.connection ? { connection: engine.connection } : {}),
+    endpoints: engine.scenario ? [] : ENDPOINTS,
+    ...(engine.scenario ? { scenario: engine.scenario } : {}),
     timeoutMs: TIMEOUT_SECONDS * 1000,
     runStartedAt: Date.now(),
     deadline: Date.now() + 120_000,
@@ -287,19 +330,31 @@ async function autocannonRateRun(target: HttpTarget, requests: number): Promise<
 async function loadwatchRateRun(
   target: HttpTarget,
   requests: number,
-  connection?: TargetConnection,
+  engine: { connection?: TargetConnection; scenario?: Scenario } = {},
 ): Promise<RateRun> {
   const before = await target.snapshot();
   const cpuBefore = process.cpuUsage();
+  const { scenario } = engine;
+  // A scenario's iteration sends three requests: a third as many iterations send the same requests.
+  const perUnit = scenario ? 3 : 1;
   const { result, wallMs } = await runEngine(
     target.url,
     {
       model: 'closed',
-      requestsPerUser: Array.from({ length: RATE_CONNECTIONS }, () => requests / RATE_CONNECTIONS),
+      requestsPerUser: Array.from({ length: RATE_CONNECTIONS }, () =>
+        Math.round(requests / RATE_CONNECTIONS / perUnit),
+      ),
       thinkTimeMs: 0,
     },
-    connection,
+    engine,
   );
+  if (scenario && result.iterations?.failed)
+    throw new Error(`bench: scenario: ${result.iterations.failed} iterations failed`);
+  const failedChecks = (result.steps ?? []).reduce(
+    (sum, step) => sum + step.checks.reduce((n, [, failed]) => n + failed, 0),
+    0,
+  );
+  if (failedChecks > 0) throw new Error(`bench: scenario: ${failedChecks} checks failed`);
   const cpu = process.cpuUsage(cpuBefore);
   const counted = await targetSide(target, before, wallMs);
   return {
@@ -471,7 +526,61 @@ export async function measureLoadEngine(
     `load engine: HTTP/2 against HTTP/1.1, ${PROTOCOL_ROUNDS} × ${PROTOCOL_REQUESTS.toLocaleString('en-US')} requests each, clear and over TLS (about 30 s)`,
   );
   const protocols = await measureProtocols();
-  return { rate, accuracy, stall, protocols };
+  progress(`load engine: a three-step scenario against one endpoint, ${RATE_ROUNDS} runs each (about 10 s)`);
+  const scenario = await measureScenario();
+  return { rate, accuracy, stall, protocols, scenario };
+}
+
+/** CPU per request of the three-step scenario and of the single endpoint, alternating, on one target. */
+async function measureScenario(): Promise<ScenarioComparison> {
+  const requests = 30_000;
+  const target = await startHttpTarget();
+  try {
+    await loadwatchRateRun(target, RATE_WARMUP_REQUESTS);
+    await loadwatchRateRun(target, RATE_WARMUP_REQUESTS, { scenario: BENCH_SCENARIO });
+    const endpointRuns: RateRun[] = [];
+    const scenarioRuns: RateRun[] = [];
+    for (let round = 0; round < RATE_ROUNDS; round += 1) {
+      if (round % 2 === 0) endpointRuns.push(await loadwatchRateRun(target, requests));
+      scenarioRuns.push(await loadwatchRateRun(target, requests, { scenario: BENCH_SCENARIO }));
+      if (round % 2 === 1) endpointRuns.push(await loadwatchRateRun(target, requests));
+    }
+    const endpoint = summarizeRuns(endpointRuns);
+    const scenario = summarizeRuns(scenarioRuns);
+    return {
+      requests,
+      endpoint,
+      scenario,
+      cpuRatio: scenario.generatorCpuMicrosPerRequest / endpoint.generatorCpuMicrosPerRequest,
+    };
+  } finally {
+    await target.stop();
+  }
+}
+
+export function loadEngineScenarioTable(result: ScenarioComparison): Table {
+  const row = (name: string, summary: RateSummary) => [
+    name,
+    requestRate(summary.requestsPerSecond),
+    milliseconds(summary.latency.p50),
+    microseconds(summary.generatorCpuMicrosPerRequest),
+  ];
+  const met = result.cpuRatio <= SCENARIO_CPU_TARGET;
+  return {
+    title: `Load engine: a three-step scenario against one endpoint (${RATE_CONNECTIONS} users, ${result.requests.toLocaleString('en-US')} requests a run; median of ${result.scenario.runs.length} runs)`,
+    columns: ['load', 'requests', 'p50', 'CPU per request'],
+    rows: [
+      row('anchor: runShard, one endpoint', result.endpoint),
+      row('runShard, scenario (1 capture, 2 checks)', result.scenario),
+      ['ratio scenario / anchor', '', '', formatRatio(result.cpuRatio)],
+      ['target', '', '', `≤ ${formatRatio(SCENARIO_CPU_TARGET)} ${met ? 'met' : 'MISSED'}`],
+    ],
+    notes: [
+      'scenario: POST /login with a templated JSON body, its body parsed for a capture; GET /orders with the',
+      '  captured value in a header and a status check; GET /catalogue with a JSON equality check',
+      'the anchor: the same requests as the endpoint shorthand (GET /, no body read), same target, same run',
+    ],
+  };
 }
 
 const milliseconds = (value: number) => `${value.toFixed(value < 10 ? 2 : 1)} ms`;
@@ -659,5 +768,6 @@ export function loadEngineTables(result: LoadEngineResult): Table[] {
     loadEngineAccuracyTable(result.accuracy),
     loadEngineStallTable(result.stall),
     loadEngineProtocolTable(result.protocols),
+    loadEngineScenarioTable(result.scenario),
   ];
 }

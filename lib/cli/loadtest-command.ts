@@ -17,13 +17,18 @@ import { refuseDatabasePort } from '../loadtest/target-rules.ts';
 import { formatSummary } from '../loadtest/text-summary.ts';
 import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
+import { parseScenario, ScenarioError } from '../scenario/schema.ts';
 import { terminalJson, terminalSafe } from '../terminal-text.ts';
 import { parseFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
 import { createProgressBar } from './progress.ts';
 import { UsageError } from './usage-error.ts';
 
-export const loadTestHelp = (config: Config) => `Usage: loadwatch loadtest [options]
+export const loadTestHelp = (config: Config) => `Usage: loadwatch loadtest [SCENARIO.yml] [options]
+
+A scenario file (YAML or JSON: weighted flows of steps with captures, checks and a data feeder; see
+docs/production/LOAD_TESTING.md) replaces --endpoint, --method, --header and --body; with it, --requests
+and --rate count iterations of a flow.
 
 Closed model (each user sends its requests back to back):
   --users N              virtual users (default 10)
@@ -60,31 +65,37 @@ export function loadTestInputFromArgs(argv: string[]): {
   help: boolean;
   /** Unknown or malformed flags; the values themselves are checked by parseLoadTestInput. */
   problems: string[];
+  /** The scenario file given as the argument. */
+  scenarioFile?: string;
 } {
-  const { values, problems } = parseFlags(argv, {
-    users: { type: 'string' },
-    requests: { type: 'string' },
-    endpoint: { type: 'string', multiple: true },
-    target: { type: 'string' },
-    rate: { type: 'string' },
-    duration: { type: 'string' },
-    'ramp-up': { type: 'string' },
-    'think-time': { type: 'string' },
-    timeout: { type: 'string' },
-    workers: { type: 'string' },
-    threshold: { type: 'string', multiple: true },
-    method: { type: 'string' },
-    header: { type: 'string', multiple: true },
-    body: { type: 'string' },
-    http2: { type: 'boolean' },
-    cert: { type: 'string' },
-    key: { type: 'string' },
-    ca: { type: 'string' },
-    insecure: { type: 'boolean' },
-    json: { type: 'boolean' },
-    report: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
+  const { values, problems, positionals } = parseFlags(
+    argv,
+    {
+      users: { type: 'string' },
+      requests: { type: 'string' },
+      endpoint: { type: 'string', multiple: true },
+      target: { type: 'string' },
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      'ramp-up': { type: 'string' },
+      'think-time': { type: 'string' },
+      timeout: { type: 'string' },
+      workers: { type: 'string' },
+      threshold: { type: 'string', multiple: true },
+      method: { type: 'string' },
+      header: { type: 'string', multiple: true },
+      body: { type: 'string' },
+      http2: { type: 'boolean' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      ca: { type: 'string' },
+      insecure: { type: 'boolean' },
+      json: { type: 'boolean' },
+      report: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    { maxPositionals: 1 },
+  );
   const input: LoadTestInput = {};
   const set = <Key extends keyof LoadTestInput>(key: Key, value: LoadTestInput[Key]) => {
     if (value !== undefined) input[key] = value;
@@ -119,7 +130,14 @@ export function loadTestInputFromArgs(argv: string[]): {
     if ('text' in read) set(field, read.text);
     else problems.push(`--${flag}: cannot read "${path}": ${read.problem}`);
   }
-  return { input, json: values.json === true, report: values.report, help: values.help === true, problems };
+  return {
+    input,
+    json: values.json === true,
+    report: values.report,
+    help: values.help === true,
+    problems,
+    ...(positionals[0] === undefined ? {} : { scenarioFile: positionals[0] }),
+  };
 }
 
 /** A PEM file's text, refused unread when it is over the cap the input applies to its text. */
@@ -183,6 +201,19 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
   if (args.help) {
     io.out(loadTestHelp(config));
     return 0;
+  }
+  if (args.scenarioFile !== undefined) {
+    // Read here, not by a worker; problems are named by the file's own paths ("checkout.yml: flows[0]…").
+    try {
+      // The YAML parser is loaded only for a run that reads a scenario file.
+      const { readScenarioFile } = await import('../scenario/file.ts');
+      const document = readScenarioFile(args.scenarioFile);
+      parseScenario(document, { file: args.scenarioFile });
+      args.input.scenario = document;
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      throw new UsageError([...args.problems, ...error.problems]);
+    }
   }
   if (args.problems.length > 0) {
     // The values are checked too, so that one run names every mistake, not only the flags.

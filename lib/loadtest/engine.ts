@@ -2,6 +2,8 @@
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
+import { compileScenario } from '../scenario/compile.ts';
+import type { Scenario } from '../scenario/schema.ts';
 import type { TargetConnection } from './connection-options.ts';
 import { createHistogram, encodeHistogram, type Histogram, recordMs } from './histogram.ts';
 import {
@@ -16,14 +18,28 @@ import {
 import { Http2ConnectionSet } from './http2.ts';
 import { type ErrorKind, MIN_SELF_CHECK_MS } from './measurement.ts';
 import type { Endpoint, RateStage } from './options.ts';
+import {
+  type Done,
+  type IterationCounts,
+  prepareConstantRequests,
+  RowSource,
+  type ShardData,
+  type Slot,
+  scenarioUnit,
+  type UnitRunner,
+  weightedPicker,
+} from './scenario-runner.ts';
 import { RateSchedule } from './schedule.ts';
+import { encodeStepLatency, type ShardStepResult, StepRecorder } from './step-recorder.ts';
 import { TimelineWriter } from './timeline.ts';
 
 export type ShardLoad =
   | {
       model: 'closed';
-      /** Requests each virtual user of this shard sends, one entry per user. */
+      /** Requests (a scenario: iterations) each virtual user of this shard sends, one entry per user. */
       requestsPerUser: number[];
+      /** The run-wide number of this shard's first virtual user, less one ($vu counts from 1). */
+      firstUser?: number;
       thinkTimeMs: number;
     }
   | {
@@ -40,7 +56,12 @@ export type ShardLoad =
 
 export interface ShardWork {
   target: string;
+  /** The endpoint shorthand's requests, each one step; empty when a scenario runs. */
   endpoints: Endpoint[];
+  /** Iterations of flows instead of single requests. */
+  scenario?: Scenario;
+  /** This shard's rows of the scenario's data feeder. */
+  data?: ShardData;
   timeoutMs: number;
   /** HTTP/2 and TLS settings; HTTP/1.1 with Node's default verification when absent. */
   connection?: TargetConnection;
@@ -86,6 +107,14 @@ export interface ShardResult {
   latencyUncorrected: Uint8Array;
   /** Encoded per-second requests, errors and latencies (lib/loadtest/timeline.ts). */
   timeline: Uint8Array;
+  /** Per step (the scenario's, or one per endpoint), in the order of their definitions; absent from older rows. */
+  steps?: ShardStepResult[];
+  /** Every step's latency histogram, one after another (lib/loadtest/step-recorder.ts). */
+  stepLatency?: Uint8Array;
+  /** Scenarios only. */
+  iterations?: IterationCounts;
+  /** A scenario's sequential data feeder: rows this shard has taken, its earlier rounds included. */
+  dataPosition?: number;
   startedAt: number;
   finishedAt: number;
   generator: GeneratorHealth;
@@ -150,27 +179,6 @@ export function classifyError(error: unknown): ErrorKind {
   return 'other';
 }
 
-/** Weighted endpoint choice from a cumulative table; one random number per request. */
-function endpointPicker(endpoints: Endpoint[]): () => Endpoint {
-  const first = endpoints[0];
-  if (first === undefined) throw new Error('no endpoints');
-  if (endpoints.length === 1) return () => first;
-  const total = endpoints.reduce((sum, endpoint) => sum + endpoint.weight, 0);
-  const cumulative: number[] = [];
-  let running = 0;
-  for (const endpoint of endpoints) {
-    running += endpoint.weight / total;
-    cumulative.push(running);
-  }
-  return () => {
-    const roll = Math.random();
-    for (let index = 0; index < cumulative.length; index++) {
-      if (roll < (cumulative[index] ?? 1)) return endpoints[index] ?? first;
-    }
-    return endpoints[endpoints.length - 1] ?? first;
-  };
-}
-
 class Recorder {
   requests = 0;
   ok = 0;
@@ -201,9 +209,12 @@ class Recorder {
     uncorrectedMs: number,
     status: number,
     error: ErrorKind | null,
+    step: StepRecorder,
+    httpFailed: boolean,
   ): void {
     this.requests++;
-    const failed = error !== null || status >= 400;
+    step.record(latencyMs, status, error, httpFailed);
+    const failed = error !== null || httpFailed;
     if (failed) this.failed++;
     else this.ok++;
     if (status > 0) this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
@@ -251,15 +262,6 @@ class Recorder {
   }
 }
 
-/** Calls back with the status (0 when the request failed) and the error kind, once the body is read. */
-type Done = (status: number, error: ErrorKind | null) => void;
-
-/** One request at a time over its own keep-alive connection; its callback is reused for the next request. */
-interface Slot {
-  /** `now`: performance.now() at the send, which the caller has already read. */
-  send(endpoint: Endpoint, done: Done, now: number): void;
-}
-
 /**
  * Every endpoint's request bytes, built once before the first request: an endpoint that cannot be sent fails the
  * shard at its start, with its reason, rather than each of its requests.
@@ -278,17 +280,55 @@ function prepareEndpoints(
 }
 
 /** Slots over the shard's connections, each with its own connection and one completion callback. */
-function slotFactory(connections: TargetConnections, prepared: Map<Endpoint, PreparedRequest>): () => Slot {
-  const prepare = (endpoint: Endpoint) => prepared.get(endpoint) as PreparedRequest;
+function slotFactory(connections: TargetConnections): () => Slot {
   return () => {
     const connection = connections.create();
     let done: Done = () => undefined;
-    const completed: ResponseCallback = (status, error) =>
-      done(status, error === null ? null : classifyError(error));
+    const completed: ResponseCallback = (status, error, response) =>
+      done(status, error === null ? null : classifyError(error), response);
     return {
-      send(endpoint, callback, now) {
+      send(request, callback, now) {
         done = callback;
-        connection.send(prepare(endpoint), completed, now);
+        connection.send(request, completed, now);
+      },
+    };
+  };
+}
+
+/** The endpoint shorthand's unit: one request to a weighted endpoint, recorded under that endpoint's step. */
+function endpointUnits(
+  newSlot: () => Slot,
+  endpoints: Endpoint[],
+  prepared: Map<Endpoint, PreparedRequest>,
+  steps: StepRecorder[],
+  recorder: Recorder,
+): () => UnitRunner {
+  const choices = endpoints.map((endpoint, index) => ({
+    weight: endpoint.weight,
+    request: prepared.get(endpoint) as PreparedRequest,
+    step: steps[index] as StepRecorder,
+  }));
+  const pick = weightedPicker(choices);
+  return () => {
+    const slot = newSlot();
+    let intended = 0;
+    let sentAt = 0;
+    let step = choices[0]?.step as StepRecorder;
+    let finished: () => void = () => undefined;
+    // One callback per slot, not per request.
+    const completed: Done = (status, error) => {
+      const now = performance.now();
+      recorder.record(now, now - intended, now - sentAt, status, error, step, status >= 400);
+      finished();
+    };
+    return {
+      run(at, now, _vu, _iteration, done) {
+        const choice = pick();
+        step = choice.step;
+        intended = at;
+        sentAt = now;
+        finished = done;
+        slot.send(choice.request, completed, now);
       },
     };
   };
@@ -296,9 +336,7 @@ function slotFactory(connections: TargetConnections, prepared: Map<Endpoint, Pre
 
 function runClosed(
   load: Extract<ShardLoad, { model: 'closed' }>,
-  newSlot: () => Slot,
-  pick: () => Endpoint,
-  recorder: Recorder,
+  newUnit: () => UnitRunner,
   stopped: () => boolean,
 ): Promise<number> {
   return new Promise((resolve) => {
@@ -309,27 +347,27 @@ function runClosed(
       remaining += unsent;
       if (--running === 0) resolve(remaining);
     };
-    // Each virtual user is a chain of callbacks: send, record, (think,) send again.
-    const user = (count: number) => {
-      const slot = newSlot();
+    // Each virtual user is a chain of callbacks: run a unit, (think,) run the next.
+    const user = (count: number, vu: number) => {
+      const unit = newUnit();
       let sent = 0;
-      let started = 0;
       // One callback per user, not per request.
-      const completed: Done = (status, error) => {
-        const now = performance.now();
-        recorder.record(now, now - started, now - started, status, error);
+      const completed = () => {
         if (load.thinkTimeMs > 0 && sent < count) setTimeout(next, load.thinkTimeMs);
         else next();
       };
       const next = () => {
         if (sent >= count || stopped()) return finish(count - sent);
         sent++;
-        started = performance.now();
-        slot.send(pick(), completed, started);
+        const now = performance.now();
+        unit.run(now, now, vu, sent - 1, completed);
       };
       next();
     };
-    for (const count of load.requestsPerUser) user(count);
+    const first = load.firstUser ?? 0;
+    load.requestsPerUser.forEach((count, index) => {
+      user(count, first + index + 1);
+    });
   });
 }
 
@@ -354,18 +392,15 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  */
 let openShardsOnThread = 0;
 
-/** A slot of the open model, with its request's intended and actual send time and one completion callback. */
+/** A unit runner of the open model with its one completion callback. */
 interface OpenSlot {
-  slot: Slot;
-  intended: number;
-  sentAt: number;
-  completed: Done;
+  unit: UnitRunner;
+  completed: () => void;
 }
 
 async function runOpen(
   load: Extract<ShardLoad, { model: 'open' }>,
-  newSlot: () => Slot,
-  pick: () => Endpoint,
+  newUnit: () => UnitRunner,
   recorder: Recorder,
   stopped: () => boolean,
   runOrigin: number,
@@ -382,6 +417,8 @@ async function runOpen(
   let nextDue = next < end ? dueAt(next) : Number.POSITIVE_INFINITY;
 
   const queue: number[] = [];
+  /** The schedule index of each queued unit: a scenario's iteration numbers its virtual user by it. */
+  const queuedIndex: number[] = [];
   let head = 0;
   let inFlight = 0;
   let finish: () => void = () => undefined;
@@ -395,6 +432,7 @@ async function runOpen(
     while (nextDue <= now) {
       recorder.recordSendLag(now - nextDue);
       queue.push(nextDue);
+      queuedIndex.push(next);
       next += load.shardCount;
       nextDue = next < end ? dueAt(next) : Number.POSITIVE_INFINITY;
     }
@@ -402,12 +440,11 @@ async function runOpen(
 
   const idle: OpenSlot[] = [];
   const newOpenSlot = (): OpenSlot => {
-    const entry: OpenSlot = { slot: newSlot(), intended: 0, sentAt: 0, completed: () => undefined };
-    entry.completed = (status, error) => {
+    const entry: OpenSlot = { unit: newUnit(), completed: () => undefined };
+    entry.completed = () => {
       inFlight--;
       idle.push(entry);
       const now = performance.now();
-      recorder.record(now, now - entry.intended, now - entry.sentAt, status, error);
       // A response is a free look at the clock: what fell due meanwhile leaves now, not at the next timer.
       if (nextDue <= now && !stopped()) enqueueDue(now);
       drain();
@@ -415,20 +452,22 @@ async function runOpen(
     };
     return entry;
   };
-  const dispatch = (intended: number) => {
+  const dispatch = (intended: number, index: number) => {
     inFlight++;
     const entry = idle.pop() ?? newOpenSlot();
-    const now = performance.now();
-    entry.intended = intended;
-    entry.sentAt = now;
-    entry.slot.send(pick(), entry.completed, now);
+    // Each unit of the open model is its own virtual user, numbered by its place in the run's timeline.
+    entry.unit.run(intended, performance.now(), index + 1, 0, entry.completed);
   };
   const drain = () => {
     // After a stop (deadline or abort) nothing queued is sent: it is dropped, not counted.
     if (stopped()) head = queue.length;
-    while (inFlight < load.maxConnections && head < queue.length) dispatch(queue[head++] as number);
+    while (inFlight < load.maxConnections && head < queue.length) {
+      const at = head++;
+      dispatch(queue[at] as number, queuedIndex[at] as number);
+    }
     if (head > 4096 && head * 2 > queue.length) {
       queue.splice(0, head);
+      queuedIndex.splice(0, head);
       head = 0;
     }
   };
@@ -476,20 +515,46 @@ async function runOpen(
 export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promise<ShardResult> {
   const url = new URL(work.target);
   const basePath = url.pathname.replace(/\/$/, '');
-  const prepared = prepareEndpoints(url, basePath, work.endpoints);
+  const recorder = new Recorder(work.runStartedAt, work.load.model === 'open');
+  const compiled = work.scenario ? compileScenario(work.scenario) : null;
+  const steps = compiled
+    ? compiled.steps.map((step) => new StepRecorder(step.checks.length))
+    : work.endpoints.map(() => new StepRecorder(0));
+  const iterations: IterationCounts | undefined = compiled
+    ? { started: 0, completed: 0, failed: 0, failedBecause: {} }
+    : undefined;
+  // Requests that cannot be sent fail the shard at its start, with their reason, rather than each request.
+  const prepared = compiled ? null : prepareEndpoints(url, basePath, work.endpoints);
+  const constantRequests = compiled ? prepareConstantRequests(compiled, url, basePath) : null;
   const tls = tlsSettings(work.connection);
   const connections: TargetConnections = work.connection?.http2
     ? new Http2ConnectionSet(url, work.timeoutMs, tls)
     : new ConnectionSet(url, work.timeoutMs, tls);
-  const recorder = new Recorder(work.runStartedAt, work.load.model === 'open');
-  const newSlot = slotFactory(connections, prepared);
-  const pick = endpointPicker(work.endpoints);
+  const newSlot = slotFactory(connections);
 
   // A shard whose deadline has already passed sends nothing.
   let stop = Date.now() >= work.deadline;
   let aborted = false;
   let lastAbortCheck = 0;
   const stopped = () => stop;
+  const rows = compiled && work.data ? new RowSource(work.data) : null;
+  const newUnit: () => UnitRunner = compiled
+    ? (() => {
+        const context = {
+          compiled,
+          origin: url,
+          basePath,
+          prepared: constantRequests as NonNullable<typeof constantRequests>,
+          steps,
+          iterations: iterations as IterationCounts,
+          pickFlow: weightedPicker(compiled.flows),
+          rows,
+          stopped,
+          record: recorder.record.bind(recorder),
+        };
+        return () => scenarioUnit(newSlot(), context);
+      })()
+    : endpointUnits(newSlot, work.endpoints, prepared as NonNullable<typeof prepared>, steps, recorder);
   const onAbort = () => {
     aborted = true;
     stop = true;
@@ -539,13 +604,11 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   const wallStart = performance.now();
   let remaining = 0;
   try {
-    if (work.load.model === 'closed')
-      remaining = await runClosed(work.load, newSlot, pick, recorder, stopped);
+    if (work.load.model === 'closed') remaining = await runClosed(work.load, newUnit, stopped);
     else
       await runOpen(
         work.load,
-        newSlot,
-        pick,
+        newUnit,
         recorder,
         stopped,
         performance.now() - (Date.now() - work.runStartedAt),
@@ -582,6 +645,10 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     latency,
     latencyUncorrected: recorder.uncorrected ? encodeHistogram(recorder.uncorrected) : latency,
     timeline: recorder.timeline(),
+    steps: steps.map((step) => step.result()),
+    stepLatency: encodeStepLatency(steps),
+    ...(iterations ? { iterations } : {}),
+    ...(rows ? { dataPosition: rows.position } : {}),
     startedAt,
     finishedAt: Date.now(),
     generator: {
@@ -594,5 +661,6 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   };
   recorder.latency.destroy();
   recorder.uncorrected?.destroy();
+  for (const step of steps) step.latency.destroy();
   return result;
 }

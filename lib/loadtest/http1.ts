@@ -20,12 +20,23 @@ export interface PreparedRequest {
   expectsBody: boolean;
   /** Idempotent (RFC 9110 §9.2.2): safe to send again when a reused connection was closed under it. */
   retryable: boolean;
+  /** A scenario's capture or check reads the response: its head and body are kept (the body up to 1 MB). */
+  keepsResponse?: boolean;
 }
+
+/** A response's head (status line and headers, latin1) and body, for a request that keeps it. */
+export interface KeptResponse {
+  head: string;
+  body: Buffer;
+}
+
+/** The most of a kept body held: a capture or check reads what it holds, the rest is read past. */
+export const MAX_KEPT_BODY_BYTES = 1024 * 1024;
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
 
 /** Calls back with the status (0 when the request failed) and the error, once the response is read to its end. */
-export type ResponseCallback = (status: number, error: Error | null) => void;
+export type ResponseCallback = (status: number, error: Error | null, response: KeptResponse | null) => void;
 
 /** Without a Keep-Alive hint from the server, an idle connection is not trusted for longer than this. */
 const DEFAULT_KEEP_ALIVE_MS = 4000;
@@ -158,6 +169,10 @@ export class Connection {
   private resent = false;
   /** performance.now() when the request in flight was sent; 0 when idle. */
   sentAt = 0;
+  private keeps = false;
+  private keptHead = '';
+  private keptBody: Buffer[] = [];
+  private keptBytes = 0;
 
   private readonly origin: URL;
   private readonly shared: SharedState;
@@ -177,6 +192,12 @@ export class Connection {
     this.framing = Framing.Head;
     this.partialHead = null;
     this.sentAt = now;
+    this.keeps = request.keepsResponse === true;
+    if (this.keeps) {
+      this.keptHead = '';
+      this.keptBody = [];
+      this.keptBytes = 0;
+    }
     // Past the server's keep-alive timeout the server may be closing it as we write: a fresh one is safer.
     if (this.socket && now - this.idleSince > this.keepAliveMs - KEEP_ALIVE_MARGIN_MS) this.drop();
     (this.socket ?? this.open()).write(request.bytes);
@@ -259,7 +280,19 @@ export class Connection {
     if (!callback) return;
     this.callback = null;
     this.sentAt = 0;
-    callback(status, error);
+    callback(
+      status,
+      error,
+      this.keeps && error === null ? { head: this.keptHead, body: Buffer.concat(this.keptBody) } : null,
+    );
+  }
+
+  /** Copies body bytes of a response that keeps them: the shared read buffer is reused by the next read. */
+  private keepBody(chunk: Buffer, start: number, end: number): void {
+    const take = Math.min(end - start, MAX_KEPT_BODY_BYTES - this.keptBytes);
+    if (take <= 0) return;
+    this.keptBody.push(Buffer.from(chunk.subarray(start, start + take)));
+    this.keptBytes += take;
   }
 
   private complete(): void {
@@ -287,11 +320,14 @@ export class Connection {
       if (this.framing === Framing.Head) offset = this.readHead(chunk, offset, length);
       else if (this.framing === Framing.Length) {
         const take = Math.min(this.remaining, length - offset);
+        if (this.keeps) this.keepBody(chunk, offset, offset + take);
         this.remaining -= take;
         offset += take;
         if (this.remaining === 0) this.complete();
-      } else if (this.framing === Framing.UntilClose) offset = length;
-      else offset = this.readChunked(chunk, offset, length);
+      } else if (this.framing === Framing.UntilClose) {
+        if (this.keeps) this.keepBody(chunk, offset, length);
+        offset = length;
+      } else offset = this.readChunked(chunk, offset, length);
     }
     if (offset < length && socket === this.socket) this.drop(); // a response ran past its own end: nothing after it can be parsed
     return true;
@@ -315,6 +351,7 @@ export class Connection {
     }
     const consumed = this.partialHead ? headEnd + 4 - this.partialHead.length + offset : headEnd + 4;
     this.partialHead = null;
+    if (this.keeps) this.keptHead = source.toString('latin1', start, headEnd);
     // A target answers alike, but for its Date header once a second: a head equal byte for byte to the last one
     // parsed is not parsed again.
     const last = this.shared.head;
@@ -362,6 +399,7 @@ export class Connection {
     while (index < length && this.callback) {
       if (this.framing === Framing.ChunkData) {
         const take = Math.min(this.remaining, length - index);
+        if (this.keeps) this.keepBody(chunk, index, index + take);
         this.remaining -= take;
         index += take;
         if (this.remaining === 0) {

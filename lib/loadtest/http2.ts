@@ -152,7 +152,8 @@ class Http2Channel {
     this.callback = null;
     this.stream = null;
     this.sentAt = 0;
-    callback(status, error);
+    // HTTP/2 keeps no response: the options refuse a scenario over it.
+    callback(status, error, null);
   }
 }
 

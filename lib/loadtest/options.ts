@@ -2,6 +2,7 @@
 // The options' types are the schema's output.
 
 import * as v from 'valibot';
+import { scenarioField } from '../scenario/schema.ts';
 import { fieldPath } from '../validation/combinators.ts';
 import { issueLines } from '../validation/issues.ts';
 import { durationField, isJsonObject, numberField, wholeNumberField } from '../validation/rules.ts';
@@ -33,6 +34,7 @@ const CARRIED_FIELDS = {
     numberField({ min: 0, max: 100, fallback: 0 }),
     v.description('Shards that may fail before the run is an error, in percent (default 0).'),
   ),
+  scenario: scenarioField,
 };
 
 /** Every field of the input, in the order their problems are listed. */
@@ -157,12 +159,21 @@ function resolveOptions(fields: Fields, failed: ReadonlySet<string>, limits: Loa
   const defaults = { method: fields.method ?? 'GET', headers, body: fields.body?.text };
   if (given('endpoints') && given('endpoint'))
     problems.push(['endpoint', 'give either endpoint or endpoints, not both']);
-  const endpoints = (fields.endpoints ?? [fields.endpoint ?? { path: '/health' }]).map((endpoint) =>
-    completeEndpoint(endpoint, defaults),
-  );
+  // A scenario's flows replace the endpoints.
+  for (const key of ['endpoint', 'endpoints', 'method', 'headers', 'body'] as const)
+    if (given('scenario') && given(key))
+      problems.push([key, 'give a scenario or the endpoint options, not both']);
+  const endpoints = given('scenario')
+    ? []
+    : (fields.endpoints ?? [fields.endpoint ?? { path: '/health' }]).map((endpoint) =>
+        completeEndpoint(endpoint, defaults),
+      );
   if (fields.endpoints && endpoints.every((endpoint) => endpoint.weight === 0))
     problems.push(['endpoints', 'at least one weight must be over 0']);
 
+  // Captures and checks read responses, which only the engine's HTTP/1.1 client keeps.
+  if (given('scenario') && fields.http2)
+    problems.push(['http2', 'a scenario runs over HTTP/1.1: its captures and checks read the responses']);
   const https = fields.target === undefined ? undefined : fields.target.startsWith('https:');
   const connection = parseTargetConnection(fields, https, failed);
   for (const line of connection.problems) {

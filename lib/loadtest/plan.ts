@@ -1,11 +1,12 @@
 // Splits a load test into shards (by users or by rate) and rounds (by time), and estimates its cost.
 
+import { thinkMsPerIteration } from '../scenario/schema.ts';
 import type { ShardLoad } from './engine.ts';
 import { LoadTestInputError } from './input-error.ts';
 import type { LoadTestLimits } from './limits.ts';
 import type { LoadTestOptions } from './options.ts';
 import { priceRun, type RunCostUsd } from './pricing.ts';
-import { expectedRequests } from './request-count.ts';
+import { expectedRequests, scenarioRequestsPerIteration } from './request-count.ts';
 import {
   ASSUMED_LATENCY_MS,
   LAMBDA_FILE_DESCRIPTORS,
@@ -81,12 +82,27 @@ export interface LoadTestPlan {
   estimate: LoadTestEstimate;
 }
 
+/** An iteration's requests and think time: one request and no think for the endpoint shorthand. */
+function unitCost(options: LoadTestOptions): { requests: number; thinkMs: number } {
+  if (!options.scenario) return { requests: 1, thinkMs: 0 };
+  const flows = options.scenario.flows.filter((flow) => flow.weight > 0);
+  return {
+    requests: scenarioRequestsPerIteration(options.scenario),
+    thinkMs: Math.max(0, ...flows.map((flow) => thinkMsPerIteration(flow.steps))),
+  };
+}
+
 export function estimate(options: LoadTestOptions, limits: LoadTestLimits): LoadTestEstimate {
   const requests = expectedRequests(options);
+  const unit = unitCost(options);
   const durationSeconds =
     options.model === 'open'
       ? options.durationSeconds
-      : Math.ceil((options.requestsPerUser * (options.thinkTimeMs + ASSUMED_LATENCY_MS)) / 1000);
+      : Math.ceil(
+          (options.requestsPerUser *
+            (options.thinkTimeMs + unit.thinkMs + unit.requests * ASSUMED_LATENCY_MS)) /
+            1000,
+        );
   const lambdaGbSeconds =
     Math.round(options.workers * Math.max(1, durationSeconds) * (limits.workerMemoryMb / 1024) * 10) / 10;
   // A closed-model round that runs out of time hands on to the next, so its rounds follow from its length too.
@@ -277,10 +293,16 @@ export function shardLoad(
       round === 0
         ? Array.from({ length: users }, () => options.requestsPerUser)
         : Array.from({ length: users }, (_, index) => splitEvenly(previousRemaining ?? 0, users, index));
-    return { model: 'closed', requestsPerUser, thinkTimeMs: options.thinkTimeMs };
+    // Users before this shard's: splitEvenly gives the first `users % shards` shards one more.
+    const firstUser =
+      Math.floor(options.users / plan.shards) * shard + Math.min(shard, options.users % plan.shards);
+    return { model: 'closed', requestsPerUser, thinkTimeMs: options.thinkTimeMs, firstUser };
   }
   const peak = Math.max(...options.stages.map((stage) => Math.max(stage.from, stage.to)));
   const perShardPeak = peak / plan.shards;
+  // A scenario's iteration holds its connection for all its requests and think time.
+  const unit = unitCost(options);
+  const holdSeconds = unit.requests * RESPONSE_TIME_ALLOWANCE_SECONDS + unit.thinkMs / 1000;
   return {
     model: 'open',
     stages: options.stages,
@@ -290,9 +312,21 @@ export function shardLoad(
     toSeconds: Math.min(options.durationSeconds, (round + 1) * plan.shardSeconds),
     // Enough connections for the response-time allowance at the peak rate; a slower target queues,
     // and the queueing shows in the latency measured from the intended send time.
-    maxConnections: Math.min(
-      MAX_CONNECTIONS_PER_WORKER,
-      Math.max(8, Math.ceil(perShardPeak * RESPONSE_TIME_ALLOWANCE_SECONDS)),
-    ),
+    maxConnections: Math.min(MAX_CONNECTIONS_PER_WORKER, Math.max(8, Math.ceil(perShardPeak * holdSeconds))),
   };
+}
+
+/**
+ * The rows [from, to) of a data feeder a shard reads. Sequential: each shard its own slice, so that no row is used
+ * by two shards; with fewer rows than shards, shard k uses row k mod rows. Random: every row.
+ */
+export function shardDataRange(
+  data: { order: 'sequential' | 'random'; rowCount: number },
+  shards: number,
+  shard: number,
+): { from: number; to: number } {
+  const rows = data.rowCount;
+  if (data.order === 'random' || rows === 0) return { from: 0, to: rows };
+  if (rows < shards) return { from: shard % rows, to: (shard % rows) + 1 };
+  return { from: Math.floor((shard * rows) / shards), to: Math.floor(((shard + 1) * rows) / shards) };
 }

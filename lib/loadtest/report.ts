@@ -1,6 +1,7 @@
 // Merges every shard's measurements into one report with exact percentiles, thresholds and a grade.
 
 import { redactQuery } from '../log/logger.ts';
+import { type StepDefinition, stepDefinitions } from '../scenario/compile.ts';
 import { type ConnectionSummary, INSECURE_WARNING, summarizeConnection } from './connection-options.ts';
 import type { ShardResult } from './engine.ts';
 import {
@@ -16,6 +17,13 @@ import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
 import type { LoadTestOptions, RateStage } from './options.ts';
 import { type LoadTestEstimate, type LoadTestPlan, shardFailuresTolerated } from './plan.ts';
 import { plural } from './plural.ts';
+import {
+  type IterationReport,
+  type ReportCheck,
+  type StepReport,
+  StepResultsMerge,
+  stepReports,
+} from './steps.ts';
 import type { ShardFailure } from './store.ts';
 import { DEFAULT_THRESHOLD, evaluateThresholds, grade, type ThresholdResult } from './thresholds.ts';
 import { type LegacyTimelineSecond, TimelineMerge, type TimelinePoint } from './timeline.ts';
@@ -37,7 +45,7 @@ export interface LoadTestReport {
   finishedAt: string | null;
   durationSeconds: number;
   totals: { requests: number; ok: number; failed: number };
-  /** Closed model: requests never sent, because the run was aborted or ran out of rounds. */
+  /** Closed model: requests (a scenario: iterations) never sent, because the run was aborted or ran out of rounds. */
   unsent: number;
   /** Requests per second over the run, or over one second for a run shorter than that. */
   rps: number;
@@ -90,6 +98,12 @@ export interface LoadTestReport {
   connection?: ConnectionSummary;
   /** What the reader must know before trusting the figures, such as an unverified certificate. */
   warnings?: string[];
+  /** One entry per step of the scenario (steps sharing a name are one), or per endpoint of the shorthand. */
+  steps: StepReport[];
+  /** Every check of every step. */
+  checks: ReportCheck[];
+  /** Scenarios only: iterations started, completed, and failed with their reasons. */
+  iterations?: IterationReport;
 }
 
 export interface ShardFailureReason {
@@ -132,6 +146,8 @@ export class ShardResultsMerge {
   readonly latency = new Float64Array(bucketCount('precise'));
   readonly latencyUncorrected = new Float64Array(bucketCount('precise'));
   readonly timeline = new TimelineMerge();
+  /** Per step, and a scenario's iterations. */
+  readonly steps = new StepResultsMerge();
   startedAt = Number.POSITIVE_INFINITY;
   finishedAt = Number.NEGATIVE_INFINITY;
   /** Closed model: requests left over per round; only the last round's count as never sent. */
@@ -161,6 +177,7 @@ export class ShardResultsMerge {
     addEncodedHistogram(result.latency, this.latency);
     addEncodedHistogram(result.latencyUncorrected, this.latencyUncorrected);
     this.timeline.add(result.timeline);
+    this.steps.add(result);
     this.startedAt = Math.min(this.startedAt, result.startedAt);
     this.finishedAt = Math.max(this.finishedAt, result.finishedAt);
     this.remainingByRound.set(
@@ -240,6 +257,24 @@ function describeFailedThreshold(result: ThresholdResult): string {
   return `threshold ${result.expr} failed (actual ${result.actual}${unitOf(result.expr)})`;
 }
 
+/** The report's steps as the options define them: the scenario's, or one per endpoint ("METHOD /path"). */
+export function reportStepDefinitions(options: LoadTestOptions): StepDefinition[] {
+  // Credential query parameters are masked in a path and in the name derived from it, as for endpoints.
+  if (options.scenario)
+    return stepDefinitions(options.scenario).map((step) => ({
+      ...step,
+      name:
+        step.name === `${step.method} ${step.path}` ? `${step.method} ${redactQuery(step.path)}` : step.name,
+      path: redactQuery(step.path),
+    }));
+  return options.endpoints.map(({ method, path }) => ({
+    name: `${method} ${redactQuery(path)}`,
+    method,
+    path: redactQuery(path),
+    checks: [],
+  }));
+}
+
 export function buildReport(input: BuildReportInput): LoadTestReport {
   const { options, plan } = input;
   let merge: ShardResultsMerge;
@@ -288,7 +323,13 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
       ? ['no request was sent']
       : thresholds.filter((result) => !result.passed).map(describeFailedThreshold)),
     ...(shardsOk ? [] : [`${failedShards} of ${input.expectedShards} shards failed`]),
-    ...(unsent > 0 ? [`${plural(unsent, 'request')} ${unsent === 1 ? 'was' : 'were'} never sent`] : []),
+    ...(unsent > 0
+      ? [
+          options.scenario
+            ? `${plural(unsent, 'iteration')} ${unsent === 1 ? 'was' : 'were'} never started`
+            : `${plural(unsent, 'request')} ${unsent === 1 ? 'was' : 'were'} never sent`,
+        ]
+      : []),
   ];
 
   return {
@@ -345,5 +386,11 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     estimate: plan.estimate,
     connection: summarizeConnection(options.target, options.connection),
     warnings: options.connection?.insecure ? [INSECURE_WARNING] : [],
+    ...stepReports(reportStepDefinitions(options), merge.steps, durationSeconds, {
+      ...totals,
+      statusCodes,
+      errors,
+      latencyMs,
+    }),
   };
 }

@@ -1,5 +1,6 @@
 // How many requests a run will send, counted as the engine sends them.
 
+import { requestsPerIteration, type Scenario } from '../scenario/schema.ts';
 import type { LoadTestOptions, OpenModelOptions } from './options.ts';
 import { RateSchedule } from './schedule.ts';
 
@@ -16,6 +17,15 @@ export function expectedRequestsExactly(options: OpenModelOptions): number {
  * timeline holds, counted as the engine counts them (RateSchedule), so the estimate never promises more.
  */
 export function expectedRequests(options: LoadTestOptions): number {
-  if (options.model === 'closed') return options.users * options.requestsPerUser;
-  return new RateSchedule(options.stages).total;
+  const perUnit = options.scenario ? scenarioRequestsPerIteration(options.scenario) : 1;
+  if (options.model === 'closed') return options.users * options.requestsPerUser * perUnit;
+  return new RateSchedule(options.stages).total * perUnit;
+}
+
+/** The most requests an iteration of the scenario sends (of the flows that can be picked): what caps count. */
+export function scenarioRequestsPerIteration(scenario: Scenario): number {
+  return Math.max(
+    1,
+    ...scenario.flows.filter((flow) => flow.weight > 0).map((flow) => requestsPerIteration(flow.steps)),
+  );
 }

@@ -1,7 +1,7 @@
 // The worker's step of the state machine: one shard of one round, from its start wait to its stored result.
 
 import type { ShardEngine } from './engine.ts';
-import { shardLoad, shardTimeBudget } from './plan.ts';
+import { shardDataRange, shardLoad, shardTimeBudget } from './plan.ts';
 import { requireRun, type ShardTask, type StepDeps } from './step-deps.ts';
 import { HEARTBEAT_SECONDS } from './store.ts';
 
@@ -38,11 +38,26 @@ export async function shardStep(task: ShardTask, deps: ShardStepDeps): Promise<S
   const lambdaEndsAt = invokedAt + (remainingMs ?? (run.plan.workerTimeoutSeconds ?? 900) * 1000);
   const startsAt = task.startsAt ?? invokedAt;
   let previousRemaining: number | undefined;
+  // A later round of the closed model carries on where the shard's previous round left off in its data rows.
+  let dataPosition: number | undefined;
   if (run.options.model === 'closed' && task.round > 0) {
-    previousRemaining =
-      (await deps.store.shardResult(task.runId, task.round - 1, task.shard))?.remaining ?? 0;
+    const previous = await deps.store.shardResult(task.runId, task.round - 1, task.shard);
+    previousRemaining = previous?.remaining ?? 0;
+    dataPosition = previous?.dataPosition;
   }
   const load = shardLoad(run.options, run.plan, task.round, task.shard, previousRemaining);
+  const { scenario } = run.options;
+  const feeder = scenario?.data;
+  const range = feeder ? shardDataRange(feeder, run.plan.shards, task.shard) : null;
+  const data =
+    feeder && range
+      ? {
+          order: feeder.order,
+          per: feeder.per,
+          rows: await deps.store.dataRows(task.runId, range.from, range.to),
+          ...(dataPosition === undefined ? {} : { position: dataPosition }),
+        }
+      : undefined;
   let lastBeat = 0;
   const shouldAbort = async () => {
     const beat = Date.now() - lastBeat >= HEARTBEAT_SECONDS * 1000;
@@ -61,6 +76,8 @@ export async function shardStep(task: ShardTask, deps: ShardStepDeps): Promise<S
     {
       target: run.options.target,
       endpoints: run.options.endpoints,
+      ...(scenario ? { scenario } : {}),
+      ...(data ? { data } : {}),
       timeoutMs: run.options.timeoutMs,
       ...(run.options.connection ? { connection: run.options.connection } : {}),
       // Timeline seconds and the open model's due times count from the run's start as this round sees it.

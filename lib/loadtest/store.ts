@@ -11,6 +11,7 @@ import {
   type RetentionSettings,
 } from '../db/retention.ts';
 import { LoadwatchError } from '../errors.ts';
+import type { DataRow } from '../scenario/schema.ts';
 import type { ShardResult } from './engine.ts';
 import { EncodingError } from './measurement.ts';
 import type { LoadTestOptions } from './options.ts';
@@ -68,7 +69,10 @@ const toRecord = (row: RunRow): RunRecord => ({
 export type StoredShardResult = ShardRow;
 
 /** A shard's figures without its histograms and timeline: what rounds and summaries read. */
-export type ShardResultSummary = Omit<ShardResult, 'latency' | 'latencyUncorrected' | 'timeline'>;
+export type ShardResultSummary = Omit<
+  ShardResult,
+  'latency' | 'latencyUncorrected' | 'timeline' | 'stepLatency'
+>;
 
 interface ShardResultRow {
   round: number;
@@ -81,6 +85,7 @@ interface ShardResultRow {
   latency: string | null;
   latency_uncorrected: string | null;
   timeline: string | null;
+  step_latency: string | null;
 }
 
 function toStoredShardResult(row: ShardResultRow): StoredShardResult {
@@ -99,6 +104,7 @@ function toStoredShardResult(row: ShardResultRow): StoredShardResult {
       latency: Buffer.from(row.latency, 'base64'),
       latencyUncorrected: Buffer.from(row.latency_uncorrected ?? row.latency, 'base64'),
       timeline: Buffer.from(row.timeline, 'base64'),
+      ...(row.step_latency === null ? {} : { stepLatency: Buffer.from(row.step_latency, 'base64') }),
     },
   };
 }
@@ -236,10 +242,22 @@ export class LoadTestStore {
                 );
               }
             }
+            // A data feeder's rows are stored apart: every shard reads the run's options, only its own rows.
+            const data = options.scenario?.data;
+            const stored =
+              data?.rows === undefined
+                ? options
+                : { ...options, scenario: { ...options.scenario, data: { ...data, rows: undefined } } };
             await client.query(
               `INSERT INTO loadtest_runs (id, target, options, plan) VALUES ($1, $2, $3, $4)`,
-              [id, options.target, JSON.stringify(options), JSON.stringify(plan)],
+              [id, options.target, JSON.stringify(stored), JSON.stringify(plan)],
             );
+            if (data?.rows !== undefined)
+              await client.query(
+                `INSERT INTO loadtest_data_rows (run_id, row_index, data)
+                 SELECT $1, ordinality - 1, value FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY`,
+                [id, JSON.stringify(data.rows)],
+              );
           },
           { isolation: 'serializable' },
         );
@@ -249,6 +267,17 @@ export class LoadTestStore {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
       }
     }
+  }
+
+  /** The rows `from` (inclusive) to `to` (exclusive) of a run's data feeder, in order. */
+  async dataRows(id: string, from = 0, to = 2 ** 31 - 1): Promise<DataRow[]> {
+    const result = await this.db.query<{ data: DataRow }>(
+      `SELECT data FROM loadtest_data_rows
+        WHERE run_id = $1 AND row_index >= $2 AND row_index < $3 ORDER BY row_index`,
+      [id, from, to],
+      { idempotent: true },
+    );
+    return result.rows.map((row) => row.data);
   }
 
   async getRun(id: string): Promise<RunRecord | null> {
@@ -357,13 +386,15 @@ export class LoadTestStore {
 
   /** Stores a shard's result; a retried shard replaces its earlier row rather than adding one. */
   async saveShardResult(id: string, round: number, shard: number, result: ShardResult): Promise<void> {
-    const { latency, latencyUncorrected, timeline, ...summary } = result;
+    const { latency, latencyUncorrected, timeline, stepLatency, ...summary } = result;
     await this.db.query(
-      `INSERT INTO loadtest_shard_results (run_id, round, shard, summary, latency, latency_uncorrected, timeline)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO loadtest_shard_results
+         (run_id, round, shard, summary, latency, latency_uncorrected, timeline, step_latency)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (run_id, round, shard)
        DO UPDATE SET result = NULL, summary = EXCLUDED.summary, latency = EXCLUDED.latency,
                      latency_uncorrected = EXCLUDED.latency_uncorrected, timeline = EXCLUDED.timeline,
+                     step_latency = EXCLUDED.step_latency,
                      attempts = loadtest_shard_results.attempts + 1, updated_at = now()`,
       [
         id,
@@ -379,6 +410,9 @@ export class LoadTestStore {
               latencyUncorrected.byteLength,
             ),
         Buffer.from(timeline.buffer, timeline.byteOffset, timeline.byteLength),
+        stepLatency === undefined
+          ? null
+          : Buffer.from(stepLatency.buffer, stepLatency.byteOffset, stepLatency.byteLength),
       ],
     );
   }
@@ -428,7 +462,8 @@ export class LoadTestStore {
         `SELECT round, shard, attempts, result, summary,
                 encode(latency, 'base64') AS latency,
                 encode(latency_uncorrected, 'base64') AS latency_uncorrected,
-                encode(timeline, 'base64') AS timeline
+                encode(timeline, 'base64') AS timeline,
+                encode(step_latency, 'base64') AS step_latency
            FROM (SELECT * FROM loadtest_shard_results
                   WHERE run_id = $1 AND (round, shard) > ($2, $3)
                   ORDER BY round, shard
@@ -485,7 +520,19 @@ export class LoadTestStore {
       [olderThanHours],
       limits,
     );
-    return combinePrunes(shards, failures);
+    // A scenario's data rows are written once, with the run: they go with its shard rows.
+    const dataRows = await deleteInBatches(
+      this.db,
+      `DELETE FROM loadtest_data_rows WHERE ctid = ANY (ARRAY(
+         SELECT row.ctid FROM loadtest_data_rows row
+           JOIN loadtest_runs run ON run.id = row.run_id
+          WHERE run.finished_at < now() - make_interval(secs => $1::double precision * 3600)
+            AND run.status NOT IN ('pending', 'running')
+          LIMIT $2))`,
+      [olderThanHours],
+      limits,
+    );
+    return combinePrunes(shards, failures, dataRows);
   }
 
   /**

@@ -3,13 +3,13 @@
 import type pg from 'pg';
 import type { Notification } from '../alerts/sink.ts';
 import type { Db } from '../db/pool.ts';
-import { type HeartbeatRecord, heartbeatTokenMatches } from './heartbeat.ts';
 import {
   deleteInBatches,
   type PruneReport,
   RETENTION_DEFAULTS,
   type RetentionSettings,
 } from '../db/retention.ts';
+import { type HeartbeatRecord, heartbeatTokenMatches } from './heartbeat.ts';
 import type { Sample } from './probe.ts';
 import { type CheckState, isStale, type OpenIncident, type RecentSample } from './rules.ts';
 import { DEFAULT_MONITOR_INTERVAL_SECONDS } from './settings.ts';

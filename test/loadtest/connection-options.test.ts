@@ -102,6 +102,14 @@ describe('parseLoadTestInput connection fields', () => {
     ]);
   });
 
+  it('refuses http2 beside a scenario, whose captures and checks read responses HTTP/2 does not keep', () => {
+    const scenario = { flows: [{ steps: [{ path: '/ping' }] }] };
+    expect(problemsOf({ target: 'http://127.0.0.1:9', http2: true, scenario })).toEqual([
+      'http2: a scenario runs over HTTP/1.1: its captures and checks read the responses',
+    ]);
+    expect(problemsOf({ target: 'http://127.0.0.1:9', scenario })).toEqual([]);
+  });
+
   it('refuses PEM over the cap, flags that are not booleans, and insecure beside a CA', () => {
     const huge = `${certificates.ca}${' '.repeat(MAX_PEM_BYTES)}`;
     expect(problemsOf({ target: https, ca: huge, http2: 'yes', insecure: 1 })).toEqual([

@@ -1,0 +1,203 @@
+// Per-step results of a load test: what each request of a scenario (or each --endpoint) measured, after the merge.
+
+import type { StepDefinition } from '../scenario/compile.ts';
+import type { ShardResult } from './engine.ts';
+import {
+  addBuckets,
+  bucketCount,
+  decompressBuckets,
+  histogramFromCounts,
+  type LatencySummary,
+  summarize,
+} from './histogram.ts';
+import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
+import { emptyErrors } from './step-recorder.ts';
+
+/** One named response check of one step: responses it held for, and responses it did not. */
+export interface StepCheckResult {
+  name: string;
+  passed: number;
+  failed: number;
+}
+
+export interface StepReport {
+  /** The step's name, or "METHOD /path" (the path as written, before templating) when it has none. */
+  name: string;
+  method: string;
+  path: string;
+  /** Responses and requests without one. */
+  requests: number;
+  /** Passed its status expectation (by default: a status under 400). */
+  ok: number;
+  /** httpFailures plus network errors. */
+  failed: number;
+  /** Got a response that failed its status expectation. */
+  httpFailures: number;
+  rps: number;
+  latencyMs: LatencySummary;
+  statusCodes: Record<string, number>;
+  /** Requests without a response, by kind. */
+  errors: Record<ErrorKind, number>;
+  /** failed / requests × 100. */
+  errorPercent: number;
+  /** This step's response checks, by check name. */
+  checks: StepCheckResult[];
+}
+
+/** A scenario's iterations: started, ended with every step done, and ended early with the reason why. */
+export interface IterationReport {
+  started: number;
+  completed: number;
+  failed: number;
+  /** Why iterations ended early, e.g. "capture token: $.data.token found nothing", counted. */
+  failedBecause: Record<string, number>;
+}
+
+/** Every check of every step, with the step it belongs to. */
+export type ReportCheck = StepCheckResult & { step: string };
+
+/** One step's figures added up over every shard. */
+interface StepTotals {
+  requests: number;
+  ok: number;
+  httpFailures: number;
+  statusCodes: Record<string, number>;
+  errors: Record<ErrorKind, number>;
+  latency: Float64Array;
+  checks: Array<[number, number]>;
+}
+
+/** Distinct reasons an iteration failed that a report lists; the rest are counted under one. */
+const MAX_ITERATION_REASONS = 20;
+
+/** Every shard's per-step figures and iterations, added exactly: counters summed, histogram buckets summed. */
+export class StepResultsMerge {
+  readonly steps: StepTotals[] = [];
+  /** Shards stored before per-step figures were kept. */
+  shardsWithoutSteps = 0;
+  iterations: IterationReport | null = null;
+
+  add(result: Pick<ShardResult, 'steps' | 'stepLatency' | 'iterations'>): void {
+    if (result.iterations) {
+      const into = this.iterations ?? { started: 0, completed: 0, failed: 0, failedBecause: {} };
+      this.iterations = into;
+      into.started += result.iterations.started;
+      into.completed += result.iterations.completed;
+      into.failed += result.iterations.failed;
+      for (const [reason, count] of Object.entries(result.iterations.failedBecause))
+        into.failedBecause[reason] = (into.failedBecause[reason] ?? 0) + count;
+    }
+    if (!result.steps || !result.stepLatency) {
+      this.shardsWithoutSteps++;
+      return;
+    }
+    const { format, bytes } = decompressBuckets(result.stepLatency);
+    let offset = 0;
+    result.steps.forEach((step, index) => {
+      const totals = this.stepAt(index, step.checks.length);
+      totals.requests += step.requests;
+      totals.ok += step.ok;
+      totals.httpFailures += step.httpFailures;
+      for (const [code, count] of Object.entries(step.statusCodes))
+        totals.statusCodes[code] = (totals.statusCodes[code] ?? 0) + count;
+      for (const kind of ERROR_KINDS) totals.errors[kind] += step.errors[kind] ?? 0;
+      step.checks.forEach(([passed, failed], check) => {
+        const into = totals.checks[check] ?? [0, 0];
+        into[0] += passed;
+        into[1] += failed;
+        totals.checks[check] = into;
+      });
+      offset = addBuckets(format, bytes, offset, totals.latency);
+    });
+  }
+
+  private stepAt(index: number, checks: number): StepTotals {
+    let totals = this.steps[index];
+    if (!totals) {
+      totals = {
+        requests: 0,
+        ok: 0,
+        httpFailures: 0,
+        statusCodes: {},
+        errors: emptyErrors(),
+        latency: new Float64Array(bucketCount('precise')),
+        checks: Array.from({ length: checks }, (): [number, number] => [0, 0]),
+      };
+      this.steps[index] = totals;
+    }
+    return totals;
+  }
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+
+/** What a step's figures come from when every shard kept none: the run's own, for a run of one step. */
+export interface RunTotalsAsStep {
+  requests: number;
+  ok: number;
+  failed: number;
+  statusCodes: Record<string, number>;
+  errors: Record<ErrorKind, number>;
+  latencyMs: LatencySummary;
+}
+
+/**
+ * The report's steps and checks from the merged figures. A run of one step whose shards (all or some) were
+ * stored before per-step figures were kept reports the run's own totals for it, which are that step's.
+ */
+export function stepReports(
+  definitions: StepDefinition[],
+  merge: StepResultsMerge,
+  durationSeconds: number,
+  runTotals: RunTotalsAsStep,
+): { steps: StepReport[]; checks: ReportCheck[]; iterations?: IterationReport } {
+  const steps = definitions.map((definition, index): StepReport => {
+    const totals = merge.steps[index];
+    const fromRun = merge.shardsWithoutSteps > 0 && definitions.length === 1;
+    const errors = fromRun ? { ...runTotals.errors } : { ...(totals?.errors ?? emptyErrors()) };
+    const noResponse = ERROR_KINDS.reduce((sum, kind) => sum + errors[kind], 0);
+    const requests = fromRun ? runTotals.requests : (totals?.requests ?? 0);
+    const ok = fromRun ? runTotals.ok : (totals?.ok ?? 0);
+    const httpFailures = fromRun ? runTotals.failed - noResponse : (totals?.httpFailures ?? 0);
+    let latencyMs = runTotals.latencyMs;
+    if (!fromRun) {
+      const histogram = histogramFromCounts(totals?.latency ?? new Float64Array(bucketCount('precise')));
+      latencyMs = summarize(histogram);
+      histogram.destroy();
+    }
+    const failed = httpFailures + noResponse;
+    return {
+      name: definition.name,
+      method: definition.method,
+      path: definition.path,
+      requests,
+      ok,
+      failed,
+      httpFailures,
+      rps: durationSeconds > 0 ? round2(requests / Math.max(1, durationSeconds)) : 0,
+      latencyMs,
+      statusCodes: fromRun ? { ...runTotals.statusCodes } : { ...(totals?.statusCodes ?? {}) },
+      errors,
+      errorPercent: requests > 0 ? round2((failed / requests) * 100) : 0,
+      checks: definition.checks.map((name, check) => ({
+        name,
+        passed: totals?.checks[check]?.[0] ?? 0,
+        failed: totals?.checks[check]?.[1] ?? 0,
+      })),
+    };
+  });
+  const checks = steps.flatMap((step) => step.checks.map((check) => ({ ...check, step: step.name })));
+  const iterations = merge.iterations;
+  if (!iterations) return { steps, checks };
+  const reasons = Object.entries(iterations.failedBecause).sort((a, b) => b[1] - a[1]);
+  const kept = reasons.slice(0, MAX_ITERATION_REASONS);
+  const rest = reasons.slice(MAX_ITERATION_REASONS).reduce((sum, [, count]) => sum + count, 0);
+  return {
+    steps,
+    checks,
+    iterations: {
+      ...iterations,
+      failedBecause: Object.fromEntries(rest > 0 ? [...kept, ['other reasons', rest]] : kept),
+    },
+  };
+}

@@ -93,6 +93,7 @@ export function runSummary(run: RunRecord, reportPath: string) {
           errorPercent: report.errorPercent,
           thresholds: report.thresholds,
           generator: report.generator,
+          ...(report.warnings?.length ? { warnings: report.warnings } : {}),
           // Reports stored before shard failures were recorded have no list.
           ...(report.shards.failures?.length ? { shardFailures: report.shards.failures } : {}),
         }

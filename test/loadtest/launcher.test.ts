@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadTestInputError } from '../../lib/loadtest/input-error.ts';
 import { launchLoadTest, runSummary, waitBudgetMs, waitForRun } from '../../lib/loadtest/launcher.ts';
@@ -6,6 +7,7 @@ import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
 import { createLocalStarter } from '../../lib/loadtest/local-runner.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { createLogger } from '../../lib/log/logger.ts';
+import { createTestCertificates } from '../support/certificates.ts';
 import { useMigratedDatabase } from '../support/database.ts';
 import { listenLocally } from '../support/listen.ts';
 
@@ -51,6 +53,33 @@ describe('launchLoadTest', () => {
       totals: { requests: 9, ok: 9, failed: 0 },
       report: `/v1/loadtests/${run.runId}`,
     });
+  });
+
+  it("carries the warning of a run that did not verify its target's certificate into the short answer", async () => {
+    const secure = createHttpsServer(createTestCertificates().selfSigned, (_request, response) =>
+      response.end('ok'),
+    );
+    const httpsTarget = (await listenLocally(secure)).replace('http:', 'https:');
+    try {
+      const starter = createLocalStarter({ store, logger: createLogger({ level: 'error' }) });
+      const run = await launchLoadTest(
+        { target: httpsTarget, users: 2, requests: 2, insecure: true },
+        { store, limits: DEFAULT_LIMITS, starter },
+      );
+      const record = await waitForRun(store, run.runId, 10_000);
+      expect(runSummary(record, `/v1/loadtests/${run.runId}`)).toMatchObject({
+        status: 'passed',
+        totals: { requests: 4, ok: 4, failed: 0 },
+        warnings: [expect.stringContaining("the target's TLS certificate was not verified (insecure)")],
+      });
+      expect(record.report?.connection).toEqual({
+        protocol: 'HTTP/1.1',
+        certificateVerification: 'skipped',
+        clientCertificate: false,
+      });
+    } finally {
+      secure.close();
+    }
   });
 
   it('answers with the run id and where to look when the wait is over first', async () => {

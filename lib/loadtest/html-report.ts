@@ -602,7 +602,9 @@ function thresholdsCard(report: LoadTestReport): string {
           ['Threshold', 'Actual', 'Result'],
           report.thresholds.map((threshold) => [
             `<code>${escapeHtml(threshold.expr)}</code>`,
-            escapeHtml(formatThresholdActual(threshold.expr, threshold.actual)),
+            threshold.actual === null
+              ? `<span class="muted">not judged: ${escapeHtml(threshold.problem ?? '')}</span>`
+              : escapeHtml(formatThresholdActual(threshold.expr, threshold.actual)),
             threshold.passed
               ? '<span class="check pass" aria-label="passed">✓ pass</span>'
               : '<span class="check fail" aria-label="failed">✗ fail</span>',

@@ -11,7 +11,8 @@ import {
 } from '../validation/rules.ts';
 import type { LambdaArchitecture } from './pricing.ts';
 import { RateSchedule } from './schedule.ts';
-import { parseThreshold } from './thresholds.ts';
+import { endpointStepNames } from './step-report.ts';
+import { parseThreshold, unknownThresholdSteps } from './thresholds.ts';
 import { DEFAULT_WORKER_MEMORY_MB, workerLoadFor } from './worker-capacity.ts';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -552,6 +553,10 @@ export function parseLoadTestInput(
       problems.add(`thresholds[${index}]`, (error as Error).message);
     }
   });
+  // The endpoints' steps are known before the run: a threshold naming another is refused now.
+  if (endpoints.length > 0)
+    for (const problem of unknownThresholdSteps(thresholds, endpointStepNames(endpoints)))
+      problems.add('thresholds', problem);
   const tolerated = problems.number('toleratedFailurePercent', raw.toleratedFailurePercent, 0, 100) ?? 0;
   const workersGiven = problems.integer('workers', raw.workers, 1, limits.maxWorkers, 'LOADTEST_MAX_WORKERS');
   const open = raw.rate !== undefined || raw.duration !== undefined;

@@ -15,8 +15,15 @@ import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
 import type { LoadTestOptions, RateStage } from './options.ts';
 import { type LoadTestEstimate, type LoadTestPlan, shardFailuresTolerated } from './plan.ts';
 import { plural } from './plural.ts';
+import { wholeRunStep } from './step-report.ts';
 import type { ShardFailure } from './store.ts';
-import { DEFAULT_THRESHOLD, evaluateThresholds, grade, type ThresholdResult } from './thresholds.ts';
+import {
+  DEFAULT_THRESHOLD,
+  describeThresholdResult,
+  evaluateThresholds,
+  grade,
+  type ThresholdResult,
+} from './thresholds.ts';
 import { type LegacyTimelineSecond, TimelineMerge, type TimelinePoint } from './timeline.ts';
 
 export interface LoadTestReport {
@@ -225,14 +232,9 @@ function failureReasons(stored: Set<string>, failures: ShardFailure[], failedSha
   return reasons.slice(0, MAX_FAILURE_REASONS);
 }
 
-/** "%" or " ms" after a threshold's actual value, from the unit its canonical form ends with. */
-function unitOf(expression: string): string {
-  return expression.endsWith('%') ? '%' : expression.endsWith('ms') ? ' ms' : '';
-}
-
 function describeFailedThreshold(result: ThresholdResult): string {
   if (result.default) return `every request failed (${result.expr}, the default when no threshold is set)`;
-  return `threshold ${result.expr} failed (actual ${result.actual}${unitOf(result.expr)})`;
+  return `threshold ${describeThresholdResult(result)} failed`;
 }
 
 export function buildReport(input: BuildReportInput): LoadTestReport {
@@ -261,7 +263,14 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
   const rps = durationSeconds > 0 ? round2(totals.requests / Math.max(1, durationSeconds)) : 0;
   const errorPercent = totals.requests > 0 ? round2((totals.failed / totals.requests) * 100) : 0;
 
-  const figures = { latencyMs, errorPercent, rps, requests: totals.requests };
+  const endpoints = options.endpoints.map(({ path, method, weight }) => ({
+    path: redactQuery(path),
+    method,
+    weight,
+  }));
+  // Without per-step results the whole run is the one step a tag can name.
+  const steps = [wholeRunStep({ endpoints, totals, rps, latencyMs, statusCodes, errors, errorPercent })];
+  const figures = { latencyMs, errorPercent, rps, requests: totals.requests, steps, checks: [] };
   const thresholds =
     options.thresholds.length > 0
       ? evaluateThresholds(options.thresholds, figures)
@@ -291,11 +300,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     target: options.target,
     // Headers and bodies stay out of the report; credential query parameters are masked. The run's options
     // keep the real values, which only the workers read.
-    endpoints: options.endpoints.map(({ path, method, weight }) => ({
-      path: redactQuery(path),
-      method,
-      weight,
-    })),
+    endpoints,
     model: options.model,
     ...(options.model === 'closed'
       ? { users: options.users, requestsPerUser: options.requestsPerUser, thinkTimeMs: options.thinkTimeMs }

@@ -45,6 +45,9 @@ export type WholeRunFigures = Pick<
   'endpoints' | 'totals' | 'rps' | 'latencyMs' | 'statusCodes' | 'errors' | 'errorPercent'
 >;
 
+/** The one step of a run over several endpoints that recorded no steps of its own. */
+export const WHOLE_RUN_STEP = 'all requests';
+
 /** The name a step without one goes by: its method and its path as written. */
 export function stepName(method: string, path: string): string {
   return `${method} ${path}`;
@@ -62,7 +65,7 @@ export function wholeRunStep(figures: WholeRunFigures): StepReport {
   const only = figures.endpoints.length === 1 ? figures.endpoints[0] : undefined;
   const network = networkErrors(figures.errors);
   return {
-    name: only ? stepName(only.method, only.path) : 'all requests',
+    name: only ? stepName(only.method, only.path) : WHOLE_RUN_STEP,
     method: only?.method ?? '*',
     path: only?.path ?? '*',
     requests: figures.totals.requests,
@@ -76,6 +79,12 @@ export function wholeRunStep(figures: WholeRunFigures): StepReport {
     errorPercent: figures.errorPercent,
     checks: [],
   };
+}
+
+/** The names of the steps a run of these endpoints reports, known before it starts. */
+export function endpointStepNames(endpoints: Array<{ method: string; path: string }>): string[] {
+  const only = endpoints.length === 1 ? endpoints[0] : undefined;
+  return [only ? stepName(only.method, only.path) : WHOLE_RUN_STEP];
 }
 
 /** The report's steps; a report without them is one step made from the whole run. */

@@ -134,7 +134,9 @@ export function formatSummary(report: LoadTestReport, status: string): string {
     );
   });
   report.thresholds.forEach((threshold, index) => {
-    const verdict = `${threshold.passed ? 'pass' : 'FAIL'}  ${threshold.expr} (actual ${number(threshold.actual)})${threshold.default ? ', the default when no threshold is set' : ''}`;
+    const measured =
+      threshold.actual === null ? `not judged: ${threshold.problem}` : `actual ${number(threshold.actual)}`;
+    const verdict = `${threshold.passed ? 'pass' : 'FAIL'}  ${threshold.expr} (${measured})${threshold.default ? ', the default when no threshold is set' : ''}`;
     row(index === 0 ? 'thresholds' : '', verdict);
   });
   const figures = `event-loop lag p99 ${report.generator.eventLoopLagMs} ms${report.model === 'open' ? `, send lag p99 ${report.generator.sendLagMs} ms` : ''}, CPU ${report.generator.cpuPercent}%`;

@@ -22,6 +22,8 @@ import {
 } from './report-cards.ts';
 import { charts } from './report-charts.ts';
 import { reportPage } from './report-page.ts';
+import { stepLatencyChart, stepsSection } from './report-steps.ts';
+import { reportSteps } from './step-report.ts';
 import { explainVerdict, heldRate, verdictLabel } from './verdict.ts';
 
 function header(report: LoadTestReport): string {
@@ -76,7 +78,8 @@ export function renderHtmlReport(report: LoadTestReport): string {
     `<main>
 ${header(report)}
 ${summary(report)}
-${charts(report)}
+${stepsSection(report)}
+${charts(report, stepLatencyChart(reportSteps(report)))}
 <footer>loadwatch · run <code>${escapeHtml(report.runId)}</code></footer>
 </main>`,
   );

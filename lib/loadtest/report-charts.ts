@@ -22,6 +22,7 @@ export const MAX_TIMELINE_POINTS = 600;
 
 export const COLORS = {
   p50: '#2563eb',
+  p95: '#7c3aed',
   p99: '#ea580c',
   ok: '#60a5fa',
   failed: '#dc2626',
@@ -268,7 +269,7 @@ function histogramPosition(buckets: Array<[number, number]>, lowest: number, val
   return index + Math.log(value / lower) / Math.log(upper / lower);
 }
 
-function legend(items: Array<[string, string]>): string {
+export function legend(items: Array<[string, string]>): string {
   return `<div class="legend">${items
     .map(
       ([color, text]) =>
@@ -277,11 +278,12 @@ function legend(items: Array<[string, string]>): string {
     .join('')}</div>`;
 }
 
-function figure(title: string, caption: string, legendHtml: string, svg: string): string {
+export function figure(title: string, caption: string, legendHtml: string, svg: string): string {
   return `<figure class="chart-card"><figcaption><h3>${title}</h3><p class="muted">${caption}</p>${legendHtml}</figcaption>${svg}</figure>`;
 }
 
-export function charts(report: LoadTestReport): string {
+/** The charts section; `extra` is appended figures, such as latency by step. */
+export function charts(report: LoadTestReport, extra = ''): string {
   const buckets = downsampleTimeline(report.timeline);
   const end = report.timeline.length > 0 ? timelineEnd(report.timeline) : 0;
   const size = buckets.length > 0 ? Math.max(1, Math.ceil(end / MAX_TIMELINE_POINTS)) : 1;
@@ -316,5 +318,6 @@ ${figure(
   ]),
   histogramChart(report, 'Latency histogram'),
 )}
+${extra}
 </section>`;
 }

@@ -83,6 +83,12 @@ svg .marker.p99{stroke:${COLORS.p99}}
 svg .marker-label{font-size:12px;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round}
 svg .marker-label.p50{fill:${COLORS.p50}}
 svg .marker-label.p99{fill:${COLORS.p99}}
+svg .step-bar.p50{fill:${COLORS.p50}}
+svg .step-bar.p95{fill:${COLORS.p95}}
+svg .step-bar.p99{fill:${COLORS.p99}}
+svg .step-row:hover .tick{fill:var(--ink);font-weight:600}
+.steps .card{margin-bottom:12px}
+.failures{margin:0 0 10px}
 svg .hover{fill:transparent}
 svg .hover:hover{fill:rgba(15,23,42,.06)}
 svg .empty{fill:#f8fafc;stroke:#e2e8f0;stroke-dasharray:4 4}

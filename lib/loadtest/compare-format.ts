@@ -22,7 +22,9 @@ function change(item: MetricComparison): string {
 function noise(item: MetricComparison): string {
   return item.pValue === null
     ? `too few seconds (${item.samples[0]}, ${item.samples[1]})`
-    : `p=${item.pValue < 0.001 ? '<0.001' : number(Number(item.pValue.toPrecision(2)))}`;
+    : item.pValue < 0.001
+      ? 'p<0.001'
+      : `p=${Number(item.pValue.toPrecision(2))}`;
 }
 
 const tolerance = (item: MetricComparison) => `${number(item.tolerance)}${item.unit === 'pp' ? ' pp' : '%'}`;

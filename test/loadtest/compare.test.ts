@@ -88,6 +88,12 @@ describe('compareReports', () => {
     ]);
     for (const item of result.regressions) expect(item.pValue).toBeLessThan(0.001);
     expect(metric(result, 'errors').verdict).toBe('within tolerance');
+    // Five seconds against five, every one slower: the exact p of 1/252, printed to two digits.
+    const short = compareReports(
+      runReport({ runId: 'a', p50: 100, seconds: 5 }),
+      runReport({ runId: 'b', p50: 130, seconds: 5 }),
+    );
+    expect(formatComparison(short)).toMatch(/GET \/orders +p50 +100 ms +130 ms +\+30% +10% +p=0\.004 +REGRESSION/);
   });
 
   it('keeps a change over tolerance out of the regressions when the seconds overlap as noise does', () => {
@@ -134,7 +140,7 @@ describe('compareReports', () => {
       verdict: 'regression',
     });
     expect(formatComparison(result)).toMatch(
-      /GET \/orders +rps +100\/s +80\/s +−20% +10% +p=<0\.001 +REGRESSION/,
+      /GET \/orders +rps +100\/s +80\/s +−20% +10% +p<0\.001 +REGRESSION/,
     );
     const looser = compareReports(
       baseline,
@@ -208,7 +214,7 @@ describe('comparison outputs', () => {
       '| step | metric | baseline | candidate | change | tolerance | noise | verdict |',
     );
     expect(markdown).toMatch(
-      /\| a <b> & "c" \| p95 \| 200 ms \| 260 ms \| \+30% \| 10% \| p=<0\.001 \| \*\*REGRESSION\*\* \|/,
+      /\| a <b> & "c" \| p95 \| 200 ms \| 260 ms \| \+30% \| 10% \| p<0\.001 \| \*\*REGRESSION\*\* \|/,
     );
   });
 

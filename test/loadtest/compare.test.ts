@@ -93,7 +93,9 @@ describe('compareReports', () => {
       runReport({ runId: 'a', p50: 100, seconds: 5 }),
       runReport({ runId: 'b', p50: 130, seconds: 5 }),
     );
-    expect(formatComparison(short)).toMatch(/GET \/orders +p50 +100 ms +130 ms +\+30% +10% +p=0\.004 +REGRESSION/);
+    expect(formatComparison(short)).toMatch(
+      /GET \/orders +p50 +100 ms +130 ms +\+30% +10% +p=0\.004 +REGRESSION/,
+    );
   });
 
   it('keeps a change over tolerance out of the regressions when the seconds overlap as noise does', () => {

@@ -1,5 +1,6 @@
 // A report's figures per step and per check, and the one line that says which requests failed and how.
 
+import { redactQuery } from '../log/logger.ts';
 import type { LatencySummary } from './histogram.ts';
 import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
 import type { LoadTestReport } from './report.ts';
@@ -81,10 +82,13 @@ export function wholeRunStep(figures: WholeRunFigures): StepReport {
   };
 }
 
-/** The names of the steps a run of these endpoints reports, known before it starts. */
+/**
+ * The names of the steps a run of these endpoints reports, known before it starts; paths with their credential
+ * query parameters masked, as the report holds them.
+ */
 export function endpointStepNames(endpoints: Array<{ method: string; path: string }>): string[] {
   const only = endpoints.length === 1 ? endpoints[0] : undefined;
-  return [only ? stepName(only.method, only.path) : WHOLE_RUN_STEP];
+  return [only ? stepName(only.method, redactQuery(only.path)) : WHOLE_RUN_STEP];
 }
 
 /** The report's steps; a report without them is one step made from the whole run. */

@@ -23,6 +23,12 @@ export const LAMBDA_BUILD_OPTIONS = {
   target: 'node22',
   format: 'esm',
   mainFields: ['module', 'main'],
+  alias: {
+    '@aws-sdk/credential-provider-node': './functions/bundle/aws-credentials.ts',
+    jiti: './functions/bundle/sql-migration-loaders.ts',
+    glob: './functions/bundle/sql-migration-loaders.ts',
+    pako: './functions/bundle/pako-zlib.ts',
+  },
   banner: {
     js: "import { createRequire as loadwatchCreateRequire } from 'node:module'; const require = loadwatchCreateRequire(import.meta.url);",
   },
@@ -181,17 +187,22 @@ export function bundleTable(result: BundleResult): Table {
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
+/** "target ≤ 350 KiB · met", or "-" for a bundle without one. */
+export function targetVerdict(rawBytes: number, targetKiB: number | undefined): string {
+  if (targetKiB === undefined) return '-';
+  return `target ≤ ${targetKiB} KiB · ${rawBytes <= targetKiB * 1024 ? 'met' : 'not met'}`;
+}
+
 /** Each function's bundle against its target, and the three largest parts of it. */
 export function functionBundlesTable(result: BundleResult): Table {
   return {
     title: 'Every function bundle (esbuild as serverless.yml custom.esbuild), against its target',
-    columns: ['function', 'raw', 'gzip', 'target', 'met', 'largest parts'],
+    columns: ['function', 'raw', 'gzip', 'target (raw)', 'largest parts'],
     rows: result.functions.map(({ entry, targetKiB, size, largestInputs: parts }) => [
       `functions/${entry}.ts`,
       kib(size.rawBytes),
       kib(size.gzipBytes),
-      targetKiB === undefined ? '-' : `≤ ${targetKiB} KiB`,
-      targetKiB === undefined ? '-' : size.rawBytes <= targetKiB * 1024 ? 'yes' : 'no',
+      targetVerdict(size.rawBytes, targetKiB),
       parts
         .slice(0, 3)
         .map((part) => `${part.name} ${kib(part.bytes)}`)

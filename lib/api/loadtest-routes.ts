@@ -9,7 +9,7 @@ import { choiceParameter, parseQuery, timeParameter, wholeNumberParameter } from
 import type { ApiRequest, Route } from '../http/router.ts';
 import type { CapacityCheck } from '../loadtest/capacity.ts';
 import { type ExecutionStarter, launchLoadTest, runSummary } from '../loadtest/launcher.ts';
-import type { LoadTestLimits } from '../loadtest/options.ts';
+import type { LoadTestLimits } from '../loadtest/limits.ts';
 import type { LoadTestStore } from '../loadtest/store.ts';
 
 export interface LoadTestApiDeps {

@@ -1,4 +1,5 @@
-// Monitor state over HTTP: /v1/checks, /v1/alerts, /v1/checks/{name}/samples and the /status page.
+// Monitor state over HTTP: /v1/checks, /v1/alerts, /v1/checks/{name}/samples, the /status page, and the heartbeats
+// jobs send to POST /v1/heartbeats/{name}.
 
 import * as v from 'valibot';
 import { HttpError } from '../http/errors.ts';
@@ -24,8 +25,28 @@ const SAMPLES_QUERY = v.object({
   limit: wholeNumberParameter({ fallback: 1000, min: 1, max: 5000 }),
 });
 
+/** One answer for an unknown heartbeat and a wrong token, so that neither tells which it was. */
+const heartbeatRefused = (name: string) =>
+  new HttpError(
+    401,
+    'HEARTBEAT_REFUSED',
+    `no heartbeat "${name}" takes this token: send "Authorization: Bearer <the heartbeat's token>" (not the API token), for a heartbeat the monitor has run`,
+    { headers: { 'WWW-Authenticate': 'Bearer realm="loadwatch heartbeats"' } },
+  );
+
 export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Route<Deps>[] {
   return [
+    {
+      method: 'POST',
+      path: '/v1/heartbeats/{name}',
+      handler: async (request, { monitorApi }) => {
+        const name = request.params.name ?? '';
+        const token = request.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+        const at = new Date();
+        if (!token || !(await monitorApi.monitor.recordBeat(name, token, at))) throw heartbeatRefused(name);
+        return { status: 200, body: { heartbeat: name, receivedAt: at.toISOString() } };
+      },
+    },
     {
       method: 'GET',
       path: '/v1/checks',

@@ -1,23 +1,20 @@
 // `loadwatch loadtest`: the deployed state machine's definition, run locally against the local stack or --target.
 
-import { closeSync, existsSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Config } from '../config/config.ts';
 import { runMigrations } from '../db/migration-runner.ts';
 import { createDb } from '../db/pool.ts';
 import { compareReports, DEFAULT_SIGNIFICANCE, type Tolerance } from '../loadtest/compare.ts';
 import { formatComparison } from '../loadtest/compare-format.ts';
+import { INSECURE_WARNING, MAX_PEM_BYTES } from '../loadtest/connection-options.ts';
 import { runLocally } from '../loadtest/local-runner.ts';
-import {
-  type LoadTestInput,
-  LoadTestInputError,
-  parseLoadTestInput,
-  refuseDatabasePort,
-} from '../loadtest/options.ts';
+import { type LoadTestInput, LoadTestInputError, parseLoadTestInput } from '../loadtest/options.ts';
 import { describeEstimate } from '../loadtest/plan.ts';
 import { plural } from '../loadtest/plural.ts';
 import { createLoadTest } from '../loadtest/service.ts';
 import type { ShardTask } from '../loadtest/step-deps.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
+import { refuseDatabasePort } from '../loadtest/target-rules.ts';
 import { formatSummary } from '../loadtest/text-summary.ts';
 import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
@@ -45,6 +42,11 @@ Requests:
   --method M --header "Name: value" --body TEXT
   --timeout D            per-request timeout (default 10s)
   --workers N            shards run in parallel (default: one per ${config.loadtest.usersPerWorker} users or ${config.loadtest.ratePerWorker} req/s)
+Connections:
+  --http2                HTTP/2 (ALPN over https, required; prior knowledge over http)
+  --cert FILE --key FILE client certificate and its unencrypted key (PEM), for targets that ask for one
+  --ca FILE              trust these CA certificates (PEM) for the target instead of Node's roots
+  --insecure             do not verify the target's certificate (warned about in the summary and report)
 Results:
   --threshold EXPR       pass/fail rule, repeatable: "p95<300", "errors<1%", "rps>=100"
   --json                 print the report JSON alone on stdout
@@ -84,6 +86,11 @@ export function loadTestInputFromArgs(argv: string[]): {
     method: { type: 'string' },
     header: { type: 'string', multiple: true },
     body: { type: 'string' },
+    http2: { type: 'boolean' },
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    ca: { type: 'string' },
+    insecure: { type: 'boolean' },
     json: { type: 'boolean' },
     report: { type: 'string' },
     baseline: { type: 'string' },
@@ -92,7 +99,7 @@ export function loadTestInputFromArgs(argv: string[]): {
     help: { type: 'boolean', short: 'h' },
   });
   const input: LoadTestInput = {};
-  const set = (key: keyof LoadTestInput, value: unknown) => {
+  const set = <Key extends keyof LoadTestInput>(key: Key, value: LoadTestInput[Key]) => {
     if (value !== undefined) input[key] = value;
   };
   set('users', values.users);
@@ -110,6 +117,21 @@ export function loadTestInputFromArgs(argv: string[]): {
   set('method', values.method);
   set('headers', values.header);
   set('body', values.body);
+  set('http2', values.http2);
+  set('insecure', values.insecure);
+  const pemFiles = {
+    clientCert: ['cert', values.cert],
+    clientKey: ['key', values.key],
+    ca: ['ca', values.ca],
+  };
+  for (const [field, [flag, path]] of Object.entries(pemFiles) as Array<
+    [keyof LoadTestInput, [string, string]]
+  >) {
+    if (path === undefined) continue;
+    const read = readPemFile(path);
+    if ('text' in read) set(field, read.text);
+    else problems.push(`--${flag}: cannot read "${path}": ${read.problem}`);
+  }
   const tolerance = toleranceFrom(values['max-regression'], problems);
   const significance = parseSignificance(values.significance, problems);
   if (values.baseline === undefined && (values['max-regression'] ?? values.significance) !== undefined)
@@ -124,6 +146,30 @@ export function loadTestInputFromArgs(argv: string[]): {
     help: values.help === true,
     problems,
   };
+}
+
+/** A PEM file's text, refused unread when it is over the cap the input applies to its text. */
+function readPemFile(path: string): { text: string } | { problem: string } {
+  try {
+    const { size } = statSync(path);
+    if (size > MAX_PEM_BYTES)
+      return {
+        problem: `${size.toLocaleString('en-US')} bytes, over the cap of ${MAX_PEM_BYTES.toLocaleString('en-US')}`,
+      };
+    return { text: readFileSync(path, 'utf8') };
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    return {
+      problem:
+        code === 'ENOENT'
+          ? 'no such file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : code === 'EISDIR'
+              ? 'it is a directory'
+              : message,
+    };
+  }
 }
 
 /**
@@ -203,6 +249,7 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
         `; on Lambda ${describeEstimate(estimate)} (caps ${config.loadtest.maxGbSeconds} GB-s, $${config.loadtest.maxUsd})\n` +
         `${run.capacity.note}\n`,
     );
+    if (run.options.connection?.insecure) io.err(`WARNING: ${INSECURE_WARNING}\n`);
 
     const bar = createProgressBar(process.stderr, estimate.requests);
     const shardProgress = new Map<string, { requests: number; failed: number }>();

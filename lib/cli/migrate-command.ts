@@ -4,6 +4,7 @@ import type { Config } from '../config/config.ts';
 import { parseMigrateRequest, runMigrateRequest } from '../db/migrate-command.ts';
 import { EXIT } from '../errors.ts';
 import { acquireLocalDatabase } from '../local/stack.ts';
+import { wholeNumberOf } from '../validation/rules.ts';
 import { parseFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
 import { UsageError } from './usage-error.ts';
@@ -36,11 +37,13 @@ export async function migrateCommand(args: string[], config: Config, io: CliIo):
   );
   const [action, count] = positionals;
   if (action === undefined) problems.unshift('migrate: name an action: up, down or status');
-  if (count !== undefined && !/^\d+$/.test(count)) problems.push(`count: "${count}" is not a whole number`);
+  const countNumber = count === undefined ? undefined : wholeNumberOf(count);
+  if (count !== undefined && countNumber === undefined)
+    problems.push(`count: "${count}" is not a whole number`);
   if (problems.length > 0) throw new UsageError(problems);
   const request = parseMigrateRequest({
     action,
-    ...(count === undefined ? {} : { count: Number(count) }),
+    ...(countNumber === undefined ? {} : { count: countNumber }),
     ...(values.all ? { all: true } : {}),
   });
   const json = values.json === true;

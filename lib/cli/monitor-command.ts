@@ -7,13 +7,13 @@ import { runMigrations } from '../db/migration-runner.ts';
 import { createDb } from '../db/pool.ts';
 import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
-import { MONITOR_INTERVAL_SECONDS } from '../monitor/checks.ts';
 import type { CycleResult } from '../monitor/cycle.ts';
 import { everyCheckOk, formatMonitorReport, type MonitorReport } from '../monitor/report.ts';
 import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
+import { MONITOR_INTERVAL_SECONDS } from '../monitor/settings.ts';
 import { terminalJson, terminalSafe } from '../terminal-text.ts';
-import { isHttpUrl, WHOLE_NUMBER } from '../validation/rules.ts';
+import { isHttpUrl, wholeNumberOf } from '../validation/rules.ts';
 import { parseFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
 import { defaultTarget } from './loadtest-command.ts';
@@ -38,9 +38,8 @@ function seconds(
   range: { min: number; max: number } = { min: 1, max: Number.MAX_SAFE_INTEGER },
 ): number | undefined {
   if (value === undefined) return undefined;
-  if (!WHOLE_NUMBER.test(value))
-    throw new UsageError(`--${name}: "${value}" is not a whole number of seconds`);
-  const parsed = Number(value);
+  const parsed = wholeNumberOf(value);
+  if (parsed === undefined) throw new UsageError(`--${name}: "${value}" is not a whole number of seconds`);
   if (parsed < range.min || parsed > range.max) {
     const bound =
       range.max === Number.MAX_SAFE_INTEGER ? `at least ${range.min}` : `${range.min} to ${range.max}`;
@@ -55,7 +54,7 @@ function liveTable(cycle: CycleResult, count: number): string {
   for (const sample of cycle.samples) {
     const state = cycle.states[sample.key] ?? 'OK';
     const latency = sample.latencyMs === null ? '-' : `${sample.latencyMs} ms`;
-    const note = sample.held ? `held: ${sample.held}` : (sample.error ?? '');
+    const note = sample.held ? `held: ${sample.held}` : (sample.error ?? sample.warning ?? '');
     lines.push(
       `  ${terminalSafe(sample.name).padEnd(16)} ${state.padEnd(6)} ${(sample.ok ? 'ok' : 'FAIL').padEnd(5)} ${String(sample.status ?? '-').padEnd(4)} ${latency.padEnd(10)} ${terminalSafe(note)}`,
     );

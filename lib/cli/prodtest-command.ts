@@ -8,6 +8,7 @@ import { dataDirectory, readStackState } from '../local/stack.ts';
 import { GROUPS, type Group, runGroups } from '../prodtest/groups.ts';
 import { toJunit } from '../prodtest/junit.ts';
 import { terminalJson, terminalSafe } from '../terminal-text.ts';
+import { isHttpUrl, ORIGIN, wholeNumberOf } from '../validation/rules.ts';
 import { parseFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
 import { UsageError } from './usage-error.ts';
@@ -37,11 +38,12 @@ function bounded(
   max: number,
 ): number {
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
+  const parsed = wholeNumberOf(value);
+  if (parsed === undefined || parsed < 1 || parsed > max) {
     problems.push(`--${name}: "${value}" must be a whole number from 1 to ${max}`);
     return fallback;
   }
-  return Number(value);
+  return parsed;
 }
 
 export async function prodtestCommand(argv: string[], config: Config, io: CliIo): Promise<number> {
@@ -62,7 +64,7 @@ export async function prodtestCommand(argv: string[], config: Config, io: CliIo)
     /\/$/,
     '',
   );
-  if (!/^https?:\/\/[^/\s]+/.test(baseUrl)) {
+  if (!isHttpUrl(baseUrl)) {
     problems.push(
       values['base-url']
         ? `--base-url: "${values['base-url']}" is not an http(s) URL`
@@ -82,7 +84,7 @@ export async function prodtestCommand(argv: string[], config: Config, io: CliIo)
     ['allowed-origin', values['allowed-origin']],
     ['denied-origin', values['denied-origin']],
   ] as const) {
-    if (value !== undefined && !/^https?:\/\/[^/\s]+$/.test(value))
+    if (value !== undefined && !ORIGIN.test(value))
       problems.push(`--${flag}: "${value}" is not an origin (scheme://host[:port])`);
   }
   const thresholds = values.threshold ?? ['p95<1000', 'errors<1%'];

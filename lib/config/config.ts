@@ -4,7 +4,7 @@ import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from '.
 import type { DatabaseAuth, DatabaseConfig, DatabaseTarget, SslMode } from '../db/target.ts';
 import { ConfigError } from '../errors.ts';
 import type { CorsConfig } from '../http/cors-settings.ts';
-import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/options.ts';
+import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/limits.ts';
 import { SAVE_MARGIN_SECONDS, startLeadSeconds } from '../loadtest/plan.ts';
 import { LAMBDA_ARCHITECTURES } from '../loadtest/pricing.ts';
 import {
@@ -19,8 +19,16 @@ import {
   DEFAULT_MONITOR_INTERVAL_SECONDS,
   MONITOR_INTERVAL_SECONDS,
   type MonitorSettings,
-} from '../monitor/checks.ts';
-import { HEADER_NAME, HOST_AND_PORT, ORIGIN, WHOLE_NUMBER } from '../validation/rules.ts';
+} from '../monitor/settings.ts';
+import {
+  HEADER_NAME,
+  HOST,
+  HOST_AND_PORT,
+  HOST_OR_DOMAIN,
+  ORIGIN,
+  readHttpUrl,
+  wholeNumberOf,
+} from '../validation/rules.ts';
 import { API_TIMEOUT_DEFAULTS, type ApiTimeouts, GATEWAY_TIMEOUT_MS } from './api-timeouts.ts';
 
 // Callers that read the configuration also get its error and the database target from here.
@@ -101,11 +109,11 @@ class EnvReader {
   integer(name: string, fallback: number, min: number, max: number, unit = ''): number {
     const value = this.raw(name);
     if (value === undefined) return fallback;
-    if (!WHOLE_NUMBER.test(value)) {
+    const parsed = wholeNumberOf(value);
+    if (parsed === undefined) {
       this.problem(name, `"${value}" is not a whole number${unit ? ` of ${unit}` : ''}`);
       return fallback;
     }
-    const parsed = Number(value);
     if (parsed < min || parsed > max) {
       this.problem(name, `${parsed} is out of range (${min} to ${max}${unit ? ` ${unit}` : ''})`);
       return fallback;
@@ -359,7 +367,7 @@ function readLocalAllowedHosts(reader: EnvReader): string[] {
   for (const entry of (reader.raw('LOCAL_ALLOWED_HOSTS') ?? '').split(',')) {
     const host = entry.trim().toLowerCase();
     if (host === '') continue;
-    if (!/^(\.?[a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])$/.test(host)) {
+    if (!HOST_OR_DOMAIN.test(host)) {
       reader.problem(
         'LOCAL_ALLOWED_HOSTS',
         `"${entry.trim()}" is not a host name (no scheme or port; ".example.test" for a domain and its subdomains)`,
@@ -374,12 +382,8 @@ function readLocalAllowedHosts(reader: EnvReader): string[] {
 function readApiUrl(reader: EnvReader): string | undefined {
   const value = reader.raw('API_URL');
   if (value === undefined) return undefined;
-  try {
-    const url = new URL(value);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return `${url.protocol}//${url.host}`;
-  } catch {
-    // reported below
-  }
+  const url = readHttpUrl(value);
+  if (url instanceof URL) return `${url.protocol}//${url.host}`;
   reader.problem('API_URL', `"${value}" is not an http(s) URL`);
   return undefined;
 }
@@ -514,7 +518,7 @@ function readRdsTargets(reader: EnvReader, region: string | undefined): Database
     ['DB_PROXY_ENDPOINT', proxy],
     ['DB_DIRECT_ENDPOINT', direct],
   ] as const) {
-    if (host !== undefined && !/^[a-z0-9.-]+$/i.test(host)) {
+    if (host !== undefined && !HOST.test(host)) {
       reader.problem(name, `"${host}" is not a host name (give the endpoint without scheme or port)`);
     }
   }

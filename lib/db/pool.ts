@@ -1,6 +1,6 @@
 // The one pg pool: sizing from config, typed errors, and one retry of idempotent reads on a dropped connection.
 
-import pg from 'pg';
+import type pg from 'pg';
 import { clientConfig } from './connection.ts';
 import {
   DatabaseError,
@@ -83,7 +83,14 @@ export function poolConfig(options: CreateDbOptions): pg.PoolConfig {
   return config;
 }
 
-function toDatabaseError(error: unknown, pool: pg.Pool, settings: PoolSettings): Error {
+/**
+ * pg, loaded by the first connection rather than with this module: a cold start, or a request such as
+ * GET /health, that never reaches the database does not evaluate it (about 5 ms of a Lambda cold import).
+ */
+let pgModule: Promise<typeof pg> | undefined;
+const loadPg = () => (pgModule ??= import('pg').then((module) => module.default));
+
+function toDatabaseError(error: unknown, openConnections: number, settings: PoolSettings): Error {
   if (error instanceof DatabaseError) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (message === 'timeout exceeded when trying to connect') {
@@ -92,7 +99,7 @@ function toDatabaseError(error: unknown, pool: pg.Pool, settings: PoolSettings):
   if (isSchemaMissing(error)) return new MigrationsPendingError(message, { cause: error });
   if (isStatementTimeout(error))
     return new DatabaseTimeoutError(settings.statementTimeoutMs, { cause: error });
-  if (isConnectionError(error) || (pool.totalCount === 0 && /connect/i.test(message))) {
+  if (isConnectionError(error) || (openConnections === 0 && /connect/i.test(message))) {
     const code = (error as { code?: string }).code;
     return new DatabaseUnavailableError(code ?? message, { cause: error });
   }
@@ -101,19 +108,35 @@ function toDatabaseError(error: unknown, pool: pg.Pool, settings: PoolSettings):
 
 export function createDb(options: CreateDbOptions): Db {
   const settings = options.pool;
-  const pool = new pg.Pool(poolConfig(options));
-  // An idle connection that dies (server restart, proxy timeout, frozen container) emits here; the pool
-  // has already dropped it, so reporting is all that is left to do.
-  pool.on('error', (error) => options.onIdleError?.(error));
-  // A checked-out client whose socket dies emits 'error' besides failing its query; without a listener
-  // that event would crash the process. The query's rejection carries the error to the caller.
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  // Built now, so that a configuration problem fails here and not with the first query.
+  const config = poolConfig(options);
+  let pool: pg.Pool | undefined;
+  let opening: Promise<pg.Pool> | undefined;
+  let closed = false;
+  const openConnections = () => pool?.totalCount ?? 0;
+
+  function open(): Promise<pg.Pool> {
+    opening ??= loadPg().then((loaded) => {
+      // end() before the first connection leaves nothing to open.
+      if (closed) throw new Error('Cannot use a pool after calling end on the pool');
+      const created = new loaded.Pool(config);
+      // An idle connection that dies (server restart, proxy timeout, frozen container) emits here; the pool
+      // has already dropped it, so reporting is all that is left to do.
+      created.on('error', (error) => options.onIdleError?.(error));
+      // A checked-out client whose socket dies emits 'error' besides failing its query; without a listener
+      // that event would crash the process. The query's rejection carries the error to the caller.
+      created.on('connect', (client) => client.on('error', () => undefined));
+      pool = created;
+      return created;
+    });
+    return opening;
+  }
 
   async function connect(): Promise<pg.PoolClient> {
     try {
-      return await pool.connect();
+      return await (await open()).connect();
     } catch (error) {
-      throw toDatabaseError(error, pool, settings);
+      throw toDatabaseError(error, openConnections(), settings);
     }
   }
 
@@ -133,7 +156,7 @@ export function createDb(options: CreateDbOptions): Db {
           const broken = isConnectionError(error) || /Query read timeout/.test(String(error));
           client.release(broken ? (error as Error) : undefined);
           if (broken && queryOptions.idempotent && attempt === 1) continue;
-          throw toDatabaseError(error, pool, settings);
+          throw toDatabaseError(error, openConnections(), settings);
         }
       }
     },
@@ -155,17 +178,20 @@ export function createDb(options: CreateDbOptions): Db {
         const broken = isConnectionError(error);
         if (!broken) await client.query('ROLLBACK').catch(() => undefined);
         client.release(broken ? (error as Error) : undefined);
-        throw toDatabaseError(error, pool, settings);
+        throw toDatabaseError(error, openConnections(), settings);
       }
     },
 
     stats: () => ({
-      total: pool.totalCount,
-      idle: pool.idleCount,
-      waiting: pool.waitingCount,
+      total: pool?.totalCount ?? 0,
+      idle: pool?.idleCount ?? 0,
+      waiting: pool?.waitingCount ?? 0,
       max: settings.size + settings.maxOverflow,
     }),
 
-    close: () => pool.end(),
+    async close() {
+      closed = true;
+      if (opening) await (await opening.catch(() => undefined))?.end();
+    },
   };
 }

@@ -2,7 +2,7 @@
 
 import * as v from 'valibot';
 import { issueLines } from '../validation/issues.ts';
-import { WHOLE_NUMBER } from '../validation/rules.ts';
+import { wholeNumberOf } from '../validation/rules.ts';
 import { badRequest } from './errors.ts';
 import type { ApiRequest } from './router.ts';
 
@@ -14,7 +14,7 @@ export function wholeNumberParameter(range: { fallback: number; min: number; max
     v.pipe(
       v.string(),
       v.check(
-        (text) => WHOLE_NUMBER.test(text),
+        (text) => wholeNumberOf(text) !== undefined,
         (issue) => `${JSON.stringify(issue.input)} is not a whole number`,
       ),
       v.transform((text) => Number(text)),

@@ -2,6 +2,7 @@
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
+import type { TargetConnection } from './connection-options.ts';
 import { createHistogram, encodeHistogram, type Histogram, recordMs } from './histogram.ts';
 import {
   ConnectionError,
@@ -9,6 +10,8 @@ import {
   type PreparedRequest,
   prepareRequest,
   type ResponseCallback,
+  type TargetConnections,
+  tlsSettings,
 } from './http1.ts';
 import { type ErrorKind, MIN_SELF_CHECK_MS } from './measurement.ts';
 import type { Endpoint, RateStage } from './options.ts';
@@ -38,6 +41,8 @@ export interface ShardWork {
   target: string;
   endpoints: Endpoint[];
   timeoutMs: number;
+  /** HTTP/2 and TLS settings; HTTP/1.1 with Node's default verification when absent. */
+  connection?: TargetConnection;
   /**
    * Epoch ms at which the run's timeline starts: timeline seconds count from here, and the open model's
    * requests fall due on it, whenever the shard itself started (every shard of a round shares it).
@@ -228,7 +233,7 @@ class Recorder {
   }
 
   /** The generator's own lateness, kept apart: it says whether the figures above can be trusted. */
-  readonly sendLag = createHistogram('timeline');
+  readonly sendLag = createHistogram();
 
   recordSendLag(ms: number): void {
     recordMs(this.sendLag, ms);
@@ -272,7 +277,7 @@ function prepareEndpoints(
 }
 
 /** Slots over the shard's connections, each with its own connection and one completion callback. */
-function slotFactory(connections: ConnectionSet, prepared: Map<Endpoint, PreparedRequest>): () => Slot {
+function slotFactory(connections: TargetConnections, prepared: Map<Endpoint, PreparedRequest>): () => Slot {
   const prepare = (endpoint: Endpoint) => prepared.get(endpoint) as PreparedRequest;
   return () => {
     const connection = connections.create();
@@ -471,7 +476,11 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   const url = new URL(work.target);
   const basePath = url.pathname.replace(/\/$/, '');
   const prepared = prepareEndpoints(url, basePath, work.endpoints);
-  const connections = new ConnectionSet(url, work.timeoutMs);
+  const tls = tlsSettings(work.connection);
+  // undici (HTTP/2) is loaded only by the runs that ask for it.
+  const connections: TargetConnections = work.connection?.http2
+    ? new (await import('./http2.ts')).Http2ConnectionSet(url, work.timeoutMs, tls)
+    : new ConnectionSet(url, work.timeoutMs, tls);
   const recorder = new Recorder(work.runStartedAt, work.load.model === 'open');
   const newSlot = slotFactory(connections, prepared);
   const pick = endpointPicker(work.endpoints);

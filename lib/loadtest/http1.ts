@@ -5,10 +5,17 @@
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { LoadwatchError } from '../errors.ts';
+import type { TargetConnection } from './connection-options.ts';
 
 /** The endpoint's request, serialised once. */
 export interface PreparedRequest {
+  /** The HTTP/1.1 request as written on the wire. */
   bytes: Buffer;
+  /** The same request as fields, for HTTP/2 (lib/loadtest/http2.ts). */
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer | undefined;
   /** False for HEAD: the response carries no body whatever its headers say. */
   expectsBody: boolean;
   /** Idempotent (RFC 9110 §9.2.2): safe to send again when a reused connection was closed under it. */
@@ -68,6 +75,10 @@ export function prepareRequest(
   const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
   return {
     bytes: payload ? Buffer.concat([head, payload]) : head,
+    method,
+    path: path || '/',
+    headers,
+    body: payload,
     expectsBody: method !== 'HEAD',
     retryable: IDEMPOTENT.has(method),
   };
@@ -89,10 +100,38 @@ const Framing = {
 } as const;
 type Framing = (typeof Framing)[keyof typeof Framing];
 
-/** What a ConnectionSet's connections share: one read buffer, and the last response head parsed. */
+/** The TLS options of node:tls (and undici's connect) for a run's connection settings. */
+export interface TlsSettings {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  rejectUnauthorized: boolean;
+}
+
+export function tlsSettings(connection: TargetConnection | undefined): TlsSettings {
+  return {
+    ...(connection?.ca === undefined ? {} : { ca: connection.ca }),
+    ...(connection?.clientCert === undefined
+      ? {}
+      : { cert: connection.clientCert, key: connection.clientKey }),
+    rejectUnauthorized: !connection?.insecure,
+  };
+}
+
+/** What the engine needs of its connections to the target, whatever the protocol. */
+export interface TargetConnections {
+  /** A channel carrying one request at a time. */
+  create(): { send(request: PreparedRequest, callback: ResponseCallback, now: number): void };
+  /** Fails every request still in flight with `error`: the shard's cutoff, so that it never outlives its Lambda. */
+  failInFlight(error: Error): void;
+  close(): void;
+}
+
+/** What a ConnectionSet's connections share: one read buffer, the last response head parsed, TLS options. */
 interface SharedState {
   readBuffer: Buffer;
   head: { bytes: Buffer; parsed: ParsedHead } | null;
+  tls: TlsSettings;
 }
 
 /** One keep-alive connection, (re)opened as needed; one request at a time. */
@@ -160,7 +199,13 @@ export class Connection {
     if (this.origin.protocol === 'https:') {
       // SNI takes a host name only, never an address.
       const servername = isIP(host) === 0 ? host : undefined;
-      socket = connectTls({ host, port, ...(servername ? { servername } : {}), ALPNProtocols: ['http/1.1'] });
+      socket = connectTls({
+        host,
+        port,
+        ...(servername ? { servername } : {}),
+        ALPNProtocols: ['http/1.1'],
+        ...this.shared.tls,
+      });
       socket.on('data', (chunk: Buffer) => this.read(socket, chunk, chunk.length));
     } else {
       socket = connectTcp({
@@ -419,16 +464,17 @@ function headerValue(lowerHead: string, name: string): string | undefined {
 }
 
 /** The engine's connections to one origin, with one sweep for every request's timeout instead of a timer each. */
-export class ConnectionSet {
+export class ConnectionSet implements TargetConnections {
   private readonly connections: Connection[] = [];
-  private readonly shared: SharedState = { readBuffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), head: null };
+  private readonly shared: SharedState;
   private readonly sweep: NodeJS.Timeout;
   private readonly origin: URL;
   private readonly timeoutMs: number;
 
-  constructor(origin: URL, timeoutMs: number) {
+  constructor(origin: URL, timeoutMs: number, tls: TlsSettings = { rejectUnauthorized: true }) {
     this.origin = origin;
     this.timeoutMs = timeoutMs;
+    this.shared = { readBuffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), head: null, tls };
     // A request times out within a quarter of its timeout past it (at most 250 ms late).
     this.sweep = setInterval(() => this.expire(), Math.max(10, Math.min(250, timeoutMs / 4)));
     this.sweep.unref();

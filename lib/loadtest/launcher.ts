@@ -1,7 +1,7 @@
 // Starts a planned run on the state machine and waits for its report, for the API and the loadtest Lambda.
 
 import type { CapacityCheck } from './capacity.ts';
-import type { LoadTestLimits } from './options.ts';
+import type { LoadTestLimits } from './limits.ts';
 import { type CreatedRun, createLoadTest } from './service.ts';
 import type { LoadTestStore, RunRecord } from './store.ts';
 

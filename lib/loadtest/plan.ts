@@ -1,14 +1,10 @@
 // Splits a load test into shards (by users or by rate) and rounds (by time), and estimates its cost.
 
 import type { ShardLoad } from './engine.ts';
-import {
-  expectedRequests,
-  LoadTestInputError,
-  type LoadTestLimits,
-  type LoadTestOptions,
-  splitEvenly,
-} from './options.ts';
+import type { LoadTestLimits } from './limits.ts';
+import { LoadTestInputError, type LoadTestOptions } from './options.ts';
 import { priceRun, type RunCostUsd } from './pricing.ts';
+import { expectedRequests } from './request-count.ts';
 import {
   ASSUMED_LATENCY_MS,
   LAMBDA_FILE_DESCRIPTORS,
@@ -255,6 +251,11 @@ export function shardTimeBudget(input: {
           lambdaCutoff,
         );
   return { deadline: cutoff - input.requestTimeoutMs, cutoff };
+}
+
+/** The `index`th of `parts` shares of `total` that differ by at most one, the larger ones first. */
+function splitEvenly(total: number, parts: number, index: number): number {
+  return Math.floor(total / parts) + (index < total % parts ? 1 : 0);
 }
 
 /**

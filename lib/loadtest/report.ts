@@ -1,6 +1,7 @@
 // Merges every shard's measurements into one report with exact percentiles, thresholds and a grade.
 
 import { redactQuery } from '../log/logger.ts';
+import { type ConnectionSummary, INSECURE_WARNING, summarizeConnection } from './connection-options.ts';
 import type { ShardResult } from './engine.ts';
 import {
   addEncodedHistogram,
@@ -92,6 +93,10 @@ export interface LoadTestReport {
   };
   aborted: boolean;
   estimate: LoadTestEstimate;
+  /** How the workers connected (reports stored before it was recorded have none). */
+  connection?: ConnectionSummary;
+  /** What the reader must know before trusting the figures, such as an unverified certificate. */
+  warnings?: string[];
 }
 
 export interface ShardFailureReason {
@@ -343,5 +348,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     },
     aborted: input.aborted,
     estimate: plan.estimate,
+    connection: summarizeConnection(options.target, options.connection),
+    warnings: options.connection?.insecure ? [INSECURE_WARNING] : [],
   };
 }

@@ -2,7 +2,8 @@
 
 import { randomUUID } from 'node:crypto';
 import { type CapacityCheck, type CapacityReport, localCapacityCheck } from './capacity.ts';
-import { type LoadTestLimits, type LoadTestOptions, parseLoadTestInput } from './options.ts';
+import type { LoadTestLimits } from './limits.ts';
+import { type LoadTestOptions, parseLoadTestInput } from './options.ts';
 import { type LoadTestPlan, planLoadTest } from './plan.ts';
 import type { LoadTestStore } from './store.ts';
 

@@ -62,6 +62,7 @@ export async function shardStep(task: ShardTask, deps: ShardStepDeps): Promise<S
       target: run.options.target,
       endpoints: run.options.endpoints,
       timeoutMs: run.options.timeoutMs,
+      ...(run.options.connection ? { connection: run.options.connection } : {}),
       // Timeline seconds and the open model's due times count from the run's start as this round sees it.
       runStartedAt: startsAt - task.round * run.plan.shardSeconds * 1000,
       deadline: abortedWhileWaiting ? Date.now() : budget.deadline,

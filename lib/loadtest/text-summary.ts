@@ -82,6 +82,29 @@ export function formatSummary(report: LoadTestReport, status: string): string {
     `loadwatch load test ${report.runId}: ${status.toUpperCase()}, grade ${report.grade}${why ? `: ${why}` : ''}`,
   );
   row('target', report.target);
+  for (const warning of report.warnings ?? []) row('WARNING', `!! ${warning}`);
+  const connection = report.connection;
+  // Only what differs from HTTP/1.1 with the default certificate check.
+  if (
+    connection &&
+    (connection.protocol !== 'HTTP/1.1' ||
+      connection.clientCertificate ||
+      connection.certificateVerification === 'verified against the given CA' ||
+      connection.certificateVerification === 'skipped')
+  )
+    row(
+      'connection',
+      [
+        connection.protocol,
+        ...(connection.clientCertificate ? ['client certificate'] : []),
+        {
+          verified: 'certificate verified',
+          'verified against the given CA': 'certificate verified against the given CA',
+          skipped: 'certificate NOT verified',
+          none: 'plain http',
+        }[connection.certificateVerification],
+      ].join(', '),
+    );
   row(
     'endpoints',
     report.endpoints

@@ -1,18 +1,20 @@
 // A shard's per-second timeline in one encoded blob, and the merge of many shards' timelines into the report's.
 //
 // Each second is (gap since the previous second, requests, errors, bucket counts of its latencies); the whole
-// shard is deflated once. Merging adds each second's counts into one count array per second of the run, so the
+// shard is compressed once (lib/loadtest/histogram.ts's formats; today's holds 1 significant digit per second). Merging adds each second's counts into one count array per second of the run, so the
 // report's per-second percentiles are those of one histogram holding every shard's samples of that second.
 
 import {
   addBuckets,
   addEncodedHistogram,
+  BucketFormat,
   bucketCount,
   createMergedHistogram,
+  decompressBuckets,
   type Histogram,
-  inflateBuckets,
   type LegacyEncodedHistogram,
   loadCounts,
+  twoDigitTimelineBuckets,
   VarintReader,
   VarintWriter,
 } from './histogram.ts';
@@ -56,19 +58,23 @@ export class TimelineWriter {
   }
 }
 
-/** Reads varints of a timeline blob, skipping or adding each second's buckets. */
-function readSeconds(
+/**
+ * Adds each second of a timeline blob (any format) into the counts `into` returns for it: today's timeline
+ * histogram's buckets, onto which the pairs format's finer ones are mapped.
+ */
+function addSeconds(
   encoded: Uint8Array,
-  visit: (second: number, requests: number, errors: number, bytes: Uint8Array, offset: number) => number,
+  into: (second: number, requests: number, errors: number) => Float64Array,
 ): void {
-  const bytes = inflateBuckets(encoded);
+  const { format, bytes } = decompressBuckets(encoded);
+  const indexes = format === BucketFormat.pairs ? twoDigitTimelineBuckets() : undefined;
   const reader = new VarintReader(bytes);
   let second = -1;
   while (reader.position < bytes.length) {
     second += reader.read() + 1;
     const requests = reader.read();
     const errors = reader.read();
-    reader.position = visit(second, requests, errors, bytes, reader.position);
+    reader.position = addBuckets(format, bytes, reader.position, into(second, requests, errors), indexes);
   }
 }
 
@@ -80,9 +86,9 @@ export function readTimeline(
     return encoded.map(({ second, requests, errors }) => ({ second, requests, errors }));
   const seconds: Array<{ second: number; requests: number; errors: number }> = [];
   const scratch = new Float64Array(bucketCount('timeline'));
-  readSeconds(encoded, (second, requests, errors, bytes, offset) => {
+  addSeconds(encoded, (second, requests, errors) => {
     seconds.push({ second, requests, errors });
-    return addBuckets(bytes, offset, scratch);
+    return scratch;
   });
   return seconds;
 }
@@ -117,13 +123,23 @@ export class TimelineMerge {
       }
       return;
     }
+    if (encoded[0] !== BucketFormat.runs) {
+      // Written before the runs format, during an upgrade only: the general reader.
+      addSeconds(encoded, (second, requests, errors) => {
+        const entry = this.at(second);
+        entry.requests += requests;
+        entry.errors += errors;
+        return entry.counts;
+      });
+      return;
+    }
     // The merge's inner loop, over millions of shard-seconds: varints decoded in place (one byte is the
     // common case), no callback and no object per second or per bucket.
-    const bytes = inflateBuckets(encoded);
+    const { bytes } = decompressBuckets(encoded);
     const end = bytes.length;
     let position = 0;
     let second = -1;
-    // A second's header: gap since the previous second, requests, errors, buckets that follow.
+    // A second's header: gap since the previous second, requests, errors, buckets from first to last.
     const values = new Float64Array(4);
     while (position < end) {
       for (let field = 0; field < 4; field++) {
@@ -139,26 +155,38 @@ export class TimelineMerge {
       const entry = this.at(second);
       entry.requests += values[1] as number;
       entry.errors += values[2] as number;
+      const span = values[3] as number;
+      if (span === 0) continue;
       const counts = entry.counts;
-      const pairs = values[3] as number;
-      let index = -1;
-      for (let pair = 0; pair < pairs; pair++) {
-        let byte = bytes[position++] as number;
-        let gap = byte & 0x7f;
-        for (let scale = 0x80; byte >= 0x80; scale *= 0x80) {
-          byte = bytes[position++] as number;
-          gap += (byte & 0x7f) * scale;
-        }
+      let byte = bytes[position++] as number;
+      let index = byte & 0x7f;
+      for (let scale = 0x80; byte >= 0x80; scale *= 0x80) {
+        byte = bytes[position++] as number;
+        index += (byte & 0x7f) * scale;
+      }
+      const last = index + span;
+      while (index < last) {
         byte = bytes[position++] as number;
         let count = byte & 0x7f;
         for (let scale = 0x80; byte >= 0x80; scale *= 0x80) {
           byte = bytes[position++] as number;
           count += (byte & 0x7f) * scale;
         }
-        index += gap + 1;
-        counts[index] = (counts[index] as number) + count;
+        if (count > 0) {
+          counts[index] = (counts[index] as number) + count;
+          index++;
+          continue;
+        }
+        // An empty stretch: its length less one follows.
+        byte = bytes[position++] as number;
+        let empty = byte & 0x7f;
+        for (let scale = 0x80; byte >= 0x80; scale *= 0x80) {
+          byte = bytes[position++] as number;
+          empty += (byte & 0x7f) * scale;
+        }
+        index += empty + 1;
       }
-      if (position > end || index >= counts.length)
+      if (position > end || index !== last || last > counts.length)
         throw new EncodingError('timeline buckets end early or fall outside the histogram');
     }
   }

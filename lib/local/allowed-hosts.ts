@@ -1,11 +1,10 @@
 // The local server's guard against DNS rebinding: it answers only for the names this machine reaches it by.
 
 import type { HttpResult } from '../http/middleware/types.ts';
+import { HOST_HEADER } from '../validation/rules.ts';
 
 /** The names of the loopback address the local server listens on. */
 export const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
-
-const HOST_HEADER = /^(\[[0-9a-f:.]+\]|[a-z0-9-]+(?:\.[a-z0-9-]+)*)\.?(?::\d{1,5})?$/i;
 
 /** The host name of a Host header: lower-cased, without its port or a trailing dot; null when it is not one. */
 export function hostName(header: string): string | null {

@@ -4,8 +4,9 @@ import type { AlertSink, Notification } from '../alerts/sink.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metric, MetricsSink } from '../metrics/sink.ts';
 import type { CheckDefinition, MonitorDefinition } from './checks.ts';
+import type { HeartbeatRecord } from './heartbeat.ts';
 import { probe, type Sample } from './probe.ts';
-import { type Decision, decide, evaluateRules, type RuleVerdict } from './rules.ts';
+import { type Decision, decide, evaluateRules, type RuleVerdict, samplesForRules } from './rules.ts';
 import type { MonitorStore } from './store.ts';
 
 export interface MonitorDeps {
@@ -69,8 +70,33 @@ function maintenanceReason(
       item.start <= now && now < item.end && (item.checks.includes('*') || item.checks.includes(check.name)),
   );
   if (window) return `maintenance window until ${window.end.toISOString()}: ${window.reason}`;
-  const host = new URL(check.url).host;
-  if (loadTestHosts.includes(host)) return `a load test is running against ${host}`;
+  if (check.holdHost !== null && loadTestHosts.includes(check.holdHost))
+    return `a load test is running against ${check.holdHost}`;
+  return null;
+}
+
+/**
+ * While a dependency is in an incident, or failing on its way to one, a dependant's failures join it: its samples are
+ * held like a maintenance window's, and its own incident opens only if it stays down once the dependency is back.
+ */
+async function dependencyReason(
+  check: CheckDefinition,
+  definition: MonitorDefinition,
+  store: MonitorStore,
+): Promise<string | null> {
+  if (check.dependsOn.length === 0) return null;
+  const keys = check.dependsOn.flatMap((name) => {
+    const dependency = definition.checks.find((item) => item.name === name);
+    return dependency ? [{ name, key: dependency.key }] : [];
+  });
+  const states = await store.dependencyStates(keys.map((item) => item.key));
+  for (const { name, key } of keys) {
+    const incidentId = states.get(key)?.incidentId;
+    if (incidentId !== null && incidentId !== undefined)
+      return `its dependency "${name}" is in incident ${incidentId}`;
+  }
+  for (const { name, key } of keys)
+    if (states.get(key)?.failing) return `its dependency "${name}" is failing`;
   return null;
 }
 
@@ -244,33 +270,42 @@ async function deliver(deps: MonitorDeps): Promise<Delivery> {
 
 /**
  * One check, from its probe to its alert: stored, evaluated and delivered as soon as its own probe ends, so a
- * slow check holds back no other.
+ * slow check holds back no other; only a check with dependencies waits, after its probe, for theirs to be decided.
  */
 async function runCheck(
   check: CheckDefinition,
-  context: { deps: MonitorDeps; now: Date; maintenance: string | null; signal?: AbortSignal },
+  context: {
+    deps: MonitorDeps;
+    definition: MonitorDefinition;
+    now: Date;
+    maintenance: string | null;
+    dependencies: Promise<unknown>;
+    heartbeat?: HeartbeatRecord;
+    signal?: AbortSignal;
+  },
 ): Promise<CheckOutcome> {
-  const { deps, now, maintenance } = context;
+  const { deps, now } = context;
   const probed = await probe(check, {
     latestMigration: deps.latestMigration,
     now: () => now,
+    ...(context.heartbeat ? { heartbeat: context.heartbeat } : {}),
     ...(context.signal ? { signal: context.signal } : {}),
   });
-  const sample: Sample = { ...probed, held: maintenance };
+  await context.dependencies;
+  const held = context.maintenance ?? (await dependencyReason(check, context.definition, deps.store));
+  const sample: Sample = { ...probed, held };
   await deps.store.insertSamples([sample]);
   const recent = await deps.store.recentSamples([check.key], maxWindow([check]));
-  // Samples taken while alerts were held count only while they still are: once a window ends, what
-  // failed inside it raises nothing.
   const history = recent.get(check.key) ?? [];
-  const verdict = evaluateRules(check, maintenance ? history : history.filter((item) => !item.held));
-  const run = { now, intervalSeconds: deps.intervalSeconds };
+  const run = { now, intervalSeconds: check.intervalSeconds ?? deps.intervalSeconds };
   const outcome = await deps.store.withCheck(check.key, run, async (tx) => {
+    const verdict = evaluateRules(check, samplesForRules(history, tx.state.state, held !== null));
     const { state, decision } = decide({
       check,
       state: tx.state,
       verdict,
       incident: tx.incident,
-      maintenance,
+      maintenance: held,
       now,
     });
     const notice = {
@@ -304,8 +339,9 @@ async function runCheck(
       await tx.markNotified(tx.incident.id, now, decision.sequence);
       queued = true;
     }
-    return { state, result: { decision, state: state.state, queued } };
+    return { state, result: { decision, state: state.state, queued, verdict } };
   });
+  const { verdict } = outcome;
   let transition: Transition | null = null;
   if (outcome.decision.action !== 'none') {
     const detail =
@@ -327,18 +363,48 @@ export async function runCycle(
   options: CycleOptions = {},
 ): Promise<CycleResult> {
   const now = (deps.now ?? (() => new Date()))();
-  const checks = definition.checks;
-  const loadTestHosts = deps.loadTestHosts ? await deps.loadTestHosts().catch(() => []) : [];
-  const settled = await Promise.allSettled(
-    checks.map((check) =>
-      runCheck(check, {
-        deps,
-        now,
-        maintenance: maintenanceReason(check, definition, loadTestHosts, now),
-        ...(options.signal ? { signal: options.signal } : {}),
-      }),
+  const tickMs = deps.intervalSeconds * 1000;
+  const lastProbed = await deps.store.lastSampleTimes(definition.checks.map((check) => check.key));
+  // A check with its own interval is due once that much has passed since its last probe, give or take half a
+  // tick, so that a schedule's jitter neither skips nor doubles a probe.
+  const checks = definition.checks.filter((check) => {
+    const last = lastProbed.get(check.key);
+    return (
+      check.intervalSeconds === undefined ||
+      last === undefined ||
+      now.getTime() - last.getTime() >= check.intervalSeconds * 1000 - tickMs / 2
+    );
+  });
+  const heartbeats = await deps.store.syncHeartbeats(
+    definition.checks.flatMap((check) =>
+      check.kind === 'heartbeat' ? [{ name: check.key, tokenSha256: check.tokenSha256 }] : [],
     ),
+    now,
   );
+  const loadTestHosts = deps.loadTestHosts ? await deps.loadTestHosts().catch(() => []) : [];
+  const running = new Map<string, Promise<CheckOutcome>>();
+  const start = (check: CheckDefinition): Promise<CheckOutcome> => {
+    const started = running.get(check.name);
+    if (started) return started;
+    // The definition has no dependency cycle, so this ends; a dependency not due this cycle is read from the store.
+    const dependencies = check.dependsOn.flatMap((name) => {
+      const dependency = checks.find((item) => item.name === name);
+      return dependency ? [start(dependency)] : [];
+    });
+    const heartbeat = heartbeats.get(check.key);
+    const outcome = runCheck(check, {
+      deps,
+      definition,
+      now,
+      maintenance: maintenanceReason(check, definition, loadTestHosts, now),
+      dependencies: Promise.allSettled(dependencies),
+      ...(heartbeat ? { heartbeat } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    running.set(check.name, outcome);
+    return outcome;
+  };
+  const settled = await Promise.allSettled(checks.map(start));
   // Every check has ended, one way or the other, before the cycle reports a failure: none is left running.
   const failure = settled.find((result) => result.status === 'rejected');
   if (failure) throw failure.reason;

@@ -4,20 +4,16 @@ import type { IncomingMessage } from 'node:http';
 import { LoadwatchError } from '../errors.ts';
 import { probeCors } from '../http/cors-probe.ts';
 import { freshRequest } from '../http/fresh-request.ts';
-import type { CheckDefinition } from './checks.ts';
+import { assertionsReadBody, evaluateAssertions } from './assertions.ts';
+import type { CheckDefinition, HttpCheckDefinition } from './checks.ts';
+import { type HeartbeatRecord, heartbeatFinding } from './heartbeat.ts';
+import { type ProbeFinding, probeDns, probeTcp, probeTls } from './network-probes.ts';
 
-export interface Sample {
+export interface Sample extends ProbeFinding {
   key: string;
   name: string;
   at: Date;
-  ok: boolean;
-  status: number | null;
-  latencyMs: number | null;
-  /** Why the sample failed; null when it passed. */
-  error: string | null;
-  /** Database checks: pool stats, database latency and migration versions from /health/ready. */
-  details: Record<string, unknown> | null;
-  /** Why alerts were held for this sample (maintenance, a load test); it then counts for no rule. */
+  /** Why alerts were held for this sample (maintenance, a load test, a dependency down). */
   held?: string | null;
 }
 
@@ -27,6 +23,8 @@ export interface ProbeOptions {
   now?: () => Date;
   /** Stops the probe (the monitor is shutting down): it then rejects with the signal's reason, no sample. */
   signal?: AbortSignal;
+  /** A heartbeat check's last beat, read by the cycle from the store. */
+  heartbeat?: HeartbeatRecord;
 }
 
 /** The most of an answer a probe reads: enough for any readiness document, bounded against an endless body. */
@@ -111,13 +109,17 @@ function databaseVerdict(body: ReadinessBody, latestMigration: string | null | u
 
 /**
  * Probes a check within one deadline, `check.timeoutMs`, for everything: connecting, the headers, the body (read up
- * to MAX_PROBE_BODY_BYTES) and, for a CORS check, its further requests. A target that trickles its answer a byte
- * at a time is cut off there like one that never answers.
+ * to MAX_PROBE_BODY_BYTES), a TLS handshake, a DNS answer and, for a CORS check, its further requests. A target that
+ * trickles its answer a byte at a time is cut off there like one that never answers.
  */
 export async function probe(check: CheckDefinition, options: ProbeOptions = {}): Promise<Sample> {
   const now = options.now ?? (() => new Date());
   const at = now();
   const base = { key: check.key, name: check.name, at };
+  if (check.kind === 'heartbeat') {
+    const record = options.heartbeat ?? { lastBeatAt: null, registeredAt: at };
+    return { ...base, ...heartbeatFinding(check, record, at) };
+  }
   const started = performance.now();
   // One controller for the deadline and the monitor's stop alike; a listener rather than AbortSignal.any, so
   // the monitor's long-lived signal keeps nothing of the probes that ended.
@@ -127,37 +129,65 @@ export async function probe(check: CheckDefinition, options: ProbeOptions = {}):
   options.signal?.addEventListener('abort', stop, { once: true });
   if (options.signal?.aborted) stop();
   try {
-    const sample = await probeWithin(check, options, controller.signal, started);
+    const signal = controller.signal;
+    const finding =
+      check.kind === 'tls'
+        ? await probeTls(check, signal, started, at)
+        : check.kind === 'tcp'
+          ? await probeTcp(check, signal, started)
+          : check.kind === 'dns'
+            ? await probeDns(check, signal, started)
+            : await probeHttp(check, options, signal, started);
     // A deadline that fired means no complete answer, whatever was read before it.
     controller.signal.throwIfAborted();
-    return { ...base, ...sample };
+    return { ...base, ...finding };
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     const described = controller.signal.aborted ? 'timeout' : describeError(error);
-    return { ...base, ok: false, status: null, latencyMs: null, error: described, details: null };
+    return {
+      ...base,
+      ok: false,
+      status: null,
+      latencyMs: null,
+      error: described,
+      warning: null,
+      details: null,
+    };
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', stop);
   }
 }
 
-async function probeWithin(
-  check: CheckDefinition,
+/** Response headers as assertions read them: lower-case names, a repeated header's values joined. */
+function headerValues(response: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers))
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  return headers;
+}
+
+async function probeHttp(
+  check: HttpCheckDefinition,
   options: ProbeOptions,
   signal: AbortSignal,
   started: number,
-): Promise<Omit<Sample, 'key' | 'name' | 'at'>> {
+): Promise<ProbeFinding> {
   // A fresh connection per probe: a keep-alive socket idle since the last cycle may be dead already,
   // and its failure would be the monitor's, not the target's.
   const response = await freshRequest(check.url, { method: check.method, headers: check.headers, signal });
-  const text = await readCapped(response, MAX_PROBE_BODY_BYTES, check.kind === 'database');
+  const keep = check.kind === 'database' || assertionsReadBody(check.assert);
+  const text = await readCapped(response, MAX_PROBE_BODY_BYTES, keep);
   const status = response.statusCode ?? 0;
   const latencyMs = Math.round((performance.now() - started) * 100) / 100;
   const problems: string[] = [];
   let details: Record<string, unknown> | null = null;
-  if (!check.expectStatus.includes(status)) {
+  if (check.expectStatus.length > 0 && !check.expectStatus.includes(status)) {
     problems.push(`status ${status}, expected ${check.expectStatus.join(' or ')}`);
   }
+  problems.push(
+    ...evaluateAssertions(check.assert, { status, headers: headerValues(response), body: text, latencyMs }),
+  );
   if (latencyMs > check.latency.criticalMs)
     problems.push(`${latencyMs} ms is over the critical ${check.latency.criticalMs} ms`);
   if (check.kind === 'database') {
@@ -184,6 +214,7 @@ async function probeWithin(
     status,
     latencyMs,
     error: problems.length ? problems.join('; ') : null,
+    warning: null,
     details,
   };
 }

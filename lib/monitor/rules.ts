@@ -9,7 +9,9 @@ export interface RecentSample {
   ok: boolean;
   latencyMs: number | null;
   error: string | null;
-  /** Taken while alerts were held (maintenance, a load test). */
+  /** Why a sample that passed counts as degraded (a certificate close to expiry); null or absent otherwise. */
+  warning?: string | null;
+  /** Taken while alerts were held (maintenance, a load test, a dependency down). */
   held?: boolean;
 }
 
@@ -43,15 +45,19 @@ export function evaluateRules(check: CheckDefinition, recent: RecentSample[]): R
   }
 
   const slow = recent.slice(0, degradedCycles);
-  if (
-    slow.length === degradedCycles &&
-    slow.every((sample) => sample.latencyMs !== null && sample.latencyMs > check.latency.warnMs)
-  ) {
+  const isSlow = (sample: RecentSample) =>
+    sample.latencyMs !== null && sample.latencyMs > check.latency.warnMs;
+  if (slow.length === degradedCycles && slow.every((sample) => isSlow(sample) || !!sample.warning)) {
     firing.push('degraded');
-    const worst = Math.max(...slow.map((sample) => sample.latencyMs ?? 0));
-    reasons.push(
-      `degraded: over ${check.latency.warnMs} ms for ${degradedCycles} checks (worst ${worst} ms)`,
-    );
+    const warning = slow.find((sample) => sample.warning)?.warning;
+    if (warning) {
+      reasons.push(`degraded: ${warning}, for ${degradedCycles} checks`);
+    } else {
+      const worst = Math.max(...slow.map((sample) => sample.latencyMs ?? 0));
+      reasons.push(
+        `degraded: over ${check.latency.warnMs} ms for ${degradedCycles} checks (worst ${worst} ms)`,
+      );
+    }
   }
 
   if (errorRate && recent.length >= errorRate.window) {
@@ -67,6 +73,19 @@ export function evaluateRules(check: CheckDefinition, recent: RecentSample[]): R
   const severity: Exclude<Severity, 'info'> =
     firing.includes('down') || firing.includes('errorRate') ? 'critical' : 'warning';
   return { firing, severity, reasons };
+}
+
+/**
+ * The samples a check's rules read: held ones count only while the hold lasts, so what failed inside a window raises
+ * nothing afterwards; an incident already announced is judged on every sample, so that it resolves on healthy
+ * samples, not on the absence of held ones.
+ */
+export function samplesForRules(
+  history: RecentSample[],
+  state: 'OK' | 'ALARM',
+  held: boolean,
+): RecentSample[] {
+  return held || state === 'ALARM' ? history : history.filter((sample) => !sample.held);
 }
 
 /** A check not probed for this many of its monitor's intervals is stale: its monitor has stopped or fallen behind. */

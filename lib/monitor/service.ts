@@ -6,8 +6,9 @@ import type { Db } from '../db/pool.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MetricsSink } from '../metrics/sink.ts';
-import { loadMonitorDefinition, type MonitorSettings } from './checks.ts';
+import { loadMonitorDefinition } from './checks.ts';
 import type { MonitorDeps } from './cycle.ts';
+import type { MonitorSettings } from './settings.ts';
 import { MonitorStore } from './store.ts';
 
 /** What a monitor reads of the configuration. */

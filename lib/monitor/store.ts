@@ -3,9 +3,10 @@
 import type pg from 'pg';
 import type { Notification } from '../alerts/sink.ts';
 import type { Db } from '../db/pool.ts';
-import { DEFAULT_MONITOR_INTERVAL_SECONDS } from './checks.ts';
+import { type HeartbeatRecord, heartbeatTokenMatches } from './heartbeat.ts';
 import type { Sample } from './probe.ts';
 import { type CheckState, isStale, type OpenIncident, type RecentSample } from './rules.ts';
+import { DEFAULT_MONITOR_INTERVAL_SECONDS } from './settings.ts';
 
 export interface IncidentRecord {
   id: number;
@@ -93,8 +94,8 @@ export class MonitorStore {
   async insertSamples(samples: Sample[]): Promise<void> {
     if (samples.length === 0) return;
     await this.db.query(
-      `INSERT INTO monitor_samples (check_name, at, ok, status, latency_ms, error, details, held)
-       SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::boolean[], $4::int[], $5::float8[], $6::text[], $7::jsonb[], $8::boolean[])`,
+      `INSERT INTO monitor_samples (check_name, at, ok, status, latency_ms, error, details, held, warning)
+       SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::boolean[], $4::int[], $5::float8[], $6::text[], $7::jsonb[], $8::boolean[], $9::text[])`,
       [
         samples.map((sample) => sample.key),
         samples.map((sample) => sample.at),
@@ -104,6 +105,7 @@ export class MonitorStore {
         samples.map((sample) => sample.error),
         samples.map((sample) => (sample.details ? JSON.stringify(sample.details) : null)),
         samples.map((sample) => !!sample.held),
+        samples.map((sample) => sample.warning ?? null),
       ],
     );
   }
@@ -115,10 +117,11 @@ export class MonitorStore {
       ok: boolean;
       latency_ms: number | null;
       error: string | null;
+      warning: string | null;
       held: boolean;
     }>(
-      `SELECT check_name, ok, latency_ms, error, held FROM (
-         SELECT check_name, ok, latency_ms, error, held, at,
+      `SELECT check_name, ok, latency_ms, error, warning, held FROM (
+         SELECT check_name, ok, latency_ms, error, warning, held, at,
                 row_number() OVER (PARTITION BY check_name ORDER BY at DESC, id DESC) AS position
            FROM monitor_samples WHERE check_name = ANY($1::text[])
        ) ranked WHERE position <= $2 ORDER BY check_name, at DESC, position`,
@@ -127,11 +130,93 @@ export class MonitorStore {
     );
     const byCheck = new Map<string, RecentSample[]>(keys.map((key) => [key, []]));
     for (const row of result.rows) {
-      byCheck
-        .get(row.check_name)
-        ?.push({ ok: row.ok, latencyMs: row.latency_ms, error: row.error, held: row.held });
+      byCheck.get(row.check_name)?.push({
+        ok: row.ok,
+        latencyMs: row.latency_ms,
+        error: row.error,
+        warning: row.warning,
+        held: row.held,
+      });
     }
     return byCheck;
+  }
+
+  /** When each check was last probed; a check never probed (or pruned away) is absent. */
+  async lastSampleTimes(keys: string[]): Promise<Map<string, Date>> {
+    const result = await this.db.query<{ check_name: string; at: Date }>(
+      `SELECT check_name, max(at) AS at FROM monitor_samples WHERE check_name = ANY($1::text[]) GROUP BY check_name`,
+      [keys],
+      { idempotent: true },
+    );
+    return new Map(result.rows.map((row) => [row.check_name, row.at]));
+  }
+
+  /**
+   * Each dependency's open incident and whether its newest sample failed: what its dependants' failures join.
+   */
+  async dependencyStates(
+    keys: string[],
+  ): Promise<Map<string, { incidentId: number | null; failing: boolean }>> {
+    const result = await this.db.query<{
+      check_name: string;
+      incident_id: string | null;
+      ok: boolean | null;
+    }>(
+      `SELECT k.check_name, i.id AS incident_id, l.ok
+         FROM unnest($1::text[]) AS k(check_name)
+         LEFT JOIN monitor_incidents i ON i.check_name = k.check_name AND i.resolved_at IS NULL
+         LEFT JOIN LATERAL (
+           SELECT ok FROM monitor_samples m WHERE m.check_name = k.check_name ORDER BY at DESC, id DESC LIMIT 1
+         ) l ON true`,
+      [keys],
+      { idempotent: true },
+    );
+    return new Map(
+      result.rows.map((row) => [
+        row.check_name,
+        { incidentId: row.incident_id === null ? null : Number(row.incident_id), failing: row.ok === false },
+      ]),
+    );
+  }
+
+  /**
+   * Registers the heartbeats of the checks file (a changed token replaces the old one) and returns each one's last
+   * beat. A heartbeat first registered at `now` is late from `now` on.
+   */
+  async syncHeartbeats(
+    heartbeats: Array<{ name: string; tokenSha256: string }>,
+    now: Date,
+  ): Promise<Map<string, HeartbeatRecord>> {
+    if (heartbeats.length === 0) return new Map();
+    const result = await this.db.query<{ name: string; registered_at: Date; last_beat_at: Date | null }>(
+      `INSERT INTO monitor_heartbeats (name, token_hash, registered_at)
+       SELECT name, decode(hash, 'hex'), $3 FROM unnest($1::text[], $2::text[]) AS h(name, hash)
+       ON CONFLICT (name) DO UPDATE SET token_hash = EXCLUDED.token_hash
+       RETURNING name, registered_at, last_beat_at`,
+      [heartbeats.map((item) => item.name), heartbeats.map((item) => item.tokenSha256), now],
+    );
+    return new Map(
+      result.rows.map((row) => [row.name, { lastBeatAt: row.last_beat_at, registeredAt: row.registered_at }]),
+    );
+  }
+
+  /**
+   * Records a beat of the named heartbeat at `at` when `token` is its token (compared in constant time with the
+   * stored hash); false for an unknown name or a wrong token, which record nothing.
+   */
+  async recordBeat(name: string, token: string, at: Date): Promise<boolean> {
+    const found = await this.db.query<{ token_hash: Buffer }>(
+      `SELECT token_hash FROM monitor_heartbeats WHERE name = $1`,
+      [name],
+      { idempotent: true },
+    );
+    const stored = found.rows[0]?.token_hash;
+    if (!stored || !heartbeatTokenMatches(token, stored)) return false;
+    await this.db.query(
+      `UPDATE monitor_heartbeats SET last_beat_at = GREATEST(last_beat_at, $2), beats = beats + 1 WHERE name = $1`,
+      [name, at],
+    );
+    return true;
   }
 
   /** Runs fn with the check's state row locked, so concurrent monitors never raise the same incident twice. */

@@ -20,14 +20,23 @@ function issueField(issue: Pick<Issue, 'path'>, base = ''): string {
 function schemaAt(schema: Schema, path: readonly v.IssuePathItem[]): Schema | undefined {
   let current: Schema | undefined = schema;
   for (const item of path) {
-    const { entries, item: listItem } = (unwrap(current) ?? {}) as {
-      entries?: Record<string, Schema>;
-      item?: Schema;
-    };
+    const { entries, item: listItem } = objectOrList(unwrap(current));
     current = typeof item.key === 'number' ? listItem : entries?.[String(item.key)];
     if (!current) return undefined;
   }
   return current;
+}
+
+type Shape = { entries?: Record<string, Schema>; item?: Schema };
+
+/** An object's entries or a list's item; for a variant, the entries of all its options, the first naming a key. */
+function objectOrList(schema: Schema | undefined): Shape {
+  const shape = (unwrap(schema) ?? {}) as Shape & { options?: Schema[] };
+  if (!shape.options) return shape;
+  const entries: Record<string, Schema> = {};
+  for (const option of shape.options)
+    for (const [key, entry] of Object.entries(objectOrList(option).entries ?? {})) entries[key] ??= entry;
+  return { entries };
 }
 
 function unwrap(schema: Schema | undefined): Schema | undefined {

@@ -2,7 +2,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../lib/auth/tokens.ts';
-import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
+import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { HEARTBEAT_GRACE_SECONDS, LoadTestStore } from '../../lib/loadtest/store.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';

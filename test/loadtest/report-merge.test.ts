@@ -1,10 +1,12 @@
 // The Aggregate step's merge against a real PostgreSQL: page by page, over several rounds, with a retried shard
-// and a row stored in the older format, it reports exactly what one histogram of every sample would.
+// and rows stored in the older formats, it reports exactly what one histogram of every sample would.
 
 import * as hdr from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import { aggregateStep } from '../../lib/loadtest/coordinator-steps.ts';
 import {
+  BucketFormat,
+  bucketCount,
   createHistogram,
   distribution,
   encodeHistogram,
@@ -12,13 +14,17 @@ import {
   mergeHistograms,
   recordMs,
   summarize,
+  twoDigitTimelineBuckets,
+  VarintWriter,
 } from '../../lib/loadtest/histogram.ts';
-import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
+import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
 import { buildReport, type ShardRow } from '../../lib/loadtest/report.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
+import { TimelineMerge } from '../../lib/loadtest/timeline.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { useMigratedDatabase } from '../support/database.ts';
+import { createTwoDigitTimelineHistogram } from '../support/pairs-format.ts';
 import { SampleTruth, seededRandom, syntheticShard } from '../support/synthetic-shards.ts';
 
 const ROUNDS = 3;
@@ -50,14 +56,24 @@ describe('aggregateStep', () => {
           await store.saveShardResult(runId, round, shard, discarded.result);
         }
         // Shards skip seconds now and then: a merge must not assume every shard covers every second.
-        const synthetic = syntheticShard({ seed, ...window, idleShare: 0.1, truth, legacy: true });
-        if (!synthetic.legacy) throw new Error('no legacy encoding');
+        const synthetic = syntheticShard({
+          seed,
+          ...window,
+          idleShare: 0.1,
+          truth,
+          legacy: true,
+          pairs: true,
+        });
+        if (!synthetic.legacy || !synthetic.pairs) throw new Error('no older encoding');
         if (round === 0 && shard === 2) {
           // Written by the previous version during an upgrade: the whole result as JSON.
           await postgres.database.admin(
             `INSERT INTO loadtest_shard_results (run_id, round, shard, result) VALUES ($1, $2, $3, $4)`,
             [runId, round, shard, JSON.stringify(synthetic.legacy)],
           );
+        } else if (round === 2 && shard === 1) {
+          // Bucket pairs with 2 significant digits per second, deflated: the format before the runs one.
+          await store.saveShardResult(runId, round, shard, synthetic.pairs);
         } else {
           await store.saveShardResult(runId, round, shard, synthetic.result);
         }
@@ -178,6 +194,43 @@ describe('mergeHistograms', () => {
     encoded[0] = 9;
     expect(() => mergeHistograms([encoded])).toThrow(
       expect.objectContaining({ code: 'LOADTEST_ENCODING', message: 'unknown histogram format 9' }),
+    );
+  });
+});
+
+describe('timeline encoding', () => {
+  it("maps each 2-significant-digit bucket of an older timeline into the one bucket of today's holding all its values", () => {
+    const older = createTwoDigitTimelineHistogram();
+    const today = createHistogram('timeline') as hdr.JsHistogram;
+    const indexes = twoDigitTimelineBuckets();
+    expect(indexes.length).toBe(older.countsArrayLength);
+    for (let index = 0; index < older.countsArrayLength; index++) {
+      const lowest = older.valueFromIndex(index);
+      const highest = older.highestEquivalentValue(lowest);
+      expect([today.countsArrayIndex(lowest), today.countsArrayIndex(highest)]).toEqual([
+        indexes[index],
+        indexes[index],
+      ]);
+    }
+  });
+
+  it('refuses a second whose buckets run past the histogram instead of merging garbage', () => {
+    const writer = new VarintWriter();
+    // Second 0: one request, no error, 5 buckets from the second-to-last one on.
+    for (const value of [0, 1, 0, 5, bucketCount('timeline') - 2]) writer.write(value);
+    for (let bucket = 0; bucket < 5; bucket++) writer.write(1);
+    expect(() => new TimelineMerge().add(writer.finish())).toThrow(
+      expect.objectContaining({ code: 'LOADTEST_ENCODING' }),
+    );
+  });
+
+  it('refuses bytes that do not decompress, naming why', () => {
+    const encoded = new Uint8Array([BucketFormat.runs, 0xff, 0x13, 0x37]);
+    expect(() => new TimelineMerge().add(encoded)).toThrow(
+      expect.objectContaining({
+        code: 'LOADTEST_ENCODING',
+        message: expect.stringMatching(/^histogram bytes do not decompress: /),
+      }),
     );
   });
 });

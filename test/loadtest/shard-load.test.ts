@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ShardLoad } from '../../lib/loadtest/engine.ts';
-import {
-  DEFAULT_LIMITS,
-  expectedRequests,
-  type LoadTestLimits,
-  type LoadTestOptions,
-  parseLoadTestInput,
-} from '../../lib/loadtest/options.ts';
+import { DEFAULT_LIMITS, type LoadTestLimits } from '../../lib/loadtest/limits.ts';
+import { type LoadTestOptions, parseLoadTestInput } from '../../lib/loadtest/options.ts';
 import { type LoadTestPlan, planLoadTest, shardLoad } from '../../lib/loadtest/plan.ts';
+import { expectedRequests } from '../../lib/loadtest/request-count.ts';
 import { RateSchedule } from '../../lib/loadtest/schedule.ts';
 
 const target = 'http://localhost:3000';

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
 import { runLocally } from '../../lib/loadtest/local-runner.ts';
-import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { createShardThreadPool, ShardThreadError } from '../../lib/loadtest/shard-thread-pool.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';

@@ -9,13 +9,13 @@ import { runShard } from '../../lib/loadtest/engine.ts';
 import { decodeHistogram, summarize } from '../../lib/loadtest/histogram.ts';
 import { renderHtmlReport } from '../../lib/loadtest/html-report.ts';
 import { runSummary } from '../../lib/loadtest/launcher.ts';
+import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
 import {
   type Json,
   localDefinition,
   localTaskHandlers,
   runLocally,
 } from '../../lib/loadtest/local-runner.ts';
-import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
 import type { LoadTestReport } from '../../lib/loadtest/report.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { shardStep } from '../../lib/loadtest/shard-step.ts';

@@ -2,7 +2,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createHistogram, encodeHistogram, recordMs } from '../../lib/loadtest/histogram.ts';
-import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
+import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import {
   HEARTBEAT_GRACE_SECONDS,

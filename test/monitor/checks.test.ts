@@ -2,12 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../lib/local/stack.ts';
-import {
-  CheckConfigError,
-  DEFAULT_RULES,
-  MONITOR_LAMBDA_TIMEOUT_SECONDS,
-  parseMonitorDefinition,
-} from '../../lib/monitor/checks.ts';
+import { DEFAULT_RULES } from '../../lib/monitor/check-schema.ts';
+import { CheckConfigError, parseMonitorDefinition } from '../../lib/monitor/checks.ts';
+import { MONITOR_LAMBDA_TIMEOUT_SECONDS } from '../../lib/monitor/settings.ts';
 
 function problemsOf(checks: unknown[], intervalSeconds?: number): string[] {
   try {

@@ -138,6 +138,44 @@ describe('monitor cycles against a fault-injecting target', () => {
     expect(sink.delivered.map((item) => item.subject)).toEqual(['[ALARM] loadwatch/test: api is down']);
   });
 
+  it('keeps an announced incident open through a maintenance window and after it while the check still fails', async () => {
+    const start = new Date(clock.getTime() + 3.5 * 60_000).toISOString();
+    const end = new Date(clock.getTime() + 7.5 * 60_000).toISOString();
+    const monitor = definition(
+      { down: { consecutive: 3 } },
+      { maintenance: [{ checks: ['api'], start, end, reason: 'deploy' }] },
+    );
+    await target.set('error');
+    await cycles(monitor, 3);
+    expect(sink.delivered.map((item) => item.subject)).toEqual(['[ALARM] loadwatch/test: api is down']);
+    const held = await cycles(monitor, 4);
+    expect(held.every((cycle) => cycle.samples[0]?.held?.startsWith('maintenance window'))).toBe(true);
+    // After the window the held failures still count for the open incident: too few fresh ones is no recovery.
+    const after = await cycles(monitor, 3);
+    expect(after.map((cycle) => cycle.states.api)).toEqual(['ALARM', 'ALARM', 'ALARM']);
+    expect(sink.delivered).toHaveLength(1);
+    await target.set('healthy');
+    await cycles(monitor, 5);
+    expect(sink.delivered.map((item) => item.subject)).toEqual([
+      '[ALARM] loadwatch/test: api is down',
+      '[OK] loadwatch/test: api recovered after 10m',
+    ]);
+  });
+
+  it('sends the recovery of an announced incident that recovers inside a maintenance window', async () => {
+    const start = new Date(clock.getTime() + 2.5 * 60_000).toISOString();
+    const end = new Date(clock.getTime() + 30 * 60_000).toISOString();
+    const monitor = definition({}, { maintenance: [{ checks: ['api'], start, end, reason: 'deploy' }] });
+    await target.set('error');
+    await cycles(monitor, 2);
+    await target.set('healthy');
+    await cycles(monitor, 4);
+    expect(sink.delivered.map((item) => item.subject)).toEqual([
+      '[ALARM] loadwatch/test: api is down',
+      '[OK] loadwatch/test: api recovered after 2m',
+    ]);
+  });
+
   it('reports true availability and, for the alarms, a held failure as available', async () => {
     const sent: Metric[] = [];
     const metrics: MetricsSink = { description: 'recorder', put: async (batch) => void sent.push(...batch) };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type CheckDefinition, type CheckRules, DEFAULT_RULES } from '../../lib/monitor/checks.ts';
+import { type CheckRules, DEFAULT_RULES } from '../../lib/monitor/check-schema.ts';
+import type { CheckDefinition } from '../../lib/monitor/checks.ts';
 import {
   type CheckState,
   type DecideInput,
@@ -12,6 +13,7 @@ import {
   type RecentSample,
   type RuleVerdict,
   STALE_AFTER_INTERVALS,
+  samplesForRules,
 } from '../../lib/monitor/rules.ts';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
@@ -23,9 +25,12 @@ function checkWith(rules: Partial<CheckRules> = {}): CheckDefinition {
     key: 'health',
     kind: 'http',
     url: 'http://127.0.0.1:1/health',
+    holdHost: '127.0.0.1:1',
     method: 'GET',
     headers: {},
     expectStatus: [200],
+    assert: [],
+    dependsOn: [],
     timeoutMs: 1000,
     latency: { warnMs: 500, criticalMs: 2000 },
     rules: { ...DEFAULT_RULES, ...rules },
@@ -83,6 +88,22 @@ describe('evaluateRules', () => {
     const unmeasured: RecentSample = { ok: true, latencyMs: null, error: null };
     expect(evaluateRules(check, samples(slow(), unmeasured, slow())).firing).toEqual([]);
     expect(evaluateRules(check, samples(slow(), slow())).firing).toEqual([]);
+  });
+
+  it('fires degraded for samples that passed with a warning, such as a certificate close to expiry', () => {
+    const check = checkWith({ degradedCycles: 2 });
+    const expiring: RecentSample = {
+      ok: true,
+      latencyMs: 12,
+      error: null,
+      warning: 'the certificate expires in 4.9 days (warn under 14)',
+    };
+    expect(evaluateRules(check, samples(expiring, expiring))).toEqual({
+      firing: ['degraded'],
+      severity: 'warning',
+      reasons: ['degraded: the certificate expires in 4.9 days (warn under 14), for 2 checks'],
+    });
+    expect(evaluateRules(check, samples(expiring, ok())).firing).toEqual([]);
   });
 
   it('fires the error rate as critical when failures exceed the percent over a full window', () => {
@@ -270,6 +291,25 @@ describe('decide', () => {
     expect(decide(input({ check, state: first.state, incident: incident(5) })).decision).toEqual({
       action: 'resolve',
     });
+  });
+});
+
+describe('samplesForRules', () => {
+  const heldFailure: RecentSample = { ...failed(), held: true };
+  const history = samples(failed(), heldFailure, heldFailure, ok());
+
+  it('leaves held samples out for a check in OK once the hold is over, so they raise nothing', () => {
+    expect(samplesForRules(history, 'OK', false)).toEqual([failed(), ok()]);
+  });
+
+  it('keeps every sample while the hold lasts', () => {
+    expect(samplesForRules(history, 'OK', true)).toEqual(history);
+  });
+
+  it('keeps every sample for an announced incident, so it resolves on healthy samples only', () => {
+    expect(samplesForRules(history, 'ALARM', false)).toEqual(history);
+    const check = checkWith({ down: { consecutive: 3 }, errorRate: null });
+    expect(evaluateRules(check, samplesForRules(history, 'ALARM', false)).firing).toEqual(['down']);
   });
 });
 

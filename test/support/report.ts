@@ -1,7 +1,8 @@
 // A load-test report built as the Aggregate step builds it, from a run's input and its shards' results.
 
 import type { ShardResult } from '../../lib/loadtest/engine.ts';
-import { DEFAULT_LIMITS, parseLoadTestInput } from '../../lib/loadtest/options.ts';
+import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
+import { parseLoadTestInput } from '../../lib/loadtest/options.ts';
 import { planLoadTest } from '../../lib/loadtest/plan.ts';
 import { buildReport, type LoadTestReport } from '../../lib/loadtest/report.ts';
 

@@ -1,4 +1,4 @@
-// Shard results made of real recorded samples, in today's encoding and in the one rows were stored in before:
+// Shard results made of real recorded samples, in today's encoding and in the ones rows were stored in before:
 // for the merge's exactness tests and for the merge-cost bench.
 
 import * as hdr from 'hdr-histogram-js';
@@ -6,6 +6,11 @@ import type { ShardResult } from '../../lib/loadtest/engine.ts';
 import { createHistogram, encodeHistogram, type Histogram, recordMs } from '../../lib/loadtest/histogram.ts';
 import type { LegacyShardResult } from '../../lib/loadtest/report.ts';
 import { TimelineWriter } from '../../lib/loadtest/timeline.ts';
+import {
+  createTwoDigitTimelineHistogram,
+  encodePairsHistogram,
+  PairsTimelineWriter,
+} from './pairs-format.ts';
 
 export const SYNTHETIC_RUN_STARTED_AT = Date.parse('2026-01-05T10:00:00Z');
 
@@ -47,11 +52,14 @@ export interface SyntheticShardOptions {
   truth?: SampleTruth;
   /** Also encode the result as rows were stored before bucket counts (slower: one HDR encode per second). */
   legacy?: boolean;
+  /** Also encode the result in the pairs format (2 significant digits per second, deflated). */
+  pairs?: boolean;
 }
 
 export interface SyntheticShard {
   result: ShardResult;
   legacy: LegacyShardResult | null;
+  pairs: ShardResult | null;
 }
 
 /**
@@ -66,12 +74,15 @@ export function syntheticShard(options: SyntheticShardOptions): SyntheticShard {
   const timeline = new TimelineWriter();
   const legacyTimeline: LegacyShardResult['timeline'] = [];
   const perSecond = createHistogram('timeline');
+  const pairsTimeline = new PairsTimelineWriter();
+  const pairsSecond = createTwoDigitTimelineHistogram();
   let requests = 0;
   let failed = 0;
   let refusedTotal = 0;
   for (let second = options.fromSecond; second < options.fromSecond + options.seconds; second++) {
     if (random() < (options.idleShare ?? 0)) continue;
     perSecond.reset();
+    pairsSecond.reset();
     const count = Math.max(1, Math.round(options.requestsPerSecond * (0.5 + random())));
     let errors = 0;
     for (let index = 0; index < count; index++) {
@@ -90,6 +101,7 @@ export function syntheticShard(options: SyntheticShardOptions): SyntheticShard {
       recordMs(latency, late);
       recordMs(uncorrected, milliseconds);
       recordMs(perSecond, late);
+      if (options.pairs || options.legacy) recordMs(pairsSecond, late);
       if (truth) {
         recordMs(truth.latency, late);
         recordMs(truth.uncorrected, milliseconds);
@@ -102,12 +114,13 @@ export function syntheticShard(options: SyntheticShardOptions): SyntheticShard {
       truth.requests += count;
     }
     timeline.add(second, count, errors, perSecond);
+    if (options.pairs) pairsTimeline.add(second, count, errors, pairsSecond);
     if (options.legacy)
       legacyTimeline.push({
         second,
         requests: count,
         errors,
-        histogram: hdr.encodeIntoCompressedBase64(perSecond),
+        histogram: hdr.encodeIntoCompressedBase64(pairsSecond),
       });
   }
   const summary = {
@@ -143,7 +156,16 @@ export function syntheticShard(options: SyntheticShardOptions): SyntheticShard {
           timeline: legacyTimeline,
         }
       : null,
+    pairs: options.pairs
+      ? {
+          ...summary,
+          latency: encodePairsHistogram(latency),
+          latencyUncorrected: encodePairsHistogram(uncorrected),
+          timeline: pairsTimeline.finish(),
+        }
+      : null,
   };
+  pairsSecond.destroy();
   perSecond.destroy();
   latency.destroy();
   uncorrected.destroy();

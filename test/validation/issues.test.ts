@@ -46,4 +46,16 @@ describe('issueLines', () => {
     const result = v.safeParse(PLAN, { name: 3, endpoints: [], state: { runId: 'r', round: 1 } });
     expect(result.success ? [] : issueLines(result.issues)).toEqual(['name: must be a string']);
   });
+
+  it('describes a missing field by its own schema through a variant, in the option that names it', () => {
+    const SHAPE = v.variant('kind', [
+      v.object({ kind: v.literal('circle'), radius: v.number(kind('a number')) }),
+      v.object({ kind: v.literal('square'), side: v.number(kind('a number')) }),
+    ]);
+    const LIST = v.object({ shapes: v.array(SHAPE) });
+    const result = v.safeParse(LIST, { shapes: [{ kind: 'circle', radius: 1 }, { kind: 'square' }] });
+    expect(result.success ? [] : issueLines(result.issues, LIST)).toEqual([
+      'shapes[1].side: is required (a number)',
+    ]);
+  });
 });

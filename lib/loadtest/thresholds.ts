@@ -198,10 +198,14 @@ function measure(threshold: Threshold, inputs: ThresholdInputs): { actual: numbe
     }
     const passed = named.reduce((sum, check) => sum + check.passed, 0);
     const total = named.reduce((sum, check) => sum + check.passed + check.failed, 0);
-    if (total === 0)
-      return {
-        problem: all.length ? 'no check ran' : 'this run has no checks (checks come with scenario steps)',
-      };
+    if (total === 0) {
+      if (all.length === 0) return { problem: 'this run has no checks (checks come with scenario steps)' };
+      if (ofStep.length === 0)
+        return {
+          problem: `step "${tags.step}" has no checks (steps with checks: ${listNames(all.map((check) => check.step))})`,
+        };
+      return { problem: 'no check ran' };
+    }
     return { actual: passRate(passed, total) };
   }
   const figures = step ?? {

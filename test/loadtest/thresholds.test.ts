@@ -138,6 +138,16 @@ describe('evaluateThresholds', () => {
     expect(checkOfStep?.problem).toBe(
       'no check "nope" on step "checkout" in this run (checks: "paid", "has-token")',
     );
+    const withoutChecks = {
+      ...inputs,
+      steps: [
+        ...inputs.steps,
+        stepOf({ name: 'browse', path: '/b', requests: 1, statusCodes: { '200': 1 } }),
+      ],
+    };
+    expect(evaluateThresholds(['checks{step:browse}==100%'], withoutChecks)[0]?.problem).toBe(
+      'step "browse" has no checks (steps with checks: "login", "checkout")',
+    );
     expect(evaluateThresholds(['checks>99%'], { ...inputs, checks: [] })[0]?.problem).toBe(
       'this run has no checks (checks come with scenario steps)',
     );

@@ -96,6 +96,14 @@ class EnvReader {
     return this.raw(name) ?? fallback;
   }
 
+  /** The entries of a comma-separated variable, trimmed, the empty ones left out; none when it is unset. */
+  list(name: string): string[] {
+    return (this.raw(name) ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '');
+  }
+
   boolean(name: string, fallback: boolean): boolean {
     const value = this.raw(name);
     if (value === undefined) return fallback;
@@ -131,12 +139,8 @@ class EnvReader {
 }
 
 function parseOrigins(reader: EnvReader, credentials: boolean): string[] {
-  const value = reader.raw('CORS_ORIGINS');
-  if (value === undefined) return [];
   const origins: string[] = [];
-  for (const entry of value.split(',')) {
-    const origin = entry.trim();
-    if (origin === '') continue;
+  for (const origin of reader.list('CORS_ORIGINS')) {
     if (origin === '*') {
       if (credentials) {
         reader.problem(
@@ -167,12 +171,9 @@ function parseOrigins(reader: EnvReader, credentials: boolean): string[] {
 
 /** A comma-separated list of header names (CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS); undefined when unset. */
 function readHeaderNames(reader: EnvReader, name: string, unsetMeans: string): string[] | undefined {
-  const value = reader.raw(name);
-  if (value === undefined) return undefined;
+  if (reader.raw(name) === undefined) return undefined;
   const names: string[] = [];
-  for (const entry of value.split(',')) {
-    const header = entry.trim();
-    if (header === '') continue;
+  for (const header of reader.list(name)) {
     if (header === '*') {
       // "*" excludes Authorization and means nothing with credentials: an explicit list says what it means.
       reader.problem(
@@ -209,14 +210,10 @@ function readMaxConcurrentRuns(reader: EnvReader, runtime: Runtime): number {
 function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runtime: Runtime): LoadTestLimits {
   const hosts = new Set(DEFAULT_LIMITS.allowedHosts);
   if (apiUrl) hosts.add(new URL(apiUrl).host);
-  for (const entry of (reader.raw('LOADTEST_ALLOWED_HOSTS') ?? '').split(',')) {
-    const host = entry.trim().toLowerCase();
-    if (host === '') continue;
+  for (const entry of reader.list('LOADTEST_ALLOWED_HOSTS')) {
+    const host = entry.toLowerCase();
     if (!HOST_AND_PORT.test(host)) {
-      reader.problem(
-        'LOADTEST_ALLOWED_HOSTS',
-        `"${entry.trim()}" is not a host (host or host:port, no scheme)`,
-      );
+      reader.problem('LOADTEST_ALLOWED_HOSTS', `"${entry}" is not a host (host or host:port, no scheme)`);
       continue;
     }
     // The spelling `new URL` gives a target ([0:0::1] → [::1]), so that an entry matches its targets.
@@ -364,13 +361,12 @@ function readLogFormat(reader: EnvReader): LogFormat {
 /** Names, not origins: "app.test", or ".app.test" for it and every subdomain. */
 function readLocalAllowedHosts(reader: EnvReader): string[] {
   const hosts: string[] = [];
-  for (const entry of (reader.raw('LOCAL_ALLOWED_HOSTS') ?? '').split(',')) {
-    const host = entry.trim().toLowerCase();
-    if (host === '') continue;
+  for (const entry of reader.list('LOCAL_ALLOWED_HOSTS')) {
+    const host = entry.toLowerCase();
     if (!HOST_OR_DOMAIN.test(host)) {
       reader.problem(
         'LOCAL_ALLOWED_HOSTS',
-        `"${entry.trim()}" is not a host name (no scheme or port; ".example.test" for a domain and its subdomains)`,
+        `"${entry}" is not a host name (no scheme or port; ".example.test" for a domain and its subdomains)`,
       );
       continue;
     }

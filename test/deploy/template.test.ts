@@ -1157,7 +1157,14 @@ describe('serverless package', () => {
       );
     };
     // What serverless.yml's esbuild aliases replace in every bundle (test/deploy/lambda-build.test.ts).
-    const replaced = ['@aws-sdk/credential-provider-node', '@aws-sdk/nested-clients', 'jiti', 'glob', 'pako'];
+    const replaced = [
+      '@aws-sdk/credential-provider-node',
+      '@aws-sdk/nested-clients',
+      'jiti',
+      'glob',
+      'pako',
+      '@assemblyscript/loader',
+    ];
     for (const { key, file } of FUNCTIONS) {
       const carried = packagesOf(key, file);
       const unwanted = [...replaced, ...(mustNotCarry[key] ?? [])].filter((name) => carried.has(name));

@@ -2,7 +2,8 @@
 // exist refused before the run when they can be, or failed with the known names when only the run knows them.
 
 import { describe, expect, it } from 'vitest';
-import { LoadTestInputError, parseLoadTestInput } from '../../lib/loadtest/options.ts';
+import { LoadTestInputError } from '../../lib/loadtest/input-error.ts';
+import { parseLoadTestInput } from '../../lib/loadtest/options.ts';
 import { evaluateThresholds, parseThreshold } from '../../lib/loadtest/thresholds.ts';
 import { reportOf } from '../support/report.ts';
 import { latencyAround, stepOf } from '../support/steps.ts';

@@ -4,6 +4,8 @@ import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync, wr
 import type { Config } from '../config/config.ts';
 import { runMigrations } from '../db/migration-runner.ts';
 import { createDb } from '../db/pool.ts';
+import { compareReports, DEFAULT_SIGNIFICANCE, type Tolerance } from '../loadtest/compare.ts';
+import { formatComparison } from '../loadtest/compare-format.ts';
 import { INSECURE_WARNING, MAX_PEM_BYTES } from '../loadtest/connection-options.ts';
 import { LoadTestInputError } from '../loadtest/input-error.ts';
 import { runLocally } from '../loadtest/local-runner.ts';
@@ -19,9 +21,11 @@ import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/st
 import { createLogger } from '../log/logger.ts';
 import { parseScenario, ScenarioError } from '../scenario/schema.ts';
 import { terminalJson, terminalSafe } from '../terminal-text.ts';
+import { COMPARE_DEFAULTS, parseSignificance, toleranceFrom } from './compare-command.ts';
 import { parseFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
 import { createProgressBar } from './progress.ts';
+import { resolveBaseline } from './report-source.ts';
 import { UsageError } from './usage-error.ts';
 
 export const loadTestHelp = (config: Config) => `Usage: loadwatch loadtest [SCENARIO.yml] [options]
@@ -53,15 +57,22 @@ Results:
   --threshold EXPR       pass/fail rule, repeatable: "p95<300", "errors<1%", "rps>=100"
   --json                 print the report JSON alone on stdout
   --report FILE.html     write a self-contained HTML report (checked before the run starts)
+Gate against a baseline (as loadwatch compare; checked before the run starts):
+  --baseline ID|latest|FILE  the run to compare with: a run id, the newest passed run against
+                         the same target, or a report JSON file; exit 1 on a regression
+  --max-regression LIST  tolerances (default ${COMPARE_DEFAULTS})
+  --significance P       p-value under which a change is beyond noise (default ${DEFAULT_SIGNIFICANCE})
 Without --threshold, a run fails when every request failed (the default threshold errors<100%).
-Exit: 0 passed, 1 a threshold failed (or the run did not finish), 2 bad usage or configuration
-(an unwritable --report path included).
+Exit: 0 passed, 1 a threshold failed, the run did not finish or it regressed from --baseline,
+2 bad usage or configuration (an unwritable --report path or a --baseline not found included).
 `;
 
 export function loadTestInputFromArgs(argv: string[]): {
   input: LoadTestInput;
   json: boolean;
   report?: string;
+  /** --baseline and how the run is compared with it. */
+  gate?: { baseline: string; tolerance: Tolerance; significance: number };
   help: boolean;
   /** Unknown or malformed flags; the values themselves are checked by parseLoadTestInput. */
   problems: string[];
@@ -92,6 +103,9 @@ export function loadTestInputFromArgs(argv: string[]): {
       insecure: { type: 'boolean' },
       json: { type: 'boolean' },
       report: { type: 'string' },
+      baseline: { type: 'string' },
+      'max-regression': { type: 'string' },
+      significance: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     { maxPositionals: 1 },
@@ -130,10 +144,17 @@ export function loadTestInputFromArgs(argv: string[]): {
     if ('text' in read) set(field, read.text);
     else problems.push(`--${flag}: cannot read "${path}": ${read.problem}`);
   }
+  const tolerance = toleranceFrom(values['max-regression'], problems);
+  const significance = parseSignificance(values.significance, problems);
+  if (values.baseline === undefined && (values['max-regression'] ?? values.significance) !== undefined)
+    problems.push('--max-regression and --significance apply with --baseline only');
+  const gate =
+    values.baseline === undefined ? undefined : { baseline: values.baseline, tolerance, significance };
   return {
     input,
     json: values.json === true,
     report: values.report,
+    gate,
     help: values.help === true,
     problems,
     ...(positionals[0] === undefined ? {} : { scenarioFile: positionals[0] }),
@@ -239,6 +260,14 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     await runMigrations({ target: database.target, direction: 'up' });
     const store = new LoadTestStore(db);
     const limits = refuseDatabasePort(config.loadtest, database.target);
+    // The baseline is found before any request is sent: a wrong one is bad input, not a failed run.
+    const baseline = args.gate
+      ? await resolveBaseline(
+          args.gate.baseline,
+          store,
+          parseLoadTestInput(args.input, limits, defaultTarget(config)).target,
+        )
+      : undefined;
     const run = await createLoadTest(args.input, store, limits, defaultTarget(config));
     const { estimate } = run.plan;
     io.err(
@@ -284,7 +313,14 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     }
     if (args.json) io.out(`${terminalJson(report)}\n`);
     else io.out(formatSummary(report, outcome.status));
-    return outcome.status === 'passed' ? 0 : 1;
+    let regressed = false;
+    if (baseline && args.gate) {
+      const comparison = compareReports(baseline, report, args.gate);
+      // With --json, stdout holds the report alone.
+      (args.json ? io.err : io.out)(terminalSafe(formatComparison(comparison), { keepLines: true }));
+      regressed = comparison.regressed;
+    }
+    return outcome.status === 'passed' && !regressed ? 0 : 1;
   } finally {
     for (const remove of stopOnSignal) remove();
     await db.close();

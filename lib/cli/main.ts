@@ -5,6 +5,7 @@ import { type Config, ConfigError, loadConfig } from '../config/config.ts';
 import { EXIT, LoadwatchError } from '../errors.ts';
 import { stopAllEmbedded } from '../local/embedded-postgres.ts';
 import { terminalSafe } from '../terminal-text.ts';
+import { compareCommand, compareHelp } from './compare-command.ts';
 import { closestName } from './flags.ts';
 import { type CliIo, type Command, processIo } from './io.ts';
 import { loadTestCommand, loadTestHelp } from './loadtest-command.ts';
@@ -22,6 +23,7 @@ Usage:
   loadwatch start                      PostgreSQL, migrations and the API on ${localApi(config)}
   loadwatch migrate up|down|status     apply, revert or list migrations (loadwatch migrate --help)
   loadwatch loadtest [options]         a load test through the local state machine (loadwatch loadtest --help)
+  loadwatch compare BASELINE CANDIDATE compare two runs, exit 1 on a regression (loadwatch compare --help)
   loadwatch monitor [options]          probe the checks, alert once per incident (loadwatch monitor --help)
   loadwatch prodtest --base-url URL    verify a deployed or local stack (loadwatch prodtest --help)
   loadwatch help [COMMAND]             this text, or a command's own
@@ -38,6 +40,7 @@ const COMMANDS: Record<string, Command> = {
   start: { help: startHelp, run: startCommand },
   migrate: { help: migrateHelp, run: migrateCommand },
   loadtest: { help: loadTestHelp, run: loadTestCommand },
+  compare: { help: compareHelp, run: compareCommand },
   monitor: { help: monitorHelp, run: monitorCommand },
   prodtest: { help: () => PRODTEST_HELP, run: prodtestCommand },
 };

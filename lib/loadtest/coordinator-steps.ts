@@ -7,6 +7,7 @@ import { plural } from './plural.ts';
 import { buildReport, type LoadTestReport, ShardResultsMerge } from './report.ts';
 import { type PlannedRun, requireRun, type ShardTask, type StepDeps } from './step-deps.ts';
 import { HEARTBEAT_SECONDS, type RunStatus } from './store.ts';
+import { describeThresholdResult } from './thresholds.ts';
 
 /**
  * What travels between states: identifiers and counts only, never measurements, and nothing that grows with
@@ -221,9 +222,7 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
       );
   }
   if (deps.alerts && status !== 'passed' && status !== 'aborted') {
-    const failedThresholds = report.thresholds
-      .filter((item) => !item.passed)
-      .map((item) => `${item.expr} (actual ${item.actual})`);
+    const failedThresholds = report.thresholds.filter((item) => !item.passed).map(describeThresholdResult);
     await deps.alerts
       .publish({
         subject: `Load test ${status}: ${report.target} (${plural(failedThresholds.length, 'threshold')} failed)`,

@@ -23,6 +23,8 @@ import {
 } from './input-fields.ts';
 import { DEFAULT_LIMITS, type LoadTestLimits } from './limits.ts';
 import { expectedRequests, expectedRequestsExactly } from './request-count.ts';
+import { endpointStepNames } from './step-report.ts';
+import { unknownThresholdSteps } from './thresholds.ts';
 
 /**
  * Fields the options carry as they are read, beside the ones the load models derive. Another optional field of
@@ -170,6 +172,9 @@ function resolveOptions(fields: Fields, failed: ReadonlySet<string>, limits: Loa
       );
   if (fields.endpoints && endpoints.every((endpoint) => endpoint.weight === 0))
     problems.push(['endpoints', 'at least one weight must be over 0']);
+  // The endpoints' steps are known before the run: a threshold naming another is refused now.
+  for (const problem of unknownThresholdSteps(fields.thresholds ?? [], endpointStepNames(endpoints)))
+    problems.push(['thresholds', problem]);
 
   // Captures and checks read responses, which only the engine's HTTP/1.1 client keeps.
   if (given('scenario') && fields.http2)

@@ -25,7 +25,13 @@ import {
   stepReports,
 } from './steps.ts';
 import type { ShardFailure } from './store.ts';
-import { DEFAULT_THRESHOLD, evaluateThresholds, grade, type ThresholdResult } from './thresholds.ts';
+import {
+  DEFAULT_THRESHOLD,
+  describeThresholdResult,
+  evaluateThresholds,
+  grade,
+  type ThresholdResult,
+} from './thresholds.ts';
 import { type LegacyTimelineSecond, TimelineMerge, type TimelinePoint } from './timeline.ts';
 
 export interface LoadTestReport {
@@ -247,14 +253,9 @@ function failureReasons(stored: Set<string>, failures: ShardFailure[], failedSha
   return reasons.slice(0, MAX_FAILURE_REASONS);
 }
 
-/** "%" or " ms" after a threshold's actual value, from the unit its canonical form ends with. */
-function unitOf(expression: string): string {
-  return expression.endsWith('%') ? '%' : expression.endsWith('ms') ? ' ms' : '';
-}
-
 function describeFailedThreshold(result: ThresholdResult): string {
   if (result.default) return `every request failed (${result.expr}, the default when no threshold is set)`;
-  return `threshold ${result.expr} failed (actual ${result.actual}${unitOf(result.expr)})`;
+  return `threshold ${describeThresholdResult(result)} failed`;
 }
 
 /** The report's steps as the options define them: the scenario's, or one per endpoint ("METHOD /path"). */
@@ -301,7 +302,25 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
   const rps = durationSeconds > 0 ? round2(totals.requests / Math.max(1, durationSeconds)) : 0;
   const errorPercent = totals.requests > 0 ? round2((totals.failed / totals.requests) * 100) : 0;
 
-  const figures = { latencyMs, errorPercent, rps, requests: totals.requests };
+  const endpoints = options.endpoints.map(({ path, method, weight }) => ({
+    path: redactQuery(path),
+    method,
+    weight,
+  }));
+  const stepResults = stepReports(reportStepDefinitions(options), merge.steps, durationSeconds, {
+    ...totals,
+    statusCodes,
+    errors,
+    latencyMs,
+  });
+  const figures = {
+    latencyMs,
+    errorPercent,
+    rps,
+    requests: totals.requests,
+    steps: stepResults.steps,
+    checks: stepResults.checks,
+  };
   const thresholds =
     options.thresholds.length > 0
       ? evaluateThresholds(options.thresholds, figures)
@@ -337,11 +356,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     target: options.target,
     // Headers and bodies stay out of the report; credential query parameters are masked. The run's options
     // keep the real values, which only the workers read.
-    endpoints: options.endpoints.map(({ path, method, weight }) => ({
-      path: redactQuery(path),
-      method,
-      weight,
-    })),
+    endpoints,
     model: options.model,
     ...(options.model === 'closed'
       ? { users: options.users, requestsPerUser: options.requestsPerUser, thinkTimeMs: options.thinkTimeMs }
@@ -386,11 +401,6 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     estimate: plan.estimate,
     connection: summarizeConnection(options.target, options.connection),
     warnings: options.connection?.insecure ? [INSECURE_WARNING] : [],
-    ...stepReports(reportStepDefinitions(options), merge.steps, durationSeconds, {
-      ...totals,
-      statusCodes,
-      errors,
-      latencyMs,
-    }),
+    ...stepResults,
   };
 }

@@ -12,6 +12,7 @@ import {
 } from './histogram.ts';
 import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
 import { emptyErrors } from './step-recorder.ts';
+import { WHOLE_RUN_STEP } from './step-report.ts';
 
 /** One named response check of one step: responses it held for, and responses it did not. */
 export interface StepCheckResult {
@@ -151,9 +152,14 @@ export function stepReports(
   durationSeconds: number,
   runTotals: RunTotalsAsStep,
 ): { steps: StepReport[]; checks: ReportCheck[]; iterations?: IterationReport } {
-  const steps = definitions.map((definition, index): StepReport => {
+  // Shards stored before steps were recorded split nothing by endpoint: the whole run is then the one step.
+  const reported =
+    merge.shardsWithoutSteps > 0 && definitions.length > 1
+      ? [{ name: WHOLE_RUN_STEP, method: '*', path: '*', checks: [] }]
+      : definitions;
+  const steps = reported.map((definition, index): StepReport => {
     const totals = merge.steps[index];
-    const fromRun = merge.shardsWithoutSteps > 0 && definitions.length === 1;
+    const fromRun = merge.shardsWithoutSteps > 0 && reported.length === 1;
     const errors = fromRun ? { ...runTotals.errors } : { ...(totals?.errors ?? emptyErrors()) };
     const noResponse = ERROR_KINDS.reduce((sum, kind) => sum + errors[kind], 0);
     const requests = fromRun ? runTotals.requests : (totals?.requests ?? 0);

@@ -4,6 +4,13 @@ import { terminalSafe } from '../terminal-text.ts';
 import { MIN_SELF_CHECK_MS } from './measurement.ts';
 import { plural } from './plural.ts';
 import type { LoadTestReport } from './report.ts';
+import {
+  checkPassPercent,
+  describeFailures,
+  type ReportWithSteps,
+  reportChecks,
+  reportSteps,
+} from './step-report.ts';
 import { explainVerdict, heldRate } from './verdict.ts';
 
 const number = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
@@ -14,6 +21,55 @@ function rampUp(report: LoadTestReport): string {
     .filter((stage) => stage.from !== stage.to)
     .reduce((sum, stage) => sum + stage.durationSeconds, 0);
   return ramp > 0 ? `, ramp-up ${ramp}s` : '';
+}
+
+/** Widest a step's name is printed; longer names end in "…". */
+const STEP_NAME_WIDTH = 32;
+
+function fitColumn(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
+}
+
+/** One row per step, then every check with its passes and failures. */
+function stepLines(report: ReportWithSteps): string[] {
+  const steps = reportSteps(report);
+  const checks = reportChecks(report);
+  const width = Math.min(STEP_NAME_WIDTH, Math.max(4, ...steps.map((step) => step.name.length)));
+  const cells = (values: string[]) => values.map((value) => value.padEnd(9)).join('');
+  const lines = [
+    `  ${'step'.padEnd(width + 2)}${cells(['requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'checks failed'])}`.trimEnd(),
+  ];
+  const heldARate = heldRate(report);
+  for (const step of steps) {
+    const failedChecks = step.checks.reduce((sum, check) => sum + check.failed, 0);
+    const values = [
+      number(step.requests),
+      heldARate ? number(step.rps) : '–',
+      number(step.latencyMs.p50),
+      number(step.latencyMs.p95),
+      number(step.latencyMs.p99),
+      `${number(step.errorPercent)}%`,
+      step.checks.length ? number(failedChecks) : '–',
+    ];
+    lines.push(`  ${terminalSafe(fitColumn(step.name, width))}  ${cells(values)}`.trimEnd());
+  }
+  if (checks.length) {
+    lines.push('');
+    const checkWidth = Math.min(STEP_NAME_WIDTH, Math.max(5, ...checks.map((check) => check.name.length)));
+    lines.push(`  ${'check'.padEnd(checkWidth + 2)}${cells(['passed', 'failed', 'rate'])}step`);
+    for (const check of checks) {
+      const rate = checkPassPercent(check);
+      const values = [
+        number(check.passed),
+        number(check.failed),
+        rate === null ? '–' : `${number(Number(rate.toPrecision(4)))}%`,
+      ];
+      lines.push(
+        `  ${terminalSafe(fitColumn(check.name, checkWidth))}  ${cells(values)}${terminalSafe(check.step)}${check.failed ? '  FAIL' : ''}`,
+      );
+    }
+  }
+  return lines;
 }
 
 export function formatSummary(report: LoadTestReport, status: string): string {
@@ -86,12 +142,12 @@ export function formatSummary(report: LoadTestReport, status: string): string {
       `  ${''.padEnd(12)}over ${plural(report.responses, 'response')}; ${number(report.noResponse)} without a response ${report.noResponse === 1 ? 'is' : 'are'} counted under errors only`,
     );
   lines.push('');
+  lines.push(...stepLines(report));
+  lines.push('');
   const codes = Object.entries(report.statusCodes).map(([code, count]) => `${code}: ${number(count)}`);
   row('status', codes.length ? codes.join(', ') : '(no responses)');
-  const errors = Object.entries(report.errors)
-    .filter(([, count]) => count > 0)
-    .map(([kind, count]) => `${kind}: ${number(count)}`);
-  row('errors', errors.length ? errors.join(', ') : 'none');
+  // HTTP failures and network errors together, each named: the count agrees with "failed" above.
+  row('errors', describeFailures(report));
   // Reports stored before shard failures were recorded have no list.
   (report.shards.failures ?? []).forEach((item, index) => {
     const where = item.first ? `, first round ${item.first.round} shard ${item.first.shard}` : '';
@@ -101,7 +157,9 @@ export function formatSummary(report: LoadTestReport, status: string): string {
     );
   });
   report.thresholds.forEach((threshold, index) => {
-    const verdict = `${threshold.passed ? 'pass' : 'FAIL'}  ${threshold.expr} (actual ${number(threshold.actual)})${threshold.default ? ', the default when no threshold is set' : ''}`;
+    const measured =
+      threshold.actual === null ? `not judged: ${threshold.problem}` : `actual ${number(threshold.actual)}`;
+    const verdict = `${threshold.passed ? 'pass' : 'FAIL'}  ${threshold.expr} (${measured})${threshold.default ? ', the default when no threshold is set' : ''}`;
     row(index === 0 ? 'thresholds' : '', verdict);
   });
   const figures = `event-loop lag p99 ${report.generator.eventLoopLagMs} ms${report.model === 'open' ? `, send lag p99 ${report.generator.sendLagMs} ms` : ''}, CPU ${report.generator.cpuPercent}%`;

@@ -1,25 +1,40 @@
-// Pass/fail thresholds such as "p95<300", "errors<1%" or "rps>=100", evaluated against a report.
+// Pass/fail thresholds such as "p95<300", "errors<1%", "rps>=100", "p95{step:login}<300" or
+// "checks{check:has-token}==100%", evaluated against a report's figures, its steps and its checks.
+//
+// The grammar is metric, optional tags in braces, comparison, value with its unit, then optional suffixes after a
+// colon: each piece has its own small parser below, so a suffix such as ":abort" is one more case in parseSuffix.
 
 import type { LatencySummary } from './histogram.ts';
+import type { ReportCheck, StepReport } from './steps.ts';
 
-export type ThresholdMetric = keyof LatencySummary | 'errors' | 'rps' | 'requests';
+export type ThresholdMetric = keyof LatencySummary | 'errors' | 'rps' | 'requests' | 'checks';
 type Operator = '<' | '<=' | '>' | '>=' | '==';
+
+/** What a threshold is narrowed to: one step's figures, or the checks of one name (and of one step). */
+export interface ThresholdTags {
+  step?: string;
+  check?: string;
+}
 
 export interface Threshold {
   expression: string;
   metric: ThresholdMetric;
+  tags: ThresholdTags;
   operator: Operator;
-  /** Milliseconds for latencies, percent for errors, a plain number otherwise. */
+  /** Milliseconds for latencies, percent for errors and checks, a plain number otherwise. */
   value: number;
 }
 
 export interface ThresholdResult {
   /** Threshold.expression; stored and served as `expr`, which stored reports and API clients read. */
   expr: string;
-  actual: number;
+  /** The measured figure; null when the threshold could not be judged (see `problem`). */
+  actual: number | null;
   passed: boolean;
   /** The threshold applied because none was set (DEFAULT_THRESHOLD). */
   default?: true;
+  /** Why it could not be judged, e.g. a step the run does not have; such a threshold does not pass. */
+  problem?: string;
 }
 
 /**
@@ -29,31 +44,101 @@ export interface ThresholdResult {
 export const DEFAULT_THRESHOLD = 'errors<100%';
 
 const LATENCY = ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'];
-const METRICS = [...LATENCY, 'errors', 'rps', 'requests'];
-const PATTERN = /^\s*([a-z0-9]+)\s*(<=|>=|==|<|>)\s*(\d+(?:\.\d+)?)\s*(ms|s|%)?\s*$/i;
+const PERCENT_METRICS = ['errors', 'checks'];
+const METRICS = [...LATENCY, 'errors', 'rps', 'requests', 'checks'];
+const TAG_KEYS = ['step', 'check'] as const;
+const EXAMPLES = '"p95<300", "errors<1%", "rps>=100", "p95{step:login}<300"';
+const PATTERN =
+  /^\s*([a-z0-9]+)\s*(?:\{([^}]*)\})?\s*(<=|>=|==|<|>)\s*(\d+(?:\.\d+)?)\s*(ms|s|%)?\s*(?::(.*))?$/i;
+
+/** "{step:login}" or "{step:checkout,check:paid}": a step and a check name at most, neither empty. */
+function parseTags(expression: string, metric: string, raw: string | undefined): ThresholdTags {
+  if (raw === undefined) return {};
+  const tags: ThresholdTags = {};
+  for (const part of raw.split(',')) {
+    const colon = part.indexOf(':');
+    const key = (colon === -1 ? part : part.slice(0, colon)).trim().toLowerCase();
+    const value = colon === -1 ? '' : part.slice(colon + 1).trim();
+    if (!(TAG_KEYS as readonly string[]).includes(key))
+      throw new Error(
+        `"${expression}": "${key}" is not a tag (one of ${TAG_KEYS.join(', ')}, as {step:login})`,
+      );
+    const tag = key as (typeof TAG_KEYS)[number];
+    if (value === '') throw new Error(`"${expression}": the ${tag} tag needs a name, as {${tag}:login}`);
+    if (tags[tag] !== undefined) throw new Error(`"${expression}": the ${tag} tag is given twice`);
+    tags[tag] = value;
+  }
+  if (tags.check !== undefined && metric !== 'checks')
+    throw new Error(
+      `"${expression}": the check tag applies to checks only, as checks{check:${tags.check}}==100%`,
+    );
+  return tags;
+}
+
+/** Whatever follows the value after a colon. No suffix is defined yet: any is refused, naming what was given. */
+function parseSuffix(expression: string, suffix: string | undefined): Record<string, never> {
+  if (suffix === undefined) return {};
+  throw new Error(`"${expression}": nothing may follow the value (got ":${suffix.trim()}")`);
+}
+
+function canonicalTags(tags: ThresholdTags): string {
+  const parts = TAG_KEYS.flatMap((key) => (tags[key] === undefined ? [] : [`${key}:${tags[key]}`]));
+  return parts.length ? `{${parts.join(',')}}` : '';
+}
 
 export function parseThreshold(expression: string): Threshold {
   const match = expression.match(PATTERN);
   if (!match) {
-    throw new Error(
-      `"${expression}" is not a threshold (metric, operator, value: e.g. "p95<300", "errors<1%", "rps>=100")`,
-    );
+    throw new Error(`"${expression}" is not a threshold (metric, {tags}, operator, value: e.g. ${EXAMPLES})`);
   }
-  const [, rawMetric, operator, rawValue, unit] = match;
+  const [, rawMetric, rawTags, operator, rawValue, unit, suffix] = match;
   const metric = (rawMetric ?? '').toLowerCase();
   if (!METRICS.includes(metric))
     throw new Error(`"${rawMetric}" is not a metric (one of ${METRICS.join(', ')})`);
+  const tags = parseTags(expression, metric, rawTags);
+  parseSuffix(expression, suffix);
   let value = Number(rawValue);
   if (LATENCY.includes(metric)) {
     if (unit === '%') throw new Error(`"${expression}": a latency takes ms or s, not %`);
     if (unit === 's') value *= 1000;
-  } else if (metric === 'errors') {
-    if (unit === 'ms' || unit === 's') throw new Error(`"${expression}": errors take a percentage`);
+  } else if (PERCENT_METRICS.includes(metric)) {
+    if (unit === 'ms' || unit === 's') throw new Error(`"${expression}": ${metric} take a percentage`);
+    if (value > 100) throw new Error(`"${expression}": ${metric} are a percentage, at most 100%`);
   } else if (unit) {
     throw new Error(`"${expression}": ${metric} takes a plain number`);
   }
-  const canonical = `${metric}${operator}${rawValue}${unit ?? (LATENCY.includes(metric) ? 'ms' : metric === 'errors' ? '%' : '')}`;
-  return { expression: canonical, metric: metric as ThresholdMetric, operator: operator as Operator, value };
+  const shownUnit = unit ?? (LATENCY.includes(metric) ? 'ms' : PERCENT_METRICS.includes(metric) ? '%' : '');
+  return {
+    expression: `${metric}${canonicalTags(tags)}${operator}${rawValue}${shownUnit}`,
+    metric: metric as ThresholdMetric,
+    tags,
+    operator: operator as Operator,
+    value,
+  };
+}
+
+/** Known names, quoted and listed for a message, at most ten of them. */
+function listNames(names: string[]): string {
+  const unique = [...new Set(names)];
+  const shown = unique.slice(0, 10).map((name) => `"${name}"`);
+  return `${shown.join(', ')}${unique.length > shown.length ? `, and ${unique.length - shown.length} more` : ''}`;
+}
+
+function unknownStep(step: string, steps: string[]): string {
+  return `no step "${step}" in this run (${steps.length ? `steps: ${listNames(steps)}` : 'it has no steps'})`;
+}
+
+/**
+ * What is wrong with the step names of these thresholds, when the steps are known before the run (the endpoint
+ * shorthand: one step "METHOD /path" per endpoint); one line per threshold naming a step that does not exist.
+ */
+export function unknownThresholdSteps(expressions: string[], steps: string[]): string[] {
+  return expressions.flatMap((expression) => {
+    const { tags } = parseThreshold(expression);
+    return tags.step !== undefined && !steps.includes(tags.step)
+      ? [`"${expression}": ${unknownStep(tags.step, steps)}`]
+      : [];
+  });
 }
 
 export interface ThresholdInputs {
@@ -62,6 +147,10 @@ export interface ThresholdInputs {
   errorPercent: number;
   rps: number;
   requests: number;
+  /** The run's steps; without them a threshold tagged with a step cannot be judged. */
+  steps?: StepReport[];
+  /** Every check of every step. */
+  checks?: ReportCheck[];
 }
 
 function compare(actual: number, operator: Operator, expected: number): boolean {
@@ -79,23 +168,82 @@ function compare(actual: number, operator: Operator, expected: number): boolean 
   }
 }
 
+/** A percentage kept to three decimals, never rounded up to 100 (which "==100%" would then accept). */
+const passRate = (passed: number, total: number) => {
+  const exact = (passed / total) * 100;
+  return exact < 100 ? Math.min(Math.round(exact * 1000) / 1000, 99.999) : 100;
+};
+
+/** The figure a threshold reads, or why there is none. */
+function measure(threshold: Threshold, inputs: ThresholdInputs): { actual: number } | { problem: string } {
+  const { metric, tags } = threshold;
+  const steps = inputs.steps ?? [];
+  const step = tags.step === undefined ? undefined : steps.find((item) => item.name === tags.step);
+  if (tags.step !== undefined && step === undefined)
+    return {
+      problem: unknownStep(
+        tags.step,
+        steps.map((item) => item.name),
+      ),
+    };
+  if (metric === 'checks') {
+    const all = inputs.checks ?? [];
+    const ofStep = tags.step === undefined ? all : all.filter((check) => check.step === tags.step);
+    const named = tags.check === undefined ? ofStep : ofStep.filter((check) => check.name === tags.check);
+    if (tags.check !== undefined && named.length === 0) {
+      const known = ofStep.map((check) => check.name);
+      return {
+        problem: `no check "${tags.check}"${tags.step === undefined ? '' : ` on step "${tags.step}"`} in this run (${known.length ? `checks: ${listNames(known)}` : 'it has no checks'})`,
+      };
+    }
+    const passed = named.reduce((sum, check) => sum + check.passed, 0);
+    const total = named.reduce((sum, check) => sum + check.passed + check.failed, 0);
+    if (total === 0) {
+      if (all.length === 0) return { problem: 'this run has no checks (checks come with scenario steps)' };
+      if (ofStep.length === 0)
+        return {
+          problem: `step "${tags.step}" has no checks (steps with checks: ${listNames(all.map((check) => check.step))})`,
+        };
+      return { problem: 'no check ran' };
+    }
+    return { actual: passRate(passed, total) };
+  }
+  const figures = step ?? {
+    latencyMs: inputs.latencyMs,
+    errorPercent: inputs.errorPercent,
+    rps: inputs.rps,
+    requests: inputs.requests,
+  };
+  if (metric === 'errors') return { actual: figures.errorPercent };
+  if (metric === 'rps') return { actual: figures.rps };
+  if (metric === 'requests') return { actual: figures.requests };
+  return { actual: figures.latencyMs[metric] };
+}
+
 export function evaluateThresholds(expressions: string[], inputs: ThresholdInputs): ThresholdResult[] {
   return expressions.map((expression) => {
     const threshold = parseThreshold(expression);
-    const actual =
-      threshold.metric === 'errors'
-        ? inputs.errorPercent
-        : threshold.metric === 'rps'
-          ? inputs.rps
-          : threshold.metric === 'requests'
-            ? inputs.requests
-            : inputs.latencyMs[threshold.metric];
+    const measured = measure(threshold, inputs);
+    if ('problem' in measured)
+      return { expr: threshold.expression, actual: null, passed: false, problem: measured.problem };
     return {
       expr: threshold.expression,
-      actual,
-      passed: compare(actual, threshold.operator, threshold.value),
+      actual: measured.actual,
+      passed: compare(measured.actual, threshold.operator, threshold.value),
     };
   });
+}
+
+/** "%" or " ms" after a threshold's actual value, from the unit its canonical form ends with. */
+function unitOf(expression: string): string {
+  return expression.endsWith('%') ? '%' : expression.endsWith('ms') ? ' ms' : '';
+}
+
+/** A threshold and what it measured, e.g. "p95{step:login}<300ms (actual 320 ms)" or why it was not judged. */
+export function describeThresholdResult(result: ThresholdResult): string {
+  if (result.actual === null || result.actual === undefined)
+    return `${result.expr} (not judged: ${result.problem ?? 'no figure'})`;
+  return `${result.expr} (actual ${Math.round(result.actual * 100) / 100}${unitOf(result.expr)})`;
 }
 
 type Grade = 'A' | 'B' | 'C' | 'D' | 'F';

@@ -4,7 +4,7 @@ import type { LoadTestReport } from './report.ts';
 import { DEFAULT_THRESHOLD, gradeReason } from './thresholds.ts';
 
 /** Whether the run lasted long enough to have held a rate: under a second, requests per second is no fact. */
-export function heldRate(report: LoadTestReport): boolean {
+export function heldRate(report: Pick<LoadTestReport, 'durationSeconds'>): boolean {
   return report.durationSeconds >= 1;
 }
 

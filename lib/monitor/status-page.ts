@@ -1,6 +1,7 @@
 // The status page: every check's state, a latency sparkline and recent incidents, in one HTML page.
 
 import { escapeHtml, htmlPage } from '../http/html.ts';
+import { sparkline } from '../http/svg-chart.ts';
 import { STALE_AFTER_INTERVALS } from './rules.ts';
 import type { CheckStateRecord, IncidentRecord } from './store.ts';
 
@@ -10,50 +11,6 @@ export interface StatusPageInput {
   generatedAt: Date;
   checks: Array<CheckStateRecord & { latencies: Array<number | null> }>;
   incidents: IncidentRecord[];
-}
-
-/** A polyline of latencies, oldest to newest; gaps (failed samples) break the line. */
-/** Below this, latency differences are noise: the scale never zooms in further, so jitter stays flat. */
-const SPARKLINE_FLOOR_MS = 100;
-
-export function sparkline(values: Array<number | null>, width = 240, height = 36): string {
-  const known = values.filter((value): value is number => value !== null);
-  if (known.length === 0)
-    return `<svg class="spark" viewBox="0 0 ${width} ${height}" role="img" aria-label="no samples"></svg>`;
-  const peak = Math.max(...known);
-  const max = Math.max(peak, SPARKLINE_FLOOR_MS);
-  const step = values.length > 1 ? width / (values.length - 1) : 0;
-  const segments: string[] = [];
-  let current: string[] = [];
-  values.forEach((value, index) => {
-    if (value === null) {
-      if (current.length) segments.push(current.join(' '));
-      current = [];
-      return;
-    }
-    const x = (index * step).toFixed(1);
-    const y = (height - 2 - (value / max) * (height - 4)).toFixed(1);
-    current.push(`${x},${y}`);
-  });
-  if (current.length) segments.push(current.join(' '));
-  const lines = segments
-    .map((points) =>
-      points.includes(' ')
-        ? `<polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5"/>`
-        : // A lone successful sample between failures: a dot, since a one-point line draws nothing.
-          `<circle cx="${points.split(',')[0]}" cy="${points.split(',')[1]}" r="1.8" fill="currentColor"/>`,
-    )
-    .join('');
-  // Failed samples: short red ticks along the bottom, so a gap reads as a failure rather than missing data.
-  const failures = values
-    .map((value, index) =>
-      value === null
-        ? `<line class="fail" x1="${(index * step).toFixed(1)}" x2="${(index * step).toFixed(1)}" y1="${height}" y2="${height - 6}"/>`
-        : '',
-    )
-    .join('');
-  const label = `latency, last ${values.length} checks, peak ${Math.round(peak)} ms`;
-  return `<svg class="spark" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(label)}"><title>${escapeHtml(label)}</title>${lines}${failures}</svg>`;
 }
 
 /** "2026-03-01 11:00 UTC", with the exact time kept in the datetime attribute. */

@@ -5,7 +5,7 @@ import { LoadwatchError } from '../errors.ts';
 import { probeCors, probeSameOriginOnly } from '../http/cors-probe.ts';
 import { runShard } from '../loadtest/engine.ts';
 import { decodeHistogram, summarize } from '../loadtest/histogram.ts';
-import { evaluateThresholds } from '../loadtest/thresholds.ts';
+import { describeThresholdResult, evaluateThresholds } from '../loadtest/thresholds.ts';
 
 export const GROUPS = ['health', 'cors', 'database', 'security', 'errors', 'load'] as const;
 export type Group = (typeof GROUPS)[number];
@@ -372,9 +372,7 @@ export const TESTS: Record<Group, Array<[string, Check]>> = {
         const failed = verdicts.filter((verdict) => !verdict.passed);
         expectThat(
           failed.length === 0,
-          failed
-            .map((verdict) => `${verdict.expr} failed (actual ${Math.round(verdict.actual * 100) / 100})`)
-            .join('; '),
+          failed.map((verdict) => `${describeThresholdResult(verdict)} failed`).join('; '),
         );
         return `${result.requests} requests, p95 ${latencyMs.p95} ms, errors ${Math.round(errorPercent * 100) / 100}%`;
       },

@@ -5,16 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { formatMs } from '../../lib/http/units.ts';
 import type { ShardResult } from '../../lib/loadtest/engine.ts';
 import { createHistogram, encodeHistogram, recordMs } from '../../lib/loadtest/histogram.ts';
-import { downsampleTimeline, MAX_TIMELINE_POINTS, renderHtmlReport } from '../../lib/loadtest/html-report.ts';
+import { renderHtmlReport } from '../../lib/loadtest/html-report.ts';
 import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
 import type { LoadTestOptions } from '../../lib/loadtest/options.ts';
 import { planLoadTest } from '../../lib/loadtest/plan.ts';
 import { buildReport, type LoadTestReport, type ShardRow } from '../../lib/loadtest/report.ts';
+import { downsampleTimeline, MAX_TIMELINE_POINTS } from '../../lib/loadtest/report-charts.ts';
 import { formatSummary } from '../../lib/loadtest/text-summary.ts';
 import { TimelineWriter } from '../../lib/loadtest/timeline.ts';
 import { launchChromium } from '../support/browser.ts';
+import { stepOf, withSteps } from '../support/steps.ts';
 
 const SCREENSHOT_PATH = '/tmp/loadwatch-report.png';
 const RUN_STARTED_AT = Date.parse('2025-03-14T09:30:00Z');
@@ -186,8 +189,8 @@ describe('renderHtmlReport', () => {
     expect(html).toContain('https://api.example.com</h1>');
   });
 
-  it('draws latency, rate and histogram charts from the report when the run has data', () => {
-    expect(count(html, /<svg\b/g)).toBe(3);
+  it('draws latency, rate, histogram and by-step charts from the report when the run has data', () => {
+    expect(count(html, /<svg\b/g)).toBe(4);
     const latency = chart(html, 'chart-latency');
     expect(linePoints(latency, 'p50')).toBe(report.timeline.length);
     expect(linePoints(latency, 'p99')).toBe(report.timeline.length);
@@ -342,7 +345,7 @@ describe('renderHtmlReport', () => {
     expect(escaped).not.toMatch(/<img/i);
     expect(escaped).not.toContain('<b>');
     expect(escaped).not.toContain('<i>');
-    expect(count(escaped, /<svg\b/g)).toBe(3);
+    expect(count(escaped, /<svg\b/g)).toBe(4);
     expect(escaped).toContain('http://x/&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(escaped).toContain('onerror=&quot;alert(&#39;path&#39;)&quot;');
   });
@@ -392,8 +395,8 @@ describe('renderHtmlReport', () => {
     const empty = reportFrom(openOptions(), [], true);
     expect(empty.timeline).toEqual([]);
     const emptyHtml = renderHtmlReport(empty);
-    expect(count(emptyHtml, /<svg\b/g)).toBe(3);
-    expect(count(emptyHtml, /No requests were recorded/g)).toBe(2);
+    expect(count(emptyHtml, /<svg\b/g)).toBe(4);
+    expect(count(emptyHtml, /No requests were recorded/g)).toBe(3);
     expect(emptyHtml).toContain('No latencies were recorded');
     expect(emptyHtml).toContain('not started');
     expect(emptyHtml).toContain('class="warning aborted"');
@@ -432,12 +435,104 @@ describe('renderHtmlReport', () => {
     expect(hugeHtml).not.toContain('NaN');
   });
 
-  it('opens offline in Chromium with three visible charts when written to a file', async () => {
+  /** The cells of the table row whose first cell contains `first`, tags removed. */
+  function rowOf(markup: string, tableClass: string, first: string): string[] {
+    const body = markup.match(new RegExp(`<table class="${tableClass}">[\\s\\S]*?</table>`))?.[0] ?? '';
+    const row =
+      (body.match(/<tr>[\s\S]*?<\/tr>/g) ?? []).find((candidate) => candidate.includes(first)) ?? '';
+    return (row.match(/<td[^>]*>[\s\S]*?<\/td>/g) ?? []).map((cell) => cell.replace(/<[^>]+>/g, '').trim());
+  }
+
+  const stepped = withSteps(report, [
+    stepOf({
+      name: 'login',
+      method: 'POST',
+      path: '/login',
+      requests: 9_000,
+      statusCodes: { '200': 9_000 },
+      p50: 12,
+      rps: 100,
+      checks: [{ name: 'has-token', passed: 8_990, failed: 10 }],
+    }),
+    stepOf({
+      path: '/orders',
+      requests: 9_000,
+      statusCodes: { '200': 8_948, '503': 52 },
+      p50: 80,
+      rps: 100,
+      checks: [{ name: 'lists <orders>', passed: 9_000, failed: 0 }],
+    }),
+  ]);
+  const steppedHtml = renderHtmlReport(stepped);
+
+  it('shows a row per step with its rate, percentiles, errors and failed checks when the report has steps', () => {
+    expect(rowOf(steppedHtml, 'steps', 'login')).toEqual([
+      'login POST /login',
+      '9,000',
+      '100',
+      '12 ms',
+      '24 ms',
+      '36 ms',
+      '0%',
+      '10',
+    ]);
+    expect(rowOf(steppedHtml, 'steps', '/orders')).toEqual([
+      'GET /orders',
+      '9,000',
+      '100',
+      '80 ms',
+      '160 ms',
+      '240 ms',
+      '0.58%',
+      '0',
+    ]);
+    expect(steppedHtml).toContain(
+      '<strong>Failures</strong> failed 52 (0.29 %): 503 ×52 on GET /orders · network none',
+    );
+  });
+
+  it('lists every check with its passes, failures and pass rate, names escaped, when checks ran', () => {
+    expect(rowOf(steppedHtml, 'checks', 'has-token')).toEqual([
+      'has-token',
+      'login',
+      '8,990',
+      '10',
+      '99.89%',
+    ]);
+    expect(rowOf(steppedHtml, 'checks', 'lists')).toEqual([
+      'lists &lt;orders&gt;',
+      'GET /orders',
+      '9,000',
+      '0',
+      '100%',
+    ]);
+    expect(steppedHtml).not.toContain('lists <orders>');
+  });
+
+  it('draws p50, p95 and p99 bars for each step on one axis, the slowest step the longest', () => {
+    const svg = chart(steppedHtml, 'chart-steps');
+    expect(count(svg, /<rect class="step-bar p(50|95|99)"/g)).toBe(6);
+    const widths = [...svg.matchAll(/<rect class="step-bar p99"[^>]* width="([\d.]+)"/g)].map((match) =>
+      Number(match[1]),
+    );
+    expect(widths[1]).toBeCloseTo((widths[0] ?? 0) * (240 / 36), 0);
+    expect(svg).toContain('<title>GET /orders: p50 80 ms · p95 160 ms · p99 240 ms</title>');
+  });
+
+  it('shows the whole run as one step and says no checks ran when the report has no steps', () => {
+    const cells = rowOf(html, 'steps', 'all requests');
+    expect(cells.slice(0, 2)).toEqual(['all requests', '18,000']);
+    expect(cells[4]).toBe(formatMs(report.latencyMs.p95));
+    expect(html).toContain('No response checks ran');
+    expect(count(chart(html, 'chart-steps'), /<rect class="step-bar/g)).toBe(3);
+  });
+
+  it('opens offline in Chromium with four visible charts when written to a file', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'loadwatch-report-'));
     const browser = await launchChromium();
     try {
       const file = join(directory, 'report.html');
-      await writeFile(file, html);
+      await writeFile(file, steppedHtml);
       const fileUrl = pathToFileURL(file).href;
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const page = await context.newPage();
@@ -457,13 +552,14 @@ describe('renderHtmlReport', () => {
       await page.goto(fileUrl, { waitUntil: 'load' });
 
       const boxes = await Promise.all(
-        ['#chart-latency', '#chart-rate', '#chart-histogram'].map((selector) =>
+        ['#chart-latency', '#chart-rate', '#chart-histogram', '#chart-steps'].map((selector) =>
           page.locator(selector).boundingBox(),
         ),
       );
-      for (const box of boxes) {
+      for (const [index, box] of boxes.entries()) {
         expect(box?.width).toBeGreaterThan(800);
-        expect(box?.height).toBeGreaterThan(200);
+        // The by-step chart is as tall as its rows: two steps here.
+        expect(box?.height).toBeGreaterThan(index === 3 ? 120 : 200);
       }
       expect(await page.locator('.badge').textContent()).toBe('FAILED');
       await page.screenshot({ path: SCREENSHOT_PATH, fullPage: true });

@@ -85,7 +85,7 @@ describe('parseLoadTestInput', () => {
       'color: is not a load-test option',
       'target: "ftp://x" must use http or https',
       'timeout: "forever" is not a duration (e.g. 500, 500ms or 2s)',
-      'thresholds[0]: "p95 < fast" is not a threshold (metric, operator, value: e.g. "p95<300", "errors<1%", "rps>=100")',
+      'thresholds[0]: "p95 < fast" is not a threshold (metric, {tags}, operator, value: e.g. "p95<300", "errors<1%", "rps>=100", "p95{step:login}<300")',
       'users: -1 is below the minimum of 1',
       'requests: "lots" is not a whole number',
     ]);

@@ -265,7 +265,8 @@ describe('scenarios on the engine', () => {
     const result = await runShard(
       work({ scenario, load: { model: 'closed', requestsPerUser: [2], thinkTimeMs: 0 } }),
     );
-    expect(performance.now() - started).toBeGreaterThanOrEqual(6 * 20);
+    // Six thinks of 20 ms; libuv's timers count whole milliseconds from the loop's cached time, up to 1 ms early each.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(6 * 19);
     expect(result.requests).toBe(6);
     expect(shop.seen.productIds).toEqual(['p0', 'p0', 'p0', 'p1', 'p1', 'p1']);
   });

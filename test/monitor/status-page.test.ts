@@ -1,10 +1,11 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertSink } from '../../lib/alerts/sink.ts';
+import { sparkline } from '../../lib/http/svg-chart.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { type MonitorDefinition, parseMonitorDefinition } from '../../lib/monitor/checks.ts';
 import { runCycle } from '../../lib/monitor/cycle.ts';
-import { renderStatusPage, type StatusPageInput, sparkline } from '../../lib/monitor/status-page.ts';
+import { renderStatusPage, type StatusPageInput } from '../../lib/monitor/status-page.ts';
 import { MonitorStore } from '../../lib/monitor/store.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
 import { launchChromium } from '../support/browser.ts';

@@ -1,0 +1,66 @@
+// Numbers, durations and times as the service's HTML pages print them: 1,234, 1.2k, 340 ms, 1:05, 2 min 5 s.
+
+const countFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const decimalFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+
+export function formatCount(value: number): string {
+  return Number.isFinite(value) ? countFormat.format(value) : '–';
+}
+
+export function formatDecimal(value: number): string {
+  return Number.isFinite(value) ? decimalFormat.format(value) : '–';
+}
+
+/** 1.2k, 3.4M: short enough for an axis. */
+export function formatCompact(value: number): string {
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e9) return `${trimNumber(value / 1e9)}G`;
+  if (magnitude >= 1e6) return `${trimNumber(value / 1e6)}M`;
+  if (magnitude >= 1e4) return `${trimNumber(value / 1e3)}k`;
+  return formatDecimal(value);
+}
+
+export function trimNumber(value: number): string {
+  return String(Number(value.toPrecision(3)));
+}
+
+/** Three significant digits, four for a table's hundreds of milliseconds. */
+export function formatMs(value: number, digits: 3 | 4 = 4): string {
+  if (!Number.isFinite(value)) return '–';
+  if (value < 1) return `${trimNumber(value)} ms`;
+  if (value < 1000) return `${formatDecimal(Number(value.toPrecision(value < 100 ? 3 : digits)))} ms`;
+  if (value < 60_000) return `${trimNumber(value / 1000)} s`;
+  if (value < 3_600_000) return `${trimNumber(value / 60_000)} min`;
+  return `${trimNumber(value / 3_600_000)} h`;
+}
+
+export function formatClock(totalSeconds: number): string {
+  const seconds = Math.round(totalSeconds);
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const rest = String(seconds % 60).padStart(2, '0');
+  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${rest}` : `${minutes}:${rest}`;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds <= 0) return '0 s';
+  if (seconds < 60) return `${formatDecimal(Number(seconds.toPrecision(3)))} s`;
+  const whole = Math.round(seconds);
+  const hours = Math.floor(whole / 3600);
+  const minutes = Math.floor((whole % 3600) / 60);
+  const rest = whole % 60;
+  return [hours ? `${hours} h` : '', minutes ? `${minutes} min` : '', rest ? `${rest} s` : '']
+    .filter(Boolean)
+    .join(' ');
+}
+
+export function formatTimestamp(iso: string | null): string {
+  if (iso === null) return 'not started';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+export function percentOf(part: number, whole: number): string {
+  return whole > 0 ? `${formatDecimal(Number(((part / whole) * 100).toPrecision(3)))}%` : '–';
+}

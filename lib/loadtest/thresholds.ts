@@ -1,4 +1,5 @@
-// Pass/fail thresholds such as "p95<300", "errors<1%" or "rps>=100", evaluated against a report.
+// Pass/fail thresholds such as "p95<300", "errors<1%" or "rps>=100", evaluated against a report; ":abort" stops a
+// run as soon as one is lost.
 
 import type { LatencySummary } from './histogram.ts';
 
@@ -11,6 +12,8 @@ export interface Threshold {
   operator: Operator;
   /** Milliseconds for latencies, percent for errors, a plain number otherwise. */
   value: number;
+  /** Marked `:abort[:grace]`: judged live across the shards, and once lost the run stops (lib/loadtest/live.ts). */
+  abort?: AbortRule;
 }
 
 export interface ThresholdResult {
@@ -33,6 +36,54 @@ const METRICS = [...LATENCY, 'errors', 'rps', 'requests'];
 const PATTERN = /^\s*([a-z0-9]+)\s*(<=|>=|==|<|>)\s*(\d+(?:\.\d+)?)\s*(ms|s|%)?\s*$/i;
 
 export function parseThreshold(expression: string): Threshold {
+  const { condition, abort } = parseAbortSuffix(expression);
+  const threshold = parseCondition(condition);
+  if (!abort) return threshold;
+  if (threshold.metric === 'requests' && !threshold.operator.startsWith('<'))
+    throw new Error(
+      `"${expression}": requests grow until the run ends, so only requests<N or requests<=N can abort it`,
+    );
+  return { ...threshold, expression: `${threshold.expression}${abortSuffix(abort)}`, abort };
+}
+
+/** When a threshold marked `:abort` may stop a run: not before `graceSeconds` into it. */
+export interface AbortRule {
+  graceSeconds: number;
+}
+
+const ABORT_SUFFIX = /^\s*abort\s*(?::\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*)?$/i;
+
+/**
+ * Splits "p99<800:abort:30s" into its condition and its abort rule. Only a colon outside braces starts the
+ * suffix, so that tags such as `{step:login}` stay part of the condition.
+ */
+export function parseAbortSuffix(expression: string): { condition: string; abort: AbortRule | null } {
+  let depth = 0;
+  let colon = -1;
+  for (let index = 0; index < expression.length && colon < 0; index++) {
+    const char = expression[index];
+    if (char === '{') depth++;
+    else if (char === '}') depth = Math.max(0, depth - 1);
+    else if (char === ':' && depth === 0) colon = index;
+  }
+  if (colon < 0) return { condition: expression, abort: null };
+  const suffix = expression.slice(colon + 1);
+  const match = suffix.match(ABORT_SUFFIX);
+  if (!match)
+    throw new Error(
+      `"${expression}": after the condition only ":abort" or ":abort:<grace>" may follow (e.g. "p99<800:abort:30s")`,
+    );
+  const [, amount, unit] = match;
+  const scale = unit?.toLowerCase() === 'ms' ? 0.001 : unit?.toLowerCase() === 'm' ? 60 : 1;
+  return { condition: expression.slice(0, colon), abort: { graceSeconds: Number(amount ?? 0) * scale } };
+}
+
+/** ":abort", or ":abort:30s" with a grace: the canonical suffix. */
+function abortSuffix(rule: AbortRule): string {
+  return rule.graceSeconds > 0 ? `:abort:${rule.graceSeconds}s` : ':abort';
+}
+
+function parseCondition(expression: string): Threshold {
   const match = expression.match(PATTERN);
   if (!match) {
     throw new Error(

@@ -52,6 +52,7 @@ class MemoryLoadTestStore extends LoadTestStore {
       plan,
       executionArn: null,
       abortRequested: false,
+      abortReason: null,
       createdAt: new Date().toISOString(),
       startedAt: null,
       finishedAt: null,

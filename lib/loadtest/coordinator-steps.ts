@@ -183,6 +183,7 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
     expectedShards: run.plan.shards * roundsRun,
     failures,
     aborted,
+    abortedBy: run.abortReason,
   });
   const tooManyFailures = !report.shards.withinTolerance;
   const status: RunStatus = aborted

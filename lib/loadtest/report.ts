@@ -11,12 +11,19 @@ import {
   type LegacyEncodedHistogram,
   summarize,
 } from './histogram.ts';
+import { type AbortReason, describeAbortReason } from './live.ts';
 import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
 import type { LoadTestOptions, RateStage } from './options.ts';
 import { type LoadTestEstimate, type LoadTestPlan, shardFailuresTolerated } from './plan.ts';
 import { plural } from './plural.ts';
 import type { ShardFailure } from './store.ts';
-import { DEFAULT_THRESHOLD, evaluateThresholds, grade, type ThresholdResult } from './thresholds.ts';
+import {
+  DEFAULT_THRESHOLD,
+  evaluateThresholds,
+  grade,
+  parseAbortSuffix,
+  type ThresholdResult,
+} from './thresholds.ts';
 import { type LegacyTimelineSecond, TimelineMerge, type TimelinePoint } from './timeline.ts';
 
 export interface LoadTestReport {
@@ -84,6 +91,8 @@ export interface LoadTestReport {
     failures: ShardFailureReason[];
   };
   aborted: boolean;
+  /** The abort threshold that stopped the run, what it measured and when; absent for any other ending. */
+  abortedBy?: AbortReason;
   estimate: LoadTestEstimate;
 }
 
@@ -188,6 +197,8 @@ export interface BuildReportInput {
   /** Reasons recorded for shards that failed; a shard that stored a result after all is not counted. */
   failures?: ShardFailure[];
   aborted: boolean;
+  /** Set when an abort threshold stopped the run. */
+  abortedBy?: AbortReason | null;
 }
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
@@ -226,7 +237,8 @@ function failureReasons(stored: Set<string>, failures: ShardFailure[], failedSha
 }
 
 /** "%" or " ms" after a threshold's actual value, from the unit its canonical form ends with. */
-function unitOf(expression: string): string {
+function unitOf(threshold: string): string {
+  const expression = parseAbortSuffix(threshold).condition;
   return expression.endsWith('%') ? '%' : expression.endsWith('ms') ? ' ms' : '';
 }
 
@@ -278,7 +290,11 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
   const rounds = merge.rounds;
   const unsent = merge.remainingByRound.get(rounds - 1) ?? 0;
   const failedBecause = [
-    ...(input.aborted ? ['it was aborted before it finished'] : []),
+    ...(input.abortedBy
+      ? [`it was aborted: ${describeAbortReason(input.abortedBy)}`]
+      : input.aborted
+        ? ['it was aborted before it finished']
+        : []),
     ...(totals.requests === 0
       ? ['no request was sent']
       : thresholds.filter((result) => !result.passed).map(describeFailedThreshold)),
@@ -337,6 +353,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
       failures: failureReasons(merge.stored, input.failures ?? [], failedShards),
     },
     aborted: input.aborted,
+    ...(input.abortedBy ? { abortedBy: input.abortedBy } : {}),
     estimate: plan.estimate,
   };
 }

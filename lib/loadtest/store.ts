@@ -4,6 +4,7 @@ import { isSerializationFailure } from '../db/errors.ts';
 import type { Db } from '../db/pool.ts';
 import { LoadwatchError } from '../errors.ts';
 import type { ShardResult } from './engine.ts';
+import type { AbortReason, ShardSnapshot } from './live.ts';
 import { EncodingError } from './measurement.ts';
 import type { LoadTestOptions } from './options.ts';
 import type { LoadTestPlan } from './plan.ts';
@@ -19,6 +20,8 @@ export interface RunRecord {
   plan: LoadTestPlan | null;
   executionArn: string | null;
   abortRequested: boolean;
+  /** Set when an abort threshold stopped the run. */
+  abortReason: AbortReason | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -34,6 +37,7 @@ interface RunRow {
   plan: LoadTestPlan | null;
   execution_arn: string | null;
   abort_requested: boolean;
+  abort_reason: AbortReason | null;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -49,6 +53,7 @@ const toRecord = (row: RunRow): RunRecord => ({
   plan: row.plan,
   executionArn: row.execution_arn,
   abortRequested: row.abort_requested,
+  abortReason: row.abort_reason ?? null,
   createdAt: row.created_at.toISOString(),
   startedAt: row.started_at?.toISOString() ?? null,
   finishedAt: row.finished_at?.toISOString() ?? null,
@@ -95,12 +100,29 @@ function toStoredShardResult(row: ShardResultRow): StoredShardResult {
   };
 }
 
+/** A snapshot's byte fields travel in its JSON as base64. */
+const base64Bytes = (_key: string, value: unknown) =>
+  value instanceof Uint8Array ? { base64: Buffer.from(value).toString('base64') } : value;
+
+const bytes = (value: unknown) => new Uint8Array(Buffer.from((value as { base64: string }).base64, 'base64'));
+
+function toSnapshot(stored: ShardSnapshot): ShardSnapshot {
+  return {
+    ...stored,
+    latency: bytes(stored.latency),
+    recent: stored.recent.map((second) => ({ ...second, latency: bytes(second.latency) })),
+    ...(stored.steps
+      ? { steps: stored.steps.map((step) => ({ ...step, latency: bytes(step.latency) })) }
+      : {}),
+  };
+}
+
 /** Rows per page when the Aggregate step reads a run's shards: a few MB at a time, whatever the run's size. */
 export const SHARD_RESULTS_PAGE_SIZE = 200;
 
 /**
- * Shard rows (and failure reasons) of a run are kept this long after it finished, then pruned: the report
- * holds everything they said, and a 1,000-shard hour is about 200 MB of rows.
+ * Shard rows (and failure reasons and progress snapshots) of a run are kept this long after it finished, then
+ * pruned: the report holds everything they said, and a 1,000-shard hour is about 200 MB of rows.
  */
 export const SHARD_RESULT_RETENTION_HOURS = 24;
 
@@ -304,18 +326,20 @@ export class LoadTestStore {
 
   /**
    * Asks a run to stop: its shards see the flag within a second or two. A stale run has no process left to
-   * see it, so it is finished at once as aborted, with the reason.
+   * see it, so it is finished at once as aborted, with the reason. `reason`: the abort threshold that was lost
+   * (the first one recorded stays).
    */
-  async requestAbort(id: string): Promise<AbortOutcome> {
+  async requestAbort(id: string, reason?: AbortReason): Promise<AbortOutcome> {
     const result = await this.db.query<{ status: RunStatus }>(
       `UPDATE loadtest_runs
           SET abort_requested = true,
+              abort_reason = COALESCE(abort_reason, $2::jsonb),
               status = CASE WHEN ${STALE} THEN 'aborted' ELSE status END,
               error = CASE WHEN ${STALE} THEN ${STALE_REASON} ELSE error END,
               finished_at = CASE WHEN ${STALE} THEN now() ELSE finished_at END
         WHERE id = $1 AND status IN ('pending', 'running')
     RETURNING status`,
-      [id],
+      [id, reason === undefined ? null : JSON.stringify(reason)],
     );
     const status = result.rows[0]?.status;
     return status === undefined ? null : status === 'aborted' ? 'aborted' : 'aborting';
@@ -339,6 +363,40 @@ export class LoadTestStore {
           { idempotent: true },
         );
     return result.rows[0]?.abort_requested ?? false;
+  }
+
+  /** Replaces a shard's progress snapshot: one row per shard and round, whatever the run's length. */
+  async saveShardProgress(id: string, round: number, shard: number, snapshot: ShardSnapshot): Promise<void> {
+    await this.db.query(
+      `INSERT INTO loadtest_shard_progress (run_id, round, shard, snapshot) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (run_id, round, shard) DO UPDATE SET snapshot = EXCLUDED.snapshot, updated_at = now()`,
+      [id, round, shard, JSON.stringify(snapshot, base64Bytes)],
+    );
+  }
+
+  /** Every shard's latest snapshot of a run, in (round, shard) order. */
+  async shardProgress(id: string): Promise<ShardSnapshot[]> {
+    const result = await this.db.query<{ snapshot: ShardSnapshot }>(
+      `SELECT snapshot FROM loadtest_shard_progress WHERE run_id = $1 ORDER BY round, shard`,
+      [id],
+      { idempotent: true },
+    );
+    return result.rows.map((row) => toSnapshot(row.snapshot));
+  }
+
+  /**
+   * Takes the turn to judge the run's abort thresholds, at most once per `everySeconds` for the whole run:
+   * true for the one shard that got it. Only a running run not already stopping is judged.
+   */
+  async takeLiveCheck(id: string, everySeconds: number): Promise<boolean> {
+    const result = await this.db.query(
+      `UPDATE loadtest_runs SET live_checked_at = now()
+        WHERE id = $1 AND status = 'running' AND NOT abort_requested
+          AND (live_checked_at IS NULL OR live_checked_at <= now() - make_interval(secs => $2))
+    RETURNING id`,
+      [id, everySeconds],
+    );
+    return result.rows.length > 0;
   }
 
   /** Stores a shard's result; a retried shard replaces its earlier row rather than adding one. */
@@ -454,6 +512,8 @@ export class LoadTestStore {
             AND status NOT IN ('pending', 'running')
        ), failures AS (
          DELETE FROM loadtest_shard_failures WHERE run_id IN (SELECT id FROM expired)
+       ), progress AS (
+         DELETE FROM loadtest_shard_progress WHERE run_id IN (SELECT id FROM expired)
        ), shards AS (
          DELETE FROM loadtest_shard_results WHERE run_id IN (SELECT id FROM expired) RETURNING 1
        )

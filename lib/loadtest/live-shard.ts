@@ -1,0 +1,87 @@
+// A shard's side of the live results: writes its snapshots in order, the newest winning, and when its turn
+// comes judges the run's abort thresholds on every shard's snapshots, not on its own figures.
+
+import type { Logger } from '../log/logger.ts';
+import type { EngineHooks } from './engine.ts';
+import {
+  abortThresholds,
+  describeAbortReason,
+  lostAbortThreshold,
+  mergeSnapshots,
+  type ShardSnapshot,
+  snapshotIntervalSeconds,
+} from './live.ts';
+import type { PlannedRun, ShardTask } from './step-deps.ts';
+import type { LoadTestStore } from './store.ts';
+
+export interface LiveShard {
+  /** For the engine: where its snapshots go, and how often it takes one. */
+  hooks: Required<Pick<EngineHooks, 'onSnapshot' | 'snapshotEveryMs'>>;
+  /** True once an abort threshold is lost and the run has been asked to stop; false otherwise, or not its turn. */
+  judge(): Promise<boolean>;
+  /** Resolves once the latest snapshot is written: after the engine returns, the shard's final figures. */
+  flush(): Promise<void>;
+}
+
+export function createLiveShard(
+  run: PlannedRun,
+  task: ShardTask,
+  runStartedAt: number,
+  deps: { store: LoadTestStore; logger: Logger },
+): LiveShard {
+  const everySeconds = snapshotIntervalSeconds(run.plan.shards);
+  let latest: ShardSnapshot | null = null;
+  let writing: Promise<void> | null = null;
+  let warned = false;
+  const drain = async () => {
+    while (latest) {
+      const snapshot = latest;
+      latest = null;
+      // Live figures are a view: a snapshot not written must not fail a shard that is measuring well.
+      await deps.store.saveShardProgress(task.runId, task.round, task.shard, snapshot).catch((error) => {
+        if (!warned) deps.logger.warn('load test progress not written', { runId: task.runId, error });
+        warned = true;
+      });
+    }
+    writing = null;
+  };
+
+  const thresholds = abortThresholds(run.options.thresholds);
+  let nextTurn = 0;
+  let judging = false;
+  const judge = async () => {
+    if (thresholds.length === 0 || judging || Date.now() < nextTurn) return false;
+    judging = true;
+    nextTurn = Date.now() + everySeconds * 1000;
+    try {
+      // One shard of the whole run wins each turn; the others see the abort flag at their next poll.
+      if (!(await deps.store.takeLiveCheck(task.runId, everySeconds * 0.9))) return false;
+      const live = mergeSnapshots(await deps.store.shardProgress(task.runId), run.options.endpoints);
+      if (live.totals.requests === 0) return false;
+      const lost = lostAbortThreshold(thresholds, live, (Date.now() - runStartedAt) / 1000);
+      if (!lost) return false;
+      await deps.store.requestAbort(task.runId, lost);
+      deps.logger.warn('load test aborted by its threshold', {
+        runId: task.runId,
+        reason: describeAbortReason(lost),
+      });
+      return true;
+    } finally {
+      judging = false;
+    }
+  };
+
+  return {
+    hooks: {
+      snapshotEveryMs: everySeconds * 1000,
+      onSnapshot: (snapshot) => {
+        latest = snapshot;
+        writing ??= drain();
+      },
+    },
+    judge,
+    flush: async () => {
+      await writing;
+    },
+  };
+}

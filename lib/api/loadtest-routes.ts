@@ -8,7 +8,8 @@ import { HttpError } from '../http/errors.ts';
 import { choiceParameter, parseQuery, timeParameter, wholeNumberParameter } from '../http/query.ts';
 import type { ApiRequest, Route } from '../http/router.ts';
 import type { CapacityCheck } from '../loadtest/capacity.ts';
-import { type ExecutionStarter, launchLoadTest, runSummary } from '../loadtest/launcher.ts';
+import { type ExecutionStarter, isFinished, launchLoadTest, runSummary } from '../loadtest/launcher.ts';
+import { readLiveResults } from '../loadtest/live.ts';
 import type { LoadTestLimits } from '../loadtest/options.ts';
 import type { LoadTestStore } from '../loadtest/store.ts';
 
@@ -78,7 +79,7 @@ const LIST_QUERY = v.object({
   limit: wholeNumberParameter({ fallback: 20, min: 1, max: 100 }),
   before: timeParameter(),
 });
-const RUN_QUERY = v.object({ view: choiceParameter(['summary', 'report'], 'report') });
+const RUN_QUERY = v.object({ view: choiceParameter(['summary', 'report', 'live'], 'report') });
 
 export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>(): Route<Deps>[] {
   return [
@@ -133,8 +134,14 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
         const { view } = parseQuery(request, RUN_QUERY);
         const run = await loadTestApi.loadTests.getRun(runId(request));
         if (!run) throw new HttpError(404, 'NOT_FOUND', `no load test ${request.params.id}`);
+        // The figures so far come from the shards' snapshots in PostgreSQL, whichever process runs them.
+        if (view === 'live') {
+          const live = await readLiveResults(loadTestApi.loadTests, run);
+          return { status: 200, body: { runId: run.id, status: run.status, live } };
+        }
         if (view === 'summary' || !run.report) {
-          return { status: 200, body: runSummary(run, `/v1/loadtests/${run.id}`) };
+          const live = isFinished(run) ? undefined : await readLiveResults(loadTestApi.loadTests, run);
+          return { status: 200, body: runSummary(run, `/v1/loadtests/${run.id}`, live) };
         }
         return {
           status: 200,
@@ -148,23 +155,21 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
       handler: async (request, { loadTestApi }) => {
         const run = await loadTestApi.loadTests.getRun(runId(request));
         if (!run) throw new HttpError(404, 'NOT_FOUND', `no load test ${request.params.id}`);
-        if (!run.report)
-          throw new HttpError(
-            409,
-            'NOT_FINISHED',
-            `load test ${run.id} is ${run.status}; its report comes when it ends`,
-          );
+        const headers = {
+          'Content-Type': 'text/html; charset=utf-8',
+          'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        };
+        if (!run.report) {
+          if (isFinished(run))
+            throw new HttpError(409, 'NO_REPORT', `load test ${run.id} ended ${run.status} without a report`);
+          // A running run: its figures so far, on a page that reloads itself until the report is there.
+          const { renderLivePage } = await import('../loadtest/html-live.ts');
+          const live = await readLiveResults(loadTestApi.loadTests, run);
+          return { status: 200, headers, body: renderLivePage(run, live) };
+        }
         // esbuild bundles the renderer into the API all the same; importing it here only defers its evaluation.
         const { renderHtmlReport } = await import('../loadtest/html-report.ts');
-        return {
-          status: 200,
-          headers: {
-            'Content-Type': 'text/html; charset=utf-8',
-            'Content-Security-Policy':
-              "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-          },
-          body: renderHtmlReport(run.report),
-        };
+        return { status: 200, headers, body: renderHtmlReport(run.report) };
       },
     },
     {

@@ -1,6 +1,7 @@
 // Starts a planned run on the state machine and waits for its report, for the API and the loadtest Lambda.
 
 import type { CapacityCheck } from './capacity.ts';
+import type { LiveResults } from './live.ts';
 import type { LoadTestLimits } from './options.ts';
 import { type CreatedRun, createLoadTest } from './service.ts';
 import type { LoadTestStore, RunRecord } from './store.ts';
@@ -57,6 +58,8 @@ export function waitBudgetMs(wait: unknown, remainingMs: number): number {
 
 const FINISHED = new Set(['passed', 'failed', 'aborted', 'error']);
 
+export const isFinished = (run: Pick<RunRecord, 'status'>) => FINISHED.has(run.status);
+
 /** Polls the run until it finishes or the time is up; returns its latest record either way. */
 export async function waitForRun(
   store: LoadTestStore,
@@ -73,8 +76,11 @@ export async function waitForRun(
   }
 }
 
-/** The small answer the Lambda and the API give: the report's headline figures, or where to find it. */
-export function runSummary(run: RunRecord, reportPath: string) {
+/**
+ * The small answer the Lambda and the API give: the report's headline figures, or where to find it, with the
+ * figures so far (`live`) while it runs.
+ */
+export function runSummary(run: RunRecord, reportPath: string, live?: LiveResults) {
   const report = run.report;
   return {
     runId: run.id,
@@ -98,7 +104,10 @@ export function runSummary(run: RunRecord, reportPath: string) {
         }
       : FINISHED.has(run.status)
         ? {}
-        : { message: `still running; fetch the report with GET ${reportPath}` }),
+        : {
+            message: `still running; fetch the report with GET ${reportPath}`,
+            ...(live ? { live } : {}),
+          }),
     report: reportPath,
   };
 }

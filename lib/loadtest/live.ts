@@ -251,6 +251,14 @@ export function mergeSnapshots(snapshots: ShardSnapshot[], endpoints: LiveEndpoi
   };
 }
 
+/** The live figures of a run, from what its shards last wrote. */
+export async function readLiveResults(
+  store: { shardProgress(id: string): Promise<ShardSnapshot[]> },
+  run: { id: string; options: { endpoints: LiveEndpoint[] } },
+): Promise<LiveResults> {
+  return mergeSnapshots(await store.shardProgress(run.id), run.options.endpoints);
+}
+
 /** Which abort threshold stopped a run, what it measured, and when. */
 export interface AbortReason {
   threshold: string;

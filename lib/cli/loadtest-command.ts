@@ -4,6 +4,7 @@ import { closeSync, existsSync, openSync, unlinkSync, writeFileSync } from 'node
 import type { Config } from '../config/config.ts';
 import { runMigrations } from '../db/migration-runner.ts';
 import { createDb } from '../db/pool.ts';
+import { describeAbortReason, readLiveResults } from '../loadtest/live.ts';
 import { runLocally } from '../loadtest/local-runner.ts';
 import {
   type LoadTestInput,
@@ -42,7 +43,8 @@ Requests:
   --timeout D            per-request timeout (default 10s)
   --workers N            shards run in parallel (default: one per ${config.loadtest.usersPerWorker} users or ${config.loadtest.ratePerWorker} req/s)
 Results:
-  --threshold EXPR       pass/fail rule, repeatable: "p95<300", "errors<1%", "rps>=100"
+  --threshold EXPR       pass/fail rule, repeatable: "p95<300", "errors<1%", "rps>=100";
+                         ":abort" stops the run once it is lost ("p99<800:abort", after a grace "p99<800:abort:30s")
   --json                 print the report JSON alone on stdout
   --report FILE.html     write a self-contained HTML report (checked before the run starts)
 Without --threshold, a run fails when every request failed (the default threshold errors<100%).
@@ -187,8 +189,24 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     };
     process.once('SIGINT', abort);
     stopOnSignal.push(() => process.off('SIGINT', abort));
+    // Rate, errors and percentiles as the shards wrote them to PostgreSQL, once a second while drawn.
+    let reading = false;
+    const liveTimer = process.stderr.isTTY
+      ? setInterval(() => {
+          if (reading) return;
+          reading = true;
+          readLiveResults(store, { id: run.runId, options: run.options })
+            .then((results) => bar.live(results))
+            .catch(() => undefined)
+            .finally(() => {
+              reading = false;
+            });
+        }, 1000)
+      : undefined;
+    stopOnSignal.push(() => clearInterval(liveTimer));
 
     const outcome = await runLocally(run.runId, { store, logger, progress: onProgress }).result;
+    clearInterval(liveTimer);
     bar.finish();
     const record = await store.getRun(run.runId);
     const report = record?.report;
@@ -203,6 +221,7 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
       writeFileSync(args.report, renderHtmlReport(report));
       io.err(`report written to ${args.report}\n`);
     }
+    if (report.abortedBy) io.err(`aborted by its threshold: ${describeAbortReason(report.abortedBy)}\n`);
     if (args.json) io.out(`${terminalJson(report)}\n`);
     else io.out(formatSummary(report, outcome.status));
     return outcome.status === 'passed' ? 0 : 1;

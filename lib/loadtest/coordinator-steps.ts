@@ -217,7 +217,8 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
         deps.logger.warn('load test metrics not sent', { runId: input.runId, error }),
       );
   }
-  if (deps.alerts && status !== 'passed' && status !== 'aborted') {
+  // A stop on request is the operator's doing; a lost abort threshold is a finding, told like a failed one.
+  if (deps.alerts && status !== 'passed' && (status !== 'aborted' || report.abortedBy)) {
     const failedThresholds = report.thresholds
       .filter((item) => !item.passed)
       .map((item) => `${item.expr} (actual ${item.actual})`);

@@ -2,12 +2,16 @@
 // shard results, one judge per interval, and figures that add up as the report's do.
 
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { Notification } from '../../lib/alerts/sink.ts';
+import { aggregateStep } from '../../lib/loadtest/coordinator-steps.ts';
 import { createHistogram, encodeHistogram, recordMs } from '../../lib/loadtest/histogram.ts';
 import { lostAbortThreshold, mergeSnapshots, type ShardSnapshot } from '../../lib/loadtest/live.ts';
 import { DEFAULT_LIMITS } from '../../lib/loadtest/options.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { LoadTestStore, SHARD_RESULT_RETENTION_HOURS } from '../../lib/loadtest/store.ts';
+import { createLogger } from '../../lib/log/logger.ts';
 import { useMigratedDatabase } from '../support/database.ts';
+import { syntheticShard } from '../support/synthetic-shards.ts';
 
 const LIMITS = { ...DEFAULT_LIMITS, maxConcurrentRuns: 1000 };
 const NO_ERRORS = { timeout: 0, refused: 0, reset: 0, dns: 0, other: 0 };
@@ -250,5 +254,75 @@ describe('LoadTestStore progress snapshots', () => {
     );
     await store.pruneShardResults();
     expect(await rowsOf(runId)).toBe(0);
+  });
+});
+
+describe('aggregateStep of a run an abort threshold stopped', () => {
+  const postgres = useMigratedDatabase({ poolSize: 2 });
+
+  /** The run's one round aggregated, its notifications kept in `sent`. */
+  const aggregateOnce = (store: LoadTestStore, runId: string, sent: Notification[]) =>
+    aggregateStep(
+      {
+        runId,
+        round: 0,
+        startsAt: 0,
+        blocks: [0],
+        blockCount: 1,
+        lastShard: 0,
+        distributed: false,
+        failedShards: 0,
+        done: true,
+      },
+      {
+        store,
+        logger: createLogger({ level: 'error' }),
+        alerts: { description: 'recorded', publish: async (notification) => void sent.push(notification) },
+      },
+    );
+
+  it('reports the threshold and when, and sends the notification a failed run gets', async () => {
+    const store = new LoadTestStore(postgres.db);
+    const { runId } = await createLoadTest(
+      { target: 'http://127.0.0.1:9', rate: 50, duration: 20, thresholds: ['p99<800:abort'] },
+      store,
+      LIMITS,
+    );
+    await store.markStarted(runId);
+    const { result } = syntheticShard({ seed: 7, fromSecond: 0, seconds: 5, requestsPerSecond: 50 });
+    await store.saveShardResult(runId, 0, 0, { ...result, aborted: true });
+    const reason = { threshold: 'p99<800ms:abort', actual: 950.5, atSeconds: 4.1 };
+    await store.requestAbort(runId, reason);
+    const sent: Notification[] = [];
+    const outcome = await aggregateOnce(store, runId, sent);
+    expect(outcome.status).toBe('aborted');
+    const report = (await store.getRun(runId))?.report;
+    expect(report?.abortedBy).toEqual(reason);
+    expect(report?.failedBecause[0]).toBe(
+      'it was aborted: threshold p99<800ms:abort lost 4.1 s into the run (actual 950.5 ms)',
+    );
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.subject).toMatch(/^Load test aborted: http:\/\/127\.0\.0\.1:9 /);
+    expect(sent[0]?.message).toContain(
+      'Why: it was aborted: threshold p99<800ms:abort lost 4.1 s into the run',
+    );
+  });
+
+  it('sends nothing for a run stopped on request', async () => {
+    const store = new LoadTestStore(postgres.db);
+    const { runId } = await createLoadTest(
+      { target: 'http://127.0.0.1:9', rate: 50, duration: 20 },
+      store,
+      LIMITS,
+    );
+    await store.markStarted(runId);
+    const { result } = syntheticShard({ seed: 8, fromSecond: 0, seconds: 3, requestsPerSecond: 50 });
+    await store.saveShardResult(runId, 0, 0, { ...result, aborted: true });
+    await store.requestAbort(runId);
+    const sent: Notification[] = [];
+    const outcome = await aggregateOnce(store, runId, sent);
+    expect(outcome.status).toBe('aborted');
+    expect((await store.getRun(runId))?.report?.abortedBy).toBeUndefined();
+    expect(sent).toEqual([]);
   });
 });

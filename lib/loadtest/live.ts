@@ -1,6 +1,7 @@
 // A running run's figures so far, merged from the progress snapshots its shards write to PostgreSQL, and the
 // abort thresholds judged on them.
 
+import type { ShardResult } from './engine.ts';
 import {
   addEncodedHistogram,
   bucketCount,
@@ -37,27 +38,28 @@ export interface SnapshotSecond {
   latency: Uint8Array;
 }
 
-/** One step's figures so far in a shard (a scenario's step, or an endpoint). */
-export interface SnapshotStep {
+/** A step (a scenario's step, or an endpoint) and its counts so far. */
+interface StepCounts {
   name: string;
   method: string;
   path: string;
   requests: number;
   ok: number;
   failed: number;
+}
+
+/** One step's figures so far in a shard. */
+export interface SnapshotStep extends StepCounts {
   /** 'precise' kind, over its responses. */
   latency: Uint8Array;
 }
 
-/** What a running shard writes every few seconds: its totals so far and its last seconds, never its samples. */
-export interface ShardSnapshot {
-  requests: number;
-  ok: number;
-  failed: number;
-  statusCodes: Record<string, number>;
-  errors: Record<ErrorKind, number>;
-  /** Every response so far ('precise' kind, corrected as the report's latencyMs is). */
-  latency: Uint8Array;
+/**
+ * What a running shard writes every few seconds: the counters of its result so far (`latency`: every response
+ * so far, corrected as the report's latencyMs is) and its last seconds, never its samples.
+ */
+export interface ShardSnapshot
+  extends Pick<ShardResult, 'requests' | 'ok' | 'failed' | 'statusCodes' | 'errors' | 'latency'> {
   /** Whole seconds in [windowEnd - SNAPSHOT_SECONDS_KEPT, windowEnd), oldest first; seconds without requests left out. */
   recent: SnapshotSecond[];
   /** The first second of the run not yet over for this shard (its last second + 1 once finished). */
@@ -77,13 +79,7 @@ export interface LivePercentiles {
   p99: number;
 }
 
-export interface LiveStep {
-  name: string;
-  method: string;
-  path: string;
-  requests: number;
-  ok: number;
-  failed: number;
+export interface LiveStep extends StepCounts {
   errorPercent: number;
   latencyMs: LivePercentiles;
 }

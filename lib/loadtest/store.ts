@@ -100,9 +100,12 @@ function toStoredShardResult(row: ShardResultRow): StoredShardResult {
   };
 }
 
-/** A snapshot's byte fields travel in its JSON as base64. */
-const base64Bytes = (_key: string, value: unknown) =>
-  value instanceof Uint8Array ? { base64: Buffer.from(value).toString('base64') } : value;
+/** A snapshot as it is stored: JSON, its byte fields as base64. */
+export function encodeSnapshot(snapshot: ShardSnapshot): string {
+  return JSON.stringify(snapshot, (_key, value: unknown) =>
+    value instanceof Uint8Array ? { base64: Buffer.from(value).toString('base64') } : value,
+  );
+}
 
 const bytes = (value: unknown) => new Uint8Array(Buffer.from((value as { base64: string }).base64, 'base64'));
 
@@ -370,7 +373,7 @@ export class LoadTestStore {
     await this.db.query(
       `INSERT INTO loadtest_shard_progress (run_id, round, shard, snapshot) VALUES ($1, $2, $3, $4)
        ON CONFLICT (run_id, round, shard) DO UPDATE SET snapshot = EXCLUDED.snapshot, updated_at = now()`,
-      [id, round, shard, JSON.stringify(snapshot, base64Bytes)],
+      [id, round, shard, encodeSnapshot(snapshot)],
     );
   }
 

@@ -53,6 +53,7 @@ class MemoryLoadTestStore extends LoadTestStore {
       executionArn: null,
       abortRequested: false,
       abortReason: null,
+      live: null,
       createdAt: new Date().toISOString(),
       startedAt: null,
       finishedAt: null,

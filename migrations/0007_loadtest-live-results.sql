@@ -15,9 +15,11 @@ CREATE TABLE loadtest_shard_progress (
 -- Which abort threshold stopped the run, what it measured and when (seconds into the run).
 ALTER TABLE loadtest_runs
   ADD COLUMN abort_reason    jsonb,
-  -- Taken by the one shard that judges the abort thresholds across every snapshot, once per interval.
+  -- Every snapshot merged: written once per interval by the one shard whose turn it is (which also judges the
+  -- abort thresholds), and by the Aggregate step from the final snapshots; what the API serves while it runs.
+  ADD COLUMN live            jsonb,
   ADD COLUMN live_checked_at timestamptz;
 
 -- Down Migration
-ALTER TABLE loadtest_runs DROP COLUMN abort_reason, DROP COLUMN live_checked_at;
+ALTER TABLE loadtest_runs DROP COLUMN abort_reason, DROP COLUMN live, DROP COLUMN live_checked_at;
 DROP TABLE loadtest_shard_progress;

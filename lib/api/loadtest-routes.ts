@@ -9,7 +9,6 @@ import { choiceParameter, parseQuery, timeParameter, wholeNumberParameter } from
 import type { ApiRequest, Route } from '../http/router.ts';
 import type { CapacityCheck } from '../loadtest/capacity.ts';
 import { type ExecutionStarter, isFinished, launchLoadTest, runSummary } from '../loadtest/launcher.ts';
-import { readLiveResults } from '../loadtest/live.ts';
 import type { LoadTestLimits } from '../loadtest/options.ts';
 import type { LoadTestStore } from '../loadtest/store.ts';
 
@@ -134,13 +133,12 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
         const { view } = parseQuery(request, RUN_QUERY);
         const run = await loadTestApi.loadTests.getRun(runId(request));
         if (!run) throw new HttpError(404, 'NOT_FOUND', `no load test ${request.params.id}`);
-        // The figures so far come from the shards' snapshots in PostgreSQL, whichever process runs them.
-        if (view === 'live') {
-          const live = await readLiveResults(loadTestApi.loadTests, run);
-          return { status: 200, body: { runId: run.id, status: run.status, live } };
-        }
+        // The figures so far, as merged from the shards' snapshots by the shard whose turn it was (or, once
+        // finished, by the Aggregate step): one row read, however many shards.
+        if (view === 'live')
+          return { status: 200, body: { runId: run.id, status: run.status, live: run.live } };
         if (view === 'summary' || !run.report) {
-          const live = isFinished(run) ? undefined : await readLiveResults(loadTestApi.loadTests, run);
+          const live = isFinished(run) ? undefined : run.live;
           return { status: 200, body: runSummary(run, `/v1/loadtests/${run.id}`, live) };
         }
         return {
@@ -164,8 +162,7 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
             throw new HttpError(409, 'NO_REPORT', `load test ${run.id} ended ${run.status} without a report`);
           // A running run: its figures so far, on a page that reloads itself until the report is there.
           const { renderLivePage } = await import('../loadtest/html-live.ts');
-          const live = await readLiveResults(loadTestApi.loadTests, run);
-          return { status: 200, headers, body: renderLivePage(run, live) };
+          return { status: 200, headers, body: renderLivePage(run) };
         }
         // esbuild bundles the renderer into the API all the same; importing it here only defers its evaluation.
         const { renderHtmlReport } = await import('../loadtest/html-report.ts');

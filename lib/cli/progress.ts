@@ -50,8 +50,9 @@ export function createProgressBar(stream: NodeJS.WriteStream, total: number): Pr
   };
   return {
     update(requests, failures) {
-      done = requests;
-      failed = failures;
+      // Never behind what the shards' snapshots already said.
+      done = Math.max(done, requests);
+      failed = Math.max(failed, failures);
       const now = performance.now();
       if (now - lastDraw < 100) return;
       lastDraw = now;

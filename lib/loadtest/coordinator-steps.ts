@@ -2,6 +2,7 @@
 // failure), free of AWS and of Lambda; the worker's shard step is in shard-step.ts.
 
 import type { Metric } from '../metrics/sink.ts';
+import { readLiveResults } from './live.ts';
 import { SHARDS_PER_BLOCK, shardFailuresTolerated } from './plan.ts';
 import { plural } from './plural.ts';
 import { buildReport, type LoadTestReport, ShardResultsMerge } from './report.ts';
@@ -185,6 +186,12 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
     aborted,
     abortedBy: run.abortReason,
   });
+  // The live figures from the shards' final snapshots, before the status says the run is over.
+  await readLiveResults(deps.store, run)
+    .then((live) => deps.store.saveLiveResults(input.runId, live))
+    .catch((error: unknown) =>
+      deps.logger.warn('final live figures not written', { runId: input.runId, error }),
+    );
   const tooManyFailures = !report.shards.withinTolerance;
   const status: RunStatus = aborted
     ? 'aborted'

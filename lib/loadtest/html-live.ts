@@ -2,7 +2,7 @@
 // seconds until the run's report replaces it.
 
 import { escapeHtml, htmlPage } from '../http/html.ts';
-import { LIVE_WINDOW_SECONDS, type LivePercentiles, type LiveResults } from './live.ts';
+import type { LivePercentiles, LiveResults } from './live.ts';
 import type { RunRecord } from './store.ts';
 
 /** Seconds between reloads of a running run's page; the shards write every second or more. */
@@ -40,24 +40,15 @@ code{font-family:ui-monospace,Menlo,Consolas,monospace}
 @media (max-width:720px){.stats{grid-template-columns:repeat(2,minmax(0,1fr))}}
 `;
 
-/** `run` is running (or pending); `live` is what its shards have written so far. */
-export function renderLivePage(run: RunRecord, live: LiveResults): string {
+function figures(live: LiveResults): string {
   const { window } = live;
-  const stopping = run.abortRequested ? ' (stopping: an abort was asked for)' : '';
   const steps = live.steps
     .map(
       (step) =>
         `<tr><td><code>${escapeHtml(step.name)}</code></td><td>${format(step.requests)}</td><td>${format(step.failed)} (${format(step.errorPercent)}%)</td>${ms(step.latencyMs)}</tr>`,
     )
     .join('');
-  const body = `<main>
-<section class="top">
-<p class="eyebrow">Load test ${escapeHtml(run.id)} · figures so far</p>
-<h1>${escapeHtml(run.target)}</h1>
-<p><span class="badge">${escapeHtml(run.status.toUpperCase())}</span>${escapeHtml(stopping)}
-<a class="reload" href="">Reload</a> <span class="muted">(this page reloads every ${LIVE_PAGE_REFRESH_SECONDS} s until the report is ready)</span></p>
-<p class="muted">${format(live.elapsedSeconds)} s into the run · ${format(live.shards.reporting)} shard snapshot(s), ${format(live.shards.finished)} finished · updated ${escapeHtml(live.updatedAt ?? 'never: no shard has written yet')}</p>
-</section>
+  return `<p class="muted">${format(live.elapsedSeconds)} s into the run · ${format(live.shards.reporting)} shard snapshot(s), ${format(live.shards.finished)} finished · updated ${escapeHtml(live.updatedAt ?? '')}</p>
 <div class="stats">
 ${stat('requests so far', format(live.totals.requests), `${format(live.totals.failed)} failed (${format(live.errorPercent)}%)`)}
 ${stat(`rate, last ${window.seconds} s`, `${format(window.rps)} req/s`, `${format(live.rps)} req/s over the run`)}
@@ -67,14 +58,28 @@ ${stat(`p95, last ${window.seconds} s`, `${format(window.latencyMs.p95)} ms`, `p
 <h2>Latency, ms</h2>
 <div class="card"><table>
 <thead><tr><th></th><th>p50</th><th>p95</th><th>p99</th></tr></thead>
-<tbody><tr><td>last ${window.seconds} s (seconds ${window.fromSecond}–${window.toSecond} of the run; at most ${LIVE_WINDOW_SECONDS})</td>${ms(window.latencyMs)}</tr>
+<tbody><tr><td>last ${window.seconds} s (seconds ${window.fromSecond}–${window.toSecond} of the run)</td>${ms(window.latencyMs)}</tr>
 <tr><td>the run so far</td>${ms(live.latencyMs)}</tr></tbody>
 </table></div>
 <h2>Steps so far</h2>
 <div class="card"><table>
 <thead><tr><th>step</th><th>requests</th><th>failed</th><th>p50</th><th>p95</th><th>p99</th></tr></thead>
 <tbody>${steps}</tbody>
-</table></div>
+</table></div>`;
+}
+
+/** `run` is running (or pending); its `live` is what its shards have written so far, merged. */
+export function renderLivePage(run: RunRecord): string {
+  const stopping = run.abortRequested ? ' (stopping: an abort was asked for)' : '';
+  const body = `<main>
+<section class="top">
+<p class="eyebrow">Load test ${escapeHtml(run.id)} · figures so far</p>
+<h1>${escapeHtml(run.target)}</h1>
+<p><span class="badge">${escapeHtml(run.status.toUpperCase())}</span>${escapeHtml(stopping)}
+<a class="reload" href="">Reload</a> <span class="muted">(this page reloads every ${LIVE_PAGE_REFRESH_SECONDS} s until the report is ready)</span></p>
+${run.live ? '' : '<p class="muted">No figures yet: no shard has written a snapshot.</p>'}
+</section>
+${run.live ? figures(run.live) : ''}
 </main>`;
   return htmlPage({
     title: `${run.status.toUpperCase()} · ${run.target}`,

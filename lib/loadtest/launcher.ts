@@ -80,7 +80,7 @@ export async function waitForRun(
  * The small answer the Lambda and the API give: the report's headline figures, or where to find it, with the
  * figures so far (`live`) while it runs.
  */
-export function runSummary(run: RunRecord, reportPath: string, live?: LiveResults) {
+export function runSummary(run: RunRecord, reportPath: string, live?: LiveResults | null) {
   const report = run.report;
   return {
     runId: run.id,
@@ -106,7 +106,7 @@ export function runSummary(run: RunRecord, reportPath: string, live?: LiveResult
         ? {}
         : {
             message: `still running; fetch the report with GET ${reportPath}`,
-            ...(live ? { live } : {}),
+            ...(live === undefined ? {} : { live }),
           }),
     report: reportPath,
   };

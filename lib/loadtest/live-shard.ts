@@ -1,5 +1,6 @@
 // A shard's side of the live results: writes its snapshots in order, the newest winning, and when its turn
-// comes judges the run's abort thresholds on every shard's snapshots, not on its own figures.
+// comes merges every shard's snapshot into the run's live figures and judges its abort thresholds on them.
+// No shard judges on its own figures, and the API only reads what the turn wrote.
 
 import type { Logger } from '../log/logger.ts';
 import type { EngineHooks } from './engine.ts';
@@ -7,7 +8,7 @@ import {
   abortThresholds,
   describeAbortReason,
   lostAbortThreshold,
-  mergeSnapshots,
+  readLiveResults,
   type ShardSnapshot,
   snapshotIntervalSeconds,
 } from './live.ts';
@@ -17,7 +18,10 @@ import type { LoadTestStore } from './store.ts';
 export interface LiveShard {
   /** For the engine: where its snapshots go, and how often it takes one. */
   hooks: Required<Pick<EngineHooks, 'onSnapshot' | 'snapshotEveryMs'>>;
-  /** True once an abort threshold is lost and the run has been asked to stop; false otherwise, or not its turn. */
+  /**
+   * Takes the run's turn when it is this shard's: stores the merged figures and judges the abort thresholds.
+   * True once one is lost and the run has been asked to stop; false otherwise, or when it was not its turn.
+   */
   judge(): Promise<boolean>;
   /** Resolves once the latest snapshot is written: after the engine returns, the shard's final figures. */
   flush(): Promise<void>;
@@ -47,17 +51,21 @@ export function createLiveShard(
   };
 
   const thresholds = abortThresholds(run.options.thresholds);
-  let nextTurn = 0;
+  // Not before the shard has sent for one interval: before, it has nothing to add, and a round's thousands of
+  // shards would all ask for the turn at their start instant.
+  let nextTurn = Math.max(Date.now(), task.startsAt ?? 0) + everySeconds * 1000;
   let judging = false;
   const judge = async () => {
-    if (thresholds.length === 0 || judging || Date.now() < nextTurn) return false;
+    if (judging || Date.now() < nextTurn) return false;
     judging = true;
     nextTurn = Date.now() + everySeconds * 1000;
     try {
       // One shard of the whole run wins each turn; the others see the abort flag at their next poll.
       if (!(await deps.store.takeLiveCheck(task.runId, everySeconds * 0.9))) return false;
-      const live = mergeSnapshots(await deps.store.shardProgress(task.runId), run.options.endpoints);
-      if (live.totals.requests === 0) return false;
+      const live = await readLiveResults(deps.store, run);
+      if (live.shards.reporting === 0) return false;
+      await deps.store.saveLiveResults(task.runId, live);
+      if (thresholds.length === 0 || live.totals.requests === 0) return false;
       const lost = lostAbortThreshold(thresholds, live, (Date.now() - runStartedAt) / 1000);
       if (!lost) return false;
       await deps.store.requestAbort(task.runId, lost);

@@ -139,120 +139,159 @@ interface StepTotals {
   latency: Float64Array;
 }
 
-/** Adds up every shard's latest snapshot; exact for totals and the whole-run percentiles, as the report is. */
-export function mergeSnapshots(snapshots: ShardSnapshot[], endpoints: LiveEndpoint[]): LiveResults {
-  const totals = { requests: 0, ok: 0, failed: 0 };
-  const statusCodes: Record<string, number> = {};
-  const errors = Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])) as Record<ErrorKind, number>;
-  const latency = new Float64Array(bucketCount('precise'));
-  const steps = new Map<string, StepTotals>();
-  let newest = Number.NEGATIVE_INFINITY;
-  let runStartedAt = Number.POSITIVE_INFINITY;
-  let finished = 0;
-  let runningEnd = Number.POSITIVE_INFINITY;
-  let finishedEnd = 0;
-  for (const snapshot of snapshots) {
-    totals.requests += snapshot.requests;
-    totals.ok += snapshot.ok;
-    totals.failed += snapshot.failed;
+interface SecondTotals {
+  requests: number;
+  errors: number;
+  counts: Float64Array;
+}
+
+/**
+ * Every shard's latest snapshot added up one at a time, so a reader can take them page by page: counters,
+ * bucket counts, and the seconds the snapshots kept. Exact for totals and the whole-run percentiles, as the
+ * report is.
+ */
+export class SnapshotMerge {
+  private readonly totals = { requests: 0, ok: 0, failed: 0 };
+  private readonly statusCodes: Record<string, number> = {};
+  private readonly errors = Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])) as Record<
+    ErrorKind,
+    number
+  >;
+  private readonly latency = new Float64Array(bucketCount('precise'));
+  private readonly steps = new Map<string, StepTotals>();
+  /** By second of the run: at most SNAPSHOT_SECONDS_KEPT per round and the current one, whatever the shards. */
+  private readonly seconds = new Map<number, SecondTotals>();
+  private snapshots = 0;
+  private finished = 0;
+  private newest = Number.NEGATIVE_INFINITY;
+  private runStartedAt = Number.POSITIVE_INFINITY;
+  private runningEnd = Number.POSITIVE_INFINITY;
+  private finishedEnd = 0;
+
+  add(snapshot: ShardSnapshot): void {
+    this.snapshots++;
+    this.totals.requests += snapshot.requests;
+    this.totals.ok += snapshot.ok;
+    this.totals.failed += snapshot.failed;
     for (const [code, count] of Object.entries(snapshot.statusCodes))
-      statusCodes[code] = (statusCodes[code] ?? 0) + count;
-    for (const kind of ERROR_KINDS) errors[kind] += snapshot.errors[kind] ?? 0;
-    addEncodedHistogram(snapshot.latency, latency);
+      this.statusCodes[code] = (this.statusCodes[code] ?? 0) + count;
+    for (const kind of ERROR_KINDS) this.errors[kind] += snapshot.errors[kind] ?? 0;
+    addEncodedHistogram(snapshot.latency, this.latency);
     for (const step of snapshot.steps ?? []) {
-      let entry = steps.get(step.name);
+      let entry = this.steps.get(step.name);
       if (!entry) {
         entry = { ...step, requests: 0, ok: 0, failed: 0, latency: new Float64Array(bucketCount('precise')) };
-        steps.set(step.name, entry);
+        this.steps.set(step.name, entry);
       }
       entry.requests += step.requests;
       entry.ok += step.ok;
       entry.failed += step.failed;
       addEncodedHistogram(step.latency, entry.latency);
     }
-    newest = Math.max(newest, snapshot.takenAt);
-    runStartedAt = Math.min(runStartedAt, snapshot.runStartedAt);
-    if (snapshot.finished) {
-      finished++;
-      finishedEnd = Math.max(finishedEnd, snapshot.windowEnd);
-    } else runningEnd = Math.min(runningEnd, snapshot.windowEnd);
-  }
-  // Seconds a running shard has not reported yet would read as a drop: the window ends where the most behind
-  // of them is. Once every shard has finished, it ends with the run.
-  const toSecond = Number.isFinite(runningEnd) ? runningEnd : finishedEnd;
-  const fromSecond = Math.max(0, toSecond - LIVE_WINDOW_SECONDS);
-  const windowCounts = new Float64Array(bucketCount('timeline'));
-  let windowRequests = 0;
-  let windowErrors = 0;
-  for (const snapshot of snapshots) {
     for (const second of snapshot.recent) {
-      if (second.second < fromSecond || second.second >= toSecond) continue;
-      windowRequests += second.requests;
-      windowErrors += second.errors;
-      addEncodedHistogram(second.latency, windowCounts, 'timeline');
+      let entry = this.seconds.get(second.second);
+      if (!entry) {
+        entry = { requests: 0, errors: 0, counts: new Float64Array(bucketCount('timeline')) };
+        this.seconds.set(second.second, entry);
+      }
+      entry.requests += second.requests;
+      entry.errors += second.errors;
+      addEncodedHistogram(second.latency, entry.counts, 'timeline');
     }
+    this.newest = Math.max(this.newest, snapshot.takenAt);
+    this.runStartedAt = Math.min(this.runStartedAt, snapshot.runStartedAt);
+    if (snapshot.finished) {
+      this.finished++;
+      this.finishedEnd = Math.max(this.finishedEnd, snapshot.windowEnd);
+    } else this.runningEnd = Math.min(this.runningEnd, snapshot.windowEnd);
   }
-  const windowSeconds = toSecond - fromSecond;
-  const elapsedSeconds = snapshots.length ? Math.max(0, (newest - runStartedAt) / 1000) : 0;
-  const stepList: LiveStep[] = steps.size
-    ? [...steps].map(([name, step]) => ({
-        name,
-        method: step.method,
-        path: step.path,
-        requests: step.requests,
-        ok: step.ok,
-        failed: step.failed,
-        errorPercent: percent(step.failed, step.requests),
-        latencyMs: percentiles(step.latency, 'precise'),
-      }))
-    : [];
-  const latencyMs = (() => {
-    const histogram = histogramFromCounts(latency);
-    const summary = summarize(histogram);
+
+  /** `endpoints` name the run's one step when the shards recorded none. */
+  results(endpoints: LiveEndpoint[]): LiveResults {
+    const { totals } = this;
+    // Seconds a running shard has not reported yet would read as a drop: the window ends where the most behind
+    // of them is. Once every shard has finished, it ends with the run.
+    const toSecond = Number.isFinite(this.runningEnd) ? this.runningEnd : this.finishedEnd;
+    const fromSecond = Math.max(0, toSecond - LIVE_WINDOW_SECONDS);
+    const windowCounts = new Float64Array(bucketCount('timeline'));
+    let windowRequests = 0;
+    let windowErrors = 0;
+    for (const [second, entry] of this.seconds) {
+      if (second < fromSecond || second >= toSecond) continue;
+      windowRequests += entry.requests;
+      windowErrors += entry.errors;
+      for (let index = 0; index < windowCounts.length; index++)
+        windowCounts[index] = (windowCounts[index] as number) + (entry.counts[index] as number);
+    }
+    const windowSeconds = toSecond - fromSecond;
+    const elapsedSeconds = this.snapshots ? Math.max(0, (this.newest - this.runStartedAt) / 1000) : 0;
+    const histogram = histogramFromCounts(this.latency);
+    const latencyMs = summarize(histogram);
     histogram.destroy();
-    return summary;
-  })();
-  if (stepList.length === 0) {
-    const only = endpoints.length === 1 ? endpoints[0] : undefined;
-    stepList.push({
-      name: only ? `${only.method} ${only.path}` : 'all endpoints',
-      method: only?.method ?? '*',
-      path: only?.path ?? '*',
-      ...totals,
+    const steps: LiveStep[] = [...this.steps].map(([name, step]) => ({
+      name,
+      method: step.method,
+      path: step.path,
+      requests: step.requests,
+      ok: step.ok,
+      failed: step.failed,
+      errorPercent: percent(step.failed, step.requests),
+      latencyMs: percentiles(step.latency, 'precise'),
+    }));
+    if (steps.length === 0) {
+      const only = endpoints.length === 1 ? endpoints[0] : undefined;
+      steps.push({
+        name: only ? `${only.method} ${only.path}` : 'all endpoints',
+        method: only?.method ?? '*',
+        path: only?.path ?? '*',
+        ...totals,
+        errorPercent: percent(totals.failed, totals.requests),
+        latencyMs: { p50: latencyMs.p50, p95: latencyMs.p95, p99: latencyMs.p99 },
+      });
+    }
+    return {
+      updatedAt: this.snapshots ? new Date(this.newest).toISOString() : null,
+      elapsedSeconds: round2(elapsedSeconds),
+      shards: { reporting: this.snapshots, finished: this.finished },
+      totals: { ...totals },
       errorPercent: percent(totals.failed, totals.requests),
-      latencyMs: { p50: latencyMs.p50, p95: latencyMs.p95, p99: latencyMs.p99 },
-    });
+      rps: round2(totals.requests / Math.max(1, elapsedSeconds)),
+      latencyMs,
+      statusCodes: { ...this.statusCodes },
+      errors: { ...this.errors },
+      window: {
+        seconds: windowSeconds,
+        fromSecond,
+        toSecond,
+        requests: windowRequests,
+        errors: windowErrors,
+        errorPercent: percent(windowErrors, windowRequests),
+        rps: windowSeconds > 0 ? round2(windowRequests / windowSeconds) : 0,
+        latencyMs: percentiles(windowCounts, 'timeline'),
+      },
+      steps,
+    };
   }
-  return {
-    updatedAt: snapshots.length ? new Date(newest).toISOString() : null,
-    elapsedSeconds: round2(elapsedSeconds),
-    shards: { reporting: snapshots.length, finished },
-    totals,
-    errorPercent: percent(totals.failed, totals.requests),
-    rps: round2(totals.requests / Math.max(1, elapsedSeconds)),
-    latencyMs,
-    statusCodes,
-    errors,
-    window: {
-      seconds: windowSeconds,
-      fromSecond,
-      toSecond,
-      requests: windowRequests,
-      errors: windowErrors,
-      errorPercent: percent(windowErrors, windowRequests),
-      rps: windowSeconds > 0 ? round2(windowRequests / windowSeconds) : 0,
-      latencyMs: percentiles(windowCounts, 'timeline'),
-    },
-    steps: stepList,
-  };
 }
 
-/** The live figures of a run, from what its shards last wrote. */
+/** Every snapshot of `snapshots` merged at once (SnapshotMerge takes them one by one). */
+export function mergeSnapshots(snapshots: ShardSnapshot[], endpoints: LiveEndpoint[]): LiveResults {
+  const merge = new SnapshotMerge();
+  for (const snapshot of snapshots) merge.add(snapshot);
+  return merge.results(endpoints);
+}
+
+/**
+ * The live figures of a run, from what its shards last wrote, read and added a page at a time: memory stays
+ * small however many shards, and a shard judging its run's thresholds keeps sending between pages.
+ */
 export async function readLiveResults(
-  store: { shardProgress(id: string): Promise<ShardSnapshot[]> },
+  store: { shardProgressPages(id: string): AsyncGenerator<ShardSnapshot[]> },
   run: { id: string; options: { endpoints: LiveEndpoint[] } },
 ): Promise<LiveResults> {
-  return mergeSnapshots(await store.shardProgress(run.id), run.options.endpoints);
+  const merge = new SnapshotMerge();
+  for await (const page of store.shardProgressPages(run.id)) for (const snapshot of page) merge.add(snapshot);
+  return merge.results(run.options.endpoints);
 }
 
 /** Which abort threshold stopped a run, what it measured, and when. */

@@ -4,7 +4,7 @@ import { isSerializationFailure } from '../db/errors.ts';
 import type { Db } from '../db/pool.ts';
 import { LoadwatchError } from '../errors.ts';
 import type { ShardResult } from './engine.ts';
-import type { AbortReason, ShardSnapshot } from './live.ts';
+import type { AbortReason, LiveResults, ShardSnapshot } from './live.ts';
 import { EncodingError } from './measurement.ts';
 import type { LoadTestOptions } from './options.ts';
 import type { LoadTestPlan } from './plan.ts';
@@ -22,6 +22,8 @@ export interface RunRecord {
   abortRequested: boolean;
   /** Set when an abort threshold stopped the run. */
   abortReason: AbortReason | null;
+  /** Every shard's snapshot merged, as last written (lib/loadtest/live.ts); null before the first turn. */
+  live: LiveResults | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -38,6 +40,7 @@ interface RunRow {
   execution_arn: string | null;
   abort_requested: boolean;
   abort_reason: AbortReason | null;
+  live: LiveResults | null;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -54,6 +57,7 @@ const toRecord = (row: RunRow): RunRecord => ({
   executionArn: row.execution_arn,
   abortRequested: row.abort_requested,
   abortReason: row.abort_reason ?? null,
+  live: row.live ?? null,
   createdAt: row.created_at.toISOString(),
   startedAt: row.started_at?.toISOString() ?? null,
   finishedAt: row.finished_at?.toISOString() ?? null,
@@ -377,14 +381,28 @@ export class LoadTestStore {
     );
   }
 
-  /** Every shard's latest snapshot of a run, in (round, shard) order. */
+  /** Every shard's latest snapshot of a run, a page at a time in (round, shard) order (keyset pagination). */
+  async *shardProgressPages(id: string, pageSize = this.shardPageSize): AsyncGenerator<ShardSnapshot[]> {
+    for (let after = { round: -1, shard: -1 }; ; ) {
+      const result = await this.db.query<{ round: number; shard: number; snapshot: ShardSnapshot }>(
+        `SELECT round, shard, snapshot FROM loadtest_shard_progress
+          WHERE run_id = $1 AND (round, shard) > ($2, $3)
+          ORDER BY round, shard LIMIT $4`,
+        [id, after.round, after.shard, pageSize],
+        { idempotent: true },
+      );
+      if (result.rows.length > 0) yield result.rows.map((row) => toSnapshot(row.snapshot));
+      const last = result.rows.at(-1);
+      if (!last || result.rows.length < pageSize) return;
+      after = last;
+    }
+  }
+
+  /** Every shard's latest snapshot of a run at once: for small runs and checks. */
   async shardProgress(id: string): Promise<ShardSnapshot[]> {
-    const result = await this.db.query<{ snapshot: ShardSnapshot }>(
-      `SELECT snapshot FROM loadtest_shard_progress WHERE run_id = $1 ORDER BY round, shard`,
-      [id],
-      { idempotent: true },
-    );
-    return result.rows.map((row) => toSnapshot(row.snapshot));
+    const snapshots: ShardSnapshot[] = [];
+    for await (const page of this.shardProgressPages(id)) snapshots.push(...page);
+    return snapshots;
   }
 
   /**
@@ -400,6 +418,11 @@ export class LoadTestStore {
       [id, everySeconds],
     );
     return result.rows.length > 0;
+  }
+
+  /** Stores the run's merged live figures, for the API to serve as they are. */
+  async saveLiveResults(id: string, live: LiveResults): Promise<void> {
+    await this.db.query(`UPDATE loadtest_runs SET live = $2 WHERE id = $1`, [id, JSON.stringify(live)]);
   }
 
   /** Stores a shard's result; a retried shard replaces its earlier row rather than adding one. */

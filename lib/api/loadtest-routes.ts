@@ -137,10 +137,8 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
         // finished, by the Aggregate step): one row read, however many shards.
         if (view === 'live')
           return { status: 200, body: { runId: run.id, status: run.status, live: run.live } };
-        if (view === 'summary' || !run.report) {
-          const live = isFinished(run) ? undefined : run.live;
-          return { status: 200, body: runSummary(run, `/v1/loadtests/${run.id}`, live) };
-        }
+        if (view === 'summary' || !run.report)
+          return { status: 200, body: runSummary(run, `/v1/loadtests/${run.id}`) };
         return {
           status: 200,
           body: { runId: run.id, status: run.status, error: run.error, report: run.report },

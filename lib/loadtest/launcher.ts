@@ -1,7 +1,6 @@
 // Starts a planned run on the state machine and waits for its report, for the API and the loadtest Lambda.
 
 import type { CapacityCheck } from './capacity.ts';
-import type { LiveResults } from './live.ts';
 import type { LoadTestLimits } from './options.ts';
 import { type CreatedRun, createLoadTest } from './service.ts';
 import type { LoadTestStore, RunRecord } from './store.ts';
@@ -78,9 +77,9 @@ export async function waitForRun(
 
 /**
  * The small answer the Lambda and the API give: the report's headline figures, or where to find it, with the
- * figures so far (`live`) while it runs.
+ * figures so far (`live`, null before the shards' first turn) while it runs.
  */
-export function runSummary(run: RunRecord, reportPath: string, live?: LiveResults | null) {
+export function runSummary(run: RunRecord, reportPath: string) {
   const report = run.report;
   return {
     runId: run.id,
@@ -106,7 +105,7 @@ export function runSummary(run: RunRecord, reportPath: string, live?: LiveResult
         ? {}
         : {
             message: `still running; fetch the report with GET ${reportPath}`,
-            ...(live === undefined ? {} : { live }),
+            live: run.live,
           }),
     report: reportPath,
   };

@@ -23,7 +23,10 @@ export interface LiveShard {
    * True once one is lost and the run has been asked to stop; false otherwise, or when it was not its turn.
    */
   judge(): Promise<boolean>;
-  /** Resolves once the latest snapshot is written: after the engine returns, the shard's final figures. */
+  /**
+   * After the engine returns: ends the shard's turns, waits for one in progress, and resolves once the latest
+   * snapshot (the shard's final figures) is written, so that nothing of this shard lands after the Aggregate step.
+   */
   flush(): Promise<void>;
 }
 
@@ -54,11 +57,9 @@ export function createLiveShard(
   // Not before the shard has sent for one interval: before, it has nothing to add, and a round's thousands of
   // shards would all ask for the turn at their start instant.
   let nextTurn = Math.max(Date.now(), task.startsAt ?? 0) + everySeconds * 1000;
-  let judging = false;
-  const judge = async () => {
-    if (judging || Date.now() < nextTurn) return false;
-    judging = true;
-    nextTurn = Date.now() + everySeconds * 1000;
+  let judging: Promise<boolean> | null = null;
+  let closed = false;
+  const takeTurn = async () => {
     try {
       // One shard of the whole run wins each turn; the others see the abort flag at their next poll.
       if (!(await deps.store.takeLiveCheck(task.runId, everySeconds * 0.9))) return false;
@@ -75,8 +76,14 @@ export function createLiveShard(
       });
       return true;
     } finally {
-      judging = false;
+      judging = null;
     }
+  };
+  const judge = async () => {
+    if (closed || judging || Date.now() < nextTurn) return false;
+    nextTurn = Date.now() + everySeconds * 1000;
+    judging = takeTurn();
+    return judging;
   };
 
   return {
@@ -89,6 +96,8 @@ export function createLiveShard(
     },
     judge,
     flush: async () => {
+      closed = true;
+      await judging?.catch(() => undefined);
       await writing;
     },
   };

@@ -90,6 +90,11 @@ describe('live results of a local run', () => {
     expect(final.statusCodes).toEqual(report.statusCodes);
     expect(final.errors).toEqual(report.errors);
     expect(final.latencyMs).toEqual(report.latencyMs);
+    // What the API serves: the same, as the Aggregate step stored it from the final snapshots.
+    const stored = (await store.getRun(run.runId))?.live;
+    expect(stored?.totals).toEqual(report.totals);
+    expect(stored?.latencyMs).toEqual(report.latencyMs);
+    expect(stored?.shards).toEqual({ reporting: 4, finished: 4 });
     expect(final.steps).toEqual([
       expect.objectContaining({ name: 'GET /', requests: report.totals.requests, failed: 0 }),
     ]);

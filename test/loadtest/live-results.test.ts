@@ -62,7 +62,7 @@ describe('live results of a local run', () => {
       const live = await liveOf(run.runId);
       if (!finished) {
         seen.push(live.totals.requests);
-        if (live.shards.reporting === 4 && live.window.seconds >= 3) windows.push(live.window.rps);
+        if (live.shards.reporting === 4 && live.window.seconds >= 5) windows.push(live.window.rps);
       }
       await sleep(500);
     }
@@ -77,12 +77,11 @@ describe('live results of a local run', () => {
       expect(seen[index]).toBeGreaterThanOrEqual(seen[index - 1] as number);
     expect(Math.max(...seen)).toBeLessThanOrEqual(report.totals.requests);
     expect(Math.min(...during)).toBeLessThan(report.totals.requests);
-    // The last seconds every shard reported ran at about the set rate (60 req/s).
+    // The last seconds every shard reported ran at about the set rate (60 req/s); judged on the latest window
+    // of five seconds or more, which a busy machine's catch-up bursts cannot skew much.
     expect(windows.length).toBeGreaterThan(0);
-    for (const rps of windows) {
-      expect(rps).toBeGreaterThan(30);
-      expect(rps).toBeLessThan(90);
-    }
+    expect(windows.at(-1)).toBeGreaterThan(35);
+    expect(windows.at(-1)).toBeLessThan(85);
 
     const final = await liveOf(run.runId);
     expect(final.shards).toEqual({ reporting: 4, finished: 4 });

@@ -13,6 +13,7 @@ import {
   measureColdStart,
 } from './cold-start.ts';
 import { type GrowthResult, growthTables, measureGrowth } from './growth.ts';
+import { type LiveSnapshotsResult, liveSnapshotsTables, measureLiveSnapshots } from './live-snapshots.ts';
 import { type LoadEngineResult, loadEngineTables, measureLoadEngine } from './load-engine.ts';
 import { type LocalThreadsResult, localThreadsTable, measureLocalThreads } from './local-threads.ts';
 import { type MergeCostResult, measureMergeCost, mergeCostTables } from './merge-cost.ts';
@@ -30,6 +31,7 @@ const SECTIONS = [
   'state-machine',
   'merge-cost',
   'growth',
+  'live-snapshots',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -52,7 +54,8 @@ capacity on one core (requests per CPU-second), the figure the planner sizes Lam
 shards on one worker thread against two; and the load test's state machine at 10,000 shards (largest payload
 and history events against Step Functions' limits); and the cost of merging shard results (time, memory,
 storage) against decoding every histogram; and the API's read routes, the monitor's cycle and retention on a
-month of data against a fresh database.
+month of data against a fresh database; and live results' snapshots (bytes, merge time) against the shard
+result row and the Aggregate merge.
 --json                 print the figures as JSON instead of tables
 --only SECTIONS        run only these sections, comma-separated or repeated: ${SECTIONS.join(', ')}
 --cold-start-runs N    fresh processes per bundle for the cold start (default ${DEFAULT_COLD_START_RUNS})
@@ -133,6 +136,8 @@ try {
   if (selected.has('state-machine')) stateMachine = await measureStateMachine(progress);
   if (selected.has('merge-cost')) mergeCost = await measureMergeCost(progress, { runs: mergeRuns });
   if (selected.has('growth')) growth = await measureGrowth(progress);
+  let liveSnapshots: LiveSnapshotsResult | undefined;
+  if (selected.has('live-snapshots')) liveSnapshots = await measureLiveSnapshots(progress);
   const bundle = selected.has('bundle') ? bundles : undefined;
   const durationSeconds = (performance.now() - started) / 1000;
 
@@ -151,6 +156,7 @@ try {
           stateMachine,
           mergeCost,
           growth,
+          liveSnapshots,
         },
         null,
         2,
@@ -174,6 +180,7 @@ try {
         ...(stateMachine ? [renderTable(stateMachineTable(stateMachine))] : []),
         ...(mergeCost ? mergeCostTables(mergeCost).map(renderTable) : []),
         ...(growth ? growthTables(growth).map(renderTable) : []),
+        ...(liveSnapshots ? liveSnapshotsTables(liveSnapshots).map(renderTable) : []),
         `finished in ${durationSeconds.toFixed(1)} s`,
       ].join('\n\n'),
     );

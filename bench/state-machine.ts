@@ -52,6 +52,8 @@ class MemoryLoadTestStore extends LoadTestStore {
       plan,
       executionArn: null,
       abortRequested: false,
+      abortReason: null,
+      live: null,
       createdAt: new Date().toISOString(),
       startedAt: null,
       finishedAt: null,

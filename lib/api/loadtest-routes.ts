@@ -9,7 +9,7 @@ import { IMMUTABLE } from '../http/middleware/caching.ts';
 import { choiceParameter, parseQuery, timeParameter, wholeNumberParameter } from '../http/query.ts';
 import type { ApiRequest, Route } from '../http/router.ts';
 import type { CapacityCheck } from '../loadtest/capacity.ts';
-import { type ExecutionStarter, launchLoadTest, runSummary } from '../loadtest/launcher.ts';
+import { type ExecutionStarter, isFinished, launchLoadTest, runSummary } from '../loadtest/launcher.ts';
 import type { LoadTestLimits } from '../loadtest/limits.ts';
 import type { LoadTestStore } from '../loadtest/store.ts';
 
@@ -83,7 +83,7 @@ const LIST_QUERY = v.object({
   limit: wholeNumberParameter({ fallback: 20, min: 1, max: 100 }),
   before: timeParameter(),
 });
-const RUN_QUERY = v.object({ view: choiceParameter(['summary', 'report'], 'report') });
+const RUN_QUERY = v.object({ view: choiceParameter(['summary', 'report', 'live'], 'report') });
 
 export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>(): Route<Deps>[] {
   return [
@@ -139,6 +139,10 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
         const run = await loadTestApi.loadTests.getRun(runId(request));
         if (!run) throw new HttpError(404, 'NOT_FOUND', `no load test ${request.params.id}`);
         const headers = finishedRunHeaders(run);
+        // The figures so far, as merged from the shards' snapshots by the shard whose turn it was (or, once
+        // finished, by the Aggregate step): one row read, however many shards.
+        if (view === 'live')
+          return { status: 200, headers, body: { runId: run.id, status: run.status, live: run.live } };
         if (view === 'summary' || !run.report) {
           return { status: 200, headers, body: runSummary(run, `/v1/loadtests/${run.id}`) };
         }
@@ -155,24 +159,21 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
       handler: async (request, { loadTestApi }) => {
         const run = await loadTestApi.loadTests.getRun(runId(request));
         if (!run) throw new HttpError(404, 'NOT_FOUND', `no load test ${request.params.id}`);
-        if (!run.report)
-          throw new HttpError(
-            409,
-            'NOT_FINISHED',
-            `load test ${run.id} is ${run.status}; its report comes when it ends`,
-          );
+        const headers = {
+          ...finishedRunHeaders(run),
+          'Content-Type': 'text/html; charset=utf-8',
+          'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        };
+        if (!run.report) {
+          if (isFinished(run))
+            throw new HttpError(409, 'NO_REPORT', `load test ${run.id} ended ${run.status} without a report`);
+          // A running run: its figures so far, on a page that reloads itself until the report is there.
+          const { renderLivePage } = await import('../loadtest/html-live.ts');
+          return { status: 200, headers, body: renderLivePage(run) };
+        }
         // esbuild bundles the renderer into the API all the same; importing it here only defers its evaluation.
         const { renderHtmlReport } = await import('../loadtest/html-report.ts');
-        return {
-          status: 200,
-          headers: {
-            ...finishedRunHeaders(run),
-            'Content-Type': 'text/html; charset=utf-8',
-            'Content-Security-Policy':
-              "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-          },
-          body: renderHtmlReport(run.report),
-        };
+        return { status: 200, headers, body: renderHtmlReport(run.report) };
       },
     },
     {

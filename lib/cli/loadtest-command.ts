@@ -8,6 +8,7 @@ import { compareReports, DEFAULT_SIGNIFICANCE, type Tolerance } from '../loadtes
 import { formatComparison } from '../loadtest/compare-format.ts';
 import { INSECURE_WARNING, MAX_PEM_BYTES } from '../loadtest/connection-options.ts';
 import { LoadTestInputError } from '../loadtest/input-error.ts';
+import { describeAbortReason, readLiveResults } from '../loadtest/live.ts';
 import { runLocally } from '../loadtest/local-runner.ts';
 import { type LoadTestInput, parseLoadTestInput } from '../loadtest/options.ts';
 import { describeEstimate } from '../loadtest/plan.ts';
@@ -54,7 +55,8 @@ Connections:
   --ca FILE              trust these CA certificates (PEM) for the target instead of Node's roots
   --insecure             do not verify the target's certificate (warned about in the summary and report)
 Results:
-  --threshold EXPR       pass/fail rule, repeatable: "p95<300", "errors<1%", "rps>=100"
+  --threshold EXPR       pass/fail rule, repeatable: "p95<300", "errors<1%", "rps>=100";
+                         ":abort" stops the run once it is lost ("p99<800:abort", after a grace "p99<800:abort:30s")
   --json                 print the report JSON alone on stdout
   --report FILE.html     write a self-contained HTML report (checked before the run starts)
 Gate against a baseline (as loadwatch compare; checked before the run starts):
@@ -295,8 +297,24 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     };
     process.once('SIGINT', abort);
     stopOnSignal.push(() => process.off('SIGINT', abort));
+    // Rate, errors and percentiles as the shards wrote them to PostgreSQL, once a second while drawn.
+    let reading = false;
+    const liveTimer = process.stderr.isTTY
+      ? setInterval(() => {
+          if (reading) return;
+          reading = true;
+          readLiveResults(store, { id: run.runId, options: run.options })
+            .then((results) => bar.live(results))
+            .catch(() => undefined)
+            .finally(() => {
+              reading = false;
+            });
+        }, 1000)
+      : undefined;
+    stopOnSignal.push(() => clearInterval(liveTimer));
 
     const outcome = await runLocally(run.runId, { store, logger, progress: onProgress }).result;
+    clearInterval(liveTimer);
     bar.finish();
     const record = await store.getRun(run.runId);
     const report = record?.report;
@@ -311,6 +329,7 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
       writeFileSync(args.report, renderHtmlReport(report));
       io.err(`report written to ${args.report}\n`);
     }
+    if (report.abortedBy) io.err(`aborted by its threshold: ${describeAbortReason(report.abortedBy)}\n`);
     if (args.json) io.out(`${terminalJson(report)}\n`);
     else io.out(formatSummary(report, outcome.status));
     let regressed = false;

@@ -2,6 +2,7 @@
 // failure), free of AWS and of Lambda; the worker's shard step is in shard-step.ts.
 
 import type { Metric } from '../metrics/sink.ts';
+import { readLiveResults } from './live.ts';
 import { SHARDS_PER_BLOCK, shardFailuresTolerated } from './plan.ts';
 import { plural } from './plural.ts';
 import { buildReport, type LoadTestReport, ShardResultsMerge } from './report.ts';
@@ -184,7 +185,14 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
     expectedShards: run.plan.shards * roundsRun,
     failures,
     aborted,
+    abortedBy: run.abortReason,
   });
+  // The live figures from the shards' final snapshots, before the status says the run is over.
+  await readLiveResults(deps.store, run)
+    .then((live) => deps.store.saveLiveResults(input.runId, live))
+    .catch((error: unknown) =>
+      deps.logger.warn('final live figures not written', { runId: input.runId, error }),
+    );
   const tooManyFailures = !report.shards.withinTolerance;
   const status: RunStatus = aborted
     ? 'aborted'
@@ -221,7 +229,8 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
         deps.logger.warn('load test metrics not sent', { runId: input.runId, error }),
       );
   }
-  if (deps.alerts && status !== 'passed' && status !== 'aborted') {
+  // A stop on request is the operator's doing; a lost abort threshold is a finding, told like a failed one.
+  if (deps.alerts && status !== 'passed' && (status !== 'aborted' || report.abortedBy)) {
     const failedThresholds = report.thresholds.filter((item) => !item.passed).map(describeThresholdResult);
     await deps.alerts
       .publish({

@@ -16,6 +16,7 @@ import {
   tlsSettings,
 } from './http1.ts';
 import { Http2ConnectionSet } from './http2.ts';
+import { type ShardSnapshot, SNAPSHOT_SECONDS_KEPT, type SnapshotSecond } from './live.ts';
 import { type ErrorKind, MIN_SELF_CHECK_MS } from './measurement.ts';
 import type { Endpoint, RateStage } from './options.ts';
 import {
@@ -127,6 +128,9 @@ export interface EngineHooks {
   signal?: AbortSignal;
   /** Called about four times a second with the totals so far. */
   onProgress?: (progress: { requests: number; failed: number }) => void;
+  /** Called every `snapshotEveryMs` with the figures so far, and once more with the final ones at the end. */
+  onSnapshot?: (snapshot: ShardSnapshot) => void;
+  snapshotEveryMs?: number;
 }
 
 /** Runs a shard's load: runShard below, in this thread or on a worker thread (lib/loadtest/shard-thread-pool.ts). */
@@ -197,10 +201,15 @@ class Recorder {
   private secondErrors = 0;
   /** performance.now() at the run's start, so a request's second needs no Date.now(). */
   private readonly runOrigin: number;
+  private readonly runStartedAt: number;
+  /** The last whole seconds, encoded as each closes, for snapshots; null when none are taken. */
+  private readonly recent: SnapshotSecond[] | null;
 
-  constructor(runStartedAt: number, measuresTwice: boolean) {
+  constructor(runStartedAt: number, measuresTwice: boolean, snapshots: boolean) {
+    this.runStartedAt = runStartedAt;
     this.runOrigin = performance.now() - (Date.now() - runStartedAt);
     this.uncorrected = measuresTwice ? createHistogram() : null;
+    this.recent = snapshots ? [] : null;
   }
 
   record(
@@ -239,9 +248,48 @@ class Recorder {
   private closeSecond(): void {
     if (this.secondRequests === 0) return;
     this.finished.add(this.currentSecond, this.secondRequests, this.secondErrors, this.secondHistogram);
+    if (this.recent) {
+      this.recent.push(this.openSecond());
+      while ((this.recent[0]?.second ?? this.currentSecond) < this.currentSecond - SNAPSHOT_SECONDS_KEPT)
+        this.recent.shift();
+    }
     this.secondHistogram.reset();
     this.secondRequests = 0;
     this.secondErrors = 0;
+  }
+
+  private openSecond(): SnapshotSecond {
+    return {
+      second: this.currentSecond,
+      requests: this.secondRequests,
+      errors: this.secondErrors,
+      latency: encodeHistogram(this.secondHistogram),
+    };
+  }
+
+  /**
+   * The figures so far. A second is whole once the clock has left it (responses arrive in time order), so the
+   * open one counts as soon as it is over; once the shard has finished, every second is.
+   */
+  snapshot(finished: boolean, latency: Uint8Array = encodeHistogram(this.latency)): ShardSnapshot {
+    const takenAt = Date.now();
+    const now = Math.floor((takenAt - this.runStartedAt) / 1000);
+    const windowEnd = finished ? Math.max(now, this.currentSecond) + 1 : Math.max(0, now);
+    const recent = [...(this.recent ?? [])];
+    if (this.secondRequests > 0 && this.currentSecond < windowEnd) recent.push(this.openSecond());
+    return {
+      requests: this.requests,
+      ok: this.ok,
+      failed: this.failed,
+      statusCodes: this.statusCodes(),
+      errors: { ...this.errors },
+      latency,
+      recent: recent.filter((second) => second.second >= windowEnd - SNAPSHOT_SECONDS_KEPT),
+      windowEnd,
+      runStartedAt: this.runStartedAt,
+      takenAt,
+      finished,
+    };
   }
 
   /** The generator's own lateness, kept apart: it says whether the figures above can be trusted. */
@@ -515,7 +563,11 @@ async function runOpen(
 export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promise<ShardResult> {
   const url = new URL(work.target);
   const basePath = url.pathname.replace(/\/$/, '');
-  const recorder = new Recorder(work.runStartedAt, work.load.model === 'open');
+  const recorder = new Recorder(
+    work.runStartedAt,
+    work.load.model === 'open',
+    hooks.onSnapshot !== undefined,
+  );
   const compiled = work.scenario ? compileScenario(work.scenario) : null;
   const steps = compiled
     ? compiled.steps.map((step) => new StepRecorder(step.checks.length))
@@ -536,6 +588,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   let stop = Date.now() >= work.deadline;
   let aborted = false;
   let lastAbortCheck = 0;
+  let lastSnapshot = Date.now();
   const stopped = () => stop;
   const rows = compiled && work.data ? new RowSource(work.data) : null;
   const newUnit: () => UnitRunner = compiled
@@ -564,6 +617,10 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   const ticker = setInterval(async () => {
     if (Date.now() >= work.deadline) stop = true;
     hooks.onProgress?.({ requests: recorder.requests, failed: recorder.failed });
+    if (hooks.onSnapshot && Date.now() - lastSnapshot >= (hooks.snapshotEveryMs ?? 1000)) {
+      lastSnapshot = Date.now();
+      hooks.onSnapshot(recorder.snapshot(false));
+    }
     if (hooks.shouldAbort && Date.now() - lastAbortCheck >= 1000) {
       lastAbortCheck = Date.now();
       try {
@@ -634,6 +691,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     : 0;
   recorder.sendLag.destroy();
   const latency = encodeHistogram(recorder.latency);
+  hooks.onSnapshot?.(recorder.snapshot(true, latency));
   const result: ShardResult = {
     requests: recorder.requests,
     ok: recorder.ok,

@@ -57,6 +57,8 @@ export function waitBudgetMs(wait: unknown, remainingMs: number): number {
 
 const FINISHED = new Set(['passed', 'failed', 'aborted', 'error']);
 
+export const isFinished = (run: Pick<RunRecord, 'status'>) => FINISHED.has(run.status);
+
 /** Polls the run until it finishes or the time is up; returns its latest record either way. */
 export async function waitForRun(
   store: LoadTestStore,
@@ -73,7 +75,10 @@ export async function waitForRun(
   }
 }
 
-/** The small answer the Lambda and the API give: the report's headline figures, or where to find it. */
+/**
+ * The small answer the Lambda and the API give: the report's headline figures, or where to find it, with the
+ * figures so far (`live`, null before the shards' first turn) while it runs.
+ */
 export function runSummary(run: RunRecord, reportPath: string) {
   const report = run.report;
   return {
@@ -99,7 +104,10 @@ export function runSummary(run: RunRecord, reportPath: string) {
         }
       : FINISHED.has(run.status)
         ? {}
-        : { message: `still running; fetch the report with GET ${reportPath}` }),
+        : {
+            message: `still running; fetch the report with GET ${reportPath}`,
+            live: run.live,
+          }),
     report: reportPath,
   };
 }

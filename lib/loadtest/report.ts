@@ -13,6 +13,7 @@ import {
   type LegacyEncodedHistogram,
   summarize,
 } from './histogram.ts';
+import { type AbortReason, describeAbortReason } from './live.ts';
 import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
 import type { LoadTestOptions, RateStage } from './options.ts';
 import { type LoadTestEstimate, type LoadTestPlan, shardFailuresTolerated } from './plan.ts';
@@ -99,6 +100,8 @@ export interface LoadTestReport {
     failures: ShardFailureReason[];
   };
   aborted: boolean;
+  /** The abort threshold that stopped the run, what it measured and when; absent for any other ending. */
+  abortedBy?: AbortReason;
   estimate: LoadTestEstimate;
   /** How the workers connected (reports stored before it was recorded have none). */
   connection?: ConnectionSummary;
@@ -216,6 +219,8 @@ export interface BuildReportInput {
   /** Reasons recorded for shards that failed; a shard that stored a result after all is not counted. */
   failures?: ShardFailure[];
   aborted: boolean;
+  /** Set when an abort threshold stopped the run. */
+  abortedBy?: AbortReason | null;
 }
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
@@ -337,7 +342,11 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
   const rounds = merge.rounds;
   const unsent = merge.remainingByRound.get(rounds - 1) ?? 0;
   const failedBecause = [
-    ...(input.aborted ? ['it was aborted before it finished'] : []),
+    ...(input.abortedBy
+      ? [`it was aborted: ${describeAbortReason(input.abortedBy)}`]
+      : input.aborted
+        ? ['it was aborted before it finished']
+        : []),
     ...(totals.requests === 0
       ? ['no request was sent']
       : thresholds.filter((result) => !result.passed).map(describeFailedThreshold)),
@@ -398,6 +407,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
       failures: failureReasons(merge.stored, input.failures ?? [], failedShards),
     },
     aborted: input.aborted,
+    ...(input.abortedBy ? { abortedBy: input.abortedBy } : {}),
     estimate: plan.estimate,
     connection: summarizeConnection(options.target, options.connection),
     warnings: options.connection?.insecure ? [INSECURE_WARNING] : [],

@@ -1,6 +1,7 @@
 // The worker's step of the state machine: one shard of one round, from its start wait to its stored result.
 
 import type { ShardEngine } from './engine.ts';
+import { createLiveShard } from './live-shard.ts';
 import { shardDataRange, shardLoad, shardTimeBudget } from './plan.ts';
 import { requireRun, type ShardTask, type StepDeps } from './step-deps.ts';
 import { HEARTBEAT_SECONDS } from './store.ts';
@@ -58,11 +59,14 @@ export async function shardStep(task: ShardTask, deps: ShardStepDeps): Promise<S
           ...(dataPosition === undefined ? {} : { position: dataPosition }),
         }
       : undefined;
+  // Timeline seconds and the open model's due times count from the run's start as this round sees it.
+  const runStartedAt = startsAt - task.round * run.plan.shardSeconds * 1000;
+  const live = createLiveShard(run, task, runStartedAt, deps);
   let lastBeat = 0;
   const shouldAbort = async () => {
     const beat = Date.now() - lastBeat >= HEARTBEAT_SECONDS * 1000;
     if (beat) lastBeat = Date.now();
-    return deps.store.isAbortRequested(task.runId, beat);
+    return (await deps.store.isAbortRequested(task.runId, beat)) || (await live.judge());
   };
   const abortedWhileWaiting = await waitForStart(startsAt, shouldAbort);
   const budget = shardTimeBudget({
@@ -80,8 +84,7 @@ export async function shardStep(task: ShardTask, deps: ShardStepDeps): Promise<S
       ...(data ? { data } : {}),
       timeoutMs: run.options.timeoutMs,
       ...(run.options.connection ? { connection: run.options.connection } : {}),
-      // Timeline seconds and the open model's due times count from the run's start as this round sees it.
-      runStartedAt: startsAt - task.round * run.plan.shardSeconds * 1000,
+      runStartedAt,
       deadline: abortedWhileWaiting ? Date.now() : budget.deadline,
       cutoff: budget.cutoff,
       load,
@@ -89,8 +92,11 @@ export async function shardStep(task: ShardTask, deps: ShardStepDeps): Promise<S
     {
       shouldAbort,
       onProgress: deps.progress ? (progress) => deps.progress?.(task, progress) : undefined,
+      ...live.hooks,
     },
   );
+  // The final snapshot first: once the result is stored, the live view already equals it.
+  await live.flush();
   await deps.store.saveShardResult(task.runId, task.round, task.shard, result);
   return { ...task, requests: result.requests, failed: result.failed, remaining: result.remaining };
 }

@@ -4,11 +4,15 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { LoadwatchError } from '../errors.ts';
 import type { EngineHooks, ShardEngine, ShardResult, ShardWork } from './engine.ts';
+import type { ShardSnapshot } from './live.ts';
 
-export type ThreadRequest = { type: 'run'; id: number; work: ShardWork } | { type: 'abort'; id: number };
+export type ThreadRequest =
+  | { type: 'run'; id: number; work: ShardWork; snapshotEveryMs?: number }
+  | { type: 'abort'; id: number };
 
 export type ThreadReport =
   | { type: 'progress'; id: number; requests: number; failed: number }
+  | { type: 'snapshot'; id: number; snapshot: ShardSnapshot }
   | { type: 'result'; id: number; result: ShardResult }
   | { type: 'error'; id: number; message: string; name?: string; code?: string; stack?: string };
 
@@ -91,6 +95,9 @@ export function createShardThreadPool(options: { threads?: number } = {}): Shard
     worker.on('message', (report: ThreadReport) => {
       if (report.type === 'progress') {
         pending.get(report.id)?.hooks.onProgress?.({ requests: report.requests, failed: report.failed });
+      } else if (report.type === 'snapshot') {
+        // Posted before the result, so the final snapshot reaches the shard step before its result does.
+        pending.get(report.id)?.hooks.onSnapshot?.(report.snapshot);
       } else if (report.type === 'result') {
         settle(report.id)?.resolve(report.result);
       } else {
@@ -159,7 +166,8 @@ export function createShardThreadPool(options: { threads?: number } = {}): Shard
           }
         }, ABORT_POLL_MS);
       }
-      thread.worker.postMessage({ type: 'run', id, work } satisfies ThreadRequest);
+      const snapshotEveryMs = hooks.onSnapshot ? (hooks.snapshotEveryMs ?? 1000) : undefined;
+      thread.worker.postMessage({ type: 'run', id, work, snapshotEveryMs } satisfies ThreadRequest);
     });
   };
 

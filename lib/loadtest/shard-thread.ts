@@ -21,6 +21,12 @@ port.on('message', (request: ThreadRequest) => {
     // The main thread asks the store and says when to stop; the engine stops at once on the signal.
     signal: controller.signal,
     onProgress: (progress) => report({ type: 'progress', id: request.id, ...progress }),
+    ...(request.snapshotEveryMs === undefined
+      ? {}
+      : {
+          snapshotEveryMs: request.snapshotEveryMs,
+          onSnapshot: (snapshot) => report({ type: 'snapshot', id: request.id, snapshot }),
+        }),
   })
     .then(
       (result) => report({ type: 'result', id: request.id, result }),

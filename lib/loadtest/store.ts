@@ -13,6 +13,7 @@ import {
 import { LoadwatchError } from '../errors.ts';
 import type { DataRow } from '../scenario/schema.ts';
 import type { ShardResult } from './engine.ts';
+import type { AbortReason, LiveResults, ShardSnapshot } from './live.ts';
 import { EncodingError } from './measurement.ts';
 import type { LoadTestOptions } from './options.ts';
 import type { LoadTestPlan } from './plan.ts';
@@ -28,6 +29,10 @@ export interface RunRecord {
   plan: LoadTestPlan | null;
   executionArn: string | null;
   abortRequested: boolean;
+  /** Set when an abort threshold stopped the run. */
+  abortReason: AbortReason | null;
+  /** Every shard's snapshot merged, as last written (lib/loadtest/live.ts); null before the first turn. */
+  live: LiveResults | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -43,6 +48,8 @@ interface RunRow {
   plan: LoadTestPlan | null;
   execution_arn: string | null;
   abort_requested: boolean;
+  abort_reason: AbortReason | null;
+  live: LiveResults | null;
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
@@ -58,6 +65,8 @@ const toRecord = (row: RunRow): RunRecord => ({
   plan: row.plan,
   executionArn: row.execution_arn,
   abortRequested: row.abort_requested,
+  abortReason: row.abort_reason ?? null,
+  live: row.live ?? null,
   createdAt: row.created_at.toISOString(),
   startedAt: row.started_at?.toISOString() ?? null,
   finishedAt: row.finished_at?.toISOString() ?? null,
@@ -109,13 +118,33 @@ function toStoredShardResult(row: ShardResultRow): StoredShardResult {
   };
 }
 
+/** A snapshot as it is stored: JSON, its byte fields as base64. */
+export function encodeSnapshot(snapshot: ShardSnapshot): string {
+  return JSON.stringify(snapshot, (_key, value: unknown) =>
+    value instanceof Uint8Array ? { base64: Buffer.from(value).toString('base64') } : value,
+  );
+}
+
+const bytes = (value: unknown) => new Uint8Array(Buffer.from((value as { base64: string }).base64, 'base64'));
+
+function toSnapshot(stored: ShardSnapshot): ShardSnapshot {
+  return {
+    ...stored,
+    latency: bytes(stored.latency),
+    recent: stored.recent.map((second) => ({ ...second, latency: bytes(second.latency) })),
+    ...(stored.steps
+      ? { steps: stored.steps.map((step) => ({ ...step, latency: bytes(step.latency) })) }
+      : {}),
+  };
+}
+
 /** Rows per page when the Aggregate step reads a run's shards: a few MB at a time, whatever the run's size. */
 export const SHARD_RESULTS_PAGE_SIZE = 200;
 
 /**
- * Shard rows (and failure reasons) of a run are kept this long after it finished, then pruned: the report
- * holds everything they said, and a 1,000-shard hour is about 150 MB of rows at 100 req/s per shard, 300 MB at 1,000
- * (LOADTEST_SHARD_RETENTION_HOURS).
+ * Shard rows (and failure reasons, progress snapshots and scenario data rows) of a run are kept this long after it
+ * finished, then pruned: the report holds everything they said, and a 1,000-shard hour is about 150 MB of rows at
+ * 100 req/s per shard, 300 MB at 1,000 (LOADTEST_SHARD_RETENTION_HOURS).
  */
 export const SHARD_RESULT_RETENTION_HOURS = RETENTION_DEFAULTS.shardRetentionHours;
 
@@ -347,18 +376,20 @@ export class LoadTestStore {
 
   /**
    * Asks a run to stop: its shards see the flag within a second or two. A stale run has no process left to
-   * see it, so it is finished at once as aborted, with the reason.
+   * see it, so it is finished at once as aborted, with the reason. `reason`: the abort threshold that was lost
+   * (the first one recorded stays).
    */
-  async requestAbort(id: string): Promise<AbortOutcome> {
+  async requestAbort(id: string, reason?: AbortReason): Promise<AbortOutcome> {
     const result = await this.db.query<{ status: RunStatus }>(
       `UPDATE loadtest_runs
           SET abort_requested = true,
+              abort_reason = COALESCE(abort_reason, $2::jsonb),
               status = CASE WHEN ${STALE} THEN 'aborted' ELSE status END,
               error = CASE WHEN ${STALE} THEN ${STALE_REASON} ELSE error END,
               finished_at = CASE WHEN ${STALE} THEN now() ELSE finished_at END
         WHERE id = $1 AND status IN ('pending', 'running')
     RETURNING status`,
-      [id],
+      [id, reason === undefined ? null : JSON.stringify(reason)],
     );
     const status = result.rows[0]?.status;
     return status === undefined ? null : status === 'aborted' ? 'aborted' : 'aborting';
@@ -382,6 +413,59 @@ export class LoadTestStore {
           { idempotent: true },
         );
     return result.rows[0]?.abort_requested ?? false;
+  }
+
+  /** Replaces a shard's progress snapshot: one row per shard and round, whatever the run's length. */
+  async saveShardProgress(id: string, round: number, shard: number, snapshot: ShardSnapshot): Promise<void> {
+    await this.db.query(
+      `INSERT INTO loadtest_shard_progress (run_id, round, shard, snapshot) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (run_id, round, shard) DO UPDATE SET snapshot = EXCLUDED.snapshot, updated_at = now()`,
+      [id, round, shard, encodeSnapshot(snapshot)],
+    );
+  }
+
+  /** Every shard's latest snapshot of a run, a page at a time in (round, shard) order (keyset pagination). */
+  async *shardProgressPages(id: string, pageSize = this.shardPageSize): AsyncGenerator<ShardSnapshot[]> {
+    for (let after = { round: -1, shard: -1 }; ; ) {
+      const result = await this.db.query<{ round: number; shard: number; snapshot: ShardSnapshot }>(
+        `SELECT round, shard, snapshot FROM loadtest_shard_progress
+          WHERE run_id = $1 AND (round, shard) > ($2, $3)
+          ORDER BY round, shard LIMIT $4`,
+        [id, after.round, after.shard, pageSize],
+        { idempotent: true },
+      );
+      if (result.rows.length > 0) yield result.rows.map((row) => toSnapshot(row.snapshot));
+      const last = result.rows.at(-1);
+      if (!last || result.rows.length < pageSize) return;
+      after = last;
+    }
+  }
+
+  /** Every shard's latest snapshot of a run at once: for small runs and checks. */
+  async shardProgress(id: string): Promise<ShardSnapshot[]> {
+    const snapshots: ShardSnapshot[] = [];
+    for await (const page of this.shardProgressPages(id)) snapshots.push(...page);
+    return snapshots;
+  }
+
+  /**
+   * Takes the turn to judge the run's abort thresholds, at most once per `everySeconds` for the whole run:
+   * true for the one shard that got it. Only a running run not already stopping is judged.
+   */
+  async takeLiveCheck(id: string, everySeconds: number): Promise<boolean> {
+    const result = await this.db.query(
+      `UPDATE loadtest_runs SET live_checked_at = now()
+        WHERE id = $1 AND status = 'running' AND NOT abort_requested
+          AND (live_checked_at IS NULL OR live_checked_at <= now() - make_interval(secs => $2))
+    RETURNING id`,
+      [id, everySeconds],
+    );
+    return result.rows.length > 0;
+  }
+
+  /** Stores the run's merged live figures, for the API to serve as they are. */
+  async saveLiveResults(id: string, live: LiveResults): Promise<void> {
+    await this.db.query(`UPDATE loadtest_runs SET live = $2 WHERE id = $1`, [id, JSON.stringify(live)]);
   }
 
   /** Stores a shard's result; a retried shard replaces its earlier row rather than adding one. */
@@ -520,19 +604,27 @@ export class LoadTestStore {
       [olderThanHours],
       limits,
     );
-    // A scenario's data rows are written once, with the run: they go with its shard rows.
-    const dataRows = await deleteInBatches(
-      this.db,
-      `DELETE FROM loadtest_data_rows WHERE ctid = ANY (ARRAY(
-         SELECT row.ctid FROM loadtest_data_rows row
+    // Progress snapshots and a scenario's data rows go with the run's shard rows, whenever they were written.
+    const ofExpiredRuns = (table: string) =>
+      `DELETE FROM ${table} WHERE ctid = ANY (ARRAY(
+         SELECT row.ctid FROM ${table} row
            JOIN loadtest_runs run ON run.id = row.run_id
           WHERE run.finished_at < now() - make_interval(secs => $1::double precision * 3600)
             AND run.status NOT IN ('pending', 'running')
-          LIMIT $2))`,
+          LIMIT $2))`;
+    const progress = await deleteInBatches(
+      this.db,
+      ofExpiredRuns('loadtest_shard_progress'),
       [olderThanHours],
       limits,
     );
-    return combinePrunes(shards, failures, dataRows);
+    const dataRows = await deleteInBatches(
+      this.db,
+      ofExpiredRuns('loadtest_data_rows'),
+      [olderThanHours],
+      limits,
+    );
+    return combinePrunes(shards, failures, progress, dataRows);
   }
 
   /**

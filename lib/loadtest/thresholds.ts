@@ -2,7 +2,7 @@
 // "checks{check:has-token}==100%", evaluated against a report's figures, its steps and its checks.
 //
 // The grammar is metric, optional tags in braces, comparison, value with its unit, then optional suffixes after a
-// colon: each piece has its own small parser below, so a suffix such as ":abort" is one more case in parseSuffix.
+// colon: each piece has its own small parser below, and ":abort[:grace]" marks one that stops the run as soon as it is lost.
 
 import type { LatencySummary } from './histogram.ts';
 import type { ReportCheck, StepReport } from './steps.ts';
@@ -23,6 +23,8 @@ export interface Threshold {
   operator: Operator;
   /** Milliseconds for latencies, percent for errors and checks, a plain number otherwise. */
   value: number;
+  /** Marked `:abort[:grace]`: judged live across the shards, and once lost the run stops (lib/loadtest/live.ts). */
+  abort?: AbortRule;
 }
 
 export interface ThresholdResult {
@@ -75,28 +77,69 @@ function parseTags(expression: string, metric: string, raw: string | undefined):
   return tags;
 }
 
-/** Whatever follows the value after a colon. No suffix is defined yet: any is refused, naming what was given. */
-function parseSuffix(expression: string, suffix: string | undefined): Record<string, never> {
-  if (suffix === undefined) return {};
-  throw new Error(`"${expression}": nothing may follow the value (got ":${suffix.trim()}")`);
-}
-
 function canonicalTags(tags: ThresholdTags): string {
   const parts = TAG_KEYS.flatMap((key) => (tags[key] === undefined ? [] : [`${key}:${tags[key]}`]));
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
 export function parseThreshold(expression: string): Threshold {
+  const { condition, abort } = parseAbortSuffix(expression);
+  const threshold = parseCondition(condition);
+  if (!abort) return threshold;
+  if (threshold.metric === 'requests' && !threshold.operator.startsWith('<'))
+    throw new Error(
+      `"${expression}": requests grow until the run ends, so only requests<N or requests<=N can abort it`,
+    );
+  return { ...threshold, expression: `${threshold.expression}${abortSuffix(abort)}`, abort };
+}
+
+/** When a threshold marked `:abort` may stop a run: not before `graceSeconds` into it. */
+export interface AbortRule {
+  graceSeconds: number;
+}
+
+const ABORT_SUFFIX = /^\s*abort\s*(?::\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*)?$/i;
+
+/**
+ * Splits "p99<800:abort:30s" into its condition and its abort rule. Only a colon outside braces starts the
+ * suffix, so that tags such as `{step:login}` stay part of the condition.
+ */
+export function parseAbortSuffix(expression: string): { condition: string; abort: AbortRule | null } {
+  let depth = 0;
+  let colon = -1;
+  for (let index = 0; index < expression.length && colon < 0; index++) {
+    const char = expression[index];
+    if (char === '{') depth++;
+    else if (char === '}') depth = Math.max(0, depth - 1);
+    else if (char === ':' && depth === 0) colon = index;
+  }
+  if (colon < 0) return { condition: expression, abort: null };
+  const suffix = expression.slice(colon + 1);
+  const match = suffix.match(ABORT_SUFFIX);
+  if (!match)
+    throw new Error(
+      `"${expression}": after the condition only ":abort" or ":abort:<grace>" may follow (e.g. "p99<800:abort:30s")`,
+    );
+  const [, amount, unit] = match;
+  const scale = unit?.toLowerCase() === 'ms' ? 0.001 : unit?.toLowerCase() === 'm' ? 60 : 1;
+  return { condition: expression.slice(0, colon), abort: { graceSeconds: Number(amount ?? 0) * scale } };
+}
+
+/** ":abort", or ":abort:30s" with a grace: the canonical suffix. */
+function abortSuffix(rule: AbortRule): string {
+  return rule.graceSeconds > 0 ? `:abort:${rule.graceSeconds}s` : ':abort';
+}
+
+function parseCondition(expression: string): Threshold {
   const match = expression.match(PATTERN);
   if (!match) {
     throw new Error(`"${expression}" is not a threshold (metric, {tags}, operator, value: e.g. ${EXAMPLES})`);
   }
-  const [, rawMetric, rawTags, operator, rawValue, unit, suffix] = match;
+  const [, rawMetric, rawTags, operator, rawValue, unit] = match;
   const metric = (rawMetric ?? '').toLowerCase();
   if (!METRICS.includes(metric))
     throw new Error(`"${rawMetric}" is not a metric (one of ${METRICS.join(', ')})`);
   const tags = parseTags(expression, metric, rawTags);
-  parseSuffix(expression, suffix);
   let value = Number(rawValue);
   if (LATENCY.includes(metric)) {
     if (unit === '%') throw new Error(`"${expression}": a latency takes ms or s, not %`);
@@ -236,7 +279,8 @@ export function evaluateThresholds(expressions: string[], inputs: ThresholdInput
 
 /** "%" or " ms" after a threshold's actual value, from the unit its canonical form ends with. */
 function unitOf(expression: string): string {
-  return expression.endsWith('%') ? '%' : expression.endsWith('ms') ? ' ms' : '';
+  const { condition } = parseAbortSuffix(expression);
+  return condition.endsWith('%') ? '%' : condition.endsWith('ms') ? ' ms' : '';
 }
 
 /** A threshold and what it measured, e.g. "p95{step:login}<300ms (actual 320 ms)" or why it was not judged. */

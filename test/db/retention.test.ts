@@ -64,12 +64,13 @@ describe('retention', () => {
     });
     const pruned = await store.pruneShardResults();
     expect(pruned).toMatchObject({ deleted: expired, complete: true });
-    // Shard rows, then failure reasons and scenario data rows (none here): one short batch closes each.
-    expect(pruned.batches).toBe(Math.floor(expired / 300) + 3);
+    // Shard rows, then failure reasons, progress snapshots and scenario data rows (none here): one short batch
+    // closes each.
+    expect(pruned.batches).toBe(Math.floor(expired / 300) + 4);
     expect(await count(expiredRows)).toBe(0);
     expect(await count(`SELECT count(*) FROM loadtest_shard_results`)).toBe(total - expired);
     expect(await count(`SELECT count(*) FROM loadtest_runs`)).toBe(runs);
-    expect(await store.pruneShardResults()).toMatchObject({ deleted: 0, batches: 3, complete: true });
+    expect(await store.pruneShardResults()).toMatchObject({ deleted: 0, batches: 4, complete: true });
   });
 
   it('keeps every run by default and prunes finished runs past LOADTEST_RUN_RETENTION_DAYS when set', async () => {

@@ -79,7 +79,7 @@ describe('parseThreshold', () => {
     expect(() => parseThreshold('checks<10ms')).toThrow('checks take a percentage');
     expect(() => parseThreshold('checks>101%')).toThrow('at most 100%');
     expect(() => parseThreshold('p95<300:sometimes')).toThrow(
-      'nothing may follow the value (got ":sometimes")',
+      'after the condition only ":abort" or ":abort:<grace>" may follow',
     );
     expect(() => parseThreshold('p95{step:login<300')).toThrow('is not a threshold (metric, {tags}');
   });

@@ -1,0 +1,340 @@
+// A running run's figures so far, merged from the progress snapshots its shards write to PostgreSQL, and the
+// abort thresholds judged on them.
+
+import type { ShardResult } from './engine.ts';
+import {
+  addEncodedHistogram,
+  bucketCount,
+  histogramFromCounts,
+  type LatencySummary,
+  summarize,
+} from './histogram.ts';
+import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
+import { evaluateThresholds, parseThreshold } from './thresholds.ts';
+
+/** The live view's "last N seconds": rate, errors and percentiles over this many whole seconds. */
+export const LIVE_WINDOW_SECONDS = 10;
+/** Seconds a snapshot keeps beyond the window, so a shard whose snapshot is a little newer still covers it. */
+const WINDOW_SLACK_SECONDS = 5;
+export const SNAPSHOT_SECONDS_KEPT = LIVE_WINDOW_SECONDS + WINDOW_SLACK_SECONDS;
+
+/**
+ * Snapshots per second the whole run may write: up to this many shards write one a second, more shards each
+ * write less often (10,000 shards: one every 30 s), so PostgreSQL takes at most about 250 small upserts a second.
+ */
+const SNAPSHOT_WRITES_PER_SECOND = 250;
+const MAX_SNAPSHOT_SECONDS = 30;
+
+/** How often each shard writes its snapshot, and how often the abort thresholds are judged, for a run's size. */
+export function snapshotIntervalSeconds(shards: number): number {
+  return Math.min(MAX_SNAPSHOT_SECONDS, Math.max(1, Math.ceil(shards / SNAPSHOT_WRITES_PER_SECOND)));
+}
+
+/** One whole second of a shard: its requests, failures and the latencies of its responses ('timeline' kind). */
+export interface SnapshotSecond {
+  second: number;
+  requests: number;
+  errors: number;
+  latency: Uint8Array;
+}
+
+/** A step (a scenario's step, or an endpoint) and its counts so far. */
+interface StepCounts {
+  name: string;
+  method: string;
+  path: string;
+  requests: number;
+  ok: number;
+  failed: number;
+}
+
+/** One step's figures so far in a shard. */
+export interface SnapshotStep extends StepCounts {
+  /** 'precise' kind, over its responses. */
+  latency: Uint8Array;
+}
+
+/**
+ * What a running shard writes every few seconds: the counters of its result so far (`latency`: every response
+ * so far, corrected as the report's latencyMs is) and its last seconds, never its samples.
+ */
+export interface ShardSnapshot
+  extends Pick<ShardResult, 'requests' | 'ok' | 'failed' | 'statusCodes' | 'errors' | 'latency'> {
+  /** Whole seconds in [windowEnd - SNAPSHOT_SECONDS_KEPT, windowEnd), oldest first; seconds without requests left out. */
+  recent: SnapshotSecond[];
+  /** The first second of the run not yet over for this shard (its last second + 1 once finished). */
+  windowEnd: number;
+  /** Epoch ms the run's timeline counts from (the same for every shard of a run). */
+  runStartedAt: number;
+  takenAt: number;
+  /** The shard is over: these are its final figures. */
+  finished: boolean;
+  /** Per step, when the engine records steps. */
+  steps?: SnapshotStep[];
+}
+
+export interface LivePercentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+export interface LiveStep extends StepCounts {
+  errorPercent: number;
+  latencyMs: LivePercentiles;
+}
+
+/** The merged figures of every snapshot of a run: what GET /v1/loadtests/{id} shows while it runs. */
+export interface LiveResults {
+  /** When the newest snapshot was taken; null before any shard wrote one. */
+  updatedAt: string | null;
+  /** Seconds into the run at the newest snapshot. */
+  elapsedSeconds: number;
+  shards: { reporting: number; finished: number };
+  totals: { requests: number; ok: number; failed: number };
+  errorPercent: number;
+  /** Requests so far over the seconds elapsed (at least one). */
+  rps: number;
+  /** Over every response so far. */
+  latencyMs: LatencySummary;
+  statusCodes: Record<string, number>;
+  errors: Record<ErrorKind, number>;
+  /** The last whole seconds every running shard has reported: [fromSecond, toSecond) of the run. */
+  window: {
+    seconds: number;
+    fromSecond: number;
+    toSecond: number;
+    requests: number;
+    errors: number;
+    errorPercent: number;
+    rps: number;
+    latencyMs: LivePercentiles;
+  };
+  /** Per step so far; a run whose shards record no steps is one step. */
+  steps: LiveStep[];
+}
+
+/** The run's one step when shards record none: its endpoint, or every endpoint together. */
+export interface LiveEndpoint {
+  method: string;
+  path: string;
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+const percent = (part: number, whole: number) => (whole > 0 ? round2((part / whole) * 100) : 0);
+
+function percentiles(counts: Float64Array, kind: 'precise' | 'timeline'): LivePercentiles {
+  const histogram = histogramFromCounts(counts, kind);
+  const { p50, p95, p99 } = summarize(histogram);
+  histogram.destroy();
+  return { p50, p95, p99 };
+}
+
+interface StepTotals {
+  method: string;
+  path: string;
+  requests: number;
+  ok: number;
+  failed: number;
+  latency: Float64Array;
+}
+
+interface SecondTotals {
+  requests: number;
+  errors: number;
+  counts: Float64Array;
+}
+
+/**
+ * Every shard's latest snapshot added up one at a time, so a reader can take them page by page: counters,
+ * bucket counts, and the seconds the snapshots kept. Exact for totals and the whole-run percentiles, as the
+ * report is.
+ */
+export class SnapshotMerge {
+  private readonly totals = { requests: 0, ok: 0, failed: 0 };
+  private readonly statusCodes: Record<string, number> = {};
+  private readonly errors = Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])) as Record<
+    ErrorKind,
+    number
+  >;
+  private readonly latency = new Float64Array(bucketCount('precise'));
+  private readonly steps = new Map<string, StepTotals>();
+  /** By second of the run: at most SNAPSHOT_SECONDS_KEPT per round and the current one, whatever the shards. */
+  private readonly seconds = new Map<number, SecondTotals>();
+  private snapshots = 0;
+  private finished = 0;
+  private newest = Number.NEGATIVE_INFINITY;
+  private runStartedAt = Number.POSITIVE_INFINITY;
+  private runningEnd = Number.POSITIVE_INFINITY;
+  private finishedEnd = 0;
+
+  add(snapshot: ShardSnapshot): void {
+    this.snapshots++;
+    this.totals.requests += snapshot.requests;
+    this.totals.ok += snapshot.ok;
+    this.totals.failed += snapshot.failed;
+    for (const [code, count] of Object.entries(snapshot.statusCodes))
+      this.statusCodes[code] = (this.statusCodes[code] ?? 0) + count;
+    for (const kind of ERROR_KINDS) this.errors[kind] += snapshot.errors[kind] ?? 0;
+    addEncodedHistogram(snapshot.latency, this.latency);
+    for (const step of snapshot.steps ?? []) {
+      let entry = this.steps.get(step.name);
+      if (!entry) {
+        entry = { ...step, requests: 0, ok: 0, failed: 0, latency: new Float64Array(bucketCount('precise')) };
+        this.steps.set(step.name, entry);
+      }
+      entry.requests += step.requests;
+      entry.ok += step.ok;
+      entry.failed += step.failed;
+      addEncodedHistogram(step.latency, entry.latency);
+    }
+    for (const second of snapshot.recent) {
+      let entry = this.seconds.get(second.second);
+      if (!entry) {
+        entry = { requests: 0, errors: 0, counts: new Float64Array(bucketCount('timeline')) };
+        this.seconds.set(second.second, entry);
+      }
+      entry.requests += second.requests;
+      entry.errors += second.errors;
+      addEncodedHistogram(second.latency, entry.counts, 'timeline');
+    }
+    this.newest = Math.max(this.newest, snapshot.takenAt);
+    this.runStartedAt = Math.min(this.runStartedAt, snapshot.runStartedAt);
+    if (snapshot.finished) {
+      this.finished++;
+      this.finishedEnd = Math.max(this.finishedEnd, snapshot.windowEnd);
+    } else this.runningEnd = Math.min(this.runningEnd, snapshot.windowEnd);
+  }
+
+  /** `endpoints` name the run's one step when the shards recorded none. */
+  results(endpoints: LiveEndpoint[]): LiveResults {
+    const { totals } = this;
+    // Seconds a running shard has not reported yet would read as a drop: the window ends where the most behind
+    // of them is. Once every shard has finished, it ends with the run.
+    const toSecond = Number.isFinite(this.runningEnd) ? this.runningEnd : this.finishedEnd;
+    const fromSecond = Math.max(0, toSecond - LIVE_WINDOW_SECONDS);
+    const windowCounts = new Float64Array(bucketCount('timeline'));
+    let windowRequests = 0;
+    let windowErrors = 0;
+    for (const [second, entry] of this.seconds) {
+      if (second < fromSecond || second >= toSecond) continue;
+      windowRequests += entry.requests;
+      windowErrors += entry.errors;
+      for (let index = 0; index < windowCounts.length; index++)
+        windowCounts[index] = (windowCounts[index] as number) + (entry.counts[index] as number);
+    }
+    const windowSeconds = toSecond - fromSecond;
+    const elapsedSeconds = this.snapshots ? Math.max(0, (this.newest - this.runStartedAt) / 1000) : 0;
+    const histogram = histogramFromCounts(this.latency);
+    const latencyMs = summarize(histogram);
+    histogram.destroy();
+    const steps: LiveStep[] = [...this.steps].map(([name, step]) => ({
+      name,
+      method: step.method,
+      path: step.path,
+      requests: step.requests,
+      ok: step.ok,
+      failed: step.failed,
+      errorPercent: percent(step.failed, step.requests),
+      latencyMs: percentiles(step.latency, 'precise'),
+    }));
+    if (steps.length === 0) {
+      const only = endpoints.length === 1 ? endpoints[0] : undefined;
+      steps.push({
+        name: only ? `${only.method} ${only.path}` : 'all endpoints',
+        method: only?.method ?? '*',
+        path: only?.path ?? '*',
+        ...totals,
+        errorPercent: percent(totals.failed, totals.requests),
+        latencyMs: { p50: latencyMs.p50, p95: latencyMs.p95, p99: latencyMs.p99 },
+      });
+    }
+    return {
+      updatedAt: this.snapshots ? new Date(this.newest).toISOString() : null,
+      elapsedSeconds: round2(elapsedSeconds),
+      shards: { reporting: this.snapshots, finished: this.finished },
+      totals: { ...totals },
+      errorPercent: percent(totals.failed, totals.requests),
+      rps: round2(totals.requests / Math.max(1, elapsedSeconds)),
+      latencyMs,
+      statusCodes: { ...this.statusCodes },
+      errors: { ...this.errors },
+      window: {
+        seconds: windowSeconds,
+        fromSecond,
+        toSecond,
+        requests: windowRequests,
+        errors: windowErrors,
+        errorPercent: percent(windowErrors, windowRequests),
+        rps: windowSeconds > 0 ? round2(windowRequests / windowSeconds) : 0,
+        latencyMs: percentiles(windowCounts, 'timeline'),
+      },
+      steps,
+    };
+  }
+}
+
+/** Every snapshot of `snapshots` merged at once (SnapshotMerge takes them one by one). */
+export function mergeSnapshots(snapshots: ShardSnapshot[], endpoints: LiveEndpoint[]): LiveResults {
+  const merge = new SnapshotMerge();
+  for (const snapshot of snapshots) merge.add(snapshot);
+  return merge.results(endpoints);
+}
+
+/**
+ * The live figures of a run, from what its shards last wrote, read and added a page at a time: memory stays
+ * small however many shards, and a shard judging its run's thresholds keeps sending between pages.
+ */
+export async function readLiveResults(
+  store: { shardProgressPages(id: string): AsyncGenerator<ShardSnapshot[]> },
+  run: { id: string; options: { endpoints: LiveEndpoint[] } },
+): Promise<LiveResults> {
+  const merge = new SnapshotMerge();
+  for await (const page of store.shardProgressPages(run.id)) for (const snapshot of page) merge.add(snapshot);
+  return merge.results(run.options.endpoints);
+}
+
+/** Which abort threshold stopped a run, what it measured, and when. */
+export interface AbortReason {
+  threshold: string;
+  actual: number;
+  /** Seconds into the run at which it was judged lost. */
+  atSeconds: number;
+}
+
+/** The run's thresholds marked `:abort`, canonical. */
+export function abortThresholds(thresholds: string[]): string[] {
+  return thresholds.filter((expression) => parseThreshold(expression).abort !== undefined);
+}
+
+/**
+ * The first abort threshold the figures so far have lost, once past its grace; null while every one holds.
+ * Judged as the report would judge them were the run to end now.
+ */
+export function lostAbortThreshold(
+  thresholds: string[],
+  live: LiveResults,
+  elapsedSeconds: number,
+): AbortReason | null {
+  const inputs = {
+    latencyMs: live.latencyMs,
+    errorPercent: live.errorPercent,
+    rps: live.rps,
+    requests: live.totals.requests,
+  };
+  const results = evaluateThresholds(thresholds, inputs);
+  for (const [index, result] of results.entries()) {
+    const grace = parseThreshold(thresholds[index] as string).abort?.graceSeconds ?? 0;
+    // A threshold the live figures cannot judge (a step tag: snapshots carry no steps) never aborts.
+    if (!result.passed && result.actual !== null && result.actual !== undefined && elapsedSeconds >= grace)
+      return { threshold: result.expr, actual: result.actual, atSeconds: round2(elapsedSeconds) };
+  }
+  return null;
+}
+
+/** "threshold p99<800ms:abort lost 12.3 s into the run (actual 950 ms)": why an aborted run stopped. */
+export function describeAbortReason(reason: AbortReason): string {
+  const { metric } = parseThreshold(reason.threshold);
+  const unit = metric === 'errors' ? '%' : metric === 'rps' || metric === 'requests' ? '' : ' ms';
+  return `threshold ${reason.threshold} lost ${reason.atSeconds} s into the run (actual ${reason.actual}${unit})`;
+}

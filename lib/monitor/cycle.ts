@@ -1,5 +1,6 @@
 // One monitor cycle: every check at once and on its own (probe, record, evaluate, queue and deliver), then metrics.
 
+import { type AlertChannel, channelsFor, INCIDENT_SEVERITIES, PRIMARY_CHANNEL } from '../alerts/channels.ts';
 import type { AlertSink, Notification } from '../alerts/sink.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metric, MetricsSink } from '../metrics/sink.ts';
@@ -14,6 +15,11 @@ export interface MonitorDeps {
   logger: Logger;
   /** SNS when deployed; a printer locally. */
   alerts: AlertSink;
+  /**
+   * Every channel with the severities it announces, the SNS one (`alerts`) among them; absent, `alerts` announces
+   * every incident.
+   */
+  channels?: AlertChannel[];
   /** CloudWatch when deployed; absent locally, where samples live in PostgreSQL only. */
   metrics?: MetricsSink;
   /** Hosts (host:port) with a load test running, whose checks hold their alerts. */
@@ -264,8 +270,22 @@ interface CheckOutcome {
   delivery: Delivery;
 }
 
-async function deliver(deps: MonitorDeps): Promise<Delivery> {
-  return deps.store.deliverPending(100, (entry) => deps.alerts.publish(entry.payload));
+/** The channels of a monitor: `channels` when given, else its one sink for every severity. */
+export function monitorChannels(deps: Pick<MonitorDeps, 'alerts' | 'channels'>): AlertChannel[] {
+  return deps.channels ?? [{ name: PRIMARY_CHANNEL, severities: INCIDENT_SEVERITIES, sink: deps.alerts }];
+}
+
+async function deliver(deps: MonitorDeps, now: Date): Promise<Delivery> {
+  const channels = new Map(monitorChannels(deps).map((channel) => [channel.name, channel]));
+  return deps.store.deliverPending(
+    100,
+    async (entry) => {
+      const channel = channels.get(entry.channel);
+      if (!channel) throw new Error(`channel "${entry.channel}" is not configured`);
+      await channel.sink.publish(entry.payload);
+    },
+    { now, channels: [...channels.keys()] },
+  );
 }
 
 /**
@@ -298,6 +318,7 @@ async function runCheck(
   const recent = await deps.store.recentSamples([check.key], maxWindow([check]));
   const history = recent.get(check.key) ?? [];
   const run = { now, intervalSeconds: check.intervalSeconds ?? deps.intervalSeconds };
+  const channels = monitorChannels(deps);
   const outcome = await deps.store.withCheck(check.key, run, async (tx) => {
     const verdict = evaluateRules(check, samplesForRules(history, tx.state.state, held !== null));
     const { state, decision } = decide({
@@ -323,11 +344,18 @@ async function runCheck(
         'raised',
         0,
         notification('raised', check, sample, { ...notice, since: now, incidentId: id }),
+        channelsFor(channels, verdict.severity),
       );
       queued = true;
     } else if (decision.action === 'resolve' && tx.incident) {
       await tx.resolveIncident(tx.incident.id, now);
-      await tx.enqueue(tx.incident.id, 'resolved', 0, notification('resolved', check, sample, notice));
+      await tx.enqueue(
+        tx.incident.id,
+        'resolved',
+        0,
+        notification('resolved', check, sample, notice),
+        channelsFor(channels, 'info'),
+      );
       queued = true;
     } else if (decision.action === 'remind' && tx.incident) {
       await tx.enqueue(
@@ -335,6 +363,7 @@ async function runCheck(
         'reminder',
         decision.sequence,
         notification('reminder', check, sample, { ...notice, sequence: decision.sequence }),
+        channelsFor(channels, verdict.severity),
       );
       await tx.markNotified(tx.incident.id, now, decision.sequence);
       queued = true;
@@ -353,7 +382,7 @@ async function runCheck(
     transition = { key: check.key, name: check.name, action: outcome.decision.action, detail };
   }
   // Delivery takes each outbox row under FOR UPDATE SKIP LOCKED, so checks delivering at once never send twice.
-  const delivery = outcome.queued ? await deliver(deps) : { sent: 0, failed: 0 };
+  const delivery = outcome.queued ? await deliver(deps, now) : { sent: 0, failed: 0 };
   return { sample, state: outcome.state, transition, delivery };
 }
 
@@ -418,7 +447,7 @@ export async function runCycle(
   // this cycle, when SNS is probably down for all of them.
   const final = outcomes.some((outcome) => outcome.delivery.error !== undefined)
     ? { sent: 0, failed: 0 }
-    : await deliver(deps);
+    : await deliver(deps, now);
   const delivered: Delivery = {
     sent: final.sent,
     failed: final.failed,

@@ -1,6 +1,8 @@
 // Wires a monitor from configuration: its checks, its store, and where alerts and metrics go.
 
+import type { AlertSettings } from '../alerts/channels.ts';
 import type { AlertSink } from '../alerts/sink.ts';
+import { alertChannels, type WebhookSecrets } from '../alerts/webhook-channels.ts';
 import { listMigrations } from '../db/migrations.ts';
 import type { Db } from '../db/pool.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
@@ -16,6 +18,7 @@ export interface MonitorConfig {
   service: string;
   stage: string;
   monitor: MonitorSettings;
+  alerts: AlertSettings;
 }
 
 export function monitorDeps(options: {
@@ -23,6 +26,8 @@ export function monitorDeps(options: {
   db: Db;
   logger: Logger;
   alerts: AlertSink;
+  /** The webhooks' URLs and signing secrets that the configuration does not hold (read from Secrets Manager). */
+  webhookSecrets?: WebhookSecrets;
   metrics?: MetricsSink;
 }): MonitorDeps {
   const loadTests = new LoadTestStore(options.db);
@@ -30,6 +35,7 @@ export function monitorDeps(options: {
     store: new MonitorStore(options.db),
     logger: options.logger,
     alerts: options.alerts,
+    channels: alertChannels(options.config.alerts, options.alerts, options.webhookSecrets),
     ...(options.metrics ? { metrics: options.metrics } : {}),
     loadTestHosts: async () => (await loadTests.activeTargets()).map((target) => new URL(target).host),
     dimensions: { Service: options.config.service, Stage: options.config.stage },

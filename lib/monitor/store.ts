@@ -42,6 +42,8 @@ export interface CheckStateRecord {
 export interface OutboxEntry {
   id: number;
   incidentId: number;
+  /** The channel this row is delivered to. */
+  channel: string;
   kind: 'raised' | 'resolved' | 'reminder';
   payload: Notification;
   attempts: number;
@@ -58,6 +60,8 @@ export interface CheckTransaction {
     kind: OutboxEntry['kind'],
     sequence: number,
     notification: Notification,
+    /** The channels that announce this incident; a recovery or reminder goes where its announcement went. */
+    channels: string[],
   ): Promise<void>;
   markNotified(id: number, at: Date, remindersSent?: number): Promise<void>;
 }
@@ -84,6 +88,11 @@ const incidentRecord = (row: {
 
 /** After this many failed publishes an outbox entry stops holding up the ones behind it. */
 export const POISON_ATTEMPTS = 5;
+
+/** Seconds before a failed delivery is tried again: doubling from 30 s, at most 30 minutes. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(30 * 2 ** Math.max(0, attempts - 1), 1800);
+}
 
 export class MonitorStore {
   private readonly db: Db;
@@ -275,11 +284,17 @@ export class MonitorStore {
         async resolveIncident(id, at) {
           await client.query(`UPDATE monitor_incidents SET resolved_at = $2 WHERE id = $1`, [id, at]);
         },
-        async enqueue(incidentId, kind, sequence, notification) {
+        async enqueue(incidentId, kind, sequence, notification, channels) {
           await client.query(
-            `INSERT INTO alert_outbox (incident_id, kind, sequence, payload) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (incident_id, kind, sequence) DO NOTHING`,
-            [incidentId, kind, sequence, JSON.stringify(notification)],
+            `INSERT INTO alert_outbox (incident_id, kind, sequence, payload, channel)
+             SELECT $1, $2, $3, $4, channel FROM unnest(
+               CASE WHEN $2 = 'raised' THEN $5::text[]
+                    ELSE COALESCE(
+                      (SELECT array_agg(DISTINCT channel) FROM alert_outbox WHERE incident_id = $1 AND kind = 'raised'),
+                      $5::text[])
+               END) AS c(channel)
+             ON CONFLICT (incident_id, kind, sequence, channel) DO NOTHING`,
+            [incidentId, kind, sequence, JSON.stringify(notification), channels],
           );
         },
         async markNotified(id, at, remindersSent) {
@@ -310,22 +325,31 @@ export class MonitorStore {
   }
 
   /**
-   * Sends undelivered notifications, oldest first, each locked so two monitors never send the same one.
-   * A failure stops the round (SNS is likely down for all), except for an entry that has failed
-   * POISON_ATTEMPTS times: it moves to the back, so one message SNS rejects cannot block the others.
+   * Sends undelivered notifications that are due at `now`, oldest first, each row (a message for one channel) locked
+   * so two monitors never send the same one. A failure puts the row off by retryDelaySeconds and stops that channel's
+   * round and its later rows until then (its endpoint is likely down for all), except for a row that has failed POISON_ATTEMPTS times: it moves to
+   * the back, so one message a channel rejects cannot block the others. Rows of channels not in `channels` wait.
    */
   async deliverPending(
     limit: number,
     send: (entry: OutboxEntry) => Promise<void>,
+    options: { now: Date; channels: string[] },
   ): Promise<{ sent: number; failed: number; error?: string }> {
-    const queued = await this.db.query<{ id: string }>(
-      `SELECT id FROM alert_outbox WHERE sent_at IS NULL ORDER BY attempts >= $1, id LIMIT $2`,
-      [POISON_ATTEMPTS, limit],
+    const queued = await this.db.query<{ id: string; channel: string }>(
+      `SELECT id, channel FROM alert_outbox
+        WHERE sent_at IS NULL AND channel = ANY($3::text[]) AND (next_attempt_at IS NULL OR next_attempt_at <= $4)
+          -- A channel backing off sends nothing, so that no message overtakes an earlier one it failed to send.
+          AND channel NOT IN (SELECT channel FROM alert_outbox
+                               WHERE sent_at IS NULL AND attempts < $1 AND next_attempt_at > $4)
+        ORDER BY attempts >= $1, id LIMIT $2`,
+      [POISON_ATTEMPTS, limit, options.channels, options.now],
     );
     let sent = 0;
     let failed = 0;
     let lastError: string | undefined;
-    for (const { id } of queued.rows) {
+    const stopped = new Set<string>();
+    for (const { id, channel } of queued.rows) {
+      if (stopped.has(channel)) continue;
       const outcome = await this.db.transaction(async (client) => {
         const locked = await client.query<{
           incident_id: string;
@@ -333,8 +357,10 @@ export class MonitorStore {
           payload: Notification;
           attempts: number;
         }>(
-          `SELECT incident_id, kind, payload, attempts FROM alert_outbox WHERE id = $1 AND sent_at IS NULL FOR UPDATE SKIP LOCKED`,
-          [id],
+          `SELECT incident_id, kind, payload, attempts FROM alert_outbox
+            WHERE id = $1 AND sent_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
+              FOR UPDATE SKIP LOCKED`,
+          [id, options.now],
         );
         const row = locked.rows[0];
         if (!row) return { kind: 'skipped' as const };
@@ -342,6 +368,7 @@ export class MonitorStore {
           await send({
             id: Number(id),
             incidentId: Number(row.incident_id),
+            channel,
             kind: row.kind,
             payload: row.payload,
             attempts: row.attempts,
@@ -349,8 +376,9 @@ export class MonitorStore {
         } catch (error) {
           const message = (error as Error)?.message ?? String(error);
           await client.query(
-            `UPDATE alert_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1`,
-            [id, message.slice(0, 1000)],
+            `UPDATE alert_outbox SET attempts = attempts + 1, last_error = $2,
+                    next_attempt_at = $3::timestamptz + make_interval(secs => $4) WHERE id = $1`,
+            [id, message.slice(0, 1000), options.now, retryDelaySeconds(row.attempts + 1)],
           );
           return { kind: 'failed' as const, message, poison: row.attempts + 1 >= POISON_ATTEMPTS };
         }
@@ -364,10 +392,29 @@ export class MonitorStore {
       if (outcome.kind === 'failed') {
         failed++;
         lastError = outcome.message;
-        if (!outcome.poison) break;
+        if (!outcome.poison) stopped.add(channel);
       }
     }
     return lastError === undefined ? { sent, failed } : { sent, failed, error: lastError };
+  }
+
+  /** Each channel's delivered and waiting rows, for the delivery report and /metrics. */
+  async deliveryCounts(): Promise<
+    Array<{ channel: string; sent: number; pending: number; failedAttempts: number }>
+  > {
+    const result = await this.db.query<{ channel: string; sent: string; pending: string; failed: string }>(
+      `SELECT channel, count(*) FILTER (WHERE sent_at IS NOT NULL) AS sent, count(*) FILTER (WHERE sent_at IS NULL) AS pending,
+              COALESCE(sum(attempts - CASE WHEN sent_at IS NULL THEN 0 ELSE 1 END), 0) AS failed
+         FROM alert_outbox GROUP BY channel ORDER BY channel`,
+      [],
+      { idempotent: true },
+    );
+    return result.rows.map((row) => ({
+      channel: row.channel,
+      sent: Number(row.sent),
+      pending: Number(row.pending),
+      failedAttempts: Number(row.failed),
+    }));
   }
 
   async pendingCount(): Promise<number> {

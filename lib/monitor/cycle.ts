@@ -8,6 +8,7 @@ import type { CheckDefinition, MonitorDefinition } from './checks.ts';
 import type { HeartbeatRecord } from './heartbeat.ts';
 import { probe, type Sample } from './probe.ts';
 import { type Decision, decide, evaluateRules, type RuleVerdict, samplesForRules } from './rules.ts';
+import { evaluateBurn, sloWindows } from './slo.ts';
 import type { MonitorStore } from './store.ts';
 
 export interface MonitorDeps {
@@ -132,7 +133,9 @@ function notification(
     ? 'is down'
     : verdict?.firing.includes('errorRate')
       ? 'is failing'
-      : 'is degraded';
+      : verdict?.firing.includes('degraded') || !verdict?.firing.includes('burnRate')
+        ? 'is degraded'
+        : 'is burning its error budget';
   const subject =
     kind === 'raised'
       ? `[ALARM] ${serviceLabel}: ${check.name} ${what}`
@@ -319,8 +322,14 @@ async function runCheck(
   const history = recent.get(check.key) ?? [];
   const run = { now, intervalSeconds: check.intervalSeconds ?? deps.intervalSeconds };
   const channels = monitorChannels(deps);
+  const burn = check.slo
+    ? evaluateBurn(
+        check.slo,
+        await deps.store.windowCounts(check.key, now, sloWindows(check.slo), check.slo.latencyMs ?? null),
+      )
+    : undefined;
   const outcome = await deps.store.withCheck(check.key, run, async (tx) => {
-    const verdict = evaluateRules(check, samplesForRules(history, tx.state.state, held !== null));
+    const verdict = evaluateRules(check, samplesForRules(history, tx.state.state, held !== null), burn);
     const { state, decision } = decide({
       check,
       state: tx.state,

@@ -8,7 +8,7 @@ import type { Db } from '../db/pool.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MetricsSink } from '../metrics/sink.ts';
-import { loadMonitorDefinition } from './checks.ts';
+import { CheckConfigError, loadMonitorDefinition } from './checks.ts';
 import type { MonitorDeps } from './cycle.ts';
 import type { MonitorSettings } from './settings.ts';
 import { MonitorStore } from './store.ts';
@@ -55,10 +55,22 @@ export function monitorDefinition(
   baseUrl: string,
   options: { file?: string; overridden?: boolean; intervalSeconds?: number } = {},
 ) {
-  return loadMonitorDefinition(
-    options.file ?? config.monitor.checksFile,
+  const file = options.file ?? config.monitor.checksFile;
+  const definition = loadMonitorDefinition(
+    file,
     baseUrl,
     options.overridden ?? false,
     options.intervalSeconds ?? config.monitor.intervalSeconds,
   );
+  // An SLO's budget is counted over the samples kept: a window longer than the retention would read a partial one.
+  const { retentionDays } = config.monitor;
+  const problems = definition.checks.flatMap((check, index) =>
+    check.slo && check.slo.windowDays > retentionDays
+      ? [
+          `checks[${index}].slo.window: ${check.slo.windowDays} days for check "${check.name}" is longer than MONITOR_RETENTION_DAYS (${retentionDays}); keep samples at least as long`,
+        ]
+      : [],
+  );
+  if (problems.length > 0) throw new CheckConfigError(file ?? 'default checks', problems);
+  return definition;
 }

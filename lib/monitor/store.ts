@@ -150,6 +150,32 @@ export class MonitorStore {
     return byCheck;
   }
 
+  /**
+   * Samples and bad samples of a check over each window ending at `now` (seconds back), held ones left out: bad is
+   * failed, or slower than `slowerThanMs` when given. What SLOs and uptime figures are computed from.
+   */
+  async windowCounts(
+    key: string,
+    now: Date,
+    windowsSeconds: number[],
+    slowerThanMs: number | null = null,
+  ): Promise<Map<number, { total: number; bad: number }>> {
+    const result = await this.db.query<{ seconds: number; total: string; bad: string }>(
+      `SELECT w.seconds, count(m.id) AS total,
+              count(m.id) FILTER (WHERE NOT m.ok OR ($4::float8 IS NOT NULL AND m.latency_ms > $4)) AS bad
+         FROM unnest($3::int[]) AS w(seconds)
+         LEFT JOIN monitor_samples m
+           ON m.check_name = $1 AND NOT m.held
+          AND m.at > $2::timestamptz - make_interval(secs => w.seconds) AND m.at <= $2
+        GROUP BY w.seconds`,
+      [key, now, windowsSeconds, slowerThanMs],
+      { idempotent: true },
+    );
+    return new Map(
+      result.rows.map((row) => [row.seconds, { total: Number(row.total), bad: Number(row.bad) }]),
+    );
+  }
+
   /** When each check was last probed; a check never probed (or pruned away) is absent. */
   async lastSampleTimes(keys: string[]): Promise<Map<string, Date>> {
     const result = await this.db.query<{ check_name: string; at: Date }>(

@@ -56,6 +56,9 @@ export interface AwsNames {
   metricsNamespace: string;
 }
 
+/** GET /metrics: open, behind METRICS_TOKEN, or off (on Lambda without a token). */
+export type MetricsAccess = { kind: 'open' } | { kind: 'token'; token: string } | { kind: 'disabled' };
+
 export interface Config {
   service: string;
   stage: string;
@@ -76,6 +79,7 @@ export interface Config {
   loadtest: LoadTestLimits;
   monitor: MonitorSettings;
   alerts: AlertSettings;
+  metricsAccess: MetricsAccess;
   aws: AwsNames;
   /** The current invocation's X-Ray trace header: Lambda sets _X_AMZN_TRACE_ID anew for each invocation. */
   traceHeader: () => string | undefined;
@@ -646,6 +650,16 @@ function readAlerts(reader: EnvReader, runtime: Runtime): AlertSettings {
   };
 }
 
+function readMetricsAccess(reader: EnvReader, runtime: Runtime): MetricsAccess {
+  const token = reader.raw('METRICS_TOKEN');
+  if (token === undefined) return runtime === 'lambda' ? { kind: 'disabled' } : { kind: 'open' };
+  if (token.length < 16 || /\s/.test(token)) {
+    reader.problem('METRICS_TOKEN', 'must be at least 16 characters without spaces');
+    return { kind: 'disabled' };
+  }
+  return { kind: 'token', token };
+}
+
 /** Reads and validates the whole configuration; throws ConfigError naming every problem. */
 export function loadConfig(env: Env = process.env): Config {
   const reader = new EnvReader(env);
@@ -677,6 +691,7 @@ export function loadConfig(env: Env = process.env): Config {
       retentionDays: reader.integer('MONITOR_RETENTION_DAYS', 14, 1, 3650, 'days'),
     },
     alerts: readAlerts(reader, runtime),
+    metricsAccess: readMetricsAccess(reader, runtime),
     aws: {
       stateMachineName: reader.raw('LOADTEST_STATE_MACHINE_NAME'),
       loadtestWorkerFunctionName: reader.raw('LOADTEST_WORKER_FUNCTION_NAME'),

@@ -8,7 +8,7 @@ import type { CheckDefinition, MonitorDefinition } from './checks.ts';
 import type { HeartbeatRecord } from './heartbeat.ts';
 import { probe, type Sample } from './probe.ts';
 import { type Decision, decide, evaluateRules, type RuleVerdict, samplesForRules } from './rules.ts';
-import { evaluateBurn, sloWindows } from './slo.ts';
+import { evaluateBurn, sloState, sloWindows } from './slo.ts';
 import type { MonitorStore } from './store.ts';
 
 export interface MonitorDeps {
@@ -320,7 +320,6 @@ async function runCheck(
   await deps.store.insertSamples([sample]);
   const recent = await deps.store.recentSamples([check.key], maxWindow([check]));
   const history = recent.get(check.key) ?? [];
-  const run = { now, intervalSeconds: check.intervalSeconds ?? deps.intervalSeconds };
   const channels = monitorChannels(deps);
   const burn = check.slo
     ? evaluateBurn(
@@ -328,6 +327,11 @@ async function runCheck(
         await deps.store.windowCounts(check.key, now, sloWindows(check.slo), check.slo.latencyMs ?? null),
       )
     : undefined;
+  const run = {
+    now,
+    intervalSeconds: check.intervalSeconds ?? deps.intervalSeconds,
+    slo: check.slo && burn ? sloState(check.slo, burn) : null,
+  };
   const outcome = await deps.store.withCheck(check.key, run, async (tx) => {
     const verdict = evaluateRules(check, samplesForRules(history, tx.state.state, held !== null), burn);
     const { state, decision } = decide({

@@ -91,3 +91,24 @@ export function burnReason(verdict: BurnVerdict): string {
     verdict.rates.get(rule.shortSeconds) ?? 0,
   )} over ${windowLabel(rule.shortSeconds)} (${rule.name}, at least ${rule.factor}×); ${Math.round(verdict.budgetLeftPercent)}% of the ${verdict.windowDays}-day budget left`;
 }
+
+/** What the monitor stores of a check's objective each cycle, for /metrics and the status page. */
+export interface SloState {
+  kind: SloObjective['kind'];
+  targetPercent: number;
+  latencyMs?: number;
+  windowDays: number;
+  budgetLeftPercent: number;
+  /** Burn rate per window, by its length in seconds. */
+  burnRates: Record<string, number>;
+  firing: BurnRule['name'] | null;
+}
+
+export function sloState(objective: SloObjective, verdict: BurnVerdict): SloState {
+  return {
+    ...objective,
+    budgetLeftPercent: verdict.budgetLeftPercent,
+    burnRates: Object.fromEntries([...verdict.rates].map(([seconds, rate]) => [String(seconds), rate])),
+    firing: verdict.firing?.name ?? null,
+  };
+}

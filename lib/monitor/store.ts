@@ -7,6 +7,7 @@ import { type HeartbeatRecord, heartbeatTokenMatches } from './heartbeat.ts';
 import type { Sample } from './probe.ts';
 import { type CheckState, isStale, type OpenIncident, type RecentSample } from './rules.ts';
 import { DEFAULT_MONITOR_INTERVAL_SECONDS } from './settings.ts';
+import type { SloState } from './slo.ts';
 
 export interface IncidentRecord {
   id: number;
@@ -30,6 +31,8 @@ export interface CheckStateRecord {
   intervalSeconds: number;
   /** Not probed for STALE_AFTER_INTERVALS intervals: its state is old news, whatever it says. */
   stale: boolean;
+  /** Its objective as the monitor last computed it; null for a check without one. */
+  slo?: SloState | null;
   lastSample: {
     at: string;
     ok: boolean;
@@ -176,6 +179,38 @@ export class MonitorStore {
     );
   }
 
+  /**
+   * Each check's latencies of the samples that passed since `since`, counted into cumulative buckets (`bounds` in
+   * ms, ascending; the last bucket is +Inf), with their count and sum: the histogram /metrics exposes.
+   */
+  async latencyHistograms(
+    since: Date,
+    bounds: number[],
+  ): Promise<Map<string, { buckets: number[]; count: number; sumMs: number }>> {
+    const result = await this.db.query<{
+      check_name: string;
+      buckets: string[];
+      count: string;
+      sum: number | null;
+    }>(
+      `SELECT check_name, array_agg(below ORDER BY bound) AS buckets, max(total) AS count, max(total_ms) AS sum
+         FROM (SELECT s.check_name, b.bound, count(*) FILTER (WHERE s.latency_ms <= b.bound) AS below,
+                      count(*) AS total, sum(s.latency_ms) AS total_ms
+                 FROM monitor_samples s CROSS JOIN unnest($2::float8[]) AS b(bound)
+                WHERE s.at >= $1 AND s.ok AND s.latency_ms IS NOT NULL
+                GROUP BY s.check_name, b.bound) counted
+        GROUP BY check_name`,
+      [since, bounds],
+      { idempotent: true },
+    );
+    return new Map(
+      result.rows.map((row) => [
+        row.check_name,
+        { buckets: row.buckets.map(Number), count: Number(row.count), sumMs: row.sum ?? 0 },
+      ]),
+    );
+  }
+
   /** When each check was last probed; a check never probed (or pruned away) is absent. */
   async lastSampleTimes(keys: string[]): Promise<Map<string, Date>> {
     const result = await this.db.query<{ check_name: string; at: Date }>(
@@ -257,7 +292,7 @@ export class MonitorStore {
   /** Runs fn with the check's state row locked, so concurrent monitors never raise the same incident twice. */
   async withCheck<T>(
     key: string,
-    run: { now: Date; intervalSeconds: number },
+    run: { now: Date; intervalSeconds: number; slo?: SloState | null },
     fn: (tx: CheckTransaction) => Promise<{ state: CheckState; result: T }>,
   ): Promise<T> {
     const { now } = run;
@@ -334,7 +369,7 @@ export class MonitorStore {
       await client.query(
         `UPDATE monitor_check_states
             SET state = $2, since = $3, rule_states = $4, healthy_streak = $5, transitions = $6, updated_at = now(),
-                interval_seconds = $7
+                interval_seconds = $7, slo = $8
           WHERE check_name = $1`,
         [
           key,
@@ -344,6 +379,7 @@ export class MonitorStore {
           state.healthyStreak,
           JSON.stringify(state.transitions),
           run.intervalSeconds,
+          run.slo ? JSON.stringify(run.slo) : null,
         ],
       );
       return result;
@@ -476,8 +512,9 @@ export class MonitorStore {
       status: number | null;
       latency_ms: number | null;
       error: string | null;
+      slo: SloState | null;
     }>(
-      `SELECT s.check_name, s.state, s.since, s.rule_states, s.interval_seconds,
+      `SELECT s.check_name, s.state, s.since, s.rule_states, s.interval_seconds, s.slo,
               l.at, l.ok, l.status, l.latency_ms, l.error
          FROM monitor_check_states s
          LEFT JOIN LATERAL (
@@ -496,6 +533,7 @@ export class MonitorStore {
       lastCheckedAt: row.at?.toISOString() ?? null,
       intervalSeconds: row.interval_seconds ?? DEFAULT_MONITOR_INTERVAL_SECONDS,
       stale: isStale(row.at, row.interval_seconds ?? DEFAULT_MONITOR_INTERVAL_SECONDS, now),
+      slo: row.slo,
       lastSample:
         row.at === null
           ? null

@@ -211,6 +211,30 @@ export class MonitorStore {
     );
   }
 
+  /** Each check's samples and failed samples per UTC day, for the `days` days up to `now` (held ones left out). */
+  async dailyUptime(
+    now: Date,
+    days: number,
+  ): Promise<Map<string, Array<{ day: string; total: number; failed: number }>>> {
+    const result = await this.db.query<{ check_name: string; day: string; total: string; failed: string }>(
+      `SELECT check_name, to_char(date_trunc('day', at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day,
+              count(*) AS total, count(*) FILTER (WHERE NOT ok) AS failed
+         FROM monitor_samples
+        WHERE NOT held AND at <= $1 AND at > date_trunc('day', $1::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+                                           - make_interval(days => $2 - 1)
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      [now, days],
+      { idempotent: true },
+    );
+    const byCheck = new Map<string, Array<{ day: string; total: number; failed: number }>>();
+    for (const row of result.rows) {
+      const list = byCheck.get(row.check_name) ?? [];
+      list.push({ day: row.day, total: Number(row.total), failed: Number(row.failed) });
+      byCheck.set(row.check_name, list);
+    }
+    return byCheck;
+  }
+
   /** When each check was last probed; a check never probed (or pruned away) is absent. */
   async lastSampleTimes(keys: string[]): Promise<Map<string, Date>> {
     const result = await this.db.query<{ check_name: string; at: Date }>(

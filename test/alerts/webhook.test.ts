@@ -14,6 +14,7 @@ import { alertChannels, parseWebhookSecret } from '../../lib/alerts/webhook-chan
 import { parseMonitorDefinition } from '../../lib/monitor/checks.ts';
 import { runCycle } from '../../lib/monitor/cycle.ts';
 import { MonitorStore } from '../../lib/monitor/store.ts';
+import { configProblems } from '../support/config.ts';
 import { useMigratedDatabase } from '../support/database.ts';
 import { type FaultTarget, startFaultTarget } from '../support/fault-target.ts';
 import { listenLocally } from '../support/listen.ts';
@@ -130,6 +131,31 @@ describe('webhook sink', () => {
     );
     expect(channelsFor(channels, 'critical')).toEqual(['sns', 'pager']);
     expect(channelsFor(channels, 'warning')).toEqual(['sns']);
+  });
+
+  it('names each wrong webhook setting, and the variable that is missing', () => {
+    expect(
+      configProblems({
+        ALERT_WEBHOOKS: 'oncall:json:critical, Team:slack, pager:xml, audit:json:urgent',
+        ALERT_SEVERITIES: 'critical+loud',
+      }),
+    ).toEqual([
+      'ALERT_WEBHOOK_URL_ONCALL: is required for webhook "oncall" (or set ALERT_WEBHOOK_SECRET_NAME)',
+      'ALERT_WEBHOOKS: "Team" is not a webhook name (1-32 lower-case letters, digits and "-", starting with a letter; not "sns")',
+      'ALERT_WEBHOOKS: "pager:xml" is not name:format[:severities] with format json or slack',
+      'ALERT_WEBHOOKS: "urgent" is not a severity (critical, warning, or all)',
+      'ALERT_WEBHOOK_URL_AUDIT: is required for webhook "audit" (or set ALERT_WEBHOOK_SECRET_NAME)',
+      'ALERT_SEVERITIES: "loud" is not a severity (critical, warning, or all)',
+    ]);
+    expect(
+      configProblems({
+        AWS_LAMBDA_FUNCTION_NAME: 'monitor',
+        DATABASE_URL: 'postgres://u:p@db.internal:5432/x',
+        ALERT_WEBHOOKS: 'oncall:json',
+      }),
+    ).toEqual([
+      'ALERT_WEBHOOK_SECRET_NAME: is required on Lambda for webhook "oncall": its URL is a secret, not an environment variable',
+    ]);
   });
 
   it('names every webhook the Secrets Manager secret lacks or holds wrong', () => {

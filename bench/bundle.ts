@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { type BuildOptions, build, type Metafile, stop } from 'esbuild';
+import lambdaBuildPlugins from '../functions/bundle/esbuild-plugins.ts';
 import { formatBytes, formatRatio, type Table } from './support/report.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -28,7 +29,9 @@ export const LAMBDA_BUILD_OPTIONS = {
     jiti: './functions/bundle/sql-migration-loaders.ts',
     glob: './functions/bundle/sql-migration-loaders.ts',
     pako: './functions/bundle/pako-zlib.ts',
+    'node:https': './functions/bundle/lazy-https.ts',
   },
+  plugins: lambdaBuildPlugins,
   banner: {
     js: "import { createRequire as loadwatchCreateRequire } from 'node:module'; const require = loadwatchCreateRequire(import.meta.url);",
   },

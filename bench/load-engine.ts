@@ -2,6 +2,7 @@
 // own process: request rate, latency accuracy against injected delays, and coordinated omission.
 
 import autocannon from 'autocannon';
+import type { TargetConnection } from '../lib/loadtest/connection-options.ts';
 import { type GeneratorHealth, runShard, type ShardLoad, type ShardResult } from '../lib/loadtest/engine.ts';
 import {
   createHistogram,
@@ -13,6 +14,7 @@ import {
 } from '../lib/loadtest/histogram.ts';
 import type { Endpoint } from '../lib/loadtest/options.ts';
 import { RESPONSE_TIME_ALLOWANCE_SECONDS } from '../lib/loadtest/worker-capacity.ts';
+import { createTestCertificates } from '../test/support/certificates.ts';
 import { formatRatio, type Table } from './support/report.ts';
 import { median } from './support/statistics.ts';
 import { type HttpTarget, startHttpTarget, type TargetSnapshot } from './support/target-process.ts';
@@ -106,10 +108,61 @@ export interface PacedComparison {
   autocannonReported: PacedRun;
 }
 
+export interface ProtocolRun {
+  name: string;
+  transport: 'cleartext' | 'TLS';
+  http2: boolean;
+  summary: RateSummary;
+}
+
 export interface LoadEngineResult {
   rate: RateComparison;
   accuracy: PacedComparison;
   stall: PacedComparison;
+  /** HTTP/2 (node:http2) against the engine's own HTTP/1.1, in clear text and over TLS. */
+  protocols: ProtocolRun[];
+}
+
+const PROTOCOL_REQUESTS = 20_000;
+const PROTOCOL_ROUNDS = 3;
+
+/** The engine's CPU per request over each protocol, each against a target process serving only it. */
+async function measureProtocols(): Promise<ProtocolRun[]> {
+  const certificates = createTestCertificates();
+  const variants: Array<Omit<ProtocolRun, 'summary'>> = [
+    { name: 'HTTP/1.1 (anchor)', transport: 'cleartext', http2: false },
+    { name: 'HTTP/2 (h2c)', transport: 'cleartext', http2: true },
+    { name: 'HTTP/1.1 over TLS (anchor)', transport: 'TLS', http2: false },
+    { name: 'HTTP/2 over TLS', transport: 'TLS', http2: true },
+  ];
+  const runs: RateRun[][] = variants.map(() => []);
+  const targets = await Promise.all(
+    variants.map((variant) =>
+      startHttpTarget({
+        http2: variant.http2,
+        ...(variant.transport === 'TLS' ? { tls: certificates.server } : {}),
+      }),
+    ),
+  );
+  try {
+    const connectionOf = (variant: Omit<ProtocolRun, 'summary'>): TargetConnection | undefined =>
+      variant.transport === 'TLS'
+        ? { http2: variant.http2, ca: certificates.ca, insecure: false }
+        : variant.http2
+          ? { http2: true, insecure: false }
+          : undefined;
+    for (const [index, variant] of variants.entries())
+      await loadwatchRateRun(targets[index] as HttpTarget, RATE_WARMUP_REQUESTS, connectionOf(variant));
+    // Rounds interleave the protocols, so that a machine whose load drifts weighs on each alike.
+    for (let round = 0; round < PROTOCOL_ROUNDS; round++)
+      for (const [index, variant] of variants.entries())
+        runs[index]?.push(
+          await loadwatchRateRun(targets[index] as HttpTarget, PROTOCOL_REQUESTS, connectionOf(variant)),
+        );
+  } finally {
+    await Promise.all(targets.map((target) => target.stop()));
+  }
+  return variants.map((variant, index) => ({ ...variant, summary: summarizeRuns(runs[index] ?? []) }));
 }
 
 function figures(histogram: Histogram): LatencyFigures {
@@ -136,10 +189,15 @@ function assertNoFailures(what: string, failed: number, total: number): void {
   if (failed > 0) throw new Error(`bench: ${what}: ${failed} of ${total} requests failed`);
 }
 
-async function runEngine(target: string, load: ShardLoad): Promise<{ result: ShardResult; wallMs: number }> {
+async function runEngine(
+  target: string,
+  load: ShardLoad,
+  connection?: TargetConnection,
+): Promise<{ result: ShardResult; wallMs: number }> {
   const started = performance.now();
   const result = await runShard({
     target,
+    ...(connection ? { connection } : {}),
     endpoints: ENDPOINTS,
     timeoutMs: TIMEOUT_SECONDS * 1000,
     runStartedAt: Date.now(),
@@ -226,14 +284,22 @@ async function autocannonRateRun(target: HttpTarget, requests: number): Promise<
   return result;
 }
 
-async function loadwatchRateRun(target: HttpTarget, requests: number): Promise<RateRun> {
+async function loadwatchRateRun(
+  target: HttpTarget,
+  requests: number,
+  connection?: TargetConnection,
+): Promise<RateRun> {
   const before = await target.snapshot();
   const cpuBefore = process.cpuUsage();
-  const { result, wallMs } = await runEngine(target.url, {
-    model: 'closed',
-    requestsPerUser: Array.from({ length: RATE_CONNECTIONS }, () => requests / RATE_CONNECTIONS),
-    thinkTimeMs: 0,
-  });
+  const { result, wallMs } = await runEngine(
+    target.url,
+    {
+      model: 'closed',
+      requestsPerUser: Array.from({ length: RATE_CONNECTIONS }, () => requests / RATE_CONNECTIONS),
+      thinkTimeMs: 0,
+    },
+    connection,
+  );
   const cpu = process.cpuUsage(cpuBefore);
   const counted = await targetSide(target, before, wallMs);
   return {
@@ -401,7 +467,11 @@ export async function measureLoadEngine(
     `load engine: a ${STALL_MS} ms stall, ${PACED_RATE} req/s for ${PACED_SECONDS} s per generator (about 22 s)`,
   );
   const stall = await measurePaced(STALL_CONNECTIONS, { atRequest: STALL_AT_REQUEST, ms: STALL_MS });
-  return { rate, accuracy, stall };
+  progress(
+    `load engine: HTTP/2 against HTTP/1.1, ${PROTOCOL_ROUNDS} × ${PROTOCOL_REQUESTS.toLocaleString('en-US')} requests each, clear and over TLS (about 30 s)`,
+  );
+  const protocols = await measureProtocols();
+  return { rate, accuracy, stall, protocols };
 }
 
 const milliseconds = (value: number) => `${value.toFixed(value < 10 ? 2 : 1)} ms`;
@@ -554,10 +624,40 @@ export function loadEngineStallTable(result: PacedComparison): Table {
   };
 }
 
+export function loadEngineProtocolTable(runs: ProtocolRun[]): Table {
+  const anchorOf = (run: ProtocolRun) =>
+    runs.find((other) => other.transport === run.transport && !other.http2) ?? run;
+  return {
+    title: `Load engine over HTTP/2 and HTTP/1.1 (${RATE_CONNECTIONS} users, ${PROTOCOL_REQUESTS.toLocaleString('en-US')} requests a run; median of ${PROTOCOL_ROUNDS} runs)`,
+    columns: ['protocol', 'requests', 'p50', 'p99', 'CPU per request', 'CPU / anchor', 'target CPU'],
+    rows: runs.map((run) => [
+      run.name,
+      requestRate(run.summary.requestsPerSecond),
+      milliseconds(run.summary.latency.p50),
+      milliseconds(run.summary.latency.p99),
+      microseconds(run.summary.generatorCpuMicrosPerRequest),
+      run.http2
+        ? formatRatio(
+            run.summary.generatorCpuMicrosPerRequest / anchorOf(run).summary.generatorCpuMicrosPerRequest,
+          )
+        : '',
+      `${run.summary.targetCpuPercent.toFixed(0)} %`,
+    ]),
+    notes: [
+      'runShard, closed model, against a target process per protocol (node:http, node:https, node:http2 with the same body);',
+      "  HTTP/1.1 is the engine's own client over one connection per user; HTTP/2 is node:http2, one session per 100 users,",
+      "  its users' requests multiplexed as streams, up to 100 a connection; TLS: a P-256 certificate of a private CA",
+      'anchor: HTTP/1.1 over the same transport, measured in the same run, rounds interleaved',
+      'CPU per request: the bench process only, user + system over all its threads',
+    ],
+  };
+}
+
 export function loadEngineTables(result: LoadEngineResult): Table[] {
   return [
     loadEngineRateTable(result.rate),
     loadEngineAccuracyTable(result.accuracy),
     loadEngineStallTable(result.stall),
+    loadEngineProtocolTable(result.protocols),
   ];
 }

@@ -12,6 +12,7 @@ import {
   DEFAULT_COLD_START_RUNS,
   measureColdStart,
 } from './cold-start.ts';
+import { type GrowthResult, growthTables, measureGrowth } from './growth.ts';
 import { type LoadEngineResult, loadEngineTables, measureLoadEngine } from './load-engine.ts';
 import { type LocalThreadsResult, localThreadsTable, measureLocalThreads } from './local-threads.ts';
 import { type MergeCostResult, measureMergeCost, mergeCostTables } from './merge-cost.ts';
@@ -28,6 +29,7 @@ const SECTIONS = [
   'local-threads',
   'state-machine',
   'merge-cost',
+  'growth',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -49,7 +51,8 @@ and the load engine (request rate, latency accuracy, coordinated omission) again
 capacity on one core (requests per CPU-second), the figure the planner sizes Lambda workers from; a local run's
 shards on one worker thread against two; and the load test's state machine at 10,000 shards (largest payload
 and history events against Step Functions' limits); and the cost of merging shard results (time, memory,
-storage) against decoding every histogram.
+storage) against decoding every histogram; and the API's read routes, the monitor's cycle and retention on a
+month of data against a fresh database.
 --json                 print the figures as JSON instead of tables
 --only SECTIONS        run only these sections, comma-separated or repeated: ${SECTIONS.join(', ')}
 --cold-start-runs N    fresh processes per bundle for the cold start (default ${DEFAULT_COLD_START_RUNS})
@@ -102,6 +105,7 @@ try {
   let workerCapacity: WorkerCapacityResult | undefined;
   let stateMachine: StateMachineResult | undefined;
   let mergeCost: MergeCostResult | undefined;
+  let growth: GrowthResult | undefined;
   if (selected.has('api-overhead')) {
     progress('API per-request overhead (about 10 s)');
     apiOverhead = await measureApiOverhead();
@@ -128,6 +132,7 @@ try {
   }
   if (selected.has('state-machine')) stateMachine = await measureStateMachine(progress);
   if (selected.has('merge-cost')) mergeCost = await measureMergeCost(progress, { runs: mergeRuns });
+  if (selected.has('growth')) growth = await measureGrowth(progress);
   const bundle = selected.has('bundle') ? bundles : undefined;
   const durationSeconds = (performance.now() - started) / 1000;
 
@@ -145,6 +150,7 @@ try {
           localThreads,
           stateMachine,
           mergeCost,
+          growth,
         },
         null,
         2,
@@ -167,6 +173,7 @@ try {
         ...(localThreads ? [renderTable(localThreadsTable(localThreads))] : []),
         ...(stateMachine ? [renderTable(stateMachineTable(stateMachine))] : []),
         ...(mergeCost ? mergeCostTables(mergeCost).map(renderTable) : []),
+        ...(growth ? growthTables(growth).map(renderTable) : []),
         `finished in ${durationSeconds.toFixed(1)} s`,
       ].join('\n\n'),
     );

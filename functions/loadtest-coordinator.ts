@@ -13,7 +13,7 @@ import { lambdaEnvironment } from './environment.ts';
 const environment = lambdaEnvironment();
 const { config, logger } = environment;
 // The pool opens on first use, so a misconfigured database fails the invocation that needs it.
-const store = () => new LoadTestStore(lambdaDb(environment));
+const store = () => new LoadTestStore(lambdaDb(environment), { retention: config.retention });
 const metrics = cloudWatchMetrics(config);
 const alerts = snsAlerts(config);
 const logFields = invocationLogFields(config.traceHeader);

@@ -1,7 +1,9 @@
-// The load benches' target, run in its own process: a node:http server answering a small JSON body,
-// optionally after an injected delay and with one stall of its whole event loop.
+// The load benches' target, run in its own process: a node:http server (or https, or HTTP/2) answering a small
+// JSON body, optionally after an injected delay and with one stall of its whole event loop.
 
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createH2cServer, createSecureServer } from 'node:http2';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TargetBehaviour, TargetCommand, TargetReport } from './target-process.ts';
 
@@ -23,7 +25,7 @@ function freeze(milliseconds: number): void {
   while (performance.now() < until) {}
 }
 
-const server = createServer((_request, response) => {
+const handle = (_request: unknown, response: ServerResponse) => {
   const arrivedAt = performance.now();
   requests += 1;
   if (requests === behaviour.stallAtRequest) freeze(behaviour.stallMs ?? 0);
@@ -36,8 +38,16 @@ const server = createServer((_request, response) => {
   const delay = delays.length > 0 ? (delays[(requests - 1) % delays.length] ?? 0) : 0;
   if (delay > 0) setTimeout(answer, delay);
   else answer();
-});
-server.keepAliveTimeout = 30_000;
+};
+const { tls, http2 } = behaviour;
+const server = http2
+  ? tls
+    ? createSecureServer({ ...tls, allowHTTP1: true }, handle as never)
+    : createH2cServer(handle as never)
+  : tls
+    ? createHttpsServer(tls, handle as (request: IncomingMessage, response: ServerResponse) => void)
+    : createServer(handle as (request: IncomingMessage, response: ServerResponse) => void);
+if ('keepAliveTimeout' in server) server.keepAliveTimeout = 30_000;
 
 process.on('message', (command: TargetCommand) => {
   if (command.type === 'snapshot') {

@@ -13,6 +13,10 @@ export interface TargetBehaviour {
   /** The request (1-based, counted since the last reset) on which the whole process freezes. */
   stallAtRequest?: number;
   stallMs?: number;
+  /** Serve https with this certificate and key (PEM). */
+  tls?: { cert: string; key: string };
+  /** Serve HTTP/2: over TLS with HTTP/1.1 allowed beside it, else cleartext with prior knowledge (h2c). */
+  http2?: boolean;
 }
 
 export type TargetCommand = { type: 'snapshot' } | { type: 'reset' };
@@ -119,7 +123,7 @@ export function startHttpTarget(behaviour: TargetBehaviour = {}): Promise<HttpTa
 
   return expect('listening').then(
     ({ port }) => ({
-      url: `http://127.0.0.1:${port}`,
+      url: `${behaviour.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
       snapshot: async () => {
         const { type: _type, ...snapshot } = await expect('snapshot', { type: 'snapshot' });
         return snapshot;

@@ -1,7 +1,7 @@
-// pako's inflate and deflate on node:zlib, for hdr-histogram-js in the Lambda bundles: it calls pako only to
-// unpack its WebAssembly build, which loadwatch never loads (lib/loadtest/histogram.ts builds JS histograms), and
-// node:zlib reads and writes the same zlib format, so serverless.yml (custom.esbuild.alias) builds this module in
-// place of pako's ~47 KiB.
+// pako's inflate and deflate on node:zlib, for hdr-histogram-js in the Lambda bundles: it falls back to pako
+// where node:zlib is missing (never on Node), and unpacked its WebAssembly build with it (left out of the bundles,
+// functions/bundle/no-webassembly.ts). node:zlib reads and writes the same zlib format, so serverless.yml
+// (custom.esbuild.alias) builds this module in place of pako's ~47 KiB.
 
 import { deflateSync, inflateSync } from 'node:zlib';
 

@@ -5,6 +5,7 @@ import { verifyToken } from '../auth/tokens.ts';
 import type { Runtime } from '../config/config.ts';
 import type { Db } from '../db/pool.ts';
 import { HttpError } from '../http/errors.ts';
+import { IMMUTABLE } from '../http/middleware/caching.ts';
 import { choiceParameter, parseQuery, timeParameter, wholeNumberParameter } from '../http/query.ts';
 import type { ApiRequest, Route } from '../http/router.ts';
 import type { CapacityCheck } from '../loadtest/capacity.ts';
@@ -74,6 +75,10 @@ function runId(request: ApiRequest): string {
   return id;
 }
 
+/** A finished run's answers never change again: cached for good (ETag and 304 come with every read). */
+const finishedRunHeaders = (run: { status: string }): Record<string, string> =>
+  run.status === 'pending' || run.status === 'running' ? {} : { 'Cache-Control': IMMUTABLE };
+
 const LIST_QUERY = v.object({
   limit: wholeNumberParameter({ fallback: 20, min: 1, max: 100 }),
   before: timeParameter(),
@@ -133,11 +138,13 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
         const { view } = parseQuery(request, RUN_QUERY);
         const run = await loadTestApi.loadTests.getRun(runId(request));
         if (!run) throw new HttpError(404, 'NOT_FOUND', `no load test ${request.params.id}`);
+        const headers = finishedRunHeaders(run);
         if (view === 'summary' || !run.report) {
-          return { status: 200, body: runSummary(run, `/v1/loadtests/${run.id}`) };
+          return { status: 200, headers, body: runSummary(run, `/v1/loadtests/${run.id}`) };
         }
         return {
           status: 200,
+          headers,
           body: { runId: run.id, status: run.status, error: run.error, report: run.report },
         };
       },
@@ -159,6 +166,7 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
         return {
           status: 200,
           headers: {
+            ...finishedRunHeaders(run),
             'Content-Type': 'text/html; charset=utf-8',
             'Content-Security-Policy':
               "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",

@@ -5,6 +5,7 @@ import * as v from 'valibot';
 import { HttpError } from '../http/errors.ts';
 import { choiceParameter, parseQuery, timeParameter, wholeNumberParameter } from '../http/query.ts';
 import type { Route } from '../http/router.ts';
+import { DEFAULT_MONITOR_INTERVAL_SECONDS } from '../monitor/settings.ts';
 import { renderStatusPage, UPTIME_DAYS } from '../monitor/status-page.ts';
 import type { MonitorStore } from '../monitor/store.ts';
 
@@ -12,6 +13,18 @@ export interface MonitorApiDeps {
   monitor: MonitorStore;
   service: string;
   stage: string;
+}
+
+/**
+ * Check states change once per monitor cycle: half the shortest interval of the monitors that ran the checks
+ * (at most 30 s) keeps a reader at most one and a half cycles behind, and spares the database repeated reads.
+ */
+export function checkStatesMaxAge(states: Array<{ intervalSeconds: number }>): number {
+  const shortest = Math.min(
+    DEFAULT_MONITOR_INTERVAL_SECONDS,
+    ...states.map((state) => state.intervalSeconds),
+  );
+  return Math.max(1, Math.min(30, Math.floor(shortest / 2)));
 }
 
 const STATUS_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
@@ -50,10 +63,14 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
     {
       method: 'GET',
       path: '/v1/checks',
-      handler: async (_request, { monitorApi }) => ({
-        status: 200,
-        body: { checks: await monitorApi.monitor.checkStates() },
-      }),
+      handler: async (_request, { monitorApi }) => {
+        const checks = await monitorApi.monitor.checkStates();
+        return {
+          status: 200,
+          headers: { 'Cache-Control': `private, max-age=${checkStatesMaxAge(checks)}` },
+          body: { checks },
+        };
+      },
     },
     {
       method: 'GET',
@@ -91,17 +108,21 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
         const store = monitorApi.monitor;
         const states = await store.checkStates(now);
         const since = new Date(now.getTime() - 6 * 3_600_000);
-        const days = await store.dailyUptime(now, UPTIME_DAYS);
+        const keys = states.map((state) => state.check);
+        const [samples, days] = await Promise.all([
+          store.samplesOf(keys, since, 60),
+          store.dailyUptime(now, UPTIME_DAYS),
+        ]);
         const percentUp = (counts: { total: number; bad: number } | undefined) =>
           counts && counts.total > 0 ? (100 * (counts.total - counts.bad)) / counts.total : null;
         const checks = await Promise.all(
           states.map(async (state) => {
-            const samples = (await store.samples(state.check, since, 60)).reverse();
+            const recent = [...(samples.get(state.check) ?? [])].reverse();
             const windows = await store.windowCounts(state.check, now, [86_400, 7 * 86_400, 30 * 86_400]);
             return {
               ...state,
-              latencies: samples.map((sample) => (sample.ok ? sample.latencyMs : null)),
-              latencySamples: samples.map((sample) => ({
+              latencies: recent.map((sample) => (sample.ok ? sample.latencyMs : null)),
+              latencySamples: recent.map((sample) => ({
                 at: sample.at,
                 latencyMs: sample.ok ? sample.latencyMs : null,
               })),
@@ -123,7 +144,12 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
         });
         return {
           status: 200,
-          headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': STATUS_PAGE_CSP },
+          headers: {
+            'Content-Type': 'text/html; charset=utf-8',
+            'Content-Security-Policy': STATUS_PAGE_CSP,
+            // Public like the page itself; an authenticated request gets it private (conditionalGet).
+            'Cache-Control': `public, max-age=${checkStatesMaxAge(states)}`,
+          },
           body: html,
         };
       },

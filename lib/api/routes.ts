@@ -2,7 +2,7 @@
 
 import type { Db } from '../db/pool.ts';
 import { liveness, readiness, type ServiceIdentity } from '../health/readiness.ts';
-import type { Route } from '../http/router.ts';
+import type { ApiResponse, Route } from '../http/router.ts';
 import { type LoadTestApiDeps, loadTestRoutes } from './loadtest-routes.ts';
 import { type MetricsApiDeps, metricsRoutes } from './metrics-route.ts';
 import { type MonitorApiDeps, monitorRoutes } from './monitor-routes.ts';
@@ -25,12 +25,17 @@ export const apiRoutes: Route<ApiDeps>[] = [
   {
     method: 'GET',
     path: '/health',
-    handler: (_request, deps) => ({ status: 200, body: liveness(deps.identity, deps.uptimeSeconds()) }),
+    handler: (_request, deps) => ({
+      status: 200,
+      // Probes ask the container that answers now, never a cache.
+      headers: { 'Cache-Control': 'no-store' },
+      body: liveness(deps.identity, deps.uptimeSeconds()),
+    }),
   },
   {
     method: 'GET',
     path: '/health/ready',
-    handler: async (_request, deps) => {
+    handler: async (_request, deps): Promise<ApiResponse> => {
       const report = await readiness(
         deps.identity,
         deps.db,
@@ -38,7 +43,8 @@ export const apiRoutes: Route<ApiDeps>[] = [
         undefined,
         deps.readinessTimeoutMs,
       );
-      if (report.status === 'ready') return { status: 200, body: report };
+      if (report.status === 'ready')
+        return { status: 200, headers: { 'Cache-Control': 'no-store' }, body: report };
       return { status: 503, headers: { 'Retry-After': '5' }, body: report };
     },
   },

@@ -9,6 +9,7 @@ import {
 } from '../alerts/channels.ts';
 import { WEBHOOK_FORMATS } from '../alerts/webhook.ts';
 import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from '../db/pool-settings.ts';
+import { RETENTION_DEFAULTS, type RetentionSettings } from '../db/retention.ts';
 import type { DatabaseAuth, DatabaseConfig, DatabaseTarget, SslMode } from '../db/target.ts';
 import { ConfigError } from '../errors.ts';
 import type { CorsConfig } from '../http/cors-settings.ts';
@@ -78,6 +79,8 @@ export interface Config {
   apiUrl: string | undefined;
   loadtest: LoadTestLimits;
   monitor: MonitorSettings;
+  /** How long samples' companions, shard rows and runs are kept, and the batches they are pruned in. */
+  retention: RetentionSettings;
   alerts: AlertSettings;
   metricsAccess: MetricsAccess;
   aws: AwsNames;
@@ -107,6 +110,14 @@ class EnvReader {
 
   string(name: string, fallback: string): string {
     return this.raw(name) ?? fallback;
+  }
+
+  /** The entries of a comma-separated variable, trimmed, the empty ones left out; none when it is unset. */
+  list(name: string): string[] {
+    return (this.raw(name) ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '');
   }
 
   boolean(name: string, fallback: boolean): boolean {
@@ -144,12 +155,8 @@ class EnvReader {
 }
 
 function parseOrigins(reader: EnvReader, credentials: boolean): string[] {
-  const value = reader.raw('CORS_ORIGINS');
-  if (value === undefined) return [];
   const origins: string[] = [];
-  for (const entry of value.split(',')) {
-    const origin = entry.trim();
-    if (origin === '') continue;
+  for (const origin of reader.list('CORS_ORIGINS')) {
     if (origin === '*') {
       if (credentials) {
         reader.problem(
@@ -180,12 +187,9 @@ function parseOrigins(reader: EnvReader, credentials: boolean): string[] {
 
 /** A comma-separated list of header names (CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS); undefined when unset. */
 function readHeaderNames(reader: EnvReader, name: string, unsetMeans: string): string[] | undefined {
-  const value = reader.raw(name);
-  if (value === undefined) return undefined;
+  if (reader.raw(name) === undefined) return undefined;
   const names: string[] = [];
-  for (const entry of value.split(',')) {
-    const header = entry.trim();
-    if (header === '') continue;
+  for (const header of reader.list(name)) {
     if (header === '*') {
       // "*" excludes Authorization and means nothing with credentials: an explicit list says what it means.
       reader.problem(
@@ -222,14 +226,10 @@ function readMaxConcurrentRuns(reader: EnvReader, runtime: Runtime): number {
 function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runtime: Runtime): LoadTestLimits {
   const hosts = new Set(DEFAULT_LIMITS.allowedHosts);
   if (apiUrl) hosts.add(new URL(apiUrl).host);
-  for (const entry of (reader.raw('LOADTEST_ALLOWED_HOSTS') ?? '').split(',')) {
-    const host = entry.trim().toLowerCase();
-    if (host === '') continue;
+  for (const entry of reader.list('LOADTEST_ALLOWED_HOSTS')) {
+    const host = entry.toLowerCase();
     if (!HOST_AND_PORT.test(host)) {
-      reader.problem(
-        'LOADTEST_ALLOWED_HOSTS',
-        `"${entry.trim()}" is not a host (host or host:port, no scheme)`,
-      );
+      reader.problem('LOADTEST_ALLOWED_HOSTS', `"${entry}" is not a host (host or host:port, no scheme)`);
       continue;
     }
     // The spelling `new URL` gives a target ([0:0::1] → [::1]), so that an entry matches its targets.
@@ -377,13 +377,12 @@ function readLogFormat(reader: EnvReader): LogFormat {
 /** Names, not origins: "app.test", or ".app.test" for it and every subdomain. */
 function readLocalAllowedHosts(reader: EnvReader): string[] {
   const hosts: string[] = [];
-  for (const entry of (reader.raw('LOCAL_ALLOWED_HOSTS') ?? '').split(',')) {
-    const host = entry.trim().toLowerCase();
-    if (host === '') continue;
+  for (const entry of reader.list('LOCAL_ALLOWED_HOSTS')) {
+    const host = entry.toLowerCase();
     if (!HOST_OR_DOMAIN.test(host)) {
       reader.problem(
         'LOCAL_ALLOWED_HOSTS',
-        `"${entry.trim()}" is not a host name (no scheme or port; ".example.test" for a domain and its subdomains)`,
+        `"${entry}" is not a host name (no scheme or port; ".example.test" for a domain and its subdomains)`,
       );
       continue;
     }
@@ -471,23 +470,20 @@ function readApiTimeouts(reader: EnvReader, pool: PoolSettings): ApiTimeouts {
   return timeouts;
 }
 
-function readUrlTarget(reader: EnvReader, url: string): DatabaseTarget | null {
+function readUrlTarget(reader: EnvReader, url: string, name = 'DATABASE_URL'): DatabaseTarget | null {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    reader.problem('DATABASE_URL', 'is not a URL (postgres://user:password@host:5432/database)');
+    reader.problem(name, 'is not a URL (postgres://user:password@host:5432/database)');
     return null;
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    reader.problem(
-      'DATABASE_URL',
-      `scheme "${parsed.protocol.replace(/:$/, '')}" is not postgres or postgresql`,
-    );
+    reader.problem(name, `scheme "${parsed.protocol.replace(/:$/, '')}" is not postgres or postgresql`);
     return null;
   }
   if (parsed.hostname === '') {
-    reader.problem('DATABASE_URL', 'has no host');
+    reader.problem(name, 'has no host');
     return null;
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres';
@@ -550,10 +546,21 @@ function readRdsTargets(reader: EnvReader, region: string | undefined): Database
     via: kind,
   });
   const directTarget = direct ? target(direct, 'direct') : null;
+  const readHost = reader.raw('DB_READ_ENDPOINT');
+  if (readHost !== undefined && !/^[a-z0-9.-]+$/i.test(readHost)) {
+    reader.problem(
+      'DB_READ_ENDPOINT',
+      `"${readHost}" is not a host name (give the endpoint without scheme or port)`,
+    );
+  }
+  // A proxy's read-only endpoint (….endpoint.proxy-….rds.amazonaws.com) or a replica's own endpoint.
+  const readTarget =
+    readHost === undefined ? undefined : target(readHost, /\.proxy-/.test(readHost) ? 'proxy' : 'direct');
   return {
     mode: 'external',
     api: proxy ? target(proxy, 'proxy') : (directTarget as DatabaseTarget),
     migrations: directTarget,
+    ...(readTarget ? { reader: { ...readTarget, label: `reader ${readTarget.label}` } } : {}),
   };
 }
 
@@ -565,7 +572,21 @@ function readDatabase(reader: EnvReader, runtime: Runtime, region: string | unde
       reader.problem('DATABASE_URL', 'set together with DB_PROXY_ENDPOINT/DB_DIRECT_ENDPOINT; choose one');
     }
     const target = readUrlTarget(reader, url);
-    return target ? { mode: 'external', api: target, migrations: target } : { mode: 'embedded' };
+    const readUrl = reader.raw('DATABASE_READ_URL');
+    const readTarget = readUrl === undefined ? null : readUrlTarget(reader, readUrl, 'DATABASE_READ_URL');
+    if (!target) return { mode: 'embedded' };
+    return {
+      mode: 'external',
+      api: target,
+      migrations: target,
+      ...(readTarget ? { reader: readTarget } : {}),
+    };
+  }
+  if (reader.raw('DATABASE_READ_URL') !== undefined) {
+    reader.problem(
+      'DATABASE_READ_URL',
+      'needs DATABASE_URL (the writer) beside it; with RDS set DB_READ_ENDPOINT',
+    );
   }
   if (rds !== undefined) return readRdsTargets(reader, region);
   if (runtime === 'lambda') {
@@ -575,6 +596,35 @@ function readDatabase(reader: EnvReader, runtime: Runtime, region: string | unde
     );
   }
   return { mode: 'embedded' };
+}
+
+function readRetention(reader: EnvReader): RetentionSettings {
+  const defaults = RETENTION_DEFAULTS;
+  return {
+    sampleBatchRows: reader.integer(
+      'MONITOR_PRUNE_BATCH_ROWS',
+      defaults.sampleBatchRows,
+      1,
+      1_000_000,
+      'rows',
+    ),
+    shardRetentionHours: reader.integer(
+      'LOADTEST_SHARD_RETENTION_HOURS',
+      defaults.shardRetentionHours,
+      0,
+      87_600,
+      'hours',
+    ),
+    shardBatchRows: reader.integer('LOADTEST_PRUNE_BATCH_ROWS', defaults.shardBatchRows, 1, 100_000, 'rows'),
+    runRetentionDays: reader.integer(
+      'LOADTEST_RUN_RETENTION_DAYS',
+      defaults.runRetentionDays,
+      0,
+      36_500,
+      'days',
+    ),
+    maxBatches: reader.integer('PRUNE_MAX_BATCHES', defaults.maxBatches, 1, 100_000),
+  };
 }
 
 function readMonitorInterval(reader: EnvReader): number {
@@ -690,6 +740,7 @@ export function loadConfig(env: Env = process.env): Config {
       intervalSeconds: readMonitorInterval(reader),
       retentionDays: reader.integer('MONITOR_RETENTION_DAYS', 14, 1, 3650, 'days'),
     },
+    retention: readRetention(reader),
     alerts: readAlerts(reader, runtime),
     metricsAccess: readMetricsAccess(reader, runtime),
     aws: {

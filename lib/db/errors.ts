@@ -98,6 +98,14 @@ export function isStatementTimeout(error: unknown): boolean {
   return error instanceof Error && /Query read timeout/.test(error.message);
 }
 
+/**
+ * 25006 read_only_sql_transaction: the server is a standby. Behind an endpoint that moves in a failover (RDS
+ * Multi-AZ, RDS Proxy) it means the connection still reaches the old writer or a replica not yet promoted.
+ */
+export function isReadOnlyServer(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '25006';
+}
+
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',

@@ -7,6 +7,7 @@ import {
   DatabaseTimeoutError,
   DatabaseUnavailableError,
   isConnectionError,
+  isReadOnlyServer,
   isSchemaMissing,
   isStatementTimeout,
   MigrationsPendingError,
@@ -28,6 +29,11 @@ export interface PoolStats {
 export interface QueryOptions {
   /** Safe to run twice: retried once on a fresh connection when the first one turns out dead. */
   idempotent?: boolean;
+  /**
+   * A read that may be a moment behind the writer (no read of the caller's own writes): served by the read
+   * replica when one is configured (lib/db/read-replica.ts).
+   */
+  replica?: boolean;
 }
 
 export interface TransactionOptions {
@@ -99,6 +105,11 @@ function toDatabaseError(error: unknown, openConnections: number, settings: Pool
   if (isSchemaMissing(error)) return new MigrationsPendingError(message, { cause: error });
   if (isStatementTimeout(error))
     return new DatabaseTimeoutError(settings.statementTimeoutMs, { cause: error });
+  if (isReadOnlyServer(error)) {
+    return new DatabaseUnavailableError('the server is read-only (a standby, or a failover under way)', {
+      cause: error,
+    });
+  }
   if (isConnectionError(error) || (openConnections === 0 && /connect/i.test(message))) {
     const code = (error as { code?: string }).code;
     return new DatabaseUnavailableError(code ?? message, { cause: error });
@@ -153,7 +164,9 @@ export function createDb(options: CreateDbOptions): Db {
           client.release();
           return result;
         } catch (error) {
-          const broken = isConnectionError(error) || /Query read timeout/.test(String(error));
+          // A connection to a read-only server goes too: the next one may reach the promoted writer.
+          const broken =
+            isConnectionError(error) || isReadOnlyServer(error) || /Query read timeout/.test(String(error));
           client.release(broken ? (error as Error) : undefined);
           if (broken && queryOptions.idempotent && attempt === 1) continue;
           throw toDatabaseError(error, openConnections(), settings);
@@ -175,8 +188,8 @@ export function createDb(options: CreateDbOptions): Db {
         client.release();
         return result;
       } catch (error) {
-        const broken = isConnectionError(error);
-        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+        const broken = isConnectionError(error) || isReadOnlyServer(error);
+        if (!isConnectionError(error)) await client.query('ROLLBACK').catch(() => undefined);
         client.release(broken ? (error as Error) : undefined);
         throw toDatabaseError(error, openConnections(), settings);
       }

@@ -29,4 +29,10 @@ export interface DatabaseTarget {
 
 export type DatabaseConfig =
   | { mode: 'embedded' }
-  | { mode: 'external'; api: DatabaseTarget; migrations: DatabaseTarget | null };
+  | {
+      mode: 'external';
+      api: DatabaseTarget;
+      migrations: DatabaseTarget | null;
+      /** A read replica (DB_READ_ENDPOINT, DATABASE_READ_URL) for reads that tolerate its lag; absent when none. */
+      reader?: DatabaseTarget;
+    };

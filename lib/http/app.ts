@@ -7,6 +7,7 @@ import type { LogFields, Logger } from '../log/logger.ts';
 import type { CorsConfig } from './cors-settings.ts';
 import { HttpError, methodNotAllowed, notFound } from './errors.ts';
 import { bodyLimit, decodeBody } from './middleware/body.ts';
+import { conditionalGet } from './middleware/caching.ts';
 import { cors } from './middleware/cors.ts';
 import { type ErrorBody, errorResponse } from './middleware/error-response.ts';
 import { invocationLogger } from './middleware/invocation-logger.ts';
@@ -120,8 +121,8 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
     return { statusCode: response.status, headers, body: JSON.stringify(response.body) };
   };
 
-  // after/onError run in reverse order of use(): errors become responses first, then CORS, then
-  // security headers, and the request log sees the final status.
+  // after/onError run in reverse order of use(): a read's 200 becomes a 304 first, errors become responses,
+  // then CORS, then security headers, and the request log sees the final status.
   // middy's own early timeout would answer a 500; the deadline above answers 503 instead.
   const engine = middy<HttpEvent, HttpResult>(dispatch, { timeoutEarlyInMillis: 0 });
   // Without fields to add, every invocation logs through the logger itself, at no cost per request.
@@ -131,7 +132,8 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
     .use(securityHeaders())
     .use(cors({ ...options.cors, methods: CORS_METHODS }))
     .use(errorResponse({ logger: options.logger }))
-    .use(bodyLimit({ limitBytes: options.bodyLimitBytes })) as unknown as ApiHandler;
+    .use(bodyLimit({ limitBytes: options.bodyLimitBytes }))
+    .use(conditionalGet()) as unknown as ApiHandler;
   // Checked before any middleware reads the event: a direct invoke with no or another event gets a 400 naming
   // what is missing, not a TypeError from deep inside the error handler.
   return async (event, context) => {

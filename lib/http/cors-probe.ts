@@ -115,13 +115,9 @@ export async function probeCors(url: string, options: CorsProbeOptions): Promise
       );
   }
 
-  const preflight = await send(
-    url,
-    'OPTIONS',
-    { ...base, origin: allowedOrigin, ...PREFLIGHT_HEADERS },
-    timeoutMs,
-    options.signal,
-  );
+  const preflightFrom = (origin: string) =>
+    send(url, 'OPTIONS', { ...base, origin, ...PREFLIGHT_HEADERS }, timeoutMs, options.signal);
+  const preflight = await preflightFrom(allowedOrigin);
   if (preflight.status !== 204 && preflight.status !== 200) {
     problems.push(`preflight from ${allowedOrigin}: status ${preflight.status}, expected 204`);
   }
@@ -145,13 +141,7 @@ export async function probeCors(url: string, options: CorsProbeOptions): Promise
   if (one(preflight.headers, 'access-control-max-age') === undefined)
     problems.push(`preflight from ${allowedOrigin}: no Access-Control-Max-Age`);
 
-  const deniedPreflight = await send(
-    url,
-    'OPTIONS',
-    { ...base, origin: deniedOrigin, ...PREFLIGHT_HEADERS },
-    timeoutMs,
-    options.signal,
-  );
+  const deniedPreflight = await preflightFrom(deniedOrigin);
   const deniedPreflightOrigin = one(deniedPreflight.headers, 'access-control-allow-origin');
   if (deniedPreflightOrigin === deniedOrigin) {
     problems.push(`CORS leak: preflight from the disallowed Origin ${deniedOrigin} was allowed`);

@@ -1,6 +1,6 @@
 // The preflight on Lambda concurrency: will a run's workers fit in the account without starving everything else?
 
-import { LoadTestInputError } from './options.ts';
+import { LoadTestInputError } from './input-error.ts';
 import type { LoadTestPlan } from './plan.ts';
 
 /** What the account and the worker function allow, as Lambda reports it. */

@@ -200,7 +200,11 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
   );
   // Rows of runs finished long enough ago go; a failure here must not fail a run that has its report.
   await deps.store
-    .pruneShardResults()
+    .pruneExpired()
+    .then((pruned) => {
+      if (pruned.shardRows.deleted + pruned.runs.deleted > 0)
+        deps.logger.info('expired load test rows pruned', pruned);
+    })
     .catch((error: unknown) => deps.logger.warn('old load test shard rows not pruned', { error }));
   deps.logger.info('load test finished', {
     runId: input.runId,

@@ -13,6 +13,7 @@ import {
   type TargetConnections,
   tlsSettings,
 } from './http1.ts';
+import { Http2ConnectionSet } from './http2.ts';
 import { type ErrorKind, MIN_SELF_CHECK_MS } from './measurement.ts';
 import type { Endpoint, RateStage } from './options.ts';
 import { RateSchedule } from './schedule.ts';
@@ -477,9 +478,8 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   const basePath = url.pathname.replace(/\/$/, '');
   const prepared = prepareEndpoints(url, basePath, work.endpoints);
   const tls = tlsSettings(work.connection);
-  // undici (HTTP/2) is loaded only by the runs that ask for it.
   const connections: TargetConnections = work.connection?.http2
-    ? new (await import('./http2.ts')).Http2ConnectionSet(url, work.timeoutMs, tls)
+    ? new Http2ConnectionSet(url, work.timeoutMs, tls)
     : new ConnectionSet(url, work.timeoutMs, tls);
   const recorder = new Recorder(work.runStartedAt, work.load.model === 'open');
   const newSlot = slotFactory(connections, prepared);
@@ -530,7 +530,12 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   lag.enable();
   const cpuBefore = threadCpuUsage();
-  const startedAt = Date.now();
+  // The open model's window starts on the run's timeline: a shard that began late still owns the requests due
+  // since then (it catches up), so its span is the schedule's, not the part of it left when it began.
+  const startedAt =
+    work.load.model === 'open'
+      ? Math.min(Date.now(), work.runStartedAt + work.load.fromSeconds * 1000)
+      : Date.now();
   const wallStart = performance.now();
   let remaining = 0;
   try {

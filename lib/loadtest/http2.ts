@@ -1,9 +1,22 @@
-// The engine's HTTP/2 client: undici's, the shard's channels multiplexed as streams over one connection per 100,
-// with the engine's own timeout sweep and completion callbacks. Over https HTTP/2 is negotiated by ALPN and required: a
-// target that picks HTTP/1.1 fails the connection, so a run said to be HTTP/2 never quietly measured HTTP/1.1.
+// The engine's HTTP/2 client on node:http2: a shard's channels multiplexed as streams over one session per 100,
+// with the engine's own timeout sweep and completion callbacks. Over https HTTP/2 is negotiated by ALPN and
+// required: a target that does not agree to h2 fails the connection, so a run said to be HTTP/2 never quietly
+// measured HTTP/1.1. Over plain http it is HTTP/2 with prior knowledge (h2c).
+//
+// Not undici's HTTP/2: when a target refuses the client certificate after the TLS handshake (TLS 1.3), its
+// client writes the next queued request onto the destroyed session and throws outside any handler, which would
+// end the worker (undici 7.30; nodejs/node#63412 describes the session state behind it).
 
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  connect,
+  constants,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from 'node:http2';
+import { isIP, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { buildConnector, Client, type Dispatcher } from 'undici';
 import {
   ConnectionError,
   type PreparedRequest,
@@ -12,12 +25,8 @@ import {
   type TlsSettings,
 } from './http1.ts';
 
-/**
- * Channels (requests in flight at once) per connection (servers commonly allow 100 to 250 streams). Channels are
- * given their connection, not left to a pool: a pool opens a connection for every request sent while the first
- * one is still connecting, which for a shard's users starting at once is one each.
- */
-const STREAMS_PER_CONNECTION = 100;
+/** Channels (requests in flight at once) per session: servers commonly allow 100 to 250 streams. */
+const STREAMS_PER_SESSION = 100;
 
 /** Headers HTTP/2 forbids (RFC 9113 §8.2.2); `host` becomes the :authority pseudo-header. */
 const CONNECTION_SPECIFIC = new Set([
@@ -29,130 +38,163 @@ const CONNECTION_SPECIFIC = new Set([
   'host',
 ]);
 
-/** One request at a time, like an HTTP/1.1 connection of the engine; each a stream of its connection. */
+/** The endpoint's request as HTTP/2 headers, built once per endpoint. */
+const headerBlocks = new WeakMap<PreparedRequest, OutgoingHttpHeaders>();
+
+function headersOf(request: PreparedRequest, origin: URL): OutgoingHttpHeaders {
+  let headers = headerBlocks.get(request);
+  if (!headers) {
+    headers = {
+      [constants.HTTP2_HEADER_METHOD]: request.method,
+      [constants.HTTP2_HEADER_PATH]: request.path,
+      [constants.HTTP2_HEADER_SCHEME]: origin.protocol.slice(0, -1),
+      [constants.HTTP2_HEADER_AUTHORITY]: request.headers.host ?? origin.host,
+    };
+    for (const [name, value] of Object.entries(request.headers))
+      if (!CONNECTION_SPECIFIC.has(name)) headers[name] = value;
+    headerBlocks.set(request, headers);
+  }
+  return headers;
+}
+
+/** One session to the origin, opened when first needed and again after it closed. */
+class Session {
+  private session: ClientHttp2Session | null = null;
+  private readonly open: () => ClientHttp2Session;
+
+  constructor(open: () => ClientHttp2Session) {
+    this.open = open;
+  }
+
+  get(): ClientHttp2Session {
+    const current = this.session;
+    if (current && !current.closed && !current.destroyed) return current;
+    const session = this.open();
+    // As the HTTP/1.1 connections: a small request is written at once, not held back for the previous one's ACK.
+    session.once('connect', (_session, socket) => (socket as Socket).setNoDelay(true));
+    // Failures reach each stream as its own 'error'; a session error left unheard would end the process.
+    session.on('error', () => undefined);
+    session.on('close', () => {
+      if (this.session === session) this.session = null;
+    });
+    this.session = session;
+    return session;
+  }
+
+  close(): void {
+    this.session?.destroy();
+    this.session = null;
+  }
+}
+
+/** One request at a time, like an HTTP/1.1 connection of the engine; each a stream of its session. */
 class Http2Channel {
   /** performance.now() when the request in flight was sent; 0 when idle. */
   sentAt = 0;
+  private stream: ClientHttp2Stream | null = null;
   private callback: ResponseCallback | null = null;
-  private controller: Dispatcher.DispatchController | null = null;
-  private readonly client: Client;
-  private readonly authority: string;
+  private readonly session: Session;
+  private readonly origin: URL;
 
-  constructor(client: Client, authority: string) {
-    this.client = client;
-    this.authority = authority;
+  constructor(session: Session, origin: URL) {
+    this.session = session;
+    this.origin = origin;
   }
 
   send(request: PreparedRequest, callback: ResponseCallback, now: number): void {
     this.callback = callback;
     this.sentAt = now;
-    this.controller = null;
     let status = 0;
-    // A handler per request: an aborted stream may still report after the channel carries the next one.
-    const finish = (result: number, error: Error | null) => {
-      if (this.callback !== callback || this.controller !== controller) return;
-      this.callback = null;
-      this.controller = null;
-      this.sentAt = 0;
-      callback(result, error);
-    };
-    let controller: Dispatcher.DispatchController | null = null;
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(request.headers))
-      if (!CONNECTION_SPECIFIC.has(name.toLowerCase())) headers[name] = value;
-    const authority = request.headers.host ?? this.authority;
-    this.client.dispatch(
-      {
-        path: request.path,
-        method: request.method as Dispatcher.HttpMethod,
-        headers: { ...headers, host: authority },
-        body: request.body ?? null,
-        idempotent: request.retryable,
-        // The engine's own sweep times requests out; undici's timers would only add one per request.
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      },
-      {
-        onRequestStart: (started) => {
-          controller = started;
-          this.controller = started;
-        },
-        onResponseStart: (_controller, statusCode) => {
-          status = statusCode;
-        },
-        onResponseData: () => undefined,
-        onResponseEnd: () => finish(status, null),
-        onResponseError: (_controller, error) => finish(0, error),
-      },
-    );
+    let stream: ClientHttp2Stream;
+    try {
+      stream = this.session.get().request(headersOf(request, this.origin), {
+        endStream: request.body === undefined,
+      });
+    } catch (error) {
+      // A session that died between the check and the request: reported on the next turn, as a stream's would be.
+      setImmediate(() => this.finish(null, 0, error as Error));
+      return;
+    }
+    this.stream = stream;
+    stream.on('response', (headers: IncomingHttpHeaders) => {
+      status = Number(headers[constants.HTTP2_HEADER_STATUS]);
+    });
+    // Read and dropped: only the status and the end of the body are measured.
+    stream.on('data', () => undefined);
+    stream.on('error', (error: Error) => this.finish(stream, 0, error));
+    // Judged on close, not on the body's end: a stream the server reset also ends its body, without a response.
+    stream.on('close', () => {
+      if (status > 0 && stream.rstCode === constants.NGHTTP2_NO_ERROR) this.finish(stream, status, null);
+      else
+        this.finish(
+          stream,
+          0,
+          new ConnectionError(
+            'ECONNRESET',
+            `the server reset the stream (HTTP/2 error code ${stream.rstCode ?? 'none'}) before the response ended`,
+          ),
+        );
+    });
+    if (request.body !== undefined) stream.end(request.body);
   }
 
+  /** Fails the request in flight (a timeout, say) and cancels its stream. */
   fail(error: Error): void {
+    const stream = this.stream;
+    this.finish(stream, 0, error);
+    if (stream && !stream.destroyed) stream.close(constants.NGHTTP2_CANCEL);
+  }
+
+  /** Reports the request once; `stream` is the one it went out on (null when it never got one). */
+  private finish(stream: ClientHttp2Stream | null, status: number, error: Error | null): void {
+    if (stream !== this.stream || !this.callback) return;
     const callback = this.callback;
-    const controller = this.controller;
     this.callback = null;
-    this.controller = null;
+    this.stream = null;
     this.sentAt = 0;
-    controller?.abort(error);
-    callback?.(0, error);
+    callback(status, error);
   }
 }
 
-/** Connects as undici does, then refuses a TLS connection on which the target did not agree to HTTP/2. */
-function requireH2(connect: buildConnector.connector): buildConnector.connector {
-  return (options, callback) =>
-    connect(options, (error, socket) => {
-      if (error || !socket) return callback(error, null);
-      const protocol = (socket as TLSSocket).alpnProtocol;
-      if (protocol === 'h2') return callback(null, socket);
-      socket.destroy();
-      return callback(
+/** Refuses a TLS session on which the target did not agree to HTTP/2. */
+function requireH2(session: ClientHttp2Session): void {
+  session.once('connect', () => {
+    const protocol = (session.socket as TLSSocket | undefined)?.alpnProtocol;
+    if (protocol !== 'h2')
+      session.destroy(
         new ConnectionError(
           'LOADTEST_HTTP2_REFUSED',
           `the target answered TLS with ${protocol || 'no ALPN protocol'}, not h2: it does not speak HTTP/2 there`,
         ),
-        null,
       );
-    });
+  });
 }
 
-/** The shard's HTTP/2 connections to one origin, with one sweep for every request's timeout. */
+/** The shard's HTTP/2 sessions to one origin, with one sweep for every request's timeout. */
 export class Http2ConnectionSet implements TargetConnections {
-  private readonly clients: Client[] = [];
+  private readonly sessions: Session[] = [];
   private readonly channels: Http2Channel[] = [];
   private readonly sweep: NodeJS.Timeout;
+  private readonly origin: URL;
   private readonly timeoutMs: number;
-  private readonly authority: string;
-  private readonly newClient: () => Client;
+  private readonly tls: TlsSettings;
 
   constructor(origin: URL, timeoutMs: number, tls: TlsSettings) {
+    this.origin = origin;
     this.timeoutMs = timeoutMs;
-    this.authority = origin.host;
-    const https = origin.protocol === 'https:';
-    const hostname = origin.hostname.replace(/^\[|\]$/g, '');
-    const servername = isAddress(hostname) ? {} : { servername: hostname };
-    const options: Client.Options = {
-      maxConcurrentStreams: STREAMS_PER_CONNECTION,
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      // Over plain http there is no ALPN: HTTP/2 with prior knowledge (h2c).
-      ...(https
-        ? { allowH2: true, connect: requireH2(buildConnector({ allowH2: true, ...tls, ...servername })) }
-        : { useH2c: true }),
-    };
-    this.newClient = () => new Client(origin.origin, options);
+    this.tls = tls;
     this.sweep = setInterval(() => this.expire(), Math.max(10, Math.min(250, timeoutMs / 4)));
     this.sweep.unref();
   }
 
   create(): Http2Channel {
-    const at = Math.floor(this.channels.length / STREAMS_PER_CONNECTION);
-    let client = this.clients[at];
-    if (!client) {
-      client = this.newClient();
-      this.clients.push(client);
+    const at = Math.floor(this.channels.length / STREAMS_PER_SESSION);
+    let session = this.sessions[at];
+    if (!session) {
+      session = new Session(() => this.connect());
+      this.sessions.push(session);
     }
-    const channel = new Http2Channel(client, this.authority);
+    const channel = new Http2Channel(session, this.origin);
     this.channels.push(channel);
     return channel;
   }
@@ -163,7 +205,20 @@ export class Http2ConnectionSet implements TargetConnections {
 
   close(): void {
     clearInterval(this.sweep);
-    for (const client of this.clients) client.destroy().catch(() => undefined);
+    for (const session of this.sessions) session.close();
+  }
+
+  private connect(): ClientHttp2Session {
+    const hostname = this.origin.hostname.replace(/^\[|\]$/g, '');
+    if (this.origin.protocol !== 'https:') return connect(this.origin.origin);
+    const session = connect(this.origin.origin, {
+      ...this.tls,
+      // SNI takes a host name only, never an address.
+      ...(isIP(hostname) === 0 ? { servername: hostname } : {}),
+      ALPNProtocols: ['h2'],
+    });
+    requireH2(session);
+    return session;
   }
 
   private expire(): void {
@@ -175,6 +230,3 @@ export class Http2ConnectionSet implements TargetConnections {
         );
   }
 }
-
-/** SNI takes a host name only, never an address. */
-const isAddress = (hostname: string) => /^[\d.]+$/.test(hostname) || hostname.includes(':');

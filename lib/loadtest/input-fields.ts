@@ -134,9 +134,11 @@ export const bodyField = v.pipe(
   ),
 );
 
+const notPath = (issue: { input: unknown }) =>
+  `${JSON.stringify(issue.input)} must be a path starting with "/"`;
 const path = v.pipe(
-  v.string((issue) => `${JSON.stringify(issue.input)} must be a path starting with "/"`),
-  v.startsWith('/', (issue) => `${JSON.stringify(issue.input)} must be a path starting with "/"`),
+  v.string(notPath),
+  v.startsWith('/', notPath),
   v.check(
     (text) => !INVALID_PATH.test(text),
     (issue) => `holds ${characterName(issue.input, INVALID_PATH)}; percent-encode it`,
@@ -155,7 +157,7 @@ const endpointObject = v.looseObject(
     ),
   },
   // The only issue left to the object itself: no path at all.
-  (issue) => `${JSON.stringify(issue.input)} must be a path starting with "/"`,
+  notPath,
 );
 
 /** An endpoint as the input gives it, before the input's method, headers and body fill in what it leaves out. */

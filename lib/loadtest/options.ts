@@ -2,11 +2,11 @@
 // The options' types are the schema's output.
 
 import * as v from 'valibot';
-import { EXIT, LoadwatchError } from '../errors.ts';
 import { fieldPath } from '../validation/combinators.ts';
 import { issueLines } from '../validation/issues.ts';
 import { durationField, isJsonObject, numberField, wholeNumberField } from '../validation/rules.ts';
 import { connectionFields, parseTargetConnection } from './connection-options.ts';
+import { LoadTestInputError } from './input-error.ts';
 import {
   bodyField,
   type EndpointAsGiven,
@@ -22,20 +22,6 @@ import {
 } from './input-fields.ts';
 import { DEFAULT_LIMITS, type LoadTestLimits } from './limits.ts';
 import { expectedRequests, expectedRequestsExactly } from './request-count.ts';
-
-export class LoadTestInputError extends LoadwatchError {
-  declare readonly problems: string[];
-  constructor(problems: string[]) {
-    super(problems.join('; '), {
-      code: 'INVALID_LOADTEST',
-      status: 400,
-      exitCode: EXIT.usage,
-      problems,
-      summary: 'invalid load test',
-    });
-    this.name = 'LoadTestInputError';
-  }
-}
 
 /**
  * Fields the options carry as they are read, beside the ones the load models derive. Another optional field of

@@ -1,8 +1,9 @@
 // Splits a load test into shards (by users or by rate) and rounds (by time), and estimates its cost.
 
 import type { ShardLoad } from './engine.ts';
+import { LoadTestInputError } from './input-error.ts';
 import type { LoadTestLimits } from './limits.ts';
-import { LoadTestInputError, type LoadTestOptions } from './options.ts';
+import type { LoadTestOptions } from './options.ts';
 import { priceRun, type RunCostUsd } from './pricing.ts';
 import { expectedRequests } from './request-count.ts';
 import {

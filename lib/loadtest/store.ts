@@ -2,6 +2,14 @@
 
 import { isSerializationFailure } from '../db/errors.ts';
 import type { Db } from '../db/pool.ts';
+import {
+  combinePrunes,
+  deleteInBatches,
+  EMPTY_PRUNE,
+  type PruneReport,
+  RETENTION_DEFAULTS,
+  type RetentionSettings,
+} from '../db/retention.ts';
 import { LoadwatchError } from '../errors.ts';
 import type { ShardResult } from './engine.ts';
 import { EncodingError } from './measurement.ts';
@@ -100,9 +108,10 @@ export const SHARD_RESULTS_PAGE_SIZE = 200;
 
 /**
  * Shard rows (and failure reasons) of a run are kept this long after it finished, then pruned: the report
- * holds everything they said, and a 1,000-shard hour is about 150 MB of rows at 100 req/s per shard, 300 MB at 1,000.
+ * holds everything they said, and a 1,000-shard hour is about 150 MB of rows at 100 req/s per shard, 300 MB at 1,000
+ * (LOADTEST_SHARD_RETENTION_HOURS).
  */
-export const SHARD_RESULT_RETENTION_HOURS = 24;
+export const SHARD_RESULT_RETENTION_HOURS = RETENTION_DEFAULTS.shardRetentionHours;
 
 /** Why a shard ended without a result, as Step Functions caught it (trimmed). */
 export interface ShardFailure {
@@ -169,10 +178,15 @@ export type AbortOutcome = 'aborting' | 'aborted' | null;
 export class LoadTestStore {
   private readonly db: Db;
   private readonly shardPageSize: number;
-  /** `shardPageSize`: rows per page of shardResultPages (SHARD_RESULTS_PAGE_SIZE). */
-  constructor(db: Db, options: { shardPageSize?: number } = {}) {
+  private readonly retention: RetentionSettings;
+  /**
+   * `shardPageSize`: rows per page of shardResultPages (SHARD_RESULTS_PAGE_SIZE); `retention`: how long shard
+   * rows and finished runs are kept, and the batches they are pruned in.
+   */
+  constructor(db: Db, options: { shardPageSize?: number; retention?: RetentionSettings } = {}) {
     this.db = db;
     this.shardPageSize = options.shardPageSize ?? SHARD_RESULTS_PAGE_SIZE;
+    this.retention = options.retention ?? RETENTION_DEFAULTS;
   }
 
   /**
@@ -443,24 +457,60 @@ export class LoadTestStore {
   }
 
   /**
-   * Deletes the shard rows and failure reasons of runs finished over SHARD_RESULT_RETENTION_HOURS ago
-   * (or `olderThanHours`); their reports keep what the rows said. Returns the shard rows deleted.
+   * Deletes the shard rows and failure reasons of runs finished over LOADTEST_SHARD_RETENTION_HOURS ago (or
+   * `olderThanHours`), a bounded batch per statement; their reports keep what the rows said. A row is written
+   * before its run finishes, so the expired ones all lie in the updated_at (recorded_at) index below the cut-off.
+   * Reports the rows deleted, failure reasons included.
    */
-  async pruneShardResults(olderThanHours = SHARD_RESULT_RETENTION_HOURS): Promise<number> {
-    const result = await this.db.query<{ deleted: string }>(
-      `WITH expired AS (
-         SELECT id FROM loadtest_runs
-          WHERE finished_at < now() - make_interval(secs => $1::double precision * 3600)
-            AND status NOT IN ('pending', 'running')
-       ), failures AS (
-         DELETE FROM loadtest_shard_failures WHERE run_id IN (SELECT id FROM expired)
-       ), shards AS (
-         DELETE FROM loadtest_shard_results WHERE run_id IN (SELECT id FROM expired) RETURNING 1
-       )
-       SELECT count(*) AS deleted FROM shards`,
+  async pruneShardResults(olderThanHours = this.retention.shardRetentionHours): Promise<PruneReport> {
+    const limits = { batchRows: this.retention.shardBatchRows, maxBatches: this.retention.maxBatches };
+    const expired = (table: string, written: string) =>
+      `DELETE FROM ${table} WHERE ctid = ANY (ARRAY(
+         SELECT row.ctid FROM ${table} row
+           JOIN loadtest_runs run ON run.id = row.run_id
+          WHERE row.${written} < now() - make_interval(secs => $1::double precision * 3600)
+            AND run.finished_at < now() - make_interval(secs => $1::double precision * 3600)
+            AND run.status NOT IN ('pending', 'running')
+          ORDER BY row.${written}
+          LIMIT $2))`;
+    const shards = await deleteInBatches(
+      this.db,
+      expired('loadtest_shard_results', 'updated_at'),
       [olderThanHours],
+      limits,
     );
-    return Number(result.rows[0]?.deleted ?? 0);
+    const failures = await deleteInBatches(
+      this.db,
+      expired('loadtest_shard_failures', 'recorded_at'),
+      [olderThanHours],
+      limits,
+    );
+    return combinePrunes(shards, failures);
+  }
+
+  /**
+   * Deletes runs finished over LOADTEST_RUN_RETENTION_DAYS ago, oldest first in bounded batches, with whatever
+   * shard rows they still have; 0 days keeps every run (a baseline may name any of them).
+   */
+  async pruneRuns(olderThanDays = this.retention.runRetentionDays): Promise<PruneReport> {
+    if (olderThanDays <= 0) return EMPTY_PRUNE;
+    return deleteInBatches(
+      this.db,
+      `DELETE FROM loadtest_runs WHERE id IN (
+         SELECT id FROM loadtest_runs
+          WHERE status NOT IN ('pending', 'running') AND finished_at < now() - make_interval(days => $1)
+          ORDER BY finished_at
+          LIMIT $2)`,
+      [olderThanDays],
+      // A run cascades to its shard rows: its batch is the shard batch's size in runs.
+      { batchRows: this.retention.shardBatchRows, maxBatches: this.retention.maxBatches },
+    );
+  }
+
+  /** Both retentions, shard rows first: what the Aggregate step runs after each run. */
+  async pruneExpired(): Promise<{ shardRows: PruneReport; runs: PruneReport }> {
+    const shardRows = await this.pruneShardResults();
+    return { shardRows, runs: await this.pruneRuns() };
   }
 
   /** Records why a shard failed; a retried shard's later failure replaces the earlier reason. */

@@ -363,7 +363,8 @@ function startPostmaster(
     const watch = (chunk: Buffer) => {
       const text = chunk.toString();
       log(text);
-      if (text.includes('database system is ready to accept connections')) resolveReady(child);
+      // A standby (standby.signal in its data directory) is ready once it accepts read-only connections.
+      if (/database system is ready to accept (read-only )?connections/.test(text)) resolveReady(child);
     };
     child.stdout.on('data', watch);
     child.stderr.on('data', watch);

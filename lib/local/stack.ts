@@ -10,8 +10,9 @@ import { issueToken } from '../auth/tokens.ts';
 import type { Config, DatabaseTarget } from '../config/config.ts';
 import { runMigrations } from '../db/migration-runner.ts';
 import { listMigrations } from '../db/migrations.ts';
-import { createDb, type Db } from '../db/pool.ts';
+import type { Db } from '../db/pool.ts';
 import { RDS_CA_BUNDLE } from '../db/rds-ca.ts';
+import { createReplicaDb } from '../db/read-replica.ts';
 import { EXIT, LoadwatchError } from '../errors.ts';
 import { createLocalStarter } from '../loadtest/local-runner.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
@@ -318,8 +319,13 @@ export async function startLocalStack(
       direction: 'up',
       log: (line) => logger.debug(line, { component: 'migrate' }),
     });
-    const db = createDb({
+    const db = createReplicaDb({
       target: database.target,
+      // DATABASE_READ_URL beside DATABASE_URL: the API's lag-tolerant reads go there, as on Lambda.
+      ...(config.database.mode === 'external' && config.database.reader
+        ? { reader: config.database.reader }
+        : {}),
+      onReaderDown: (error) => logger.warn('read replica unavailable; reads go to the writer', { error }),
       pool: config.pool,
       applicationName: 'loadwatch-local',
       onIdleError: (error) => {
@@ -327,7 +333,7 @@ export async function startLocalStack(
       },
     });
     cleanups.push(() => db.close());
-    const loadTests = new LoadTestStore(db);
+    const loadTests = new LoadTestStore(db, { retention: config.retention });
     const handler = createApi({
       config: { ...config, loadtest: refuseDatabasePort(config.loadtest, database.target) },
       db,

@@ -489,6 +489,9 @@ export async function runCycle(
   }
   await deps.store
     .prune(deps.retentionDays, now)
+    .then((pruned) => {
+      if (pruned.deleted > 0) deps.logger.info('expired samples pruned', { ...pruned });
+    })
     .catch((error: unknown) => deps.logger.warn('sample pruning failed', { error }));
   return {
     at: now,

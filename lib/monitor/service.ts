@@ -5,6 +5,7 @@ import type { AlertSink } from '../alerts/sink.ts';
 import { alertChannels, type WebhookSecrets } from '../alerts/webhook-channels.ts';
 import { listMigrations } from '../db/migrations.ts';
 import type { Db } from '../db/pool.ts';
+import type { RetentionSettings } from '../db/retention.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MetricsSink } from '../metrics/sink.ts';
@@ -18,6 +19,8 @@ export interface MonitorConfig {
   service: string;
   stage: string;
   monitor: MonitorSettings;
+  /** The batches samples are pruned in; the defaults when unset. */
+  retention?: RetentionSettings;
   alerts: AlertSettings;
 }
 
@@ -32,7 +35,7 @@ export function monitorDeps(options: {
 }): MonitorDeps {
   const loadTests = new LoadTestStore(options.db);
   return {
-    store: new MonitorStore(options.db),
+    store: new MonitorStore(options.db, { retention: options.config.retention }),
     logger: options.logger,
     alerts: options.alerts,
     channels: alertChannels(options.config.alerts, options.alerts, options.webhookSecrets),

@@ -1,8 +1,15 @@
 // The monitor's PostgreSQL side: samples, check states, incidents and the alert outbox, all its SQL in one place.
 
 import type pg from 'pg';
+import { PRIMARY_CHANNEL } from '../alerts/channels.ts';
 import type { Notification } from '../alerts/sink.ts';
 import type { Db } from '../db/pool.ts';
+import {
+  deleteInBatches,
+  type PruneReport,
+  RETENTION_DEFAULTS,
+  type RetentionSettings,
+} from '../db/retention.ts';
 import { type HeartbeatRecord, heartbeatTokenMatches } from './heartbeat.ts';
 import type { Sample } from './probe.ts';
 import { type CheckState, isStale, type OpenIncident, type RecentSample } from './rules.ts';
@@ -40,6 +47,15 @@ export interface CheckStateRecord {
     latencyMs: number | null;
     error: string | null;
   } | null;
+}
+
+/** One probe as the API shows it. */
+export interface SampleRecord {
+  at: string;
+  ok: boolean;
+  status: number | null;
+  latencyMs: number | null;
+  error: string | null;
 }
 
 export interface OutboxEntry {
@@ -99,8 +115,14 @@ export function retryDelaySeconds(attempts: number): number {
 
 export class MonitorStore {
   private readonly db: Db;
-  constructor(db: Db) {
+  private readonly retention: Pick<RetentionSettings, 'sampleBatchRows' | 'maxBatches'>;
+  /** `retention`: how many samples one pruning statement deletes, and how many statements one prune runs. */
+  constructor(
+    db: Db,
+    options: { retention?: Pick<RetentionSettings, 'sampleBatchRows' | 'maxBatches'> } = {},
+  ) {
     this.db = db;
+    this.retention = options.retention ?? RETENTION_DEFAULTS;
   }
 
   async insertSamples(samples: Sample[]): Promise<void> {
@@ -132,11 +154,15 @@ export class MonitorStore {
       warning: string | null;
       held: boolean;
     }>(
-      `SELECT check_name, ok, latency_ms, error, warning, held FROM (
-         SELECT check_name, ok, latency_ms, error, warning, held, at,
-                row_number() OVER (PARTITION BY check_name ORDER BY at DESC, id DESC) AS position
-           FROM monitor_samples WHERE check_name = ANY($1::text[])
-       ) ranked WHERE position <= $2 ORDER BY check_name, at DESC, position`,
+      // One index range per check (monitor_samples_check_at), however long the history: a window over every
+      // sample of the checks would read all of them to keep a few.
+      `SELECT k.check_name, r.ok, r.latency_ms, r.error, r.warning, r.held
+         FROM unnest($1::text[]) WITH ORDINALITY AS k (check_name, position)
+        CROSS JOIN LATERAL (
+          SELECT id, at, ok, latency_ms, error, warning, held FROM monitor_samples m
+           WHERE m.check_name = k.check_name ORDER BY at DESC, id DESC LIMIT $2
+        ) r
+        ORDER BY k.position, r.at DESC, r.id DESC`,
       [keys, limit],
       { idempotent: true },
     );
@@ -419,8 +445,9 @@ export class MonitorStore {
   async deliverPending(
     limit: number,
     send: (entry: OutboxEntry) => Promise<void>,
-    options: { now: Date; channels: string[] },
+    { now = new Date(), channels = [PRIMARY_CHANNEL] }: { now?: Date; channels?: string[] } = {},
   ): Promise<{ sent: number; failed: number; error?: string }> {
+    const options = { now, channels };
     const queued = await this.db.query<{ id: string; channel: string }>(
       `SELECT id, channel FROM alert_outbox
         WHERE sent_at IS NULL AND channel = ANY($3::text[]) AND (next_attempt_at IS NULL OR next_attempt_at <= $4)
@@ -514,13 +541,18 @@ export class MonitorStore {
     return Number(result.rows[0]?.count ?? 0);
   }
 
-  /** Deletes samples older than the retention, counted back from `now` (the monitor's clock). */
-  async prune(retentionDays: number, now: Date): Promise<number> {
-    const result = await this.db.query(
-      `DELETE FROM monitor_samples WHERE at < $2::timestamptz - make_interval(days => $1)`,
+  /**
+   * Deletes samples older than the retention, counted back from `now` (the monitor's clock), oldest first and a
+   * bounded batch per statement: a month's backlog never becomes one statement holding its locks for seconds.
+   */
+  async prune(retentionDays: number, now: Date): Promise<PruneReport> {
+    return deleteInBatches(
+      this.db,
+      `DELETE FROM monitor_samples WHERE ctid = ANY (ARRAY(
+         SELECT ctid FROM monitor_samples WHERE at < $2::timestamptz - make_interval(days => $1) ORDER BY at LIMIT $3))`,
       [retentionDays, now],
+      { batchRows: this.retention.sampleBatchRows, maxBatches: this.retention.maxBatches },
     );
-    return result.rowCount ?? 0;
   }
 
   /** Every check's state and newest sample, and whether it is stale at `now`. */
@@ -547,7 +579,8 @@ export class MonitorStore {
          ) l ON true
         ORDER BY s.check_name`,
       [],
-      { idempotent: true },
+      // What the API shows: a replica's moment of lag is fine.
+      { idempotent: true, replica: true },
     );
     return result.rows.map((row) => ({
       check: row.check_name,
@@ -577,30 +610,50 @@ export class MonitorStore {
         WHERE ($1 = 'all') OR ($1 = 'firing' AND resolved_at IS NULL) OR ($1 = 'resolved' AND resolved_at IS NOT NULL)
         ORDER BY opened_at DESC LIMIT $2`,
       [state, limit],
-      { idempotent: true },
+      // What the API shows: a replica's moment of lag is fine.
+      { idempotent: true, replica: true },
     );
     return result.rows.map(incidentRecord);
   }
 
-  async samples(key: string, since: Date, limit: number) {
+  async samples(key: string, since: Date, limit: number): Promise<SampleRecord[]> {
+    return (await this.samplesOf([key], since, limit)).get(key) ?? [];
+  }
+
+  /**
+   * Each check's samples since `since`, newest first, at most `limit` each: one statement for every check (one
+   * index range each on monitor_samples_check_at), not a round trip per check.
+   */
+  async samplesOf(keys: string[], since: Date, limit: number): Promise<Map<string, SampleRecord[]>> {
     const result = await this.db.query<{
+      check_name: string;
       at: Date;
       ok: boolean;
       status: number | null;
       latency_ms: number | null;
       error: string | null;
     }>(
-      `SELECT at, ok, status, latency_ms, error FROM monitor_samples
-        WHERE check_name = $1 AND at >= $2 ORDER BY at DESC LIMIT $3`,
-      [key, since, limit],
-      { idempotent: true },
+      `SELECT k.check_name, r.at, r.ok, r.status, r.latency_ms, r.error
+         FROM unnest($1::text[]) WITH ORDINALITY AS k (check_name, position)
+        CROSS JOIN LATERAL (
+          SELECT at, ok, status, latency_ms, error FROM monitor_samples m
+           WHERE m.check_name = k.check_name AND at >= $2 ORDER BY at DESC LIMIT $3
+        ) r
+        ORDER BY k.position, r.at DESC`,
+      [keys, since, limit],
+      // What the API shows: a replica's moment of lag is fine.
+      { idempotent: true, replica: true },
     );
-    return result.rows.map((row) => ({
-      at: row.at.toISOString(),
-      ok: row.ok,
-      status: row.status,
-      latencyMs: row.latency_ms,
-      error: row.error,
-    }));
+    const byCheck = new Map<string, SampleRecord[]>(keys.map((key) => [key, []]));
+    for (const row of result.rows) {
+      byCheck.get(row.check_name)?.push({
+        at: row.at.toISOString(),
+        ok: row.ok,
+        status: row.status,
+        latencyMs: row.latency_ms,
+        error: row.error,
+      });
+    }
+    return byCheck;
   }
 }

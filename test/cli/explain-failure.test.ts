@@ -4,7 +4,7 @@ import { UsageError } from '../../lib/cli/usage-error.ts';
 import { ConfigError } from '../../lib/config/config.ts';
 import { MigrateUsageError } from '../../lib/db/migration-runner.ts';
 import { EXIT } from '../../lib/errors.ts';
-import { LoadTestInputError } from '../../lib/loadtest/options.ts';
+import { LoadTestInputError } from '../../lib/loadtest/input-error.ts';
 import { LocalStackError } from '../../lib/local/stack.ts';
 import { CheckConfigError } from '../../lib/monitor/checks.ts';
 import { MEMBERS } from '../support/error-family.ts';

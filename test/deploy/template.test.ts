@@ -97,6 +97,10 @@ const MANAGED_VALUES: { intrinsic: Json; value: string }[] = [
     value: 'loadwatch-prod.proxy-c0ffee.us-east-1.rds.amazonaws.com',
   },
   {
+    intrinsic: { 'Fn::GetAtt': ['DatabaseReadReplica', 'Endpoint.Address'] },
+    value: 'loadwatch-prod-replica.c0ffee.us-east-1.rds.amazonaws.com',
+  },
+  {
     intrinsic: { 'Fn::GetAtt': ['DatabaseInstance', 'Endpoint.Address'] },
     value: 'loadwatch-prod.c0ffee.us-east-1.rds.amazonaws.com',
   },
@@ -280,7 +284,8 @@ describe('serverless package', () => {
     existingOut = join(work, 'existing');
     const params = Object.entries(EXISTING_DATABASE).map(([name, value]) => `--param=${name}=${value}`);
     const [managedPackage, existingPackage, invalidPackage] = await Promise.allSettled([
-      slsPackage(managedProject, managedOut, ['--stage', 'prod']),
+      // With the read replica, which prod leaves off by default.
+      slsPackage(managedProject, managedOut, ['--stage', 'prod', '--param=dbReadReplica=true']),
       slsPackage(existingProject, existingOut, ['--stage', 'dev', '--region', 'eu-west-1', ...params]),
       slsPackage(invalidProject, join(work, 'invalid'), ['--stage', 'prod']),
     ]);
@@ -382,6 +387,50 @@ describe('serverless package', () => {
     expect(instance.DeletionPolicy).toBe('Snapshot');
     expect(instance.UpdateReplacePolicy).toBe('Snapshot');
     expect(resource(managed, 'DatabaseSubnetGroup').Type).toBe('AWS::RDS::DBSubnetGroup');
+  });
+
+  it('adds a read replica with a ReplicaLag alarm and gives the api its endpoint when dbReadReplica is true', () => {
+    expect(resource(managed, 'DatabaseReadReplica')).toMatchObject({
+      Type: 'AWS::RDS::DBInstance',
+      Properties: {
+        SourceDBInstanceIdentifier: { Ref: 'DatabaseInstance' },
+        DBInstanceClass: 'db.m7g.large',
+        PubliclyAccessible: false,
+        VPCSecurityGroups: [{ Ref: 'DatabaseSecurityGroup' }],
+      },
+    });
+    // The replica copies the instance; Multi-AZ is the writer's standby, not the replica's.
+    expect(resource(managed, 'DatabaseReadReplica').Properties).not.toHaveProperty('MultiAZ');
+    expect(resource(managed, 'DatabaseReplicaLagAlarm').Properties).toMatchObject({
+      Namespace: 'AWS/RDS',
+      MetricName: 'ReplicaLag',
+      Dimensions: [{ Name: 'DBInstanceIdentifier', Value: { Ref: 'DatabaseReadReplica' } }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    expect(Number(resource(managed, 'DatabaseReplicaLagAlarm').Properties.Threshold)).toBe(60);
+    const api = resource(managed, 'ApiLambdaFunction');
+    expect(environmentOf(api)).toMatchObject({
+      DB_READ_ENDPOINT: { 'Fn::GetAtt': ['DatabaseReadReplica', 'Endpoint.Address'] },
+      NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+    });
+    const config = loadConfig({
+      ...deployedEnvironment(api),
+      AWS_LAMBDA_FUNCTION_NAME: 'loadwatch-prod-api',
+      AWS_REGION: 'us-east-1',
+    });
+    expect(config.database).toMatchObject({
+      reader: {
+        host: 'loadwatch-prod-replica.c0ffee.us-east-1.rds.amazonaws.com',
+        via: 'direct',
+        ssl: 'verify',
+        auth: { kind: 'iam', region: 'us-east-1' },
+      },
+    });
+    // Without the param, and in existing mode without dbReadEndpoint: no replica, no alarm, no reader.
+    for (const id of ['DatabaseReadReplica', 'DatabaseReplicaLagAlarm'])
+      expect(existing).not.toHaveProperty(id);
+    expect(environmentOf(resource(existing, 'ApiLambdaFunction')).DB_READ_ENDPOINT).toBe('');
   });
 
   it('puts RDS Proxy with TLS and IAM auth in front of the instance when the database is managed', () => {
@@ -498,7 +547,24 @@ describe('serverless package', () => {
       .map(([id]) => id);
     expect(connecting.sort()).toEqual(PROXY_CLIENTS.map(({ role }) => role).sort());
     for (const { role } of PROXY_CLIENTS) {
-      expect(statementsWith(roleStatements(resource(managed, role)), 'rds-db:connect'), role).toEqual([
+      const connects = statementsWith(roleStatements(resource(managed, role)), 'rds-db:connect');
+      // The api also reads from the replica, signed in as the same user.
+      expect(connects.slice(1), role).toEqual(
+        role === 'ApiFunctionRole'
+          ? [
+              expect.objectContaining({
+                Sid: 'ConnectToReadReplica',
+                Resource: {
+                  'Fn::Sub': [
+                    DBUSER_ARN,
+                    { ResourceId: { 'Fn::GetAtt': ['DatabaseReadReplica', 'DbiResourceId'] } },
+                  ],
+                },
+              }),
+            ]
+          : [],
+      );
+      expect(connects.slice(0, 1), role).toEqual([
         expect.objectContaining({
           Resource: {
             'Fn::Sub': [
@@ -1018,7 +1084,8 @@ describe('serverless package', () => {
         expect(Number(alarm.Period)).toBe(60);
       }
       const rds = alarms.filter((alarm) => alarm.Namespace === 'AWS/RDS');
-      expect(rds).toHaveLength(databaseManaged ? 2 : 0);
+      // Pinned sessions, connections, and the replica's lag (the managed package has a replica).
+      expect(rds).toHaveLength(databaseManaged ? 3 : 0);
       if (databaseManaged) {
         expect(
           find('AWS/RDS', 'DatabaseConnectionsCurrentlySessionPinned', {
@@ -1157,7 +1224,14 @@ describe('serverless package', () => {
       );
     };
     // What serverless.yml's esbuild aliases replace in every bundle (test/deploy/lambda-build.test.ts).
-    const replaced = ['@aws-sdk/credential-provider-node', '@aws-sdk/nested-clients', 'jiti', 'glob', 'pako'];
+    const replaced = [
+      '@aws-sdk/credential-provider-node',
+      '@aws-sdk/nested-clients',
+      'jiti',
+      'glob',
+      'pako',
+      '@assemblyscript/loader',
+    ];
     for (const { key, file } of FUNCTIONS) {
       const carried = packagesOf(key, file);
       const unwanted = [...replaced, ...(mustNotCarry[key] ?? [])].filter((name) => carried.has(name));

@@ -6,8 +6,9 @@ import {
   type LambdaConcurrency,
   localCapacityCheck,
 } from '../../lib/loadtest/capacity.ts';
+import { LoadTestInputError } from '../../lib/loadtest/input-error.ts';
 import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
-import { LoadTestInputError, parseLoadTestInput } from '../../lib/loadtest/options.ts';
+import { parseLoadTestInput } from '../../lib/loadtest/options.ts';
 import { planLoadTest } from '../../lib/loadtest/plan.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';

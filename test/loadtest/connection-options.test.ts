@@ -3,7 +3,8 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PEM_BYTES } from '../../lib/loadtest/connection-options.ts';
-import { LoadTestInputError, parseLoadTestInput } from '../../lib/loadtest/options.ts';
+import { LoadTestInputError } from '../../lib/loadtest/input-error.ts';
+import { parseLoadTestInput } from '../../lib/loadtest/options.ts';
 import { createTestCertificates, type TestCertificates } from '../support/certificates.ts';
 
 const problemsOf = (input: Record<string, unknown>): string[] => {

@@ -7,6 +7,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TargetConnection } from '../../lib/loadtest/connection-options.ts';
 import { runShard, type ShardWork } from '../../lib/loadtest/engine.ts';
+import { freePort } from '../../lib/local/embedded-postgres.ts';
 import { createTestCertificates, type TestCertificates } from '../support/certificates.ts';
 import { listenLocally } from '../support/listen.ts';
 
@@ -69,6 +70,43 @@ describe('runShard over TLS and HTTP/2', () => {
     expect(result).toMatchObject({ requests: 600, ok: 600, failed: 0, statusCodes: { 200: 600 } });
     expect(Object.fromEntries(counter.byVersion)).toEqual({ '2.0': 600 });
     expect(sessions.size).toBe(2);
+  });
+
+  it('times out HTTP/2 requests the target never answers, and sends the next ones on the same connection', async () => {
+    let answered = 0;
+    const sessions = new Set<unknown>();
+    const server = createSecureServer(certificates.server, (request, response) => {
+      if (request.url === '/hang') return;
+      answered++;
+      response.end('ok');
+    });
+    server.on('session', (session) => sessions.add(session));
+    const target = await serve(server);
+    const hang = work(target, http2({ ca: certificates.ca }), [2, 2]);
+    const result = await runShard({
+      ...hang,
+      timeoutMs: 1000,
+      endpoints: [
+        { path: '/hang', method: 'GET', headers: {}, weight: 1 },
+        { path: '/ok', method: 'GET', headers: {}, weight: 1 },
+      ],
+    });
+    expect(result.requests).toBe(4);
+    expect(result.errors.timeout + result.ok).toBe(4);
+    expect(result.ok).toBe(answered);
+    expect(sessions.size).toBe(1);
+  });
+
+  it('counts refused connections over HTTP/2 as refused, and a stream the server resets as reset', async () => {
+    const closedPort = await freePort();
+    const refused = await runShard(work(`https://127.0.0.1:${closedPort}`, http2(), [3, 3]));
+    expect(refused).toMatchObject({ requests: 6, failed: 6, errors: { refused: 6 } });
+    const server = createSecureServer(certificates.server, (request) => {
+      request.stream.close(0x8);
+    });
+    const target = await serve(server);
+    const reset = await runShard(work(target, http2({ ca: certificates.ca }), [2]));
+    expect(reset).toMatchObject({ requests: 2, failed: 2, errors: { reset: 2 } });
   });
 
   it('speaks HTTP/2 with prior knowledge to a plain-http target (h2c)', async () => {

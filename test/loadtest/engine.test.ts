@@ -202,6 +202,29 @@ describe('runShard', () => {
     expect(result.requests).toBeLessThan(50);
   });
 
+  it('starts an open-model shard that began late at its window on the run timeline, so its duration is the schedule', async () => {
+    // The round's start instant passed 800 ms before the shard began (a slow load of the run, a busy machine).
+    const runStartedAt = Date.now() - 800;
+    const result = await runShard(
+      work({
+        runStartedAt,
+        load: {
+          model: 'open',
+          stages: [{ durationSeconds: 2, from: 10, to: 10 }],
+          shardIndex: 0,
+          shardCount: 1,
+          fromSeconds: 0,
+          toSeconds: 2,
+          maxConnections: 4,
+        },
+      }),
+    );
+    expect(result.requests).toBe(20);
+    expect(result.startedAt).toBe(runStartedAt);
+    // The last request was due 1.9 s into the window: the shard's span covers the whole schedule.
+    expect(result.finishedAt - result.startedAt).toBeGreaterThanOrEqual(1900);
+  });
+
   it('measures from the intended send time when the target stalls, and reports the uncorrected figure too', async () => {
     const runStartedAt = Date.now();
     stallUntil = Date.now() + 1500; // every request sent in the first 1.5 s waits until then

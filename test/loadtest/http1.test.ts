@@ -1,13 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyError } from '../../lib/loadtest/engine.ts';
 import { ConnectionSet, prepareRequest } from '../../lib/loadtest/http1.ts';
+import { localhostCertificate } from '../support/tls-certificate.ts';
 
 interface RawServer {
   origin: URL;
@@ -206,34 +203,7 @@ describe('HTTP/1.1 connections of the engine', () => {
 
   it('speaks TLS to an https target, verifying its certificate, and keeps the connection alive', async () => {
     // A throw-away certificate for localhost, trusted for this test only.
-    const directory = mkdtempSync(join(tmpdir(), 'loadwatch-tls-'));
-    const [keyPath, certPath] = [join(directory, 'key.pem'), join(directory, 'cert.pem')];
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost',
-        '-keyout',
-        keyPath,
-        '-out',
-        certPath,
-      ],
-      { stdio: 'ignore' },
-    );
-    const cert = readFileSync(certPath, 'utf8');
-    const key = readFileSync(keyPath, 'utf8');
-    rmSync(directory, { recursive: true, force: true });
+    const { key, cert } = localhostCertificate();
     let connections = 0;
     const server = createHttpsServer({ key, cert }, (_request, response) => response.end('secure'));
     server.on('secureConnection', () => connections++);

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { LOADTEST_INPUT_SCHEMA_FILE, loadTestInputJsonSchema } from '../../bench/loadtest-input-schema.ts';
-import { LoadTestInputError, parseLoadTestInput } from '../../lib/loadtest/options.ts';
+import { LoadTestInputError } from '../../lib/loadtest/input-error.ts';
+import { parseLoadTestInput } from '../../lib/loadtest/options.ts';
 
 const target = 'http://localhost:3000';
 

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LoadTestInputError } from '../../lib/loadtest/input-error.ts';
 import { launchLoadTest, runSummary, waitBudgetMs, waitForRun } from '../../lib/loadtest/launcher.ts';
 import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
 import { createLocalStarter } from '../../lib/loadtest/local-runner.ts';
-import { LoadTestInputError } from '../../lib/loadtest/options.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { useMigratedDatabase } from '../support/database.ts';

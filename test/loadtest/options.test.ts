@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/config.ts';
+import { LoadTestInputError } from '../../lib/loadtest/input-error.ts';
 import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
-import { LoadTestInputError, parseLoadTestInput } from '../../lib/loadtest/options.ts';
+import { parseLoadTestInput } from '../../lib/loadtest/options.ts';
 import { planLoadTest } from '../../lib/loadtest/plan.ts';
 import { expectedRequests } from '../../lib/loadtest/request-count.ts';
 import { isAllowedTarget, refuseDatabasePort } from '../../lib/loadtest/target-rules.ts';
@@ -87,6 +88,34 @@ describe('parseLoadTestInput', () => {
       'thresholds[0]: "p95 < fast" is not a threshold (metric, operator, value: e.g. "p95<300", "errors<1%", "rps>=100")',
       'users: -1 is below the minimum of 1',
       'requests: "lots" is not a whole number',
+    ]);
+  });
+
+  it('reads a weight left null or empty as the default 1, rather than dropping the endpoint', () => {
+    const options = parseLoadTestInput({
+      target,
+      endpoints: [
+        { path: '/a', weight: null },
+        { path: '/b', weight: '' },
+      ],
+    });
+    expect(options.endpoints.map((endpoint) => [endpoint.path, endpoint.weight])).toEqual([
+      ['/a', 1],
+      ['/b', 1],
+    ]);
+  });
+
+  it('judges workers against the users only when the user count itself is valid', () => {
+    expect(problems({ target, users: 'many', workers: 20 })).toEqual(['users: "many" is not a whole number']);
+    expect(problems({ target, users: 5, workers: 20 })).toEqual([
+      'workers: 20 is more than the 5 users to share among them',
+    ]);
+  });
+
+  it('checks a field given outside its model as well as refusing it there', () => {
+    expect(problems({ target, rate: 10, duration: 5, thinkTime: 'soon' })).toEqual([
+      'thinkTime: "soon" is not a duration (e.g. 500, 500ms or 2s)',
+      'thinkTime: applies to the closed model (users, requests) only',
     ]);
   });
 

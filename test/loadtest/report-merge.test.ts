@@ -21,7 +21,7 @@ import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
 import { buildReport, type ShardRow } from '../../lib/loadtest/report.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
-import { TimelineMerge } from '../../lib/loadtest/timeline.ts';
+import { TimelineMerge, TimelineWriter } from '../../lib/loadtest/timeline.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { useMigratedDatabase } from '../support/database.ts';
 import { createTwoDigitTimelineHistogram } from '../support/pairs-format.ts';
@@ -222,6 +222,34 @@ describe('timeline encoding', () => {
     expect(() => new TimelineMerge().add(writer.finish())).toThrow(
       expect.objectContaining({ code: 'LOADTEST_ENCODING' }),
     );
+  });
+
+  it('merges dense and sparse seconds, empty stretches and all, into exactly their own buckets', () => {
+    const random = seededRandom(7);
+    const writer = new TimelineWriter();
+    const merge = new TimelineMerge();
+    const expected: Array<{ second: number; p50: number; p99: number; total: number }> = [];
+    const samples: Record<number, number[]> = {
+      // Dense: 2,000 latencies around 20 ms. Sparse: three, from 1 ms to 100 s.
+      0: Array.from({ length: 2000 }, () => 15 + random() * 10),
+      2: [1, 1000, 100_000],
+      3: [0.5],
+    };
+    for (const [second, values] of Object.entries(samples)) {
+      const histogram = createHistogram('timeline');
+      for (const value of values) recordMs(histogram, value);
+      writer.add(Number(second), values.length, 0, histogram);
+      expected.push({
+        second: Number(second),
+        p50: Math.round(histogram.getValueAtPercentile(50)) / 1000,
+        p99: Math.round(histogram.getValueAtPercentile(99)) / 1000,
+        total: histogram.totalCount,
+      });
+    }
+    merge.add(writer.finish());
+    expect(
+      merge.points().map(({ second, p50, p99, requests }) => ({ second, p50, p99, total: requests })),
+    ).toEqual(expected);
   });
 
   it('refuses bytes that do not decompress, naming why', () => {

@@ -4,7 +4,9 @@ import type { Server } from 'node:http';
 import { createApi } from '../../lib/api/create-api.ts';
 import { type Env, loadConfig } from '../../lib/config/config.ts';
 import { listMigrations } from '../../lib/db/migrations.ts';
-import { createDb, type Db } from '../../lib/db/pool.ts';
+import type { Db } from '../../lib/db/pool.ts';
+import { createReplicaDb } from '../../lib/db/read-replica.ts';
+import type { ExecutionStarter } from '../../lib/loadtest/launcher.ts';
 import { createLocalStarter } from '../../lib/loadtest/local-runner.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
 import { refuseDatabasePort } from '../../lib/loadtest/target-rules.ts';
@@ -21,19 +23,24 @@ export interface RunningApi {
 
 export async function startApiServer(
   env: Env,
-  options: { knownMigrations?: string[] } = {},
+  options: { knownMigrations?: string[]; starter?: ExecutionStarter } = {},
 ): Promise<RunningApi> {
   const config = loadConfig(env);
   if (config.database.mode !== 'external') throw new Error('startApiServer needs DATABASE_URL');
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger({ level: 'debug', write: (line) => logs.push(JSON.parse(line)) });
-  const db = createDb({ target: config.database.api, pool: config.pool, applicationName: 'lw-api-test' });
+  const db = createReplicaDb({
+    target: config.database.api,
+    ...(config.database.reader ? { reader: config.database.reader } : {}),
+    pool: config.pool,
+    applicationName: 'lw-api-test',
+  });
   const handler = createApi({
     config: { ...config, loadtest: refuseDatabasePort(config.loadtest, config.database.api) },
     db,
     logger,
     knownMigrations: options.knownMigrations ?? listMigrations(),
-    starter: createLocalStarter({ store: new LoadTestStore(db), logger }),
+    starter: options.starter ?? createLocalStarter({ store: new LoadTestStore(db), logger }),
   });
   // Every Host reaches the API here, so that its own defences against a spoofed Host can be tested.
   const server: Server = createLocalServer({ handler, allowedHosts: 'any' });

@@ -12,7 +12,7 @@ import { MigrateUsageError } from '../../lib/db/migration-runner.ts';
 import type { LoadwatchError } from '../../lib/errors.ts';
 import { HttpError } from '../../lib/http/errors.ts';
 import { InvalidEventError } from '../../lib/lambda/events.ts';
-import { LoadTestInputError } from '../../lib/loadtest/options.ts';
+import { LoadTestInputError } from '../../lib/loadtest/input-error.ts';
 import { ConcurrencyLimitError } from '../../lib/loadtest/store.ts';
 import { EmbeddedPostgresError } from '../../lib/local/embedded-postgres.ts';
 import { LocalStackError } from '../../lib/local/stack.ts';

@@ -1,4 +1,5 @@
-// A TCP relay on 127.0.0.1 that can silently kill its connections, as a frozen Lambda container experiences.
+// A TCP relay on 127.0.0.1 that can silently kill its connections, as a frozen Lambda container experiences, or
+// move to another server, as an endpoint's DNS name does in a failover.
 
 import { createConnection, createServer, type Socket } from 'node:net';
 
@@ -6,13 +7,16 @@ export interface TcpProxy {
   port: number;
   /** Drops every open connection without telling the client; it finds out on its next write. */
   severSilently(): void;
+  /** Sends new connections to another port and resets the open ones, as a failover's DNS change does. */
+  switchTo(targetPort: number): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   const pairs = new Set<{ client: Socket; upstream: Socket }>();
+  let currentPort = targetPort;
   const server = createServer((client) => {
-    const upstream = createConnection({ port: targetPort, host: targetHost });
+    const upstream = createConnection({ port: currentPort, host: targetHost });
     const pair = { client, upstream };
     pairs.add(pair);
     client.pipe(upstream);
@@ -34,6 +38,14 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
         upstream.destroy();
         client.once('data', () => client.resetAndDestroy());
         client.resume();
+      }
+      pairs.clear();
+    },
+    switchTo(port) {
+      currentPort = port;
+      for (const { client, upstream } of pairs) {
+        upstream.destroy();
+        client.resetAndDestroy();
       }
       pairs.clear();
     },

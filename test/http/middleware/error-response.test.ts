@@ -5,7 +5,7 @@ import { LoadwatchError } from '../../../lib/errors.ts';
 import { HttpError, MAX_LISTED_PROBLEMS } from '../../../lib/http/errors.ts';
 import { errorResponse, toHttpError } from '../../../lib/http/middleware/error-response.ts';
 import type { HttpRequest } from '../../../lib/http/middleware/types.ts';
-import { LoadTestInputError } from '../../../lib/loadtest/options.ts';
+import { LoadTestInputError } from '../../../lib/loadtest/input-error.ts';
 import { ConcurrencyLimitError } from '../../../lib/loadtest/store.ts';
 import { createLogger, type LogEntry } from '../../../lib/log/logger.ts';
 import { MEMBERS } from '../../support/error-family.ts';

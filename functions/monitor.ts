@@ -8,12 +8,14 @@ import { monitorDefinition, monitorDeps } from '../lib/monitor/service.ts';
 import { snsAlerts } from './adapters/alerts.ts';
 import { lambdaDb } from './adapters/database.ts';
 import { cloudWatchMetrics } from './adapters/metrics.ts';
+import { webhookSecrets } from './adapters/webhooks.ts';
 import { lambdaEnvironment } from './environment.ts';
 
 const environment = lambdaEnvironment();
 const { config } = environment;
 const metrics = cloudWatchMetrics(config);
 const alerts = snsAlerts(config);
+const webhooks = webhookSecrets(config);
 const logFields = invocationLogFields(config.traceHeader);
 
 export const handler = async (_event: unknown, context: Context) => {
@@ -29,6 +31,7 @@ export const handler = async (_event: unknown, context: Context) => {
       alerts:
         alerts(context) ??
         createConsoleSink((text) => logger.warn('alert (no SNS topic configured)', { text })),
+      webhookSecrets: await webhooks(context),
       metrics,
     }),
   );

@@ -63,6 +63,7 @@ export function createApi(deps: CreateApiDeps): ApiHandler {
       capacity: typeof capacity === 'function' ? lazyCapacity(capacity, context) : capacity,
     },
     monitorApi: { monitor, service: deps.config.service, stage: deps.config.stage },
+    metricsApi: { access: deps.config.metricsAccess, monitor, loadTests, db: deps.db },
   });
   const perInvocation = typeof starter === 'function' || typeof capacity === 'function';
   return createApiHandler({

@@ -6,7 +6,7 @@ import { HttpError } from '../http/errors.ts';
 import { choiceParameter, parseQuery, timeParameter, wholeNumberParameter } from '../http/query.ts';
 import type { Route } from '../http/router.ts';
 import { DEFAULT_MONITOR_INTERVAL_SECONDS } from '../monitor/settings.ts';
-import { renderStatusPage } from '../monitor/status-page.ts';
+import { renderStatusPage, UPTIME_DAYS } from '../monitor/status-page.ts';
 import type { MonitorStore } from '../monitor/store.ts';
 
 export interface MonitorApiDeps {
@@ -104,25 +104,43 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
       method: 'GET',
       path: '/status',
       handler: async (_request, { monitorApi }) => {
-        const states = await monitorApi.monitor.checkStates();
-        const since = new Date(Date.now() - 6 * 3_600_000);
-        const samples = await monitorApi.monitor.samplesOf(
-          states.map((state) => state.check),
-          since,
-          60,
+        const now = new Date();
+        const store = monitorApi.monitor;
+        const states = await store.checkStates(now);
+        const since = new Date(now.getTime() - 6 * 3_600_000);
+        const keys = states.map((state) => state.check);
+        const [samples, days] = await Promise.all([
+          store.samplesOf(keys, since, 60),
+          store.dailyUptime(now, UPTIME_DAYS),
+        ]);
+        const percentUp = (counts: { total: number; bad: number } | undefined) =>
+          counts && counts.total > 0 ? (100 * (counts.total - counts.bad)) / counts.total : null;
+        const checks = await Promise.all(
+          states.map(async (state) => {
+            const recent = [...(samples.get(state.check) ?? [])].reverse();
+            const windows = await store.windowCounts(state.check, now, [86_400, 7 * 86_400, 30 * 86_400]);
+            return {
+              ...state,
+              latencies: recent.map((sample) => (sample.ok ? sample.latencyMs : null)),
+              latencySamples: recent.map((sample) => ({
+                at: sample.at,
+                latencyMs: sample.ok ? sample.latencyMs : null,
+              })),
+              uptime: {
+                day: percentUp(windows.get(86_400)),
+                week: percentUp(windows.get(7 * 86_400)),
+                month: percentUp(windows.get(30 * 86_400)),
+              },
+              days: days.get(state.check) ?? [],
+            };
+          }),
         );
-        const checks = states.map((state) => ({
-          ...state,
-          latencies: [...(samples.get(state.check) ?? [])]
-            .reverse()
-            .map((sample) => (sample.ok ? sample.latencyMs : null)),
-        }));
         const html = renderStatusPage({
           service: monitorApi.service,
           stage: monitorApi.stage,
-          generatedAt: new Date(),
+          generatedAt: now,
           checks,
-          incidents: await monitorApi.monitor.incidents('all', 10),
+          incidents: await store.incidents('all', 20),
         });
         return {
           status: 200,

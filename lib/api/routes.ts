@@ -4,6 +4,7 @@ import type { Db } from '../db/pool.ts';
 import { liveness, readiness, type ServiceIdentity } from '../health/readiness.ts';
 import type { ApiResponse, Route } from '../http/router.ts';
 import { type LoadTestApiDeps, loadTestRoutes } from './loadtest-routes.ts';
+import { type MetricsApiDeps, metricsRoutes } from './metrics-route.ts';
 import { type MonitorApiDeps, monitorRoutes } from './monitor-routes.ts';
 
 export interface ApiDeps {
@@ -17,6 +18,7 @@ export interface ApiDeps {
   uptimeSeconds: () => number;
   loadTestApi: LoadTestApiDeps;
   monitorApi: MonitorApiDeps;
+  metricsApi: MetricsApiDeps;
 }
 
 export const apiRoutes: Route<ApiDeps>[] = [
@@ -48,4 +50,5 @@ export const apiRoutes: Route<ApiDeps>[] = [
   },
   ...loadTestRoutes<ApiDeps>(),
   ...monitorRoutes<ApiDeps>(),
+  ...metricsRoutes<ApiDeps>(),
 ];

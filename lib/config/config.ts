@@ -1,5 +1,13 @@
 // The one reader of process.env: validates every setting at start-up and reports every problem at once.
 
+import {
+  type AlertSettings,
+  INCIDENT_SEVERITIES,
+  type IncidentSeverity,
+  type WebhookSettings,
+  webhookVariable,
+} from '../alerts/channels.ts';
+import { WEBHOOK_FORMATS } from '../alerts/webhook.ts';
 import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from '../db/pool-settings.ts';
 import { RETENTION_DEFAULTS, type RetentionSettings } from '../db/retention.ts';
 import type { DatabaseAuth, DatabaseConfig, DatabaseTarget, SslMode } from '../db/target.ts';
@@ -49,6 +57,9 @@ export interface AwsNames {
   metricsNamespace: string;
 }
 
+/** GET /metrics: open, behind METRICS_TOKEN, or off (on Lambda without a token). */
+export type MetricsAccess = { kind: 'open' } | { kind: 'token'; token: string } | { kind: 'disabled' };
+
 export interface Config {
   service: string;
   stage: string;
@@ -70,6 +81,8 @@ export interface Config {
   monitor: MonitorSettings;
   /** How long samples' companions, shard rows and runs are kept, and the batches they are pruned in. */
   retention: RetentionSettings;
+  alerts: AlertSettings;
+  metricsAccess: MetricsAccess;
   aws: AwsNames;
   /** The current invocation's X-Ray trace header: Lambda sets _X_AMZN_TRACE_ID anew for each invocation. */
   traceHeader: () => string | undefined;
@@ -619,6 +632,84 @@ function readMonitorInterval(reader: EnvReader): number {
   return reader.integer('MONITOR_INTERVAL', DEFAULT_MONITOR_INTERVAL_SECONDS, min, max, 'seconds');
 }
 
+/** "critical+warning" (or "all"): the severities a channel announces. */
+function readSeverities(reader: EnvReader, name: string, value: string): IncidentSeverity[] {
+  if (value === 'all') return [...INCIDENT_SEVERITIES];
+  const severities: IncidentSeverity[] = [];
+  for (const entry of value.split('+')) {
+    const severity = entry.trim();
+    if ((INCIDENT_SEVERITIES as readonly string[]).includes(severity)) {
+      if (!severities.includes(severity as IncidentSeverity)) severities.push(severity as IncidentSeverity);
+    } else reader.problem(name, `"${severity}" is not a severity (critical, warning, or all)`);
+  }
+  return severities;
+}
+
+/** ALERT_WEBHOOKS="oncall:json:critical, team:slack:all": each webhook's name, body format and severities. */
+function readAlerts(reader: EnvReader, runtime: Runtime): AlertSettings {
+  const webhookSecretName = reader.raw('ALERT_WEBHOOK_SECRET_NAME');
+  const webhooks: WebhookSettings[] = [];
+  for (const entry of (reader.raw('ALERT_WEBHOOKS') ?? '').split(',')) {
+    if (entry.trim() === '') continue;
+    const [name = '', format = '', severities = 'all', ...rest] = entry.trim().split(':');
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(name) || name === 'sns') {
+      reader.problem(
+        'ALERT_WEBHOOKS',
+        `"${name}" is not a webhook name (1-32 lower-case letters, digits and "-", starting with a letter; not "sns")`,
+      );
+      continue;
+    }
+    if (!(WEBHOOK_FORMATS as readonly string[]).includes(format) || rest.length > 0) {
+      reader.problem(
+        'ALERT_WEBHOOKS',
+        `"${entry.trim()}" is not name:format[:severities] with format ${WEBHOOK_FORMATS.join(' or ')}`,
+      );
+      continue;
+    }
+    if (webhooks.some((webhook) => webhook.name === name)) {
+      reader.problem('ALERT_WEBHOOKS', `"${name}" is listed twice`);
+      continue;
+    }
+    const webhook: WebhookSettings = {
+      name,
+      format: format as WebhookSettings['format'],
+      severities: readSeverities(reader, 'ALERT_WEBHOOKS', severities),
+    };
+    if (webhookSecretName === undefined) {
+      const urlVariable = webhookVariable('URL', name);
+      const url = reader.raw(urlVariable);
+      if (runtime === 'lambda') {
+        reader.problem(
+          'ALERT_WEBHOOK_SECRET_NAME',
+          `is required on Lambda for webhook "${name}": its URL is a secret, not an environment variable`,
+        );
+      } else if (url === undefined) {
+        reader.problem(urlVariable, `is required for webhook "${name}" (or set ALERT_WEBHOOK_SECRET_NAME)`);
+      } else if (!(readHttpUrl(url) instanceof URL)) {
+        reader.problem(urlVariable, 'is not an http(s) URL');
+      } else webhook.url = url;
+      const signingSecret = reader.raw(webhookVariable('SIGNING_SECRET', name));
+      if (signingSecret !== undefined) webhook.signingSecret = signingSecret;
+    }
+    webhooks.push(webhook);
+  }
+  return {
+    snsSeverities: readSeverities(reader, 'ALERT_SEVERITIES', reader.raw('ALERT_SEVERITIES') ?? 'all'),
+    webhooks,
+    webhookSecretName,
+  };
+}
+
+function readMetricsAccess(reader: EnvReader, runtime: Runtime): MetricsAccess {
+  const token = reader.raw('METRICS_TOKEN');
+  if (token === undefined) return runtime === 'lambda' ? { kind: 'disabled' } : { kind: 'open' };
+  if (token.length < 16 || /\s/.test(token)) {
+    reader.problem('METRICS_TOKEN', 'must be at least 16 characters without spaces');
+    return { kind: 'disabled' };
+  }
+  return { kind: 'token', token };
+}
+
 /** Reads and validates the whole configuration; throws ConfigError naming every problem. */
 export function loadConfig(env: Env = process.env): Config {
   const reader = new EnvReader(env);
@@ -650,6 +741,8 @@ export function loadConfig(env: Env = process.env): Config {
       retentionDays: reader.integer('MONITOR_RETENTION_DAYS', 14, 1, 3650, 'days'),
     },
     retention: readRetention(reader),
+    alerts: readAlerts(reader, runtime),
+    metricsAccess: readMetricsAccess(reader, runtime),
     aws: {
       stateMachineName: reader.raw('LOADTEST_STATE_MACHINE_NAME'),
       loadtestWorkerFunctionName: reader.raw('LOADTEST_WORKER_FUNCTION_NAME'),

@@ -105,7 +105,7 @@ export function emptyChart(id: string, label: string, message: string): string {
 }
 
 /** Below this, latency differences are noise: the scale never zooms in further, so jitter stays flat. */
-const SPARKLINE_FLOOR_MS = 100;
+export const SPARKLINE_FLOOR_MS = 100;
 
 /** A polyline of latencies, oldest to newest; gaps (failed samples) break the line. */
 export function sparkline(values: Array<number | null>, width = 240, height = 36): string {

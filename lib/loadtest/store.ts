@@ -694,4 +694,29 @@ export class LoadTestStore {
     );
     return result.rows.map((row) => row.target);
   }
+
+  /** The newest finished run of each target with its totals and latency, for /metrics. */
+  async lastRunsByTarget(): Promise<
+    Array<{ target: string; id: string; status: RunStatus; finishedAt: Date; report: LoadTestReport }>
+  > {
+    const result = await this.db.query<{
+      target: string;
+      id: string;
+      status: RunStatus;
+      finished_at: Date;
+      report: LoadTestReport;
+    }>(
+      `SELECT DISTINCT ON (target) target, id, status, finished_at, report FROM loadtest_runs
+        WHERE finished_at IS NOT NULL AND report IS NOT NULL ORDER BY target, finished_at DESC`,
+      [],
+      { idempotent: true },
+    );
+    return result.rows.map((row) => ({
+      target: row.target,
+      id: row.id,
+      status: row.status,
+      finishedAt: row.finished_at,
+      report: row.report,
+    }));
+  }
 }

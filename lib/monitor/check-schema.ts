@@ -4,6 +4,7 @@ import * as v from 'valibot';
 import { hasControlCharacters } from '../terminal-text.ts';
 import { HEADER_NAME, INVALID_HEADER_VALUE, isHttpUrl, ORIGIN } from '../validation/rules.ts';
 import { parseJsonPath } from './assertions.ts';
+import type { SloObjective } from './slo.ts';
 
 export const CHECK_KINDS = ['http', 'cors', 'database', 'tls', 'tcp', 'dns', 'heartbeat'] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
@@ -175,7 +176,51 @@ const LATENCY = v.optional(
   {},
 );
 
-/** What every kind of check has: its name, timing, rules and the checks it depends on. */
+const AVAILABILITY_MESSAGE = (issue: Issue) =>
+  `${quoted(issue.input)} is not a percentage from 50 to 99.999 (such as 99.9)`;
+
+/** An objective over 28 or 30 days: availability in percent, or a p95 latency in ms (95 % of samples within it). */
+const SLO = v.optional(
+  v.pipe(
+    v.strictObject(
+      {
+        availability: v.optional(
+          v.pipe(
+            v.number(AVAILABILITY_MESSAGE),
+            v.minValue(50, AVAILABILITY_MESSAGE),
+            v.maxValue(99.999, AVAILABILITY_MESSAGE),
+          ),
+        ),
+        latencyP95Ms: v.optional(wholeNumber(1, 60_000)),
+        window: v.optional(
+          v.picklist(['28d', '30d'], (issue) => `${quoted(issue.input)} is not "28d" or "30d"`),
+          '30d',
+        ),
+      },
+      objectMessage(
+        'must be {"availability": 99.9} or {"latencyP95Ms": 300}, with "window": "28d" or "30d"',
+        'an SLO setting',
+      ),
+    ),
+    v.check(
+      (slo) => (slo.availability === undefined) !== (slo.latencyP95Ms === undefined),
+      (issue) =>
+        (issue.input as { availability?: number }).availability === undefined
+          ? 'needs "availability" (percent) or "latencyP95Ms"'
+          : 'give "availability" or "latencyP95Ms", not both',
+    ),
+    v.transform(
+      (slo): SloObjective => ({
+        kind: slo.availability === undefined ? 'latency' : 'availability',
+        targetPercent: slo.availability ?? 95,
+        ...(slo.latencyP95Ms === undefined ? {} : { latencyMs: slo.latencyP95Ms }),
+        windowDays: slo.window === '28d' ? 28 : 30,
+      }),
+    ),
+  ),
+);
+
+/** What every kind of check has: its name, timing, rules, objective and the checks it depends on. */
 function commonEntries(defaults: CheckRules) {
   return {
     name: CHECK_NAME,
@@ -190,6 +235,7 @@ function commonEntries(defaults: CheckRules) {
     ),
     latency: LATENCY,
     rules: rulesSchema(defaults),
+    slo: SLO,
   };
 }
 

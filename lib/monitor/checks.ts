@@ -17,6 +17,7 @@ import {
 } from './check-schema.ts';
 import { heartbeatTokenHash } from './heartbeat.ts';
 import { MONITOR_LAMBDA_TIMEOUT_SECONDS } from './settings.ts';
+import type { SloObjective } from './slo.ts';
 
 interface CheckCommon {
   name: string;
@@ -34,6 +35,8 @@ interface CheckCommon {
   rules: CheckRules;
   /** Names of the checks whose incidents this one's failures join. */
   dependsOn: string[];
+  /** Its objective, whose error budget the burn-rate rule watches. */
+  slo?: SloObjective;
 }
 
 type InputOf<Kind extends CheckKind> = Extract<CheckInput, { kind: Kind }>;
@@ -163,6 +166,7 @@ function resolveCheck(check: CheckInput, index: number, context: ResolveContext)
     latency: check.latency,
     rules: check.rules,
     dependsOn: check.dependsOn,
+    ...(check.slo === undefined ? {} : { slo: check.slo }),
   };
   switch (check.kind) {
     case 'http':

@@ -1,5 +1,6 @@
 // One monitor cycle: every check at once and on its own (probe, record, evaluate, queue and deliver), then metrics.
 
+import { type AlertChannel, channelsFor, INCIDENT_SEVERITIES, PRIMARY_CHANNEL } from '../alerts/channels.ts';
 import type { AlertSink, Notification } from '../alerts/sink.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metric, MetricsSink } from '../metrics/sink.ts';
@@ -7,6 +8,7 @@ import type { CheckDefinition, MonitorDefinition } from './checks.ts';
 import type { HeartbeatRecord } from './heartbeat.ts';
 import { probe, type Sample } from './probe.ts';
 import { type Decision, decide, evaluateRules, type RuleVerdict, samplesForRules } from './rules.ts';
+import { evaluateBurn, sloState, sloWindows } from './slo.ts';
 import type { MonitorStore } from './store.ts';
 
 export interface MonitorDeps {
@@ -14,6 +16,11 @@ export interface MonitorDeps {
   logger: Logger;
   /** SNS when deployed; a printer locally. */
   alerts: AlertSink;
+  /**
+   * Every channel with the severities it announces, the SNS one (`alerts`) among them; absent, `alerts` announces
+   * every incident.
+   */
+  channels?: AlertChannel[];
   /** CloudWatch when deployed; absent locally, where samples live in PostgreSQL only. */
   metrics?: MetricsSink;
   /** Hosts (host:port) with a load test running, whose checks hold their alerts. */
@@ -126,7 +133,9 @@ function notification(
     ? 'is down'
     : verdict?.firing.includes('errorRate')
       ? 'is failing'
-      : 'is degraded';
+      : verdict?.firing.includes('degraded') || !verdict?.firing.includes('burnRate')
+        ? 'is degraded'
+        : 'is burning its error budget';
   const subject =
     kind === 'raised'
       ? `[ALARM] ${serviceLabel}: ${check.name} ${what}`
@@ -264,8 +273,22 @@ interface CheckOutcome {
   delivery: Delivery;
 }
 
-async function deliver(deps: MonitorDeps): Promise<Delivery> {
-  return deps.store.deliverPending(100, (entry) => deps.alerts.publish(entry.payload));
+/** The channels of a monitor: `channels` when given, else its one sink for every severity. */
+export function monitorChannels(deps: Pick<MonitorDeps, 'alerts' | 'channels'>): AlertChannel[] {
+  return deps.channels ?? [{ name: PRIMARY_CHANNEL, severities: INCIDENT_SEVERITIES, sink: deps.alerts }];
+}
+
+async function deliver(deps: MonitorDeps, now: Date): Promise<Delivery> {
+  const channels = new Map(monitorChannels(deps).map((channel) => [channel.name, channel]));
+  return deps.store.deliverPending(
+    100,
+    async (entry) => {
+      const channel = channels.get(entry.channel);
+      if (!channel) throw new Error(`channel "${entry.channel}" is not configured`);
+      await channel.sink.publish(entry.payload);
+    },
+    { now, channels: [...channels.keys()] },
+  );
 }
 
 /**
@@ -297,9 +320,20 @@ async function runCheck(
   await deps.store.insertSamples([sample]);
   const recent = await deps.store.recentSamples([check.key], maxWindow([check]));
   const history = recent.get(check.key) ?? [];
-  const run = { now, intervalSeconds: check.intervalSeconds ?? deps.intervalSeconds };
+  const channels = monitorChannels(deps);
+  const burn = check.slo
+    ? evaluateBurn(
+        check.slo,
+        await deps.store.windowCounts(check.key, now, sloWindows(check.slo), check.slo.latencyMs ?? null),
+      )
+    : undefined;
+  const run = {
+    now,
+    intervalSeconds: check.intervalSeconds ?? deps.intervalSeconds,
+    slo: check.slo && burn ? sloState(check.slo, burn) : null,
+  };
   const outcome = await deps.store.withCheck(check.key, run, async (tx) => {
-    const verdict = evaluateRules(check, samplesForRules(history, tx.state.state, held !== null));
+    const verdict = evaluateRules(check, samplesForRules(history, tx.state.state, held !== null), burn);
     const { state, decision } = decide({
       check,
       state: tx.state,
@@ -323,11 +357,18 @@ async function runCheck(
         'raised',
         0,
         notification('raised', check, sample, { ...notice, since: now, incidentId: id }),
+        channelsFor(channels, verdict.severity),
       );
       queued = true;
     } else if (decision.action === 'resolve' && tx.incident) {
       await tx.resolveIncident(tx.incident.id, now);
-      await tx.enqueue(tx.incident.id, 'resolved', 0, notification('resolved', check, sample, notice));
+      await tx.enqueue(
+        tx.incident.id,
+        'resolved',
+        0,
+        notification('resolved', check, sample, notice),
+        channelsFor(channels, 'info'),
+      );
       queued = true;
     } else if (decision.action === 'remind' && tx.incident) {
       await tx.enqueue(
@@ -335,6 +376,7 @@ async function runCheck(
         'reminder',
         decision.sequence,
         notification('reminder', check, sample, { ...notice, sequence: decision.sequence }),
+        channelsFor(channels, verdict.severity),
       );
       await tx.markNotified(tx.incident.id, now, decision.sequence);
       queued = true;
@@ -353,7 +395,7 @@ async function runCheck(
     transition = { key: check.key, name: check.name, action: outcome.decision.action, detail };
   }
   // Delivery takes each outbox row under FOR UPDATE SKIP LOCKED, so checks delivering at once never send twice.
-  const delivery = outcome.queued ? await deliver(deps) : { sent: 0, failed: 0 };
+  const delivery = outcome.queued ? await deliver(deps, now) : { sent: 0, failed: 0 };
   return { sample, state: outcome.state, transition, delivery };
 }
 
@@ -418,7 +460,7 @@ export async function runCycle(
   // this cycle, when SNS is probably down for all of them.
   const final = outcomes.some((outcome) => outcome.delivery.error !== undefined)
     ? { sent: 0, failed: 0 }
-    : await deliver(deps);
+    : await deliver(deps, now);
   const delivered: Delivery = {
     sent: final.sent,
     failed: final.failed,

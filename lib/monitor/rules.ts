@@ -2,8 +2,10 @@
 
 import type { Severity } from '../alerts/sink.ts';
 import type { CheckDefinition } from './checks.ts';
+import { type BurnVerdict, burnReason } from './slo.ts';
 
-export type RuleName = 'down' | 'degraded' | 'errorRate';
+export type RuleName = 'down' | 'degraded' | 'errorRate' | 'burnRate';
+export const RULE_NAMES: readonly RuleName[] = ['down', 'degraded', 'errorRate', 'burnRate'];
 
 export interface RecentSample {
   ok: boolean;
@@ -23,8 +25,15 @@ export interface RuleVerdict {
   reasons: string[];
 }
 
-/** Evaluates every rule of a check over its recent samples, newest first. */
-export function evaluateRules(check: CheckDefinition, recent: RecentSample[]): RuleVerdict {
+/**
+ * Evaluates every rule of a check over its recent samples, newest first, and, for a check with an SLO, the burn rate
+ * of its error budget.
+ */
+export function evaluateRules(
+  check: CheckDefinition,
+  recent: RecentSample[],
+  burn?: BurnVerdict,
+): RuleVerdict {
   const firing: RuleName[] = [];
   const reasons: string[] = [];
   const { down, degradedCycles, errorRate } = check.rules;
@@ -70,8 +79,14 @@ export function evaluateRules(check: CheckDefinition, recent: RecentSample[]): R
       );
     }
   }
+  if (burn?.firing) {
+    firing.push('burnRate');
+    reasons.push(burnReason(burn));
+  }
   const severity: Exclude<Severity, 'info'> =
-    firing.includes('down') || firing.includes('errorRate') ? 'critical' : 'warning';
+    firing.includes('down') || firing.includes('errorRate') || burn?.firing?.severity === 'critical'
+      ? 'critical'
+      : 'warning';
   return { firing, severity, reasons };
 }
 
@@ -145,8 +160,7 @@ export interface DecideInput {
 export function decide(input: DecideInput): { state: CheckState; decision: Decision } {
   const { check, verdict, now } = input;
   const ruleStates: CheckState['ruleStates'] = {};
-  for (const rule of ['down', 'degraded', 'errorRate'] as const)
-    ruleStates[rule] = verdict.firing.includes(rule) ? 'ALARM' : 'OK';
+  for (const rule of RULE_NAMES) ruleStates[rule] = verdict.firing.includes(rule) ? 'ALARM' : 'OK';
   const transitions = input.state.transitions.slice(-10);
   const base: CheckState = { ...input.state, ruleStates, transitions };
   const firing = verdict.firing.length > 0;

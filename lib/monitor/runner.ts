@@ -1,7 +1,7 @@
 // Runs monitor cycles on an interval for a duration (or until stopped) and reports on the whole run.
 
 import type { MonitorDefinition } from './checks.ts';
-import { type CycleResult, type MonitorDeps, runCycle } from './cycle.ts';
+import { type CycleResult, type MonitorDeps, monitorChannels, runCycle } from './cycle.ts';
 import { buildMonitorReport, type MonitorReport } from './report.ts';
 
 export interface RunMonitorOptions {
@@ -52,7 +52,9 @@ export async function runMonitor(
     startedAt,
     intervalSeconds: options.intervalSeconds,
     metrics: deps.metrics ? deps.metrics.description : 'PostgreSQL only (no CloudWatch configured)',
-    alerts: deps.alerts.description,
+    alerts: monitorChannels(deps)
+      .map((channel) => `${channel.sink.description} (${channel.severities.join(', ')})`)
+      .join('; '),
   });
 }
 

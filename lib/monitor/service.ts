@@ -1,13 +1,15 @@
 // Wires a monitor from configuration: its checks, its store, and where alerts and metrics go.
 
+import type { AlertSettings } from '../alerts/channels.ts';
 import type { AlertSink } from '../alerts/sink.ts';
+import { alertChannels, type WebhookSecrets } from '../alerts/webhook-channels.ts';
 import { listMigrations } from '../db/migrations.ts';
 import type { Db } from '../db/pool.ts';
 import type { RetentionSettings } from '../db/retention.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MetricsSink } from '../metrics/sink.ts';
-import { loadMonitorDefinition } from './checks.ts';
+import { CheckConfigError, loadMonitorDefinition } from './checks.ts';
 import type { MonitorDeps } from './cycle.ts';
 import type { MonitorSettings } from './settings.ts';
 import { MonitorStore } from './store.ts';
@@ -19,6 +21,7 @@ export interface MonitorConfig {
   monitor: MonitorSettings;
   /** The batches samples are pruned in; the defaults when unset. */
   retention?: RetentionSettings;
+  alerts: AlertSettings;
 }
 
 export function monitorDeps(options: {
@@ -26,6 +29,8 @@ export function monitorDeps(options: {
   db: Db;
   logger: Logger;
   alerts: AlertSink;
+  /** The webhooks' URLs and signing secrets that the configuration does not hold (read from Secrets Manager). */
+  webhookSecrets?: WebhookSecrets;
   metrics?: MetricsSink;
 }): MonitorDeps {
   const loadTests = new LoadTestStore(options.db);
@@ -33,6 +38,7 @@ export function monitorDeps(options: {
     store: new MonitorStore(options.db, { retention: options.config.retention }),
     logger: options.logger,
     alerts: options.alerts,
+    channels: alertChannels(options.config.alerts, options.alerts, options.webhookSecrets),
     ...(options.metrics ? { metrics: options.metrics } : {}),
     loadTestHosts: async () => (await loadTests.activeTargets()).map((target) => new URL(target).host),
     dimensions: { Service: options.config.service, Stage: options.config.stage },
@@ -52,10 +58,22 @@ export function monitorDefinition(
   baseUrl: string,
   options: { file?: string; overridden?: boolean; intervalSeconds?: number } = {},
 ) {
-  return loadMonitorDefinition(
-    options.file ?? config.monitor.checksFile,
+  const file = options.file ?? config.monitor.checksFile;
+  const definition = loadMonitorDefinition(
+    file,
     baseUrl,
     options.overridden ?? false,
     options.intervalSeconds ?? config.monitor.intervalSeconds,
   );
+  // An SLO's budget is counted over the samples kept: a window longer than the retention would read a partial one.
+  const { retentionDays } = config.monitor;
+  const problems = definition.checks.flatMap((check, index) =>
+    check.slo && check.slo.windowDays > retentionDays
+      ? [
+          `checks[${index}].slo.window: ${check.slo.windowDays} days for check "${check.name}" is longer than MONITOR_RETENTION_DAYS (${retentionDays}); keep samples at least as long`,
+        ]
+      : [],
+  );
+  if (problems.length > 0) throw new CheckConfigError(file ?? 'default checks', problems);
+  return definition;
 }

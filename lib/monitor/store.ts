@@ -1,6 +1,7 @@
 // The monitor's PostgreSQL side: samples, check states, incidents and the alert outbox, all its SQL in one place.
 
 import type pg from 'pg';
+import { PRIMARY_CHANNEL } from '../alerts/channels.ts';
 import type { Notification } from '../alerts/sink.ts';
 import type { Db } from '../db/pool.ts';
 import {
@@ -13,6 +14,7 @@ import { type HeartbeatRecord, heartbeatTokenMatches } from './heartbeat.ts';
 import type { Sample } from './probe.ts';
 import { type CheckState, isStale, type OpenIncident, type RecentSample } from './rules.ts';
 import { DEFAULT_MONITOR_INTERVAL_SECONDS } from './settings.ts';
+import type { SloState } from './slo.ts';
 
 export interface IncidentRecord {
   id: number;
@@ -36,6 +38,8 @@ export interface CheckStateRecord {
   intervalSeconds: number;
   /** Not probed for STALE_AFTER_INTERVALS intervals: its state is old news, whatever it says. */
   stale: boolean;
+  /** Its objective as the monitor last computed it; null for a check without one. */
+  slo?: SloState | null;
   lastSample: {
     at: string;
     ok: boolean;
@@ -57,6 +61,8 @@ export interface SampleRecord {
 export interface OutboxEntry {
   id: number;
   incidentId: number;
+  /** The channel this row is delivered to. */
+  channel: string;
   kind: 'raised' | 'resolved' | 'reminder';
   payload: Notification;
   attempts: number;
@@ -73,6 +79,8 @@ export interface CheckTransaction {
     kind: OutboxEntry['kind'],
     sequence: number,
     notification: Notification,
+    /** The channels that announce this incident; a recovery or reminder goes where its announcement went. */
+    channels: string[],
   ): Promise<void>;
   markNotified(id: number, at: Date, remindersSent?: number): Promise<void>;
 }
@@ -99,6 +107,11 @@ const incidentRecord = (row: {
 
 /** After this many failed publishes an outbox entry stops holding up the ones behind it. */
 export const POISON_ATTEMPTS = 5;
+
+/** Seconds before a failed delivery is tried again: doubling from 30 s, at most 30 minutes. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(30 * 2 ** Math.max(0, attempts - 1), 1800);
+}
 
 export class MonitorStore {
   private readonly db: Db;
@@ -162,6 +175,88 @@ export class MonitorStore {
         warning: row.warning,
         held: row.held,
       });
+    }
+    return byCheck;
+  }
+
+  /**
+   * Samples and bad samples of a check over each window ending at `now` (seconds back), held ones left out: bad is
+   * failed, or slower than `slowerThanMs` when given. What SLOs and uptime figures are computed from.
+   */
+  async windowCounts(
+    key: string,
+    now: Date,
+    windowsSeconds: number[],
+    slowerThanMs: number | null = null,
+  ): Promise<Map<number, { total: number; bad: number }>> {
+    const result = await this.db.query<{ seconds: number; total: string; bad: string }>(
+      `SELECT w.seconds, count(m.id) AS total,
+              count(m.id) FILTER (WHERE NOT m.ok OR ($4::float8 IS NOT NULL AND m.latency_ms > $4)) AS bad
+         FROM unnest($3::int[]) AS w(seconds)
+         LEFT JOIN monitor_samples m
+           ON m.check_name = $1 AND NOT m.held
+          AND m.at > $2::timestamptz - make_interval(secs => w.seconds) AND m.at <= $2
+        GROUP BY w.seconds`,
+      [key, now, windowsSeconds, slowerThanMs],
+      { idempotent: true },
+    );
+    return new Map(
+      result.rows.map((row) => [row.seconds, { total: Number(row.total), bad: Number(row.bad) }]),
+    );
+  }
+
+  /**
+   * Each check's latencies of the samples that passed since `since`, counted into cumulative buckets (`bounds` in
+   * ms, ascending; the last bucket is +Inf), with their count and sum: the histogram /metrics exposes.
+   */
+  async latencyHistograms(
+    since: Date,
+    bounds: number[],
+  ): Promise<Map<string, { buckets: number[]; count: number; sumMs: number }>> {
+    const result = await this.db.query<{
+      check_name: string;
+      buckets: string[];
+      count: string;
+      sum: number | null;
+    }>(
+      `SELECT check_name, array_agg(below ORDER BY bound) AS buckets, max(total) AS count, max(total_ms) AS sum
+         FROM (SELECT s.check_name, b.bound, count(*) FILTER (WHERE s.latency_ms <= b.bound) AS below,
+                      count(*) AS total, sum(s.latency_ms) AS total_ms
+                 FROM monitor_samples s CROSS JOIN unnest($2::float8[]) AS b(bound)
+                WHERE s.at >= $1 AND s.ok AND s.latency_ms IS NOT NULL
+                GROUP BY s.check_name, b.bound) counted
+        GROUP BY check_name`,
+      [since, bounds],
+      { idempotent: true },
+    );
+    return new Map(
+      result.rows.map((row) => [
+        row.check_name,
+        { buckets: row.buckets.map(Number), count: Number(row.count), sumMs: row.sum ?? 0 },
+      ]),
+    );
+  }
+
+  /** Each check's samples and failed samples per UTC day, for the `days` days up to `now` (held ones left out). */
+  async dailyUptime(
+    now: Date,
+    days: number,
+  ): Promise<Map<string, Array<{ day: string; total: number; failed: number }>>> {
+    const result = await this.db.query<{ check_name: string; day: string; total: string; failed: string }>(
+      `SELECT check_name, to_char(date_trunc('day', at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day,
+              count(*) AS total, count(*) FILTER (WHERE NOT ok) AS failed
+         FROM monitor_samples
+        WHERE NOT held AND at <= $1 AND at > date_trunc('day', $1::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+                                           - make_interval(days => $2 - 1)
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      [now, days],
+      { idempotent: true },
+    );
+    const byCheck = new Map<string, Array<{ day: string; total: number; failed: number }>>();
+    for (const row of result.rows) {
+      const list = byCheck.get(row.check_name) ?? [];
+      list.push({ day: row.day, total: Number(row.total), failed: Number(row.failed) });
+      byCheck.set(row.check_name, list);
     }
     return byCheck;
   }
@@ -247,7 +342,7 @@ export class MonitorStore {
   /** Runs fn with the check's state row locked, so concurrent monitors never raise the same incident twice. */
   async withCheck<T>(
     key: string,
-    run: { now: Date; intervalSeconds: number },
+    run: { now: Date; intervalSeconds: number; slo?: SloState | null },
     fn: (tx: CheckTransaction) => Promise<{ state: CheckState; result: T }>,
   ): Promise<T> {
     const { now } = run;
@@ -300,11 +395,17 @@ export class MonitorStore {
         async resolveIncident(id, at) {
           await client.query(`UPDATE monitor_incidents SET resolved_at = $2 WHERE id = $1`, [id, at]);
         },
-        async enqueue(incidentId, kind, sequence, notification) {
+        async enqueue(incidentId, kind, sequence, notification, channels) {
           await client.query(
-            `INSERT INTO alert_outbox (incident_id, kind, sequence, payload) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (incident_id, kind, sequence) DO NOTHING`,
-            [incidentId, kind, sequence, JSON.stringify(notification)],
+            `INSERT INTO alert_outbox (incident_id, kind, sequence, payload, channel)
+             SELECT $1, $2, $3, $4, channel FROM unnest(
+               CASE WHEN $2 = 'raised' THEN $5::text[]
+                    ELSE COALESCE(
+                      (SELECT array_agg(DISTINCT channel) FROM alert_outbox WHERE incident_id = $1 AND kind = 'raised'),
+                      $5::text[])
+               END) AS c(channel)
+             ON CONFLICT (incident_id, kind, sequence, channel) DO NOTHING`,
+            [incidentId, kind, sequence, JSON.stringify(notification), channels],
           );
         },
         async markNotified(id, at, remindersSent) {
@@ -318,7 +419,7 @@ export class MonitorStore {
       await client.query(
         `UPDATE monitor_check_states
             SET state = $2, since = $3, rule_states = $4, healthy_streak = $5, transitions = $6, updated_at = now(),
-                interval_seconds = $7
+                interval_seconds = $7, slo = $8
           WHERE check_name = $1`,
         [
           key,
@@ -328,6 +429,7 @@ export class MonitorStore {
           state.healthyStreak,
           JSON.stringify(state.transitions),
           run.intervalSeconds,
+          run.slo ? JSON.stringify(run.slo) : null,
         ],
       );
       return result;
@@ -335,22 +437,32 @@ export class MonitorStore {
   }
 
   /**
-   * Sends undelivered notifications, oldest first, each locked so two monitors never send the same one.
-   * A failure stops the round (SNS is likely down for all), except for an entry that has failed
-   * POISON_ATTEMPTS times: it moves to the back, so one message SNS rejects cannot block the others.
+   * Sends undelivered notifications that are due at `now`, oldest first, each row (a message for one channel) locked
+   * so two monitors never send the same one. A failure puts the row off by retryDelaySeconds and stops that channel's
+   * round and its later rows until then (its endpoint is likely down for all), except for a row that has failed POISON_ATTEMPTS times: it moves to
+   * the back, so one message a channel rejects cannot block the others. Rows of channels not in `channels` wait.
    */
   async deliverPending(
     limit: number,
     send: (entry: OutboxEntry) => Promise<void>,
+    { now = new Date(), channels = [PRIMARY_CHANNEL] }: { now?: Date; channels?: string[] } = {},
   ): Promise<{ sent: number; failed: number; error?: string }> {
-    const queued = await this.db.query<{ id: string }>(
-      `SELECT id FROM alert_outbox WHERE sent_at IS NULL ORDER BY attempts >= $1, id LIMIT $2`,
-      [POISON_ATTEMPTS, limit],
+    const options = { now, channels };
+    const queued = await this.db.query<{ id: string; channel: string }>(
+      `SELECT id, channel FROM alert_outbox
+        WHERE sent_at IS NULL AND channel = ANY($3::text[]) AND (next_attempt_at IS NULL OR next_attempt_at <= $4)
+          -- A channel backing off sends nothing, so that no message overtakes an earlier one it failed to send.
+          AND channel NOT IN (SELECT channel FROM alert_outbox
+                               WHERE sent_at IS NULL AND attempts < $1 AND next_attempt_at > $4)
+        ORDER BY attempts >= $1, id LIMIT $2`,
+      [POISON_ATTEMPTS, limit, options.channels, options.now],
     );
     let sent = 0;
     let failed = 0;
     let lastError: string | undefined;
-    for (const { id } of queued.rows) {
+    const stopped = new Set<string>();
+    for (const { id, channel } of queued.rows) {
+      if (stopped.has(channel)) continue;
       const outcome = await this.db.transaction(async (client) => {
         const locked = await client.query<{
           incident_id: string;
@@ -358,8 +470,10 @@ export class MonitorStore {
           payload: Notification;
           attempts: number;
         }>(
-          `SELECT incident_id, kind, payload, attempts FROM alert_outbox WHERE id = $1 AND sent_at IS NULL FOR UPDATE SKIP LOCKED`,
-          [id],
+          `SELECT incident_id, kind, payload, attempts FROM alert_outbox
+            WHERE id = $1 AND sent_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
+              FOR UPDATE SKIP LOCKED`,
+          [id, options.now],
         );
         const row = locked.rows[0];
         if (!row) return { kind: 'skipped' as const };
@@ -367,6 +481,7 @@ export class MonitorStore {
           await send({
             id: Number(id),
             incidentId: Number(row.incident_id),
+            channel,
             kind: row.kind,
             payload: row.payload,
             attempts: row.attempts,
@@ -374,8 +489,9 @@ export class MonitorStore {
         } catch (error) {
           const message = (error as Error)?.message ?? String(error);
           await client.query(
-            `UPDATE alert_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1`,
-            [id, message.slice(0, 1000)],
+            `UPDATE alert_outbox SET attempts = attempts + 1, last_error = $2,
+                    next_attempt_at = $3::timestamptz + make_interval(secs => $4) WHERE id = $1`,
+            [id, message.slice(0, 1000), options.now, retryDelaySeconds(row.attempts + 1)],
           );
           return { kind: 'failed' as const, message, poison: row.attempts + 1 >= POISON_ATTEMPTS };
         }
@@ -389,10 +505,29 @@ export class MonitorStore {
       if (outcome.kind === 'failed') {
         failed++;
         lastError = outcome.message;
-        if (!outcome.poison) break;
+        if (!outcome.poison) stopped.add(channel);
       }
     }
     return lastError === undefined ? { sent, failed } : { sent, failed, error: lastError };
+  }
+
+  /** Each channel's delivered and waiting rows, for the delivery report and /metrics. */
+  async deliveryCounts(): Promise<
+    Array<{ channel: string; sent: number; pending: number; failedAttempts: number }>
+  > {
+    const result = await this.db.query<{ channel: string; sent: string; pending: string; failed: string }>(
+      `SELECT channel, count(*) FILTER (WHERE sent_at IS NOT NULL) AS sent, count(*) FILTER (WHERE sent_at IS NULL) AS pending,
+              COALESCE(sum(attempts - CASE WHEN sent_at IS NULL THEN 0 ELSE 1 END), 0) AS failed
+         FROM alert_outbox GROUP BY channel ORDER BY channel`,
+      [],
+      { idempotent: true },
+    );
+    return result.rows.map((row) => ({
+      channel: row.channel,
+      sent: Number(row.sent),
+      pending: Number(row.pending),
+      failedAttempts: Number(row.failed),
+    }));
   }
 
   async pendingCount(): Promise<number> {
@@ -433,8 +568,9 @@ export class MonitorStore {
       status: number | null;
       latency_ms: number | null;
       error: string | null;
+      slo: SloState | null;
     }>(
-      `SELECT s.check_name, s.state, s.since, s.rule_states, s.interval_seconds,
+      `SELECT s.check_name, s.state, s.since, s.rule_states, s.interval_seconds, s.slo,
               l.at, l.ok, l.status, l.latency_ms, l.error
          FROM monitor_check_states s
          LEFT JOIN LATERAL (
@@ -454,6 +590,7 @@ export class MonitorStore {
       lastCheckedAt: row.at?.toISOString() ?? null,
       intervalSeconds: row.interval_seconds ?? DEFAULT_MONITOR_INTERVAL_SECONDS,
       stale: isStale(row.at, row.interval_seconds ?? DEFAULT_MONITOR_INTERVAL_SECONDS, now),
+      slo: row.slo,
       lastSample:
         row.at === null
           ? null

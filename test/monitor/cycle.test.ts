@@ -199,15 +199,17 @@ describe('monitor cycles against a fault-injecting target', () => {
     expect(values('MonitorMemory')[0]).toBeGreaterThan(1_000_000);
   });
 
-  it('keeps alerts in the outbox while SNS fails, then delivers each exactly once', async () => {
+  it('keeps alerts in the outbox while SNS fails, retried with backoff, then delivers each exactly once', async () => {
     const monitor = definition();
     sink.failuresLeft = 4;
     await target.set('error');
     const failing = await cycles(monitor, 4);
     expect(sink.delivered).toEqual([]);
     expect(failing.at(-1)?.delivery.pending).toBe(1);
+    // Raised in minute 2 and tried in minutes 2, 3 and 4: put off by 30 s, 60 s, then 120 s.
+    expect(sink.attempts).toBe(3);
     await target.set('healthy');
-    await cycles(monitor, 4);
+    await cycles(monitor, 8);
     expect(sink.delivered.map((item) => item.subject)).toEqual([
       '[ALARM] loadwatch/test: api is down',
       '[OK] loadwatch/test: api recovered after 5m',

@@ -210,7 +210,9 @@ describe('renderStatusPage', () => {
         },
       ],
     });
-    expect(html).toMatch(/<strong>ready<\/strong>[^\n]*<span class="firing">ongoing<\/span>/);
+    expect(html).toMatch(
+      /<strong>ready<\/strong>[^\n]*<span class="firing">ongoing for \d+(h\d\d)?m<\/span>/,
+    );
     expect(html).toMatch(
       /<strong>api<\/strong>[^\n]*resolved <time datetime="2026-03-01T10:05:00\.000Z">2026-03-01 10:05 UTC<\/time>/,
     );
@@ -345,7 +347,8 @@ describe('GET /status in Chromium', () => {
       ['ok', 'payments'],
       ['ok', 'search'],
     ]);
-    // 25 samples, oldest on the left, one every 10 units: api's last 3 failed, payments' 7th to 10th.
+    // 25 samples a minute apart, oldest on the left from the axis at x=40 to x=296: api's last 3 failed, payments'
+    // 7th to 10th.
     const lineSpans = await tab.locator('tbody tr').evaluateAll((elements) =>
       elements.map((element) =>
         [...element.querySelectorAll('polyline')].map((line) => {
@@ -354,7 +357,7 @@ describe('GET /status in Chromium', () => {
         }),
       ),
     );
-    expect(lineSpans).toEqual([['0.0-210.0'], ['0.0-50.0', '100.0-240.0'], ['0.0-240.0']]);
+    expect(lineSpans).toEqual([['40.0-264.0'], ['40.0-93.3', '146.7-296.0'], ['40.0-296.0']]);
     const incidents = await tab.locator('li').allInnerTexts();
     expect(incidents).toHaveLength(2);
     expect(incidents[0]).toMatch(/^api · critical · opened .* · ongoing/);

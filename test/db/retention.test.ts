@@ -73,6 +73,38 @@ describe('retention', () => {
     expect(await store.pruneShardResults()).toMatchObject({ deleted: 0, batches: 4, complete: true });
   });
 
+  it("prunes a run's scenario data rows and progress snapshots with its shard rows, however recently written", async () => {
+    const [expiredRun, recentRun] = (
+      await postgres.database.admin<{ id: string }>(
+        `(SELECT id FROM loadtest_runs WHERE finished_at < now() - interval '24 hours' LIMIT 1)
+         UNION ALL
+         (SELECT id FROM loadtest_runs WHERE finished_at > now() - interval '23 hours' LIMIT 1)`,
+      )
+    ).rows.map((row) => row.id);
+    expect(expiredRun).toBeDefined();
+    for (const run of [expiredRun, recentRun]) {
+      await postgres.database.admin(
+        `INSERT INTO loadtest_data_rows (run_id, row_index, data) SELECT $1, i, '{"id":1}' FROM generate_series(0, 9) i`,
+        [run],
+      );
+      await postgres.database.admin(
+        `INSERT INTO loadtest_shard_progress (run_id, round, shard, snapshot) VALUES ($1, 0, 0, '{}')`,
+        [run],
+      );
+    }
+    const store = new LoadTestStore(postgres.db, {
+      retention: { ...RETENTION_DEFAULTS, shardRetentionHours: 24 },
+    });
+    await store.pruneShardResults();
+    const left = (table: string, run: string | undefined) =>
+      count(`SELECT count(*) FROM ${table} WHERE run_id = $1`, [run]);
+    expect(await left('loadtest_data_rows', expiredRun)).toBe(0);
+    expect(await left('loadtest_shard_progress', expiredRun)).toBe(0);
+    expect(recentRun).toBeDefined();
+    expect(await left('loadtest_data_rows', recentRun)).toBe(10);
+    expect(await left('loadtest_shard_progress', recentRun)).toBe(1);
+  });
+
   it('keeps every run by default and prunes finished runs past LOADTEST_RUN_RETENTION_DAYS when set', async () => {
     const runs = await count(`SELECT count(*) FROM loadtest_runs`);
     expect(await new LoadTestStore(postgres.db).pruneRuns()).toMatchObject({ deleted: 0, batches: 0 });

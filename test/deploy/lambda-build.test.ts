@@ -23,8 +23,8 @@ import { createJiti, glob } from '../../functions/bundle/sql-migration-loaders.t
 import { createHistogram, encodeHistogram, recordMs, summarize } from '../../lib/loadtest/histogram.ts';
 import { projectRoot } from '../../lib/local/stack.ts';
 import { type AwsRecorder, startAwsRecorder } from '../support/aws-recorder.ts';
+import { createTestCertificates } from '../support/certificates.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
-import { localhostCertificate } from '../support/tls-certificate.ts';
 
 const run = promisify(execFile);
 
@@ -279,9 +279,10 @@ describe('the Lambda build’s node:https', () => {
 
   beforeAll(async () => {
     // Trusted by the bundle's process alone (NODE_EXTRA_CA_CERTS).
-    const { key, cert } = localhostCertificate();
-    certificateFile = join(work, 'localhost-cert.pem');
-    writeFileSync(certificateFile, cert);
+    const { ca, server: serving } = createTestCertificates();
+    const { key, cert } = serving;
+    certificateFile = join(work, 'test-ca.pem');
+    writeFileSync(certificateFile, ca);
     server = createHttpsServer({ key, cert }, (request, response) => {
       paths.push(`${request.method} ${request.url}`);
       request.resume();

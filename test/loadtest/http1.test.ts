@@ -4,7 +4,7 @@ import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyError } from '../../lib/loadtest/engine.ts';
 import { ConnectionSet, prepareRequest } from '../../lib/loadtest/http1.ts';
-import { localhostCertificate } from '../support/tls-certificate.ts';
+import { createTestCertificates } from '../support/certificates.ts';
 
 interface RawServer {
   origin: URL;
@@ -202,8 +202,11 @@ describe('HTTP/1.1 connections of the engine', () => {
   });
 
   it('speaks TLS to an https target, verifying its certificate, and keeps the connection alive', async () => {
-    // A throw-away certificate for localhost, trusted for this test only.
-    const { key, cert } = localhostCertificate();
+    // A throw-away certificate for localhost, signed by a private CA trusted for this test only.
+    const {
+      ca,
+      server: { key, cert },
+    } = createTestCertificates();
     let connections = 0;
     const server = createHttpsServer({ key, cert }, (_request, response) => response.end('secure'));
     server.on('secureConnection', () => connections++);
@@ -235,7 +238,7 @@ describe('HTTP/1.1 connections of the engine', () => {
       { status: 0, error: 'other' },
       { status: 0, error: 'other' },
     ]);
-    setDefaultCACertificates([...trusted, cert]);
+    setDefaultCACertificates([...trusted, ca]);
     connections = 0;
     expect(await send(origin)).toEqual([
       { status: 200, error: null },

@@ -6,6 +6,8 @@ import {
   characterName,
   durationField,
   HEADER_NAME,
+  HTTP_METHODS,
+  type HttpMethod,
   INVALID_HEADER_VALUE,
   INVALID_PATH,
   numberField,
@@ -14,9 +16,6 @@ import {
 import type { LoadTestLimits } from './limits.ts';
 import { targetRefusal } from './target-rules.ts';
 import { parseThreshold } from './thresholds.ts';
-
-export const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-export type HttpMethod = (typeof METHODS)[number];
 
 /** The base URL of the API under test, without a trailing slash; `fallback` (the service's own API) when absent. */
 export function targetField(limits: LoadTestLimits, fallback: string | undefined) {
@@ -53,18 +52,18 @@ export function targetField(limits: LoadTestLimits, fallback: string | undefined
 }
 
 const notMethod = (issue: { input: unknown }) =>
-  `"${String(issue.input)}" is not one of ${METHODS.join(', ')}`;
+  `"${String(issue.input)}" is not one of ${HTTP_METHODS.join(', ')}`;
 
 /** An HTTP method in any case, sent upper-case. */
 export const methodField = v.pipe(
   v.optional(
     v.pipe(
       v.string(notMethod),
-      v.check((method) => (METHODS as readonly string[]).includes(method.toUpperCase()), notMethod),
+      v.check((method) => (HTTP_METHODS as readonly string[]).includes(method.toUpperCase()), notMethod),
       v.transform((method) => method.toUpperCase() as HttpMethod),
     ),
   ),
-  v.description(`One of ${METHODS.join(', ')}, in any case (default GET).`),
+  v.description(`One of ${HTTP_METHODS.join(', ')}, in any case (default GET).`),
 );
 
 /** Header name and value from a "Name: value" line; the value is missing when there is no colon after a name. */

@@ -5,7 +5,13 @@ import * as v from 'valibot';
 import { scenarioField } from '../scenario/schema.ts';
 import { fieldPath } from '../validation/combinators.ts';
 import { issueLines } from '../validation/issues.ts';
-import { durationField, isJsonObject, numberField, wholeNumberField } from '../validation/rules.ts';
+import {
+  durationField,
+  type HttpMethod,
+  isJsonObject,
+  numberField,
+  wholeNumberField,
+} from '../validation/rules.ts';
 import { connectionFields, parseTargetConnection } from './connection-options.ts';
 import { LoadTestInputError } from './input-error.ts';
 import {
@@ -13,7 +19,6 @@ import {
   type EndpointAsGiven,
   endpointField,
   endpointsField,
-  type HttpMethod,
   headersField,
   methodField,
   type RampUp,

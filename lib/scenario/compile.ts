@@ -1,6 +1,7 @@
 // A validated scenario turned into what the engine runs: templates compiled, captures and checks as functions, and
 // each request step given the index of its entry in the report (steps sharing a name share an entry).
 
+import type { HttpMethod } from '../validation/rules.ts';
 import { compileJsonPath, type JsonPath, readJsonPath } from './json-path.ts';
 import {
   type Capture,
@@ -8,7 +9,6 @@ import {
   type RequestStep,
   requestSteps,
   type Scenario,
-  type ScenarioMethod,
   type Step,
   stepName,
 } from './schema.ts';
@@ -58,7 +58,7 @@ type JsonTemplate =
 export interface CompiledRequest {
   /** Index into CompiledScenario.steps. */
   step: number;
-  method: ScenarioMethod;
+  method: HttpMethod;
   path: Template;
   query: Array<[string, Template]>;
   headers: Array<[string, Template]>;

@@ -7,6 +7,8 @@ import { issueLines } from '../validation/issues.ts';
 import {
   characterName,
   HEADER_NAME,
+  HTTP_METHODS,
+  type HttpMethod,
   INVALID_HEADER_VALUE,
   INVALID_PATH,
   isJsonObject,
@@ -14,9 +16,6 @@ import {
 } from '../validation/rules.ts';
 import { compileJsonPath } from './json-path.ts';
 import { compileTemplate, VARIABLE_NAME } from './template.ts';
-
-export const SCENARIO_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-export type ScenarioMethod = (typeof SCENARIO_METHODS)[number];
 
 /** Request steps a scenario may hold (each step inside a loop counted once): each is measured on its own. */
 export const MAX_SCENARIO_STEPS = 50;
@@ -46,7 +45,7 @@ export interface Check {
 
 export interface RequestStep {
   name?: string;
-  method: ScenarioMethod;
+  method: HttpMethod;
   path: string;
   headers: Record<string, string>;
   query: Record<string, string>;
@@ -157,12 +156,9 @@ const path = v.pipe(
 );
 
 const method = v.pipe(
-  v.string((issue) => `${describe(issue.input)} is not one of ${SCENARIO_METHODS.join(', ')}`),
+  v.string((issue) => `${describe(issue.input)} is not one of ${HTTP_METHODS.join(', ')}`),
   v.transform((value) => value.toUpperCase()),
-  v.picklist(
-    SCENARIO_METHODS,
-    (issue) => `"${String(issue.input)}" is not one of ${SCENARIO_METHODS.join(', ')}`,
-  ),
+  v.picklist(HTTP_METHODS, (issue) => `"${String(issue.input)}" is not one of ${HTTP_METHODS.join(', ')}`),
 );
 
 const headerValue = v.pipe(

@@ -40,6 +40,10 @@ export function wholeNumberOf(value: unknown): number | undefined {
 }
 
 /** The token characters HTTP allows in a field name (RFC 9110 5.1). */
+/** The methods a load test or a scenario step may send. */
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
 export const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/i;
 
 // What HTTP allows in a field value (RFC 9110 5.5): no CR, LF, NUL or other control character but tab.

@@ -123,15 +123,34 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
   }
 }
 
-/** The process entry: runs the CLI, and stops PostgreSQL on crashes too (an orphan would block the next start). */
+/**
+ * The process entry: runs the CLI, and stops PostgreSQL on crashes too (an orphan would block the next start).
+ * When whoever reads the output goes away (a closed pipe: `| head`, a killed parent), the command stops the same
+ * way: every later write would fail again, and reporting each failure on stderr fails too, without end.
+ */
 export function main(argv = process.argv.slice(2)): void {
-  const bail = (error: unknown) => {
-    process.stderr.write(
-      terminalSafe(`loadwatch: ${(error as Error)?.stack ?? String(error)}\n`, { keepLines: true }),
-    );
+  let stopping = false;
+  const stopEverything = (error?: unknown) => {
+    if (stopping) return;
+    stopping = true;
+    if (error !== undefined && process.stderr.writable) {
+      try {
+        process.stderr.write(
+          terminalSafe(`loadwatch: ${(error as Error)?.stack ?? String(error)}\n`, { keepLines: true }),
+        );
+      } catch {
+        // stderr is gone as well: there is no one left to tell.
+      }
+    }
     stopAllEmbedded().finally(() => process.exit(EXIT.failed));
   };
-  process.on('uncaughtException', bail);
-  process.on('unhandledRejection', bail);
+  const onOutputError = (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') stopEverything();
+    else stopEverything(error);
+  };
+  process.stdout.on('error', onOutputError);
+  process.stderr.on('error', onOutputError);
+  process.on('uncaughtException', stopEverything);
+  process.on('unhandledRejection', stopEverything);
   runCli(argv).then((code) => process.exit(code));
 }

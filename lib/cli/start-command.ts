@@ -3,6 +3,7 @@
 import { SERVICE_VERSION } from '../api/create-api.ts';
 import type { Config } from '../config/config.ts';
 import { EXIT } from '../errors.ts';
+import { DEMO_SHOP_PORT, type RunningDemoShop, serveDemoShop } from '../local/demo-shop.ts';
 import { describeDataLocation, startLocalStack } from '../local/stack.ts';
 import { createStackLog } from '../local/stack-log.ts';
 import { parseFlags } from './flags.ts';
@@ -15,15 +16,32 @@ export const startHelp = (config: Config) => `Usage: loadwatch start
 
   Starts PostgreSQL (DATABASE_URL, or the embedded one in ${config.dataDir}), applies pending migrations,
   then serves the API on ${localApi(config)} (PORT) with the monitor running every ${config.monitor.intervalSeconds}s.
-  -h, --help    this text
+  --demo-shop           also serve a small shop API (login, catalogue, cart, checkout) on
+                        http://127.0.0.1:${DEMO_SHOP_PORT}, the target of the scenario examples in docs/production/LOAD_TESTING.md
+  --demo-shop-port N    the demo shop on another port (implies --demo-shop)
+  -h, --help            this text
 Exit: 0 after Ctrl-C or SIGTERM, 1 when the stack cannot start, 2 for bad usage or configuration.
 `;
 
 export async function startCommand(args: string[], config: Config, io: CliIo): Promise<number> {
-  const { problems } = parseFlags(args, {});
+  const { values, problems } = parseFlags(args, {
+    'demo-shop': { type: 'boolean' },
+    'demo-shop-port': { type: 'string' },
+  });
+  const demoShopPort =
+    values['demo-shop-port'] === undefined ? DEMO_SHOP_PORT : Number(values['demo-shop-port']);
+  if (!Number.isInteger(demoShopPort) || demoShopPort < 1 || demoShopPort > 65_535) {
+    problems.push(`--demo-shop-port: "${values['demo-shop-port']}" is not a port (1 to 65535)`);
+  }
   if (problems.length > 0) throw new UsageError(problems);
+  // Before PostgreSQL starts: a port in use is said at once, with nothing to stop.
+  const demoShop: RunningDemoShop | undefined =
+    values['demo-shop'] || values['demo-shop-port'] !== undefined
+      ? await serveDemoShop(demoShopPort)
+      : undefined;
   const log = createStackLog(config, { stdoutIsTerminal: process.stdout.isTTY === true });
   const stack = await startLocalStack(config, log.logger).catch(async (error: unknown) => {
+    await demoShop?.close();
     await log.close();
     throw error;
   });
@@ -43,6 +61,9 @@ export async function startCommand(args: string[], config: Config, io: CliIo): P
       `  CORS         ${corsLine}`,
       `  API token    ${stack.token}   (Authorization: Bearer …, for POST /v1/loadtests)`,
       `  monitor      every ${config.monitor.intervalSeconds}s, status page ${stack.apiUrl}/status; metrics in PostgreSQL only (no CloudWatch locally)`,
+      ...(demoShop
+        ? [`  demo shop    ${demoShop.url}   (the scenario examples' target: docs/production/scenarios/)`]
+        : []),
       `  pool         ${config.pool.size} + ${config.pool.maxOverflow} overflow, timeout ${config.pool.timeoutSeconds}s`,
       '  Ctrl-C stops everything.',
       '',
@@ -51,7 +72,7 @@ export async function startCommand(args: string[], config: Config, io: CliIo): P
   await new Promise<void>((resolveStop) => {
     const shutdown = (signal: string) => {
       io.err(`\n${signal}: stopping the API and PostgreSQL…\n`);
-      stack.stop().then(resolveStop, resolveStop);
+      Promise.all([stack.stop(), demoShop?.close()]).then(() => resolveStop(), resolveStop);
     };
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));

@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../lib/auth/tokens.ts';
 import type { LoadTestReport } from '../../lib/loadtest/report.ts';
+import { createDemoShop, type DemoShop } from '../../lib/local/demo-shop.ts';
 import { type RunningApi, startApiServer } from '../support/api-server.ts';
 import { useMigratedDatabase } from '../support/database.ts';
-import { createDemoShop, type DemoShop } from '../support/demo-shop.ts';
 import { listenLocally } from '../support/listen.ts';
 
 describe('POST /v1/loadtests with a scenario', () => {
@@ -18,7 +18,7 @@ describe('POST /v1/loadtests with a scenario', () => {
   beforeAll(async () => {
     api = await startApiServer({ DATABASE_URL: postgres.database.url });
     token = await issueToken(api.db, 'test');
-    shop = createDemoShop();
+    shop = createDemoShop({ record: true });
     target = await listenLocally(shop.server);
   });
   afterAll(async () => {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runShard, type ShardResult, type ShardWork } from '../../lib/loadtest/engine.ts';
 import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
 import { formatSummary } from '../../lib/loadtest/text-summary.ts';
+import { createDemoShop, type DemoShop, PRODUCTS } from '../../lib/local/demo-shop.ts';
 import { parseScenario } from '../../lib/scenario/schema.ts';
-import { createDemoShop, type DemoShop, PRODUCTS } from '../support/demo-shop.ts';
 import { listenLocally } from '../support/listen.ts';
 import { reportOf } from '../support/report.ts';
 import { useShopRuns } from '../support/scenario-runs.ts';
@@ -13,7 +13,7 @@ describe('scenarios on the engine', () => {
   let target: string;
 
   beforeAll(async () => {
-    shop = createDemoShop();
+    shop = createDemoShop({ record: true });
     target = await listenLocally(shop.server);
   });
   beforeEach(() => shop.reset());

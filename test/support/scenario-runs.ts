@@ -6,9 +6,9 @@ import { DEFAULT_LIMITS, type LoadTestLimits } from '../../lib/loadtest/limits.t
 import { runLocally } from '../../lib/loadtest/local-runner.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
+import { createDemoShop, type DemoShop } from '../../lib/local/demo-shop.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { useMigratedDatabase } from './database.ts';
-import { createDemoShop, type DemoShop } from './demo-shop.ts';
 import { listenLocally } from './listen.ts';
 
 /** Registers the hooks; `run` starts a load test on the shop (its shards on this thread) and waits for its end. */
@@ -19,7 +19,7 @@ export function useShopRuns() {
   let target = '';
   beforeAll(async () => {
     store = new LoadTestStore(postgres.db);
-    shop = createDemoShop();
+    shop = createDemoShop({ record: true });
     target = await listenLocally(shop.server);
   });
   afterAll(() => {

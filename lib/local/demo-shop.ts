@@ -1,10 +1,10 @@
-// A small shop API on 127.0.0.1 for scenario tests and the scenario guide's examples: a login that hands out
-// tokens, a catalogue, and a cart and checkout that need the token. Run it alone with
-// `npx node test/support/demo-shop.ts [port]` (default 4100); it keeps everything in memory.
+// A small shop API on 127.0.0.1 to point scenarios at: a login that hands out tokens, a catalogue, and a cart and
+// checkout that need the token. `loadwatch start --demo-shop` serves it beside the stack for the scenario guide's
+// examples; the scenario tests start their own. It keeps everything in memory, within fixed bounds.
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { LoadwatchError } from '../errors.ts';
 
 export const PRODUCTS = Array.from({ length: 20 }, (_, index) => ({
   id: `p${index + 1}`,
@@ -25,6 +25,7 @@ export interface ShopRecord {
 
 export interface DemoShop {
   server: Server;
+  /** Empty unless the shop was created with `record: true`. */
   seen: ShopRecord;
   /** Tokens issued, with their user. */
   issued: Map<string, string>;
@@ -50,10 +51,26 @@ const parseJson = (text: string): Record<string, unknown> => {
   }
 };
 
-export function createDemoShop(): DemoShop {
+/** Tokens and carts kept at most: a long load test against the shop must not grow it without end. */
+export const DEMO_SHOP_MAX_SESSIONS = 100_000;
+
+/** Adds an entry, dropping the oldest once the map holds the maximum (a Map iterates in insertion order). */
+function setBounded<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > max) map.delete(map.keys().next().value as string);
+}
+
+/**
+ * `record: true` keeps what every request sent in `seen`, for a test to compare; only tests need it.
+ * `maxSessions` bounds the tokens and carts kept (the oldest go first).
+ */
+export function createDemoShop(options: { record?: boolean; maxSessions?: number } = {}): DemoShop {
+  const maxSessions = options.maxSessions ?? DEMO_SHOP_MAX_SESSIONS;
   const issued = new Map<string, string>();
   const carts = new Map<string, string[]>();
   const seen: ShopRecord = { logins: [], orders: [], items: 0, productIds: [], checkouts: 0 };
+  const record = options.record === true;
   const server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://shop');
     const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
@@ -69,14 +86,14 @@ export function createDemoShop(): DemoShop {
       const body = parseJson(await readBody(request));
       const name = typeof body.user === 'string' ? body.user : '';
       if (name === '') return json(400, { error: 'user is required' });
-      seen.logins.push({ user: name });
+      if (record) seen.logins.push({ user: name });
       const token = randomUUID();
-      issued.set(token, name);
+      setBounded(issued, token, name, maxSessions);
       return json(200, { data: { token } }, { 'x-session': `s-${name}` });
     }
     if (path === '/orders') {
       const status = user() ? 200 : 401;
-      seen.orders.push({ authorization: request.headers.authorization, status });
+      if (record) seen.orders.push({ authorization: request.headers.authorization, status });
       return json(status, status === 200 ? { orders: [{ id: 7 }], user: user() } : { error: 'log in first' });
     }
     if (path === '/items') {
@@ -86,7 +103,7 @@ export function createDemoShop(): DemoShop {
     if (path === '/products') return json(200, { products: PRODUCTS.map(({ id, name }) => ({ id, name })) });
     if (path.startsWith('/products/')) {
       const id = decodeURIComponent(path.slice('/products/'.length));
-      seen.productIds.push(id);
+      if (record) seen.productIds.push(id);
       const product = PRODUCTS.find((item) => item.id === id);
       return product ? json(200, product) : json(404, { error: `no product ${id}` });
     }
@@ -98,7 +115,7 @@ export function createDemoShop(): DemoShop {
       if (!PRODUCTS.some((item) => item.id === id)) return json(400, { error: `no product ${id}` });
       const cart = carts.get(owner) ?? [];
       cart.push(id);
-      carts.set(owner, cart);
+      setBounded(carts, owner, cart, maxSessions);
       return json(201, { items: cart.length });
     }
     if (path === '/checkout' && request.method === 'POST') {
@@ -130,10 +147,40 @@ export function createDemoShop(): DemoShop {
   };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const port = Number(process.argv[2] ?? 4100);
+/** Where `loadwatch start --demo-shop` serves the shop, and the scenario guide's examples send their requests. */
+export const DEMO_SHOP_PORT = 4100;
+
+export interface RunningDemoShop {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves a demo shop on 127.0.0.1:port; a port in use is refused by name. */
+export function serveDemoShop(port: number): Promise<RunningDemoShop> {
   const { server } = createDemoShop();
-  server.listen(port, '127.0.0.1', () => {
-    process.stdout.write(`demo shop on http://127.0.0.1:${port} (Ctrl-C stops it)\n`);
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new LoadwatchError(
+          error.code === 'EADDRINUSE'
+            ? `the demo shop cannot listen on 127.0.0.1:${port}: the port is in use; choose another with --demo-shop-port`
+            : `the demo shop cannot listen on 127.0.0.1:${port}: ${error.message}`,
+          {
+            code: error.code === 'EADDRINUSE' ? 'DEMO_SHOP_PORT_IN_USE' : 'DEMO_SHOP_LISTEN_FAILED',
+            cause: error,
+          },
+        ),
+      ),
+    );
+    server.listen(port, '127.0.0.1', () =>
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        close: () =>
+          new Promise((closed) => {
+            server.closeAllConnections();
+            server.close(() => closed());
+          }),
+      }),
+    );
   });
 }

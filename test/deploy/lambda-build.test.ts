@@ -306,7 +306,7 @@ describe('the Lambda build’s node:https', () => {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   });
 
-  it('loads node:https with the first HTTPS request, not at import, and both the SDK and the probes speak TLS', async () => {
+  it('loads node:https with the first HTTPS request, not at import, and both the AWS client and the probes speak TLS', async () => {
     const result = await runScript(bundle, SCRIPT, {
       NODE_EXTRA_CA_CERTS: certificateFile,
       AWS_ENDPOINT_URL_SFN: origin,

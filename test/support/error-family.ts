@@ -1,5 +1,6 @@
 // One of each member of the error family, built as the code that throws it does, with the fields it must carry.
 
+import { AwsRequestError } from '../../lib/aws/client.ts';
 import { UsageError } from '../../lib/cli/usage-error.ts';
 import { ConfigError } from '../../lib/config/config.ts';
 import {
@@ -67,6 +68,13 @@ export const MEMBERS: Array<[LoadwatchError, MemberFields]> = [
   [
     new DatabaseUnavailableError('ECONNREFUSED'),
     { code: 'DB_UNAVAILABLE', status: 503, exitCode: 1, expose: false },
+  ],
+  [
+    new AwsRequestError('Step Functions StartExecution: ThrottlingException (HTTP 400)', {
+      awsCode: 'ThrottlingException',
+      httpStatus: 400,
+    }),
+    { code: 'AWS_REQUEST_FAILED', status: 502, exitCode: 1, expose: false },
   ],
   [
     new MigrationsPendingError('relation "runs" does not exist'),

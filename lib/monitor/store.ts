@@ -14,7 +14,7 @@ import { type HeartbeatRecord, heartbeatTokenMatches } from './heartbeat.ts';
 import type { Sample } from './probe.ts';
 import { type CheckState, isStale, type OpenIncident, type RecentSample } from './rules.ts';
 import { DEFAULT_MONITOR_INTERVAL_SECONDS } from './settings.ts';
-import type { SloState } from './slo.ts';
+import type { SloState, WindowCounts } from './slo.ts';
 
 export interface IncidentRecord {
   id: number;
@@ -181,17 +181,21 @@ export class MonitorStore {
 
   /**
    * Samples and bad samples of a check over each window ending at `now` (seconds back), held ones left out: bad is
-   * failed, or slower than `slowerThanMs` when given. What SLOs and uptime figures are computed from.
+   * failed, or slower than `slowerThanMs` when given. What SLOs and uptime figures are computed from. Without a
+   * latency bound the counts come from the hourly rollup (uptimeWindows); with one, from the samples themselves, as
+   * the rollup counts no latencies.
    */
   async windowCounts(
     key: string,
     now: Date,
     windowsSeconds: number[],
     slowerThanMs: number | null = null,
-  ): Promise<Map<number, { total: number; bad: number }>> {
+  ): Promise<Map<number, WindowCounts>> {
+    if (slowerThanMs === null)
+      return (await this.uptimeWindows([key], now, windowsSeconds)).get(key) ?? new Map();
     const result = await this.db.query<{ seconds: number; total: string; bad: string }>(
       `SELECT w.seconds, count(m.id) AS total,
-              count(m.id) FILTER (WHERE NOT m.ok OR ($4::float8 IS NOT NULL AND m.latency_ms > $4)) AS bad
+              count(m.id) FILTER (WHERE NOT m.ok OR m.latency_ms > $4) AS bad
          FROM unnest($3::int[]) AS w(seconds)
          LEFT JOIN monitor_samples m
            ON m.check_name = $1 AND NOT m.held
@@ -203,6 +207,53 @@ export class MonitorStore {
     return new Map(
       result.rows.map((row) => [row.seconds, { total: Number(row.total), bad: Number(row.bad) }]),
     );
+  }
+
+  /**
+   * Each check's samples and failed samples (held ones left out) over each window ending at `now`, in one
+   * statement: the whole UTC hours inside a window from monitor_uptime_hourly, its partial first and last hour
+   * from the samples, so the counts equal a count of the samples themselves while a 30-day window reads 720 rows.
+   */
+  async uptimeWindows(
+    keys: string[],
+    now: Date,
+    windowsSeconds: number[],
+  ): Promise<Map<string, Map<number, WindowCounts>>> {
+    const result = await this.db.query<{ check_name: string; seconds: number; total: string; bad: string }>(
+      `WITH windows AS (
+         SELECT k.check_name, w.seconds, s.start, s.whole_from,
+                greatest(date_trunc('hour', $2::timestamptz, 'UTC'), s.whole_from) AS whole_to
+           FROM unnest($1::text[]) AS k(check_name)
+          CROSS JOIN unnest($3::int[]) AS w(seconds)
+          CROSS JOIN LATERAL (
+            SELECT $2::timestamptz - make_interval(secs => w.seconds) AS start,
+                   date_trunc('hour', $2::timestamptz - make_interval(secs => w.seconds), 'UTC') + interval '1 hour'
+                     AS whole_from
+          ) s
+       )
+       SELECT w.check_name, w.seconds, hours.total + edges.total AS total, hours.failed + edges.failed AS bad
+         FROM windows w
+        CROSS JOIN LATERAL (
+          SELECT COALESCE(sum(u.total), 0) AS total, COALESCE(sum(u.failed), 0) AS failed
+            FROM monitor_uptime_hourly u
+           WHERE u.check_name = w.check_name AND u.hour >= w.whole_from AND u.hour < w.whole_to
+        ) hours
+        CROSS JOIN LATERAL (
+          SELECT count(*) AS total, count(*) FILTER (WHERE NOT m.ok) AS failed
+            FROM (SELECT ok FROM monitor_samples m
+                   WHERE m.check_name = w.check_name AND NOT m.held AND m.at > w.start AND m.at < w.whole_from
+                     AND m.at <= $2
+                  UNION ALL
+                  SELECT ok FROM monitor_samples m
+                   WHERE m.check_name = w.check_name AND NOT m.held AND m.at >= w.whole_to AND m.at <= $2) m
+        ) edges`,
+      [keys, now, windowsSeconds],
+      { idempotent: true },
+    );
+    const byCheck = new Map<string, Map<number, WindowCounts>>(keys.map((key) => [key, new Map()]));
+    for (const row of result.rows)
+      byCheck.get(row.check_name)?.set(row.seconds, { total: Number(row.total), bad: Number(row.bad) });
+    return byCheck;
   }
 
   /**
@@ -237,19 +288,33 @@ export class MonitorStore {
     );
   }
 
-  /** Each check's samples and failed samples per UTC day, for the `days` days up to `now` (held ones left out). */
+  /**
+   * Each check's samples and failed samples per UTC day, for the `days` days up to `now` (held ones left out): the
+   * hours before the current one from monitor_uptime_hourly, the current one from the samples.
+   */
   async dailyUptime(
+    keys: string[],
     now: Date,
     days: number,
   ): Promise<Map<string, Array<{ day: string; total: number; failed: number }>>> {
     const result = await this.db.query<{ check_name: string; day: string; total: string; failed: string }>(
-      `SELECT check_name, to_char(date_trunc('day', at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day,
-              count(*) AS total, count(*) FILTER (WHERE NOT ok) AS failed
-         FROM monitor_samples
-        WHERE NOT held AND at <= $1 AND at > date_trunc('day', $1::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-                                           - make_interval(days => $2 - 1)
+      `WITH bounds AS (
+         SELECT (date_trunc('day', $2::timestamptz AT TIME ZONE 'UTC') - make_interval(days => $3 - 1))
+                  AT TIME ZONE 'UTC' AS first_day,
+                date_trunc('hour', $2::timestamptz, 'UTC') AS current_hour
+       )
+       SELECT k.check_name, to_char(c.at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+              sum(c.total) AS total, sum(c.failed) AS failed
+         FROM unnest($1::text[]) AS k(check_name) CROSS JOIN bounds b
+        CROSS JOIN LATERAL (
+          SELECT u.hour AS at, u.total, u.failed FROM monitor_uptime_hourly u
+           WHERE u.check_name = k.check_name AND u.hour >= b.first_day AND u.hour < b.current_hour
+          UNION ALL
+          SELECT m.at, 1, CASE WHEN m.ok THEN 0 ELSE 1 END FROM monitor_samples m
+           WHERE m.check_name = k.check_name AND NOT m.held AND m.at >= b.current_hour AND m.at <= $2
+        ) c
         GROUP BY 1, 2 ORDER BY 1, 2`,
-      [now, days],
+      [keys, now, days],
       { idempotent: true },
     );
     const byCheck = new Map<string, Array<{ day: string; total: number; failed: number }>>();

@@ -23,6 +23,7 @@ const SCALE = {
 
 const LARGE_TABLES = [
   'monitor_samples',
+  'monitor_uptime_hourly',
   'monitor_incidents',
   'alert_outbox',
   'loadtest_runs',
@@ -117,6 +118,32 @@ describe('query plans at size', () => {
     expect(rowsRead(statement.plan, 'monitor_samples'), formatPlan(statement.plan)).toBeLessThanOrEqual(
       keys.length * 6,
     );
+  });
+
+  it('counts the status page’s uptime from the hourly rollup, reading only the edge hours’ samples', async () => {
+    const windows = [86_400, 7 * 86_400, 30 * 86_400];
+    await expectPlans(
+      ({ monitor }) =>
+        Promise.all([
+          monitor.uptimeWindows(data.checkNames, data.now, windows),
+          monitor.dailyUptime(data.checkNames, data.now, 30),
+        ]),
+      ['monitor_uptime_hourly_pkey', 'monitor_samples_check_at'],
+    );
+    const db = explainingDb(postgres.db, { analyze: true });
+    await new MonitorStore(db).uptimeWindows(data.checkNames, data.now, windows);
+    await new MonitorStore(db).dailyUptime(data.checkNames, data.now, 30);
+    const [counted, daily] = db.explained;
+    if (!counted || !daily) throw new Error('the uptime reads sent no query');
+    // A sample a minute: under an hour of samples at each end of each window, the current hour for the days;
+    // the samples of the windows themselves are 2,880 per check.
+    expect(rowsRead(counted.plan, 'monitor_samples'), formatPlan(counted.plan)).toBeLessThanOrEqual(
+      data.checkNames.length * windows.length * 2 * 60,
+    );
+    expect(rowsRead(daily.plan, 'monitor_samples'), formatPlan(daily.plan)).toBeLessThanOrEqual(
+      data.checkNames.length * 60,
+    );
+    expect(rowsRead(daily.plan, 'monitor_uptime_hourly')).toBeLessThanOrEqual(data.checkNames.length * 48);
   });
 
   it('lists alerts newest first by the opened index, and firing ones by the open-incident index', async () => {

@@ -120,7 +120,7 @@ describe('query plans at size', () => {
     );
   });
 
-  it('counts the status page’s uptime from the hourly rollup, reading only the edge hours’ samples', async () => {
+  it('counts the status page’s uptime from the daily and hourly rollups, reading only the edge hours’ samples', async () => {
     const windows = [86_400, 7 * 86_400, 30 * 86_400];
     await expectPlans(
       ({ monitor }) =>
@@ -128,6 +128,7 @@ describe('query plans at size', () => {
           monitor.uptimeWindows(data.checkNames, data.now, windows),
           monitor.dailyUptime(data.checkNames, data.now, 30),
         ]),
+      // monitor_uptime_daily is a row per check and day: a page or two, which the planner rightly reads whole.
       ['monitor_uptime_hourly_pkey', 'monitor_samples_check_at'],
     );
     const db = explainingDb(postgres.db, { analyze: true });
@@ -143,7 +144,13 @@ describe('query plans at size', () => {
     expect(rowsRead(daily.plan, 'monitor_samples'), formatPlan(daily.plan)).toBeLessThanOrEqual(
       data.checkNames.length * 60,
     );
-    expect(rowsRead(daily.plan, 'monitor_uptime_hourly')).toBeLessThanOrEqual(data.checkNames.length * 48);
+    // Today's hours before the current one, and a row per earlier day.
+    expect(rowsRead(daily.plan, 'monitor_uptime_hourly')).toBeLessThanOrEqual(data.checkNames.length * 23);
+    expect(rowsRead(daily.plan, 'monitor_uptime_daily')).toBeLessThanOrEqual(data.checkNames.length * 29);
+    // A month's window: its whole days, at most 46 whole hours around them.
+    expect(rowsRead(counted.plan, 'monitor_uptime_hourly')).toBeLessThanOrEqual(
+      data.checkNames.length * (23 + 46 + 46),
+    );
   });
 
   it('lists alerts newest first by the opened index, and firing ones by the open-incident index', async () => {

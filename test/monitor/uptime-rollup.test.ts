@@ -17,30 +17,39 @@ interface HourRow {
   failed: number;
 }
 
-describe('monitor_uptime_hourly', () => {
+describe('monitor_uptime_hourly and monitor_uptime_daily', () => {
   const postgres = useMigratedDatabase({ poolSize: 2 });
   const admin = <T extends object>(sql: string, params: unknown[] = []) =>
     postgres.database.admin<T & Record<string, unknown>>(sql, params);
 
+  /** Both tables, each row with its UTC hour or day. */
   const rollup = async () =>
     (
       await admin<HourRow>(
         `SELECT check_name, to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24') AS hour, total, failed
-           FROM monitor_uptime_hourly ORDER BY 1, 2`,
+           FROM monitor_uptime_hourly
+         UNION ALL
+         SELECT check_name, to_char(day AT TIME ZONE 'UTC', 'YYYY-MM-DD'), total, failed FROM monitor_uptime_daily
+         ORDER BY 1, 2`,
       )
     ).rows;
   /** The same figures counted from the samples themselves. */
   const counted = async () =>
     (
       await admin<HourRow>(
-        `SELECT check_name, to_char(date_trunc('hour', at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24') AS hour,
+        `SELECT check_name, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24') AS hour,
                 count(*)::int AS total, (count(*) FILTER (WHERE NOT ok))::int AS failed
-           FROM monitor_samples WHERE NOT held GROUP BY 1, 2 ORDER BY 1, 2`,
+           FROM monitor_samples WHERE NOT held GROUP BY 1, 2
+         UNION ALL
+         SELECT check_name, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), count(*)::int,
+                (count(*) FILTER (WHERE NOT ok))::int
+           FROM monitor_samples WHERE NOT held GROUP BY 1, 2
+         ORDER BY 1, 2`,
       )
     ).rows;
   const expectExact = async (atLeastHours: number) => {
     const expected = await counted();
-    expect(expected.length).toBeGreaterThanOrEqual(atLeastHours);
+    expect(expected.filter((row) => row.hour.includes('T')).length).toBeGreaterThanOrEqual(atLeastHours);
     expect(await rollup()).toEqual(expected);
   };
 
@@ -76,13 +85,10 @@ describe('monitor_uptime_hourly', () => {
       probe('check-1', new Date(NOW.getTime() + 2000), true, 'maintenance window "deploy"'),
       probe('check-4', new Date(NOW.getTime() + 3000), true, null),
     ]);
-    const rows = await rollup();
-    expect(rows.find((row) => row.check_name === 'check-4')).toEqual({
-      check_name: 'check-4',
-      hour: '2026-03-31T14',
-      total: 1,
-      failed: 0,
-    });
+    expect((await rollup()).filter((row) => row.check_name === 'check-4')).toEqual([
+      { check_name: 'check-4', hour: '2026-03-31', total: 1, failed: 0 },
+      { check_name: 'check-4', hour: '2026-03-31T14', total: 1, failed: 0 },
+    ]);
     await expectExact(3 * 31 * 24 + 1);
   });
 
@@ -123,7 +129,7 @@ describe('monitor_uptime_hourly', () => {
       [NOW],
     );
     await expectExact(3 * 29 * 24);
-    // Every sample of an hour held: the hour goes from the rollup.
+    // Every sample of a check held: its hours and days go from the rollup.
     await admin(`UPDATE monitor_samples SET held = true WHERE check_name = 'check-9'`);
     expect((await rollup()).some((row) => row.check_name === 'check-9')).toBe(false);
     await expectExact(3 * 29 * 24);

@@ -449,6 +449,14 @@ export function growthTables(result: GrowthResult): Table[] {
     ms(result.cycle.grown[key].p50),
     ms(result.cycle.grown[key].p95),
   ];
+  const bulkRow = (name: string, timing: { withRollup: number; without: number }) => [
+    name,
+    ms(timing.without),
+    '',
+    ms(timing.withRollup),
+    '',
+    formatRatio(timing.withRollup / timing.without),
+  ];
   return [
     {
       title: `Growth: read routes on a month of data against a fresh database (anchor), p95 of ${REQUESTS_PER_ROUTE} requests`,
@@ -504,22 +512,8 @@ export function growthTables(result: GrowthResult): Table[] {
           ms(result.rollup.cycleInsert.withRollup.p95),
           formatRatio(result.rollup.cycleInsert.withRollup.p50 / result.rollup.cycleInsert.without.p50),
         ],
-        [
-          'a day of 50 checks (72,000) in one INSERT … SELECT',
-          ms(result.rollup.bulkInsert.without),
-          '',
-          ms(result.rollup.bulkInsert.withRollup),
-          '',
-          formatRatio(result.rollup.bulkInsert.withRollup / result.rollup.bulkInsert.without),
-        ],
-        [
-          'the same 72,000 in one DELETE',
-          ms(result.rollup.bulkDelete.without),
-          '',
-          ms(result.rollup.bulkDelete.withRollup),
-          '',
-          formatRatio(result.rollup.bulkDelete.withRollup / result.rollup.bulkDelete.without),
-        ],
+        bulkRow('a day of 50 checks (72,000) in one INSERT … SELECT', result.rollup.bulkInsert),
+        bulkRow('the same 72,000 in one DELETE', result.rollup.bulkDelete),
       ],
       notes: [
         `migration 0012 applied to the month's ${result.rows.monitor_samples?.toLocaleString('en-US')} samples: ${ms(result.rollup.backfillMs)} (writers of samples wait meanwhile)`,

@@ -20,7 +20,8 @@ CREATE TABLE monitor_uptime_daily (
   PRIMARY KEY (check_name, day)
 );
 
--- Each function writes its rows in key order, so that concurrent writers lock the rows they share in the same order.
+-- Inserts write their rows in key order, so that concurrent writers of samples lock the rows they share in the same
+-- order.
 CREATE FUNCTION monitor_uptime_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   WITH hours AS (

@@ -4,7 +4,7 @@ import { listMigrations } from '../../lib/db/migrations.ts';
 import { RETENTION_DEFAULTS } from '../../lib/db/retention.ts';
 import type { Sample } from '../../lib/monitor/probe.ts';
 import { MonitorStore } from '../../lib/monitor/store.ts';
-import { useMigratedDatabase } from '../support/database.ts';
+import { testPool, useMigratedDatabase } from '../support/database.ts';
 
 const ROLLUP_MIGRATION = '0012_monitor-uptime-rollup';
 /** Not on an hour, a minute or a second: every window has a partial first and last hour. */
@@ -135,6 +135,39 @@ describe('monitor_uptime_hourly and monitor_uptime_daily', () => {
     await expectExact(3 * 29 * 24);
   });
 
+  it('stays exact when monitors insert the same checks’ samples at once while a prune runs', async () => {
+    const pool = testPool(postgres.database.target, 4);
+    try {
+      const writers = Array.from({ length: 4 }, () => new MonitorStore(pool));
+      const keys = ['check-1', 'check-2', 'check-3', 'check-6'];
+      const cycles = async (store: MonitorStore, writer: number) => {
+        for (let cycle = 0; cycle < 15; cycle++) {
+          const at = new Date(NOW.getTime() + 60_000 + cycle * 7_000 + writer);
+          await store.insertSamples(
+            keys.map(
+              (key, index) =>
+                ({
+                  key,
+                  at,
+                  ok: (cycle + index) % 4 !== 0,
+                  status: 200,
+                  latencyMs: 25,
+                  error: null,
+                }) as Sample,
+            ),
+          );
+        }
+      };
+      const pruner = new MonitorStore(pool, {
+        retention: { ...RETENTION_DEFAULTS, sampleBatchRows: 200, maxBatches: 10 },
+      });
+      await Promise.all([...writers.map((store, writer) => cycles(store, writer)), pruner.prune(28, NOW)]);
+    } finally {
+      await pool.close();
+    }
+    await expectExact(3 * 28 * 24);
+  });
+
   it('is rebuilt from the samples when its migration is reverted and applied again', async () => {
     const known = listMigrations();
     const reverted = known.slice(known.indexOf(ROLLUP_MIGRATION));
@@ -152,7 +185,7 @@ describe('monitor_uptime_hourly and monitor_uptime_daily', () => {
     );
     const up = await runMigrateRequest(postgres.database.target, { action: 'up' });
     expect(up.ran).toEqual(reverted);
-    await expectExact(3 * 29 * 24 + 5);
+    await expectExact(3 * 28 * 24 + 5);
   });
 
   it('is emptied with the samples by TRUNCATE', async () => {

@@ -20,7 +20,7 @@ import { MonitorStore } from '../lib/monitor/store.ts';
 import { type GrowthScale, PRODUCTION_SCALE, seedGrowth } from '../test/support/growth-seed.ts';
 import { gatewayEvent, LAMBDA_ENV, lambdaContext } from './support/lambda-invocation.ts';
 import { formatMilliseconds, formatRatio, type Table } from './support/report.ts';
-import { percentile } from './support/statistics.ts';
+import { median, percentile } from './support/statistics.ts';
 
 /** A database just deployed: the same 50 checks with one sample each, one finished run. */
 const FRESH_SCALE: GrowthScale = {
@@ -53,6 +53,17 @@ export interface CycleTiming {
   total: { p50: number; p95: number };
 }
 
+/** What the uptime rollup's triggers add to writes of samples, against the same writes with them disabled. */
+export interface RollupCost {
+  /** One monitor cycle's insert of 50 samples, p50 and p95 of CYCLES. */
+  cycleInsert: { withRollup: { p50: number; p95: number }; without: { p50: number; p95: number } };
+  /** A day of the 50 checks' samples (72,000) in one INSERT … SELECT, and the same rows in one DELETE: medians. */
+  bulkInsert: { withRollup: number; without: number };
+  bulkDelete: { withRollup: number; without: number };
+  /** Applying migration 0012 to the month of samples, its backfill and all: how long it holds writers off. */
+  backfillMs: number;
+}
+
 export interface GrowthResult {
   scale: GrowthScale;
   rows: Record<string, number>;
@@ -60,6 +71,7 @@ export interface GrowthResult {
   seedSeconds: number;
   routes: RouteTiming[];
   cycle: { fresh: CycleTiming; grown: CycleTiming };
+  rollup: RollupCost;
   retention: Array<{ kind: string; report: PruneReport; totalMs: number; writerMaxMs: number }>;
 }
 
@@ -227,6 +239,96 @@ async function timeCycles(grown: Grown, retentionDays: number): Promise<CycleTim
   };
 }
 
+const BULK_REPEATS = 3;
+const ROLLUP_MIGRATION = '0012_monitor-uptime-rollup';
+
+/**
+ * Reverts the rollup's migration (and any after it) on the grown database and applies it again: the time its
+ * backfill of the month holds writers of samples off.
+ */
+async function timeRollupMigration(grown: Grown): Promise<number> {
+  const known = listMigrations();
+  const count = known.length - known.indexOf(ROLLUP_MIGRATION);
+  const target = urlTarget(grown.url);
+  await runMigrations({ target, direction: 'down', count });
+  const started = performance.now();
+  await runMigrations({ target, direction: 'up' });
+  return performance.now() - started;
+}
+
+/**
+ * The writes of samples timed with the rollup's triggers and with them disabled, alternately, on the grown
+ * database. Each write goes to a day after `now` that nothing else reads, and is deleted again in the same mode, so
+ * the rollup stays exact for what follows.
+ */
+async function timeRollupCost(grown: Grown): Promise<RollupCost> {
+  const client = new pg.Client({ connectionString: grown.url });
+  await client.connect();
+  const db = timedDb(grown.db);
+  const store = new MonitorStore(db);
+  const future = grown.now.getTime() + 2 * 86_400_000;
+  const setTriggers = (enabled: boolean) =>
+    client.query(`ALTER TABLE monitor_samples ${enabled ? 'ENABLE' : 'DISABLE'} TRIGGER USER`);
+  const inserts = { withRollup: [] as number[], without: [] as number[] };
+  const bulk = {
+    insert: { withRollup: [] as number[], without: [] as number[] },
+    delete: { withRollup: [] as number[], without: [] as number[] },
+  };
+  const timed = async (statement: string, params: unknown[]) => {
+    const started = performance.now();
+    await client.query(statement, params);
+    return performance.now() - started;
+  };
+  try {
+    for (let round = 0; round < 2 * CYCLES; round++) {
+      const mode = round % 2 === 0 ? 'withRollup' : 'without';
+      await setTriggers(mode === 'withRollup');
+      const at = new Date(future + round * 60_000);
+      db.elapsedMs = 0;
+      await store.insertSamples(
+        grown.checkNames.map((key) => ({
+          key,
+          at,
+          ok: round % 3 !== 0,
+          status: 200,
+          latencyMs: 21,
+          error: null,
+        })) as unknown as Sample[],
+      );
+      inserts[mode].push(db.elapsedMs);
+      await client.query(`DELETE FROM monitor_samples WHERE at = $1`, [at]);
+    }
+    for (let round = 0; round < 2 * BULK_REPEATS; round++) {
+      const mode = round % 2 === 0 ? 'withRollup' : 'without';
+      await setTriggers(mode === 'withRollup');
+      const from = new Date(future);
+      bulk.insert[mode].push(
+        await timed(
+          `INSERT INTO monitor_samples (check_name, at, ok, status, latency_ms, error)
+           SELECT check_name, $1::timestamptz + make_interval(mins => m), m % 97 <> 0, 200, 20 + m % 50, NULL
+             FROM generate_series(0, 1439) m, unnest($2::text[]) AS check_name`,
+          [from, grown.checkNames],
+        ),
+      );
+      bulk.delete[mode].push(
+        await timed(
+          `DELETE FROM monitor_samples WHERE at >= $1 AND at < $1::timestamptz + interval '1 day'`,
+          [from],
+        ),
+      );
+    }
+  } finally {
+    await setTriggers(true);
+    await client.end();
+  }
+  return {
+    backfillMs: Number.NaN,
+    cycleInsert: { withRollup: summary(inserts.withRollup), without: summary(inserts.without) },
+    bulkInsert: { withRollup: median(bulk.insert.withRollup), without: median(bulk.insert.without) },
+    bulkDelete: { withRollup: median(bulk.delete.withRollup), without: median(bulk.delete.without) },
+  };
+}
+
 /** Runs a prune while a writer inserts a cycle's samples every 20 ms: the writer's slowest insert is the pause. */
 async function pruneWithWriter(
   grown: Grown,
@@ -301,6 +403,8 @@ export async function measureGrowth(progress: (message: string) => void): Promis
     progress('growth: monitor cycles');
     // 30 days kept: each cycle prunes the minute that fell out of the window, as it would in steady state.
     const cycle = { fresh: await timeCycles(fresh, 30), grown: await timeCycles(grown, 30) };
+    progress('growth: what the uptime rollup costs writers of samples');
+    const rollup = await timeRollupCost(grown);
 
     progress('growth: retention of a backlog (16 days of samples, 20,000 runs of shard rows)');
     const samples = await pruneWithWriter(grown, () => new MonitorStore(grown.db).prune(14, grown.now));
@@ -309,6 +413,8 @@ export async function measureGrowth(progress: (message: string) => void): Promis
         retention: { ...RETENTION_DEFAULTS, maxBatches: 1000 },
       }).pruneShardResults(24),
     );
+    progress('growth: migration 0012 on a month of samples');
+    rollup.backfillMs = await timeRollupMigration(grown);
     return {
       scale: PRODUCTION_SCALE,
       rows: Object.fromEntries(counted.rows.map((row) => [row.table, Number(row.rows)])),
@@ -316,6 +422,7 @@ export async function measureGrowth(progress: (message: string) => void): Promis
       seedSeconds,
       routes,
       cycle,
+      rollup,
       retention: [
         { kind: 'monitor samples older than 14 days', ...samples },
         { kind: 'shard rows of runs finished over 24 h ago', ...shards },
@@ -341,6 +448,14 @@ export function growthTables(result: GrowthResult): Table[] {
     ms(result.cycle.fresh[key].p95),
     ms(result.cycle.grown[key].p50),
     ms(result.cycle.grown[key].p95),
+  ];
+  const bulkRow = (name: string, timing: { withRollup: number; without: number }) => [
+    name,
+    ms(timing.without),
+    '',
+    ms(timing.withRollup),
+    '',
+    formatRatio(timing.withRollup / timing.without),
   ];
   return [
     {
@@ -383,6 +498,26 @@ export function growthTables(result: GrowthResult): Table[] {
       ],
       notes: [
         'each cycle a minute after the last, samples kept 30 days: the prune deletes the minute that expired',
+      ],
+    },
+    {
+      title: `Growth: what the uptime rollup's triggers cost writes of samples at a month, against the same writes without them (anchor)`,
+      columns: ['write', 'without p50', 'without p95', 'with p50', 'with p95', 'with / without (p50)'],
+      rows: [
+        [
+          "a cycle's 50 samples (insertSamples)",
+          ms(result.rollup.cycleInsert.without.p50),
+          ms(result.rollup.cycleInsert.without.p95),
+          ms(result.rollup.cycleInsert.withRollup.p50),
+          ms(result.rollup.cycleInsert.withRollup.p95),
+          formatRatio(result.rollup.cycleInsert.withRollup.p50 / result.rollup.cycleInsert.without.p50),
+        ],
+        bulkRow('a day of 50 checks (72,000) in one INSERT … SELECT', result.rollup.bulkInsert),
+        bulkRow('the same 72,000 in one DELETE', result.rollup.bulkDelete),
+      ],
+      notes: [
+        `migration 0012 applied to the month's ${result.rows.monitor_samples?.toLocaleString('en-US')} samples: ${ms(result.rollup.backfillMs)} (writers of samples wait meanwhile)`,
+        `with and without alternately (ALTER TABLE … DISABLE TRIGGER USER); ${CYCLES} cycles each, the bulk writes medians of ${BULK_REPEATS}`,
       ],
     },
     {

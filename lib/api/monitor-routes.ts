@@ -27,6 +27,9 @@ export function checkStatesMaxAge(states: Array<{ intervalSeconds: number }>): n
   return Math.max(1, Math.min(30, Math.floor(shortest / 2)));
 }
 
+/** The status page's uptime figures: the last 24 hours, 7 days and 30 days. */
+const UPTIME_WINDOWS_SECONDS = [86_400, 7 * 86_400, 30 * 86_400];
+
 const STATUS_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
 const ALERTS_QUERY = v.object({
@@ -109,32 +112,31 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
         const states = await store.checkStates(now);
         const since = new Date(now.getTime() - 6 * 3_600_000);
         const keys = states.map((state) => state.check);
-        const [samples, days] = await Promise.all([
+        const [samples, days, windows] = await Promise.all([
           store.samplesOf(keys, since, 60),
-          store.dailyUptime(now, UPTIME_DAYS),
+          store.dailyUptime(keys, now, UPTIME_DAYS),
+          store.uptimeWindows(keys, now, UPTIME_WINDOWS_SECONDS),
         ]);
         const percentUp = (counts: { total: number; bad: number } | undefined) =>
           counts && counts.total > 0 ? (100 * (counts.total - counts.bad)) / counts.total : null;
-        const checks = await Promise.all(
-          states.map(async (state) => {
-            const recent = [...(samples.get(state.check) ?? [])].reverse();
-            const windows = await store.windowCounts(state.check, now, [86_400, 7 * 86_400, 30 * 86_400]);
-            return {
-              ...state,
-              latencies: recent.map((sample) => (sample.ok ? sample.latencyMs : null)),
-              latencySamples: recent.map((sample) => ({
-                at: sample.at,
-                latencyMs: sample.ok ? sample.latencyMs : null,
-              })),
-              uptime: {
-                day: percentUp(windows.get(86_400)),
-                week: percentUp(windows.get(7 * 86_400)),
-                month: percentUp(windows.get(30 * 86_400)),
-              },
-              days: days.get(state.check) ?? [],
-            };
-          }),
-        );
+        const checks = states.map((state) => {
+          const recent = [...(samples.get(state.check) ?? [])].reverse();
+          const uptime = windows.get(state.check);
+          return {
+            ...state,
+            latencies: recent.map((sample) => (sample.ok ? sample.latencyMs : null)),
+            latencySamples: recent.map((sample) => ({
+              at: sample.at,
+              latencyMs: sample.ok ? sample.latencyMs : null,
+            })),
+            uptime: {
+              day: percentUp(uptime?.get(86_400)),
+              week: percentUp(uptime?.get(7 * 86_400)),
+              month: percentUp(uptime?.get(30 * 86_400)),
+            },
+            days: days.get(state.check) ?? [],
+          };
+        });
         const html = renderStatusPage({
           service: monitorApi.service,
           stage: monitorApi.stage,

@@ -14,7 +14,7 @@ import { type HeartbeatRecord, heartbeatTokenMatches } from './heartbeat.ts';
 import type { Sample } from './probe.ts';
 import { type CheckState, isStale, type OpenIncident, type RecentSample } from './rules.ts';
 import { DEFAULT_MONITOR_INTERVAL_SECONDS } from './settings.ts';
-import type { SloState } from './slo.ts';
+import type { SloState, WindowCounts } from './slo.ts';
 
 export interface IncidentRecord {
   id: number;
@@ -181,17 +181,21 @@ export class MonitorStore {
 
   /**
    * Samples and bad samples of a check over each window ending at `now` (seconds back), held ones left out: bad is
-   * failed, or slower than `slowerThanMs` when given. What SLOs and uptime figures are computed from.
+   * failed, or slower than `slowerThanMs` when given. What SLOs and uptime figures are computed from. Without a
+   * latency bound the counts come from the hourly rollup (uptimeWindows); with one, from the samples themselves, as
+   * the rollup counts no latencies.
    */
   async windowCounts(
     key: string,
     now: Date,
     windowsSeconds: number[],
     slowerThanMs: number | null = null,
-  ): Promise<Map<number, { total: number; bad: number }>> {
+  ): Promise<Map<number, WindowCounts>> {
+    if (slowerThanMs === null)
+      return (await this.uptimeWindows([key], now, windowsSeconds)).get(key) ?? new Map();
     const result = await this.db.query<{ seconds: number; total: string; bad: string }>(
       `SELECT w.seconds, count(m.id) AS total,
-              count(m.id) FILTER (WHERE NOT m.ok OR ($4::float8 IS NOT NULL AND m.latency_ms > $4)) AS bad
+              count(m.id) FILTER (WHERE NOT m.ok OR m.latency_ms > $4) AS bad
          FROM unnest($3::int[]) AS w(seconds)
          LEFT JOIN monitor_samples m
            ON m.check_name = $1 AND NOT m.held
@@ -203,6 +207,63 @@ export class MonitorStore {
     return new Map(
       result.rows.map((row) => [row.seconds, { total: Number(row.total), bad: Number(row.bad) }]),
     );
+  }
+
+  /**
+   * Each check's samples and failed samples (held ones left out) over each window ending at `now`, in one
+   * statement: the whole UTC days inside a window from monitor_uptime_daily, the whole hours around them from
+   * monitor_uptime_hourly, and its partial first and last hour from the samples, so the counts equal a count of the
+   * samples themselves while a 30-day window reads some 75 rows and two hours of samples.
+   */
+  async uptimeWindows(
+    keys: string[],
+    now: Date,
+    windowsSeconds: number[],
+  ): Promise<Map<string, Map<number, WindowCounts>>> {
+    const result = await this.db.query<{ check_name: string; seconds: number; total: string; bad: string }>(
+      // (start, now] splits into samples (start, first_hour), hours [first_hour, days_from), days [days_from,
+      // days_to), hours [days_to, hours_to) and samples [hours_to, now]; any part may be empty.
+      `WITH windows AS (
+         SELECT k.check_name, w.seconds, h.start, h.first_hour, h.hours_to, d.days_from,
+                greatest(date_trunc('day', h.hours_to, 'UTC'), d.days_from) AS days_to
+           FROM unnest($1::text[]) AS k(check_name)
+          CROSS JOIN unnest($3::int[]) AS w(seconds)
+          CROSS JOIN LATERAL (SELECT $2::timestamptz - make_interval(secs => w.seconds) AS start) s
+          CROSS JOIN LATERAL (SELECT date_trunc('hour', s.start, 'UTC') + interval '1 hour' AS first_hour) f
+          CROSS JOIN LATERAL (
+            SELECT s.start, f.first_hour, greatest(date_trunc('hour', $2::timestamptz, 'UTC'), f.first_hour) AS hours_to
+          ) h
+          CROSS JOIN LATERAL (
+            SELECT least(date_trunc('day', h.first_hour + interval '23 hours', 'UTC'), h.hours_to) AS days_from
+          ) d
+       )
+       SELECT w.check_name, w.seconds, counted.total, counted.failed AS bad
+         FROM windows w
+        CROSS JOIN LATERAL (
+          SELECT COALESCE(sum(c.total), 0) AS total, COALESCE(sum(c.failed), 0) AS failed
+            FROM (SELECT total, failed FROM monitor_uptime_daily d
+                   WHERE d.check_name = w.check_name AND d.day >= w.days_from AND d.day < w.days_to
+                  UNION ALL
+                  SELECT total, failed FROM monitor_uptime_hourly u
+                   WHERE u.check_name = w.check_name AND u.hour >= w.first_hour AND u.hour < w.days_from
+                  UNION ALL
+                  SELECT total, failed FROM monitor_uptime_hourly u
+                   WHERE u.check_name = w.check_name AND u.hour >= w.days_to AND u.hour < w.hours_to
+                  UNION ALL
+                  SELECT 1, CASE WHEN ok THEN 0 ELSE 1 END FROM monitor_samples m
+                   WHERE m.check_name = w.check_name AND NOT m.held AND m.at > w.start AND m.at < w.first_hour
+                     AND m.at <= $2
+                  UNION ALL
+                  SELECT 1, CASE WHEN ok THEN 0 ELSE 1 END FROM monitor_samples m
+                   WHERE m.check_name = w.check_name AND NOT m.held AND m.at >= w.hours_to AND m.at <= $2) c
+        ) counted`,
+      [keys, now, windowsSeconds],
+      { idempotent: true },
+    );
+    const byCheck = new Map<string, Map<number, WindowCounts>>(keys.map((key) => [key, new Map()]));
+    for (const row of result.rows)
+      byCheck.get(row.check_name)?.set(row.seconds, { total: Number(row.total), bad: Number(row.bad) });
+    return byCheck;
   }
 
   /**
@@ -237,19 +298,38 @@ export class MonitorStore {
     );
   }
 
-  /** Each check's samples and failed samples per UTC day, for the `days` days up to `now` (held ones left out). */
+  /**
+   * Each check's samples and failed samples per UTC day, for the `days` days up to `now` (held ones left out): the
+   * days before today from monitor_uptime_daily, today's hours before the current one from monitor_uptime_hourly,
+   * the current hour from the samples.
+   */
   async dailyUptime(
+    keys: string[],
     now: Date,
     days: number,
   ): Promise<Map<string, Array<{ day: string; total: number; failed: number }>>> {
     const result = await this.db.query<{ check_name: string; day: string; total: string; failed: string }>(
-      `SELECT check_name, to_char(date_trunc('day', at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day,
-              count(*) AS total, count(*) FILTER (WHERE NOT ok) AS failed
-         FROM monitor_samples
-        WHERE NOT held AND at <= $1 AND at > date_trunc('day', $1::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-                                           - make_interval(days => $2 - 1)
+      `WITH bounds AS (
+         SELECT (date_trunc('day', $2::timestamptz AT TIME ZONE 'UTC') - make_interval(days => $3 - 1))
+                  AT TIME ZONE 'UTC' AS first_day,
+                date_trunc('day', $2::timestamptz, 'UTC') AS today,
+                date_trunc('hour', $2::timestamptz, 'UTC') AS current_hour
+       )
+       SELECT k.check_name, to_char(c.day AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+              sum(c.total) AS total, sum(c.failed) AS failed
+         FROM unnest($1::text[]) AS k(check_name) CROSS JOIN bounds b
+        CROSS JOIN LATERAL (
+          SELECT d.day, d.total, d.failed FROM monitor_uptime_daily d
+           WHERE d.check_name = k.check_name AND d.day >= b.first_day AND d.day < b.today
+          UNION ALL
+          SELECT b.today, u.total, u.failed FROM monitor_uptime_hourly u
+           WHERE u.check_name = k.check_name AND u.hour >= b.today AND u.hour < b.current_hour
+          UNION ALL
+          SELECT b.today, 1, CASE WHEN m.ok THEN 0 ELSE 1 END FROM monitor_samples m
+           WHERE m.check_name = k.check_name AND NOT m.held AND m.at >= b.current_hour AND m.at <= $2
+        ) c
         GROUP BY 1, 2 ORDER BY 1, 2`,
-      [now, days],
+      [keys, now, days],
       { idempotent: true },
     );
     const byCheck = new Map<string, Array<{ day: string; total: number; failed: number }>>();

@@ -23,6 +23,7 @@ const SCALE = {
 
 const LARGE_TABLES = [
   'monitor_samples',
+  'monitor_uptime_hourly',
   'monitor_incidents',
   'alert_outbox',
   'loadtest_runs',
@@ -116,6 +117,39 @@ describe('query plans at size', () => {
     // Each check's range stops after its newest five (and the one that shows the tie-break is over).
     expect(rowsRead(statement.plan, 'monitor_samples'), formatPlan(statement.plan)).toBeLessThanOrEqual(
       keys.length * 6,
+    );
+  });
+
+  it('counts the status page’s uptime from the daily and hourly rollups, reading only the edge hours’ samples', async () => {
+    const windows = [86_400, 7 * 86_400, 30 * 86_400];
+    await expectPlans(
+      ({ monitor }) =>
+        Promise.all([
+          monitor.uptimeWindows(data.checkNames, data.now, windows),
+          monitor.dailyUptime(data.checkNames, data.now, 30),
+        ]),
+      // monitor_uptime_daily is a row per check and day: a page or two, which the planner rightly reads whole.
+      ['monitor_uptime_hourly_pkey', 'monitor_samples_check_at'],
+    );
+    const db = explainingDb(postgres.db, { analyze: true });
+    await new MonitorStore(db).uptimeWindows(data.checkNames, data.now, windows);
+    await new MonitorStore(db).dailyUptime(data.checkNames, data.now, 30);
+    const [counted, daily] = db.explained;
+    if (!counted || !daily) throw new Error('the uptime reads sent no query');
+    // A sample a minute: under an hour of samples at each end of each window, the current hour for the days;
+    // the samples of the windows themselves are 2,880 per check.
+    expect(rowsRead(counted.plan, 'monitor_samples'), formatPlan(counted.plan)).toBeLessThanOrEqual(
+      data.checkNames.length * windows.length * 2 * 60,
+    );
+    expect(rowsRead(daily.plan, 'monitor_samples'), formatPlan(daily.plan)).toBeLessThanOrEqual(
+      data.checkNames.length * 60,
+    );
+    // Today's hours before the current one, and a row per earlier day.
+    expect(rowsRead(daily.plan, 'monitor_uptime_hourly')).toBeLessThanOrEqual(data.checkNames.length * 23);
+    expect(rowsRead(daily.plan, 'monitor_uptime_daily')).toBeLessThanOrEqual(data.checkNames.length * 29);
+    // A month's window: its whole days, at most 46 whole hours around them.
+    expect(rowsRead(counted.plan, 'monitor_uptime_hourly')).toBeLessThanOrEqual(
+      data.checkNames.length * (23 + 46 + 46),
     );
   });
 

@@ -6,7 +6,16 @@ import { HEADER_NAME, INVALID_HEADER_VALUE, isHttpUrl, ORIGIN } from '../validat
 import { parseJsonPath } from './assertions.ts';
 import type { SloObjective } from './slo.ts';
 
-export const CHECK_KINDS = ['http', 'cors', 'database', 'tls', 'tcp', 'dns', 'heartbeat'] as const;
+export const CHECK_KINDS = [
+  'http',
+  'cors',
+  'database',
+  'tls',
+  'tcp',
+  'dns',
+  'heartbeat',
+  'scenario',
+] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
 const METHODS = ['GET', 'HEAD', 'POST', 'OPTIONS'] as const;
@@ -611,9 +620,44 @@ const HEARTBEAT_CHECK = v.pipe(
   ),
 );
 
+/**
+ * A flow of requests in the load test's scenario format, one iteration per cycle: the scenario inline, or a YAML or
+ * JSON file relative to the checks file. The scenario itself is validated when the check is resolved, by its own
+ * schema, so that its problems are named under `scenario`.
+ */
+const SCENARIO_CHECK = v.pipe(
+  v.strictObject(
+    {
+      kind: v.literal('scenario'),
+      ...commonEntries(DEFAULT_RULES),
+      /** The origin (and base path) the steps' paths are relative to; the monitor's API when absent. */
+      url: v.optional(URL_SETTING),
+      scenario: v.optional(v.unknown()),
+      file: v.optional(
+        v.pipe(text('a file path'), v.minLength(1, 'must name a file (relative to the checks file)')),
+      ),
+      /** The flow to run, by its name; the first one when absent. */
+      flow: v.optional(
+        v.pipe(
+          v.string((issue) => `${quoted(issue.input)} is not a flow name`),
+          v.minLength(1, 'must not be empty'),
+        ),
+      ),
+    },
+    checkMessage('scenario'),
+  ),
+  v.check(
+    (check) => (check.scenario === undefined) !== (check.file === undefined),
+    (issue) =>
+      (issue.input as { scenario?: unknown }).scenario === undefined
+        ? 'needs "scenario" (the flows inline) or "file" (a scenario file relative to the checks file)'
+        : 'give "scenario" or "file", not both',
+  ),
+);
+
 export const CHECK = v.variant(
   'kind',
-  [HTTP_CHECK, DATABASE_CHECK, CORS_CHECK, TLS_CHECK, TCP_CHECK, DNS_CHECK, HEARTBEAT_CHECK],
+  [HTTP_CHECK, DATABASE_CHECK, CORS_CHECK, TLS_CHECK, TCP_CHECK, DNS_CHECK, HEARTBEAT_CHECK, SCENARIO_CHECK],
   (issue) =>
     issue.path
       ? `${quoted(issue.input)} is not one of ${CHECK_KINDS.join(', ')}`

@@ -739,6 +739,7 @@ export function loadConfig(env: Env = process.env): Config {
       checksFile: reader.raw('MONITOR_CHECKS_FILE'),
       intervalSeconds: readMonitorInterval(reader),
       retentionDays: reader.integer('MONITOR_RETENTION_DAYS', 14, 1, 3650, 'days'),
+      retentionDaysSet: reader.raw('MONITOR_RETENTION_DAYS') !== undefined,
     },
     retention: readRetention(reader),
     alerts: readAlerts(reader, runtime),

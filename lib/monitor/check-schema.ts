@@ -589,6 +589,15 @@ const DNS_CHECK = v.strictObject(
   checkMessage('dns'),
 );
 
+/** One of two settings, not both: `needs` says what to give when neither is there. */
+function exactlyOneOf<T extends Record<string, unknown>>(first: string, second: string, needs: string) {
+  return v.check<T, v.ErrorMessage<v.CheckIssue<T>>>(
+    (check) => (check[first] === undefined) !== (check[second] === undefined),
+    (issue: v.CheckIssue<T>) =>
+      (issue.input as T)[first] === undefined ? needs : `give "${first}" or "${second}", not both`,
+  );
+}
+
 const HEARTBEAT_CHECK = v.pipe(
   v.strictObject(
     {
@@ -611,12 +620,10 @@ const HEARTBEAT_CHECK = v.pipe(
     },
     checkMessage('heartbeat'),
   ),
-  v.check(
-    (heartbeat) => (heartbeat.token === undefined) !== (heartbeat.tokenSha256 === undefined),
-    (issue) =>
-      (issue.input as { token?: string }).token === undefined
-        ? 'needs "token" or "tokenSha256": the secret the job sends with each beat'
-        : 'give "token" or "tokenSha256", not both',
+  exactlyOneOf(
+    'token',
+    'tokenSha256',
+    'needs "token" or "tokenSha256": the secret the job sends with each beat',
   ),
 );
 
@@ -646,12 +653,10 @@ const SCENARIO_CHECK = v.pipe(
     },
     checkMessage('scenario'),
   ),
-  v.check(
-    (check) => (check.scenario === undefined) !== (check.file === undefined),
-    (issue) =>
-      (issue.input as { scenario?: unknown }).scenario === undefined
-        ? 'needs "scenario" (the flows inline) or "file" (a scenario file relative to the checks file)'
-        : 'give "scenario" or "file", not both',
+  exactlyOneOf(
+    'scenario',
+    'file',
+    'needs "scenario" (the flows inline) or "file" (a scenario file relative to the checks file)',
   ),
 );
 

@@ -132,7 +132,7 @@ describe('SLO in the checks file', () => {
   });
 });
 
-describe('sample pruning under an objective window longer than the retention', () => {
+describe('SLOs over a sample history in PostgreSQL', () => {
   const postgres = useMigratedDatabase({ poolSize: 2 });
   let target: FaultTarget;
   beforeAll(async () => {
@@ -171,18 +171,6 @@ describe('sample pruning under an objective window longer than the retention', (
     expect(await oldSamples()).toBe(1);
     await cycle([{ name: 'api', endpoint: '/health' }]);
     expect(await oldSamples()).toBe(0);
-  });
-});
-
-describe('burn-rate alert from a 30-day sample history in PostgreSQL', () => {
-  const postgres = useMigratedDatabase({ poolSize: 2 });
-  let target: FaultTarget;
-  beforeAll(async () => {
-    target = await startFaultTarget();
-    await target.set('healthy');
-  });
-  afterAll(async () => {
-    await target?.close();
   });
 
   it('pages on a burning hour of a 30-day history, then recovers minutes after the burning stops', async () => {

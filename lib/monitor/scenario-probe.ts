@@ -131,11 +131,16 @@ export async function probeScenario(
     }
   }
   if (signal.aborted) problems.push(`the flow did not end within ${check.timeoutMs} ms`);
-  // Why the runner ended the iteration, unless a line above says it: a capture that found nothing, a template
-  // without a value.
-  else
+  // Why the runner ended the iteration, unless a line above says it (a failed check, a step without an answer): a
+  // capture that found nothing, a template without a value.
+  else {
+    const unanswered = order
+      .filter((step) => step.timing.error !== undefined)
+      .map((step) => step.timing.name);
     for (const reason of Object.keys(iterations.failedBecause))
-      if (!CHECK_FAILED.test(reason)) problems.push(`step ${reason}`);
+      if (!CHECK_FAILED.test(reason) && !unanswered.some((name) => reason.startsWith(`${name}: `)))
+        problems.push(`step ${reason}`);
+  }
   if (problems.length === 0 && latencyMs > check.latency.criticalMs)
     problems.push(`${latencyMs} ms is over the critical ${check.latency.criticalMs} ms`);
   const elapsedMs = rounded(performance.now() - started);

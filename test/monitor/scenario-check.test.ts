@@ -136,6 +136,16 @@ describe('scenario checks against an API behind a login on 127.0.0.1', () => {
     expect(sample.error).toBe('step account: no response (timeout); the flow did not end within 400 ms');
   });
 
+  it('names the first step alone when the API refuses the connection', async () => {
+    const check = parseMonitorDefinition(
+      { checks: [{ name: 'account', kind: 'scenario', scenario: LOGIN_FLOW, timeout: 1000 }] },
+      'http://127.0.0.1:1',
+      'test',
+    ).checks[0] as CheckDefinition;
+    const sample = await probe(check);
+    expect(sample).toMatchObject({ ok: false, status: null, error: 'step login: no response (refused)' });
+  });
+
   it('runs the flow named by "flow" rather than the first', async () => {
     const scenario = {
       flows: [{ name: 'other', steps: [{ path: '/nowhere' }] }, ...LOGIN_FLOW.flows],

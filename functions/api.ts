@@ -5,11 +5,13 @@ import { listMigrations } from '../lib/db/migrations.ts';
 import { invocationLogFields } from '../lib/log/lambda-context.ts';
 import { lambdaCapacityCheck } from './adapters/capacity.ts';
 import { lambdaDb } from './adapters/database.ts';
+import { metricsTokenReader } from './adapters/metrics-token.ts';
 import { stepFunctionsStarter } from './adapters/step-functions.ts';
 import { lambdaEnvironment } from './environment.ts';
 
 const environment = lambdaEnvironment();
 const { config, logger } = environment;
+const metricsToken = metricsTokenReader(config);
 
 export const handler = createApi({
   config,
@@ -20,4 +22,5 @@ export const handler = createApi({
   // Both need the account, which only an invocation's context names: built on the first that uses them.
   starter: stepFunctionsStarter(config),
   capacity: lambdaCapacityCheck(config),
+  ...(metricsToken ? { metricsToken } : {}),
 });

@@ -39,6 +39,15 @@ export function arnParts(context: Pick<Context, 'invokedFunctionArn'>) {
 }
 
 /**
+ * A secret's ARN without the six random characters Secrets Manager appends to its name: GetSecretValue finds the
+ * secret by this partial ARN, and the IAM grant matches it with "-??????".
+ */
+export function secretArn(context: Pick<Context, 'invokedFunctionArn'>, name: string): string {
+  const { partition, region, accountId } = arnParts(context);
+  return `arn:${partition}:secretsmanager:${region}:${accountId}:secret:${name}`;
+}
+
+/**
  * An adapter built from the first invocation's context (the ARN names the account and region) and kept for
  * the container's life; `build` runs again only if it threw.
  */

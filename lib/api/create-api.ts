@@ -26,6 +26,8 @@ export interface CreateApiDeps {
   starter: ExecutionStarter | ((context: Context) => ExecutionStarter);
   /** The Lambda concurrency preflight on AWS; unset locally. */
   capacity?: CapacityCheck | ((context: Context) => CapacityCheck);
+  /** Reads the token of METRICS_TOKEN_SECRET_NAME on AWS, from the invocation's account and region. */
+  metricsToken?: (context: Context) => () => Promise<string>;
   /** Fields each invocation's log lines carry (on Lambda: request id, cold start, trace id). */
   logFields?: (context: Context) => LogFields;
   startedAt?: number;
@@ -63,7 +65,13 @@ export function createApi(deps: CreateApiDeps): ApiHandler {
       capacity: typeof capacity === 'function' ? lazyCapacity(capacity, context) : capacity,
     },
     monitorApi: { monitor, service: deps.config.service, stage: deps.config.stage },
-    metricsApi: { access: deps.config.metricsAccess, monitor, loadTests, db: deps.db },
+    metricsApi: {
+      access: deps.config.metricsAccess,
+      ...(deps.metricsToken ? { token: deps.metricsToken(context) } : {}),
+      monitor,
+      loadTests,
+      db: deps.db,
+    },
   });
   const perInvocation = typeof starter === 'function' || typeof capacity === 'function';
   return createApiHandler({

@@ -1,5 +1,6 @@
 // GET /metrics in the OpenMetrics text format: the monitor's checks, each target's last load test and the pool,
-// behind its own bearer token (METRICS_TOKEN); open locally without one, absent on AWS without one.
+// behind its own bearer token (METRICS_TOKEN, or on AWS the secret METRICS_TOKEN_SECRET_NAME); open locally without
+// one, absent on AWS without one.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MetricsAccess } from '../config/config.ts';
@@ -17,6 +18,8 @@ import type { MonitorStore } from '../monitor/store.ts';
 
 export interface MetricsApiDeps {
   access: MetricsAccess;
+  /** The token of a `secret` access, read at run time (Secrets Manager on AWS) and cached by the reader. */
+  token?: () => Promise<string>;
   monitor: MonitorStore;
   loadTests: LoadTestStore;
   db: Db;
@@ -30,13 +33,36 @@ const HISTOGRAM_WINDOW_MS = 3_600_000;
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
-function authorize(access: MetricsAccess, authorization: string | undefined) {
+/** The token a scrape must present; a secret that cannot be read leaves /metrics unavailable, not open. */
+async function expectedToken(deps: MetricsApiDeps): Promise<string | null> {
+  const { access } = deps;
   if (access.kind === 'disabled')
     throw new HttpError(404, 'NOT_FOUND', 'GET /metrics is disabled: set METRICS_TOKEN to turn it on');
-  if (access.kind === 'open') return;
+  if (access.kind === 'open') return null;
+  if (access.kind === 'token') return access.token;
+  try {
+    if (!deps.token) throw new Error('no reader for the metrics token secret');
+    return await deps.token();
+  } catch (error) {
+    throw new HttpError(
+      503,
+      'METRICS_TOKEN_UNAVAILABLE',
+      `the metrics token could not be read from secret ${access.secretName}`,
+      {
+        cause: error,
+        expose: false,
+        publicMessage: "the metrics token is unavailable; the API's log says why",
+      },
+    );
+  }
+}
+
+async function authorize(deps: MetricsApiDeps, authorization: string | undefined) {
+  const token = await expectedToken(deps);
+  if (token === null) return;
   const presented = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
   // Compared as digests, so that neither the length nor the content leaks through timing.
-  if (!presented || !timingSafeEqual(digest(presented), digest(access.token)))
+  if (!presented || !timingSafeEqual(digest(presented), digest(token)))
     throw new HttpError(401, 'METRICS_TOKEN_REQUIRED', 'send "Authorization: Bearer <METRICS_TOKEN>"', {
       headers: { 'WWW-Authenticate': 'Bearer realm="loadwatch metrics"' },
     });
@@ -212,7 +238,7 @@ export function metricsRoutes<Deps extends { metricsApi: MetricsApiDeps }>(): Ro
       method: 'GET',
       path: '/metrics',
       handler: async (request, { metricsApi }) => {
-        authorize(metricsApi.access, request.headers.authorization);
+        await authorize(metricsApi, request.headers.authorization);
         return {
           status: 200,
           headers: { 'Content-Type': OPENMETRICS_CONTENT_TYPE, 'Cache-Control': 'no-store' },

@@ -57,8 +57,18 @@ export interface AwsNames {
   metricsNamespace: string;
 }
 
-/** GET /metrics: open, behind METRICS_TOKEN, or off (on Lambda without a token). */
-export type MetricsAccess = { kind: 'open' } | { kind: 'token'; token: string } | { kind: 'disabled' };
+/**
+ * GET /metrics: open, behind METRICS_TOKEN, behind the token held by the Secrets Manager secret
+ * METRICS_TOKEN_SECRET_NAME (Lambda), or off (on Lambda without either).
+ */
+export type MetricsAccess =
+  | { kind: 'open' }
+  | { kind: 'token'; token: string }
+  | { kind: 'secret'; secretName: string }
+  | { kind: 'disabled' };
+
+/** The shortest bearer token GET /metrics accepts, given directly or read from its secret. */
+export const MIN_METRICS_TOKEN_LENGTH = 16;
 
 export interface Config {
   service: string;
@@ -702,12 +712,28 @@ function readAlerts(reader: EnvReader, runtime: Runtime): AlertSettings {
 
 function readMetricsAccess(reader: EnvReader, runtime: Runtime): MetricsAccess {
   const token = reader.raw('METRICS_TOKEN');
+  const secretName = reader.raw('METRICS_TOKEN_SECRET_NAME');
+  if (secretName !== undefined) {
+    if (token !== undefined)
+      reader.problem('METRICS_TOKEN_SECRET_NAME', 'give it or METRICS_TOKEN, not both');
+    else if (runtime !== 'lambda')
+      reader.problem('METRICS_TOKEN_SECRET_NAME', 'is read on Lambda only; set METRICS_TOKEN here');
+    else if (!/^[\w/+=.@-]{1,512}$/.test(secretName))
+      reader.problem('METRICS_TOKEN_SECRET_NAME', `"${secretName}" is not a Secrets Manager secret name`);
+    else return { kind: 'secret', secretName };
+    return { kind: 'disabled' };
+  }
   if (token === undefined) return runtime === 'lambda' ? { kind: 'disabled' } : { kind: 'open' };
-  if (token.length < 16 || /\s/.test(token)) {
-    reader.problem('METRICS_TOKEN', 'must be at least 16 characters without spaces');
+  if (!isMetricsToken(token)) {
+    reader.problem('METRICS_TOKEN', `must be at least ${MIN_METRICS_TOKEN_LENGTH} characters without spaces`);
     return { kind: 'disabled' };
   }
   return { kind: 'token', token };
+}
+
+/** Whether a text is a bearer token GET /metrics accepts. */
+export function isMetricsToken(token: string): boolean {
+  return token.length >= MIN_METRICS_TOKEN_LENGTH && !/\s/.test(token);
 }
 
 /** Reads and validates the whole configuration; throws ConfigError naming every problem. */
@@ -739,6 +765,7 @@ export function loadConfig(env: Env = process.env): Config {
       checksFile: reader.raw('MONITOR_CHECKS_FILE'),
       intervalSeconds: readMonitorInterval(reader),
       retentionDays: reader.integer('MONITOR_RETENTION_DAYS', 14, 1, 3650, 'days'),
+      retentionDaysSet: reader.raw('MONITOR_RETENTION_DAYS') !== undefined,
     },
     retention: readRetention(reader),
     alerts: readAlerts(reader, runtime),

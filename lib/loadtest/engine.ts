@@ -11,7 +11,6 @@ import {
   ConnectionSet,
   type PreparedRequest,
   prepareRequest,
-  type ResponseCallback,
   type TargetConnections,
   tlsSettings,
 } from './http1.ts';
@@ -27,12 +26,16 @@ import {
   type ShardData,
   type Slot,
   scenarioUnit,
+  slotFactory,
   type UnitRunner,
   weightedPicker,
 } from './scenario-runner.ts';
 import { RateSchedule } from './schedule.ts';
 import { encodeStepLatency, type ShardStepResult, StepRecorder } from './step-recorder.ts';
 import { TimelineWriter } from './timeline.ts';
+
+// Tests and callers have long imported it from here.
+export { classifyError } from './measurement.ts';
 
 export type ShardLoad =
   | {
@@ -162,25 +165,6 @@ export function judgeGenerator(figures: {
       figures.cpuPercent > SATURATION_CPU_PERCENT,
     tooShortToJudge: false,
   };
-}
-
-export function classifyError(error: unknown): ErrorKind {
-  const codes: string[] = [];
-  for (
-    let current = error as { code?: unknown; cause?: unknown; name?: unknown } | undefined, depth = 0;
-    current && depth < 4;
-    depth++
-  ) {
-    if (typeof current.code === 'string') codes.push(current.code);
-    if (typeof current.name === 'string') codes.push(current.name);
-    current = current.cause as typeof current;
-  }
-  if (codes.some((code) => /TIMEOUT|TimeoutError|ETIMEDOUT/i.test(code))) return 'timeout';
-  if (codes.includes('ECONNREFUSED')) return 'refused';
-  if (codes.some((code) => ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'].includes(code)))
-    return 'reset';
-  if (codes.some((code) => ['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME'].includes(code))) return 'dns';
-  return 'other';
 }
 
 class Recorder {
@@ -325,22 +309,6 @@ function prepareEndpoints(
       prepareRequest(origin, endpoint.method, basePath + endpoint.path, endpoint.headers, endpoint.body),
     ]),
   );
-}
-
-/** Slots over the shard's connections, each with its own connection and one completion callback. */
-function slotFactory(connections: TargetConnections): () => Slot {
-  return () => {
-    const connection = connections.create();
-    let done: Done = () => undefined;
-    const completed: ResponseCallback = (status, error, response) =>
-      done(status, error === null ? null : classifyError(error), response);
-    return {
-      send(request, callback, now) {
-        done = callback;
-        connection.send(request, completed, now);
-      },
-    };
-  };
 }
 
 /** The endpoint shorthand's unit: one request to a weighted endpoint, recorded under that endpoint's step. */

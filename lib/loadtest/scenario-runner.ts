@@ -11,8 +11,14 @@ import type {
 import { renderRequest } from '../scenario/compile.ts';
 import type { DataRow, ScenarioData } from '../scenario/schema.ts';
 import { MissingTemplateValue, type TemplateScope } from '../scenario/template.ts';
-import { type KeptResponse, type PreparedRequest, prepareRequest } from './http1.ts';
-import type { ErrorKind } from './measurement.ts';
+import {
+  type KeptResponse,
+  type PreparedRequest,
+  prepareRequest,
+  type ResponseCallback,
+  type TargetConnections,
+} from './http1.ts';
+import { classifyError, type ErrorKind } from './measurement.ts';
 import type { StepRecorder } from './step-recorder.ts';
 
 /** Calls back with the status (0 when the request failed), the error kind, and the response when it was kept. */
@@ -22,6 +28,22 @@ export type Done = (status: number, error: ErrorKind | null, response: KeptRespo
 export interface Slot {
   /** `now`: performance.now() at the send, which the caller has already read. */
   send(request: PreparedRequest, done: Done, now: number): void;
+}
+
+/** Slots over the shard's connections, each with its own connection and one completion callback. */
+export function slotFactory(connections: TargetConnections): () => Slot {
+  return () => {
+    const connection = connections.create();
+    let done: Done = () => undefined;
+    const completed: ResponseCallback = (status, error, response) =>
+      done(status, error === null ? null : classifyError(error), response);
+    return {
+      send(request, callback, now) {
+        done = callback;
+        connection.send(request, completed, now);
+      },
+    };
+  };
 }
 
 /** One unit of a shard's load on one slot: a request of the endpoint shorthand, or one scenario iteration. */
@@ -155,26 +177,30 @@ class ResponseView implements ScenarioResponse {
   }
 }
 
+/** What the runner itself needs of a step's recorder: its checks counted. */
+export type StepChecks = Pick<StepRecorder, 'recordCheck'>;
+
 /** The shard's recorder of one request: its totals, its timeline, and the step it belongs to. */
-export type RecordRequest = (
+export type RecordRequest<Step extends StepChecks = StepRecorder> = (
   now: number,
   latencyMs: number,
   uncorrectedMs: number,
   status: number,
   error: ErrorKind | null,
-  step: StepRecorder,
+  step: Step,
   httpFailed: boolean,
 ) => void;
 
-export interface ScenarioContext {
+/** `Step`: a shard's StepRecorder; the monitor's one iteration times its steps with a recorder of its own. */
+export interface ScenarioContext<Step extends StepChecks = StepRecorder> {
   compiled: CompiledScenario;
   origin: URL;
   basePath: string;
   /** The bytes of every request step without a template, built before the first request. */
   prepared: Map<CompiledRequest, PreparedRequest>;
-  steps: StepRecorder[];
+  steps: Step[];
   /** Records a request into the shard's totals and timeline as well as its step. */
-  record: RecordRequest;
+  record: RecordRequest<Step>;
   iterations: IterationCounts;
   pickFlow: () => CompiledFlow;
   rows: RowSource | null;
@@ -182,7 +208,7 @@ export interface ScenarioContext {
 }
 
 const requestBytes = (
-  context: ScenarioContext,
+  context: Pick<ScenarioContext, 'origin' | 'basePath'>,
   request: CompiledRequest,
   rendered: ReturnType<typeof renderRequest>,
 ) => {
@@ -231,7 +257,10 @@ interface Frame {
 }
 
 /** One slot's iterations: a small state machine over the flow's steps, loops as a stack of frames. */
-export function scenarioUnit(slot: Slot, context: ScenarioContext): UnitRunner {
+export function scenarioUnit<Step extends StepChecks>(
+  slot: Slot,
+  context: ScenarioContext<Step>,
+): UnitRunner {
   const captures = new Map<string, string>();
   const response = new ResponseView();
   let row: DataRow | undefined;
@@ -265,7 +294,7 @@ export function scenarioUnit(slot: Slot, context: ScenarioContext): UnitRunner {
     first = false;
     const expected = request.expectedStatus;
     const httpFailed = status > 0 && (expected === null ? status >= 400 : !expected.includes(status));
-    const recorder = context.steps[request.step] as StepRecorder;
+    const recorder = context.steps[request.step] as Step;
     context.record(now, latencyMs, now - sentAt, status, error, recorder, httpFailed);
     response.reset(error === null ? status : 0, now - sentAt, kept);
     let abortedBy: string | null = null;

@@ -6,7 +6,16 @@ import { HEADER_NAME, INVALID_HEADER_VALUE, isHttpUrl, ORIGIN } from '../validat
 import { parseJsonPath } from './assertions.ts';
 import type { SloObjective } from './slo.ts';
 
-export const CHECK_KINDS = ['http', 'cors', 'database', 'tls', 'tcp', 'dns', 'heartbeat'] as const;
+export const CHECK_KINDS = [
+  'http',
+  'cors',
+  'database',
+  'tls',
+  'tcp',
+  'dns',
+  'heartbeat',
+  'scenario',
+] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
 const METHODS = ['GET', 'HEAD', 'POST', 'OPTIONS'] as const;
@@ -580,6 +589,15 @@ const DNS_CHECK = v.strictObject(
   checkMessage('dns'),
 );
 
+/** One of two settings, not both: `needs` says what to give when neither is there. */
+function exactlyOneOf<T extends Record<string, unknown>>(first: string, second: string, needs: string) {
+  return v.check<T, v.ErrorMessage<v.CheckIssue<T>>>(
+    (check) => (check[first] === undefined) !== (check[second] === undefined),
+    (issue: v.CheckIssue<T>) =>
+      (issue.input as T)[first] === undefined ? needs : `give "${first}" or "${second}", not both`,
+  );
+}
+
 const HEARTBEAT_CHECK = v.pipe(
   v.strictObject(
     {
@@ -602,18 +620,49 @@ const HEARTBEAT_CHECK = v.pipe(
     },
     checkMessage('heartbeat'),
   ),
-  v.check(
-    (heartbeat) => (heartbeat.token === undefined) !== (heartbeat.tokenSha256 === undefined),
-    (issue) =>
-      (issue.input as { token?: string }).token === undefined
-        ? 'needs "token" or "tokenSha256": the secret the job sends with each beat'
-        : 'give "token" or "tokenSha256", not both',
+  exactlyOneOf(
+    'token',
+    'tokenSha256',
+    'needs "token" or "tokenSha256": the secret the job sends with each beat',
+  ),
+);
+
+/**
+ * A flow of requests in the load test's scenario format, one iteration per cycle: the scenario inline, or a YAML or
+ * JSON file relative to the checks file. The scenario itself is validated when the check is resolved, by its own
+ * schema, so that its problems are named under `scenario`.
+ */
+const SCENARIO_CHECK = v.pipe(
+  v.strictObject(
+    {
+      kind: v.literal('scenario'),
+      ...commonEntries(DEFAULT_RULES),
+      /** The origin (and base path) the steps' paths are relative to; the monitor's API when absent. */
+      url: v.optional(URL_SETTING),
+      scenario: v.optional(v.unknown()),
+      file: v.optional(
+        v.pipe(text('a file path'), v.minLength(1, 'must name a file (relative to the checks file)')),
+      ),
+      /** The flow to run, by its name; the first one when absent. */
+      flow: v.optional(
+        v.pipe(
+          v.string((issue) => `${quoted(issue.input)} is not a flow name`),
+          v.minLength(1, 'must not be empty'),
+        ),
+      ),
+    },
+    checkMessage('scenario'),
+  ),
+  exactlyOneOf(
+    'scenario',
+    'file',
+    'needs "scenario" (the flows inline) or "file" (a scenario file relative to the checks file)',
   ),
 );
 
 export const CHECK = v.variant(
   'kind',
-  [HTTP_CHECK, DATABASE_CHECK, CORS_CHECK, TLS_CHECK, TCP_CHECK, DNS_CHECK, HEARTBEAT_CHECK],
+  [HTTP_CHECK, DATABASE_CHECK, CORS_CHECK, TLS_CHECK, TCP_CHECK, DNS_CHECK, HEARTBEAT_CHECK, SCENARIO_CHECK],
   (issue) =>
     issue.path
       ? `${quoted(issue.input)} is not one of ${CHECK_KINDS.join(', ')}`

@@ -2,8 +2,12 @@
 
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import * as v from 'valibot';
 import { EXIT, LoadwatchError } from '../errors.ts';
+import { type CompiledScenario, compileScenario } from '../scenario/compile.ts';
+import { readScenarioFile } from '../scenario/file.ts';
+import { parseScenario, ScenarioError } from '../scenario/schema.ts';
 import { terminalSafe } from '../terminal-text.ts';
 import { issueLines } from '../validation/issues.ts';
 import { isJsonObject } from '../validation/rules.ts';
@@ -77,7 +81,16 @@ export interface HeartbeatCheckDefinition extends CheckCommon {
   tokenSha256: string;
 }
 
+export interface ScenarioCheckDefinition extends CheckCommon {
+  kind: 'scenario';
+  /** The flow that runs, by its name in the scenario ("flows[0]" when it has none). */
+  flow: string;
+  /** The scenario with that one flow, compiled: its steps are the sample's per-step timings. */
+  scenario: CompiledScenario;
+}
+
 export type CheckDefinition =
+  | ScenarioCheckDefinition
   | HttpCheckDefinition
   | TlsCheckDefinition
   | TcpCheckDefinition
@@ -116,6 +129,8 @@ interface ResolveContext {
   overridden: boolean;
   /** The monitor's own interval (its tick), when known: every timeout must fit in it. */
   intervalSeconds: number | undefined;
+  /** The checks file's directory, which a scenario check's `file` is relative to; the working directory otherwise. */
+  directory: string;
   problems: string[];
 }
 
@@ -232,6 +247,18 @@ function resolveCheck(check: CheckInput, index: number, context: ResolveContext)
         servers: check.servers,
         ...(check.expect === undefined ? {} : { expect: check.expect }),
       };
+    case 'scenario': {
+      const url = check.url ?? context.baseUrl;
+      const host = new URL(url).host;
+      return {
+        ...common,
+        key: context.overridden ? `${check.name}@${host}` : check.name,
+        kind: 'scenario',
+        url,
+        holdHost: host,
+        ...scenarioOf(path, check, context),
+      };
+    }
     case 'heartbeat':
       return {
         ...common,
@@ -245,6 +272,52 @@ function resolveCheck(check: CheckInput, index: number, context: ResolveContext)
         ).toLowerCase(),
       };
   }
+}
+
+/**
+ * A scenario check's flow, compiled: the inline scenario, or its file read relative to the checks file. A data
+ * feeder is refused: one iteration a cycle would use one row, and which one would change from cycle to cycle.
+ */
+function scenarioOf(
+  path: string,
+  check: InputOf<'scenario'>,
+  context: ResolveContext,
+): Pick<ScenarioCheckDefinition, 'flow' | 'scenario'> {
+  const none = { flow: '', scenario: { flows: [], steps: [] } };
+  let document = check.scenario;
+  if (check.file !== undefined) {
+    try {
+      document = readScenarioFile(resolve(context.directory, check.file));
+    } catch (error) {
+      const problems = error instanceof ScenarioError ? error.problems : [(error as Error).message];
+      context.problems.push(...problems.map((problem) => `${path}.file: ${problem}`));
+      return none;
+    }
+  }
+  const field = check.file === undefined ? `${path}.scenario` : `${path}.file`;
+  let scenario: ReturnType<typeof parseScenario>;
+  try {
+    scenario = parseScenario(document, check.file === undefined ? { field } : { file: field });
+  } catch (error) {
+    context.problems.push(...(error as ScenarioError).problems);
+    return none;
+  }
+  if (scenario.data !== undefined) {
+    context.problems.push(
+      `${field}.data: a scenario check runs one iteration a cycle and takes no data feeder; write the values into its steps`,
+    );
+    return none;
+  }
+  const index = check.flow === undefined ? 0 : scenario.flows.findIndex((flow) => flow.name === check.flow);
+  const flow = scenario.flows[index];
+  if (flow === undefined) {
+    const names = scenario.flows.flatMap((item) => (item.name === undefined ? [] : [`"${item.name}"`]));
+    context.problems.push(
+      `${path}.flow: "${check.flow}" is not a flow of the scenario (${names.length > 0 ? names.join(', ') : 'its flows have no name'})`,
+    );
+    return none;
+  }
+  return { flow: flow.name ?? `flows[${index}]`, scenario: compileScenario({ flows: [flow] }) };
 }
 
 /** Names every dependency that is no check, the check itself, or part of a cycle. */
@@ -290,6 +363,7 @@ export function parseMonitorDefinition(
   source: string,
   overridden = false,
   intervalSeconds?: number,
+  directory = '.',
 ): MonitorDefinition {
   if (!isJsonObject(raw)) {
     throw new CheckConfigError(source, [
@@ -303,7 +377,7 @@ export function parseMonitorDefinition(
       issueLines(parsed.issues, MONITOR_FILE).map((line) => terminalSafe(line)),
     );
   }
-  const context: ResolveContext = { baseUrl, overridden, intervalSeconds, problems: [] };
+  const context: ResolveContext = { baseUrl, overridden, intervalSeconds, directory, problems: [] };
   const checks = parsed.output.checks.map((check, index) => resolveCheck(check, index, context));
   const problems = context.problems;
   const seen = new Set<string>();
@@ -347,5 +421,5 @@ export function loadMonitorDefinition(
   } catch (error) {
     throw new CheckConfigError(file, [`(file): ${(error as Error).message}`]);
   }
-  return parseMonitorDefinition(raw, baseUrl, file, overridden, intervalSeconds);
+  return parseMonitorDefinition(raw, baseUrl, file, overridden, intervalSeconds, dirname(file));
 }

@@ -8,7 +8,7 @@ import type { CheckDefinition, MonitorDefinition } from './checks.ts';
 import type { HeartbeatRecord } from './heartbeat.ts';
 import { probe, type Sample } from './probe.ts';
 import { type Decision, decide, evaluateRules, type RuleVerdict, samplesForRules } from './rules.ts';
-import { evaluateBurn, sloState, sloWindows } from './slo.ts';
+import { evaluateBurn, sampleRetentionDays, sloState, sloWindows } from './slo.ts';
 import type { MonitorStore } from './store.ts';
 
 export interface MonitorDeps {
@@ -26,6 +26,7 @@ export interface MonitorDeps {
   /** Hosts (host:port) with a load test running, whose checks hold their alerts. */
   loadTestHosts?: () => Promise<string[]>;
   dimensions: Record<string, string>;
+  /** Days of samples kept, or a check's longer SLO window. */
   retentionDays: number;
   /** Seconds between this monitor's cycles, stored with each check so readers can tell when it went quiet. */
   intervalSeconds: number;
@@ -488,7 +489,13 @@ export async function runCycle(
     }
   }
   await deps.store
-    .prune(deps.retentionDays, now)
+    .prune(
+      sampleRetentionDays(
+        deps.retentionDays,
+        definition.checks.map((check) => check.slo),
+      ),
+      now,
+    )
     .then((pruned) => {
       if (pruned.deleted > 0) deps.logger.info('expired samples pruned', { ...pruned });
     })

@@ -8,6 +8,7 @@ import { assertionsReadBody, evaluateAssertions } from './assertions.ts';
 import type { CheckDefinition, HttpCheckDefinition } from './checks.ts';
 import { type HeartbeatRecord, heartbeatFinding } from './heartbeat.ts';
 import { type ProbeFinding, probeDns, probeTcp, probeTls } from './network-probes.ts';
+import { probeScenario } from './scenario-probe.ts';
 
 export interface Sample extends ProbeFinding {
   key: string;
@@ -137,9 +138,13 @@ export async function probe(check: CheckDefinition, options: ProbeOptions = {}):
           ? await probeTcp(check, signal, started)
           : check.kind === 'dns'
             ? await probeDns(check, signal, started)
-            : await probeHttp(check, options, signal, started);
-    // A deadline that fired means no complete answer, whatever was read before it.
-    controller.signal.throwIfAborted();
+            : check.kind === 'scenario'
+              ? await probeScenario(check, signal, started)
+              : await probeHttp(check, options, signal, started);
+    if (options.signal?.aborted) throw options.signal.reason;
+    // A deadline that fired means no complete answer, whatever was read before it; a scenario's sample names
+    // the step it cut.
+    if (check.kind !== 'scenario') controller.signal.throwIfAborted();
     return { ...base, ...finding };
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;

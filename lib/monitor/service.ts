@@ -65,12 +65,13 @@ export function monitorDefinition(
     options.overridden ?? false,
     options.intervalSeconds ?? config.monitor.intervalSeconds,
   );
-  // An SLO's budget is counted over the samples kept: a window longer than the retention would read a partial one.
-  const { retentionDays } = config.monitor;
+  // An SLO's budget is counted over the samples kept: unless told otherwise, the cycle keeps them for the longest
+  // window (sampleRetentionDays); a retention set shorter would read a partial budget, so it is refused.
+  const { retentionDays, retentionDaysSet } = config.monitor;
   const problems = definition.checks.flatMap((check, index) =>
-    check.slo && check.slo.windowDays > retentionDays
+    retentionDaysSet && check.slo && check.slo.windowDays > retentionDays
       ? [
-          `checks[${index}].slo.window: ${check.slo.windowDays} days for check "${check.name}" is longer than MONITOR_RETENTION_DAYS (${retentionDays}); keep samples at least as long`,
+          `checks[${index}].slo.window: ${check.slo.windowDays} days for check "${check.name}" is longer than MONITOR_RETENTION_DAYS (${retentionDays}); keep samples at least as long, or unset it to keep them for the longest window`,
         ]
       : [],
   );

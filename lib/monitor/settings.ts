@@ -5,7 +5,10 @@ export interface MonitorSettings {
   /** A JSON file of checks; the service's own /health and /health/ready when unset. */
   checksFile: string | undefined;
   intervalSeconds: number;
+  /** Days of samples kept; a longer SLO window keeps them as long unless MONITOR_RETENTION_DAYS set this. */
   retentionDays: number;
+  /** MONITOR_RETENTION_DAYS was set: a check whose SLO window is longer is then refused, not kept longer. */
+  retentionDaysSet?: boolean;
 }
 
 /** Seconds between monitor cycles, for MONITOR_INTERVAL and --interval alike. */

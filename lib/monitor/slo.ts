@@ -37,6 +37,17 @@ export function sloWindows(objective: SloObjective): number[] {
   return [...windows].sort((a, b) => a - b);
 }
 
+/**
+ * Days of samples to keep: the configured retention, or a longer objective window, whose budget is counted over
+ * every sample of it.
+ */
+export function sampleRetentionDays(
+  retentionDays: number,
+  objectives: Array<SloObjective | undefined>,
+): number {
+  return Math.max(retentionDays, ...objectives.map((objective) => objective?.windowDays ?? 0));
+}
+
 /** The share of samples the objective allows to be bad: 0.001 for 99.9 %. */
 export function budgetFraction(objective: SloObjective): number {
   return 1 - objective.targetPercent / 100;

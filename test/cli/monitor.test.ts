@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConfigError, loadConfig } from '../../lib/config/config.ts';
 import type { MonitorReport } from '../../lib/monitor/report.ts';
+import { startAccountApi } from '../support/account-api.ts';
 import { runCli, startCli } from '../support/cli.ts';
 import { scratchDataDir } from '../support/data-dir.ts';
 import { createTestDatabase } from '../support/database.ts';
@@ -150,6 +151,51 @@ describe('loadwatch monitor', () => {
     // Start-up and migrations included: a second of probing, where the trickle used to keep it forever.
     expect(elapsed).toBeLessThan(8000);
   }, 30_000);
+
+  it('runs a scenario check from a file beside the checks file with --once, naming the step that failed', async () => {
+    const api = await startAccountApi();
+    mkdirSync(join(dataDir.path, 'flows'), { recursive: true });
+    writeFileSync(
+      join(dataDir.path, 'flows', 'account.yml'),
+      [
+        'flows:',
+        '  - steps:',
+        '      - { name: login, method: POST, path: /login, json: { user: monitor },',
+        '          capture: { token: { json: $.token } } }',
+        '      - name: account',
+        '        path: /account',
+        '        headers: { authorization: "Bearer {{ token }}" }',
+        '        checks: [{ name: plan-is-pro, json: $.plan, equals: pro }]',
+        '',
+      ].join('\n'),
+    );
+    const scenarioFile = join(dataDir.path, 'scenario.json');
+    writeFileSync(
+      scenarioFile,
+      JSON.stringify({
+        checks: [{ name: 'account', kind: 'scenario', file: 'flows/account.yml', timeout: 2000 }],
+      }),
+    );
+    try {
+      const run = () =>
+        runCli(['monitor', '--target', api.url, '--config', scenarioFile, '--once', '--json'], {
+          LOADWATCH_DATA_DIR: dataDir.path,
+        });
+      const passing = await run();
+      expect(passing.code).toBe(0);
+      expect(api.requests).toEqual(['POST /login', 'GET /account']);
+      api.plan = 'free';
+      const failing = await run();
+      expect(failing.code).toBe(1);
+      const report = JSON.parse(failing.output.slice(failing.output.indexOf('{\n'))) as MonitorReport;
+      expect(report.checks[0]?.last).toMatchObject({
+        ok: false,
+        error: 'step account: check "plan-is-pro" failed',
+      });
+    } finally {
+      await api.close();
+    }
+  });
 
   it('exits 2 naming each bad field of a checks file', async () => {
     const bad = join(dataDir.path, 'bad.json');

@@ -56,6 +56,14 @@ const EXISTING_DATABASE = {
   vpcSecurityGroupIds: 'sg-0123456789abcdef0',
   alertEmail: 'ops@example.com',
   monitorChecksFile: 'ops/monitor-checks.json',
+  monitorScenarioFiles: 'ops/flows/*.yml',
+  metricsEndpoint: 'true',
+};
+
+/** A scenario file the existing-mode checks file could name, packaged by monitorScenarioFiles. */
+const MONITOR_SCENARIO = {
+  path: 'ops/flows/account.yml',
+  text: 'flows:\n  - steps:\n      - path: /health\n',
 };
 
 /** The checks file the existing-mode package is given, written into its copy of the project. */
@@ -272,6 +280,8 @@ describe('serverless package', () => {
     ) as [string, string, string];
     mkdirSync(join(existingProject, 'ops'));
     writeFileSync(join(existingProject, EXISTING_DATABASE.monitorChecksFile), MONITOR_CHECKS);
+    mkdirSync(join(existingProject, 'ops', 'flows'));
+    writeFileSync(join(existingProject, MONITOR_SCENARIO.path), MONITOR_SCENARIO.text);
     // A Choice that leads nowhere, which the state machine validator must refuse.
     const definitionPath = join(invalidProject, 'lib/loadtest/state-machine.asl.json');
     const definition = JSON.parse(readFileSync(definitionPath, 'utf8')) as {
@@ -945,7 +955,8 @@ describe('serverless package', () => {
     expect(monitor.Timeout as number).toBeLessThan(60);
     expect(environmentOf(resource(managed, 'MonitorLambdaFunction'))).toMatchObject({
       API_URL: { 'Fn::GetAtt': ['HttpApi', 'ApiEndpoint'] },
-      MONITOR_RETENTION_DAYS: '14',
+      // Unset: 14 days, or the longest SLO window of the checks.
+      MONITOR_RETENTION_DAYS: '',
       METRICS_NAMESPACE: 'Loadwatch',
       ALERT_TOPIC_NAME: resource(managed, 'AlertTopic').Properties.TopicName,
     });
@@ -1277,12 +1288,44 @@ describe('serverless package', () => {
     // Lambda runs the handler in /var/task, the root of the zip: the relative path resolves there.
     const entry = readZip(join(existingOut, 'monitor.zip')).find((candidate) => candidate.name === path);
     expect(entry?.read().toString('utf8')).toBe(MONITOR_CHECKS);
+    const scenario = readZip(join(existingOut, 'monitor.zip')).find(
+      (candidate) => candidate.name === MONITOR_SCENARIO.path,
+    );
+    expect(scenario?.read().toString('utf8')).toBe(MONITOR_SCENARIO.text);
     for (const { key } of FUNCTIONS.filter(({ key }) => key !== 'monitor')) {
-      expect(
-        readZip(join(existingOut, `${key}.zip`)).map((candidate) => candidate.name),
-        key,
-      ).not.toContain(path);
+      const names = readZip(join(existingOut, `${key}.zip`)).map((candidate) => candidate.name);
+      expect(names, key).not.toContain(path);
+      expect(names, key).not.toContain(MONITOR_SCENARIO.path);
     }
+  });
+
+  it('leaves GET /metrics off by default, and with metricsEndpoint gives the api alone the name of its token secret and a grant on it', () => {
+    expect(environmentOf(resource(managed, 'ApiLambdaFunction')).METRICS_TOKEN_SECRET_NAME).toBe('');
+    const readsToken = (resources: Record<string, Resource>) =>
+      ofType(resources, 'AWS::IAM::Role')
+        .filter(([, role]) => roleStatements(role).some((statement) => statement.Sid === 'ReadMetricsToken'))
+        .map(([id]) => id);
+    expect(readsToken(managed)).toEqual([]);
+    const api = resource(existing, 'ApiLambdaFunction');
+    expect(environmentOf(api).METRICS_TOKEN_SECRET_NAME).toBe('loadwatch-dev-metrics-token');
+    expect(readsToken(existing)).toEqual(['ApiFunctionRole']);
+    expect(
+      statementsWith(roleStatements(resource(existing, 'ApiFunctionRole')), 'secretsmanager:GetSecretValue'),
+    ).toEqual([
+      {
+        Sid: 'ReadMetricsToken',
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: {
+          'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:loadwatch-dev-metrics-token-??????`,
+        },
+      },
+    ]);
+    // A name in the environment, not an ARN or a Ref: the api's configuration loads without AWS.
+    expect(
+      loadConfig({ ...deployedEnvironment(api), AWS_LAMBDA_FUNCTION_NAME: 'api', AWS_REGION: 'eu-west-1' })
+        .metricsAccess,
+    ).toEqual({ kind: 'secret', secretName: 'loadwatch-dev-metrics-token' });
   });
 
   it('loads the api bundle and answers /health without touching the database when run with its deployed env', async () => {

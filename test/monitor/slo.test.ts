@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config/config.ts';
 import { parseMonitorDefinition } from '../../lib/monitor/checks.ts';
 import { runCycle } from '../../lib/monitor/cycle.ts';
 import { monitorDefinition } from '../../lib/monitor/service.ts';
@@ -7,6 +8,7 @@ import {
   burnRate,
   evaluateBurn,
   type SloObjective,
+  sampleRetentionDays,
   type WindowCounts,
 } from '../../lib/monitor/slo.ts';
 import { MonitorStore } from '../../lib/monitor/store.ts';
@@ -95,25 +97,42 @@ describe('SLO in the checks file', () => {
     );
   });
 
-  it('refuses an objective window longer than the samples are kept', () => {
+  const sloConfig = (env: Record<string, string>) => {
+    const config = loadConfig(env);
+    return { ...config, monitor: { ...config.monitor, checksFile: 'test/monitor/fixtures/slo-checks.json' } };
+  };
+
+  it('refuses an objective window longer than MONITOR_RETENTION_DAYS when that is set, naming both', () => {
+    expect(loadConfig({ MONITOR_RETENTION_DAYS: '14' }).monitor).toMatchObject({
+      retentionDays: 14,
+      retentionDaysSet: true,
+    });
     expect(() =>
-      monitorDefinition(
-        {
-          service: 'loadwatch',
-          stage: 'test',
-          monitor: { checksFile: undefined, intervalSeconds: 60, retentionDays: 14 },
-          alerts: { snsSeverities: ['critical'], webhooks: [], webhookSecretName: undefined },
-        },
-        'http://127.0.0.1:1',
-        { file: 'test/monitor/fixtures/slo-checks.json' },
-      ),
+      monitorDefinition(sloConfig({ MONITOR_RETENTION_DAYS: '14' }), 'http://127.0.0.1:1'),
     ).toThrow(
-      'checks[0].slo.window: 30 days for check "api" is longer than MONITOR_RETENTION_DAYS (14); keep samples at least as long',
+      'checks[0].slo.window: 30 days for check "api" is longer than MONITOR_RETENTION_DAYS (14); keep samples at least as long, or unset it to keep them for the longest window',
     );
+    expect(
+      monitorDefinition(sloConfig({ MONITOR_RETENTION_DAYS: '30' }), 'http://127.0.0.1:1').checks[0]?.slo,
+    ).toMatchObject({ windowDays: 30 });
+  });
+
+  it('keeps samples for the longest objective window when MONITOR_RETENTION_DAYS is unset', () => {
+    expect(loadConfig({}).monitor).toMatchObject({ retentionDays: 14, retentionDaysSet: false });
+    const definition = monitorDefinition(sloConfig({}), 'http://127.0.0.1:1');
+    expect(
+      sampleRetentionDays(
+        14,
+        definition.checks.map((check) => check.slo),
+      ),
+    ).toBe(30);
+    expect(sampleRetentionDays(14, [undefined, { ...THREE_NINES, windowDays: 28 }])).toBe(28);
+    expect(sampleRetentionDays(45, [THREE_NINES])).toBe(45);
+    expect(sampleRetentionDays(14, [undefined])).toBe(14);
   });
 });
 
-describe('burn-rate alert from a 30-day sample history in PostgreSQL', () => {
+describe('SLOs over a sample history in PostgreSQL', () => {
   const postgres = useMigratedDatabase({ poolSize: 2 });
   let target: FaultTarget;
   beforeAll(async () => {
@@ -122,6 +141,36 @@ describe('burn-rate alert from a 30-day sample history in PostgreSQL', () => {
   });
   afterAll(async () => {
     await target?.close();
+  });
+
+  it('keeps a 20-day-old sample while a check declares a 30-day objective, and prunes it once none does', async () => {
+    const store = new MonitorStore(postgres.db);
+    const now = new Date('2026-04-01T00:00:00Z');
+    const old = new Date(now.getTime() - 20 * DAY * 1000);
+    await store.insertSamples([
+      {
+        key: 'history',
+        name: 'history',
+        at: old,
+        ok: true,
+        status: 200,
+        latencyMs: 5,
+        error: null,
+        warning: null,
+        details: null,
+      },
+    ]);
+    const cycle = (checks: unknown[]) =>
+      runCycle(
+        parseMonitorDefinition({ checks }, target.url, 'test'),
+        testMonitorDeps(store, new RecordingSink(), () => now, { retentionDays: 14 }),
+      );
+    const oldSamples = async () =>
+      (await postgres.database.admin('SELECT 1 FROM monitor_samples WHERE at = $1', [old])).rowCount;
+    await cycle([{ name: 'api', endpoint: '/health', slo: { availability: 99.9, window: '30d' } }]);
+    expect(await oldSamples()).toBe(1);
+    await cycle([{ name: 'api', endpoint: '/health' }]);
+    expect(await oldSamples()).toBe(0);
   });
 
   it('pages on a burning hour of a 30-day history, then recovers minutes after the burning stops', async () => {

@@ -23,6 +23,7 @@ import {
   type Done,
   type IterationCounts,
   prepareConstantRequests,
+  type RecordRequest,
   RowSource,
   type ShardData,
   type Slot,
@@ -212,15 +213,7 @@ class Recorder {
     this.recent = snapshots ? [] : null;
   }
 
-  record(
-    now: number,
-    latencyMs: number,
-    uncorrectedMs: number,
-    status: number,
-    error: ErrorKind | null,
-    step: StepRecorder,
-    httpFailed: boolean,
-  ): void {
+  readonly record: RecordRequest = (now, latencyMs, uncorrectedMs, status, error, step, httpFailed) => {
     this.requests++;
     step.record(latencyMs, status, error, httpFailed);
     const failed = error !== null || httpFailed;
@@ -243,7 +236,7 @@ class Recorder {
     this.secondRequests++;
     if (failed) this.secondErrors++;
     if (responded) recordMs(this.secondHistogram, latencyMs);
-  }
+  };
 
   private closeSecond(): void {
     if (this.secondRequests === 0) return;
@@ -603,7 +596,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
           pickFlow: weightedPicker(compiled.flows),
           rows,
           stopped,
-          record: recorder.record.bind(recorder),
+          record: recorder.record,
         };
         return () => scenarioUnit(newSlot(), context);
       })()

@@ -17,7 +17,7 @@ import {
 } from './http1.ts';
 import { Http2ConnectionSet } from './http2.ts';
 import { type ShardSnapshot, SNAPSHOT_SECONDS_KEPT, type SnapshotSecond } from './live.ts';
-import { type ErrorKind, MIN_SELF_CHECK_MS } from './measurement.ts';
+import { type ErrorKind, MIN_SELF_CHECK_MS, type RequestCounts } from './measurement.ts';
 import type { Endpoint, RateStage } from './options.ts';
 import {
   type Done,
@@ -94,15 +94,10 @@ export interface GeneratorHealth {
   tooShortToJudge?: boolean;
 }
 
-export interface ShardResult {
-  requests: number;
-  ok: number;
-  failed: number;
+export interface ShardResult extends RequestCounts {
   /** Closed model: requests not sent because the deadline came or the run was aborted. */
   remaining: number;
   aborted: boolean;
-  statusCodes: Record<string, number>;
-  errors: Record<ErrorKind, number>;
   /** Encoded histogram of the requests that got a response; in the open model from the intended send time. */
   latency: Uint8Array;
   /** Encoded histogram measured from the actual send time (equals latency in the closed model). */

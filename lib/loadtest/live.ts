@@ -1,15 +1,16 @@
 // A running run's figures so far, merged from the progress snapshots its shards write to PostgreSQL, and the
 // abort thresholds judged on them.
 
+import type { StepIdentity } from '../scenario/compile.ts';
 import type { ShardResult } from './engine.ts';
+import { addEncodedHistogram, bucketCount, histogramFromCounts, summarize } from './histogram.ts';
 import {
-  addEncodedHistogram,
-  bucketCount,
-  histogramFromCounts,
-  type LatencySummary,
-  summarize,
-} from './histogram.ts';
-import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
+  addResponseCounts,
+  emptyRequestCounts,
+  type RequestTotals,
+  type RunFigures,
+  requestTotals,
+} from './measurement.ts';
 import { evaluateThresholds, parseThreshold } from './thresholds.ts';
 
 /** The live view's "last N seconds": rate, errors and percentiles over this many whole seconds. */
@@ -39,14 +40,7 @@ export interface SnapshotSecond {
 }
 
 /** A step (a scenario's step, or an endpoint) and its counts so far. */
-interface StepCounts {
-  name: string;
-  method: string;
-  path: string;
-  requests: number;
-  ok: number;
-  failed: number;
-}
+type StepCounts = StepIdentity & RequestTotals;
 
 /** One step's figures so far in a shard. */
 export interface SnapshotStep extends StepCounts {
@@ -85,20 +79,12 @@ export interface LiveStep extends StepCounts {
 }
 
 /** The merged figures of every snapshot of a run: what GET /v1/loadtests/{id} shows while it runs. */
-export interface LiveResults {
+export interface LiveResults extends RunFigures {
   /** When the newest snapshot was taken; null before any shard wrote one. */
   updatedAt: string | null;
   /** Seconds into the run at the newest snapshot. */
   elapsedSeconds: number;
   shards: { reporting: number; finished: number };
-  totals: { requests: number; ok: number; failed: number };
-  errorPercent: number;
-  /** Requests so far over the seconds elapsed (at least one). */
-  rps: number;
-  /** Over every response so far. */
-  latencyMs: LatencySummary;
-  statusCodes: Record<string, number>;
-  errors: Record<ErrorKind, number>;
   /** The last whole seconds every running shard has reported: [fromSecond, toSecond) of the run. */
   window: {
     seconds: number;
@@ -151,12 +137,7 @@ interface SecondTotals {
  * report is.
  */
 export class SnapshotMerge {
-  private readonly totals = { requests: 0, ok: 0, failed: 0 };
-  private readonly statusCodes: Record<string, number> = {};
-  private readonly errors = Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])) as Record<
-    ErrorKind,
-    number
-  >;
+  private readonly counts = emptyRequestCounts();
   private readonly latency = new Float64Array(bucketCount('precise'));
   private readonly steps = new Map<string, StepTotals>();
   /** By second of the run: at most SNAPSHOT_SECONDS_KEPT per round and the current one, whatever the shards. */
@@ -170,12 +151,8 @@ export class SnapshotMerge {
 
   add(snapshot: ShardSnapshot): void {
     this.snapshots++;
-    this.totals.requests += snapshot.requests;
-    this.totals.ok += snapshot.ok;
-    this.totals.failed += snapshot.failed;
-    for (const [code, count] of Object.entries(snapshot.statusCodes))
-      this.statusCodes[code] = (this.statusCodes[code] ?? 0) + count;
-    for (const kind of ERROR_KINDS) this.errors[kind] += snapshot.errors[kind] ?? 0;
+    addResponseCounts(this.counts, snapshot);
+    this.counts.failed += snapshot.failed;
     addEncodedHistogram(snapshot.latency, this.latency);
     for (const step of snapshot.steps ?? []) {
       let entry = this.steps.get(step.name);
@@ -208,7 +185,7 @@ export class SnapshotMerge {
 
   /** `endpoints` name the run's one step when the shards recorded none. */
   results(endpoints: LiveEndpoint[]): LiveResults {
-    const { totals } = this;
+    const totals = requestTotals(this.counts);
     // Seconds a running shard has not reported yet would read as a drop: the window ends where the most behind
     // of them is. Once every shard has finished, it ends with the run.
     const toSecond = Number.isFinite(this.runningEnd) ? this.runningEnd : this.finishedEnd;
@@ -257,8 +234,8 @@ export class SnapshotMerge {
       errorPercent: percent(totals.failed, totals.requests),
       rps: round2(totals.requests / Math.max(1, elapsedSeconds)),
       latencyMs,
-      statusCodes: { ...this.statusCodes },
-      errors: { ...this.errors },
+      statusCodes: { ...this.counts.statusCodes },
+      errors: { ...this.counts.errors },
       window: {
         seconds: windowSeconds,
         fromSecond,

@@ -2,7 +2,7 @@
 // schema, every problem named by its path in the document, all at once.
 
 import * as v from 'valibot';
-import { EXIT, LoadwatchError } from '../errors.ts';
+import { InputError } from '../errors.ts';
 import { issueLines } from '../validation/issues.ts';
 import {
   characterName,
@@ -90,17 +90,9 @@ export interface Scenario {
   data?: ScenarioData;
 }
 
-export class ScenarioError extends LoadwatchError {
-  declare readonly problems: string[];
+export class ScenarioError extends InputError {
   constructor(problems: string[]) {
-    super(problems.join('; '), {
-      code: 'INVALID_SCENARIO',
-      status: 400,
-      exitCode: EXIT.usage,
-      problems,
-      summary: 'invalid scenario',
-    });
-    this.name = 'ScenarioError';
+    super(problems, 'INVALID_SCENARIO', 'invalid scenario');
   }
 }
 

@@ -70,13 +70,8 @@ function liveTable(cycle: CycleResult, count: number): string {
 
 export async function monitorCommand(argv: string[], config: Config, io: CliIo): Promise<number> {
   const { values, problems } = parseFlags(argv, {
-    interval: { type: 'string' },
-    duration: { type: 'string' },
-    once: { type: 'boolean' },
-    config: { type: 'string' },
-    target: { type: 'string' },
-    json: { type: 'boolean' },
-    report: { type: 'string' },
+    values: ['interval', 'duration', 'config', 'target', 'report'],
+    switches: ['once', 'json'],
   });
   if (problems.length > 0) throw new UsageError(problems);
   const intervalSeconds =

@@ -1,16 +1,15 @@
 // A running run's figures so far, merged from the progress snapshots its shards write to PostgreSQL, and the
 // abort thresholds judged on them.
 
-import type { StepIdentity } from '../scenario/compile.ts';
 import type { ShardResult } from './engine.ts';
-import { addEncodedHistogram, bucketCount, histogramFromCounts, summarize } from './histogram.ts';
 import {
-  addResponseCounts,
-  emptyRequestCounts,
-  type RequestTotals,
-  type RunFigures,
-  requestTotals,
-} from './measurement.ts';
+  addEncodedHistogram,
+  bucketCount,
+  histogramFromCounts,
+  type LatencySummary,
+  summarize,
+} from './histogram.ts';
+import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
 import { evaluateThresholds, parseThreshold } from './thresholds.ts';
 
 /** The live view's "last N seconds": rate, errors and percentiles over this many whole seconds. */
@@ -40,7 +39,14 @@ export interface SnapshotSecond {
 }
 
 /** A step (a scenario's step, or an endpoint) and its counts so far. */
-type StepCounts = StepIdentity & RequestTotals;
+interface StepCounts {
+  name: string;
+  method: string;
+  path: string;
+  requests: number;
+  ok: number;
+  failed: number;
+}
 
 /** One step's figures so far in a shard. */
 export interface SnapshotStep extends StepCounts {
@@ -79,12 +85,20 @@ export interface LiveStep extends StepCounts {
 }
 
 /** The merged figures of every snapshot of a run: what GET /v1/loadtests/{id} shows while it runs. */
-export interface LiveResults extends RunFigures {
+export interface LiveResults {
   /** When the newest snapshot was taken; null before any shard wrote one. */
   updatedAt: string | null;
   /** Seconds into the run at the newest snapshot. */
   elapsedSeconds: number;
   shards: { reporting: number; finished: number };
+  totals: { requests: number; ok: number; failed: number };
+  errorPercent: number;
+  /** Requests so far over the seconds elapsed (at least one). */
+  rps: number;
+  /** Over every response so far. */
+  latencyMs: LatencySummary;
+  statusCodes: Record<string, number>;
+  errors: Record<ErrorKind, number>;
   /** The last whole seconds every running shard has reported: [fromSecond, toSecond) of the run. */
   window: {
     seconds: number;
@@ -137,7 +151,12 @@ interface SecondTotals {
  * report is.
  */
 export class SnapshotMerge {
-  private readonly counts = emptyRequestCounts();
+  private readonly totals = { requests: 0, ok: 0, failed: 0 };
+  private readonly statusCodes: Record<string, number> = {};
+  private readonly errors = Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])) as Record<
+    ErrorKind,
+    number
+  >;
   private readonly latency = new Float64Array(bucketCount('precise'));
   private readonly steps = new Map<string, StepTotals>();
   /** By second of the run: at most SNAPSHOT_SECONDS_KEPT per round and the current one, whatever the shards. */
@@ -151,8 +170,12 @@ export class SnapshotMerge {
 
   add(snapshot: ShardSnapshot): void {
     this.snapshots++;
-    addResponseCounts(this.counts, snapshot);
-    this.counts.failed += snapshot.failed;
+    this.totals.requests += snapshot.requests;
+    this.totals.ok += snapshot.ok;
+    this.totals.failed += snapshot.failed;
+    for (const [code, count] of Object.entries(snapshot.statusCodes))
+      this.statusCodes[code] = (this.statusCodes[code] ?? 0) + count;
+    for (const kind of ERROR_KINDS) this.errors[kind] += snapshot.errors[kind] ?? 0;
     addEncodedHistogram(snapshot.latency, this.latency);
     for (const step of snapshot.steps ?? []) {
       let entry = this.steps.get(step.name);
@@ -185,7 +208,7 @@ export class SnapshotMerge {
 
   /** `endpoints` name the run's one step when the shards recorded none. */
   results(endpoints: LiveEndpoint[]): LiveResults {
-    const totals = requestTotals(this.counts);
+    const { totals } = this;
     // Seconds a running shard has not reported yet would read as a drop: the window ends where the most behind
     // of them is. Once every shard has finished, it ends with the run.
     const toSecond = Number.isFinite(this.runningEnd) ? this.runningEnd : this.finishedEnd;
@@ -234,8 +257,8 @@ export class SnapshotMerge {
       errorPercent: percent(totals.failed, totals.requests),
       rps: round2(totals.requests / Math.max(1, elapsedSeconds)),
       latencyMs,
-      statusCodes: { ...this.counts.statusCodes },
-      errors: { ...this.counts.errors },
+      statusCodes: { ...this.statusCodes },
+      errors: { ...this.errors },
       window: {
         seconds: windowSeconds,
         fromSecond,

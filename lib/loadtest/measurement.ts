@@ -6,6 +6,22 @@ import type { LatencySummary } from './histogram.ts';
 export type ErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'other';
 export const ERROR_KINDS: ErrorKind[] = ['timeout', 'refused', 'reset', 'dns', 'other'];
 
+/**
+ * The shortest shard whose CPU and lag figures mean anything: over a few milliseconds of start-up, one request
+ * reads 110 % CPU. A shorter shard is "too short to judge", never saturated.
+ */
+export const MIN_SELF_CHECK_MS = 1000;
+
+/** Stored measurements that this version cannot read: the service's fault, never shown to a client. */
+export class EncodingError extends LoadwatchError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, {
+      code: 'LOADTEST_ENCODING',
+      ...(options?.cause === undefined ? {} : { cause: options.cause }),
+    });
+  }
+}
+
 /** What every count of requests holds, a shard's, a step's or a run's: how many, how many passed, how they ended. */
 export interface ResponseCounts {
   /** Responses and requests without one. */
@@ -61,20 +77,4 @@ export function addResponseCounts(into: ResponseCounts, counts: ResponseCounts):
   for (const [code, count] of Object.entries(counts.statusCodes))
     into.statusCodes[code] = (into.statusCodes[code] ?? 0) + count;
   for (const kind of ERROR_KINDS) into.errors[kind] += counts.errors[kind] ?? 0;
-}
-
-/**
- * The shortest shard whose CPU and lag figures mean anything: over a few milliseconds of start-up, one request
- * reads 110 % CPU. A shorter shard is "too short to judge", never saturated.
- */
-export const MIN_SELF_CHECK_MS = 1000;
-
-/** Stored measurements that this version cannot read: the service's fault, never shown to a client. */
-export class EncodingError extends LoadwatchError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, {
-      code: 'LOADTEST_ENCODING',
-      ...(options?.cause === undefined ? {} : { cause: options.cause }),
-    });
-  }
 }

@@ -50,6 +50,15 @@ export class LoadwatchError extends Error {
   }
 }
 
+/** Input refused before anything ran, every problem named: 400 over the API, exit code 2 on the command line. */
+export class InputError extends LoadwatchError {
+  declare readonly problems: string[];
+  /** `summary`: the line the command line prints above the problems. */
+  constructor(problems: string[], code: string, summary: string) {
+    super(problems.join('; '), { code, status: 400, exitCode: EXIT.usage, problems, summary });
+  }
+}
+
 /** The environment names settings that cannot work: every problem at once, one line each. */
 export class ConfigError extends LoadwatchError {
   declare readonly problems: string[];

@@ -82,13 +82,9 @@ export async function compareCommand(argv: string[], config: Config, io: CliIo):
   const { values, positionals, problems } = parseFlags(
     argv,
     {
-      'max-regression': { type: 'string' },
-      significance: { type: 'string' },
-      api: { type: 'string' },
-      json: { type: 'boolean' },
-      markdown: { type: 'boolean' },
-      junit: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+      values: ['max-regression', 'significance', 'api', 'junit'],
+      switches: ['json', 'markdown', 'help'],
+      short: { h: 'help' },
     },
     { maxPositionals: 2 },
   );

@@ -1,14 +1,22 @@
 // The flag parser of every command: it names every bad flag at once, with "did you mean" for a typo.
 
-export type FlagSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
+/** A command's flags by kind, each name listed once (as minimist's and yargs-parser's options group them). */
+export interface FlagSpec {
+  /** Flags that take a value: `--name value` or `--name=value`, given once. */
+  values?: readonly string[];
+  /** Flags that take a value and may be repeated: every value, in order. */
+  lists?: readonly string[];
+  /** Flags without a value. */
+  switches?: readonly string[];
+  /** One-letter aliases, such as `{ h: 'help' }` for `-h`. */
+  short?: Readonly<Record<string, string>>;
+}
 
-export type FlagValues<S extends FlagSpec> = {
-  [K in keyof S]?: S[K]['type'] extends 'boolean'
-    ? boolean
-    : S[K]['multiple'] extends true
-      ? string[]
-      : string;
-};
+type Names<List> = List extends readonly (infer Name extends string)[] ? Name : never;
+
+export type FlagValues<S extends FlagSpec> = { [K in Names<S['values']>]?: string } & {
+  [K in Names<S['lists']>]?: string[];
+} & { [K in Names<S['switches']>]?: boolean };
 
 export interface ParsedFlags<S extends FlagSpec> {
   values: FlagValues<S>;
@@ -60,7 +68,7 @@ const looksLikeFlag = (arg: string) => /^--./.test(arg) || /^-[a-z]/i.test(arg);
  * Parses `--name value`, `--name=value`, `-h` and `--` against the command's flags. Unlike parseArgs in
  * strict mode, it does not stop at the first mistake: the caller reports all of them together.
  */
-export function parseFlags<S extends FlagSpec>(
+export function parseFlags<const S extends FlagSpec>(
   args: string[],
   spec: S,
   options: { maxPositionals?: number } = {},
@@ -68,8 +76,13 @@ export function parseFlags<S extends FlagSpec>(
   const values: Record<string, boolean | string | string[]> = {};
   const positionals: string[] = [];
   const problems: string[] = [];
-  const names = Object.keys(spec);
-  const byShort = new Map(names.flatMap((name) => (spec[name]?.short ? [[spec[name].short, name]] : [])));
+  const kinds = new Map<string, 'value' | 'list' | 'switch'>([
+    ...(spec.values ?? []).map((name) => [name, 'value'] as const),
+    ...(spec.lists ?? []).map((name) => [name, 'list'] as const),
+    ...(spec.switches ?? []).map((name) => [name, 'switch'] as const),
+  ]);
+  const names = [...kinds.keys()];
+  const byShort = new Map(Object.entries(spec.short ?? {}));
   for (let index = 0; index < args.length; index++) {
     const arg = args[index] as string;
     if (arg === '--') {
@@ -84,8 +97,8 @@ export function parseFlags<S extends FlagSpec>(
     const flag = equals === -1 ? arg : arg.slice(0, equals);
     const inline = equals === -1 ? undefined : arg.slice(equals + 1);
     const name = flag.startsWith('--') ? flag.slice(2) : byShort.get(flag.slice(1));
-    const definition = name === undefined ? undefined : spec[name];
-    if (name === undefined || definition === undefined) {
+    const kind = name === undefined ? undefined : kinds.get(name);
+    if (name === undefined || kind === undefined) {
       const suggestion = closestName(flag.replace(/^--?/, ''), names);
       problems.push(`${flag}: unknown option${suggestion ? `; did you mean --${suggestion}?` : ''}`);
       // What follows a mistyped flag is most likely its value, not an argument of its own.
@@ -93,7 +106,7 @@ export function parseFlags<S extends FlagSpec>(
       if (inline === undefined && next !== undefined && !looksLikeFlag(next)) index++;
       continue;
     }
-    if (definition.type === 'boolean') {
+    if (kind === 'switch') {
       if (inline === undefined) values[name] = true;
       else problems.push(`--${name}: takes no value (got "${inline}")`);
       continue;
@@ -109,7 +122,7 @@ export function parseFlags<S extends FlagSpec>(
       index++;
     }
     const previous = values[name];
-    if (definition.multiple) values[name] = [...((previous as string[] | undefined) ?? []), value];
+    if (kind === 'list') values[name] = [...((previous as string[] | undefined) ?? []), value];
     else if (previous !== undefined)
       problems.push(`--${name}: given more than once ("${previous}", "${value}")`);
     else values[name] = value;

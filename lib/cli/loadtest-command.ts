@@ -2,8 +2,6 @@
 
 import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Config } from '../config/config.ts';
-import { runMigrations } from '../db/migration-runner.ts';
-import { createDb } from '../db/pool.ts';
 import { compareReports, DEFAULT_SIGNIFICANCE, type Tolerance } from '../loadtest/compare.ts';
 import { formatComparison } from '../loadtest/compare-format.ts';
 import { INSECURE_WARNING, MAX_PEM_BYTES } from '../loadtest/connection-options.ts';
@@ -18,10 +16,11 @@ import type { ShardTask } from '../loadtest/step-deps.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
 import { refuseDatabasePort } from '../loadtest/target-rules.ts';
 import { formatSummary } from '../loadtest/text-summary.ts';
-import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/stack.ts';
+import { dataDirectory, readStackState } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
 import { parseScenario, ScenarioError } from '../scenario/schema.ts';
 import { terminalJson, terminalSafe } from '../terminal-text.ts';
+import { openCommandDatabase } from './command-database.ts';
 import { COMPARE_DEFAULTS, parseSignificance, toleranceFrom } from './compare-command.ts';
 import { parseFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
@@ -84,31 +83,29 @@ export function loadTestInputFromArgs(argv: string[]): {
   const { values, problems, positionals } = parseFlags(
     argv,
     {
-      users: { type: 'string' },
-      requests: { type: 'string' },
-      endpoint: { type: 'string', multiple: true },
-      target: { type: 'string' },
-      rate: { type: 'string' },
-      duration: { type: 'string' },
-      'ramp-up': { type: 'string' },
-      'think-time': { type: 'string' },
-      timeout: { type: 'string' },
-      workers: { type: 'string' },
-      threshold: { type: 'string', multiple: true },
-      method: { type: 'string' },
-      header: { type: 'string', multiple: true },
-      body: { type: 'string' },
-      http2: { type: 'boolean' },
-      cert: { type: 'string' },
-      key: { type: 'string' },
-      ca: { type: 'string' },
-      insecure: { type: 'boolean' },
-      json: { type: 'boolean' },
-      report: { type: 'string' },
-      baseline: { type: 'string' },
-      'max-regression': { type: 'string' },
-      significance: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+      values: [
+        'users',
+        'requests',
+        'target',
+        'rate',
+        'duration',
+        'ramp-up',
+        'think-time',
+        'timeout',
+        'workers',
+        'method',
+        'body',
+        'cert',
+        'key',
+        'ca',
+        'report',
+        'baseline',
+        'max-regression',
+        'significance',
+      ],
+      lists: ['endpoint', 'threshold', 'header'],
+      switches: ['http2', 'insecure', 'json', 'help'],
+      short: { h: 'help' },
     },
     { maxPositionals: 1 },
   );
@@ -251,16 +248,10 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
   }
   if (args.report) ensureWritable(args.report);
   const logger = createLogger({ level: 'error', write: (line) => io.err(`${line}\n`) });
-  const database = await acquireLocalDatabase(config, 'loadtest');
-  const db = createDb({
-    target: database.target,
-    pool: { size: 2, maxOverflow: 8, recycleSeconds: 0, timeoutSeconds: 30, statementTimeoutMs: 0 },
-    applicationName: 'loadwatch-loadtest',
-  });
+  const database = await openCommandDatabase(config, 'loadtest', { size: 2, maxOverflow: 8 });
   const stopOnSignal: Array<() => void> = [];
   try {
-    await runMigrations({ target: database.target, direction: 'up' });
-    const store = new LoadTestStore(db);
+    const store = new LoadTestStore(database.db);
     const limits = refuseDatabasePort(config.loadtest, database.target);
     // The baseline is found before any request is sent: a wrong one is bad input, not a failed run.
     const baseline = args.gate
@@ -342,7 +333,6 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     return outcome.status === 'passed' && !regressed ? 0 : 1;
   } finally {
     for (const remove of stopOnSignal) remove();
-    await db.close();
-    await database.release();
+    await database.close();
   }
 }

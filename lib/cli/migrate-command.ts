@@ -32,7 +32,7 @@ export async function migrateCommand(args: string[], config: Config, io: CliIo):
   }
   const { values, positionals, problems } = parseFlags(
     args,
-    { json: { type: 'boolean' }, all: { type: 'boolean' } },
+    { switches: ['json', 'all'] },
     { maxPositionals: 2 },
   );
   const [action, count] = positionals;

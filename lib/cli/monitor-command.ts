@@ -3,9 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { createConsoleSink } from '../alerts/console.ts';
 import type { Config } from '../config/config.ts';
-import { runMigrations } from '../db/migration-runner.ts';
-import { createDb } from '../db/pool.ts';
-import { acquireLocalDatabase, dataDirectory, readStackState } from '../local/stack.ts';
+import { dataDirectory, readStackState } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
 import type { CycleResult } from '../monitor/cycle.ts';
 import { everyCheckOk, formatMonitorReport, type MonitorReport } from '../monitor/report.ts';
@@ -14,6 +12,7 @@ import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
 import { MONITOR_INTERVAL_SECONDS } from '../monitor/settings.ts';
 import { terminalJson, terminalSafe } from '../terminal-text.ts';
 import { isHttpUrl, wholeNumberOf } from '../validation/rules.ts';
+import { openCommandDatabase } from './command-database.ts';
 import { parseFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
 import { defaultTarget } from './loadtest-command.ts';
@@ -71,13 +70,8 @@ function liveTable(cycle: CycleResult, count: number): string {
 
 export async function monitorCommand(argv: string[], config: Config, io: CliIo): Promise<number> {
   const { values, problems } = parseFlags(argv, {
-    interval: { type: 'string' },
-    duration: { type: 'string' },
-    once: { type: 'boolean' },
-    config: { type: 'string' },
-    target: { type: 'string' },
-    json: { type: 'boolean' },
-    report: { type: 'string' },
+    values: ['interval', 'duration', 'config', 'target', 'report'],
+    switches: ['once', 'json'],
   });
   if (problems.length > 0) throw new UsageError(problems);
   const intervalSeconds =
@@ -94,18 +88,12 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
     intervalSeconds,
   });
 
-  const database = await acquireLocalDatabase(config, 'monitor');
-  const db = createDb({
-    target: database.target,
-    pool: { size: 1, maxOverflow: 4, recycleSeconds: 0, timeoutSeconds: 30, statementTimeoutMs: 0 },
-    applicationName: 'loadwatch-monitor',
-  });
+  const database = await openCommandDatabase(config, 'monitor', { size: 1, maxOverflow: 4 });
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    await runMigrations({ target: database.target, direction: 'up' });
     const logger = createLogger({ level: 'error', write: (line) => io.err(`${line}\n`) });
     // On a terminal the table redraws in place; an alert printed below it starts a fresh one.
     const live = io.errIsTerminal === true;
@@ -114,7 +102,7 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
       io.err(text);
       drawnLines = 0;
     });
-    const deps = monitorDeps({ config, db, logger, alerts });
+    const deps = monitorDeps({ config, db: database.db, logger, alerts });
     io.err(
       `monitoring ${definition.checks.length} check(s) at ${terminalSafe(baseUrl)} every ${intervalSeconds}s` +
         `${values.once ? ' (once)' : durationSeconds ? ` for ${durationSeconds}s` : ' until Ctrl-C'}; metrics: PostgreSQL only (no CloudWatch configured)\n`,
@@ -158,7 +146,6 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    await db.close();
-    await database.release();
+    await database.close();
   }
 }

@@ -48,17 +48,18 @@ function bounded(
 
 export async function prodtestCommand(argv: string[], config: Config, io: CliIo): Promise<number> {
   const { values, problems } = parseFlags(argv, {
-    'base-url': { type: 'string' },
-    test: { type: 'string', multiple: true },
-    'allowed-origin': { type: 'string' },
-    'denied-origin': { type: 'string' },
-    token: { type: 'string' },
-    'load-users': { type: 'string' },
-    'load-requests': { type: 'string' },
-    threshold: { type: 'string', multiple: true },
-    timeout: { type: 'string' },
-    json: { type: 'boolean' },
-    junit: { type: 'string' },
+    values: [
+      'base-url',
+      'allowed-origin',
+      'denied-origin',
+      'token',
+      'load-users',
+      'load-requests',
+      'timeout',
+      'junit',
+    ],
+    lists: ['test', 'threshold'],
+    switches: ['json'],
   });
   const baseUrl = (values['base-url'] ?? readStackState(dataDirectory(config))?.apiUrl ?? '').replace(
     /\/$/,

@@ -3,12 +3,10 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import type { Config } from '../config/config.ts';
-import { runMigrations } from '../db/migration-runner.ts';
-import { createDb, type Db } from '../db/pool.ts';
 import { CompareInputError } from '../loadtest/compare.ts';
 import type { ReportWithSteps } from '../loadtest/step-report.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
-import { acquireLocalDatabase } from '../local/stack.ts';
+import { type CommandDatabase, openCommandDatabase } from './command-database.ts';
 
 const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -122,7 +120,7 @@ export async function resolveBaseline(
 
 /** Opens the database once, on the first run id that needs it, and closes it with close(). */
 export class ReportSources {
-  private database: { db: Db; release: () => Promise<void> } | undefined;
+  private database: CommandDatabase | undefined;
 
   private readonly config: Config;
   private readonly api: string | undefined;
@@ -133,16 +131,7 @@ export class ReportSources {
   }
 
   async store(): Promise<LoadTestStore> {
-    if (!this.database) {
-      const database = await acquireLocalDatabase(this.config, 'compare');
-      const db = createDb({
-        target: database.target,
-        pool: { size: 1, maxOverflow: 1, recycleSeconds: 0, timeoutSeconds: 30, statementTimeoutMs: 0 },
-        applicationName: 'loadwatch-compare',
-      });
-      this.database = { db, release: database.release };
-      await runMigrations({ target: database.target, direction: 'up' });
-    }
+    this.database ??= await openCommandDatabase(this.config, 'compare', { size: 1, maxOverflow: 1 });
     return new LoadTestStore(this.database.db);
   }
 
@@ -157,8 +146,7 @@ export class ReportSources {
 
   async close(): Promise<void> {
     if (!this.database) return;
-    await this.database.db.close();
-    await this.database.release();
+    await this.database.close();
     this.database = undefined;
   }
 }

@@ -1,7 +1,7 @@
 // Compares a candidate run with a baseline, step by step: a change is a regression only when it is over its
 // tolerance and the candidate's per-second samples are worse than the baseline's beyond run-to-run noise.
 
-import { EXIT, LoadwatchError } from '../errors.ts';
+import { InputError } from '../errors.ts';
 import { mannWhitneyGreater } from './compare-statistics.ts';
 import { type ReportWithSteps, reportSteps } from './step-report.ts';
 import type { StepReport } from './steps.ts';
@@ -23,16 +23,9 @@ export const MIN_SAMPLES = 4;
 
 const UNIT: Record<ComparedMetric, '%' | 'pp'> = { p50: '%', p95: '%', p99: '%', errors: 'pp', rps: '%' };
 
-export class CompareInputError extends LoadwatchError {
-  declare readonly problems: string[];
+export class CompareInputError extends InputError {
   constructor(problems: string[]) {
-    super(problems.join('; '), {
-      code: 'COMPARE_INPUT',
-      status: 400,
-      exitCode: EXIT.usage,
-      problems,
-      summary: 'cannot compare',
-    });
+    super(problems, 'COMPARE_INPUT', 'cannot compare');
   }
 }
 

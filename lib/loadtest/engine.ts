@@ -16,12 +16,13 @@ import {
 } from './http1.ts';
 import { Http2ConnectionSet } from './http2.ts';
 import { type ShardSnapshot, SNAPSHOT_SECONDS_KEPT, type SnapshotSecond } from './live.ts';
-import { type ErrorKind, MIN_SELF_CHECK_MS } from './measurement.ts';
+import { type ErrorKind, MIN_SELF_CHECK_MS, type RequestCounts } from './measurement.ts';
 import type { Endpoint, RateStage } from './options.ts';
 import {
   type Done,
   type IterationCounts,
   prepareConstantRequests,
+  type RecordRequest,
   RowSource,
   type ShardData,
   type Slot,
@@ -96,15 +97,10 @@ export interface GeneratorHealth {
   tooShortToJudge?: boolean;
 }
 
-export interface ShardResult {
-  requests: number;
-  ok: number;
-  failed: number;
+export interface ShardResult extends RequestCounts {
   /** Closed model: requests not sent because the deadline came or the run was aborted. */
   remaining: number;
   aborted: boolean;
-  statusCodes: Record<string, number>;
-  errors: Record<ErrorKind, number>;
   /** Encoded histogram of the requests that got a response; in the open model from the intended send time. */
   latency: Uint8Array;
   /** Encoded histogram measured from the actual send time (equals latency in the closed model). */
@@ -196,15 +192,7 @@ class Recorder {
     this.recent = snapshots ? [] : null;
   }
 
-  record(
-    now: number,
-    latencyMs: number,
-    uncorrectedMs: number,
-    status: number,
-    error: ErrorKind | null,
-    step: StepRecorder,
-    httpFailed: boolean,
-  ): void {
+  readonly record: RecordRequest = (now, latencyMs, uncorrectedMs, status, error, step, httpFailed) => {
     this.requests++;
     step.record(latencyMs, status, error, httpFailed);
     const failed = error !== null || httpFailed;
@@ -227,7 +215,7 @@ class Recorder {
     this.secondRequests++;
     if (failed) this.secondErrors++;
     if (responded) recordMs(this.secondHistogram, latencyMs);
-  }
+  };
 
   private closeSecond(): void {
     if (this.secondRequests === 0) return;
@@ -571,7 +559,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
           pickFlow: weightedPicker(compiled.flows),
           rows,
           stopped,
-          record: recorder.record.bind(recorder),
+          record: recorder.record,
         };
         return () => scenarioUnit(newSlot(), context);
       })()

@@ -57,16 +57,23 @@ function headersOf(request: PreparedRequest, origin: URL): OutgoingHttpHeaders {
   return headers;
 }
 
-/** One session to the origin, opened when first needed and again after it closed. */
+/** One session to the origin, opened when first needed and again after it closed; each request a stream of it. */
 class Session {
   private session: ClientHttp2Session | null = null;
+  private readonly origin: URL;
   private readonly open: () => ClientHttp2Session;
 
-  constructor(open: () => ClientHttp2Session) {
+  constructor(origin: URL, open: () => ClientHttp2Session) {
+    this.origin = origin;
     this.open = open;
   }
 
-  get(): ClientHttp2Session {
+  /** Opens the request's stream; throws when the session died between the check and the request. */
+  request(request: PreparedRequest): ClientHttp2Stream {
+    return this.get().request(headersOf(request, this.origin), { endStream: request.body === undefined });
+  }
+
+  private get(): ClientHttp2Session {
     const current = this.session;
     if (current && !current.closed && !current.destroyed) return current;
     const session = this.open();
@@ -94,11 +101,9 @@ class Http2Channel {
   private stream: ClientHttp2Stream | null = null;
   private callback: ResponseCallback | null = null;
   private readonly session: Session;
-  private readonly origin: URL;
 
-  constructor(session: Session, origin: URL) {
+  constructor(session: Session) {
     this.session = session;
-    this.origin = origin;
   }
 
   send(request: PreparedRequest, callback: ResponseCallback, now: number): void {
@@ -107,9 +112,7 @@ class Http2Channel {
     let status = 0;
     let stream: ClientHttp2Stream;
     try {
-      stream = this.session.get().request(headersOf(request, this.origin), {
-        endStream: request.body === undefined,
-      });
+      stream = this.session.request(request);
     } catch (error) {
       // A session that died between the check and the request: reported on the next turn, as a stream's would be.
       setImmediate(() => this.finish(null, 0, error as Error));
@@ -192,10 +195,10 @@ export class Http2ConnectionSet implements TargetConnections {
     const at = Math.floor(this.channels.length / STREAMS_PER_SESSION);
     let session = this.sessions[at];
     if (!session) {
-      session = new Session(() => this.connect());
+      session = new Session(this.origin, () => this.connect());
       this.sessions.push(session);
     }
-    const channel = new Http2Channel(session, this.origin);
+    const channel = new Http2Channel(session);
     this.channels.push(channel);
     return channel;
   }

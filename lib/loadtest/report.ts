@@ -14,7 +14,13 @@ import {
   summarize,
 } from './histogram.ts';
 import { type AbortReason, describeAbortReason } from './live.ts';
-import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
+import {
+  addResponseCounts,
+  ERROR_KINDS,
+  emptyRequestCounts,
+  type RunFigures,
+  requestTotals,
+} from './measurement.ts';
 import type { LoadTestOptions, RateStage } from './options.ts';
 import { type LoadTestEstimate, type LoadTestPlan, shardFailuresTolerated } from './plan.ts';
 import { plural } from './plural.ts';
@@ -35,7 +41,7 @@ import {
 } from './thresholds.ts';
 import { type LegacyTimelineSecond, TimelineMerge, type TimelinePoint } from './timeline.ts';
 
-export interface LoadTestReport {
+export interface LoadTestReport extends RunFigures {
   runId: string;
   target: string;
   endpoints: Array<{ path: string; method: string; weight: number }>;
@@ -51,25 +57,14 @@ export interface LoadTestReport {
   startedAt: string | null;
   finishedAt: string | null;
   durationSeconds: number;
-  totals: { requests: number; ok: number; failed: number };
   /** Closed model: requests (a scenario: iterations) never sent, because the run was aborted or ran out of rounds. */
   unsent: number;
-  /** Requests per second over the run, or over one second for a run shorter than that. */
-  rps: number;
-  /**
-   * Over the requests that got a response (any status), never over refused, timed-out or reset ones. In the
-   * open model measured from each request's intended send time (coordinated omission corrected).
-   */
-  latencyMs: LatencySummary;
   /** Requests that got a response: the samples of latencyMs. */
   responses: number;
   /** Requests without a response, counted by kind in `errors` and left out of latencyMs. */
   noResponse: number;
   /** Measured from the actual send time; equal to latencyMs in the closed model. */
   latencyUncorrectedMs: LatencySummary;
-  statusCodes: Record<string, number>;
-  errors: Record<ErrorKind, number>;
-  errorPercent: number;
   timeline: TimelinePoint[];
   /** [upper bound in ms, requests] buckets of the latency distribution. */
   histogram: Array<[number, number]>;
@@ -149,9 +144,7 @@ export interface ShardRow {
 export class ShardResultsMerge {
   shards = 0;
   retried = 0;
-  readonly totals = { requests: 0, ok: 0, failed: 0 };
-  readonly statusCodes: Record<string, number> = {};
-  readonly errors = Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])) as Record<ErrorKind, number>;
+  readonly counts = emptyRequestCounts();
   readonly latency = new Float64Array(bucketCount('precise'));
   readonly latencyUncorrected = new Float64Array(bucketCount('precise'));
   readonly timeline = new TimelineMerge();
@@ -177,12 +170,8 @@ export class ShardResultsMerge {
     this.shards++;
     if (row.attempts > 1) this.retried++;
     this.stored.add(`${row.round}:${row.shard}`);
-    this.totals.requests += result.requests;
-    this.totals.ok += result.ok;
-    this.totals.failed += result.failed;
-    for (const [code, count] of Object.entries(result.statusCodes))
-      this.statusCodes[code] = (this.statusCodes[code] ?? 0) + count;
-    for (const kind of ERROR_KINDS) this.errors[kind] += result.errors[kind] ?? 0;
+    addResponseCounts(this.counts, result);
+    this.counts.failed += result.failed;
     addEncodedHistogram(result.latency, this.latency);
     addEncodedHistogram(result.latencyUncorrected, this.latencyUncorrected);
     this.timeline.add(result.timeline);
@@ -289,7 +278,9 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     merge = new ShardResultsMerge();
     for (const row of input.shards) merge.add(row);
   }
-  const { totals, statusCodes, errors } = merge;
+  const { counts } = merge;
+  const { statusCodes, errors } = counts;
+  const totals = requestTotals(counts);
   const latency = histogramFromCounts(merge.latency);
   const uncorrected = histogramFromCounts(merge.latencyUncorrected);
   const latencyMs = summarize(latency);
@@ -313,9 +304,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     weight,
   }));
   const stepResults = stepReports(reportStepDefinitions(options), merge.steps, durationSeconds, {
-    ...totals,
-    statusCodes,
-    errors,
+    ...counts,
     latencyMs,
   });
   const figures = {

@@ -1,16 +1,12 @@
 // Each step's own measurements in a shard: requests, statuses, network errors, latency and check results.
 
 import { createHistogram, type Histogram, recordMs, VarintWriter } from './histogram.ts';
-import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
+import type { ErrorKind, ResponseCounts } from './measurement.ts';
 
 /** A step's figures as a shard stores them; its latency histogram is kept apart, in ShardResult.stepLatency. */
-export interface ShardStepResult {
-  requests: number;
-  ok: number;
+export interface ShardStepResult extends ResponseCounts {
   /** Got a response that failed the step's status expectation. */
   httpFailures: number;
-  statusCodes: Record<string, number>;
-  errors: Record<ErrorKind, number>;
   /** [passed, failed] per check, in the order of the step's definition. */
   checks: Array<[number, number]>;
 }
@@ -65,8 +61,4 @@ export function encodeStepLatency(steps: StepRecorder[]): Uint8Array {
   const writer = new VarintWriter();
   for (const step of steps) writer.writeBuckets(step.latency);
   return writer.finish();
-}
-
-export function emptyErrors(): Record<ErrorKind, number> {
-  return Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])) as Record<ErrorKind, number>;
 }

@@ -1,7 +1,7 @@
 // A report's figures per step and per check, and the one line that says which requests failed and how.
 
 import { redactQuery } from '../log/logger.ts';
-import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
+import { ERROR_KINDS, type ErrorKind, type RunFigures } from './measurement.ts';
 import type { LoadTestReport } from './report.ts';
 import type { ReportCheck, StepCheckResult, StepReport } from './steps.ts';
 
@@ -12,10 +12,7 @@ export type ReportWithSteps = Omit<LoadTestReport, 'steps' | 'checks'> & {
 };
 
 /** What a step made of the whole run is built from: a report's own figures. */
-export type WholeRunFigures = Pick<
-  LoadTestReport,
-  'endpoints' | 'totals' | 'rps' | 'latencyMs' | 'statusCodes' | 'errors' | 'errorPercent'
->;
+export type WholeRunFigures = RunFigures & Pick<LoadTestReport, 'endpoints'>;
 
 /** The one step of a run over several endpoints that recorded no steps of its own. */
 export const WHOLE_RUN_STEP = 'all requests';

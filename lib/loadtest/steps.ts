@@ -1,6 +1,6 @@
 // Per-step results of a load test: what each request of a scenario (or each --endpoint) measured, after the merge.
 
-import type { StepDefinition } from '../scenario/compile.ts';
+import type { StepDefinition, StepIdentity } from '../scenario/compile.ts';
 import type { ShardResult } from './engine.ts';
 import {
   addBuckets,
@@ -10,8 +10,8 @@ import {
   type LatencySummary,
   summarize,
 } from './histogram.ts';
-import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
-import { emptyErrors } from './step-recorder.ts';
+import { addResponseCounts, ERROR_KINDS, emptyErrors, type RequestCounts } from './measurement.ts';
+import type { ShardStepResult } from './step-recorder.ts';
 import { WHOLE_RUN_STEP } from './step-report.ts';
 
 /** One named response check of one step: responses it held for, and responses it did not. */
@@ -21,24 +21,12 @@ export interface StepCheckResult {
   failed: number;
 }
 
-export interface StepReport {
-  /** The step's name, or "METHOD /path" (the path as written, before templating) when it has none. */
-  name: string;
-  method: string;
-  path: string;
-  /** Responses and requests without one. */
-  requests: number;
-  /** Passed its status expectation (by default: a status under 400). */
-  ok: number;
-  /** httpFailures plus network errors. */
-  failed: number;
+/** `failed`: httpFailures plus network errors. */
+export interface StepReport extends StepIdentity, RequestCounts {
   /** Got a response that failed its status expectation. */
   httpFailures: number;
   rps: number;
   latencyMs: LatencySummary;
-  statusCodes: Record<string, number>;
-  /** Requests without a response, by kind. */
-  errors: Record<ErrorKind, number>;
   /** failed / requests × 100. */
   errorPercent: number;
   /** This step's response checks, by check name. */
@@ -58,14 +46,8 @@ export interface IterationReport {
 export type ReportCheck = StepCheckResult & { step: string };
 
 /** One step's figures added up over every shard. */
-interface StepTotals {
-  requests: number;
-  ok: number;
-  httpFailures: number;
-  statusCodes: Record<string, number>;
-  errors: Record<ErrorKind, number>;
+interface StepTotals extends ShardStepResult {
   latency: Float64Array;
-  checks: Array<[number, number]>;
 }
 
 /** Distinct reasons an iteration failed that a report lists; the rest are counted under one. */
@@ -96,12 +78,8 @@ export class StepResultsMerge {
     let offset = 0;
     result.steps.forEach((step, index) => {
       const totals = this.stepAt(index, step.checks.length);
-      totals.requests += step.requests;
-      totals.ok += step.ok;
+      addResponseCounts(totals, step);
       totals.httpFailures += step.httpFailures;
-      for (const [code, count] of Object.entries(step.statusCodes))
-        totals.statusCodes[code] = (totals.statusCodes[code] ?? 0) + count;
-      for (const kind of ERROR_KINDS) totals.errors[kind] += step.errors[kind] ?? 0;
       step.checks.forEach(([passed, failed], check) => {
         const into = totals.checks[check] ?? [0, 0];
         into[0] += passed;
@@ -133,12 +111,7 @@ export class StepResultsMerge {
 const round2 = (value: number) => Math.round(value * 100) / 100;
 
 /** What a step's figures come from when every shard kept none: the run's own, for a run of one step. */
-export interface RunTotalsAsStep {
-  requests: number;
-  ok: number;
-  failed: number;
-  statusCodes: Record<string, number>;
-  errors: Record<ErrorKind, number>;
+export interface RunTotalsAsStep extends RequestCounts {
   latencyMs: LatencySummary;
 }
 

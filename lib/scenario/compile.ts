@@ -25,11 +25,16 @@ export interface ScenarioResponse {
   json(): unknown;
 }
 
-/** One entry of the report: what the shard records steps under, and the names of its checks. */
-export interface StepDefinition {
+/** A step as reports name it. */
+export interface StepIdentity {
+  /** The step's name, or "METHOD /path" (the path as written, before templating) when it has none. */
   name: string;
   method: string;
   path: string;
+}
+
+/** One entry of the report: what the shard records steps under, and the names of its checks. */
+export interface StepDefinition extends StepIdentity {
   checks: string[];
 }
 

@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { parseCsv } from './csv.ts';
-import { MAX_DATA_BYTES, ScenarioError } from './schema.ts';
+import { SCENARIO_CAPS, ScenarioError } from './schema.ts';
 
 /** A scenario file is a few steps; anything this large is a wrong file. */
 export const MAX_SCENARIO_FILE_BYTES = 1_000_000;
@@ -51,7 +51,7 @@ export function parseScenarioText(text: string, file: string): unknown {
 
 /** The rows of a data file: CSV with a header row, or a JSON list of objects. */
 export function readDataFile(path: string, format: unknown, file: string): Array<Record<string, unknown>> {
-  const text = readText(path, MAX_DATA_BYTES, 'data.file: ', file);
+  const text = readText(path, SCENARIO_CAPS.dataBytes, 'data.file: ', file);
   const kind = format ?? (extname(path).toLowerCase() === '.json' ? 'json' : 'csv');
   if (kind === 'csv') {
     try {

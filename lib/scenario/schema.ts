@@ -2,7 +2,7 @@
 // schema, every problem named by its path in the document, all at once.
 
 import * as v from 'valibot';
-import { EXIT, LoadwatchError } from '../errors.ts';
+import { InputError } from '../errors.ts';
 import { issueLines } from '../validation/issues.ts';
 import {
   characterName,
@@ -17,15 +17,18 @@ import {
 import { compileJsonPath } from './json-path.ts';
 import { compileTemplate, VARIABLE_NAME } from './template.ts';
 
-/** Request steps a scenario may hold (each step inside a loop counted once): each is measured on its own. */
-export const MAX_SCENARIO_STEPS = 50;
-export const MAX_FLOWS = 20;
-export const MAX_CHECKS_PER_STEP = 20;
-export const MAX_LOOP_COUNT = 1000;
-/** Requests one iteration may send, loops unrolled. */
-export const MAX_REQUESTS_PER_ITERATION = 10_000;
-/** A data feeder's rows, as JSON: they are stored with the run and read by every shard. */
-export const MAX_DATA_BYTES = 1_000_000;
+/** The caps a scenario document is held to, each named in the problem that goes over it. */
+export const SCENARIO_CAPS = {
+  /** Request steps (each step inside a loop counted once): each is measured on its own. */
+  steps: 50,
+  flows: 20,
+  checksPerStep: 20,
+  loopCount: 1000,
+  /** Requests one iteration may send, loops unrolled. */
+  requestsPerIteration: 10_000,
+  /** A data feeder's rows, as JSON: they are stored with the run and read by every shard. */
+  dataBytes: 1_000_000,
+} as const;
 
 export type Capture = { json: string } | { header: string } | { regex: string };
 
@@ -90,17 +93,9 @@ export interface Scenario {
   data?: ScenarioData;
 }
 
-export class ScenarioError extends LoadwatchError {
-  declare readonly problems: string[];
+export class ScenarioError extends InputError {
   constructor(problems: string[]) {
-    super(problems.join('; '), {
-      code: 'INVALID_SCENARIO',
-      status: 400,
-      exitCode: EXIT.usage,
-      problems,
-      summary: 'invalid scenario',
-    });
-    this.name = 'ScenarioError';
+    super(problems, 'INVALID_SCENARIO', 'invalid scenario');
   }
 }
 
@@ -363,7 +358,7 @@ const requestStep = v.pipe(
       checks: v.optional(
         v.pipe(
           v.array(check, 'must be a list of checks'),
-          v.maxLength(MAX_CHECKS_PER_STEP, `holds over ${MAX_CHECKS_PER_STEP} checks`),
+          v.maxLength(SCENARIO_CAPS.checksPerStep, `holds over ${SCENARIO_CAPS.checksPerStep} checks`),
         ),
         [],
       ),
@@ -419,7 +414,7 @@ const loopStep = v.strictObject(
           v.number('must be a whole number'),
           v.integer('must be a whole number'),
           v.minValue(1, 'must be at least 1'),
-          v.maxValue(MAX_LOOP_COUNT, `is over the cap of ${MAX_LOOP_COUNT}`),
+          v.maxValue(SCENARIO_CAPS.loopCount, `is over the cap of ${SCENARIO_CAPS.loopCount}`),
         ),
         steps,
       },
@@ -494,8 +489,8 @@ const data = v.pipe(
     else if (rows === undefined) addIssue({ message: 'needs rows (or, with the CLI, a file)' });
     else {
       const bytes = Buffer.byteLength(JSON.stringify(rows));
-      if (bytes > MAX_DATA_BYTES)
-        addIssue({ message: `rows take ${bytes} bytes as JSON, over the cap of ${MAX_DATA_BYTES}` });
+      if (bytes > SCENARIO_CAPS.dataBytes)
+        addIssue({ message: `rows take ${bytes} bytes as JSON, over the cap of ${SCENARIO_CAPS.dataBytes}` });
     }
   }),
   v.transform(({ rows = [], order, per }): ScenarioData => {
@@ -566,7 +561,7 @@ const scenario = v.pipe(
       flows: v.pipe(
         v.array(flow, 'must be a list of flows'),
         v.minLength(1, 'must hold at least one flow'),
-        v.maxLength(MAX_FLOWS, `holds over ${MAX_FLOWS} flows`),
+        v.maxLength(SCENARIO_CAPS.flows, `holds over ${SCENARIO_CAPS.flows} flows`),
       ),
       data: v.optional(data),
     },
@@ -575,9 +570,9 @@ const scenario = v.pipe(
   rawProblems(({ dataset, addIssue }) => {
     const { flows } = dataset.value;
     const found = requestSteps(flows);
-    if (found.length > MAX_SCENARIO_STEPS)
+    if (found.length > SCENARIO_CAPS.steps)
       addIssue({
-        message: `${found.length} request steps, over the cap of ${MAX_SCENARIO_STEPS}`,
+        message: `${found.length} request steps, over the cap of ${SCENARIO_CAPS.steps}`,
         path: issuePath('flows'),
       });
     if (flows.length > 0 && flows.every((item) => item.weight === 0))
@@ -585,9 +580,9 @@ const scenario = v.pipe(
     flows.forEach((item, index) => {
       const requests = requestsPerIteration(item.steps);
       if (requests === 0) addIssue({ message: 'sends no request', path: issuePath('flows', index, 'steps') });
-      if (requests > MAX_REQUESTS_PER_ITERATION)
+      if (requests > SCENARIO_CAPS.requestsPerIteration)
         addIssue({
-          message: `${requests} requests per iteration with its loops, over the cap of ${MAX_REQUESTS_PER_ITERATION}`,
+          message: `${requests} requests per iteration with its loops, over the cap of ${SCENARIO_CAPS.requestsPerIteration}`,
           path: issuePath('flows', index, 'steps'),
         });
     });

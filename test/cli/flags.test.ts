@@ -2,11 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { closestName, parseFlags } from '../../lib/cli/flags.ts';
 
 const SPEC = {
-  users: { type: 'string' },
-  duration: { type: 'string' },
-  header: { type: 'string', multiple: true },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  values: ['users', 'duration'],
+  lists: ['header'],
+  switches: ['json', 'help'],
+  short: { h: 'help' },
 } as const;
 
 describe('parseFlags', () => {

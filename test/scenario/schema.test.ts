@@ -6,7 +6,7 @@ import { parseLoadTestInput } from '../../lib/loadtest/options.ts';
 import { parseCsv } from '../../lib/scenario/csv.ts';
 import { readScenarioFile } from '../../lib/scenario/file.ts';
 import { compileJsonPath, readJsonPath } from '../../lib/scenario/json-path.ts';
-import { MAX_SCENARIO_STEPS, parseScenario, ScenarioError } from '../../lib/scenario/schema.ts';
+import { parseScenario, SCENARIO_CAPS, ScenarioError } from '../../lib/scenario/schema.ts';
 import { compileTemplate, renderTemplate } from '../../lib/scenario/template.ts';
 
 const problemsOf = (input: unknown, where: { field?: string; file?: string } = {}): string[] => {
@@ -110,9 +110,9 @@ describe('parseScenario', () => {
       'flows[1].steps: sends no request',
       'flows[0].steps[1].name: "login" already names flows[0].steps[0] (POST /login); a name is one step',
     ]);
-    const many = Array.from({ length: MAX_SCENARIO_STEPS + 1 }, (_, index) => ({ path: `/p${index}` }));
+    const many = Array.from({ length: SCENARIO_CAPS.steps + 1 }, (_, index) => ({ path: `/p${index}` }));
     expect(problemsOf({ flows: [{ steps: many }] })).toEqual([
-      `flows: ${MAX_SCENARIO_STEPS + 1} request steps, over the cap of ${MAX_SCENARIO_STEPS}`,
+      `flows: ${SCENARIO_CAPS.steps + 1} request steps, over the cap of ${SCENARIO_CAPS.steps}`,
     ]);
   });
 

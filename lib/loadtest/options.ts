@@ -181,9 +181,6 @@ function resolveOptions(fields: Fields, failed: ReadonlySet<string>, limits: Loa
   for (const problem of unknownThresholdSteps(fields.thresholds ?? [], endpointStepNames(endpoints)))
     problems.push(['thresholds', problem]);
 
-  // Captures and checks read responses, which only the engine's HTTP/1.1 client keeps.
-  if (given('scenario') && fields.http2)
-    problems.push(['http2', 'a scenario runs over HTTP/1.1: its captures and checks read the responses']);
   const https = fields.target === undefined ? undefined : fields.target.startsWith('https:');
   const connection = parseTargetConnection(fields, https, failed);
   for (const line of connection.problems) {

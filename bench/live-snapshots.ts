@@ -81,7 +81,7 @@ export async function measureLiveSnapshots(
   const plan = planLoadTest(options, DEFAULT_LIMITS);
   const row = { round: 0, shard: 0, attempts: 1, result };
   const merges = SHARD_COUNTS.map((shards) => {
-    const liveMs = time(() => mergeSnapshots(Array(shards).fill(running), options.endpoints));
+    const liveMs = time(() => mergeSnapshots(Array(shards).fill(running), options));
     const aggregateMs = time(() => {
       const merge = new ShardResultsMerge();
       for (let shard = 0; shard < shards; shard++) merge.add(row);

@@ -53,6 +53,11 @@ export class TimelineWriter {
     this.previous = second;
   }
 
+  /** The seconds written so far, uncompressed: for a blob that holds several timelines (lib/loadtest/step-recorder.ts). */
+  varints(): Uint8Array {
+    return this.writer.varints();
+  }
+
   finish(): Uint8Array {
     return this.writer.finish();
   }
@@ -133,9 +138,15 @@ export class TimelineMerge {
       });
       return;
     }
-    // The merge's inner loop, over millions of shard-seconds: varints decoded in place (one byte is the
-    // common case), no callback and no object per second or per bucket.
-    const { bytes } = decompressBuckets(encoded);
+    this.addVarints(decompressBuckets(encoded).bytes);
+  }
+
+  /**
+   * Adds a timeline's seconds in the runs format, already decompressed. The merge's inner loop, over millions of
+   * shard-seconds: varints decoded in place (one byte is the common case), no callback and no object per second
+   * or per bucket.
+   */
+  addVarints(bytes: Uint8Array): void {
     const end = bytes.length;
     let position = 0;
     let second = -1;
@@ -191,12 +202,23 @@ export class TimelineMerge {
     }
   }
 
-  points(): TimelinePoint[] {
+  /** The last second any shard reported, plus one: how many seconds the timeline spans. */
+  get span(): number {
+    return this.seconds.length;
+  }
+
+  /**
+   * One point per second, or per `secondsPerPoint` seconds added together (a point's `second` is its first), so
+   * that a long run's timeline keeps a bounded number of points.
+   */
+  points(secondsPerPoint = 1): TimelinePoint[] {
     const reader = createMergedHistogram('timeline');
     const points: TimelinePoint[] = [];
+    const grouped = secondsPerPoint > 1 ? this.grouped(secondsPerPoint) : this.seconds;
     // forEach skips the holes: seconds no shard reported.
-    this.seconds.forEach((entry, second) => {
+    grouped.forEach((entry, index) => {
       if (!entry) return;
+      const second = index * secondsPerPoint;
       loadCounts(reader, entry.counts);
       // Only two percentiles per second: summarize() would look up eight.
       const p50 = reader.totalCount ? Math.round(reader.getValueAtPercentile(50)) / 1000 : 0;
@@ -205,5 +227,23 @@ export class TimelineMerge {
     });
     reader.destroy();
     return points;
+  }
+
+  private grouped(secondsPerPoint: number): Array<MergedSecond | undefined> {
+    const groups: Array<MergedSecond | undefined> = [];
+    this.seconds.forEach((entry, second) => {
+      if (!entry) return;
+      const at = Math.floor(second / secondsPerPoint);
+      let group = groups[at];
+      if (!group) {
+        group = { requests: 0, errors: 0, counts: new Float64Array(bucketCount('timeline')) };
+        groups[at] = group;
+      }
+      group.requests += entry.requests;
+      group.errors += entry.errors;
+      for (let index = 0; index < group.counts.length; index++)
+        group.counts[index] = (group.counts[index] as number) + (entry.counts[index] as number);
+    });
+    return groups;
   }
 }

@@ -48,7 +48,7 @@ describe('createProgressBar', () => {
           finished: false,
         },
       ],
-      [{ method: 'GET', path: '/' }],
+      { endpoints: [{ method: 'GET', path: '/' }] },
     );
     bar.live(live);
     expect(last()).toMatch(

@@ -21,7 +21,7 @@ describe('renderLivePage', () => {
   });
 
   it('shows the figures so far and the steps, escaped, and says when a stop was asked for', () => {
-    const live = mergeSnapshots([], [{ method: 'GET', path: '/a"<b>' }]);
+    const live = mergeSnapshots([], { endpoints: [{ method: 'GET', path: '/a"<b>' }] });
     const html = renderLivePage({ ...run, abortRequested: true, live });
     expect(html).toContain('<code>GET /a&quot;&lt;b&gt;</code>');
     expect(html).toContain('(stopping: an abort was asked for)');

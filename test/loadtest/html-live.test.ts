@@ -28,4 +28,36 @@ describe('renderLivePage', () => {
     expect(html).toContain('requests so far');
     expect(html).not.toContain('No figures yet');
   });
+
+  it("shows each step's figures so far and over the last seconds, with its checks' pass rates", () => {
+    const base = mergeSnapshots([], { endpoints: [] });
+    const [first] = mergeSnapshots([], { endpoints: [{ method: 'GET', path: '/' }] }).steps;
+    if (!first) throw new Error('no step');
+    const live = {
+      ...base,
+      steps: [
+        { ...first, name: 'login', checks: [] },
+        {
+          ...first,
+          name: 'list',
+          window: {
+            requests: 60,
+            errors: 3,
+            errorPercent: 5,
+            rps: 6,
+            latencyMs: { p50: 4, p95: 41, p99: 97 },
+          },
+          checks: [
+            { name: 'status 200', passed: 12, failed: 0 },
+            { name: 'has <items>', passed: 8, failed: 4 },
+          ],
+        },
+      ],
+    };
+    const html = renderLivePage({ ...run, live });
+    expect(html).toContain('<th colspan="5">last 0 s</th>');
+    expect(html).toContain('<td>6 req/s</td><td>5%</td><td>4</td><td>41</td><td>97</td>');
+    expect(html).toContain('<td>status 200 100% · has &lt;items&gt; 66.67%</td>');
+    expect(html).toContain('<td><code>login</code></td>');
+  });
 });

@@ -6,18 +6,12 @@ import type { Notification } from '../../lib/alerts/sink.ts';
 import { aggregateStep } from '../../lib/loadtest/coordinator-steps.ts';
 import { createHistogram, encodeHistogram, recordMs } from '../../lib/loadtest/histogram.ts';
 import { DEFAULT_LIMITS } from '../../lib/loadtest/limits.ts';
-import {
-  lostAbortThreshold,
-  mergeSnapshots,
-  type ShardSnapshot,
-  SNAPSHOT_SECONDS_KEPT,
-} from '../../lib/loadtest/live.ts';
+import { lostAbortThreshold, mergeSnapshots, type ShardSnapshot } from '../../lib/loadtest/live.ts';
 import { createLoadTest } from '../../lib/loadtest/service.ts';
-import { StepRecorder, snapshotSteps } from '../../lib/loadtest/step-recorder.ts';
 import { LoadTestStore, SHARD_RESULT_RETENTION_HOURS } from '../../lib/loadtest/store.ts';
 import { createLogger } from '../../lib/log/logger.ts';
-import { parseScenario } from '../../lib/scenario/schema.ts';
 import { useMigratedDatabase } from '../support/database.ts';
+import { scenario, stepsOf } from '../support/step-snapshots.ts';
 import { syntheticShard } from '../support/synthetic-shards.ts';
 
 const LIMITS = { ...DEFAULT_LIMITS, maxConcurrentRuns: 1000 };
@@ -70,36 +64,6 @@ function snapshot(options: {
     ...(options.steps ? { steps: options.steps } : {}),
   };
 }
-
-/** Two steps, the second with two checks; the shard recorded seconds 0–11 of each (4 logins, 6 lists a second). */
-function stepsOf(loginMs: number, listMs: number, failingChecks: number) {
-  const login = new StepRecorder(0, SNAPSHOT_SECONDS_KEPT);
-  const list = new StepRecorder(2, SNAPSHOT_SECONDS_KEPT);
-  for (let second = 0; second < 12; second++) {
-    for (let request = 0; request < 4; request++) login.record(second, loginMs, 200, null, false);
-    for (let request = 0; request < 6; request++) {
-      list.record(second, listMs, 200, null, false);
-      list.recordCheck(0, true);
-      list.recordCheck(1, request >= failingChecks);
-    }
-  }
-  return snapshotSteps([login, list], 12);
-}
-
-const scenario = parseScenario({
-  flows: [
-    {
-      steps: [
-        { name: 'login', method: 'POST', path: '/login' },
-        {
-          name: 'list',
-          path: '/items',
-          checks: [{ status: 200 }, { name: 'has items', json: '$.items', exists: true }],
-        },
-      ],
-    },
-  ],
-});
 
 describe('mergeSnapshots', () => {
   it('adds every shard up and ends the window where the most behind running shard is', () => {

@@ -5,11 +5,18 @@
 import type { ShardResult } from '../lib/loadtest/engine.ts';
 import { runShard } from '../lib/loadtest/engine.ts';
 import { DEFAULT_LIMITS } from '../lib/loadtest/limits.ts';
-import { mergeSnapshots, type ShardSnapshot, snapshotIntervalSeconds } from '../lib/loadtest/live.ts';
+import {
+  mergeSnapshots,
+  type ShardSnapshot,
+  SNAPSHOT_SECONDS_KEPT,
+  snapshotIntervalSeconds,
+} from '../lib/loadtest/live.ts';
 import { parseLoadTestInput } from '../lib/loadtest/options.ts';
 import { planLoadTest } from '../lib/loadtest/plan.ts';
 import { buildReport, ShardResultsMerge } from '../lib/loadtest/report.ts';
+import { StepRecorder, snapshotSteps } from '../lib/loadtest/step-recorder.ts';
 import { encodeSnapshot } from '../lib/loadtest/store.ts';
+import { MAX_CHECKS_PER_STEP, MAX_SCENARIO_STEPS } from '../lib/scenario/schema.ts';
 import { formatBytes, formatMilliseconds, formatRatio, type Table } from './support/report.ts';
 import { startHttpTarget } from './support/target-process.ts';
 
@@ -27,6 +34,41 @@ export interface LiveSnapshotsResult {
   /** The shard's result as the Aggregate step reads it: summary JSON and its three byte columns. */
   resultBytes: number;
   merges: Array<{ shards: number; liveMs: number; aggregateMs: number; writeIntervalSeconds: number }>;
+  /** The steps' part of a snapshot at the scenario caps: MAX_SCENARIO_STEPS steps of MAX_CHECKS_PER_STEP checks. */
+  steps: { steps: number; checks: number; requestsPerStepSecond: number; bytes: number; millis: number };
+}
+
+const STEP_REQUESTS_PER_SECOND = 20;
+
+/**
+ * A snapshot's steps at the caps, recorded by the engine's step recorders over the seconds a snapshot keeps:
+ * every step answered at STEP_REQUESTS_PER_SECOND with latencies spread over DELAYS_MS, every check run.
+ */
+function measureStepFigures(): LiveSnapshotsResult['steps'] {
+  const steps = Array.from(
+    { length: MAX_SCENARIO_STEPS },
+    () => new StepRecorder(MAX_CHECKS_PER_STEP, SNAPSHOT_SECONDS_KEPT),
+  );
+  const seconds = SNAPSHOT_SECONDS_KEPT + 1;
+  for (let second = 0; second < seconds; second++)
+    for (const [index, step] of steps.entries())
+      for (let request = 0; request < STEP_REQUESTS_PER_SECOND; request++) {
+        const delay = DELAYS_MS[(request + index) % DELAYS_MS.length] as number;
+        step.record(second, delay * (1 + request / 100), 200, null, false);
+        for (let check = 0; check < MAX_CHECKS_PER_STEP; check++) step.recordCheck(check, request % 7 !== 0);
+      }
+  const started = performance.now();
+  const part = snapshotSteps(steps, seconds);
+  const millis = performance.now() - started;
+  for (const step of steps) step.latency.destroy();
+  return {
+    steps: MAX_SCENARIO_STEPS,
+    checks: MAX_CHECKS_PER_STEP,
+    requestsPerStepSecond: STEP_REQUESTS_PER_SECOND,
+    // As stored: the steps' JSON and their figures' base64, which is what they add to the row.
+    bytes: encodeSnapshot(part as unknown as ShardSnapshot).length,
+    millis,
+  };
 }
 
 const time = (work: () => void) => {
@@ -95,6 +137,7 @@ export async function measureLiveSnapshots(
     snapshotBytes: snapshots.map((snapshot) => encodeSnapshot(snapshot).length),
     resultBytes: resultBytes(result),
     merges,
+    steps: measureStepFigures(),
   };
 }
 
@@ -118,8 +161,16 @@ export function liveSnapshotsTables(result: LiveSnapshotsResult): Table[] {
           formatBytes(bytes.at(-1) ?? 0),
           formatRatio((bytes.at(-1) ?? 0) / result.resultBytes),
         ],
+        [
+          `a scenario's steps at the caps (${result.steps.steps} steps × ${result.steps.checks} checks, ${result.steps.requestsPerStepSecond} req/s each), added`,
+          formatBytes(result.steps.bytes),
+          formatRatio(result.steps.bytes / result.resultBytes),
+        ],
       ],
-      notes: ['one row per shard and round, replaced in place: a round of N shards holds N of these'],
+      notes: [
+        'one row per shard and round, replaced in place: a round of N shards holds N of these',
+        `the steps' part (counters, checks, latencies so far and their last ${SNAPSHOT_SECONDS_KEPT} s) took ${formatMilliseconds(result.steps.millis)} to encode`,
+      ],
     },
     {
       title: 'Merging snapshots into the live view, against the Aggregate merge of as many results',

@@ -1,5 +1,6 @@
 // Compares a candidate run with a baseline, step by step: a change is a regression only when it is over its
-// tolerance and the candidate's per-second samples are worse than the baseline's beyond run-to-run noise.
+// tolerance and the candidate's per-second samples of that step are worse than the baseline's beyond run-to-run
+// noise.
 
 import { EXIT, LoadwatchError } from '../errors.ts';
 import { mannWhitneyGreater } from './compare-statistics.ts';
@@ -90,6 +91,11 @@ export interface MetricComparison {
   /** One-sided Mann-Whitney U on the runs' per-second samples; null when they are too few. */
   pValue: number | null;
   samples: [number, number];
+  /**
+   * Whose per-second samples the noise was judged on: the step's own timeline, or the whole run's when either
+   * report keeps none for the step (reports from before per-step timelines).
+   */
+  samplesOf: 'step' | 'run';
   verdict: Verdict;
 }
 
@@ -156,7 +162,7 @@ function worsening(metric: ComparedMetric, baseline: number, candidate: number):
 function compareMetric(
   metric: ComparedMetric,
   steps: { baseline: StepReport; candidate: StepReport },
-  timelines: { baseline: TimelinePoint[]; candidate: TimelinePoint[] },
+  timelines: { baseline: TimelinePoint[]; candidate: TimelinePoint[]; of: 'step' | 'run' },
   tolerance: Tolerance,
   significance: number,
 ): MetricComparison {
@@ -188,8 +194,20 @@ function compareMetric(
     overTolerance,
     pValue,
     samples: [a.length, b.length],
+    samplesOf: timelines.of,
     verdict,
   };
+}
+
+/** The samples a step is judged on: its own timelines when both reports keep them, else the whole runs'. */
+function timelinesOf(
+  runs: { baseline: ReportWithSteps; candidate: ReportWithSteps },
+  steps: { baseline: StepReport; candidate: StepReport },
+): { baseline: TimelinePoint[]; candidate: TimelinePoint[]; of: 'step' | 'run' } {
+  const before = steps.baseline.timeline;
+  const after = steps.candidate.timeline;
+  if (before && after) return { baseline: before.points, candidate: after.points, of: 'step' };
+  return { baseline: runs.baseline.timeline, candidate: runs.candidate.timeline, of: 'run' };
 }
 
 export function compareReports(
@@ -201,15 +219,16 @@ export function compareReports(
   const significance = options.significance ?? DEFAULT_SIGNIFICANCE;
   const baselineSteps = reportSteps(baseline);
   const candidateSteps = reportSteps(candidate);
-  const timelines = { baseline: baseline.timeline, candidate: candidate.timeline };
   const steps: StepComparison[] = [];
   for (const step of candidateSteps) {
     const before = baselineSteps.find((item) => item.name === step.name);
     if (!before) continue;
+    const pair = { baseline: before, candidate: step };
+    const timelines = timelinesOf({ baseline, candidate }, pair);
     steps.push({
       step: step.name,
       metrics: COMPARED_METRICS.map((metric) =>
-        compareMetric(metric, { baseline: before, candidate: step }, timelines, tolerance, significance),
+        compareMetric(metric, pair, timelines, tolerance, significance),
       ),
     });
   }

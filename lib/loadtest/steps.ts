@@ -9,10 +9,12 @@ import {
   histogramFromCounts,
   type LatencySummary,
   summarize,
+  VarintReader,
 } from './histogram.ts';
-import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
+import { EncodingError, ERROR_KINDS, type ErrorKind } from './measurement.ts';
 import { emptyErrors } from './step-recorder.ts';
 import { WHOLE_RUN_STEP } from './step-report.ts';
+import { BoundedTimelineMerge, type TimelinePoint } from './timeline.ts';
 
 /** One named response check of one step: responses it held for, and responses it did not. */
 export interface StepCheckResult {
@@ -43,6 +45,11 @@ export interface StepReport {
   errorPercent: number;
   /** This step's response checks, by check name. */
   checks: StepCheckResult[];
+  /**
+   * The step's own timeline, for comparing runs step by step: one point per second, or per `secondsPerPoint`
+   * seconds past MAX_STEP_TIMELINE_POINTS of them. Absent from reports of shards that kept none.
+   */
+  timeline?: { secondsPerPoint: number; points: TimelinePoint[] };
 }
 
 /** A scenario's iterations: started, ended with every step done, and ended early with the reason why. */
@@ -66,6 +73,7 @@ interface StepTotals {
   errors: Record<ErrorKind, number>;
   latency: Float64Array;
   checks: Array<[number, number]>;
+  timeline: BoundedTimelineMerge;
 }
 
 /** Distinct reasons an iteration failed that a report lists; the rest are counted under one. */
@@ -76,6 +84,8 @@ export class StepResultsMerge {
   readonly steps: StepTotals[] = [];
   /** Shards stored before per-step figures were kept. */
   shardsWithoutSteps = 0;
+  /** Shards stored before per-step timelines were kept (their step latencies end with the histograms). */
+  shardsWithoutStepTimelines = 0;
   iterations: IterationReport | null = null;
 
   add(result: Pick<ShardResult, 'steps' | 'stepLatency' | 'iterations'>): void {
@@ -110,6 +120,19 @@ export class StepResultsMerge {
       });
       offset = addBuckets(format, bytes, offset, totals.latency);
     });
+    // Then, since they were kept, each step's timeline: its length in bytes, then its seconds.
+    if (offset >= bytes.length) {
+      this.shardsWithoutStepTimelines++;
+      return;
+    }
+    result.steps.forEach((_step, index) => {
+      const reader = new VarintReader(bytes, offset);
+      const length = reader.read();
+      const end = reader.position + length;
+      if (end > bytes.length) throw new EncodingError('step timelines end early');
+      (this.steps[index] as StepTotals).timeline.addVarints(bytes.subarray(reader.position, end));
+      offset = end;
+    });
   }
 
   private stepAt(index: number, checks: number): StepTotals {
@@ -123,6 +146,7 @@ export class StepResultsMerge {
         errors: emptyErrors(),
         latency: new Float64Array(bucketCount('precise')),
         checks: Array.from({ length: checks }, (): [number, number] => [0, 0]),
+        timeline: new BoundedTimelineMerge(),
       };
       this.steps[index] = totals;
     }
@@ -190,6 +214,12 @@ export function stepReports(
         passed: totals?.checks[check]?.[0] ?? 0,
         failed: totals?.checks[check]?.[1] ?? 0,
       })),
+      // Only when every shard kept one: a timeline missing some shards' seconds would compare as a drop.
+      ...(totals && !fromRun && merge.shardsWithoutStepTimelines === 0
+        ? {
+            timeline: { secondsPerPoint: totals.timeline.secondsPerPoint, points: totals.timeline.points() },
+          }
+        : {}),
     };
   });
   const checks = steps.flatMap((step) => step.checks.map((check) => ({ ...check, step: step.name })));

@@ -138,15 +138,9 @@ export class TimelineMerge {
       });
       return;
     }
-    this.addVarints(decompressBuckets(encoded).bytes);
-  }
-
-  /**
-   * Adds a timeline's seconds in the runs format, already decompressed. The merge's inner loop, over millions of
-   * shard-seconds: varints decoded in place (one byte is the common case), no callback and no object per second
-   * or per bucket.
-   */
-  addVarints(bytes: Uint8Array): void {
+    // The merge's inner loop, over millions of shard-seconds: varints decoded in place (one byte is the
+    // common case), no callback and no object per second or per bucket.
+    const { bytes } = decompressBuckets(encoded);
     const end = bytes.length;
     let position = 0;
     let second = -1;
@@ -202,48 +196,86 @@ export class TimelineMerge {
     }
   }
 
-  /** The last second any shard reported, plus one: how many seconds the timeline spans. */
-  get span(): number {
-    return this.seconds.length;
+  points(): TimelinePoint[] {
+    return pointsOf(this.seconds, 1);
   }
+}
 
-  /**
-   * One point per second, or per `secondsPerPoint` seconds added together (a point's `second` is its first), so
-   * that a long run's timeline keeps a bounded number of points.
-   */
-  points(secondsPerPoint = 1): TimelinePoint[] {
-    const reader = createMergedHistogram('timeline');
-    const points: TimelinePoint[] = [];
-    const grouped = secondsPerPoint > 1 ? this.grouped(secondsPerPoint) : this.seconds;
-    // forEach skips the holes: seconds no shard reported.
-    grouped.forEach((entry, index) => {
-      if (!entry) return;
-      const second = index * secondsPerPoint;
-      loadCounts(reader, entry.counts);
-      // Only two percentiles per second: summarize() would look up eight.
-      const p50 = reader.totalCount ? Math.round(reader.getValueAtPercentile(50)) / 1000 : 0;
-      const p99 = reader.totalCount ? Math.round(reader.getValueAtPercentile(99)) / 1000 : 0;
-      points.push({ second, requests: entry.requests, errors: entry.errors, p50, p99 });
+/** Points of merged seconds, each entry `secondsPerPoint` seconds long; holes (nothing reported) left out. */
+function pointsOf(entries: Array<MergedSecond | undefined>, secondsPerPoint: number): TimelinePoint[] {
+  const reader = createMergedHistogram('timeline');
+  const points: TimelinePoint[] = [];
+  // forEach skips the holes: seconds no shard reported.
+  entries.forEach((entry, index) => {
+    if (!entry) return;
+    loadCounts(reader, entry.counts);
+    // Only two percentiles per second: summarize() would look up eight.
+    const p50 = reader.totalCount ? Math.round(reader.getValueAtPercentile(50)) / 1000 : 0;
+    const p99 = reader.totalCount ? Math.round(reader.getValueAtPercentile(99)) / 1000 : 0;
+    points.push({
+      second: index * secondsPerPoint,
+      requests: entry.requests,
+      errors: entry.errors,
+      p50,
+      p99,
     });
-    reader.destroy();
-    return points;
-  }
+  });
+  reader.destroy();
+  return points;
+}
 
-  private grouped(secondsPerPoint: number): Array<MergedSecond | undefined> {
-    const groups: Array<MergedSecond | undefined> = [];
-    this.seconds.forEach((entry, second) => {
-      if (!entry) return;
-      const at = Math.floor(second / secondsPerPoint);
-      let group = groups[at];
-      if (!group) {
-        group = { requests: 0, errors: 0, counts: new Float64Array(bucketCount('timeline')) };
-        groups[at] = group;
+/** Most points a step's timeline keeps in a report: a longer run's points each add up several seconds. */
+export const MAX_STEP_TIMELINE_POINTS = 120;
+
+/**
+ * A step's timeline over every shard, at most MAX_STEP_TIMELINE_POINTS points: a point is one second until the
+ * run goes past that many, then each point doubles its seconds (adjacent points added together, which is exact),
+ * so memory stays bounded however long the run and however many steps.
+ */
+export class BoundedTimelineMerge {
+  secondsPerPoint = 1;
+  private entries: Array<MergedSecond | undefined> = [];
+
+  /** Adds a timeline's seconds as TimelineWriter writes them, uncompressed (runs format). */
+  addVarints(bytes: Uint8Array): void {
+    const reader = new VarintReader(bytes);
+    let second = -1;
+    while (reader.position < bytes.length) {
+      second += reader.read() + 1;
+      const requests = reader.read();
+      const errors = reader.read();
+      while (second >= MAX_STEP_TIMELINE_POINTS * this.secondsPerPoint) this.fold();
+      const at = Math.floor(second / this.secondsPerPoint);
+      let entry = this.entries[at];
+      if (!entry) {
+        entry = { requests: 0, errors: 0, counts: new Float64Array(bucketCount('timeline')) };
+        this.entries[at] = entry;
       }
-      group.requests += entry.requests;
-      group.errors += entry.errors;
-      for (let index = 0; index < group.counts.length; index++)
-        group.counts[index] = (group.counts[index] as number) + (entry.counts[index] as number);
+      entry.requests += requests;
+      entry.errors += errors;
+      reader.position = addBuckets(BucketFormat.runs, bytes, reader.position, entry.counts);
+    }
+  }
+
+  private fold(): void {
+    const folded: Array<MergedSecond | undefined> = [];
+    this.entries.forEach((entry, index) => {
+      if (!entry) return;
+      const into = folded[Math.floor(index / 2)];
+      if (!into) {
+        folded[Math.floor(index / 2)] = entry;
+        return;
+      }
+      into.requests += entry.requests;
+      into.errors += entry.errors;
+      for (let bucket = 0; bucket < into.counts.length; bucket++)
+        into.counts[bucket] = (into.counts[bucket] as number) + (entry.counts[bucket] as number);
     });
-    return groups;
+    this.entries = folded;
+    this.secondsPerPoint *= 2;
+  }
+
+  points(): TimelinePoint[] {
+    return pointsOf(this.entries, this.secondsPerPoint);
   }
 }

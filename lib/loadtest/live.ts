@@ -15,6 +15,7 @@ import {
 } from './histogram.ts';
 import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
 import { reportStepDefinitions, type StepSource } from './step-report.ts';
+import type { StepReport } from './steps.ts';
 import { evaluateThresholds, parseThreshold } from './thresholds.ts';
 
 /** The live view's "last N seconds": rate, errors and percentiles over this many whole seconds. */
@@ -82,19 +83,15 @@ export interface LivePercentiles {
   p99: number;
 }
 
-/** One step's figures so far, and over the run's live window. */
-export interface LiveStep {
-  name: string;
-  method: string;
-  path: string;
-  requests: number;
-  ok: number;
-  failed: number;
-  errorPercent: number;
-  /** Requests so far over the seconds elapsed (at least one), as the run's rps. */
-  rps: number;
-  /** Over every response of the step so far. */
-  latencyMs: LatencySummary;
+/**
+ * One step's figures so far, as the report's (`rps`: requests so far over the seconds elapsed, at least one;
+ * `latencyMs`: every response of the step so far), and over the run's live window.
+ */
+export interface LiveStep
+  extends Pick<
+    StepReport,
+    'name' | 'method' | 'path' | 'requests' | 'ok' | 'failed' | 'errorPercent' | 'rps' | 'latencyMs'
+  > {
   /** The step over the run's window (LiveResults.window): the same seconds. */
   window: { requests: number; errors: number; errorPercent: number; rps: number; latencyMs: LivePercentiles };
   /** The step's checks so far, by name. */

@@ -72,6 +72,15 @@ function addSeconds(
   into: (second: number, requests: number, errors: number) => Float64Array,
 ): void {
   const { format, bytes } = decompressBuckets(encoded);
+  readSeconds(format, bytes, into);
+}
+
+/** Each second of a timeline's varints (decompressed), added into the counts `into` returns for it. */
+function readSeconds(
+  format: BucketFormat,
+  bytes: Uint8Array,
+  into: (second: number, requests: number, errors: number) => Float64Array,
+): void {
   const indexes = format === BucketFormat.pairs ? twoDigitTimelineBuckets() : undefined;
   const reader = new VarintReader(bytes);
   let second = -1;
@@ -238,12 +247,7 @@ export class BoundedTimelineMerge {
 
   /** Adds a timeline's seconds as TimelineWriter writes them, uncompressed (runs format). */
   addVarints(bytes: Uint8Array): void {
-    const reader = new VarintReader(bytes);
-    let second = -1;
-    while (reader.position < bytes.length) {
-      second += reader.read() + 1;
-      const requests = reader.read();
-      const errors = reader.read();
+    readSeconds(BucketFormat.runs, bytes, (second, requests, errors) => {
       while (second >= MAX_STEP_TIMELINE_POINTS * this.secondsPerPoint) this.fold();
       const at = Math.floor(second / this.secondsPerPoint);
       let entry = this.entries[at];
@@ -253,8 +257,8 @@ export class BoundedTimelineMerge {
       }
       entry.requests += requests;
       entry.errors += errors;
-      reader.position = addBuckets(BucketFormat.runs, bytes, reader.position, entry.counts);
-    }
+      return entry.counts;
+    });
   }
 
   private fold(): void {

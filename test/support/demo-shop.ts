@@ -50,6 +50,36 @@ const parseJson = (text: string): Record<string, unknown> => {
   }
 };
 
+/** Log in, capture the token and a header, and send both to the orders API with its checks. */
+export function loginScenario() {
+  return {
+    flows: [
+      {
+        steps: [
+          {
+            name: 'login',
+            method: 'POST',
+            path: '/login',
+            json: { user: 'user-{{ $vu }}' },
+            capture: { token: { json: '$.data.token' }, session: { header: 'x-session' } },
+            checks: [{ status: 200 }],
+          },
+          {
+            name: 'orders',
+            path: '/orders',
+            headers: { authorization: 'Bearer {{ token }}', 'x-session': '{{ session }}' },
+            checks: [
+              { status: 200 },
+              { json: '$.orders[0].id', equals: 7 },
+              { name: 'fast', latencyUnder: 2000 },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
 export function createDemoShop(): DemoShop {
   const issued = new Map<string, string>();
   const carts = new Map<string, string[]>();

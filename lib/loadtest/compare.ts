@@ -199,14 +199,19 @@ function compareMetric(
   };
 }
 
-/** The samples a step is judged on: its own timelines when both reports keep them, else the whole runs'. */
+/** A step's own per-second points: its timeline, or the run's for a run of that one step (which keeps none). */
+function stepTimeline(run: ReportWithSteps, step: StepReport): TimelinePoint[] | undefined {
+  return step.timeline?.points ?? (reportSteps(run).length === 1 ? run.timeline : undefined);
+}
+
+/** The samples a step is judged on: its own when both reports have them, else the whole runs'. */
 function timelinesOf(
   runs: { baseline: ReportWithSteps; candidate: ReportWithSteps },
   steps: { baseline: StepReport; candidate: StepReport },
 ): { baseline: TimelinePoint[]; candidate: TimelinePoint[]; of: 'step' | 'run' } {
-  const before = steps.baseline.timeline;
-  const after = steps.candidate.timeline;
-  if (before && after) return { baseline: before.points, candidate: after.points, of: 'step' };
+  const before = stepTimeline(runs.baseline, steps.baseline);
+  const after = stepTimeline(runs.candidate, steps.candidate);
+  if (before && after) return { baseline: before, candidate: after, of: 'step' };
   return { baseline: runs.baseline.timeline, candidate: runs.candidate.timeline, of: 'run' };
 }
 

@@ -259,7 +259,10 @@ class Recorder {
       runStartedAt: this.runStartedAt,
       takenAt,
       finished,
-      ...snapshotSteps(this.steps, windowEnd),
+      // A run of one step without checks is its own step: the merge makes it from the run's figures.
+      ...(this.steps.length > 1 || this.steps.some((step) => step.checkTotal > 0)
+        ? snapshotSteps(this.steps, windowEnd)
+        : {}),
     };
   }
 

@@ -59,6 +59,11 @@ export class StepRecorder {
     this.checks[at] = (this.checks[at] as number) + 1;
   }
 
+  /** How many checks the step has. */
+  get checkTotal(): number {
+    return this.checks.length / 2;
+  }
+
   /** [passed, failed] per check so far. */
   checkCounts(): Array<[number, number]> {
     const checks: Array<[number, number]> = [];
@@ -83,12 +88,14 @@ export class StepRecorder {
 /**
  * Every step's latency histogram, one bucket list after another, then every step's timeline (its length in
  * bytes, then its seconds as lib/loadtest/timeline.ts writes them), compressed once. Readers from before the
- * timelines stop after the histograms. Ends the steps' seconds.
+ * timelines stop after the histograms. A run of one step has no step timeline: it would be the run's own.
+ * Ends the steps' seconds.
  */
 export function encodeStepLatency(steps: StepRecorder[]): Uint8Array {
   const writer = new VarintWriter();
   for (const step of steps) writer.writeBuckets(step.latency);
   const timelines: TimelineWriter[] = steps.map((step) => step.seconds.finish());
+  if (steps.length < 2) return writer.finish();
   for (const timeline of timelines) {
     const varints = timeline.varints();
     writer.write(varints.length);

@@ -327,7 +327,8 @@ export class SnapshotMerge {
       ];
     });
     if (steps.length === 0) {
-      const only = endpoints.length === 1 ? endpoints[0] : undefined;
+      // Named as the report names it (a credential in the query masked), so that a step tag finds it.
+      const only = endpoints.length === 1 ? (definitions[0] ?? endpoints[0]) : undefined;
       steps.push({
         name: only ? `${only.method} ${only.path}` : 'all endpoints',
         method: only?.method ?? '*',

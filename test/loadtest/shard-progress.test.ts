@@ -116,6 +116,16 @@ describe('mergeSnapshots', () => {
     expect(live.steps.map((step) => step.name)).toEqual(['all endpoints']);
   });
 
+  it("names a run's one endpoint as the report does, so a step-tagged abort threshold finds it", () => {
+    const live = mergeSnapshots([snapshot({ from: 0, windowEnd: 12, perSecond: 10, latencyMs: 900 })], {
+      endpoints: [{ method: 'GET', path: '/orders?token=s3cret' }],
+    });
+    expect(live.steps.map((step) => step.name)).toEqual(['GET /orders?token=***']);
+    expect(lostAbortThreshold(['p99{step:GET /orders?token=***}<800:abort'], live, 12)).toMatchObject({
+      threshold: 'p99{step:GET /orders?token=***}<800ms:abort',
+    });
+  });
+
   it('merges each step of every shard, so far and over the window, with its checks by name', () => {
     const live = mergeSnapshots(
       [

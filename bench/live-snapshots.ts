@@ -5,11 +5,18 @@
 import type { ShardResult } from '../lib/loadtest/engine.ts';
 import { runShard } from '../lib/loadtest/engine.ts';
 import { DEFAULT_LIMITS } from '../lib/loadtest/limits.ts';
-import { mergeSnapshots, type ShardSnapshot, snapshotIntervalSeconds } from '../lib/loadtest/live.ts';
+import {
+  mergeSnapshots,
+  type ShardSnapshot,
+  SNAPSHOT_SECONDS_KEPT,
+  snapshotIntervalSeconds,
+} from '../lib/loadtest/live.ts';
 import { parseLoadTestInput } from '../lib/loadtest/options.ts';
 import { planLoadTest } from '../lib/loadtest/plan.ts';
 import { buildReport, ShardResultsMerge } from '../lib/loadtest/report.ts';
+import { StepRecorder, snapshotSteps } from '../lib/loadtest/step-recorder.ts';
 import { encodeSnapshot } from '../lib/loadtest/store.ts';
+import { SCENARIO_CAPS } from '../lib/scenario/schema.ts';
 import { formatBytes, formatMilliseconds, formatRatio, type Table } from './support/report.ts';
 import { startHttpTarget } from './support/target-process.ts';
 
@@ -27,6 +34,42 @@ export interface LiveSnapshotsResult {
   /** The shard's result as the Aggregate step reads it: summary JSON and its three byte columns. */
   resultBytes: number;
   merges: Array<{ shards: number; liveMs: number; aggregateMs: number; writeIntervalSeconds: number }>;
+  /** The steps' part of a snapshot at the scenario caps: SCENARIO_CAPS.steps steps of SCENARIO_CAPS.checksPerStep checks. */
+  steps: { steps: number; checks: number; requestsPerStepSecond: number; bytes: number; millis: number };
+}
+
+const STEP_REQUESTS_PER_SECOND = 20;
+
+/**
+ * A snapshot's steps at the caps, recorded by the engine's step recorders over the seconds a snapshot keeps:
+ * every step answered at STEP_REQUESTS_PER_SECOND with latencies spread over DELAYS_MS, every check run.
+ */
+function measureStepFigures(): LiveSnapshotsResult['steps'] {
+  const steps = Array.from(
+    { length: SCENARIO_CAPS.steps },
+    () => new StepRecorder(SCENARIO_CAPS.checksPerStep, SNAPSHOT_SECONDS_KEPT),
+  );
+  const seconds = SNAPSHOT_SECONDS_KEPT + 1;
+  for (let second = 0; second < seconds; second++)
+    for (const [index, step] of steps.entries())
+      for (let request = 0; request < STEP_REQUESTS_PER_SECOND; request++) {
+        const delay = DELAYS_MS[(request + index) % DELAYS_MS.length] as number;
+        step.record(second, delay * (1 + request / 100), 200, null, false);
+        for (let check = 0; check < SCENARIO_CAPS.checksPerStep; check++)
+          step.recordCheck(check, request % 7 !== 0);
+      }
+  const started = performance.now();
+  const part = snapshotSteps(steps, seconds);
+  const millis = performance.now() - started;
+  for (const step of steps) step.latency.destroy();
+  return {
+    steps: SCENARIO_CAPS.steps,
+    checks: SCENARIO_CAPS.checksPerStep,
+    requestsPerStepSecond: STEP_REQUESTS_PER_SECOND,
+    // As stored: the steps' JSON and their figures' base64, which is what they add to the row.
+    bytes: encodeSnapshot(part as unknown as ShardSnapshot).length,
+    millis,
+  };
 }
 
 const time = (work: () => void) => {
@@ -81,7 +124,7 @@ export async function measureLiveSnapshots(
   const plan = planLoadTest(options, DEFAULT_LIMITS);
   const row = { round: 0, shard: 0, attempts: 1, result };
   const merges = SHARD_COUNTS.map((shards) => {
-    const liveMs = time(() => mergeSnapshots(Array(shards).fill(running), options.endpoints));
+    const liveMs = time(() => mergeSnapshots(Array(shards).fill(running), options));
     const aggregateMs = time(() => {
       const merge = new ShardResultsMerge();
       for (let shard = 0; shard < shards; shard++) merge.add(row);
@@ -95,6 +138,7 @@ export async function measureLiveSnapshots(
     snapshotBytes: snapshots.map((snapshot) => encodeSnapshot(snapshot).length),
     resultBytes: resultBytes(result),
     merges,
+    steps: measureStepFigures(),
   };
 }
 
@@ -118,8 +162,16 @@ export function liveSnapshotsTables(result: LiveSnapshotsResult): Table[] {
           formatBytes(bytes.at(-1) ?? 0),
           formatRatio((bytes.at(-1) ?? 0) / result.resultBytes),
         ],
+        [
+          `a scenario's steps at the caps (${result.steps.steps} steps × ${result.steps.checks} checks, ${result.steps.requestsPerStepSecond} req/s each), added`,
+          formatBytes(result.steps.bytes),
+          formatRatio(result.steps.bytes / result.resultBytes),
+        ],
       ],
-      notes: ['one row per shard and round, replaced in place: a round of N shards holds N of these'],
+      notes: [
+        'one row per shard and round, replaced in place: a round of N shards holds N of these',
+        `the steps' part (counters, checks, latencies so far and their last ${SNAPSHOT_SECONDS_KEPT} s) took ${formatMilliseconds(result.steps.millis)} to encode`,
+      ],
     },
     {
       title: 'Merging snapshots into the live view, against the Aggregate merge of as many results',

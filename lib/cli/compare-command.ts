@@ -33,8 +33,8 @@ export const compareHelp = () => `Usage: loadwatch compare BASELINE CANDIDATE [o
 BASELINE and CANDIDATE are run ids (read from the database, or from --api) or report JSON files
 (loadtest --json > run.json). Each step present in both is compared on p50, p95, p99, error rate
 and rate. A change is a regression only when it is over its tolerance and the candidate's
-per-second samples are worse than the baseline's beyond run-to-run noise (one-sided
-Mann-Whitney U test, p under --significance).
+per-second samples of that step are worse than the baseline's beyond run-to-run noise
+(one-sided Mann-Whitney U test, p under --significance).
 
 Options:
   --max-regression LIST  tolerances (default ${COMPARE_DEFAULTS}):

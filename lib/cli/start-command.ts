@@ -24,10 +24,7 @@ Exit: 0 after Ctrl-C or SIGTERM, 1 when the stack cannot start, 2 for bad usage 
 `;
 
 export async function startCommand(args: string[], config: Config, io: CliIo): Promise<number> {
-  const { values, problems } = parseFlags(args, {
-    'demo-shop': { type: 'boolean' },
-    'demo-shop-port': { type: 'string' },
-  });
+  const { values, problems } = parseFlags(args, { values: ['demo-shop-port'], switches: ['demo-shop'] });
   const demoShopPort =
     values['demo-shop-port'] === undefined ? DEMO_SHOP_PORT : Number(values['demo-shop-port']);
   if (!Number.isInteger(demoShopPort) || demoShopPort < 1 || demoShopPort > 65_535) {

@@ -65,7 +65,11 @@ function unmatched(comparison: Comparison): string[] {
 }
 
 function method(comparison: Comparison): string {
-  return `A regression is over its tolerance and significant (one-sided Mann-Whitney U on the runs' per-second samples, p95 on the per-second p99s, p < ${comparison.significance}).`;
+  const wholeRun = comparison.steps.some((step) => step.metrics.some((item) => item.samplesOf === 'run'));
+  const samples = wholeRun
+    ? "each step's per-second samples, the whole run's where a report keeps none for the step"
+    : "each step's per-second samples";
+  return `A regression is over its tolerance and significant (one-sided Mann-Whitney U on ${samples}, p95 on the per-second p99s, p < ${comparison.significance}).`;
 }
 
 export function formatComparison(comparison: Comparison): string {

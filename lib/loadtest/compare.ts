@@ -1,5 +1,6 @@
 // Compares a candidate run with a baseline, step by step: a change is a regression only when it is over its
-// tolerance and the candidate's per-second samples are worse than the baseline's beyond run-to-run noise.
+// tolerance and the candidate's per-second samples of that step are worse than the baseline's beyond run-to-run
+// noise.
 
 import { InputError } from '../errors.ts';
 import { mannWhitneyGreater } from './compare-statistics.ts';
@@ -83,6 +84,11 @@ export interface MetricComparison {
   /** One-sided Mann-Whitney U on the runs' per-second samples; null when they are too few. */
   pValue: number | null;
   samples: [number, number];
+  /**
+   * Whose per-second samples the noise was judged on: the step's own timeline, or the whole run's when either
+   * report keeps none for the step (reports from before per-step timelines).
+   */
+  samplesOf: 'step' | 'run';
   verdict: Verdict;
 }
 
@@ -149,7 +155,7 @@ function worsening(metric: ComparedMetric, baseline: number, candidate: number):
 function compareMetric(
   metric: ComparedMetric,
   steps: { baseline: StepReport; candidate: StepReport },
-  timelines: { baseline: TimelinePoint[]; candidate: TimelinePoint[] },
+  timelines: { baseline: TimelinePoint[]; candidate: TimelinePoint[]; of: 'step' | 'run' },
   tolerance: Tolerance,
   significance: number,
 ): MetricComparison {
@@ -181,8 +187,25 @@ function compareMetric(
     overTolerance,
     pValue,
     samples: [a.length, b.length],
+    samplesOf: timelines.of,
     verdict,
   };
+}
+
+/** A step's own per-second points: its timeline, or the run's for a run of that one step (which keeps none). */
+function stepTimeline(run: ReportWithSteps, step: StepReport): TimelinePoint[] | undefined {
+  return step.timeline?.points ?? (reportSteps(run).length === 1 ? run.timeline : undefined);
+}
+
+/** The samples a step is judged on: its own when both reports have them, else the whole runs'. */
+function timelinesOf(
+  runs: { baseline: ReportWithSteps; candidate: ReportWithSteps },
+  steps: { baseline: StepReport; candidate: StepReport },
+): { baseline: TimelinePoint[]; candidate: TimelinePoint[]; of: 'step' | 'run' } {
+  const before = stepTimeline(runs.baseline, steps.baseline);
+  const after = stepTimeline(runs.candidate, steps.candidate);
+  if (before && after) return { baseline: before, candidate: after, of: 'step' };
+  return { baseline: runs.baseline.timeline, candidate: runs.candidate.timeline, of: 'run' };
 }
 
 export function compareReports(
@@ -194,15 +217,16 @@ export function compareReports(
   const significance = options.significance ?? DEFAULT_SIGNIFICANCE;
   const baselineSteps = reportSteps(baseline);
   const candidateSteps = reportSteps(candidate);
-  const timelines = { baseline: baseline.timeline, candidate: candidate.timeline };
   const steps: StepComparison[] = [];
   for (const step of candidateSteps) {
     const before = baselineSteps.find((item) => item.name === step.name);
     if (!before) continue;
+    const pair = { baseline: before, candidate: step };
+    const timelines = timelinesOf({ baseline, candidate }, pair);
     steps.push({
       step: step.name,
       metrics: COMPARED_METRICS.map((metric) =>
-        compareMetric(metric, { baseline: before, candidate: step }, timelines, tolerance, significance),
+        compareMetric(metric, pair, timelines, tolerance, significance),
       ),
     });
   }

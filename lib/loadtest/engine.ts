@@ -5,7 +5,7 @@ import { isMainThread } from 'node:worker_threads';
 import { compileScenario } from '../scenario/compile.ts';
 import type { Scenario } from '../scenario/schema.ts';
 import type { TargetConnection } from './connection-options.ts';
-import { createHistogram, encodeHistogram, type Histogram, recordMs } from './histogram.ts';
+import { createHistogram, encodeHistogram, type Histogram, recordMs, VarintWriter } from './histogram.ts';
 import {
   ConnectionError,
   ConnectionSet,
@@ -32,8 +32,8 @@ import {
   weightedPicker,
 } from './scenario-runner.ts';
 import { RateSchedule } from './schedule.ts';
-import { encodeStepLatency, type ShardStepResult, StepRecorder } from './step-recorder.ts';
-import { TimelineWriter } from './timeline.ts';
+import { SecondRecorder } from './second-recorder.ts';
+import { encodeStepLatency, type ShardStepResult, StepRecorder, snapshotSteps } from './step-recorder.ts';
 
 // Tests and callers have long imported it from here.
 export { classifyError } from './measurement.ts';
@@ -172,29 +172,25 @@ class Recorder {
   readonly latency = createHistogram();
   /** Only the open model measures two ways; in the closed model both figures are the same samples. */
   readonly uncorrected: Histogram | null;
-  /** Seconds already over, encoded; completions arrive in time order, so a second never reopens. */
-  private readonly finished = new TimelineWriter();
-  /** One live histogram for the current second, reset and reused for the next. */
-  private readonly secondHistogram = createHistogram('timeline');
-  private currentSecond = -1;
-  private secondRequests = 0;
-  private secondErrors = 0;
+  /** The run's seconds: its timeline, and its last ones for snapshots when they are taken. */
+  private readonly seconds: SecondRecorder;
   /** performance.now() at the run's start, so a request's second needs no Date.now(). */
   private readonly runOrigin: number;
   private readonly runStartedAt: number;
-  /** The last whole seconds, encoded as each closes, for snapshots; null when none are taken. */
-  private readonly recent: SnapshotSecond[] | null;
+  private readonly steps: StepRecorder[];
 
-  constructor(runStartedAt: number, measuresTwice: boolean, snapshots: boolean) {
+  constructor(runStartedAt: number, measuresTwice: boolean, keptSeconds: number, steps: StepRecorder[]) {
     this.runStartedAt = runStartedAt;
     this.runOrigin = performance.now() - (Date.now() - runStartedAt);
     this.uncorrected = measuresTwice ? createHistogram() : null;
-    this.recent = snapshots ? [] : null;
+    this.seconds = new SecondRecorder(keptSeconds);
+    this.steps = steps;
   }
 
   readonly record: RecordRequest = (now, latencyMs, uncorrectedMs, status, error, step, httpFailed) => {
     this.requests++;
-    step.record(latencyMs, status, error, httpFailed);
+    const second = Math.max(0, Math.floor((now - this.runOrigin) / 1000));
+    step.record(second, latencyMs, status, error, httpFailed);
     const failed = error !== null || httpFailed;
     if (failed) this.failed++;
     else this.ok++;
@@ -207,37 +203,8 @@ class Recorder {
       recordMs(this.latency, latencyMs);
       if (this.uncorrected) recordMs(this.uncorrected, uncorrectedMs);
     }
-    const second = Math.max(0, Math.floor((now - this.runOrigin) / 1000));
-    if (second > this.currentSecond) {
-      this.closeSecond();
-      this.currentSecond = second;
-    }
-    this.secondRequests++;
-    if (failed) this.secondErrors++;
-    if (responded) recordMs(this.secondHistogram, latencyMs);
+    this.seconds.record(second, failed, responded ? latencyMs : null);
   };
-
-  private closeSecond(): void {
-    if (this.secondRequests === 0) return;
-    this.finished.add(this.currentSecond, this.secondRequests, this.secondErrors, this.secondHistogram);
-    if (this.recent) {
-      this.recent.push(this.openSecond());
-      while ((this.recent[0]?.second ?? this.currentSecond) < this.currentSecond - SNAPSHOT_SECONDS_KEPT)
-        this.recent.shift();
-    }
-    this.secondHistogram.reset();
-    this.secondRequests = 0;
-    this.secondErrors = 0;
-  }
-
-  private openSecond(): SnapshotSecond {
-    return {
-      second: this.currentSecond,
-      requests: this.secondRequests,
-      errors: this.secondErrors,
-      latency: encodeHistogram(this.secondHistogram),
-    };
-  }
 
   /**
    * The figures so far. A second is whole once the clock has left it (responses arrive in time order), so the
@@ -246,9 +213,12 @@ class Recorder {
   snapshot(finished: boolean, latency: Uint8Array = encodeHistogram(this.latency)): ShardSnapshot {
     const takenAt = Date.now();
     const now = Math.floor((takenAt - this.runStartedAt) / 1000);
-    const windowEnd = finished ? Math.max(now, this.currentSecond) + 1 : Math.max(0, now);
-    const recent = [...(this.recent ?? [])];
-    if (this.secondRequests > 0 && this.currentSecond < windowEnd) recent.push(this.openSecond());
+    const windowEnd = finished ? Math.max(now, this.seconds.lastSecond) + 1 : Math.max(0, now);
+    const recent = this.seconds.recentSeconds(windowEnd).map(({ buckets, ...second }): SnapshotSecond => {
+      const writer = new VarintWriter();
+      writer.writeBytes(buckets);
+      return { ...second, latency: writer.finish() };
+    });
     return {
       requests: this.requests,
       ok: this.ok,
@@ -256,11 +226,15 @@ class Recorder {
       statusCodes: this.statusCodes(),
       errors: { ...this.errors },
       latency,
-      recent: recent.filter((second) => second.second >= windowEnd - SNAPSHOT_SECONDS_KEPT),
+      recent,
       windowEnd,
       runStartedAt: this.runStartedAt,
       takenAt,
       finished,
+      // A run of one step without checks is its own step: the merge makes it from the run's figures.
+      ...(this.steps.length > 1 || this.steps.some((step) => step.checkTotal > 0)
+        ? snapshotSteps(this.steps, windowEnd)
+        : {}),
     };
   }
 
@@ -276,9 +250,7 @@ class Recorder {
   }
 
   timeline(): Uint8Array {
-    this.closeSecond();
-    this.secondHistogram.destroy();
-    return this.finished.finish();
+    return this.seconds.finish().finish();
   }
 }
 
@@ -519,15 +491,12 @@ async function runOpen(
 export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promise<ShardResult> {
   const url = new URL(work.target);
   const basePath = url.pathname.replace(/\/$/, '');
-  const recorder = new Recorder(
-    work.runStartedAt,
-    work.load.model === 'open',
-    hooks.onSnapshot !== undefined,
-  );
+  const keptSeconds = hooks.onSnapshot ? SNAPSHOT_SECONDS_KEPT : 0;
   const compiled = work.scenario ? compileScenario(work.scenario) : null;
   const steps = compiled
-    ? compiled.steps.map((step) => new StepRecorder(step.checks.length))
-    : work.endpoints.map(() => new StepRecorder(0));
+    ? compiled.steps.map((step) => new StepRecorder(step.checks.length, keptSeconds))
+    : work.endpoints.map(() => new StepRecorder(0, keptSeconds));
+  const recorder = new Recorder(work.runStartedAt, work.load.model === 'open', keptSeconds, steps);
   const iterations: IterationCounts | undefined = compiled
     ? { started: 0, completed: 0, failed: 0, failedBecause: {} }
     : undefined;

@@ -101,6 +101,17 @@ export class VarintWriter {
     this.bytes[this.length++] = rest;
   }
 
+  /** Appends bytes already written by another writer (a bucket list, a timeline's seconds) as they are. */
+  writeBytes(bytes: Uint8Array): void {
+    if (this.length + bytes.length > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + bytes.length + 8));
+      grown.set(this.bytes.subarray(0, this.length));
+      this.bytes = grown;
+    }
+    this.bytes.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
   /**
    * Writes a histogram's buckets in the runs format: how many buckets from the first non-zero one to the last
    * (0 when empty), the first one's index, then each count, a stretch of empty buckets written as 0 and the

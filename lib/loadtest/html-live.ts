@@ -40,12 +40,24 @@ code{font-family:ui-monospace,Menlo,Consolas,monospace}
 @media (max-width:720px){.stats{grid-template-columns:repeat(2,minmax(0,1fr))}}
 `;
 
+/** "status 200 100% · has token 78.6%": each check's pass rate so far, or a dash for a step without checks. */
+function checks(list: LiveResults['steps'][number]['checks']): string {
+  if (list.length === 0) return '–';
+  return list
+    .map((check) => {
+      const total = check.passed + check.failed;
+      const rate = total > 0 ? `${format((check.passed / total) * 100)}%` : 'not run';
+      return `${escapeHtml(check.name)} ${rate}`;
+    })
+    .join(' · ');
+}
+
 function figures(live: LiveResults): string {
   const { window } = live;
   const steps = live.steps
     .map(
       (step) =>
-        `<tr><td><code>${escapeHtml(step.name)}</code></td><td>${format(step.requests)}</td><td>${format(step.failed)} (${format(step.errorPercent)}%)</td>${ms(step.latencyMs)}</tr>`,
+        `<tr><td><code>${escapeHtml(step.name)}</code></td><td>${format(step.requests)}</td><td>${format(step.failed)} (${format(step.errorPercent)}%)</td>${ms(step.latencyMs)}<td>${format(step.window.rps)} req/s</td><td>${format(step.window.errorPercent)}%</td>${ms(step.window.latencyMs)}<td>${checks(step.checks)}</td></tr>`,
     )
     .join('');
   return `<p class="muted">${format(live.elapsedSeconds)} s into the run · ${format(live.shards.reporting)} shard snapshot(s), ${format(live.shards.finished)} finished · updated ${escapeHtml(live.updatedAt ?? '')}</p>
@@ -61,9 +73,10 @@ ${stat(`p95, last ${window.seconds} s`, `${format(window.latencyMs.p95)} ms`, `p
 <tbody><tr><td>last ${window.seconds} s (seconds ${window.fromSecond}–${window.toSecond} of the run)</td>${ms(window.latencyMs)}</tr>
 <tr><td>the run so far</td>${ms(live.latencyMs)}</tr></tbody>
 </table></div>
-<h2>Steps so far</h2>
+<h2>Steps</h2>
 <div class="card"><table>
-<thead><tr><th>step</th><th>requests</th><th>failed</th><th>p50</th><th>p95</th><th>p99</th></tr></thead>
+<thead><tr><th rowspan="2">step</th><th colspan="5">so far</th><th colspan="5">last ${window.seconds} s</th><th rowspan="2">checks passed</th></tr>
+<tr><th>requests</th><th>failed</th><th>p50</th><th>p95</th><th>p99</th><th>rate</th><th>errors</th><th>p50</th><th>p95</th><th>p99</th></tr></thead>
 <tbody>${steps}</tbody>
 </table></div>`;
 }

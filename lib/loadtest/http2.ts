@@ -19,6 +19,8 @@ import { isIP, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import {
   ConnectionError,
+  type KeptResponse,
+  MAX_KEPT_BODY_BYTES,
   type PreparedRequest,
   type ResponseCallback,
   type TargetConnections,
@@ -94,6 +96,19 @@ class Session {
   }
 }
 
+/**
+ * A response as a scenario's captures and checks read it, in the HTTP/1.1 client's shape: a status line, then
+ * one "name: value" line per header (names already lowercase in HTTP/2), and at most MAX_KEPT_BODY_BYTES of body.
+ */
+function keptHead(headers: IncomingHttpHeaders): string {
+  const lines = [`HTTP/2 ${headers[constants.HTTP2_HEADER_STATUS] ?? 0}`];
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith(':') || value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${item}`);
+  }
+  return lines.join('\r\n');
+}
+
 /** One request at a time, like an HTTP/1.1 connection of the engine; each a stream of its session. */
 class Http2Channel {
   /** performance.now() when the request in flight was sent; 0 when idle. */
@@ -110,6 +125,9 @@ class Http2Channel {
     this.callback = callback;
     this.sentAt = now;
     let status = 0;
+    const keeps = request.keepsResponse === true;
+    let kept: KeptResponse | null = null;
+    let keptBytes = 0;
     let stream: ClientHttp2Stream;
     try {
       stream = this.session.request(request);
@@ -121,14 +139,23 @@ class Http2Channel {
     this.stream = stream;
     stream.on('response', (headers: IncomingHttpHeaders) => {
       status = Number(headers[constants.HTTP2_HEADER_STATUS]);
+      if (keeps) kept = { head: keptHead(headers), body: Buffer.alloc(0) };
     });
-    // Read and dropped: only the status and the end of the body are measured.
-    stream.on('data', () => undefined);
+    const chunks: Buffer[] = [];
+    // Dropped unless a capture or check reads it: otherwise only the status and the end of the body are measured.
+    stream.on('data', (chunk: Buffer) => {
+      if (!keeps || keptBytes >= MAX_KEPT_BODY_BYTES) return;
+      const take = chunk.subarray(0, MAX_KEPT_BODY_BYTES - keptBytes);
+      chunks.push(Buffer.from(take));
+      keptBytes += take.length;
+    });
     stream.on('error', (error: Error) => this.finish(stream, 0, error));
     // Judged on close, not on the body's end: a stream the server reset also ends its body, without a response.
     stream.on('close', () => {
-      if (status > 0 && stream.rstCode === constants.NGHTTP2_NO_ERROR) this.finish(stream, status, null);
-      else
+      if (status > 0 && stream.rstCode === constants.NGHTTP2_NO_ERROR) {
+        if (kept) kept.body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+        this.finish(stream, status, null, kept);
+      } else
         this.finish(
           stream,
           0,
@@ -149,14 +176,18 @@ class Http2Channel {
   }
 
   /** Reports the request once; `stream` is the one it went out on (null when it never got one). */
-  private finish(stream: ClientHttp2Stream | null, status: number, error: Error | null): void {
+  private finish(
+    stream: ClientHttp2Stream | null,
+    status: number,
+    error: Error | null,
+    kept: KeptResponse | null = null,
+  ): void {
     if (stream !== this.stream || !this.callback) return;
     const callback = this.callback;
     this.callback = null;
     this.stream = null;
     this.sentAt = 0;
-    // HTTP/2 keeps no response: the options refuse a scenario over it.
-    callback(status, error, null);
+    callback(status, error, kept);
   }
 }
 

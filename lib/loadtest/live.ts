@@ -1,15 +1,21 @@
 // A running run's figures so far, merged from the progress snapshots its shards write to PostgreSQL, and the
 // abort thresholds judged on them.
 
+import type { StepDefinition } from '../scenario/compile.ts';
 import type { ShardResult } from './engine.ts';
 import {
+  addBuckets,
   addEncodedHistogram,
   bucketCount,
+  decompressBuckets,
   histogramFromCounts,
   type LatencySummary,
   summarize,
+  VarintReader,
 } from './histogram.ts';
 import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
+import { reportStepDefinitions, type StepSource } from './step-report.ts';
+import type { StepReport } from './steps.ts';
 import { evaluateThresholds, parseThreshold } from './thresholds.ts';
 
 /** The live view's "last N seconds": rate, errors and percentiles over this many whole seconds. */
@@ -38,20 +44,13 @@ export interface SnapshotSecond {
   latency: Uint8Array;
 }
 
-/** A step (a scenario's step, or an endpoint) and its counts so far. */
-interface StepCounts {
-  name: string;
-  method: string;
-  path: string;
+/** One step's counters so far in a shard, in the order of the run's step definitions. */
+export interface SnapshotStep {
   requests: number;
   ok: number;
   failed: number;
-}
-
-/** One step's figures so far in a shard. */
-export interface SnapshotStep extends StepCounts {
-  /** 'precise' kind, over its responses. */
-  latency: Uint8Array;
+  /** [passed, failed] per check, in the order of the step's definition. */
+  checks: Array<[number, number]>;
 }
 
 /**
@@ -69,8 +68,13 @@ export interface ShardSnapshot
   takenAt: number;
   /** The shard is over: these are its final figures. */
   finished: boolean;
-  /** Per step, when the engine records steps. */
+  /** Per step, when the engine records steps (absent from snapshots written before). */
   steps?: SnapshotStep[];
+  /**
+   * The steps' latencies, compressed once (lib/loadtest/step-recorder.ts snapshotSteps): per step its bucket
+   * list so far ('precise'), then its seconds in the window `recent` covers ('timeline').
+   */
+  stepFigures?: Uint8Array;
 }
 
 export interface LivePercentiles {
@@ -79,9 +83,19 @@ export interface LivePercentiles {
   p99: number;
 }
 
-export interface LiveStep extends StepCounts {
-  errorPercent: number;
-  latencyMs: LivePercentiles;
+/**
+ * One step's figures so far, as the report's (`rps`: requests so far over the seconds elapsed, at least one;
+ * `latencyMs`: every response of the step so far), and over the run's live window.
+ */
+export interface LiveStep
+  extends Pick<
+    StepReport,
+    'name' | 'method' | 'path' | 'requests' | 'ok' | 'failed' | 'errorPercent' | 'rps' | 'latencyMs'
+  > {
+  /** The step over the run's window (LiveResults.window): the same seconds. */
+  window: { requests: number; errors: number; errorPercent: number; rps: number; latencyMs: LivePercentiles };
+  /** The step's checks so far, by name. */
+  checks: Array<{ name: string; passed: number; failed: number }>;
 }
 
 /** The merged figures of every snapshot of a run: what GET /v1/loadtests/{id} shows while it runs. */
@@ -130,20 +144,59 @@ function percentiles(counts: Float64Array, kind: 'precise' | 'timeline'): LivePe
   return { p50, p95, p99 };
 }
 
-interface StepTotals {
-  method: string;
-  path: string;
-  requests: number;
-  ok: number;
-  failed: number;
-  latency: Float64Array;
-}
-
 interface SecondTotals {
   requests: number;
   errors: number;
   counts: Float64Array;
 }
+
+/** Seconds by second of the run, each added up over the shards. */
+type Seconds = Map<number, SecondTotals>;
+
+function addSecond(seconds: Seconds, second: number, requests: number, errors: number): Float64Array {
+  let entry = seconds.get(second);
+  if (!entry) {
+    entry = { requests: 0, errors: 0, counts: new Float64Array(bucketCount('timeline')) };
+    seconds.set(second, entry);
+  }
+  entry.requests += requests;
+  entry.errors += errors;
+  return entry.counts;
+}
+
+/** The seconds in [fromSecond, toSecond) added together. */
+function windowOf(seconds: Seconds, fromSecond: number, toSecond: number) {
+  const counts = new Float64Array(bucketCount('timeline'));
+  let requests = 0;
+  let errors = 0;
+  for (const [second, entry] of seconds) {
+    if (second < fromSecond || second >= toSecond) continue;
+    requests += entry.requests;
+    errors += entry.errors;
+    for (let index = 0; index < counts.length; index++)
+      counts[index] = (counts[index] as number) + (entry.counts[index] as number);
+  }
+  const length = toSecond - fromSecond;
+  return {
+    requests,
+    errors,
+    errorPercent: percent(errors, requests),
+    rps: length > 0 ? round2(requests / length) : 0,
+    latencyMs: percentiles(counts, 'timeline'),
+  };
+}
+
+interface StepTotals {
+  requests: number;
+  ok: number;
+  failed: number;
+  checks: Array<[number, number]>;
+  latency: Float64Array;
+  seconds: Seconds;
+}
+
+/** A step's name, method, path and check names: the run's definitions (lib/loadtest/step-report.ts). */
+type LiveStepDefinition = StepDefinition;
 
 /**
  * Every shard's latest snapshot added up one at a time, so a reader can take them page by page: counters,
@@ -158,9 +211,10 @@ export class SnapshotMerge {
     number
   >;
   private readonly latency = new Float64Array(bucketCount('precise'));
-  private readonly steps = new Map<string, StepTotals>();
+  /** By step, in the order of the definitions; each keeps the seconds the snapshots carry, as `seconds`. */
+  private readonly steps: StepTotals[] = [];
   /** By second of the run: at most SNAPSHOT_SECONDS_KEPT per round and the current one, whatever the shards. */
-  private readonly seconds = new Map<number, SecondTotals>();
+  private readonly seconds: Seconds = new Map();
   private snapshots = 0;
   private finished = 0;
   private newest = Number.NEGATIVE_INFINITY;
@@ -177,27 +231,13 @@ export class SnapshotMerge {
       this.statusCodes[code] = (this.statusCodes[code] ?? 0) + count;
     for (const kind of ERROR_KINDS) this.errors[kind] += snapshot.errors[kind] ?? 0;
     addEncodedHistogram(snapshot.latency, this.latency);
-    for (const step of snapshot.steps ?? []) {
-      let entry = this.steps.get(step.name);
-      if (!entry) {
-        entry = { ...step, requests: 0, ok: 0, failed: 0, latency: new Float64Array(bucketCount('precise')) };
-        this.steps.set(step.name, entry);
-      }
-      entry.requests += step.requests;
-      entry.ok += step.ok;
-      entry.failed += step.failed;
-      addEncodedHistogram(step.latency, entry.latency);
-    }
-    for (const second of snapshot.recent) {
-      let entry = this.seconds.get(second.second);
-      if (!entry) {
-        entry = { requests: 0, errors: 0, counts: new Float64Array(bucketCount('timeline')) };
-        this.seconds.set(second.second, entry);
-      }
-      entry.requests += second.requests;
-      entry.errors += second.errors;
-      addEncodedHistogram(second.latency, entry.counts, 'timeline');
-    }
+    if (snapshot.steps && snapshot.stepFigures) this.addSteps(snapshot.steps, snapshot.stepFigures);
+    for (const second of snapshot.recent)
+      addEncodedHistogram(
+        second.latency,
+        addSecond(this.seconds, second.second, second.requests, second.errors),
+        'timeline',
+      );
     this.newest = Math.max(this.newest, snapshot.takenAt);
     this.runStartedAt = Math.min(this.runStartedAt, snapshot.runStartedAt);
     if (snapshot.finished) {
@@ -206,47 +246,105 @@ export class SnapshotMerge {
     } else this.runningEnd = Math.min(this.runningEnd, snapshot.windowEnd);
   }
 
-  /** `endpoints` name the run's one step when the shards recorded none. */
-  results(endpoints: LiveEndpoint[]): LiveResults {
+  /** A snapshot's steps, by their place in the definitions: counters, checks, latencies so far, seconds. */
+  private addSteps(steps: SnapshotStep[], figures: Uint8Array): void {
+    const { format, bytes } = decompressBuckets(figures);
+    const reader = new VarintReader(bytes);
+    steps.forEach((step, index) => {
+      let entry = this.steps[index];
+      if (!entry) {
+        entry = {
+          requests: 0,
+          ok: 0,
+          failed: 0,
+          checks: [],
+          latency: new Float64Array(bucketCount('precise')),
+          seconds: new Map(),
+        };
+        this.steps[index] = entry;
+      }
+      entry.requests += step.requests;
+      entry.ok += step.ok;
+      entry.failed += step.failed;
+      step.checks.forEach(([passed, failed], check) => {
+        const into = entry.checks[check] ?? [0, 0];
+        into[0] += passed;
+        into[1] += failed;
+        entry.checks[check] = into;
+      });
+      reader.position = addBuckets(format, bytes, reader.position, entry.latency);
+      const seconds = reader.read();
+      for (let at = 0; at < seconds; at++) {
+        const second = reader.read();
+        const requests = reader.read();
+        const errors = reader.read();
+        const counts = addSecond(entry.seconds, second, requests, errors);
+        reader.position = addBuckets(format, bytes, reader.position, counts);
+      }
+    });
+  }
+
+  /**
+   * `endpoints` name the run's one step when the shards recorded none; `definitions` name the steps they
+   * recorded, and their checks, in the order the shards keep them.
+   */
+  results(endpoints: LiveEndpoint[], definitions: LiveStepDefinition[] = []): LiveResults {
     const { totals } = this;
     // Seconds a running shard has not reported yet would read as a drop: the window ends where the most behind
     // of them is. Once every shard has finished, it ends with the run.
     const toSecond = Number.isFinite(this.runningEnd) ? this.runningEnd : this.finishedEnd;
     const fromSecond = Math.max(0, toSecond - LIVE_WINDOW_SECONDS);
-    const windowCounts = new Float64Array(bucketCount('timeline'));
-    let windowRequests = 0;
-    let windowErrors = 0;
-    for (const [second, entry] of this.seconds) {
-      if (second < fromSecond || second >= toSecond) continue;
-      windowRequests += entry.requests;
-      windowErrors += entry.errors;
-      for (let index = 0; index < windowCounts.length; index++)
-        windowCounts[index] = (windowCounts[index] as number) + (entry.counts[index] as number);
-    }
-    const windowSeconds = toSecond - fromSecond;
+    const window = windowOf(this.seconds, fromSecond, toSecond);
     const elapsedSeconds = this.snapshots ? Math.max(0, (this.newest - this.runStartedAt) / 1000) : 0;
+    const rpsOf = (requests: number) => round2(requests / Math.max(1, elapsedSeconds));
     const histogram = histogramFromCounts(this.latency);
     const latencyMs = summarize(histogram);
     histogram.destroy();
-    const steps: LiveStep[] = [...this.steps].map(([name, step]) => ({
-      name,
-      method: step.method,
-      path: step.path,
-      requests: step.requests,
-      ok: step.ok,
-      failed: step.failed,
-      errorPercent: percent(step.failed, step.requests),
-      latencyMs: percentiles(step.latency, 'precise'),
-    }));
+    const steps: LiveStep[] = this.steps.flatMap((step, index) => {
+      if (!step) return [];
+      const definition = definitions[index];
+      const stepHistogram = histogramFromCounts(step.latency);
+      const stepLatency = summarize(stepHistogram);
+      stepHistogram.destroy();
+      return [
+        {
+          name: definition?.name ?? `step ${index + 1}`,
+          method: definition?.method ?? '*',
+          path: definition?.path ?? '*',
+          requests: step.requests,
+          ok: step.ok,
+          failed: step.failed,
+          errorPercent: percent(step.failed, step.requests),
+          rps: rpsOf(step.requests),
+          latencyMs: stepLatency,
+          window: windowOf(step.seconds, fromSecond, toSecond),
+          checks: step.checks.map(([passed, failed], check) => ({
+            name: definition?.checks[check] ?? `check ${check + 1}`,
+            passed,
+            failed,
+          })),
+        },
+      ];
+    });
     if (steps.length === 0) {
-      const only = endpoints.length === 1 ? endpoints[0] : undefined;
+      // Named as the report names it (a credential in the query masked), so that a step tag finds it.
+      const only = endpoints.length === 1 ? (definitions[0] ?? endpoints[0]) : undefined;
       steps.push({
         name: only ? `${only.method} ${only.path}` : 'all endpoints',
         method: only?.method ?? '*',
         path: only?.path ?? '*',
         ...totals,
         errorPercent: percent(totals.failed, totals.requests),
-        latencyMs: { p50: latencyMs.p50, p95: latencyMs.p95, p99: latencyMs.p99 },
+        rps: rpsOf(totals.requests),
+        latencyMs,
+        window: {
+          requests: window.requests,
+          errors: window.errors,
+          errorPercent: window.errorPercent,
+          rps: window.rps,
+          latencyMs: window.latencyMs,
+        },
+        checks: [],
       });
     }
     return {
@@ -255,30 +353,24 @@ export class SnapshotMerge {
       shards: { reporting: this.snapshots, finished: this.finished },
       totals: { ...totals },
       errorPercent: percent(totals.failed, totals.requests),
-      rps: round2(totals.requests / Math.max(1, elapsedSeconds)),
+      rps: rpsOf(totals.requests),
       latencyMs,
       statusCodes: { ...this.statusCodes },
       errors: { ...this.errors },
-      window: {
-        seconds: windowSeconds,
-        fromSecond,
-        toSecond,
-        requests: windowRequests,
-        errors: windowErrors,
-        errorPercent: percent(windowErrors, windowRequests),
-        rps: windowSeconds > 0 ? round2(windowRequests / windowSeconds) : 0,
-        latencyMs: percentiles(windowCounts, 'timeline'),
-      },
+      window: { seconds: toSecond - fromSecond, fromSecond, toSecond, ...window },
       steps,
     };
   }
 }
 
+/** What names a run's live steps: its endpoints, or its scenario's steps. */
+export type LiveStepSource = StepSource;
+
 /** Every snapshot of `snapshots` merged at once (SnapshotMerge takes them one by one). */
-export function mergeSnapshots(snapshots: ShardSnapshot[], endpoints: LiveEndpoint[]): LiveResults {
+export function mergeSnapshots(snapshots: ShardSnapshot[], options: LiveStepSource): LiveResults {
   const merge = new SnapshotMerge();
   for (const snapshot of snapshots) merge.add(snapshot);
-  return merge.results(endpoints);
+  return merge.results(options.endpoints, reportStepDefinitions(options));
 }
 
 /**
@@ -287,11 +379,11 @@ export function mergeSnapshots(snapshots: ShardSnapshot[], endpoints: LiveEndpoi
  */
 export async function readLiveResults(
   store: { shardProgressPages(id: string): AsyncGenerator<ShardSnapshot[]> },
-  run: { id: string; options: { endpoints: LiveEndpoint[] } },
+  run: { id: string; options: LiveStepSource },
 ): Promise<LiveResults> {
   const merge = new SnapshotMerge();
   for await (const page of store.shardProgressPages(run.id)) for (const snapshot of page) merge.add(snapshot);
-  return merge.results(run.options.endpoints);
+  return merge.results(run.options.endpoints, reportStepDefinitions(run.options));
 }
 
 /** Which abort threshold stopped a run, what it measured, and when. */
@@ -321,11 +413,14 @@ export function lostAbortThreshold(
     errorPercent: live.errorPercent,
     rps: live.rps,
     requests: live.totals.requests,
+    // Tagged thresholds read the steps' figures so far and their checks, as the report's do.
+    steps: live.steps,
+    checks: live.steps.flatMap((step) => step.checks.map((check) => ({ ...check, step: step.name }))),
   };
   const results = evaluateThresholds(thresholds, inputs);
   for (const [index, result] of results.entries()) {
     const grace = parseThreshold(thresholds[index] as string).abort?.graceSeconds ?? 0;
-    // A threshold the live figures cannot judge (a step tag: snapshots carry no steps) never aborts.
+    // A threshold the live figures cannot judge (a step the run lacks, a check that has not run) never aborts.
     if (!result.passed && result.actual !== null && result.actual !== undefined && elapsedSeconds >= grace)
       return { threshold: result.expr, actual: result.actual, atSeconds: round2(elapsedSeconds) };
   }

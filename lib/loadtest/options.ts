@@ -28,7 +28,7 @@ import {
 } from './input-fields.ts';
 import { DEFAULT_LIMITS, type LoadTestLimits } from './limits.ts';
 import { expectedRequests, expectedRequestsExactly } from './request-count.ts';
-import { endpointStepNames } from './step-report.ts';
+import { endpointStepNames, reportStepDefinitions } from './step-report.ts';
 import { unknownThresholdSteps } from './thresholds.ts';
 
 /**
@@ -177,13 +177,15 @@ function resolveOptions(fields: Fields, failed: ReadonlySet<string>, limits: Loa
       );
   if (fields.endpoints && endpoints.every((endpoint) => endpoint.weight === 0))
     problems.push(['endpoints', 'at least one weight must be over 0']);
-  // The endpoints' steps are known before the run: a threshold naming another is refused now.
-  for (const problem of unknownThresholdSteps(fields.thresholds ?? [], endpointStepNames(endpoints)))
-    problems.push(['thresholds', problem]);
+  // The steps (the scenario's, or one per endpoint) are known before the run: a threshold naming another is
+  // refused now. A scenario that failed its own schema has no steps to judge by.
+  const stepNames = fields.scenario
+    ? reportStepDefinitions({ endpoints, scenario: fields.scenario }).map((step) => step.name)
+    : endpointStepNames(endpoints);
+  if (fields.scenario || !given('scenario'))
+    for (const problem of unknownThresholdSteps(fields.thresholds ?? [], stepNames))
+      problems.push(['thresholds', problem]);
 
-  // Captures and checks read responses, which only the engine's HTTP/1.1 client keeps.
-  if (given('scenario') && fields.http2)
-    problems.push(['http2', 'a scenario runs over HTTP/1.1: its captures and checks read the responses']);
   const https = fields.target === undefined ? undefined : fields.target.startsWith('https:');
   const connection = parseTargetConnection(fields, https, failed);
   for (const line of connection.problems) {

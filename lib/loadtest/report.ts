@@ -1,7 +1,6 @@
 // Merges every shard's measurements into one report with exact percentiles, thresholds and a grade.
 
 import { redactQuery } from '../log/logger.ts';
-import { type StepDefinition, stepDefinitions } from '../scenario/compile.ts';
 import { type ConnectionSummary, INSECURE_WARNING, summarizeConnection } from './connection-options.ts';
 import type { ShardResult } from './engine.ts';
 import {
@@ -24,6 +23,7 @@ import {
 import type { LoadTestOptions, RateStage } from './options.ts';
 import { type LoadTestEstimate, type LoadTestPlan, shardFailuresTolerated } from './plan.ts';
 import { plural } from './plural.ts';
+import { reportStepDefinitions } from './step-report.ts';
 import {
   type IterationReport,
   type ReportCheck,
@@ -250,24 +250,6 @@ function failureReasons(stored: Set<string>, failures: ShardFailure[], failedSha
 function describeFailedThreshold(result: ThresholdResult): string {
   if (result.default) return `every request failed (${result.expr}, the default when no threshold is set)`;
   return `threshold ${describeThresholdResult(result)} failed`;
-}
-
-/** The report's steps as the options define them: the scenario's, or one per endpoint ("METHOD /path"). */
-export function reportStepDefinitions(options: LoadTestOptions): StepDefinition[] {
-  // Credential query parameters are masked in a path and in the name derived from it, as for endpoints.
-  if (options.scenario)
-    return stepDefinitions(options.scenario).map((step) => ({
-      ...step,
-      name:
-        step.name === `${step.method} ${step.path}` ? `${step.method} ${redactQuery(step.path)}` : step.name,
-      path: redactQuery(step.path),
-    }));
-  return options.endpoints.map(({ method, path }) => ({
-    name: `${method} ${redactQuery(path)}`,
-    method,
-    path: redactQuery(path),
-    checks: [],
-  }));
 }
 
 export function buildReport(input: BuildReportInput): LoadTestReport {

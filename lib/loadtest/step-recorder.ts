@@ -2,6 +2,8 @@
 
 import { createHistogram, type Histogram, recordMs, VarintWriter } from './histogram.ts';
 import type { ErrorKind, ResponseCounts } from './measurement.ts';
+import { SecondRecorder } from './second-recorder.ts';
+import type { TimelineWriter } from './timeline.ts';
 
 /** A step's figures as a shard stores them; its latency histogram is kept apart, in ShardResult.stepLatency. */
 export interface ShardStepResult extends ResponseCounts {
@@ -20,12 +22,23 @@ export class StepRecorder {
   readonly latency: Histogram = createHistogram();
   /** passed at 2i, failed at 2i + 1. */
   private readonly checks: Float64Array;
+  /** The step's own seconds: its timeline, and its last seconds for the live snapshots. */
+  readonly seconds: SecondRecorder;
 
-  constructor(checks: number) {
+  /** `keptSeconds`: the last seconds its snapshots carry (0 when none are taken). */
+  constructor(checks: number, keptSeconds = 0) {
     this.checks = new Float64Array(checks * 2);
+    this.seconds = new SecondRecorder(keptSeconds);
   }
 
-  record(latencyMs: number, status: number, error: ErrorKind | null, httpFailed: boolean): void {
+  /** `second`: of the run, in which the response (or the error) came. */
+  record(
+    second: number,
+    latencyMs: number,
+    status: number,
+    error: ErrorKind | null,
+    httpFailed: boolean,
+  ): void {
     this.requests++;
     if (error !== null) this.errors[error]++;
     else {
@@ -34,6 +47,7 @@ export class StepRecorder {
       recordMs(this.latency, latencyMs);
     }
     if (status > 0) this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
+    this.seconds.record(second, error !== null || httpFailed, error === null ? latencyMs : null);
   }
 
   recordCheck(index: number, passed: boolean): void {
@@ -41,10 +55,21 @@ export class StepRecorder {
     this.checks[at] = (this.checks[at] as number) + 1;
   }
 
-  result(): ShardStepResult {
+  /** How many checks the step has. */
+  get checkTotal(): number {
+    return this.checks.length / 2;
+  }
+
+  /** [passed, failed] per check so far. */
+  checkCounts(): Array<[number, number]> {
     const checks: Array<[number, number]> = [];
     for (let index = 0; index < this.checks.length; index += 2)
       checks.push([this.checks[index] as number, this.checks[index + 1] as number]);
+    return checks;
+  }
+
+  result(): ShardStepResult {
+    const checks = this.checkCounts();
     return {
       requests: this.requests,
       ok: this.ok,
@@ -56,9 +81,54 @@ export class StepRecorder {
   }
 }
 
-/** Every step's latency histogram, one bucket list after another, deflated once. */
+/**
+ * Every step's latency histogram, one bucket list after another, then every step's timeline (its length in
+ * bytes, then its seconds as lib/loadtest/timeline.ts writes them), compressed once. Readers from before the
+ * timelines stop after the histograms. A run of one step has no step timeline: it would be the run's own.
+ * Ends the steps' seconds.
+ */
 export function encodeStepLatency(steps: StepRecorder[]): Uint8Array {
   const writer = new VarintWriter();
   for (const step of steps) writer.writeBuckets(step.latency);
+  const timelines: TimelineWriter[] = steps.map((step) => step.seconds.finish());
+  if (steps.length < 2) return writer.finish();
+  for (const timeline of timelines) {
+    const varints = timeline.varints();
+    writer.write(varints.length);
+    writer.writeBytes(varints);
+  }
   return writer.finish();
+}
+
+/**
+ * The steps' part of a live snapshot: their counters, and in one compressed blob each step's latencies so far
+ * (its bucket list) followed by its seconds in [windowEnd - kept, windowEnd) (how many, then second, requests,
+ * errors and bucket list of each).
+ */
+export function snapshotSteps(
+  steps: StepRecorder[],
+  windowEnd: number,
+): {
+  steps: Array<{ requests: number; ok: number; failed: number; checks: Array<[number, number]> }>;
+  stepFigures: Uint8Array;
+} {
+  const writer = new VarintWriter();
+  const counters = steps.map((step) => {
+    writer.writeBuckets(step.latency);
+    const recent = step.seconds.recentSeconds(windowEnd);
+    writer.write(recent.length);
+    for (const second of recent) {
+      writer.write(second.second);
+      writer.write(second.requests);
+      writer.write(second.errors);
+      writer.writeBytes(second.buckets);
+    }
+    return {
+      requests: step.requests,
+      ok: step.ok,
+      failed: step.requests - step.ok,
+      checks: step.checkCounts(),
+    };
+  });
+  return { steps: counters, stepFigures: writer.finish() };
 }

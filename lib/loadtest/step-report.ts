@@ -1,6 +1,8 @@
 // A report's figures per step and per check, and the one line that says which requests failed and how.
 
 import { redactQuery } from '../log/logger.ts';
+import { type StepDefinition, stepDefinitions } from '../scenario/compile.ts';
+import type { Scenario } from '../scenario/schema.ts';
 import { ERROR_KINDS, type ErrorKind, type RunFigures } from './measurement.ts';
 import type { LoadTestReport } from './report.ts';
 import type { ReportCheck, StepCheckResult, StepReport } from './steps.ts';
@@ -56,6 +58,30 @@ export function wholeRunStep(figures: WholeRunFigures): StepReport {
  */
 export function endpointStepNames(endpoints: Array<{ method: string; path: string }>): string[] {
   return [...new Set(endpoints.map((endpoint) => stepName(endpoint.method, redactQuery(endpoint.path))))];
+}
+
+/** What defines a run's steps: its scenario, or else its endpoints. */
+export interface StepSource {
+  endpoints: Array<{ method: string; path: string }>;
+  scenario?: Scenario;
+}
+
+/** The report's steps as the options define them: the scenario's, or one per endpoint ("METHOD /path"). */
+export function reportStepDefinitions(options: StepSource): StepDefinition[] {
+  // Credential query parameters are masked in a path and in the name derived from it, as for endpoints.
+  if (options.scenario)
+    return stepDefinitions(options.scenario).map((step) => ({
+      ...step,
+      name:
+        step.name === `${step.method} ${step.path}` ? `${step.method} ${redactQuery(step.path)}` : step.name,
+      path: redactQuery(step.path),
+    }));
+  return options.endpoints.map(({ method, path }) => ({
+    name: `${method} ${redactQuery(path)}`,
+    method,
+    path: redactQuery(path),
+    checks: [],
+  }));
 }
 
 /** The report's steps; a report without them is one step made from the whole run. */

@@ -9,10 +9,18 @@ import {
   histogramFromCounts,
   type LatencySummary,
   summarize,
+  VarintReader,
 } from './histogram.ts';
-import { addResponseCounts, ERROR_KINDS, emptyErrors, type RequestCounts } from './measurement.ts';
+import {
+  addResponseCounts,
+  EncodingError,
+  ERROR_KINDS,
+  emptyErrors,
+  type RequestCounts,
+} from './measurement.ts';
 import type { ShardStepResult } from './step-recorder.ts';
 import { WHOLE_RUN_STEP } from './step-report.ts';
+import { BoundedTimelineMerge, type TimelinePoint } from './timeline.ts';
 
 /** One named response check of one step: responses it held for, and responses it did not. */
 export interface StepCheckResult {
@@ -31,6 +39,11 @@ export interface StepReport extends StepIdentity, RequestCounts {
   errorPercent: number;
   /** This step's response checks, by check name. */
   checks: StepCheckResult[];
+  /**
+   * The step's own timeline, for comparing runs step by step: one point per second, or per `secondsPerPoint`
+   * seconds past MAX_STEP_TIMELINE_POINTS of them. Absent from reports of shards that kept none.
+   */
+  timeline?: { secondsPerPoint: number; points: TimelinePoint[] };
 }
 
 /** A scenario's iterations: started, ended with every step done, and ended early with the reason why. */
@@ -48,6 +61,7 @@ export type ReportCheck = StepCheckResult & { step: string };
 /** One step's figures added up over every shard. */
 interface StepTotals extends ShardStepResult {
   latency: Float64Array;
+  timeline: BoundedTimelineMerge;
 }
 
 /** Distinct reasons an iteration failed that a report lists; the rest are counted under one. */
@@ -58,6 +72,8 @@ export class StepResultsMerge {
   readonly steps: StepTotals[] = [];
   /** Shards stored before per-step figures were kept. */
   shardsWithoutSteps = 0;
+  /** Shards stored before per-step timelines were kept (their step latencies end with the histograms). */
+  shardsWithoutStepTimelines = 0;
   iterations: IterationReport | null = null;
 
   add(result: Pick<ShardResult, 'steps' | 'stepLatency' | 'iterations'>): void {
@@ -88,6 +104,19 @@ export class StepResultsMerge {
       });
       offset = addBuckets(format, bytes, offset, totals.latency);
     });
+    // Then, since they were kept, each step's timeline: its length in bytes, then its seconds.
+    if (offset >= bytes.length) {
+      this.shardsWithoutStepTimelines++;
+      return;
+    }
+    result.steps.forEach((_step, index) => {
+      const reader = new VarintReader(bytes, offset);
+      const length = reader.read();
+      const end = reader.position + length;
+      if (end > bytes.length) throw new EncodingError('step timelines end early');
+      (this.steps[index] as StepTotals).timeline.addVarints(bytes.subarray(reader.position, end));
+      offset = end;
+    });
   }
 
   private stepAt(index: number, checks: number): StepTotals {
@@ -101,6 +130,7 @@ export class StepResultsMerge {
         errors: emptyErrors(),
         latency: new Float64Array(bucketCount('precise')),
         checks: Array.from({ length: checks }, (): [number, number] => [0, 0]),
+        timeline: new BoundedTimelineMerge(),
       };
       this.steps[index] = totals;
     }
@@ -163,6 +193,12 @@ export function stepReports(
         passed: totals?.checks[check]?.[0] ?? 0,
         failed: totals?.checks[check]?.[1] ?? 0,
       })),
+      // Only when every shard kept one: a timeline missing some shards' seconds would compare as a drop.
+      ...(totals && !fromRun && merge.shardsWithoutStepTimelines === 0
+        ? {
+            timeline: { secondsPerPoint: totals.timeline.secondsPerPoint, points: totals.timeline.points() },
+          }
+        : {}),
     };
   });
   const checks = steps.flatMap((step) => step.checks.map((check) => ({ ...check, step: step.name })));

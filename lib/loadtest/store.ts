@@ -132,9 +132,7 @@ function toSnapshot(stored: ShardSnapshot): ShardSnapshot {
     ...stored,
     latency: bytes(stored.latency),
     recent: stored.recent.map((second) => ({ ...second, latency: bytes(second.latency) })),
-    ...(stored.steps
-      ? { steps: stored.steps.map((step) => ({ ...step, latency: bytes(step.latency) })) }
-      : {}),
+    ...(stored.stepFigures ? { stepFigures: bytes(stored.stepFigures) } : {}),
   };
 }
 

@@ -190,8 +190,8 @@ export interface ThresholdInputs {
   errorPercent: number;
   rps: number;
   requests: number;
-  /** The run's steps; without them a threshold tagged with a step cannot be judged. */
-  steps?: StepReport[];
+  /** The run's steps (the report's, or the live ones); without them a threshold tagged with a step cannot be judged. */
+  steps?: Array<Pick<StepReport, 'name' | 'latencyMs' | 'errorPercent' | 'rps' | 'requests'>>;
   /** Every check of every step. */
   checks?: ReportCheck[];
 }

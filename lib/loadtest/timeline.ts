@@ -53,6 +53,11 @@ export class TimelineWriter {
     this.previous = second;
   }
 
+  /** The seconds written so far, uncompressed: for a blob that holds several timelines (lib/loadtest/step-recorder.ts). */
+  varints(): Uint8Array {
+    return this.writer.varints();
+  }
+
   finish(): Uint8Array {
     return this.writer.finish();
   }
@@ -67,6 +72,15 @@ function addSeconds(
   into: (second: number, requests: number, errors: number) => Float64Array,
 ): void {
   const { format, bytes } = decompressBuckets(encoded);
+  readSeconds(format, bytes, into);
+}
+
+/** Each second of a timeline's varints (decompressed), added into the counts `into` returns for it. */
+function readSeconds(
+  format: BucketFormat,
+  bytes: Uint8Array,
+  into: (second: number, requests: number, errors: number) => Float64Array,
+): void {
   const indexes = format === BucketFormat.pairs ? twoDigitTimelineBuckets() : undefined;
   const reader = new VarintReader(bytes);
   let second = -1;
@@ -192,18 +206,80 @@ export class TimelineMerge {
   }
 
   points(): TimelinePoint[] {
-    const reader = createMergedHistogram('timeline');
-    const points: TimelinePoint[] = [];
-    // forEach skips the holes: seconds no shard reported.
-    this.seconds.forEach((entry, second) => {
-      if (!entry) return;
-      loadCounts(reader, entry.counts);
-      // Only two percentiles per second: summarize() would look up eight.
-      const p50 = reader.totalCount ? Math.round(reader.getValueAtPercentile(50)) / 1000 : 0;
-      const p99 = reader.totalCount ? Math.round(reader.getValueAtPercentile(99)) / 1000 : 0;
-      points.push({ second, requests: entry.requests, errors: entry.errors, p50, p99 });
+    return pointsOf(this.seconds, 1);
+  }
+}
+
+/** Points of merged seconds, each entry `secondsPerPoint` seconds long; holes (nothing reported) left out. */
+function pointsOf(entries: Array<MergedSecond | undefined>, secondsPerPoint: number): TimelinePoint[] {
+  const reader = createMergedHistogram('timeline');
+  const points: TimelinePoint[] = [];
+  // forEach skips the holes: seconds no shard reported.
+  entries.forEach((entry, index) => {
+    if (!entry) return;
+    loadCounts(reader, entry.counts);
+    // Only two percentiles per second: summarize() would look up eight.
+    const p50 = reader.totalCount ? Math.round(reader.getValueAtPercentile(50)) / 1000 : 0;
+    const p99 = reader.totalCount ? Math.round(reader.getValueAtPercentile(99)) / 1000 : 0;
+    points.push({
+      second: index * secondsPerPoint,
+      requests: entry.requests,
+      errors: entry.errors,
+      p50,
+      p99,
     });
-    reader.destroy();
-    return points;
+  });
+  reader.destroy();
+  return points;
+}
+
+/** Most points a step's timeline keeps in a report: a longer run's points each add up several seconds. */
+export const MAX_STEP_TIMELINE_POINTS = 120;
+
+/**
+ * A step's timeline over every shard, at most MAX_STEP_TIMELINE_POINTS points: a point is one second until the
+ * run goes past that many, then each point doubles its seconds (adjacent points added together, which is exact),
+ * so memory stays bounded however long the run and however many steps.
+ */
+export class BoundedTimelineMerge {
+  secondsPerPoint = 1;
+  private entries: Array<MergedSecond | undefined> = [];
+
+  /** Adds a timeline's seconds as TimelineWriter writes them, uncompressed (runs format). */
+  addVarints(bytes: Uint8Array): void {
+    readSeconds(BucketFormat.runs, bytes, (second, requests, errors) => {
+      while (second >= MAX_STEP_TIMELINE_POINTS * this.secondsPerPoint) this.fold();
+      const at = Math.floor(second / this.secondsPerPoint);
+      let entry = this.entries[at];
+      if (!entry) {
+        entry = { requests: 0, errors: 0, counts: new Float64Array(bucketCount('timeline')) };
+        this.entries[at] = entry;
+      }
+      entry.requests += requests;
+      entry.errors += errors;
+      return entry.counts;
+    });
+  }
+
+  private fold(): void {
+    const folded: Array<MergedSecond | undefined> = [];
+    this.entries.forEach((entry, index) => {
+      if (!entry) return;
+      const into = folded[Math.floor(index / 2)];
+      if (!into) {
+        folded[Math.floor(index / 2)] = entry;
+        return;
+      }
+      into.requests += entry.requests;
+      into.errors += entry.errors;
+      for (let bucket = 0; bucket < into.counts.length; bucket++)
+        into.counts[bucket] = (into.counts[bucket] as number) + (entry.counts[bucket] as number);
+    });
+    this.entries = folded;
+    this.secondsPerPoint *= 2;
+  }
+
+  points(): TimelinePoint[] {
+    return pointsOf(this.entries, this.secondsPerPoint);
   }
 }

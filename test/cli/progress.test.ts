@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createProgressBar } from '../../lib/cli/progress.ts';
+import { createProgressBar, describeLive } from '../../lib/cli/progress.ts';
 import { createHistogram, encodeHistogram, recordMs } from '../../lib/loadtest/histogram.ts';
 import { mergeSnapshots } from '../../lib/loadtest/live.ts';
+import { scenario, stepsOf } from '../support/step-snapshots.ts';
 
 /** A terminal that keeps what was written to it. */
 function terminal() {
@@ -48,7 +49,7 @@ describe('createProgressBar', () => {
           finished: false,
         },
       ],
-      [{ method: 'GET', path: '/' }],
+      { endpoints: [{ method: 'GET', path: '/' }] },
     );
     bar.live(live);
     expect(last()).toMatch(
@@ -71,5 +72,31 @@ describe('createProgressBar', () => {
     bar.update(5, 0);
     bar.finish();
     expect(written).toEqual([]);
+  });
+
+  it('names the slowest step over the last seconds and the check passing least, when the run has several', () => {
+    const live = mergeSnapshots(
+      [
+        {
+          requests: 240,
+          ok: 240,
+          failed: 0,
+          statusCodes: { '200': 240 },
+          errors: { timeout: 0, refused: 0, reset: 0, dns: 0, other: 0 },
+          latency: encoded('precise', [5]),
+          recent: [],
+          windowEnd: 12,
+          runStartedAt: 0,
+          takenAt: 12_000,
+          finished: false,
+          ...stepsOf(620, 5, 2),
+        },
+      ],
+      { endpoints: [], scenario },
+    );
+    // A timeline second holds 1 significant digit: the step's p95 reads up to 6.25 % high.
+    expect(describeLive(live)).toMatch(
+      /ms \(last 10 s\) {2}slowest login p95 6[2-5]\d(\.\d)? ms {2}check has items 66\.7%$/,
+    );
   });
 });

@@ -81,6 +81,8 @@ describe('compareReports', () => {
     expect(result.steps.map((step) => step.step)).toEqual(['GET /orders']);
     expect(result.steps[0]?.metrics.map((item) => item.verdict)).toEqual(Array(5).fill('within tolerance'));
     expect(metric(result, 'p50')).toMatchObject({ baseline: 100, candidate: 102, change: 2, unit: '%' });
+    // A run of one step: its per-second samples are the run's, which are the step's own.
+    expect(metric(result, 'p50').samplesOf).toBe('step');
   });
 
   it('marks a 30 % slowdown a regression on p50, p95 and p99 with a significant p-value', () => {

@@ -102,11 +102,9 @@ describe('parseLoadTestInput connection fields', () => {
     ]);
   });
 
-  it('refuses http2 beside a scenario, whose captures and checks read responses HTTP/2 does not keep', () => {
+  it('accepts http2 beside a scenario: its captures and checks read HTTP/2 responses too', () => {
     const scenario = { flows: [{ steps: [{ path: '/ping' }] }] };
-    expect(problemsOf({ target: 'http://127.0.0.1:9', http2: true, scenario })).toEqual([
-      'http2: a scenario runs over HTTP/1.1: its captures and checks read the responses',
-    ]);
+    expect(problemsOf({ target: 'http://127.0.0.1:9', http2: true, scenario })).toEqual([]);
     expect(problemsOf({ target: 'http://127.0.0.1:9', scenario })).toEqual([]);
   });
 

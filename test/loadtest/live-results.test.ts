@@ -41,7 +41,7 @@ describe('live results of a local run', () => {
   });
 
   const liveOf = async (runId: string) =>
-    mergeSnapshots(await store.shardProgress(runId), [{ method: 'GET', path: '/' }]);
+    mergeSnapshots(await store.shardProgress(runId), { endpoints: [{ method: 'GET', path: '/' }] });
 
   it('shows growing figures while the run goes, and once it has finished the figures of its report', async () => {
     received = 0;

@@ -7,6 +7,7 @@ import { parseScenario } from '../../lib/scenario/schema.ts';
 import { listenLocally } from '../support/listen.ts';
 import { reportOf } from '../support/report.ts';
 import { useShopRuns } from '../support/scenario-runs.ts';
+import { loginScenario } from '../support/shop-scenarios.ts';
 
 describe('scenarios on the engine', () => {
   let shop: DemoShop;
@@ -96,7 +97,7 @@ describe('scenarios on the engine', () => {
   });
 
   it('logs in, captures the token and sends it to the API that requires it', async () => {
-    const scenario = parseScenario(rawLogin());
+    const scenario = parseScenario(loginScenario());
     const result = await runShard(
       work({ scenario, load: { model: 'closed', requestsPerUser: [4, 4, 4], thinkTimeMs: 0, firstUser: 6 } }),
     );
@@ -108,7 +109,7 @@ describe('scenarios on the engine', () => {
     expect(shop.seen.orders.every((order) => order.status === 200)).toBe(true);
     expect(new Set(shop.seen.orders.map((order) => order.authorization)).size).toBe(12);
     expect(result.iterations).toEqual({ started: 12, completed: 12, failed: 0, failedBecause: {} });
-    const report = reportOf({ target, scenario: rawLogin(), users: 3, requests: 4 }, [result]);
+    const report = reportOf({ target, scenario: loginScenario(), users: 3, requests: 4 }, [result]);
     expect(report.steps.map(({ name, requests, ok, failed }) => ({ name, requests, ok, failed }))).toEqual([
       { name: 'login', requests: 12, ok: 12, failed: 0 },
       { name: 'orders', requests: 12, ok: 12, failed: 0 },
@@ -273,35 +274,6 @@ describe('scenarios on the engine', () => {
 });
 
 /** The scenario of the login test, as a request would send it. */
-function rawLogin() {
-  return {
-    flows: [
-      {
-        steps: [
-          {
-            name: 'login',
-            method: 'POST',
-            path: '/login',
-            json: { user: 'user-{{ $vu }}' },
-            capture: { token: { json: '$.data.token' }, session: { header: 'x-session' } },
-            checks: [{ status: 200 }],
-          },
-          {
-            name: 'orders',
-            path: '/orders',
-            headers: { authorization: 'Bearer {{ token }}', 'x-session': '{{ session }}' },
-            checks: [
-              { status: 200 },
-              { json: '$.orders[0].id', equals: 7 },
-              { name: 'fast', latencyUnder: 2000 },
-            ],
-          },
-        ],
-      },
-    ],
-  };
-}
-
 describe('scenario runs through the state machine', () => {
   const runs = useShopRuns();
   beforeEach(() => runs.shop.reset());

@@ -11,6 +11,7 @@ import { createLoadTest } from '../../lib/loadtest/service.ts';
 import { LoadTestStore, SHARD_RESULT_RETENTION_HOURS } from '../../lib/loadtest/store.ts';
 import { createLogger } from '../../lib/log/logger.ts';
 import { useMigratedDatabase } from '../support/database.ts';
+import { scenario, stepsOf } from '../support/step-snapshots.ts';
 import { syntheticShard } from '../support/synthetic-shards.ts';
 
 const LIMITS = { ...DEFAULT_LIMITS, maxConcurrentRuns: 1000 };
@@ -71,7 +72,7 @@ describe('mergeSnapshots', () => {
         snapshot({ from: 0, windowEnd: 14, perSecond: 10, latencyMs: 5 }),
         snapshot({ from: 0, windowEnd: 12, perSecond: 10, latencyMs: 50, failedPerSecond: 1 }),
       ],
-      [{ method: 'GET', path: '/a' }],
+      { endpoints: [{ method: 'GET', path: '/a' }] },
     );
     expect(live.totals).toEqual({ requests: 260, ok: 248, failed: 12 });
     expect(live.statusCodes).toEqual({ '200': 248, '500': 12 });
@@ -103,57 +104,65 @@ describe('mergeSnapshots', () => {
         snapshot({ from: 0, windowEnd: 8, perSecond: 4, latencyMs: 5, finished: true }),
         snapshot({ from: 0, windowEnd: 9, perSecond: 4, latencyMs: 5, finished: true }),
       ],
-      [
-        { method: 'GET', path: '/a' },
-        { method: 'POST', path: '/b' },
-      ],
+      {
+        endpoints: [
+          { method: 'GET', path: '/a' },
+          { method: 'POST', path: '/b' },
+        ],
+      },
     );
     expect(live.window).toMatchObject({ fromSecond: 0, toSecond: 9, requests: 68 });
     expect(live.shards).toEqual({ reporting: 2, finished: 2 });
     expect(live.steps.map((step) => step.name)).toEqual(['all endpoints']);
   });
 
-  it('merges the steps shards recorded, by name', () => {
-    const step = (name: string, requests: number, latencyMs: number) => ({
-      name,
-      method: 'GET',
-      path: `/${name}`,
-      requests,
-      ok: requests,
-      failed: 0,
-      latency: encoded(
-        'precise',
-        Array.from({ length: requests }, () => latencyMs),
-      ),
+  it("names a run's one endpoint as the report does, so a step-tagged abort threshold finds it", () => {
+    const live = mergeSnapshots([snapshot({ from: 0, windowEnd: 12, perSecond: 10, latencyMs: 900 })], {
+      endpoints: [{ method: 'GET', path: '/orders?token=s3cret' }],
     });
+    expect(live.steps.map((step) => step.name)).toEqual(['GET /orders?token=***']);
+    expect(lostAbortThreshold(['p99{step:GET /orders?token=***}<800:abort'], live, 12)).toMatchObject({
+      threshold: 'p99{step:GET /orders?token=***}<800ms:abort',
+    });
+  });
+
+  it('merges each step of every shard, so far and over the window, with its checks by name', () => {
     const live = mergeSnapshots(
       [
-        snapshot({
-          from: 0,
-          windowEnd: 2,
-          perSecond: 5,
-          latencyMs: 5,
-          steps: [step('login', 4, 100), step('list', 6, 5)],
-        }),
-        snapshot({ from: 0, windowEnd: 2, perSecond: 5, latencyMs: 5, steps: [step('login', 6, 200)] }),
+        { ...snapshot({ from: 0, windowEnd: 12, perSecond: 10, latencyMs: 5 }), ...stepsOf(100, 5, 0) },
+        { ...snapshot({ from: 0, windowEnd: 12, perSecond: 10, latencyMs: 5 }), ...stepsOf(300, 5, 3) },
       ],
-      [],
+      { endpoints: [], scenario },
     );
-    expect(live.steps.map(({ name, requests }) => [name, requests])).toEqual([
-      ['login', 10],
-      ['list', 6],
+    expect(live.steps.map(({ name, method, path, requests }) => [name, method, path, requests])).toEqual([
+      ['login', 'POST', '/login', 96],
+      ['list', 'GET', '/items', 144],
     ]);
-    expect(live.steps[0]?.latencyMs.p50).toBeCloseTo(200, -1);
+    const [login, list] = live.steps;
+    // Half of the logins took 300 ms: p95 so far reads the slow shard's.
+    expect(login?.latencyMs.p50).toBeCloseTo(100, -1);
+    expect(login?.latencyMs.p95).toBeCloseTo(300, -1);
+    // The window is the run's: seconds 2–11 of both shards, 8 logins a second.
+    expect(login?.window).toMatchObject({ requests: 80, errors: 0, rps: 8 });
+    expect(login?.window.latencyMs.p99).toBeGreaterThanOrEqual(300);
+    expect(login?.window.latencyMs.p99).toBeLessThanOrEqual(300 * 1.0625);
+    expect(list?.checks).toEqual([
+      { name: 'status 200', passed: 144, failed: 0 },
+      { name: 'has items', passed: 108, failed: 36 },
+    ]);
+    expect(live.window.requests).toBe(200);
   });
 
   it('reads no shard as an empty view', () => {
-    const live = mergeSnapshots([], [{ method: 'GET', path: '/' }]);
+    const live = mergeSnapshots([], { endpoints: [{ method: 'GET', path: '/' }] });
     expect(live).toMatchObject({ updatedAt: null, totals: { requests: 0 }, window: { seconds: 0, rps: 0 } });
   });
 });
 
 describe('lostAbortThreshold', () => {
-  const slow = mergeSnapshots([snapshot({ from: 0, windowEnd: 20, perSecond: 10, latencyMs: 900 })], []);
+  const slow = mergeSnapshots([snapshot({ from: 0, windowEnd: 20, perSecond: 10, latencyMs: 900 })], {
+    endpoints: [],
+  });
 
   it('names the first abort threshold the run so far has lost, with its figure and when', () => {
     expect(lostAbortThreshold(['errors<1%:abort', 'p99<800:abort'], slow, 20)).toEqual({
@@ -161,6 +170,30 @@ describe('lostAbortThreshold', () => {
       actual: expect.closeTo(900, -1),
       atSeconds: 20,
     });
+  });
+
+  it('judges step- and check-tagged thresholds on the steps so far, while the whole run holds', () => {
+    const live = mergeSnapshots(
+      [
+        { ...snapshot({ from: 0, windowEnd: 12, perSecond: 10, latencyMs: 5 }), ...stepsOf(100, 5, 0) },
+        { ...snapshot({ from: 0, windowEnd: 12, perSecond: 10, latencyMs: 5 }), ...stepsOf(400, 5, 3) },
+      ],
+      { endpoints: [], scenario },
+    );
+    expect(lostAbortThreshold(['p95<300:abort', 'p95{step:list}<300:abort'], live, 12)).toBeNull();
+    expect(lostAbortThreshold(['p95<300:abort', 'p95{step:login}<300:abort'], live, 12)).toEqual({
+      threshold: 'p95{step:login}<300ms:abort',
+      actual: expect.closeTo(400, -1),
+      atSeconds: 12,
+    });
+    expect(lostAbortThreshold(['checks{check:status 200}==100%:abort'], live, 12)).toBeNull();
+    expect(lostAbortThreshold(['checks{step:list,check:has items}>=90%:abort'], live, 12)).toEqual({
+      threshold: 'checks{step:list,check:has items}>=90%:abort',
+      actual: 75,
+      atSeconds: 12,
+    });
+    // A step the run lacks, or a check that never ran, is not judged: it never aborts.
+    expect(lostAbortThreshold(['p95{step:checkout}<1:abort'], live, 12)).toBeNull();
   });
 
   it('holds a lost threshold back until its grace is over', () => {
@@ -208,9 +241,14 @@ describe('LoadTestStore progress snapshots', () => {
       1,
       snapshot({ from: 0, windowEnd: 2, perSecond: 3, latencyMs: 7 }),
     );
+    const withSteps = {
+      ...snapshot({ from: 0, windowEnd: 5, perSecond: 3, latencyMs: 7 }),
+      ...stepsOf(9, 4, 1),
+    };
+    await store.saveShardProgress(runId, 0, 0, withSteps);
     expect(await rowsOf(runId)).toBe(2);
     const [first, second] = await store.shardProgress(runId);
-    expect(first).toEqual(snapshot({ from: 0, windowEnd: 5, perSecond: 3, latencyMs: 7 }));
+    expect(first).toEqual(withSteps);
     expect(second?.windowEnd).toBe(2);
   });
 

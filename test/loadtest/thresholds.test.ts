@@ -158,6 +158,26 @@ describe('evaluateThresholds', () => {
 describe('thresholds in a run', () => {
   const { result } = syntheticShard({ seed: 3, fromSecond: 0, seconds: 5, requestsPerSecond: 40 });
 
+  it("accepts a threshold on a scenario's step, and refuses one naming a step the scenario lacks", () => {
+    const scenario = {
+      flows: [{ steps: [{ name: 'login', method: 'POST', path: '/login' }, { path: '/cart' }] }],
+    };
+    const input = { target: 'http://127.0.0.1:9', scenario, users: 1, requests: 1 };
+    expect(
+      inputProblems({
+        ...input,
+        thresholds: [
+          'p95{step:login}<300:abort',
+          'checks{step:GET /cart}==100%',
+          'errors{step:GET /cart}<1%',
+        ],
+      }),
+    ).toEqual([]);
+    expect(inputProblems({ ...input, thresholds: ['p95{step:logn}<300'] })).toEqual([
+      'thresholds: "p95{step:logn}<300ms": no step "logn" in this run (steps: "login", "GET /cart")',
+    ]);
+  });
+
   it('refuses a step that the endpoints do not make before the run starts, naming the step there is', () => {
     expect(
       inputProblems({

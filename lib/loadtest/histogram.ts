@@ -254,6 +254,45 @@ export function addBuckets(
   return reader.position;
 }
 
+/**
+ * A compressed blob of bucket lists and whole numbers, as VarintWriter wrote them, read in order: each bucket
+ * list is added into a merge's counts.
+ */
+export class BucketListReader {
+  readonly bytes: Uint8Array;
+  private readonly format: BucketFormat;
+  private readonly reader: VarintReader;
+
+  constructor(encoded: Uint8Array) {
+    const { format, bytes } = decompressBuckets(encoded);
+    this.format = format;
+    this.bytes = bytes;
+    this.reader = new VarintReader(bytes);
+  }
+
+  get position(): number {
+    return this.reader.position;
+  }
+
+  set position(position: number) {
+    this.reader.position = position;
+  }
+
+  /** Whether everything was read: a writer from before a part was added stops short of it. */
+  get done(): boolean {
+    return this.reader.position >= this.bytes.length;
+  }
+
+  read(): number {
+    return this.reader.read();
+  }
+
+  /** Adds the next bucket list into counts. */
+  addBucketsTo(counts: Float64Array): void {
+    this.reader.position = addBuckets(this.format, this.bytes, this.reader.position, counts);
+  }
+}
+
 export function encodeHistogram(histogram: Histogram): Uint8Array {
   const writer = new VarintWriter();
   writer.writeBuckets(histogram);
@@ -327,6 +366,14 @@ export function histogramFromCounts(counts: Float64Array, kind: HistogramKind = 
   const histogram = createMergedHistogram(kind);
   loadCounts(histogram, counts);
   return histogram;
+}
+
+/** The latency summary of merged bucket counts; the histogram read for it is freed at once. */
+export function summarizeCounts(counts: Float64Array, kind: HistogramKind = 'precise'): LatencySummary {
+  const histogram = histogramFromCounts(counts, kind);
+  const summary = summarize(histogram);
+  histogram.destroy();
+  return summary;
 }
 
 /** Replaces a histogram's counts with `counts` (a reused histogram reads one merged second after another). */

@@ -4,16 +4,20 @@
 import type { StepDefinition } from '../scenario/compile.ts';
 import type { ShardResult } from './engine.ts';
 import {
-  addBuckets,
   addEncodedHistogram,
+  BucketListReader,
   bucketCount,
-  decompressBuckets,
-  histogramFromCounts,
   type LatencySummary,
-  summarize,
-  VarintReader,
+  summarizeCounts,
 } from './histogram.ts';
-import { ERROR_KINDS, type ErrorKind } from './measurement.ts';
+import {
+  addCheckCounts,
+  addResponseCounts,
+  type ErrorKind,
+  emptyRequestCounts,
+  type RequestCounts,
+  requestTotals,
+} from './measurement.ts';
 import { reportStepDefinitions, type StepSource } from './step-report.ts';
 import type { StepReport } from './steps.ts';
 import { evaluateThresholds, parseThreshold } from './thresholds.ts';
@@ -138,9 +142,7 @@ const round2 = (value: number) => Math.round(value * 100) / 100;
 const percent = (part: number, whole: number) => (whole > 0 ? round2((part / whole) * 100) : 0);
 
 function percentiles(counts: Float64Array, kind: 'precise' | 'timeline'): LivePercentiles {
-  const histogram = histogramFromCounts(counts, kind);
-  const { p50, p95, p99 } = summarize(histogram);
-  histogram.destroy();
+  const { p50, p95, p99 } = summarizeCounts(counts, kind);
   return { p50, p95, p99 };
 }
 
@@ -204,12 +206,7 @@ type LiveStepDefinition = StepDefinition;
  * report is.
  */
 export class SnapshotMerge {
-  private readonly totals = { requests: 0, ok: 0, failed: 0 };
-  private readonly statusCodes: Record<string, number> = {};
-  private readonly errors = Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])) as Record<
-    ErrorKind,
-    number
-  >;
+  private readonly counts: RequestCounts = emptyRequestCounts();
   private readonly latency = new Float64Array(bucketCount('precise'));
   /** By step, in the order of the definitions; each keeps the seconds the snapshots carry, as `seconds`. */
   private readonly steps: StepTotals[] = [];
@@ -224,12 +221,8 @@ export class SnapshotMerge {
 
   add(snapshot: ShardSnapshot): void {
     this.snapshots++;
-    this.totals.requests += snapshot.requests;
-    this.totals.ok += snapshot.ok;
-    this.totals.failed += snapshot.failed;
-    for (const [code, count] of Object.entries(snapshot.statusCodes))
-      this.statusCodes[code] = (this.statusCodes[code] ?? 0) + count;
-    for (const kind of ERROR_KINDS) this.errors[kind] += snapshot.errors[kind] ?? 0;
+    addResponseCounts(this.counts, snapshot);
+    this.counts.failed += snapshot.failed;
     addEncodedHistogram(snapshot.latency, this.latency);
     if (snapshot.steps && snapshot.stepFigures) this.addSteps(snapshot.steps, snapshot.stepFigures);
     for (const second of snapshot.recent)
@@ -248,38 +241,27 @@ export class SnapshotMerge {
 
   /** A snapshot's steps, by their place in the definitions: counters, checks, latencies so far, seconds. */
   private addSteps(steps: SnapshotStep[], figures: Uint8Array): void {
-    const { format, bytes } = decompressBuckets(figures);
-    const reader = new VarintReader(bytes);
+    const reader = new BucketListReader(figures);
     steps.forEach((step, index) => {
-      let entry = this.steps[index];
-      if (!entry) {
-        entry = {
-          requests: 0,
-          ok: 0,
-          failed: 0,
-          checks: [],
-          latency: new Float64Array(bucketCount('precise')),
-          seconds: new Map(),
-        };
-        this.steps[index] = entry;
-      }
+      this.steps[index] ??= {
+        ...requestTotals(emptyRequestCounts()),
+        checks: [],
+        latency: new Float64Array(bucketCount('precise')),
+        seconds: new Map(),
+      };
+      const entry = this.steps[index];
       entry.requests += step.requests;
       entry.ok += step.ok;
       entry.failed += step.failed;
-      step.checks.forEach(([passed, failed], check) => {
-        const into = entry.checks[check] ?? [0, 0];
-        into[0] += passed;
-        into[1] += failed;
-        entry.checks[check] = into;
-      });
-      reader.position = addBuckets(format, bytes, reader.position, entry.latency);
+      addCheckCounts(entry.checks, step.checks);
+      reader.addBucketsTo(entry.latency);
       const seconds = reader.read();
       for (let at = 0; at < seconds; at++) {
         const second = reader.read();
         const requests = reader.read();
         const errors = reader.read();
         const counts = addSecond(entry.seconds, second, requests, errors);
-        reader.position = addBuckets(format, bytes, reader.position, counts);
+        reader.addBucketsTo(counts);
       }
     });
   }
@@ -289,7 +271,7 @@ export class SnapshotMerge {
    * recorded, and their checks, in the order the shards keep them.
    */
   results(endpoints: LiveEndpoint[], definitions: LiveStepDefinition[] = []): LiveResults {
-    const { totals } = this;
+    const totals = requestTotals(this.counts);
     // Seconds a running shard has not reported yet would read as a drop: the window ends where the most behind
     // of them is. Once every shard has finished, it ends with the run.
     const toSecond = Number.isFinite(this.runningEnd) ? this.runningEnd : this.finishedEnd;
@@ -297,15 +279,11 @@ export class SnapshotMerge {
     const window = windowOf(this.seconds, fromSecond, toSecond);
     const elapsedSeconds = this.snapshots ? Math.max(0, (this.newest - this.runStartedAt) / 1000) : 0;
     const rpsOf = (requests: number) => round2(requests / Math.max(1, elapsedSeconds));
-    const histogram = histogramFromCounts(this.latency);
-    const latencyMs = summarize(histogram);
-    histogram.destroy();
+    const latencyMs = summarizeCounts(this.latency);
     const steps: LiveStep[] = this.steps.flatMap((step, index) => {
       if (!step) return [];
       const definition = definitions[index];
-      const stepHistogram = histogramFromCounts(step.latency);
-      const stepLatency = summarize(stepHistogram);
-      stepHistogram.destroy();
+      const stepLatency = summarizeCounts(step.latency);
       return [
         {
           name: definition?.name ?? `step ${index + 1}`,
@@ -355,8 +333,8 @@ export class SnapshotMerge {
       errorPercent: percent(totals.failed, totals.requests),
       rps: rpsOf(totals.requests),
       latencyMs,
-      statusCodes: { ...this.statusCodes },
-      errors: { ...this.errors },
+      statusCodes: { ...this.counts.statusCodes },
+      errors: { ...this.counts.errors },
       window: { seconds: toSecond - fromSecond, fromSecond, toSecond, ...window },
       steps,
     };

@@ -98,3 +98,13 @@ export function addResponseCounts(into: ResponseCounts, counts: ResponseCounts):
     into.statusCodes[code] = (into.statusCodes[code] ?? 0) + count;
   for (const kind of ERROR_KINDS) into.errors[kind] += counts.errors[kind] ?? 0;
 }
+
+/** Adds [passed, failed] per check into a merge's, check by check. */
+export function addCheckCounts(into: Array<[number, number]>, counts: Array<[number, number]>): void {
+  counts.forEach(([passed, failed], check) => {
+    const total = into[check] ?? [0, 0];
+    total[0] += passed;
+    total[1] += failed;
+    into[check] = total;
+  });
+}

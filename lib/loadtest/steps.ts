@@ -2,20 +2,14 @@
 
 import type { StepDefinition, StepIdentity } from '../scenario/compile.ts';
 import type { ShardResult } from './engine.ts';
+import { BucketListReader, bucketCount, type LatencySummary, summarizeCounts } from './histogram.ts';
 import {
-  addBuckets,
-  bucketCount,
-  decompressBuckets,
-  histogramFromCounts,
-  type LatencySummary,
-  summarize,
-  VarintReader,
-} from './histogram.ts';
-import {
+  addCheckCounts,
   addResponseCounts,
   EncodingError,
   ERROR_KINDS,
   emptyErrors,
+  emptyRequestCounts,
   type RequestCounts,
 } from './measurement.ts';
 import type { ShardStepResult } from './step-recorder.ts';
@@ -90,51 +84,37 @@ export class StepResultsMerge {
       this.shardsWithoutSteps++;
       return;
     }
-    const { format, bytes } = decompressBuckets(result.stepLatency);
-    let offset = 0;
+    const reader = new BucketListReader(result.stepLatency);
     result.steps.forEach((step, index) => {
       const totals = this.stepAt(index, step.checks.length);
       addResponseCounts(totals, step);
       totals.httpFailures += step.httpFailures;
-      step.checks.forEach(([passed, failed], check) => {
-        const into = totals.checks[check] ?? [0, 0];
-        into[0] += passed;
-        into[1] += failed;
-        totals.checks[check] = into;
-      });
-      offset = addBuckets(format, bytes, offset, totals.latency);
+      addCheckCounts(totals.checks, step.checks);
+      reader.addBucketsTo(totals.latency);
     });
     // Then, since they were kept, each step's timeline: its length in bytes, then its seconds.
-    if (offset >= bytes.length) {
+    if (reader.done) {
       this.shardsWithoutStepTimelines++;
       return;
     }
     result.steps.forEach((_step, index) => {
-      const reader = new VarintReader(bytes, offset);
       const length = reader.read();
       const end = reader.position + length;
-      if (end > bytes.length) throw new EncodingError('step timelines end early');
-      (this.steps[index] as StepTotals).timeline.addVarints(bytes.subarray(reader.position, end));
-      offset = end;
+      if (end > reader.bytes.length) throw new EncodingError('step timelines end early');
+      (this.steps[index] as StepTotals).timeline.addVarints(reader.bytes.subarray(reader.position, end));
+      reader.position = end;
     });
   }
 
   private stepAt(index: number, checks: number): StepTotals {
-    let totals = this.steps[index];
-    if (!totals) {
-      totals = {
-        requests: 0,
-        ok: 0,
-        httpFailures: 0,
-        statusCodes: {},
-        errors: emptyErrors(),
-        latency: new Float64Array(bucketCount('precise')),
-        checks: Array.from({ length: checks }, (): [number, number] => [0, 0]),
-        timeline: new BoundedTimelineMerge(),
-      };
-      this.steps[index] = totals;
-    }
-    return totals;
+    this.steps[index] ??= {
+      ...emptyRequestCounts(),
+      httpFailures: 0,
+      latency: new Float64Array(bucketCount('precise')),
+      checks: Array.from({ length: checks }, (): [number, number] => [0, 0]),
+      timeline: new BoundedTimelineMerge(),
+    };
+    return this.steps[index];
   }
 }
 
@@ -168,12 +148,9 @@ export function stepReports(
     const requests = fromRun ? runTotals.requests : (totals?.requests ?? 0);
     const ok = fromRun ? runTotals.ok : (totals?.ok ?? 0);
     const httpFailures = fromRun ? runTotals.failed - noResponse : (totals?.httpFailures ?? 0);
-    let latencyMs = runTotals.latencyMs;
-    if (!fromRun) {
-      const histogram = histogramFromCounts(totals?.latency ?? new Float64Array(bucketCount('precise')));
-      latencyMs = summarize(histogram);
-      histogram.destroy();
-    }
+    const latencyMs = fromRun
+      ? runTotals.latencyMs
+      : summarizeCounts(totals?.latency ?? new Float64Array(bucketCount('precise')));
     const failed = httpFailures + noResponse;
     return {
       name: definition.name,

@@ -161,6 +161,39 @@ function checkDeadline(path: string, check: CheckInput, timeoutMs: number, conte
 
 const hostAndPort = (host: string, port: number) => `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
 
+/**
+ * Where a check's probe goes: the URL its samples name, the host a load test against it holds it for (none for
+ * what a load test cannot reach), and its key (a check run against another base URL is kept apart by host).
+ */
+function targetOf(
+  check: CheckInput,
+  context: ResolveContext,
+): { key: string; url: string; holdHost: string | null } {
+  switch (check.kind) {
+    case 'http':
+    case 'cors':
+    case 'database':
+    case 'scenario': {
+      const url =
+        check.url ??
+        (check.kind === 'scenario'
+          ? context.baseUrl
+          : `${context.baseUrl.replace(/\/$/, '')}${check.endpoint ?? ''}`);
+      const host = new URL(url).host;
+      return { key: context.overridden ? `${check.name}@${host}` : check.name, url, holdHost: host };
+    }
+    case 'tls':
+    case 'tcp': {
+      const at = hostAndPort(check.host, check.port);
+      return { key: check.name, url: `${check.kind}://${at}`, holdHost: at };
+    }
+    case 'dns':
+      return { key: check.name, url: `dns:${check.host}`, holdHost: null };
+    case 'heartbeat':
+      return { key: check.name, url: `heartbeat:${check.name}`, holdHost: null };
+  }
+}
+
 /** The check as the monitor runs it: its target resolved against the base URL, its defaults filled in. */
 function resolveCheck(check: CheckInput, index: number, context: ResolveContext): CheckDefinition {
   const path = `checks[${index}]`;
@@ -173,7 +206,7 @@ function resolveCheck(check: CheckInput, index: number, context: ResolveContext)
   checkDeadline(path, check, timeoutMs, context);
   const common = {
     name: check.name,
-    key: check.name,
+    ...targetOf(check, context),
     timeoutMs,
     ...(check.interval === undefined || check.interval === intervalSeconds
       ? {}
@@ -187,18 +220,13 @@ function resolveCheck(check: CheckInput, index: number, context: ResolveContext)
     case 'http':
     case 'cors':
     case 'database': {
-      const url = check.url ?? `${context.baseUrl.replace(/\/$/, '')}${check.endpoint ?? ''}`;
-      const host = new URL(url).host;
       const assert = check.kind === 'http' ? check.assert : [];
       const statusAsserted = assert.some((assertion) => assertion.kind === 'status');
       if (statusAsserted && check.expectStatus !== undefined)
         context.problems.push(`${path}.expectStatus: give "expectStatus" or a status assertion, not both`);
       return {
         ...common,
-        key: context.overridden ? `${check.name}@${host}` : check.name,
         kind: check.kind,
-        url,
-        holdHost: host,
         method: check.method,
         headers: check.headers,
         expectStatus: check.expectStatus ?? (statusAsserted ? [] : [200]),
@@ -218,8 +246,6 @@ function resolveCheck(check: CheckInput, index: number, context: ResolveContext)
       return {
         ...common,
         kind: 'tls',
-        url: `tls://${hostAndPort(check.host, check.port)}`,
-        holdHost: hostAndPort(check.host, check.port),
         host: check.host,
         port: check.port,
         days: check.days,
@@ -231,8 +257,6 @@ function resolveCheck(check: CheckInput, index: number, context: ResolveContext)
       return {
         ...common,
         kind: 'tcp',
-        url: `tcp://${hostAndPort(check.host, check.port)}`,
-        holdHost: hostAndPort(check.host, check.port),
         host: check.host,
         port: check.port,
       };
@@ -240,31 +264,17 @@ function resolveCheck(check: CheckInput, index: number, context: ResolveContext)
       return {
         ...common,
         kind: 'dns',
-        url: `dns:${check.host}`,
-        holdHost: null,
         host: check.host,
         recordType: check.recordType,
         servers: check.servers,
         ...(check.expect === undefined ? {} : { expect: check.expect }),
       };
-    case 'scenario': {
-      const url = check.url ?? context.baseUrl;
-      const host = new URL(url).host;
-      return {
-        ...common,
-        key: context.overridden ? `${check.name}@${host}` : check.name,
-        kind: 'scenario',
-        url,
-        holdHost: host,
-        ...scenarioOf(path, check, context),
-      };
-    }
+    case 'scenario':
+      return { ...common, kind: 'scenario', ...scenarioOf(path, check, context) };
     case 'heartbeat':
       return {
         ...common,
         kind: 'heartbeat',
-        url: `heartbeat:${check.name}`,
-        holdHost: null,
         periodSeconds: check.period,
         graceSeconds: check.grace,
         tokenSha256: (

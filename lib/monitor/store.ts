@@ -116,6 +116,8 @@ export function retryDelaySeconds(attempts: number): number {
 export class MonitorStore {
   private readonly db: Db;
   private readonly retention: Pick<RetentionSettings, 'sampleBatchRows' | 'maxBatches'>;
+  /** The checks and latency bounds last registered through this store, so that a cycle registers them once. */
+  private latencyBoundsSignature: string | null = null;
   /** `retention`: how many samples one pruning statement deletes, and how many statements one prune runs. */
   constructor(
     db: Db,
@@ -182,8 +184,8 @@ export class MonitorStore {
   /**
    * Samples and bad samples of a check over each window ending at `now` (seconds back), held ones left out: bad is
    * failed, or slower than `slowerThanMs` when given. What SLOs and uptime figures are computed from. Without a
-   * latency bound the counts come from the hourly rollup (uptimeWindows); with one, from the samples themselves, as
-   * the rollup counts no latencies.
+   * latency bound the counts come from the uptime rollup (uptimeWindows); with one, from the latency rollup
+   * (latencyWindows).
    */
   async windowCounts(
     key: string,
@@ -193,20 +195,120 @@ export class MonitorStore {
   ): Promise<Map<number, WindowCounts>> {
     if (slowerThanMs === null)
       return (await this.uptimeWindows([key], now, windowsSeconds)).get(key) ?? new Map();
+    return this.latencyWindows(key, now, windowsSeconds, slowerThanMs);
+  }
+
+  /**
+   * A check's samples and samples failed or slower than `boundMs` over each window ending at `now`, in one
+   * statement: the whole UTC hours of a window from monitor_latency_hourly and its partial first and last hour from
+   * the samples, so that a 30-day window reads some 720 rows and two hours of samples. A bound not registered
+   * (registerLatencyBounds) has no hours counted: its windows count every sample, decided in the same statement, so
+   * a bound registered or dropped meanwhile is never read half-counted.
+   */
+  async latencyWindows(
+    key: string,
+    now: Date,
+    windowsSeconds: number[],
+    boundMs: number,
+  ): Promise<Map<number, WindowCounts>> {
     const result = await this.db.query<{ seconds: number; total: string; bad: string }>(
-      `SELECT w.seconds, count(m.id) AS total,
-              count(m.id) FILTER (WHERE NOT m.ok OR m.latency_ms > $4) AS bad
-         FROM unnest($3::int[]) AS w(seconds)
-         LEFT JOIN monitor_samples m
-           ON m.check_name = $1 AND NOT m.held
-          AND m.at > $2::timestamptz - make_interval(secs => w.seconds) AND m.at <= $2
-        GROUP BY w.seconds`,
-      [key, now, windowsSeconds, slowerThanMs],
+      // (start, now] splits into samples (start, first_hour), hours [first_hour, hours_to) and samples
+      // [hours_to, now]; any part may be empty.
+      `WITH registered AS (
+         SELECT EXISTS (SELECT FROM monitor_latency_bounds WHERE check_name = $1 AND bound_ms = $4) AS counted
+       ), windows AS (
+         SELECT w.seconds, s.start, f.first_hour,
+                greatest(date_trunc('hour', $2::timestamptz, 'UTC'), f.first_hour) AS hours_to
+           FROM unnest($3::int[]) AS w(seconds)
+          CROSS JOIN LATERAL (SELECT $2::timestamptz - make_interval(secs => w.seconds) AS start) s
+          CROSS JOIN LATERAL (SELECT date_trunc('hour', s.start, 'UTC') + interval '1 hour' AS first_hour) f
+       )
+       SELECT w.seconds, counted.total, counted.bad
+         FROM windows w
+        CROSS JOIN LATERAL (
+          SELECT COALESCE(sum(c.total), 0) AS total, COALESCE(sum(c.bad), 0) AS bad
+            FROM (SELECT total, bad FROM monitor_latency_hourly h
+                   WHERE (SELECT counted FROM registered) AND h.check_name = $1 AND h.bound_ms = $4
+                     AND h.hour >= w.first_hour AND h.hour < w.hours_to
+                  UNION ALL
+                  SELECT 1, CASE WHEN NOT ok OR latency_ms > $4 THEN 1 ELSE 0 END FROM monitor_samples m
+                   WHERE (SELECT counted FROM registered) AND m.check_name = $1 AND NOT m.held
+                     AND m.at > w.start AND m.at < w.first_hour AND m.at <= $2
+                  UNION ALL
+                  SELECT 1, CASE WHEN NOT ok OR latency_ms > $4 THEN 1 ELSE 0 END FROM monitor_samples m
+                   WHERE (SELECT counted FROM registered) AND m.check_name = $1 AND NOT m.held
+                     AND m.at >= w.hours_to AND m.at <= $2
+                  UNION ALL
+                  SELECT 1, CASE WHEN NOT ok OR latency_ms > $4 THEN 1 ELSE 0 END FROM monitor_samples m
+                   WHERE NOT (SELECT counted FROM registered) AND m.check_name = $1 AND NOT m.held
+                     AND m.at > w.start AND m.at <= $2) c
+        ) counted`,
+      [key, now, windowsSeconds, boundMs],
       { idempotent: true },
     );
     return new Map(
       result.rows.map((row) => [row.seconds, { total: Number(row.total), bad: Number(row.bad) }]),
     );
+  }
+
+  /**
+   * Makes monitor_latency_hourly count each of `bounds` (a check's key and its latency objective's bound), and stop
+   * counting any other bound of the checks in `keys`: what the monitor calls with the checks it loaded. A new
+   * bound's hours are counted from the samples already stored in the transaction that registers it, with writers of
+   * samples held off until it commits, so no sample is counted twice or missed. Returns how many bounds were added
+   * and dropped; nothing is locked when every bound is already there.
+   */
+  async registerLatencyBounds(
+    keys: string[],
+    bounds: Array<{ key: string; boundMs: number }>,
+  ): Promise<{ registered: number; dropped: number }> {
+    const wanted = [
+      ...new Map(bounds.map((bound) => [`${bound.key}\u0000${bound.boundMs}`, bound])).values(),
+    ].sort((a, b) => (a.key === b.key ? a.boundMs - b.boundMs : a.key < b.key ? -1 : 1));
+    const signature = JSON.stringify([[...keys].sort(), wanted]);
+    if (signature === this.latencyBoundsSignature) return { registered: 0, dropped: 0 };
+    const params = [keys, wanted.map((bound) => bound.key), wanted.map((bound) => bound.boundMs)];
+    const wantedSql = `SELECT * FROM unnest($2::text[], $3::float8[]) AS w(check_name, bound_ms)`;
+    const stale = `b.check_name = ANY($1::text[]) AND (b.check_name, b.bound_ms) NOT IN (${wantedSql})`;
+    const found = await this.db.query<{ missing: string; stale: string }>(
+      `SELECT (SELECT count(*) FROM (${wantedSql}) w
+                WHERE NOT EXISTS (SELECT FROM monitor_latency_bounds b
+                                   WHERE b.check_name = w.check_name AND b.bound_ms = w.bound_ms)) AS missing,
+              (SELECT count(*) FROM monitor_latency_bounds b WHERE ${stale}) AS stale`,
+      params,
+      { idempotent: true },
+    );
+    let changed = { registered: 0, dropped: 0 };
+    if (Number(found.rows[0]?.missing) > 0 || Number(found.rows[0]?.stale) > 0) {
+      changed = await this.db.transaction(async (client) => {
+        // SHARE waits for the writers of samples in flight and holds off new ones until the commit: the backfill's
+        // snapshot then holds every sample, and every later write's trigger sees the new bound.
+        await client.query('LOCK TABLE monitor_samples IN SHARE MODE');
+        const result = await client.query<{ registered: string; dropped: string }>(
+          `WITH dropped AS (
+             DELETE FROM monitor_latency_bounds b WHERE ${stale} RETURNING 1
+           ), registered AS (
+             INSERT INTO monitor_latency_bounds (check_name, bound_ms)
+             ${wantedSql} ORDER BY 1, 2
+             ON CONFLICT DO NOTHING RETURNING check_name, bound_ms
+           ), backfilled AS (
+             INSERT INTO monitor_latency_hourly (check_name, bound_ms, hour, total, bad)
+             SELECT r.check_name, r.bound_ms, date_trunc('hour', m.at, 'UTC'), count(*),
+                    count(*) FILTER (WHERE NOT m.ok OR m.latency_ms > r.bound_ms)
+               FROM registered r JOIN monitor_samples m ON m.check_name = r.check_name AND NOT m.held
+              GROUP BY 1, 2, 3
+           )
+           SELECT (SELECT count(*) FROM registered) AS registered, (SELECT count(*) FROM dropped) AS dropped`,
+          params,
+        );
+        return {
+          registered: Number(result.rows[0]?.registered),
+          dropped: Number(result.rows[0]?.dropped),
+        };
+      });
+    }
+    this.latencyBoundsSignature = signature;
+    return changed;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LoadTestStore } from '../../lib/loadtest/store.ts';
+import { sloWindows } from '../../lib/monitor/slo.ts';
 import { MonitorStore } from '../../lib/monitor/store.ts';
 import { useMigratedDatabase } from '../support/database.ts';
 import { type GrowthData, seedGrowthAt } from '../support/growth-seed.ts';
@@ -24,6 +25,7 @@ const SCALE = {
 const LARGE_TABLES = [
   'monitor_samples',
   'monitor_uptime_hourly',
+  'monitor_latency_hourly',
   'monitor_incidents',
   'alert_outbox',
   'loadtest_runs',
@@ -151,6 +153,31 @@ describe('query plans at size', () => {
     expect(rowsRead(counted.plan, 'monitor_uptime_hourly')).toBeLessThanOrEqual(
       data.checkNames.length * (23 + 46 + 46),
     );
+  });
+
+  it('counts a latency objective’s windows from the latency rollup, reading only the edge hours’ samples', async () => {
+    const windows = sloWindows({ kind: 'latency', targetPercent: 95, latencyMs: 40, windowDays: 30 });
+    const keys = data.checkNames.slice(0, 10);
+    await new MonitorStore(postgres.db).registerLatencyBounds(
+      data.checkNames,
+      data.checkNames.map((key) => ({ key, boundMs: 40 })),
+    );
+    await expectPlans(
+      ({ monitor }) => Promise.all(keys.map((key) => monitor.windowCounts(key, data.now, windows, 40))),
+      ['monitor_latency_hourly_pkey', 'monitor_samples_check_at'],
+    );
+    const db = explainingDb(postgres.db, { analyze: true });
+    await new MonitorStore(db).windowCounts(keys[0] ?? '', data.now, windows, 40);
+    const [statement] = db.explained;
+    if (!statement) throw new Error('windowCounts sent no query');
+    // The two days seeded are 2,880 samples a check; the windows read under an hour of them at each end, and the
+    // rollup holds every one of them.
+    const counts = await new MonitorStore(postgres.db).windowCounts(keys[0] ?? '', data.now, windows, 40);
+    expect(counts.get(30 * 86_400)?.total).toBeGreaterThan(2_000);
+    expect(rowsRead(statement.plan, 'monitor_samples'), formatPlan(statement.plan)).toBeLessThanOrEqual(
+      windows.length * 2 * 60,
+    );
+    expect(rowsRead(statement.plan, 'monitor_latency_hourly')).toBeLessThanOrEqual(windows.length * 49);
   });
 
   it('lists alerts newest first by the opened index, and firing ones by the open-incident index', async () => {

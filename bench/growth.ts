@@ -16,6 +16,7 @@ import { removeDataDirectory, startEmbeddedPostgres } from '../lib/local/embedde
 import { urlTarget } from '../lib/local/stack.ts';
 import { createLogger } from '../lib/log/logger.ts';
 import type { Sample } from '../lib/monitor/probe.ts';
+import { sloWindows } from '../lib/monitor/slo.ts';
 import { MonitorStore } from '../lib/monitor/store.ts';
 import { type GrowthScale, PRODUCTION_SCALE, seedGrowth } from '../test/support/growth-seed.ts';
 import { gatewayEvent, LAMBDA_ENV, lambdaContext } from './support/lambda-invocation.ts';
@@ -64,6 +65,17 @@ export interface RollupCost {
   backfillMs: number;
 }
 
+/** A latency objective on every check at a month: its windows counted from the samples and from the rollup. */
+export interface LatencySloTiming {
+  /** Database time of one cycle's windowCounts for every check, p50 and p95. */
+  raw: { p50: number; p95: number };
+  rollup: { p50: number; p95: number };
+  /** Registering the 50 bounds, their month of hours backfilled: how long writers of samples wait. */
+  registerMs: number;
+  /** One cycle's insert of 50 samples without bounds registered and with them, p50 and p95. */
+  insert: { without: { p50: number; p95: number }; withBounds: { p50: number; p95: number } };
+}
+
 export interface GrowthResult {
   scale: GrowthScale;
   rows: Record<string, number>;
@@ -72,6 +84,7 @@ export interface GrowthResult {
   routes: RouteTiming[];
   cycle: { fresh: CycleTiming; grown: CycleTiming };
   rollup: RollupCost;
+  latencySlo: { fresh: LatencySloTiming; grown: LatencySloTiming };
   retention: Array<{ kind: string; report: PruneReport; totalMs: number; writerMaxMs: number }>;
 }
 
@@ -339,6 +352,66 @@ async function timeRollupCost(grown: Grown): Promise<RollupCost> {
   };
 }
 
+const LATENCY_BOUND_MS = 60;
+const RAW_CYCLES = 5;
+
+/**
+ * Every check declaring a 30-day p95 objective of LATENCY_BOUND_MS: the windows a cycle reads counted from the
+ * samples (the bound not registered: what the monitor read before the rollup) and from the rollup, and what the
+ * bounds add to the cycle's insert of samples. The bounds are dropped again afterwards.
+ */
+async function timeLatencySlo(grown: Grown): Promise<LatencySloTiming> {
+  const db = timedDb(grown.db);
+  const store = new MonitorStore(db);
+  const windows = sloWindows({
+    kind: 'latency',
+    targetPercent: 95,
+    latencyMs: LATENCY_BOUND_MS,
+    windowDays: 30,
+  });
+  const future = grown.now.getTime() + 4 * 86_400_000;
+  const cycleOfWindows = async (cycle: number) => {
+    const now = new Date(grown.now.getTime() - cycle * 60_000);
+    db.elapsedMs = 0;
+    for (const key of grown.checkNames) await store.windowCounts(key, now, windows, LATENCY_BOUND_MS);
+    return db.elapsedMs;
+  };
+  const inserts = async (round: number) => {
+    const timings: number[] = [];
+    for (let cycle = 0; cycle < CYCLES; cycle++) {
+      const at = new Date(future + (round * CYCLES + cycle) * 60_000);
+      db.elapsedMs = 0;
+      await store.insertSamples(
+        grown.checkNames.map((key) => ({
+          key,
+          at,
+          ok: true,
+          status: 200,
+          latencyMs: 21,
+          error: null,
+        })) as unknown as Sample[],
+      );
+      timings.push(db.elapsedMs);
+    }
+    await grown.db.query(`DELETE FROM monitor_samples WHERE at >= $1`, [new Date(future)]);
+    return summary(timings);
+  };
+  const raw: number[] = [];
+  for (let cycle = 0; cycle < RAW_CYCLES; cycle++) raw.push(await cycleOfWindows(cycle));
+  const without = await inserts(0);
+  const started = performance.now();
+  await new MonitorStore(grown.db).registerLatencyBounds(
+    grown.checkNames,
+    grown.checkNames.map((key) => ({ key, boundMs: LATENCY_BOUND_MS })),
+  );
+  const registerMs = performance.now() - started;
+  const rollup: number[] = [];
+  for (let cycle = 0; cycle < CYCLES; cycle++) rollup.push(await cycleOfWindows(cycle));
+  const withBounds = await inserts(1);
+  await new MonitorStore(grown.db).registerLatencyBounds(grown.checkNames, []);
+  return { raw: summary(raw), rollup: summary(rollup), registerMs, insert: { without, withBounds } };
+}
+
 /** Runs a prune while a writer inserts a cycle's samples every 20 ms: the writer's slowest insert is the pause. */
 async function pruneWithWriter(
   grown: Grown,
@@ -415,6 +488,8 @@ export async function measureGrowth(progress: (message: string) => void): Promis
     const cycle = { fresh: await timeCycles(fresh, 30), grown: await timeCycles(grown, 30) };
     progress('growth: what the uptime rollup costs writers of samples');
     const rollup = await timeRollupCost(grown);
+    progress('growth: latency objectives on every check, from the samples and from the rollup');
+    const latencySlo = { fresh: await timeLatencySlo(fresh), grown: await timeLatencySlo(grown) };
 
     progress('growth: retention of a backlog (16 days of samples, 20,000 runs of shard rows)');
     const samples = await pruneWithWriter(grown, () => new MonitorStore(grown.db).prune(14, grown.now));
@@ -433,6 +508,7 @@ export async function measureGrowth(progress: (message: string) => void): Promis
       routes,
       cycle,
       rollup,
+      latencySlo,
       retention: [
         { kind: 'monitor samples older than 14 days', ...samples },
         { kind: 'shard rows of runs finished over 24 h ago', ...shards },
@@ -466,6 +542,18 @@ export function growthTables(result: GrowthResult): Table[] {
     ms(timing.withRollup),
     '',
     formatRatio(timing.withRollup / timing.without),
+  ];
+  const sloRow = (key: 'raw' | 'rollup') => [
+    ms(result.latencySlo.fresh[key].p50),
+    ms(result.latencySlo.fresh[key].p95),
+    ms(result.latencySlo.grown[key].p50),
+    ms(result.latencySlo.grown[key].p95),
+  ];
+  const insertRow = (key: 'without' | 'withBounds') => [
+    ms(result.latencySlo.fresh.insert[key].p50),
+    ms(result.latencySlo.fresh.insert[key].p95),
+    ms(result.latencySlo.grown.insert[key].p50),
+    ms(result.latencySlo.grown.insert[key].p95),
   ];
   return [
     {
@@ -528,6 +616,39 @@ export function growthTables(result: GrowthResult): Table[] {
       notes: [
         `migration 0012 applied to the month's ${result.rows.monitor_samples?.toLocaleString('en-US')} samples: ${ms(result.rollup.backfillMs)} (writers of samples wait meanwhile)`,
         `with and without alternately (ALTER TABLE … DISABLE TRIGGER USER); ${CYCLES} cycles each, the bulk writes medians of ${BULK_REPEATS}`,
+      ],
+    },
+    {
+      title: `Growth: SLO windows, 50 latency objectives: counted from the samples (anchor) and from the latency rollup, fresh and at a month`,
+      columns: [
+        'database time per cycle',
+        'fresh p50',
+        'fresh p95',
+        'month p50',
+        'month p95',
+        'month: rollup / samples',
+      ],
+      rows: [
+        [
+          `every check's ${sloWindows({ kind: 'latency', targetPercent: 95, latencyMs: LATENCY_BOUND_MS, windowDays: 30 }).length} windows (5 min … 30 d) from the samples`,
+          ...sloRow('raw'),
+          '',
+        ],
+        [
+          'the same from the rollup',
+          ...sloRow('rollup'),
+          formatRatio(result.latencySlo.grown.rollup.p50 / result.latencySlo.grown.raw.p50),
+        ],
+        ["a cycle's 50 samples stored, no bound registered", ...insertRow('without'), ''],
+        [
+          'the same with the 50 bounds registered',
+          ...insertRow('withBounds'),
+          `${formatRatio(result.latencySlo.grown.insert.withBounds.p50 / result.latencySlo.grown.insert.without.p50)} the insert`,
+        ],
+      ],
+      notes: [
+        `every check a 30-day p95 objective of ${LATENCY_BOUND_MS} ms, one statement per check as the cycle reads them; the samples' figures over ${RAW_CYCLES} cycles, the rollup's over ${CYCLES}`,
+        `registering the 50 bounds, a month of their hours backfilled: ${ms(result.latencySlo.grown.registerMs)} (writers of samples wait meanwhile); fresh: ${ms(result.latencySlo.fresh.registerMs)}`,
       ],
     },
     {

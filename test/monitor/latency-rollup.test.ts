@@ -1,15 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMigrateRequest } from '../../lib/db/migrate-command.ts';
-import { listMigrations } from '../../lib/db/migrations.ts';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { RETENTION_DEFAULTS } from '../../lib/db/retention.ts';
 import { parseMonitorDefinition } from '../../lib/monitor/checks.ts';
 import { runCycle } from '../../lib/monitor/cycle.ts';
 import type { Sample } from '../../lib/monitor/probe.ts';
 import { budgetLeftPercent } from '../../lib/monitor/slo.ts';
 import { MonitorStore } from '../../lib/monitor/store.ts';
-import { testPool, useMigratedDatabase } from '../support/database.ts';
-import { type FaultTarget, startFaultTarget } from '../support/fault-target.ts';
+import { useMigratedDatabase } from '../support/database.ts';
+import { startFaultTarget } from '../support/fault-target.ts';
 import { RecordingSink, testMonitorDeps } from '../support/monitor.ts';
+import { revertAndReapply, writeWhilePruning } from '../support/sample-rollups.ts';
 
 const ROLLUP_MIGRATION = '0013_monitor-latency-rollup';
 /** Not on an hour, a minute or a second: every window has a partial first and last hour. */
@@ -148,37 +147,14 @@ describe('monitor_latency_hourly', () => {
   });
 
   it('stays exact when monitors insert at once while a prune runs and a bound is registered', async () => {
-    const pool = testPool(postgres.database.target, 4);
-    try {
-      const writers = Array.from({ length: 3 }, () => new MonitorStore(pool));
-      const cycles = async (store: MonitorStore, writer: number) => {
-        for (let cycle = 0; cycle < 15; cycle++) {
-          const at = new Date(NOW.getTime() + 60_000 + cycle * 7_000 + writer);
-          await store.insertSamples(
-            KEYS.map(
-              (key, index) =>
-                ({
-                  key,
-                  at,
-                  ok: (cycle + index) % 4 !== 0,
-                  status: 200,
-                  latencyMs: 40 + cycle * 20,
-                }) as Sample,
-            ),
-          );
-        }
-      };
-      const pruner = new MonitorStore(pool, {
-        retention: { ...RETENTION_DEFAULTS, sampleBatchRows: 200, maxBatches: 10 },
-      });
-      const registering = new MonitorStore(pool).registerLatencyBounds(KEYS, [
-        ...BOUNDS,
-        { key: 'check-2', boundMs: 120 },
-      ]);
-      await Promise.all([...writers.map(cycles), pruner.prune(28, NOW), registering]);
-    } finally {
-      await pool.close();
-    }
+    await writeWhilePruning(postgres.database.target, {
+      keys: KEYS,
+      now: NOW,
+      writers: 3,
+      pruneDays: 28,
+      sample: (cycle, index) => ({ ok: (cycle + index) % 4 !== 0, latencyMs: 40 + cycle * 20 }),
+      alongside: (store) => store.registerLatencyBounds(KEYS, [...BOUNDS, { key: 'check-2', boundMs: 120 }]),
+    });
     await expectExact(5 * 28 * 24);
   });
 
@@ -199,19 +175,12 @@ describe('monitor_latency_hourly', () => {
   });
 
   it('is emptied by TRUNCATE, and registers again after its migration is reverted and applied again', async () => {
-    const known = listMigrations();
-    const reverted = known.slice(known.indexOf(ROLLUP_MIGRATION));
-    const down = await runMigrateRequest(postgres.database.target, {
-      action: 'down',
-      count: reverted.length,
+    await revertAndReapply(postgres.database.target, ROLLUP_MIGRATION, async () => {
+      const tables = await admin<{ name: string | null }>(
+        `SELECT to_regclass('monitor_latency_hourly') AS name`,
+      );
+      expect(tables.rows[0]?.name).toBeNull();
     });
-    expect(down.ran).toEqual([...reverted].reverse());
-    const tables = await admin<{ name: string | null }>(
-      `SELECT to_regclass('monitor_latency_hourly') AS name`,
-    );
-    expect(tables.rows[0]?.name).toBeNull();
-    const up = await runMigrateRequest(postgres.database.target, { action: 'up' });
-    expect(up.ran).toEqual(reverted);
     expect(await rollup()).toEqual([]);
     expect(await new MonitorStore(postgres.db).registerLatencyBounds(KEYS, BOUNDS)).toEqual({
       registered: 4,
@@ -302,16 +271,10 @@ describe('MonitorStore latency windows from the rollup', () => {
 
 describe('a monitor cycle with latency objectives', () => {
   const postgres = useMigratedDatabase({ poolSize: 2 });
-  let target: FaultTarget;
-  beforeAll(async () => {
-    target = await startFaultTarget();
-    await target.set('healthy');
-  });
-  afterAll(async () => {
-    await target?.close();
-  });
 
   it('registers its checks’ bounds before reading their windows, and the budget equals the samples’ count', async () => {
+    const target = await startFaultTarget();
+    onTestFinished(() => target.close());
     const now = new Date('2026-03-31T14:37:12.345Z');
     // Ten days of a sample a minute, one in four slower than 100 ms and one in nine slower than 300 ms.
     await postgres.database.admin(

@@ -1,10 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runMigrateRequest } from '../../lib/db/migrate-command.ts';
-import { listMigrations } from '../../lib/db/migrations.ts';
 import { RETENTION_DEFAULTS } from '../../lib/db/retention.ts';
 import type { Sample } from '../../lib/monitor/probe.ts';
 import { MonitorStore } from '../../lib/monitor/store.ts';
-import { testPool, useMigratedDatabase } from '../support/database.ts';
+import { useMigratedDatabase } from '../support/database.ts';
+import { revertAndReapply, writeWhilePruning } from '../support/sample-rollups.ts';
 
 const ROLLUP_MIGRATION = '0012_monitor-uptime-rollup';
 /** Not on an hour, a minute or a second: every window has a partial first and last hour. */
@@ -136,55 +135,26 @@ describe('monitor_uptime_hourly and monitor_uptime_daily', () => {
   });
 
   it('stays exact when monitors insert the same checks’ samples at once while a prune runs', async () => {
-    const pool = testPool(postgres.database.target, 4);
-    try {
-      const writers = Array.from({ length: 4 }, () => new MonitorStore(pool));
-      const keys = ['check-1', 'check-2', 'check-3', 'check-6'];
-      const cycles = async (store: MonitorStore, writer: number) => {
-        for (let cycle = 0; cycle < 15; cycle++) {
-          const at = new Date(NOW.getTime() + 60_000 + cycle * 7_000 + writer);
-          await store.insertSamples(
-            keys.map(
-              (key, index) =>
-                ({
-                  key,
-                  at,
-                  ok: (cycle + index) % 4 !== 0,
-                  status: 200,
-                  latencyMs: 25,
-                  error: null,
-                }) as Sample,
-            ),
-          );
-        }
-      };
-      const pruner = new MonitorStore(pool, {
-        retention: { ...RETENTION_DEFAULTS, sampleBatchRows: 200, maxBatches: 10 },
-      });
-      await Promise.all([...writers.map((store, writer) => cycles(store, writer)), pruner.prune(28, NOW)]);
-    } finally {
-      await pool.close();
-    }
+    await writeWhilePruning(postgres.database.target, {
+      keys: ['check-1', 'check-2', 'check-3', 'check-6'],
+      now: NOW,
+      writers: 4,
+      pruneDays: 28,
+      sample: (cycle, index) => ({ ok: (cycle + index) % 4 !== 0, latencyMs: 25 }),
+    });
     await expectExact(3 * 28 * 24);
   });
 
   it('is rebuilt from the samples when its migration is reverted and applied again', async () => {
-    const known = listMigrations();
-    const reverted = known.slice(known.indexOf(ROLLUP_MIGRATION));
-    const down = await runMigrateRequest(postgres.database.target, {
-      action: 'down',
-      count: reverted.length,
-    });
-    expect(down.ran).toEqual([...reverted].reverse());
-    // Written while no trigger counts them.
-    await admin(
-      `INSERT INTO monitor_samples (check_name, at, ok, status, latency_ms, error, held)
-       SELECT 'check-5', $1::timestamptz - make_interval(mins => n), n % 5 <> 0, 200, 20, NULL, false
-         FROM generate_series(1, 300) AS n`,
-      [NOW],
+    await revertAndReapply(postgres.database.target, ROLLUP_MIGRATION, () =>
+      // Written while no trigger counts them.
+      admin(
+        `INSERT INTO monitor_samples (check_name, at, ok, status, latency_ms, error, held)
+         SELECT 'check-5', $1::timestamptz - make_interval(mins => n), n % 5 <> 0, 200, 20, NULL, false
+           FROM generate_series(1, 300) AS n`,
+        [NOW],
+      ),
     );
-    const up = await runMigrateRequest(postgres.database.target, { action: 'up' });
-    expect(up.ran).toEqual(reverted);
     await expectExact(3 * 28 * 24 + 5);
   });
 

@@ -113,11 +113,15 @@ export function retryDelaySeconds(attempts: number): number {
   return Math.min(30 * 2 ** Math.max(0, attempts - 1), 1800);
 }
 
+/**
+ * The checks and latency bounds last registered through each pool, so that they are registered once per pool: on
+ * Lambda once per container, whose pool outlives the invocations' stores.
+ */
+const registeredLatencyBounds = new WeakMap<Db, string>();
+
 export class MonitorStore {
   private readonly db: Db;
   private readonly retention: Pick<RetentionSettings, 'sampleBatchRows' | 'maxBatches'>;
-  /** The checks and latency bounds last registered through this store, so that a cycle registers them once. */
-  private latencyBoundsSignature: string | null = null;
   /** `retention`: how many samples one pruning statement deletes, and how many statements one prune runs. */
   constructor(
     db: Db,
@@ -266,7 +270,7 @@ export class MonitorStore {
       ...new Map(bounds.map((bound) => [`${bound.key}\u0000${bound.boundMs}`, bound])).values(),
     ].sort((a, b) => (a.key === b.key ? a.boundMs - b.boundMs : a.key < b.key ? -1 : 1));
     const signature = JSON.stringify([[...keys].sort(), wanted]);
-    if (signature === this.latencyBoundsSignature) return { registered: 0, dropped: 0 };
+    if (registeredLatencyBounds.get(this.db) === signature) return { registered: 0, dropped: 0 };
     const params = [keys, wanted.map((bound) => bound.key), wanted.map((bound) => bound.boundMs)];
     const wantedSql = `SELECT * FROM unnest($2::text[], $3::float8[]) AS w(check_name, bound_ms)`;
     const stale = `b.check_name = ANY($1::text[]) AND (b.check_name, b.bound_ms) NOT IN (${wantedSql})`;
@@ -307,7 +311,7 @@ export class MonitorStore {
         };
       });
     }
-    this.latencyBoundsSignature = signature;
+    registeredLatencyBounds.set(this.db, signature);
     return changed;
   }
 

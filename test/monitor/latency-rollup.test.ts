@@ -5,7 +5,7 @@ import { runCycle } from '../../lib/monitor/cycle.ts';
 import type { Sample } from '../../lib/monitor/probe.ts';
 import { budgetLeftPercent } from '../../lib/monitor/slo.ts';
 import { MonitorStore } from '../../lib/monitor/store.ts';
-import { useMigratedDatabase } from '../support/database.ts';
+import { testPool, useMigratedDatabase } from '../support/database.ts';
 import { startFaultTarget } from '../support/fault-target.ts';
 import { RecordingSink, testMonitorDeps } from '../support/monitor.ts';
 import { revertAndReapply, writeWhilePruning } from '../support/sample-rollups.ts';
@@ -79,11 +79,16 @@ describe('monitor_latency_hourly', () => {
     const store = new MonitorStore(postgres.db);
     expect(await store.registerLatencyBounds(KEYS, BOUNDS)).toEqual({ registered: 4, dropped: 0 });
     await expectExact(4 * 31 * 24);
-    // Another monitor with the same checks: nothing to add, nothing counted twice.
-    expect(await new MonitorStore(postgres.db).registerLatencyBounds(KEYS, BOUNDS)).toEqual({
-      registered: 0,
-      dropped: 0,
-    });
+    // Another monitor (its own pool) with the same checks: nothing to add, nothing counted twice.
+    const other = testPool(postgres.database.target, 1);
+    try {
+      expect(await new MonitorStore(other).registerLatencyBounds(KEYS, BOUNDS)).toEqual({
+        registered: 0,
+        dropped: 0,
+      });
+    } finally {
+      await other.close();
+    }
     await expectExact(4 * 31 * 24);
   });
 
@@ -261,6 +266,9 @@ describe('MonitorStore latency windows from the rollup', () => {
     await expectRaw(store, 200);
     // Another bound of the same check, not registered, still counted from the samples.
     await expectRaw(store, 75);
+    // A bound dropped by another monitor is counted from the samples again, not from what its hours were.
+    await admin(`DELETE FROM monitor_latency_bounds WHERE check_name = 'api' AND bound_ms = 200`);
+    await expectRaw(store, 200);
     // Not an empty comparison: a month is 129,600 samples less the held ones, a share of them slow.
     const month = await rawWindow(NOW, 30 * 86_400, 200);
     expect(month.total).toBeGreaterThan(120_000);

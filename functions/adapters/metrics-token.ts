@@ -2,17 +2,17 @@
 // scrape and again every five minutes, so that a rotation is picked up.
 
 import type { Context } from 'aws-lambda';
-import { type AwsClient, createAwsClient, SECRETS_MANAGER } from '../../lib/aws/client.ts';
+import type { AwsClient } from '../../lib/aws/client.ts';
 import { type Config, isMetricsToken, MIN_METRICS_TOKEN_LENGTH } from '../../lib/config/config.ts';
-import { arnParts, secretArn } from '../environment.ts';
+import { arnParts } from '../environment.ts';
+import { readSecretString, secretsClient } from './secrets.ts';
 
 const TOKEN_CACHE_MS = 5 * 60_000;
 
 /** A reader per invocation's context, sharing one cache; undefined when /metrics reads no secret. */
 export function metricsTokenReader(
   config: Config,
-  newClient: (region: string) => AwsClient = (region) =>
-    createAwsClient({ service: SECRETS_MANAGER, region }),
+  newClient: (region: string) => AwsClient = secretsClient,
 ): ((context: Context) => () => Promise<string>) | undefined {
   const access = config.metricsAccess;
   if (access.kind !== 'secret') return undefined;
@@ -21,10 +21,7 @@ export function metricsTokenReader(
   return (context) => async () => {
     if (cached && cached.expires > Date.now()) return cached.token;
     client ??= newClient(arnParts(context).region);
-    const answer = await client.call<{ SecretString?: string }>('GetSecretValue', {
-      SecretId: secretArn(context, access.secretName),
-    });
-    const token = answer.SecretString?.trim() ?? '';
+    const token = (await readSecretString(context, access.secretName, client)).trim();
     if (!isMetricsToken(token))
       throw new Error(
         `secret ${access.secretName} must hold the token itself: at least ${MIN_METRICS_TOKEN_LENGTH} characters without spaces`,

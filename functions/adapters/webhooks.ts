@@ -2,9 +2,8 @@
 
 import type { Context } from 'aws-lambda';
 import { parseWebhookSecret, type WebhookSecrets } from '../../lib/alerts/webhook-channels.ts';
-import { createAwsClient, SECRETS_MANAGER } from '../../lib/aws/client.ts';
 import type { Config } from '../../lib/config/config.ts';
-import { arnParts, secretArn } from '../environment.ts';
+import { readSecretString } from './secrets.ts';
 
 /** Resolves to {} when no webhook is configured; a failed read is tried again on the next invocation. */
 export function webhookSecrets(config: Config): (context: Context) => Promise<WebhookSecrets> {
@@ -13,12 +12,8 @@ export function webhookSecrets(config: Config): (context: Context) => Promise<We
     const { webhooks, webhookSecretName } = config.alerts;
     if (webhooks.length === 0 || webhookSecretName === undefined) return Promise.resolve({});
     read ??= (async () => {
-      const client = createAwsClient({ service: SECRETS_MANAGER, region: arnParts(context).region });
-      const answer = await client.call<{ SecretString?: string }>('GetSecretValue', {
-        SecretId: secretArn(context, webhookSecretName),
-      });
       return parseWebhookSecret(
-        answer.SecretString ?? '',
+        await readSecretString(context, webhookSecretName),
         webhookSecretName,
         webhooks.map((webhook) => webhook.name),
       );

@@ -433,7 +433,9 @@ export async function runCycle(
       ),
     )
     .then((changed) => {
-      if (changed.registered + changed.dropped > 0) deps.logger.info('latency bounds registered', changed);
+      if (changed.busy) deps.logger.info('latency bounds wait for a moment without writers of samples');
+      else if (changed.registered + changed.dropped > 0)
+        deps.logger.info('latency bounds registered', changed);
     })
     .catch((error: unknown) =>
       deps.logger.warn('latency bounds not registered; their windows count the samples', { error }),

@@ -1,5 +1,6 @@
 // The monitor's PostgreSQL side: samples, check states, incidents and the alert outbox, all its SQL in one place.
 
+import { setTimeout } from 'node:timers/promises';
 import type pg from 'pg';
 import { PRIMARY_CHANNEL } from '../alerts/channels.ts';
 import type { Notification } from '../alerts/sink.ts';
@@ -118,6 +119,11 @@ export function retryDelaySeconds(attempts: number): number {
  * Lambda once per container, whose pool outlives the invocations' stores.
  */
 const registeredLatencyBounds = new WeakMap<Db, string>();
+
+/** PostgreSQL's lock_not_available: a NOWAIT lock that another transaction holds. */
+const LOCK_NOT_AVAILABLE = '55P03';
+/** Waits between the tries of the samples table's lock when registering bounds: five tries over 750 ms. */
+const LOCK_RETRY_DELAYS_MS = [50, 100, 200, 400];
 
 export class MonitorStore {
   private readonly db: Db;
@@ -260,12 +266,15 @@ export class MonitorStore {
    * counting any other bound of the checks in `keys`: what the monitor calls with the checks it loaded. A new
    * bound's hours are counted from the samples already stored in the transaction that registers it, with writers of
    * samples held off until it commits, so no sample is counted twice or missed. Returns how many bounds were added
-   * and dropped; nothing is locked when every bound is already there.
+   * and dropped; nothing is locked when every bound is already there. The lock is only taken when no writer holds
+   * the table (NOWAIT, tried again after each of LOCK_RETRY_DELAYS_MS), so it never waits behind a long transaction on
+   * the samples while every writer queues behind it. When the table stays busy the answer says `busy` and
+   * nothing is registered: the next call tries again, and meanwhile those bounds' windows count their samples.
    */
   async registerLatencyBounds(
     keys: string[],
     bounds: Array<{ key: string; boundMs: number }>,
-  ): Promise<{ registered: number; dropped: number }> {
+  ): Promise<{ registered: number; dropped: number; busy?: true }> {
     const wanted = [
       ...new Map(bounds.map((bound) => [`${bound.key}\u0000${bound.boundMs}`, bound])).values(),
     ].sort((a, b) => (a.key === b.key ? a.boundMs - b.boundMs : a.key < b.key ? -1 : 1));
@@ -284,12 +293,43 @@ export class MonitorStore {
     );
     let changed = { registered: 0, dropped: 0 };
     if (Number(found.rows[0]?.missing) > 0 || Number(found.rows[0]?.stale) > 0) {
-      changed = await this.db.transaction(async (client) => {
-        // SHARE waits for the writers of samples in flight and holds off new ones until the commit: the backfill's
-        // snapshot then holds every sample, and every later write's trigger sees the new bound.
-        await client.query('LOCK TABLE monitor_samples IN SHARE MODE');
-        const result = await client.query<{ registered: string; dropped: string }>(
-          `WITH dropped AS (
+      const locked = await this.registerWhenIdle(stale, wantedSql, params);
+      if (!locked) return { registered: 0, dropped: 0, busy: true };
+      changed = locked;
+    }
+    registeredLatencyBounds.set(this.db, signature);
+    return changed;
+  }
+
+  private async registerWhenIdle(
+    stale: string,
+    wantedSql: string,
+    params: unknown[],
+  ): Promise<{ registered: number; dropped: number } | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.registerLocked(stale, wantedSql, params);
+      } catch (error) {
+        // The pool reports it as a DatabaseTimeoutError, whose cause is PostgreSQL's own error.
+        if ((error as { cause?: { code?: unknown } }).cause?.code !== LOCK_NOT_AVAILABLE) throw error;
+        const delayMs = LOCK_RETRY_DELAYS_MS[attempt];
+        if (delayMs === undefined) return undefined;
+        await setTimeout(delayMs);
+      }
+    }
+  }
+
+  private registerLocked(
+    stale: string,
+    wantedSql: string,
+    params: unknown[],
+  ): Promise<{ registered: number; dropped: number }> {
+    return this.db.transaction(async (client) => {
+      // SHARE holds off new writers of samples until the commit, and NOWAIT takes it only when none is in flight:
+      // the backfill's snapshot then holds every sample, and every later write's trigger sees the new bound.
+      await client.query('LOCK TABLE monitor_samples IN SHARE MODE NOWAIT');
+      const result = await client.query<{ registered: string; dropped: string }>(
+        `WITH dropped AS (
              DELETE FROM monitor_latency_bounds b WHERE ${stale} RETURNING 1
            ), registered AS (
              INSERT INTO monitor_latency_bounds (check_name, bound_ms)
@@ -303,16 +343,13 @@ export class MonitorStore {
               GROUP BY 1, 2, 3
            )
            SELECT (SELECT count(*) FROM registered) AS registered, (SELECT count(*) FROM dropped) AS dropped`,
-          params,
-        );
-        return {
-          registered: Number(result.rows[0]?.registered),
-          dropped: Number(result.rows[0]?.dropped),
-        };
-      });
-    }
-    registeredLatencyBounds.set(this.db, signature);
-    return changed;
+        params,
+      );
+      return {
+        registered: Number(result.rows[0]?.registered),
+        dropped: Number(result.rows[0]?.dropped),
+      };
+    });
   }
 
   /**

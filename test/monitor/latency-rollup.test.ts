@@ -158,7 +158,10 @@ describe('monitor_latency_hourly', () => {
       writers: 3,
       pruneDays: 28,
       sample: (cycle, index) => ({ ok: (cycle + index) % 4 !== 0, latencyMs: 40 + cycle * 20 }),
-      alongside: (store) => store.registerLatencyBounds(KEYS, [...BOUNDS, { key: 'check-2', boundMs: 120 }]),
+      // While writers are in flight the lock is not taken: the call says busy, and the next one registers.
+      alongside: async (store) => {
+        while ((await store.registerLatencyBounds(KEYS, [...BOUNDS, { key: 'check-2', boundMs: 120 }])).busy);
+      },
     });
     await expectExact(5 * 28 * 24);
   });
@@ -177,6 +180,58 @@ describe('monitor_latency_hourly', () => {
       { check_name: 'check-3', bound_ms: 50 },
     ]);
     await expectExact(2 * 28 * 24);
+  });
+
+  it('answers busy instead of queueing behind a transaction that writes samples, and registers after its commit', async () => {
+    const writer = testPool(postgres.database.target, 1);
+    onTestFinished(() => writer.close());
+    let commit = () => {};
+    let inserted = () => {};
+    const insertedOnce = new Promise<void>((resolve) => {
+      inserted = resolve;
+    });
+    const holding = writer.transaction(async (client) => {
+      await client.query(
+        `INSERT INTO monitor_samples (check_name, at, ok, status, latency_ms, error, held)
+         VALUES ('check-3', $1, true, 200, 70, NULL, false)`,
+        [new Date(NOW.getTime() + 5_000)],
+      );
+      inserted();
+      await new Promise<void>((resolve) => {
+        commit = resolve;
+      });
+    });
+    await insertedOnce;
+    const store = new MonitorStore(postgres.db);
+    const wanted = [
+      { key: 'check-3', boundMs: 50 },
+      { key: 'check-3', boundMs: 80 },
+    ];
+    const started = Date.now();
+    expect(await store.registerLatencyBounds(['check-3'], wanted)).toEqual({
+      registered: 0,
+      dropped: 0,
+      busy: true,
+    });
+    // Its five tries wait 750 ms in all; it never waited for the writer, which is still open.
+    expect(Date.now() - started).toBeLessThan(4_000);
+    // Writers of other checks are not held up by it meanwhile (one of the same check and hour waits for the rollup
+    // row the open transaction updated).
+    await store.insertSamples([
+      {
+        key: 'check-1',
+        at: new Date(NOW.getTime() + 6_000),
+        ok: false,
+        status: 503,
+        latencyMs: 90,
+        error: 'status 503',
+        held: null,
+      } as Sample,
+    ]);
+    commit();
+    await holding;
+    expect(await store.registerLatencyBounds(['check-3'], wanted)).toEqual({ registered: 1, dropped: 0 });
+    await expectExact(3 * 28 * 24);
   });
 
   it('is emptied by TRUNCATE, and registers again after its migration is reverted and applied again', async () => {

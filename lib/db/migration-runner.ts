@@ -14,7 +14,6 @@ export class MigrateUsageError extends LoadwatchError {
   declare readonly problems: string[];
   constructor(message: string, code: MigrateUsageError['code'] = 'MIGRATE_USAGE') {
     super(message, { code, status: 400, exitCode: EXIT.usage, problems: [message] });
-    this.name = 'MigrateUsageError';
   }
 }
 

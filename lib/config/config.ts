@@ -10,7 +10,7 @@ import {
 import { WEBHOOK_FORMATS } from '../alerts/webhook.ts';
 import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from '../db/pool-settings.ts';
 import { RETENTION_DEFAULTS, type RetentionSettings } from '../db/retention.ts';
-import type { DatabaseAuth, DatabaseConfig, DatabaseTarget, SslMode } from '../db/target.ts';
+import { type DatabaseAuth, type DatabaseConfig, type DatabaseTarget, SSL_MODES } from '../db/target.ts';
 import { ConfigError } from '../errors.ts';
 import type { CorsConfig } from '../http/cors-settings.ts';
 import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/limits.ts';
@@ -23,7 +23,7 @@ import {
   minimumWorkerMemoryMb,
   workerLoadFor,
 } from '../loadtest/worker-capacity.ts';
-import type { LogLevel } from '../log/levels.ts';
+import { LOG_LEVELS, type LogLevel } from '../log/levels.ts';
 import {
   DEFAULT_MONITOR_INTERVAL_SECONDS,
   MONITOR_INTERVAL_SECONDS,
@@ -47,7 +47,8 @@ export { ConfigError } from '../errors.ts';
 export type Env = Record<string, string | undefined>;
 export type Runtime = 'lambda' | 'server';
 /** auto: short lines on a terminal (the full JSON to a file), JSON lines otherwise; json or pretty to force one. */
-export type LogFormat = 'auto' | 'json' | 'pretty';
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 export interface AwsNames {
   /** Names, not ARNs: ARNs are built at run time from the region and the account. */
   stateMachineName: string | undefined;
@@ -97,9 +98,6 @@ export interface Config {
   /** The current invocation's X-Ray trace header: Lambda sets _X_AMZN_TRACE_ID anew for each invocation. */
   traceHeader: () => string | undefined;
 }
-
-const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
-const SSL_MODES: SslMode[] = ['verify', 'require', 'disable'];
 
 /** Collects problems while reading, so that one run names all of them. */
 class EnvReader {
@@ -380,10 +378,6 @@ function readWorkerLoad(reader: EnvReader, workerMemoryMb: number) {
   };
 }
 
-function readLogFormat(reader: EnvReader): LogFormat {
-  return reader.oneOf('LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto');
-}
-
 /** Names, not origins: "app.test", or ".app.test" for it and every subdomain. */
 function readLocalAllowedHosts(reader: EnvReader): string[] {
   const hosts: string[] = [];
@@ -533,9 +527,11 @@ function readRdsTargets(reader: EnvReader, region: string | undefined): Database
   if ((iam || secretArn) && region === undefined) {
     reader.problem('AWS_REGION', 'is required for IAM authentication and Secrets Manager');
   }
+  const readHost = reader.raw('DB_READ_ENDPOINT');
   for (const [name, host] of [
     ['DB_PROXY_ENDPOINT', proxy],
     ['DB_DIRECT_ENDPOINT', direct],
+    ['DB_READ_ENDPOINT', readHost],
   ] as const) {
     if (host !== undefined && !HOST.test(host)) {
       reader.problem(name, `"${host}" is not a host name (give the endpoint without scheme or port)`);
@@ -556,13 +552,6 @@ function readRdsTargets(reader: EnvReader, region: string | undefined): Database
     via: kind,
   });
   const directTarget = direct ? target(direct, 'direct') : null;
-  const readHost = reader.raw('DB_READ_ENDPOINT');
-  if (readHost !== undefined && !/^[a-z0-9.-]+$/i.test(readHost)) {
-    reader.problem(
-      'DB_READ_ENDPOINT',
-      `"${readHost}" is not a host name (give the endpoint without scheme or port)`,
-    );
-  }
   // A proxy's read-only endpoint (….endpoint.proxy-….rds.amazonaws.com) or a replica's own endpoint.
   const readTarget =
     readHost === undefined ? undefined : target(readHost, /\.proxy-/.test(readHost) ? 'proxy' : 'direct');
@@ -576,13 +565,13 @@ function readRdsTargets(reader: EnvReader, region: string | undefined): Database
 
 function readDatabase(reader: EnvReader, runtime: Runtime, region: string | undefined): DatabaseConfig {
   const url = reader.raw('DATABASE_URL');
+  const readUrl = reader.raw('DATABASE_READ_URL');
   const rds = reader.raw('DB_PROXY_ENDPOINT') ?? reader.raw('DB_DIRECT_ENDPOINT');
   if (url !== undefined) {
     if (rds !== undefined) {
       reader.problem('DATABASE_URL', 'set together with DB_PROXY_ENDPOINT/DB_DIRECT_ENDPOINT; choose one');
     }
     const target = readUrlTarget(reader, url);
-    const readUrl = reader.raw('DATABASE_READ_URL');
     const readTarget = readUrl === undefined ? null : readUrlTarget(reader, readUrl, 'DATABASE_READ_URL');
     if (!target) return { mode: 'embedded' };
     return {
@@ -592,7 +581,7 @@ function readDatabase(reader: EnvReader, runtime: Runtime, region: string | unde
       ...(readTarget ? { reader: readTarget } : {}),
     };
   }
-  if (reader.raw('DATABASE_READ_URL') !== undefined) {
+  if (readUrl !== undefined) {
     reader.problem(
       'DATABASE_READ_URL',
       'needs DATABASE_URL (the writer) beside it; with RDS set DB_READ_ENDPOINT',
@@ -751,7 +740,7 @@ export function loadConfig(env: Env = process.env): Config {
     region,
     runtime,
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
-    logFormat: readLogFormat(reader),
+    logFormat: reader.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto'),
     port: reader.integer('PORT', 3000, 1, 65535),
     localAllowedHosts: readLocalAllowedHosts(reader),
     dataDir: reader.string('LOADWATCH_DATA_DIR', '.loadwatch'),

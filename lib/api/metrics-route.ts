@@ -23,7 +23,6 @@ export interface MetricsApiDeps {
   monitor: MonitorStore;
   loadTests: LoadTestStore;
   db: Db;
-  now?: () => Date;
 }
 
 /** Latency buckets in seconds, from a fast health check to a probe's longest timeout. */
@@ -69,7 +68,7 @@ async function authorize(deps: MetricsApiDeps, authorization: string | undefined
 }
 
 export async function metricFamilies(deps: MetricsApiDeps): Promise<MetricFamily[]> {
-  const now = (deps.now ?? (() => new Date()))();
+  const now = new Date();
   const [states, histograms, runs] = await Promise.all([
     deps.monitor.checkStates(now),
     deps.monitor.latencyHistograms(

@@ -85,18 +85,6 @@ export function parseMigrateRequest(input: unknown): MigrateRequest {
   return result.output;
 }
 
-export function migrationTarget(config: { database: DatabaseConfig }): DatabaseTarget {
-  if (config.database.mode !== 'external') throw new Error('no database configured');
-  const target = config.database.migrations;
-  if (!target) {
-    throw new MigrateUsageError(
-      'DB_DIRECT_ENDPOINT: required for migrations (they hold an advisory lock, which RDS Proxy would pin)',
-    );
-  }
-  // Migrations connect to the instance itself, whose certificate only the RDS CA bundle verifies.
-  return { ...target, rdsCa: RDS_CA_BUNDLE };
-}
-
 export async function runMigrateRequest(
   target: DatabaseTarget,
   request: MigrateRequest,
@@ -126,5 +114,13 @@ export function migrateCommand(
   request: MigrateRequest,
   log?: (line: string) => void,
 ) {
-  return runMigrateRequest(migrationTarget(config), request, log);
+  if (config.database.mode !== 'external') throw new Error('no database configured');
+  const target = config.database.migrations;
+  if (!target) {
+    throw new MigrateUsageError(
+      'DB_DIRECT_ENDPOINT: required for migrations (they hold an advisory lock, which RDS Proxy would pin)',
+    );
+  }
+  // Migrations connect to the instance itself, whose certificate only the RDS CA bundle verifies.
+  return runMigrateRequest({ ...target, rdsCa: RDS_CA_BUNDLE }, request, log);
 }

@@ -24,7 +24,6 @@ export interface MigrateOptions {
   count?: number;
   /** Revert every applied migration: down never does that unless asked to by name. */
   all?: boolean;
-  dir?: string;
   log?: (line: string) => void;
 }
 
@@ -46,7 +45,7 @@ export async function runMigrations(options: MigrateOptions): Promise<string[]> 
     if (options.direction === 'down' && !options.all) await refuseBeyondApplied(client, count);
     const ran = await runner({
       dbClient: client,
-      dir: options.dir ?? findMigrationsDir(),
+      dir: findMigrationsDir(),
       migrationsTable: MIGRATIONS_TABLE,
       direction: options.direction,
       count,

@@ -43,10 +43,9 @@ export async function readiness(
   identity: ServiceIdentity,
   db: Db,
   knownMigrations: string[],
-  now: () => number = () => performance.now(),
   timeoutMs = DEFAULT_READINESS_TIMEOUT_MS,
 ): Promise<Readiness> {
-  const started = now();
+  const started = performance.now();
   let applied: string[];
   let timer: NodeJS.Timeout | undefined;
   const tooSlow = new Promise<'too slow'>((resolve) => {
@@ -74,7 +73,7 @@ export async function readiness(
   } finally {
     clearTimeout(timer);
   }
-  const latencyMs = Math.round((now() - started) * 100) / 100;
+  const latencyMs = Math.round((performance.now() - started) * 100) / 100;
   const { current, latest, pending } = compareMigrations(applied, knownMigrations);
   const ready = pending.length === 0;
   return {

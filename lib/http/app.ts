@@ -31,7 +31,6 @@ interface ApiHandlerOptions<Deps> {
   logger: Logger;
   /** Fields each invocation's log lines carry besides the logger's own (request id, cold start, trace). */
   logFields?: (context: Context) => LogFields;
-  bodyLimitBytes?: number;
   /** Longest a route may run before the request answers 503 (API_HANDLER_TIMEOUT). */
   handlerTimeoutMs?: number;
 }
@@ -132,7 +131,7 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
     .use(securityHeaders())
     .use(cors({ ...options.cors, methods: CORS_METHODS }))
     .use(errorResponse({ logger: options.logger }))
-    .use(bodyLimit({ limitBytes: options.bodyLimitBytes }))
+    .use(bodyLimit())
     .use(conditionalGet()) as unknown as ApiHandler;
   // Checked before any middleware reads the event: a direct invoke with no or another event gets a 400 naming
   // what is missing, not a TypeError from deep inside the error handler.

@@ -36,10 +36,10 @@ export function countAxis(max: number): LabelledAxis {
   return { ...linearAxis(max), format: formatCompact };
 }
 
-/** 0 to a round number above max, with about `count` evenly spaced round ticks. */
-export function linearAxis(max: number, count = 5): Axis {
+/** 0 to a round number above max, with about five evenly spaced round ticks. */
+export function linearAxis(max: number): Axis {
   const span = Number.isFinite(max) && max > 0 ? max : 1;
-  const raw = span / count;
+  const raw = span / 5;
   const power = 10 ** Math.floor(Math.log10(raw));
   const fraction = raw / power;
   const step =

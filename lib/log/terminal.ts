@@ -52,8 +52,8 @@ export interface TerminalLog {
  * the rest are counted, and each window ends with at most one summary line. A quiet terminal shows every
  * line; a terminal under 3,000 requests a second shows one line a second, so an alert stays in view.
  */
-export function createTerminalLog(options: { out: (text: string) => void; windowMs?: number }): TerminalLog {
-  const windowMs = options.windowMs ?? 1_000;
+export function createTerminalLog(options: { out: (text: string) => void }): TerminalLog {
+  const windowMs = 1_000;
   let current = emptyWindow();
   let printed = new Set<string>();
   let busyLastWindow = new Set<string>();

@@ -26,8 +26,8 @@ export function appendToken(headers: Record<string, string>, name: string, token
   headers[name] = tokens.join(', ');
 }
 
-export function securityHeaders(overrides: Record<string, string> = {}): HttpMiddleware {
-  const defaults = Object.entries({ ...JSON_API_SECURITY_HEADERS, ...overrides });
+export function securityHeaders(): HttpMiddleware {
+  const defaults = Object.entries(JSON_API_SECURITY_HEADERS);
   const apply = (request: HttpRequest) => {
     if (request.response === undefined && request.error) return;
     const headers = responseHeaders(request);

@@ -9,11 +9,6 @@ export interface ServiceIdentity {
   version: string;
 }
 
-export interface Liveness extends ServiceIdentity {
-  status: 'ok';
-  uptimeSeconds: number;
-}
-
 export interface Readiness extends ServiceIdentity {
   status: 'ready' | 'unavailable';
   /** Why the service is not ready; absent when it is. */
@@ -26,8 +21,8 @@ export interface Readiness extends ServiceIdentity {
   };
 }
 
-export function liveness(identity: ServiceIdentity, uptimeSeconds: number): Liveness {
-  return { status: 'ok', ...identity, uptimeSeconds: Math.round(uptimeSeconds) };
+export function liveness(identity: ServiceIdentity, uptimeSeconds: number) {
+  return { status: 'ok' as const, ...identity, uptimeSeconds: Math.round(uptimeSeconds) };
 }
 
 const UNAVAILABLE_REASONS: Record<string, string> = {
@@ -46,6 +41,12 @@ export async function readiness(
   timeoutMs = DEFAULT_READINESS_TIMEOUT_MS,
 ): Promise<Readiness> {
   const started = performance.now();
+  const unavailable = (reason: string, reachable: boolean): Readiness => ({
+    status: 'unavailable',
+    ...identity,
+    reason,
+    database: { reachable, latencyMs: null, migrations: null, pool: db.stats() },
+  });
   let applied: string[];
   let timer: NodeJS.Timeout | undefined;
   const tooSlow = new Promise<'too slow'>((resolve) => {
@@ -53,23 +54,11 @@ export async function readiness(
   });
   try {
     const answer = await Promise.race([appliedMigrations(db), tooSlow]);
-    if (answer === 'too slow') {
-      return {
-        status: 'unavailable',
-        ...identity,
-        reason: `database round trip over ${timeoutMs} ms`,
-        database: { reachable: true, latencyMs: null, migrations: null, pool: db.stats() },
-      };
-    }
+    if (answer === 'too slow') return unavailable(`database round trip over ${timeoutMs} ms`, true);
     applied = answer;
   } catch (error) {
     const code = (error as { code?: string }).code;
-    return {
-      status: 'unavailable',
-      ...identity,
-      reason: UNAVAILABLE_REASONS[code ?? ''] ?? 'database unreachable',
-      database: { reachable: false, latencyMs: null, migrations: null, pool: db.stats() },
-    };
+    return unavailable(UNAVAILABLE_REASONS[code ?? ''] ?? 'database unreachable', false);
   } finally {
     clearTimeout(timer);
   }

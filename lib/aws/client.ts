@@ -10,12 +10,6 @@ import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { LoadwatchError } from '../errors.ts';
 
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
-
 /** What addresses and signs one AWS API. */
 export interface AwsService {
   /** As error messages name it. */
@@ -97,7 +91,7 @@ export interface AwsClientOptions {
   region: string | undefined;
   /** Replaces the regional endpoint (a local stand-in); otherwise AWS_ENDPOINT_URL_<ID>, then AWS_ENDPOINT_URL. */
   endpoint?: string;
-  credentials?: () => Promise<AwsCredentials>;
+  credentials?: ReturnType<typeof defaultProvider>;
   /** Read for the endpoint overrides; process.env unless given. */
   environment?: Readonly<Record<string, string | undefined>>;
   /** Per attempt, headers and body together. */
@@ -240,14 +234,11 @@ function parseJson(text: string): Record<string, unknown> {
   return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
 }
 
-function header(answer: Answer, name: string): string | undefined {
-  const value = answer.headers[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
 function text(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
+
+const header = (answer: Answer, name: string) => text(answer.headers[name]);
 
 /** A JSON API's error: the type from x-amzn-ErrorType or __type, the message from the body. */
 function jsonRefusal(answer: Answer, queryCompatible: boolean): ErrorFields {
@@ -302,11 +293,7 @@ function refusal(service: AwsService, call: Call, answer: Answer): AwsRequestErr
     `${service.title} ${call.operation}: ${awsCode} (HTTP ${answer.status})` +
       `${message ? `: ${message}` : ''}` +
       `${requestId ? ` [request ${requestId}]` : ''}`,
-    {
-      awsCode,
-      httpStatus: answer.status,
-      ...(requestId ? { requestId } : {}),
-    },
+    { awsCode, httpStatus: answer.status, requestId: requestId || undefined },
   );
 }
 

@@ -86,19 +86,13 @@ export async function metricFamilies(deps: MetricsApiDeps): Promise<MetricFamily
     samples: [],
   };
   for (const state of states) {
-    const histogram = histograms.get(state.check) ?? {
-      buckets: LATENCY_BUCKETS_SECONDS.map(() => 0),
-      count: 0,
-      sumMs: 0,
-    };
-    LATENCY_BUCKETS_SECONDS.forEach((le, index) => {
-      latency.samples.push({
+    const histogram = histograms.get(state.check) ?? { buckets: [], count: 0, sumMs: 0 };
+    latency.samples.push(
+      ...LATENCY_BUCKETS_SECONDS.map((le, index) => ({
         suffix: '_bucket',
         labels: { ...check(state.check), le: bucketBound(le) },
         value: histogram.buckets[index] ?? 0,
-      });
-    });
-    latency.samples.push(
+      })),
       {
         suffix: '_bucket',
         labels: { ...check(state.check), le: '+Inf' },

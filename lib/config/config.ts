@@ -99,6 +99,9 @@ export interface Config {
   traceHeader: () => string | undefined;
 }
 
+/** A whole-number variable: its name, the range it must lie in, and the unit its messages name. */
+type IntegerVariable = readonly [name: string, min: number, max: number, unit?: string];
+
 /** Collects problems while reading, so that one run names all of them. */
 class EnvReader {
   readonly problems: string[] = [];
@@ -151,6 +154,18 @@ class EnvReader {
       return fallback;
     }
     return parsed;
+  }
+
+  /** Whole numbers by key, each read from its variable (in the order given) or else the key's default. */
+  integers<Key extends string>(
+    variables: Record<Key, IntegerVariable>,
+    defaults: NoInfer<Record<Key, number>>,
+  ): Record<Key, number> {
+    const values = {} as Record<Key, number>;
+    for (const [key, [name, min, max, unit]] of Object.entries<IntegerVariable>(variables)) {
+      values[key as Key] = this.integer(name, defaults[key as Key], min, max, unit);
+    }
+    return values;
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
@@ -226,11 +241,6 @@ function readCors(reader: EnvReader): CorsConfig {
   };
 }
 
-/** Locally every run shares the API's process and CPU; on AWS each has its own workers. */
-function readMaxConcurrentRuns(reader: EnvReader, runtime: Runtime): number {
-  return reader.integer('LOADTEST_MAX_CONCURRENT_RUNS', runtime === 'lambda' ? 10 : 2, 1, 1000, 'runs');
-}
-
 function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runtime: Runtime): LoadTestLimits {
   const hosts = new Set(DEFAULT_LIMITS.allowedHosts);
   if (apiUrl) hosts.add(new URL(apiUrl).host);
@@ -243,71 +253,34 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runti
     // The spelling `new URL` gives a target ([0:0::1] → [::1]), so that an entry matches its targets.
     hosts.add(new URL(`http://${host}`).host);
   }
-  const workerMemoryMb = reader.integer(
-    'LOADTEST_WORKER_MEMORY_MB',
-    DEFAULT_LIMITS.workerMemoryMb,
-    128,
-    10_240,
-    'MB',
+  const read = reader.integers(
+    {
+      workerMemoryMb: ['LOADTEST_WORKER_MEMORY_MB', 128, 10_240, 'MB'],
+      shardSeconds: ['LOADTEST_SHARD_SECONDS', 5, 840, 'seconds'],
+      // Lambda's own ceiling is 900 s; the deployed stack sets the worker's timeout here too.
+      workerTimeoutSeconds: ['LOADTEST_WORKER_TIMEOUT', 60, 900, 'seconds'],
+      maxConcurrentRuns: ['LOADTEST_MAX_CONCURRENT_RUNS', 1, 1000, 'runs'],
+      maxUsers: ['LOADTEST_MAX_USERS', 1, 1_000_000, 'users'],
+      maxRate: ['LOADTEST_MAX_RATE', 1, 10_000_000, 'requests per second'],
+      maxDurationSeconds: ['LOADTEST_MAX_DURATION', 1, 86_400, 'seconds'],
+      maxWorkers: ['LOADTEST_MAX_WORKERS', 1, 10_000, 'workers'],
+      // An hour at 10,000,000 req/s.
+      maxRequests: ['LOADTEST_MAX_REQUESTS', 1, 100_000_000_000, 'requests'],
+      maxGbSeconds: ['LOADTEST_MAX_GB_SECONDS', 1, 10_000_000, 'GB-seconds'],
+    },
+    // Locally every run shares the API's process and CPU; on AWS each has its own workers.
+    { ...DEFAULT_LIMITS, maxConcurrentRuns: runtime === 'lambda' ? 10 : 2 },
   );
-  const shardSeconds = reader.integer(
-    'LOADTEST_SHARD_SECONDS',
-    DEFAULT_LIMITS.shardSeconds,
-    5,
-    840,
-    'seconds',
-  );
-  // Lambda's own ceiling is 900 s; the deployed stack sets the worker's timeout here too.
-  const workerTimeoutSeconds = reader.integer(
-    'LOADTEST_WORKER_TIMEOUT',
-    DEFAULT_LIMITS.workerTimeoutSeconds,
-    60,
-    900,
-    'seconds',
-  );
+  const { shardSeconds, workerTimeoutSeconds } = read;
   const workersRunOn = runtime === 'lambda' ? 'lambda' : 'local';
   const limits: LoadTestLimits = {
     allowedHosts: [...hosts],
     // On Lambda, loopback is the Runtime API and link-local the metadata service: only when listed.
     allowLoopback: runtime === 'server',
     refusedLoopbackPorts: DEFAULT_LIMITS.refusedLoopbackPorts,
-    maxConcurrentRuns: readMaxConcurrentRuns(reader, runtime),
-    maxUsers: reader.integer('LOADTEST_MAX_USERS', DEFAULT_LIMITS.maxUsers, 1, 1_000_000, 'users'),
-    maxRate: reader.integer(
-      'LOADTEST_MAX_RATE',
-      DEFAULT_LIMITS.maxRate,
-      1,
-      10_000_000,
-      'requests per second',
-    ),
-    maxDurationSeconds: reader.integer(
-      'LOADTEST_MAX_DURATION',
-      DEFAULT_LIMITS.maxDurationSeconds,
-      1,
-      86_400,
-      'seconds',
-    ),
-    maxWorkers: reader.integer('LOADTEST_MAX_WORKERS', DEFAULT_LIMITS.maxWorkers, 1, 10_000, 'workers'),
-    maxRequests: reader.integer(
-      'LOADTEST_MAX_REQUESTS',
-      DEFAULT_LIMITS.maxRequests,
-      1,
-      // An hour at 10,000,000 req/s.
-      100_000_000_000,
-      'requests',
-    ),
-    maxGbSeconds: reader.integer(
-      'LOADTEST_MAX_GB_SECONDS',
-      DEFAULT_LIMITS.maxGbSeconds,
-      1,
-      10_000_000,
-      'GB-seconds',
-    ),
-    shardSeconds,
-    workerMemoryMb,
-    ...readWorkerLoad(reader, workerMemoryMb),
+    ...read,
+    ...readWorkerLoad(reader, read.workerMemoryMb),
     ...readCostGuards(reader),
-    workerTimeoutSeconds,
     workersRunOn,
   };
   const fixedNeed = startLeadSeconds(1, workersRunOn) + shardSeconds + 1 + SAVE_MARGIN_SECONDS;
@@ -359,23 +332,19 @@ function readWorkerLoad(reader: EnvReader, workerMemoryMb: number) {
       `${workerMemoryMb} MB is too small a CPU share: the load engine keeps ${Math.round(ENGINE_COST.fixedCpuShare * 100)} % of a vCPU busy at any rate, leaving a worker under ${MIN_RATE_PER_WORKER} req/s; give at least ${floorMb} MB`,
     );
   }
-  return {
-    ratePerWorker: reader.integer(
-      'LOADTEST_RATE_PER_WORKER',
-      derived.ratePerWorker,
-      1,
-      100_000,
-      'requests per second',
-    ),
-    // Each user holds a connection of its own, and a worker's connections stay well under Lambda's 1,024 descriptors.
-    usersPerWorker: reader.integer(
-      'LOADTEST_USERS_PER_WORKER',
-      derived.usersPerWorker,
-      1,
-      MAX_CONNECTIONS_PER_WORKER,
-      'users (one connection each)',
-    ),
-  };
+  return reader.integers(
+    {
+      ratePerWorker: ['LOADTEST_RATE_PER_WORKER', 1, 100_000, 'requests per second'],
+      // Each user holds a connection of its own, and a worker's connections stay well under Lambda's 1,024 descriptors.
+      usersPerWorker: [
+        'LOADTEST_USERS_PER_WORKER',
+        1,
+        MAX_CONNECTIONS_PER_WORKER,
+        'users (one connection each)',
+      ],
+    },
+    derived,
+  );
 }
 
 /** Names, not origins: "app.test", or ".app.test" for it and every subdomain. */
@@ -405,20 +374,16 @@ function readApiUrl(reader: EnvReader): string | undefined {
 }
 
 function readPool(reader: EnvReader, runtime: Runtime): PoolSettings {
-  const defaults = runtime === 'lambda' ? LAMBDA_POOL_DEFAULTS : SERVER_POOL_DEFAULTS;
-  const pool = {
-    size: reader.integer('DB_POOL_SIZE', defaults.size, 1, 1000, 'connections'),
-    maxOverflow: reader.integer('DB_MAX_OVERFLOW', defaults.maxOverflow, 0, 1000, 'connections'),
-    recycleSeconds: reader.integer('DB_POOL_RECYCLE', defaults.recycleSeconds, 0, 86_400, 'seconds'),
-    timeoutSeconds: reader.integer('DB_POOL_TIMEOUT', defaults.timeoutSeconds, 1, 600, 'seconds'),
-    statementTimeoutMs: reader.integer(
-      'DB_STATEMENT_TIMEOUT',
-      defaults.statementTimeoutMs,
-      0,
-      3_600_000,
-      'milliseconds',
-    ),
-  };
+  const pool = reader.integers(
+    {
+      size: ['DB_POOL_SIZE', 1, 1000, 'connections'],
+      maxOverflow: ['DB_MAX_OVERFLOW', 0, 1000, 'connections'],
+      recycleSeconds: ['DB_POOL_RECYCLE', 0, 86_400, 'seconds'],
+      timeoutSeconds: ['DB_POOL_TIMEOUT', 1, 600, 'seconds'],
+      statementTimeoutMs: ['DB_STATEMENT_TIMEOUT', 0, 3_600_000, 'milliseconds'],
+    },
+    runtime === 'lambda' ? LAMBDA_POOL_DEFAULTS : SERVER_POOL_DEFAULTS,
+  );
   if (runtime === 'lambda' && pool.size + pool.maxOverflow > 2) {
     reader.problem(
       'DB_POOL_SIZE',
@@ -430,22 +395,13 @@ function readPool(reader: EnvReader, runtime: Runtime): PoolSettings {
 
 /** The API's deadlines, and the check that every timeout nests inside the next one out. */
 function readApiTimeouts(reader: EnvReader, pool: PoolSettings): ApiTimeouts {
-  const timeouts = {
-    handlerTimeoutMs: reader.integer(
-      'API_HANDLER_TIMEOUT',
-      API_TIMEOUT_DEFAULTS.handlerTimeoutMs,
-      100,
-      900_000,
-      'milliseconds',
-    ),
-    readinessTimeoutMs: reader.integer(
-      'READINESS_TIMEOUT',
-      API_TIMEOUT_DEFAULTS.readinessTimeoutMs,
-      50,
-      900_000,
-      'milliseconds',
-    ),
-  };
+  const timeouts = reader.integers(
+    {
+      handlerTimeoutMs: ['API_HANDLER_TIMEOUT', 100, 900_000, 'milliseconds'],
+      readinessTimeoutMs: ['READINESS_TIMEOUT', 50, 900_000, 'milliseconds'],
+    },
+    API_TIMEOUT_DEFAULTS,
+  );
   const poolMs = pool.timeoutSeconds * 1000;
   if (pool.statementTimeoutMs > 0 && pool.statementTimeoutMs >= poolMs) {
     reader.problem(
@@ -598,32 +554,16 @@ function readDatabase(reader: EnvReader, runtime: Runtime, region: string | unde
 }
 
 function readRetention(reader: EnvReader): RetentionSettings {
-  const defaults = RETENTION_DEFAULTS;
-  return {
-    sampleBatchRows: reader.integer(
-      'MONITOR_PRUNE_BATCH_ROWS',
-      defaults.sampleBatchRows,
-      1,
-      1_000_000,
-      'rows',
-    ),
-    shardRetentionHours: reader.integer(
-      'LOADTEST_SHARD_RETENTION_HOURS',
-      defaults.shardRetentionHours,
-      0,
-      87_600,
-      'hours',
-    ),
-    shardBatchRows: reader.integer('LOADTEST_PRUNE_BATCH_ROWS', defaults.shardBatchRows, 1, 100_000, 'rows'),
-    runRetentionDays: reader.integer(
-      'LOADTEST_RUN_RETENTION_DAYS',
-      defaults.runRetentionDays,
-      0,
-      36_500,
-      'days',
-    ),
-    maxBatches: reader.integer('PRUNE_MAX_BATCHES', defaults.maxBatches, 1, 100_000),
-  };
+  return reader.integers(
+    {
+      sampleBatchRows: ['MONITOR_PRUNE_BATCH_ROWS', 1, 1_000_000, 'rows'],
+      shardRetentionHours: ['LOADTEST_SHARD_RETENTION_HOURS', 0, 87_600, 'hours'],
+      shardBatchRows: ['LOADTEST_PRUNE_BATCH_ROWS', 1, 100_000, 'rows'],
+      runRetentionDays: ['LOADTEST_RUN_RETENTION_DAYS', 0, 36_500, 'days'],
+      maxBatches: ['PRUNE_MAX_BATCHES', 1, 100_000],
+    },
+    RETENTION_DEFAULTS,
+  );
 }
 
 function readMonitorInterval(reader: EnvReader): number {

@@ -61,12 +61,8 @@ export function ownOrigin(
   if (deps.apiUrl) return deps.apiUrl;
   if (!request.domainName) return undefined;
   const scheme = deps.runtime === 'lambda' ? 'https' : 'http';
-  try {
-    const url = new URL(`${scheme}://${request.domainName}`);
-    return `${url.protocol}//${url.host}`;
-  } catch {
-    return undefined;
-  }
+  const url = URL.parse(`${scheme}://${request.domainName}`);
+  return url ? `${url.protocol}//${url.host}` : undefined;
 }
 
 function runId(request: ApiRequest): string {

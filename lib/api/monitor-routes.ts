@@ -87,9 +87,7 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
       method: 'GET',
       path: '/v1/checks/{name}/samples',
       handler: async (request, { monitorApi }) => {
-        const query = parseQuery(request, SAMPLES_QUERY);
-        const since = query.since ?? new Date(Date.now() - 3_600_000);
-        const limit = query.limit;
+        const { since = new Date(Date.now() - 3_600_000), limit } = parseQuery(request, SAMPLES_QUERY);
         const name = request.params.name ?? '';
         const known = (await monitorApi.monitor.checkStates()).some((check) => check.check === name);
         if (!known) throw new HttpError(404, 'NOT_FOUND', `no check named "${name}"`);

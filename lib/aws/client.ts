@@ -180,11 +180,7 @@ interface Answer {
 }
 
 /** What an error answer says, as its protocol carries it. */
-interface ErrorFields {
-  code: string | undefined;
-  message: string | undefined;
-  requestId: string | undefined;
-}
+type ErrorFields = Record<'code' | 'message' | 'requestId', string | undefined>;
 
 /** One operation's request, before it is signed, and how its protocol reads the answer. */
 interface Call {
@@ -411,7 +407,7 @@ export function createAwsClient(options: AwsClientOptions): AwsClient {
       const { rpc } = service;
       if (!rpc) throw new Error(`${service.title} is not a JSON-RPC API`);
       const { body, headers } = encoded(JSON.stringify(input));
-      const answer = await perform({
+      return (await perform({
         operation,
         method: 'POST',
         path: '/',
@@ -424,8 +420,7 @@ export function createAwsClient(options: AwsClientOptions): AwsClient {
         body,
         read: readJson,
         refused: jsonRefused,
-      });
-      return answer as T;
+      })) as T;
     },
     async get<T>(operation: string, path: string) {
       const call = { operation, method: 'GET', path, headers: {}, body: '' };
@@ -434,7 +429,7 @@ export function createAwsClient(options: AwsClientOptions): AwsClient {
     async query(operation: string, parameters: Readonly<Record<string, string>>) {
       const version = service.queryVersion;
       if (!version) throw new Error(`${service.title} is not a query-protocol API`);
-      const answer = await perform({
+      return (await perform({
         operation,
         method: 'POST',
         path: '/',
@@ -447,8 +442,7 @@ export function createAwsClient(options: AwsClientOptions): AwsClient {
           return xmlTextElements(reply.body);
         },
         refused: queryRefusal,
-      });
-      return answer as Record<string, string>;
+      })) as Record<string, string>;
     },
   };
 }

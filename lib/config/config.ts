@@ -119,10 +119,6 @@ class EnvReader {
     this.problems.push(`${name}: ${message}`);
   }
 
-  string(name: string, fallback: string): string {
-    return this.raw(name) ?? fallback;
-  }
-
   /** The entries of a comma-separated variable, trimmed, the empty ones left out; none when it is unset. */
   list(name: string): string[] {
     return (this.raw(name) ?? '')
@@ -431,10 +427,8 @@ function readApiTimeouts(reader: EnvReader, pool: PoolSettings): ApiTimeouts {
 }
 
 function readUrlTarget(reader: EnvReader, url: string, name = 'DATABASE_URL'): DatabaseTarget | null {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
+  const parsed = URL.parse(url);
+  if (!parsed) {
     reader.problem(name, 'is not a URL (postgres://user:password@host:5432/database)');
     return null;
   }
@@ -670,12 +664,12 @@ export function loadConfig(env: Env = process.env): Config {
   const reader = new EnvReader(env);
   const runtime: Runtime = reader.raw('AWS_LAMBDA_FUNCTION_NAME') ? 'lambda' : 'server';
   const region = reader.raw('AWS_REGION') ?? reader.raw('AWS_DEFAULT_REGION');
-  const stage = reader.string('STAGE', runtime === 'lambda' ? 'dev' : 'local');
+  const stage = reader.raw('STAGE') ?? (runtime === 'lambda' ? 'dev' : 'local');
   if (!/^[a-zA-Z0-9-]{1,32}$/.test(stage)) {
     reader.problem('STAGE', `"${stage}" may hold only letters, digits and dashes (at most 32)`);
   }
   const config: Config = {
-    service: reader.string('SERVICE_NAME', 'loadwatch'),
+    service: reader.raw('SERVICE_NAME') ?? 'loadwatch',
     stage,
     region,
     runtime,
@@ -683,7 +677,7 @@ export function loadConfig(env: Env = process.env): Config {
     logFormat: reader.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto'),
     port: reader.integer('PORT', 3000, 1, 65535),
     localAllowedHosts: readLocalAllowedHosts(reader),
-    dataDir: reader.string('LOADWATCH_DATA_DIR', '.loadwatch'),
+    dataDir: reader.raw('LOADWATCH_DATA_DIR') ?? '.loadwatch',
     cors: readCors(reader),
     pool: readPool(reader, runtime),
     timeouts: API_TIMEOUT_DEFAULTS,
@@ -703,7 +697,7 @@ export function loadConfig(env: Env = process.env): Config {
       stateMachineName: reader.raw('LOADTEST_STATE_MACHINE_NAME'),
       loadtestWorkerFunctionName: reader.raw('LOADTEST_WORKER_FUNCTION_NAME'),
       alertTopicName: reader.raw('ALERT_TOPIC_NAME'),
-      metricsNamespace: reader.string('METRICS_NAMESPACE', 'Loadwatch'),
+      metricsNamespace: reader.raw('METRICS_NAMESPACE') ?? 'Loadwatch',
     },
     traceHeader: () => env._X_AMZN_TRACE_ID,
   };

@@ -127,6 +127,15 @@ class EnvReader {
       .filter((entry) => entry !== '');
   }
 
+  /** The entries of a list variable that match `pattern`; each other one is a problem, `"entry" is not <what>`. */
+  listOf(name: string, pattern: RegExp, what: string): string[] {
+    return this.list(name).filter((entry) => {
+      const matches = pattern.test(entry);
+      if (!matches) this.problem(name, `"${entry}" is not ${what}`);
+      return matches;
+    });
+  }
+
   boolean(name: string, fallback: boolean): boolean {
     const value = this.raw(name);
     if (value === undefined) return fallback;
@@ -240,13 +249,12 @@ function readCors(reader: EnvReader): CorsConfig {
 function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runtime: Runtime): LoadTestLimits {
   const hosts = new Set(DEFAULT_LIMITS.allowedHosts);
   if (apiUrl) hosts.add(new URL(apiUrl).host);
-  for (const entry of reader.list('LOADTEST_ALLOWED_HOSTS')) {
-    const host = entry.toLowerCase();
-    if (!HOST_AND_PORT.test(host)) {
-      reader.problem('LOADTEST_ALLOWED_HOSTS', `"${entry}" is not a host (host or host:port, no scheme)`);
-      continue;
-    }
-    // The spelling `new URL` gives a target ([0:0::1] → [::1]), so that an entry matches its targets.
+  for (const host of reader.listOf(
+    'LOADTEST_ALLOWED_HOSTS',
+    HOST_AND_PORT,
+    'a host (host or host:port, no scheme)',
+  )) {
+    // The spelling `new URL` gives a target ([0:0::1] → [::1], lower case), so that an entry matches its targets.
     hosts.add(new URL(`http://${host}`).host);
   }
   const read = reader.integers(
@@ -292,17 +300,13 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runti
 /** The dollar cap, the architecture that prices the workers, and the concurrency a run leaves to others. */
 function readCostGuards(reader: EnvReader) {
   const raw = reader.raw('LOADTEST_MAX_USD');
-  let maxUsd = DEFAULT_LIMITS.maxUsd;
-  if (raw !== undefined) {
-    const parsed = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!(parsed > 0 && parsed <= 1_000_000)) {
-      reader.problem('LOADTEST_MAX_USD', `"${raw}" is not an amount of US dollars over 0 and up to 1000000`);
-    } else {
-      maxUsd = parsed;
-    }
+  const parsed = raw !== undefined && /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+  const valid = parsed > 0 && parsed <= 1_000_000;
+  if (raw !== undefined && !valid) {
+    reader.problem('LOADTEST_MAX_USD', `"${raw}" is not an amount of US dollars over 0 and up to 1000000`);
   }
   return {
-    maxUsd,
+    maxUsd: valid ? parsed : DEFAULT_LIMITS.maxUsd,
     workerArchitecture: reader.oneOf(
       'LOADTEST_WORKER_ARCHITECTURE',
       LAMBDA_ARCHITECTURES,
@@ -345,19 +349,12 @@ function readWorkerLoad(reader: EnvReader, workerMemoryMb: number) {
 
 /** Names, not origins: "app.test", or ".app.test" for it and every subdomain. */
 function readLocalAllowedHosts(reader: EnvReader): string[] {
-  const hosts: string[] = [];
-  for (const entry of reader.list('LOCAL_ALLOWED_HOSTS')) {
-    const host = entry.toLowerCase();
-    if (!HOST_OR_DOMAIN.test(host)) {
-      reader.problem(
-        'LOCAL_ALLOWED_HOSTS',
-        `"${entry}" is not a host name (no scheme or port; ".example.test" for a domain and its subdomains)`,
-      );
-      continue;
-    }
-    hosts.push(host);
-  }
-  return [...new Set(hosts)];
+  const hosts = reader.listOf(
+    'LOCAL_ALLOWED_HOSTS',
+    HOST_OR_DOMAIN,
+    'a host name (no scheme or port; ".example.test" for a domain and its subdomains)',
+  );
+  return [...new Set(hosts.map((host) => host.toLowerCase()))];
 }
 
 function readApiUrl(reader: EnvReader): string | undefined {

@@ -59,14 +59,6 @@ function withDeadline<T>(work: Promise<T> | T, deadlineMs: number): Promise<T> {
 
 export const CORS_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-function lowerCaseHeaders(headers: HttpEvent['headers']): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers ?? {})) {
-    if (value !== undefined) result[key.toLowerCase()] = value;
-  }
-  return result;
-}
-
 function iamPrincipal(event: HttpEvent): string | undefined {
   const authorizer = (event.requestContext as { authorizer?: { iam?: { userArn?: string } } }).authorizer;
   return authorizer?.iam?.userArn ?? undefined;
@@ -102,7 +94,11 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
           (entry): entry is [string, string] => !!entry[1],
         ),
       ),
-      headers: lowerCaseHeaders(event.headers),
+      headers: Object.fromEntries(
+        Object.entries(event.headers ?? {}).flatMap(([key, value]) =>
+          value === undefined ? [] : [[key.toLowerCase(), value]],
+        ),
+      ),
       body: decodeBody(event),
       requestId: event.requestContext.requestId,
       principal: iamPrincipal(event),

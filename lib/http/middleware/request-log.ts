@@ -28,9 +28,7 @@ export function requestLog(options: { logger: Logger }): HttpMiddleware {
       requestId: request.event.requestContext.requestId,
       sourceIp: http.sourceIp,
     };
-    const logger = loggerFor(request, options.logger);
-    if (status >= 500) logger.error('request', fields);
-    else logger.info('request', fields);
+    loggerFor(request, options.logger)[status >= 500 ? 'error' : 'info']('request', fields);
   };
   return {
     before: (request) => {

@@ -135,7 +135,7 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
             days: days.get(state.check) ?? [],
           };
         });
-        const html = renderStatusPage({
+        const body = renderStatusPage({
           service: monitorApi.service,
           stage: monitorApi.stage,
           generatedAt: now,
@@ -150,7 +150,7 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
             // Public like the page itself; an authenticated request gets it private (conditionalGet).
             'Cache-Control': `public, max-age=${checkStatesMaxAge(states)}`,
           },
-          body: html,
+          body,
         };
       },
     },

@@ -30,16 +30,12 @@ export function formatEntry(entry: LogEntry): string {
   return terminalSafe([`${time} ${level} ${entry.msg}`, ...fields].join('  '));
 }
 
-interface Window {
+const emptyWindow = () => ({
   /** Entries of each message held back in this window. */
-  held: Map<string, number>;
-  requests: { count: number; byClass: Map<string, number>; maxMs: number; totalMs: number };
-}
-
-const emptyWindow = (): Window => ({
-  held: new Map(),
-  requests: { count: 0, byClass: new Map(), maxMs: 0, totalMs: 0 },
+  held: new Map<string, number>(),
+  requests: { count: 0, byClass: new Map<string, number>(), maxMs: 0, totalMs: 0 },
 });
+type Window = ReturnType<typeof emptyWindow>;
 
 export interface TerminalLog {
   write(entry: LogEntry): void;

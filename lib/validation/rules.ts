@@ -102,21 +102,21 @@ export interface Range {
 const overCap = (value: string, max: string, cap: string | undefined) =>
   `${value} is over the cap of ${max}${cap ? ` (${cap})` : ''}`;
 
-function numberOrText<const Fallback extends number | undefined>(options: {
+function numberOrText<const Fallback extends number | undefined = undefined>(options: {
   /** The number a JSON value must be (integer for a whole number); text is read by `read` alone. */
   number: v.GenericSchema<number, number>;
   text: v.GenericSchema<string, string>;
   notOne: (input: unknown) => string;
   read: (value: number | string) => number | null;
   outOfRange: (value: number) => string | undefined;
-  /** What a field left out, null or "" means. */
-  fallback: Fallback;
+  /** What a field left out, null or "" means; undefined unless given. */
+  fallback?: Fallback;
 }) {
   return v.optional(
     v.pipe(
       v.union([options.number, options.text, v.null()], (issue) => options.notOne(issue.input)),
       v.rawTransform(({ dataset, addIssue, NEVER }) => {
-        if (dataset.value === null || dataset.value === '') return options.fallback;
+        if (dataset.value === null || dataset.value === '') return options.fallback as Fallback;
         const value = options.read(dataset.value);
         const message = value === null ? options.notOne(dataset.value) : options.outOfRange(value);
         if (message === undefined) return value as number;
@@ -124,7 +124,7 @@ function numberOrText<const Fallback extends number | undefined>(options: {
         return NEVER;
       }),
     ),
-    options.fallback,
+    options.fallback as Fallback,
   );
 }
 
@@ -148,7 +148,6 @@ export function wholeNumberField({ min, max, cap }: Range) {
         : value > max
           ? overCap(String(value), String(max), cap)
           : undefined,
-    fallback: undefined,
   });
 }
 
@@ -174,7 +173,7 @@ export function numberField<const Fallback extends number | undefined = undefine
         : value > max
           ? overCap(String(value), String(max), cap)
           : undefined,
-    fallback: fallback as Fallback,
+    fallback,
   });
 }
 
@@ -191,6 +190,5 @@ export function durationField({ unit, maxMs, cap }: { unit: 'ms' | 's'; maxMs: n
     notOne,
     read: (value) => parseDuration(value, unit),
     outOfRange: (ms) => (ms > maxMs ? overCap(`${ms / 1000}s`, `${maxMs / 1000}s`, cap) : undefined),
-    fallback: undefined,
   });
 }

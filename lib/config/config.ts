@@ -665,7 +665,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^[a-zA-Z0-9-]{1,32}$/.test(stage)) {
     reader.problem('STAGE', `"${stage}" may hold only letters, digits and dashes (at most 32)`);
   }
-  const config: Config = {
+  const settings = {
     service: reader.raw('SERVICE_NAME') ?? 'loadwatch',
     stage,
     region,
@@ -677,10 +677,6 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: reader.raw('LOADWATCH_DATA_DIR') ?? '.loadwatch',
     cors: readCors(reader),
     pool: readPool(reader, runtime),
-    timeouts: API_TIMEOUT_DEFAULTS,
-    database: { mode: 'embedded' },
-    apiUrl: undefined,
-    loadtest: DEFAULT_LIMITS,
     monitor: {
       checksFile: reader.raw('MONITOR_CHECKS_FILE'),
       intervalSeconds: readMonitorInterval(reader),
@@ -698,10 +694,10 @@ export function loadConfig(env: Env = process.env): Config {
     },
     traceHeader: () => env._X_AMZN_TRACE_ID,
   };
-  config.timeouts = readApiTimeouts(reader, config.pool);
-  config.apiUrl = readApiUrl(reader);
-  config.loadtest = readLoadTestLimits(reader, config.apiUrl, runtime);
-  config.database = readDatabase(reader, runtime, region);
+  const timeouts = readApiTimeouts(reader, settings.pool);
+  const apiUrl = readApiUrl(reader);
+  const loadtest = readLoadTestLimits(reader, apiUrl, runtime);
+  const database = readDatabase(reader, runtime, region);
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
-  return config;
+  return { ...settings, timeouts, apiUrl, loadtest, database };
 }

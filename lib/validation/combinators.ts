@@ -43,12 +43,6 @@ export function byKind<const Options extends v.UnionOptions>(
   } as typeof union;
 }
 
-type AddIssue = (info: {
-  message: string;
-  input?: unknown;
-  path?: [v.IssuePathItem, ...v.IssuePathItem[]];
-}) => void;
-
 /**
  * Reads `value` with `schema` inside a raw transform, reporting its issues as the caller's, below `path`.
  * For a field whose form decides how the rest of it is read (a ramp-up given as one duration or as stages).
@@ -56,7 +50,7 @@ type AddIssue = (info: {
 export function readWith<const Sub extends Schema>(
   schema: Sub,
   value: unknown,
-  addIssue: AddIssue,
+  addIssue: v.RawTransformAddIssue<unknown>,
   path: v.IssuePathItem[] = [],
 ): { ok: true; output: v.InferOutput<Sub> } | { ok: false } {
   const result = v.safeParse(schema, value);

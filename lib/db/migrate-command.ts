@@ -13,7 +13,6 @@ import type { DatabaseConfig, DatabaseTarget } from './target.ts';
 export { MigrateUsageError };
 
 const ACTIONS = ['up', 'down', 'status'] as const;
-const FIELDS = ['action', 'count', 'all'];
 
 const countProblem = (issue: v.BaseIssue<unknown>) =>
   `${JSON.stringify(issue.input)} is not a whole number of at least 1`;
@@ -40,7 +39,7 @@ const MIGRATE_REQUEST = v.nullish(
           ),
         ),
       },
-      `not a migrate field (${FIELDS.join(', ')})`,
+      'not a migrate field (action, count, all)',
     ),
     v.forward(
       v.partialCheck(

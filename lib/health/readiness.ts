@@ -30,15 +30,15 @@ const UNAVAILABLE_REASONS: Record<string, string> = {
   DB_TIMEOUT: 'database statement timed out',
 };
 
-/** A database slower than this is not ready, even if it would answer in the end. */
-export const DEFAULT_READINESS_TIMEOUT_MS = 2000;
-
-/** One round trip within timeoutMs: the applied migrations, whose timing doubles as the database latency. */
+/**
+ * One round trip within timeoutMs (READINESS_TIMEOUT): the applied migrations, whose timing doubles as the
+ * database latency. A database slower than that is not ready, even if it would answer in the end.
+ */
 export async function readiness(
   identity: ServiceIdentity,
   db: Db,
   knownMigrations: string[],
-  timeoutMs = DEFAULT_READINESS_TIMEOUT_MS,
+  timeoutMs: number,
 ): Promise<Readiness> {
   const started = performance.now();
   const unavailable = (reason: string, reachable: boolean): Readiness => ({

@@ -318,14 +318,13 @@ export function createAwsClient(options: AwsClientOptions): AwsClient {
   let signer: { signer: SignatureV4; endpoint: URL } | undefined;
 
   const prepared = () => {
-    if (signer) return signer;
-    const region = options.region;
+    const { region } = options;
     if (!region) {
       throw new AwsRequestError(`${service.title}: no region (AWS_REGION) to address and sign the call for`, {
         awsCode: 'NoRegion',
       });
     }
-    signer = {
+    signer ??= {
       signer: new SignatureV4({ service: service.endpointPrefix, region, credentials, sha256: Sha256 }),
       endpoint: endpointOf(options, region),
     };

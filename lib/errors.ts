@@ -69,6 +69,5 @@ export class ConfigError extends LoadwatchError {
       problems,
       summary: 'invalid configuration',
     });
-    this.name = 'ConfigError';
   }
 }

@@ -30,7 +30,6 @@ export interface CreateApiDeps {
   metricsToken?: (context: Context) => () => Promise<string>;
   /** Fields each invocation's log lines carry (on Lambda: request id, cold start, trace id). */
   logFields?: (context: Context) => LogFields;
-  startedAt?: number;
 }
 
 const forInvocation = <T extends object>(adapter: T | ((context: Context) => T), context: Context): T =>
@@ -45,7 +44,7 @@ const lazyCapacity = (capacity: NonNullable<CreateApiDeps['capacity']>, context:
 });
 
 export function createApi(deps: CreateApiDeps): ApiHandler {
-  const startedAt = deps.startedAt ?? Date.now();
+  const startedAt = Date.now();
   const { starter, capacity } = deps;
   const loadTests = new LoadTestStore(deps.db);
   const monitor = new MonitorStore(deps.db);

@@ -61,12 +61,8 @@ export function ownOrigin(
   if (deps.apiUrl) return deps.apiUrl;
   if (!request.domainName) return undefined;
   const scheme = deps.runtime === 'lambda' ? 'https' : 'http';
-  try {
-    const url = new URL(`${scheme}://${request.domainName}`);
-    return `${url.protocol}//${url.host}`;
-  } catch {
-    return undefined;
-  }
+  const url = URL.parse(`${scheme}://${request.domainName}`);
+  return url ? `${url.protocol}//${url.host}` : undefined;
 }
 
 function runId(request: ApiRequest): string {
@@ -138,19 +134,15 @@ export function loadTestRoutes<Deps extends { loadTestApi: LoadTestApiDeps }>():
         const { view } = parseQuery(request, RUN_QUERY);
         const run = await loadTestApi.loadTests.getRun(runId(request));
         if (!run) throw new HttpError(404, 'NOT_FOUND', `no load test ${request.params.id}`);
-        const headers = finishedRunHeaders(run);
         // The figures so far, as merged from the shards' snapshots by the shard whose turn it was (or, once
         // finished, by the Aggregate step): one row read, however many shards.
-        if (view === 'live')
-          return { status: 200, headers, body: { runId: run.id, status: run.status, live: run.live } };
-        if (view === 'summary' || !run.report) {
-          return { status: 200, headers, body: runSummary(run, `/v1/loadtests/${run.id}`) };
-        }
-        return {
-          status: 200,
-          headers,
-          body: { runId: run.id, status: run.status, error: run.error, report: run.report },
-        };
+        const body =
+          view === 'live'
+            ? { runId: run.id, status: run.status, live: run.live }
+            : view === 'summary' || !run.report
+              ? runSummary(run, `/v1/loadtests/${run.id}`)
+              : { runId: run.id, status: run.status, error: run.error, report: run.report };
+        return { status: 200, headers: finishedRunHeaders(run), body };
       },
     },
     {

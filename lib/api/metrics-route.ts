@@ -23,13 +23,14 @@ export interface MetricsApiDeps {
   monitor: MonitorStore;
   loadTests: LoadTestStore;
   db: Db;
-  now?: () => Date;
 }
 
 /** Latency buckets in seconds, from a fast health check to a probe's longest timeout. */
 export const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** The checks' latency histogram covers the samples of this last stretch. */
 const HISTOGRAM_WINDOW_MS = 3_600_000;
+
+const gauge = (family: Omit<MetricFamily, 'type'>): MetricFamily => ({ ...family, type: 'gauge' });
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
@@ -69,7 +70,7 @@ async function authorize(deps: MetricsApiDeps, authorization: string | undefined
 }
 
 export async function metricFamilies(deps: MetricsApiDeps): Promise<MetricFamily[]> {
-  const now = (deps.now ?? (() => new Date()))();
+  const now = new Date();
   const [states, histograms, runs] = await Promise.all([
     deps.monitor.checkStates(now),
     deps.monitor.latencyHistograms(
@@ -87,19 +88,13 @@ export async function metricFamilies(deps: MetricsApiDeps): Promise<MetricFamily
     samples: [],
   };
   for (const state of states) {
-    const histogram = histograms.get(state.check) ?? {
-      buckets: LATENCY_BUCKETS_SECONDS.map(() => 0),
-      count: 0,
-      sumMs: 0,
-    };
-    LATENCY_BUCKETS_SECONDS.forEach((le, index) => {
-      latency.samples.push({
+    const histogram = histograms.get(state.check) ?? { buckets: [], count: 0, sumMs: 0 };
+    latency.samples.push(
+      ...LATENCY_BUCKETS_SECONDS.map((le, index) => ({
         suffix: '_bucket',
         labels: { ...check(state.check), le: bucketBound(le) },
         value: histogram.buckets[index] ?? 0,
-      });
-    });
-    latency.samples.push(
+      })),
       {
         suffix: '_bucket',
         labels: { ...check(state.check), le: '+Inf' },
@@ -112,96 +107,86 @@ export async function metricFamilies(deps: MetricsApiDeps): Promise<MetricFamily
   const withSlo = states.filter((state) => state.slo);
   const pool = deps.db.stats();
   return [
-    {
+    gauge({
       name: 'loadwatch_check_up',
       help: 'Whether the check passed its newest probe (1) or failed it (0).',
-      type: 'gauge',
       samples: states
         .filter((state) => state.lastSample)
         .map((state) => ({ labels: check(state.check), value: state.lastSample?.ok ? 1 : 0 })),
-    },
+    }),
     latency,
-    {
+    gauge({
       name: 'loadwatch_check_incident_open',
       help: 'Whether the check is in an incident (ALARM).',
-      type: 'gauge',
       samples: states.map((state) => ({
         labels: check(state.check),
         value: state.state === 'ALARM' ? 1 : 0,
       })),
-    },
-    {
+    }),
+    gauge({
       name: 'loadwatch_check_stale',
       help: 'Whether the check has not been probed for three of its intervals.',
-      type: 'gauge',
       samples: states.map((state) => ({ labels: check(state.check), value: state.stale ? 1 : 0 })),
-    },
-    {
+    }),
+    gauge({
       name: 'loadwatch_check_last_probe_timestamp_seconds',
       help: 'When the check was last probed, in Unix seconds.',
-      type: 'gauge',
       unit: 'seconds',
       samples: states.flatMap((state) =>
         state.lastCheckedAt
           ? [{ labels: check(state.check), value: Date.parse(state.lastCheckedAt) / 1000 }]
           : [],
       ),
-    },
-    {
+    }),
+    gauge({
       name: 'loadwatch_slo_error_budget_remaining_ratio',
       help: "Share of the objective window's error budget not yet spent (1 untouched, below 0 once missed).",
-      type: 'gauge',
       unit: 'ratio',
       samples: withSlo.map((state) => ({
         labels: { ...check(state.check), window: `${state.slo?.windowDays}d` },
         value: (state.slo?.budgetLeftPercent ?? 0) / 100,
       })),
-    },
-    {
+    }),
+    gauge({
       name: 'loadwatch_slo_objective_ratio',
       help: 'The share of samples the objective requires to be good.',
-      type: 'gauge',
       unit: 'ratio',
       samples: withSlo.map((state) => ({
         labels: { ...check(state.check), kind: state.slo?.kind ?? 'availability' },
         value: (state.slo?.targetPercent ?? 0) / 100,
       })),
-    },
-    {
+    }),
+    gauge({
       name: 'loadwatch_slo_burn_rate',
       help: 'How many times faster than sustainable the error budget burned over each window.',
-      type: 'gauge',
       samples: withSlo.flatMap((state) =>
         Object.entries(state.slo?.burnRates ?? {}).map(([seconds, rate]) => ({
           labels: { ...check(state.check), window: `${seconds}s` },
           value: rate,
         })),
       ),
-    },
-    {
+    }),
+    gauge({
       name: 'loadwatch_loadtest_last_requests',
       help: "Requests of each target's newest finished load test, by outcome.",
-      type: 'gauge',
       samples: runs.flatMap((run) => [
         { labels: { target: run.target, outcome: 'ok' }, value: run.report.totals.ok },
         { labels: { target: run.target, outcome: 'failed' }, value: run.report.totals.failed },
       ]),
-    },
-    {
+    }),
+    gauge({
       name: 'loadwatch_loadtest_last_errors',
       help: "Requests without a response in each target's newest finished load test, by kind.",
-      type: 'gauge',
       samples: runs.flatMap((run) =>
         Object.entries(run.report.errors ?? {}).map(([kind, count]) => ({
           labels: { target: run.target, kind },
           value: Number(count),
         })),
       ),
-    },
-    {
+    }),
+    gauge({
       name: 'loadwatch_loadtest_last_latency_seconds',
       help: "Latency quantiles of each target's newest finished load test.",
-      type: 'gauge',
       unit: 'seconds',
       samples: runs.flatMap((run) =>
         (['p50', 'p95', 'p99'] as const).map((quantile) => ({
@@ -209,26 +194,24 @@ export async function metricFamilies(deps: MetricsApiDeps): Promise<MetricFamily
           value: run.report.latencyMs[quantile] / 1000,
         })),
       ),
-    },
-    {
+    }),
+    gauge({
       name: 'loadwatch_loadtest_last_finished_timestamp_seconds',
       help: "When each target's newest load test finished, in Unix seconds.",
-      type: 'gauge',
       unit: 'seconds',
       samples: runs.map((run) => ({
         labels: { target: run.target, status: run.status },
         value: run.finishedAt.getTime() / 1000,
       })),
-    },
-    {
+    }),
+    gauge({
       name: 'loadwatch_db_pool_connections',
       help: "The API's database pool: open, idle and waiting connections, and its maximum.",
-      type: 'gauge',
       samples: (['total', 'idle', 'waiting', 'max'] as const).map((state) => ({
         labels: { state },
         value: pool[state],
       })),
-    },
+    }),
   ];
 }
 

@@ -87,9 +87,7 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
       method: 'GET',
       path: '/v1/checks/{name}/samples',
       handler: async (request, { monitorApi }) => {
-        const query = parseQuery(request, SAMPLES_QUERY);
-        const since = query.since ?? new Date(Date.now() - 3_600_000);
-        const limit = query.limit;
+        const { since = new Date(Date.now() - 3_600_000), limit } = parseQuery(request, SAMPLES_QUERY);
         const name = request.params.name ?? '';
         const known = (await monitorApi.monitor.checkStates()).some((check) => check.check === name);
         if (!known) throw new HttpError(404, 'NOT_FOUND', `no check named "${name}"`);
@@ -137,7 +135,7 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
             days: days.get(state.check) ?? [],
           };
         });
-        const html = renderStatusPage({
+        const body = renderStatusPage({
           service: monitorApi.service,
           stage: monitorApi.stage,
           generatedAt: now,
@@ -152,7 +150,7 @@ export function monitorRoutes<Deps extends { monitorApi: MonitorApiDeps }>(): Ro
             // Public like the page itself; an authenticated request gets it private (conditionalGet).
             'Cache-Control': `public, max-age=${checkStatesMaxAge(states)}`,
           },
-          body: html,
+          body,
         };
       },
     },

@@ -36,13 +36,7 @@ export const apiRoutes: Route<ApiDeps>[] = [
     method: 'GET',
     path: '/health/ready',
     handler: async (_request, deps): Promise<ApiResponse> => {
-      const report = await readiness(
-        deps.identity,
-        deps.db,
-        deps.knownMigrations,
-        undefined,
-        deps.readinessTimeoutMs,
-      );
+      const report = await readiness(deps.identity, deps.db, deps.knownMigrations, deps.readinessTimeoutMs);
       if (report.status === 'ready')
         return { status: 200, headers: { 'Cache-Control': 'no-store' }, body: report };
       return { status: 503, headers: { 'Retry-After': '5' }, body: report };

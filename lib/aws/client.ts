@@ -10,12 +10,6 @@ import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { LoadwatchError } from '../errors.ts';
 
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
-
 /** What addresses and signs one AWS API. */
 export interface AwsService {
   /** As error messages name it. */
@@ -97,7 +91,7 @@ export interface AwsClientOptions {
   region: string | undefined;
   /** Replaces the regional endpoint (a local stand-in); otherwise AWS_ENDPOINT_URL_<ID>, then AWS_ENDPOINT_URL. */
   endpoint?: string;
-  credentials?: () => Promise<AwsCredentials>;
+  credentials?: ReturnType<typeof defaultProvider>;
   /** Read for the endpoint overrides; process.env unless given. */
   environment?: Readonly<Record<string, string | undefined>>;
   /** Per attempt, headers and body together. */
@@ -186,11 +180,7 @@ interface Answer {
 }
 
 /** What an error answer says, as its protocol carries it. */
-interface ErrorFields {
-  code: string | undefined;
-  message: string | undefined;
-  requestId: string | undefined;
-}
+type ErrorFields = Record<'code' | 'message' | 'requestId', string | undefined>;
 
 /** One operation's request, before it is signed, and how its protocol reads the answer. */
 interface Call {
@@ -240,14 +230,11 @@ function parseJson(text: string): Record<string, unknown> {
   return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
 }
 
-function header(answer: Answer, name: string): string | undefined {
-  const value = answer.headers[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
 function text(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
+
+const header = (answer: Answer, name: string) => text(answer.headers[name]);
 
 /** A JSON API's error: the type from x-amzn-ErrorType or __type, the message from the body. */
 function jsonRefusal(answer: Answer, queryCompatible: boolean): ErrorFields {
@@ -302,11 +289,7 @@ function refusal(service: AwsService, call: Call, answer: Answer): AwsRequestErr
     `${service.title} ${call.operation}: ${awsCode} (HTTP ${answer.status})` +
       `${message ? `: ${message}` : ''}` +
       `${requestId ? ` [request ${requestId}]` : ''}`,
-    {
-      awsCode,
-      httpStatus: answer.status,
-      ...(requestId ? { requestId } : {}),
-    },
+    { awsCode, httpStatus: answer.status, requestId: requestId || undefined },
   );
 }
 
@@ -335,14 +318,13 @@ export function createAwsClient(options: AwsClientOptions): AwsClient {
   let signer: { signer: SignatureV4; endpoint: URL } | undefined;
 
   const prepared = () => {
-    if (signer) return signer;
-    const region = options.region;
+    const { region } = options;
     if (!region) {
       throw new AwsRequestError(`${service.title}: no region (AWS_REGION) to address and sign the call for`, {
         awsCode: 'NoRegion',
       });
     }
-    signer = {
+    signer ??= {
       signer: new SignatureV4({ service: service.endpointPrefix, region, credentials, sha256: Sha256 }),
       endpoint: endpointOf(options, region),
     };
@@ -424,7 +406,7 @@ export function createAwsClient(options: AwsClientOptions): AwsClient {
       const { rpc } = service;
       if (!rpc) throw new Error(`${service.title} is not a JSON-RPC API`);
       const { body, headers } = encoded(JSON.stringify(input));
-      const answer = await perform({
+      return (await perform({
         operation,
         method: 'POST',
         path: '/',
@@ -437,8 +419,7 @@ export function createAwsClient(options: AwsClientOptions): AwsClient {
         body,
         read: readJson,
         refused: jsonRefused,
-      });
-      return answer as T;
+      })) as T;
     },
     async get<T>(operation: string, path: string) {
       const call = { operation, method: 'GET', path, headers: {}, body: '' };
@@ -447,7 +428,7 @@ export function createAwsClient(options: AwsClientOptions): AwsClient {
     async query(operation: string, parameters: Readonly<Record<string, string>>) {
       const version = service.queryVersion;
       if (!version) throw new Error(`${service.title} is not a query-protocol API`);
-      const answer = await perform({
+      return (await perform({
         operation,
         method: 'POST',
         path: '/',
@@ -460,8 +441,7 @@ export function createAwsClient(options: AwsClientOptions): AwsClient {
           return xmlTextElements(reply.body);
         },
         refused: queryRefusal,
-      });
-      return answer as Record<string, string>;
+      })) as Record<string, string>;
     },
   };
 }

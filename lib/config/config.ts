@@ -10,7 +10,7 @@ import {
 import { WEBHOOK_FORMATS } from '../alerts/webhook.ts';
 import { LAMBDA_POOL_DEFAULTS, type PoolSettings, SERVER_POOL_DEFAULTS } from '../db/pool-settings.ts';
 import { RETENTION_DEFAULTS, type RetentionSettings } from '../db/retention.ts';
-import type { DatabaseAuth, DatabaseConfig, DatabaseTarget, SslMode } from '../db/target.ts';
+import { type DatabaseAuth, type DatabaseConfig, type DatabaseTarget, SSL_MODES } from '../db/target.ts';
 import { ConfigError } from '../errors.ts';
 import type { CorsConfig } from '../http/cors-settings.ts';
 import { DEFAULT_LIMITS, type LoadTestLimits } from '../loadtest/limits.ts';
@@ -23,7 +23,7 @@ import {
   minimumWorkerMemoryMb,
   workerLoadFor,
 } from '../loadtest/worker-capacity.ts';
-import type { LogLevel } from '../log/levels.ts';
+import { LOG_LEVELS, type LogLevel } from '../log/levels.ts';
 import {
   DEFAULT_MONITOR_INTERVAL_SECONDS,
   MONITOR_INTERVAL_SECONDS,
@@ -47,7 +47,8 @@ export { ConfigError } from '../errors.ts';
 export type Env = Record<string, string | undefined>;
 export type Runtime = 'lambda' | 'server';
 /** auto: short lines on a terminal (the full JSON to a file), JSON lines otherwise; json or pretty to force one. */
-export type LogFormat = 'auto' | 'json' | 'pretty';
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 export interface AwsNames {
   /** Names, not ARNs: ARNs are built at run time from the region and the account. */
   stateMachineName: string | undefined;
@@ -98,8 +99,8 @@ export interface Config {
   traceHeader: () => string | undefined;
 }
 
-const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
-const SSL_MODES: SslMode[] = ['verify', 'require', 'disable'];
+/** A whole-number variable: its name, the range it must lie in, and the unit its messages name. */
+type IntegerVariable = readonly [name: string, min: number, max: number, unit?: string];
 
 /** Collects problems while reading, so that one run names all of them. */
 class EnvReader {
@@ -118,16 +119,21 @@ class EnvReader {
     this.problems.push(`${name}: ${message}`);
   }
 
-  string(name: string, fallback: string): string {
-    return this.raw(name) ?? fallback;
-  }
-
   /** The entries of a comma-separated variable, trimmed, the empty ones left out; none when it is unset. */
   list(name: string): string[] {
     return (this.raw(name) ?? '')
       .split(',')
       .map((entry) => entry.trim())
       .filter((entry) => entry !== '');
+  }
+
+  /** The entries of a list variable that match `pattern`; each other one is a problem, `"entry" is not <what>`. */
+  listOf(name: string, pattern: RegExp, what: string): string[] {
+    return this.list(name).filter((entry) => {
+      const matches = pattern.test(entry);
+      if (!matches) this.problem(name, `"${entry}" is not ${what}`);
+      return matches;
+    });
   }
 
   boolean(name: string, fallback: boolean): boolean {
@@ -153,6 +159,18 @@ class EnvReader {
       return fallback;
     }
     return parsed;
+  }
+
+  /** Whole numbers by key, each read from its variable (in the order given) or else the key's default. */
+  integers<Key extends string>(
+    variables: Record<Key, IntegerVariable>,
+    defaults: NoInfer<Record<Key, number>>,
+  ): Record<Key, number> {
+    const values = {} as Record<Key, number>;
+    for (const [key, [name, min, max, unit]] of Object.entries<IntegerVariable>(variables)) {
+      values[key as Key] = this.integer(name, defaults[key as Key], min, max, unit);
+    }
+    return values;
   }
 
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
@@ -228,88 +246,45 @@ function readCors(reader: EnvReader): CorsConfig {
   };
 }
 
-/** Locally every run shares the API's process and CPU; on AWS each has its own workers. */
-function readMaxConcurrentRuns(reader: EnvReader, runtime: Runtime): number {
-  return reader.integer('LOADTEST_MAX_CONCURRENT_RUNS', runtime === 'lambda' ? 10 : 2, 1, 1000, 'runs');
-}
-
 function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runtime: Runtime): LoadTestLimits {
   const hosts = new Set(DEFAULT_LIMITS.allowedHosts);
   if (apiUrl) hosts.add(new URL(apiUrl).host);
-  for (const entry of reader.list('LOADTEST_ALLOWED_HOSTS')) {
-    const host = entry.toLowerCase();
-    if (!HOST_AND_PORT.test(host)) {
-      reader.problem('LOADTEST_ALLOWED_HOSTS', `"${entry}" is not a host (host or host:port, no scheme)`);
-      continue;
-    }
-    // The spelling `new URL` gives a target ([0:0::1] → [::1]), so that an entry matches its targets.
+  for (const host of reader.listOf(
+    'LOADTEST_ALLOWED_HOSTS',
+    HOST_AND_PORT,
+    'a host (host or host:port, no scheme)',
+  )) {
+    // The spelling `new URL` gives a target ([0:0::1] → [::1], lower case), so that an entry matches its targets.
     hosts.add(new URL(`http://${host}`).host);
   }
-  const workerMemoryMb = reader.integer(
-    'LOADTEST_WORKER_MEMORY_MB',
-    DEFAULT_LIMITS.workerMemoryMb,
-    128,
-    10_240,
-    'MB',
+  const read = reader.integers(
+    {
+      workerMemoryMb: ['LOADTEST_WORKER_MEMORY_MB', 128, 10_240, 'MB'],
+      shardSeconds: ['LOADTEST_SHARD_SECONDS', 5, 840, 'seconds'],
+      // Lambda's own ceiling is 900 s; the deployed stack sets the worker's timeout here too.
+      workerTimeoutSeconds: ['LOADTEST_WORKER_TIMEOUT', 60, 900, 'seconds'],
+      maxConcurrentRuns: ['LOADTEST_MAX_CONCURRENT_RUNS', 1, 1000, 'runs'],
+      maxUsers: ['LOADTEST_MAX_USERS', 1, 1_000_000, 'users'],
+      maxRate: ['LOADTEST_MAX_RATE', 1, 10_000_000, 'requests per second'],
+      maxDurationSeconds: ['LOADTEST_MAX_DURATION', 1, 86_400, 'seconds'],
+      maxWorkers: ['LOADTEST_MAX_WORKERS', 1, 10_000, 'workers'],
+      // An hour at 10,000,000 req/s.
+      maxRequests: ['LOADTEST_MAX_REQUESTS', 1, 100_000_000_000, 'requests'],
+      maxGbSeconds: ['LOADTEST_MAX_GB_SECONDS', 1, 10_000_000, 'GB-seconds'],
+    },
+    // Locally every run shares the API's process and CPU; on AWS each has its own workers.
+    { ...DEFAULT_LIMITS, maxConcurrentRuns: runtime === 'lambda' ? 10 : 2 },
   );
-  const shardSeconds = reader.integer(
-    'LOADTEST_SHARD_SECONDS',
-    DEFAULT_LIMITS.shardSeconds,
-    5,
-    840,
-    'seconds',
-  );
-  // Lambda's own ceiling is 900 s; the deployed stack sets the worker's timeout here too.
-  const workerTimeoutSeconds = reader.integer(
-    'LOADTEST_WORKER_TIMEOUT',
-    DEFAULT_LIMITS.workerTimeoutSeconds,
-    60,
-    900,
-    'seconds',
-  );
+  const { shardSeconds, workerTimeoutSeconds } = read;
   const workersRunOn = runtime === 'lambda' ? 'lambda' : 'local';
   const limits: LoadTestLimits = {
     allowedHosts: [...hosts],
     // On Lambda, loopback is the Runtime API and link-local the metadata service: only when listed.
     allowLoopback: runtime === 'server',
     refusedLoopbackPorts: DEFAULT_LIMITS.refusedLoopbackPorts,
-    maxConcurrentRuns: readMaxConcurrentRuns(reader, runtime),
-    maxUsers: reader.integer('LOADTEST_MAX_USERS', DEFAULT_LIMITS.maxUsers, 1, 1_000_000, 'users'),
-    maxRate: reader.integer(
-      'LOADTEST_MAX_RATE',
-      DEFAULT_LIMITS.maxRate,
-      1,
-      10_000_000,
-      'requests per second',
-    ),
-    maxDurationSeconds: reader.integer(
-      'LOADTEST_MAX_DURATION',
-      DEFAULT_LIMITS.maxDurationSeconds,
-      1,
-      86_400,
-      'seconds',
-    ),
-    maxWorkers: reader.integer('LOADTEST_MAX_WORKERS', DEFAULT_LIMITS.maxWorkers, 1, 10_000, 'workers'),
-    maxRequests: reader.integer(
-      'LOADTEST_MAX_REQUESTS',
-      DEFAULT_LIMITS.maxRequests,
-      1,
-      // An hour at 10,000,000 req/s.
-      100_000_000_000,
-      'requests',
-    ),
-    maxGbSeconds: reader.integer(
-      'LOADTEST_MAX_GB_SECONDS',
-      DEFAULT_LIMITS.maxGbSeconds,
-      1,
-      10_000_000,
-      'GB-seconds',
-    ),
-    shardSeconds,
-    workerMemoryMb,
-    ...readWorkerLoad(reader, workerMemoryMb),
+    ...read,
+    ...readWorkerLoad(reader, read.workerMemoryMb),
     ...readCostGuards(reader),
-    workerTimeoutSeconds,
     workersRunOn,
   };
   const fixedNeed = startLeadSeconds(1, workersRunOn) + shardSeconds + 1 + SAVE_MARGIN_SECONDS;
@@ -325,17 +300,13 @@ function readLoadTestLimits(reader: EnvReader, apiUrl: string | undefined, runti
 /** The dollar cap, the architecture that prices the workers, and the concurrency a run leaves to others. */
 function readCostGuards(reader: EnvReader) {
   const raw = reader.raw('LOADTEST_MAX_USD');
-  let maxUsd = DEFAULT_LIMITS.maxUsd;
-  if (raw !== undefined) {
-    const parsed = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!(parsed > 0 && parsed <= 1_000_000)) {
-      reader.problem('LOADTEST_MAX_USD', `"${raw}" is not an amount of US dollars over 0 and up to 1000000`);
-    } else {
-      maxUsd = parsed;
-    }
+  const parsed = raw !== undefined && /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+  const valid = parsed > 0 && parsed <= 1_000_000;
+  if (raw !== undefined && !valid) {
+    reader.problem('LOADTEST_MAX_USD', `"${raw}" is not an amount of US dollars over 0 and up to 1000000`);
   }
   return {
-    maxUsd,
+    maxUsd: valid ? parsed : DEFAULT_LIMITS.maxUsd,
     workerArchitecture: reader.oneOf(
       'LOADTEST_WORKER_ARCHITECTURE',
       LAMBDA_ARCHITECTURES,
@@ -361,44 +332,29 @@ function readWorkerLoad(reader: EnvReader, workerMemoryMb: number) {
       `${workerMemoryMb} MB is too small a CPU share: the load engine keeps ${Math.round(ENGINE_COST.fixedCpuShare * 100)} % of a vCPU busy at any rate, leaving a worker under ${MIN_RATE_PER_WORKER} req/s; give at least ${floorMb} MB`,
     );
   }
-  return {
-    ratePerWorker: reader.integer(
-      'LOADTEST_RATE_PER_WORKER',
-      derived.ratePerWorker,
-      1,
-      100_000,
-      'requests per second',
-    ),
-    // Each user holds a connection of its own, and a worker's connections stay well under Lambda's 1,024 descriptors.
-    usersPerWorker: reader.integer(
-      'LOADTEST_USERS_PER_WORKER',
-      derived.usersPerWorker,
-      1,
-      MAX_CONNECTIONS_PER_WORKER,
-      'users (one connection each)',
-    ),
-  };
-}
-
-function readLogFormat(reader: EnvReader): LogFormat {
-  return reader.oneOf('LOG_FORMAT', ['auto', 'json', 'pretty'] as const, 'auto');
+  return reader.integers(
+    {
+      ratePerWorker: ['LOADTEST_RATE_PER_WORKER', 1, 100_000, 'requests per second'],
+      // Each user holds a connection of its own, and a worker's connections stay well under Lambda's 1,024 descriptors.
+      usersPerWorker: [
+        'LOADTEST_USERS_PER_WORKER',
+        1,
+        MAX_CONNECTIONS_PER_WORKER,
+        'users (one connection each)',
+      ],
+    },
+    derived,
+  );
 }
 
 /** Names, not origins: "app.test", or ".app.test" for it and every subdomain. */
 function readLocalAllowedHosts(reader: EnvReader): string[] {
-  const hosts: string[] = [];
-  for (const entry of reader.list('LOCAL_ALLOWED_HOSTS')) {
-    const host = entry.toLowerCase();
-    if (!HOST_OR_DOMAIN.test(host)) {
-      reader.problem(
-        'LOCAL_ALLOWED_HOSTS',
-        `"${entry}" is not a host name (no scheme or port; ".example.test" for a domain and its subdomains)`,
-      );
-      continue;
-    }
-    hosts.push(host);
-  }
-  return [...new Set(hosts)];
+  const hosts = reader.listOf(
+    'LOCAL_ALLOWED_HOSTS',
+    HOST_OR_DOMAIN,
+    'a host name (no scheme or port; ".example.test" for a domain and its subdomains)',
+  );
+  return [...new Set(hosts.map((host) => host.toLowerCase()))];
 }
 
 function readApiUrl(reader: EnvReader): string | undefined {
@@ -411,20 +367,16 @@ function readApiUrl(reader: EnvReader): string | undefined {
 }
 
 function readPool(reader: EnvReader, runtime: Runtime): PoolSettings {
-  const defaults = runtime === 'lambda' ? LAMBDA_POOL_DEFAULTS : SERVER_POOL_DEFAULTS;
-  const pool = {
-    size: reader.integer('DB_POOL_SIZE', defaults.size, 1, 1000, 'connections'),
-    maxOverflow: reader.integer('DB_MAX_OVERFLOW', defaults.maxOverflow, 0, 1000, 'connections'),
-    recycleSeconds: reader.integer('DB_POOL_RECYCLE', defaults.recycleSeconds, 0, 86_400, 'seconds'),
-    timeoutSeconds: reader.integer('DB_POOL_TIMEOUT', defaults.timeoutSeconds, 1, 600, 'seconds'),
-    statementTimeoutMs: reader.integer(
-      'DB_STATEMENT_TIMEOUT',
-      defaults.statementTimeoutMs,
-      0,
-      3_600_000,
-      'milliseconds',
-    ),
-  };
+  const pool = reader.integers(
+    {
+      size: ['DB_POOL_SIZE', 1, 1000, 'connections'],
+      maxOverflow: ['DB_MAX_OVERFLOW', 0, 1000, 'connections'],
+      recycleSeconds: ['DB_POOL_RECYCLE', 0, 86_400, 'seconds'],
+      timeoutSeconds: ['DB_POOL_TIMEOUT', 1, 600, 'seconds'],
+      statementTimeoutMs: ['DB_STATEMENT_TIMEOUT', 0, 3_600_000, 'milliseconds'],
+    },
+    runtime === 'lambda' ? LAMBDA_POOL_DEFAULTS : SERVER_POOL_DEFAULTS,
+  );
   if (runtime === 'lambda' && pool.size + pool.maxOverflow > 2) {
     reader.problem(
       'DB_POOL_SIZE',
@@ -436,22 +388,13 @@ function readPool(reader: EnvReader, runtime: Runtime): PoolSettings {
 
 /** The API's deadlines, and the check that every timeout nests inside the next one out. */
 function readApiTimeouts(reader: EnvReader, pool: PoolSettings): ApiTimeouts {
-  const timeouts = {
-    handlerTimeoutMs: reader.integer(
-      'API_HANDLER_TIMEOUT',
-      API_TIMEOUT_DEFAULTS.handlerTimeoutMs,
-      100,
-      900_000,
-      'milliseconds',
-    ),
-    readinessTimeoutMs: reader.integer(
-      'READINESS_TIMEOUT',
-      API_TIMEOUT_DEFAULTS.readinessTimeoutMs,
-      50,
-      900_000,
-      'milliseconds',
-    ),
-  };
+  const timeouts = reader.integers(
+    {
+      handlerTimeoutMs: ['API_HANDLER_TIMEOUT', 100, 900_000, 'milliseconds'],
+      readinessTimeoutMs: ['READINESS_TIMEOUT', 50, 900_000, 'milliseconds'],
+    },
+    API_TIMEOUT_DEFAULTS,
+  );
   const poolMs = pool.timeoutSeconds * 1000;
   if (pool.statementTimeoutMs > 0 && pool.statementTimeoutMs >= poolMs) {
     reader.problem(
@@ -481,10 +424,8 @@ function readApiTimeouts(reader: EnvReader, pool: PoolSettings): ApiTimeouts {
 }
 
 function readUrlTarget(reader: EnvReader, url: string, name = 'DATABASE_URL'): DatabaseTarget | null {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
+  const parsed = URL.parse(url);
+  if (!parsed) {
     reader.problem(name, 'is not a URL (postgres://user:password@host:5432/database)');
     return null;
   }
@@ -533,9 +474,11 @@ function readRdsTargets(reader: EnvReader, region: string | undefined): Database
   if ((iam || secretArn) && region === undefined) {
     reader.problem('AWS_REGION', 'is required for IAM authentication and Secrets Manager');
   }
+  const readHost = reader.raw('DB_READ_ENDPOINT');
   for (const [name, host] of [
     ['DB_PROXY_ENDPOINT', proxy],
     ['DB_DIRECT_ENDPOINT', direct],
+    ['DB_READ_ENDPOINT', readHost],
   ] as const) {
     if (host !== undefined && !HOST.test(host)) {
       reader.problem(name, `"${host}" is not a host name (give the endpoint without scheme or port)`);
@@ -556,13 +499,6 @@ function readRdsTargets(reader: EnvReader, region: string | undefined): Database
     via: kind,
   });
   const directTarget = direct ? target(direct, 'direct') : null;
-  const readHost = reader.raw('DB_READ_ENDPOINT');
-  if (readHost !== undefined && !/^[a-z0-9.-]+$/i.test(readHost)) {
-    reader.problem(
-      'DB_READ_ENDPOINT',
-      `"${readHost}" is not a host name (give the endpoint without scheme or port)`,
-    );
-  }
   // A proxy's read-only endpoint (….endpoint.proxy-….rds.amazonaws.com) or a replica's own endpoint.
   const readTarget =
     readHost === undefined ? undefined : target(readHost, /\.proxy-/.test(readHost) ? 'proxy' : 'direct');
@@ -576,13 +512,13 @@ function readRdsTargets(reader: EnvReader, region: string | undefined): Database
 
 function readDatabase(reader: EnvReader, runtime: Runtime, region: string | undefined): DatabaseConfig {
   const url = reader.raw('DATABASE_URL');
+  const readUrl = reader.raw('DATABASE_READ_URL');
   const rds = reader.raw('DB_PROXY_ENDPOINT') ?? reader.raw('DB_DIRECT_ENDPOINT');
   if (url !== undefined) {
     if (rds !== undefined) {
       reader.problem('DATABASE_URL', 'set together with DB_PROXY_ENDPOINT/DB_DIRECT_ENDPOINT; choose one');
     }
     const target = readUrlTarget(reader, url);
-    const readUrl = reader.raw('DATABASE_READ_URL');
     const readTarget = readUrl === undefined ? null : readUrlTarget(reader, readUrl, 'DATABASE_READ_URL');
     if (!target) return { mode: 'embedded' };
     return {
@@ -592,7 +528,7 @@ function readDatabase(reader: EnvReader, runtime: Runtime, region: string | unde
       ...(readTarget ? { reader: readTarget } : {}),
     };
   }
-  if (reader.raw('DATABASE_READ_URL') !== undefined) {
+  if (readUrl !== undefined) {
     reader.problem(
       'DATABASE_READ_URL',
       'needs DATABASE_URL (the writer) beside it; with RDS set DB_READ_ENDPOINT',
@@ -609,32 +545,16 @@ function readDatabase(reader: EnvReader, runtime: Runtime, region: string | unde
 }
 
 function readRetention(reader: EnvReader): RetentionSettings {
-  const defaults = RETENTION_DEFAULTS;
-  return {
-    sampleBatchRows: reader.integer(
-      'MONITOR_PRUNE_BATCH_ROWS',
-      defaults.sampleBatchRows,
-      1,
-      1_000_000,
-      'rows',
-    ),
-    shardRetentionHours: reader.integer(
-      'LOADTEST_SHARD_RETENTION_HOURS',
-      defaults.shardRetentionHours,
-      0,
-      87_600,
-      'hours',
-    ),
-    shardBatchRows: reader.integer('LOADTEST_PRUNE_BATCH_ROWS', defaults.shardBatchRows, 1, 100_000, 'rows'),
-    runRetentionDays: reader.integer(
-      'LOADTEST_RUN_RETENTION_DAYS',
-      defaults.runRetentionDays,
-      0,
-      36_500,
-      'days',
-    ),
-    maxBatches: reader.integer('PRUNE_MAX_BATCHES', defaults.maxBatches, 1, 100_000),
-  };
+  return reader.integers(
+    {
+      sampleBatchRows: ['MONITOR_PRUNE_BATCH_ROWS', 1, 1_000_000, 'rows'],
+      shardRetentionHours: ['LOADTEST_SHARD_RETENTION_HOURS', 0, 87_600, 'hours'],
+      shardBatchRows: ['LOADTEST_PRUNE_BATCH_ROWS', 1, 100_000, 'rows'],
+      runRetentionDays: ['LOADTEST_RUN_RETENTION_DAYS', 0, 36_500, 'days'],
+      maxBatches: ['PRUNE_MAX_BATCHES', 1, 100_000],
+    },
+    RETENTION_DEFAULTS,
+  );
 }
 
 function readMonitorInterval(reader: EnvReader): number {
@@ -741,26 +661,22 @@ export function loadConfig(env: Env = process.env): Config {
   const reader = new EnvReader(env);
   const runtime: Runtime = reader.raw('AWS_LAMBDA_FUNCTION_NAME') ? 'lambda' : 'server';
   const region = reader.raw('AWS_REGION') ?? reader.raw('AWS_DEFAULT_REGION');
-  const stage = reader.string('STAGE', runtime === 'lambda' ? 'dev' : 'local');
+  const stage = reader.raw('STAGE') ?? (runtime === 'lambda' ? 'dev' : 'local');
   if (!/^[a-zA-Z0-9-]{1,32}$/.test(stage)) {
     reader.problem('STAGE', `"${stage}" may hold only letters, digits and dashes (at most 32)`);
   }
-  const config: Config = {
-    service: reader.string('SERVICE_NAME', 'loadwatch'),
+  const settings = {
+    service: reader.raw('SERVICE_NAME') ?? 'loadwatch',
     stage,
     region,
     runtime,
     logLevel: reader.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
-    logFormat: readLogFormat(reader),
+    logFormat: reader.oneOf('LOG_FORMAT', LOG_FORMATS, 'auto'),
     port: reader.integer('PORT', 3000, 1, 65535),
     localAllowedHosts: readLocalAllowedHosts(reader),
-    dataDir: reader.string('LOADWATCH_DATA_DIR', '.loadwatch'),
+    dataDir: reader.raw('LOADWATCH_DATA_DIR') ?? '.loadwatch',
     cors: readCors(reader),
     pool: readPool(reader, runtime),
-    timeouts: API_TIMEOUT_DEFAULTS,
-    database: { mode: 'embedded' },
-    apiUrl: undefined,
-    loadtest: DEFAULT_LIMITS,
     monitor: {
       checksFile: reader.raw('MONITOR_CHECKS_FILE'),
       intervalSeconds: readMonitorInterval(reader),
@@ -774,14 +690,14 @@ export function loadConfig(env: Env = process.env): Config {
       stateMachineName: reader.raw('LOADTEST_STATE_MACHINE_NAME'),
       loadtestWorkerFunctionName: reader.raw('LOADTEST_WORKER_FUNCTION_NAME'),
       alertTopicName: reader.raw('ALERT_TOPIC_NAME'),
-      metricsNamespace: reader.string('METRICS_NAMESPACE', 'Loadwatch'),
+      metricsNamespace: reader.raw('METRICS_NAMESPACE') ?? 'Loadwatch',
     },
     traceHeader: () => env._X_AMZN_TRACE_ID,
   };
-  config.timeouts = readApiTimeouts(reader, config.pool);
-  config.apiUrl = readApiUrl(reader);
-  config.loadtest = readLoadTestLimits(reader, config.apiUrl, runtime);
-  config.database = readDatabase(reader, runtime, region);
+  const timeouts = readApiTimeouts(reader, settings.pool);
+  const apiUrl = readApiUrl(reader);
+  const loadtest = readLoadTestLimits(reader, apiUrl, runtime);
+  const database = readDatabase(reader, runtime, region);
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
-  return config;
+  return { ...settings, timeouts, apiUrl, loadtest, database };
 }

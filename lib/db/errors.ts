@@ -17,7 +17,6 @@ export class DatabaseError extends LoadwatchError {
       headers: { 'Retry-After': String(options.retryAfterSeconds) },
       cause: options.cause,
     });
-    this.name = 'DatabaseError';
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
@@ -30,7 +29,6 @@ export class PoolExhaustedError extends DatabaseError {
       publicMessage: 'the service is busy; retry shortly',
       retryAfterSeconds: Math.max(1, Math.ceil(timeoutSeconds)),
     });
-    this.name = 'PoolExhaustedError';
   }
 }
 
@@ -42,7 +40,6 @@ export class DatabaseUnavailableError extends DatabaseError {
       publicMessage: 'the database is unavailable; retry shortly',
       retryAfterSeconds: 5,
     });
-    this.name = 'DatabaseUnavailableError';
   }
 }
 
@@ -58,7 +55,6 @@ export class MigrationsPendingError extends DatabaseError {
         'database migrations pending: the schema is behind this version; run "loadwatch migrate up" (or the migrate function)',
       retryAfterSeconds: 30,
     });
-    this.name = 'MigrationsPendingError';
   }
 }
 
@@ -70,7 +66,6 @@ export class DatabaseTimeoutError extends DatabaseError {
       publicMessage: 'the database is too slow right now; retry shortly',
       retryAfterSeconds: Math.max(1, Math.ceil(timeoutMs / 1000)),
     });
-    this.name = 'DatabaseTimeoutError';
   }
 }
 

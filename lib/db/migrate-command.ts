@@ -13,7 +13,6 @@ import type { DatabaseConfig, DatabaseTarget } from './target.ts';
 export { MigrateUsageError };
 
 const ACTIONS = ['up', 'down', 'status'] as const;
-const FIELDS = ['action', 'count', 'all'];
 
 const countProblem = (issue: v.BaseIssue<unknown>) =>
   `${JSON.stringify(issue.input)} is not a whole number of at least 1`;
@@ -40,7 +39,7 @@ const MIGRATE_REQUEST = v.nullish(
           ),
         ),
       },
-      `not a migrate field (${FIELDS.join(', ')})`,
+      'not a migrate field (action, count, all)',
     ),
     v.forward(
       v.partialCheck(
@@ -85,18 +84,6 @@ export function parseMigrateRequest(input: unknown): MigrateRequest {
   return result.output;
 }
 
-export function migrationTarget(config: { database: DatabaseConfig }): DatabaseTarget {
-  if (config.database.mode !== 'external') throw new Error('no database configured');
-  const target = config.database.migrations;
-  if (!target) {
-    throw new MigrateUsageError(
-      'DB_DIRECT_ENDPOINT: required for migrations (they hold an advisory lock, which RDS Proxy would pin)',
-    );
-  }
-  // Migrations connect to the instance itself, whose certificate only the RDS CA bundle verifies.
-  return { ...target, rdsCa: RDS_CA_BUNDLE };
-}
-
 export async function runMigrateRequest(
   target: DatabaseTarget,
   request: MigrateRequest,
@@ -126,5 +113,13 @@ export function migrateCommand(
   request: MigrateRequest,
   log?: (line: string) => void,
 ) {
-  return runMigrateRequest(migrationTarget(config), request, log);
+  if (config.database.mode !== 'external') throw new Error('no database configured');
+  const target = config.database.migrations;
+  if (!target) {
+    throw new MigrateUsageError(
+      'DB_DIRECT_ENDPOINT: required for migrations (they hold an advisory lock, which RDS Proxy would pin)',
+    );
+  }
+  // Migrations connect to the instance itself, whose certificate only the RDS CA bundle verifies.
+  return runMigrateRequest({ ...target, rdsCa: RDS_CA_BUNDLE }, request, log);
 }

@@ -14,7 +14,6 @@ export class MigrateUsageError extends LoadwatchError {
   declare readonly problems: string[];
   constructor(message: string, code: MigrateUsageError['code'] = 'MIGRATE_USAGE') {
     super(message, { code, status: 400, exitCode: EXIT.usage, problems: [message] });
-    this.name = 'MigrateUsageError';
   }
 }
 
@@ -25,7 +24,6 @@ export interface MigrateOptions {
   count?: number;
   /** Revert every applied migration: down never does that unless asked to by name. */
   all?: boolean;
-  dir?: string;
   log?: (line: string) => void;
 }
 
@@ -47,7 +45,7 @@ export async function runMigrations(options: MigrateOptions): Promise<string[]> 
     if (options.direction === 'down' && !options.all) await refuseBeyondApplied(client, count);
     const ran = await runner({
       dbClient: client,
-      dir: options.dir ?? findMigrationsDir(),
+      dir: findMigrationsDir(),
       migrationsTable: MIGRATIONS_TABLE,
       direction: options.direction,
       count,

@@ -18,8 +18,8 @@ export function findMigrationsDir(start = dirname(fileURLToPath(import.meta.url)
 }
 
 /** Migration names (file names without .sql), in the order they apply. */
-export function listMigrations(dir = findMigrationsDir()): string[] {
-  return readdirSync(dir)
+export function listMigrations(): string[] {
+  return readdirSync(findMigrationsDir())
     .filter((file) => file.endsWith('.sql'))
     .map((file) => file.slice(0, -'.sql'.length))
     .sort();
@@ -50,9 +50,7 @@ export async function appliedMigrations(db: Db): Promise<string[]> {
     const result = await db.query<{ name: string }>(
       `SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY run_on, id`,
       [],
-      {
-        idempotent: true,
-      },
+      { idempotent: true },
     );
     return result.rows.map((row) => row.name);
   } catch (error) {
@@ -61,6 +59,6 @@ export async function appliedMigrations(db: Db): Promise<string[]> {
   }
 }
 
-export async function migrationStatus(db: Db, dir = findMigrationsDir()): Promise<MigrationStatus> {
-  return compareMigrations(await appliedMigrations(db), listMigrations(dir));
+export async function migrationStatus(db: Db): Promise<MigrationStatus> {
+  return compareMigrations(await appliedMigrations(db), listMigrations());
 }

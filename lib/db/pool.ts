@@ -68,7 +68,7 @@ const OVERFLOW_IDLE_MS = 10_000;
 
 export function poolConfig(options: CreateDbOptions): pg.PoolConfig {
   const { target, pool } = options;
-  const config: pg.PoolConfig = {
+  return {
     ...clientConfig(target),
     application_name: options.applicationName ?? 'loadwatch',
     // size connections stay open; overflow ones close after OVERFLOW_IDLE_MS idle.
@@ -83,10 +83,10 @@ export function poolConfig(options: CreateDbOptions): pg.PoolConfig {
     keepAlive: true,
     // Idle connections alone do not keep a command (or `sls invoke local`) from exiting.
     allowExitOnIdle: true,
+    ...(target.via !== 'proxy' && pool.statementTimeoutMs > 0
+      ? { statement_timeout: pool.statementTimeoutMs }
+      : {}),
   };
-  if (target.via !== 'proxy' && pool.statementTimeoutMs > 0)
-    config.statement_timeout = pool.statementTimeoutMs;
-  return config;
 }
 
 /**

@@ -1,7 +1,8 @@
 // Where the database is and how to reach it: built by config, used by the pool, migrations and the stack.
 
 /** verify: TLS checked against the RDS CA bundle; require: TLS without verification; disable: plain TCP. */
-export type SslMode = 'verify' | 'require' | 'disable';
+export const SSL_MODES = ['verify', 'require', 'disable'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
 
 export type DatabaseAuth =
   | { kind: 'url' }

@@ -9,11 +9,6 @@ export interface ServiceIdentity {
   version: string;
 }
 
-export interface Liveness extends ServiceIdentity {
-  status: 'ok';
-  uptimeSeconds: number;
-}
-
 export interface Readiness extends ServiceIdentity {
   status: 'ready' | 'unavailable';
   /** Why the service is not ready; absent when it is. */
@@ -26,8 +21,8 @@ export interface Readiness extends ServiceIdentity {
   };
 }
 
-export function liveness(identity: ServiceIdentity, uptimeSeconds: number): Liveness {
-  return { status: 'ok', ...identity, uptimeSeconds: Math.round(uptimeSeconds) };
+export function liveness(identity: ServiceIdentity, uptimeSeconds: number) {
+  return { status: 'ok' as const, ...identity, uptimeSeconds: Math.round(uptimeSeconds) };
 }
 
 const UNAVAILABLE_REASONS: Record<string, string> = {
@@ -35,18 +30,23 @@ const UNAVAILABLE_REASONS: Record<string, string> = {
   DB_TIMEOUT: 'database statement timed out',
 };
 
-/** A database slower than this is not ready, even if it would answer in the end. */
-export const DEFAULT_READINESS_TIMEOUT_MS = 2000;
-
-/** One round trip within timeoutMs: the applied migrations, whose timing doubles as the database latency. */
+/**
+ * One round trip within timeoutMs (READINESS_TIMEOUT): the applied migrations, whose timing doubles as the
+ * database latency. A database slower than that is not ready, even if it would answer in the end.
+ */
 export async function readiness(
   identity: ServiceIdentity,
   db: Db,
   knownMigrations: string[],
-  now: () => number = () => performance.now(),
-  timeoutMs = DEFAULT_READINESS_TIMEOUT_MS,
+  timeoutMs: number,
 ): Promise<Readiness> {
-  const started = now();
+  const started = performance.now();
+  const unavailable = (reason: string, reachable: boolean): Readiness => ({
+    status: 'unavailable',
+    ...identity,
+    reason,
+    database: { reachable, latencyMs: null, migrations: null, pool: db.stats() },
+  });
   let applied: string[];
   let timer: NodeJS.Timeout | undefined;
   const tooSlow = new Promise<'too slow'>((resolve) => {
@@ -54,27 +54,15 @@ export async function readiness(
   });
   try {
     const answer = await Promise.race([appliedMigrations(db), tooSlow]);
-    if (answer === 'too slow') {
-      return {
-        status: 'unavailable',
-        ...identity,
-        reason: `database round trip over ${timeoutMs} ms`,
-        database: { reachable: true, latencyMs: null, migrations: null, pool: db.stats() },
-      };
-    }
+    if (answer === 'too slow') return unavailable(`database round trip over ${timeoutMs} ms`, true);
     applied = answer;
   } catch (error) {
     const code = (error as { code?: string }).code;
-    return {
-      status: 'unavailable',
-      ...identity,
-      reason: UNAVAILABLE_REASONS[code ?? ''] ?? 'database unreachable',
-      database: { reachable: false, latencyMs: null, migrations: null, pool: db.stats() },
-    };
+    return unavailable(UNAVAILABLE_REASONS[code ?? ''] ?? 'database unreachable', false);
   } finally {
     clearTimeout(timer);
   }
-  const latencyMs = Math.round((now() - started) * 100) / 100;
+  const latencyMs = Math.round((performance.now() - started) * 100) / 100;
   const { current, latest, pending } = compareMigrations(applied, knownMigrations);
   const ready = pending.length === 0;
   return {

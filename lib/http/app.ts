@@ -31,7 +31,6 @@ interface ApiHandlerOptions<Deps> {
   logger: Logger;
   /** Fields each invocation's log lines carry besides the logger's own (request id, cold start, trace). */
   logFields?: (context: Context) => LogFields;
-  bodyLimitBytes?: number;
   /** Longest a route may run before the request answers 503 (API_HANDLER_TIMEOUT). */
   handlerTimeoutMs?: number;
 }
@@ -59,14 +58,6 @@ function withDeadline<T>(work: Promise<T> | T, deadlineMs: number): Promise<T> {
 }
 
 export const CORS_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-
-function lowerCaseHeaders(headers: HttpEvent['headers']): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers ?? {})) {
-    if (value !== undefined) result[key.toLowerCase()] = value;
-  }
-  return result;
-}
 
 function iamPrincipal(event: HttpEvent): string | undefined {
   const authorizer = (event.requestContext as { authorizer?: { iam?: { userArn?: string } } }).authorizer;
@@ -103,7 +94,11 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
           (entry): entry is [string, string] => !!entry[1],
         ),
       ),
-      headers: lowerCaseHeaders(event.headers),
+      headers: Object.fromEntries(
+        Object.entries(event.headers ?? {}).flatMap(([key, value]) =>
+          value === undefined ? [] : [[key.toLowerCase(), value]],
+        ),
+      ),
       body: decodeBody(event),
       requestId: event.requestContext.requestId,
       principal: iamPrincipal(event),
@@ -132,7 +127,7 @@ export function createApiHandler<Deps>(options: CreateApiOptions<Deps>): ApiHand
     .use(securityHeaders())
     .use(cors({ ...options.cors, methods: CORS_METHODS }))
     .use(errorResponse({ logger: options.logger }))
-    .use(bodyLimit({ limitBytes: options.bodyLimitBytes }))
+    .use(bodyLimit())
     .use(conditionalGet()) as unknown as ApiHandler;
   // Checked before any middleware reads the event: a direct invoke with no or another event gets a 400 naming
   // what is missing, not a TypeError from deep inside the error handler.

@@ -30,6 +30,8 @@ const varyHasOrigin = (headers: Headers) =>
   (one(headers, 'vary') ?? '')
     .split(',')
     .some((token) => token.trim().toLowerCase() === 'origin' || token.trim() === '*');
+const noVary = (label: string) =>
+  `${label}: no "Vary: Origin" (shared caches may serve one origin's answer to another)`;
 
 /** What a page's fetch with a bearer token and a JSON body makes the browser ask for. */
 const PREFLIGHT_HEADERS = {
@@ -40,31 +42,31 @@ const PREFLIGHT_HEADERS = {
 const accessControlNames = (headers: Headers) =>
   Object.keys(headers).filter((name) => name.toLowerCase().startsWith('access-control-'));
 
-async function send(
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  timeoutMs: number,
-  signal?: AbortSignal,
-) {
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const response = await freshRequest(url, {
-    method,
-    headers,
-    signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
-  });
-  response.resume();
-  await finished(response);
-  return { status: response.statusCode ?? 0, headers: response.headers as Headers };
+/** Sends a GET, or a preflight, to url from an origin (none when unset), each within the probe's timeout. */
+function sender(url: string, options: Pick<CorsProbeOptions, 'timeoutMs' | 'headers' | 'signal'>) {
+  return async (kind: 'GET' | 'preflight', origin?: string) => {
+    const deadline = AbortSignal.timeout(options.timeoutMs ?? 5000);
+    const response = await freshRequest(url, {
+      method: kind === 'GET' ? 'GET' : 'OPTIONS',
+      headers: {
+        ...options.headers,
+        ...(origin === undefined ? {} : { origin }),
+        ...(kind === 'preflight' ? PREFLIGHT_HEADERS : {}),
+      },
+      signal: options.signal ? AbortSignal.any([options.signal, deadline]) : deadline,
+    });
+    response.resume();
+    await finished(response);
+    return { status: response.statusCode ?? 0, headers: response.headers as Headers };
+  };
 }
 
 export async function probeCors(url: string, options: CorsProbeOptions): Promise<CorsProbeResult> {
-  const timeoutMs = options.timeoutMs ?? 5000;
-  const base = options.headers ?? {};
+  const send = sender(url, options);
   const problems: string[] = [];
   const { allowedOrigin, deniedOrigin } = options;
 
-  const allowed = await send(url, 'GET', { ...base, origin: allowedOrigin }, timeoutMs, options.signal);
+  const allowed = await send('GET', allowedOrigin);
   const allowOrigin = one(allowed.headers, 'access-control-allow-origin');
   if (allowOrigin !== allowedOrigin && !(allowOrigin === '*' && !options.credentials)) {
     problems.push(
@@ -83,7 +85,7 @@ export async function probeCors(url: string, options: CorsProbeOptions): Promise
     );
   }
 
-  const denied = await send(url, 'GET', { ...base, origin: deniedOrigin }, timeoutMs, options.signal);
+  const denied = await send('GET', deniedOrigin);
   const deniedAllow = one(denied.headers, 'access-control-allow-origin');
   if (deniedAllow === deniedOrigin || (deniedAllow === '*' && options.credentials)) {
     problems.push(
@@ -96,7 +98,7 @@ export async function probeCors(url: string, options: CorsProbeOptions): Promise
     );
   }
 
-  const none = await send(url, 'GET', base, timeoutMs, options.signal);
+  const none = await send('GET');
   const noneAllow = one(none.headers, 'access-control-allow-origin');
   if (noneAllow !== undefined && noneAllow !== '*') {
     problems.push(
@@ -109,15 +111,10 @@ export async function probeCors(url: string, options: CorsProbeOptions): Promise
     [`Origin ${deniedOrigin}`, denied],
     ['no Origin', none],
   ] as const) {
-    if (!varyHasOrigin(response.headers))
-      problems.push(
-        `GET with ${label}: no "Vary: Origin" (shared caches may serve one origin's answer to another)`,
-      );
+    if (!varyHasOrigin(response.headers)) problems.push(noVary(`GET with ${label}`));
   }
 
-  const preflightFrom = (origin: string) =>
-    send(url, 'OPTIONS', { ...base, origin, ...PREFLIGHT_HEADERS }, timeoutMs, options.signal);
-  const preflight = await preflightFrom(allowedOrigin);
+  const preflight = await send('preflight', allowedOrigin);
   if (preflight.status !== 204 && preflight.status !== 200) {
     problems.push(`preflight from ${allowedOrigin}: status ${preflight.status}, expected 204`);
   }
@@ -141,7 +138,7 @@ export async function probeCors(url: string, options: CorsProbeOptions): Promise
   if (one(preflight.headers, 'access-control-max-age') === undefined)
     problems.push(`preflight from ${allowedOrigin}: no Access-Control-Max-Age`);
 
-  const deniedPreflight = await preflightFrom(deniedOrigin);
+  const deniedPreflight = await send('preflight', deniedOrigin);
   const deniedPreflightOrigin = one(deniedPreflight.headers, 'access-control-allow-origin');
   if (deniedPreflightOrigin === deniedOrigin) {
     problems.push(`CORS leak: preflight from the disallowed Origin ${deniedOrigin} was allowed`);
@@ -157,17 +154,11 @@ export async function probeSameOriginOnly(
   url: string,
   options: Pick<CorsProbeOptions, 'deniedOrigin' | 'timeoutMs' | 'headers'>,
 ): Promise<CorsProbeResult> {
-  const timeoutMs = options.timeoutMs ?? 5000;
-  const base = options.headers ?? {};
+  const send = sender(url, options);
   const { deniedOrigin } = options;
   const problems: string[] = [];
-  const request = await send(url, 'GET', { ...base, origin: deniedOrigin }, timeoutMs);
-  const preflight = await send(
-    url,
-    'OPTIONS',
-    { ...base, origin: deniedOrigin, ...PREFLIGHT_HEADERS },
-    timeoutMs,
-  );
+  const request = await send('GET', deniedOrigin);
+  const preflight = await send('preflight', deniedOrigin);
   for (const [label, response] of [
     [`GET with Origin ${deniedOrigin}`, request],
     [`preflight from ${deniedOrigin}`, preflight],
@@ -179,10 +170,6 @@ export async function probeSameOriginOnly(
       );
     }
   }
-  if (!varyHasOrigin(request.headers)) {
-    problems.push(
-      `GET with Origin ${deniedOrigin}: no "Vary: Origin" (shared caches may serve one origin's answer to another)`,
-    );
-  }
+  if (!varyHasOrigin(request.headers)) problems.push(noVary(`GET with Origin ${deniedOrigin}`));
   return { ok: problems.length === 0, problems };
 }

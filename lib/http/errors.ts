@@ -11,7 +11,6 @@ export class HttpError extends LoadwatchError {
     options: Omit<LoadwatchErrorOptions, 'code' | 'status'> = {},
   ) {
     super(message, { ...options, code, status });
-    this.name = 'HttpError';
   }
 }
 

@@ -6,8 +6,6 @@ import { wholeNumberOf } from '../validation/rules.ts';
 import { badRequest } from './errors.ts';
 import type { ApiRequest } from './router.ts';
 
-type Query = Pick<ApiRequest, 'query'>;
-
 /** A whole number in [min, max]; the fallback when the parameter is absent or empty. */
 export function wholeNumberParameter(range: { fallback: number; min: number; max: number }) {
   return v.optional(
@@ -70,7 +68,7 @@ export function choiceParameter<const Choice extends string>(
 
 /** The route's parameters as its schema reads them; an empty parameter counts as absent. */
 export function parseQuery<const Schema extends v.GenericSchema>(
-  request: Query,
+  request: Pick<ApiRequest, 'query'>,
   schema: Schema,
 ): v.InferOutput<Schema> {
   const present = Object.fromEntries(Object.entries(request.query).filter(([, value]) => value !== ''));

@@ -1,6 +1,6 @@
-import { badRequest } from './errors.ts';
-
 // Route table matching: one list of routes serves API Gateway and the local server alike.
+
+import { badRequest } from './errors.ts';
 
 export interface ApiRequest {
   method: string;
@@ -28,12 +28,10 @@ export interface ApiResponse {
   headers?: Record<string, string>;
 }
 
-export type RouteHandler<Deps> = (request: ApiRequest, deps: Deps) => Promise<ApiResponse> | ApiResponse;
-
 export interface Route<Deps> {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
-  handler: RouteHandler<Deps>;
+  handler: (request: ApiRequest, deps: Deps) => Promise<ApiResponse> | ApiResponse;
 }
 
 export type RouteMatch<Deps> =
@@ -41,13 +39,7 @@ export type RouteMatch<Deps> =
   | { kind: 'method-not-allowed'; allowed: string[]; pattern: string }
   | { kind: 'not-found' };
 
-interface CompiledRoute<Deps> {
-  route: Route<Deps>;
-  pattern: RegExp;
-  names: string[];
-}
-
-function compile<Deps>(route: Route<Deps>): CompiledRoute<Deps> {
+function compile<Deps>(route: Route<Deps>) {
   const names: string[] = [];
   const source = route.path
     .split('/')
@@ -93,11 +85,8 @@ export function createRouter<Deps>(routes: Route<Deps>[]) {
           allowed.push(entry.route.method);
           continue;
         }
-        const params: Record<string, string> = {};
-        entry.names.forEach((name, index) => {
-          params[name] = decodeSegment(found[index + 1] ?? '');
-        });
-        return { kind: 'found', route: entry.route, params };
+        const params = entry.names.map((name, index) => [name, decodeSegment(found[index + 1] ?? '')]);
+        return { kind: 'found', route: entry.route, params: Object.fromEntries(params) };
       }
       if (allowed.length > 0) return { kind: 'method-not-allowed', allowed: [...new Set(allowed)], pattern };
       return { kind: 'not-found' };

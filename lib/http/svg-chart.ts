@@ -36,10 +36,10 @@ export function countAxis(max: number): LabelledAxis {
   return { ...linearAxis(max), format: formatCompact };
 }
 
-/** 0 to a round number above max, with about `count` evenly spaced round ticks. */
-export function linearAxis(max: number, count = 5): Axis {
+/** 0 to a round number above max, with about five evenly spaced round ticks. */
+export function linearAxis(max: number): Axis {
   const span = Number.isFinite(max) && max > 0 ? max : 1;
-  const raw = span / count;
+  const raw = span / 5;
   const power = 10 ** Math.floor(Math.log10(raw));
   const fraction = raw / power;
   const step =
@@ -115,25 +115,20 @@ export function sparkline(values: Array<number | null>, width = 240, height = 36
   const peak = Math.max(...known);
   const max = Math.max(peak, SPARKLINE_FLOOR_MS);
   const step = values.length > 1 ? width / (values.length - 1) : 0;
-  const segments: string[] = [];
-  let current: string[] = [];
+  const y = (value: number) => (height - 2 - (value / max) * (height - 4)).toFixed(1);
+  // The runs of successful samples between failures, as "x,y" points.
+  const segments: string[][] = [[]];
   values.forEach((value, index) => {
-    if (value === null) {
-      if (current.length) segments.push(current.join(' '));
-      current = [];
-      return;
-    }
-    const x = (index * step).toFixed(1);
-    const y = (height - 2 - (value / max) * (height - 4)).toFixed(1);
-    current.push(`${x},${y}`);
+    if (value === null) segments.push([]);
+    else segments.at(-1)?.push(`${(index * step).toFixed(1)},${y(value)}`);
   });
-  if (current.length) segments.push(current.join(' '));
   const lines = segments
-    .map((points) =>
-      points.includes(' ')
-        ? `<polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5"/>`
+    .filter((points) => points.length > 0)
+    .map(([first = '', ...rest]) =>
+      rest.length > 0
+        ? `<polyline points="${[first, ...rest].join(' ')}" fill="none" stroke="currentColor" stroke-width="1.5"/>`
         : // A lone successful sample between failures: a dot, since a one-point line draws nothing.
-          `<circle cx="${points.split(',')[0]}" cy="${points.split(',')[1]}" r="1.8" fill="currentColor"/>`,
+          `<circle cx="${first.split(',')[0]}" cy="${first.split(',')[1]}" r="1.8" fill="currentColor"/>`,
     )
     .join('');
   // Failed samples: short red ticks along the bottom, so a gap reads as a failure rather than missing data.

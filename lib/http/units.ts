@@ -1,20 +1,17 @@
 // Numbers, durations and times as the service's HTML pages print them: 1,234, 1.2k, 340 ms, 1:05, 2 min 5 s.
 
 // Built by their first use: the first Intl.NumberFormat loads ICU's locale data, ~10 ms of the api's cold import.
-let countFormat: Intl.NumberFormat | undefined;
-let decimalFormat: Intl.NumberFormat | undefined;
+const formats: Intl.NumberFormat[] = [];
 
-export function formatCount(value: number): string {
+/** 1,234.57 with at most `fractionDigits` decimals; "–" for no number. */
+function formatNumber(value: number, fractionDigits: 0 | 2): string {
   if (!Number.isFinite(value)) return '–';
-  countFormat ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-  return countFormat.format(value);
+  formats[fractionDigits] ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: fractionDigits });
+  return formats[fractionDigits].format(value);
 }
 
-export function formatDecimal(value: number): string {
-  if (!Number.isFinite(value)) return '–';
-  decimalFormat ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
-  return decimalFormat.format(value);
-}
+export const formatCount = (value: number) => formatNumber(value, 0);
+export const formatDecimal = (value: number) => formatNumber(value, 2);
 
 /** 1.2k, 3.4M: short enough for an axis. */
 export function formatCompact(value: number): string {

@@ -14,7 +14,6 @@ export class InvalidEventError extends LoadwatchError {
       exitCode: EXIT.usage,
       problems,
     });
-    this.name = 'InvalidEventError';
   }
 }
 

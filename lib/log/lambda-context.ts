@@ -1,10 +1,7 @@
 // The fields every log line of one Lambda invocation carries: its request id, whether it is the cold start, its trace.
 
+import type { Context } from 'aws-lambda';
 import type { LogFields } from './logger.ts';
-
-export interface InvocationContext {
-  awsRequestId: string;
-}
 
 /** "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1" → "1-5759e988-…". */
 export function xrayTraceId(header: string | undefined): string | undefined {
@@ -19,7 +16,7 @@ export function xrayTraceId(header: string | undefined): string | undefined {
  */
 export function invocationLogFields(
   traceHeader: () => string | undefined,
-): (context: InvocationContext | undefined) => LogFields {
+): (context: Pick<Context, 'awsRequestId'> | undefined) => LogFields {
   let invocations = 0;
   return (context) => {
     invocations += 1;

@@ -1,3 +1,4 @@
 // The log levels, from least to most severe: LOG_LEVEL names the least a logger writes.
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];

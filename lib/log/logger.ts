@@ -1,6 +1,6 @@
 // Structured JSON logs, one object per line, with connection strings and secrets scrubbed.
 
-import type { LogLevel } from './levels.ts';
+import { LOG_LEVELS, type LogLevel } from './levels.ts';
 
 export type LogFields = Record<string, unknown>;
 /** One log line before it is written: what the JSON line holds. */
@@ -14,7 +14,6 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie|connectionstring|database_?url/i;
 const CREDENTIALS_IN_URL = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+(:[^@\s]*)?@/gi;
 
@@ -75,12 +74,12 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const threshold = LEVELS[options.level ?? 'info'];
+  const threshold = LOG_LEVELS.indexOf(options.level ?? 'info');
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const now = options.now ?? (() => new Date());
   const base = redact(options.fields ?? {}) as LogFields;
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
-    if (LEVELS[level] < threshold) return;
+    if (LOG_LEVELS.indexOf(level) < threshold) return;
     const extra = fields === undefined ? undefined : (redact(fields) as LogFields);
     const entry: LogEntry = {
       time: now().toISOString(),

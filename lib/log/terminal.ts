@@ -30,16 +30,12 @@ export function formatEntry(entry: LogEntry): string {
   return terminalSafe([`${time} ${level} ${entry.msg}`, ...fields].join('  '));
 }
 
-interface Window {
+const emptyWindow = () => ({
   /** Entries of each message held back in this window. */
-  held: Map<string, number>;
-  requests: { count: number; byClass: Map<string, number>; maxMs: number; totalMs: number };
-}
-
-const emptyWindow = (): Window => ({
-  held: new Map(),
-  requests: { count: 0, byClass: new Map(), maxMs: 0, totalMs: 0 },
+  held: new Map<string, number>(),
+  requests: { count: 0, byClass: new Map<string, number>(), maxMs: 0, totalMs: 0 },
 });
+type Window = ReturnType<typeof emptyWindow>;
 
 export interface TerminalLog {
   write(entry: LogEntry): void;
@@ -52,8 +48,8 @@ export interface TerminalLog {
  * the rest are counted, and each window ends with at most one summary line. A quiet terminal shows every
  * line; a terminal under 3,000 requests a second shows one line a second, so an alert stays in view.
  */
-export function createTerminalLog(options: { out: (text: string) => void; windowMs?: number }): TerminalLog {
-  const windowMs = options.windowMs ?? 1_000;
+export function createTerminalLog(options: { out: (text: string) => void }): TerminalLog {
+  const windowMs = 1_000;
   let current = emptyWindow();
   let printed = new Set<string>();
   let busyLastWindow = new Set<string>();

@@ -4,24 +4,18 @@ import * as v from 'valibot';
 
 type Schema = v.GenericSchema;
 
-/** The JavaScript kind a schema's input must be, read from its (first) schema; undefined when it takes any. */
-function kindOf(schema: Schema): 'string' | 'number' | 'array' | 'object' | 'null' | undefined {
-  switch (schema.type) {
-    case 'string':
-    case 'number':
-    case 'array':
-    case 'null':
-      return schema.type;
-    case 'object':
-    case 'loose_object':
-    case 'strict_object':
-    case 'object_with_rest':
-    case 'record':
-      return 'object';
-    default:
-      return undefined;
-  }
-}
+/** The JavaScript kind a schema's input must be, by the schema's type; none for a schema that takes any. */
+const KIND_OF_SCHEMA: Record<string, string> = {
+  string: 'string',
+  number: 'number',
+  array: 'array',
+  null: 'null',
+  object: 'object',
+  loose_object: 'object',
+  strict_object: 'object',
+  object_with_rest: 'object',
+  record: 'object',
+};
 
 function kindOfValue(value: unknown): string {
   if (value === null) return 'null';
@@ -43,17 +37,11 @@ export function byKind<const Options extends v.UnionOptions>(
   return {
     ...union,
     '~run'(dataset: v.UnknownDataset, config: v.Config<v.BaseIssue<unknown>>) {
-      const option = options.find((item) => kindOf(item) === kindOfValue(dataset.value));
+      const option = options.find((item) => KIND_OF_SCHEMA[item.type] === kindOfValue(dataset.value));
       return (option ?? union)['~run'](dataset, config);
     },
   } as typeof union;
 }
-
-type AddIssue = (info: {
-  message: string;
-  input?: unknown;
-  path?: [v.IssuePathItem, ...v.IssuePathItem[]];
-}) => void;
 
 /**
  * Reads `value` with `schema` inside a raw transform, reporting its issues as the caller's, below `path`.
@@ -62,7 +50,7 @@ type AddIssue = (info: {
 export function readWith<const Sub extends Schema>(
   schema: Sub,
   value: unknown,
-  addIssue: AddIssue,
+  addIssue: v.RawTransformAddIssue<unknown>,
   path: v.IssuePathItem[] = [],
 ): { ok: true; output: v.InferOutput<Sub> } | { ok: false } {
   const result = v.safeParse(schema, value);

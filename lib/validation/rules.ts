@@ -39,11 +39,11 @@ export function wholeNumberOf(value: unknown): number | undefined {
   return typeof value === 'string' && WHOLE_NUMBER.test(value.trim()) ? Number(value) : undefined;
 }
 
-/** The token characters HTTP allows in a field name (RFC 9110 5.1). */
 /** The methods a load test or a scenario step may send. */
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
+/** The token characters HTTP allows in a field name (RFC 9110 5.1). */
 export const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/i;
 
 // What HTTP allows in a field value (RFC 9110 5.5): no CR, LF, NUL or other control character but tab.
@@ -66,12 +66,8 @@ export function characterName(text: string, pattern: RegExp): string {
 
 /** The URL text names, or why it names none: not a URL at all, or one of another scheme than http and https. */
 export function readHttpUrl(text: string): URL | 'not a URL' | 'not http' {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return 'not a URL';
-  }
+  const url = URL.parse(text);
+  if (!url) return 'not a URL';
   return url.protocol === 'http:' || url.protocol === 'https:' ? url : 'not http';
 }
 
@@ -106,21 +102,21 @@ export interface Range {
 const overCap = (value: string, max: string, cap: string | undefined) =>
   `${value} is over the cap of ${max}${cap ? ` (${cap})` : ''}`;
 
-function numberOrText<const Fallback extends number | undefined>(options: {
+function numberOrText<const Fallback extends number | undefined = undefined>(options: {
   /** The number a JSON value must be (integer for a whole number); text is read by `read` alone. */
   number: v.GenericSchema<number, number>;
   text: v.GenericSchema<string, string>;
   notOne: (input: unknown) => string;
   read: (value: number | string) => number | null;
   outOfRange: (value: number) => string | undefined;
-  /** What a field left out, null or "" means. */
-  fallback: Fallback;
+  /** What a field left out, null or "" means; undefined unless given. */
+  fallback?: Fallback;
 }) {
   return v.optional(
     v.pipe(
       v.union([options.number, options.text, v.null()], (issue) => options.notOne(issue.input)),
       v.rawTransform(({ dataset, addIssue, NEVER }) => {
-        if (dataset.value === null || dataset.value === '') return options.fallback;
+        if (dataset.value === null || dataset.value === '') return options.fallback as Fallback;
         const value = options.read(dataset.value);
         const message = value === null ? options.notOne(dataset.value) : options.outOfRange(value);
         if (message === undefined) return value as number;
@@ -128,7 +124,7 @@ function numberOrText<const Fallback extends number | undefined>(options: {
         return NEVER;
       }),
     ),
-    options.fallback,
+    options.fallback as Fallback,
   );
 }
 
@@ -152,7 +148,6 @@ export function wholeNumberField({ min, max, cap }: Range) {
         : value > max
           ? overCap(String(value), String(max), cap)
           : undefined,
-    fallback: undefined,
   });
 }
 
@@ -178,7 +173,7 @@ export function numberField<const Fallback extends number | undefined = undefine
         : value > max
           ? overCap(String(value), String(max), cap)
           : undefined,
-    fallback: fallback as Fallback,
+    fallback,
   });
 }
 
@@ -195,6 +190,5 @@ export function durationField({ unit, maxMs, cap }: { unit: 'ms' | 's'; maxMs: n
     notOne,
     read: (value) => parseDuration(value, unit),
     outOfRange: (ms) => (ms > maxMs ? overCap(`${ms / 1000}s`, `${maxMs / 1000}s`, cap) : undefined),
-    fallback: undefined,
   });
 }

@@ -160,6 +160,10 @@ describe('read replica settings', () => {
     expect(configProblems({ ...rds, DB_READ_ENDPOINT: 'https://replica:5432' })).toEqual([
       'DB_READ_ENDPOINT: "https://replica:5432" is not a host name (give the endpoint without scheme or port)',
     ]);
+    // The same host rule as the writer's endpoints: an empty label is no host name.
+    expect(configProblems({ ...rds, DB_READ_ENDPOINT: 'replica..internal' })).toEqual([
+      'DB_READ_ENDPOINT: "replica..internal" is not a host name (give the endpoint without scheme or port)',
+    ]);
     expect(configProblems({ DATABASE_URL: 'postgres://u@h/d', DATABASE_READ_URL: 'mysql://h/d' })).toEqual([
       'DATABASE_READ_URL: scheme "mysql" is not postgres or postgresql',
     ]);

@@ -4,7 +4,7 @@ import { badRequest, payloadTooLarge } from '../errors.ts';
 import type { HttpEvent, HttpMiddleware } from './types.ts';
 import { header } from './types.ts';
 
-export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Deeper than this a JSON body is an attack on the recursion of whatever reads it, not a request. */
 export const MAX_JSON_DEPTH = 64;
 
@@ -50,16 +50,13 @@ export function decodeBody(event: HttpEvent): unknown {
   return parsed;
 }
 
-export function bodyLimit(options: { limitBytes?: number } = {}): HttpMiddleware {
-  const limit = options.limitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  if (!Number.isInteger(limit) || limit <= 0)
-    throw new Error('bodyLimit: limitBytes must be a positive integer');
+export function bodyLimit(): HttpMiddleware {
   return {
     before: (request) => {
       const { body, isBase64Encoded } = request.event;
       if (!body) return;
       const size = isBase64Encoded ? Buffer.byteLength(body, 'base64') : Buffer.byteLength(body, 'utf8');
-      if (size > limit) throw payloadTooLarge(limit);
+      if (size > BODY_LIMIT_BYTES) throw payloadTooLarge(BODY_LIMIT_BYTES);
     },
   };
 }

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { appendToken } from './security-headers.ts';
 import type { HttpMiddleware, HttpRequest } from './types.ts';
-import { header, responseHeaders } from './types.ts';
+import { header, headerKey, responseHeaders } from './types.ts';
 
 /** A read that names no policy of its own: the browser may keep it, but asks (If-None-Match) before reusing it. */
 export const REVALIDATE = 'private, no-cache';
@@ -20,10 +20,6 @@ export function noneMatch(value: string | undefined, etag: string): boolean {
   if (value === undefined) return false;
   const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
   return value.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === opaque(etag));
-}
-
-function headerKey(headers: Record<string, string>, name: string): string | undefined {
-  return Object.keys(headers).find((key) => key.toLowerCase() === name.toLowerCase());
 }
 
 /** Signed by IAM (API Gateway verified it) or carrying credentials of its own. */

@@ -58,8 +58,7 @@ export function cors(options: CorsOptions): HttpMiddleware {
     if (request.response === undefined) return;
     middy.after?.(request as never);
     const headers = responseHeaders(request);
-    const allowed = 'Access-Control-Allow-Origin' in headers;
-    if (!allowed) {
+    if (!('Access-Control-Allow-Origin' in headers)) {
       // A refused origin learns nothing: no CORS header at all, so the browser blocks the response.
       for (const name of Object.keys(headers)) {
         if (name.toLowerCase().startsWith('access-control-')) delete headers[name];

@@ -8,8 +8,8 @@ const started = new WeakMap<object, number>();
 /** The route pattern the router matched, keyed by event, so logs name routes rather than raw paths. */
 export const matchedRoutes = new WeakMap<object, string>();
 
-export function requestLog(options: { logger: Logger; now?: () => number }): HttpMiddleware {
-  const now = options.now ?? (() => performance.now());
+export function requestLog(options: { logger: Logger }): HttpMiddleware {
+  const now = () => performance.now();
   const finish = (request: HttpRequest) => {
     const begin = started.get(request) ?? now();
     const http = request.event.requestContext.http;
@@ -28,9 +28,7 @@ export function requestLog(options: { logger: Logger; now?: () => number }): Htt
       requestId: request.event.requestContext.requestId,
       sourceIp: http.sourceIp,
     };
-    const logger = loggerFor(request, options.logger);
-    if (status >= 500) logger.error('request', fields);
-    else logger.info('request', fields);
+    loggerFor(request, options.logger)[status >= 500 ? 'error' : 'info']('request', fields);
   };
   return {
     before: (request) => {

@@ -1,7 +1,7 @@
 // Security headers and Vary: Origin on every response, errors and preflights included.
 
 import type { HttpMiddleware, HttpRequest } from './types.ts';
-import { responseHeaders } from './types.ts';
+import { headerKey, responseHeaders } from './types.ts';
 
 export const JSON_API_SECURITY_HEADERS: Record<string, string> = {
   'Strict-Transport-Security': 'max-age=63072000; includeSubDomains',
@@ -15,7 +15,7 @@ export const JSON_API_SECURITY_HEADERS: Record<string, string> = {
 
 /** Adds token to a comma-separated header such as Vary, once, whatever the case of the existing entries. */
 export function appendToken(headers: Record<string, string>, name: string, token: string): void {
-  const existingKey = Object.keys(headers).find((key) => key.toLowerCase() === name.toLowerCase());
+  const existingKey = headerKey(headers, name);
   const current = existingKey ? (headers[existingKey] ?? '') : '';
   const tokens = current
     .split(',')
@@ -26,8 +26,8 @@ export function appendToken(headers: Record<string, string>, name: string, token
   headers[name] = tokens.join(', ');
 }
 
-export function securityHeaders(overrides: Record<string, string> = {}): HttpMiddleware {
-  const defaults = Object.entries({ ...JSON_API_SECURITY_HEADERS, ...overrides });
+export function securityHeaders(): HttpMiddleware {
+  const defaults = Object.entries(JSON_API_SECURITY_HEADERS);
   const apply = (request: HttpRequest) => {
     if (request.response === undefined && request.error) return;
     const headers = responseHeaders(request);

@@ -93,14 +93,16 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     io.out(`${SERVICE_VERSION}\n`);
     return EXIT.ok;
   }
-  if (name === 'help' && rest[0] !== undefined && COMMANDS[rest[0]]) {
-    return printHelp((COMMANDS[rest[0]] as Command).help, io);
-  }
+  // Own properties only: "constructor" or "toString" name no command.
+  const commandNamed = (key: string | undefined) =>
+    key !== undefined && Object.hasOwn(COMMANDS, key) ? COMMANDS[key] : undefined;
+  const helpOf = name === 'help' ? commandNamed(rest[0]) : undefined;
+  if (helpOf) return printHelp(helpOf.help, io);
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     printHelp(overviewHelp, io);
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  const command = commandNamed(name);
   try {
     if (command === undefined) {
       const known = Object.keys(COMMANDS);

@@ -31,13 +31,6 @@ export interface ProdtestOptions {
   load: { users: number; requests: number; thresholds: string[] };
 }
 
-interface Response {
-  status: number;
-  headers: Record<string, string>;
-  text: string;
-  json: unknown;
-}
-
 async function call(
   options: ProdtestOptions,
   path: string,
@@ -61,8 +54,18 @@ async function call(
   } catch {
     json = undefined;
   }
-  return { status: response.statusCode, headers, text, json } satisfies Response;
+  return { status: response.statusCode, headers, text, json };
 }
+
+type Response = Awaited<ReturnType<typeof call>>;
+
+/** POST /v1/loadtests with a JSON body, as a client of the API sends it. */
+const postLoadTest = (options: ProdtestOptions, body: string, headers: Record<string, string> = {}) =>
+  call(options, '/v1/loadtests', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
 
 /** What a test checks: it returns a short note when it passes and throws an Error naming the problem when not. */
 type Check = (options: ProdtestOptions) => Promise<string>;
@@ -78,8 +81,6 @@ const fail = (message: string): never => {
 const expectThat = (condition: unknown, message: string) => {
   if (!condition) fail(message);
 };
-
-const isJson = (response: Response) => /^application\/json/.test(response.headers['content-type'] ?? '');
 
 // Signs that an error response leaks internals: stack frames, file paths, driver or SQL messages.
 const LEAK_PATTERNS: Array<[RegExp, string]> = [
@@ -238,14 +239,7 @@ export const TESTS: Record<Group, Array<[string, Check]>> = {
         const responses = [
           ['GET /no-such-route', await call(options, '/no-such-route')],
           ['DELETE /health', await call(options, '/health', { method: 'DELETE' })],
-          [
-            'malformed JSON',
-            await call(options, '/v1/loadtests', {
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              body: '{"users":',
-            }),
-          ],
+          ['malformed JSON', await postLoadTest(options, '{"users":')],
           ['unknown run', await call(options, UNKNOWN_RUN)],
           ['bad query', await call(options, '/v1/alerts?state=%00bogus')],
         ] as const;
@@ -260,11 +254,7 @@ export const TESTS: Record<Group, Array<[string, Check]>> = {
     [
       'writes are refused without authentication',
       async (options) => {
-        const start = await call(options, '/v1/loadtests', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ users: 1, requests: 1 }),
-        });
+        const start = await postLoadTest(options, JSON.stringify({ users: 1, requests: 1 }));
         expectThat(
           start.status === 401 || start.status === 403,
           `POST /v1/loadtests without credentials answered ${start.status}, expected 401`,
@@ -274,21 +264,15 @@ export const TESTS: Record<Group, Array<[string, Check]>> = {
           abort.status === 401 || abort.status === 403,
           `DELETE ${UNKNOWN_RUN} without credentials answered ${abort.status}, expected 401`,
         );
-        const bad = await call(options, '/v1/loadtests', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: 'Bearer lw_invalid' },
-          body: '{}',
-        });
+        const bad = await postLoadTest(options, '{}', { authorization: 'Bearer lw_invalid' });
         expectThat(
           bad.status === 401 || bad.status === 403,
           `an invalid token answered ${bad.status}, expected 401`,
         );
         if (!options.token) return '401 without credentials or with an invalid token';
         // The given token must get past authentication; the run it asks for is invalid, so nothing starts.
-        const good = await call(options, '/v1/loadtests', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
-          body: JSON.stringify({ users: 0 }),
+        const good = await postLoadTest(options, JSON.stringify({ users: 0 }), {
+          authorization: `Bearer ${options.token}`,
         });
         expectThat(
           good.status === 400,
@@ -322,11 +306,7 @@ export const TESTS: Record<Group, Array<[string, Check]>> = {
     [
       '400 answers the documented JSON error for malformed JSON',
       async (options) => {
-        const response = await call(options, '/v1/loadtests', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: '{"users":',
-        });
+        const response = await postLoadTest(options, '{"users":');
         expectErrorBody(response, 400, 'MALFORMED_JSON');
         return 'MALFORMED_JSON';
       },
@@ -334,11 +314,7 @@ export const TESTS: Record<Group, Array<[string, Check]>> = {
     [
       '413 answers the documented JSON error for a body over 1 MB',
       async (options) => {
-        const response = await call(options, '/v1/loadtests', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ padding: 'x'.repeat(1024 * 1024) }),
-        });
+        const response = await postLoadTest(options, JSON.stringify({ padding: 'x'.repeat(1024 * 1024) }));
         expectErrorBody(response, 413, 'PAYLOAD_TOO_LARGE');
         return 'PAYLOAD_TOO_LARGE';
       },
@@ -383,7 +359,7 @@ export const TESTS: Record<Group, Array<[string, Check]>> = {
 function expectErrorBody(response: Response, status: number, code: string) {
   expectThat(response.status === status, `status ${response.status}, expected ${status}`);
   expectThat(
-    isJson(response),
+    /^application\/json/.test(response.headers['content-type'] ?? ''),
     `Content-Type is "${response.headers['content-type'] ?? ''}", expected application/json`,
   );
   const body = (response.json ?? {}) as {
@@ -407,23 +383,18 @@ export async function runGroups(
   for (const group of groups) {
     for (const [name, check] of TESTS[group]) {
       const started = performance.now();
-      let result: TestResult;
+      let passed = true;
+      let reason: string;
       try {
-        const note = await check(options);
-        result = {
-          group,
-          name,
-          passed: true,
-          reason: note,
-          durationMs: Math.round(performance.now() - started),
-        };
+        reason = await check(options);
       } catch (error) {
-        const reason =
+        passed = false;
+        reason =
           error instanceof Failure
             ? error.message
             : `could not run: ${(error as Error)?.message ?? String(error)}`;
-        result = { group, name, passed: false, reason, durationMs: Math.round(performance.now() - started) };
       }
+      const result = { group, name, passed, reason, durationMs: Math.round(performance.now() - started) };
       results.push(result);
       onResult?.(result);
     }

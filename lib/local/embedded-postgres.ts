@@ -129,7 +129,7 @@ function postgresOsUser(): OsUser {
 }
 
 /** True when user may enter path and every directory above it (a part not created yet counts as reachable). */
-export function reachableBy(user: OsUser, path: string): boolean {
+function reachableBy(user: OsUser, path: string): boolean {
   for (let dir = resolve(path); ; dir = dirname(dir)) {
     if (existsSync(dir)) {
       const { mode, uid, gid } = statSync(dir);
@@ -178,21 +178,21 @@ function reachableInstallDir(installDir: string, user: OsUser | null): string {
   // Named after the installation and its postgres binary, so a reinstall or an upgrade gets a fresh copy.
   const { size, mtimeMs } = statSync(join(installDir, 'bin', 'postgres'));
   const copy = join(SHARED_ROOT, `loadwatch-postgresql-${shortHash(`${installDir}:${size}:${mtimeMs}`)}`);
-  const root = { uid: 0, gid: 0 };
-  if (existsSync(copy)) return trustedSharedDir(copy, root, 0o755);
-  // Copied aside and renamed into place, so the copy is complete whenever it exists; a concurrent start
-  // that renamed first wins, and this one's copy is dropped.
-  const staging = mkdtempSync(`${copy}.partial-`);
-  try {
-    chmodSync(staging, 0o755);
-    cpSync(installDir, staging, { recursive: true, verbatimSymlinks: true });
-    renameSync(staging, copy);
-  } catch (error) {
-    if (!existsSync(copy)) throw error;
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
+  if (!existsSync(copy)) {
+    // Copied aside and renamed into place, so the copy is complete whenever it exists; a concurrent start
+    // that renamed first wins, and this one's copy is dropped.
+    const staging = mkdtempSync(`${copy}.partial-`);
+    try {
+      chmodSync(staging, 0o755);
+      cpSync(installDir, staging, { recursive: true, verbatimSymlinks: true });
+      renameSync(staging, copy);
+    } catch (error) {
+      if (!existsSync(copy)) throw error;
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
   }
-  return trustedSharedDir(copy, root, 0o755);
+  return trustedSharedDir(copy, { uid: 0, gid: 0 }, 0o755);
 }
 
 /** Where the data of a data directory lives when the postgres user cannot reach the data directory itself. */
@@ -270,7 +270,7 @@ export async function stopOrphanedPostmaster(dataDir: string, log: (line: string
       process.kill(pid, 'SIGKILL');
       break;
     }
-    await new Promise((wait) => setTimeout(wait, 100));
+    await delay(100);
   }
 }
 
@@ -285,18 +285,22 @@ function readOrCreatePassword(stateDir: string): string {
 /** Messages in English whatever the machine's locale: start-up is recognised by one of them. */
 const SERVER_ENV = { ...process.env, LC_MESSAGES: 'C' };
 
+/** Runs a PostgreSQL program as the server's OS user; what it writes on stdout and stderr goes to `log`. */
+function spawnAsServer(command: string, args: string[], user: OsUser | null, log: (line: string) => void) {
+  const child = spawn(command, args, { ...(user ?? {}), env: SERVER_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const output of [child.stdout, child.stderr])
+    output.on('data', (chunk: Buffer) => log(chunk.toString()));
+  return child;
+}
+
+const endedWith = (code: number | null, signal: NodeJS.Signals | null) => signal ?? `exit code ${code}`;
+
 function run(command: string, args: string[], user: OsUser | null, log: (line: string) => void) {
   return new Promise<void>((resolveRun, reject) => {
-    const child = spawn(command, args, {
-      ...(user ?? {}),
-      env: SERVER_ENV,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout.on('data', (chunk: Buffer) => log(chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => log(chunk.toString()));
+    const child = spawnAsServer(command, args, user, log);
     child.on('error', reject);
     child.on('close', (code, signal) =>
-      code === 0 ? resolveRun() : reject(new Error(`${command} ended with ${signal ?? `exit code ${code}`}`)),
+      code === 0 ? resolveRun() : reject(new Error(`${command} ended with ${endedWith(code, signal)}`)),
     );
   });
 }
@@ -343,35 +347,19 @@ function startPostmaster(
   user: OsUser | null,
   log: (line: string) => void,
 ) {
-  const child = spawn(
-    join(bin, 'postgres'),
-    [
-      '-D',
-      pgDir,
-      '-p',
-      String(port),
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'max_connections=200',
-      '-c',
-      'fsync=off',
-    ],
-    { ...(user ?? {}), env: SERVER_ENV, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const settings = ['listen_addresses=127.0.0.1', 'max_connections=200', 'fsync=off'];
+  const args = ['-D', pgDir, '-p', String(port), ...settings.flatMap((setting) => ['-c', setting])];
+  const child = spawnAsServer(join(bin, 'postgres'), args, user, log);
   const ready = new Promise<ChildProcess>((resolveReady, reject) => {
     const watch = (chunk: Buffer) => {
-      const text = chunk.toString();
-      log(text);
       // A standby (standby.signal in its data directory) is ready once it accepts read-only connections.
-      if (/database system is ready to accept (read-only )?connections/.test(text)) resolveReady(child);
+      if (/database system is ready to accept (read-only )?connections/.test(chunk.toString()))
+        resolveReady(child);
     };
     child.stdout.on('data', watch);
     child.stderr.on('data', watch);
     child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      reject(new Error(`postgres ended with ${signal ?? `exit code ${code}`}`)),
-    );
+    child.on('exit', (code, signal) => reject(new Error(`postgres ended with ${endedWith(code, signal)}`)));
   });
   return { child, ready };
 }
@@ -488,7 +476,7 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
     current.once('exit', (code, signal) => {
       if (stopping || !supervise) return;
       restarting = restartPostmaster(
-        { pid: current.pid as number, reason: signal ?? `exit code ${code}` },
+        { pid: current.pid as number, reason: endedWith(code, signal) },
         {
           launch,
           delaysMs: options.restartDelaysMs ?? RESTART_DELAYS_MS,
@@ -517,7 +505,7 @@ export type SupervisionEvent =
   | { kind: 'gave-up'; attempts: number; error: Error };
 
 /** Bounded, with backoff: a server that cannot come back within about half a minute needs a person. */
-export const RESTART_DELAYS_MS: readonly number[] = [500, 1_000, 2_000, 4_000, 8_000, 16_000];
+const RESTART_DELAYS_MS: readonly number[] = [500, 1_000, 2_000, 4_000, 8_000, 16_000];
 
 async function restartPostmaster(
   down: { pid: number; reason: string },

@@ -16,7 +16,7 @@ import type { ShardTask } from '../loadtest/step-deps.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
 import { refuseDatabasePort } from '../loadtest/target-rules.ts';
 import { formatSummary } from '../loadtest/text-summary.ts';
-import { dataDirectory, readStackState } from '../local/stack.ts';
+import { dataDirectory, localApiUrl, readStackState } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
 import { parseScenario, ScenarioError } from '../scenario/schema.ts';
 import { terminalJson, terminalSafe } from '../terminal-text.ts';
@@ -213,7 +213,7 @@ function ensureWritable(path: string): void {
 /** Where a run goes without --target: the service's own API, the running stack, else localhost on PORT. */
 export function defaultTarget(config: Config): string {
   if (config.apiUrl) return config.apiUrl;
-  return readStackState(dataDirectory(config))?.apiUrl ?? `http://localhost:${config.port}`;
+  return readStackState(dataDirectory(config))?.apiUrl ?? localApiUrl(config);
 }
 
 export async function loadTestCommand(argv: string[], config: Config, io: CliIo): Promise<number> {

@@ -3,7 +3,6 @@
 import { writeFileSync } from 'node:fs';
 import { createConsoleSink } from '../alerts/console.ts';
 import type { Config } from '../config/config.ts';
-import { dataDirectory, readStackState } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
 import type { CycleResult } from '../monitor/cycle.ts';
 import { everyCheckOk, formatMonitorReport, type MonitorReport } from '../monitor/report.ts';
@@ -80,8 +79,7 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
   if (values.target !== undefined && !isHttpUrl(values.target)) {
     throw new UsageError(`--target: "${values.target}" is not an http(s) URL`);
   }
-  const stackUrl = readStackState(dataDirectory(config))?.apiUrl ?? undefined;
-  const baseUrl = values.target ?? config.apiUrl ?? stackUrl ?? `http://localhost:${config.port}`;
+  const baseUrl = values.target ?? defaultTarget(config);
   const definition = monitorDefinition(config, baseUrl, {
     file: values.config,
     overridden: values.target !== undefined,

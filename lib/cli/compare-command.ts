@@ -70,7 +70,7 @@ export function toleranceFrom(text: string | undefined, problems: string[]): Tol
 }
 
 /** Writes where --junit points; a path that cannot be written is bad input. */
-export function writeJunit(path: string, comparison: Comparison): void {
+function writeJunit(path: string, comparison: Comparison): void {
   try {
     writeFileSync(path, formatComparisonJunit(comparison));
   } catch (error) {
@@ -83,15 +83,10 @@ export async function compareCommand(argv: string[], config: Config, io: CliIo):
     argv,
     {
       values: ['max-regression', 'significance', 'api', 'junit'],
-      switches: ['json', 'markdown', 'help'],
-      short: { h: 'help' },
+      switches: ['json', 'markdown'],
     },
     { maxPositionals: 2 },
   );
-  if (values.help) {
-    io.out(compareHelp());
-    return EXIT.ok;
-  }
   if (positionals.length < 2) problems.push('give two runs: loadwatch compare BASELINE CANDIDATE');
   const tolerance = toleranceFrom(values['max-regression'], problems);
   const significance = parseSignificance(values.significance, problems);

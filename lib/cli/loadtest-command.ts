@@ -68,13 +68,12 @@ Exit: 0 passed, 1 a threshold failed, the run did not finish or it regressed fro
 2 bad usage or configuration (an unwritable --report path or a --baseline not found included).
 `;
 
-export function loadTestInputFromArgs(argv: string[]): {
+function loadTestInputFromArgs(argv: string[]): {
   input: LoadTestInput;
   json: boolean;
   report?: string;
   /** --baseline and how the run is compared with it. */
   gate?: { baseline: string; tolerance: Tolerance; significance: number };
-  help: boolean;
   /** Unknown or malformed flags; the values themselves are checked by parseLoadTestInput. */
   problems: string[];
   /** The scenario file given as the argument. */
@@ -104,8 +103,7 @@ export function loadTestInputFromArgs(argv: string[]): {
         'significance',
       ],
       lists: ['endpoint', 'threshold', 'header'],
-      switches: ['http2', 'insecure', 'json', 'help'],
-      short: { h: 'help' },
+      switches: ['http2', 'insecure', 'json'],
     },
     { maxPositionals: 1 },
   );
@@ -154,7 +152,6 @@ export function loadTestInputFromArgs(argv: string[]): {
     json: values.json === true,
     report: values.report,
     gate,
-    help: values.help === true,
     problems,
     ...(positionals[0] === undefined ? {} : { scenarioFile: positionals[0] }),
   };
@@ -170,18 +167,21 @@ function readPemFile(path: string): { text: string } | { problem: string } {
       };
     return { text: readFileSync(path, 'utf8') };
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    return {
-      problem:
-        code === 'ENOENT'
-          ? 'no such file'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : code === 'EISDIR'
-              ? 'it is a directory'
-              : message,
-    };
+    return { problem: fileProblem(error, 'no such file') };
   }
+}
+
+/** What a file system error means to the person who named the file; `missing` for ENOENT. */
+const FILE_PROBLEMS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'it is a directory',
+  EROFS: 'the file system is read-only',
+};
+
+function fileProblem(error: unknown, missing: string): string {
+  const { code = '', message } = error as NodeJS.ErrnoException;
+  return code === 'ENOENT' ? missing : (FILE_PROBLEMS[code] ?? message);
 }
 
 /**
@@ -194,17 +194,7 @@ function ensureWritable(path: string): void {
   try {
     closeSync(openSync(path, 'a'));
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    const why =
-      code === 'ENOENT'
-        ? 'its directory does not exist'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : code === 'EROFS'
-              ? 'the file system is read-only'
-              : message;
+    const why = fileProblem(error, 'its directory does not exist');
     throw new UsageError(`--report: cannot write "${path}": ${why}`, { cause: error });
   }
   if (!existed) unlinkSync(path);
@@ -218,10 +208,7 @@ export function defaultTarget(config: Config): string {
 
 export async function loadTestCommand(argv: string[], config: Config, io: CliIo): Promise<number> {
   const args = loadTestInputFromArgs(argv);
-  if (args.help) {
-    io.out(loadTestHelp(config));
-    return 0;
-  }
+  const target = defaultTarget(config);
   if (args.scenarioFile !== undefined) {
     // Read here, not by a worker; problems are named by the file's own paths ("checkout.yml: flows[0]…").
     try {
@@ -239,7 +226,7 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     // The values are checked too, so that one run names every mistake, not only the flags.
     let valueProblems: string[] = [];
     try {
-      parseLoadTestInput(args.input, config.loadtest, defaultTarget(config));
+      parseLoadTestInput(args.input, config.loadtest, target);
     } catch (error) {
       if (!(error instanceof LoadTestInputError)) throw error;
       valueProblems = error.problems;
@@ -258,10 +245,10 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
       ? await resolveBaseline(
           args.gate.baseline,
           store,
-          parseLoadTestInput(args.input, limits, defaultTarget(config)).target,
+          parseLoadTestInput(args.input, limits, target).target,
         )
       : undefined;
-    const run = await createLoadTest(args.input, store, limits, defaultTarget(config));
+    const run = await createLoadTest(args.input, store, limits, target);
     const { estimate } = run.plan;
     io.err(
       `load test ${run.runId}: ${terminalSafe(run.options.target)}, ~${plural(estimate.requests, 'request')} over ${plural(run.plan.shards, 'worker')}` +

@@ -20,7 +20,7 @@ import {
 import { terminalJson, terminalSafe } from '../terminal-text.ts';
 import { parseFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
-import { ReportSources } from './report-source.ts';
+import { reportSources } from './report-source.ts';
 import { UsageError } from './usage-error.ts';
 
 /** The default tolerances as --max-regression would spell them. */
@@ -94,7 +94,7 @@ export async function compareCommand(argv: string[], config: Config, io: CliIo):
   if (values.api !== undefined && !URL.canParse(values.api))
     problems.push(`--api: "${values.api}" is not a URL (e.g. http://localhost:3000)`);
   if (problems.length) throw new UsageError(problems);
-  const sources = new ReportSources(config, values.api);
+  const sources = reportSources(config, values.api);
   try {
     const [baseline, candidate] = [
       await sources.load(positionals[0] as string),

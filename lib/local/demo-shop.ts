@@ -3,7 +3,8 @@
 // examples; the scenario tests start their own. It keeps everything in memory, within fixed bounds.
 
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { text } from 'node:stream/consumers';
 import { LoadwatchError } from '../errors.ts';
 
 export const PRODUCTS = Array.from({ length: 20 }, (_, index) => ({
@@ -27,20 +28,8 @@ export interface DemoShop {
   server: Server;
   /** Empty unless the shop was created with `record: true`. */
   seen: ShopRecord;
-  /** Tokens issued, with their user. */
-  issued: Map<string, string>;
   reset(): void;
 }
-
-const readBody = (request: IncomingMessage) =>
-  new Promise<string>((resolve) => {
-    let text = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk) => {
-      text += chunk;
-    });
-    request.on('end', () => resolve(text));
-  });
 
 const parseJson = (text: string): Record<string, unknown> => {
   try {
@@ -83,7 +72,7 @@ export function createDemoShop(options: { record?: boolean; maxSessions?: number
     if (path === '/orders-down') return json(503, { error: 'down' });
     if (path === '/empty') return json(200, {});
     if (path === '/login' && request.method === 'POST') {
-      const body = parseJson(await readBody(request));
+      const body = parseJson(await text(request));
       const name = typeof body.user === 'string' ? body.user : '';
       if (name === '') return json(400, { error: 'user is required' });
       if (record) seen.logins.push({ user: name });
@@ -110,7 +99,7 @@ export function createDemoShop(options: { record?: boolean; maxSessions?: number
     if (path === '/cart' && request.method === 'POST') {
       const owner = user();
       if (!owner) return json(401, { error: 'log in first' });
-      const body = parseJson(await readBody(request));
+      const body = parseJson(await text(request));
       const id = String(body.productId ?? '');
       if (!PRODUCTS.some((item) => item.id === id)) return json(400, { error: `no product ${id}` });
       const cart = carts.get(owner) ?? [];
@@ -136,7 +125,6 @@ export function createDemoShop(options: { record?: boolean; maxSessions?: number
   return {
     server,
     seen,
-    issued,
     reset() {
       seen.logins.length = 0;
       seen.orders.length = 0;

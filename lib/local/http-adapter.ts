@@ -8,7 +8,7 @@ import type { HttpEvent, HttpResult } from '../http/middleware/types.ts';
 import { LOOPBACK_HOSTS, refuseForeignHost } from './allowed-hosts.ts';
 
 /** API Gateway refuses payloads over 10 MB before the Lambda runs; so does this adapter. */
-export const GATEWAY_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+const GATEWAY_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 
 const TEXT_CONTENT = /^(text\/|application\/([\w.+-]+\+)?(json|xml|javascript|x-www-form-urlencoded))/i;
 
@@ -16,13 +16,13 @@ const TEXT_CONTENT = /^(text\/|application\/([\w.+-]+\+)?(json|xml|javascript|x-
  * The address this server accepted the connection on, as API Gateway names the domain it serves: taken
  * from the socket, never from the Host header a client writes.
  */
-export function listeningDomain(request: IncomingMessage): string {
+function listeningDomain(request: IncomingMessage): string {
   const address = (request.socket.localAddress ?? '127.0.0.1').replace(/^::ffff:(?=\d+\.)/, '');
   const host = address.includes(':') ? `[${address}]` : address;
   return request.socket.localPort ? `${host}:${request.socket.localPort}` : host;
 }
 
-export function toGatewayEvent(request: IncomingMessage, body: Buffer, stage = '$default'): HttpEvent {
+function toGatewayEvent(request: IncomingMessage, body: Buffer): HttpEvent {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -60,7 +60,7 @@ export function toGatewayEvent(request: IncomingMessage, body: Buffer, stage = '
       },
       requestId,
       routeKey: '$default',
-      stage,
+      stage: '$default',
       time: now.toISOString(),
       timeEpoch: now.getTime(),
     },
@@ -123,6 +123,13 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer | nul
   });
 }
 
+/** What API Gateway itself answers when it refuses a request or its integration fails. */
+const gatewayError = (statusCode: number, message: string): HttpResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ message }),
+});
+
 export interface LocalServerOptions {
   handler: ApiHandler;
   /** The Lambda timeout the handler sees through context.getRemainingTimeInMillis(). */
@@ -148,11 +155,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
       }
       const body = await readBody(request, GATEWAY_BODY_LIMIT_BYTES);
       if (body === null) {
-        writeResult(response, {
-          statusCode: 413,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ message: 'Request Entity Too Large' }),
-        });
+        writeResult(response, gatewayError(413, 'Request Entity Too Large'));
         return;
       }
       const event = toGatewayEvent(request, body);
@@ -167,13 +170,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
     } catch (error) {
       // What API Gateway answers when the integration fails.
       options.onError?.(error);
-      if (!response.headersSent) {
-        writeResult(response, {
-          statusCode: 500,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ message: 'Internal Server Error' }),
-        });
-      }
+      if (!response.headersSent) writeResult(response, gatewayError(500, 'Internal Server Error'));
     }
   });
   server.keepAliveTimeout = 65_000;

@@ -22,9 +22,9 @@ import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
 import { LOOPBACK_HOSTS } from './allowed-hosts.ts';
 import {
-  type EmbeddedPostgresHandle,
   postgresDataDir,
   processAlive,
+  type StartEmbeddedOptions,
   type SupervisionEvent,
   startEmbeddedPostgres,
 } from './embedded-postgres.ts';
@@ -133,13 +133,6 @@ export interface LocalDatabase {
   release(): Promise<void>;
 }
 
-export interface AcquireOptions {
-  /** The embedded server's log lines. */
-  onLog?: (line: string) => void;
-  /** Supervise the embedded server (the stack does; short commands do not need to). */
-  onSupervision?: (event: SupervisionEvent) => void;
-}
-
 /** What the person at the terminal must see, beside the log. */
 const toStderr = (text: string) => process.stderr.write(text);
 
@@ -166,8 +159,12 @@ async function otherStackNotice(config: Config, dataDir: string): Promise<string
  * The database a local command should use: DATABASE_URL when set; else the embedded PostgreSQL of a
  * running stack; else one started for the length of the command.
  */
-export async function acquireLocalDatabase(config: Config, owner: string, options: AcquireOptions = {}) {
-  const { onLog, onSupervision } = options;
+export async function acquireLocalDatabase(
+  config: Config,
+  owner: string,
+  // Only the stack supervises its server: a short command's ends with it.
+  embedded: Pick<StartEmbeddedOptions, 'onLog' | 'onSupervision'> = {},
+) {
   if (config.database.mode === 'external') {
     const configured =
       owner === 'stack' ? config.database.api : (config.database.migrations ?? config.database.api);
@@ -196,13 +193,10 @@ export async function acquireLocalDatabase(config: Config, owner: string, option
     apiUrl: null,
     startedAt: new Date().toISOString(),
   });
-  let handle: EmbeddedPostgresHandle;
-  try {
-    handle = await startEmbeddedPostgres({ dataDir, onLog, ...(onSupervision ? { onSupervision } : {}) });
-  } catch (error) {
+  const handle = await startEmbeddedPostgres({ ...embedded, dataDir }).catch((error: unknown) => {
     releaseState();
     throw error;
-  }
+  });
   const state = readStackStateRaw(dataDir);
   if (state) writeStackState(dataDir, { ...state, databaseUrl: handle.url });
   return {

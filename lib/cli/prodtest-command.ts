@@ -81,10 +81,8 @@ export async function prodtestCommand(argv: string[], config: Config, io: CliIo)
   const groups: Group[] = requested.includes('all')
     ? [...GROUPS]
     : GROUPS.filter((group) => requested.includes(group));
-  for (const [flag, value] of [
-    ['allowed-origin', values['allowed-origin']],
-    ['denied-origin', values['denied-origin']],
-  ] as const) {
+  for (const flag of ['allowed-origin', 'denied-origin'] as const) {
+    const value = values[flag];
     if (value !== undefined && !ORIGIN.test(value))
       problems.push(`--${flag}: "${value}" is not an origin (scheme://host[:port])`);
   }

@@ -3,7 +3,7 @@
 import { SERVICE_VERSION } from '../api/create-api.ts';
 import type { Config } from '../config/config.ts';
 import { EXIT } from '../errors.ts';
-import { DEMO_SHOP_PORT, type RunningDemoShop, serveDemoShop } from '../local/demo-shop.ts';
+import { DEMO_SHOP_PORT, serveDemoShop } from '../local/demo-shop.ts';
 import { describeDataLocation, localApiUrl, startLocalStack } from '../local/stack.ts';
 import { createStackLog } from '../local/stack-log.ts';
 import { parseFlags } from './flags.ts';
@@ -30,7 +30,7 @@ export async function startCommand(args: string[], config: Config, io: CliIo): P
   }
   if (problems.length > 0) throw new UsageError(problems);
   // Before PostgreSQL starts: a port in use is said at once, with nothing to stop.
-  const demoShop: RunningDemoShop | undefined =
+  const demoShop =
     values['demo-shop'] || values['demo-shop-port'] !== undefined
       ? await serveDemoShop(demoShopPort)
       : undefined;
@@ -69,9 +69,7 @@ export async function startCommand(args: string[], config: Config, io: CliIo): P
       io.err(`\n${signal}: stopping the API and PostgreSQL…\n`);
       Promise.all([stack.stop(), demoShop?.close()]).then(() => resolveStop(), resolveStop);
     };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGHUP', () => shutdown('SIGHUP'));
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(signal, () => shutdown(signal));
   });
   await log.close();
   io.err('stopped\n');

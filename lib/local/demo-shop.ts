@@ -41,7 +41,7 @@ const parseJson = (text: string): Record<string, unknown> => {
 };
 
 /** Tokens and carts kept at most: a long load test against the shop must not grow it without end. */
-export const DEMO_SHOP_MAX_SESSIONS = 100_000;
+const DEMO_SHOP_MAX_SESSIONS = 100_000;
 
 /** Adds an entry, dropping the oldest once the map holds the maximum (a Map iterates in insertion order). */
 function setBounded<V>(map: Map<string, V>, key: string, value: V, max: number): void {

@@ -233,15 +233,6 @@ function describeSupervision(event: SupervisionEvent): string {
   }
 }
 
-export interface LocalStack {
-  apiUrl: string;
-  token: string;
-  database: LocalDatabase;
-  db: Db;
-  appliedMigrations: string[];
-  stop(): Promise<void>;
-}
-
 function listen(server: Server, port: number): Promise<void> {
   return new Promise((resolveListen, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
@@ -274,7 +265,9 @@ function startLocalMonitor(config: Config, db: Db, logger: Logger, apiUrl: strin
   };
 }
 
-export async function startLocalStack(config: Config, logger: Logger): Promise<LocalStack> {
+export type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
+
+export async function startLocalStack(config: Config, logger: Logger) {
   const database = await acquireLocalDatabase(config, 'stack', {
     onLog: (line) => logger.debug(line, { component: 'postgres' }),
     onSupervision: (event) => {

@@ -116,7 +116,7 @@ const allowlistMode = (origin: string) => `allowlist (--allowed-origin ${origin}
 
 const UNKNOWN_RUN = '/v1/loadtests/00000000-0000-4000-8000-000000000000';
 
-export const TESTS: Record<Group, Array<[string, Check]>> = {
+const TESTS: Record<Group, Array<[string, Check]>> = {
   health: [
     [
       'GET /health answers 200 {"status":"ok"} with service, stage and version',

@@ -68,6 +68,21 @@ Exit: 0 passed, 1 a threshold failed, the run did not finish or it regressed fro
 2 bad usage or configuration (an unwritable --report path or a --baseline not found included).
 `;
 
+/** Flags whose value goes to the input field of the same name in camel case (--ramp-up: rampUp). */
+const INPUT_FLAGS = [
+  'users',
+  'requests',
+  'target',
+  'rate',
+  'duration',
+  'ramp-up',
+  'think-time',
+  'timeout',
+  'workers',
+  'method',
+  'body',
+] as const;
+
 function loadTestInputFromArgs(argv: string[]): {
   input: LoadTestInput;
   json: boolean;
@@ -82,26 +97,7 @@ function loadTestInputFromArgs(argv: string[]): {
   const { values, problems, positionals } = parseFlags(
     argv,
     {
-      values: [
-        'users',
-        'requests',
-        'target',
-        'rate',
-        'duration',
-        'ramp-up',
-        'think-time',
-        'timeout',
-        'workers',
-        'method',
-        'body',
-        'cert',
-        'key',
-        'ca',
-        'report',
-        'baseline',
-        'max-regression',
-        'significance',
-      ],
+      values: [...INPUT_FLAGS, 'cert', 'key', 'ca', 'report', 'baseline', 'max-regression', 'significance'],
       lists: ['endpoint', 'threshold', 'header'],
       switches: ['http2', 'insecure', 'json'],
     },
@@ -111,21 +107,14 @@ function loadTestInputFromArgs(argv: string[]): {
   const set = <Key extends keyof LoadTestInput>(key: Key, value: LoadTestInput[Key]) => {
     if (value !== undefined) input[key] = value;
   };
-  set('users', values.users);
-  set('requests', values.requests);
+  for (const flag of INPUT_FLAGS) {
+    const field = flag.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase()) as keyof LoadTestInput;
+    set(field, values[flag]);
+  }
   if (values.endpoint?.length === 1) set('endpoint', values.endpoint[0]);
   else set('endpoints', values.endpoint);
-  set('target', values.target);
-  set('rate', values.rate);
-  set('duration', values.duration);
-  set('rampUp', values['ramp-up']);
-  set('thinkTime', values['think-time']);
-  set('timeout', values.timeout);
-  set('workers', values.workers);
   set('thresholds', values.threshold);
-  set('method', values.method);
   set('headers', values.header);
-  set('body', values.body);
   set('http2', values.http2);
   set('insecure', values.insecure);
   const pemFiles = {

@@ -472,18 +472,33 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
     },
   };
   const supervise = options.onSupervision;
+  const delaysMs = options.restartDelaysMs ?? RESTART_DELAYS_MS;
+  /** The postmaster back after it died unasked; null once the server is stopped meanwhile or given up on. */
+  const restart = async (report: (event: SupervisionEvent) => void): Promise<ChildProcess | null> => {
+    const since = Date.now();
+    let lastError = new Error('no restart attempted');
+    for (const [index, delayMs] of delaysMs.entries()) {
+      report({ kind: 'restarting', attempt: index + 1, attempts: delaysMs.length, delayMs });
+      await delay(delayMs, undefined, { signal: stopSignal.signal }).catch(() => undefined);
+      if (stopSignal.signal.aborted) return null;
+      try {
+        const restarted = await launch();
+        const downForMs = Date.now() - since;
+        report({ kind: 'back', pid: restarted.pid as number, attempt: index + 1, downForMs });
+        return restarted;
+      } catch (error) {
+        // Backends of the killed postmaster hold its shared memory for a moment: the next attempt usually succeeds.
+        lastError = error as Error;
+      }
+    }
+    report({ kind: 'gave-up', attempts: delaysMs.length, error: lastError });
+    return null;
+  };
   const watch = (current: ChildProcess) => {
     current.once('exit', (code, signal) => {
       if (stopping || !supervise) return;
-      restarting = restartPostmaster(
-        { pid: current.pid as number, reason: endedWith(code, signal) },
-        {
-          launch,
-          delaysMs: options.restartDelaysMs ?? RESTART_DELAYS_MS,
-          onEvent: supervise,
-          signal: stopSignal.signal,
-        },
-      ).then((restarted) => {
+      supervise({ kind: 'down', pid: current.pid as number, reason: endedWith(code, signal) });
+      restarting = restart(supervise).then((restarted) => {
         if (!restarted) return;
         if (stopping) return stopPostmaster(restarted);
         child = restarted;
@@ -506,37 +521,3 @@ export type SupervisionEvent =
 
 /** Bounded, with backoff: a server that cannot come back within about half a minute needs a person. */
 const RESTART_DELAYS_MS: readonly number[] = [500, 1_000, 2_000, 4_000, 8_000, 16_000];
-
-async function restartPostmaster(
-  down: { pid: number; reason: string },
-  options: {
-    launch: () => Promise<ChildProcess>;
-    delaysMs: readonly number[];
-    onEvent: (event: SupervisionEvent) => void;
-    signal: AbortSignal;
-  },
-): Promise<ChildProcess | null> {
-  const since = Date.now();
-  options.onEvent({ kind: 'down', ...down });
-  let lastError = new Error('no restart attempted');
-  for (const [index, delayMs] of options.delaysMs.entries()) {
-    options.onEvent({ kind: 'restarting', attempt: index + 1, attempts: options.delaysMs.length, delayMs });
-    await delay(delayMs, undefined, { signal: options.signal }).catch(() => undefined);
-    if (options.signal.aborted) return null;
-    try {
-      const child = await options.launch();
-      options.onEvent({
-        kind: 'back',
-        pid: child.pid as number,
-        attempt: index + 1,
-        downForMs: Date.now() - since,
-      });
-      return child;
-    } catch (error) {
-      // Backends of the killed postmaster hold its shared memory for a moment: the next attempt usually succeeds.
-      lastError = error as Error;
-    }
-  }
-  options.onEvent({ kind: 'gave-up', attempts: options.delaysMs.length, error: lastError });
-  return null;
-}

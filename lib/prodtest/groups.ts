@@ -255,20 +255,11 @@ const TESTS: Record<Group, Array<[string, Check]>> = {
       'writes are refused without authentication',
       async (options) => {
         const start = await postLoadTest(options, JSON.stringify({ users: 1, requests: 1 }));
-        expectThat(
-          start.status === 401 || start.status === 403,
-          `POST /v1/loadtests without credentials answered ${start.status}, expected 401`,
-        );
+        expectRefused(start, 'POST /v1/loadtests without credentials');
         const abort = await call(options, UNKNOWN_RUN, { method: 'DELETE' });
-        expectThat(
-          abort.status === 401 || abort.status === 403,
-          `DELETE ${UNKNOWN_RUN} without credentials answered ${abort.status}, expected 401`,
-        );
+        expectRefused(abort, `DELETE ${UNKNOWN_RUN} without credentials`);
         const bad = await postLoadTest(options, '{}', { authorization: 'Bearer lw_invalid' });
-        expectThat(
-          bad.status === 401 || bad.status === 403,
-          `an invalid token answered ${bad.status}, expected 401`,
-        );
+        expectRefused(bad, 'an invalid token');
         if (!options.token) return '401 without credentials or with an invalid token';
         // The given token must get past authentication; the run it asks for is invalid, so nothing starts.
         const good = await postLoadTest(options, JSON.stringify({ users: 0 }), {
@@ -355,6 +346,12 @@ const TESTS: Record<Group, Array<[string, Check]>> = {
     ],
   ],
 };
+
+/** 401 (or 403) for a request whose credentials are missing or wrong. */
+function expectRefused(response: Response, what: string) {
+  const refused = response.status === 401 || response.status === 403;
+  expectThat(refused, `${what} answered ${response.status}, expected 401`);
+}
 
 function expectErrorBody(response: Response, status: number, code: string) {
   expectThat(response.status === status, `status ${response.status}, expected ${status}`);

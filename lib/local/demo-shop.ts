@@ -58,7 +58,8 @@ export function createDemoShop(options: { record?: boolean; maxSessions?: number
   const maxSessions = options.maxSessions ?? DEMO_SHOP_MAX_SESSIONS;
   const issued = new Map<string, string>();
   const carts = new Map<string, string[]>();
-  const seen: ShopRecord = { logins: [], orders: [], items: 0, productIds: [], checkouts: 0 };
+  const nothingSeen = (): ShopRecord => ({ logins: [], orders: [], items: 0, productIds: [], checkouts: 0 });
+  const seen = nothingSeen();
   const record = options.record === true;
   const server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://shop');
@@ -126,11 +127,7 @@ export function createDemoShop(options: { record?: boolean; maxSessions?: number
     server,
     seen,
     reset() {
-      seen.logins.length = 0;
-      seen.orders.length = 0;
-      seen.items = 0;
-      seen.productIds.length = 0;
-      seen.checkouts = 0;
+      Object.assign(seen, nothingSeen());
     },
   };
 }

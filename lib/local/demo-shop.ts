@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { text } from 'node:stream/consumers';
 import { LoadwatchError } from '../errors.ts';
+import { closeServer } from './http-adapter.ts';
 
 export const PRODUCTS = Array.from({ length: 20 }, (_, index) => ({
   id: `p${index + 1}`,
@@ -160,11 +161,7 @@ export function serveDemoShop(port: number): Promise<RunningDemoShop> {
     server.listen(port, '127.0.0.1', () =>
       resolve({
         url: `http://127.0.0.1:${port}`,
-        close: () =>
-          new Promise((closed) => {
-            server.closeAllConnections();
-            server.close(() => closed());
-          }),
+        close: () => closeServer(server),
       }),
     );
   });

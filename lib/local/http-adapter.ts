@@ -142,6 +142,14 @@ export interface LocalServerOptions {
   allowedHosts?: readonly string[] | 'any';
 }
 
+/** Stops the server, dropping its open connections (keep-alive ones included) rather than waiting for them. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolveClose) => {
+    server.close(() => resolveClose());
+    server.closeAllConnections();
+  });
+}
+
 export function createLocalServer(options: LocalServerOptions): Server {
   const timeoutMs = options.timeoutMs ?? 29_000;
   const allowedHosts = options.allowedHosts ?? LOOPBACK_HOSTS;

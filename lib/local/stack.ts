@@ -28,7 +28,7 @@ import {
   type SupervisionEvent,
   startEmbeddedPostgres,
 } from './embedded-postgres.ts';
-import { createLocalServer } from './http-adapter.ts';
+import { closeServer, createLocalServer } from './http-adapter.ts';
 
 /** Refusals of what was asked (exit 2, like bad usage), as opposed to failures of the machine (exit 1). */
 const REFUSALS: ReadonlySet<string> = new Set(['PORT_IN_USE', 'STACK_RUNNING']);
@@ -319,13 +319,7 @@ export async function startLocalStack(config: Config, logger: Logger) {
       onError: (error) => logger.error('handler failed', { error }),
     });
     await listen(server, config.port);
-    cleanups.push(
-      () =>
-        new Promise<void>((resolveClose) => {
-          server.close(() => resolveClose());
-          server.closeAllConnections();
-        }),
-    );
+    cleanups.push(() => closeServer(server));
     const apiUrl = localApiUrl(config);
     cleanups.push(startLocalMonitor(config, db, logger, apiUrl));
     const dataDir = dataDirectory(config);

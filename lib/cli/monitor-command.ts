@@ -5,7 +5,7 @@ import { createConsoleSink } from '../alerts/console.ts';
 import type { Config } from '../config/config.ts';
 import { createLogger } from '../log/logger.ts';
 import type { CycleResult } from '../monitor/cycle.ts';
-import { everyCheckOk, formatMonitorReport, type MonitorReport } from '../monitor/report.ts';
+import { everyCheckOk, formatMonitorReport } from '../monitor/report.ts';
 import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
 import { MONITOR_INTERVAL_SECONDS } from '../monitor/settings.ts';
@@ -105,7 +105,7 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
       `monitoring ${definition.checks.length} check(s) at ${terminalSafe(baseUrl)} every ${intervalSeconds}s` +
         `${values.once ? ' (once)' : durationSeconds ? ` for ${durationSeconds}s` : ' until Ctrl-C'}; metrics: PostgreSQL only (no CloudWatch configured)\n`,
     );
-    const report: MonitorReport = await runMonitor(definition, deps, {
+    const report = await runMonitor(definition, deps, {
       intervalSeconds,
       durationSeconds,
       once: values.once === true,
@@ -120,26 +120,20 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
           `cycle failed: ${terminalSafe((error as Error)?.message ?? String(error))}; trying again next cycle\n`,
         ),
     });
-    if (values.report) {
-      const format = values.report.endsWith('.json')
-        ? 'json'
-        : values.report.endsWith('.md')
-          ? 'markdown'
-          : 'text';
-      // A report is read with cat as often as with an editor: it carries no raw control character either.
-      writeFileSync(
-        values.report,
-        format === 'json'
-          ? `${terminalJson(report)}\n`
-          : terminalSafe(formatMonitorReport(report, format), { keepLines: true }),
-      );
-      io.err(`report written to ${terminalSafe(values.report)}\n`);
-    }
-    io.out(
-      values.json
+    // A report file is read with cat as often as with an editor: it carries no raw control character either.
+    const render = (format: 'json' | 'markdown' | 'text') =>
+      format === 'json'
         ? `${terminalJson(report)}\n`
-        : terminalSafe(formatMonitorReport(report, 'text'), { keepLines: true }),
-    );
+        : terminalSafe(formatMonitorReport(report, format), { keepLines: true });
+    if (values.report) {
+      const { report: file } = values;
+      writeFileSync(
+        file,
+        render(file.endsWith('.json') ? 'json' : file.endsWith('.md') ? 'markdown' : 'text'),
+      );
+      io.err(`report written to ${terminalSafe(file)}\n`);
+    }
+    io.out(render(values.json ? 'json' : 'text'));
     return everyCheckOk(report) ? 0 : 1;
   } finally {
     process.off('SIGINT', stop);

@@ -69,8 +69,11 @@ function toGatewayEvent(request: IncomingMessage, body: Buffer): HttpEvent {
   };
 }
 
-function lambdaContext(requestId: string, timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
+/** The api function's timeout (serverless.yml), which the handler sees through getRemainingTimeInMillis(). */
+const TIMEOUT_MS = 29_000;
+
+function lambdaContext(requestId: string): Context {
+  const deadline = Date.now() + TIMEOUT_MS;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: 'loadwatch-local-api',
@@ -132,8 +135,6 @@ const gatewayError = (statusCode: number, message: string): HttpResult => ({
 
 export interface LocalServerOptions {
   handler: ApiHandler;
-  /** The Lambda timeout the handler sees through context.getRemainingTimeInMillis(). */
-  timeoutMs?: number;
   onError?: (error: unknown) => void;
   /**
    * The Host names served (DNS rebinding guard), localhost, 127.0.0.1 and [::1] by default; 'any' only for
@@ -151,7 +152,6 @@ export function closeServer(server: Server): Promise<void> {
 }
 
 export function createLocalServer(options: LocalServerOptions): Server {
-  const timeoutMs = options.timeoutMs ?? 29_000;
   const allowedHosts = options.allowedHosts ?? LOOPBACK_HOSTS;
   const server = createServer(async (request, response) => {
     try {
@@ -167,11 +167,11 @@ export function createLocalServer(options: LocalServerOptions): Server {
         return;
       }
       const event = toGatewayEvent(request, body);
-      const invocation = options.handler(event, lambdaContext(event.requestContext.requestId, timeoutMs));
+      const invocation = options.handler(event, lambdaContext(event.requestContext.requestId));
       // Lambda ends an invocation at its timeout whatever the handler does; so does this adapter.
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`handler timed out after ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => reject(new Error(`handler timed out after ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
       });
       const result = await Promise.race([invocation, timedOut]).finally(() => clearTimeout(timer));
       writeResult(response, result);

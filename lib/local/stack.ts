@@ -173,16 +173,16 @@ export async function acquireLocalDatabase(
     return { target, source: 'configured', release: async () => undefined } satisfies LocalDatabase;
   }
   const dataDir = dataDirectory(config);
-  const running = readStackState(dataDir);
-  if (running?.databaseUrl && owner !== 'stack') {
-    return {
-      target: urlTarget(running.databaseUrl),
-      source: 'embedded (running stack)',
-      dataDir: postgresDataDir(dataDir),
-      release: async () => undefined,
-    } satisfies LocalDatabase;
-  }
   if (owner !== 'stack') {
+    const running = readStackState(dataDir);
+    if (running?.databaseUrl) {
+      return {
+        target: urlTarget(running.databaseUrl),
+        source: 'embedded (running stack)',
+        dataDir: postgresDataDir(dataDir),
+        release: async () => undefined,
+      } satisfies LocalDatabase;
+    }
     const notice = await otherStackNotice(config, dataDir);
     if (notice) toStderr(`${notice}\n`);
   }

@@ -188,7 +188,7 @@ const TESTS: Record<Group, Array<[string, Check]>> = {
             reachable?: boolean;
             latencyMs?: number;
             migrations?: { current?: string | null; pending?: string[] } | null;
-            pool?: { total: number; idle: number; waiting: number; max: number };
+            pool?: { total: number; waiting: number; max: number };
           };
         };
         const database = body.database ?? fail(`no "database" in /health/ready (status ${response.status})`);

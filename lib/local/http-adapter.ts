@@ -90,16 +90,19 @@ function lambdaContext(requestId: string): Context {
   };
 }
 
+/** A JSON answer, as API Gateway writes its own (a refusal, a failed integration, a bare return value). */
+const jsonResult = (statusCode: number, value: unknown): HttpResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(value),
+});
+
 function writeResult(response: ServerResponse, result: HttpResult | string | undefined): void {
   // API Gateway's rules for a response without a statusCode: the value becomes a 200 JSON body.
-  const structured: HttpResult =
+  const structured =
     typeof result === 'object' && result !== null && 'statusCode' in result
       ? result
-      : {
-          statusCode: 200,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(result ?? null),
-        };
+      : jsonResult(200, result ?? null);
   for (const [name, value] of Object.entries(structured.headers ?? {}))
     response.setHeader(name, String(value));
   if (structured.cookies?.length) response.setHeader('set-cookie', structured.cookies);
@@ -125,13 +128,6 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer | nul
     request.on('error', reject);
   });
 }
-
-/** What API Gateway itself answers when it refuses a request or its integration fails. */
-const gatewayError = (statusCode: number, message: string): HttpResult => ({
-  statusCode,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ message }),
-});
 
 export interface LocalServerOptions {
   handler: ApiHandler;
@@ -163,7 +159,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
       }
       const body = await readBody(request, GATEWAY_BODY_LIMIT_BYTES);
       if (body === null) {
-        writeResult(response, gatewayError(413, 'Request Entity Too Large'));
+        writeResult(response, jsonResult(413, { message: 'Request Entity Too Large' }));
         return;
       }
       const event = toGatewayEvent(request, body);
@@ -178,7 +174,7 @@ export function createLocalServer(options: LocalServerOptions): Server {
     } catch (error) {
       // What API Gateway answers when the integration fails.
       options.onError?.(error);
-      if (!response.headersSent) writeResult(response, gatewayError(500, 'Internal Server Error'));
+      if (!response.headersSent) writeResult(response, jsonResult(500, { message: 'Internal Server Error' }));
     }
   });
   server.keepAliveTimeout = 65_000;

@@ -30,22 +30,6 @@ export const PRODTEST_HELP = `Usage: loadwatch prodtest --base-url URL [options]
 Exit: 0 when every test passes, 1 when one fails, 2 for bad usage.
 `;
 
-function bounded(
-  problems: string[],
-  name: string,
-  value: string | undefined,
-  fallback: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  const parsed = wholeNumberOf(value);
-  if (parsed === undefined || parsed < 1 || parsed > max) {
-    problems.push(`--${name}: "${value}" must be a whole number from 1 to ${max}`);
-    return fallback;
-  }
-  return parsed;
-}
-
 export async function prodtestCommand(argv: string[], config: Config, io: CliIo): Promise<number> {
   const { values, problems } = parseFlags(argv, {
     values: [
@@ -94,9 +78,19 @@ export async function prodtestCommand(argv: string[], config: Config, io: CliIo)
       problems.push(`--threshold: ${(error as Error).message}`);
     }
   }
-  const timeoutMs = bounded(problems, 'timeout', values.timeout, 10_000, 120_000);
-  const users = bounded(problems, 'load-users', values['load-users'], 10, 50);
-  const requests = bounded(problems, 'load-requests', values['load-requests'], 20, 100);
+  const bounded = (flag: 'timeout' | 'load-users' | 'load-requests', fallback: number, max: number) => {
+    const value = values[flag];
+    if (value === undefined) return fallback;
+    const parsed = wholeNumberOf(value);
+    if (parsed === undefined || parsed < 1 || parsed > max) {
+      problems.push(`--${flag}: "${value}" must be a whole number from 1 to ${max}`);
+      return fallback;
+    }
+    return parsed;
+  };
+  const timeoutMs = bounded('timeout', 10_000, 120_000);
+  const users = bounded('load-users', 10, 50);
+  const requests = bounded('load-requests', 20, 100);
   if (problems.length > 0) throw new UsageError(problems);
   const started = new Date();
   const results = await runGroups(

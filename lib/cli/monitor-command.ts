@@ -30,22 +30,6 @@ Exit: 0 when every check ends OK (not in ALARM, and its last probe passed), 1 wh
       2 for bad usage or configuration.
 `;
 
-function seconds(
-  name: string,
-  value: string | undefined,
-  range: { min: number; max: number } = { min: 1, max: Number.MAX_SAFE_INTEGER },
-): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = wholeNumberOf(value);
-  if (parsed === undefined) throw new UsageError(`--${name}: "${value}" is not a whole number of seconds`);
-  if (parsed < range.min || parsed > range.max) {
-    const bound =
-      range.max === Number.MAX_SAFE_INTEGER ? `at least ${range.min}` : `${range.min} to ${range.max}`;
-    throw new UsageError(`--${name}: ${parsed} is out of range (${bound} seconds)`);
-  }
-  return parsed;
-}
-
 /** The table of one cycle; what the target said (errors) and the checks file gave (names, holds) is escaped. */
 function liveTable(cycle: CycleResult, count: number): string {
   const lines = [`cycle ${count} at ${cycle.at.toISOString()}`];
@@ -73,9 +57,19 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
     switches: ['once', 'json'],
   });
   if (problems.length > 0) throw new UsageError(problems);
-  const intervalSeconds =
-    seconds('interval', values.interval, MONITOR_INTERVAL_SECONDS) ?? config.monitor.intervalSeconds;
-  const durationSeconds = seconds('duration', values.duration);
+  const seconds = (flag: 'interval' | 'duration', range: { min: number; max?: number }) => {
+    const value = values[flag];
+    if (value === undefined) return undefined;
+    const parsed = wholeNumberOf(value);
+    if (parsed === undefined) throw new UsageError(`--${flag}: "${value}" is not a whole number of seconds`);
+    if (parsed < range.min || parsed > (range.max ?? Number.MAX_SAFE_INTEGER)) {
+      const bound = range.max === undefined ? `at least ${range.min}` : `${range.min} to ${range.max}`;
+      throw new UsageError(`--${flag}: ${parsed} is out of range (${bound} seconds)`);
+    }
+    return parsed;
+  };
+  const intervalSeconds = seconds('interval', MONITOR_INTERVAL_SECONDS) ?? config.monitor.intervalSeconds;
+  const durationSeconds = seconds('duration', { min: 1 });
   if (values.target !== undefined && !isHttpUrl(values.target)) {
     throw new UsageError(`--target: "${values.target}" is not an http(s) URL`);
   }

@@ -5,7 +5,7 @@ import type { Config } from '../config/config.ts';
 import { listMigrations } from '../db/migrations.ts';
 import { parseThreshold } from '../loadtest/thresholds.ts';
 import { dataDirectory, readStackState } from '../local/stack.ts';
-import { GROUPS, type Group, runGroups } from '../prodtest/groups.ts';
+import { GROUPS, runGroups } from '../prodtest/groups.ts';
 import { toJunit } from '../prodtest/junit.ts';
 import { terminalJson, terminalSafe } from '../terminal-text.ts';
 import { isHttpUrl, ORIGIN, wholeNumberOf } from '../validation/rules.ts';
@@ -62,7 +62,7 @@ export async function prodtestCommand(argv: string[], config: Config, io: CliIo)
       problems.push(`--test: "${name}" is not one of all, ${GROUPS.join(', ')}`);
     }
   }
-  const groups: Group[] = requested.includes('all')
+  const groups = requested.includes('all')
     ? [...GROUPS]
     : GROUPS.filter((group) => requested.includes(group));
   for (const flag of ['allowed-origin', 'denied-origin'] as const) {

@@ -474,8 +474,12 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
   const supervise = options.onSupervision;
   const delaysMs = options.restartDelaysMs ?? RESTART_DELAYS_MS;
   /** The postmaster back after it died unasked; null once the server is stopped meanwhile or given up on. */
-  const restart = async (report: (event: SupervisionEvent) => void): Promise<ChildProcess | null> => {
+  const restart = async (
+    down: { pid: number; reason: string },
+    report: (event: SupervisionEvent) => void,
+  ): Promise<ChildProcess | null> => {
     const since = Date.now();
+    report({ kind: 'down', ...down });
     let lastError = new Error('no restart attempted');
     for (const [index, delayMs] of delaysMs.entries()) {
       report({ kind: 'restarting', attempt: index + 1, attempts: delaysMs.length, delayMs });
@@ -497,8 +501,8 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
   const watch = (current: ChildProcess) => {
     current.once('exit', (code, signal) => {
       if (stopping || !supervise) return;
-      supervise({ kind: 'down', pid: current.pid as number, reason: endedWith(code, signal) });
-      restarting = restart(supervise).then((restarted) => {
+      const down = { pid: current.pid as number, reason: endedWith(code, signal) };
+      restarting = restart(down, supervise).then((restarted) => {
         if (!restarted) return;
         if (stopping) return stopPostmaster(restarted);
         child = restarted;

@@ -136,13 +136,8 @@ export function createDemoShop(options: { record?: boolean; maxSessions?: number
 /** Where `loadwatch start --demo-shop` serves the shop, and the scenario guide's examples send their requests. */
 export const DEMO_SHOP_PORT = 4100;
 
-export interface RunningDemoShop {
-  url: string;
-  close(): Promise<void>;
-}
-
 /** Serves a demo shop on 127.0.0.1:port; a port in use is refused by name. */
-export function serveDemoShop(port: number): Promise<RunningDemoShop> {
+export function serveDemoShop(port: number): Promise<{ url: string; close(): Promise<void> }> {
   const { server } = createDemoShop();
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>

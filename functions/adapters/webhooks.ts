@@ -11,16 +11,13 @@ export function webhookSecrets(config: Config): (context: Context) => Promise<We
   return (context) => {
     const { webhooks, webhookSecretName } = config.alerts;
     if (webhooks.length === 0 || webhookSecretName === undefined) return Promise.resolve({});
-    read ??= (async () => {
-      return parseWebhookSecret(
-        await readSecretString(context, webhookSecretName),
-        webhookSecretName,
-        webhooks.map((webhook) => webhook.name),
-      );
-    })().catch((error: unknown) => {
-      read = undefined;
-      throw error;
-    });
+    const names = webhooks.map((webhook) => webhook.name);
+    read ??= readSecretString(context, webhookSecretName)
+      .then((secret) => parseWebhookSecret(secret, webhookSecretName, names))
+      .catch((error: unknown) => {
+        read = undefined;
+        throw error;
+      });
     return read;
   };
 }

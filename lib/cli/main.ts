@@ -4,6 +4,7 @@ import { SERVICE_VERSION } from '../api/create-api.ts';
 import { type Config, ConfigError, loadConfig } from '../config/config.ts';
 import { EXIT, LoadwatchError } from '../errors.ts';
 import { stopAllEmbedded } from '../local/embedded-postgres.ts';
+import { localApiUrl } from '../local/stack.ts';
 import { terminalSafe } from '../terminal-text.ts';
 import { compareCommand, compareHelp } from './compare-command.ts';
 import { closestName } from './flags.ts';
@@ -12,7 +13,7 @@ import { loadTestCommand, loadTestHelp } from './loadtest-command.ts';
 import { migrateCommand, migrateHelp } from './migrate-command.ts';
 import { monitorCommand, monitorHelp } from './monitor-command.ts';
 import { PRODTEST_HELP, prodtestCommand } from './prodtest-command.ts';
-import { localApi, startCommand, startHelp } from './start-command.ts';
+import { startCommand, startHelp } from './start-command.ts';
 import { UsageError } from './usage-error.ts';
 
 const overviewHelp = (
@@ -20,7 +21,7 @@ const overviewHelp = (
 ) => `loadwatch ${SERVICE_VERSION}: production operations for APIs on AWS Lambda
 
 Usage:
-  loadwatch start                      PostgreSQL, migrations and the API on ${localApi(config)}
+  loadwatch start                      PostgreSQL, migrations and the API on ${localApiUrl(config)}
   loadwatch migrate up|down|status     apply, revert or list migrations (loadwatch migrate --help)
   loadwatch loadtest [options]         a load test through the local state machine (loadwatch loadtest --help)
   loadwatch compare BASELINE CANDIDATE compare two runs, exit 1 on a regression (loadwatch compare --help)
@@ -93,14 +94,16 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
     io.out(`${SERVICE_VERSION}\n`);
     return EXIT.ok;
   }
-  if (name === 'help' && rest[0] !== undefined && COMMANDS[rest[0]]) {
-    return printHelp((COMMANDS[rest[0]] as Command).help, io);
-  }
+  // Own properties only: "constructor" or "toString" name no command.
+  const commandNamed = (key: string | undefined) =>
+    key !== undefined && Object.hasOwn(COMMANDS, key) ? COMMANDS[key] : undefined;
+  const helpOf = name === 'help' ? commandNamed(rest[0]) : undefined;
+  if (helpOf) return printHelp(helpOf.help, io);
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     printHelp(overviewHelp, io);
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  const command = commandNamed(name);
   try {
     if (command === undefined) {
       const known = Object.keys(COMMANDS);

@@ -3,10 +3,9 @@
 import { writeFileSync } from 'node:fs';
 import { createConsoleSink } from '../alerts/console.ts';
 import type { Config } from '../config/config.ts';
-import { dataDirectory, readStackState } from '../local/stack.ts';
 import { createLogger } from '../log/logger.ts';
 import type { CycleResult } from '../monitor/cycle.ts';
-import { everyCheckOk, formatMonitorReport, type MonitorReport } from '../monitor/report.ts';
+import { everyCheckOk, formatMonitorReport } from '../monitor/report.ts';
 import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
 import { MONITOR_INTERVAL_SECONDS } from '../monitor/settings.ts';
@@ -30,22 +29,6 @@ export const monitorHelp = (config: Config) => `Usage: loadwatch monitor [option
 Exit: 0 when every check ends OK (not in ALARM, and its last probe passed), 1 when any does not,
       2 for bad usage or configuration.
 `;
-
-function seconds(
-  name: string,
-  value: string | undefined,
-  range: { min: number; max: number } = { min: 1, max: Number.MAX_SAFE_INTEGER },
-): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = wholeNumberOf(value);
-  if (parsed === undefined) throw new UsageError(`--${name}: "${value}" is not a whole number of seconds`);
-  if (parsed < range.min || parsed > range.max) {
-    const bound =
-      range.max === Number.MAX_SAFE_INTEGER ? `at least ${range.min}` : `${range.min} to ${range.max}`;
-    throw new UsageError(`--${name}: ${parsed} is out of range (${bound} seconds)`);
-  }
-  return parsed;
-}
 
 /** The table of one cycle; what the target said (errors) and the checks file gave (names, holds) is escaped. */
 function liveTable(cycle: CycleResult, count: number): string {
@@ -74,14 +57,23 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
     switches: ['once', 'json'],
   });
   if (problems.length > 0) throw new UsageError(problems);
-  const intervalSeconds =
-    seconds('interval', values.interval, MONITOR_INTERVAL_SECONDS) ?? config.monitor.intervalSeconds;
-  const durationSeconds = seconds('duration', values.duration);
+  const seconds = (flag: 'interval' | 'duration', range: { min: number; max?: number }) => {
+    const value = values[flag];
+    if (value === undefined) return undefined;
+    const parsed = wholeNumberOf(value);
+    if (parsed === undefined) throw new UsageError(`--${flag}: "${value}" is not a whole number of seconds`);
+    if (parsed < range.min || parsed > (range.max ?? Number.MAX_SAFE_INTEGER)) {
+      const bound = range.max === undefined ? `at least ${range.min}` : `${range.min} to ${range.max}`;
+      throw new UsageError(`--${flag}: ${parsed} is out of range (${bound} seconds)`);
+    }
+    return parsed;
+  };
+  const intervalSeconds = seconds('interval', MONITOR_INTERVAL_SECONDS) ?? config.monitor.intervalSeconds;
+  const durationSeconds = seconds('duration', { min: 1 });
   if (values.target !== undefined && !isHttpUrl(values.target)) {
     throw new UsageError(`--target: "${values.target}" is not an http(s) URL`);
   }
-  const stackUrl = readStackState(dataDirectory(config))?.apiUrl ?? undefined;
-  const baseUrl = values.target ?? config.apiUrl ?? stackUrl ?? `http://localhost:${config.port}`;
+  const baseUrl = values.target ?? defaultTarget(config);
   const definition = monitorDefinition(config, baseUrl, {
     file: values.config,
     overridden: values.target !== undefined,
@@ -107,7 +99,7 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
       `monitoring ${definition.checks.length} check(s) at ${terminalSafe(baseUrl)} every ${intervalSeconds}s` +
         `${values.once ? ' (once)' : durationSeconds ? ` for ${durationSeconds}s` : ' until Ctrl-C'}; metrics: PostgreSQL only (no CloudWatch configured)\n`,
     );
-    const report: MonitorReport = await runMonitor(definition, deps, {
+    const report = await runMonitor(definition, deps, {
       intervalSeconds,
       durationSeconds,
       once: values.once === true,
@@ -122,26 +114,20 @@ export async function monitorCommand(argv: string[], config: Config, io: CliIo):
           `cycle failed: ${terminalSafe((error as Error)?.message ?? String(error))}; trying again next cycle\n`,
         ),
     });
-    if (values.report) {
-      const format = values.report.endsWith('.json')
-        ? 'json'
-        : values.report.endsWith('.md')
-          ? 'markdown'
-          : 'text';
-      // A report is read with cat as often as with an editor: it carries no raw control character either.
-      writeFileSync(
-        values.report,
-        format === 'json'
-          ? `${terminalJson(report)}\n`
-          : terminalSafe(formatMonitorReport(report, format), { keepLines: true }),
-      );
-      io.err(`report written to ${terminalSafe(values.report)}\n`);
-    }
-    io.out(
-      values.json
+    // A report file is read with cat as often as with an editor: it carries no raw control character either.
+    const render = (format: 'json' | 'markdown' | 'text') =>
+      format === 'json'
         ? `${terminalJson(report)}\n`
-        : terminalSafe(formatMonitorReport(report, 'text'), { keepLines: true }),
-    );
+        : terminalSafe(formatMonitorReport(report, format), { keepLines: true });
+    if (values.report) {
+      const { report: file } = values;
+      writeFileSync(
+        file,
+        render(file.endsWith('.json') ? 'json' : file.endsWith('.md') ? 'markdown' : 'text'),
+      );
+      io.err(`report written to ${terminalSafe(file)}\n`);
+    }
+    io.out(render(values.json ? 'json' : 'text'));
     return everyCheckOk(report) ? 0 : 1;
   } finally {
     process.off('SIGINT', stop);

@@ -5,7 +5,7 @@ import type { Config } from '../config/config.ts';
 import { listMigrations } from '../db/migrations.ts';
 import { parseThreshold } from '../loadtest/thresholds.ts';
 import { dataDirectory, readStackState } from '../local/stack.ts';
-import { GROUPS, type Group, runGroups } from '../prodtest/groups.ts';
+import { GROUPS, runGroups } from '../prodtest/groups.ts';
 import { toJunit } from '../prodtest/junit.ts';
 import { terminalJson, terminalSafe } from '../terminal-text.ts';
 import { isHttpUrl, ORIGIN, wholeNumberOf } from '../validation/rules.ts';
@@ -29,22 +29,6 @@ export const PRODTEST_HELP = `Usage: loadwatch prodtest --base-url URL [options]
   --junit FILE            also write JUnit XML
 Exit: 0 when every test passes, 1 when one fails, 2 for bad usage.
 `;
-
-function bounded(
-  problems: string[],
-  name: string,
-  value: string | undefined,
-  fallback: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  const parsed = wholeNumberOf(value);
-  if (parsed === undefined || parsed < 1 || parsed > max) {
-    problems.push(`--${name}: "${value}" must be a whole number from 1 to ${max}`);
-    return fallback;
-  }
-  return parsed;
-}
 
 export async function prodtestCommand(argv: string[], config: Config, io: CliIo): Promise<number> {
   const { values, problems } = parseFlags(argv, {
@@ -78,13 +62,11 @@ export async function prodtestCommand(argv: string[], config: Config, io: CliIo)
       problems.push(`--test: "${name}" is not one of all, ${GROUPS.join(', ')}`);
     }
   }
-  const groups: Group[] = requested.includes('all')
+  const groups = requested.includes('all')
     ? [...GROUPS]
     : GROUPS.filter((group) => requested.includes(group));
-  for (const [flag, value] of [
-    ['allowed-origin', values['allowed-origin']],
-    ['denied-origin', values['denied-origin']],
-  ] as const) {
+  for (const flag of ['allowed-origin', 'denied-origin'] as const) {
+    const value = values[flag];
     if (value !== undefined && !ORIGIN.test(value))
       problems.push(`--${flag}: "${value}" is not an origin (scheme://host[:port])`);
   }
@@ -96,9 +78,19 @@ export async function prodtestCommand(argv: string[], config: Config, io: CliIo)
       problems.push(`--threshold: ${(error as Error).message}`);
     }
   }
-  const timeoutMs = bounded(problems, 'timeout', values.timeout, 10_000, 120_000);
-  const users = bounded(problems, 'load-users', values['load-users'], 10, 50);
-  const requests = bounded(problems, 'load-requests', values['load-requests'], 20, 100);
+  const bounded = (flag: 'timeout' | 'load-users' | 'load-requests', fallback: number, max: number) => {
+    const value = values[flag];
+    if (value === undefined) return fallback;
+    const parsed = wholeNumberOf(value);
+    if (parsed === undefined || parsed < 1 || parsed > max) {
+      problems.push(`--${flag}: "${value}" must be a whole number from 1 to ${max}`);
+      return fallback;
+    }
+    return parsed;
+  };
+  const timeoutMs = bounded('timeout', 10_000, 120_000);
+  const users = bounded('load-users', 10, 50);
+  const requests = bounded('load-requests', 20, 100);
   if (problems.length > 0) throw new UsageError(problems);
   const started = new Date();
   const results = await runGroups(

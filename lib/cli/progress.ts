@@ -23,13 +23,9 @@ export function describeLive(results: LiveResults): string {
   const whole =
     `${decimal(window.rps)} req/s  errors ${count(results.totals.failed)} (${decimal(results.errorPercent)}%)  ` +
     `p50 ${decimal(window.latencyMs.p50)} · p95 ${decimal(window.latencyMs.p95)} · p99 ${decimal(window.latencyMs.p99)} ms (last ${window.seconds} s)`;
-  const slowest = results.steps.reduce<LiveResults['steps'][number] | undefined>(
-    (worst, step) =>
-      step.window.requests > 0 && (!worst || step.window.latencyMs.p95 > worst.window.latencyMs.p95)
-        ? step
-        : worst,
-    undefined,
-  );
+  const slowest = results.steps
+    .filter((item) => item.window.requests > 0)
+    .sort((a, b) => b.window.latencyMs.p95 - a.window.latencyMs.p95)[0];
   const step =
     results.steps.length > 1 && slowest
       ? `  slowest ${slowest.name} p95 ${decimal(slowest.window.latencyMs.p95)} ms`

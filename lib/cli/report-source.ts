@@ -23,20 +23,12 @@ const REQUIRED: Array<keyof ReportWithSteps> = [
 
 /** A report as given: the report itself (`loadtest --json`) or the API's answer holding it. */
 function reportFrom(value: unknown, origin: string): ReportWithSteps {
-  const body = value as { report?: unknown; status?: unknown } | null;
-  if (
-    body !== null &&
-    typeof body === 'object' &&
-    'status' in body &&
-    body.report === undefined &&
-    !('totals' in body)
-  )
+  const body = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
+  if (body && 'status' in body && body.report === undefined && !('totals' in body))
     throw new CompareInputError([
       `${origin}: the run is ${String(body.status)}; its report comes when it ends`,
     ]);
-  const report = (
-    body !== null && typeof body === 'object' && 'report' in body ? body.report : body
-  ) as Record<string, unknown> | null;
+  const report = (body && 'report' in body ? body.report : value) as Record<string, unknown> | null;
   if (report === null || typeof report !== 'object')
     throw new CompareInputError([`${origin}: not a load-test report (a JSON object from "loadtest --json")`]);
   const missing = REQUIRED.filter((key) => report[key] === undefined);
@@ -46,7 +38,7 @@ function reportFrom(value: unknown, origin: string): ReportWithSteps {
   return report as unknown as ReportWithSteps;
 }
 
-export function readReportFile(path: string): ReportWithSteps {
+function readReportFile(path: string): ReportWithSteps {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -88,6 +80,17 @@ async function reportOfRun(store: LoadTestStore, id: string): Promise<ReportWith
   return run.report;
 }
 
+/** A report file when the path exists, else a run id; `neither` says what else `source` may be. */
+async function fileOrRun(
+  source: string,
+  neither: string,
+  reportOf: (id: string) => Promise<ReportWithSteps>,
+): Promise<ReportWithSteps> {
+  if (existsSync(source)) return readReportFile(source);
+  if (!RUN_ID.test(source)) throw new CompareInputError([neither]);
+  return reportOf(source);
+}
+
 /** Runs "latest" looks through, newest first. */
 const LATEST_SEARCH = 100;
 
@@ -101,12 +104,8 @@ export async function resolveBaseline(
   target: string,
 ): Promise<ReportWithSteps> {
   if (source !== 'latest') {
-    if (existsSync(source)) return readReportFile(source);
-    if (!RUN_ID.test(source))
-      throw new CompareInputError([
-        `--baseline: "${source}" is neither a report file, a run id nor "latest"`,
-      ]);
-    return reportOfRun(store, source);
+    const neither = `--baseline: "${source}" is neither a report file, a run id nor "latest"`;
+    return fileOrRun(source, neither, (id) => reportOfRun(store, id));
   }
   const latest = (await store.listRuns(LATEST_SEARCH)).find(
     (run) => run.status === 'passed' && run.target === target,
@@ -118,35 +117,26 @@ export async function resolveBaseline(
   return reportOfRun(store, latest.id);
 }
 
-/** Opens the database once, on the first run id that needs it, and closes it with close(). */
-export class ReportSources {
-  private database: CommandDatabase | undefined;
-
-  private readonly config: Config;
-  private readonly api: string | undefined;
-
-  constructor(config: Config, api?: string) {
-    this.config = config;
-    this.api = api;
-  }
-
-  async store(): Promise<LoadTestStore> {
-    this.database ??= await openCommandDatabase(this.config, 'compare', { size: 1, maxOverflow: 1 });
-    return new LoadTestStore(this.database.db);
-  }
-
-  /** A report file when the path exists, else a run id. */
-  async load(source: string): Promise<ReportWithSteps> {
-    if (existsSync(source)) return readReportFile(source);
-    if (!RUN_ID.test(source))
-      throw new CompareInputError([`"${source}" is neither a report file nor a run id (no such file)`]);
-    if (this.api) return fetchReport(this.api, source);
-    return reportOfRun(await this.store(), source);
-  }
-
-  async close(): Promise<void> {
-    if (!this.database) return;
-    await this.database.close();
-    this.database = undefined;
-  }
+/**
+ * The reports `loadwatch compare` reads: run ids from `api` when given, else from the database, which is opened
+ * once, on the first run id that needs it, and closed with close().
+ */
+export function reportSources(config: Config, api?: string) {
+  let database: CommandDatabase | undefined;
+  const fromDatabase = async (id: string) => {
+    database ??= await openCommandDatabase(config, 'compare', { size: 1, maxOverflow: 1 });
+    return reportOfRun(new LoadTestStore(database.db), id);
+  };
+  return {
+    load: (source: string) =>
+      fileOrRun(
+        source,
+        `"${source}" is neither a report file nor a run id (no such file)`,
+        api ? (id) => fetchReport(api, id) : fromDatabase,
+      ),
+    async close() {
+      await database?.close();
+      database = undefined;
+    },
+  };
 }

@@ -3,19 +3,17 @@
 import { SERVICE_VERSION } from '../api/create-api.ts';
 import type { Config } from '../config/config.ts';
 import { EXIT } from '../errors.ts';
-import { DEMO_SHOP_PORT, type RunningDemoShop, serveDemoShop } from '../local/demo-shop.ts';
-import { describeDataLocation, startLocalStack } from '../local/stack.ts';
+import { DEMO_SHOP_PORT, serveDemoShop } from '../local/demo-shop.ts';
+import { describeDataLocation, localApiUrl, startLocalStack } from '../local/stack.ts';
 import { createStackLog } from '../local/stack-log.ts';
 import { parseFlags } from './flags.ts';
 import type { CliIo } from './io.ts';
 import { UsageError } from './usage-error.ts';
 
-export const localApi = (config: Config) => `http://localhost:${config.port}`;
-
 export const startHelp = (config: Config) => `Usage: loadwatch start
 
   Starts PostgreSQL (DATABASE_URL, or the embedded one in ${config.dataDir}), applies pending migrations,
-  then serves the API on ${localApi(config)} (PORT) with the monitor running every ${config.monitor.intervalSeconds}s.
+  then serves the API on ${localApiUrl(config)} (PORT) with the monitor running every ${config.monitor.intervalSeconds}s.
   --demo-shop           also serve a small shop API (login, catalogue, cart, checkout) on
                         http://127.0.0.1:${DEMO_SHOP_PORT}, the target of the scenario examples in docs/production/LOAD_TESTING.md
   --demo-shop-port N    the demo shop on another port (implies --demo-shop)
@@ -32,7 +30,7 @@ export async function startCommand(args: string[], config: Config, io: CliIo): P
   }
   if (problems.length > 0) throw new UsageError(problems);
   // Before PostgreSQL starts: a port in use is said at once, with nothing to stop.
-  const demoShop: RunningDemoShop | undefined =
+  const demoShop =
     values['demo-shop'] || values['demo-shop-port'] !== undefined
       ? await serveDemoShop(demoShopPort)
       : undefined;
@@ -71,9 +69,7 @@ export async function startCommand(args: string[], config: Config, io: CliIo): P
       io.err(`\n${signal}: stopping the API and PostgreSQL…\n`);
       Promise.all([stack.stop(), demoShop?.close()]).then(() => resolveStop(), resolveStop);
     };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGHUP', () => shutdown('SIGHUP'));
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(signal, () => shutdown(signal));
   });
   await log.close();
   io.err('stopped\n');

@@ -7,12 +7,12 @@ import { HOST_HEADER } from '../validation/rules.ts';
 export const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
 
 /** The host name of a Host header: lower-cased, without its port or a trailing dot; null when it is not one. */
-export function hostName(header: string): string | null {
+function hostName(header: string): string | null {
   return HOST_HEADER.exec(header.trim())?.[1]?.toLowerCase() ?? null;
 }
 
 /** An entry matches its exact name; one starting with a dot also matches every subdomain (Vite's convention). */
-export function hostAllowed(name: string, allowed: readonly string[]): boolean {
+function hostAllowed(name: string, allowed: readonly string[]): boolean {
   return allowed.some((entry) =>
     entry.startsWith('.') ? name === entry.slice(1) || name.endsWith(entry) : name === entry,
   );

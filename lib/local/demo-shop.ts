@@ -3,8 +3,10 @@
 // examples; the scenario tests start their own. It keeps everything in memory, within fixed bounds.
 
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { text } from 'node:stream/consumers';
 import { LoadwatchError } from '../errors.ts';
+import { closeServer } from './http-adapter.ts';
 
 export const PRODUCTS = Array.from({ length: 20 }, (_, index) => ({
   id: `p${index + 1}`,
@@ -27,20 +29,8 @@ export interface DemoShop {
   server: Server;
   /** Empty unless the shop was created with `record: true`. */
   seen: ShopRecord;
-  /** Tokens issued, with their user. */
-  issued: Map<string, string>;
   reset(): void;
 }
-
-const readBody = (request: IncomingMessage) =>
-  new Promise<string>((resolve) => {
-    let text = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk) => {
-      text += chunk;
-    });
-    request.on('end', () => resolve(text));
-  });
 
 const parseJson = (text: string): Record<string, unknown> => {
   try {
@@ -52,7 +42,7 @@ const parseJson = (text: string): Record<string, unknown> => {
 };
 
 /** Tokens and carts kept at most: a long load test against the shop must not grow it without end. */
-export const DEMO_SHOP_MAX_SESSIONS = 100_000;
+const DEMO_SHOP_MAX_SESSIONS = 100_000;
 
 /** Adds an entry, dropping the oldest once the map holds the maximum (a Map iterates in insertion order). */
 function setBounded<V>(map: Map<string, V>, key: string, value: V, max: number): void {
@@ -69,7 +59,8 @@ export function createDemoShop(options: { record?: boolean; maxSessions?: number
   const maxSessions = options.maxSessions ?? DEMO_SHOP_MAX_SESSIONS;
   const issued = new Map<string, string>();
   const carts = new Map<string, string[]>();
-  const seen: ShopRecord = { logins: [], orders: [], items: 0, productIds: [], checkouts: 0 };
+  const nothingSeen = (): ShopRecord => ({ logins: [], orders: [], items: 0, productIds: [], checkouts: 0 });
+  const seen = nothingSeen();
   const record = options.record === true;
   const server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://shop');
@@ -83,7 +74,7 @@ export function createDemoShop(options: { record?: boolean; maxSessions?: number
     if (path === '/orders-down') return json(503, { error: 'down' });
     if (path === '/empty') return json(200, {});
     if (path === '/login' && request.method === 'POST') {
-      const body = parseJson(await readBody(request));
+      const body = parseJson(await text(request));
       const name = typeof body.user === 'string' ? body.user : '';
       if (name === '') return json(400, { error: 'user is required' });
       if (record) seen.logins.push({ user: name });
@@ -110,7 +101,7 @@ export function createDemoShop(options: { record?: boolean; maxSessions?: number
     if (path === '/cart' && request.method === 'POST') {
       const owner = user();
       if (!owner) return json(401, { error: 'log in first' });
-      const body = parseJson(await readBody(request));
+      const body = parseJson(await text(request));
       const id = String(body.productId ?? '');
       if (!PRODUCTS.some((item) => item.id === id)) return json(400, { error: `no product ${id}` });
       const cart = carts.get(owner) ?? [];
@@ -136,13 +127,8 @@ export function createDemoShop(options: { record?: boolean; maxSessions?: number
   return {
     server,
     seen,
-    issued,
     reset() {
-      seen.logins.length = 0;
-      seen.orders.length = 0;
-      seen.items = 0;
-      seen.productIds.length = 0;
-      seen.checkouts = 0;
+      Object.assign(seen, nothingSeen());
     },
   };
 }
@@ -150,13 +136,8 @@ export function createDemoShop(options: { record?: boolean; maxSessions?: number
 /** Where `loadwatch start --demo-shop` serves the shop, and the scenario guide's examples send their requests. */
 export const DEMO_SHOP_PORT = 4100;
 
-export interface RunningDemoShop {
-  url: string;
-  close(): Promise<void>;
-}
-
 /** Serves a demo shop on 127.0.0.1:port; a port in use is refused by name. */
-export function serveDemoShop(port: number): Promise<RunningDemoShop> {
+export function serveDemoShop(port: number): Promise<{ url: string; close(): Promise<void> }> {
   const { server } = createDemoShop();
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
@@ -175,11 +156,7 @@ export function serveDemoShop(port: number): Promise<RunningDemoShop> {
     server.listen(port, '127.0.0.1', () =>
       resolve({
         url: `http://127.0.0.1:${port}`,
-        close: () =>
-          new Promise((closed) => {
-            server.closeAllConnections();
-            server.close(() => closed());
-          }),
+        close: () => closeServer(server),
       }),
     );
   });

@@ -129,7 +129,7 @@ function postgresOsUser(): OsUser {
 }
 
 /** True when user may enter path and every directory above it (a part not created yet counts as reachable). */
-export function reachableBy(user: OsUser, path: string): boolean {
+function reachableBy(user: OsUser, path: string): boolean {
   for (let dir = resolve(path); ; dir = dirname(dir)) {
     if (existsSync(dir)) {
       const { mode, uid, gid } = statSync(dir);
@@ -178,21 +178,21 @@ function reachableInstallDir(installDir: string, user: OsUser | null): string {
   // Named after the installation and its postgres binary, so a reinstall or an upgrade gets a fresh copy.
   const { size, mtimeMs } = statSync(join(installDir, 'bin', 'postgres'));
   const copy = join(SHARED_ROOT, `loadwatch-postgresql-${shortHash(`${installDir}:${size}:${mtimeMs}`)}`);
-  const root = { uid: 0, gid: 0 };
-  if (existsSync(copy)) return trustedSharedDir(copy, root, 0o755);
-  // Copied aside and renamed into place, so the copy is complete whenever it exists; a concurrent start
-  // that renamed first wins, and this one's copy is dropped.
-  const staging = mkdtempSync(`${copy}.partial-`);
-  try {
-    chmodSync(staging, 0o755);
-    cpSync(installDir, staging, { recursive: true, verbatimSymlinks: true });
-    renameSync(staging, copy);
-  } catch (error) {
-    if (!existsSync(copy)) throw error;
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
+  if (!existsSync(copy)) {
+    // Copied aside and renamed into place, so the copy is complete whenever it exists; a concurrent start
+    // that renamed first wins, and this one's copy is dropped.
+    const staging = mkdtempSync(`${copy}.partial-`);
+    try {
+      chmodSync(staging, 0o755);
+      cpSync(installDir, staging, { recursive: true, verbatimSymlinks: true });
+      renameSync(staging, copy);
+    } catch (error) {
+      if (!existsSync(copy)) throw error;
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
   }
-  return trustedSharedDir(copy, root, 0o755);
+  return trustedSharedDir(copy, { uid: 0, gid: 0 }, 0o755);
 }
 
 /** Where the data of a data directory lives when the postgres user cannot reach the data directory itself. */
@@ -270,7 +270,7 @@ export async function stopOrphanedPostmaster(dataDir: string, log: (line: string
       process.kill(pid, 'SIGKILL');
       break;
     }
-    await new Promise((wait) => setTimeout(wait, 100));
+    await delay(100);
   }
 }
 
@@ -285,18 +285,22 @@ function readOrCreatePassword(stateDir: string): string {
 /** Messages in English whatever the machine's locale: start-up is recognised by one of them. */
 const SERVER_ENV = { ...process.env, LC_MESSAGES: 'C' };
 
+/** Runs a PostgreSQL program as the server's OS user; what it writes on stdout and stderr goes to `log`. */
+function spawnAsServer(command: string, args: string[], user: OsUser | null, log: (line: string) => void) {
+  const child = spawn(command, args, { ...(user ?? {}), env: SERVER_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const output of [child.stdout, child.stderr])
+    output.on('data', (chunk: Buffer) => log(chunk.toString()));
+  return child;
+}
+
+const endedWith = (code: number | null, signal: NodeJS.Signals | null) => signal ?? `exit code ${code}`;
+
 function run(command: string, args: string[], user: OsUser | null, log: (line: string) => void) {
   return new Promise<void>((resolveRun, reject) => {
-    const child = spawn(command, args, {
-      ...(user ?? {}),
-      env: SERVER_ENV,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout.on('data', (chunk: Buffer) => log(chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => log(chunk.toString()));
+    const child = spawnAsServer(command, args, user, log);
     child.on('error', reject);
     child.on('close', (code, signal) =>
-      code === 0 ? resolveRun() : reject(new Error(`${command} ended with ${signal ?? `exit code ${code}`}`)),
+      code === 0 ? resolveRun() : reject(new Error(`${command} ended with ${endedWith(code, signal)}`)),
     );
   });
 }
@@ -343,35 +347,19 @@ function startPostmaster(
   user: OsUser | null,
   log: (line: string) => void,
 ) {
-  const child = spawn(
-    join(bin, 'postgres'),
-    [
-      '-D',
-      pgDir,
-      '-p',
-      String(port),
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'max_connections=200',
-      '-c',
-      'fsync=off',
-    ],
-    { ...(user ?? {}), env: SERVER_ENV, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const settings = ['listen_addresses=127.0.0.1', 'max_connections=200', 'fsync=off'];
+  const args = ['-D', pgDir, '-p', String(port), ...settings.flatMap((setting) => ['-c', setting])];
+  const child = spawnAsServer(join(bin, 'postgres'), args, user, log);
   const ready = new Promise<ChildProcess>((resolveReady, reject) => {
     const watch = (chunk: Buffer) => {
-      const text = chunk.toString();
-      log(text);
       // A standby (standby.signal in its data directory) is ready once it accepts read-only connections.
-      if (/database system is ready to accept (read-only )?connections/.test(text)) resolveReady(child);
+      if (/database system is ready to accept (read-only )?connections/.test(chunk.toString()))
+        resolveReady(child);
     };
     child.stdout.on('data', watch);
     child.stderr.on('data', watch);
     child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      reject(new Error(`postgres ended with ${signal ?? `exit code ${code}`}`)),
-    );
+    child.on('exit', (code, signal) => reject(new Error(`postgres ended with ${endedWith(code, signal)}`)));
   });
   return { child, ready };
 }
@@ -484,18 +472,37 @@ export async function startEmbeddedPostgres(options: StartEmbeddedOptions): Prom
     },
   };
   const supervise = options.onSupervision;
+  const delaysMs = options.restartDelaysMs ?? RESTART_DELAYS_MS;
+  /** The postmaster back after it died unasked; null once the server is stopped meanwhile or given up on. */
+  const restart = async (
+    down: { pid: number; reason: string },
+    report: (event: SupervisionEvent) => void,
+  ): Promise<ChildProcess | null> => {
+    const since = Date.now();
+    report({ kind: 'down', ...down });
+    let lastError = new Error('no restart attempted');
+    for (const [index, delayMs] of delaysMs.entries()) {
+      report({ kind: 'restarting', attempt: index + 1, attempts: delaysMs.length, delayMs });
+      await delay(delayMs, undefined, { signal: stopSignal.signal }).catch(() => undefined);
+      if (stopSignal.signal.aborted) return null;
+      try {
+        const restarted = await launch();
+        const downForMs = Date.now() - since;
+        report({ kind: 'back', pid: restarted.pid as number, attempt: index + 1, downForMs });
+        return restarted;
+      } catch (error) {
+        // Backends of the killed postmaster hold its shared memory for a moment: the next attempt usually succeeds.
+        lastError = error as Error;
+      }
+    }
+    report({ kind: 'gave-up', attempts: delaysMs.length, error: lastError });
+    return null;
+  };
   const watch = (current: ChildProcess) => {
     current.once('exit', (code, signal) => {
       if (stopping || !supervise) return;
-      restarting = restartPostmaster(
-        { pid: current.pid as number, reason: signal ?? `exit code ${code}` },
-        {
-          launch,
-          delaysMs: options.restartDelaysMs ?? RESTART_DELAYS_MS,
-          onEvent: supervise,
-          signal: stopSignal.signal,
-        },
-      ).then((restarted) => {
+      const down = { pid: current.pid as number, reason: endedWith(code, signal) };
+      restarting = restart(down, supervise).then((restarted) => {
         if (!restarted) return;
         if (stopping) return stopPostmaster(restarted);
         child = restarted;
@@ -517,38 +524,4 @@ export type SupervisionEvent =
   | { kind: 'gave-up'; attempts: number; error: Error };
 
 /** Bounded, with backoff: a server that cannot come back within about half a minute needs a person. */
-export const RESTART_DELAYS_MS: readonly number[] = [500, 1_000, 2_000, 4_000, 8_000, 16_000];
-
-async function restartPostmaster(
-  down: { pid: number; reason: string },
-  options: {
-    launch: () => Promise<ChildProcess>;
-    delaysMs: readonly number[];
-    onEvent: (event: SupervisionEvent) => void;
-    signal: AbortSignal;
-  },
-): Promise<ChildProcess | null> {
-  const since = Date.now();
-  options.onEvent({ kind: 'down', ...down });
-  let lastError = new Error('no restart attempted');
-  for (const [index, delayMs] of options.delaysMs.entries()) {
-    options.onEvent({ kind: 'restarting', attempt: index + 1, attempts: options.delaysMs.length, delayMs });
-    await delay(delayMs, undefined, { signal: options.signal }).catch(() => undefined);
-    if (options.signal.aborted) return null;
-    try {
-      const child = await options.launch();
-      options.onEvent({
-        kind: 'back',
-        pid: child.pid as number,
-        attempt: index + 1,
-        downForMs: Date.now() - since,
-      });
-      return child;
-    } catch (error) {
-      // Backends of the killed postmaster hold its shared memory for a moment: the next attempt usually succeeds.
-      lastError = error as Error;
-    }
-  }
-  options.onEvent({ kind: 'gave-up', attempts: options.delaysMs.length, error: lastError });
-  return null;
-}
+const RESTART_DELAYS_MS: readonly number[] = [500, 1_000, 2_000, 4_000, 8_000, 16_000];

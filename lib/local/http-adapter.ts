@@ -8,7 +8,7 @@ import type { HttpEvent, HttpResult } from '../http/middleware/types.ts';
 import { LOOPBACK_HOSTS, refuseForeignHost } from './allowed-hosts.ts';
 
 /** API Gateway refuses payloads over 10 MB before the Lambda runs; so does this adapter. */
-export const GATEWAY_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+const GATEWAY_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 
 const TEXT_CONTENT = /^(text\/|application\/([\w.+-]+\+)?(json|xml|javascript|x-www-form-urlencoded))/i;
 
@@ -16,13 +16,13 @@ const TEXT_CONTENT = /^(text\/|application\/([\w.+-]+\+)?(json|xml|javascript|x-
  * The address this server accepted the connection on, as API Gateway names the domain it serves: taken
  * from the socket, never from the Host header a client writes.
  */
-export function listeningDomain(request: IncomingMessage): string {
+function listeningDomain(request: IncomingMessage): string {
   const address = (request.socket.localAddress ?? '127.0.0.1').replace(/^::ffff:(?=\d+\.)/, '');
   const host = address.includes(':') ? `[${address}]` : address;
   return request.socket.localPort ? `${host}:${request.socket.localPort}` : host;
 }
 
-export function toGatewayEvent(request: IncomingMessage, body: Buffer, stage = '$default'): HttpEvent {
+function toGatewayEvent(request: IncomingMessage, body: Buffer): HttpEvent {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
@@ -60,7 +60,7 @@ export function toGatewayEvent(request: IncomingMessage, body: Buffer, stage = '
       },
       requestId,
       routeKey: '$default',
-      stage,
+      stage: '$default',
       time: now.toISOString(),
       timeEpoch: now.getTime(),
     },
@@ -69,8 +69,11 @@ export function toGatewayEvent(request: IncomingMessage, body: Buffer, stage = '
   };
 }
 
-function lambdaContext(requestId: string, timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
+/** The api function's timeout (serverless.yml), which the handler sees through getRemainingTimeInMillis(). */
+const TIMEOUT_MS = 29_000;
+
+function lambdaContext(requestId: string): Context {
+  const deadline = Date.now() + TIMEOUT_MS;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: 'loadwatch-local-api',
@@ -87,16 +90,19 @@ function lambdaContext(requestId: string, timeoutMs: number): Context {
   };
 }
 
+/** A JSON answer, as API Gateway writes its own (a refusal, a failed integration, a bare return value). */
+const jsonResult = (statusCode: number, value: unknown): HttpResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(value),
+});
+
 function writeResult(response: ServerResponse, result: HttpResult | string | undefined): void {
   // API Gateway's rules for a response without a statusCode: the value becomes a 200 JSON body.
-  const structured: HttpResult =
+  const structured =
     typeof result === 'object' && result !== null && 'statusCode' in result
       ? result
-      : {
-          statusCode: 200,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(result ?? null),
-        };
+      : jsonResult(200, result ?? null);
   for (const [name, value] of Object.entries(structured.headers ?? {}))
     response.setHeader(name, String(value));
   if (structured.cookies?.length) response.setHeader('set-cookie', structured.cookies);
@@ -125,8 +131,6 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer | nul
 
 export interface LocalServerOptions {
   handler: ApiHandler;
-  /** The Lambda timeout the handler sees through context.getRemainingTimeInMillis(). */
-  timeoutMs?: number;
   onError?: (error: unknown) => void;
   /**
    * The Host names served (DNS rebinding guard), localhost, 127.0.0.1 and [::1] by default; 'any' only for
@@ -135,8 +139,15 @@ export interface LocalServerOptions {
   allowedHosts?: readonly string[] | 'any';
 }
 
+/** Stops the server, dropping its open connections (keep-alive ones included) rather than waiting for them. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolveClose) => {
+    server.close(() => resolveClose());
+    server.closeAllConnections();
+  });
+}
+
 export function createLocalServer(options: LocalServerOptions): Server {
-  const timeoutMs = options.timeoutMs ?? 29_000;
   const allowedHosts = options.allowedHosts ?? LOOPBACK_HOSTS;
   const server = createServer(async (request, response) => {
     try {
@@ -148,32 +159,22 @@ export function createLocalServer(options: LocalServerOptions): Server {
       }
       const body = await readBody(request, GATEWAY_BODY_LIMIT_BYTES);
       if (body === null) {
-        writeResult(response, {
-          statusCode: 413,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ message: 'Request Entity Too Large' }),
-        });
+        writeResult(response, jsonResult(413, { message: 'Request Entity Too Large' }));
         return;
       }
       const event = toGatewayEvent(request, body);
-      const invocation = options.handler(event, lambdaContext(event.requestContext.requestId, timeoutMs));
+      const invocation = options.handler(event, lambdaContext(event.requestContext.requestId));
       // Lambda ends an invocation at its timeout whatever the handler does; so does this adapter.
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`handler timed out after ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(() => reject(new Error(`handler timed out after ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
       });
       const result = await Promise.race([invocation, timedOut]).finally(() => clearTimeout(timer));
       writeResult(response, result);
     } catch (error) {
       // What API Gateway answers when the integration fails.
       options.onError?.(error);
-      if (!response.headersSent) {
-        writeResult(response, {
-          statusCode: 500,
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ message: 'Internal Server Error' }),
-        });
-      }
+      if (!response.headersSent) writeResult(response, jsonResult(500, { message: 'Internal Server Error' }));
     }
   });
   server.keepAliveTimeout = 65_000;

@@ -22,13 +22,13 @@ import { runMonitor } from '../monitor/runner.ts';
 import { monitorDefinition, monitorDeps } from '../monitor/service.ts';
 import { LOOPBACK_HOSTS } from './allowed-hosts.ts';
 import {
-  type EmbeddedPostgresHandle,
   postgresDataDir,
   processAlive,
+  type StartEmbeddedOptions,
   type SupervisionEvent,
   startEmbeddedPostgres,
 } from './embedded-postgres.ts';
-import { createLocalServer } from './http-adapter.ts';
+import { closeServer, createLocalServer } from './http-adapter.ts';
 
 /** Refusals of what was asked (exit 2, like bad usage), as opposed to failures of the machine (exit 1). */
 const REFUSALS: ReadonlySet<string> = new Set(['PORT_IN_USE', 'STACK_RUNNING']);
@@ -47,6 +47,9 @@ export function projectRoot(start = dirname(fileURLToPath(import.meta.url))): st
     if (dirname(dir) === dir) return process.cwd();
   }
 }
+
+/** Where the local stack serves the API (PORT). */
+export const localApiUrl = (config: Config) => `http://localhost:${config.port}`;
 
 export function dataDirectory(config: Config): string {
   return isAbsolute(config.dataDir) ? config.dataDir : resolve(projectRoot(), config.dataDir);
@@ -70,14 +73,8 @@ function stateFile(dataDir: string): string {
 
 /** The state of a live loadwatch process on this data directory, or null. */
 export function readStackState(dataDir: string): StackState | null {
-  const file = stateFile(dataDir);
-  if (!existsSync(file)) return null;
-  try {
-    const state = JSON.parse(readFileSync(file, 'utf8')) as StackState;
-    return state.pid !== process.pid && processAlive(state.pid) ? state : null;
-  } catch {
-    return null;
-  }
+  const state = readStackStateRaw(dataDir);
+  return state && state.pid !== process.pid && processAlive(state.pid) ? state : null;
 }
 
 /** Readable by the owner only: the state holds the database URL and the API token. */
@@ -103,9 +100,10 @@ function claimStackState(dataDir: string, state: StackState): () => void {
   };
 }
 
+/** The state file as written, whether or not its process still runs; null when there is none. */
 function readStackStateRaw(dataDir: string): StackState | null {
   try {
-    return JSON.parse(readFileSync(stateFile(dataDir), 'utf8')) as StackState;
+    return JSON.parse(readFileSync(stateFile(dataDir), 'utf8')) as StackState | null;
   } catch {
     return null;
   }
@@ -135,26 +133,16 @@ export interface LocalDatabase {
   release(): Promise<void>;
 }
 
-/**
- * The database a local command should use: DATABASE_URL when set; else the embedded PostgreSQL of a
- * running stack; else one started for the length of the command.
- */
-export interface AcquireOptions {
-  /** The embedded server's log lines. */
-  onLog?: (line: string) => void;
-  /** Supervise the embedded server (the stack does; short commands do not need to). */
-  onSupervision?: (event: SupervisionEvent) => void;
-  /** Where a one-line notice for the person at the terminal goes; stderr by default. */
-  writeNotice?: (text: string) => void;
-}
+/** What the person at the terminal must see, beside the log. */
+const toStderr = (text: string) => process.stderr.write(text);
 
 /**
  * A one-line notice when a loadwatch stack answers on the configured port although none runs on this data
  * directory: what this command records in its own database will not show up in that stack. It reads only the
  * public /health, so nothing of either stack is disclosed.
  */
-export async function otherStackNotice(config: Config, dataDir: string): Promise<string | null> {
-  const url = `http://localhost:${config.port}`;
+async function otherStackNotice(config: Config, dataDir: string): Promise<string | null> {
+  const url = localApiUrl(config);
   try {
     const response = await fetch(`http://127.0.0.1:${config.port}/health`, {
       signal: AbortSignal.timeout(1_000),
@@ -167,8 +155,16 @@ export async function otherStackNotice(config: Config, dataDir: string): Promise
   return `loadwatch: a loadwatch stack answers on ${url}, but not from this data directory (${dataDir}): this command uses a PostgreSQL of its own, and what it records will not show up in that stack (/v1/loadtests); run it from that stack's project or set LOADWATCH_DATA_DIR to its data directory`;
 }
 
-export async function acquireLocalDatabase(config: Config, owner: string, options: AcquireOptions = {}) {
-  const { onLog, onSupervision } = options;
+/**
+ * The database a local command should use: DATABASE_URL when set; else the embedded PostgreSQL of a
+ * running stack; else one started for the length of the command.
+ */
+export async function acquireLocalDatabase(
+  config: Config,
+  owner: string,
+  // Only the stack supervises its server: a short command's ends with it.
+  embedded: Pick<StartEmbeddedOptions, 'onLog' | 'onSupervision'> = {},
+) {
   if (config.database.mode === 'external') {
     const configured =
       owner === 'stack' ? config.database.api : (config.database.migrations ?? config.database.api);
@@ -177,18 +173,18 @@ export async function acquireLocalDatabase(config: Config, owner: string, option
     return { target, source: 'configured', release: async () => undefined } satisfies LocalDatabase;
   }
   const dataDir = dataDirectory(config);
-  const running = readStackState(dataDir);
-  if (running?.databaseUrl && owner !== 'stack') {
-    return {
-      target: urlTarget(running.databaseUrl),
-      source: 'embedded (running stack)',
-      dataDir: postgresDataDir(dataDir),
-      release: async () => undefined,
-    } satisfies LocalDatabase;
-  }
   if (owner !== 'stack') {
+    const running = readStackState(dataDir);
+    if (running?.databaseUrl) {
+      return {
+        target: urlTarget(running.databaseUrl),
+        source: 'embedded (running stack)',
+        dataDir: postgresDataDir(dataDir),
+        release: async () => undefined,
+      } satisfies LocalDatabase;
+    }
     const notice = await otherStackNotice(config, dataDir);
-    if (notice) (options.writeNotice ?? ((text: string) => process.stderr.write(text)))(`${notice}\n`);
+    if (notice) toStderr(`${notice}\n`);
   }
   const releaseState = claimStackState(dataDir, {
     pid: process.pid,
@@ -197,13 +193,10 @@ export async function acquireLocalDatabase(config: Config, owner: string, option
     apiUrl: null,
     startedAt: new Date().toISOString(),
   });
-  let handle: EmbeddedPostgresHandle;
-  try {
-    handle = await startEmbeddedPostgres({ dataDir, onLog, ...(onSupervision ? { onSupervision } : {}) });
-  } catch (error) {
+  const handle = await startEmbeddedPostgres({ ...embedded, dataDir }).catch((error: unknown) => {
     releaseState();
     throw error;
-  }
+  });
   const state = readStackStateRaw(dataDir);
   if (state) writeStackState(dataDir, { ...state, databaseUrl: handle.url });
   return {
@@ -227,7 +220,7 @@ export function describeDataLocation(config: Config, database: LocalDatabase): s
 }
 
 /** The console line for each step of the embedded PostgreSQL's supervision. */
-export function describeSupervision(event: SupervisionEvent): string {
+function describeSupervision(event: SupervisionEvent): string {
   switch (event.kind) {
     case 'down':
       return `PostgreSQL (pid ${event.pid}) stopped unexpectedly (${event.reason}); the API answers 503 until it is back`;
@@ -238,15 +231,6 @@ export function describeSupervision(event: SupervisionEvent): string {
     case 'gave-up':
       return `PostgreSQL could not be restarted after ${event.attempts} attempts; stop the stack (Ctrl-C) and start it again. ${event.error.message.split('\n')[0]}`;
   }
-}
-
-export interface LocalStack {
-  apiUrl: string;
-  token: string;
-  database: LocalDatabase;
-  db: Db;
-  appliedMigrations: string[];
-  stop(): Promise<void>;
 }
 
 function listen(server: Server, port: number): Promise<void> {
@@ -266,16 +250,10 @@ function listen(server: Server, port: number): Promise<void> {
 }
 
 /** Runs the monitor on its schedule inside the local stack, as the scheduled Lambda does when deployed. */
-function startLocalMonitor(
-  config: Config,
-  db: Db,
-  logger: Logger,
-  apiUrl: string,
-  writeAlert: (text: string) => void,
-) {
+function startLocalMonitor(config: Config, db: Db, logger: Logger, apiUrl: string) {
   const controller = new AbortController();
   const definition = monitorDefinition(config, apiUrl);
-  const deps = monitorDeps({ config, db, logger, alerts: createConsoleSink(writeAlert) });
+  const deps = monitorDeps({ config, db, logger, alerts: createConsoleSink(toStderr) });
   const running = runMonitor(definition, deps, {
     intervalSeconds: config.monitor.intervalSeconds,
     signal: controller.signal,
@@ -287,22 +265,15 @@ function startLocalMonitor(
   };
 }
 
-export async function startLocalStack(
-  config: Config,
-  logger: Logger,
-  options: {
-    writeAlert?: (text: string) => void;
-    writeNotice?: (text: string) => void;
-    monitor?: boolean;
-  } = {},
-): Promise<LocalStack> {
-  // The console, not only the log: a person watching the stack must see its database go and come back.
-  const notice = options.writeNotice ?? ((text: string) => process.stderr.write(text));
+export type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
+
+export async function startLocalStack(config: Config, logger: Logger) {
   const database = await acquireLocalDatabase(config, 'stack', {
     onLog: (line) => logger.debug(line, { component: 'postgres' }),
     onSupervision: (event) => {
       const text = describeSupervision(event);
-      notice(`${text}\n`);
+      // The console, not only the log: a person watching the stack must see its database go and come back.
+      toStderr(`${text}\n`);
       const level = event.kind === 'back' ? 'info' : event.kind === 'restarting' ? 'debug' : 'error';
       logger[level](text, { component: 'postgres', event: event.kind });
     },
@@ -348,24 +319,9 @@ export async function startLocalStack(
       onError: (error) => logger.error('handler failed', { error }),
     });
     await listen(server, config.port);
-    cleanups.push(
-      () =>
-        new Promise<void>((resolveClose) => {
-          server.close(() => resolveClose());
-          server.closeAllConnections();
-        }),
-    );
-    const apiUrl = `http://localhost:${config.port}`;
-    if (options.monitor !== false) {
-      const stopMonitor = startLocalMonitor(
-        config,
-        db,
-        logger,
-        apiUrl,
-        options.writeAlert ?? ((text) => process.stderr.write(text)),
-      );
-      cleanups.push(stopMonitor);
-    }
+    cleanups.push(() => closeServer(server));
+    const apiUrl = localApiUrl(config);
+    cleanups.push(startLocalMonitor(config, db, logger, apiUrl));
     const dataDir = dataDirectory(config);
     const state = readStackStateRaw(dataDir);
     if (state?.pid === process.pid) {

@@ -237,4 +237,14 @@ describe('loadwatch monitor', () => {
     expect(tooShort.code).toBe(2);
     expect(tooShort.output).toContain('--interval: 0 is out of range (1 to 86400 seconds)');
   });
+
+  it('exits 2 for a --duration that is not a whole number of seconds, or under one', async () => {
+    const env = { LOADWATCH_DATA_DIR: dataDir.path };
+    const zero = await runCli(['monitor', '--duration', '0'], env);
+    expect(zero.code).toBe(2);
+    expect(zero.output).toContain('--duration: 0 is out of range (at least 1 seconds)');
+    const word = await runCli(['monitor', '--duration', '5m'], env);
+    expect(word.code).toBe(2);
+    expect(word.output).toContain('--duration: "5m" is not a whole number of seconds');
+  });
 });

@@ -197,6 +197,15 @@ describe('loadwatch help and flags', () => {
     expect((await runCli(['help'], env)).output).toContain('the API on http://localhost:4567');
   });
 
+  it('answers "help NAME" for a name that is no command with the overview, a name every object has included', async () => {
+    for (const name of ['nosuch', 'constructor', 'toString']) {
+      const help = await runCli(['help', name], {});
+      expect(help.code).toBe(0);
+      expect(help.output).toContain('loadwatch help [COMMAND]');
+      expect(help.output).not.toContain('TypeError');
+    }
+  });
+
   it('names every bad flag and value at once, suggesting the flag that was meant', async () => {
     const result = await runCli(['loadtest', '--users', 'five', '--duraton', '5s', '--jsn'], {});
     expect(result.code).toBe(2);

@@ -13,17 +13,11 @@ import {
   summarize,
 } from './histogram.ts';
 import { type AbortReason, describeAbortReason } from './live.ts';
-import {
-  addResponseCounts,
-  ERROR_KINDS,
-  emptyRequestCounts,
-  type RunFigures,
-  requestTotals,
-} from './measurement.ts';
+import { addResponseCounts, emptyRequestCounts, type RunFigures, requestTotals } from './measurement.ts';
 import type { LoadTestOptions, RateStage } from './options.ts';
 import { type LoadTestEstimate, type LoadTestPlan, shardFailuresTolerated } from './plan.ts';
 import { plural } from './plural.ts';
-import { reportStepDefinitions } from './step-report.ts';
+import { networkErrors, reportStepDefinitions } from './step-report.ts';
 import {
   type IterationReport,
   type ReportCheck,
@@ -73,7 +67,7 @@ export interface LoadTestReport extends RunFigures {
   passed: boolean;
   /** Why the run did not pass; empty when it passed. */
   failedBecause: string[];
-  grade: 'A' | 'B' | 'C' | 'D' | 'F';
+  grade: ReturnType<typeof grade>;
   /**
    * sendLagMs: open model, how late requests left because of the generator itself (p99 of the worst shard).
    * tooShortToJudge: every shard ran too briefly (under MIN_SELF_CHECK_MS) for its figures to mean anything.
@@ -311,6 +305,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     options.toleratedFailurePercent,
   );
   const rounds = merge.rounds;
+  const { allTooShortToJudge, ...generator } = merge.generator;
   const unsent = merge.remainingByRound.get(rounds - 1) ?? 0;
   const failedBecause = [
     ...(input.abortedBy
@@ -324,9 +319,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     ...(shardsOk ? [] : [`${failedShards} of ${input.expectedShards} shards failed`]),
     ...(unsent > 0
       ? [
-          options.scenario
-            ? `${plural(unsent, 'iteration')} ${unsent === 1 ? 'was' : 'were'} never started`
-            : `${plural(unsent, 'request')} ${unsent === 1 ? 'was' : 'were'} never sent`,
+          `${plural(unsent, options.scenario ? 'iteration' : 'request')} ${unsent === 1 ? 'was' : 'were'} never ${options.scenario ? 'started' : 'sent'}`,
         ]
       : []),
   ];
@@ -351,7 +344,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     rps,
     latencyMs,
     responses,
-    noResponse: ERROR_KINDS.reduce((sum, kind) => sum + errors[kind], 0),
+    noResponse: networkErrors(errors),
     latencyUncorrectedMs,
     statusCodes,
     errors,
@@ -362,13 +355,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     passed: failedBecause.length === 0,
     failedBecause,
     grade: totals.requests === 0 ? 'F' : grade(errorPercent, latencyMs.p95),
-    generator: {
-      saturated: merge.generator.saturated,
-      tooShortToJudge: merge.shards > 0 && merge.generator.allTooShortToJudge,
-      eventLoopLagMs: merge.generator.eventLoopLagMs,
-      sendLagMs: merge.generator.sendLagMs,
-      cpuPercent: merge.generator.cpuPercent,
-    },
+    generator: { ...generator, tooShortToJudge: merge.shards > 0 && allTooShortToJudge },
     shards: {
       planned: input.expectedShards,
       completed: merge.shards,

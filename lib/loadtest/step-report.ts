@@ -52,14 +52,6 @@ export function wholeRunStep(figures: WholeRunFigures): StepReport {
   };
 }
 
-/**
- * The names of the steps a run of these endpoints reports, known before it starts; paths with their credential
- * query parameters masked, as the report holds them.
- */
-export function endpointStepNames(endpoints: Array<{ method: string; path: string }>): string[] {
-  return [...new Set(endpoints.map((endpoint) => stepName(endpoint.method, redactQuery(endpoint.path))))];
-}
-
 /** What defines a run's steps: its scenario, or else its endpoints. */
 export interface StepSource {
   endpoints: Array<{ method: string; path: string }>;
@@ -73,11 +65,13 @@ export function reportStepDefinitions(options: StepSource): StepDefinition[] {
     return stepDefinitions(options.scenario).map((step) => ({
       ...step,
       name:
-        step.name === `${step.method} ${step.path}` ? `${step.method} ${redactQuery(step.path)}` : step.name,
+        step.name === stepName(step.method, step.path)
+          ? stepName(step.method, redactQuery(step.path))
+          : step.name,
       path: redactQuery(step.path),
     }));
   return options.endpoints.map(({ method, path }) => ({
-    name: `${method} ${redactQuery(path)}`,
+    name: stepName(method, redactQuery(path)),
     method,
     path: redactQuery(path),
     checks: [],

@@ -11,6 +11,7 @@ import {
   reportChecks,
   reportSteps,
 } from './step-report.ts';
+import { LATENCY_METRICS } from './thresholds.ts';
 import { explainVerdict, heldRate } from './verdict.ts';
 
 const number = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
@@ -129,8 +130,7 @@ export function formatSummary(report: LoadTestReport, status: string): string {
   lines.push('');
   lines.push('  latency ms  min      mean     p50      p90      p95      p99      p99.9    max');
   const values = (summary: typeof latency) =>
-    [summary.min, summary.mean, summary.p50, summary.p90, summary.p95, summary.p99, summary.p999, summary.max]
-      .map((value) => number(value).padEnd(9))
+    LATENCY_METRICS.map((key) => number(summary[key]).padEnd(9))
       .join('')
       .trimEnd();
   lines.push(`  ${(report.model === 'open' ? 'corrected' : 'measured').padEnd(12)}${values(latency)}`);

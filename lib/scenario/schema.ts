@@ -8,7 +8,6 @@ import {
   characterName,
   HEADER_NAME,
   HTTP_METHODS,
-  type HttpMethod,
   INVALID_HEADER_VALUE,
   INVALID_PATH,
   isJsonObject,
@@ -32,49 +31,16 @@ export const SCENARIO_CAPS = {
 
 export type Capture = { json: string } | { header: string } | { regex: string };
 
-export interface Check {
-  name?: string;
-  status?: number[];
-  json?: string;
-  header?: string;
-  exists?: boolean;
-  equals?: unknown;
-  matches?: string;
-  bodyContains?: string;
-  latencyUnder?: number;
-  /** A failed check ends the iteration (its reason counted) instead of carrying on. */
-  abortIteration: boolean;
-}
-
-export interface RequestStep {
-  name?: string;
-  method: HttpMethod;
-  path: string;
-  headers: Record<string, string>;
-  query: Record<string, string>;
-  /** Sent as JSON (content-type application/json unless given); its strings are templates. */
-  json?: unknown;
-  body?: string;
-  capture: Record<string, Capture>;
-  checks: Check[];
-}
-
-export interface ThinkStep {
-  /** Milliseconds. */
-  think: number;
-}
+export type Check = v.InferOutput<typeof check>;
+export type RequestStep = v.InferOutput<typeof requestStep>;
+export type ThinkStep = v.InferOutput<typeof thinkStep>;
 
 export interface LoopStep {
   loop: { count: number; steps: Step[] };
 }
 
 export type Step = RequestStep | ThinkStep | LoopStep;
-
-export interface Flow {
-  name?: string;
-  weight: number;
-  steps: Step[];
-}
+export type Flow = v.InferOutput<typeof flow>;
 
 export type DataRow = Record<string, string>;
 
@@ -88,10 +54,7 @@ export interface ScenarioData {
   columns: string[];
 }
 
-export interface Scenario {
-  flows: Flow[];
-  data?: ScenarioData;
-}
+export type Scenario = v.InferOutput<typeof scenario>;
 
 export class ScenarioError extends InputError {
   constructor(problems: string[]) {
@@ -272,6 +235,7 @@ const check = v.pipe(
       matches: v.optional(regularExpression),
       bodyContains: v.optional(v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))),
       latencyUnder: v.optional(latency),
+      // A failed check ends the iteration (its reason counted) instead of carrying on.
       abortIteration: v.optional(v.boolean('must be true or false'), false),
     },
     strictMessage(
@@ -292,7 +256,6 @@ const check = v.pipe(
     (value) => [value.exists, value.equals, value.matches].filter((item) => item !== undefined).length <= 1,
     'give one of exists, equals or matches',
   ),
-  v.transform((value) => value as Check),
 );
 
 type IssuePath = [v.IssuePathItem, ...v.IssuePathItem[]];
@@ -338,6 +301,7 @@ const requestStep = v.pipe(
         v.record(v.string(), template('a string or number'), 'must be an object of names to values'),
         {},
       ),
+      // Sent as JSON (content-type application/json unless given); its strings are templates.
       json: v.optional(v.unknown()),
       body: v.optional(
         v.pipe(
@@ -377,11 +341,11 @@ const requestStep = v.pipe(
   rawProblems(({ dataset, addIssue }) => {
     if (dataset.value.json !== undefined) checkJsonTemplates(dataset.value.json, ['json'], addIssue);
   }),
-  v.transform((value) => value as RequestStep),
 );
 
 const thinkStep = v.strictObject(
   {
+    // Milliseconds.
     think: duration(
       'must be milliseconds or a duration such as "1s"',
       (ms) => ms <= 600_000,
@@ -570,7 +534,6 @@ const scenario = v.pipe(
         });
     }
   }),
-  v.transform((value): Scenario => value as Scenario),
 );
 
 /** The load-test input's optional `scenario`: its problems are named under it ("scenario.flows[0]…"). */

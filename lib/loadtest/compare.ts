@@ -92,27 +92,18 @@ export interface MetricComparison {
   verdict: Verdict;
 }
 
-export interface StepComparison {
-  step: string;
-  metrics: MetricComparison[];
-}
-
 export interface Comparison {
   baseline: { runId: string; target: string };
   candidate: { runId: string; target: string };
   tolerance: Tolerance;
   significance: number;
-  steps: StepComparison[];
+  steps: Array<{ step: string; metrics: MetricComparison[] }>;
   /** Steps found in one run only: listed, never judged. */
   onlyInBaseline: string[];
   onlyInCandidate: string[];
-  regressions: Array<{
-    step: string;
-    metric: ComparedMetric;
-    change: number;
-    unit: '%' | 'pp';
-    pValue: number;
-  }>;
+  regressions: Array<
+    Pick<MetricComparison, 'metric' | 'unit'> & { step: string; change: number; pValue: number }
+  >;
   regressed: boolean;
 }
 
@@ -217,7 +208,7 @@ export function compareReports(
   const significance = options.significance ?? DEFAULT_SIGNIFICANCE;
   const baselineSteps = reportSteps(baseline);
   const candidateSteps = reportSteps(candidate);
-  const steps: StepComparison[] = [];
+  const steps: Comparison['steps'] = [];
   for (const step of candidateSteps) {
     const before = baselineSteps.find((item) => item.name === step.name);
     if (!before) continue;

@@ -297,7 +297,6 @@ export function loadTestInputSchema(limits: LoadTestLimits = DEFAULT_LIMITS, def
 
 export type LoadTestOptions = v.InferOutput<ReturnType<typeof loadTestInputSchema>>;
 export type OpenModelOptions = Extract<LoadTestOptions, { model: 'open' }>;
-export type ClosedModelOptions = Extract<LoadTestOptions, { model: 'closed' }>;
 export type Endpoint = LoadTestOptions['endpoints'][number];
 /** A stretch of the open model: the rate goes linearly from `from` to `to` requests per second. */
 export type RateStage = OpenModelOptions['stages'][number];

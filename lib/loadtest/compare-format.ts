@@ -54,14 +54,10 @@ function headline(comparison: Comparison): string {
 }
 
 function unmatched(comparison: Comparison): string[] {
-  return [
-    ...(comparison.onlyInBaseline.length
-      ? [`only in the baseline: ${comparison.onlyInBaseline.join(', ')}`]
-      : []),
-    ...(comparison.onlyInCandidate.length
-      ? [`only in the candidate: ${comparison.onlyInCandidate.join(', ')}`]
-      : []),
-  ];
+  const only = { baseline: comparison.onlyInBaseline, candidate: comparison.onlyInCandidate };
+  return Object.entries(only).flatMap(([run, steps]) =>
+    steps.length ? [`only in the ${run}: ${steps.join(', ')}`] : [],
+  );
 }
 
 function method(comparison: Comparison): string {

@@ -73,18 +73,12 @@ export function describeStepError(error: StepError | undefined): { error: string
   return { error: name, cause: cause === null || cause === name ? null : trim(cause, MAX_CAUSE_CHARS) };
 }
 
-function roundState(
-  runId: string,
-  round: number,
-  run: PlannedRun,
-  failedShards: number,
-  now = Date.now(),
-): RoundState {
+function roundState(runId: string, round: number, run: PlannedRun, failedShards: number): RoundState {
   const blockCount = run.plan.blocks ?? Math.ceil(run.plan.shards / SHARDS_PER_BLOCK);
   return {
     runId,
     round,
-    startsAt: now + (run.plan.startLeadSeconds ?? 0) * 1000,
+    startsAt: Date.now() + (run.plan.startLeadSeconds ?? 0) * 1000,
     blocks: Array.from({ length: blockCount }, (_, index) => index),
     blockCount,
     lastShard: run.plan.shards - 1,
@@ -107,14 +101,10 @@ export async function shardFailedStep(
   deps: StepDeps,
 ): Promise<ShardTask & { failed: true }> {
   const reason = describeStepError(input.error);
-  await deps.store.saveShardFailure(input.runId, { round: input.round, shard: input.shard, ...reason });
-  deps.logger.warn('load test shard failed', {
-    runId: input.runId,
-    round: input.round,
-    shard: input.shard,
-    ...reason,
-  });
-  return { runId: input.runId, round: input.round, shard: input.shard, failed: true };
+  const { runId, round, shard } = input;
+  await deps.store.saveShardFailure(runId, { round, shard, ...reason });
+  deps.logger.warn('load test shard failed', { runId, round, shard, ...reason });
+  return { runId, round, shard, failed: true };
 }
 
 export async function advanceStep(input: RoundState, deps: StepDeps): Promise<RoundState> {

@@ -1,5 +1,6 @@
 // A report's figures per step and per check, and the one line that says which requests failed and how.
 
+import { formatDecimal } from '../http/units.ts';
 import { redactQuery } from '../log/logger.ts';
 import { type StepDefinition, stepDefinitions } from '../scenario/compile.ts';
 import type { Scenario } from '../scenario/schema.ts';
@@ -95,8 +96,7 @@ export function checkPassPercent(check: StepCheckResult): number | null {
   return total > 0 ? (check.passed / total) * 100 : null;
 }
 
-const count = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
-const percent = (value: number) => `${count(Number(value.toPrecision(3)))} %`;
+const percent = (value: number) => `${formatDecimal(Number(value.toPrecision(3)))} %`;
 
 /** The statuses a step failed on, most frequent first: those of 400 and above when they account for them all. */
 function failedStatuses(step: StepReport): string[] {
@@ -106,8 +106,8 @@ function failedStatuses(step: StepReport): string[] {
     .sort(([codeA, a], [codeB, b]) => b - a || codeA.localeCompare(codeB));
   const sum = failing.reduce((total, [, value]) => total + value, 0);
   // A step that expects other statuses (a scenario's `status` check) failed on codes this cannot single out.
-  if (sum !== step.httpFailures) return [`unexpected status ×${count(step.httpFailures)}`];
-  return failing.map(([code, value]) => `${code} ×${count(value)}`);
+  if (sum !== step.httpFailures) return [`unexpected status ×${formatDecimal(step.httpFailures)}`];
+  return failing.map(([code, value]) => `${code} ×${formatDecimal(value)}`);
 }
 
 /**
@@ -123,10 +123,10 @@ export function describeFailures(report: ReportWithSteps): string {
   });
   const network = steps.flatMap((step) => {
     const kinds = ERROR_KINDS.filter((kind) => (step.errors[kind] ?? 0) > 0).map(
-      (kind) => `${kind} ×${count(step.errors[kind])}`,
+      (kind) => `${kind} ×${formatDecimal(step.errors[kind])}`,
     );
     return kinds.length ? [`${kinds.join(', ')} on ${step.name}`] : [];
   });
-  const head = `failed ${count(report.totals.failed)} (${percent(report.errorPercent)})`;
+  const head = `failed ${formatDecimal(report.totals.failed)} (${percent(report.errorPercent)})`;
   return `${head}: ${http.length ? http.join('; ') : 'HTTP none'} · network ${network.length ? network.join('; ') : 'none'}`;
 }

@@ -128,6 +128,10 @@ export async function advanceStep(input: RoundState, deps: StepDeps): Promise<Ro
   return more ? roundState(input.runId, next, run, failedShards) : { ...input, failedShards, done: true };
 }
 
+/** A rejection's handler that logs it as a warning: what failed must not fail a run that has its outcome. */
+const warnOnFailure = (deps: StepDeps, runId: string, what: string) => (error: unknown) =>
+  deps.logger.warn(what, { runId, error });
+
 function reportMetrics(report: LoadTestReport, dimensions: Record<string, string>): Metric[] {
   const timestamp = report.finishedAt ? new Date(report.finishedAt) : new Date();
   const base = { dimensions: { ...dimensions, Test: 'LoadTest' }, timestamp };
@@ -180,9 +184,7 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
   // The live figures from the shards' final snapshots, before the status says the run is over.
   await readLiveResults(deps.store, run)
     .then((live) => deps.store.saveLiveResults(input.runId, live))
-    .catch((error: unknown) =>
-      deps.logger.warn('final live figures not written', { runId: input.runId, error }),
-    );
+    .catch(warnOnFailure(deps, input.runId, 'final live figures not written'));
   const tooManyFailures = !report.shards.withinTolerance;
   const status: RunStatus = aborted
     ? 'aborted'
@@ -215,9 +217,7 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
   if (deps.metrics) {
     await deps.metrics
       .put(reportMetrics(report, deps.dimensions ?? {}))
-      .catch((error: unknown) =>
-        deps.logger.warn('load test metrics not sent', { runId: input.runId, error }),
-      );
+      .catch(warnOnFailure(deps, input.runId, 'load test metrics not sent'));
   }
   // A stop on request is the operator's doing; a lost abort threshold is a finding, told like a failed one.
   if (deps.alerts && status !== 'passed' && (status !== 'aborted' || report.abortedBy)) {
@@ -243,9 +243,7 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
         severity: 'warning',
         attributes: { kind: 'loadtest', status },
       })
-      .catch((error: unknown) =>
-        deps.logger.warn('load test notification not sent', { runId: input.runId, error }),
-      );
+      .catch(warnOnFailure(deps, input.runId, 'load test notification not sent'));
   }
   return {
     runId: input.runId,
@@ -297,8 +295,6 @@ export async function failStep(input: { runId: string; error?: StepError }, deps
       severity: 'warning',
       attributes: { kind: 'loadtest', status: 'error' },
     })
-    .catch((error: unknown) =>
-      deps.logger.warn('load test notification not sent', { runId: input.runId, error }),
-    );
+    .catch(warnOnFailure(deps, input.runId, 'load test notification not sent'));
   return { runId: input.runId, status: 'error' as const, error: message };
 }

@@ -126,22 +126,21 @@ function completeEndpoint(
 
 /** The open model's timeline: the ramp-up's stages from 0 req/s, then the steady rate for the rest. */
 function timeline(rampUp: RampUp | undefined, rate: number | undefined, durationSeconds: number) {
-  const ramp: Array<{ durationSeconds: number; from: number; to: number }> = [];
+  const stages: Array<{ durationSeconds: number; from: number; to: number }> = [];
   if (rampUp && 'linearSeconds' in rampUp) {
-    if (rate !== undefined) ramp.push({ durationSeconds: rampUp.linearSeconds, from: 0, to: rate });
+    if (rate !== undefined) stages.push({ durationSeconds: rampUp.linearSeconds, from: 0, to: rate });
   } else {
     let from = 0;
     for (const stage of rampUp?.stages ?? []) {
-      ramp.push({ durationSeconds: stage.durationSeconds, from, to: stage.to });
+      stages.push({ durationSeconds: stage.durationSeconds, from, to: stage.to });
       from = stage.to;
     }
   }
-  const rampSeconds = ramp.reduce((sum, stage) => sum + stage.durationSeconds, 0);
+  const rampSeconds = stages.reduce((sum, stage) => sum + stage.durationSeconds, 0);
   const steady = rate ?? 0;
-  const stages = [...ramp];
   if (durationSeconds - rampSeconds > 0)
     stages.push({ durationSeconds: durationSeconds - rampSeconds, from: steady, to: steady });
-  return { ramp, rampSeconds, steady, stages, peak: Math.max(steady, ...ramp.map((stage) => stage.to)) };
+  return { rampSeconds, steady, stages, peak: Math.max(steady, ...stages.map((stage) => stage.to)) };
 }
 
 const roundTo = (value: number, digits: number) => Number(value.toPrecision(digits));

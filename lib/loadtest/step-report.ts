@@ -90,10 +90,10 @@ export function reportChecks(report: ReportWithSteps): ReportCheck[] {
   return (report.steps ?? []).flatMap((step) => step.checks.map((check) => ({ ...check, step: step.name })));
 }
 
-/** A check's pass rate in percent; null when it never ran. */
-export function checkPassPercent(check: StepCheckResult): number | null {
+/** A check's pass rate as reports print it, "99.95%", or "–" when it never ran. */
+export function formatPassRate(check: StepCheckResult): string {
   const total = check.passed + check.failed;
-  return total > 0 ? (check.passed / total) * 100 : null;
+  return total > 0 ? `${formatDecimal(Number(((check.passed / total) * 100).toPrecision(4)))}%` : '–';
 }
 
 const percent = (value: number) => `${formatDecimal(Number(value.toPrecision(3)))} %`;

@@ -6,8 +6,8 @@ import { MIN_SELF_CHECK_MS } from './measurement.ts';
 import { plural } from './plural.ts';
 import type { LoadTestReport } from './report.ts';
 import {
-  checkPassPercent,
   describeFailures,
+  formatPassRate,
   type ReportWithSteps,
   reportChecks,
   reportSteps,
@@ -58,12 +58,7 @@ function stepLines(report: ReportWithSteps): string[] {
     const checkWidth = Math.min(STEP_NAME_WIDTH, Math.max(5, ...checks.map((check) => check.name.length)));
     lines.push(`  ${'check'.padEnd(checkWidth + 2)}${cells(['passed', 'failed', 'rate'])}step`);
     for (const check of checks) {
-      const rate = checkPassPercent(check);
-      const values = [
-        formatDecimal(check.passed),
-        formatDecimal(check.failed),
-        rate === null ? '–' : `${formatDecimal(Number(rate.toPrecision(4)))}%`,
-      ];
+      const values = [formatDecimal(check.passed), formatDecimal(check.failed), formatPassRate(check)];
       lines.push(
         `  ${terminalSafe(fitColumn(check.name, checkWidth))}  ${cells(values)}${terminalSafe(check.step)}${check.failed ? '  FAIL' : ''}`,
       );

@@ -114,23 +114,19 @@ export interface Comparison {
  */
 function perSecond(timeline: TimelinePoint[], metric: ComparedMetric): number[] {
   const seconds = timeline.filter((point) => point.requests > 0);
-  switch (metric) {
-    case 'p50':
-      return seconds.map((point) => point.p50);
-    case 'p95':
-    case 'p99':
-      return seconds.map((point) => point.p99);
-    case 'errors':
-      return seconds.map((point) => (point.errors / point.requests) * 100);
-    case 'rps':
-      return seconds.slice(0, -1).map((point) => -point.requests);
-  }
+  return (metric === 'rps' ? seconds.slice(0, -1) : seconds).map(PER_SECOND[metric]);
 }
 
+const PER_SECOND: Record<ComparedMetric, (point: TimelinePoint) => number> = {
+  p50: (point) => point.p50,
+  p95: (point) => point.p99,
+  p99: (point) => point.p99,
+  errors: (point) => (point.errors / point.requests) * 100,
+  rps: (point) => -point.requests,
+};
+
 function figure(step: StepReport, metric: ComparedMetric): number {
-  if (metric === 'errors') return step.errorPercent;
-  if (metric === 'rps') return step.rps;
-  return step.latencyMs[metric];
+  return metric === 'errors' ? step.errorPercent : metric === 'rps' ? step.rps : step.latencyMs[metric];
 }
 
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;

@@ -1,13 +1,11 @@
 // A comparison as a terminal table, a Markdown table for a pull-request comment, and a JUnit XML report for CI.
 
-import { formatMs } from '../http/units.ts';
+import { formatDecimal, formatMs } from '../http/units.ts';
 import { COMPARED_METRICS, type Comparison, type MetricComparison } from './compare.ts';
 
-const number = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
-
 function value(item: MetricComparison, figure: number): string {
-  if (item.metric === 'errors') return `${number(figure)}%`;
-  if (item.metric === 'rps') return `${number(figure)}/s`;
+  if (item.metric === 'errors') return `${formatDecimal(figure)}%`;
+  if (item.metric === 'rps') return `${formatDecimal(figure)}/s`;
   return formatMs(figure);
 }
 
@@ -16,7 +14,7 @@ function change(item: MetricComparison): string {
   if (item.change === null) return '–';
   const measured = item.metric === 'rps' ? -item.change : item.change;
   const sign = measured > 0 ? '+' : measured < 0 ? '−' : '±';
-  return `${sign}${number(Math.abs(measured))}${item.unit === 'pp' ? ' pp' : '%'}`;
+  return `${sign}${formatDecimal(Math.abs(measured))}${item.unit === 'pp' ? ' pp' : '%'}`;
 }
 
 function noise(item: MetricComparison): string {
@@ -27,7 +25,8 @@ function noise(item: MetricComparison): string {
       : `p=${Number(item.pValue.toPrecision(2))}`;
 }
 
-const tolerance = (item: MetricComparison) => `${number(item.tolerance)}${item.unit === 'pp' ? ' pp' : '%'}`;
+const tolerance = (item: MetricComparison) =>
+  `${formatDecimal(item.tolerance)}${item.unit === 'pp' ? ' pp' : '%'}`;
 
 function rows(comparison: Comparison): string[][] {
   return comparison.steps.flatMap((step) =>
@@ -54,14 +53,10 @@ function headline(comparison: Comparison): string {
 }
 
 function unmatched(comparison: Comparison): string[] {
-  return [
-    ...(comparison.onlyInBaseline.length
-      ? [`only in the baseline: ${comparison.onlyInBaseline.join(', ')}`]
-      : []),
-    ...(comparison.onlyInCandidate.length
-      ? [`only in the candidate: ${comparison.onlyInCandidate.join(', ')}`]
-      : []),
-  ];
+  const only = { baseline: comparison.onlyInBaseline, candidate: comparison.onlyInCandidate };
+  return Object.entries(only).flatMap(([run, steps]) =>
+    steps.length ? [`only in the ${run}: ${steps.join(', ')}`] : [],
+  );
 }
 
 function method(comparison: Comparison): string {

@@ -92,27 +92,18 @@ export interface MetricComparison {
   verdict: Verdict;
 }
 
-export interface StepComparison {
-  step: string;
-  metrics: MetricComparison[];
-}
-
 export interface Comparison {
   baseline: { runId: string; target: string };
   candidate: { runId: string; target: string };
   tolerance: Tolerance;
   significance: number;
-  steps: StepComparison[];
+  steps: Array<{ step: string; metrics: MetricComparison[] }>;
   /** Steps found in one run only: listed, never judged. */
   onlyInBaseline: string[];
   onlyInCandidate: string[];
-  regressions: Array<{
-    step: string;
-    metric: ComparedMetric;
-    change: number;
-    unit: '%' | 'pp';
-    pValue: number;
-  }>;
+  regressions: Array<
+    Pick<MetricComparison, 'metric' | 'unit'> & { step: string; change: number; pValue: number }
+  >;
   regressed: boolean;
 }
 
@@ -123,23 +114,19 @@ export interface Comparison {
  */
 function perSecond(timeline: TimelinePoint[], metric: ComparedMetric): number[] {
   const seconds = timeline.filter((point) => point.requests > 0);
-  switch (metric) {
-    case 'p50':
-      return seconds.map((point) => point.p50);
-    case 'p95':
-    case 'p99':
-      return seconds.map((point) => point.p99);
-    case 'errors':
-      return seconds.map((point) => (point.errors / point.requests) * 100);
-    case 'rps':
-      return seconds.slice(0, -1).map((point) => -point.requests);
-  }
+  return (metric === 'rps' ? seconds.slice(0, -1) : seconds).map(PER_SECOND[metric]);
 }
 
+const PER_SECOND: Record<ComparedMetric, (point: TimelinePoint) => number> = {
+  p50: (point) => point.p50,
+  p95: (point) => point.p99,
+  p99: (point) => point.p99,
+  errors: (point) => (point.errors / point.requests) * 100,
+  rps: (point) => -point.requests,
+};
+
 function figure(step: StepReport, metric: ComparedMetric): number {
-  if (metric === 'errors') return step.errorPercent;
-  if (metric === 'rps') return step.rps;
-  return step.latencyMs[metric];
+  return metric === 'errors' ? step.errorPercent : metric === 'rps' ? step.rps : step.latencyMs[metric];
 }
 
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -217,7 +204,7 @@ export function compareReports(
   const significance = options.significance ?? DEFAULT_SIGNIFICANCE;
   const baselineSteps = reportSteps(baseline);
   const candidateSteps = reportSteps(candidate);
-  const steps: StepComparison[] = [];
+  const steps: Comparison['steps'] = [];
   for (const step of candidateSteps) {
     const before = baselineSteps.find((item) => item.name === step.name);
     if (!before) continue;

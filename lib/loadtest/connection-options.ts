@@ -4,9 +4,6 @@ import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import * as v from 'valibot';
 import { issueLines } from '../validation/issues.ts';
 
-/** The input fields this module reads, beside the other load-test options. */
-export const CONNECTION_FIELDS = ['http2', 'clientCert', 'clientKey', 'ca', 'insecure'] as const;
-
 /** Largest PEM text accepted per field: every shard reads the run's options, these included. */
 export const MAX_PEM_BYTES = 64 * 1024;
 
@@ -103,8 +100,8 @@ export function parseTargetConnection(
   https: boolean | undefined,
   failed: ReadonlySet<string> = new Set(),
 ): { connection?: TargetConnection; problems: string[] } {
-  const fields = Object.fromEntries(CONNECTION_FIELDS.map((field) => [field, input[field]]));
-  const result = v.safeParse(SCHEMA, fields);
+  // The schema reads its own fields and leaves out the input's others.
+  const result = v.safeParse(SCHEMA, input);
   if (!result.success) return { problems: issueLines(result.issues, SCHEMA) };
   const { http2 = false, clientCert, clientKey, ca, insecure = false } = result.output;
   const problems: string[] = [];
@@ -112,18 +109,18 @@ export function parseTargetConnection(
   if (https === false)
     for (const field of ['clientCert', 'clientKey', 'ca', 'insecure'] as const)
       if (result.output[field] !== undefined) add(field, 'applies to https targets only');
-  let certificate: X509Certificate | undefined;
-  if (clientCert !== undefined) {
-    const read = certificates(clientCert);
-    if ('problem' in read) add('clientCert', read.problem);
-    else certificate = read.certificates[0];
-  }
-  let key: KeyObject | undefined;
-  if (clientKey !== undefined) {
-    const read = privateKey(clientKey);
-    if ('problem' in read) add('clientKey', read.problem);
-    else key = read.key;
-  }
+  /** The field's PEM text read, or undefined when it is absent or wrong (its problem added). */
+  const read = <Read extends object>(
+    field: string,
+    text: string | undefined,
+    parse: (text: string) => Read | { problem: string },
+  ): Read | undefined => {
+    const parsed = text === undefined ? undefined : parse(text);
+    if (parsed && 'problem' in parsed) add(field, parsed.problem);
+    else return parsed;
+  };
+  const certificate = read('clientCert', clientCert, certificates)?.certificates[0];
+  const key = read('clientKey', clientKey, privateKey)?.key;
   // A field that failed its own schema is given, only wrong: its own message says so.
   if (clientCert !== undefined && clientKey === undefined && !failed.has('clientKey'))
     add('clientKey', 'is required with clientCert');
@@ -131,10 +128,7 @@ export function parseTargetConnection(
     add('clientCert', 'is required with clientKey');
   if (certificate && key && !certificate.checkPrivateKey(key))
     add('clientKey', `is not the key of clientCert (${certificate.subject.replaceAll('\n', ', ')})`);
-  if (ca !== undefined) {
-    const read = certificates(ca);
-    if ('problem' in read) add('ca', read.problem);
-  }
+  read('ca', ca, certificates);
   if (insecure && ca !== undefined)
     add('insecure', 'skips verification, so ca would never be used; give one or the other');
   if (problems.length > 0) return { problems };

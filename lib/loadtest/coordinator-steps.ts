@@ -73,18 +73,12 @@ export function describeStepError(error: StepError | undefined): { error: string
   return { error: name, cause: cause === null || cause === name ? null : trim(cause, MAX_CAUSE_CHARS) };
 }
 
-function roundState(
-  runId: string,
-  round: number,
-  run: PlannedRun,
-  failedShards: number,
-  now = Date.now(),
-): RoundState {
+function roundState(runId: string, round: number, run: PlannedRun, failedShards: number): RoundState {
   const blockCount = run.plan.blocks ?? Math.ceil(run.plan.shards / SHARDS_PER_BLOCK);
   return {
     runId,
     round,
-    startsAt: now + (run.plan.startLeadSeconds ?? 0) * 1000,
+    startsAt: Date.now() + (run.plan.startLeadSeconds ?? 0) * 1000,
     blocks: Array.from({ length: blockCount }, (_, index) => index),
     blockCount,
     lastShard: run.plan.shards - 1,
@@ -107,14 +101,10 @@ export async function shardFailedStep(
   deps: StepDeps,
 ): Promise<ShardTask & { failed: true }> {
   const reason = describeStepError(input.error);
-  await deps.store.saveShardFailure(input.runId, { round: input.round, shard: input.shard, ...reason });
-  deps.logger.warn('load test shard failed', {
-    runId: input.runId,
-    round: input.round,
-    shard: input.shard,
-    ...reason,
-  });
-  return { runId: input.runId, round: input.round, shard: input.shard, failed: true };
+  const { runId, round, shard } = input;
+  await deps.store.saveShardFailure(runId, { round, shard, ...reason });
+  deps.logger.warn('load test shard failed', { runId, round, shard, ...reason });
+  return { runId, round, shard, failed: true };
 }
 
 export async function advanceStep(input: RoundState, deps: StepDeps): Promise<RoundState> {
@@ -137,6 +127,10 @@ export async function advanceStep(input: RoundState, deps: StepDeps): Promise<Ro
     (run.plan.rounds === null ? summary.remaining > 0 : next < run.plan.rounds);
   return more ? roundState(input.runId, next, run, failedShards) : { ...input, failedShards, done: true };
 }
+
+/** A rejection's handler that logs it as a warning: what failed must not fail a run that has its outcome. */
+const warnOnFailure = (deps: StepDeps, runId: string, what: string) => (error: unknown) =>
+  deps.logger.warn(what, { runId, error });
 
 function reportMetrics(report: LoadTestReport, dimensions: Record<string, string>): Metric[] {
   const timestamp = report.finishedAt ? new Date(report.finishedAt) : new Date();
@@ -190,9 +184,7 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
   // The live figures from the shards' final snapshots, before the status says the run is over.
   await readLiveResults(deps.store, run)
     .then((live) => deps.store.saveLiveResults(input.runId, live))
-    .catch((error: unknown) =>
-      deps.logger.warn('final live figures not written', { runId: input.runId, error }),
-    );
+    .catch(warnOnFailure(deps, input.runId, 'final live figures not written'));
   const tooManyFailures = !report.shards.withinTolerance;
   const status: RunStatus = aborted
     ? 'aborted'
@@ -225,9 +217,7 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
   if (deps.metrics) {
     await deps.metrics
       .put(reportMetrics(report, deps.dimensions ?? {}))
-      .catch((error: unknown) =>
-        deps.logger.warn('load test metrics not sent', { runId: input.runId, error }),
-      );
+      .catch(warnOnFailure(deps, input.runId, 'load test metrics not sent'));
   }
   // A stop on request is the operator's doing; a lost abort threshold is a finding, told like a failed one.
   if (deps.alerts && status !== 'passed' && (status !== 'aborted' || report.abortedBy)) {
@@ -253,9 +243,7 @@ export async function aggregateStep(input: RoundState, deps: StepDeps): Promise<
         severity: 'warning',
         attributes: { kind: 'loadtest', status },
       })
-      .catch((error: unknown) =>
-        deps.logger.warn('load test notification not sent', { runId: input.runId, error }),
-      );
+      .catch(warnOnFailure(deps, input.runId, 'load test notification not sent'));
   }
   return {
     runId: input.runId,
@@ -307,8 +295,6 @@ export async function failStep(input: { runId: string; error?: StepError }, deps
       severity: 'warning',
       attributes: { kind: 'loadtest', status: 'error' },
     })
-    .catch((error: unknown) =>
-      deps.logger.warn('load test notification not sent', { runId: input.runId, error }),
-    );
+    .catch(warnOnFailure(deps, input.runId, 'load test notification not sent'));
   return { runId: input.runId, status: 'error' as const, error: message };
 }

@@ -2,17 +2,15 @@
 // seconds until the run's report replaces it.
 
 import { escapeHtml, htmlPage } from '../http/html.ts';
+import { formatDecimal } from '../http/units.ts';
 import type { LivePercentiles, LiveResults } from './live.ts';
 import type { RunRecord } from './store.ts';
 
 /** Seconds between reloads of a running run's page; the shards write every second or more. */
 export const LIVE_PAGE_REFRESH_SECONDS = 5;
 
-const number = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
-const format = (value: number) => number.format(value);
-
 const ms = (latency: LivePercentiles) =>
-  `<td>${format(latency.p50)}</td><td>${format(latency.p95)}</td><td>${format(latency.p99)}</td>`;
+  `<td>${formatDecimal(latency.p50)}</td><td>${formatDecimal(latency.p95)}</td><td>${formatDecimal(latency.p99)}</td>`;
 
 function stat(label: string, value: string, note = ''): string {
   return `<div class="stat"><div class="label">${escapeHtml(label)}</div><div class="value">${value}</div>${note ? `<div class="note">${note}</div>` : ''}</div>`;
@@ -46,7 +44,7 @@ function checks(list: LiveResults['steps'][number]['checks']): string {
   return list
     .map((check) => {
       const total = check.passed + check.failed;
-      const rate = total > 0 ? `${format((check.passed / total) * 100)}%` : 'not run';
+      const rate = total > 0 ? `${formatDecimal((check.passed / total) * 100)}%` : 'not run';
       return `${escapeHtml(check.name)} ${rate}`;
     })
     .join(' · ');
@@ -57,15 +55,15 @@ function figures(live: LiveResults): string {
   const steps = live.steps
     .map(
       (step) =>
-        `<tr><td><code>${escapeHtml(step.name)}</code></td><td>${format(step.requests)}</td><td>${format(step.failed)} (${format(step.errorPercent)}%)</td>${ms(step.latencyMs)}<td>${format(step.window.rps)} req/s</td><td>${format(step.window.errorPercent)}%</td>${ms(step.window.latencyMs)}<td>${checks(step.checks)}</td></tr>`,
+        `<tr><td><code>${escapeHtml(step.name)}</code></td><td>${formatDecimal(step.requests)}</td><td>${formatDecimal(step.failed)} (${formatDecimal(step.errorPercent)}%)</td>${ms(step.latencyMs)}<td>${formatDecimal(step.window.rps)} req/s</td><td>${formatDecimal(step.window.errorPercent)}%</td>${ms(step.window.latencyMs)}<td>${checks(step.checks)}</td></tr>`,
     )
     .join('');
-  return `<p class="muted">${format(live.elapsedSeconds)} s into the run · ${format(live.shards.reporting)} shard snapshot(s), ${format(live.shards.finished)} finished · updated ${escapeHtml(live.updatedAt ?? '')}</p>
+  return `<p class="muted">${formatDecimal(live.elapsedSeconds)} s into the run · ${formatDecimal(live.shards.reporting)} shard snapshot(s), ${formatDecimal(live.shards.finished)} finished · updated ${escapeHtml(live.updatedAt ?? '')}</p>
 <div class="stats">
-${stat('requests so far', format(live.totals.requests), `${format(live.totals.failed)} failed (${format(live.errorPercent)}%)`)}
-${stat(`rate, last ${window.seconds} s`, `${format(window.rps)} req/s`, `${format(live.rps)} req/s over the run`)}
-${stat(`errors, last ${window.seconds} s`, `${format(window.errorPercent)}%`, `${format(window.errors)} of ${format(window.requests)}`)}
-${stat(`p95, last ${window.seconds} s`, `${format(window.latencyMs.p95)} ms`, `p50 ${format(window.latencyMs.p50)} · p99 ${format(window.latencyMs.p99)} ms`)}
+${stat('requests so far', formatDecimal(live.totals.requests), `${formatDecimal(live.totals.failed)} failed (${formatDecimal(live.errorPercent)}%)`)}
+${stat(`rate, last ${window.seconds} s`, `${formatDecimal(window.rps)} req/s`, `${formatDecimal(live.rps)} req/s over the run`)}
+${stat(`errors, last ${window.seconds} s`, `${formatDecimal(window.errorPercent)}%`, `${formatDecimal(window.errors)} of ${formatDecimal(window.requests)}`)}
+${stat(`p95, last ${window.seconds} s`, `${formatDecimal(window.latencyMs.p95)} ms`, `p50 ${formatDecimal(window.latencyMs.p50)} · p99 ${formatDecimal(window.latencyMs.p99)} ms`)}
 </div>
 <h2>Latency, ms</h2>
 <div class="card"><table>

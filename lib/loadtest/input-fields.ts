@@ -10,6 +10,7 @@ import {
   type HttpMethod,
   INVALID_HEADER_VALUE,
   INVALID_PATH,
+  isJsonObject,
   numberField,
   readHttpUrl,
 } from '../validation/rules.ts';
@@ -237,10 +238,7 @@ export function rampUpField(limits: LoadTestLimits) {
         // Each stage as given (for the message) and its two parts; a part left empty counts as missing.
         const items = Array.isArray(value)
           ? value.map((item: unknown) => {
-              const parts = (item !== null && typeof item === 'object' ? item : {}) as Record<
-                string,
-                unknown
-              >;
+              const parts: Record<string, unknown> = isJsonObject(item) ? item : {};
               return {
                 given: JSON.stringify(item) ?? String(item),
                 duration: parts.duration,
@@ -249,9 +247,8 @@ export function rampUpField(limits: LoadTestLimits) {
             })
           : value.split(',').map((part) => {
               const pieces = part.split(':').map((piece) => piece.trim());
-              return pieces.length === 2
-                ? { given: JSON.stringify(part), duration: pieces[0], rate: pieces[1] }
-                : { given: JSON.stringify(part), duration: undefined, rate: undefined };
+              const [duration, rate] = pieces.length === 2 ? pieces : [];
+              return { given: JSON.stringify(part), duration, rate };
             });
         const stages: Array<{ durationSeconds: number; to: number }> = [];
         let valid = true;

@@ -19,11 +19,10 @@ export interface LaunchDeps {
   capacity?: CapacityCheck;
 }
 
-export interface LaunchedRun extends CreatedRun {
-  executionArn: string;
-}
-
-export async function launchLoadTest(input: unknown, deps: LaunchDeps): Promise<LaunchedRun> {
+export async function launchLoadTest(
+  input: unknown,
+  deps: LaunchDeps,
+): Promise<CreatedRun & { executionArn: string }> {
   const created = await createLoadTest(input, deps.store, deps.limits, deps.defaultTarget, deps.capacity);
   try {
     const executionArn = await deps.starter.start(created.runId);

@@ -28,7 +28,7 @@ import {
 } from './input-fields.ts';
 import { DEFAULT_LIMITS, type LoadTestLimits } from './limits.ts';
 import { expectedRequests, expectedRequestsExactly } from './request-count.ts';
-import { endpointStepNames, reportStepDefinitions } from './step-report.ts';
+import { reportStepDefinitions } from './step-report.ts';
 import { unknownThresholdSteps } from './thresholds.ts';
 
 /**
@@ -104,16 +104,16 @@ type Fields = v.InferOutput<FieldSchemas>;
 /** What a user may send: the JSON body of the API and the Lambda, or the CLI's flags. */
 export type LoadTestInput = v.InferInput<FieldSchemas>;
 
-interface EndpointDefaults {
-  method: HttpMethod;
-  headers: Record<string, string>;
-  body: string | undefined;
-}
+/** The headers with the content type a JSON body asks for, unless they name one. */
+const withBodyType = (headers: Record<string, string>, body: { json: boolean } | undefined) =>
+  body?.json && !headers['content-type'] ? { ...headers, 'content-type': 'application/json' } : headers;
 
 /** An endpoint with the input's method, headers and body where it names none of its own. */
-function completeEndpoint(own: EndpointAsGiven, defaults: EndpointDefaults) {
-  const headers = { ...defaults.headers, ...own.headers };
-  if (own.body?.json && !headers['content-type']) headers['content-type'] = 'application/json';
+function completeEndpoint(
+  own: EndpointAsGiven,
+  defaults: { method: HttpMethod; headers: Record<string, string>; body: string | undefined },
+) {
+  const headers = withBodyType({ ...defaults.headers, ...own.headers }, own.body);
   const body = own.body?.text ?? defaults.body;
   return {
     path: own.path,
@@ -126,22 +126,21 @@ function completeEndpoint(own: EndpointAsGiven, defaults: EndpointDefaults) {
 
 /** The open model's timeline: the ramp-up's stages from 0 req/s, then the steady rate for the rest. */
 function timeline(rampUp: RampUp | undefined, rate: number | undefined, durationSeconds: number) {
-  const ramp: Array<{ durationSeconds: number; from: number; to: number }> = [];
+  const stages: Array<{ durationSeconds: number; from: number; to: number }> = [];
   if (rampUp && 'linearSeconds' in rampUp) {
-    if (rate !== undefined) ramp.push({ durationSeconds: rampUp.linearSeconds, from: 0, to: rate });
+    if (rate !== undefined) stages.push({ durationSeconds: rampUp.linearSeconds, from: 0, to: rate });
   } else {
     let from = 0;
     for (const stage of rampUp?.stages ?? []) {
-      ramp.push({ durationSeconds: stage.durationSeconds, from, to: stage.to });
+      stages.push({ durationSeconds: stage.durationSeconds, from, to: stage.to });
       from = stage.to;
     }
   }
-  const rampSeconds = ramp.reduce((sum, stage) => sum + stage.durationSeconds, 0);
+  const rampSeconds = stages.reduce((sum, stage) => sum + stage.durationSeconds, 0);
   const steady = rate ?? 0;
-  const stages = [...ramp];
   if (durationSeconds - rampSeconds > 0)
     stages.push({ durationSeconds: durationSeconds - rampSeconds, from: steady, to: steady });
-  return { ramp, rampSeconds, steady, stages, peak: Math.max(steady, ...ramp.map((stage) => stage.to)) };
+  return { rampSeconds, steady, stages, peak: Math.max(steady, ...stages.map((stage) => stage.to)) };
 }
 
 const roundTo = (value: number, digits: number) => Number(value.toPrecision(digits));
@@ -161,8 +160,7 @@ function resolveOptions(fields: Fields, failed: ReadonlySet<string>, limits: Loa
   const problems: Problem[] = [];
   const given = (key: keyof Fields) => key in fields || failed.has(key);
 
-  const headers = { ...fields.headers };
-  if (fields.body?.json && !headers['content-type']) headers['content-type'] = 'application/json';
+  const headers = withBodyType({ ...fields.headers }, fields.body);
   const defaults = { method: fields.method ?? 'GET', headers, body: fields.body?.text };
   if (given('endpoints') && given('endpoint'))
     problems.push(['endpoint', 'give either endpoint or endpoints, not both']);
@@ -179,9 +177,7 @@ function resolveOptions(fields: Fields, failed: ReadonlySet<string>, limits: Loa
     problems.push(['endpoints', 'at least one weight must be over 0']);
   // The steps (the scenario's, or one per endpoint) are known before the run: a threshold naming another is
   // refused now. A scenario that failed its own schema has no steps to judge by.
-  const stepNames = fields.scenario
-    ? reportStepDefinitions({ endpoints, scenario: fields.scenario }).map((step) => step.name)
-    : endpointStepNames(endpoints);
+  const stepNames = reportStepDefinitions({ endpoints, scenario: fields.scenario }).map((step) => step.name);
   if (fields.scenario || !given('scenario'))
     for (const problem of unknownThresholdSteps(fields.thresholds ?? [], stepNames))
       problems.push(['thresholds', problem]);
@@ -201,24 +197,19 @@ function resolveOptions(fields: Fields, failed: ReadonlySet<string>, limits: Loa
     ...(connection.connection ? { connection: connection.connection } : {}),
   };
 
-  let options:
-    | (typeof common & ReturnType<typeof openModel>)
-    | (typeof common & ReturnType<typeof closedModel>);
-  if (given('rate') || given('duration')) {
-    const before = problems.length;
-    const open = { ...common, ...openModel(fields, given, limits, problems) };
-    // Only a timeline that is otherwise valid can be judged empty: a bad rate already has its own message.
-    const timelineValid =
-      problems.length === before && !['rate', 'duration', 'rampUp'].some((key) => failed.has(key));
-    if (timelineValid && expectedRequests(open) < 1) {
-      problems.push([
-        'rate',
-        `${open.rate} req/s for ${open.durationSeconds}s${fields.rampUp ? ' with its ramp-up' : ''} sends no request (${roundTo(expectedRequestsExactly(open), 4)} due); raise the rate or the duration`,
-      ]);
-    }
-    options = open;
-  } else {
-    options = { ...common, ...closedModel(fields, given, failed, limits, problems) };
+  const before = problems.length;
+  const options =
+    given('rate') || given('duration')
+      ? { ...common, ...openModel(fields, given, limits, problems) }
+      : { ...common, ...closedModel(fields, given, failed, limits, problems) };
+  // Only a timeline that is otherwise valid can be judged empty: a bad rate already has its own message.
+  const timelineValid =
+    problems.length === before && !['rate', 'duration', 'rampUp'].some((key) => failed.has(key));
+  if (options.model === 'open' && timelineValid && expectedRequests(options) < 1) {
+    problems.push([
+      'rate',
+      `${options.rate} req/s for ${options.durationSeconds}s${fields.rampUp ? ' with its ramp-up' : ''} sends no request (${roundTo(expectedRequestsExactly(options), 4)} due); raise the rate or the duration`,
+    ]);
   }
   const totalRequests = expectedRequests(options);
   if (totalRequests > limits.maxRequests) {
@@ -305,7 +296,6 @@ export function loadTestInputSchema(limits: LoadTestLimits = DEFAULT_LIMITS, def
 
 export type LoadTestOptions = v.InferOutput<ReturnType<typeof loadTestInputSchema>>;
 export type OpenModelOptions = Extract<LoadTestOptions, { model: 'open' }>;
-export type ClosedModelOptions = Extract<LoadTestOptions, { model: 'closed' }>;
 export type Endpoint = LoadTestOptions['endpoints'][number];
 /** A stretch of the open model: the rate goes linearly from `from` to `to` requests per second. */
 export type RateStage = OpenModelOptions['stages'][number];

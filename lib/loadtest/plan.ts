@@ -186,8 +186,8 @@ export function planLoadTest(options: LoadTestOptions, limits: LoadTestLimits): 
     startLeadSeconds: startLead,
     workerTimeoutSeconds: limits.workerTimeoutSeconds,
     shardSeconds: limits.shardSeconds,
-    rounds:
-      options.model === 'open' ? Math.max(1, Math.ceil(options.durationSeconds / limits.shardSeconds)) : null,
+    // The estimate's rounds: the open model's are known, and were checked against MAX_ROUNDS above.
+    rounds: options.model === 'open' ? cost.rounds : null,
     maxRounds: MAX_ROUNDS,
     estimate: cost,
   };
@@ -206,25 +206,18 @@ export function startLeadSeconds(shards: number, workersRunOn: LoadTestLimits['w
   );
 }
 
-/** Seconds of one round a shard can be busy sending: the shard length, or a shorter open-model run. */
-function sendingSeconds(options: LoadTestOptions, limits: LoadTestLimits): number {
-  return options.model === 'open'
-    ? Math.min(limits.shardSeconds, Math.ceil(options.durationSeconds))
-    : limits.shardSeconds;
-}
-
 /**
  * Why the worker's Lambda would time out before a shard ends, or undefined when it fits: a shard waits for
  * its round's start (at most the lead), sends for up to the shard length, lets the requests in flight finish
  * or cuts them (the request timeout), then stores its result (SAVE_MARGIN_SECONDS).
  */
-export function workerBudgetProblem(
-  options: LoadTestOptions,
-  limits: LoadTestLimits,
-  startLead = startLeadSeconds(options.workers, limits.workersRunOn),
-): string | undefined {
+function workerBudgetProblem(options: LoadTestOptions, limits: LoadTestLimits, startLead: number) {
   const timeout = limits.workerTimeoutSeconds;
-  const sending = sendingSeconds(options, limits);
+  // Seconds of one round a shard can be busy sending: the shard length, or a shorter open-model run.
+  const sending =
+    options.model === 'open'
+      ? Math.min(limits.shardSeconds, Math.ceil(options.durationSeconds))
+      : limits.shardSeconds;
   const requestSeconds = Math.ceil(options.timeoutMs / 1000);
   if (startLead + sending + requestSeconds + SAVE_MARGIN_SECONDS <= timeout) return undefined;
   const parts = `a ${startLead} s start, ${sending} s of sending (LOADTEST_SHARD_SECONDS=${limits.shardSeconds}), the request timeout and ${SAVE_MARGIN_SECONDS} s to save the result must fit the worker's ${timeout} s (LOADTEST_WORKER_TIMEOUT)`;

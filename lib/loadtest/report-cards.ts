@@ -2,10 +2,10 @@
 
 import { escapeHtml } from '../http/html.ts';
 import { formatCount, formatDecimal, formatDuration, formatMs, percentOf } from '../http/units.ts';
-import type { LatencySummary } from './histogram.ts';
 import { type ErrorKind, MIN_SELF_CHECK_MS } from './measurement.ts';
 import { plural } from './plural.ts';
 import type { LoadTestReport } from './report.ts';
+import { LATENCY_METRICS } from './thresholds.ts';
 
 export function table(head: string[], rows: string[][], className = ''): string {
   const headRow = head.map((cell, index) => `<th${index > 0 ? ' class="num"' : ''}>${cell}</th>`).join('');
@@ -30,22 +30,11 @@ export function stat(label: string, value: string, note = '', className = ''): s
   return `<div class="stat${className ? ` ${className}` : ''}"><div class="stat-label">${label}</div><div class="stat-value">${value}</div>${note ? `<div class="stat-note">${note}</div>` : ''}</div>`;
 }
 
-const PERCENTILES: Array<[keyof LatencySummary, string]> = [
-  ['min', 'min'],
-  ['mean', 'mean'],
-  ['p50', 'p50'],
-  ['p90', 'p90'],
-  ['p95', 'p95'],
-  ['p99', 'p99'],
-  ['p999', 'p99.9'],
-  ['max', 'max'],
-];
-
 export function latencyTable(report: LoadTestReport): string {
   const open = report.model === 'open';
   const head = open ? ['', 'Corrected', 'Uncorrected'] : ['', 'Latency'];
-  const rows = PERCENTILES.map(([key, name]) => {
-    const row = [name, formatMs(report.latencyMs[key])];
+  const rows = LATENCY_METRICS.map((key) => {
+    const row = [key === 'p999' ? 'p99.9' : key, formatMs(report.latencyMs[key])];
     if (open) row.push(formatMs(report.latencyUncorrectedMs[key]));
     return row;
   });
@@ -109,8 +98,7 @@ export function modelCard(report: LoadTestReport): string {
 }
 
 function statusClass(code: string): string {
-  const first = code.charAt(0);
-  return first === '2' ? 's2' : first === '3' ? 's3' : first === '4' ? 's4' : first === '5' ? 's5' : '';
+  return /^[2-5]/.test(code) ? `s${code.charAt(0)}` : '';
 }
 
 export function statusCard(report: LoadTestReport): string {
@@ -153,11 +141,9 @@ export function errorsCard(report: LoadTestReport): string {
   return card('Network errors', content);
 }
 
-const LATENCY_METRICS = new Set(['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max']);
-
 function formatThresholdActual(expression: string, actual: number): string {
   const metric = (expression.match(/^[a-z0-9]+/i)?.[0] ?? '').toLowerCase();
-  if (LATENCY_METRICS.has(metric)) return formatMs(actual);
+  if ((LATENCY_METRICS as string[]).includes(metric)) return formatMs(actual);
   if (metric === 'errors') return `${formatDecimal(actual)}%`;
   if (metric === 'rps') return `${formatDecimal(actual)} req/s`;
   return formatDecimal(actual);

@@ -5,6 +5,7 @@ import {
   countAxis,
   emptyChart,
   frame,
+  type LabelledAxis,
   latencyAxis,
   MARGIN,
   PLOT_HEIGHT,
@@ -93,8 +94,12 @@ export function timelineEnd(timeline: TimelinePoint[]): number {
   return timeline.reduce((end, point) => Math.max(end, point.second + 1), 1);
 }
 
-function timeAxis(end: number): Array<{ at: number; label: string }> {
-  return timeTicks(end).map((second) => ({ at: (second / end) * PLOT_WIDTH, label: formatClock(second) }));
+function timeFrame(yAxis: LabelledAxis, yTitle: string, end: number): string {
+  const xTicks = timeTicks(end).map((second) => ({
+    at: (second / end) * PLOT_WIDTH,
+    label: formatClock(second),
+  }));
+  return frame({ yAxis, yTitle, xTicks, xTitle: 'time since start (m:ss)' });
 }
 
 function bucketLabel(bucket: TimelineBucket): string {
@@ -148,12 +153,7 @@ export function latencyChart(buckets: TimelineBucket[], end: number, label: stri
   };
   return [
     svgOpen(id, label),
-    frame({
-      yAxis: axis,
-      yTitle: 'latency',
-      xTicks: timeAxis(end),
-      xTitle: 'time since start (m:ss)',
-    }),
+    timeFrame(axis, 'latency', end),
     line('p99'),
     line('p50'),
     hoverBands(
@@ -192,12 +192,7 @@ export function rateChart(buckets: TimelineBucket[], end: number, label: string)
   }
   return [
     svgOpen(id, label),
-    frame({
-      yAxis: axis,
-      yTitle: 'requests per second',
-      xTicks: timeAxis(end),
-      xTitle: 'time since start (m:ss)',
-    }),
+    timeFrame(axis, 'requests per second', end),
     `<path class="bars ok" d="${okBars.join('')}"/>`,
     `<path class="bars failed" d="${failedBars.join('')}"/>`,
     hoverBands(buckets, end, (bucket) => {
@@ -285,8 +280,8 @@ export function figure(title: string, caption: string, legendHtml: string, svg: 
 /** The charts section; `extra` is appended figures, such as latency by step. */
 export function charts(report: LoadTestReport, extra = ''): string {
   const buckets = downsampleTimeline(report.timeline);
-  const end = report.timeline.length > 0 ? timelineEnd(report.timeline) : 0;
-  const size = buckets.length > 0 ? Math.max(1, Math.ceil(end / MAX_TIMELINE_POINTS)) : 1;
+  const end = timelineEnd(report.timeline);
+  const size = Math.max(1, Math.ceil(end / MAX_TIMELINE_POINTS));
   const resolution = size > 1 ? `Each point merges ${size} seconds.` : 'One point per second.';
   const anyFailed = report.timeline.some((point) => point.errors > 0);
   return `<section class="charts"><h2>Charts</h2>

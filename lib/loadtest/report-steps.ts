@@ -6,8 +6,8 @@ import { formatCount, formatDecimal, formatMs } from '../http/units.ts';
 import { card, table } from './report-cards.ts';
 import { COLORS, figure, legend } from './report-charts.ts';
 import {
-  checkPassPercent,
   describeFailures,
+  formatPassRate,
   type ReportWithSteps,
   reportChecks,
   reportSteps,
@@ -113,16 +113,13 @@ function checkTable(report: ReportWithSteps): string {
     return '<p class="muted">No response checks ran: checks come with scenario steps.</p>';
   return table(
     ['Check', 'Step', 'Passed', 'Failed', 'Pass rate'],
-    checks.map((check) => {
-      const rate = checkPassPercent(check);
-      return [
-        `<code>${escapeHtml(check.name)}</code>`,
-        escapeHtml(check.step),
-        formatCount(check.passed),
-        check.failed > 0 ? `<strong class="bad">${formatCount(check.failed)}</strong>` : '0',
-        rate === null ? '–' : `${formatDecimal(Number(rate.toPrecision(4)))}%`,
-      ];
-    }),
+    checks.map((check) => [
+      `<code>${escapeHtml(check.name)}</code>`,
+      escapeHtml(check.step),
+      formatCount(check.passed),
+      check.failed > 0 ? `<strong class="bad">${formatCount(check.failed)}</strong>` : '0',
+      formatPassRate(check),
+    ]),
     'checks',
   );
 }

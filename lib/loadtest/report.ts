@@ -13,17 +13,11 @@ import {
   summarize,
 } from './histogram.ts';
 import { type AbortReason, describeAbortReason } from './live.ts';
-import {
-  addResponseCounts,
-  ERROR_KINDS,
-  emptyRequestCounts,
-  type RunFigures,
-  requestTotals,
-} from './measurement.ts';
+import { addResponseCounts, emptyRequestCounts, type RunFigures, requestTotals } from './measurement.ts';
 import type { LoadTestOptions, RateStage } from './options.ts';
 import { type LoadTestEstimate, type LoadTestPlan, shardFailuresTolerated } from './plan.ts';
 import { plural } from './plural.ts';
-import { reportStepDefinitions } from './step-report.ts';
+import { networkErrors, reportStepDefinitions } from './step-report.ts';
 import {
   type IterationReport,
   type ReportCheck,
@@ -73,7 +67,7 @@ export interface LoadTestReport extends RunFigures {
   passed: boolean;
   /** Why the run did not pass; empty when it passed. */
   failedBecause: string[];
-  grade: 'A' | 'B' | 'C' | 'D' | 'F';
+  grade: ReturnType<typeof grade>;
   /**
    * sendLagMs: open model, how late requests left because of the generator itself (p99 of the worst shard).
    * tooShortToJudge: every shard ran too briefly (under MIN_SELF_CHECK_MS) for its figures to mean anything.
@@ -274,10 +268,9 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
 
   const startedAt = merge.shards ? merge.startedAt : null;
   const finishedAt = merge.shards ? merge.finishedAt : null;
-  const durationSeconds =
-    startedAt !== null && finishedAt !== null ? Math.max(0.001, (finishedAt - startedAt) / 1000) : 0;
+  const durationSeconds = merge.shards ? Math.max(0.001, (merge.finishedAt - merge.startedAt) / 1000) : 0;
   // Over one second at least: a run of 10 ms sending 3 requests never held 300 req/s.
-  const rps = durationSeconds > 0 ? round2(totals.requests / Math.max(1, durationSeconds)) : 0;
+  const rps = round2(totals.requests / Math.max(1, durationSeconds));
   const errorPercent = totals.requests > 0 ? round2((totals.failed / totals.requests) * 100) : 0;
 
   const endpoints = options.endpoints.map(({ path, method, weight }) => ({
@@ -311,6 +304,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     options.toleratedFailurePercent,
   );
   const rounds = merge.rounds;
+  const { allTooShortToJudge, ...generator } = merge.generator;
   const unsent = merge.remainingByRound.get(rounds - 1) ?? 0;
   const failedBecause = [
     ...(input.abortedBy
@@ -324,9 +318,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     ...(shardsOk ? [] : [`${failedShards} of ${input.expectedShards} shards failed`]),
     ...(unsent > 0
       ? [
-          options.scenario
-            ? `${plural(unsent, 'iteration')} ${unsent === 1 ? 'was' : 'were'} never started`
-            : `${plural(unsent, 'request')} ${unsent === 1 ? 'was' : 'were'} never sent`,
+          `${plural(unsent, options.scenario ? 'iteration' : 'request')} ${unsent === 1 ? 'was' : 'were'} never ${options.scenario ? 'started' : 'sent'}`,
         ]
       : []),
   ];
@@ -351,7 +343,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     rps,
     latencyMs,
     responses,
-    noResponse: ERROR_KINDS.reduce((sum, kind) => sum + errors[kind], 0),
+    noResponse: networkErrors(errors),
     latencyUncorrectedMs,
     statusCodes,
     errors,
@@ -362,13 +354,7 @@ export function buildReport(input: BuildReportInput): LoadTestReport {
     passed: failedBecause.length === 0,
     failedBecause,
     grade: totals.requests === 0 ? 'F' : grade(errorPercent, latencyMs.p95),
-    generator: {
-      saturated: merge.generator.saturated,
-      tooShortToJudge: merge.shards > 0 && merge.generator.allTooShortToJudge,
-      eventLoopLagMs: merge.generator.eventLoopLagMs,
-      sendLagMs: merge.generator.sendLagMs,
-      cpuPercent: merge.generator.cpuPercent,
-    },
+    generator: { ...generator, tooShortToJudge: merge.shards > 0 && allTooShortToJudge },
     shards: {
       planned: input.expectedShards,
       completed: merge.shards,

@@ -1,5 +1,6 @@
 // A report's figures per step and per check, and the one line that says which requests failed and how.
 
+import { formatDecimal } from '../http/units.ts';
 import { redactQuery } from '../log/logger.ts';
 import { type StepDefinition, stepDefinitions } from '../scenario/compile.ts';
 import type { Scenario } from '../scenario/schema.ts';
@@ -52,14 +53,6 @@ export function wholeRunStep(figures: WholeRunFigures): StepReport {
   };
 }
 
-/**
- * The names of the steps a run of these endpoints reports, known before it starts; paths with their credential
- * query parameters masked, as the report holds them.
- */
-export function endpointStepNames(endpoints: Array<{ method: string; path: string }>): string[] {
-  return [...new Set(endpoints.map((endpoint) => stepName(endpoint.method, redactQuery(endpoint.path))))];
-}
-
 /** What defines a run's steps: its scenario, or else its endpoints. */
 export interface StepSource {
   endpoints: Array<{ method: string; path: string }>;
@@ -73,11 +66,13 @@ export function reportStepDefinitions(options: StepSource): StepDefinition[] {
     return stepDefinitions(options.scenario).map((step) => ({
       ...step,
       name:
-        step.name === `${step.method} ${step.path}` ? `${step.method} ${redactQuery(step.path)}` : step.name,
+        step.name === stepName(step.method, step.path)
+          ? stepName(step.method, redactQuery(step.path))
+          : step.name,
       path: redactQuery(step.path),
     }));
   return options.endpoints.map(({ method, path }) => ({
-    name: `${method} ${redactQuery(path)}`,
+    name: stepName(method, redactQuery(path)),
     method,
     path: redactQuery(path),
     checks: [],
@@ -95,14 +90,13 @@ export function reportChecks(report: ReportWithSteps): ReportCheck[] {
   return (report.steps ?? []).flatMap((step) => step.checks.map((check) => ({ ...check, step: step.name })));
 }
 
-/** A check's pass rate in percent; null when it never ran. */
-export function checkPassPercent(check: StepCheckResult): number | null {
+/** A check's pass rate as reports print it, "99.95%", or "–" when it never ran. */
+export function formatPassRate(check: StepCheckResult): string {
   const total = check.passed + check.failed;
-  return total > 0 ? (check.passed / total) * 100 : null;
+  return total > 0 ? `${formatDecimal(Number(((check.passed / total) * 100).toPrecision(4)))}%` : '–';
 }
 
-const count = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
-const percent = (value: number) => `${count(Number(value.toPrecision(3)))} %`;
+const percent = (value: number) => `${formatDecimal(Number(value.toPrecision(3)))} %`;
 
 /** The statuses a step failed on, most frequent first: those of 400 and above when they account for them all. */
 function failedStatuses(step: StepReport): string[] {
@@ -112,8 +106,8 @@ function failedStatuses(step: StepReport): string[] {
     .sort(([codeA, a], [codeB, b]) => b - a || codeA.localeCompare(codeB));
   const sum = failing.reduce((total, [, value]) => total + value, 0);
   // A step that expects other statuses (a scenario's `status` check) failed on codes this cannot single out.
-  if (sum !== step.httpFailures) return [`unexpected status ×${count(step.httpFailures)}`];
-  return failing.map(([code, value]) => `${code} ×${count(value)}`);
+  if (sum !== step.httpFailures) return [`unexpected status ×${formatDecimal(step.httpFailures)}`];
+  return failing.map(([code, value]) => `${code} ×${formatDecimal(value)}`);
 }
 
 /**
@@ -129,10 +123,10 @@ export function describeFailures(report: ReportWithSteps): string {
   });
   const network = steps.flatMap((step) => {
     const kinds = ERROR_KINDS.filter((kind) => (step.errors[kind] ?? 0) > 0).map(
-      (kind) => `${kind} ×${count(step.errors[kind])}`,
+      (kind) => `${kind} ×${formatDecimal(step.errors[kind])}`,
     );
     return kinds.length ? [`${kinds.join(', ')} on ${step.name}`] : [];
   });
-  const head = `failed ${count(report.totals.failed)} (${percent(report.errorPercent)})`;
+  const head = `failed ${formatDecimal(report.totals.failed)} (${percent(report.errorPercent)})`;
   return `${head}: ${http.length ? http.join('; ') : 'HTTP none'} · network ${network.length ? network.join('; ') : 'none'}`;
 }

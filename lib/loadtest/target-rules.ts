@@ -1,50 +1,36 @@
 // Which hosts a load test may target: the allowlist, loopback in every spelling, and the metadata service never.
 
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { LoadTestLimits } from './limits.ts';
 
 export type SpecialAddress = 'loopback' | 'link-local';
 
-/** The eight 16-bit groups of an IPv6 address as `new URL` writes it (compressed, no dotted quad), or null. */
-function ipv6Groups(address: string): number[] | null {
-  const [head = '', tail] = address.split('::');
-  const part = (text: string) =>
-    text === '' ? [] : text.split(':').map((group) => Number.parseInt(group, 16));
-  const left = part(head);
-  const right = tail === undefined ? [] : part(tail);
-  const groups =
-    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill(0), ...right];
-  return groups.length === 8 && groups.every((group) => Number.isInteger(group)) ? groups : null;
-}
-
-function ipv4Kind(octets: number[]): SpecialAddress | undefined {
-  const [first, second] = octets;
-  // 0.0.0.0/8 reaches this machine too on Linux, like 127.0.0.0/8.
-  if (first === 127 || first === 0) return 'loopback';
-  if (first === 169 && second === 254) return 'link-local';
-  return undefined;
-}
+/** 127.0.0.0/8, and 0.0.0.0/8, which reaches this machine too on Linux; ::, ::1 and IPv4-compatible forms of these. */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8);
+LOOPBACK.addSubnet('0.0.0.0', 8);
+LOOPBACK.addSubnet('::7f00:0', 104, 'ipv6');
+LOOPBACK.addSubnet('::', 104, 'ipv6');
+/** Link-local, where the instance metadata lives, with the EC2 instance metadata service's IPv6 address. */
+const LINK_LOCAL = new BlockList();
+LINK_LOCAL.addSubnet('169.254.0.0', 16);
+LINK_LOCAL.addSubnet('::a9fe:0', 112, 'ipv6');
+LINK_LOCAL.addSubnet('fe80::', 10, 'ipv6');
+LINK_LOCAL.addAddress('fd00:ec2::254', 'ipv6');
 
 /**
  * Whether a hostname, as `new URL` normalises it (so decimal, hex and octal IPv4 spellings arrive dotted and
- * IPv6 compressed), names this machine or the link-local range where the instance metadata lives.
+ * IPv6 compressed), names this machine or the link-local range where the instance metadata lives. A BlockList
+ * matches the IPv4-mapped IPv6 form (::ffff:a.b.c.d) of an IPv4 range as well.
  */
 export function specialAddress(hostname: string): SpecialAddress | undefined {
   const name = hostname.toLowerCase().replace(/\.$/, '');
   if (name === 'localhost' || name.endsWith('.localhost')) return 'loopback';
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return ipv4Kind(name.split('.').map(Number));
-  if (!name.startsWith('[')) return undefined;
-  const groups = ipv6Groups(name.slice(1, -1));
-  if (groups === null) return undefined;
-  const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = groups;
-  if ((g0 & 0xffc0) === 0xfe80) return 'link-local';
-  // The EC2 instance metadata service's IPv6 address.
-  if (g0 === 0xfd00 && g1 === 0x0ec2 && g2 + g3 + g4 + g5 + g6 === 0 && g7 === 0x254) return 'link-local';
-  if (g0 + g1 + g2 + g3 + g4 === 0 && (g5 === 0 || g5 === 0xffff)) {
-    // ::, ::1, and IPv4-mapped (::ffff:a.b.c.d) or IPv4-compatible (::a.b.c.d) forms of a special IPv4.
-    if (g5 === 0 && g6 === 0 && g7 <= 1) return 'loopback';
-    return ipv4Kind([g6 >> 8, g6 & 0xff, g7 >> 8, g7 & 0xff]);
-  }
-  return undefined;
+  const address = name.startsWith('[') ? name.slice(1, -1) : name;
+  const family = isIPv4(name) ? 'ipv4' : name.startsWith('[') && isIPv6(address) ? 'ipv6' : undefined;
+  if (family === undefined) return undefined;
+  if (LOOPBACK.check(address, family)) return 'loopback';
+  return LINK_LOCAL.check(address, family) ? 'link-local' : undefined;
 }
 
 type TargetRules = Pick<LoadTestLimits, 'allowedHosts' | 'allowLoopback' | 'refusedLoopbackPorts'>;

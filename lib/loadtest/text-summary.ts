@@ -1,19 +1,19 @@
 // The load-test report as a terminal summary table.
 
+import { formatDecimal } from '../http/units.ts';
 import { terminalSafe } from '../terminal-text.ts';
 import { MIN_SELF_CHECK_MS } from './measurement.ts';
 import { plural } from './plural.ts';
 import type { LoadTestReport } from './report.ts';
 import {
-  checkPassPercent,
   describeFailures,
+  formatPassRate,
   type ReportWithSteps,
   reportChecks,
   reportSteps,
 } from './step-report.ts';
+import { LATENCY_METRICS } from './thresholds.ts';
 import { explainVerdict, heldRate } from './verdict.ts';
-
-const number = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
 
 function rampUp(report: LoadTestReport): string {
   // Ramp-up stages change the rate; the steady stage does not.
@@ -43,13 +43,13 @@ function stepLines(report: ReportWithSteps): string[] {
   for (const step of steps) {
     const failedChecks = step.checks.reduce((sum, check) => sum + check.failed, 0);
     const values = [
-      number(step.requests),
-      heldARate ? number(step.rps) : '–',
-      number(step.latencyMs.p50),
-      number(step.latencyMs.p95),
-      number(step.latencyMs.p99),
-      `${number(step.errorPercent)}%`,
-      step.checks.length ? number(failedChecks) : '–',
+      formatDecimal(step.requests),
+      heldARate ? formatDecimal(step.rps) : '–',
+      formatDecimal(step.latencyMs.p50),
+      formatDecimal(step.latencyMs.p95),
+      formatDecimal(step.latencyMs.p99),
+      `${formatDecimal(step.errorPercent)}%`,
+      step.checks.length ? formatDecimal(failedChecks) : '–',
     ];
     lines.push(`  ${terminalSafe(fitColumn(step.name, width))}  ${cells(values)}`.trimEnd());
   }
@@ -58,12 +58,7 @@ function stepLines(report: ReportWithSteps): string[] {
     const checkWidth = Math.min(STEP_NAME_WIDTH, Math.max(5, ...checks.map((check) => check.name.length)));
     lines.push(`  ${'check'.padEnd(checkWidth + 2)}${cells(['passed', 'failed', 'rate'])}step`);
     for (const check of checks) {
-      const rate = checkPassPercent(check);
-      const values = [
-        number(check.passed),
-        number(check.failed),
-        rate === null ? '–' : `${number(Number(rate.toPrecision(4)))}%`,
-      ];
+      const values = [formatDecimal(check.passed), formatDecimal(check.failed), formatPassRate(check)];
       lines.push(
         `  ${terminalSafe(fitColumn(check.name, checkWidth))}  ${cells(values)}${terminalSafe(check.step)}${check.failed ? '  FAIL' : ''}`,
       );
@@ -119,18 +114,17 @@ export function formatSummary(report: LoadTestReport, status: string): string {
   );
   row(
     'workers',
-    `${number(report.workers)} × ${plural(report.rounds, 'round')}${report.shards.failed ? `, ${plural(report.shards.failed, 'shard')} failed` : ''}${report.shards.retried ? `, ${number(report.shards.retried)} retried` : ''}`,
+    `${formatDecimal(report.workers)} × ${plural(report.rounds, 'round')}${report.shards.failed ? `, ${plural(report.shards.failed, 'shard')} failed` : ''}${report.shards.retried ? `, ${formatDecimal(report.shards.retried)} retried` : ''}`,
   );
   row(
     'requests',
-    `${number(report.totals.requests)} (ok ${number(report.totals.ok)}, failed ${number(report.totals.failed)}, ${report.errorPercent}%) in ${report.durationSeconds}s, ${heldRate(report) ? `${number(report.rps)} req/s` : 'under a second: too short for a rate'}`,
+    `${formatDecimal(report.totals.requests)} (ok ${formatDecimal(report.totals.ok)}, failed ${formatDecimal(report.totals.failed)}, ${report.errorPercent}%) in ${report.durationSeconds}s, ${heldRate(report) ? `${formatDecimal(report.rps)} req/s` : 'under a second: too short for a rate'}`,
   );
   const latency = report.latencyMs;
   lines.push('');
   lines.push('  latency ms  min      mean     p50      p90      p95      p99      p99.9    max');
   const values = (summary: typeof latency) =>
-    [summary.min, summary.mean, summary.p50, summary.p90, summary.p95, summary.p99, summary.p999, summary.max]
-      .map((value) => number(value).padEnd(9))
+    LATENCY_METRICS.map((key) => formatDecimal(summary[key]).padEnd(9))
       .join('')
       .trimEnd();
   lines.push(`  ${(report.model === 'open' ? 'corrected' : 'measured').padEnd(12)}${values(latency)}`);
@@ -139,12 +133,12 @@ export function formatSummary(report: LoadTestReport, status: string): string {
   // Reports stored before responses were counted apart have no figure.
   if (report.noResponse)
     lines.push(
-      `  ${''.padEnd(12)}over ${plural(report.responses, 'response')}; ${number(report.noResponse)} without a response ${report.noResponse === 1 ? 'is' : 'are'} counted under errors only`,
+      `  ${''.padEnd(12)}over ${plural(report.responses, 'response')}; ${formatDecimal(report.noResponse)} without a response ${report.noResponse === 1 ? 'is' : 'are'} counted under errors only`,
     );
   lines.push('');
   lines.push(...stepLines(report));
   lines.push('');
-  const codes = Object.entries(report.statusCodes).map(([code, count]) => `${code}: ${number(count)}`);
+  const codes = Object.entries(report.statusCodes).map(([code, count]) => `${code}: ${formatDecimal(count)}`);
   row('status', codes.length ? codes.join(', ') : '(no responses)');
   // HTTP failures and network errors together, each named: the count agrees with "failed" above.
   row('errors', describeFailures(report));
@@ -158,7 +152,9 @@ export function formatSummary(report: LoadTestReport, status: string): string {
   });
   report.thresholds.forEach((threshold, index) => {
     const measured =
-      threshold.actual === null ? `not judged: ${threshold.problem}` : `actual ${number(threshold.actual)}`;
+      threshold.actual === null
+        ? `not judged: ${threshold.problem}`
+        : `actual ${formatDecimal(threshold.actual)}`;
     const verdict = `${threshold.passed ? 'pass' : 'FAIL'}  ${threshold.expr} (${measured})${threshold.default ? ', the default when no threshold is set' : ''}`;
     row(index === 0 ? 'thresholds' : '', verdict);
   });

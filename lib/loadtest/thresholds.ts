@@ -45,7 +45,18 @@ export interface ThresholdResult {
  */
 export const DEFAULT_THRESHOLD = 'errors<100%';
 
-const LATENCY = ['min', 'mean', 'p50', 'p90', 'p95', 'p99', 'p999', 'max'];
+/** Every figure of a latency summary, in the order reports list them. */
+export const LATENCY_METRICS: Array<keyof LatencySummary> = [
+  'min',
+  'mean',
+  'p50',
+  'p90',
+  'p95',
+  'p99',
+  'p999',
+  'max',
+];
+const LATENCY: string[] = LATENCY_METRICS;
 const PERCENT_METRICS = ['errors', 'checks'];
 const METRICS = [...LATENCY, 'errors', 'rps', 'requests', 'checks'];
 const TAG_KEYS = ['step', 'check'] as const;
@@ -196,20 +207,13 @@ export interface ThresholdInputs {
   checks?: ReportCheck[];
 }
 
-function compare(actual: number, operator: Operator, expected: number): boolean {
-  switch (operator) {
-    case '<':
-      return actual < expected;
-    case '<=':
-      return actual <= expected;
-    case '>':
-      return actual > expected;
-    case '>=':
-      return actual >= expected;
-    case '==':
-      return actual === expected;
-  }
-}
+const COMPARE: Record<Operator, (actual: number, expected: number) => boolean> = {
+  '<': (actual, expected) => actual < expected,
+  '<=': (actual, expected) => actual <= expected,
+  '>': (actual, expected) => actual > expected,
+  '>=': (actual, expected) => actual >= expected,
+  '==': (actual, expected) => actual === expected,
+};
 
 /** A percentage kept to three decimals, never rounded up to 100 (which "==100%" would then accept). */
 const passRate = (passed: number, total: number) => {
@@ -251,15 +255,9 @@ function measure(threshold: Threshold, inputs: ThresholdInputs): { actual: numbe
     }
     return { actual: passRate(passed, total) };
   }
-  const figures = step ?? {
-    latencyMs: inputs.latencyMs,
-    errorPercent: inputs.errorPercent,
-    rps: inputs.rps,
-    requests: inputs.requests,
-  };
+  const figures = step ?? inputs;
   if (metric === 'errors') return { actual: figures.errorPercent };
-  if (metric === 'rps') return { actual: figures.rps };
-  if (metric === 'requests') return { actual: figures.requests };
+  if (metric === 'rps' || metric === 'requests') return { actual: figures[metric] };
   return { actual: figures.latencyMs[metric] };
 }
 
@@ -272,7 +270,7 @@ export function evaluateThresholds(expressions: string[], inputs: ThresholdInput
     return {
       expr: threshold.expression,
       actual: measured.actual,
-      passed: compare(measured.actual, threshold.operator, threshold.value),
+      passed: COMPARE[threshold.operator](measured.actual, threshold.value),
     };
   });
 }

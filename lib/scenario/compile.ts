@@ -240,14 +240,10 @@ function compileRequest(step: RequestStep, definitions: StepDefinition[]): Compi
   const index = definitions.findIndex((definition) => definition.name === stepName(step));
   const definition = definitions[index] as StepDefinition;
   const path = compileTemplate(step.path);
-  const query = Object.entries(step.query).map(([name, value]): [string, Template] => [
-    name,
-    compileTemplate(value),
-  ]);
-  const headers = Object.entries(step.headers).map(([name, value]): [string, Template] => [
-    name,
-    compileTemplate(value),
-  ]);
+  const templates = (entries: Record<string, string>) =>
+    Object.entries(entries).map(([name, value]): [string, Template] => [name, compileTemplate(value)]);
+  const query = templates(step.query);
+  const headers = templates(step.headers);
   if (step.json !== undefined && !step.headers['content-type'])
     headers.push(['content-type', compileTemplate('application/json')]);
   const body: CompiledRequest['body'] =

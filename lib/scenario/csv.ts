@@ -10,6 +10,14 @@ export function parseCsv(text: string): Array<Record<string, string>> {
   let line = 1;
   let recordLine = 1;
   const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  // A line holding nothing at all is no record.
+  const endRecord = () => {
+    record.push(field);
+    if (!(record.length === 1 && record[0] === '')) {
+      records.push(record);
+      lines.push(recordLine);
+    }
+  };
   for (let index = 0; index < source.length; index++) {
     const character = source[index] as string;
     if (quoted) {
@@ -31,11 +39,7 @@ export function parseCsv(text: string): Array<Record<string, string>> {
       field = '';
     } else if (character === '\n' || character === '\r') {
       if (character === '\r' && source[index + 1] === '\n') index++;
-      record.push(field);
-      if (!(record.length === 1 && record[0] === '')) {
-        records.push(record);
-        lines.push(recordLine);
-      }
+      endRecord();
       record = [];
       field = '';
       line++;
@@ -43,11 +47,7 @@ export function parseCsv(text: string): Array<Record<string, string>> {
     } else field += character;
   }
   if (quoted) throw new Error(`line ${recordLine}: a quoted field is never closed`);
-  record.push(field);
-  if (!(record.length === 1 && record[0] === '')) {
-    records.push(record);
-    lines.push(recordLine);
-  }
+  endRecord();
   const [header, ...rows] = records;
   if (!header) throw new Error('is empty; the first line names the columns');
   const seen = new Set<string>();

@@ -4,14 +4,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { isJsonObject } from '../validation/rules.ts';
 import { parseCsv } from './csv.ts';
 import { SCENARIO_CAPS, ScenarioError } from './schema.ts';
 
 /** A scenario file is a few steps; anything this large is a wrong file. */
 export const MAX_SCENARIO_FILE_BYTES = 1_000_000;
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function readText(path: string, maxBytes: number, field: string, file: string): string {
   let size: number;
@@ -68,7 +66,7 @@ export function readDataFile(path: string, format: unknown, file: string): Array
       `${file}: data.file: ${basename(path)} is not JSON: ${(error as Error).message}`,
     ]);
   }
-  if (!Array.isArray(rows) || !rows.every(isObject))
+  if (!Array.isArray(rows) || !rows.every(isJsonObject))
     throw new ScenarioError([`${file}: data.file: ${basename(path)} must hold a JSON list of objects`]);
   return rows;
 }
@@ -80,7 +78,7 @@ export function readDataFile(path: string, format: unknown, file: string): Array
 export function readScenarioFile(path: string): unknown {
   const text = readText(path, MAX_SCENARIO_FILE_BYTES, '', basename(path));
   const document = parseScenarioText(text, basename(path));
-  if (!isObject(document) || !isObject(document.data) || typeof document.data.file !== 'string')
+  if (!isJsonObject(document) || !isJsonObject(document.data) || typeof document.data.file !== 'string')
     return document;
   const { file, format, ...data } = document.data;
   const rows = readDataFile(resolve(dirname(path), file), format, basename(path));

@@ -8,7 +8,6 @@ import {
   characterName,
   HEADER_NAME,
   HTTP_METHODS,
-  type HttpMethod,
   INVALID_HEADER_VALUE,
   INVALID_PATH,
   isJsonObject,
@@ -32,49 +31,16 @@ export const SCENARIO_CAPS = {
 
 export type Capture = { json: string } | { header: string } | { regex: string };
 
-export interface Check {
-  name?: string;
-  status?: number[];
-  json?: string;
-  header?: string;
-  exists?: boolean;
-  equals?: unknown;
-  matches?: string;
-  bodyContains?: string;
-  latencyUnder?: number;
-  /** A failed check ends the iteration (its reason counted) instead of carrying on. */
-  abortIteration: boolean;
-}
-
-export interface RequestStep {
-  name?: string;
-  method: HttpMethod;
-  path: string;
-  headers: Record<string, string>;
-  query: Record<string, string>;
-  /** Sent as JSON (content-type application/json unless given); its strings are templates. */
-  json?: unknown;
-  body?: string;
-  capture: Record<string, Capture>;
-  checks: Check[];
-}
-
-export interface ThinkStep {
-  /** Milliseconds. */
-  think: number;
-}
+export type Check = v.InferOutput<typeof check>;
+export type RequestStep = v.InferOutput<typeof requestStep>;
+export type ThinkStep = v.InferOutput<typeof thinkStep>;
 
 export interface LoopStep {
   loop: { count: number; steps: Step[] };
 }
 
 export type Step = RequestStep | ThinkStep | LoopStep;
-
-export interface Flow {
-  name?: string;
-  weight: number;
-  steps: Step[];
-}
+export type Flow = v.InferOutput<typeof flow>;
 
 export type DataRow = Record<string, string>;
 
@@ -88,10 +54,7 @@ export interface ScenarioData {
   columns: string[];
 }
 
-export interface Scenario {
-  flows: Flow[];
-  data?: ScenarioData;
-}
+export type Scenario = v.InferOutput<typeof scenario>;
 
 export class ScenarioError extends InputError {
   constructor(problems: string[]) {
@@ -164,18 +127,13 @@ const headerValue = v.pipe(
   ),
 );
 
+const isHeaderName = v.check(
+  (name: string) => HEADER_NAME.test(name),
+  (issue) => `${describe(issue.input)} is not a header name`,
+);
+
 const headers = v.pipe(
-  v.record(
-    v.pipe(
-      v.string(),
-      v.check(
-        (name: string) => HEADER_NAME.test(name),
-        (issue) => `${describe(issue.input)} is not a header name`,
-      ),
-    ),
-    headerValue,
-    'must be an object of header names to values',
-  ),
+  v.record(v.pipe(v.string(), isHeaderName), headerValue, 'must be an object of header names to values'),
   v.transform((value) =>
     Object.fromEntries(Object.entries(value).map(([name, text]) => [name.toLowerCase(), text])),
   ),
@@ -193,10 +151,7 @@ const regularExpression = v.pipe(
 
 const headerName = v.pipe(
   v.string('must be a header name'),
-  v.check(
-    (name: string) => HEADER_NAME.test(name),
-    (issue) => `${describe(issue.input)} is not a header name`,
-  ),
+  isHeaderName,
   v.transform((value) => value.toLowerCase()),
 );
 
@@ -226,16 +181,22 @@ const capture = v.pipe(
   v.transform((value) => value as Capture),
 );
 
-const latency = v.pipe(
-  v.union([v.number(), v.string()], 'must be milliseconds, e.g. 300 or "300ms"'),
-  v.rawTransform(({ dataset, addIssue, NEVER }) => {
-    const ms = parseDuration(dataset.value, 'ms');
-    if (ms === null || ms <= 0) {
-      addIssue({ message: `${describe(dataset.value)} is not a duration over 0 (e.g. 300 or "1s")` });
+/** Milliseconds, or a duration such as "1s"; `accepts` bounds it and `bounds` names those bounds. */
+const duration = (shape: string, accepts: (ms: number) => boolean, bounds: string) =>
+  v.pipe(
+    v.union([v.number(), v.string()], shape),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const ms = parseDuration(dataset.value, 'ms');
+      if (ms !== null && accepts(ms)) return ms;
+      addIssue({ message: `${describe(dataset.value)} is not a duration ${bounds}` });
       return NEVER;
-    }
-    return ms;
-  }),
+    }),
+  );
+
+const latency = duration(
+  'must be milliseconds, e.g. 300 or "300ms"',
+  (ms) => ms > 0,
+  'over 0 (e.g. 300 or "1s")',
 );
 
 const statusCode = v.pipe(
@@ -274,6 +235,7 @@ const check = v.pipe(
       matches: v.optional(regularExpression),
       bodyContains: v.optional(v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))),
       latencyUnder: v.optional(latency),
+      // A failed check ends the iteration (its reason counted) instead of carrying on.
       abortIteration: v.optional(v.boolean('must be true or false'), false),
     },
     strictMessage(
@@ -294,33 +256,38 @@ const check = v.pipe(
     (value) => [value.exists, value.equals, value.matches].filter((item) => item !== undefined).length <= 1,
     'give one of exists, equals or matches',
   ),
-  v.transform((value) => value as Check),
 );
+
+type IssuePath = [v.IssuePathItem, ...v.IssuePathItem[]];
+
+/** An issue path from keys: lib/validation/issues.ts names a field by its keys alone. */
+const issuePath = (...keys: Array<string | number>) =>
+  keys.map((key) => ({
+    type: 'object',
+    origin: 'value',
+    input: undefined,
+    key,
+    value: undefined,
+  })) as unknown as IssuePath;
 
 /** Every string of a JSON body is a template. */
 function checkJsonTemplates(
   value: unknown,
-  at: v.IssuePathItem[],
-  addIssue: (info: { message: string; path?: [v.IssuePathItem, ...v.IssuePathItem[]] }) => void,
+  keys: Array<string | number>,
+  addIssue: (info: { message: string; path: IssuePath }) => void,
 ): void {
-  const item = (key: string | number, input: unknown): v.IssuePathItem =>
-    ({ type: 'object', origin: 'value', input, key, value: undefined }) as unknown as v.IssuePathItem;
   if (typeof value === 'string') {
     try {
       compileTemplate(value);
     } catch (error) {
-      addIssue({
-        message: (error as Error).message,
-        ...(at.length ? { path: at as [v.IssuePathItem, ...v.IssuePathItem[]] } : {}),
-      });
+      addIssue({ message: (error as Error).message, path: issuePath(...keys) });
     }
   } else if (Array.isArray(value))
     value.forEach((entry, index) => {
-      checkJsonTemplates(entry, [...at, item(index, value)], addIssue);
+      checkJsonTemplates(entry, [...keys, index], addIssue);
     });
   else if (isJsonObject(value))
-    for (const [key, entry] of Object.entries(value))
-      checkJsonTemplates(entry, [...at, item(key, value)], addIssue);
+    for (const [key, entry] of Object.entries(value)) checkJsonTemplates(entry, [...keys, key], addIssue);
 }
 
 const requestStep = v.pipe(
@@ -334,6 +301,7 @@ const requestStep = v.pipe(
         v.record(v.string(), template('a string or number'), 'must be an object of names to values'),
         {},
       ),
+      // Sent as JSON (content-type application/json unless given); its strings are templates.
       json: v.optional(v.unknown()),
       body: v.optional(
         v.pipe(
@@ -371,32 +339,17 @@ const requestStep = v.pipe(
   ),
   v.check((value) => value.json === undefined || value.body === undefined, 'give json or body, not both'),
   rawProblems(({ dataset, addIssue }) => {
-    if (dataset.value.json !== undefined) {
-      const at = {
-        type: 'object',
-        origin: 'value',
-        input: dataset.value,
-        key: 'json',
-        value: dataset.value.json,
-      };
-      checkJsonTemplates(dataset.value.json, [at as unknown as v.IssuePathItem], addIssue);
-    }
+    if (dataset.value.json !== undefined) checkJsonTemplates(dataset.value.json, ['json'], addIssue);
   }),
-  v.transform((value) => value as RequestStep),
 );
 
 const thinkStep = v.strictObject(
   {
-    think: v.pipe(
-      v.union([v.number(), v.string()], 'must be milliseconds or a duration such as "1s"'),
-      v.rawTransform(({ dataset, addIssue, NEVER }) => {
-        const ms = parseDuration(dataset.value, 'ms');
-        if (ms === null || ms > 600_000) {
-          addIssue({ message: `${describe(dataset.value)} is not a duration up to 10m (e.g. 500 or "1s")` });
-          return NEVER;
-        }
-        return ms;
-      }),
+    // Milliseconds.
+    think: duration(
+      'must be milliseconds or a duration such as "1s"',
+      (ms) => ms <= 600_000,
+      'up to 10m (e.g. 500 or "1s")',
     ),
   },
   strictMessage('a think step', 'think', 'must be { think }'),
@@ -518,42 +471,24 @@ export function requestSteps(flows: Flow[]): Array<{ step: RequestStep; keys: Ar
 const keysText = (keys: Array<string | number>) =>
   keys.map((key, index) => (typeof key === 'number' ? `[${key}]` : index === 0 ? key : `.${key}`)).join('');
 
-/** An issue path from keys: lib/validation/issues.ts names a field by its keys alone. */
-const issuePath = (...keys: Array<string | number>) =>
-  keys.map((key) => ({
-    type: 'object',
-    origin: 'value',
-    input: undefined,
-    key,
-    value: undefined,
-  })) as unknown as [v.IssuePathItem, ...v.IssuePathItem[]];
-
 /** The name a step is reported under: its own, or "METHOD /path" as written. */
 export const stepName = (step: RequestStep) => step.name ?? `${step.method} ${step.path}`;
 
+/** What the steps of one iteration add up to, loops unrolled. */
+const perIteration =
+  (ownValue: (step: RequestStep | ThinkStep) => number) =>
+  (list: Step[]): number =>
+    list.reduce(
+      (sum, item) =>
+        sum + ('loop' in item ? item.loop.count * perIteration(ownValue)(item.loop.steps) : ownValue(item)),
+      0,
+    );
+
 /** Requests one iteration of a flow sends, loops unrolled. */
-export function requestsPerIteration(list: Step[]): number {
-  return list.reduce(
-    (sum, item) =>
-      sum +
-      ('loop' in item ? item.loop.count * requestsPerIteration(item.loop.steps) : 'think' in item ? 0 : 1),
-    0,
-  );
-}
+export const requestsPerIteration = perIteration((step) => ('think' in step ? 0 : 1));
 
 /** Milliseconds one iteration of a flow thinks, loops unrolled. */
-export function thinkMsPerIteration(list: Step[]): number {
-  return list.reduce(
-    (sum, item) =>
-      sum +
-      ('loop' in item
-        ? item.loop.count * thinkMsPerIteration(item.loop.steps)
-        : 'think' in item
-          ? item.think
-          : 0),
-    0,
-  );
-}
+export const thinkMsPerIteration = perIteration((step) => ('think' in step ? step.think : 0));
 
 const scenario = v.pipe(
   v.strictObject(
@@ -599,7 +534,6 @@ const scenario = v.pipe(
         });
     }
   }),
-  v.transform((value): Scenario => value as Scenario),
 );
 
 /** The load-test input's optional `scenario`: its problems are named under it ("scenario.flows[0]…"). */

@@ -76,13 +76,6 @@ export function compileTemplate(text: string): Template {
   return { parts, constant };
 }
 
-/** The variable names a template reads. */
-export function templateVariables(template: Template): string[] {
-  return template.parts.flatMap((part) =>
-    typeof part !== 'string' && part.kind === 'variable' ? [part.name] : [],
-  );
-}
-
 function evaluate(expression: TemplateExpression, scope: TemplateScope): string {
   switch (expression.kind) {
     case 'variable': {

@@ -48,22 +48,19 @@ export interface CycleResult {
   samples: Sample[];
   transitions: Transition[];
   states: Record<string, 'OK' | 'ALARM'>;
-  delivery: { sent: number; failed: number; pending: number; error?: string };
+  delivery: Delivery & { pending: number };
   metrics: 'sent' | 'failed' | 'not configured';
   /** The monitor's own resident memory after the cycle. */
   memoryBytes: number;
 }
 
-function maxWindow(checks: CheckDefinition[]): number {
+/** How many recent samples the check's rules read. */
+function maxWindow(check: CheckDefinition): number {
   return Math.max(
     2,
-    ...checks.map((check) =>
-      Math.max(
-        check.rules.down.consecutive ?? check.rules.down.window ?? 1,
-        check.rules.degradedCycles,
-        check.rules.errorRate?.window ?? 1,
-      ),
-    ),
+    check.rules.down.consecutive ?? check.rules.down.window ?? 1,
+    check.rules.degradedCycles,
+    check.rules.errorRate?.window ?? 1,
   );
 }
 
@@ -182,77 +179,29 @@ function metricsFor(
   at: Date,
 ): Metric[] {
   const metrics: Metric[] = [];
+  const add = (name: string, value: number, unit: Metric['unit'], dimensions: Record<string, string>) =>
+    metrics.push({ name, value, unit, dimensions, timestamp: at });
   for (const sample of samples) {
     const check = checks.find((item) => item.key === sample.key);
     const dims = { ...dimensions, Check: sample.name };
-    metrics.push({
-      name: 'Availability',
-      value: sample.ok ? 100 : 0,
-      unit: 'Percent',
-      dimensions: dims,
-      timestamp: at,
-    });
+    add('Availability', sample.ok ? 100 : 0, 'Percent', dims);
     // What the CloudWatch alarms watch: availability, except that a held sample (maintenance window, load
     // test) counts as available, so an alarm holds its notifications exactly when the monitor does.
-    metrics.push({
-      name: 'AlertAvailability',
-      value: sample.ok || sample.held ? 100 : 0,
-      unit: 'Percent',
-      dimensions: dims,
-      timestamp: at,
-    });
-    if (sample.latencyMs !== null)
-      metrics.push({
-        name: 'ResponseTime',
-        value: sample.latencyMs,
-        unit: 'Milliseconds',
-        dimensions: dims,
-        timestamp: at,
-      });
+    add('AlertAvailability', sample.ok || sample.held ? 100 : 0, 'Percent', dims);
+    if (sample.latencyMs !== null) add('ResponseTime', sample.latencyMs, 'Milliseconds', dims);
     if (check?.kind === 'database' && sample.details) {
       const pool = sample.details.pool as { total?: number; idle?: number; waiting?: number } | null;
       const dbLatency = sample.details.databaseLatencyMs as number | null;
-      if (dbLatency !== null && dbLatency !== undefined) {
-        metrics.push({
-          name: 'DatabaseLatency',
-          value: dbLatency,
-          unit: 'Milliseconds',
-          dimensions: dims,
-          timestamp: at,
-        });
-      }
+      if (dbLatency !== null && dbLatency !== undefined)
+        add('DatabaseLatency', dbLatency, 'Milliseconds', dims);
       if (pool) {
-        metrics.push({
-          name: 'PoolConnections',
-          value: pool.total ?? 0,
-          unit: 'Count',
-          dimensions: dims,
-          timestamp: at,
-        });
-        metrics.push({
-          name: 'PoolIdle',
-          value: pool.idle ?? 0,
-          unit: 'Count',
-          dimensions: dims,
-          timestamp: at,
-        });
-        metrics.push({
-          name: 'PoolWaiting',
-          value: pool.waiting ?? 0,
-          unit: 'Count',
-          dimensions: dims,
-          timestamp: at,
-        });
+        add('PoolConnections', pool.total ?? 0, 'Count', dims);
+        add('PoolIdle', pool.idle ?? 0, 'Count', dims);
+        add('PoolWaiting', pool.waiting ?? 0, 'Count', dims);
       }
     }
   }
-  metrics.push({
-    name: 'MonitorMemory',
-    value: process.memoryUsage().rss,
-    unit: 'Bytes',
-    dimensions: { ...dimensions },
-    timestamp: at,
-  });
+  add('MonitorMemory', process.memoryUsage().rss, 'Bytes', { ...dimensions });
   return metrics;
 }
 
@@ -261,11 +210,7 @@ export interface CycleOptions {
   signal?: AbortSignal;
 }
 
-interface Delivery {
-  sent: number;
-  failed: number;
-  error?: string;
-}
+type Delivery = Awaited<ReturnType<MonitorStore['deliverPending']>>;
 
 interface CheckOutcome {
   sample: Sample;
@@ -319,7 +264,7 @@ async function runCheck(
   const held = context.maintenance ?? (await dependencyReason(check, context.definition, deps.store));
   const sample: Sample = { ...probed, held };
   await deps.store.insertSamples([sample]);
-  const recent = await deps.store.recentSamples([check.key], maxWindow([check]));
+  const recent = await deps.store.recentSamples([check.key], maxWindow(check));
   const history = recent.get(check.key) ?? [];
   const channels = monitorChannels(deps);
   const burn = check.slo
@@ -476,16 +421,13 @@ export async function runCycle(
   const final = outcomes.some((outcome) => outcome.delivery.error !== undefined)
     ? { sent: 0, failed: 0 }
     : await deliver(deps, now);
+  const deliveries = [final, ...outcomes.map((outcome) => outcome.delivery)];
+  const error = deliveries.find((delivery) => delivery.error !== undefined)?.error;
   const delivered: Delivery = {
-    sent: final.sent,
-    failed: final.failed,
-    ...(final.error === undefined ? {} : { error: final.error }),
+    sent: deliveries.reduce((sum, delivery) => sum + delivery.sent, 0),
+    failed: deliveries.reduce((sum, delivery) => sum + delivery.failed, 0),
+    ...(error === undefined ? {} : { error }),
   };
-  for (const { delivery } of outcomes) {
-    delivered.sent += delivery.sent;
-    delivered.failed += delivery.failed;
-    if (delivery.error !== undefined && delivered.error === undefined) delivered.error = delivery.error;
-  }
   if (delivered.error)
     deps.logger.warn('alert delivery failed; it stays in the outbox for the next cycle', {
       error: delivered.error,

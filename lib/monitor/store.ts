@@ -27,6 +27,15 @@ export interface IncidentRecord {
   remindersSent: number;
 }
 
+/** One probe as the API shows it. */
+export interface SampleRecord {
+  at: string;
+  ok: boolean;
+  status: number | null;
+  latencyMs: number | null;
+  error: string | null;
+}
+
 export interface CheckStateRecord {
   check: string;
   state: 'OK' | 'ALARM';
@@ -40,22 +49,7 @@ export interface CheckStateRecord {
   stale: boolean;
   /** Its objective as the monitor last computed it; null for a check without one. */
   slo?: SloState | null;
-  lastSample: {
-    at: string;
-    ok: boolean;
-    status: number | null;
-    latencyMs: number | null;
-    error: string | null;
-  } | null;
-}
-
-/** One probe as the API shows it. */
-export interface SampleRecord {
-  at: string;
-  ok: boolean;
-  status: number | null;
-  latencyMs: number | null;
-  error: string | null;
+  lastSample: SampleRecord | null;
 }
 
 export interface OutboxEntry {
@@ -188,8 +182,11 @@ export class MonitorStore {
   /**
    * Samples and bad samples of a check over each window ending at `now` (seconds back), held ones left out: bad is
    * failed, or slower than `slowerThanMs` when given. What SLOs and uptime figures are computed from. Without a
-   * latency bound the counts come from the uptime rollup (uptimeWindows); with one, from the latency rollup
-   * (latencyWindows).
+   * latency bound the counts come from the uptime rollup (uptimeWindows). With one, in one statement: the whole UTC
+   * hours of a window from monitor_latency_hourly and its partial first and last hour from the samples, so that a
+   * 30-day window reads some 720 rows and two hours of samples. A bound not registered (registerLatencyBounds) has no
+   * hours counted: its windows count every sample, decided in the same statement, so a bound registered or dropped
+   * meanwhile is never read half-counted.
    */
   async windowCounts(
     key: string,
@@ -199,22 +196,6 @@ export class MonitorStore {
   ): Promise<Map<number, WindowCounts>> {
     if (slowerThanMs === null)
       return (await this.uptimeWindows([key], now, windowsSeconds)).get(key) ?? new Map();
-    return this.latencyWindows(key, now, windowsSeconds, slowerThanMs);
-  }
-
-  /**
-   * A check's samples and samples failed or slower than `boundMs` over each window ending at `now`, in one
-   * statement: the whole UTC hours of a window from monitor_latency_hourly and its partial first and last hour from
-   * the samples, so that a 30-day window reads some 720 rows and two hours of samples. A bound not registered
-   * (registerLatencyBounds) has no hours counted: its windows count every sample, decided in the same statement, so
-   * a bound registered or dropped meanwhile is never read half-counted.
-   */
-  async latencyWindows(
-    key: string,
-    now: Date,
-    windowsSeconds: number[],
-    boundMs: number,
-  ): Promise<Map<number, WindowCounts>> {
     const result = await this.db.query<{ seconds: number; total: string; bad: string }>(
       // (start, now] splits into samples (start, first_hour), hours [first_hour, hours_to) and samples
       // [hours_to, now]; any part may be empty.
@@ -247,7 +228,7 @@ export class MonitorStore {
                    WHERE NOT (SELECT counted FROM registered) AND m.check_name = $1 AND NOT m.held
                      AND m.at > w.start AND m.at <= $2) c
         ) counted`,
-      [key, now, windowsSeconds, boundMs],
+      [key, now, windowsSeconds, slowerThanMs],
       { idempotent: true },
     );
     return new Map(
@@ -633,7 +614,6 @@ export class MonitorStore {
     send: (entry: OutboxEntry) => Promise<void>,
     { now = new Date(), channels = [PRIMARY_CHANNEL] }: { now?: Date; channels?: string[] } = {},
   ): Promise<{ sent: number; failed: number; error?: string }> {
-    const options = { now, channels };
     const queued = await this.db.query<{ id: string; channel: string }>(
       `SELECT id, channel FROM alert_outbox
         WHERE sent_at IS NULL AND channel = ANY($3::text[]) AND (next_attempt_at IS NULL OR next_attempt_at <= $4)
@@ -641,7 +621,7 @@ export class MonitorStore {
           AND channel NOT IN (SELECT channel FROM alert_outbox
                                WHERE sent_at IS NULL AND attempts < $1 AND next_attempt_at > $4)
         ORDER BY attempts >= $1, id LIMIT $2`,
-      [POISON_ATTEMPTS, limit, options.channels, options.now],
+      [POISON_ATTEMPTS, limit, channels, now],
     );
     let sent = 0;
     let failed = 0;
@@ -659,7 +639,7 @@ export class MonitorStore {
           `SELECT incident_id, kind, payload, attempts FROM alert_outbox
             WHERE id = $1 AND sent_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
               FOR UPDATE SKIP LOCKED`,
-          [id, options.now],
+          [id, now],
         );
         const row = locked.rows[0];
         if (!row) return { kind: 'skipped' as const };
@@ -677,7 +657,7 @@ export class MonitorStore {
           await client.query(
             `UPDATE alert_outbox SET attempts = attempts + 1, last_error = $2,
                     next_attempt_at = $3::timestamptz + make_interval(secs => $4) WHERE id = $1`,
-            [id, message.slice(0, 1000), options.now, retryDelaySeconds(row.attempts + 1)],
+            [id, message.slice(0, 1000), now, retryDelaySeconds(row.attempts + 1)],
           );
           return { kind: 'failed' as const, message, poison: row.attempts + 1 >= POISON_ATTEMPTS };
         }
@@ -697,32 +677,11 @@ export class MonitorStore {
     return lastError === undefined ? { sent, failed } : { sent, failed, error: lastError };
   }
 
-  /** Each channel's delivered and waiting rows, for the delivery report and /metrics. */
-  async deliveryCounts(): Promise<
-    Array<{ channel: string; sent: number; pending: number; failedAttempts: number }>
-  > {
-    const result = await this.db.query<{ channel: string; sent: string; pending: string; failed: string }>(
-      `SELECT channel, count(*) FILTER (WHERE sent_at IS NOT NULL) AS sent, count(*) FILTER (WHERE sent_at IS NULL) AS pending,
-              COALESCE(sum(attempts - CASE WHEN sent_at IS NULL THEN 0 ELSE 1 END), 0) AS failed
-         FROM alert_outbox GROUP BY channel ORDER BY channel`,
-      [],
-      { idempotent: true },
-    );
-    return result.rows.map((row) => ({
-      channel: row.channel,
-      sent: Number(row.sent),
-      pending: Number(row.pending),
-      failedAttempts: Number(row.failed),
-    }));
-  }
-
   async pendingCount(): Promise<number> {
     const result = await this.db.query<{ count: string }>(
       `SELECT count(*) AS count FROM alert_outbox WHERE sent_at IS NULL`,
       [],
-      {
-        idempotent: true,
-      },
+      { idempotent: true },
     );
     return Number(result.rows[0]?.count ?? 0);
   }

@@ -48,15 +48,11 @@ export function sampleRetentionDays(
   return Math.max(retentionDays, ...objectives.map((objective) => objective?.windowDays ?? 0));
 }
 
-/** The share of samples the objective allows to be bad: 0.001 for 99.9 %. */
-export function budgetFraction(objective: SloObjective): number {
-  return 1 - objective.targetPercent / 100;
-}
-
 /** How many times faster than sustainable the budget went over a window: 1 spends it exactly by the window's end. */
 export function burnRate(counts: WindowCounts | undefined, objective: SloObjective): number {
   if (!counts || counts.total === 0) return 0;
-  return counts.bad / counts.total / budgetFraction(objective);
+  // Over the share of samples the objective allows to be bad: 0.001 for 99.9 %.
+  return counts.bad / counts.total / (1 - objective.targetPercent / 100);
 }
 
 /** Percent of the objective window's budget not yet spent; below 0 once the objective is missed. */
@@ -104,11 +100,7 @@ export function burnReason(verdict: BurnVerdict): string {
 }
 
 /** What the monitor stores of a check's objective each cycle, for /metrics and the status page. */
-export interface SloState {
-  kind: SloObjective['kind'];
-  targetPercent: number;
-  latencyMs?: number;
-  windowDays: number;
+export interface SloState extends SloObjective {
   budgetLeftPercent: number;
   /** Burn rate per window, by its length in seconds. */
   burnRates: Record<string, number>;

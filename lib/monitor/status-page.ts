@@ -3,14 +3,7 @@
 import { escapeHtml, htmlPage } from '../http/html.ts';
 import { SPARKLINE_FLOOR_MS, sparkline } from '../http/svg-chart.ts';
 import { STALE_AFTER_INTERVALS } from './rules.ts';
-import type { CheckStateRecord, IncidentRecord } from './store.ts';
-
-export interface DailyUptime {
-  /** YYYY-MM-DD, UTC. */
-  day: string;
-  total: number;
-  failed: number;
-}
+import type { CheckStateRecord, DailyUptime, IncidentRecord } from './store.ts';
 
 export interface StatusPageCheck extends CheckStateRecord {
   latencies: Array<number | null>;
@@ -66,7 +59,7 @@ export function uptimeBars(days: DailyUptime[], today: Date, count = UPTIME_DAYS
   return `<svg class="bars" viewBox="0 0 ${total} 24" width="${total}" height="24" role="img" aria-label="uptime per day, last ${count} days">${bars.join('')}</svg>`;
 }
 
-const clock = (iso: string) => `${iso.slice(11, 16)}`;
+const clock = (iso: string) => iso.slice(11, 16);
 
 /** Latency over time with a y axis in ms and the first and last sample's times on the x axis; failures as red ticks. */
 export function latencyChart(

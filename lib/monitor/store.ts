@@ -27,6 +27,14 @@ export interface IncidentRecord {
   remindersSent: number;
 }
 
+/** A check's samples and failed samples on one UTC day. */
+export interface DailyUptime {
+  /** YYYY-MM-DD, UTC. */
+  day: string;
+  total: number;
+  failed: number;
+}
+
 /** One probe as the API shows it. */
 export interface SampleRecord {
   at: string;
@@ -390,11 +398,7 @@ export class MonitorStore {
    * days before today from monitor_uptime_daily, today's hours before the current one from monitor_uptime_hourly,
    * the current hour from the samples.
    */
-  async dailyUptime(
-    keys: string[],
-    now: Date,
-    days: number,
-  ): Promise<Map<string, Array<{ day: string; total: number; failed: number }>>> {
+  async dailyUptime(keys: string[], now: Date, days: number): Promise<Map<string, DailyUptime[]>> {
     const result = await this.db.query<{ check_name: string; day: string; total: string; failed: string }>(
       `WITH bounds AS (
          SELECT (date_trunc('day', $2::timestamptz AT TIME ZONE 'UTC') - make_interval(days => $3 - 1))
@@ -419,7 +423,7 @@ export class MonitorStore {
       [keys, now, days],
       { idempotent: true },
     );
-    const byCheck = new Map<string, Array<{ day: string; total: number; failed: number }>>();
+    const byCheck = new Map<string, DailyUptime[]>();
     for (const row of result.rows) {
       const list = byCheck.get(row.check_name) ?? [];
       list.push({ day: row.day, total: Number(row.total), failed: Number(row.failed) });

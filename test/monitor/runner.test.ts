@@ -64,6 +64,37 @@ describe('runMonitor stopped during a cycle', () => {
     expect(await store.samples('stuck', new Date(0), 10)).toEqual([]);
   }, 10_000);
 
+  it('returns at once when stopped while it waits for the next cycle', async () => {
+    await target.set('healthy');
+    const store = new MonitorStore(postgres.db);
+    const definition = parseMonitorDefinition(
+      { checks: [{ name: 'waiting', url: `${target.url}/health`, timeout: 2000 }] },
+      target.url,
+      'test',
+      false,
+      30,
+    );
+    const controller = new AbortController();
+    let stopped = 0;
+    const report = await runMonitor(
+      definition,
+      testMonitorDeps(store, new RecordingSink(), () => new Date()),
+      {
+        intervalSeconds: 30,
+        signal: controller.signal,
+        onCycle: () =>
+          setTimeout(() => {
+            stopped = performance.now();
+            controller.abort();
+          }, 100),
+      },
+    );
+    expect(performance.now() - stopped).toBeLessThan(500);
+    expect(report.cycles).toBe(1);
+    expect(report.checks[0]?.last?.ok).toBe(true);
+    await target.set('hang');
+  }, 10_000);
+
   it('lets `loadwatch start` stop within 2 s of SIGTERM while a check is probing', async () => {
     const checksFile = join(dataDir.path, 'checks.json');
     writeFileSync(

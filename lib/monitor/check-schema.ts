@@ -152,15 +152,8 @@ function rulesSchema(defaults: CheckRules) {
         },
         objectMessage('must be an object', 'a rule setting'),
       ),
-      v.transform(
-        (rules): CheckRules => ({
-          down: rules.down ?? defaults.down,
-          degradedCycles: rules.degradedCycles ?? defaults.degradedCycles,
-          errorRate: rules.errorRate === undefined ? defaults.errorRate : rules.errorRate,
-          recoveryCycles: rules.recoveryCycles ?? defaults.recoveryCycles,
-          reminderMinutes: rules.reminderMinutes ?? defaults.reminderMinutes,
-        }),
-      ),
+      // A setting left out is absent from the parsed object, so its default stands; an errorRate of null replaces it.
+      v.transform((rules): CheckRules => ({ ...defaults, ...rules })),
     ),
     {},
   );

@@ -9,7 +9,7 @@ import type { HeartbeatRecord } from './heartbeat.ts';
 import { probe, type Sample } from './probe.ts';
 import { type Decision, decide, evaluateRules, type RuleVerdict, samplesForRules } from './rules.ts';
 import { evaluateBurn, sampleRetentionDays, sloState, sloWindows } from './slo.ts';
-import type { MonitorStore } from './store.ts';
+import type { MonitorStore, OutboxEntry } from './store.ts';
 
 export interface MonitorDeps {
   store: MonitorStore;
@@ -296,36 +296,22 @@ async function runCheck(
       incidentId: tx.incident?.id ?? 0,
     };
     let queued = false;
+    /** Queues the notification for the channels of its severity: a recovery goes where the incident went. */
+    const enqueue = async (kind: OutboxEntry['kind'], context: Parameters<typeof notification>[3]) => {
+      const to = channelsFor(channels, kind === 'resolved' ? 'info' : verdict.severity);
+      const message = notification(kind, check, sample, context);
+      await tx.enqueue(context.incidentId, kind, context.sequence ?? 0, message, to);
+      queued = true;
+    };
     if (decision.action === 'raise') {
       const id = await tx.openIncident(verdict.firing, verdict.severity, verdict.reasons.join('; '), now);
-      await tx.enqueue(
-        id,
-        'raised',
-        0,
-        notification('raised', check, sample, { ...notice, since: now, incidentId: id }),
-        channelsFor(channels, verdict.severity),
-      );
-      queued = true;
+      await enqueue('raised', { ...notice, since: now, incidentId: id });
     } else if (decision.action === 'resolve' && tx.incident) {
       await tx.resolveIncident(tx.incident.id, now);
-      await tx.enqueue(
-        tx.incident.id,
-        'resolved',
-        0,
-        notification('resolved', check, sample, notice),
-        channelsFor(channels, 'info'),
-      );
-      queued = true;
+      await enqueue('resolved', notice);
     } else if (decision.action === 'remind' && tx.incident) {
-      await tx.enqueue(
-        tx.incident.id,
-        'reminder',
-        decision.sequence,
-        notification('reminder', check, sample, { ...notice, sequence: decision.sequence }),
-        channelsFor(channels, verdict.severity),
-      );
+      await enqueue('reminder', { ...notice, sequence: decision.sequence });
       await tx.markNotified(tx.incident.id, now, decision.sequence);
-      queued = true;
     }
     return { state, result: { decision, state: state.state, queued, verdict } };
   });

@@ -107,6 +107,22 @@ const incidentRecord = (row: {
   remindersSent: row.reminders_sent,
 });
 
+type SampleRow = {
+  at: Date;
+  ok: boolean;
+  status: number | null;
+  latency_ms: number | null;
+  error: string | null;
+};
+
+const sampleRecord = (row: SampleRow): SampleRecord => ({
+  at: row.at.toISOString(),
+  ok: row.ok,
+  status: row.status,
+  latencyMs: row.latency_ms,
+  error: row.error,
+});
+
 /** After this many failed publishes an outbox entry stops holding up the ones behind it. */
 export const POISON_ATTEMPTS = 5;
 
@@ -706,19 +722,18 @@ export class MonitorStore {
 
   /** Every check's state and newest sample, and whether it is stale at `now`. */
   async checkStates(now = new Date()): Promise<CheckStateRecord[]> {
-    const result = await this.db.query<{
-      check_name: string;
-      state: 'OK' | 'ALARM';
-      since: Date;
-      rule_states: CheckState['ruleStates'];
-      interval_seconds: number | null;
-      at: Date | null;
-      ok: boolean | null;
-      status: number | null;
-      latency_ms: number | null;
-      error: string | null;
-      slo: SloState | null;
-    }>(
+    // The newest sample's columns are all null for a check without one.
+    const result = await this.db.query<
+      Omit<SampleRow, 'at'> & {
+        check_name: string;
+        state: 'OK' | 'ALARM';
+        since: Date;
+        rule_states: CheckState['ruleStates'];
+        interval_seconds: number | null;
+        at: Date | null;
+        slo: SloState | null;
+      }
+    >(
       `SELECT s.check_name, s.state, s.since, s.rule_states, s.interval_seconds, s.slo,
               l.at, l.ok, l.status, l.latency_ms, l.error
          FROM monitor_check_states s
@@ -740,16 +755,7 @@ export class MonitorStore {
       intervalSeconds: row.interval_seconds ?? DEFAULT_MONITOR_INTERVAL_SECONDS,
       stale: isStale(row.at, row.interval_seconds ?? DEFAULT_MONITOR_INTERVAL_SECONDS, now),
       slo: row.slo,
-      lastSample:
-        row.at === null
-          ? null
-          : {
-              at: row.at.toISOString(),
-              ok: row.ok ?? false,
-              status: row.status,
-              latencyMs: row.latency_ms,
-              error: row.error,
-            },
+      lastSample: row.at === null ? null : sampleRecord({ ...row, at: row.at }),
     }));
   }
 
@@ -774,14 +780,7 @@ export class MonitorStore {
    * index range each on monitor_samples_check_at), not a round trip per check.
    */
   async samplesOf(keys: string[], since: Date, limit: number): Promise<Map<string, SampleRecord[]>> {
-    const result = await this.db.query<{
-      check_name: string;
-      at: Date;
-      ok: boolean;
-      status: number | null;
-      latency_ms: number | null;
-      error: string | null;
-    }>(
+    const result = await this.db.query<SampleRow & { check_name: string }>(
       `SELECT k.check_name, r.at, r.ok, r.status, r.latency_ms, r.error
          FROM unnest($1::text[]) WITH ORDINALITY AS k (check_name, position)
         CROSS JOIN LATERAL (
@@ -794,15 +793,7 @@ export class MonitorStore {
       { idempotent: true, replica: true },
     );
     const byCheck = new Map<string, SampleRecord[]>(keys.map((key) => [key, []]));
-    for (const row of result.rows) {
-      byCheck.get(row.check_name)?.push({
-        at: row.at.toISOString(),
-        ok: row.ok,
-        status: row.status,
-        latencyMs: row.latency_ms,
-        error: row.error,
-      });
-    }
+    for (const row of result.rows) byCheck.get(row.check_name)?.push(sampleRecord(row));
     return byCheck;
   }
 }

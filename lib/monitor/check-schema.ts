@@ -236,17 +236,15 @@ const HTTP_STATUS = v.pipe(
   v.maxValue(599, STATUS_MESSAGE),
 );
 
-const STATUS_LIST = v.pipe(
-  v.union(
-    [
-      v.pipe(
-        HTTP_STATUS,
-        v.transform((status) => [status]),
-      ),
-      v.pipe(v.array(HTTP_STATUS), v.minLength(1, STATUS_MESSAGE)),
-    ],
-    STATUS_MESSAGE,
-  ),
+const STATUS_LIST = v.union(
+  [
+    v.pipe(
+      HTTP_STATUS,
+      v.transform((status) => [status]),
+    ),
+    v.pipe(v.array(HTTP_STATUS), v.minLength(1, STATUS_MESSAGE)),
+  ],
+  STATUS_MESSAGE,
 );
 
 const HEADERS = v.optional(

@@ -257,8 +257,8 @@ async function runCheck(
   const probed = await probe(check, {
     latestMigration: deps.latestMigration,
     now: () => now,
-    ...(context.heartbeat ? { heartbeat: context.heartbeat } : {}),
-    ...(context.signal ? { signal: context.signal } : {}),
+    heartbeat: context.heartbeat,
+    signal: context.signal,
   });
   await context.dependencies;
   const held = context.maintenance ?? (await dependencyReason(check, context.definition, deps.store));
@@ -379,15 +379,14 @@ export async function runCycle(
       const dependency = checks.find((item) => item.name === name);
       return dependency ? [start(dependency)] : [];
     });
-    const heartbeat = heartbeats.get(check.key);
     const outcome = runCheck(check, {
       deps,
       definition,
       now,
       maintenance: maintenanceReason(check, definition, loadTestHosts, now),
       dependencies: Promise.allSettled(dependencies),
-      ...(heartbeat ? { heartbeat } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
+      heartbeat: heartbeats.get(check.key),
+      signal: options.signal,
     });
     running.set(check.name, outcome);
     return outcome;

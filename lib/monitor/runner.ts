@@ -33,7 +33,7 @@ export async function runMonitor(
       const cycle = await runCycle(
         definition,
         { ...deps, intervalSeconds: options.intervalSeconds },
-        options.signal ? { signal: options.signal } : {},
+        { signal: options.signal },
       );
       cycles.push(cycle);
       options.onCycle?.(cycle, cycles);

@@ -170,17 +170,10 @@ export class MonitorStore {
 
   /** The newest `limit` samples of each check, newest first. */
   async recentSamples(keys: string[], limit: number): Promise<Map<string, RecentSample[]>> {
-    const result = await this.db.query<{
-      check_name: string;
-      ok: boolean;
-      latency_ms: number | null;
-      error: string | null;
-      warning: string | null;
-      held: boolean;
-    }>(
+    const result = await this.db.query<RecentSample & { check_name: string }>(
       // One index range per check (monitor_samples_check_at), however long the history: a window over every
       // sample of the checks would read all of them to keep a few.
-      `SELECT k.check_name, r.ok, r.latency_ms, r.error, r.warning, r.held
+      `SELECT k.check_name, r.ok, r.latency_ms AS "latencyMs", r.error, r.warning, r.held
          FROM unnest($1::text[]) WITH ORDINALITY AS k (check_name, position)
         CROSS JOIN LATERAL (
           SELECT id, at, ok, latency_ms, error, warning, held FROM monitor_samples m
@@ -191,15 +184,7 @@ export class MonitorStore {
       { idempotent: true },
     );
     const byCheck = new Map<string, RecentSample[]>(keys.map((key) => [key, []]));
-    for (const row of result.rows) {
-      byCheck.get(row.check_name)?.push({
-        ok: row.ok,
-        latencyMs: row.latency_ms,
-        error: row.error,
-        warning: row.warning,
-        held: row.held,
-      });
-    }
+    for (const { check_name, ...sample } of result.rows) byCheck.get(check_name)?.push(sample);
     return byCheck;
   }
 
@@ -539,38 +524,22 @@ export class MonitorStore {
         `INSERT INTO monitor_check_states (check_name, since) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
         [key, now],
       );
-      const stateRow = await client.query<{
-        state: 'OK' | 'ALARM';
-        since: Date;
-        rule_states: CheckState['ruleStates'];
-        healthy_streak: number;
-        transitions: string[];
-      }>(
-        `SELECT state, since, rule_states, healthy_streak, transitions FROM monitor_check_states WHERE check_name = $1 FOR UPDATE`,
+      const stateRow = await client.query<CheckState>(
+        `SELECT state, since, rule_states AS "ruleStates", healthy_streak AS "healthyStreak", transitions
+           FROM monitor_check_states WHERE check_name = $1 FOR UPDATE`,
         [key],
       );
-      const row = stateRow.rows[0];
-      if (!row) throw new Error(`no state row for check ${key}`);
-      const incidentRow = await client.query<{
-        id: string;
-        last_notified_at: Date | null;
-        reminders_sent: number;
-      }>(
-        `SELECT id, last_notified_at, reminders_sent FROM monitor_incidents WHERE check_name = $1 AND resolved_at IS NULL`,
+      const checkState = stateRow.rows[0];
+      if (!checkState) throw new Error(`no state row for check ${key}`);
+      const incidentRow = await client.query<Omit<OpenIncident, 'id'> & { id: string }>(
+        `SELECT id, last_notified_at AS "lastNotifiedAt", reminders_sent AS "remindersSent"
+           FROM monitor_incidents WHERE check_name = $1 AND resolved_at IS NULL`,
         [key],
       );
       const open = incidentRow.rows[0];
       const tx: CheckTransaction = {
-        state: {
-          state: row.state,
-          since: row.since,
-          ruleStates: row.rule_states,
-          healthyStreak: row.healthy_streak,
-          transitions: row.transitions,
-        },
-        incident: open
-          ? { id: Number(open.id), lastNotifiedAt: open.last_notified_at, remindersSent: open.reminders_sent }
-          : null,
+        state: checkState,
+        incident: open ? { ...open, id: Number(open.id) } : null,
         async openIncident(rules, severity, summary, at) {
           const inserted = await client.query<{ id: string }>(
             `INSERT INTO monitor_incidents (check_name, opened_at, rules, severity, summary, last_notified_at)

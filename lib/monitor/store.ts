@@ -87,26 +87,6 @@ export interface CheckTransaction {
   markNotified(id: number, at: Date, remindersSent?: number): Promise<void>;
 }
 
-const incidentRecord = (row: {
-  id: string;
-  check_name: string;
-  opened_at: Date;
-  resolved_at: Date | null;
-  rules: string[];
-  severity: string;
-  summary: string;
-  reminders_sent: number;
-}): IncidentRecord => ({
-  id: Number(row.id),
-  check: row.check_name,
-  openedAt: row.opened_at.toISOString(),
-  resolvedAt: row.resolved_at?.toISOString() ?? null,
-  rules: row.rules,
-  severity: row.severity,
-  summary: row.summary,
-  remindersSent: row.reminders_sent,
-});
-
 type SampleRow = {
   at: Date;
   ok: boolean;
@@ -619,13 +599,10 @@ export class MonitorStore {
     for (const { id, channel } of queued.rows) {
       if (stopped.has(channel)) continue;
       const outcome = await this.db.transaction(async (client) => {
-        const locked = await client.query<{
-          incident_id: string;
-          kind: OutboxEntry['kind'];
-          payload: Notification;
-          attempts: number;
-        }>(
-          `SELECT incident_id, kind, payload, attempts FROM alert_outbox
+        const locked = await client.query<
+          Pick<OutboxEntry, 'kind' | 'payload' | 'attempts'> & { incidentId: string }
+        >(
+          `SELECT incident_id AS "incidentId", kind, payload, attempts FROM alert_outbox
             WHERE id = $1 AND sent_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
               FOR UPDATE SKIP LOCKED`,
           [id, now],
@@ -633,14 +610,7 @@ export class MonitorStore {
         const row = locked.rows[0];
         if (!row) return { kind: 'skipped' as const };
         try {
-          await send({
-            id: Number(id),
-            incidentId: Number(row.incident_id),
-            channel,
-            kind: row.kind,
-            payload: row.payload,
-            attempts: row.attempts,
-          });
+          await send({ ...row, id: Number(id), incidentId: Number(row.incidentId), channel });
         } catch (error) {
           const message = (error as Error)?.message ?? String(error);
           await client.query(
@@ -729,15 +699,28 @@ export class MonitorStore {
   }
 
   async incidents(state: 'firing' | 'resolved' | 'all', limit: number): Promise<IncidentRecord[]> {
-    const result = await this.db.query<Parameters<typeof incidentRecord>[0]>(
-      `SELECT id, check_name, opened_at, resolved_at, rules, severity, summary, reminders_sent FROM monitor_incidents
+    const result = await this.db.query<
+      Omit<IncidentRecord, 'id' | 'openedAt' | 'resolvedAt'> & {
+        id: string;
+        openedAt: Date;
+        resolvedAt: Date | null;
+      }
+    >(
+      `SELECT id, check_name AS "check", opened_at AS "openedAt", resolved_at AS "resolvedAt", rules, severity, summary,
+              reminders_sent AS "remindersSent"
+         FROM monitor_incidents
         WHERE ($1 = 'all') OR ($1 = 'firing' AND resolved_at IS NULL) OR ($1 = 'resolved' AND resolved_at IS NOT NULL)
         ORDER BY opened_at DESC LIMIT $2`,
       [state, limit],
       // What the API shows: a replica's moment of lag is fine.
       { idempotent: true, replica: true },
     );
-    return result.rows.map(incidentRecord);
+    return result.rows.map((row) => ({
+      ...row,
+      id: Number(row.id),
+      openedAt: row.openedAt.toISOString(),
+      resolvedAt: row.resolvedAt?.toISOString() ?? null,
+    }));
   }
 
   async samples(key: string, since: Date, limit: number): Promise<SampleRecord[]> {

@@ -51,7 +51,6 @@ export function alertChannels(
     const secret = secrets[webhook.name];
     const url = webhook.url ?? secret?.url;
     if (url === undefined) throw new ConfigError([`webhook "${webhook.name}": no URL configured`]);
-    const signingSecret = webhook.signingSecret ?? secret?.signingSecret;
     channels.push({
       name: webhook.name,
       severities: webhook.severities,
@@ -59,7 +58,7 @@ export function alertChannels(
         name: webhook.name,
         url,
         format: webhook.format,
-        ...(signingSecret === undefined ? {} : { signingSecret }),
+        signingSecret: webhook.signingSecret ?? secret?.signingSecret,
       }),
     });
   }

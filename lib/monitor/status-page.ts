@@ -180,9 +180,9 @@ const STYLE = `
   tr.alarm .dot { background: var(--alarm); }
   tr.alarm td:nth-child(2) { color: var(--alarm); font-weight: 600; }
   .spark { width: 240px; height: 36px; color: #0969da; }
-  tr.alarm .spark { color: var(--alarm); }
+  tr.alarm .spark, tr.alarm .latency { color: var(--alarm); }
   .muted { color: var(--muted); font-size: .85rem; font-weight: normal; }
-  .spark line.fail { stroke: var(--alarm); stroke-width: 1.5; }
+  .spark line.fail, .latency line.fail { stroke: var(--alarm); stroke-width: 1.5; }
   @media (prefers-color-scheme: dark) {
     :root { --muted: #9aa4ae; --ok: #2ea043; }
     tr.alarm td:nth-child(2), .firing { color: #ff7b72; }
@@ -191,8 +191,7 @@ const STYLE = `
   .bars rect.up { fill: var(--ok); } .bars rect.partial { fill: var(--stale); } .bars rect.down { fill: var(--alarm); }
   .bars rect.none { fill: rgba(127,127,127,.3); }
   .latency { color: #0969da; font-size: 9px; } .latency text { fill: var(--muted); }
-  .latency line.axis { stroke: var(--muted); stroke-width: 1; } .latency line.fail { stroke: var(--alarm); stroke-width: 1.5; }
-  tr.alarm .latency { color: var(--alarm); }
+  .latency line.axis { stroke: var(--muted); stroke-width: 1; }
   .uptime b { font-weight: 600; } .slo.spent { color: var(--alarm); }
 
   ul { padding-left: 18px; }

@@ -134,18 +134,15 @@ function notification(
       : verdict?.firing.includes('degraded') || !verdict?.firing.includes('burnRate')
         ? 'is degraded'
         : 'is burning its error budget';
-  const subject =
-    kind === 'raised'
-      ? `[ALARM] ${serviceLabel}: ${check.name} ${what}`
-      : kind === 'reminder'
-        ? `[REMINDER] ${serviceLabel}: ${check.name} still in alarm for ${duration(since.getTime(), now.getTime())}`
-        : `[OK] ${serviceLabel}: ${check.name} recovered after ${duration(since.getTime(), now.getTime())}`;
+  const lasted = duration(since.getTime(), now.getTime());
+  const subject = {
+    raised: `[ALARM] ${serviceLabel}: ${check.name} ${what}`,
+    reminder: `[REMINDER] ${serviceLabel}: ${check.name} still in alarm for ${lasted}`,
+    resolved: `[OK] ${serviceLabel}: ${check.name} recovered after ${lasted}`,
+  }[kind];
   const lines =
     kind === 'resolved'
-      ? [
-          `${check.name} (${check.url}) is healthy again.`,
-          `The incident lasted ${duration(since.getTime(), now.getTime())}.`,
-        ]
+      ? [`${check.name} (${check.url}) is healthy again.`, `The incident lasted ${lasted}.`]
       : [
           `${check.name} (${check.url}) ${kind === 'raised' ? what : 'is still in alarm'}.`,
           ...(verdict?.reasons ?? []),

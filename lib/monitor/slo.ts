@@ -29,12 +29,8 @@ export type BurnRule = (typeof BURN_RULES)[number];
 
 /** Every window the SLO reads, in seconds: the burn windows and the objective's own. */
 export function sloWindows(objective: SloObjective): number[] {
-  const windows = new Set<number>([objective.windowDays * 86_400]);
-  for (const rule of BURN_RULES) {
-    windows.add(rule.longSeconds);
-    windows.add(rule.shortSeconds);
-  }
-  return [...windows].sort((a, b) => a - b);
+  const burnWindows = BURN_RULES.flatMap((rule) => [rule.longSeconds, rule.shortSeconds]);
+  return [...new Set([objective.windowDays * 86_400, ...burnWindows])].sort((a, b) => a - b);
 }
 
 /**

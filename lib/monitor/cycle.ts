@@ -202,11 +202,6 @@ function metricsFor(
   return metrics;
 }
 
-export interface CycleOptions {
-  /** Stops the cycle (the monitor is shutting down): probes in flight are abandoned, and nothing of them stored. */
-  signal?: AbortSignal;
-}
-
 type Delivery = Awaited<ReturnType<MonitorStore['deliverPending']>>;
 
 interface CheckOutcome {
@@ -331,7 +326,8 @@ async function runCheck(
 export async function runCycle(
   definition: MonitorDefinition,
   deps: MonitorDeps,
-  options: CycleOptions = {},
+  /** `signal` stops the cycle (the monitor is shutting down): probes in flight are abandoned, not stored. */
+  options: { signal?: AbortSignal } = {},
 ): Promise<CycleResult> {
   const now = (deps.now ?? (() => new Date()))();
   const tickMs = deps.intervalSeconds * 1000;

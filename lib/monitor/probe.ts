@@ -122,8 +122,7 @@ function databaseVerdict(body: ReadinessBody, latestMigration: string | null | u
  * trickles its answer a byte at a time is cut off there like one that never answers.
  */
 export async function probe(check: CheckDefinition, options: ProbeOptions = {}): Promise<Sample> {
-  const now = options.now ?? (() => new Date());
-  const at = now();
+  const at = options.now?.() ?? new Date();
   const base = { key: check.key, name: check.name, at };
   if (check.kind === 'heartbeat') {
     const record = options.heartbeat ?? { lastBeatAt: null, registeredAt: at };

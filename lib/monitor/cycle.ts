@@ -305,19 +305,17 @@ async function runCheck(
       await enqueue('reminder', { ...notice, sequence: decision.sequence });
       await tx.markNotified(tx.incident.id, now, decision.sequence);
     }
-    return { state, result: { decision, state: state.state, queued, verdict } };
+    return { state, result: { decision, state: state.state, queued } };
   });
-  const { verdict } = outcome;
-  let transition: Transition | null = null;
-  if (outcome.decision.action !== 'none') {
-    const detail =
-      outcome.decision.action === 'suppress'
-        ? outcome.decision.reason
-        : outcome.decision.action === 'raise'
-          ? verdict.reasons.join('; ')
-          : '';
-    transition = { key: check.key, name: check.name, action: outcome.decision.action, detail };
-  }
+  const { decision } = outcome;
+  const detail =
+    decision.action === 'suppress'
+      ? decision.reason
+      : decision.action === 'raise'
+        ? decision.verdict.reasons.join('; ')
+        : '';
+  const transition: Transition | null =
+    decision.action === 'none' ? null : { key: check.key, name: check.name, action: decision.action, detail };
   // Delivery takes each outbox row under FOR UPDATE SKIP LOCKED, so checks delivering at once never send twice.
   const delivery = outcome.queued ? await deliver(deps, now) : { sent: 0, failed: 0 };
   return { sample, state: outcome.state, transition, delivery };

@@ -256,8 +256,7 @@ async function runCheck(
   const held = context.maintenance ?? (await dependencyReason(check, context.definition, deps.store));
   const sample: Sample = { ...probed, held };
   await deps.store.insertSamples([sample]);
-  const recent = await deps.store.recentSamples([check.key], maxWindow(check));
-  const history = recent.get(check.key) ?? [];
+  const history = (await deps.store.recentSamples([check.key], maxWindow(check))).get(check.key) ?? [];
   const channels = monitorChannels(deps);
   const burn = check.slo
     ? evaluateBurn(

@@ -1,7 +1,8 @@
 // The probes below HTTP: a TLS handshake and its certificate, a TCP connect, a DNS answer.
 
 import { Resolver } from 'node:dns/promises';
-import { connect as connectTcp, isIP, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { connect as connectTcp, isIP } from 'node:net';
 import { checkServerIdentity, connect as connectTls, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { DnsCheckDefinition, TcpCheckDefinition, TlsCheckDefinition } from './checks.ts';
 
@@ -38,23 +39,6 @@ export function finding(
     warning: null,
     ...found,
   };
-}
-
-/** Resolves with the socket once `event` fires; rejects on its error or when the signal aborts. */
-function connected<S extends Socket>(socket: S, event: string, signal: AbortSignal): Promise<S> {
-  return new Promise((resolve, reject) => {
-    const abort = () => socket.destroy(new Error('aborted'));
-    signal.addEventListener('abort', abort, { once: true });
-    if (signal.aborted) abort();
-    socket.once(event, () => {
-      signal.removeEventListener('abort', abort);
-      resolve(socket);
-    });
-    socket.once('error', (error) => {
-      signal.removeEventListener('abort', abort);
-      reject(error);
-    });
-  });
 }
 
 /** A certificate's DNS names and IP addresses, from its subjectAltName, else its common name. */
@@ -105,7 +89,8 @@ export async function probeTls(
     rejectUnauthorized: false,
   });
   try {
-    await connected(socket, 'secureConnect', signal);
+    // Rejects on the socket's error or when the signal aborts; the socket is destroyed below either way.
+    await once(socket, 'secureConnect', { signal });
     const latencyMs = elapsedSince(started);
     const certificate = socket.getPeerCertificate();
     const problems: string[] = [];
@@ -149,7 +134,7 @@ export async function probeTcp(
 ): Promise<ProbeFinding> {
   const socket = connectTcp({ host: check.host, port: check.port });
   try {
-    await connected(socket, 'connect', signal);
+    await once(socket, 'connect', { signal });
     const latencyMs = elapsedSince(started);
     return finding(overCritical(latencyMs, check), {
       status: null,

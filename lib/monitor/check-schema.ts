@@ -297,6 +297,7 @@ export type Assertion =
 
 const SUBJECTS = ['status', 'json', 'header', 'bodyContains', 'bodyNotContains', 'latencyBelow'] as const;
 const TESTS = ['equals', 'matches', 'exists'] as const;
+const namesOf = (subjects: readonly string[]) => subjects.map((subject) => `"${subject}"`).join(', ');
 
 const JSON_PATH_MESSAGE = isNot('a JSON path like $.data.items[0].id');
 
@@ -318,10 +319,7 @@ const ASSERTION = v.pipe(
       matches: v.optional(REGULAR_EXPRESSION),
       exists: v.optional(v.boolean(isNot('true or false'))),
     },
-    objectMessage(
-      `must be an object with one of ${SUBJECTS.map((subject) => `"${subject}"`).join(', ')}`,
-      'an assertion setting',
-    ),
+    objectMessage(`must be an object with one of ${namesOf(SUBJECTS)}`, 'an assertion setting'),
   ),
   v.check(
     (assertion) => SUBJECTS.filter((subject) => assertion[subject] !== undefined).length === 1,
@@ -330,8 +328,8 @@ const ASSERTION = v.pipe(
         (subject) => (issue.input as Record<string, unknown>)[subject] !== undefined,
       );
       return given.length === 0
-        ? `needs one of ${SUBJECTS.map((subject) => `"${subject}"`).join(', ')}`
-        : `give one of ${given.map((subject) => `"${subject}"`).join(', ')}, not several`;
+        ? `needs one of ${namesOf(SUBJECTS)}`
+        : `give one of ${namesOf(given)}, not several`;
     },
   ),
   v.check(

@@ -186,11 +186,8 @@ function targetOf(
 function resolveCheck(check: CheckInput, index: number, context: ResolveContext): CheckDefinition {
   const path = `checks[${index}]`;
   const { intervalSeconds } = context;
-  const defaultTimeoutMs =
-    intervalSeconds === undefined
-      ? DEFAULT_TIMEOUT_MS
-      : Math.min(DEFAULT_TIMEOUT_MS, Math.floor((intervalSeconds * 1000) / 2));
-  const timeoutMs = check.timeout ?? defaultTimeoutMs;
+  const halfInterval = Math.floor(((intervalSeconds ?? Number.POSITIVE_INFINITY) * 1000) / 2);
+  const timeoutMs = check.timeout ?? Math.min(DEFAULT_TIMEOUT_MS, halfInterval);
   checkDeadline(path, check, timeoutMs, context);
   const common = {
     name: check.name,

@@ -188,9 +188,8 @@ function metricsFor(
     if (sample.latencyMs !== null) add('ResponseTime', sample.latencyMs, 'Milliseconds', dims);
     if (check?.kind === 'database' && sample.details) {
       const pool = sample.details.pool as { total?: number; idle?: number; waiting?: number } | null;
-      const dbLatency = sample.details.databaseLatencyMs as number | null;
-      if (dbLatency !== null && dbLatency !== undefined)
-        add('DatabaseLatency', dbLatency, 'Milliseconds', dims);
+      const dbLatency = sample.details.databaseLatencyMs;
+      if (typeof dbLatency === 'number') add('DatabaseLatency', dbLatency, 'Milliseconds', dims);
       if (pool) {
         add('PoolConnections', pool.total ?? 0, 'Count', dims);
         add('PoolIdle', pool.idle ?? 0, 'Count', dims);

@@ -54,8 +54,7 @@ export function evaluateRules(
   }
 
   const slow = recent.slice(0, degradedCycles);
-  const isSlow = (sample: RecentSample) =>
-    sample.latencyMs !== null && sample.latencyMs > check.latency.warnMs;
+  const isSlow = (sample: RecentSample) => (sample.latencyMs ?? 0) > check.latency.warnMs;
   if (slow.length === degradedCycles && slow.every((sample) => isSlow(sample) || !!sample.warning)) {
     firing.push('degraded');
     const warning = slow.find((sample) => sample.warning)?.warning;

@@ -23,10 +23,7 @@ export async function runMonitor(
 ): Promise<MonitorReport> {
   const startedAt = new Date();
   const cycles: CycleResult[] = [];
-  const endAt =
-    options.durationSeconds === undefined
-      ? Number.POSITIVE_INFINITY
-      : Date.now() + options.durationSeconds * 1000;
+  const endAt = Date.now() + (options.durationSeconds ?? Number.POSITIVE_INFINITY) * 1000;
   for (;;) {
     const began = Date.now();
     try {

@@ -203,8 +203,7 @@ export function renderStatusPage(input: StatusPageInput): string {
   const rows = input.checks
     .map((check) => {
       const last = check.lastSample;
-      const latency =
-        last?.latencyMs === null || last?.latencyMs === undefined ? '–' : `${Math.round(last.latencyMs)} ms`;
+      const latency = typeof last?.latencyMs === 'number' ? `${Math.round(last.latencyMs)} ms` : '–';
       const checked = check.lastCheckedAt ? when(check.lastCheckedAt) : 'never';
       return `<tr class="${check.state === 'ALARM' ? 'alarm' : 'ok'}${check.stale ? ' stale' : ''}">
   <td><span class="dot"></span>${escapeHtml(check.check)}</td>

@@ -25,14 +25,13 @@ export function parseWebhookSecret(text: string, secretName: string, names: stri
       problems.push(`${secretName}: "${name}".url is missing or not an http(s) URL`);
       continue;
     }
-    if (entry.signingSecret !== undefined && typeof entry.signingSecret !== 'string') {
+    if (entry.signingSecret !== undefined && typeof entry.signingSecret !== 'string')
       problems.push(`${secretName}: "${name}".signingSecret is not a string`);
-      continue;
-    }
-    secrets[name] = {
-      url: entry.url,
-      ...(typeof entry.signingSecret === 'string' ? { signingSecret: entry.signingSecret } : {}),
-    };
+    else
+      secrets[name] = {
+        url: entry.url,
+        ...(typeof entry.signingSecret === 'string' ? { signingSecret: entry.signingSecret } : {}),
+      };
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return secrets;

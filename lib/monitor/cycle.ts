@@ -387,8 +387,7 @@ export async function runCycle(
   const outcomes = settled.map((result) => (result as PromiseFulfilledResult<CheckOutcome>).value);
   const samples = outcomes.map((outcome) => outcome.sample);
   const transitions = outcomes.flatMap((outcome) => (outcome.transition ? [outcome.transition] : []));
-  const states: Record<string, 'OK' | 'ALARM'> = {};
-  for (const outcome of outcomes) states[outcome.sample.key] = outcome.state;
+  const states = Object.fromEntries(outcomes.map((outcome) => [outcome.sample.key, outcome.state] as const));
 
   // What is still waiting, earlier cycles' failed publishes included; not again right after a publish failed in
   // this cycle, when SNS is probably down for all of them.

@@ -176,28 +176,31 @@ function metricsFor(
   at: Date,
 ): Metric[] {
   const metrics: Metric[] = [];
-  const add = (name: string, value: number, unit: Metric['unit'], dimensions: Record<string, string>) =>
-    metrics.push({ name, value, unit, dimensions, timestamp: at });
+  // Each metric's name written as `name: '…'`: test/deploy/metric-names.test.ts reads them to check the alarms'.
+  const add = (metric: Pick<Metric, 'name' | 'value' | 'unit'>, dimensions: Record<string, string>) =>
+    metrics.push({ ...metric, dimensions, timestamp: at });
   for (const sample of samples) {
     const check = checks.find((item) => item.key === sample.key);
     const dims = { ...dimensions, Check: sample.name };
-    add('Availability', sample.ok ? 100 : 0, 'Percent', dims);
+    add({ name: 'Availability', value: sample.ok ? 100 : 0, unit: 'Percent' }, dims);
     // What the CloudWatch alarms watch: availability, except that a held sample (maintenance window, load
     // test) counts as available, so an alarm holds its notifications exactly when the monitor does.
-    add('AlertAvailability', sample.ok || sample.held ? 100 : 0, 'Percent', dims);
-    if (sample.latencyMs !== null) add('ResponseTime', sample.latencyMs, 'Milliseconds', dims);
+    add({ name: 'AlertAvailability', value: sample.ok || sample.held ? 100 : 0, unit: 'Percent' }, dims);
+    if (sample.latencyMs !== null)
+      add({ name: 'ResponseTime', value: sample.latencyMs, unit: 'Milliseconds' }, dims);
     if (check?.kind === 'database' && sample.details) {
       const pool = sample.details.pool as { total?: number; idle?: number; waiting?: number } | null;
       const dbLatency = sample.details.databaseLatencyMs;
-      if (typeof dbLatency === 'number') add('DatabaseLatency', dbLatency, 'Milliseconds', dims);
+      if (typeof dbLatency === 'number')
+        add({ name: 'DatabaseLatency', value: dbLatency, unit: 'Milliseconds' }, dims);
       if (pool) {
-        add('PoolConnections', pool.total ?? 0, 'Count', dims);
-        add('PoolIdle', pool.idle ?? 0, 'Count', dims);
-        add('PoolWaiting', pool.waiting ?? 0, 'Count', dims);
+        add({ name: 'PoolConnections', value: pool.total ?? 0, unit: 'Count' }, dims);
+        add({ name: 'PoolIdle', value: pool.idle ?? 0, unit: 'Count' }, dims);
+        add({ name: 'PoolWaiting', value: pool.waiting ?? 0, unit: 'Count' }, dims);
       }
     }
   }
-  add('MonitorMemory', process.memoryUsage().rss, 'Bytes', { ...dimensions });
+  add({ name: 'MonitorMemory', value: process.memoryUsage().rss, unit: 'Bytes' }, { ...dimensions });
   return metrics;
 }
 

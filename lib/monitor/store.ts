@@ -300,17 +300,15 @@ export class MonitorStore {
       // (start, now] splits into samples (start, first_hour), hours [first_hour, days_from), days [days_from,
       // days_to), hours [days_to, hours_to) and samples [hours_to, now]; any part may be empty.
       `WITH windows AS (
-         SELECT k.check_name, w.seconds, h.start, h.first_hour, h.hours_to, d.days_from,
+         SELECT k.check_name, w.seconds, s.start, f.first_hour, h.hours_to, d.days_from,
                 greatest(date_trunc('day', h.hours_to, 'UTC'), d.days_from) AS days_to
            FROM unnest($1::text[]) AS k(check_name)
           CROSS JOIN unnest($3::int[]) AS w(seconds)
           CROSS JOIN LATERAL (SELECT $2::timestamptz - make_interval(secs => w.seconds) AS start) s
           CROSS JOIN LATERAL (SELECT date_trunc('hour', s.start, 'UTC') + interval '1 hour' AS first_hour) f
+          CROSS JOIN LATERAL (SELECT greatest(date_trunc('hour', $2::timestamptz, 'UTC'), f.first_hour) AS hours_to) h
           CROSS JOIN LATERAL (
-            SELECT s.start, f.first_hour, greatest(date_trunc('hour', $2::timestamptz, 'UTC'), f.first_hour) AS hours_to
-          ) h
-          CROSS JOIN LATERAL (
-            SELECT least(date_trunc('day', h.first_hour + interval '23 hours', 'UTC'), h.hours_to) AS days_from
+            SELECT least(date_trunc('day', f.first_hour + interval '23 hours', 'UTC'), h.hours_to) AS days_from
           ) d
        )
        SELECT w.check_name, w.seconds, counted.total, counted.failed AS bad

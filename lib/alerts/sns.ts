@@ -9,7 +9,8 @@ export function snsSubject(subject: string): string {
     .replace(/[\r\n\t]+/g, ' ')
     .replace(/[^\x20-\x7e]/g, '?')
     .trim();
-  return clean.length <= 100 ? clean : `${clean.slice(0, 99)}…`.replace('…', '.');
+  // Cut to 99 and a full stop: an ellipsis is not ASCII.
+  return clean.length <= 100 ? clean : `${clean.slice(0, 99)}.`;
 }
 
 export function snsMessage(notification: Notification): string {

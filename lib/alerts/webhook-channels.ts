@@ -25,14 +25,13 @@ export function parseWebhookSecret(text: string, secretName: string, names: stri
       problems.push(`${secretName}: "${name}".url is missing or not an http(s) URL`);
       continue;
     }
-    if (entry.signingSecret !== undefined && typeof entry.signingSecret !== 'string') {
+    if (entry.signingSecret !== undefined && typeof entry.signingSecret !== 'string')
       problems.push(`${secretName}: "${name}".signingSecret is not a string`);
-      continue;
-    }
-    secrets[name] = {
-      url: entry.url,
-      ...(typeof entry.signingSecret === 'string' ? { signingSecret: entry.signingSecret } : {}),
-    };
+    else
+      secrets[name] = {
+        url: entry.url,
+        ...(typeof entry.signingSecret === 'string' ? { signingSecret: entry.signingSecret } : {}),
+      };
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return secrets;
@@ -51,7 +50,6 @@ export function alertChannels(
     const secret = secrets[webhook.name];
     const url = webhook.url ?? secret?.url;
     if (url === undefined) throw new ConfigError([`webhook "${webhook.name}": no URL configured`]);
-    const signingSecret = webhook.signingSecret ?? secret?.signingSecret;
     channels.push({
       name: webhook.name,
       severities: webhook.severities,
@@ -59,7 +57,7 @@ export function alertChannels(
         name: webhook.name,
         url,
         format: webhook.format,
-        ...(signingSecret === undefined ? {} : { signingSecret }),
+        signingSecret: webhook.signingSecret ?? secret?.signingSecret,
       }),
     });
   }

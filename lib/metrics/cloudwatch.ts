@@ -9,13 +9,7 @@ export const METRICS_PER_CALL = 500;
 export const MAX_ATTEMPTS = 4;
 
 /** One metric as awsJson1_0 carries it: the timestamp in epoch seconds. */
-export interface MetricDatum {
-  MetricName: string;
-  Value: number;
-  Unit: string;
-  Timestamp: number;
-  Dimensions: Array<{ Name: string; Value: string }>;
-}
+export type MetricDatum = ReturnType<typeof toDatum>;
 
 export interface CloudWatchSinkOptions {
   namespace: string;
@@ -26,7 +20,7 @@ export interface CloudWatchSinkOptions {
   retryDelayMs?: (retry: number) => number;
 }
 
-export function toDatum(metric: Metric): MetricDatum {
+export function toDatum(metric: Metric) {
   return {
     MetricName: metric.name,
     Value: metric.value,

@@ -26,15 +26,12 @@ const escapeLabel = (value: string) =>
   value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 const escapeHelp = (value: string) => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 
-function formatValue(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Number.POSITIVE_INFINITY) return '+Inf';
-  if (value === Number.NEGATIVE_INFINITY) return '-Inf';
-  return String(value);
-}
-
 /** The bucket bound as a label: "+Inf" for the last. */
 export const bucketBound = (le: number) => (le === Number.POSITIVE_INFINITY ? '+Inf' : String(le));
+
+/** A sample's value: as a bound, or "NaN" and "-Inf". */
+const formatValue = (value: number) =>
+  Number.isNaN(value) ? 'NaN' : value === Number.NEGATIVE_INFINITY ? '-Inf' : bucketBound(value);
 
 export function renderOpenMetrics(families: MetricFamily[]): string {
   const lines: string[] = [];

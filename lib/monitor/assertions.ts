@@ -1,6 +1,7 @@
 // An http check's assertions on a response: pure functions, each failure named by the assertion that failed.
 
 import { isDeepStrictEqual } from 'node:util';
+import { readJsonPath } from '../scenario/json-path.ts';
 import type { Assertion, ValueTest } from './check-schema.ts';
 
 /**
@@ -24,27 +25,6 @@ export function parseJsonPath(path: string): Array<string | number> | null {
     rest = rest.slice(token.length);
   }
   return segments;
-}
-
-/** The value at a path, or `missing` when some step of it does not exist. */
-function valueAt(document: unknown, segments: Array<string | number>): { found: boolean; value: unknown } {
-  let current: unknown = document;
-  for (const segment of segments) {
-    if (typeof segment === 'number') {
-      if (!Array.isArray(current) || segment >= current.length) return { found: false, value: undefined };
-      current = current[segment];
-    } else {
-      if (
-        typeof current !== 'object' ||
-        current === null ||
-        Array.isArray(current) ||
-        !Object.hasOwn(current, segment)
-      )
-        return { found: false, value: undefined };
-      current = (current as Record<string, unknown>)[segment];
-    }
-  }
-  return { found: true, value: current };
 }
 
 const shown = (value: unknown) => {
@@ -112,8 +92,9 @@ export function evaluateAssertions(assertions: Assertion[], response: ProbedResp
           failures.push(`${label} json ${assertion.path}: the body is not JSON`);
           return;
         }
-        const { found, value } = valueAt(body.value, assertion.segments);
-        const failure = failedTest(assertion.test, found, value);
+        // A parsed document holds no undefined: undefined is a step of the path that does not exist.
+        const value = readJsonPath(body.value, assertion.segments);
+        const failure = failedTest(assertion.test, value !== undefined, value);
         if (failure) failures.push(`${label} json ${assertion.path}: ${failure}`);
         return;
       }

@@ -22,6 +22,11 @@ const METHODS = ['GET', 'HEAD', 'POST', 'OPTIONS'] as const;
 
 type Issue = v.BaseIssue<unknown>;
 const quoted = (value: unknown) => JSON.stringify(value);
+/** The message of a setting that holds something else: `"x" is not <what>`. */
+const isNot = (what: string) => (issue: Issue) => `${quoted(issue.input)} is not ${what}`;
+/** A string matching `pattern`, with one message for a string that does not and for anything else. */
+const matching = (pattern: RegExp, message: (issue: Issue) => string) =>
+  v.pipe(v.string(message), v.regex(pattern, message));
 
 /** A whole number in [min, max], with the messages every count and duration of the file gives. */
 export function wholeNumber(min: number, max: number) {
@@ -47,18 +52,15 @@ function objectMessage(what: string, setting: string) {
 }
 
 const NAME_MESSAGE = (issue: Issue) => `${quoted(issue.input)} must be 1-64 letters, digits, ".", "_" or "-"`;
-export const CHECK_NAME = v.pipe(v.string(NAME_MESSAGE), v.regex(/^[\w.-]{1,64}$/, NAME_MESSAGE));
+export const CHECK_NAME = matching(/^[\w.-]{1,64}$/, NAME_MESSAGE);
 
 const text = (what: string) =>
   v.pipe(
-    v.string((issue) => `${quoted(issue.input)} is not ${what}`),
+    v.string(isNot(what)),
     v.check((value) => !hasControlCharacters(value), 'holds a control character'),
   );
 
-const ORIGIN_SETTING = v.pipe(
-  v.string((issue) => `${quoted(issue.input)} is not an origin (scheme://host[:port])`),
-  v.regex(ORIGIN, (issue) => `${quoted(issue.input)} is not an origin (scheme://host[:port])`),
-);
+const ORIGIN_SETTING = matching(ORIGIN, isNot('an origin (scheme://host[:port])'));
 
 const DOWN_RULE = v.pipe(
   v.strictObject(
@@ -150,15 +152,8 @@ function rulesSchema(defaults: CheckRules) {
         },
         objectMessage('must be an object', 'a rule setting'),
       ),
-      v.transform(
-        (rules): CheckRules => ({
-          down: rules.down ?? defaults.down,
-          degradedCycles: rules.degradedCycles ?? defaults.degradedCycles,
-          errorRate: rules.errorRate === undefined ? defaults.errorRate : rules.errorRate,
-          recoveryCycles: rules.recoveryCycles ?? defaults.recoveryCycles,
-          reminderMinutes: rules.reminderMinutes ?? defaults.reminderMinutes,
-        }),
-      ),
+      // A setting left out is absent from the parsed object, so its default stands; an errorRate of null replaces it.
+      v.transform((rules): CheckRules => ({ ...defaults, ...rules })),
     ),
     {},
   );
@@ -201,23 +196,14 @@ const SLO = v.optional(
           ),
         ),
         latencyP95Ms: v.optional(wholeNumber(1, 60_000)),
-        window: v.optional(
-          v.picklist(['28d', '30d'], (issue) => `${quoted(issue.input)} is not "28d" or "30d"`),
-          '30d',
-        ),
+        window: v.optional(v.picklist(['28d', '30d'], isNot('"28d" or "30d"')), '30d'),
       },
       objectMessage(
         'must be {"availability": 99.9} or {"latencyP95Ms": 300}, with "window": "28d" or "30d"',
         'an SLO setting',
       ),
     ),
-    v.check(
-      (slo) => (slo.availability === undefined) !== (slo.latencyP95Ms === undefined),
-      (issue) =>
-        (issue.input as { availability?: number }).availability === undefined
-          ? 'needs "availability" (percent) or "latencyP95Ms"'
-          : 'give "availability" or "latencyP95Ms", not both',
-    ),
+    exactlyOneOf('availability', 'latencyP95Ms', 'needs "availability" (percent) or "latencyP95Ms"'),
     v.transform(
       (slo): SloObjective => ({
         kind: slo.availability === undefined ? 'latency' : 'availability',
@@ -235,40 +221,30 @@ function commonEntries(defaults: CheckRules) {
     name: CHECK_NAME,
     timeout: v.optional(wholeNumber(100, 60_000)),
     interval: v.optional(wholeNumber(1, 86_400)),
-    dependsOn: v.optional(
-      v.array(
-        v.string((issue) => `${quoted(issue.input)} is not a check name`),
-        'must be a list of check names',
-      ),
-      [],
-    ),
+    dependsOn: v.optional(v.array(v.string(isNot('a check name')), 'must be a list of check names'), []),
     latency: LATENCY,
     rules: rulesSchema(defaults),
     slo: SLO,
   };
 }
 
+const STATUS_MESSAGE = (issue: Issue) => `${quoted(issue.input)} must be an HTTP status or a list of them`;
 const HTTP_STATUS = v.pipe(
-  v.number((issue) => `${quoted(issue.input)} must be an HTTP status or a list of them`),
-  v.integer((issue) => `${quoted(issue.input)} must be an HTTP status or a list of them`),
-  v.minValue(100, (issue) => `${quoted(issue.input)} must be an HTTP status or a list of them`),
-  v.maxValue(599, (issue) => `${quoted(issue.input)} must be an HTTP status or a list of them`),
+  v.number(STATUS_MESSAGE),
+  v.integer(STATUS_MESSAGE),
+  v.minValue(100, STATUS_MESSAGE),
+  v.maxValue(599, STATUS_MESSAGE),
 );
 
-const STATUS_LIST = v.pipe(
-  v.union(
-    [
-      v.pipe(
-        HTTP_STATUS,
-        v.transform((status) => [status]),
-      ),
-      v.pipe(
-        v.array(HTTP_STATUS),
-        v.minLength(1, (issue) => `${quoted(issue.input)} must be an HTTP status or a list of them`),
-      ),
-    ],
-    (issue) => `${quoted(issue.input)} must be an HTTP status or a list of them`,
-  ),
+const STATUS_LIST = v.union(
+  [
+    v.pipe(
+      HTTP_STATUS,
+      v.transform((status) => [status]),
+    ),
+    v.pipe(v.array(HTTP_STATUS), v.minLength(1, STATUS_MESSAGE)),
+  ],
+  STATUS_MESSAGE,
 );
 
 const HEADERS = v.optional(
@@ -277,7 +253,7 @@ const HEADERS = v.optional(
       v.pipe(
         v.string(),
         v.check((name) => !hasControlCharacters(name), 'holds a control character'),
-        v.regex(HEADER_NAME, (issue) => `${quoted(issue.input)} is not a header name`),
+        v.regex(HEADER_NAME, isNot('a header name')),
       ),
       v.pipe(
         v.union([v.string(), v.number()], 'must be a string'),
@@ -297,18 +273,15 @@ const HEADERS = v.optional(
 );
 
 const REGULAR_EXPRESSION = v.pipe(
-  v.string((issue) => `${quoted(issue.input)} is not a regular expression`),
-  v.check(
-    (pattern) => {
-      try {
-        new RegExp(pattern);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    (issue) => `${quoted(issue.input)} is not a regular expression`,
-  ),
+  v.string(isNot('a regular expression')),
+  v.check((pattern) => {
+    try {
+      new RegExp(pattern);
+      return true;
+    } catch {
+      return false;
+    }
+  }, isNot('a regular expression')),
 );
 
 /** What an assertion tests the value it reads for: present (or absent), equal to a value, or matching a pattern. */
@@ -324,6 +297,9 @@ export type Assertion =
 
 const SUBJECTS = ['status', 'json', 'header', 'bodyContains', 'bodyNotContains', 'latencyBelow'] as const;
 const TESTS = ['equals', 'matches', 'exists'] as const;
+const namesOf = (subjects: readonly string[]) => subjects.map((subject) => `"${subject}"`).join(', ');
+
+const JSON_PATH_MESSAGE = isNot('a JSON path like $.data.items[0].id');
 
 const ASSERTION = v.pipe(
   v.strictObject(
@@ -331,30 +307,19 @@ const ASSERTION = v.pipe(
       status: v.optional(STATUS_LIST),
       json: v.optional(
         v.pipe(
-          v.string((issue) => `${quoted(issue.input)} is not a JSON path like $.data.items[0].id`),
-          v.check(
-            (path) => parseJsonPath(path) !== null,
-            (issue) => `${quoted(issue.input)} is not a JSON path like $.data.items[0].id`,
-          ),
+          v.string(JSON_PATH_MESSAGE),
+          v.check((path) => parseJsonPath(path) !== null, JSON_PATH_MESSAGE),
         ),
       ),
-      header: v.optional(
-        v.pipe(
-          v.string((issue) => `${quoted(issue.input)} is not a header name`),
-          v.regex(HEADER_NAME, (issue) => `${quoted(issue.input)} is not a header name`),
-        ),
-      ),
+      header: v.optional(matching(HEADER_NAME, isNot('a header name'))),
       bodyContains: v.optional(text('a string')),
       bodyNotContains: v.optional(text('a string')),
       latencyBelow: v.optional(wholeNumber(1, 60_000)),
       equals: v.optional(v.unknown()),
       matches: v.optional(REGULAR_EXPRESSION),
-      exists: v.optional(v.boolean((issue) => `${quoted(issue.input)} is not true or false`)),
+      exists: v.optional(v.boolean(isNot('true or false'))),
     },
-    objectMessage(
-      `must be an object with one of ${SUBJECTS.map((subject) => `"${subject}"`).join(', ')}`,
-      'an assertion setting',
-    ),
+    objectMessage(`must be an object with one of ${namesOf(SUBJECTS)}`, 'an assertion setting'),
   ),
   v.check(
     (assertion) => SUBJECTS.filter((subject) => assertion[subject] !== undefined).length === 1,
@@ -363,8 +328,8 @@ const ASSERTION = v.pipe(
         (subject) => (issue.input as Record<string, unknown>)[subject] !== undefined,
       );
       return given.length === 0
-        ? `needs one of ${SUBJECTS.map((subject) => `"${subject}"`).join(', ')}`
-        : `give one of ${given.map((subject) => `"${subject}"`).join(', ')}, not several`;
+        ? `needs one of ${namesOf(SUBJECTS)}`
+        : `give one of ${namesOf(given)}, not several`;
     },
   ),
   v.check(
@@ -401,18 +366,20 @@ const ASSERTION = v.pipe(
   }),
 );
 
+const ENDPOINT_MESSAGE = (issue: Issue) =>
+  `${quoted(issue.input)} must be a path starting with "/" (or give "url")`;
 const ENDPOINT = v.pipe(
-  v.string((issue) => `${quoted(issue.input)} must be a path starting with "/" (or give "url")`),
+  v.string(ENDPOINT_MESSAGE),
   v.check(
     (endpoint) => !hasControlCharacters(endpoint),
     (issue) => `${quoted(issue.input)} holds a control character`,
   ),
-  v.startsWith('/', (issue) => `${quoted(issue.input)} must be a path starting with "/" (or give "url")`),
+  v.startsWith('/', ENDPOINT_MESSAGE),
 );
 
 const URL_SETTING = v.pipe(
-  v.string((issue) => `${quoted(issue.input)} is not an http(s) URL`),
-  v.check(isHttpUrl, (issue) => `${quoted(issue.input)} is not an http(s) URL`),
+  v.string(isNot('an http(s) URL')),
+  v.check(isHttpUrl, isNot('an http(s) URL')),
   v.transform((url) => new URL(url).toString()),
 );
 
@@ -424,9 +391,9 @@ function httpEntries() {
     endpoint: v.optional(ENDPOINT),
     method: v.optional(
       v.pipe(
-        v.string((issue) => `${quoted(issue.input)} is not one of ${METHODS.join(', ')}`),
+        v.string(isNot(`one of ${METHODS.join(', ')}`)),
         v.toUpperCase(),
-        v.picklist(METHODS, (issue) => `${quoted(issue.input)} is not one of ${METHODS.join(', ')}`),
+        v.picklist(METHODS, isNot(`one of ${METHODS.join(', ')}`)),
       ),
       'GET',
     ),
@@ -512,10 +479,7 @@ const HOST = v.pipe(
       ? 'is required (a host name or address)'
       : `${quoted(issue.input)} is not a host name or address`,
   ),
-  v.regex(
-    /^([a-z0-9_-]+(\.[a-z0-9_-]+)*\.?|[0-9a-f:]+)$/i,
-    (issue) => `${quoted(issue.input)} is not a host name or address`,
-  ),
+  v.regex(/^([a-z0-9_-]+(\.[a-z0-9_-]+)*\.?|[0-9a-f:]+)$/i, isNot('a host name or address')),
 );
 
 const PORT = wholeNumber(1, 65_535);
@@ -555,28 +519,22 @@ const TCP_CHECK = v.strictObject(
   checkMessage('tcp'),
 );
 
-const ADDRESS = v.pipe(
-  v.string((issue) => `${quoted(issue.input)} is not an IP address`),
-  v.ip((issue) => `${quoted(issue.input)} is not an IP address`),
-);
+const ADDRESS = v.pipe(v.string(isNot('an IP address')), v.ip(isNot('an IP address')));
 
 const DNS_CHECK = v.strictObject(
   {
     kind: v.literal('dns'),
     ...commonEntries(DEFAULT_RULES),
     host: HOST,
-    recordType: v.optional(
-      v.picklist(['A', 'AAAA'], (issue) => `${quoted(issue.input)} is not A or AAAA`),
-      'A',
-    ),
+    recordType: v.optional(v.picklist(['A', 'AAAA'], isNot('A or AAAA')), 'A'),
     /** The resolvers to ask (address, or address:port); the system's when empty. */
     servers: v.optional(
       v.array(
         v.pipe(
-          v.string((issue) => `${quoted(issue.input)} is not a resolver address`),
+          v.string(isNot('a resolver address')),
           v.regex(
             /^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-f:]+\](:\d{1,5})?|[0-9a-f:]+)$/i,
-            (issue) => `${quoted(issue.input)} is not a resolver address (ip, ip:port or [ipv6]:port)`,
+            isNot('a resolver address (ip, ip:port or [ipv6]:port)'),
           ),
         ),
         'must be a list of resolver addresses',
@@ -611,12 +569,7 @@ const HEARTBEAT_CHECK = v.pipe(
       token: v.optional(
         v.pipe(text('a string'), v.minLength(16, 'must be at least 16 characters (or give "tokenSha256")')),
       ),
-      tokenSha256: v.optional(
-        v.pipe(
-          v.string((issue) => `${quoted(issue.input)} is not 64 hex digits`),
-          v.regex(/^[0-9a-f]{64}$/i, (issue) => `${quoted(issue.input)} is not 64 hex digits`),
-        ),
-      ),
+      tokenSha256: v.optional(matching(/^[0-9a-f]{64}$/i, isNot('64 hex digits'))),
     },
     checkMessage('heartbeat'),
   ),
@@ -644,12 +597,7 @@ const SCENARIO_CHECK = v.pipe(
         v.pipe(text('a file path'), v.minLength(1, 'must name a file (relative to the checks file)')),
       ),
       /** The flow to run, by its name; the first one when absent. */
-      flow: v.optional(
-        v.pipe(
-          v.string((issue) => `${quoted(issue.input)} is not a flow name`),
-          v.minLength(1, 'must not be empty'),
-        ),
-      ),
+      flow: v.optional(v.pipe(v.string(isNot('a flow name')), v.minLength(1, 'must not be empty'))),
     },
     checkMessage('scenario'),
   ),
@@ -665,31 +613,22 @@ export const CHECK = v.variant(
   [HTTP_CHECK, DATABASE_CHECK, CORS_CHECK, TLS_CHECK, TCP_CHECK, DNS_CHECK, HEARTBEAT_CHECK, SCENARIO_CHECK],
   (issue) =>
     issue.path
-      ? `${quoted(issue.input)} is not one of ${CHECK_KINDS.join(', ')}`
+      ? isNot(`one of ${CHECK_KINDS.join(', ')}`)(issue)
       : 'must be an object with at least "name" and "url" or "endpoint"',
 );
 
 export type CheckInput = v.InferOutput<typeof CHECK>;
 
 const ISO_TIME = v.pipe(
-  v.string((issue) => `${quoted(issue.input)} is not an ISO 8601 time`),
-  v.check(
-    (time) => !Number.isNaN(new Date(time).getTime()),
-    (issue) => `${quoted(issue.input)} is not an ISO 8601 time`,
-  ),
+  v.string(isNot('an ISO 8601 time')),
+  v.check((time) => !Number.isNaN(new Date(time).getTime()), isNot('an ISO 8601 time')),
   v.transform((time) => new Date(time)),
 );
 
 const MAINTENANCE_WINDOW = v.pipe(
   v.strictObject(
     {
-      checks: v.optional(
-        v.array(
-          v.string((issue) => `${quoted(issue.input)} is not a check`),
-          'must be a list of check names',
-        ),
-        ['*'],
-      ),
+      checks: v.optional(v.array(v.string(isNot('a check')), 'must be a list of check names'), ['*']),
       start: ISO_TIME,
       end: ISO_TIME,
       reason: v.optional(text('a string'), 'maintenance'),

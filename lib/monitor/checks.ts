@@ -11,23 +11,14 @@ import { parseScenario, ScenarioError } from '../scenario/schema.ts';
 import { terminalSafe } from '../terminal-text.ts';
 import { issueLines } from '../validation/issues.ts';
 import { isJsonObject } from '../validation/rules.ts';
-import {
-  type Assertion,
-  type CheckInput,
-  type CheckKind,
-  type CheckRules,
-  type MaintenanceWindow,
-  MONITOR_FILE,
-} from './check-schema.ts';
+import { type CheckInput, type CheckKind, type MaintenanceWindow, MONITOR_FILE } from './check-schema.ts';
 import { heartbeatTokenHash } from './heartbeat.ts';
 import { MONITOR_LAMBDA_TIMEOUT_SECONDS } from './settings.ts';
 import type { SloObjective } from './slo.ts';
 
-interface CheckCommon {
-  name: string;
+interface CheckCommon extends Pick<CheckInput, 'name' | 'latency' | 'rules'> {
   /** Identifies the check's state and history: the name, plus the host when the target was overridden. */
   key: string;
-  kind: CheckKind;
   /** What the check probes, for messages and reports: a URL, tls://host:port, tcp://host:port, dns:host, heartbeat:name. */
   url: string;
   /** The host (host:port) whose load tests hold this check's alerts; null for a heartbeat, which probes nothing. */
@@ -35,8 +26,6 @@ interface CheckCommon {
   timeoutMs: number;
   /** Seconds between this check's probes, a multiple of the monitor's; undefined for every cycle. */
   intervalSeconds?: number;
-  latency: { warnMs: number; criticalMs: number };
-  rules: CheckRules;
   /** Names of the checks whose incidents this one's failures join. */
   dependsOn: string[];
   /** Its objective, whose error budget the burn-rate rule watches. */
@@ -45,19 +34,19 @@ interface CheckCommon {
 
 type InputOf<Kind extends CheckKind> = Extract<CheckInput, { kind: Kind }>;
 
-export interface HttpCheckDefinition extends CheckCommon {
+export interface HttpCheckDefinition
+  extends CheckCommon,
+    Pick<InputOf<'http'>, 'method' | 'headers' | 'assert'> {
   kind: 'http' | 'cors' | 'database';
-  method: 'GET' | 'HEAD' | 'POST' | 'OPTIONS';
-  headers: Record<string, string>;
   /** Empty when a status assertion takes its place. */
   expectStatus: number[];
-  assert: Assertion[];
   cors?: { allowedOrigin: string; deniedOrigin: string };
 }
 
-export interface TlsCheckDefinition extends CheckCommon, Pick<InputOf<'tls'>, 'host' | 'port' | 'days'> {
+export interface TlsCheckDefinition
+  extends CheckCommon,
+    Pick<InputOf<'tls'>, 'host' | 'port' | 'days' | 'servername'> {
   kind: 'tls';
-  servername?: string;
   /** PEM text of the authorities to trust instead of Node's own list. */
   ca?: string;
 }
@@ -68,9 +57,8 @@ export interface TcpCheckDefinition extends CheckCommon, Pick<InputOf<'tcp'>, 'h
 
 export interface DnsCheckDefinition
   extends CheckCommon,
-    Pick<InputOf<'dns'>, 'host' | 'recordType' | 'servers'> {
+    Pick<InputOf<'dns'>, 'host' | 'recordType' | 'servers' | 'expect'> {
   kind: 'dns';
-  expect?: string[];
 }
 
 export interface HeartbeatCheckDefinition extends CheckCommon {
@@ -198,11 +186,8 @@ function targetOf(
 function resolveCheck(check: CheckInput, index: number, context: ResolveContext): CheckDefinition {
   const path = `checks[${index}]`;
   const { intervalSeconds } = context;
-  const defaultTimeoutMs =
-    intervalSeconds === undefined
-      ? DEFAULT_TIMEOUT_MS
-      : Math.min(DEFAULT_TIMEOUT_MS, Math.floor((intervalSeconds * 1000) / 2));
-  const timeoutMs = check.timeout ?? defaultTimeoutMs;
+  const halfInterval = Math.floor(((intervalSeconds ?? Number.POSITIVE_INFINITY) * 1000) / 2);
+  const timeoutMs = check.timeout ?? Math.min(DEFAULT_TIMEOUT_MS, halfInterval);
   checkDeadline(path, check, timeoutMs, context);
   const common = {
     name: check.name,

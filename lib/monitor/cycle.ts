@@ -9,7 +9,7 @@ import type { HeartbeatRecord } from './heartbeat.ts';
 import { probe, type Sample } from './probe.ts';
 import { type Decision, decide, evaluateRules, type RuleVerdict, samplesForRules } from './rules.ts';
 import { evaluateBurn, sampleRetentionDays, sloState, sloWindows } from './slo.ts';
-import type { MonitorStore } from './store.ts';
+import type { MonitorStore, OutboxEntry } from './store.ts';
 
 export interface MonitorDeps {
   store: MonitorStore;
@@ -48,22 +48,19 @@ export interface CycleResult {
   samples: Sample[];
   transitions: Transition[];
   states: Record<string, 'OK' | 'ALARM'>;
-  delivery: { sent: number; failed: number; pending: number; error?: string };
+  delivery: Delivery & { pending: number };
   metrics: 'sent' | 'failed' | 'not configured';
   /** The monitor's own resident memory after the cycle. */
   memoryBytes: number;
 }
 
-function maxWindow(checks: CheckDefinition[]): number {
+/** How many recent samples the check's rules read. */
+function maxWindow(check: CheckDefinition): number {
   return Math.max(
     2,
-    ...checks.map((check) =>
-      Math.max(
-        check.rules.down.consecutive ?? check.rules.down.window ?? 1,
-        check.rules.degradedCycles,
-        check.rules.errorRate?.window ?? 1,
-      ),
-    ),
+    check.rules.down.consecutive ?? check.rules.down.window ?? 1,
+    check.rules.degradedCycles,
+    check.rules.errorRate?.window ?? 1,
   );
 }
 
@@ -137,18 +134,15 @@ function notification(
       : verdict?.firing.includes('degraded') || !verdict?.firing.includes('burnRate')
         ? 'is degraded'
         : 'is burning its error budget';
-  const subject =
-    kind === 'raised'
-      ? `[ALARM] ${serviceLabel}: ${check.name} ${what}`
-      : kind === 'reminder'
-        ? `[REMINDER] ${serviceLabel}: ${check.name} still in alarm for ${duration(since.getTime(), now.getTime())}`
-        : `[OK] ${serviceLabel}: ${check.name} recovered after ${duration(since.getTime(), now.getTime())}`;
+  const lasted = duration(since.getTime(), now.getTime());
+  const subject = {
+    raised: `[ALARM] ${serviceLabel}: ${check.name} ${what}`,
+    reminder: `[REMINDER] ${serviceLabel}: ${check.name} still in alarm for ${lasted}`,
+    resolved: `[OK] ${serviceLabel}: ${check.name} recovered after ${lasted}`,
+  }[kind];
   const lines =
     kind === 'resolved'
-      ? [
-          `${check.name} (${check.url}) is healthy again.`,
-          `The incident lasted ${duration(since.getTime(), now.getTime())}.`,
-        ]
+      ? [`${check.name} (${check.url}) is healthy again.`, `The incident lasted ${lasted}.`]
       : [
           `${check.name} (${check.url}) ${kind === 'raised' ? what : 'is still in alarm'}.`,
           ...(verdict?.reasons ?? []),
@@ -182,90 +176,35 @@ function metricsFor(
   at: Date,
 ): Metric[] {
   const metrics: Metric[] = [];
+  // Each metric's name written as `name: '…'`: test/deploy/metric-names.test.ts reads them to check the alarms'.
+  const add = (metric: Pick<Metric, 'name' | 'value' | 'unit'>, dimensions: Record<string, string>) =>
+    metrics.push({ ...metric, dimensions, timestamp: at });
   for (const sample of samples) {
     const check = checks.find((item) => item.key === sample.key);
     const dims = { ...dimensions, Check: sample.name };
-    metrics.push({
-      name: 'Availability',
-      value: sample.ok ? 100 : 0,
-      unit: 'Percent',
-      dimensions: dims,
-      timestamp: at,
-    });
+    add({ name: 'Availability', value: sample.ok ? 100 : 0, unit: 'Percent' }, dims);
     // What the CloudWatch alarms watch: availability, except that a held sample (maintenance window, load
     // test) counts as available, so an alarm holds its notifications exactly when the monitor does.
-    metrics.push({
-      name: 'AlertAvailability',
-      value: sample.ok || sample.held ? 100 : 0,
-      unit: 'Percent',
-      dimensions: dims,
-      timestamp: at,
-    });
+    add({ name: 'AlertAvailability', value: sample.ok || sample.held ? 100 : 0, unit: 'Percent' }, dims);
     if (sample.latencyMs !== null)
-      metrics.push({
-        name: 'ResponseTime',
-        value: sample.latencyMs,
-        unit: 'Milliseconds',
-        dimensions: dims,
-        timestamp: at,
-      });
+      add({ name: 'ResponseTime', value: sample.latencyMs, unit: 'Milliseconds' }, dims);
     if (check?.kind === 'database' && sample.details) {
       const pool = sample.details.pool as { total?: number; idle?: number; waiting?: number } | null;
-      const dbLatency = sample.details.databaseLatencyMs as number | null;
-      if (dbLatency !== null && dbLatency !== undefined) {
-        metrics.push({
-          name: 'DatabaseLatency',
-          value: dbLatency,
-          unit: 'Milliseconds',
-          dimensions: dims,
-          timestamp: at,
-        });
-      }
+      const dbLatency = sample.details.databaseLatencyMs;
+      if (typeof dbLatency === 'number')
+        add({ name: 'DatabaseLatency', value: dbLatency, unit: 'Milliseconds' }, dims);
       if (pool) {
-        metrics.push({
-          name: 'PoolConnections',
-          value: pool.total ?? 0,
-          unit: 'Count',
-          dimensions: dims,
-          timestamp: at,
-        });
-        metrics.push({
-          name: 'PoolIdle',
-          value: pool.idle ?? 0,
-          unit: 'Count',
-          dimensions: dims,
-          timestamp: at,
-        });
-        metrics.push({
-          name: 'PoolWaiting',
-          value: pool.waiting ?? 0,
-          unit: 'Count',
-          dimensions: dims,
-          timestamp: at,
-        });
+        add({ name: 'PoolConnections', value: pool.total ?? 0, unit: 'Count' }, dims);
+        add({ name: 'PoolIdle', value: pool.idle ?? 0, unit: 'Count' }, dims);
+        add({ name: 'PoolWaiting', value: pool.waiting ?? 0, unit: 'Count' }, dims);
       }
     }
   }
-  metrics.push({
-    name: 'MonitorMemory',
-    value: process.memoryUsage().rss,
-    unit: 'Bytes',
-    dimensions: { ...dimensions },
-    timestamp: at,
-  });
+  add({ name: 'MonitorMemory', value: process.memoryUsage().rss, unit: 'Bytes' }, { ...dimensions });
   return metrics;
 }
 
-export interface CycleOptions {
-  /** Stops the cycle (the monitor is shutting down): probes in flight are abandoned, and nothing of them stored. */
-  signal?: AbortSignal;
-}
-
-interface Delivery {
-  sent: number;
-  failed: number;
-  error?: string;
-}
+type Delivery = Awaited<ReturnType<MonitorStore['deliverPending']>>;
 
 interface CheckOutcome {
   sample: Sample;
@@ -312,15 +251,14 @@ async function runCheck(
   const probed = await probe(check, {
     latestMigration: deps.latestMigration,
     now: () => now,
-    ...(context.heartbeat ? { heartbeat: context.heartbeat } : {}),
-    ...(context.signal ? { signal: context.signal } : {}),
+    heartbeat: context.heartbeat,
+    signal: context.signal,
   });
   await context.dependencies;
   const held = context.maintenance ?? (await dependencyReason(check, context.definition, deps.store));
   const sample: Sample = { ...probed, held };
   await deps.store.insertSamples([sample]);
-  const recent = await deps.store.recentSamples([check.key], maxWindow([check]));
-  const history = recent.get(check.key) ?? [];
+  const history = (await deps.store.recentSamples([check.key], maxWindow(check))).get(check.key) ?? [];
   const channels = monitorChannels(deps);
   const burn = check.slo
     ? evaluateBurn(
@@ -351,50 +289,34 @@ async function runCheck(
       incidentId: tx.incident?.id ?? 0,
     };
     let queued = false;
+    /** Queues the notification for the channels of its severity: a recovery goes where the incident went. */
+    const enqueue = async (kind: OutboxEntry['kind'], context: Parameters<typeof notification>[3]) => {
+      const to = channelsFor(channels, kind === 'resolved' ? 'info' : verdict.severity);
+      const message = notification(kind, check, sample, context);
+      await tx.enqueue(context.incidentId, kind, context.sequence ?? 0, message, to);
+      queued = true;
+    };
     if (decision.action === 'raise') {
       const id = await tx.openIncident(verdict.firing, verdict.severity, verdict.reasons.join('; '), now);
-      await tx.enqueue(
-        id,
-        'raised',
-        0,
-        notification('raised', check, sample, { ...notice, since: now, incidentId: id }),
-        channelsFor(channels, verdict.severity),
-      );
-      queued = true;
+      await enqueue('raised', { ...notice, since: now, incidentId: id });
     } else if (decision.action === 'resolve' && tx.incident) {
       await tx.resolveIncident(tx.incident.id, now);
-      await tx.enqueue(
-        tx.incident.id,
-        'resolved',
-        0,
-        notification('resolved', check, sample, notice),
-        channelsFor(channels, 'info'),
-      );
-      queued = true;
+      await enqueue('resolved', notice);
     } else if (decision.action === 'remind' && tx.incident) {
-      await tx.enqueue(
-        tx.incident.id,
-        'reminder',
-        decision.sequence,
-        notification('reminder', check, sample, { ...notice, sequence: decision.sequence }),
-        channelsFor(channels, verdict.severity),
-      );
+      await enqueue('reminder', { ...notice, sequence: decision.sequence });
       await tx.markNotified(tx.incident.id, now, decision.sequence);
-      queued = true;
     }
-    return { state, result: { decision, state: state.state, queued, verdict } };
+    return { state, result: { decision, state: state.state, queued } };
   });
-  const { verdict } = outcome;
-  let transition: Transition | null = null;
-  if (outcome.decision.action !== 'none') {
-    const detail =
-      outcome.decision.action === 'suppress'
-        ? outcome.decision.reason
-        : outcome.decision.action === 'raise'
-          ? verdict.reasons.join('; ')
-          : '';
-    transition = { key: check.key, name: check.name, action: outcome.decision.action, detail };
-  }
+  const { decision } = outcome;
+  const detail =
+    decision.action === 'suppress'
+      ? decision.reason
+      : decision.action === 'raise'
+        ? decision.verdict.reasons.join('; ')
+        : '';
+  const transition: Transition | null =
+    decision.action === 'none' ? null : { key: check.key, name: check.name, action: decision.action, detail };
   // Delivery takes each outbox row under FOR UPDATE SKIP LOCKED, so checks delivering at once never send twice.
   const delivery = outcome.queued ? await deliver(deps, now) : { sent: 0, failed: 0 };
   return { sample, state: outcome.state, transition, delivery };
@@ -403,7 +325,8 @@ async function runCheck(
 export async function runCycle(
   definition: MonitorDefinition,
   deps: MonitorDeps,
-  options: CycleOptions = {},
+  /** `signal` stops the cycle (the monitor is shutting down): probes in flight are abandoned, not stored. */
+  options: { signal?: AbortSignal } = {},
 ): Promise<CycleResult> {
   const now = (deps.now ?? (() => new Date()))();
   const tickMs = deps.intervalSeconds * 1000;
@@ -450,15 +373,14 @@ export async function runCycle(
       const dependency = checks.find((item) => item.name === name);
       return dependency ? [start(dependency)] : [];
     });
-    const heartbeat = heartbeats.get(check.key);
     const outcome = runCheck(check, {
       deps,
       definition,
       now,
       maintenance: maintenanceReason(check, definition, loadTestHosts, now),
       dependencies: Promise.allSettled(dependencies),
-      ...(heartbeat ? { heartbeat } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
+      heartbeat: heartbeats.get(check.key),
+      signal: options.signal,
     });
     running.set(check.name, outcome);
     return outcome;
@@ -470,24 +392,20 @@ export async function runCycle(
   const outcomes = settled.map((result) => (result as PromiseFulfilledResult<CheckOutcome>).value);
   const samples = outcomes.map((outcome) => outcome.sample);
   const transitions = outcomes.flatMap((outcome) => (outcome.transition ? [outcome.transition] : []));
-  const states: Record<string, 'OK' | 'ALARM'> = {};
-  for (const outcome of outcomes) states[outcome.sample.key] = outcome.state;
+  const states = Object.fromEntries(outcomes.map((outcome) => [outcome.sample.key, outcome.state] as const));
 
   // What is still waiting, earlier cycles' failed publishes included; not again right after a publish failed in
   // this cycle, when SNS is probably down for all of them.
   const final = outcomes.some((outcome) => outcome.delivery.error !== undefined)
     ? { sent: 0, failed: 0 }
     : await deliver(deps, now);
+  const deliveries = [final, ...outcomes.map((outcome) => outcome.delivery)];
+  const error = deliveries.find((delivery) => delivery.error !== undefined)?.error;
   const delivered: Delivery = {
-    sent: final.sent,
-    failed: final.failed,
-    ...(final.error === undefined ? {} : { error: final.error }),
+    sent: deliveries.reduce((sum, delivery) => sum + delivery.sent, 0),
+    failed: deliveries.reduce((sum, delivery) => sum + delivery.failed, 0),
+    ...(error === undefined ? {} : { error }),
   };
-  for (const { delivery } of outcomes) {
-    delivered.sent += delivery.sent;
-    delivered.failed += delivery.failed;
-    if (delivery.error !== undefined && delivered.error === undefined) delivered.error = delivery.error;
-  }
   if (delivered.error)
     deps.logger.warn('alert delivery failed; it stays in the outbox for the next cycle', {
       error: delivered.error,

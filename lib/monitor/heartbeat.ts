@@ -2,7 +2,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HeartbeatCheckDefinition } from './checks.ts';
-import type { ProbeFinding } from './network-probes.ts';
+import { finding, type ProbeFinding } from './network-probes.ts';
 
 export interface HeartbeatRecord {
   /** The newest beat, or null when none came since the heartbeat was first registered. */
@@ -32,22 +32,19 @@ export function heartbeatFinding(
   const allowedSeconds = check.periodSeconds + check.graceSeconds;
   const late = silentSeconds > allowedSeconds;
   const allowance = `period ${formatSeconds(check.periodSeconds)} + grace ${formatSeconds(check.graceSeconds)}`;
-  const error = !late
-    ? null
+  const problems = !late
+    ? []
     : record.lastBeatAt
-      ? `no beat for ${formatSeconds(silentSeconds)} (${allowance})`
-      : `no beat since the heartbeat was registered ${formatSeconds(silentSeconds)} ago (${allowance})`;
-  return {
-    ok: !late,
+      ? [`no beat for ${formatSeconds(silentSeconds)} (${allowance})`]
+      : [`no beat since the heartbeat was registered ${formatSeconds(silentSeconds)} ago (${allowance})`];
+  return finding(problems, {
     status: null,
     latencyMs: null,
-    error,
-    warning: null,
     details: {
       lastBeatAt: record.lastBeatAt?.toISOString() ?? null,
       dueBy: new Date(since.getTime() + allowedSeconds * 1000).toISOString(),
     },
-  };
+  });
 }
 
 /** SHA-256 of a token, as the checks file's `tokenSha256` gives it. */

@@ -1,7 +1,8 @@
 // The probes below HTTP: a TLS handshake and its certificate, a TCP connect, a DNS answer.
 
 import { Resolver } from 'node:dns/promises';
-import { connect as connectTcp, isIP, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { connect as connectTcp, isIP } from 'node:net';
 import { checkServerIdentity, connect as connectTls, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { DnsCheckDefinition, TcpCheckDefinition, TlsCheckDefinition } from './checks.ts';
 
@@ -18,23 +19,26 @@ export interface ProbeFinding {
   details: Record<string, unknown> | null;
 }
 
-const elapsedSince = (started: number) => Math.round((performance.now() - started) * 100) / 100;
+/** Milliseconds since `started` (a performance.now()), to two decimals. */
+export const elapsedSince = (started: number) => Math.round((performance.now() - started) * 100) / 100;
 
-/** Resolves with the socket once `event` fires; rejects on its error or when the signal aborts. */
-function connected<S extends Socket>(socket: S, event: string, signal: AbortSignal): Promise<S> {
-  return new Promise((resolve, reject) => {
-    const abort = () => socket.destroy(new Error('aborted'));
-    signal.addEventListener('abort', abort, { once: true });
-    if (signal.aborted) abort();
-    socket.once(event, () => {
-      signal.removeEventListener('abort', abort);
-      resolve(socket);
-    });
-    socket.once('error', (error) => {
-      signal.removeEventListener('abort', abort);
-      reject(error);
-    });
-  });
+/** The problem of a latency over the check's critical bound; none within it. */
+export function overCritical(latencyMs: number, check: { latency: { criticalMs: number } }): string[] {
+  const { criticalMs } = check.latency;
+  return latencyMs > criticalMs ? [`${latencyMs} ms is over the critical ${criticalMs} ms`] : [];
+}
+
+/** A finding that passed when no problem was found, else failed with every problem named. */
+export function finding(
+  problems: string[],
+  found: Pick<ProbeFinding, 'status' | 'latencyMs' | 'details'> & { warning?: string | null },
+): ProbeFinding {
+  return {
+    ok: problems.length === 0,
+    error: problems.length > 0 ? problems.join('; ') : null,
+    warning: null,
+    ...found,
+  };
 }
 
 /** A certificate's DNS names and IP addresses, from its subjectAltName, else its common name. */
@@ -85,7 +89,8 @@ export async function probeTls(
     rejectUnauthorized: false,
   });
   try {
-    await connected(socket, 'secureConnect', signal);
+    // Rejects on the socket's error or when the signal aborts; the socket is destroyed below either way.
+    await once(socket, 'secureConnect', { signal });
     const latencyMs = elapsedSince(started);
     const certificate = socket.getPeerCertificate();
     const problems: string[] = [];
@@ -100,14 +105,11 @@ export async function probeTls(
     const validTo = new Date(certificate.valid_to);
     const expiry = certificateExpiry(validTo, check.days, now);
     if (expiry.problem) problems.push(expiry.problem);
-    if (latencyMs > check.latency.criticalMs)
-      problems.push(`${latencyMs} ms is over the critical ${check.latency.criticalMs} ms`);
+    problems.push(...overCritical(latencyMs, check));
     const issuer = certificate.issuer?.CN ?? certificate.issuer?.O ?? null;
-    return {
-      ok: problems.length === 0,
+    return finding(problems, {
       status: null,
       latencyMs,
-      error: problems.length > 0 ? problems.join('; ') : null,
       warning: expiry.warning,
       details: {
         daysLeft: oneDecimal(expiry.daysLeft),
@@ -118,7 +120,7 @@ export async function probeTls(
         authorized: socket.authorized,
         protocol: socket.getProtocol(),
       },
-    };
+    });
   } finally {
     socket.destroy();
   }
@@ -132,17 +134,13 @@ export async function probeTcp(
 ): Promise<ProbeFinding> {
   const socket = connectTcp({ host: check.host, port: check.port });
   try {
-    await connected(socket, 'connect', signal);
+    await once(socket, 'connect', { signal });
     const latencyMs = elapsedSince(started);
-    const slow = latencyMs > check.latency.criticalMs;
-    return {
-      ok: !slow,
+    return finding(overCritical(latencyMs, check), {
       status: null,
       latencyMs,
-      error: slow ? `${latencyMs} ms is over the critical ${check.latency.criticalMs} ms` : null,
-      warning: null,
       details: { remoteAddress: socket.remoteAddress ?? null },
-    };
+    });
   } finally {
     socket.destroy();
   }
@@ -171,16 +169,8 @@ export async function probeDns(
           `${check.host} resolves to ${addresses.join(', ')}, expected ${check.expect.join(' or ')}`,
         );
     }
-    if (latencyMs > check.latency.criticalMs)
-      problems.push(`${latencyMs} ms is over the critical ${check.latency.criticalMs} ms`);
-    return {
-      ok: problems.length === 0,
-      status: null,
-      latencyMs,
-      error: problems.length > 0 ? problems.join('; ') : null,
-      warning: null,
-      details: { addresses },
-    };
+    problems.push(...overCritical(latencyMs, check));
+    return finding(problems, { status: null, latencyMs, details: { addresses } });
   } finally {
     signal.removeEventListener('abort', cancel);
   }

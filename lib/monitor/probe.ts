@@ -7,7 +7,15 @@ import { freshRequest } from '../http/fresh-request.ts';
 import { assertionsReadBody, evaluateAssertions } from './assertions.ts';
 import type { CheckDefinition, HttpCheckDefinition } from './checks.ts';
 import { type HeartbeatRecord, heartbeatFinding } from './heartbeat.ts';
-import { type ProbeFinding, probeDns, probeTcp, probeTls } from './network-probes.ts';
+import {
+  elapsedSince,
+  finding,
+  overCritical,
+  type ProbeFinding,
+  probeDns,
+  probeTcp,
+  probeTls,
+} from './network-probes.ts';
 import { probeScenario } from './scenario-probe.ts';
 
 export interface Sample extends ProbeFinding {
@@ -114,8 +122,7 @@ function databaseVerdict(body: ReadinessBody, latestMigration: string | null | u
  * trickles its answer a byte at a time is cut off there like one that never answers.
  */
 export async function probe(check: CheckDefinition, options: ProbeOptions = {}): Promise<Sample> {
-  const now = options.now ?? (() => new Date());
-  const at = now();
+  const at = options.now?.() ?? new Date();
   const base = { key: check.key, name: check.name, at };
   if (check.kind === 'heartbeat') {
     const record = options.heartbeat ?? { lastBeatAt: null, registeredAt: at };
@@ -131,7 +138,7 @@ export async function probe(check: CheckDefinition, options: ProbeOptions = {}):
   if (options.signal?.aborted) stop();
   try {
     const signal = controller.signal;
-    const finding =
+    const found =
       check.kind === 'tls'
         ? await probeTls(check, signal, started, at)
         : check.kind === 'tcp'
@@ -145,19 +152,11 @@ export async function probe(check: CheckDefinition, options: ProbeOptions = {}):
     // A deadline that fired means no complete answer, whatever was read before it; a scenario's sample names
     // the step it cut.
     if (check.kind !== 'scenario') controller.signal.throwIfAborted();
-    return { ...base, ...finding };
+    return { ...base, ...found };
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     const described = controller.signal.aborted ? 'timeout' : describeError(error);
-    return {
-      ...base,
-      ok: false,
-      status: null,
-      latencyMs: null,
-      error: described,
-      warning: null,
-      details: null,
-    };
+    return { ...base, ...finding([described], { status: null, latencyMs: null, details: null }) };
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', stop);
@@ -184,7 +183,7 @@ async function probeHttp(
   const keep = check.kind === 'database' || assertionsReadBody(check.assert);
   const text = await readCapped(response, MAX_PROBE_BODY_BYTES, keep);
   const status = response.statusCode ?? 0;
-  const latencyMs = Math.round((performance.now() - started) * 100) / 100;
+  const latencyMs = elapsedSince(started);
   const problems: string[] = [];
   let details: Record<string, unknown> | null = null;
   if (check.expectStatus.length > 0 && !check.expectStatus.includes(status)) {
@@ -193,8 +192,7 @@ async function probeHttp(
   problems.push(
     ...evaluateAssertions(check.assert, { status, headers: headerValues(response), body: text, latencyMs }),
   );
-  if (latencyMs > check.latency.criticalMs)
-    problems.push(`${latencyMs} ms is over the critical ${check.latency.criticalMs} ms`);
+  problems.push(...overCritical(latencyMs, check));
   if (check.kind === 'database') {
     try {
       const verdict = databaseVerdict(JSON.parse(text) as ReadinessBody, options.latestMigration);
@@ -214,12 +212,5 @@ async function probeHttp(
     problems.push(...cors.problems);
     details = { cors: cors.problems };
   }
-  return {
-    ok: problems.length === 0,
-    status,
-    latencyMs,
-    error: problems.length ? problems.join('; ') : null,
-    warning: null,
-    details,
-  };
+  return finding(problems, { status, latencyMs, details });
 }

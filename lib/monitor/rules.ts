@@ -54,8 +54,7 @@ export function evaluateRules(
   }
 
   const slow = recent.slice(0, degradedCycles);
-  const isSlow = (sample: RecentSample) =>
-    sample.latencyMs !== null && sample.latencyMs > check.latency.warnMs;
+  const isSlow = (sample: RecentSample) => (sample.latencyMs ?? 0) > check.latency.warnMs;
   if (slow.length === degradedCycles && slow.every((sample) => isSlow(sample) || !!sample.warning)) {
     firing.push('degraded');
     const warning = slow.find((sample) => sample.warning)?.warning;
@@ -164,6 +163,13 @@ export function decide(input: DecideInput): { state: CheckState; decision: Decis
   const transitions = input.state.transitions.slice(-10);
   const base: CheckState = { ...input.state, ruleStates, transitions };
   const firing = verdict.firing.length > 0;
+  const changeTo = (state: CheckState['state'], healthyStreak: number): CheckState => ({
+    ...base,
+    state,
+    since: now,
+    healthyStreak,
+    transitions: [...transitions, now.toISOString()],
+  });
 
   if (input.state.state === 'OK') {
     if (!firing)
@@ -174,16 +180,7 @@ export function decide(input: DecideInput): { state: CheckState; decision: Decis
         decision: { action: 'suppress', reason: input.maintenance },
       };
     }
-    return {
-      state: {
-        ...base,
-        state: 'ALARM',
-        since: now,
-        healthyStreak: 0,
-        transitions: [...transitions, now.toISOString()],
-      },
-      decision: { action: 'raise', verdict },
-    };
+    return { state: changeTo('ALARM', 0), decision: { action: 'raise', verdict } };
   }
 
   if (firing) {
@@ -205,14 +202,5 @@ export function decide(input: DecideInput): { state: CheckState; decision: Decis
   const healthyStreak = base.healthyStreak + 1;
   const needed = check.rules.recoveryCycles * (isFlapping(transitions, now) ? FLAPPING_RECOVERY_FACTOR : 1);
   if (healthyStreak < needed) return { state: { ...base, healthyStreak }, decision: { action: 'none' } };
-  return {
-    state: {
-      ...base,
-      state: 'OK',
-      since: now,
-      healthyStreak,
-      transitions: [...transitions, now.toISOString()],
-    },
-    decision: { action: 'resolve' },
-  };
+  return { state: changeTo('OK', healthyStreak), decision: { action: 'resolve' } };
 }

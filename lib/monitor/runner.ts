@@ -1,5 +1,6 @@
 // Runs monitor cycles on an interval for a duration (or until stopped) and reports on the whole run.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { MonitorDefinition } from './checks.ts';
 import { type CycleResult, type MonitorDeps, monitorChannels, runCycle } from './cycle.ts';
 import { buildMonitorReport, type MonitorReport } from './report.ts';
@@ -22,17 +23,14 @@ export async function runMonitor(
 ): Promise<MonitorReport> {
   const startedAt = new Date();
   const cycles: CycleResult[] = [];
-  const endAt =
-    options.durationSeconds === undefined
-      ? Number.POSITIVE_INFINITY
-      : Date.now() + options.durationSeconds * 1000;
+  const endAt = Date.now() + (options.durationSeconds ?? Number.POSITIVE_INFINITY) * 1000;
   for (;;) {
     const began = Date.now();
     try {
       const cycle = await runCycle(
         definition,
         { ...deps, intervalSeconds: options.intervalSeconds },
-        options.signal ? { signal: options.signal } : {},
+        { signal: options.signal },
       );
       cycles.push(cycle);
       options.onCycle?.(cycle, cycles);
@@ -45,8 +43,9 @@ export async function runMonitor(
     if (options.once || options.signal?.aborted) break;
     const next = began + options.intervalSeconds * 1000;
     if (next > endAt) break;
-    const stopped = await sleepUntil(next, options.signal);
-    if (stopped) break;
+    // The wait rejects (an AbortError) when the signal aborts, before or during it.
+    if (await sleep(Math.max(0, next - Date.now()), false, { signal: options.signal }).catch(() => true))
+      break;
   }
   return buildMonitorReport(definition.checks, cycles, {
     startedAt,
@@ -55,24 +54,5 @@ export async function runMonitor(
     alerts: monitorChannels(deps)
       .map((channel) => `${channel.sink.description} (${channel.severities.join(', ')})`)
       .join('; '),
-  });
-}
-
-/** Resolves true if the signal aborted first. */
-function sleepUntil(time: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(true);
-    const timer = setTimeout(
-      () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(false);
-      },
-      Math.max(0, time - Date.now()),
-    );
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -11,7 +11,7 @@ import {
   slotFactory,
 } from '../loadtest/scenario-runner.ts';
 import type { ScenarioCheckDefinition } from './checks.ts';
-import type { ProbeFinding } from './network-probes.ts';
+import { elapsedSince, finding, overCritical, type ProbeFinding } from './network-probes.ts';
 
 /** A step's part of the sample: what it took and how it answered, summed over a loop's passes. */
 export interface StepTiming {
@@ -141,15 +141,10 @@ export async function probeScenario(
       if (!CHECK_FAILED.test(reason) && !unanswered.some((name) => reason.startsWith(`${name}: `)))
         problems.push(`step ${reason}`);
   }
-  if (problems.length === 0 && latencyMs > check.latency.criticalMs)
-    problems.push(`${latencyMs} ms is over the critical ${check.latency.criticalMs} ms`);
-  const elapsedMs = rounded(performance.now() - started);
-  return {
-    ok: problems.length === 0,
+  if (problems.length === 0) problems.push(...overCritical(latencyMs, check));
+  return finding(problems, {
     status: order.at(-1)?.timing.status ?? null,
     latencyMs,
-    error: problems.length > 0 ? problems.join('; ') : null,
-    warning: null,
-    details: { flow: check.flow, elapsedMs, steps: order.map((step) => step.timing) },
-  };
+    details: { flow: check.flow, elapsedMs: elapsedSince(started), steps: order.map((step) => step.timing) },
+  });
 }

@@ -29,12 +29,8 @@ export type BurnRule = (typeof BURN_RULES)[number];
 
 /** Every window the SLO reads, in seconds: the burn windows and the objective's own. */
 export function sloWindows(objective: SloObjective): number[] {
-  const windows = new Set<number>([objective.windowDays * 86_400]);
-  for (const rule of BURN_RULES) {
-    windows.add(rule.longSeconds);
-    windows.add(rule.shortSeconds);
-  }
-  return [...windows].sort((a, b) => a - b);
+  const burnWindows = BURN_RULES.flatMap((rule) => [rule.longSeconds, rule.shortSeconds]);
+  return [...new Set([objective.windowDays * 86_400, ...burnWindows])].sort((a, b) => a - b);
 }
 
 /**
@@ -48,15 +44,11 @@ export function sampleRetentionDays(
   return Math.max(retentionDays, ...objectives.map((objective) => objective?.windowDays ?? 0));
 }
 
-/** The share of samples the objective allows to be bad: 0.001 for 99.9 %. */
-export function budgetFraction(objective: SloObjective): number {
-  return 1 - objective.targetPercent / 100;
-}
-
 /** How many times faster than sustainable the budget went over a window: 1 spends it exactly by the window's end. */
 export function burnRate(counts: WindowCounts | undefined, objective: SloObjective): number {
   if (!counts || counts.total === 0) return 0;
-  return counts.bad / counts.total / budgetFraction(objective);
+  // Over the share of samples the objective allows to be bad: 0.001 for 99.9 %.
+  return counts.bad / counts.total / (1 - objective.targetPercent / 100);
 }
 
 /** Percent of the objective window's budget not yet spent; below 0 once the objective is missed. */
@@ -104,11 +96,7 @@ export function burnReason(verdict: BurnVerdict): string {
 }
 
 /** What the monitor stores of a check's objective each cycle, for /metrics and the status page. */
-export interface SloState {
-  kind: SloObjective['kind'];
-  targetPercent: number;
-  latencyMs?: number;
-  windowDays: number;
+export interface SloState extends SloObjective {
   budgetLeftPercent: number;
   /** Burn rate per window, by its length in seconds. */
   burnRates: Record<string, number>;

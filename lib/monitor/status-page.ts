@@ -3,14 +3,7 @@
 import { escapeHtml, htmlPage } from '../http/html.ts';
 import { SPARKLINE_FLOOR_MS, sparkline } from '../http/svg-chart.ts';
 import { STALE_AFTER_INTERVALS } from './rules.ts';
-import type { CheckStateRecord, IncidentRecord } from './store.ts';
-
-export interface DailyUptime {
-  /** YYYY-MM-DD, UTC. */
-  day: string;
-  total: number;
-  failed: number;
-}
+import type { CheckStateRecord, DailyUptime, IncidentRecord } from './store.ts';
 
 export interface StatusPageCheck extends CheckStateRecord {
   latencies: Array<number | null>;
@@ -66,7 +59,7 @@ export function uptimeBars(days: DailyUptime[], today: Date, count = UPTIME_DAYS
   return `<svg class="bars" viewBox="0 0 ${total} 24" width="${total}" height="24" role="img" aria-label="uptime per day, last ${count} days">${bars.join('')}</svg>`;
 }
 
-const clock = (iso: string) => `${iso.slice(11, 16)}`;
+const clock = (iso: string) => iso.slice(11, 16);
 
 /** Latency over time with a y axis in ms and the first and last sample's times on the x axis; failures as red ticks. */
 export function latencyChart(
@@ -187,9 +180,9 @@ const STYLE = `
   tr.alarm .dot { background: var(--alarm); }
   tr.alarm td:nth-child(2) { color: var(--alarm); font-weight: 600; }
   .spark { width: 240px; height: 36px; color: #0969da; }
-  tr.alarm .spark { color: var(--alarm); }
+  tr.alarm .spark, tr.alarm .latency { color: var(--alarm); }
   .muted { color: var(--muted); font-size: .85rem; font-weight: normal; }
-  .spark line.fail { stroke: var(--alarm); stroke-width: 1.5; }
+  .spark line.fail, .latency line.fail { stroke: var(--alarm); stroke-width: 1.5; }
   @media (prefers-color-scheme: dark) {
     :root { --muted: #9aa4ae; --ok: #2ea043; }
     tr.alarm td:nth-child(2), .firing { color: #ff7b72; }
@@ -198,8 +191,7 @@ const STYLE = `
   .bars rect.up { fill: var(--ok); } .bars rect.partial { fill: var(--stale); } .bars rect.down { fill: var(--alarm); }
   .bars rect.none { fill: rgba(127,127,127,.3); }
   .latency { color: #0969da; font-size: 9px; } .latency text { fill: var(--muted); }
-  .latency line.axis { stroke: var(--muted); stroke-width: 1; } .latency line.fail { stroke: var(--alarm); stroke-width: 1.5; }
-  tr.alarm .latency { color: var(--alarm); }
+  .latency line.axis { stroke: var(--muted); stroke-width: 1; }
   .uptime b { font-weight: 600; } .slo.spent { color: var(--alarm); }
 
   ul { padding-left: 18px; }
@@ -211,8 +203,7 @@ export function renderStatusPage(input: StatusPageInput): string {
   const rows = input.checks
     .map((check) => {
       const last = check.lastSample;
-      const latency =
-        last?.latencyMs === null || last?.latencyMs === undefined ? '–' : `${Math.round(last.latencyMs)} ms`;
+      const latency = typeof last?.latencyMs === 'number' ? `${Math.round(last.latencyMs)} ms` : '–';
       const checked = check.lastCheckedAt ? when(check.lastCheckedAt) : 'never';
       return `<tr class="${check.state === 'ALARM' ? 'alarm' : 'ok'}${check.stale ? ' stale' : ''}">
   <td><span class="dot"></span>${escapeHtml(check.check)}</td>

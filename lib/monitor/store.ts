@@ -28,6 +28,23 @@ export interface IncidentRecord {
   remindersSent: number;
 }
 
+/** A check's samples and failed samples on one UTC day. */
+export interface DailyUptime {
+  /** YYYY-MM-DD, UTC. */
+  day: string;
+  total: number;
+  failed: number;
+}
+
+/** One probe as the API shows it. */
+export interface SampleRecord {
+  at: string;
+  ok: boolean;
+  status: number | null;
+  latencyMs: number | null;
+  error: string | null;
+}
+
 export interface CheckStateRecord {
   check: string;
   state: 'OK' | 'ALARM';
@@ -41,22 +58,7 @@ export interface CheckStateRecord {
   stale: boolean;
   /** Its objective as the monitor last computed it; null for a check without one. */
   slo?: SloState | null;
-  lastSample: {
-    at: string;
-    ok: boolean;
-    status: number | null;
-    latencyMs: number | null;
-    error: string | null;
-  } | null;
-}
-
-/** One probe as the API shows it. */
-export interface SampleRecord {
-  at: string;
-  ok: boolean;
-  status: number | null;
-  latencyMs: number | null;
-  error: string | null;
+  lastSample: SampleRecord | null;
 }
 
 export interface OutboxEntry {
@@ -86,24 +88,20 @@ export interface CheckTransaction {
   markNotified(id: number, at: Date, remindersSent?: number): Promise<void>;
 }
 
-const incidentRecord = (row: {
-  id: string;
-  check_name: string;
-  opened_at: Date;
-  resolved_at: Date | null;
-  rules: string[];
-  severity: string;
-  summary: string;
-  reminders_sent: number;
-}): IncidentRecord => ({
-  id: Number(row.id),
-  check: row.check_name,
-  openedAt: row.opened_at.toISOString(),
-  resolvedAt: row.resolved_at?.toISOString() ?? null,
-  rules: row.rules,
-  severity: row.severity,
-  summary: row.summary,
-  remindersSent: row.reminders_sent,
+type SampleRow = {
+  at: Date;
+  ok: boolean;
+  status: number | null;
+  latency_ms: number | null;
+  error: string | null;
+};
+
+const sampleRecord = (row: SampleRow): SampleRecord => ({
+  at: row.at.toISOString(),
+  ok: row.ok,
+  status: row.status,
+  latencyMs: row.latency_ms,
+  error: row.error,
 });
 
 /** After this many failed publishes an outbox entry stops holding up the ones behind it. */
@@ -158,17 +156,10 @@ export class MonitorStore {
 
   /** The newest `limit` samples of each check, newest first. */
   async recentSamples(keys: string[], limit: number): Promise<Map<string, RecentSample[]>> {
-    const result = await this.db.query<{
-      check_name: string;
-      ok: boolean;
-      latency_ms: number | null;
-      error: string | null;
-      warning: string | null;
-      held: boolean;
-    }>(
+    const result = await this.db.query<RecentSample & { check_name: string }>(
       // One index range per check (monitor_samples_check_at), however long the history: a window over every
       // sample of the checks would read all of them to keep a few.
-      `SELECT k.check_name, r.ok, r.latency_ms, r.error, r.warning, r.held
+      `SELECT k.check_name, r.ok, r.latency_ms AS "latencyMs", r.error, r.warning, r.held
          FROM unnest($1::text[]) WITH ORDINALITY AS k (check_name, position)
         CROSS JOIN LATERAL (
           SELECT id, at, ok, latency_ms, error, warning, held FROM monitor_samples m
@@ -179,23 +170,18 @@ export class MonitorStore {
       { idempotent: true },
     );
     const byCheck = new Map<string, RecentSample[]>(keys.map((key) => [key, []]));
-    for (const row of result.rows) {
-      byCheck.get(row.check_name)?.push({
-        ok: row.ok,
-        latencyMs: row.latency_ms,
-        error: row.error,
-        warning: row.warning,
-        held: row.held,
-      });
-    }
+    for (const { check_name, ...sample } of result.rows) byCheck.get(check_name)?.push(sample);
     return byCheck;
   }
 
   /**
    * Samples and bad samples of a check over each window ending at `now` (seconds back), held ones left out: bad is
    * failed, or slower than `slowerThanMs` when given. What SLOs and uptime figures are computed from. Without a
-   * latency bound the counts come from the uptime rollup (uptimeWindows); with one, from the latency rollup
-   * (latencyWindows).
+   * latency bound the counts come from the uptime rollup (uptimeWindows). With one, in one statement: the whole UTC
+   * hours of a window from monitor_latency_hourly and its partial first and last hour from the samples, so that a
+   * 30-day window reads some 720 rows and two hours of samples. A bound not registered (registerLatencyBounds) has no
+   * hours counted: its windows count every sample, decided in the same statement, so a bound registered or dropped
+   * meanwhile is never read half-counted.
    */
   async windowCounts(
     key: string,
@@ -205,22 +191,6 @@ export class MonitorStore {
   ): Promise<Map<number, WindowCounts>> {
     if (slowerThanMs === null)
       return (await this.uptimeWindows([key], now, windowsSeconds)).get(key) ?? new Map();
-    return this.latencyWindows(key, now, windowsSeconds, slowerThanMs);
-  }
-
-  /**
-   * A check's samples and samples failed or slower than `boundMs` over each window ending at `now`, in one
-   * statement: the whole UTC hours of a window from monitor_latency_hourly and its partial first and last hour from
-   * the samples, so that a 30-day window reads some 720 rows and two hours of samples. A bound not registered
-   * (registerLatencyBounds) has no hours counted: its windows count every sample, decided in the same statement, so
-   * a bound registered or dropped meanwhile is never read half-counted.
-   */
-  async latencyWindows(
-    key: string,
-    now: Date,
-    windowsSeconds: number[],
-    boundMs: number,
-  ): Promise<Map<number, WindowCounts>> {
     const result = await this.db.query<{ seconds: number; total: string; bad: string }>(
       // (start, now] splits into samples (start, first_hour), hours [first_hour, hours_to) and samples
       // [hours_to, now]; any part may be empty.
@@ -253,7 +223,7 @@ export class MonitorStore {
                    WHERE NOT (SELECT counted FROM registered) AND m.check_name = $1 AND NOT m.held
                      AND m.at > w.start AND m.at <= $2) c
         ) counted`,
-      [key, now, windowsSeconds, boundMs],
+      [key, now, windowsSeconds, slowerThanMs],
       { idempotent: true },
     );
     return new Map(
@@ -367,17 +337,15 @@ export class MonitorStore {
       // (start, now] splits into samples (start, first_hour), hours [first_hour, days_from), days [days_from,
       // days_to), hours [days_to, hours_to) and samples [hours_to, now]; any part may be empty.
       `WITH windows AS (
-         SELECT k.check_name, w.seconds, h.start, h.first_hour, h.hours_to, d.days_from,
+         SELECT k.check_name, w.seconds, s.start, f.first_hour, h.hours_to, d.days_from,
                 greatest(date_trunc('day', h.hours_to, 'UTC'), d.days_from) AS days_to
            FROM unnest($1::text[]) AS k(check_name)
           CROSS JOIN unnest($3::int[]) AS w(seconds)
           CROSS JOIN LATERAL (SELECT $2::timestamptz - make_interval(secs => w.seconds) AS start) s
           CROSS JOIN LATERAL (SELECT date_trunc('hour', s.start, 'UTC') + interval '1 hour' AS first_hour) f
+          CROSS JOIN LATERAL (SELECT greatest(date_trunc('hour', $2::timestamptz, 'UTC'), f.first_hour) AS hours_to) h
           CROSS JOIN LATERAL (
-            SELECT s.start, f.first_hour, greatest(date_trunc('hour', $2::timestamptz, 'UTC'), f.first_hour) AS hours_to
-          ) h
-          CROSS JOIN LATERAL (
-            SELECT least(date_trunc('day', h.first_hour + interval '23 hours', 'UTC'), h.hours_to) AS days_from
+            SELECT least(date_trunc('day', f.first_hour + interval '23 hours', 'UTC'), h.hours_to) AS days_from
           ) d
        )
        SELECT w.check_name, w.seconds, counted.total, counted.failed AS bad
@@ -446,11 +414,7 @@ export class MonitorStore {
    * days before today from monitor_uptime_daily, today's hours before the current one from monitor_uptime_hourly,
    * the current hour from the samples.
    */
-  async dailyUptime(
-    keys: string[],
-    now: Date,
-    days: number,
-  ): Promise<Map<string, Array<{ day: string; total: number; failed: number }>>> {
+  async dailyUptime(keys: string[], now: Date, days: number): Promise<Map<string, DailyUptime[]>> {
     const result = await this.db.query<{ check_name: string; day: string; total: string; failed: string }>(
       `WITH bounds AS (
          SELECT (date_trunc('day', $2::timestamptz AT TIME ZONE 'UTC') - make_interval(days => $3 - 1))
@@ -475,7 +439,7 @@ export class MonitorStore {
       [keys, now, days],
       { idempotent: true },
     );
-    const byCheck = new Map<string, Array<{ day: string; total: number; failed: number }>>();
+    const byCheck = new Map<string, DailyUptime[]>();
     for (const row of result.rows) {
       const list = byCheck.get(row.check_name) ?? [];
       list.push({ day: row.day, total: Number(row.total), failed: Number(row.failed) });
@@ -575,38 +539,22 @@ export class MonitorStore {
         `INSERT INTO monitor_check_states (check_name, since) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
         [key, now],
       );
-      const stateRow = await client.query<{
-        state: 'OK' | 'ALARM';
-        since: Date;
-        rule_states: CheckState['ruleStates'];
-        healthy_streak: number;
-        transitions: string[];
-      }>(
-        `SELECT state, since, rule_states, healthy_streak, transitions FROM monitor_check_states WHERE check_name = $1 FOR UPDATE`,
+      const stateRow = await client.query<CheckState>(
+        `SELECT state, since, rule_states AS "ruleStates", healthy_streak AS "healthyStreak", transitions
+           FROM monitor_check_states WHERE check_name = $1 FOR UPDATE`,
         [key],
       );
-      const row = stateRow.rows[0];
-      if (!row) throw new Error(`no state row for check ${key}`);
-      const incidentRow = await client.query<{
-        id: string;
-        last_notified_at: Date | null;
-        reminders_sent: number;
-      }>(
-        `SELECT id, last_notified_at, reminders_sent FROM monitor_incidents WHERE check_name = $1 AND resolved_at IS NULL`,
+      const checkState = stateRow.rows[0];
+      if (!checkState) throw new Error(`no state row for check ${key}`);
+      const incidentRow = await client.query<Omit<OpenIncident, 'id'> & { id: string }>(
+        `SELECT id, last_notified_at AS "lastNotifiedAt", reminders_sent AS "remindersSent"
+           FROM monitor_incidents WHERE check_name = $1 AND resolved_at IS NULL`,
         [key],
       );
       const open = incidentRow.rows[0];
       const tx: CheckTransaction = {
-        state: {
-          state: row.state,
-          since: row.since,
-          ruleStates: row.rule_states,
-          healthyStreak: row.healthy_streak,
-          transitions: row.transitions,
-        },
-        incident: open
-          ? { id: Number(open.id), lastNotifiedAt: open.last_notified_at, remindersSent: open.reminders_sent }
-          : null,
+        state: checkState,
+        incident: open ? { ...open, id: Number(open.id) } : null,
         async openIncident(rules, severity, summary, at) {
           const inserted = await client.query<{ id: string }>(
             `INSERT INTO monitor_incidents (check_name, opened_at, rules, severity, summary, last_notified_at)
@@ -670,7 +618,6 @@ export class MonitorStore {
     send: (entry: OutboxEntry) => Promise<void>,
     { now = new Date(), channels = [PRIMARY_CHANNEL] }: { now?: Date; channels?: string[] } = {},
   ): Promise<{ sent: number; failed: number; error?: string }> {
-    const options = { now, channels };
     const queued = await this.db.query<{ id: string; channel: string }>(
       `SELECT id, channel FROM alert_outbox
         WHERE sent_at IS NULL AND channel = ANY($3::text[]) AND (next_attempt_at IS NULL OR next_attempt_at <= $4)
@@ -678,7 +625,7 @@ export class MonitorStore {
           AND channel NOT IN (SELECT channel FROM alert_outbox
                                WHERE sent_at IS NULL AND attempts < $1 AND next_attempt_at > $4)
         ORDER BY attempts >= $1, id LIMIT $2`,
-      [POISON_ATTEMPTS, limit, options.channels, options.now],
+      [POISON_ATTEMPTS, limit, channels, now],
     );
     let sent = 0;
     let failed = 0;
@@ -687,34 +634,24 @@ export class MonitorStore {
     for (const { id, channel } of queued.rows) {
       if (stopped.has(channel)) continue;
       const outcome = await this.db.transaction(async (client) => {
-        const locked = await client.query<{
-          incident_id: string;
-          kind: OutboxEntry['kind'];
-          payload: Notification;
-          attempts: number;
-        }>(
-          `SELECT incident_id, kind, payload, attempts FROM alert_outbox
+        const locked = await client.query<
+          Pick<OutboxEntry, 'kind' | 'payload' | 'attempts'> & { incidentId: string }
+        >(
+          `SELECT incident_id AS "incidentId", kind, payload, attempts FROM alert_outbox
             WHERE id = $1 AND sent_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
               FOR UPDATE SKIP LOCKED`,
-          [id, options.now],
+          [id, now],
         );
         const row = locked.rows[0];
         if (!row) return { kind: 'skipped' as const };
         try {
-          await send({
-            id: Number(id),
-            incidentId: Number(row.incident_id),
-            channel,
-            kind: row.kind,
-            payload: row.payload,
-            attempts: row.attempts,
-          });
+          await send({ ...row, id: Number(id), incidentId: Number(row.incidentId), channel });
         } catch (error) {
           const message = (error as Error)?.message ?? String(error);
           await client.query(
             `UPDATE alert_outbox SET attempts = attempts + 1, last_error = $2,
                     next_attempt_at = $3::timestamptz + make_interval(secs => $4) WHERE id = $1`,
-            [id, message.slice(0, 1000), options.now, retryDelaySeconds(row.attempts + 1)],
+            [id, message.slice(0, 1000), now, retryDelaySeconds(row.attempts + 1)],
           );
           return { kind: 'failed' as const, message, poison: row.attempts + 1 >= POISON_ATTEMPTS };
         }
@@ -734,32 +671,11 @@ export class MonitorStore {
     return lastError === undefined ? { sent, failed } : { sent, failed, error: lastError };
   }
 
-  /** Each channel's delivered and waiting rows, for the delivery report and /metrics. */
-  async deliveryCounts(): Promise<
-    Array<{ channel: string; sent: number; pending: number; failedAttempts: number }>
-  > {
-    const result = await this.db.query<{ channel: string; sent: string; pending: string; failed: string }>(
-      `SELECT channel, count(*) FILTER (WHERE sent_at IS NOT NULL) AS sent, count(*) FILTER (WHERE sent_at IS NULL) AS pending,
-              COALESCE(sum(attempts - CASE WHEN sent_at IS NULL THEN 0 ELSE 1 END), 0) AS failed
-         FROM alert_outbox GROUP BY channel ORDER BY channel`,
-      [],
-      { idempotent: true },
-    );
-    return result.rows.map((row) => ({
-      channel: row.channel,
-      sent: Number(row.sent),
-      pending: Number(row.pending),
-      failedAttempts: Number(row.failed),
-    }));
-  }
-
   async pendingCount(): Promise<number> {
     const result = await this.db.query<{ count: string }>(
       `SELECT count(*) AS count FROM alert_outbox WHERE sent_at IS NULL`,
       [],
-      {
-        idempotent: true,
-      },
+      { idempotent: true },
     );
     return Number(result.rows[0]?.count ?? 0);
   }
@@ -780,19 +696,18 @@ export class MonitorStore {
 
   /** Every check's state and newest sample, and whether it is stale at `now`. */
   async checkStates(now = new Date()): Promise<CheckStateRecord[]> {
-    const result = await this.db.query<{
-      check_name: string;
-      state: 'OK' | 'ALARM';
-      since: Date;
-      rule_states: CheckState['ruleStates'];
-      interval_seconds: number | null;
-      at: Date | null;
-      ok: boolean | null;
-      status: number | null;
-      latency_ms: number | null;
-      error: string | null;
-      slo: SloState | null;
-    }>(
+    // The newest sample's columns are all null for a check without one.
+    const result = await this.db.query<
+      Omit<SampleRow, 'at'> & {
+        check_name: string;
+        state: 'OK' | 'ALARM';
+        since: Date;
+        rule_states: CheckState['ruleStates'];
+        interval_seconds: number | null;
+        at: Date | null;
+        slo: SloState | null;
+      }
+    >(
       `SELECT s.check_name, s.state, s.since, s.rule_states, s.interval_seconds, s.slo,
               l.at, l.ok, l.status, l.latency_ms, l.error
          FROM monitor_check_states s
@@ -814,29 +729,33 @@ export class MonitorStore {
       intervalSeconds: row.interval_seconds ?? DEFAULT_MONITOR_INTERVAL_SECONDS,
       stale: isStale(row.at, row.interval_seconds ?? DEFAULT_MONITOR_INTERVAL_SECONDS, now),
       slo: row.slo,
-      lastSample:
-        row.at === null
-          ? null
-          : {
-              at: row.at.toISOString(),
-              ok: row.ok ?? false,
-              status: row.status,
-              latencyMs: row.latency_ms,
-              error: row.error,
-            },
+      lastSample: row.at === null ? null : sampleRecord({ ...row, at: row.at }),
     }));
   }
 
   async incidents(state: 'firing' | 'resolved' | 'all', limit: number): Promise<IncidentRecord[]> {
-    const result = await this.db.query<Parameters<typeof incidentRecord>[0]>(
-      `SELECT id, check_name, opened_at, resolved_at, rules, severity, summary, reminders_sent FROM monitor_incidents
+    const result = await this.db.query<
+      Omit<IncidentRecord, 'id' | 'openedAt' | 'resolvedAt'> & {
+        id: string;
+        openedAt: Date;
+        resolvedAt: Date | null;
+      }
+    >(
+      `SELECT id, check_name AS "check", opened_at AS "openedAt", resolved_at AS "resolvedAt", rules, severity, summary,
+              reminders_sent AS "remindersSent"
+         FROM monitor_incidents
         WHERE ($1 = 'all') OR ($1 = 'firing' AND resolved_at IS NULL) OR ($1 = 'resolved' AND resolved_at IS NOT NULL)
         ORDER BY opened_at DESC LIMIT $2`,
       [state, limit],
       // What the API shows: a replica's moment of lag is fine.
       { idempotent: true, replica: true },
     );
-    return result.rows.map(incidentRecord);
+    return result.rows.map((row) => ({
+      ...row,
+      id: Number(row.id),
+      openedAt: row.openedAt.toISOString(),
+      resolvedAt: row.resolvedAt?.toISOString() ?? null,
+    }));
   }
 
   async samples(key: string, since: Date, limit: number): Promise<SampleRecord[]> {
@@ -848,14 +767,7 @@ export class MonitorStore {
    * index range each on monitor_samples_check_at), not a round trip per check.
    */
   async samplesOf(keys: string[], since: Date, limit: number): Promise<Map<string, SampleRecord[]>> {
-    const result = await this.db.query<{
-      check_name: string;
-      at: Date;
-      ok: boolean;
-      status: number | null;
-      latency_ms: number | null;
-      error: string | null;
-    }>(
+    const result = await this.db.query<SampleRow & { check_name: string }>(
       `SELECT k.check_name, r.at, r.ok, r.status, r.latency_ms, r.error
          FROM unnest($1::text[]) WITH ORDINALITY AS k (check_name, position)
         CROSS JOIN LATERAL (
@@ -868,15 +780,7 @@ export class MonitorStore {
       { idempotent: true, replica: true },
     );
     const byCheck = new Map<string, SampleRecord[]>(keys.map((key) => [key, []]));
-    for (const row of result.rows) {
-      byCheck.get(row.check_name)?.push({
-        at: row.at.toISOString(),
-        ok: row.ok,
-        status: row.status,
-        latencyMs: row.latency_ms,
-        error: row.error,
-      });
-    }
+    for (const row of result.rows) byCheck.get(row.check_name)?.push(sampleRecord(row));
     return byCheck;
   }
 }

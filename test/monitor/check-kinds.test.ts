@@ -129,6 +129,21 @@ describe('tcp and dns checks', () => {
     expect(refused).toMatchObject({ ok: false, error: 'ECONNREFUSED', latencyMs: null });
   });
 
+  it('fails a tls check with a timeout, within its deadline, when the handshake never ends', async () => {
+    // A plain TCP listener accepts the connection and never answers the ClientHello.
+    const silent = createTcpServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const started = performance.now();
+      const sample = await probe(one({ name: 'tls', kind: 'tls', host: '127.0.0.1', port, timeout: 300 }));
+      expect(sample).toMatchObject({ ok: false, error: 'timeout', latencyMs: null });
+      expect(performance.now() - started).toBeLessThan(2000);
+    } finally {
+      silent.close();
+    }
+  });
+
   const dnsCheck = (extra: Record<string, unknown> = {}) =>
     one({
       name: 'dns',

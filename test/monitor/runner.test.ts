@@ -23,6 +23,14 @@ describe('runMonitor stopped during a cycle', () => {
   const postgres = useMigratedDatabase({ poolSize: 2 });
   let target: FaultTarget;
   const dataDir = scratchDataDir('monitor-stop');
+  const definitionOf = (name: string, timeout: number, intervalSeconds: number) =>
+    parseMonitorDefinition(
+      { checks: [{ name, url: `${target.url}/health`, timeout }] },
+      target.url,
+      'test',
+      false,
+      intervalSeconds,
+    );
 
   beforeAll(async () => {
     target = await startFaultTarget();
@@ -35,13 +43,7 @@ describe('runMonitor stopped during a cycle', () => {
 
   it('returns at once, abandoning the probe in flight without storing or reporting it', async () => {
     const store = new MonitorStore(postgres.db);
-    const definition = parseMonitorDefinition(
-      { checks: [{ name: 'stuck', url: `${target.url}/health`, timeout: 4000 }] },
-      target.url,
-      'test',
-      false,
-      5,
-    );
+    const definition = definitionOf('stuck', 4000, 5);
     const controller = new AbortController();
     const errors: unknown[] = [];
     const before = target.requests();
@@ -62,6 +64,31 @@ describe('runMonitor stopped during a cycle', () => {
     expect(report.cycles).toBe(0);
     expect(errors).toEqual([]);
     expect(await store.samples('stuck', new Date(0), 10)).toEqual([]);
+  }, 10_000);
+
+  it('returns at once when stopped while it waits for the next cycle', async () => {
+    await target.set('healthy');
+    const store = new MonitorStore(postgres.db);
+    const definition = definitionOf('waiting', 2000, 30);
+    const controller = new AbortController();
+    let stopped = 0;
+    const report = await runMonitor(
+      definition,
+      testMonitorDeps(store, new RecordingSink(), () => new Date()),
+      {
+        intervalSeconds: 30,
+        signal: controller.signal,
+        onCycle: () =>
+          setTimeout(() => {
+            stopped = performance.now();
+            controller.abort();
+          }, 100),
+      },
+    );
+    expect(performance.now() - stopped).toBeLessThan(500);
+    expect(report.cycles).toBe(1);
+    expect(report.checks[0]?.last?.ok).toBe(true);
+    await target.set('hang');
   }, 10_000);
 
   it('lets `loadwatch start` stop within 2 s of SIGTERM while a check is probing', async () => {

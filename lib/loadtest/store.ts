@@ -126,6 +126,8 @@ export function encodeSnapshot(snapshot: ShardSnapshot): string {
 }
 
 const bytes = (value: unknown) => new Uint8Array(Buffer.from((value as { base64: string }).base64, 'base64'));
+/** The bytes as a Buffer for a bytea parameter, without a copy. */
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 function toSnapshot(stored: ShardSnapshot): ShardSnapshot {
   return {
@@ -145,6 +147,32 @@ export const SHARD_RESULTS_PAGE_SIZE = 200;
  * 100 req/s per shard, 300 MB at 1,000 (LOADTEST_SHARD_RETENTION_HOURS).
  */
 export const SHARD_RESULT_RETENTION_HOURS = RETENTION_DEFAULTS.shardRetentionHours;
+
+/**
+ * Rows a page at a time, in (round, shard) order. Keyset pagination: each page starts after the last row of the
+ * one before, so a page costs the same however far into the run it is.
+ */
+async function* keysetPages<Row extends { round: number; shard: number }>(
+  pageSize: number,
+  fetchAfter: (round: number, shard: number) => Promise<{ rows: Row[] }>,
+): AsyncGenerator<Row[]> {
+  let pending: Promise<{ rows: Row[] }> | null = fetchAfter(-1, -1);
+  while (pending) {
+    const { rows }: { rows: Row[] } = await pending;
+    const last: Row | undefined = rows.at(-1);
+    // The next page is read while the caller adds up this one.
+    pending = last && rows.length === pageSize ? fetchAfter(last.round, last.shard) : null;
+    // A caller that stops early never awaits it: its failure must not surface as unhandled.
+    pending?.catch(() => undefined);
+    if (rows.length > 0) yield rows;
+  }
+}
+
+async function allPages<Row>(pages: AsyncIterable<Row[]>): Promise<Row[]> {
+  const rows: Row[] = [];
+  for await (const page of pages) rows.push(...page);
+  return rows;
+}
 
 /** Why a shard ended without a result, as Step Functions caught it (trimmed). */
 export interface ShardFailure {
@@ -318,16 +346,13 @@ export class LoadTestStore {
 
   async listRuns(limit: number, before?: string): Promise<RunSummary[]> {
     await this.failStaleRuns();
-    const result = await this.db.query<{
-      id: string;
-      status: RunStatus;
-      target: string;
-      created_at: Date;
-      finished_at: Date | null;
-      requests: string | null;
-      passed: boolean | null;
-      grade: string | null;
-    }>(
+    const result = await this.db.query<
+      Omit<RunSummary, 'createdAt' | 'finishedAt' | 'requests'> & {
+        created_at: Date;
+        finished_at: Date | null;
+        requests: string | null;
+      }
+    >(
       `SELECT id, status, target, created_at, finished_at,
               report -> 'totals' ->> 'requests' AS requests,
               (report ->> 'passed')::boolean AS passed,
@@ -422,28 +447,23 @@ export class LoadTestStore {
     );
   }
 
-  /** Every shard's latest snapshot of a run, a page at a time in (round, shard) order (keyset pagination). */
+  /** Every shard's latest snapshot of a run, a page at a time in (round, shard) order. */
   async *shardProgressPages(id: string, pageSize = this.shardPageSize): AsyncGenerator<ShardSnapshot[]> {
-    for (let after = { round: -1, shard: -1 }; ; ) {
-      const result = await this.db.query<{ round: number; shard: number; snapshot: ShardSnapshot }>(
+    const pages = keysetPages(pageSize, (round, shard) =>
+      this.db.query<{ round: number; shard: number; snapshot: ShardSnapshot }>(
         `SELECT round, shard, snapshot FROM loadtest_shard_progress
           WHERE run_id = $1 AND (round, shard) > ($2, $3)
           ORDER BY round, shard LIMIT $4`,
-        [id, after.round, after.shard, pageSize],
+        [id, round, shard, pageSize],
         { idempotent: true },
-      );
-      if (result.rows.length > 0) yield result.rows.map((row) => toSnapshot(row.snapshot));
-      const last = result.rows.at(-1);
-      if (!last || result.rows.length < pageSize) return;
-      after = last;
-    }
+      ),
+    );
+    for await (const rows of pages) yield rows.map((row) => toSnapshot(row.snapshot));
   }
 
   /** Every shard's latest snapshot of a run at once: for small runs and checks. */
   async shardProgress(id: string): Promise<ShardSnapshot[]> {
-    const snapshots: ShardSnapshot[] = [];
-    for await (const page of this.shardProgressPages(id)) snapshots.push(...page);
-    return snapshots;
+    return allPages(this.shardProgressPages(id));
   }
 
   /**
@@ -483,18 +503,10 @@ export class LoadTestStore {
         round,
         shard,
         JSON.stringify(summary),
-        Buffer.from(latency.buffer, latency.byteOffset, latency.byteLength),
-        latencyUncorrected === latency
-          ? null
-          : Buffer.from(
-              latencyUncorrected.buffer,
-              latencyUncorrected.byteOffset,
-              latencyUncorrected.byteLength,
-            ),
-        Buffer.from(timeline.buffer, timeline.byteOffset, timeline.byteLength),
-        stepLatency === undefined
-          ? null
-          : Buffer.from(stepLatency.buffer, stepLatency.byteOffset, stepLatency.byteLength),
+        asBuffer(latency),
+        latencyUncorrected === latency ? null : asBuffer(latencyUncorrected),
+        asBuffer(timeline),
+        stepLatency === undefined ? null : asBuffer(stepLatency),
       ],
     );
   }
@@ -530,12 +542,9 @@ export class LoadTestStore {
     };
   }
 
-  /**
-   * A run's shard results a page at a time, in (round, shard) order. Keyset pagination: each page starts
-   * after the last row of the one before, so a page costs the same however far into the run it is.
-   */
+  /** A run's shard results a page at a time, in (round, shard) order. */
   async *shardResultPages(id: string, pageSize = this.shardPageSize): AsyncGenerator<StoredShardResult[]> {
-    const fetchAfter = (round: number, shard: number) =>
+    const pages = keysetPages(pageSize, (round, shard) =>
       this.db.query<ShardResultRow>(
         // Base64 text, not bytea's hex: a third of the bytes on the wire and decoded about three times
         // faster by the driver.
@@ -553,24 +562,14 @@ export class LoadTestStore {
           ORDER BY round, shard`,
         [id, round, shard, pageSize],
         { idempotent: true },
-      );
-    let pending: ReturnType<typeof fetchAfter> | null = fetchAfter(-1, -1);
-    while (pending) {
-      const page: Awaited<ReturnType<typeof fetchAfter>> = await pending;
-      const last: ShardResultRow | undefined = page.rows[page.rows.length - 1];
-      // The next page is read while the caller adds up this one.
-      pending = last && page.rows.length === pageSize ? fetchAfter(last.round, last.shard) : null;
-      // A caller that stops early never awaits it: its failure must not surface as unhandled.
-      pending?.catch(() => undefined);
-      if (page.rows.length > 0) yield page.rows.map(toStoredShardResult);
-    }
+      ),
+    );
+    for await (const rows of pages) yield rows.map(toStoredShardResult);
   }
 
   /** Every shard result of a run at once: for small runs and checks; the Aggregate step reads pages. */
   async shardResults(id: string): Promise<StoredShardResult[]> {
-    const rows: StoredShardResult[] = [];
-    for await (const page of this.shardResultPages(id)) rows.push(...page);
-    return rows;
+    return allPages(this.shardResultPages(id));
   }
 
   /**
@@ -590,18 +589,9 @@ export class LoadTestStore {
             AND run.status NOT IN ('pending', 'running')
           ORDER BY row.${written}
           LIMIT $2))`;
-    const shards = await deleteInBatches(
-      this.db,
-      expired('loadtest_shard_results', 'updated_at'),
-      [olderThanHours],
-      limits,
-    );
-    const failures = await deleteInBatches(
-      this.db,
-      expired('loadtest_shard_failures', 'recorded_at'),
-      [olderThanHours],
-      limits,
-    );
+    const prune = (sql: string) => deleteInBatches(this.db, sql, [olderThanHours], limits);
+    const shards = await prune(expired('loadtest_shard_results', 'updated_at'));
+    const failures = await prune(expired('loadtest_shard_failures', 'recorded_at'));
     // Progress snapshots and a scenario's data rows go with the run's shard rows, whenever they were written.
     const ofExpiredRuns = (table: string) =>
       `DELETE FROM ${table} WHERE ctid = ANY (ARRAY(
@@ -610,18 +600,8 @@ export class LoadTestStore {
           WHERE run.finished_at < now() - make_interval(secs => $1::double precision * 3600)
             AND run.status NOT IN ('pending', 'running')
           LIMIT $2))`;
-    const progress = await deleteInBatches(
-      this.db,
-      ofExpiredRuns('loadtest_shard_progress'),
-      [olderThanHours],
-      limits,
-    );
-    const dataRows = await deleteInBatches(
-      this.db,
-      ofExpiredRuns('loadtest_data_rows'),
-      [olderThanHours],
-      limits,
-    );
+    const progress = await prune(ofExpiredRuns('loadtest_shard_progress'));
+    const dataRows = await prune(ofExpiredRuns('loadtest_data_rows'));
     return combinePrunes(shards, failures, progress, dataRows);
   }
 
@@ -694,27 +674,19 @@ export class LoadTestStore {
   }
 
   /** The newest finished run of each target with its totals and latency, for /metrics. */
-  async lastRunsByTarget(): Promise<
-    Array<{ target: string; id: string; status: RunStatus; finishedAt: Date; report: LoadTestReport }>
-  > {
+  async lastRunsByTarget() {
     const result = await this.db.query<{
       target: string;
       id: string;
       status: RunStatus;
-      finished_at: Date;
+      finishedAt: Date;
       report: LoadTestReport;
     }>(
-      `SELECT DISTINCT ON (target) target, id, status, finished_at, report FROM loadtest_runs
+      `SELECT DISTINCT ON (target) target, id, status, finished_at AS "finishedAt", report FROM loadtest_runs
         WHERE finished_at IS NOT NULL AND report IS NOT NULL ORDER BY target, finished_at DESC`,
       [],
       { idempotent: true },
     );
-    return result.rows.map((row) => ({
-      target: row.target,
-      id: row.id,
-      status: row.status,
-      finishedAt: row.finished_at,
-      report: row.report,
-    }));
+    return result.rows;
   }
 }

@@ -16,7 +16,7 @@ import {
 } from './http1.ts';
 import { Http2ConnectionSet } from './http2.ts';
 import { type ShardSnapshot, SNAPSHOT_SECONDS_KEPT, type SnapshotSecond } from './live.ts';
-import { type ErrorKind, MIN_SELF_CHECK_MS, type RequestCounts } from './measurement.ts';
+import { emptyErrors, MIN_SELF_CHECK_MS, type RequestCounts } from './measurement.ts';
 import type { Endpoint, RateStage } from './options.ts';
 import {
   type Done,
@@ -34,9 +34,6 @@ import {
 import { RateSchedule } from './schedule.ts';
 import { SecondRecorder } from './second-recorder.ts';
 import { encodeStepLatency, type ShardStepResult, StepRecorder, snapshotSteps } from './step-recorder.ts';
-
-// Tests and callers have long imported it from here.
-export { classifyError } from './measurement.ts';
 
 export type ShardLoad =
   | {
@@ -147,12 +144,9 @@ const LAG_RESOLUTION_MS = 10;
 const SATURATION_CPU_PERCENT = 90;
 
 /** The generator's self-check: saturated when it lagged or its CPU was busy, judged only over a long enough run. */
-export function judgeGenerator(figures: {
-  wallMs: number;
-  cpuPercent: number;
-  eventLoopLagP99Ms: number;
-  sendLagP99Ms: number;
-}): { saturated: boolean; tooShortToJudge: boolean } {
+export function judgeGenerator(
+  figures: Pick<GeneratorHealth, 'cpuPercent' | 'eventLoopLagP99Ms' | 'sendLagP99Ms'> & { wallMs: number },
+): Required<Pick<GeneratorHealth, 'saturated' | 'tooShortToJudge'>> {
   if (figures.wallMs < MIN_SELF_CHECK_MS) return { saturated: false, tooShortToJudge: true };
   return {
     saturated:
@@ -168,14 +162,14 @@ class Recorder {
   ok = 0;
   failed = 0;
   private readonly statuses = new Map<number, number>();
-  readonly errors: Record<ErrorKind, number> = { timeout: 0, refused: 0, reset: 0, dns: 0, other: 0 };
+  readonly errors = emptyErrors();
   readonly latency = createHistogram();
   /** Only the open model measures two ways; in the closed model both figures are the same samples. */
   readonly uncorrected: Histogram | null;
   /** The run's seconds: its timeline, and its last ones for snapshots when they are taken. */
   private readonly seconds: SecondRecorder;
   /** performance.now() at the run's start, so a request's second needs no Date.now(). */
-  private readonly runOrigin: number;
+  readonly runOrigin: number;
   private readonly runStartedAt: number;
   private readonly steps: StepRecorder[];
 
@@ -241,12 +235,8 @@ class Recorder {
   /** The generator's own lateness, kept apart: it says whether the figures above can be trusted. */
   readonly sendLag = createHistogram();
 
-  recordSendLag(ms: number): void {
-    recordMs(this.sendLag, ms);
-  }
-
   statusCodes(): Record<string, number> {
-    return Object.fromEntries([...this.statuses].map(([status, count]) => [String(status), count]));
+    return Object.fromEntries(this.statuses);
   }
 
   timeline(): Uint8Array {
@@ -254,34 +244,17 @@ class Recorder {
   }
 }
 
-/**
- * Every endpoint's request bytes, built once before the first request: an endpoint that cannot be sent fails the
- * shard at its start, with its reason, rather than each of its requests.
- */
-function prepareEndpoints(
-  origin: URL,
-  basePath: string,
-  endpoints: Endpoint[],
-): Map<Endpoint, PreparedRequest> {
-  return new Map(
-    endpoints.map((endpoint) => [
-      endpoint,
-      prepareRequest(origin, endpoint.method, basePath + endpoint.path, endpoint.headers, endpoint.body),
-    ]),
-  );
-}
-
 /** The endpoint shorthand's unit: one request to a weighted endpoint, recorded under that endpoint's step. */
 function endpointUnits(
   newSlot: () => Slot,
   endpoints: Endpoint[],
-  prepared: Map<Endpoint, PreparedRequest>,
+  prepared: PreparedRequest[],
   steps: StepRecorder[],
   recorder: Recorder,
 ): () => UnitRunner {
   const choices = endpoints.map((endpoint, index) => ({
     weight: endpoint.weight,
-    request: prepared.get(endpoint) as PreparedRequest,
+    request: prepared[index] as PreparedRequest,
     step: steps[index] as StepRecorder,
   }));
   const pick = weightedPicker(choices);
@@ -379,7 +352,6 @@ async function runOpen(
   newUnit: () => UnitRunner,
   recorder: Recorder,
   stopped: () => boolean,
-  runOrigin: number,
 ): Promise<void> {
   const schedule = new RateSchedule(load.stages);
   const first = schedule.firstIndexAt(load.fromSeconds);
@@ -387,7 +359,7 @@ async function runOpen(
   // This shard's requests: indices ≡ shardIndex (mod shardCount), interleaved with the other shards.
   let next = first + ((load.shardIndex - (first % load.shardCount) + load.shardCount) % load.shardCount);
   // Due times on the run's timeline, not from this shard's start: a shard that starts late catches up.
-  const dueAt = (index: number) => runOrigin + schedule.timeOf(index) * 1000;
+  const dueAt = (index: number) => recorder.runOrigin + schedule.timeOf(index) * 1000;
   // The polling budget is a share of this shard's own wall time.
   const startedAt = performance.now();
   let nextDue = next < end ? dueAt(next) : Number.POSITIVE_INFINITY;
@@ -406,7 +378,7 @@ async function runOpen(
   /** Moves every request due by `now` to the queue, each keeping its own intended send time. */
   const enqueueDue = (now: number) => {
     while (nextDue <= now) {
-      recorder.recordSendLag(now - nextDue);
+      recordMs(recorder.sendLag, now - nextDue);
       queue.push(nextDue);
       queuedIndex.push(next);
       next += load.shardCount;
@@ -501,7 +473,11 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     ? { started: 0, completed: 0, failed: 0, failedBecause: {} }
     : undefined;
   // Requests that cannot be sent fail the shard at its start, with their reason, rather than each request.
-  const prepared = compiled ? null : prepareEndpoints(url, basePath, work.endpoints);
+  const prepared = compiled
+    ? null
+    : work.endpoints.map((endpoint) =>
+        prepareRequest(url, endpoint.method, basePath + endpoint.path, endpoint.headers, endpoint.body),
+      );
   const constantRequests = compiled ? prepareConstantRequests(compiled, url, basePath) : null;
   const tls = tlsSettings(work.connection);
   const connections: TargetConnections = work.connection?.http2
@@ -549,10 +525,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     if (hooks.shouldAbort && Date.now() - lastAbortCheck >= 1000) {
       lastAbortCheck = Date.now();
       try {
-        if (await hooks.shouldAbort()) {
-          aborted = true;
-          stop = true;
-        }
+        if (await hooks.shouldAbort()) onAbort();
       } catch {
         // An unreachable abort flag must not end a healthy shard; the next check tries again.
       }
@@ -587,14 +560,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   let remaining = 0;
   try {
     if (work.load.model === 'closed') remaining = await runClosed(work.load, newUnit, stopped);
-    else
-      await runOpen(
-        work.load,
-        newUnit,
-        recorder,
-        stopped,
-        performance.now() - (Date.now() - work.runStartedAt),
-      );
+    else await runOpen(work.load, newUnit, recorder, stopped);
   } finally {
     clearInterval(ticker);
     hooks.signal?.removeEventListener('abort', onAbort);

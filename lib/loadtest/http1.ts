@@ -54,7 +54,6 @@ const SEMICOLON = 0x3b;
 export class ConnectionError extends LoadwatchError {
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, { ...options, code });
-    this.name = 'ConnectionError';
   }
 }
 

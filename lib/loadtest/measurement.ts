@@ -35,10 +35,7 @@ export const MIN_SELF_CHECK_MS = 1000;
 /** Stored measurements that this version cannot read: the service's fault, never shown to a client. */
 export class EncodingError extends LoadwatchError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, {
-      code: 'LOADTEST_ENCODING',
-      ...(options?.cause === undefined ? {} : { cause: options.cause }),
-    });
+    super(message, { ...options, code: 'LOADTEST_ENCODING' });
   }
 }
 

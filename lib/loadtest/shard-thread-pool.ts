@@ -23,7 +23,6 @@ export type ThreadReport =
 export class ShardThreadError extends LoadwatchError {
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, { ...options, code });
-    this.name = 'ShardThreadError';
   }
 }
 

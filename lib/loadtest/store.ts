@@ -212,7 +212,6 @@ export class ConcurrencyLimitError extends LoadwatchError {
         details: { running: runningIds, limit },
       },
     );
-    this.name = 'ConcurrencyLimitError';
     this.limit = limit;
     this.runningIds = runningIds;
   }

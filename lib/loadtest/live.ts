@@ -19,8 +19,9 @@ import {
   requestTotals,
 } from './measurement.ts';
 import { reportStepDefinitions, type StepSource } from './step-report.ts';
-import type { StepReport } from './steps.ts';
+import type { StepCheckResult, StepReport } from './steps.ts';
 import { evaluateThresholds, parseThreshold } from './thresholds.ts';
+import { addCounts, addToSecond, type MergedSecond } from './timeline.ts';
 
 /** The live view's "last N seconds": rate, errors and percentiles over this many whole seconds. */
 export const LIVE_WINDOW_SECONDS = 10;
@@ -97,9 +98,18 @@ export interface LiveStep
     'name' | 'method' | 'path' | 'requests' | 'ok' | 'failed' | 'errorPercent' | 'rps' | 'latencyMs'
   > {
   /** The step over the run's window (LiveResults.window): the same seconds. */
-  window: { requests: number; errors: number; errorPercent: number; rps: number; latencyMs: LivePercentiles };
+  window: LiveWindow;
   /** The step's checks so far, by name. */
-  checks: Array<{ name: string; passed: number; failed: number }>;
+  checks: StepCheckResult[];
+}
+
+/** Figures over whole seconds of the run's live window. */
+export interface LiveWindow {
+  requests: number;
+  errors: number;
+  errorPercent: number;
+  rps: number;
+  latencyMs: LivePercentiles;
 }
 
 /** The merged figures of every snapshot of a run: what GET /v1/loadtests/{id} shows while it runs. */
@@ -118,16 +128,7 @@ export interface LiveResults {
   statusCodes: Record<string, number>;
   errors: Record<ErrorKind, number>;
   /** The last whole seconds every running shard has reported: [fromSecond, toSecond) of the run. */
-  window: {
-    seconds: number;
-    fromSecond: number;
-    toSecond: number;
-    requests: number;
-    errors: number;
-    errorPercent: number;
-    rps: number;
-    latencyMs: LivePercentiles;
-  };
+  window: LiveWindow & { seconds: number; fromSecond: number; toSecond: number };
   /** Per step so far; a run whose shards record no steps is one step. */
   steps: LiveStep[];
 }
@@ -146,37 +147,20 @@ function percentiles(counts: Float64Array, kind: 'precise' | 'timeline'): LivePe
   return { p50, p95, p99 };
 }
 
-interface SecondTotals {
-  requests: number;
-  errors: number;
-  counts: Float64Array;
-}
-
 /** Seconds by second of the run, each added up over the shards. */
-type Seconds = Map<number, SecondTotals>;
-
-function addSecond(seconds: Seconds, second: number, requests: number, errors: number): Float64Array {
-  let entry = seconds.get(second);
-  if (!entry) {
-    entry = { requests: 0, errors: 0, counts: new Float64Array(bucketCount('timeline')) };
-    seconds.set(second, entry);
-  }
-  entry.requests += requests;
-  entry.errors += errors;
-  return entry.counts;
-}
+type Seconds = Array<MergedSecond | undefined>;
 
 /** The seconds in [fromSecond, toSecond) added together. */
-function windowOf(seconds: Seconds, fromSecond: number, toSecond: number) {
+function windowOf(seconds: Seconds, fromSecond: number, toSecond: number): LiveWindow {
   const counts = new Float64Array(bucketCount('timeline'));
   let requests = 0;
   let errors = 0;
-  for (const [second, entry] of seconds) {
-    if (second < fromSecond || second >= toSecond) continue;
+  for (let second = fromSecond; second < toSecond; second++) {
+    const entry = seconds[second];
+    if (!entry) continue;
     requests += entry.requests;
     errors += entry.errors;
-    for (let index = 0; index < counts.length; index++)
-      counts[index] = (counts[index] as number) + (entry.counts[index] as number);
+    addCounts(counts, entry.counts);
   }
   const length = toSecond - fromSecond;
   return {
@@ -188,17 +172,10 @@ function windowOf(seconds: Seconds, fromSecond: number, toSecond: number) {
   };
 }
 
-interface StepTotals {
-  requests: number;
-  ok: number;
-  failed: number;
-  checks: Array<[number, number]>;
+interface StepTotals extends SnapshotStep {
   latency: Float64Array;
   seconds: Seconds;
 }
-
-/** A step's name, method, path and check names: the run's definitions (lib/loadtest/step-report.ts). */
-type LiveStepDefinition = StepDefinition;
 
 /**
  * Every shard's latest snapshot added up one at a time, so a reader can take them page by page: counters,
@@ -211,7 +188,7 @@ export class SnapshotMerge {
   /** By step, in the order of the definitions; each keeps the seconds the snapshots carry, as `seconds`. */
   private readonly steps: StepTotals[] = [];
   /** By second of the run: at most SNAPSHOT_SECONDS_KEPT per round and the current one, whatever the shards. */
-  private readonly seconds: Seconds = new Map();
+  private readonly seconds: Seconds = [];
   private snapshots = 0;
   private finished = 0;
   private newest = Number.NEGATIVE_INFINITY;
@@ -228,7 +205,7 @@ export class SnapshotMerge {
     for (const second of snapshot.recent)
       addEncodedHistogram(
         second.latency,
-        addSecond(this.seconds, second.second, second.requests, second.errors),
+        addToSecond(this.seconds, second.second, second.requests, second.errors),
         'timeline',
       );
     this.newest = Math.max(this.newest, snapshot.takenAt);
@@ -247,7 +224,7 @@ export class SnapshotMerge {
         ...requestTotals(emptyRequestCounts()),
         checks: [],
         latency: new Float64Array(bucketCount('precise')),
-        seconds: new Map(),
+        seconds: [],
       };
       const entry = this.steps[index];
       entry.requests += step.requests;
@@ -260,8 +237,7 @@ export class SnapshotMerge {
         const second = reader.read();
         const requests = reader.read();
         const errors = reader.read();
-        const counts = addSecond(entry.seconds, second, requests, errors);
-        reader.addBucketsTo(counts);
+        reader.addBucketsTo(addToSecond(entry.seconds, second, requests, errors));
       }
     });
   }
@@ -270,7 +246,7 @@ export class SnapshotMerge {
    * `endpoints` name the run's one step when the shards recorded none; `definitions` name the steps they
    * recorded, and their checks, in the order the shards keep them.
    */
-  results(endpoints: LiveEndpoint[], definitions: LiveStepDefinition[] = []): LiveResults {
+  results(endpoints: LiveEndpoint[], definitions: StepDefinition[] = []): LiveResults {
     const totals = requestTotals(this.counts);
     // Seconds a running shard has not reported yet would read as a drop: the window ends where the most behind
     // of them is. Once every shard has finished, it ends with the run.
@@ -315,13 +291,7 @@ export class SnapshotMerge {
         errorPercent: percent(totals.failed, totals.requests),
         rps: rpsOf(totals.requests),
         latencyMs,
-        window: {
-          requests: window.requests,
-          errors: window.errors,
-          errorPercent: window.errorPercent,
-          rps: window.rps,
-          latencyMs: window.latencyMs,
-        },
+        window,
         checks: [],
       });
     }
@@ -341,11 +311,8 @@ export class SnapshotMerge {
   }
 }
 
-/** What names a run's live steps: its endpoints, or its scenario's steps. */
-export type LiveStepSource = StepSource;
-
 /** Every snapshot of `snapshots` merged at once (SnapshotMerge takes them one by one). */
-export function mergeSnapshots(snapshots: ShardSnapshot[], options: LiveStepSource): LiveResults {
+export function mergeSnapshots(snapshots: ShardSnapshot[], options: StepSource): LiveResults {
   const merge = new SnapshotMerge();
   for (const snapshot of snapshots) merge.add(snapshot);
   return merge.results(options.endpoints, reportStepDefinitions(options));
@@ -357,7 +324,7 @@ export function mergeSnapshots(snapshots: ShardSnapshot[], options: LiveStepSour
  */
 export async function readLiveResults(
   store: { shardProgressPages(id: string): AsyncGenerator<ShardSnapshot[]> },
-  run: { id: string; options: LiveStepSource },
+  run: { id: string; options: StepSource },
 ): Promise<LiveResults> {
   const merge = new SnapshotMerge();
   for await (const page of store.shardProgressPages(run.id)) for (const snapshot of page) merge.add(snapshot);

@@ -61,10 +61,12 @@ export interface ShardData {
   position?: number;
 }
 
+/** A scenario's iterations: started, ended with every step done, and ended early with the reason why. */
 export interface IterationCounts {
   started: number;
   completed: number;
   failed: number;
+  /** Why iterations ended early, e.g. "capture token: $.data.token found nothing", counted. */
   failedBecause: Record<string, number>;
 }
 

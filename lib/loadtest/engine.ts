@@ -16,7 +16,7 @@ import {
 } from './http1.ts';
 import { Http2ConnectionSet } from './http2.ts';
 import { type ShardSnapshot, SNAPSHOT_SECONDS_KEPT, type SnapshotSecond } from './live.ts';
-import { emptyErrors, MIN_SELF_CHECK_MS, type RequestCounts } from './measurement.ts';
+import { MIN_SELF_CHECK_MS, type RequestCounts } from './measurement.ts';
 import type { Endpoint, RateStage } from './options.ts';
 import {
   type Done,
@@ -32,7 +32,6 @@ import {
   weightedPicker,
 } from './scenario-runner.ts';
 import { RateSchedule } from './schedule.ts';
-import { SecondRecorder } from './second-recorder.ts';
 import { encodeStepLatency, type ShardStepResult, StepRecorder, snapshotSteps } from './step-recorder.ts';
 
 export type ShardLoad =
@@ -157,47 +156,41 @@ export function judgeGenerator(
   };
 }
 
-class Recorder {
-  requests = 0;
-  ok = 0;
-  failed = 0;
-  private readonly statuses = new Map<number, number>();
-  readonly errors = emptyErrors();
-  readonly latency = createHistogram();
+/** The whole shard's figures, counted as a step's are (its seconds are the run's timeline), and its steps'. */
+class Recorder extends StepRecorder {
   /** Only the open model measures two ways; in the closed model both figures are the same samples. */
   readonly uncorrected: Histogram | null;
-  /** The run's seconds: its timeline, and its last ones for snapshots when they are taken. */
-  private readonly seconds: SecondRecorder;
   /** performance.now() at the run's start, so a request's second needs no Date.now(). */
   readonly runOrigin: number;
   private readonly runStartedAt: number;
   private readonly steps: StepRecorder[];
 
   constructor(runStartedAt: number, measuresTwice: boolean, keptSeconds: number, steps: StepRecorder[]) {
+    super(0, keptSeconds);
     this.runStartedAt = runStartedAt;
     this.runOrigin = performance.now() - (Date.now() - runStartedAt);
     this.uncorrected = measuresTwice ? createHistogram() : null;
-    this.seconds = new SecondRecorder(keptSeconds);
     this.steps = steps;
   }
 
-  readonly record: RecordRequest = (now, latencyMs, uncorrectedMs, status, error, step, httpFailed) => {
-    this.requests++;
+  /** A status that failed its expectation, or no response. */
+  get failed(): number {
+    return this.requests - this.ok;
+  }
+
+  readonly recordRequest: RecordRequest = (
+    now,
+    latencyMs,
+    uncorrectedMs,
+    status,
+    error,
+    step,
+    httpFailed,
+  ) => {
     const second = Math.max(0, Math.floor((now - this.runOrigin) / 1000));
     step.record(second, latencyMs, status, error, httpFailed);
-    const failed = error !== null || httpFailed;
-    if (failed) this.failed++;
-    else this.ok++;
-    if (status > 0) this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
-    if (error !== null) this.errors[error]++;
-    // Latency is measured over responses only: a refused connection's 0.7 ms is no latency of the
-    // target's, and would pull p50 down; requests without a response are counted in errors instead.
-    const responded = error === null;
-    if (responded) {
-      recordMs(this.latency, latencyMs);
-      if (this.uncorrected) recordMs(this.uncorrected, uncorrectedMs);
-    }
-    this.seconds.record(second, failed, responded ? latencyMs : null);
+    this.record(second, latencyMs, status, error, httpFailed);
+    if (this.uncorrected && error === null) recordMs(this.uncorrected, uncorrectedMs);
   };
 
   /**
@@ -235,10 +228,6 @@ class Recorder {
   /** The generator's own lateness, kept apart: it says whether the figures above can be trusted. */
   readonly sendLag = createHistogram();
 
-  statusCodes(): Record<string, number> {
-    return Object.fromEntries(this.statuses);
-  }
-
   timeline(): Uint8Array {
     return this.seconds.finish().finish();
   }
@@ -267,7 +256,7 @@ function endpointUnits(
     // One callback per slot, not per request.
     const completed: Done = (status, error) => {
       const now = performance.now();
-      recorder.record(now, now - intended, now - sentAt, status, error, step, status >= 400);
+      recorder.recordRequest(now, now - intended, now - sentAt, status, error, step, status >= 400);
       finished();
     };
     return {
@@ -504,7 +493,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
           pickFlow: weightedPicker(compiled.flows),
           rows,
           stopped,
-          record: recorder.record,
+          record: recorder.recordRequest,
         };
         return () => scenarioUnit(newSlot(), context);
       })()

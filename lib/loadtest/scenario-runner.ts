@@ -75,6 +75,7 @@ const MAX_FAILURE_REASONS = 20;
 const OTHER_REASONS = 'other reasons (over 20 distinct ones)';
 /** A think step checks this often whether the shard was stopped, so that a long think never outlives it. */
 const THINK_SLICE_MS = 250;
+const STOPPED = 'stopped before it ended (the deadline or an abort)';
 
 export function countFailure(counts: IterationCounts, reason: string): void {
   counts.failed++;
@@ -209,21 +210,13 @@ export interface ScenarioContext<Step extends StepChecks = StepRecorder> {
   stopped: () => boolean;
 }
 
-const requestBytes = (
-  context: Pick<ScenarioContext, 'origin' | 'basePath'>,
-  request: CompiledRequest,
-  rendered: ReturnType<typeof renderRequest>,
-) => {
-  const prepared = prepareRequest(
-    context.origin,
-    request.method,
-    context.basePath + rendered.path,
-    rendered.headers,
-    rendered.body,
-  );
+/** The request's bytes, its templates filled from `scope`. */
+function requestBytes(origin: URL, basePath: string, request: CompiledRequest, scope: TemplateScope) {
+  const { path, headers, body } = renderRequest(request, scope);
+  const prepared = prepareRequest(origin, request.method, basePath + path, headers, body);
   prepared.keepsResponse = request.readsResponse;
   return prepared;
-};
+}
 
 /** Builds the bytes of every request step that holds no template. */
 export function prepareConstantRequests(
@@ -236,15 +229,8 @@ export function prepareConstantRequests(
   const walk = (steps: CompiledStep[]) => {
     for (const step of steps) {
       if (step.kind === 'loop') walk(step.steps);
-      else if (step.kind === 'request' && step.request.constant) {
-        const request = step.request;
-        const bytes = requestBytes(
-          { origin, basePath } as ScenarioContext,
-          request,
-          renderRequest(request, scope),
-        );
-        prepared.set(request, bytes);
-      }
+      else if (step.kind === 'request' && step.request.constant)
+        prepared.set(step.request, requestBytes(origin, basePath, step.request, scope));
     }
   };
   for (const flow of compiled.flows) walk(flow.steps);
@@ -321,7 +307,7 @@ export function scenarioUnit<Step extends StepChecks>(
   const think = (ms: number) => {
     const until = performance.now() + ms;
     const wake = () => {
-      if (context.stopped()) return end('stopped before it ended (the deadline or an abort)');
+      if (context.stopped()) return end(STOPPED);
       const left = until - performance.now();
       if (left > 1) setTimeout(wake, Math.min(THINK_SLICE_MS, left));
       else advance();
@@ -333,7 +319,7 @@ export function scenarioUnit<Step extends StepChecks>(
     let prepared = context.prepared.get(request);
     if (prepared === undefined) {
       try {
-        prepared = requestBytes(context, request, renderRequest(request, scope));
+        prepared = requestBytes(context.origin, context.basePath, request, scope);
       } catch (error) {
         if (error instanceof MissingTemplateValue) return end(`${stepLabel(request)}: ${error.message}`);
         return end(`${stepLabel(request)}: the request cannot be sent: ${(error as Error).message}`);
@@ -360,7 +346,7 @@ export function scenarioUnit<Step extends StepChecks>(
         stack.push({ steps: step.steps, index: 0, left: step.count - 1 });
         continue;
       }
-      if (context.stopped()) return end('stopped before it ended (the deadline or an abort)');
+      if (context.stopped()) return end(STOPPED);
       if (step.kind === 'think') return think(step.ms);
       return send(step.request);
     }

@@ -24,6 +24,7 @@ import {
   prepareConstantRequests,
   type RecordRequest,
   RowSource,
+  type ScenarioContext,
   type ShardData,
   type Slot,
   scenarioUnit,
@@ -458,46 +459,40 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     ? compiled.steps.map((step) => new StepRecorder(step.checks.length, keptSeconds))
     : work.endpoints.map(() => new StepRecorder(0, keptSeconds));
   const recorder = new Recorder(work.runStartedAt, work.load.model === 'open', keptSeconds, steps);
-  const iterations: IterationCounts | undefined = compiled
-    ? { started: 0, completed: 0, failed: 0, failedBecause: {} }
-    : undefined;
+  // A shard whose deadline has already passed sends nothing.
+  let stop = Date.now() >= work.deadline;
+  const stopped = () => stop;
   // Requests that cannot be sent fail the shard at its start, with their reason, rather than each request.
   const prepared = compiled
-    ? null
+    ? []
     : work.endpoints.map((endpoint) =>
         prepareRequest(url, endpoint.method, basePath + endpoint.path, endpoint.headers, endpoint.body),
       );
-  const constantRequests = compiled ? prepareConstantRequests(compiled, url, basePath) : null;
+  const scenario: ScenarioContext | null = compiled
+    ? {
+        compiled,
+        origin: url,
+        basePath,
+        prepared: prepareConstantRequests(compiled, url, basePath),
+        steps,
+        iterations: { started: 0, completed: 0, failed: 0, failedBecause: {} },
+        pickFlow: weightedPicker(compiled.flows),
+        rows: work.data ? new RowSource(work.data) : null,
+        stopped,
+        record: recorder.recordRequest,
+      }
+    : null;
   const tls = tlsSettings(work.connection);
   const connections: TargetConnections = work.connection?.http2
     ? new Http2ConnectionSet(url, work.timeoutMs, tls)
     : new ConnectionSet(url, work.timeoutMs, tls);
   const newSlot = slotFactory(connections);
-
-  // A shard whose deadline has already passed sends nothing.
-  let stop = Date.now() >= work.deadline;
+  const newUnit = scenario
+    ? () => scenarioUnit(newSlot(), scenario)
+    : endpointUnits(newSlot, work.endpoints, prepared, steps, recorder);
   let aborted = false;
   let lastAbortCheck = 0;
   let lastSnapshot = Date.now();
-  const stopped = () => stop;
-  const rows = compiled && work.data ? new RowSource(work.data) : null;
-  const newUnit: () => UnitRunner = compiled
-    ? (() => {
-        const context = {
-          compiled,
-          origin: url,
-          basePath,
-          prepared: constantRequests as NonNullable<typeof constantRequests>,
-          steps,
-          iterations: iterations as IterationCounts,
-          pickFlow: weightedPicker(compiled.flows),
-          rows,
-          stopped,
-          record: recorder.recordRequest,
-        };
-        return () => scenarioUnit(newSlot(), context);
-      })()
-    : endpointUnits(newSlot, work.endpoints, prepared as NonNullable<typeof prepared>, steps, recorder);
   const onAbort = () => {
     aborted = true;
     stop = true;
@@ -562,10 +557,9 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   const cpu = threadCpuUsage(cpuBefore);
   const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10;
   // The histogram records whole sampling intervals: an idle loop reads about the resolution itself.
-  const lagP99 = Number.isFinite(lag.percentile(99))
-    ? Math.max(0, lag.percentile(99) / 1e6 - LAG_RESOLUTION_MS)
-    : 0;
-  const lagMax = Number.isFinite(lag.max) ? Math.max(0, lag.max / 1e6 - LAG_RESOLUTION_MS) : 0;
+  const lagMs = (ns: number) => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS) : 0);
+  const lagP99 = lagMs(lag.percentile(99));
+  const lagMax = lagMs(lag.max);
   const sendLagP99 = recorder.sendLag.totalCount
     ? Math.round(recorder.sendLag.getValueAtPercentile(99) / 10) / 100
     : 0;
@@ -585,8 +579,8 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     timeline: recorder.timeline(),
     steps: steps.map((step) => step.result()),
     stepLatency: encodeStepLatency(steps),
-    ...(iterations ? { iterations } : {}),
-    ...(rows ? { dataPosition: rows.position } : {}),
+    ...(scenario ? { iterations: scenario.iterations } : {}),
+    ...(scenario?.rows ? { dataPosition: scenario.rows.position } : {}),
     startedAt,
     finishedAt: Date.now(),
     generator: {

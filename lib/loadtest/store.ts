@@ -40,38 +40,22 @@ export interface RunRecord {
   error: string | null;
 }
 
-interface RunRow {
-  id: string;
-  status: RunStatus;
-  target: string;
-  options: LoadTestOptions;
-  plan: LoadTestPlan | null;
-  execution_arn: string | null;
-  abort_requested: boolean;
-  abort_reason: AbortReason | null;
-  live: LiveResults | null;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-  report: LoadTestReport | null;
-  error: string | null;
-}
+/** A run's row, its columns named as RunRecord's fields. */
+const RUN_COLUMNS = `id, status, target, options, plan, execution_arn AS "executionArn",
+  abort_requested AS "abortRequested", abort_reason AS "abortReason", live, created_at AS "createdAt",
+  started_at AS "startedAt", finished_at AS "finishedAt", report, error`;
+
+type RunRow = Omit<RunRecord, 'createdAt' | 'startedAt' | 'finishedAt'> & {
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+};
 
 const toRecord = (row: RunRow): RunRecord => ({
-  id: row.id,
-  status: row.status,
-  target: row.target,
-  options: row.options,
-  plan: row.plan,
-  executionArn: row.execution_arn,
-  abortRequested: row.abort_requested,
-  abortReason: row.abort_reason ?? null,
-  live: row.live ?? null,
-  createdAt: row.created_at.toISOString(),
-  startedAt: row.started_at?.toISOString() ?? null,
-  finishedAt: row.finished_at?.toISOString() ?? null,
-  report: row.report,
-  error: row.error,
+  ...row,
+  createdAt: row.createdAt.toISOString(),
+  startedAt: row.startedAt?.toISOString() ?? null,
+  finishedAt: row.finishedAt?.toISOString() ?? null,
 });
 
 /** A shard's stored result as the merge reads it. */
@@ -198,21 +182,18 @@ const SERIALIZATION_ATTEMPTS = 10;
 
 /** LOADTEST_MAX_CONCURRENT_RUNS runs are in progress: the API answers 429 with their ids. */
 export class ConcurrencyLimitError extends LoadwatchError {
-  readonly limit: number;
   readonly runningIds: string[];
-  /** Runs last minutes; a client polling every half minute neither hammers nor waits long. */
-  readonly retryAfterSeconds = 30;
   constructor(limit: number, runningIds: string[]) {
     super(
       `${runningIds.length} load test(s) already running (LOADTEST_MAX_CONCURRENT_RUNS=${limit}): ${runningIds.join(', ')}; wait for one to end or abort it`,
       {
         code: 'LOADTEST_CONCURRENCY_LIMIT',
         status: 429,
+        // Runs last minutes; a client polling every half minute neither hammers nor waits long.
         headers: { 'Retry-After': '30' },
         details: { running: runningIds, limit },
       },
     );
-    this.limit = limit;
     this.runningIds = runningIds;
   }
 }
@@ -336,9 +317,13 @@ export class LoadTestStore {
 
   async getRun(id: string): Promise<RunRecord | null> {
     await this.failStaleRuns();
-    const result = await this.db.query<RunRow>(`SELECT * FROM loadtest_runs WHERE id = $1`, [id], {
-      idempotent: true,
-    });
+    const result = await this.db.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM loadtest_runs WHERE id = $1`,
+      [id],
+      {
+        idempotent: true,
+      },
+    );
     const row = result.rows[0];
     return row ? toRecord(row) : null;
   }

@@ -256,29 +256,25 @@ export class SnapshotMerge {
     const elapsedSeconds = this.snapshots ? Math.max(0, (this.newest - this.runStartedAt) / 1000) : 0;
     const rpsOf = (requests: number) => round2(requests / Math.max(1, elapsedSeconds));
     const latencyMs = summarizeCounts(this.latency);
-    const steps: LiveStep[] = this.steps.flatMap((step, index) => {
-      if (!step) return [];
+    const steps: LiveStep[] = this.steps.map((step, index) => {
       const definition = definitions[index];
-      const stepLatency = summarizeCounts(step.latency);
-      return [
-        {
-          name: definition?.name ?? `step ${index + 1}`,
-          method: definition?.method ?? '*',
-          path: definition?.path ?? '*',
-          requests: step.requests,
-          ok: step.ok,
-          failed: step.failed,
-          errorPercent: percent(step.failed, step.requests),
-          rps: rpsOf(step.requests),
-          latencyMs: stepLatency,
-          window: windowOf(step.seconds, fromSecond, toSecond),
-          checks: step.checks.map(([passed, failed], check) => ({
-            name: definition?.checks[check] ?? `check ${check + 1}`,
-            passed,
-            failed,
-          })),
-        },
-      ];
+      return {
+        name: definition?.name ?? `step ${index + 1}`,
+        method: definition?.method ?? '*',
+        path: definition?.path ?? '*',
+        requests: step.requests,
+        ok: step.ok,
+        failed: step.failed,
+        errorPercent: percent(step.failed, step.requests),
+        rps: rpsOf(step.requests),
+        latencyMs: summarizeCounts(step.latency),
+        window: windowOf(step.seconds, fromSecond, toSecond),
+        checks: step.checks.map(([passed, failed], check) => ({
+          name: definition?.checks[check] ?? `check ${check + 1}`,
+          passed,
+          failed,
+        })),
+      };
     });
     if (steps.length === 0) {
       // Named as the report names it (a credential in the query masked), so that a step tag finds it.

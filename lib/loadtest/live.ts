@@ -1,7 +1,6 @@
 // A running run's figures so far, merged from the progress snapshots its shards write to PostgreSQL, and the
 // abort thresholds judged on them.
 
-import type { StepDefinition } from '../scenario/compile.ts';
 import type { ShardResult } from './engine.ts';
 import {
   addEncodedHistogram,
@@ -133,19 +132,8 @@ export interface LiveResults {
   steps: LiveStep[];
 }
 
-/** The run's one step when shards record none: its endpoint, or every endpoint together. */
-export interface LiveEndpoint {
-  method: string;
-  path: string;
-}
-
 const round2 = (value: number) => Math.round(value * 100) / 100;
 const percent = (part: number, whole: number) => (whole > 0 ? round2((part / whole) * 100) : 0);
-
-function percentiles(counts: Float64Array, kind: 'precise' | 'timeline'): LivePercentiles {
-  const { p50, p95, p99 } = summarizeCounts(counts, kind);
-  return { p50, p95, p99 };
-}
 
 /** Seconds by second of the run, each added up over the shards. */
 type Seconds = Array<MergedSecond | undefined>;
@@ -163,12 +151,13 @@ function windowOf(seconds: Seconds, fromSecond: number, toSecond: number): LiveW
     addCounts(counts, entry.counts);
   }
   const length = toSecond - fromSecond;
+  const { p50, p95, p99 } = summarizeCounts(counts, 'timeline');
   return {
     requests,
     errors,
     errorPercent: percent(errors, requests),
     rps: length > 0 ? round2(requests / length) : 0,
-    latencyMs: percentiles(counts, 'timeline'),
+    latencyMs: { p50, p95, p99 },
   };
 }
 
@@ -243,10 +232,12 @@ export class SnapshotMerge {
   }
 
   /**
-   * `endpoints` name the run's one step when the shards recorded none; `definitions` name the steps they
-   * recorded, and their checks, in the order the shards keep them.
+   * The run's endpoints name its one step when the shards recorded none; its step definitions name the steps
+   * they recorded, and their checks, in the order the shards keep them.
    */
-  results(endpoints: LiveEndpoint[], definitions: StepDefinition[] = []): LiveResults {
+  results(source: StepSource): LiveResults {
+    const { endpoints } = source;
+    const definitions = reportStepDefinitions(source);
     const totals = requestTotals(this.counts);
     // Seconds a running shard has not reported yet would read as a drop: the window ends where the most behind
     // of them is. Once every shard has finished, it ends with the run.
@@ -311,7 +302,7 @@ export class SnapshotMerge {
 export function mergeSnapshots(snapshots: ShardSnapshot[], options: StepSource): LiveResults {
   const merge = new SnapshotMerge();
   for (const snapshot of snapshots) merge.add(snapshot);
-  return merge.results(options.endpoints, reportStepDefinitions(options));
+  return merge.results(options);
 }
 
 /**
@@ -324,7 +315,7 @@ export async function readLiveResults(
 ): Promise<LiveResults> {
   const merge = new SnapshotMerge();
   for await (const page of store.shardProgressPages(run.id)) for (const snapshot of page) merge.add(snapshot);
-  return merge.results(run.options.endpoints, reportStepDefinitions(run.options));
+  return merge.results(run.options);
 }
 
 /** Which abort threshold stopped a run, what it measured, and when. */

@@ -110,15 +110,10 @@ const Framing = {
 } as const;
 type Framing = (typeof Framing)[keyof typeof Framing];
 
-/** The TLS options of node:tls (and undici's connect) for a run's connection settings. */
-export interface TlsSettings {
-  ca?: string;
-  cert?: string;
-  key?: string;
-  rejectUnauthorized: boolean;
-}
+export type TlsSettings = ReturnType<typeof tlsSettings>;
 
-export function tlsSettings(connection: TargetConnection | undefined): TlsSettings {
+/** The TLS options of node:tls (and undici's connect) for a run's connection settings. */
+export function tlsSettings(connection: TargetConnection | undefined) {
   return {
     ...(connection?.ca === undefined ? {} : { ca: connection.ca }),
     ...(connection?.clientCert === undefined

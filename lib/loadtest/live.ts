@@ -2,19 +2,13 @@
 // abort thresholds judged on them.
 
 import type { ShardResult } from './engine.ts';
-import {
-  addEncodedHistogram,
-  BucketListReader,
-  bucketCount,
-  type LatencySummary,
-  summarizeCounts,
-} from './histogram.ts';
+import { addEncodedHistogram, BucketListReader, bucketCount, summarizeCounts } from './histogram.ts';
 import {
   addCheckCounts,
   addResponseCounts,
-  type ErrorKind,
   emptyRequestCounts,
   type RequestCounts,
+  type RunFigures,
   requestTotals,
 } from './measurement.ts';
 import { reportStepDefinitions, type StepSource } from './step-report.ts';
@@ -112,20 +106,12 @@ export interface LiveWindow {
 }
 
 /** The merged figures of every snapshot of a run: what GET /v1/loadtests/{id} shows while it runs. */
-export interface LiveResults {
+export interface LiveResults extends RunFigures {
   /** When the newest snapshot was taken; null before any shard wrote one. */
   updatedAt: string | null;
   /** Seconds into the run at the newest snapshot. */
   elapsedSeconds: number;
   shards: { reporting: number; finished: number };
-  totals: { requests: number; ok: number; failed: number };
-  errorPercent: number;
-  /** Requests so far over the seconds elapsed (at least one). */
-  rps: number;
-  /** Over every response so far. */
-  latencyMs: LatencySummary;
-  statusCodes: Record<string, number>;
-  errors: Record<ErrorKind, number>;
   /** The last whole seconds every running shard has reported: [fromSecond, toSecond) of the run. */
   window: LiveWindow & { seconds: number; fromSecond: number; toSecond: number };
   /** Per step so far; a run whose shards record no steps is one step. */

@@ -14,7 +14,7 @@ import {
 import { reportStepDefinitions, type StepSource } from './step-report.ts';
 import type { StepCheckResult, StepReport } from './steps.ts';
 import { evaluateThresholds, parseThreshold } from './thresholds.ts';
-import { addCounts, addToSecond, type MergedSecond } from './timeline.ts';
+import { addCounts, addToSecond, type MergedSecond, type TimelineSecond } from './timeline.ts';
 
 /** The live view's "last N seconds": rate, errors and percentiles over this many whole seconds. */
 export const LIVE_WINDOW_SECONDS = 10;
@@ -35,10 +35,7 @@ export function snapshotIntervalSeconds(shards: number): number {
 }
 
 /** One whole second of a shard: its requests, failures and the latencies of its responses ('timeline' kind). */
-export interface SnapshotSecond {
-  second: number;
-  requests: number;
-  errors: number;
+export interface SnapshotSecond extends TimelineSecond {
   latency: Uint8Array;
 }
 

@@ -20,19 +20,20 @@ import {
 } from './histogram.ts';
 import { EncodingError } from './measurement.ts';
 
-export interface TimelinePoint {
+/** A second of a timeline: its requests, and how many of them failed. */
+export interface TimelineSecond {
   second: number;
   requests: number;
   errors: number;
+}
+
+export interface TimelinePoint extends TimelineSecond {
   p50: number;
   p99: number;
 }
 
 /** One second of a timeline stored before the blob format: an HDR compressed-base64 histogram per second. */
-export interface LegacyTimelineSecond {
-  second: number;
-  requests: number;
-  errors: number;
+export interface LegacyTimelineSecond extends TimelineSecond {
   histogram: LegacyEncodedHistogram;
 }
 
@@ -83,12 +84,10 @@ function readSeconds(
 }
 
 /** The seconds of a timeline with their counts, for checks and summaries that need no percentiles. */
-export function readTimeline(
-  encoded: EncodedTimeline,
-): Array<{ second: number; requests: number; errors: number }> {
+export function readTimeline(encoded: EncodedTimeline): TimelineSecond[] {
   if (Array.isArray(encoded))
     return encoded.map(({ second, requests, errors }) => ({ second, requests, errors }));
-  const seconds: Array<{ second: number; requests: number; errors: number }> = [];
+  const seconds: TimelineSecond[] = [];
   const scratch = new Float64Array(bucketCount('timeline'));
   readSeconds(decompressBuckets(encoded), (second, requests, errors) => {
     seconds.push({ second, requests, errors });

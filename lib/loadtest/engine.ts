@@ -354,9 +354,8 @@ async function runOpen(
   const startedAt = performance.now();
   let nextDue = next < end ? dueAt(next) : Number.POSITIVE_INFINITY;
 
+  /** Schedule indices of the units due and not yet sent; each keeps its own intended send time, dueAt(index). */
   const queue: number[] = [];
-  /** The schedule index of each queued unit: a scenario's iteration numbers its virtual user by it. */
-  const queuedIndex: number[] = [];
   let head = 0;
   let inFlight = 0;
   let finish: () => void = () => undefined;
@@ -369,8 +368,7 @@ async function runOpen(
   const enqueueDue = (now: number) => {
     while (nextDue <= now) {
       recordMs(recorder.sendLag, now - nextDue);
-      queue.push(nextDue);
-      queuedIndex.push(next);
+      queue.push(next);
       next += load.shardCount;
       nextDue = next < end ? dueAt(next) : Number.POSITIVE_INFINITY;
     }
@@ -390,22 +388,18 @@ async function runOpen(
     };
     return entry;
   };
-  const dispatch = (intended: number, index: number) => {
+  const dispatch = (index: number) => {
     inFlight++;
     const entry = idle.pop() ?? newOpenSlot();
     // Each unit of the open model is its own virtual user, numbered by its place in the run's timeline.
-    entry.unit.run(intended, performance.now(), index + 1, 0, entry.completed);
+    entry.unit.run(dueAt(index), performance.now(), index + 1, 0, entry.completed);
   };
   const drain = () => {
     // After a stop (deadline or abort) nothing queued is sent: it is dropped, not counted.
     if (stopped()) head = queue.length;
-    while (inFlight < load.maxConnections && head < queue.length) {
-      const at = head++;
-      dispatch(queue[at] as number, queuedIndex[at] as number);
-    }
+    while (inFlight < load.maxConnections && head < queue.length) dispatch(queue[head++] as number);
     if (head > 4096 && head * 2 > queue.length) {
       queue.splice(0, head);
-      queuedIndex.splice(0, head);
       head = 0;
     }
   };

@@ -509,21 +509,17 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
       }
     }
   }, 250);
+  const cutInFlight = () => {
+    stop = true;
+    connections.failInFlight(
+      new ConnectionError(
+        'LOADTEST_REQUEST_CUT_TIMEOUT',
+        'cut at the shard cutoff, past the request timeout',
+      ),
+    );
+  };
   const cut =
-    work.cutoff === undefined
-      ? undefined
-      : setTimeout(
-          () => {
-            stop = true;
-            connections.failInFlight(
-              new ConnectionError(
-                'LOADTEST_REQUEST_CUT_TIMEOUT',
-                'cut at the shard cutoff, past the request timeout',
-              ),
-            );
-          },
-          Math.max(0, work.cutoff - Date.now()),
-        );
+    work.cutoff === undefined ? undefined : setTimeout(cutInFlight, Math.max(0, work.cutoff - Date.now()));
 
   const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   lag.enable();

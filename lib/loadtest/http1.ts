@@ -143,7 +143,6 @@ interface SharedState {
 export class Connection {
   private socket: Socket | null = null;
   private callback: ResponseCallback | null = null;
-  private expectsBody = true;
   private status = 0;
   private framing: Framing = Framing.Head;
   private remaining = 0;
@@ -181,7 +180,6 @@ export class Connection {
     this.request = request;
     this.answered = false;
     this.resent = false;
-    this.expectsBody = request.expectsBody;
     this.status = 0;
     this.framing = Framing.Head;
     this.partialHead = null;
@@ -369,7 +367,8 @@ export class Connection {
     this.status = head.status;
     this.closeAfter = head.closeAfter;
     this.keepAliveMs = head.keepAliveMs;
-    if (!this.expectsBody || head.status === 204 || head.status === 304 || head.body === 0) this.complete();
+    if (!this.request?.expectsBody || head.status === 204 || head.status === 304 || head.body === 0)
+      this.complete();
     else if (head.body === 'chunked') {
       this.framing = Framing.ChunkSize;
       this.sizeDigits = 0;

@@ -95,13 +95,12 @@ export class StepRecorder {
 export function encodeStepLatency(steps: StepRecorder[]): Uint8Array {
   const writer = new VarintWriter();
   for (const step of steps) writer.writeBuckets(step.latency);
-  const timelines = steps.map((step) => step.seconds.finish());
-  if (steps.length < 2) return writer.finish();
-  for (const timeline of timelines) {
-    const varints = timeline.varints();
-    writer.write(varints.length);
-    writer.writeBytes(varints);
-  }
+  const timelines = steps.map((step) => step.seconds.finish().varints());
+  if (steps.length > 1)
+    for (const varints of timelines) {
+      writer.write(varints.length);
+      writer.writeBytes(varints);
+    }
   return writer.finish();
 }
 

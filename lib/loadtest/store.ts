@@ -409,16 +409,10 @@ export class LoadTestStore {
 
   /** Whether an abort was asked for; with `heartbeat`, also records that a shard of the run is alive. */
   async isAbortRequested(id: string, heartbeat = false): Promise<boolean> {
-    const result = heartbeat
-      ? await this.db.query<{ abort_requested: boolean }>(
-          `UPDATE loadtest_runs SET heartbeat_at = now() WHERE id = $1 RETURNING abort_requested`,
-          [id],
-        )
-      : await this.db.query<{ abort_requested: boolean }>(
-          `SELECT abort_requested FROM loadtest_runs WHERE id = $1`,
-          [id],
-          { idempotent: true },
-        );
+    const sql = heartbeat
+      ? `UPDATE loadtest_runs SET heartbeat_at = now() WHERE id = $1 RETURNING abort_requested`
+      : `SELECT abort_requested FROM loadtest_runs WHERE id = $1`;
+    const result = await this.db.query<{ abort_requested: boolean }>(sql, [id], { idempotent: !heartbeat });
     return result.rows[0]?.abort_requested ?? false;
   }
 

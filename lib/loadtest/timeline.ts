@@ -97,9 +97,7 @@ export function readTimeline(encoded: EncodedTimeline): TimelineSecond[] {
 }
 
 /** A second (or a point of several) added up over shards: requests, errors, its latencies' bucket counts. */
-export interface MergedSecond {
-  requests: number;
-  errors: number;
+export interface MergedSecond extends Omit<TimelineSecond, 'second'> {
   counts: Float64Array;
 }
 
@@ -250,15 +248,8 @@ export class BoundedTimelineMerge {
   private fold(): void {
     const folded: Array<MergedSecond | undefined> = [];
     this.entries.forEach((entry, index) => {
-      if (!entry) return;
-      const into = folded[Math.floor(index / 2)];
-      if (!into) {
-        folded[Math.floor(index / 2)] = entry;
-        return;
-      }
-      into.requests += entry.requests;
-      into.errors += entry.errors;
-      addCounts(into.counts, entry.counts);
+      if (entry)
+        addCounts(addToSecond(folded, Math.floor(index / 2), entry.requests, entry.errors), entry.counts);
     });
     this.entries = folded;
     this.secondsPerPoint *= 2;

@@ -16,7 +16,7 @@ import {
 } from './http1.ts';
 import { Http2ConnectionSet } from './http2.ts';
 import { type ShardSnapshot, SNAPSHOT_SECONDS_KEPT, type SnapshotSecond } from './live.ts';
-import { MIN_SELF_CHECK_MS, type RequestCounts } from './measurement.ts';
+import { MIN_SELF_CHECK_MS, type RequestCounts, round2 } from './measurement.ts';
 import type { Endpoint, RateStage } from './options.ts';
 import {
   type Done,
@@ -574,8 +574,8 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     startedAt,
     finishedAt: Date.now(),
     generator: {
-      eventLoopLagP99Ms: Math.round(lagP99 * 100) / 100,
-      eventLoopLagMaxMs: Math.round(lagMax * 100) / 100,
+      eventLoopLagP99Ms: round2(lagP99),
+      eventLoopLagMaxMs: round2(lagMax),
       sendLagP99Ms: sendLagP99,
       cpuPercent,
       ...judgeGenerator({ wallMs, cpuPercent, eventLoopLagP99Ms: lagP99, sendLagP99Ms: sendLagP99 }),

@@ -7,9 +7,11 @@ import {
   addCheckCounts,
   addResponseCounts,
   emptyRequestCounts,
+  percent,
   type RequestCounts,
   type RunFigures,
   requestTotals,
+  round2,
 } from './measurement.ts';
 import { reportStepDefinitions, type StepSource } from './step-report.ts';
 import type { StepCheckResult, StepReport } from './steps.ts';
@@ -114,9 +116,6 @@ export interface LiveResults extends RunFigures {
   /** Per step so far; a run whose shards record no steps is one step. */
   steps: LiveStep[];
 }
-
-const round2 = (value: number) => Math.round(value * 100) / 100;
-const percent = (part: number, whole: number) => (whole > 0 ? round2((part / whole) * 100) : 0);
 
 /** Seconds by second of the run, each added up over the shards. */
 type Seconds = Array<MergedSecond | undefined>;

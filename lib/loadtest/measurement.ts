@@ -75,6 +75,11 @@ export interface RunFigures {
   errors: Record<ErrorKind, number>;
 }
 
+/** Figures are reported to two decimals. */
+export const round2 = (value: number) => Math.round(value * 100) / 100;
+/** `part` over `whole` in percent, 0 of nothing. */
+export const percent = (part: number, whole: number) => (whole > 0 ? round2((part / whole) * 100) : 0);
+
 export function emptyErrors(): Record<ErrorKind, number> {
   return Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])) as Record<ErrorKind, number>;
 }

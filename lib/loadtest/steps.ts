@@ -9,7 +9,9 @@ import {
   EncodingError,
   ERROR_KINDS,
   emptyRequestCounts,
+  percent,
   type RequestCounts,
+  round2,
 } from './measurement.ts';
 import type { IterationCounts } from './scenario-runner.ts';
 import type { ShardStepResult } from './step-recorder.ts';
@@ -111,8 +113,6 @@ export class StepResultsMerge {
   }
 }
 
-const round2 = (value: number) => Math.round(value * 100) / 100;
-
 /** What a step's figures come from when every shard kept none: the run's own, for a run of one step. */
 export type RunTotalsAsStep = RequestCounts & Pick<StepReport, 'latencyMs'>;
 
@@ -155,7 +155,7 @@ export function stepReports(
       latencyMs,
       statusCodes: { ...counts.statusCodes },
       errors,
-      errorPercent: requests > 0 ? round2((failed / requests) * 100) : 0,
+      errorPercent: percent(failed, requests),
       checks: definition.checks.map((name, check) => ({
         name,
         passed: totals?.checks[check]?.[0] ?? 0,

@@ -109,24 +109,18 @@ export function weightedPicker<T extends { weight: number }>(items: T[]): () => 
 
 /** Rows handed out in order (each shard has its own slice, so no row is used twice) or at random. */
 export class RowSource {
-  private next: number;
-  private readonly data: ShardData;
+  /** Rows taken so far, earlier rounds included: where the next round starts. */
+  position: number;
+  readonly data: ShardData;
   constructor(data: ShardData) {
     this.data = data;
-    this.next = data.position ?? 0;
-  }
-  /** Rows taken so far, earlier rounds included: where the next round starts. */
-  get position(): number {
-    return this.next;
-  }
-  get per(): ShardData['per'] {
-    return this.data.per;
+    this.position = data.position ?? 0;
   }
   take(): DataRow | undefined {
     const { rows } = this.data;
     if (rows.length === 0) return undefined;
     if (this.data.order === 'random') return rows[Math.floor(Math.random() * rows.length)];
-    return rows[this.next++ % rows.length];
+    return rows[this.position++ % rows.length];
   }
 }
 
@@ -360,7 +354,7 @@ export function scenarioUnit<Step extends StepChecks>(
       captures.clear();
       scope.vu = vu;
       scope.iteration = iteration;
-      if (context.rows && (context.rows.per === 'iteration' || rowVu !== vu)) {
+      if (context.rows && (context.rows.data.per === 'iteration' || rowVu !== vu)) {
         row = context.rows.take();
         rowVu = vu;
       }

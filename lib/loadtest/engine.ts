@@ -228,10 +228,6 @@ class Recorder extends StepRecorder {
 
   /** The generator's own lateness, kept apart: it says whether the figures above can be trusted. */
   readonly sendLag = createHistogram();
-
-  timeline(): Uint8Array {
-    return this.seconds.finish().finish();
-  }
 }
 
 /** The endpoint shorthand's unit: one request to a weighted endpoint, recorded under that endpoint's step. */
@@ -566,7 +562,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     errors: recorder.errors,
     latency,
     latencyUncorrected: recorder.uncorrected ? encodeHistogram(recorder.uncorrected) : latency,
-    timeline: recorder.timeline(),
+    timeline: recorder.seconds.finish().finish(),
     steps: steps.map((step) => step.result()),
     stepLatency: encodeStepLatency(steps),
     ...(scenario ? { iterations: scenario.iterations } : {}),

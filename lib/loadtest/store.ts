@@ -331,14 +331,11 @@ export class LoadTestStore {
   async listRuns(limit: number, before?: string): Promise<RunSummary[]> {
     await this.failStaleRuns();
     const result = await this.db.query<
-      Omit<RunSummary, 'createdAt' | 'finishedAt' | 'requests'> & {
-        created_at: Date;
-        finished_at: Date | null;
-        requests: string | null;
-      }
+      Omit<RunSummary, 'createdAt' | 'finishedAt'> & { createdAt: Date; finishedAt: Date | null }
     >(
-      `SELECT id, status, target, created_at, finished_at,
-              report -> 'totals' ->> 'requests' AS requests,
+      // float8, which the driver reads as a number: a bigint would come back as a string.
+      `SELECT id, status, target, created_at AS "createdAt", finished_at AS "finishedAt",
+              (report -> 'totals' ->> 'requests')::float8 AS requests,
               (report ->> 'passed')::boolean AS passed,
               report ->> 'grade' AS grade
          FROM loadtest_runs
@@ -349,14 +346,9 @@ export class LoadTestStore {
       { idempotent: true },
     );
     return result.rows.map((row) => ({
-      id: row.id,
-      status: row.status,
-      target: row.target,
-      createdAt: row.created_at.toISOString(),
-      finishedAt: row.finished_at?.toISOString() ?? null,
-      requests: row.requests === null ? null : Number(row.requests),
-      passed: row.passed,
-      grade: row.grade,
+      ...row,
+      createdAt: row.createdAt.toISOString(),
+      finishedAt: row.finishedAt?.toISOString() ?? null,
     }));
   }
 

@@ -53,9 +53,7 @@ export interface UnitRunner {
 }
 
 /** A shard's rows of a data feeder: its own slice when sequential, every row when random. */
-export interface ShardData {
-  order: ScenarioData['order'];
-  per: ScenarioData['per'];
+export interface ShardData extends Pick<ScenarioData, 'order' | 'per'> {
   rows: DataRow[];
   /** Rows this shard took in its earlier rounds: a sequential feeder carries on from there. */
   position?: number;

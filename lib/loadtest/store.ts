@@ -177,6 +177,8 @@ export interface RunSummary {
   grade: string | null;
 }
 
+type RoundSummary = { shards: number; remaining: number; aborted: boolean };
+
 /** Starts racing for the last place are retried this often before the error reaches the caller. */
 const SERIALIZATION_ATTEMPTS = 10;
 
@@ -492,24 +494,17 @@ export class LoadTestStore {
   }
 
   /** Per round: shards stored and requests left over (closed model). */
-  async roundSummary(
-    id: string,
-    round: number,
-  ): Promise<{ shards: number; remaining: number; aborted: boolean }> {
-    const result = await this.db.query<{ shards: string; remaining: string | null; aborted: boolean | null }>(
-      `SELECT count(*) AS shards,
-              sum((COALESCE(summary, result) ->> 'remaining')::bigint) AS remaining,
-              bool_or((COALESCE(summary, result) ->> 'aborted')::boolean) AS aborted
+  async roundSummary(id: string, round: number): Promise<RoundSummary> {
+    // An aggregate answers one row, also for no shards; float8, which the driver reads as numbers.
+    const result = await this.db.query<RoundSummary>(
+      `SELECT count(*)::float8 AS shards,
+              COALESCE(sum((COALESCE(summary, result) ->> 'remaining')::bigint), 0)::float8 AS remaining,
+              COALESCE(bool_or((COALESCE(summary, result) ->> 'aborted')::boolean), false) AS aborted
          FROM loadtest_shard_results WHERE run_id = $1 AND round = $2`,
       [id, round],
       { idempotent: true },
     );
-    const row = result.rows[0];
-    return {
-      shards: Number(row?.shards ?? 0),
-      remaining: Number(row?.remaining ?? 0),
-      aborted: row?.aborted ?? false,
-    };
+    return result.rows[0] as RoundSummary;
   }
 
   /** A run's shard results a page at a time, in (round, shard) order. */

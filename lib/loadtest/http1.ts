@@ -123,15 +123,6 @@ export function tlsSettings(connection: TargetConnection | undefined) {
   };
 }
 
-/** What the engine needs of its connections to the target, whatever the protocol. */
-export interface TargetConnections {
-  /** A channel carrying one request at a time. */
-  create(): { send(request: PreparedRequest, callback: ResponseCallback, now: number): void };
-  /** Fails every request still in flight with `error`: the shard's cutoff, so that it never outlives its Lambda. */
-  failInFlight(error: Error): void;
-  close(): void;
-}
-
 /** What a ConnectionSet's connections share: one read buffer, the last response head parsed, TLS options. */
 interface SharedState {
   readBuffer: Buffer;
@@ -490,14 +481,18 @@ function headerValue(lowerHead: string, name: string): string | undefined {
   return lowerHead.slice(start, end < 0 ? undefined : end).trim();
 }
 
-/** A channel of one request at a time: `sentAt` is performance.now() at its send, 0 when idle. */
-interface TimedChannel extends ReturnType<TargetConnections['create']> {
+/** A channel carrying one request at a time: `sentAt` is performance.now() at its send, 0 when idle. */
+interface TimedChannel {
+  send(request: PreparedRequest, callback: ResponseCallback, now: number): void;
   sentAt: number;
   fail(error: Error): void;
 }
 
-/** A shard's channels to one origin, whatever the protocol, with one sweep for every request's timeout. */
-export abstract class TimedChannels<Channel extends TimedChannel> implements TargetConnections {
+/**
+ * What the engine needs of its connections to the target, whatever the protocol: channels to one origin, with one
+ * sweep for every request's timeout.
+ */
+export abstract class TargetConnections<Channel extends TimedChannel = TimedChannel> {
   protected readonly channels: Channel[] = [];
   protected readonly origin: URL;
   private readonly timeoutMs: number;
@@ -522,6 +517,7 @@ export abstract class TimedChannels<Channel extends TimedChannel> implements Tar
     clearInterval(this.sweep);
   }
 
+  /** Fails every request still in flight with `error`: the shard's cutoff, so that it never outlives its Lambda. */
   failInFlight(error: Error): void {
     for (const channel of this.channels) if (channel.sentAt > 0) channel.fail(error);
   }
@@ -537,7 +533,7 @@ export abstract class TimedChannels<Channel extends TimedChannel> implements Tar
 }
 
 /** The engine's HTTP/1.1 connections to one origin. */
-export class ConnectionSet extends TimedChannels<Connection> {
+export class ConnectionSet extends TargetConnections<Connection> {
   private readonly shared: SharedState;
 
   constructor(origin: URL, timeoutMs: number, tls: TlsSettings = { rejectUnauthorized: true }) {

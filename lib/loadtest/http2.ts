@@ -23,7 +23,7 @@ import {
   MAX_KEPT_BODY_BYTES,
   type PreparedRequest,
   type ResponseCallback,
-  TimedChannels,
+  TargetConnections,
   type TlsSettings,
 } from './http1.ts';
 
@@ -206,7 +206,7 @@ function requireH2(session: ClientHttp2Session): void {
 }
 
 /** The shard's HTTP/2 sessions to one origin. */
-export class Http2ConnectionSet extends TimedChannels<Http2Channel> {
+export class Http2ConnectionSet extends TargetConnections<Http2Channel> {
   private readonly sessions: Session[] = [];
   private readonly tls: TlsSettings;
 

@@ -16,7 +16,7 @@ import {
 } from './http1.ts';
 import { Http2ConnectionSet } from './http2.ts';
 import { type ShardSnapshot, SNAPSHOT_SECONDS_KEPT, type SnapshotSecond } from './live.ts';
-import { type ErrorKind, MIN_SELF_CHECK_MS, type RequestCounts } from './measurement.ts';
+import { MIN_SELF_CHECK_MS, type RequestCounts, round2 } from './measurement.ts';
 import type { Endpoint, RateStage } from './options.ts';
 import {
   type Done,
@@ -24,6 +24,7 @@ import {
   prepareConstantRequests,
   type RecordRequest,
   RowSource,
+  type ScenarioContext,
   type ShardData,
   type Slot,
   scenarioUnit,
@@ -32,11 +33,7 @@ import {
   weightedPicker,
 } from './scenario-runner.ts';
 import { RateSchedule } from './schedule.ts';
-import { SecondRecorder } from './second-recorder.ts';
 import { encodeStepLatency, type ShardStepResult, StepRecorder, snapshotSteps } from './step-recorder.ts';
-
-// Tests and callers have long imported it from here.
-export { classifyError } from './measurement.ts';
 
 export type ShardLoad =
   | {
@@ -147,12 +144,9 @@ const LAG_RESOLUTION_MS = 10;
 const SATURATION_CPU_PERCENT = 90;
 
 /** The generator's self-check: saturated when it lagged or its CPU was busy, judged only over a long enough run. */
-export function judgeGenerator(figures: {
-  wallMs: number;
-  cpuPercent: number;
-  eventLoopLagP99Ms: number;
-  sendLagP99Ms: number;
-}): { saturated: boolean; tooShortToJudge: boolean } {
+export function judgeGenerator(
+  figures: Pick<GeneratorHealth, 'cpuPercent' | 'eventLoopLagP99Ms' | 'sendLagP99Ms'> & { wallMs: number },
+): Required<Pick<GeneratorHealth, 'saturated' | 'tooShortToJudge'>> {
   if (figures.wallMs < MIN_SELF_CHECK_MS) return { saturated: false, tooShortToJudge: true };
   return {
     saturated:
@@ -163,47 +157,41 @@ export function judgeGenerator(figures: {
   };
 }
 
-class Recorder {
-  requests = 0;
-  ok = 0;
-  failed = 0;
-  private readonly statuses = new Map<number, number>();
-  readonly errors: Record<ErrorKind, number> = { timeout: 0, refused: 0, reset: 0, dns: 0, other: 0 };
-  readonly latency = createHistogram();
+/** The whole shard's figures, counted as a step's are (its seconds are the run's timeline), and its steps'. */
+class Recorder extends StepRecorder {
   /** Only the open model measures two ways; in the closed model both figures are the same samples. */
   readonly uncorrected: Histogram | null;
-  /** The run's seconds: its timeline, and its last ones for snapshots when they are taken. */
-  private readonly seconds: SecondRecorder;
   /** performance.now() at the run's start, so a request's second needs no Date.now(). */
-  private readonly runOrigin: number;
+  readonly runOrigin: number;
   private readonly runStartedAt: number;
   private readonly steps: StepRecorder[];
 
   constructor(runStartedAt: number, measuresTwice: boolean, keptSeconds: number, steps: StepRecorder[]) {
+    super(0, keptSeconds);
     this.runStartedAt = runStartedAt;
     this.runOrigin = performance.now() - (Date.now() - runStartedAt);
     this.uncorrected = measuresTwice ? createHistogram() : null;
-    this.seconds = new SecondRecorder(keptSeconds);
     this.steps = steps;
   }
 
-  readonly record: RecordRequest = (now, latencyMs, uncorrectedMs, status, error, step, httpFailed) => {
-    this.requests++;
+  /** A status that failed its expectation, or no response. */
+  get failed(): number {
+    return this.requests - this.ok;
+  }
+
+  readonly recordRequest: RecordRequest = (
+    now,
+    latencyMs,
+    uncorrectedMs,
+    status,
+    error,
+    step,
+    httpFailed,
+  ) => {
     const second = Math.max(0, Math.floor((now - this.runOrigin) / 1000));
     step.record(second, latencyMs, status, error, httpFailed);
-    const failed = error !== null || httpFailed;
-    if (failed) this.failed++;
-    else this.ok++;
-    if (status > 0) this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
-    if (error !== null) this.errors[error]++;
-    // Latency is measured over responses only: a refused connection's 0.7 ms is no latency of the
-    // target's, and would pull p50 down; requests without a response are counted in errors instead.
-    const responded = error === null;
-    if (responded) {
-      recordMs(this.latency, latencyMs);
-      if (this.uncorrected) recordMs(this.uncorrected, uncorrectedMs);
-    }
-    this.seconds.record(second, failed, responded ? latencyMs : null);
+    this.record(second, latencyMs, status, error, httpFailed);
+    if (this.uncorrected && error === null) recordMs(this.uncorrected, uncorrectedMs);
   };
 
   /**
@@ -240,48 +228,19 @@ class Recorder {
 
   /** The generator's own lateness, kept apart: it says whether the figures above can be trusted. */
   readonly sendLag = createHistogram();
-
-  recordSendLag(ms: number): void {
-    recordMs(this.sendLag, ms);
-  }
-
-  statusCodes(): Record<string, number> {
-    return Object.fromEntries([...this.statuses].map(([status, count]) => [String(status), count]));
-  }
-
-  timeline(): Uint8Array {
-    return this.seconds.finish().finish();
-  }
-}
-
-/**
- * Every endpoint's request bytes, built once before the first request: an endpoint that cannot be sent fails the
- * shard at its start, with its reason, rather than each of its requests.
- */
-function prepareEndpoints(
-  origin: URL,
-  basePath: string,
-  endpoints: Endpoint[],
-): Map<Endpoint, PreparedRequest> {
-  return new Map(
-    endpoints.map((endpoint) => [
-      endpoint,
-      prepareRequest(origin, endpoint.method, basePath + endpoint.path, endpoint.headers, endpoint.body),
-    ]),
-  );
 }
 
 /** The endpoint shorthand's unit: one request to a weighted endpoint, recorded under that endpoint's step. */
 function endpointUnits(
   newSlot: () => Slot,
   endpoints: Endpoint[],
-  prepared: Map<Endpoint, PreparedRequest>,
+  prepared: PreparedRequest[],
   steps: StepRecorder[],
   recorder: Recorder,
 ): () => UnitRunner {
   const choices = endpoints.map((endpoint, index) => ({
     weight: endpoint.weight,
-    request: prepared.get(endpoint) as PreparedRequest,
+    request: prepared[index] as PreparedRequest,
     step: steps[index] as StepRecorder,
   }));
   const pick = weightedPicker(choices);
@@ -294,7 +253,7 @@ function endpointUnits(
     // One callback per slot, not per request.
     const completed: Done = (status, error) => {
       const now = performance.now();
-      recorder.record(now, now - intended, now - sentAt, status, error, step, status >= 400);
+      recorder.recordRequest(now, now - intended, now - sentAt, status, error, step, status >= 400);
       finished();
     };
     return {
@@ -379,7 +338,6 @@ async function runOpen(
   newUnit: () => UnitRunner,
   recorder: Recorder,
   stopped: () => boolean,
-  runOrigin: number,
 ): Promise<void> {
   const schedule = new RateSchedule(load.stages);
   const first = schedule.firstIndexAt(load.fromSeconds);
@@ -387,14 +345,13 @@ async function runOpen(
   // This shard's requests: indices ≡ shardIndex (mod shardCount), interleaved with the other shards.
   let next = first + ((load.shardIndex - (first % load.shardCount) + load.shardCount) % load.shardCount);
   // Due times on the run's timeline, not from this shard's start: a shard that starts late catches up.
-  const dueAt = (index: number) => runOrigin + schedule.timeOf(index) * 1000;
+  const dueAt = (index: number) => recorder.runOrigin + schedule.timeOf(index) * 1000;
   // The polling budget is a share of this shard's own wall time.
   const startedAt = performance.now();
   let nextDue = next < end ? dueAt(next) : Number.POSITIVE_INFINITY;
 
+  /** Schedule indices of the units due and not yet sent; each keeps its own intended send time, dueAt(index). */
   const queue: number[] = [];
-  /** The schedule index of each queued unit: a scenario's iteration numbers its virtual user by it. */
-  const queuedIndex: number[] = [];
   let head = 0;
   let inFlight = 0;
   let finish: () => void = () => undefined;
@@ -406,9 +363,8 @@ async function runOpen(
   /** Moves every request due by `now` to the queue, each keeping its own intended send time. */
   const enqueueDue = (now: number) => {
     while (nextDue <= now) {
-      recorder.recordSendLag(now - nextDue);
-      queue.push(nextDue);
-      queuedIndex.push(next);
+      recordMs(recorder.sendLag, now - nextDue);
+      queue.push(next);
       next += load.shardCount;
       nextDue = next < end ? dueAt(next) : Number.POSITIVE_INFINITY;
     }
@@ -428,22 +384,18 @@ async function runOpen(
     };
     return entry;
   };
-  const dispatch = (intended: number, index: number) => {
+  const dispatch = (index: number) => {
     inFlight++;
     const entry = idle.pop() ?? newOpenSlot();
     // Each unit of the open model is its own virtual user, numbered by its place in the run's timeline.
-    entry.unit.run(intended, performance.now(), index + 1, 0, entry.completed);
+    entry.unit.run(dueAt(index), performance.now(), index + 1, 0, entry.completed);
   };
   const drain = () => {
     // After a stop (deadline or abort) nothing queued is sent: it is dropped, not counted.
     if (stopped()) head = queue.length;
-    while (inFlight < load.maxConnections && head < queue.length) {
-      const at = head++;
-      dispatch(queue[at] as number, queuedIndex[at] as number);
-    }
+    while (inFlight < load.maxConnections && head < queue.length) dispatch(queue[head++] as number);
     if (head > 4096 && head * 2 > queue.length) {
       queue.splice(0, head);
-      queuedIndex.splice(0, head);
       head = 0;
     }
   };
@@ -497,42 +449,40 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     ? compiled.steps.map((step) => new StepRecorder(step.checks.length, keptSeconds))
     : work.endpoints.map(() => new StepRecorder(0, keptSeconds));
   const recorder = new Recorder(work.runStartedAt, work.load.model === 'open', keptSeconds, steps);
-  const iterations: IterationCounts | undefined = compiled
-    ? { started: 0, completed: 0, failed: 0, failedBecause: {} }
-    : undefined;
+  // A shard whose deadline has already passed sends nothing.
+  let stop = Date.now() >= work.deadline;
+  const stopped = () => stop;
   // Requests that cannot be sent fail the shard at its start, with their reason, rather than each request.
-  const prepared = compiled ? null : prepareEndpoints(url, basePath, work.endpoints);
-  const constantRequests = compiled ? prepareConstantRequests(compiled, url, basePath) : null;
+  const prepared = compiled
+    ? []
+    : work.endpoints.map((endpoint) =>
+        prepareRequest(url, endpoint.method, basePath + endpoint.path, endpoint.headers, endpoint.body),
+      );
+  const scenario: ScenarioContext | null = compiled
+    ? {
+        compiled,
+        origin: url,
+        basePath,
+        prepared: prepareConstantRequests(compiled, url, basePath),
+        steps,
+        iterations: { started: 0, completed: 0, failed: 0, failedBecause: {} },
+        pickFlow: weightedPicker(compiled.flows),
+        rows: work.data ? new RowSource(work.data) : null,
+        stopped,
+        record: recorder.recordRequest,
+      }
+    : null;
   const tls = tlsSettings(work.connection);
   const connections: TargetConnections = work.connection?.http2
     ? new Http2ConnectionSet(url, work.timeoutMs, tls)
     : new ConnectionSet(url, work.timeoutMs, tls);
   const newSlot = slotFactory(connections);
-
-  // A shard whose deadline has already passed sends nothing.
-  let stop = Date.now() >= work.deadline;
+  const newUnit = scenario
+    ? () => scenarioUnit(newSlot(), scenario)
+    : endpointUnits(newSlot, work.endpoints, prepared, steps, recorder);
   let aborted = false;
   let lastAbortCheck = 0;
   let lastSnapshot = Date.now();
-  const stopped = () => stop;
-  const rows = compiled && work.data ? new RowSource(work.data) : null;
-  const newUnit: () => UnitRunner = compiled
-    ? (() => {
-        const context = {
-          compiled,
-          origin: url,
-          basePath,
-          prepared: constantRequests as NonNullable<typeof constantRequests>,
-          steps,
-          iterations: iterations as IterationCounts,
-          pickFlow: weightedPicker(compiled.flows),
-          rows,
-          stopped,
-          record: recorder.record,
-        };
-        return () => scenarioUnit(newSlot(), context);
-      })()
-    : endpointUnits(newSlot, work.endpoints, prepared as NonNullable<typeof prepared>, steps, recorder);
   const onAbort = () => {
     aborted = true;
     stop = true;
@@ -549,30 +499,23 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     if (hooks.shouldAbort && Date.now() - lastAbortCheck >= 1000) {
       lastAbortCheck = Date.now();
       try {
-        if (await hooks.shouldAbort()) {
-          aborted = true;
-          stop = true;
-        }
+        if (await hooks.shouldAbort()) onAbort();
       } catch {
         // An unreachable abort flag must not end a healthy shard; the next check tries again.
       }
     }
   }, 250);
+  const cutInFlight = () => {
+    stop = true;
+    connections.failInFlight(
+      new ConnectionError(
+        'LOADTEST_REQUEST_CUT_TIMEOUT',
+        'cut at the shard cutoff, past the request timeout',
+      ),
+    );
+  };
   const cut =
-    work.cutoff === undefined
-      ? undefined
-      : setTimeout(
-          () => {
-            stop = true;
-            connections.failInFlight(
-              new ConnectionError(
-                'LOADTEST_REQUEST_CUT_TIMEOUT',
-                'cut at the shard cutoff, past the request timeout',
-              ),
-            );
-          },
-          Math.max(0, work.cutoff - Date.now()),
-        );
+    work.cutoff === undefined ? undefined : setTimeout(cutInFlight, Math.max(0, work.cutoff - Date.now()));
 
   const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   lag.enable();
@@ -587,14 +530,7 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   let remaining = 0;
   try {
     if (work.load.model === 'closed') remaining = await runClosed(work.load, newUnit, stopped);
-    else
-      await runOpen(
-        work.load,
-        newUnit,
-        recorder,
-        stopped,
-        performance.now() - (Date.now() - work.runStartedAt),
-      );
+    else await runOpen(work.load, newUnit, recorder, stopped);
   } finally {
     clearInterval(ticker);
     hooks.signal?.removeEventListener('abort', onAbort);
@@ -607,10 +543,9 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   const cpu = threadCpuUsage(cpuBefore);
   const cpuPercent = Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10;
   // The histogram records whole sampling intervals: an idle loop reads about the resolution itself.
-  const lagP99 = Number.isFinite(lag.percentile(99))
-    ? Math.max(0, lag.percentile(99) / 1e6 - LAG_RESOLUTION_MS)
-    : 0;
-  const lagMax = Number.isFinite(lag.max) ? Math.max(0, lag.max / 1e6 - LAG_RESOLUTION_MS) : 0;
+  const lagMs = (ns: number) => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS) : 0);
+  const lagP99 = lagMs(lag.percentile(99));
+  const lagMax = lagMs(lag.max);
   const sendLagP99 = recorder.sendLag.totalCount
     ? Math.round(recorder.sendLag.getValueAtPercentile(99) / 10) / 100
     : 0;
@@ -627,16 +562,16 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
     errors: recorder.errors,
     latency,
     latencyUncorrected: recorder.uncorrected ? encodeHistogram(recorder.uncorrected) : latency,
-    timeline: recorder.timeline(),
+    timeline: recorder.seconds.finish().finish(),
     steps: steps.map((step) => step.result()),
     stepLatency: encodeStepLatency(steps),
-    ...(iterations ? { iterations } : {}),
-    ...(rows ? { dataPosition: rows.position } : {}),
+    ...(scenario ? { iterations: scenario.iterations } : {}),
+    ...(scenario?.rows ? { dataPosition: scenario.rows.position } : {}),
     startedAt,
     finishedAt: Date.now(),
     generator: {
-      eventLoopLagP99Ms: Math.round(lagP99 * 100) / 100,
-      eventLoopLagMaxMs: Math.round(lagMax * 100) / 100,
+      eventLoopLagP99Ms: round2(lagP99),
+      eventLoopLagMaxMs: round2(lagMax),
       sendLagP99Ms: sendLagP99,
       cpuPercent,
       ...judgeGenerator({ wallMs, cpuPercent, eventLoopLagP99Ms: lagP99, sendLagP99Ms: sendLagP99 }),

@@ -26,8 +26,7 @@ export type EncodedHistogram = Uint8Array | LegacyEncodedHistogram;
 const LOWEST_US = 1;
 /** One hour: no latency worth recording is longer. */
 const HIGHEST_US = 3_600_000_000;
-const SIGNIFICANT_DIGITS = 3;
-const TIMELINE_SIGNIFICANT_DIGITS = 1;
+const SIGNIFICANT_DIGITS: Record<HistogramKind, 1 | 3> = { precise: 3, timeline: 1 };
 
 /**
  * First byte of every encoded histogram and timeline.
@@ -39,13 +38,13 @@ const TIMELINE_SIGNIFICANT_DIGITS = 1;
 export const BucketFormat = { pairs: 1, runs: 2 } as const;
 export type BucketFormat = (typeof BucketFormat)[keyof typeof BucketFormat];
 
-function build(kind: HistogramKind, bitBucketSize: 32 | 64): hdr.JsHistogram {
+function build(significantDigits: 1 | 2 | 3, bitBucketSize: 32 | 64 = 32): hdr.JsHistogram {
   const histogram = hdr.build({
     bitBucketSize,
     autoResize: false,
     lowestDiscernibleValue: LOWEST_US,
     highestTrackableValue: HIGHEST_US,
-    numberOfSignificantValueDigits: kind === 'precise' ? SIGNIFICANT_DIGITS : TIMELINE_SIGNIFICANT_DIGITS,
+    numberOfSignificantValueDigits: significantDigits,
     useWebAssembly: false,
   });
   return asBuckets(histogram);
@@ -59,17 +58,17 @@ function asBuckets(histogram: Histogram): hdr.JsHistogram {
 }
 
 export function createHistogram(kind: HistogramKind = 'precise'): Histogram {
-  return build(kind, 32);
+  return build(SIGNIFICANT_DIGITS[kind]);
 }
 
 /** A histogram for merged counts: 64-bit buckets, so no sum of shards overflows. */
 export function createMergedHistogram(kind: HistogramKind = 'precise'): Histogram {
-  return build(kind, 64);
+  return build(SIGNIFICANT_DIGITS[kind], 64);
 }
 
 const bucketCounts: Record<HistogramKind, number> = {
-  precise: build('precise', 32).countsArrayLength,
-  timeline: build('timeline', 32).countsArrayLength,
+  precise: build(SIGNIFICANT_DIGITS.precise).countsArrayLength,
+  timeline: build(SIGNIFICANT_DIGITS.timeline).countsArrayLength,
 };
 
 /** How many buckets a histogram of this kind has: the length of a merge's count array. */
@@ -90,12 +89,17 @@ export class VarintWriter {
   private bytes = new Uint8Array(256);
   private length = 0;
 
+  /** Room for `extra` more bytes. */
+  private reserve(extra: number): void {
+    if (this.length + extra <= this.bytes.length) return;
+    const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + extra));
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+  }
+
   write(value: number): void {
-    if (this.length + 8 > this.bytes.length) {
-      const grown = new Uint8Array(this.bytes.length * 2);
-      grown.set(this.bytes.subarray(0, this.length));
-      this.bytes = grown;
-    }
+    // A varint of a safe integer takes at most 8 bytes.
+    this.reserve(8);
     let rest = value;
     while (rest >= 0x80) {
       this.bytes[this.length++] = (rest & 0x7f) | 0x80;
@@ -106,11 +110,7 @@ export class VarintWriter {
 
   /** Appends bytes already written by another writer (a bucket list, a timeline's seconds) as they are. */
   writeBytes(bytes: Uint8Array): void {
-    if (this.length + bytes.length > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + bytes.length + 8));
-      grown.set(this.bytes.subarray(0, this.length));
-      this.bytes = grown;
-    }
+    this.reserve(bytes.length);
     this.bytes.set(bytes, this.length);
     this.length += bytes.length;
   }
@@ -180,7 +180,7 @@ export class VarintWriter {
 
 /** Reads unsigned LEB128 varints from `position` on; past the end it reads zeros and `position` runs over. */
 export class VarintReader {
-  private readonly bytes: Uint8Array;
+  readonly bytes: Uint8Array;
   position: number;
 
   constructor(bytes: Uint8Array, position = 0) {
@@ -264,38 +264,23 @@ export function addBuckets(
  * A compressed blob of bucket lists and whole numbers, as VarintWriter wrote them, read in order: each bucket
  * list is added into a merge's counts.
  */
-export class BucketListReader {
-  readonly bytes: Uint8Array;
+export class BucketListReader extends VarintReader {
   private readonly format: BucketFormat;
-  private readonly reader: VarintReader;
 
   constructor(encoded: Uint8Array) {
     const { format, bytes } = decompressBuckets(encoded);
+    super(bytes);
     this.format = format;
-    this.bytes = bytes;
-    this.reader = new VarintReader(bytes);
-  }
-
-  get position(): number {
-    return this.reader.position;
-  }
-
-  set position(position: number) {
-    this.reader.position = position;
   }
 
   /** Whether everything was read: a writer from before a part was added stops short of it. */
   get done(): boolean {
-    return this.reader.position >= this.bytes.length;
-  }
-
-  read(): number {
-    return this.reader.read();
+    return this.position >= this.bytes.length;
   }
 
   /** Adds the next bucket list into counts. */
   addBucketsTo(counts: Float64Array): void {
-    this.reader.position = addBuckets(this.format, this.bytes, this.reader.position, counts);
+    this.position = addBuckets(this.format, this.bytes, this.position, counts);
   }
 }
 
@@ -305,18 +290,6 @@ export function encodeHistogram(histogram: Histogram): Uint8Array {
   return writer.finish();
 }
 
-/** The 2-significant-digit timeline histogram of the pairs format and of compressed-base64 rows. */
-const buildTwoDigitTimeline = () =>
-  asBuckets(
-    hdr.build({
-      bitBucketSize: 32,
-      autoResize: false,
-      lowestDiscernibleValue: LOWEST_US,
-      highestTrackableValue: HIGHEST_US,
-      numberOfSignificantValueDigits: 2,
-      useWebAssembly: false,
-    }),
-  );
 let twoDigitTimelineIndexes: Int32Array | undefined;
 
 /**
@@ -326,8 +299,8 @@ let twoDigitTimelineIndexes: Int32Array | undefined;
  */
 export function twoDigitTimelineBuckets(): Int32Array {
   if (!twoDigitTimelineIndexes) {
-    const fine = buildTwoDigitTimeline();
-    const coarse = build('timeline', 32);
+    const fine = build(2);
+    const coarse = build(SIGNIFICANT_DIGITS.timeline);
     twoDigitTimelineIndexes = new Int32Array(fine.countsArrayLength);
     for (let index = 0; index < fine.countsArrayLength; index++)
       twoDigitTimelineIndexes[index] = coarse.countsArrayIndex(fine.valueFromIndex(index));
@@ -394,10 +367,9 @@ export function loadCounts(histogram: Histogram, counts: Float64Array): void {
 }
 
 export function decodeHistogram(encoded: EncodedHistogram, kind: HistogramKind = 'precise'): Histogram {
-  if (typeof encoded === 'string') return decodeLegacyHistogram(encoded, kind);
-  const counts = new Float64Array(bucketCount(kind));
-  addEncodedHistogram(encoded, counts, kind);
-  return histogramFromCounts(counts, kind);
+  return typeof encoded === 'string'
+    ? decodeLegacyHistogram(encoded, kind)
+    : mergeHistograms([encoded], kind);
 }
 
 /** Adds every encoded histogram into one; merging counts is exact, unlike averaging percentiles. */

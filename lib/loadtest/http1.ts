@@ -54,7 +54,6 @@ const SEMICOLON = 0x3b;
 export class ConnectionError extends LoadwatchError {
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, { ...options, code });
-    this.name = 'ConnectionError';
   }
 }
 
@@ -111,15 +110,10 @@ const Framing = {
 } as const;
 type Framing = (typeof Framing)[keyof typeof Framing];
 
-/** The TLS options of node:tls (and undici's connect) for a run's connection settings. */
-export interface TlsSettings {
-  ca?: string;
-  cert?: string;
-  key?: string;
-  rejectUnauthorized: boolean;
-}
+export type TlsSettings = ReturnType<typeof tlsSettings>;
 
-export function tlsSettings(connection: TargetConnection | undefined): TlsSettings {
+/** The TLS options of node:tls (and undici's connect) for a run's connection settings. */
+export function tlsSettings(connection: TargetConnection | undefined) {
   return {
     ...(connection?.ca === undefined ? {} : { ca: connection.ca }),
     ...(connection?.clientCert === undefined
@@ -127,15 +121,6 @@ export function tlsSettings(connection: TargetConnection | undefined): TlsSettin
       : { cert: connection.clientCert, key: connection.clientKey }),
     rejectUnauthorized: !connection?.insecure,
   };
-}
-
-/** What the engine needs of its connections to the target, whatever the protocol. */
-export interface TargetConnections {
-  /** A channel carrying one request at a time. */
-  create(): { send(request: PreparedRequest, callback: ResponseCallback, now: number): void };
-  /** Fails every request still in flight with `error`: the shard's cutoff, so that it never outlives its Lambda. */
-  failInFlight(error: Error): void;
-  close(): void;
 }
 
 /** What a ConnectionSet's connections share: one read buffer, the last response head parsed, TLS options. */
@@ -149,7 +134,6 @@ interface SharedState {
 export class Connection {
   private socket: Socket | null = null;
   private callback: ResponseCallback | null = null;
-  private expectsBody = true;
   private status = 0;
   private framing: Framing = Framing.Head;
   private remaining = 0;
@@ -187,7 +171,6 @@ export class Connection {
     this.request = request;
     this.answered = false;
     this.resent = false;
-    this.expectsBody = request.expectsBody;
     this.status = 0;
     this.framing = Framing.Head;
     this.partialHead = null;
@@ -199,18 +182,14 @@ export class Connection {
       this.keptBytes = 0;
     }
     // Past the server's keep-alive timeout the server may be closing it as we write: a fresh one is safer.
-    if (this.socket && now - this.idleSince > this.keepAliveMs - KEEP_ALIVE_MARGIN_MS) this.drop();
+    if (this.socket && now - this.idleSince > this.keepAliveMs - KEEP_ALIVE_MARGIN_MS) this.close();
     (this.socket ?? this.open()).write(request.bytes);
   }
 
   /** Fails the request in flight (a timeout, say) and closes the connection. */
   fail(error: Error): void {
-    this.drop();
+    this.close();
     this.finish(0, error);
-  }
-
-  close(): void {
-    this.drop();
   }
 
   private open(): Socket {
@@ -249,7 +228,7 @@ export class Connection {
     return socket;
   }
 
-  private drop(): void {
+  close(): void {
     const socket = this.socket;
     this.socket = null;
     socket?.destroy();
@@ -297,7 +276,7 @@ export class Connection {
 
   private complete(): void {
     this.served++;
-    if (this.closeAfter) this.drop();
+    if (this.closeAfter) this.close();
     this.idleSince = performance.now();
     this.finish(this.status, null);
   }
@@ -311,7 +290,7 @@ export class Connection {
     if (socket !== this.socket) return true;
     if (!this.callback) {
       // Bytes nobody asked for on an idle keep-alive connection: it can no longer be trusted.
-      if (length > 0) this.drop();
+      if (length > 0) this.close();
       return true;
     }
     if (length > 0) this.answered = true;
@@ -329,7 +308,7 @@ export class Connection {
         offset = length;
       } else offset = this.readChunked(chunk, offset, length);
     }
-    if (offset < length && socket === this.socket) this.drop(); // a response ran past its own end: nothing after it can be parsed
+    if (offset < length && socket === this.socket) this.close(); // a response ran past its own end: nothing after it can be parsed
     return true;
   }
 
@@ -379,7 +358,8 @@ export class Connection {
     this.status = head.status;
     this.closeAfter = head.closeAfter;
     this.keepAliveMs = head.keepAliveMs;
-    if (!this.expectsBody || head.status === 204 || head.status === 304 || head.body === 0) this.complete();
+    if (!this.request?.expectsBody || head.status === 204 || head.status === 304 || head.body === 0)
+      this.complete();
     else if (head.body === 'chunked') {
       this.framing = Framing.ChunkSize;
       this.sizeDigits = 0;
@@ -501,46 +481,72 @@ function headerValue(lowerHead: string, name: string): string | undefined {
   return lowerHead.slice(start, end < 0 ? undefined : end).trim();
 }
 
-/** The engine's connections to one origin, with one sweep for every request's timeout instead of a timer each. */
-export class ConnectionSet implements TargetConnections {
-  private readonly connections: Connection[] = [];
-  private readonly shared: SharedState;
-  private readonly sweep: NodeJS.Timeout;
-  private readonly origin: URL;
-  private readonly timeoutMs: number;
+/** A channel carrying one request at a time: `sentAt` is performance.now() at its send, 0 when idle. */
+interface TimedChannel {
+  send(request: PreparedRequest, callback: ResponseCallback, now: number): void;
+  sentAt: number;
+  fail(error: Error): void;
+}
 
-  constructor(origin: URL, timeoutMs: number, tls: TlsSettings = { rejectUnauthorized: true }) {
+/**
+ * What the engine needs of its connections to the target, whatever the protocol: channels to one origin, with one
+ * sweep for every request's timeout.
+ */
+export abstract class TargetConnections<Channel extends TimedChannel = TimedChannel> {
+  protected readonly channels: Channel[] = [];
+  protected readonly origin: URL;
+  private readonly timeoutMs: number;
+  private readonly sweep: NodeJS.Timeout;
+
+  constructor(origin: URL, timeoutMs: number) {
     this.origin = origin;
     this.timeoutMs = timeoutMs;
-    this.shared = { readBuffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), head: null, tls };
     // A request times out within a quarter of its timeout past it (at most 250 ms late).
     this.sweep = setInterval(() => this.expire(), Math.max(10, Math.min(250, timeoutMs / 4)));
     this.sweep.unref();
   }
 
-  create(): Connection {
-    const connection = new Connection(this.origin, this.shared);
-    this.connections.push(connection);
-    return connection;
+  abstract create(): Channel;
+
+  protected track(channel: Channel): Channel {
+    this.channels.push(channel);
+    return channel;
   }
 
   close(): void {
     clearInterval(this.sweep);
-    for (const connection of this.connections) connection.close();
   }
 
   /** Fails every request still in flight with `error`: the shard's cutoff, so that it never outlives its Lambda. */
   failInFlight(error: Error): void {
-    for (const connection of this.connections) if (connection.sentAt > 0) connection.fail(error);
+    for (const channel of this.channels) if (channel.sentAt > 0) channel.fail(error);
   }
 
   private expire(): void {
     const now = performance.now();
-    for (const connection of this.connections) {
-      if (connection.sentAt > 0 && now - connection.sentAt >= this.timeoutMs)
-        connection.fail(
+    for (const channel of this.channels)
+      if (channel.sentAt > 0 && now - channel.sentAt >= this.timeoutMs)
+        channel.fail(
           new ConnectionError('LOADTEST_REQUEST_TIMEOUT', `no response within ${this.timeoutMs} ms`),
         );
-    }
+  }
+}
+
+/** The engine's HTTP/1.1 connections to one origin. */
+export class ConnectionSet extends TargetConnections<Connection> {
+  private readonly shared: SharedState;
+
+  constructor(origin: URL, timeoutMs: number, tls: TlsSettings = { rejectUnauthorized: true }) {
+    super(origin, timeoutMs);
+    this.shared = { readBuffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), head: null, tls };
+  }
+
+  create(): Connection {
+    return this.track(new Connection(this.origin, this.shared));
+  }
+
+  override close(): void {
+    super.close();
+    for (const connection of this.channels) connection.close();
   }
 }

@@ -23,7 +23,7 @@ import {
   MAX_KEPT_BODY_BYTES,
   type PreparedRequest,
   type ResponseCallback,
-  type TargetConnections,
+  TargetConnections,
   type TlsSettings,
 } from './http1.ts';
 
@@ -205,21 +205,14 @@ function requireH2(session: ClientHttp2Session): void {
   });
 }
 
-/** The shard's HTTP/2 sessions to one origin, with one sweep for every request's timeout. */
-export class Http2ConnectionSet implements TargetConnections {
+/** The shard's HTTP/2 sessions to one origin. */
+export class Http2ConnectionSet extends TargetConnections<Http2Channel> {
   private readonly sessions: Session[] = [];
-  private readonly channels: Http2Channel[] = [];
-  private readonly sweep: NodeJS.Timeout;
-  private readonly origin: URL;
-  private readonly timeoutMs: number;
   private readonly tls: TlsSettings;
 
   constructor(origin: URL, timeoutMs: number, tls: TlsSettings) {
-    this.origin = origin;
-    this.timeoutMs = timeoutMs;
+    super(origin, timeoutMs);
     this.tls = tls;
-    this.sweep = setInterval(() => this.expire(), Math.max(10, Math.min(250, timeoutMs / 4)));
-    this.sweep.unref();
   }
 
   create(): Http2Channel {
@@ -229,17 +222,11 @@ export class Http2ConnectionSet implements TargetConnections {
       session = new Session(this.origin, () => this.connect());
       this.sessions.push(session);
     }
-    const channel = new Http2Channel(session);
-    this.channels.push(channel);
-    return channel;
+    return this.track(new Http2Channel(session));
   }
 
-  failInFlight(error: Error): void {
-    for (const channel of this.channels) if (channel.sentAt > 0) channel.fail(error);
-  }
-
-  close(): void {
-    clearInterval(this.sweep);
+  override close(): void {
+    super.close();
     for (const session of this.sessions) session.close();
   }
 
@@ -254,14 +241,5 @@ export class Http2ConnectionSet implements TargetConnections {
     });
     requireH2(session);
     return session;
-  }
-
-  private expire(): void {
-    const now = performance.now();
-    for (const channel of this.channels)
-      if (channel.sentAt > 0 && now - channel.sentAt >= this.timeoutMs)
-        channel.fail(
-          new ConnectionError('LOADTEST_REQUEST_TIMEOUT', `no response within ${this.timeoutMs} ms`),
-        );
   }
 }

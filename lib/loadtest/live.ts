@@ -1,26 +1,22 @@
 // A running run's figures so far, merged from the progress snapshots its shards write to PostgreSQL, and the
 // abort thresholds judged on them.
 
-import type { StepDefinition } from '../scenario/compile.ts';
 import type { ShardResult } from './engine.ts';
-import {
-  addEncodedHistogram,
-  BucketListReader,
-  bucketCount,
-  type LatencySummary,
-  summarizeCounts,
-} from './histogram.ts';
+import { addEncodedHistogram, BucketListReader, bucketCount, summarizeCounts } from './histogram.ts';
 import {
   addCheckCounts,
   addResponseCounts,
-  type ErrorKind,
   emptyRequestCounts,
+  percent,
   type RequestCounts,
+  type RunFigures,
   requestTotals,
+  round2,
 } from './measurement.ts';
 import { reportStepDefinitions, type StepSource } from './step-report.ts';
-import type { StepReport } from './steps.ts';
+import type { StepCheckResult, StepReport } from './steps.ts';
 import { evaluateThresholds, parseThreshold } from './thresholds.ts';
+import { addCounts, addToSecond, type MergedSecond, type TimelineSecond } from './timeline.ts';
 
 /** The live view's "last N seconds": rate, errors and percentiles over this many whole seconds. */
 export const LIVE_WINDOW_SECONDS = 10;
@@ -41,10 +37,7 @@ export function snapshotIntervalSeconds(shards: number): number {
 }
 
 /** One whole second of a shard: its requests, failures and the latencies of its responses ('timeline' kind). */
-export interface SnapshotSecond {
-  second: number;
-  requests: number;
-  errors: number;
+export interface SnapshotSecond extends TimelineSecond {
   latency: Uint8Array;
 }
 
@@ -97,108 +90,63 @@ export interface LiveStep
     'name' | 'method' | 'path' | 'requests' | 'ok' | 'failed' | 'errorPercent' | 'rps' | 'latencyMs'
   > {
   /** The step over the run's window (LiveResults.window): the same seconds. */
-  window: { requests: number; errors: number; errorPercent: number; rps: number; latencyMs: LivePercentiles };
+  window: LiveWindow;
   /** The step's checks so far, by name. */
-  checks: Array<{ name: string; passed: number; failed: number }>;
+  checks: StepCheckResult[];
+}
+
+/** Figures over whole seconds of the run's live window. */
+export interface LiveWindow {
+  requests: number;
+  errors: number;
+  errorPercent: number;
+  rps: number;
+  latencyMs: LivePercentiles;
 }
 
 /** The merged figures of every snapshot of a run: what GET /v1/loadtests/{id} shows while it runs. */
-export interface LiveResults {
+export interface LiveResults extends RunFigures {
   /** When the newest snapshot was taken; null before any shard wrote one. */
   updatedAt: string | null;
   /** Seconds into the run at the newest snapshot. */
   elapsedSeconds: number;
   shards: { reporting: number; finished: number };
-  totals: { requests: number; ok: number; failed: number };
-  errorPercent: number;
-  /** Requests so far over the seconds elapsed (at least one). */
-  rps: number;
-  /** Over every response so far. */
-  latencyMs: LatencySummary;
-  statusCodes: Record<string, number>;
-  errors: Record<ErrorKind, number>;
   /** The last whole seconds every running shard has reported: [fromSecond, toSecond) of the run. */
-  window: {
-    seconds: number;
-    fromSecond: number;
-    toSecond: number;
-    requests: number;
-    errors: number;
-    errorPercent: number;
-    rps: number;
-    latencyMs: LivePercentiles;
-  };
+  window: LiveWindow & { seconds: number; fromSecond: number; toSecond: number };
   /** Per step so far; a run whose shards record no steps is one step. */
   steps: LiveStep[];
 }
 
-/** The run's one step when shards record none: its endpoint, or every endpoint together. */
-export interface LiveEndpoint {
-  method: string;
-  path: string;
-}
-
-const round2 = (value: number) => Math.round(value * 100) / 100;
-const percent = (part: number, whole: number) => (whole > 0 ? round2((part / whole) * 100) : 0);
-
-function percentiles(counts: Float64Array, kind: 'precise' | 'timeline'): LivePercentiles {
-  const { p50, p95, p99 } = summarizeCounts(counts, kind);
-  return { p50, p95, p99 };
-}
-
-interface SecondTotals {
-  requests: number;
-  errors: number;
-  counts: Float64Array;
-}
-
 /** Seconds by second of the run, each added up over the shards. */
-type Seconds = Map<number, SecondTotals>;
-
-function addSecond(seconds: Seconds, second: number, requests: number, errors: number): Float64Array {
-  let entry = seconds.get(second);
-  if (!entry) {
-    entry = { requests: 0, errors: 0, counts: new Float64Array(bucketCount('timeline')) };
-    seconds.set(second, entry);
-  }
-  entry.requests += requests;
-  entry.errors += errors;
-  return entry.counts;
-}
+type Seconds = Array<MergedSecond | undefined>;
 
 /** The seconds in [fromSecond, toSecond) added together. */
-function windowOf(seconds: Seconds, fromSecond: number, toSecond: number) {
+function windowOf(seconds: Seconds, fromSecond: number, toSecond: number): LiveWindow {
   const counts = new Float64Array(bucketCount('timeline'));
   let requests = 0;
   let errors = 0;
-  for (const [second, entry] of seconds) {
-    if (second < fromSecond || second >= toSecond) continue;
+  for (let second = fromSecond; second < toSecond; second++) {
+    const entry = seconds[second];
+    if (!entry) continue;
     requests += entry.requests;
     errors += entry.errors;
-    for (let index = 0; index < counts.length; index++)
-      counts[index] = (counts[index] as number) + (entry.counts[index] as number);
+    addCounts(counts, entry.counts);
   }
   const length = toSecond - fromSecond;
+  const { p50, p95, p99 } = summarizeCounts(counts, 'timeline');
   return {
     requests,
     errors,
     errorPercent: percent(errors, requests),
     rps: length > 0 ? round2(requests / length) : 0,
-    latencyMs: percentiles(counts, 'timeline'),
+    latencyMs: { p50, p95, p99 },
   };
 }
 
-interface StepTotals {
-  requests: number;
-  ok: number;
-  failed: number;
-  checks: Array<[number, number]>;
+interface StepTotals extends SnapshotStep {
   latency: Float64Array;
   seconds: Seconds;
 }
-
-/** A step's name, method, path and check names: the run's definitions (lib/loadtest/step-report.ts). */
-type LiveStepDefinition = StepDefinition;
 
 /**
  * Every shard's latest snapshot added up one at a time, so a reader can take them page by page: counters,
@@ -211,7 +159,7 @@ export class SnapshotMerge {
   /** By step, in the order of the definitions; each keeps the seconds the snapshots carry, as `seconds`. */
   private readonly steps: StepTotals[] = [];
   /** By second of the run: at most SNAPSHOT_SECONDS_KEPT per round and the current one, whatever the shards. */
-  private readonly seconds: Seconds = new Map();
+  private readonly seconds: Seconds = [];
   private snapshots = 0;
   private finished = 0;
   private newest = Number.NEGATIVE_INFINITY;
@@ -228,7 +176,7 @@ export class SnapshotMerge {
     for (const second of snapshot.recent)
       addEncodedHistogram(
         second.latency,
-        addSecond(this.seconds, second.second, second.requests, second.errors),
+        addToSecond(this.seconds, second.second, second.requests, second.errors),
         'timeline',
       );
     this.newest = Math.max(this.newest, snapshot.takenAt);
@@ -247,7 +195,7 @@ export class SnapshotMerge {
         ...requestTotals(emptyRequestCounts()),
         checks: [],
         latency: new Float64Array(bucketCount('precise')),
-        seconds: new Map(),
+        seconds: [],
       };
       const entry = this.steps[index];
       entry.requests += step.requests;
@@ -260,17 +208,18 @@ export class SnapshotMerge {
         const second = reader.read();
         const requests = reader.read();
         const errors = reader.read();
-        const counts = addSecond(entry.seconds, second, requests, errors);
-        reader.addBucketsTo(counts);
+        reader.addBucketsTo(addToSecond(entry.seconds, second, requests, errors));
       }
     });
   }
 
   /**
-   * `endpoints` name the run's one step when the shards recorded none; `definitions` name the steps they
-   * recorded, and their checks, in the order the shards keep them.
+   * The run's endpoints name its one step when the shards recorded none; its step definitions name the steps
+   * they recorded, and their checks, in the order the shards keep them.
    */
-  results(endpoints: LiveEndpoint[], definitions: LiveStepDefinition[] = []): LiveResults {
+  results(source: StepSource): LiveResults {
+    const { endpoints } = source;
+    const definitions = reportStepDefinitions(source);
     const totals = requestTotals(this.counts);
     // Seconds a running shard has not reported yet would read as a drop: the window ends where the most behind
     // of them is. Once every shard has finished, it ends with the run.
@@ -280,29 +229,23 @@ export class SnapshotMerge {
     const elapsedSeconds = this.snapshots ? Math.max(0, (this.newest - this.runStartedAt) / 1000) : 0;
     const rpsOf = (requests: number) => round2(requests / Math.max(1, elapsedSeconds));
     const latencyMs = summarizeCounts(this.latency);
-    const steps: LiveStep[] = this.steps.flatMap((step, index) => {
-      if (!step) return [];
+    const steps: LiveStep[] = this.steps.map((step, index) => {
       const definition = definitions[index];
-      const stepLatency = summarizeCounts(step.latency);
-      return [
-        {
-          name: definition?.name ?? `step ${index + 1}`,
-          method: definition?.method ?? '*',
-          path: definition?.path ?? '*',
-          requests: step.requests,
-          ok: step.ok,
-          failed: step.failed,
-          errorPercent: percent(step.failed, step.requests),
-          rps: rpsOf(step.requests),
-          latencyMs: stepLatency,
-          window: windowOf(step.seconds, fromSecond, toSecond),
-          checks: step.checks.map(([passed, failed], check) => ({
-            name: definition?.checks[check] ?? `check ${check + 1}`,
-            passed,
-            failed,
-          })),
-        },
-      ];
+      return {
+        name: definition?.name ?? `step ${index + 1}`,
+        method: definition?.method ?? '*',
+        path: definition?.path ?? '*',
+        ...requestTotals(step),
+        errorPercent: percent(step.failed, step.requests),
+        rps: rpsOf(step.requests),
+        latencyMs: summarizeCounts(step.latency),
+        window: windowOf(step.seconds, fromSecond, toSecond),
+        checks: step.checks.map(([passed, failed], check) => ({
+          name: definition?.checks[check] ?? `check ${check + 1}`,
+          passed,
+          failed,
+        })),
+      };
     });
     if (steps.length === 0) {
       // Named as the report names it (a credential in the query masked), so that a step tag finds it.
@@ -315,13 +258,7 @@ export class SnapshotMerge {
         errorPercent: percent(totals.failed, totals.requests),
         rps: rpsOf(totals.requests),
         latencyMs,
-        window: {
-          requests: window.requests,
-          errors: window.errors,
-          errorPercent: window.errorPercent,
-          rps: window.rps,
-          latencyMs: window.latencyMs,
-        },
+        window,
         checks: [],
       });
     }
@@ -341,14 +278,11 @@ export class SnapshotMerge {
   }
 }
 
-/** What names a run's live steps: its endpoints, or its scenario's steps. */
-export type LiveStepSource = StepSource;
-
 /** Every snapshot of `snapshots` merged at once (SnapshotMerge takes them one by one). */
-export function mergeSnapshots(snapshots: ShardSnapshot[], options: LiveStepSource): LiveResults {
+export function mergeSnapshots(snapshots: ShardSnapshot[], options: StepSource): LiveResults {
   const merge = new SnapshotMerge();
   for (const snapshot of snapshots) merge.add(snapshot);
-  return merge.results(options.endpoints, reportStepDefinitions(options));
+  return merge.results(options);
 }
 
 /**
@@ -357,11 +291,11 @@ export function mergeSnapshots(snapshots: ShardSnapshot[], options: LiveStepSour
  */
 export async function readLiveResults(
   store: { shardProgressPages(id: string): AsyncGenerator<ShardSnapshot[]> },
-  run: { id: string; options: LiveStepSource },
+  run: { id: string; options: StepSource },
 ): Promise<LiveResults> {
   const merge = new SnapshotMerge();
   for await (const page of store.shardProgressPages(run.id)) for (const snapshot of page) merge.add(snapshot);
-  return merge.results(run.options.endpoints, reportStepDefinitions(run.options));
+  return merge.results(run.options);
 }
 
 /** Which abort threshold stopped a run, what it measured, and when. */

@@ -35,10 +35,7 @@ export const MIN_SELF_CHECK_MS = 1000;
 /** Stored measurements that this version cannot read: the service's fault, never shown to a client. */
 export class EncodingError extends LoadwatchError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, {
-      code: 'LOADTEST_ENCODING',
-      ...(options?.cause === undefined ? {} : { cause: options.cause }),
-    });
+    super(message, { ...options, code: 'LOADTEST_ENCODING' });
   }
 }
 
@@ -77,6 +74,11 @@ export interface RunFigures {
   /** Requests without a response, by kind. */
   errors: Record<ErrorKind, number>;
 }
+
+/** Figures are reported to two decimals. */
+export const round2 = (value: number) => Math.round(value * 100) / 100;
+/** `part` over `whole` in percent, 0 of nothing. */
+export const percent = (part: number, whole: number) => (whole > 0 ? round2((part / whole) * 100) : 0);
 
 export function emptyErrors(): Record<ErrorKind, number> {
   return Object.fromEntries(ERROR_KINDS.map((kind) => [kind, 0])) as Record<ErrorKind, number>;

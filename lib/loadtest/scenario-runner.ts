@@ -53,18 +53,18 @@ export interface UnitRunner {
 }
 
 /** A shard's rows of a data feeder: its own slice when sequential, every row when random. */
-export interface ShardData {
-  order: ScenarioData['order'];
-  per: ScenarioData['per'];
+export interface ShardData extends Pick<ScenarioData, 'order' | 'per'> {
   rows: DataRow[];
   /** Rows this shard took in its earlier rounds: a sequential feeder carries on from there. */
   position?: number;
 }
 
+/** A scenario's iterations: started, ended with every step done, and ended early with the reason why. */
 export interface IterationCounts {
   started: number;
   completed: number;
   failed: number;
+  /** Why iterations ended early, e.g. "capture token: $.data.token found nothing", counted. */
   failedBecause: Record<string, number>;
 }
 
@@ -73,6 +73,7 @@ const MAX_FAILURE_REASONS = 20;
 const OTHER_REASONS = 'other reasons (over 20 distinct ones)';
 /** A think step checks this often whether the shard was stopped, so that a long think never outlives it. */
 const THINK_SLICE_MS = 250;
+const STOPPED = 'stopped before it ended (the deadline or an abort)';
 
 export function countFailure(counts: IterationCounts, reason: string): void {
   counts.failed++;
@@ -106,24 +107,18 @@ export function weightedPicker<T extends { weight: number }>(items: T[]): () => 
 
 /** Rows handed out in order (each shard has its own slice, so no row is used twice) or at random. */
 export class RowSource {
-  private next: number;
-  private readonly data: ShardData;
+  /** Rows taken so far, earlier rounds included: where the next round starts. */
+  position: number;
+  readonly data: ShardData;
   constructor(data: ShardData) {
     this.data = data;
-    this.next = data.position ?? 0;
-  }
-  /** Rows taken so far, earlier rounds included: where the next round starts. */
-  get position(): number {
-    return this.next;
-  }
-  get per(): ShardData['per'] {
-    return this.data.per;
+    this.position = data.position ?? 0;
   }
   take(): DataRow | undefined {
     const { rows } = this.data;
     if (rows.length === 0) return undefined;
     if (this.data.order === 'random') return rows[Math.floor(Math.random() * rows.length)];
-    return rows[this.next++ % rows.length];
+    return rows[this.position++ % rows.length];
   }
 }
 
@@ -207,21 +202,13 @@ export interface ScenarioContext<Step extends StepChecks = StepRecorder> {
   stopped: () => boolean;
 }
 
-const requestBytes = (
-  context: Pick<ScenarioContext, 'origin' | 'basePath'>,
-  request: CompiledRequest,
-  rendered: ReturnType<typeof renderRequest>,
-) => {
-  const prepared = prepareRequest(
-    context.origin,
-    request.method,
-    context.basePath + rendered.path,
-    rendered.headers,
-    rendered.body,
-  );
+/** The request's bytes, its templates filled from `scope`. */
+function requestBytes(origin: URL, basePath: string, request: CompiledRequest, scope: TemplateScope) {
+  const { path, headers, body } = renderRequest(request, scope);
+  const prepared = prepareRequest(origin, request.method, basePath + path, headers, body);
   prepared.keepsResponse = request.readsResponse;
   return prepared;
-};
+}
 
 /** Builds the bytes of every request step that holds no template. */
 export function prepareConstantRequests(
@@ -234,15 +221,8 @@ export function prepareConstantRequests(
   const walk = (steps: CompiledStep[]) => {
     for (const step of steps) {
       if (step.kind === 'loop') walk(step.steps);
-      else if (step.kind === 'request' && step.request.constant) {
-        const request = step.request;
-        const bytes = requestBytes(
-          { origin, basePath } as ScenarioContext,
-          request,
-          renderRequest(request, scope),
-        );
-        prepared.set(request, bytes);
-      }
+      else if (step.kind === 'request' && step.request.constant)
+        prepared.set(step.request, requestBytes(origin, basePath, step.request, scope));
     }
   };
   for (const flow of compiled.flows) walk(flow.steps);
@@ -319,7 +299,7 @@ export function scenarioUnit<Step extends StepChecks>(
   const think = (ms: number) => {
     const until = performance.now() + ms;
     const wake = () => {
-      if (context.stopped()) return end('stopped before it ended (the deadline or an abort)');
+      if (context.stopped()) return end(STOPPED);
       const left = until - performance.now();
       if (left > 1) setTimeout(wake, Math.min(THINK_SLICE_MS, left));
       else advance();
@@ -331,7 +311,7 @@ export function scenarioUnit<Step extends StepChecks>(
     let prepared = context.prepared.get(request);
     if (prepared === undefined) {
       try {
-        prepared = requestBytes(context, request, renderRequest(request, scope));
+        prepared = requestBytes(context.origin, context.basePath, request, scope);
       } catch (error) {
         if (error instanceof MissingTemplateValue) return end(`${stepLabel(request)}: ${error.message}`);
         return end(`${stepLabel(request)}: the request cannot be sent: ${(error as Error).message}`);
@@ -358,7 +338,7 @@ export function scenarioUnit<Step extends StepChecks>(
         stack.push({ steps: step.steps, index: 0, left: step.count - 1 });
         continue;
       }
-      if (context.stopped()) return end('stopped before it ended (the deadline or an abort)');
+      if (context.stopped()) return end(STOPPED);
       if (step.kind === 'think') return think(step.ms);
       return send(step.request);
     }
@@ -372,7 +352,7 @@ export function scenarioUnit<Step extends StepChecks>(
       captures.clear();
       scope.vu = vu;
       scope.iteration = iteration;
-      if (context.rows && (context.rows.per === 'iteration' || rowVu !== vu)) {
+      if (context.rows && (context.rows.data.per === 'iteration' || rowVu !== vu)) {
         row = context.rows.take();
         rowVu = vu;
       }

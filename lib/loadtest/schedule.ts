@@ -6,6 +6,8 @@ interface StageSpan extends RateStage {
   startSeconds: number;
   /** Requests due before this stage starts. */
   before: number;
+  /** The rate's change per second. */
+  slope: number;
 }
 
 export class RateSchedule {
@@ -17,7 +19,8 @@ export class RateSchedule {
     let startSeconds = 0;
     let before = 0;
     this.spans = stages.map((stage) => {
-      const span = { ...stage, startSeconds, before };
+      const slope = stage.durationSeconds > 0 ? (stage.to - stage.from) / stage.durationSeconds : 0;
+      const span = { ...stage, startSeconds, before, slope };
       startSeconds += stage.durationSeconds;
       before += ((stage.from + stage.to) / 2) * stage.durationSeconds;
       return span;
@@ -33,23 +36,21 @@ export class RateSchedule {
       const span = this.spans[index];
       if (span === undefined || seconds < span.startSeconds) continue;
       const into = Math.min(seconds - span.startSeconds, span.durationSeconds);
-      const slope = span.durationSeconds > 0 ? (span.to - span.from) / span.durationSeconds : 0;
-      return span.before + span.from * into + (slope * into * into) / 2;
+      return span.before + span.from * into + (span.slope * into * into) / 2;
     }
     return 0;
   }
 
   /** Seconds into the run at which request `index` (0-based) is due. */
   timeOf(index: number): number {
-    const target = index;
     let chosen = this.spans[0];
     for (const span of this.spans) {
-      if (span.before <= target + 1e-9) chosen = span;
+      if (span.before <= index + 1e-9) chosen = span;
       else break;
     }
     if (chosen === undefined) return 0;
-    const remaining = target - chosen.before;
-    const slope = chosen.durationSeconds > 0 ? (chosen.to - chosen.from) / chosen.durationSeconds : 0;
+    const remaining = index - chosen.before;
+    const { slope } = chosen;
     let into: number;
     if (Math.abs(slope) < 1e-12) {
       into = chosen.from > 0 ? remaining / chosen.from : 0;

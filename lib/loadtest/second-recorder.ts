@@ -2,13 +2,10 @@
 // latencies written to its timeline as soon as it is over, and its last seconds kept for the live snapshots.
 
 import { createHistogram, recordMs, VarintWriter } from './histogram.ts';
-import { TimelineWriter } from './timeline.ts';
+import { type TimelineSecond, TimelineWriter } from './timeline.ts';
 
 /** A second over, as its snapshot carries it: its bucket list as plain varints (the runs format, uncompressed). */
-export interface RecentSecond {
-  second: number;
-  requests: number;
-  errors: number;
+export interface RecentSecond extends TimelineSecond {
   buckets: Uint8Array;
 }
 

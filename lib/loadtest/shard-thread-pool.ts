@@ -1,6 +1,7 @@
 // Runs the engine's shards on worker threads, so that a local run uses every core of the machine and not one.
 
 import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { LoadwatchError } from '../errors.ts';
 import type { EngineHooks, ShardEngine, ShardResult, ShardWork } from './engine.ts';
@@ -23,7 +24,6 @@ export type ThreadReport =
 export class ShardThreadError extends LoadwatchError {
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, { ...options, code });
-    this.name = 'ShardThreadError';
   }
 }
 
@@ -180,14 +180,8 @@ export function createShardThreadPool(options: { threads?: number } = {}): Shard
       onDrained = resolve;
       if (pending.size === 0) resolve();
     });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      drained,
-      new Promise((done) => {
-        timer = setTimeout(done, DRAIN_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+    // Unreferenced: a pool drained early leaves no timer holding the process.
+    await Promise.race([drained, sleep(DRAIN_MS, undefined, { ref: false })]);
     await Promise.all(threads.map((thread) => thread.worker.terminate()));
   };
 

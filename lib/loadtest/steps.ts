@@ -8,10 +8,12 @@ import {
   addResponseCounts,
   EncodingError,
   ERROR_KINDS,
-  emptyErrors,
   emptyRequestCounts,
+  percent,
   type RequestCounts,
+  round2,
 } from './measurement.ts';
+import type { IterationCounts } from './scenario-runner.ts';
 import type { ShardStepResult } from './step-recorder.ts';
 import { WHOLE_RUN_STEP } from './step-report.ts';
 import { BoundedTimelineMerge, type TimelinePoint } from './timeline.ts';
@@ -40,14 +42,7 @@ export interface StepReport extends StepIdentity, RequestCounts {
   timeline?: { secondsPerPoint: number; points: TimelinePoint[] };
 }
 
-/** A scenario's iterations: started, ended with every step done, and ended early with the reason why. */
-export interface IterationReport {
-  started: number;
-  completed: number;
-  failed: number;
-  /** Why iterations ended early, e.g. "capture token: $.data.token found nothing", counted. */
-  failedBecause: Record<string, number>;
-}
+export type IterationReport = IterationCounts;
 
 /** Every check of every step, with the step it belongs to. */
 export type ReportCheck = StepCheckResult & { step: string };
@@ -118,12 +113,8 @@ export class StepResultsMerge {
   }
 }
 
-const round2 = (value: number) => Math.round(value * 100) / 100;
-
 /** What a step's figures come from when every shard kept none: the run's own, for a run of one step. */
-export interface RunTotalsAsStep extends RequestCounts {
-  latencyMs: LatencySummary;
-}
+export type RunTotalsAsStep = RequestCounts & Pick<StepReport, 'latencyMs'>;
 
 /**
  * The report's steps and checks from the merged figures. A run of one step whose shards (all or some) were
@@ -143,10 +134,10 @@ export function stepReports(
   const steps = reported.map((definition, index): StepReport => {
     const totals = merge.steps[index];
     const fromRun = merge.shardsWithoutSteps > 0 && reported.length === 1;
-    const errors = fromRun ? { ...runTotals.errors } : { ...(totals?.errors ?? emptyErrors()) };
+    const counts = (fromRun ? runTotals : totals) ?? emptyRequestCounts();
+    const errors = { ...counts.errors };
     const noResponse = ERROR_KINDS.reduce((sum, kind) => sum + errors[kind], 0);
-    const requests = fromRun ? runTotals.requests : (totals?.requests ?? 0);
-    const ok = fromRun ? runTotals.ok : (totals?.ok ?? 0);
+    const { requests, ok } = counts;
     const httpFailures = fromRun ? runTotals.failed - noResponse : (totals?.httpFailures ?? 0);
     const latencyMs = fromRun
       ? runTotals.latencyMs
@@ -162,9 +153,9 @@ export function stepReports(
       httpFailures,
       rps: durationSeconds > 0 ? round2(requests / Math.max(1, durationSeconds)) : 0,
       latencyMs,
-      statusCodes: fromRun ? { ...runTotals.statusCodes } : { ...(totals?.statusCodes ?? {}) },
+      statusCodes: { ...counts.statusCodes },
       errors,
-      errorPercent: requests > 0 ? round2((failed / requests) * 100) : 0,
+      errorPercent: percent(failed, requests),
       checks: definition.checks.map((name, check) => ({
         name,
         passed: totals?.checks[check]?.[0] ?? 0,

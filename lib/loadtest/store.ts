@@ -40,38 +40,22 @@ export interface RunRecord {
   error: string | null;
 }
 
-interface RunRow {
-  id: string;
-  status: RunStatus;
-  target: string;
-  options: LoadTestOptions;
-  plan: LoadTestPlan | null;
-  execution_arn: string | null;
-  abort_requested: boolean;
-  abort_reason: AbortReason | null;
-  live: LiveResults | null;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-  report: LoadTestReport | null;
-  error: string | null;
-}
+/** A run's row, its columns named as RunRecord's fields. */
+const RUN_COLUMNS = `id, status, target, options, plan, execution_arn AS "executionArn",
+  abort_requested AS "abortRequested", abort_reason AS "abortReason", live, created_at AS "createdAt",
+  started_at AS "startedAt", finished_at AS "finishedAt", report, error`;
+
+type RunRow = Omit<RunRecord, 'createdAt' | 'startedAt' | 'finishedAt'> & {
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+};
 
 const toRecord = (row: RunRow): RunRecord => ({
-  id: row.id,
-  status: row.status,
-  target: row.target,
-  options: row.options,
-  plan: row.plan,
-  executionArn: row.execution_arn,
-  abortRequested: row.abort_requested,
-  abortReason: row.abort_reason ?? null,
-  live: row.live ?? null,
-  createdAt: row.created_at.toISOString(),
-  startedAt: row.started_at?.toISOString() ?? null,
-  finishedAt: row.finished_at?.toISOString() ?? null,
-  report: row.report,
-  error: row.error,
+  ...row,
+  createdAt: row.createdAt.toISOString(),
+  startedAt: row.startedAt?.toISOString() ?? null,
+  finishedAt: row.finishedAt?.toISOString() ?? null,
 });
 
 /** A shard's stored result as the merge reads it. */
@@ -126,6 +110,8 @@ export function encodeSnapshot(snapshot: ShardSnapshot): string {
 }
 
 const bytes = (value: unknown) => new Uint8Array(Buffer.from((value as { base64: string }).base64, 'base64'));
+/** The bytes as a Buffer for a bytea parameter, without a copy. */
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 function toSnapshot(stored: ShardSnapshot): ShardSnapshot {
   return {
@@ -146,6 +132,32 @@ export const SHARD_RESULTS_PAGE_SIZE = 200;
  */
 export const SHARD_RESULT_RETENTION_HOURS = RETENTION_DEFAULTS.shardRetentionHours;
 
+/**
+ * Rows a page at a time, in (round, shard) order. Keyset pagination: each page starts after the last row of the
+ * one before, so a page costs the same however far into the run it is.
+ */
+async function* keysetPages<Row extends { round: number; shard: number }>(
+  pageSize: number,
+  fetchAfter: (round: number, shard: number) => Promise<{ rows: Row[] }>,
+): AsyncGenerator<Row[]> {
+  let pending: Promise<{ rows: Row[] }> | null = fetchAfter(-1, -1);
+  while (pending) {
+    const { rows }: { rows: Row[] } = await pending;
+    const last: Row | undefined = rows.at(-1);
+    // The next page is read while the caller adds up this one.
+    pending = last && rows.length === pageSize ? fetchAfter(last.round, last.shard) : null;
+    // A caller that stops early never awaits it: its failure must not surface as unhandled.
+    pending?.catch(() => undefined);
+    if (rows.length > 0) yield rows;
+  }
+}
+
+async function allPages<Row>(pages: AsyncIterable<Row[]>): Promise<Row[]> {
+  const rows: Row[] = [];
+  for await (const page of pages) rows.push(...page);
+  return rows;
+}
+
 /** Why a shard ended without a result, as Step Functions caught it (trimmed). */
 export interface ShardFailure {
   round: number;
@@ -165,27 +177,25 @@ export interface RunSummary {
   grade: string | null;
 }
 
+type RoundSummary = { shards: number; remaining: number; aborted: boolean };
+
 /** Starts racing for the last place are retried this often before the error reaches the caller. */
 const SERIALIZATION_ATTEMPTS = 10;
 
 /** LOADTEST_MAX_CONCURRENT_RUNS runs are in progress: the API answers 429 with their ids. */
 export class ConcurrencyLimitError extends LoadwatchError {
-  readonly limit: number;
   readonly runningIds: string[];
-  /** Runs last minutes; a client polling every half minute neither hammers nor waits long. */
-  readonly retryAfterSeconds = 30;
   constructor(limit: number, runningIds: string[]) {
     super(
       `${runningIds.length} load test(s) already running (LOADTEST_MAX_CONCURRENT_RUNS=${limit}): ${runningIds.join(', ')}; wait for one to end or abort it`,
       {
         code: 'LOADTEST_CONCURRENCY_LIMIT',
         status: 429,
+        // Runs last minutes; a client polling every half minute neither hammers nor waits long.
         headers: { 'Retry-After': '30' },
         details: { running: runningIds, limit },
       },
     );
-    this.name = 'ConcurrencyLimitError';
-    this.limit = limit;
     this.runningIds = runningIds;
   }
 }
@@ -309,27 +319,25 @@ export class LoadTestStore {
 
   async getRun(id: string): Promise<RunRecord | null> {
     await this.failStaleRuns();
-    const result = await this.db.query<RunRow>(`SELECT * FROM loadtest_runs WHERE id = $1`, [id], {
-      idempotent: true,
-    });
+    const result = await this.db.query<RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM loadtest_runs WHERE id = $1`,
+      [id],
+      {
+        idempotent: true,
+      },
+    );
     const row = result.rows[0];
     return row ? toRecord(row) : null;
   }
 
   async listRuns(limit: number, before?: string): Promise<RunSummary[]> {
     await this.failStaleRuns();
-    const result = await this.db.query<{
-      id: string;
-      status: RunStatus;
-      target: string;
-      created_at: Date;
-      finished_at: Date | null;
-      requests: string | null;
-      passed: boolean | null;
-      grade: string | null;
-    }>(
-      `SELECT id, status, target, created_at, finished_at,
-              report -> 'totals' ->> 'requests' AS requests,
+    const result = await this.db.query<
+      Omit<RunSummary, 'createdAt' | 'finishedAt'> & { createdAt: Date; finishedAt: Date | null }
+    >(
+      // float8, which the driver reads as a number: a bigint would come back as a string.
+      `SELECT id, status, target, created_at AS "createdAt", finished_at AS "finishedAt",
+              (report -> 'totals' ->> 'requests')::float8 AS requests,
               (report ->> 'passed')::boolean AS passed,
               report ->> 'grade' AS grade
          FROM loadtest_runs
@@ -340,14 +348,9 @@ export class LoadTestStore {
       { idempotent: true },
     );
     return result.rows.map((row) => ({
-      id: row.id,
-      status: row.status,
-      target: row.target,
-      createdAt: row.created_at.toISOString(),
-      finishedAt: row.finished_at?.toISOString() ?? null,
-      requests: row.requests === null ? null : Number(row.requests),
-      passed: row.passed,
-      grade: row.grade,
+      ...row,
+      createdAt: row.createdAt.toISOString(),
+      finishedAt: row.finishedAt?.toISOString() ?? null,
     }));
   }
 
@@ -400,16 +403,10 @@ export class LoadTestStore {
 
   /** Whether an abort was asked for; with `heartbeat`, also records that a shard of the run is alive. */
   async isAbortRequested(id: string, heartbeat = false): Promise<boolean> {
-    const result = heartbeat
-      ? await this.db.query<{ abort_requested: boolean }>(
-          `UPDATE loadtest_runs SET heartbeat_at = now() WHERE id = $1 RETURNING abort_requested`,
-          [id],
-        )
-      : await this.db.query<{ abort_requested: boolean }>(
-          `SELECT abort_requested FROM loadtest_runs WHERE id = $1`,
-          [id],
-          { idempotent: true },
-        );
+    const sql = heartbeat
+      ? `UPDATE loadtest_runs SET heartbeat_at = now() WHERE id = $1 RETURNING abort_requested`
+      : `SELECT abort_requested FROM loadtest_runs WHERE id = $1`;
+    const result = await this.db.query<{ abort_requested: boolean }>(sql, [id], { idempotent: !heartbeat });
     return result.rows[0]?.abort_requested ?? false;
   }
 
@@ -422,28 +419,23 @@ export class LoadTestStore {
     );
   }
 
-  /** Every shard's latest snapshot of a run, a page at a time in (round, shard) order (keyset pagination). */
+  /** Every shard's latest snapshot of a run, a page at a time in (round, shard) order. */
   async *shardProgressPages(id: string, pageSize = this.shardPageSize): AsyncGenerator<ShardSnapshot[]> {
-    for (let after = { round: -1, shard: -1 }; ; ) {
-      const result = await this.db.query<{ round: number; shard: number; snapshot: ShardSnapshot }>(
+    const pages = keysetPages(pageSize, (round, shard) =>
+      this.db.query<{ round: number; shard: number; snapshot: ShardSnapshot }>(
         `SELECT round, shard, snapshot FROM loadtest_shard_progress
           WHERE run_id = $1 AND (round, shard) > ($2, $3)
           ORDER BY round, shard LIMIT $4`,
-        [id, after.round, after.shard, pageSize],
+        [id, round, shard, pageSize],
         { idempotent: true },
-      );
-      if (result.rows.length > 0) yield result.rows.map((row) => toSnapshot(row.snapshot));
-      const last = result.rows.at(-1);
-      if (!last || result.rows.length < pageSize) return;
-      after = last;
-    }
+      ),
+    );
+    for await (const rows of pages) yield rows.map((row) => toSnapshot(row.snapshot));
   }
 
   /** Every shard's latest snapshot of a run at once: for small runs and checks. */
   async shardProgress(id: string): Promise<ShardSnapshot[]> {
-    const snapshots: ShardSnapshot[] = [];
-    for await (const page of this.shardProgressPages(id)) snapshots.push(...page);
-    return snapshots;
+    return allPages(this.shardProgressPages(id));
   }
 
   /**
@@ -483,18 +475,10 @@ export class LoadTestStore {
         round,
         shard,
         JSON.stringify(summary),
-        Buffer.from(latency.buffer, latency.byteOffset, latency.byteLength),
-        latencyUncorrected === latency
-          ? null
-          : Buffer.from(
-              latencyUncorrected.buffer,
-              latencyUncorrected.byteOffset,
-              latencyUncorrected.byteLength,
-            ),
-        Buffer.from(timeline.buffer, timeline.byteOffset, timeline.byteLength),
-        stepLatency === undefined
-          ? null
-          : Buffer.from(stepLatency.buffer, stepLatency.byteOffset, stepLatency.byteLength),
+        asBuffer(latency),
+        latencyUncorrected === latency ? null : asBuffer(latencyUncorrected),
+        asBuffer(timeline),
+        stepLatency === undefined ? null : asBuffer(stepLatency),
       ],
     );
   }
@@ -510,32 +494,22 @@ export class LoadTestStore {
   }
 
   /** Per round: shards stored and requests left over (closed model). */
-  async roundSummary(
-    id: string,
-    round: number,
-  ): Promise<{ shards: number; remaining: number; aborted: boolean }> {
-    const result = await this.db.query<{ shards: string; remaining: string | null; aborted: boolean | null }>(
-      `SELECT count(*) AS shards,
-              sum((COALESCE(summary, result) ->> 'remaining')::bigint) AS remaining,
-              bool_or((COALESCE(summary, result) ->> 'aborted')::boolean) AS aborted
+  async roundSummary(id: string, round: number): Promise<RoundSummary> {
+    // An aggregate answers one row, also for no shards; float8, which the driver reads as numbers.
+    const result = await this.db.query<RoundSummary>(
+      `SELECT count(*)::float8 AS shards,
+              COALESCE(sum((COALESCE(summary, result) ->> 'remaining')::bigint), 0)::float8 AS remaining,
+              COALESCE(bool_or((COALESCE(summary, result) ->> 'aborted')::boolean), false) AS aborted
          FROM loadtest_shard_results WHERE run_id = $1 AND round = $2`,
       [id, round],
       { idempotent: true },
     );
-    const row = result.rows[0];
-    return {
-      shards: Number(row?.shards ?? 0),
-      remaining: Number(row?.remaining ?? 0),
-      aborted: row?.aborted ?? false,
-    };
+    return result.rows[0] as RoundSummary;
   }
 
-  /**
-   * A run's shard results a page at a time, in (round, shard) order. Keyset pagination: each page starts
-   * after the last row of the one before, so a page costs the same however far into the run it is.
-   */
+  /** A run's shard results a page at a time, in (round, shard) order. */
   async *shardResultPages(id: string, pageSize = this.shardPageSize): AsyncGenerator<StoredShardResult[]> {
-    const fetchAfter = (round: number, shard: number) =>
+    const pages = keysetPages(pageSize, (round, shard) =>
       this.db.query<ShardResultRow>(
         // Base64 text, not bytea's hex: a third of the bytes on the wire and decoded about three times
         // faster by the driver.
@@ -553,24 +527,14 @@ export class LoadTestStore {
           ORDER BY round, shard`,
         [id, round, shard, pageSize],
         { idempotent: true },
-      );
-    let pending: ReturnType<typeof fetchAfter> | null = fetchAfter(-1, -1);
-    while (pending) {
-      const page: Awaited<ReturnType<typeof fetchAfter>> = await pending;
-      const last: ShardResultRow | undefined = page.rows[page.rows.length - 1];
-      // The next page is read while the caller adds up this one.
-      pending = last && page.rows.length === pageSize ? fetchAfter(last.round, last.shard) : null;
-      // A caller that stops early never awaits it: its failure must not surface as unhandled.
-      pending?.catch(() => undefined);
-      if (page.rows.length > 0) yield page.rows.map(toStoredShardResult);
-    }
+      ),
+    );
+    for await (const rows of pages) yield rows.map(toStoredShardResult);
   }
 
   /** Every shard result of a run at once: for small runs and checks; the Aggregate step reads pages. */
   async shardResults(id: string): Promise<StoredShardResult[]> {
-    const rows: StoredShardResult[] = [];
-    for await (const page of this.shardResultPages(id)) rows.push(...page);
-    return rows;
+    return allPages(this.shardResultPages(id));
   }
 
   /**
@@ -590,18 +554,9 @@ export class LoadTestStore {
             AND run.status NOT IN ('pending', 'running')
           ORDER BY row.${written}
           LIMIT $2))`;
-    const shards = await deleteInBatches(
-      this.db,
-      expired('loadtest_shard_results', 'updated_at'),
-      [olderThanHours],
-      limits,
-    );
-    const failures = await deleteInBatches(
-      this.db,
-      expired('loadtest_shard_failures', 'recorded_at'),
-      [olderThanHours],
-      limits,
-    );
+    const prune = (sql: string) => deleteInBatches(this.db, sql, [olderThanHours], limits);
+    const shards = await prune(expired('loadtest_shard_results', 'updated_at'));
+    const failures = await prune(expired('loadtest_shard_failures', 'recorded_at'));
     // Progress snapshots and a scenario's data rows go with the run's shard rows, whenever they were written.
     const ofExpiredRuns = (table: string) =>
       `DELETE FROM ${table} WHERE ctid = ANY (ARRAY(
@@ -610,18 +565,8 @@ export class LoadTestStore {
           WHERE run.finished_at < now() - make_interval(secs => $1::double precision * 3600)
             AND run.status NOT IN ('pending', 'running')
           LIMIT $2))`;
-    const progress = await deleteInBatches(
-      this.db,
-      ofExpiredRuns('loadtest_shard_progress'),
-      [olderThanHours],
-      limits,
-    );
-    const dataRows = await deleteInBatches(
-      this.db,
-      ofExpiredRuns('loadtest_data_rows'),
-      [olderThanHours],
-      limits,
-    );
+    const progress = await prune(ofExpiredRuns('loadtest_shard_progress'));
+    const dataRows = await prune(ofExpiredRuns('loadtest_data_rows'));
     return combinePrunes(shards, failures, progress, dataRows);
   }
 
@@ -694,27 +639,19 @@ export class LoadTestStore {
   }
 
   /** The newest finished run of each target with its totals and latency, for /metrics. */
-  async lastRunsByTarget(): Promise<
-    Array<{ target: string; id: string; status: RunStatus; finishedAt: Date; report: LoadTestReport }>
-  > {
+  async lastRunsByTarget() {
     const result = await this.db.query<{
       target: string;
       id: string;
       status: RunStatus;
-      finished_at: Date;
+      finishedAt: Date;
       report: LoadTestReport;
     }>(
-      `SELECT DISTINCT ON (target) target, id, status, finished_at, report FROM loadtest_runs
+      `SELECT DISTINCT ON (target) target, id, status, finished_at AS "finishedAt", report FROM loadtest_runs
         WHERE finished_at IS NOT NULL AND report IS NOT NULL ORDER BY target, finished_at DESC`,
       [],
       { idempotent: true },
     );
-    return result.rows.map((row) => ({
-      target: row.target,
-      id: row.id,
-      status: row.status,
-      finishedAt: row.finished_at,
-      report: row.report,
-    }));
+    return result.rows;
   }
 }

@@ -20,19 +20,20 @@ import {
 } from './histogram.ts';
 import { EncodingError } from './measurement.ts';
 
-export interface TimelinePoint {
+/** A second of a timeline: its requests, and how many of them failed. */
+export interface TimelineSecond {
   second: number;
   requests: number;
   errors: number;
+}
+
+export interface TimelinePoint extends TimelineSecond {
   p50: number;
   p99: number;
 }
 
 /** One second of a timeline stored before the blob format: an HDR compressed-base64 histogram per second. */
-export interface LegacyTimelineSecond {
-  second: number;
-  requests: number;
-  errors: number;
+export interface LegacyTimelineSecond extends TimelineSecond {
   histogram: LegacyEncodedHistogram;
 }
 
@@ -64,21 +65,11 @@ export class TimelineWriter {
 }
 
 /**
- * Adds each second of a timeline blob (any format) into the counts `into` returns for it: today's timeline
- * histogram's buckets, onto which the pairs format's finer ones are mapped.
+ * Each second of a timeline's varints (decompressed), added into the counts `into` returns for it: today's
+ * timeline histogram's buckets, onto which the pairs format's finer ones are mapped.
  */
-function addSeconds(
-  encoded: Uint8Array,
-  into: (second: number, requests: number, errors: number) => Float64Array,
-): void {
-  const { format, bytes } = decompressBuckets(encoded);
-  readSeconds(format, bytes, into);
-}
-
-/** Each second of a timeline's varints (decompressed), added into the counts `into` returns for it. */
 function readSeconds(
-  format: BucketFormat,
-  bytes: Uint8Array,
+  { format, bytes }: { format: BucketFormat; bytes: Uint8Array },
   into: (second: number, requests: number, errors: number) => Float64Array,
 ): void {
   const indexes = format === BucketFormat.pairs ? twoDigitTimelineBuckets() : undefined;
@@ -93,24 +84,44 @@ function readSeconds(
 }
 
 /** The seconds of a timeline with their counts, for checks and summaries that need no percentiles. */
-export function readTimeline(
-  encoded: EncodedTimeline,
-): Array<{ second: number; requests: number; errors: number }> {
+export function readTimeline(encoded: EncodedTimeline): TimelineSecond[] {
   if (Array.isArray(encoded))
     return encoded.map(({ second, requests, errors }) => ({ second, requests, errors }));
-  const seconds: Array<{ second: number; requests: number; errors: number }> = [];
+  const seconds: TimelineSecond[] = [];
   const scratch = new Float64Array(bucketCount('timeline'));
-  addSeconds(encoded, (second, requests, errors) => {
+  readSeconds(decompressBuckets(encoded), (second, requests, errors) => {
     seconds.push({ second, requests, errors });
     return scratch;
   });
   return seconds;
 }
 
-interface MergedSecond {
-  requests: number;
-  errors: number;
+/** A second (or a point of several) added up over shards: requests, errors, its latencies' bucket counts. */
+export interface MergedSecond extends Omit<TimelineSecond, 'second'> {
   counts: Float64Array;
+}
+
+/** Adds requests and errors into `entries[at]`, made when missing, and returns its bucket counts to add into. */
+export function addToSecond(
+  entries: Array<MergedSecond | undefined>,
+  at: number,
+  requests: number,
+  errors: number,
+): Float64Array {
+  let entry = entries[at];
+  if (!entry) {
+    entry = { requests: 0, errors: 0, counts: new Float64Array(bucketCount('timeline')) };
+    entries[at] = entry;
+  }
+  entry.requests += requests;
+  entry.errors += errors;
+  return entry.counts;
+}
+
+/** Adds `from`'s bucket counts into `into`'s. */
+export function addCounts(into: Float64Array, from: Float64Array): void {
+  for (let index = 0; index < into.length; index++)
+    into[index] = (into[index] as number) + (from[index] as number);
 }
 
 /** The run's timeline, accumulated one shard at a time: memory grows with the run's seconds, not its shards. */
@@ -118,33 +129,17 @@ export class TimelineMerge {
   /** Indexed by second of the run; holes for seconds no shard has reported yet. */
   private readonly seconds: Array<MergedSecond | undefined> = [];
 
-  private at(second: number): MergedSecond {
-    let entry = this.seconds[second];
-    if (!entry) {
-      entry = { requests: 0, errors: 0, counts: new Float64Array(bucketCount('timeline')) };
-      this.seconds[second] = entry;
-    }
-    return entry;
-  }
-
   add(encoded: EncodedTimeline): void {
     if (Array.isArray(encoded)) {
-      for (const point of encoded) {
-        const entry = this.at(point.second);
-        entry.requests += point.requests;
-        entry.errors += point.errors;
-        addEncodedHistogram(point.histogram, entry.counts, 'timeline');
-      }
+      for (const { second, requests, errors, histogram } of encoded)
+        addEncodedHistogram(histogram, addToSecond(this.seconds, second, requests, errors), 'timeline');
       return;
     }
     if (encoded[0] !== BucketFormat.runs) {
       // Written before the runs format, during an upgrade only: the general reader.
-      addSeconds(encoded, (second, requests, errors) => {
-        const entry = this.at(second);
-        entry.requests += requests;
-        entry.errors += errors;
-        return entry.counts;
-      });
+      readSeconds(decompressBuckets(encoded), (second, requests, errors) =>
+        addToSecond(this.seconds, second, requests, errors),
+      );
       return;
     }
     // The merge's inner loop, over millions of shard-seconds: varints decoded in place (one byte is the
@@ -166,12 +161,9 @@ export class TimelineMerge {
         values[field] = value;
       }
       second += (values[0] as number) + 1;
-      const entry = this.at(second);
-      entry.requests += values[1] as number;
-      entry.errors += values[2] as number;
+      const counts = addToSecond(this.seconds, second, values[1] as number, values[2] as number);
       const span = values[3] as number;
       if (span === 0) continue;
-      const counts = entry.counts;
       let byte = bytes[position++] as number;
       let index = byte & 0x7f;
       for (let scale = 0x80; byte >= 0x80; scale *= 0x80) {
@@ -247,33 +239,17 @@ export class BoundedTimelineMerge {
 
   /** Adds a timeline's seconds as TimelineWriter writes them, uncompressed (runs format). */
   addVarints(bytes: Uint8Array): void {
-    readSeconds(BucketFormat.runs, bytes, (second, requests, errors) => {
+    readSeconds({ format: BucketFormat.runs, bytes }, (second, requests, errors) => {
       while (second >= MAX_STEP_TIMELINE_POINTS * this.secondsPerPoint) this.fold();
-      const at = Math.floor(second / this.secondsPerPoint);
-      let entry = this.entries[at];
-      if (!entry) {
-        entry = { requests: 0, errors: 0, counts: new Float64Array(bucketCount('timeline')) };
-        this.entries[at] = entry;
-      }
-      entry.requests += requests;
-      entry.errors += errors;
-      return entry.counts;
+      return addToSecond(this.entries, Math.floor(second / this.secondsPerPoint), requests, errors);
     });
   }
 
   private fold(): void {
     const folded: Array<MergedSecond | undefined> = [];
     this.entries.forEach((entry, index) => {
-      if (!entry) return;
-      const into = folded[Math.floor(index / 2)];
-      if (!into) {
-        folded[Math.floor(index / 2)] = entry;
-        return;
-      }
-      into.requests += entry.requests;
-      into.errors += entry.errors;
-      for (let bucket = 0; bucket < into.counts.length; bucket++)
-        into.counts[bucket] = (into.counts[bucket] as number) + (entry.counts[bucket] as number);
+      if (entry)
+        addCounts(addToSecond(folded, Math.floor(index / 2), entry.requests, entry.errors), entry.counts);
     });
     this.entries = folded;
     this.secondsPerPoint *= 2;

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyError, judgeGenerator, runShard, type ShardWork } from '../../lib/loadtest/engine.ts';
+import { judgeGenerator, runShard, type ShardWork } from '../../lib/loadtest/engine.ts';
 import {
   createHistogram,
   decodeHistogram,
@@ -10,6 +10,7 @@ import {
   summarize,
 } from '../../lib/loadtest/histogram.ts';
 import { renderHtmlReport } from '../../lib/loadtest/html-report.ts';
+import { classifyError } from '../../lib/loadtest/measurement.ts';
 import type { Endpoint } from '../../lib/loadtest/options.ts';
 import { RateSchedule } from '../../lib/loadtest/schedule.ts';
 import { formatSummary } from '../../lib/loadtest/text-summary.ts';

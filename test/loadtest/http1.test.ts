@@ -2,8 +2,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type Server, type Socket } from 'node:net';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { classifyError } from '../../lib/loadtest/engine.ts';
 import { ConnectionSet, prepareRequest } from '../../lib/loadtest/http1.ts';
+import { classifyError } from '../../lib/loadtest/measurement.ts';
 import { createTestCertificates } from '../support/certificates.ts';
 
 interface RawServer {

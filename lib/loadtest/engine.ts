@@ -208,11 +208,8 @@ class Recorder extends StepRecorder {
       return { ...second, latency: writer.finish() };
     });
     return {
-      requests: this.requests,
-      ok: this.ok,
+      ...this.counts(),
       failed: this.failed,
-      statusCodes: this.statusCodes(),
-      errors: { ...this.errors },
       latency,
       recent,
       windowEnd,
@@ -553,13 +550,10 @@ export async function runShard(work: ShardWork, hooks: EngineHooks = {}): Promis
   const latency = encodeHistogram(recorder.latency);
   hooks.onSnapshot?.(recorder.snapshot(true, latency));
   const result: ShardResult = {
-    requests: recorder.requests,
-    ok: recorder.ok,
+    ...recorder.counts(),
     failed: recorder.failed,
     remaining,
     aborted,
-    statusCodes: recorder.statusCodes(),
-    errors: recorder.errors,
     latency,
     latencyUncorrected: recorder.uncorrected ? encodeHistogram(recorder.uncorrected) : latency,
     timeline: recorder.seconds.finish().finish(),

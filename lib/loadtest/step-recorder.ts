@@ -70,19 +70,18 @@ export class StepRecorder {
     return checks;
   }
 
-  statusCodes(): Record<string, number> {
-    return Object.fromEntries(this.statuses);
-  }
-
-  result(): ShardStepResult {
+  /** Its requests, the responses that met the expectation, the statuses and the network errors so far. */
+  counts(): ResponseCounts {
     return {
       requests: this.requests,
       ok: this.ok,
-      httpFailures: this.httpFailures,
-      statusCodes: this.statusCodes(),
+      statusCodes: Object.fromEntries(this.statuses),
       errors: { ...this.errors },
-      checks: this.checkCounts(),
     };
+  }
+
+  result(): ShardStepResult {
+    return { ...this.counts(), httpFailures: this.httpFailures, checks: this.checkCounts() };
   }
 }
 

@@ -289,7 +289,7 @@ async function runCheck(
       incidentId: tx.incident?.id ?? 0,
     };
     let queued = false;
-    /** Queues the notification for the channels of its severity: a recovery goes where the incident went. */
+    /** Queues the notification for the channels of its severity; a recovery (info) goes to every channel. */
     const enqueue = async (kind: OutboxEntry['kind'], context: Parameters<typeof notification>[3]) => {
       const to = channelsFor(channels, kind === 'resolved' ? 'info' : verdict.severity);
       const message = notification(kind, check, sample, context);

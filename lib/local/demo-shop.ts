@@ -3,7 +3,7 @@
 // examples; the scenario tests start their own. It keeps everything in memory, within fixed bounds.
 
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { text } from 'node:stream/consumers';
 import { LoadwatchError } from '../errors.ts';
 import { closeServer } from './http-adapter.ts';
@@ -31,6 +31,9 @@ export interface DemoShop {
   seen: ShopRecord;
   reset(): void;
 }
+
+/** The body as text; a client gone before it all arrived gets an answer nobody reads, not a rejection left unhandled. */
+const bodyText = (request: IncomingMessage) => text(request).catch(() => '');
 
 const parseJson = (text: string): Record<string, unknown> => {
   try {
@@ -74,7 +77,7 @@ export function createDemoShop(options: { record?: boolean; maxSessions?: number
     if (path === '/orders-down') return json(503, { error: 'down' });
     if (path === '/empty') return json(200, {});
     if (path === '/login' && request.method === 'POST') {
-      const body = parseJson(await text(request));
+      const body = parseJson(await bodyText(request));
       const name = typeof body.user === 'string' ? body.user : '';
       if (name === '') return json(400, { error: 'user is required' });
       if (record) seen.logins.push({ user: name });
@@ -101,7 +104,7 @@ export function createDemoShop(options: { record?: boolean; maxSessions?: number
     if (path === '/cart' && request.method === 'POST') {
       const owner = user();
       if (!owner) return json(401, { error: 'log in first' });
-      const body = parseJson(await text(request));
+      const body = parseJson(await bodyText(request));
       const id = String(body.productId ?? '');
       if (!PRODUCTS.some((item) => item.id === id)) return json(400, { error: `no product ${id}` });
       const cart = carts.get(owner) ?? [];

@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDemoShop, type DemoShop } from '../../lib/local/demo-shop.ts';
 
@@ -36,5 +36,25 @@ describe('the demo shop', () => {
     await orders(base, await login(base, 'a'));
     expect(shop?.seen.logins).toEqual([]);
     expect(shop?.seen.orders).toEqual([]);
+  });
+
+  it('stays up when a client goes away before its login body has all arrived', async () => {
+    const base = await serve({});
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const { port } = new URL(base);
+      const socket = connect(Number(port), '127.0.0.1');
+      await new Promise((connected) => socket.once('connect', connected));
+      socket.write('POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{"user":');
+      await new Promise((wait) => setTimeout(wait, 50));
+      socket.destroy();
+      await new Promise((wait) => setTimeout(wait, 200));
+      expect(rejections).toEqual([]);
+      expect(await login(base, 'a')).toEqual(expect.any(String));
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
   });
 });

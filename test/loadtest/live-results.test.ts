@@ -102,7 +102,10 @@ describe('live results of a local run', () => {
   it('stops a four-shard open-model run within 5 s of its target turning slow, naming the threshold and when', async () => {
     received = 0;
     slowSince = 0;
-    slowAfter = 250;
+    // Slow from the fifth second; the grace keeps the first three out of the judgement, where a machine busy with
+    // starting the shards' threads makes the generator itself late (and its latencies, measured from the intended
+    // send time, with it).
+    slowAfter = 400;
     slowMs = 900;
     const run = await createLoadTest(
       {
@@ -111,7 +114,7 @@ describe('live results of a local run', () => {
         rate: 100,
         duration: 40,
         workers: 4,
-        thresholds: ['p99<500:abort', 'errors<1%'],
+        thresholds: ['p99<500:abort:3s', 'errors<1%'],
       },
       store,
       DEFAULT_LIMITS,
@@ -126,17 +129,17 @@ describe('live results of a local run', () => {
     const report = record?.report;
     if (!report) throw new Error('no report');
     expect(report.aborted).toBe(true);
-    expect(report.abortedBy).toMatchObject({ threshold: 'p99<500ms:abort' });
+    expect(report.abortedBy).toMatchObject({ threshold: 'p99<500ms:abort:3s' });
     expect(report.abortedBy?.actual).toBeGreaterThanOrEqual(500);
     // Judged lost after the slowdown began, within the 5 s, in seconds from the run's start.
     const slowAtSeconds = (slowSince - Date.parse(report.startedAt ?? '')) / 1000;
     expect(report.abortedBy?.atSeconds).toBeGreaterThan(slowAtSeconds);
     expect(report.abortedBy?.atSeconds).toBeLessThan(slowAtSeconds + 5);
     expect(report.failedBecause[0]).toMatch(
-      /^it was aborted: threshold p99<500ms:abort lost \d+(\.\d+)? s into the run \(actual \d+(\.\d+)? ms\)$/,
+      /^it was aborted: threshold p99<500ms:abort:3s lost \d+(\.\d+)? s into the run \(actual \d+(\.\d+)? ms\)$/,
     );
     expect(report.totals.requests).toBe(received);
-    expect(report.thresholds.find((item) => item.expr === 'p99<500ms:abort')?.passed).toBe(false);
+    expect(report.thresholds.find((item) => item.expr === 'p99<500ms:abort:3s')?.passed).toBe(false);
   });
 
   it('holds an abort threshold back during its grace', async () => {

@@ -289,7 +289,11 @@ async function runCheck(
       incidentId: tx.incident?.id ?? 0,
     };
     let queued = false;
-    /** Queues the notification for the channels of its severity; a recovery (info) goes to every channel. */
+    /**
+     * Queues the notification for the channels of its severity. A recovery or reminder goes where the incident's
+     * announcement went: the store reads that from the outbox, and only falls back to the channels given here
+     * (every channel, for a recovery) when no announcement of it is left there.
+     */
     const enqueue = async (kind: OutboxEntry['kind'], context: Parameters<typeof notification>[3]) => {
       const to = channelsFor(channels, kind === 'resolved' ? 'info' : verdict.severity);
       const message = notification(kind, check, sample, context);

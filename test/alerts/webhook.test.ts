@@ -275,4 +275,58 @@ describe('webhook channel through the outbox', () => {
       { channel: 'sns', sent: true },
     ]);
   });
+
+  it('sends a channel of critical incidents neither a warning incident nor its recovery', async () => {
+    const definition = parseMonitorDefinition(
+      {
+        checks: [
+          {
+            name: 'search',
+            endpoint: '/health',
+            timeout: 1000,
+            latency: { warn: 50, critical: 900 },
+            rules: { degradedCycles: 2, recoveryCycles: 1, errorRate: null },
+          },
+        ],
+      },
+      target.url,
+      'test',
+    );
+    const sns = new RecordingSink();
+    const channels = alertChannels(
+      {
+        snsSeverities: ['critical', 'warning'],
+        webhooks: [
+          {
+            name: 'pager',
+            format: 'json',
+            severities: ['critical'],
+            url: receiver.url,
+            signingSecret: SIGNING_SECRET,
+          },
+        ],
+        webhookSecretName: undefined,
+      },
+      sns,
+    );
+    let clock = new Date('2026-03-01T00:00:00Z');
+    const deps = testMonitorDeps(store, sns, () => clock, { channels });
+    const cycle = async () => {
+      clock = new Date(clock.getTime() + 60_000);
+      return runCycle(definition, deps);
+    };
+    const receivedBefore = receiver.received.length;
+    // Slower than its warn latency for two cycles: degraded, a warning; then fast again: recovered.
+    await target.set('slow', 120);
+    for (let index = 0; index < 3; index++) await cycle();
+    await target.set('healthy');
+    for (let index = 0; index < 3; index++) await cycle();
+    expect(sns.delivered.map((item) => item.subject)).toEqual([
+      '[ALARM] loadwatch/test: search is degraded',
+      expect.stringMatching(/^\[OK\] loadwatch\/test: search recovered/),
+    ]);
+    expect(receiver.received.slice(receivedBefore)).toEqual([]);
+    const pager = await postgres.database.admin(`SELECT 1 FROM alert_outbox WHERE channel = 'pager'`);
+    expect(pager.rows).toEqual([]);
+  });
 });

@@ -192,18 +192,10 @@ describe('webhook channel through the outbox', () => {
     await receiver?.close();
   });
 
-  it('delivers every alert exactly once to a webhook that fails three cycles, then accepts', async () => {
+  /** One check against the fault target, SNS hearing every severity and a webhook `name` the critical ones. */
+  const monitorOf = (check: Record<string, unknown>, webhook: string, startsAt: string) => {
     const definition = parseMonitorDefinition(
-      {
-        checks: [
-          {
-            name: 'api',
-            endpoint: '/health',
-            timeout: 300,
-            rules: { down: { consecutive: 2 }, recoveryCycles: 2, reminderMinutes: 3, errorRate: null },
-          },
-        ],
-      },
+      { checks: [{ endpoint: '/health', ...check }] },
       target.url,
       'test',
     );
@@ -213,7 +205,7 @@ describe('webhook channel through the outbox', () => {
         snsSeverities: ['critical', 'warning'],
         webhooks: [
           {
-            name: 'oncall',
+            name: webhook,
             format: 'json',
             severities: ['critical'],
             url: receiver.url,
@@ -224,12 +216,26 @@ describe('webhook channel through the outbox', () => {
       },
       sns,
     );
-    let clock = new Date('2026-02-01T00:00:00Z');
+    let clock = new Date(startsAt);
     const deps = testMonitorDeps(store, sns, () => clock, { channels });
+    /** One cycle, a minute after the last. */
     const cycle = async () => {
       clock = new Date(clock.getTime() + 60_000);
       return runCycle(definition, deps);
     };
+    return { sns, cycle };
+  };
+
+  it('delivers every alert exactly once to a webhook that fails three cycles, then accepts', async () => {
+    const { sns, cycle } = monitorOf(
+      {
+        name: 'api',
+        timeout: 300,
+        rules: { down: { consecutive: 2 }, recoveryCycles: 2, reminderMinutes: 3, errorRate: null },
+      },
+      'oncall',
+      '2026-02-01T00:00:00Z',
+    );
     await target.set('error');
     receiver.setFailing(true);
     // Down from the second cycle: the alarm is queued there and the receiver refuses it for three cycles.
@@ -277,44 +283,16 @@ describe('webhook channel through the outbox', () => {
   });
 
   it('sends a channel of critical incidents neither a warning incident nor its recovery', async () => {
-    const definition = parseMonitorDefinition(
+    const { sns, cycle } = monitorOf(
       {
-        checks: [
-          {
-            name: 'search',
-            endpoint: '/health',
-            timeout: 1000,
-            latency: { warn: 50, critical: 900 },
-            rules: { degradedCycles: 2, recoveryCycles: 1, errorRate: null },
-          },
-        ],
+        name: 'search',
+        timeout: 1000,
+        latency: { warn: 50, critical: 900 },
+        rules: { degradedCycles: 2, recoveryCycles: 1, errorRate: null },
       },
-      target.url,
-      'test',
+      'pager',
+      '2026-03-01T00:00:00Z',
     );
-    const sns = new RecordingSink();
-    const channels = alertChannels(
-      {
-        snsSeverities: ['critical', 'warning'],
-        webhooks: [
-          {
-            name: 'pager',
-            format: 'json',
-            severities: ['critical'],
-            url: receiver.url,
-            signingSecret: SIGNING_SECRET,
-          },
-        ],
-        webhookSecretName: undefined,
-      },
-      sns,
-    );
-    let clock = new Date('2026-03-01T00:00:00Z');
-    const deps = testMonitorDeps(store, sns, () => clock, { channels });
-    const cycle = async () => {
-      clock = new Date(clock.getTime() + 60_000);
-      return runCycle(definition, deps);
-    };
     const receivedBefore = receiver.received.length;
     // Slower than its warn latency for two cycles: degraded, a warning; then fast again: recovered.
     await target.set('slow', 120);

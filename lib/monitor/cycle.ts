@@ -2,6 +2,7 @@
 
 import { type AlertChannel, channelsFor, INCIDENT_SEVERITIES, PRIMARY_CHANNEL } from '../alerts/channels.ts';
 import type { AlertSink, Notification } from '../alerts/sink.ts';
+import { formatElapsed } from '../http/units.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Metric, MetricsSink } from '../metrics/sink.ts';
 import type { CheckDefinition, MonitorDefinition } from './checks.ts';
@@ -105,14 +106,6 @@ async function dependencyReason(
   return null;
 }
 
-function duration(fromMs: number, toMs: number): string {
-  const minutes = Math.round((toMs - fromMs) / 60_000);
-  if (minutes < 1) return `${Math.max(1, Math.round((toMs - fromMs) / 1000))}s`;
-  return minutes < 60
-    ? `${minutes}m`
-    : `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
-}
-
 function notification(
   kind: 'raised' | 'resolved' | 'reminder',
   check: CheckDefinition,
@@ -134,7 +127,7 @@ function notification(
       : verdict?.firing.includes('degraded') || !verdict?.firing.includes('burnRate')
         ? 'is degraded'
         : 'is burning its error budget';
-  const lasted = duration(since.getTime(), now.getTime());
+  const lasted = formatElapsed(now.getTime() - since.getTime());
   const subject = {
     raised: `[ALARM] ${serviceLabel}: ${check.name} ${what}`,
     reminder: `[REMINDER] ${serviceLabel}: ${check.name} still in alarm for ${lasted}`,

@@ -2,6 +2,7 @@
 
 import { escapeHtml, htmlPage } from '../http/html.ts';
 import { SPARKLINE_FLOOR_MS, sparkline } from '../http/svg-chart.ts';
+import { formatElapsed } from '../http/units.ts';
 import { STALE_AFTER_INTERVALS } from './rules.ts';
 import type { CheckStateRecord, DailyUptime, IncidentRecord } from './store.ts';
 
@@ -113,15 +114,6 @@ export function latencyChart(
 }
 
 /** "1h05m", "12m", "40s". */
-function lasted(fromIso: string, toMs: number): string {
-  const seconds = Math.max(0, Math.round((toMs - Date.parse(fromIso)) / 1000));
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.round(seconds / 60);
-  return minutes < 60
-    ? `${minutes}m`
-    : `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
-}
-
 function uptimeCell(check: StatusPageCheck): string {
   const uptime = check.uptime;
   const figures = uptime
@@ -220,8 +212,8 @@ export function renderStatusPage(input: StatusPageInput): string {
           (incident) =>
             `<li><strong>${escapeHtml(incident.check)}</strong> · ${escapeHtml(incident.severity)} · opened ${when(incident.openedAt)}${
               incident.resolvedAt
-                ? `, resolved ${when(incident.resolvedAt)} · lasted ${lasted(incident.openedAt, Date.parse(incident.resolvedAt))}`
-                : ` · <span class="firing">ongoing for ${lasted(incident.openedAt, input.generatedAt.getTime())}</span>`
+                ? `, resolved ${when(incident.resolvedAt)} · lasted ${formatElapsed(Date.parse(incident.resolvedAt) - Date.parse(incident.openedAt))}`
+                : ` · <span class="firing">ongoing for ${formatElapsed(input.generatedAt.getTime() - Date.parse(incident.openedAt))}</span>`
             }<div class="muted">${escapeHtml(incident.summary)}</div></li>`,
         )
         .join('\n')

@@ -43,10 +43,10 @@ describe('monitor cycles against a fault-injecting target', () => {
   const deps = (): MonitorDeps =>
     testMonitorDeps(store, sink, () => clock, { loadTestHosts: async () => loadTestHosts });
 
-  async function cycles(monitor: ReturnType<typeof definition>, count: number) {
+  async function cycles(monitor: ReturnType<typeof definition>, count: number, everyMs = 60_000) {
     const results = [];
     for (let index = 0; index < count; index++) {
-      clock = new Date(clock.getTime() + 60_000);
+      clock = new Date(clock.getTime() + everyMs);
       results.push(await runCycle(monitor, deps()));
     }
     return results;
@@ -159,6 +159,19 @@ describe('monitor cycles against a fault-injecting target', () => {
     expect(sink.delivered.map((item) => item.subject)).toEqual([
       '[ALARM] loadwatch/test: api is down',
       '[OK] loadwatch/test: api recovered after 10m',
+    ]);
+  });
+
+  it('says how long an incident under a minute lasted in seconds, as the status page does', async () => {
+    const monitor = definition();
+    await target.set('error');
+    await cycles(monitor, 2, 15_000);
+    await target.set('healthy');
+    await cycles(monitor, 2, 15_000);
+    // Raised on the second failed cycle, resolved on the second healthy one: 30 s later.
+    expect(sink.delivered.map((item) => item.subject)).toEqual([
+      '[ALARM] loadwatch/test: api is down',
+      '[OK] loadwatch/test: api recovered after 30s',
     ]);
   });
 

@@ -74,6 +74,15 @@ export function isSerializationFailure(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === '40001';
 }
 
+/**
+ * 55P03 lock_not_available: a NOWAIT lock another transaction holds. Seen raw or as the cause of the pool's
+ * DatabaseTimeoutError, which it also is when a lock_timeout runs out.
+ */
+export function isLockNotAvailable(error: unknown): boolean {
+  const { code, cause } = (error ?? {}) as { code?: unknown; cause?: { code?: unknown } };
+  return code === '55P03' || cause?.code === '55P03';
+}
+
 // 42P01 undefined_table, 42703 undefined_column, 42883 undefined_function, 3F000 invalid_schema_name.
 const SCHEMA_MISSING_CODES = new Set(['42P01', '42703', '42883', '3F000']);
 

@@ -4,6 +4,7 @@ import { setTimeout } from 'node:timers/promises';
 import type pg from 'pg';
 import { PRIMARY_CHANNEL } from '../alerts/channels.ts';
 import type { Notification } from '../alerts/sink.ts';
+import { isLockNotAvailable } from '../db/errors.ts';
 import type { Db } from '../db/pool.ts';
 import {
   deleteInBatches,
@@ -118,10 +119,22 @@ export function retryDelaySeconds(attempts: number): number {
  */
 const registeredLatencyBounds = new WeakMap<Db, string>();
 
-/** PostgreSQL's lock_not_available: a NOWAIT lock that another transaction holds. */
-const LOCK_NOT_AVAILABLE = '55P03';
 /** Waits between the tries of the samples table's lock when registering bounds: five tries over 750 ms. */
 const LOCK_RETRY_DELAYS_MS = [50, 100, 200, 400];
+
+/** Runs `locked` until it gets its NOWAIT lock, waiting LOCK_RETRY_DELAYS_MS between tries; undefined if it never does. */
+async function whenUnlocked<T>(locked: () => Promise<T>): Promise<T | undefined> {
+  for (const delayMs of [...LOCK_RETRY_DELAYS_MS, undefined]) {
+    try {
+      return await locked();
+    } catch (error) {
+      if (!isLockNotAvailable(error)) throw error;
+      if (delayMs === undefined) return undefined;
+      await setTimeout(delayMs);
+    }
+  }
+  return undefined;
+}
 
 export class MonitorStore {
   private readonly db: Db;
@@ -263,30 +276,12 @@ export class MonitorStore {
     );
     let changed = { registered: 0, dropped: 0 };
     if (Number(found.rows[0]?.missing) > 0 || Number(found.rows[0]?.stale) > 0) {
-      const locked = await this.registerWhenIdle(stale, wantedSql, params);
+      const locked = await whenUnlocked(() => this.registerLocked(stale, wantedSql, params));
       if (!locked) return { registered: 0, dropped: 0, busy: true };
       changed = locked;
     }
     registeredLatencyBounds.set(this.db, signature);
     return changed;
-  }
-
-  private async registerWhenIdle(
-    stale: string,
-    wantedSql: string,
-    params: unknown[],
-  ): Promise<{ registered: number; dropped: number } | undefined> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.registerLocked(stale, wantedSql, params);
-      } catch (error) {
-        // The pool reports it as a DatabaseTimeoutError, whose cause is PostgreSQL's own error.
-        if ((error as { cause?: { code?: unknown } }).cause?.code !== LOCK_NOT_AVAILABLE) throw error;
-        const delayMs = LOCK_RETRY_DELAYS_MS[attempt];
-        if (delayMs === undefined) return undefined;
-        await setTimeout(delayMs);
-      }
-    }
   }
 
   private registerLocked(
